@@ -1,0 +1,132 @@
+# ppx — the public-protection exchange.
+#
+#   make            build libppx, ppxd and ppx
+#   make test       build and run every test (unit, fuzz corpora, scenarios)
+#   make test SAN=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make demo       build, make a demo PKI and exercise it
+#   make bench      benchmarks (medians of several runs)
+#   make fuzz       run each libFuzzer target for FUZZ_SECONDS (clang)
+#
+# Every target depends on `deps`, which installs missing Debian packages.
+# Library flags come from pkg-config and are expanded when recipes run, that
+# is after `deps` has made sure the libraries are there.
+
+SAN ?=
+ifeq ($(SAN),1)
+BUILD ?= build-asan
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+HARDEN =
+else
+BUILD ?= build
+SANFLAGS =
+HARDEN = -D_FORTIFY_SOURCE=2
+endif
+
+CC ?= cc
+PKGS = libzmq libprotobuf-c lmdb openssl json-c inih
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka)
+
+WARN = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
+       -Wmissing-prototypes -Wno-missing-field-initializers
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -fstack-protector-strong \
+	-fPIE $(SANFLAGS) $(CFLAGS) -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS)
+# Generated code is compiled with the same flags minus the prototype warnings
+# protoc-c output does not satisfy.
+GEN_CFLAGS = $(filter-out -Wmissing-prototypes -Wstrict-prototypes,$(ALL_CFLAGS))
+ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
+
+GEN_C = $(BUILD)/gen/ppx.pb-c.c
+GEN_H = $(BUILD)/gen/ppx.pb-c.h
+LIB_SRC = $(sort $(wildcard lib/*.c))
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/ppx.pb-c.o
+LIBPPX = $(BUILD)/libppx.a
+DAEMON_SRC = $(sort $(wildcard daemon/*.c))
+CLIENT_SRC = $(sort $(wildcard client/*.c))
+UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAY = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
+BENCH_SRC = $(sort $(wildcard tests/bench/bench_*.c))
+BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/tests/%)
+PROGRAMS = $(if $(DAEMON_SRC),$(BUILD)/ppxd) $(if $(CLIENT_SRC),$(BUILD)/ppx)
+
+DEPS_STAMP = $(BUILD)/.deps-installed
+
+.PHONY: all deps test test-unit check bench demo pki fuzz clean
+.DEFAULT_GOAL := all
+
+all: $(LIBPPX) $(PROGRAMS)
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/install-deps
+	@mkdir -p $(@D)
+	./scripts/install-deps
+	@touch $@
+
+$(GEN_C) $(GEN_H): proto/ppx.proto | $(DEPS_STAMP)
+	@mkdir -p $(BUILD)/gen
+	protoc-c --proto_path=proto --c_out=$(BUILD)/gen proto/ppx.proto
+
+$(BUILD)/obj/gen/ppx.pb-c.o: $(GEN_C) $(GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(GEN_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.c $(GEN_H) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBPPX): $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/ppxd: $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o) $(LIBPPX)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/ppx: $(CLIENT_SRC:%.c=$(BUILD)/obj/%.o) $(LIBPPX)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Unit tests: one cmocka program per module.  Shared helpers in tests/unit/
+# files not named test_* are linked into every test.
+UNIT_HELPERS = $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o \
+		$(UNIT_HELPERS:%.c=$(BUILD)/obj/%.o) $(LIBPPX)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+# Fuzz targets rebuilt with a small main() that replays a corpus, so that the
+# corpora run as regression tests with the ordinary compiler.
+$(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o \
+		$(BUILD)/obj/tests/fuzz/replay_main.o $(LIBPPX)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/bench_%: $(BUILD)/obj/tests/bench/bench_%.o $(LIBPPX)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# The demo PKI (police.gwent, probation.gwent, prison.cardiff) is made on
+# demand into $(BUILD)/pki; no private key is ever committed.
+pki: $(BUILD)/pki/ca/ca.crt
+$(BUILD)/pki/ca/ca.crt: certs/ppx-pki | $(DEPS_STAMP)
+	certs/ppx-pki demo $(BUILD)/pki
+
+test: all $(UNIT_BIN) $(FUZZ_REPLAY) pki
+	BUILD=$(BUILD) tests/run-tests
+
+bench: all $(BENCH_BIN) pki
+	BUILD=$(BUILD) tests/bench/run-bench
+
+demo: all pki
+	BUILD=$(BUILD) scripts/demo
+
+# libFuzzer builds need clang; they live in their own build directory.
+FUZZ_SECONDS ?= 60
+fuzz: | $(DEPS_STAMP)
+	BUILD=build-fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run-fuzzers
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,95 @@
+/*
+ * envelope.h — building, signing, verifying and opening envelopes.
+ *
+ * A message travels as Frame{version=1, message=Envelope}.  The Envelope
+ * carries `signed_body`, the exact bytes that were signed; receivers verify
+ * those bytes as received and only then decode them (protobuf encoding is
+ * not canonical, so nothing is ever re-serialised to be verified).
+ *
+ * What is signed is   "ppx/v1/" label 0x00 signed_body   where label is
+ * "body", "receipt" or "checkpoint" (SignedPurpose), so that bytes signed as
+ * one kind cannot be accepted as another.
+ *
+ * The receive order (DESIGN.md) is: size cap; frame decode and version;
+ * signer certificate by fingerprint; signature over the exact bytes; chain to
+ * the CA; validity period; CRL; signer = the agency the transport
+ * authenticated; body decode and completeness.  The first failure stops the
+ * check and its code names it.
+ */
+#ifndef PPX_ENVELOPE_H
+#define PPX_ENVELOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "ppx/pki.h"
+#include "ppx.pb-c.h"
+
+#define PPX_FRAME_MAX (1024 * 1024)	/* bytes; larger frames are refused */
+#define PPX_MESSAGE_ID_LEN 16
+#define PPX_HASH_LEN 32
+
+/* A fresh random 128-bit message id. */
+int ppx_message_id_new(uint8_t out[PPX_MESSAGE_ID_LEN]);
+
+/* Lower-case hex of `len` bytes into `out` (2*len+1 bytes). */
+void ppx_hex(char *out, const uint8_t *in, size_t len);
+
+/* SHA-256. */
+int ppx_sha256(uint8_t out[PPX_HASH_LEN], const uint8_t *data, size_t len);
+
+/*
+ * Sign `body` (already serialised) for `purpose` (a Ppx__V1__SignedPurpose)
+ * and wrap it in a version-1 Frame whose content matches the purpose.  The
+ * serialised frame is returned in *out (caller frees with free()).
+ */
+int ppx_frame_seal(uint8_t **out, size_t *outlen, ppx_signer *signer,
+		   int purpose, const uint8_t *body, size_t bodylen);
+
+/* Serialise and seal a Body (purpose SIGNED_BODY). */
+int ppx_body_seal(uint8_t **out, size_t *outlen, ppx_signer *signer,
+		  const Ppx__V1__Body *body);
+
+/*
+ * Decode a received frame: size cap (PPX_ETOOBIG), protobuf decode
+ * (PPX_EFRAME), version (PPX_EVERSION).  Free with
+ * ppx__v1__frame__free_unpacked(f, NULL).
+ */
+int ppx_frame_decode(Ppx__V1__Frame **out, const uint8_t *buf, size_t len);
+
+/*
+ * Verify one envelope's signature and signer at time `now`, for the given
+ * purpose.  `expected_agency` is the agency the transport authenticated, or
+ * NULL when verifying offline.  Fills `signer` on success.
+ */
+int ppx_envelope_verify(const ppx_trust *trust, const Ppx__V1__Envelope *env,
+			int purpose, const char *expected_agency, time_t now,
+			ppx_identity *signer);
+
+/* An opened (verified and decoded) message. */
+typedef struct ppx_opened {
+	Ppx__V1__Body *body;		/* decoded signed_body, owned */
+	ppx_identity signer;		/* the verified signing certificate */
+	uint8_t body_hash[PPX_HASH_LEN];	/* SHA-256 of signed_body */
+} ppx_opened;
+
+/*
+ * Run the whole receive check on a serialised frame that must carry a
+ * message.  On failure *out is NULL and the code names the first check that
+ * failed (ppx_error_last() says more).
+ */
+int ppx_message_open(ppx_opened **out, const ppx_trust *trust,
+		     const uint8_t *frame, size_t len,
+		     const char *expected_agency, time_t now);
+void ppx_opened_free(ppx_opened *self);
+
+/*
+ * Check that a decoded Body is complete enough to act on: a 16-byte message
+ * id, a sender agency equal to `signer_agency`, a named sending person, at
+ * least one recipient, a creation time, a marking, and exactly one payload.
+ * PPX_EBODY or PPX_ESENDER.
+ */
+int ppx_body_check(const Ppx__V1__Body *body, const char *signer_agency);
+
+#endif

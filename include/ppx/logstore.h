@@ -1,0 +1,117 @@
+/*
+ * logstore.h — the append-only, tamper-evident log in LMDB.
+ *
+ * This module is the only one that touches LMDB.  One environment per
+ * daemon, with these databases:
+ *
+ *   log       big-endian uint64 seq -> serialised LogEntry (MDB_APPEND only)
+ *   tree      level(1) || index(8, BE) -> 32-byte RFC 6962 node hash of the
+ *             complete subtree of 2^level leaves starting at index << level
+ *   dedupe    kind(1) || peer || 0x00 || message id -> seq (first entry)
+ *   ids       message id -> seq, duplicates sorted (every entry about it)
+ *   subjects  subject key ("pnc:..", "crn:..") -> seq, duplicates sorted
+ *   meta      named values (format version)
+ *
+ * Every entry's prev_hash is the RFC 6962 leaf hash of the entry before it
+ * (32 zero bytes for entry 0), so the log is a hash chain as well as the
+ * leaves of a Merkle tree.  Entries are never changed or deleted; the
+ * indexes can be rebuilt from the log.
+ *
+ * Appends are grouped: a batch is one write transaction and one fsync.  A
+ * batch that hits MDB_MAP_FULL grows the map and is replayed; if the disk
+ * itself is full the batch fails with PPX_EFULL and nothing of it is kept,
+ * while everything committed earlier stays.  A commit that returned 0 is
+ * durable (LMDB's default synchronous commit).
+ */
+#ifndef PPX_LOGSTORE_H
+#define PPX_LOGSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ppx/merkle.h"
+#include "ppx.pb-c.h"
+
+typedef struct ppx_log ppx_log;
+typedef struct ppx_log_batch ppx_log_batch;
+
+enum ppx_log_flags {
+	PPX_LOG_READONLY = 1 << 0,	/* open read-only (ppx verify, ppx log) */
+};
+
+typedef struct ppx_log_options {
+	uint64_t map_size;	/* initial map size in bytes; 0: 64 MiB */
+	uint64_t map_max;	/* the map never grows beyond; 0: 1 TiB */
+	unsigned flags;		/* enum ppx_log_flags */
+} ppx_log_options;
+
+/* Open (and create, unless read-only) the log in directory `dir`.
+ * `opts` may be NULL. */
+int ppx_log_open(ppx_log **out, const char *dir, const ppx_log_options *opts);
+void ppx_log_close(ppx_log *self);
+
+/* Number of entries (the next sequence number). */
+uint64_t ppx_log_size(ppx_log *self);
+
+/* The leaf hash of the last entry (zeros for an empty log). */
+void ppx_log_head(ppx_log *self, ppx_hash out);
+
+/*
+ * Batches.  ppx_log_append() assigns entry->seq, entry->prev_hash (pointing
+ * into the batch; valid until commit) and entry->time_ms if zero, and
+ * writes it.  If `entry` is a SENT, RECEIVED, RECEIPT_SENT or
+ * RECEIPT_RECEIVED entry with a message id that is already in the log for
+ * the same kind and peer, nothing is written and PPX_EDUP is returned with
+ * the original's seq in *seq_out.
+ */
+int ppx_log_begin(ppx_log_batch **out, ppx_log *log);
+int ppx_log_append(ppx_log_batch *batch, Ppx__V1__LogEntry *entry,
+		   uint64_t *seq_out);
+/* Commit (one fsync).  The batch is freed whatever the result. */
+int ppx_log_commit(ppx_log_batch *batch);
+void ppx_log_abort(ppx_log_batch *batch);
+
+/* A batch of one. */
+int ppx_log_append_one(ppx_log *log, Ppx__V1__LogEntry *entry,
+		       uint64_t *seq_out);
+
+/* A copy of the stored bytes of entry `seq` (caller frees). PPX_ENOTFOUND. */
+int ppx_log_get_raw(ppx_log *self, uint64_t seq, uint8_t **out, size_t *len);
+
+/* Entry `seq`, decoded; free with ppx__v1__log_entry__free_unpacked(). */
+int ppx_log_get(ppx_log *self, uint64_t seq, Ppx__V1__LogEntry **out);
+
+/* The seq of the entry of `kind` about message `id` from/to `peer`. */
+int ppx_log_find(ppx_log *self, int kind, const char *peer,
+		 const uint8_t *id, size_t id_len, uint64_t *seq_out);
+
+/* All entries about message `id`, or about subject `key`, ascending.
+ * *seqs is malloc'd (caller frees); at most `max` are returned. */
+int ppx_log_by_message(ppx_log *self, const uint8_t *id, size_t id_len,
+		       uint64_t **seqs, size_t *n, size_t max);
+int ppx_log_by_subject(ppx_log *self, const char *key, uint64_t **seqs,
+		       size_t *n, size_t max);
+
+/* Merkle tree over the entries. */
+int ppx_log_root(ppx_log *self, uint64_t tree_size, ppx_hash out);
+int ppx_log_leaf(ppx_log *self, uint64_t seq, ppx_hash out); /* stored node */
+int ppx_log_inclusion_proof(ppx_log *self, uint64_t seq, uint64_t tree_size,
+			    ppx_hash *path, size_t *path_len);
+int ppx_log_consistency_proof(ppx_log *self, uint64_t old_size,
+			      uint64_t new_size, ppx_hash *path,
+			      size_t *path_len);
+
+/*
+ * Iterate entries [from, to) in order, calling fn with the raw stored bytes.
+ * Stops early if fn returns non-zero, and returns that value.  Runs in one
+ * read transaction per chunk of entries so that readers stay short.
+ */
+typedef int (*ppx_log_visit_fn)(void *ctx, uint64_t seq, const uint8_t *data,
+				size_t len);
+int ppx_log_foreach(ppx_log *self, uint64_t from, uint64_t to,
+		    ppx_log_visit_fn fn, void *ctx);
+
+/* Current map size in bytes (for tests and status). */
+uint64_t ppx_log_map_size(ppx_log *self);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * merkle.h — RFC 6962 / RFC 9162 Merkle tree hashing and proofs.
+ *
+ *   leaf hash  = SHA-256(0x00 || entry bytes)
+ *   node hash  = SHA-256(0x01 || left || right)
+ *   empty tree = SHA-256("")
+ *
+ * Proof generation is independent of storage: the caller supplies a
+ * function that returns the hash of any complete aligned subtree
+ * [start, start + 2^k).  Verification needs only the proof.
+ */
+#ifndef PPX_MERKLE_H
+#define PPX_MERKLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PPX_MERKLE_HASH_LEN 32
+#define PPX_MERKLE_MAX_PATH 64
+
+typedef uint8_t ppx_hash[PPX_MERKLE_HASH_LEN];
+
+void ppx_merkle_leaf(ppx_hash out, const uint8_t *data, size_t len);
+void ppx_merkle_node(ppx_hash out, const ppx_hash left, const ppx_hash right);
+void ppx_merkle_empty(ppx_hash out);
+
+/* Returns the hash of leaves [start, start + size), size a power of two and
+ * start a multiple of size; 0 or a negative ppx_error. */
+typedef int (*ppx_merkle_subtree_fn)(void *ctx, uint64_t start, uint64_t size,
+				     ppx_hash out);
+
+/* The root of the first `tree_size` leaves. */
+int ppx_merkle_root(ppx_hash out, uint64_t tree_size,
+		    ppx_merkle_subtree_fn fn, void *ctx);
+
+/* The audit path of leaf `index` in a tree of `tree_size` leaves
+ * (RFC 6962 PATH).  Writes up to PPX_MERKLE_MAX_PATH hashes to `path`. */
+int ppx_merkle_inclusion_proof(ppx_hash *path, size_t *path_len,
+			       uint64_t index, uint64_t tree_size,
+			       ppx_merkle_subtree_fn fn, void *ctx);
+
+/* The consistency proof between sizes old_size <= new_size (RFC 6962 PROOF). */
+int ppx_merkle_consistency_proof(ppx_hash *path, size_t *path_len,
+				 uint64_t old_size, uint64_t new_size,
+				 ppx_merkle_subtree_fn fn, void *ctx);
+
+/* RFC 9162 §2.1.3.2: 0, or PPX_EPROOF. */
+int ppx_merkle_verify_inclusion(const ppx_hash leaf, uint64_t index,
+				uint64_t tree_size, const ppx_hash *path,
+				size_t path_len, const ppx_hash root);
+
+/* RFC 9162 §2.1.4.2: 0, or PPX_EPROOF. */
+int ppx_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
+				  const ppx_hash old_root,
+				  const ppx_hash new_root,
+				  const ppx_hash *path, size_t path_len);
+
+#endif

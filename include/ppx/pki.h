@@ -1,0 +1,124 @@
+/*
+ * pki.h — certificates, the federation trust anchor, CRLs and private keys.
+ *
+ * Naming in certificates (made by certs/ppx-pki):
+ *   agency signing cert   O=<agency>, OU=signing,   CN=<agency>   (Ed25519 or P-256)
+ *   agency transport cert O=<agency>, OU=transport, CN=<agency>   (X25519, the CURVE key)
+ *   person cert           O=<agency>, OU=person,    CN=<person name>
+ *   CA                    OU=ca
+ * The agency a certificate speaks for is its O attribute; the role is OU and
+ * is checked, so that no certificate can stand in for another role.
+ *
+ * This module is the only one that touches private keys (ppx_signer and
+ * ppx_transport_key); key files must be mode 0600 or they are refused, and
+ * key material is wiped when freed.
+ */
+#ifndef PPX_PKI_H
+#define PPX_PKI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <openssl/x509.h>
+
+#define PPX_FINGERPRINT_LEN 32
+#define PPX_NAME_MAX 128	/* agency and person names, bytes incl. NUL */
+
+enum ppx_cert_role {
+	PPX_ROLE_SIGNING = 1,
+	PPX_ROLE_TRANSPORT = 2,
+	PPX_ROLE_PERSON = 3,
+};
+
+/* Who a certificate speaks for, filled in by ppx_trust_check(). */
+typedef struct ppx_identity {
+	char agency[PPX_NAME_MAX];
+	char name[PPX_NAME_MAX];
+	enum ppx_cert_role role;
+	uint8_t fingerprint[PPX_FINGERPRINT_LEN];
+} ppx_identity;
+
+/*
+ * The trust store: the federation CA, its CRL (required: a store without a
+ * current CRL refuses every certificate with PPX_ECRL) and the partner
+ * certificates known by fingerprint.
+ */
+typedef struct ppx_trust ppx_trust;
+
+/*
+ * Load the CA certificate and CRL (PEM).  `certs_dir` may be NULL; otherwise
+ * every *.pem / *.crt file in it is added as a known certificate.
+ */
+int ppx_trust_load(ppx_trust **out, const char *ca_file, const char *crl_file,
+		   const char *certs_dir);
+void ppx_trust_free(ppx_trust *self);
+
+/* Replace the CRL (on SIGHUP).  On failure the old CRL stays in force. */
+int ppx_trust_reload_crl(ppx_trust *self, const char *crl_file);
+
+/* Add a known certificate from a PEM file. */
+int ppx_trust_add_cert_file(ppx_trust *self, const char *path);
+
+/* The known certificate with this fingerprint, borrowed; NULL if none. */
+X509 *ppx_trust_find(const ppx_trust *self,
+		     const uint8_t fingerprint[PPX_FINGERPRINT_LEN]);
+
+/*
+ * Check `cert` at time `now`: chains to the CA, is within its validity
+ * period, is not revoked (CRL current), and has role `role`.  Fills `out`.
+ * Codes: PPX_EUNTRUSTED, PPX_EEXPIRED, PPX_ENOTYETVALID, PPX_EREVOKED,
+ * PPX_ECRL, PPX_EINVAL (wrong role or malformed names).  When several
+ * apply, the first in that order is returned.
+ */
+int ppx_trust_check(const ppx_trust *self, X509 *cert, time_t now,
+		    enum ppx_cert_role role, ppx_identity *out);
+
+/* SHA-256 of the certificate's DER encoding. */
+int ppx_cert_fingerprint(X509 *cert, uint8_t out[PPX_FINGERPRINT_LEN]);
+
+/* Read one PEM certificate; the caller frees it with X509_free(). */
+int ppx_cert_load(X509 **out, const char *path);
+
+/* The raw 32-byte X25519 public key of a transport certificate. */
+int ppx_cert_x25519_public(X509 *cert, uint8_t out[32]);
+
+/*
+ * A signer: an agency's (or person's) signing key and certificate.
+ * The key file must be mode 0600 (PPX_EPERM otherwise) and must match the
+ * certificate.
+ */
+typedef struct ppx_signer ppx_signer;
+
+int ppx_signer_load(ppx_signer **out, const char *key_file,
+		    const char *cert_file);
+void ppx_signer_free(ppx_signer *self);
+const uint8_t *ppx_signer_fingerprint(const ppx_signer *self);
+const char *ppx_signer_agency(const ppx_signer *self);
+X509 *ppx_signer_cert(const ppx_signer *self);
+/* SignatureAlgorithm value of the key (SIG_ED25519 or SIG_ECDSA_P256_SHA256) */
+int ppx_signer_algorithm(const ppx_signer *self);
+
+/*
+ * Sign `msg` with the key.  Writes at most `cap` bytes to `sig` and the length
+ * to `siglen`.  PPX_SIG_MAX bytes always suffice.
+ */
+#define PPX_SIG_MAX 80
+int ppx_signer_sign(ppx_signer *self, uint8_t *sig, size_t cap,
+		    size_t *siglen, const uint8_t *msg, size_t len);
+
+/* Verify `sig` over `msg` with the public key of `cert`: 0 or PPX_EBADSIG. */
+int ppx_cert_verify_signature(X509 *cert, const uint8_t *sig, size_t siglen,
+			      const uint8_t *msg, size_t len);
+
+/*
+ * An X25519 transport key (the CURVE secret) read from a 0600 PEM file, as
+ * raw bytes for ZeroMQ.  `secret` must be wiped by the caller
+ * (ppx_wipe) when no longer needed.
+ */
+int ppx_transport_key_load(uint8_t secret[32], uint8_t public_key[32],
+			   const char *key_file);
+
+/* Wipe key material so that the compiler cannot elide it. */
+void ppx_wipe(void *p, size_t len);
+
+#endif
