@@ -56,8 +56,10 @@ void ppx_trust_free(ppx_trust *self);
 /* Replace the CRL (on SIGHUP).  On failure the old CRL stays in force. */
 int ppx_trust_reload_crl(ppx_trust *self, const char *crl_file);
 
-/* Add a known certificate from a PEM file. */
+/* Add a known certificate from a PEM file, or every *.pem / *.crt in a
+ * directory. */
 int ppx_trust_add_cert_file(ppx_trust *self, const char *path);
+int ppx_trust_add_dir(ppx_trust *self, const char *dir);
 
 /* The known certificate with this fingerprint, borrowed; NULL if none. */
 X509 *ppx_trust_find(const ppx_trust *self,
@@ -69,6 +71,10 @@ X509 *ppx_trust_find(const ppx_trust *self,
  * Codes: PPX_EUNTRUSTED, PPX_EEXPIRED, PPX_ENOTYETVALID, PPX_EREVOKED,
  * PPX_ECRL, PPX_EINVAL (wrong role or malformed names).  When several
  * apply, the first in that order is returned.
+ *
+ * `now` == 0 judges history (an entry in an old log): chain to the CA and
+ * role only, without validity period or CRL, so that a log stays verifiable
+ * after the certificates that signed it have expired.
  */
 int ppx_trust_check(const ppx_trust *self, X509 *cert, time_t now,
 		    enum ppx_cert_role role, ppx_identity *out);
@@ -105,6 +111,9 @@ int ppx_signer_algorithm(const ppx_signer *self);
 #define PPX_SIG_MAX 80
 int ppx_signer_sign(ppx_signer *self, uint8_t *sig, size_t cap,
 		    size_t *siglen, const uint8_t *msg, size_t len);
+
+/* The SignatureAlgorithm of the certificate's key, 0 if it cannot sign. */
+int ppx_cert_algorithm(X509 *cert);
 
 /* Verify `sig` over `msg` with the public key of `cert`: 0 or PPX_EBADSIG. */
 int ppx_cert_verify_signature(X509 *cert, const uint8_t *sig, size_t siglen,

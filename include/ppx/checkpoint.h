@@ -1,0 +1,59 @@
+/*
+ * checkpoint.h — signed statements of a log's Merkle tree, and the offline
+ * verification of a whole log.
+ *
+ * A checkpoint entry at sequence s carries a signed Checkpoint of tree size
+ * s: the root over every entry before it.  Receipts carry the receiver's
+ * latest checkpoint, so partners hold evidence of each other's logs, and a
+ * later consistency proof shows whether a log was rewritten.
+ */
+#ifndef PPX_CHECKPOINT_H
+#define PPX_CHECKPOINT_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "ppx/logstore.h"
+#include "ppx/pki.h"
+
+/*
+ * Sign a checkpoint of the whole log as it stands and append it as an
+ * ENTRY_CHECKPOINT entry in its own commit.  The signed frame is returned in
+ * *frame if `frame` is not NULL (caller frees).
+ */
+int ppx_checkpoint_append(ppx_log *log, ppx_signer *signer,
+			  uint8_t **frame, size_t *frame_len,
+			  uint64_t *seq_out);
+
+/*
+ * Verify a checkpoint frame signed by a known agency certificate (at time
+ * `now`, or chain and role only when `now` is 0, for history) and decode it.
+ * Free with ppx__v1__checkpoint__free_unpacked().
+ */
+int ppx_checkpoint_open(Ppx__V1__Checkpoint **out, const ppx_trust *trust,
+			const uint8_t *frame, size_t len,
+			const char *expected_agency, time_t now);
+
+/* What ppx_log_verify() found. */
+typedef struct ppx_verify_report {
+	uint64_t entries;	/* entries checked */
+	uint64_t signatures;	/* signatures checked */
+	uint64_t checkpoints;	/* checkpoints whose root matched */
+	int ok;			/* 1: everything matched */
+	uint64_t first_bad;	/* when !ok: the first sequence that differs */
+	int code;		/* when !ok: a ppx_error code */
+	char reason[256];	/* when !ok: what differs */
+} ppx_verify_report;
+
+/*
+ * Recompute the hash chain and the Merkle tree from the entries, compare
+ * them with the stored tree and every signed checkpoint, and check every
+ * signature in the log (envelopes sent and received, receipts,
+ * checkpoints).  Signatures are judged by chain to the CA and role: a log
+ * stays verifiable after its certificates expire.  Returns 0 when the log
+ * could be read (the verdict is in `out`), or a negative code.
+ */
+int ppx_log_verify(ppx_verify_report *out, ppx_log *log,
+		   const ppx_trust *trust);
+
+#endif

@@ -1,0 +1,388 @@
+/*
+ * envelope.c — sealing bodies into signed frames, and the receive check that
+ * opens them.
+ *
+ * Sending: the caller builds a Body; ppx_body_seal() serialises it once,
+ * signs "ppx/v1/body" 0x00 || bytes, and wraps the bytes, signature and
+ * signer fingerprint in a version-1 Frame.  Those serialised bytes are what
+ * is logged, sent and re-sent: a message is never re-serialised.
+ *
+ * Receiving: ppx_message_open() runs the checks of DESIGN.md in order and
+ * stops at the first failure, returning that check's code.  Signatures are
+ * verified over the signed_body bytes exactly as received, and only then are
+ * those bytes decoded.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "ppx/envelope.h"
+#include "ppx/error.h"
+
+#define TBS_PREFIX "ppx/v1/"
+
+int ppx_message_id_new(uint8_t out[PPX_MESSAGE_ID_LEN])
+{
+	if (RAND_bytes(out, PPX_MESSAGE_ID_LEN) != 1)
+		return ppx_error_set(PPX_ECRYPTO, "no random bytes for an id");
+	return 0;
+}
+
+void ppx_hex(char *out, const uint8_t *in, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+int ppx_sha256(uint8_t out[PPX_HASH_LEN], const uint8_t *data, size_t len)
+{
+	if (EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL) != 1)
+		return ppx_error_set(PPX_ECRYPTO, "SHA-256 failed");
+	return 0;
+}
+
+static const char *purpose_label(int purpose)
+{
+	switch (purpose) {
+	case PPX__V1__SIGNED_PURPOSE__SIGNED_BODY:
+		return "body";
+	case PPX__V1__SIGNED_PURPOSE__SIGNED_RECEIPT:
+		return "receipt";
+	case PPX__V1__SIGNED_PURPOSE__SIGNED_CHECKPOINT:
+		return "checkpoint";
+	default:
+		return NULL;
+	}
+}
+
+/* The bytes a signature covers: "ppx/v1/" label 0x00 body. */
+static int to_be_signed(uint8_t **out, size_t *outlen, int purpose,
+			const uint8_t *body, size_t len)
+{
+	const char *label = purpose_label(purpose);
+	size_t pre, total;
+	uint8_t *buf;
+
+	if (!label)
+		return ppx_error_set(PPX_EPURPOSE, "unknown signature purpose %d",
+				     purpose);
+	pre = strlen(TBS_PREFIX) + strlen(label) + 1;
+	total = pre + len;
+	buf = malloc(total ? total : 1);
+	if (!buf)
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	memcpy(buf, TBS_PREFIX, strlen(TBS_PREFIX));
+	memcpy(buf + strlen(TBS_PREFIX), label, strlen(label));
+	buf[pre - 1] = 0;
+	if (len)
+		memcpy(buf + pre, body, len);
+	*out = buf;
+	*outlen = total;
+	return 0;
+}
+
+/* Put the envelope into the frame field its purpose belongs in. */
+static void frame_set_content(Ppx__V1__Frame *f, Ppx__V1__Envelope *env)
+{
+	switch (env->purpose) {
+	case PPX__V1__SIGNED_PURPOSE__SIGNED_RECEIPT:
+		f->content_case = PPX__V1__FRAME__CONTENT_RECEIPT;
+		f->receipt = env;
+		break;
+	case PPX__V1__SIGNED_PURPOSE__SIGNED_CHECKPOINT:
+		f->content_case = PPX__V1__FRAME__CONTENT_CHECKPOINT;
+		f->checkpoint = env;
+		break;
+	default:
+		f->content_case = PPX__V1__FRAME__CONTENT_MESSAGE;
+		f->message = env;
+		break;
+	}
+}
+
+int ppx_frame_seal(uint8_t **out, size_t *outlen, ppx_signer *signer,
+		   int purpose, const uint8_t *body, size_t bodylen)
+{
+	Ppx__V1__Envelope env = PPX__V1__ENVELOPE__INIT;
+	Ppx__V1__Frame frame = PPX__V1__FRAME__INIT;
+	uint8_t sig[PPX_SIG_MAX], *tbs = NULL, *buf;
+	size_t siglen = 0, tbslen = 0, size;
+	int rc;
+
+	*out = NULL;
+	rc = to_be_signed(&tbs, &tbslen, purpose, body, bodylen);
+	if (rc == 0)
+		rc = ppx_signer_sign(signer, sig, sizeof(sig), &siglen, tbs,
+				     tbslen);
+	free(tbs);
+	if (rc != 0)
+		return rc;
+	env.signed_body.data = (uint8_t *)body;
+	env.signed_body.len = bodylen;
+	env.signature.data = sig;
+	env.signature.len = siglen;
+	env.signer_fingerprint.data = (uint8_t *)ppx_signer_fingerprint(signer);
+	env.signer_fingerprint.len = PPX_FINGERPRINT_LEN;
+	env.algorithm = ppx_signer_algorithm(signer);
+	env.purpose = purpose;
+	frame.version = PPX__V1__WIRE_VERSION__WIRE_VERSION_1;
+	frame_set_content(&frame, &env);
+	size = ppx__v1__frame__get_packed_size(&frame);
+	if (size > PPX_FRAME_MAX)
+		return ppx_error_set(PPX_ETOOBIG,
+				     "frame of %zu bytes exceeds the %d-byte cap",
+				     size, PPX_FRAME_MAX);
+	buf = malloc(size ? size : 1);
+	if (!buf)
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	ppx__v1__frame__pack(&frame, buf);
+	*out = buf;
+	*outlen = size;
+	return 0;
+}
+
+int ppx_body_seal(uint8_t **out, size_t *outlen, ppx_signer *signer,
+		  const Ppx__V1__Body *body)
+{
+	size_t len = ppx__v1__body__get_packed_size(body);
+	uint8_t *bytes;
+	int rc;
+
+	*out = NULL;
+	if (len > PPX_FRAME_MAX)
+		return ppx_error_set(PPX_ETOOBIG,
+				     "message of %zu bytes exceeds the %d-byte cap",
+				     len, PPX_FRAME_MAX);
+	bytes = malloc(len ? len : 1);
+	if (!bytes)
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	ppx__v1__body__pack(body, bytes);
+	rc = ppx_frame_seal(out, outlen, signer,
+			    PPX__V1__SIGNED_PURPOSE__SIGNED_BODY, bytes, len);
+	free(bytes);
+	return rc;
+}
+
+/*
+ * The frame and envelope are the unsigned outer layer: in version 1 nothing
+ * may ride in them beyond the known fields, so that the bytes logged are
+ * exactly what was verified.  (Unknown fields inside the signed body are
+ * covered by the signature and are tolerated for forward compatibility.)
+ */
+static int has_unknown_fields(const Ppx__V1__Frame *f)
+{
+	const Ppx__V1__Envelope *env = f->message ? f->message
+				      : f->receipt ? f->receipt
+						   : f->checkpoint;
+
+	return f->base.n_unknown_fields != 0 ||
+	       (env && (env->base.n_unknown_fields != 0 ||
+			(env->batch && env->batch->base.n_unknown_fields)));
+}
+
+int ppx_frame_decode(Ppx__V1__Frame **out, const uint8_t *buf, size_t len)
+{
+	Ppx__V1__Frame *f;
+
+	*out = NULL;
+	if (len > PPX_FRAME_MAX)
+		return ppx_error_set(PPX_ETOOBIG,
+				     "frame of %zu bytes exceeds the %d-byte cap",
+				     len, PPX_FRAME_MAX);
+	f = ppx__v1__frame__unpack(NULL, len, buf);
+	if (!f)
+		return ppx_error_set(PPX_EFRAME,
+				     "frame of %zu bytes is not a ppx Frame", len);
+	if (f->version == PPX__V1__WIRE_VERSION__WIRE_VERSION_UNSPECIFIED) {
+		ppx__v1__frame__free_unpacked(f, NULL);
+		return ppx_error_set(PPX_EFRAME, "frame has no version");
+	}
+	if (f->version != PPX__V1__WIRE_VERSION__WIRE_VERSION_1) {
+		unsigned v = f->version;
+
+		ppx__v1__frame__free_unpacked(f, NULL);
+		return ppx_error_set(PPX_EVERSION,
+				     "frame has wire version %u; this daemon "
+				     "speaks version 1",
+				     v);
+	}
+	if (f->content_case == PPX__V1__FRAME__CONTENT__NOT_SET) {
+		ppx__v1__frame__free_unpacked(f, NULL);
+		return ppx_error_set(PPX_EFRAME, "frame carries nothing");
+	}
+	if (has_unknown_fields(f)) {
+		ppx__v1__frame__free_unpacked(f, NULL);
+		return ppx_error_set(PPX_EFRAME,
+				     "frame carries fields unknown to wire "
+				     "version 1");
+	}
+	*out = f;
+	return 0;
+}
+
+/* The envelope's signature, over the exact received bytes. */
+static int check_signature(X509 *cert, const Ppx__V1__Envelope *env)
+{
+	uint8_t *tbs = NULL;
+	size_t tbslen = 0;
+	int rc;
+
+	rc = to_be_signed(&tbs, &tbslen, env->purpose, env->signed_body.data,
+			  env->signed_body.len);
+	if (rc != 0)
+		return rc;
+	rc = ppx_cert_verify_signature(cert, env->signature.data,
+				       env->signature.len, tbs, tbslen);
+	free(tbs);
+	return rc;
+}
+
+int ppx_envelope_verify(const ppx_trust *trust, const Ppx__V1__Envelope *env,
+			int purpose, const char *expected_agency, time_t now,
+			ppx_identity *signer)
+{
+	X509 *cert;
+	int rc;
+
+	memset(signer, 0, sizeof(*signer));
+	if ((int)env->purpose != purpose)
+		return ppx_error_set(PPX_EPURPOSE,
+				     "envelope signed for purpose %d where %d "
+				     "was expected",
+				     env->purpose, purpose);
+	if (env->batch)
+		return ppx_error_set(PPX_EBATCH,
+				     "batch-signed envelopes are not accepted "
+				     "in wire version 1");
+	if (env->signer_fingerprint.len != PPX_FINGERPRINT_LEN ||
+	    !(cert = ppx_trust_find(trust, env->signer_fingerprint.data)))
+		return ppx_error_set(PPX_EUNKNOWN_SIGNER,
+				     "no known certificate has the signer's "
+				     "fingerprint");
+	if ((int)env->algorithm != ppx_cert_algorithm(cert))
+		return ppx_error_set(PPX_EBADSIG,
+				     "envelope names signature algorithm %d but "
+				     "the signer's key is of another kind",
+				     env->algorithm);
+	rc = check_signature(cert, env);
+	if (rc != 0)
+		return rc;
+	rc = ppx_trust_check(trust, cert, now, PPX_ROLE_SIGNING, signer);
+	if (rc != 0)
+		return rc;
+	if (expected_agency && strcmp(signer->agency, expected_agency) != 0)
+		return ppx_error_set(PPX_ESENDER,
+				     "envelope signed by %s arrived over the "
+				     "link of %s",
+				     signer->agency, expected_agency);
+	return 0;
+}
+
+static int nonempty(const char *s)
+{
+	return s && s[0];
+}
+
+int ppx_body_check(const Ppx__V1__Body *b, const char *signer_agency)
+{
+	if (b->message_id.len != PPX_MESSAGE_ID_LEN)
+		return ppx_error_set(PPX_EBODY,
+				     "message_id must be %d bytes, not %zu",
+				     PPX_MESSAGE_ID_LEN, b->message_id.len);
+	if (!nonempty(b->sender_agency) ||
+	    strcmp(b->sender_agency, signer_agency) != 0)
+		return ppx_error_set(PPX_ESENDER,
+				     "body claims sender %s but is signed by %s",
+				     nonempty(b->sender_agency) ? b->sender_agency
+								: "(none)",
+				     signer_agency);
+	if (!b->sender_person || !nonempty(b->sender_person->id) ||
+	    !nonempty(b->sender_person->name))
+		return ppx_error_set(PPX_EBODY,
+				     "sender_person must name the person who sent "
+				     "it (id and name)");
+	if (b->n_recipients == 0)
+		return ppx_error_set(PPX_EBODY, "recipients is empty");
+	for (size_t i = 0; i < b->n_recipients; i++)
+		if (!nonempty(b->recipients[i]))
+			return ppx_error_set(PPX_EBODY,
+					     "recipients[%zu] is empty", i);
+	if (b->created_ms <= 0)
+		return ppx_error_set(PPX_EBODY, "created_ms is missing");
+	if (b->marking == PPX__V1__PROTECTIVE_MARKING__MARKING_UNSPECIFIED)
+		return ppx_error_set(PPX_EBODY, "marking is missing");
+	if (b->payload_case == PPX__V1__BODY__PAYLOAD__NOT_SET)
+		return ppx_error_set(PPX_EBODY, "the body carries no payload");
+	return 0;
+}
+
+/* Verify, decode and check the message in an already-decoded frame. */
+static int open_envelope(ppx_opened *o, const ppx_trust *trust,
+			 const Ppx__V1__Envelope *env,
+			 const char *expected_agency, time_t now)
+{
+	int rc = ppx_envelope_verify(trust, env,
+				     PPX__V1__SIGNED_PURPOSE__SIGNED_BODY,
+				     expected_agency, now, &o->signer);
+
+	if (rc != 0)
+		return rc;
+	o->body = ppx__v1__body__unpack(NULL, env->signed_body.len,
+					env->signed_body.data);
+	if (!o->body)
+		return ppx_error_set(PPX_EBODY,
+				     "signed body from %s does not decode",
+				     o->signer.agency);
+	rc = ppx_body_check(o->body, o->signer.agency);
+	if (rc != 0)
+		return rc;
+	return ppx_sha256(o->body_hash, env->signed_body.data,
+			  env->signed_body.len);
+}
+
+int ppx_message_open(ppx_opened **out, const ppx_trust *trust,
+		     const uint8_t *frame, size_t len,
+		     const char *expected_agency, time_t now)
+{
+	Ppx__V1__Frame *f = NULL;
+	ppx_opened *o;
+	int rc;
+
+	*out = NULL;
+	rc = ppx_frame_decode(&f, frame, len);
+	if (rc != 0)
+		return rc;
+	if (f->content_case != PPX__V1__FRAME__CONTENT_MESSAGE) {
+		ppx__v1__frame__free_unpacked(f, NULL);
+		return ppx_error_set(PPX_EPURPOSE, "frame carries no message");
+	}
+	o = calloc(1, sizeof(*o));
+	if (!o) {
+		ppx__v1__frame__free_unpacked(f, NULL);
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	}
+	rc = open_envelope(o, trust, f->message, expected_agency, now);
+	ppx__v1__frame__free_unpacked(f, NULL);
+	if (rc != 0) {
+		ppx_opened_free(o);
+		return rc;
+	}
+	*out = o;
+	return 0;
+}
+
+void ppx_opened_free(ppx_opened *self)
+{
+	if (!self)
+		return;
+	if (self->body)
+		ppx__v1__body__free_unpacked(self->body, NULL);
+	free(self);
+}

@@ -1,0 +1,687 @@
+/*
+ * pki.c — the federation trust anchor, certificate checks, and the two kinds
+ * of private key an agency holds.
+ *
+ * Every signature a daemon accepts and every CURVE key it lets connect is
+ * judged here: the certificate must chain to the federation CA, be within
+ * its validity period, not be on the current CRL, and carry the role it is
+ * used for (signing, transport, person).  OpenSSL's verifier does the X.509
+ * work; a verify callback collects every error it meets so that the code we
+ * return follows our fixed order (untrusted, expired, not yet valid, revoked,
+ * CRL unavailable) rather than OpenSSL's internal one.
+ *
+ * Private keys are read only by ppx_signer_load() and
+ * ppx_transport_key_load(): the file must be a regular file of mode 0600 (or
+ * stricter), its bytes are read into a buffer that is wiped after parsing,
+ * and EVP_PKEY_free() wipes the key itself.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "ppx/error.h"
+#include "ppx/pki.h"
+#include "ppx.pb-c.h"
+
+#define KEY_FILE_MAX (64 * 1024)
+#define KNOWN_MAX 4096
+
+struct known_cert {
+	uint8_t fp[PPX_FINGERPRINT_LEN];
+	X509 *cert;
+};
+
+struct ppx_trust {
+	X509_STORE *store;
+	X509 *ca;
+	X509_CRL *crl;
+	struct known_cert *known;
+	size_t n_known;
+};
+
+struct ppx_signer {
+	EVP_PKEY *key;
+	X509 *cert;
+	int algorithm;
+	uint8_t fp[PPX_FINGERPRINT_LEN];
+	char agency[PPX_NAME_MAX];
+};
+
+void ppx_wipe(void *p, size_t len)
+{
+	if (p)
+		OPENSSL_cleanse(p, len);
+}
+
+/* Read a whole file of at most `max` bytes into a NUL-terminated buffer. */
+static int read_file(char **out, size_t *len, const char *path, int fd,
+		     size_t max)
+{
+	char *buf = malloc(max + 1);
+	size_t n = 0;
+
+	if (!buf)
+		return ppx_error_set(PPX_ENOMEM, "cannot read %s: out of memory",
+				     path);
+	for (;;) {
+		ssize_t r = read(fd, buf + n, max - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+
+			ppx_wipe(buf, max + 1);
+			free(buf);
+			return ppx_error_set(PPX_EIO, "cannot read %s: %s", path,
+					     strerror(e));
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n == max) {
+			ppx_wipe(buf, max + 1);
+			free(buf);
+			return ppx_error_set(PPX_EINVAL,
+					     "cannot read %s: larger than %zu bytes",
+					     path, max);
+		}
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+/*
+ * Load a PEM private key from `path`, refusing files that others could
+ * read or write.  The file's bytes are wiped once parsed.
+ */
+static int load_private_key(EVP_PKEY **out, const char *path)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return ppx_error_set(errno == ENOENT ? PPX_ENOTFOUND : PPX_EIO,
+				     "cannot open key %s: %s", path,
+				     strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return ppx_error_set(PPX_EPERM,
+				     "cannot use key %s: not a regular file",
+				     path);
+	}
+	if (st.st_mode & 077) {
+		close(fd);
+		return ppx_error_set(PPX_EPERM,
+				     "cannot use key %s: mode %04o, must be 0600",
+				     path, (unsigned)(st.st_mode & 07777));
+	}
+	rc = read_file(&buf, &len, path, fd, KEY_FILE_MAX);
+	close(fd);
+	if (rc != 0)
+		return rc;
+	BIO *bio = BIO_new_mem_buf(buf, (int)len);
+	EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)
+			    : NULL;
+	BIO_free(bio);
+	ppx_wipe(buf, len);
+	free(buf);
+	if (!key)
+		return ppx_error_set(PPX_EINVAL,
+				     "cannot use key %s: not a PEM private key",
+				     path);
+	*out = key;
+	return 0;
+}
+
+int ppx_cert_load(X509 **out, const char *path)
+{
+	BIO *bio = BIO_new_file(path, "r");
+	X509 *cert;
+
+	if (!bio)
+		return ppx_error_set(PPX_ENOTFOUND, "cannot open certificate %s",
+				     path);
+	cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (!cert)
+		return ppx_error_set(PPX_EINVAL,
+				     "cannot read certificate %s: not PEM X.509",
+				     path);
+	*out = cert;
+	return 0;
+}
+
+static int load_crl(X509_CRL **out, const char *path)
+{
+	BIO *bio = BIO_new_file(path, "r");
+	X509_CRL *crl;
+
+	if (!bio)
+		return ppx_error_set(PPX_ECRL, "cannot open CRL %s", path);
+	crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (!crl)
+		return ppx_error_set(PPX_ECRL, "cannot read CRL %s: not PEM",
+				     path);
+	*out = crl;
+	return 0;
+}
+
+int ppx_cert_fingerprint(X509 *cert, uint8_t out[PPX_FINGERPRINT_LEN])
+{
+	unsigned int len = 0;
+
+	if (X509_digest(cert, EVP_sha256(), out, &len) != 1 ||
+	    len != PPX_FINGERPRINT_LEN)
+		return ppx_error_set(PPX_ECRYPTO, "cannot hash certificate");
+	return 0;
+}
+
+int ppx_trust_load(ppx_trust **out, const char *ca_file, const char *crl_file,
+		   const char *certs_dir)
+{
+	ppx_trust *t = calloc(1, sizeof(*t));
+	int rc;
+
+	*out = NULL;
+	if (!t)
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	t->store = X509_STORE_new();
+	if (!t->store) {
+		ppx_trust_free(t);
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	}
+	rc = ppx_cert_load(&t->ca, ca_file);
+	if (rc == 0 && X509_check_ca(t->ca) == 0)
+		rc = ppx_error_set(PPX_EINVAL, "%s is not a CA certificate",
+				   ca_file);
+	if (rc == 0 && X509_STORE_add_cert(t->store, t->ca) != 1)
+		rc = ppx_error_set(PPX_ECRYPTO, "cannot use CA %s", ca_file);
+	if (rc == 0)
+		rc = ppx_trust_reload_crl(t, crl_file);
+	if (rc == 0 && certs_dir)
+		rc = ppx_trust_add_dir(t, certs_dir);
+	if (rc != 0) {
+		ppx_trust_free(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+void ppx_trust_free(ppx_trust *self)
+{
+	if (!self)
+		return;
+	for (size_t i = 0; i < self->n_known; i++)
+		X509_free(self->known[i].cert);
+	free(self->known);
+	X509_CRL_free(self->crl);
+	X509_free(self->ca);
+	X509_STORE_free(self->store);
+	free(self);
+}
+
+int ppx_trust_reload_crl(ppx_trust *self, const char *crl_file)
+{
+	X509_CRL *crl = NULL;
+	EVP_PKEY *ca_key = X509_get0_pubkey(self->ca);
+	int rc = load_crl(&crl, crl_file);
+
+	if (rc != 0)
+		return rc;
+	if (X509_NAME_cmp(X509_CRL_get_issuer(crl),
+			  X509_get_subject_name(self->ca)) != 0 ||
+	    !ca_key || X509_CRL_verify(crl, ca_key) != 1) {
+		X509_CRL_free(crl);
+		return ppx_error_set(PPX_ECRL,
+				     "CRL %s is not signed by the federation CA",
+				     crl_file);
+	}
+	X509_CRL_free(self->crl);
+	self->crl = crl;
+	return 0;
+}
+
+int ppx_trust_add_cert_file(ppx_trust *self, const char *path)
+{
+	X509 *cert = NULL;
+	struct known_cert *grown;
+	int rc = ppx_cert_load(&cert, path);
+
+	if (rc != 0)
+		return rc;
+	if (self->n_known >= KNOWN_MAX) {
+		X509_free(cert);
+		return ppx_error_set(PPX_ERANGE,
+				     "cannot add %s: more than %d certificates",
+				     path, KNOWN_MAX);
+	}
+	grown = realloc(self->known, (self->n_known + 1) * sizeof(*grown));
+	if (!grown) {
+		X509_free(cert);
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	}
+	self->known = grown;
+	rc = ppx_cert_fingerprint(cert, grown[self->n_known].fp);
+	if (rc != 0) {
+		X509_free(cert);
+		return rc;
+	}
+	if (ppx_trust_find(self, grown[self->n_known].fp)) {
+		X509_free(cert);	/* the same certificate twice */
+		return 0;
+	}
+	grown[self->n_known++].cert = cert;
+	return 0;
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n > m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Add every *.pem and *.crt file in `dir` as a known certificate. */
+int ppx_trust_add_dir(ppx_trust *self, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[4096];
+	int rc = 0;
+
+	if (!d)
+		return ppx_error_set(PPX_ENOTFOUND,
+				     "cannot open certificate directory %s: %s",
+				     dir, strerror(errno));
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (!has_suffix(de->d_name, ".pem") &&
+		    !has_suffix(de->d_name, ".crt"))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+				     de->d_name) >= sizeof(path)) {
+			rc = ppx_error_set(PPX_EINVAL, "path too long in %s",
+					   dir);
+			break;
+		}
+		rc = ppx_trust_add_cert_file(self, path);
+	}
+	closedir(d);
+	return rc;
+}
+
+X509 *ppx_trust_find(const ppx_trust *self,
+		     const uint8_t fingerprint[PPX_FINGERPRINT_LEN])
+{
+	for (size_t i = 0; i < self->n_known; i++)
+		if (CRYPTO_memcmp(self->known[i].fp, fingerprint,
+				  PPX_FINGERPRINT_LEN) == 0)
+			return self->known[i].cert;
+	return NULL;
+}
+
+/* Errors seen by the verify callback, one bit per class. */
+enum seen {
+	SEEN_UNTRUSTED = 1 << 0,
+	SEEN_EXPIRED = 1 << 1,
+	SEEN_NOTYET = 1 << 2,
+	SEEN_REVOKED = 1 << 3,
+	SEEN_CRL = 1 << 4,
+};
+
+static int seen_index = -1;
+
+static unsigned classify(int err)
+{
+	switch (err) {
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		return SEEN_EXPIRED;
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return SEEN_NOTYET;
+	case X509_V_ERR_CERT_REVOKED:
+		return SEEN_REVOKED;
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+	case X509_V_ERR_CRL_NOT_YET_VALID:
+	case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+	case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+	case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
+	case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
+	case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+		return SEEN_CRL;
+	default:
+		return SEEN_UNTRUSTED;
+	}
+}
+
+/*
+ * Record every error and let verification go on, so that all of them are
+ * known at the end.  The caller refuses the certificate if any was seen;
+ * carrying on is therefore never an acceptance.
+ */
+static int collect_cb(int ok, X509_STORE_CTX *ctx)
+{
+	if (!ok) {
+		unsigned *seen = X509_STORE_CTX_get_ex_data(ctx, seen_index);
+
+		if (seen)
+			*seen |= classify(X509_STORE_CTX_get_error(ctx));
+	}
+	return 1;
+}
+
+static int verify_chain(const ppx_trust *self, X509 *cert, time_t now,
+			unsigned *seen)
+{
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
+	int rc = 0;
+
+	if (seen_index < 0)
+		seen_index = X509_STORE_CTX_get_ex_new_index(0, NULL, NULL,
+							     NULL, NULL);
+	if (!ctx || !crls || seen_index < 0 ||
+	    X509_STORE_CTX_init(ctx, self->store, cert, NULL) != 1 ||
+	    (self->crl && sk_X509_CRL_push(crls, self->crl) <= 0)) {
+		rc = ppx_error_set(PPX_ENOMEM, "cannot set up verification");
+		goto out;
+	}
+	if (now == 0) {
+		X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_NO_CHECK_TIME);
+	} else {
+		X509_STORE_CTX_set0_crls(ctx, crls);
+		X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_CRL_CHECK);
+		X509_STORE_CTX_set_time(ctx, 0, now);
+	}
+	X509_STORE_CTX_set_ex_data(ctx, seen_index, seen);
+	X509_STORE_CTX_set_verify_cb(ctx, collect_cb);
+	if (X509_verify_cert(ctx) != 1)
+		*seen |= SEEN_UNTRUSTED;
+out:
+	X509_STORE_CTX_free(ctx);
+	sk_X509_CRL_free(crls);
+	return rc;
+}
+
+/* Copy the single value of attribute `nid` of `name` into `out`. */
+static int name_field(char *out, size_t cap, X509_NAME *name, int nid)
+{
+	int idx = X509_NAME_get_index_by_NID(name, nid, -1);
+	unsigned char *utf8 = NULL;
+	int len;
+
+	if (idx < 0 || X509_NAME_get_index_by_NID(name, nid, idx) >= 0)
+		return PPX_EINVAL;	/* missing, or more than one */
+	len = ASN1_STRING_to_UTF8(&utf8,
+				  X509_NAME_ENTRY_get_data(
+					  X509_NAME_get_entry(name, idx)));
+	if (len <= 0 || (size_t)len >= cap ||
+	    memchr(utf8, '\0', (size_t)len)) {
+		OPENSSL_free(utf8);
+		return PPX_EINVAL;
+	}
+	memcpy(out, utf8, (size_t)len);
+	out[len] = '\0';
+	OPENSSL_free(utf8);
+	return 0;
+}
+
+static const char *role_name(enum ppx_cert_role role)
+{
+	switch (role) {
+	case PPX_ROLE_SIGNING:
+		return "signing";
+	case PPX_ROLE_TRANSPORT:
+		return "transport";
+	case PPX_ROLE_PERSON:
+		return "person";
+	}
+	return "?";
+}
+
+/* The names and key usage must fit the role the certificate is used for. */
+static int check_role(X509 *cert, enum ppx_cert_role role, ppx_identity *id)
+{
+	X509_NAME *subject = X509_get_subject_name(cert);
+	char ou[32];
+	uint32_t ku = X509_get_key_usage(cert);
+	uint32_t need = role == PPX_ROLE_TRANSPORT ? KU_KEY_AGREEMENT
+						   : KU_DIGITAL_SIGNATURE;
+
+	if (name_field(id->agency, sizeof(id->agency), subject,
+		       NID_organizationName) != 0 ||
+	    name_field(id->name, sizeof(id->name), subject,
+		       NID_commonName) != 0 ||
+	    name_field(ou, sizeof(ou), subject,
+		       NID_organizationalUnitName) != 0)
+		return ppx_error_set(PPX_EUNTRUSTED,
+				     "certificate lacks a single O, OU and CN");
+	if (strcmp(ou, role_name(role)) != 0)
+		return ppx_error_set(PPX_EUNTRUSTED,
+				     "certificate of %s is a %s certificate, "
+				     "not a %s certificate",
+				     id->agency, ou, role_name(role));
+	if (X509_check_ca(cert) != 0 || !(ku & need))
+		return ppx_error_set(PPX_EUNTRUSTED,
+				     "certificate of %s lacks %s key usage",
+				     id->agency, role_name(role));
+	id->role = role;
+	return 0;
+}
+
+int ppx_trust_check(const ppx_trust *self, X509 *cert, time_t now,
+		    enum ppx_cert_role role, ppx_identity *out)
+{
+	unsigned seen = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = verify_chain(self, cert, now, &seen);
+	if (rc != 0)
+		return rc;
+	if (!self->crl && now != 0)
+		seen |= SEEN_CRL;
+	if (seen & SEEN_UNTRUSTED)
+		return ppx_error_set(PPX_EUNTRUSTED,
+				     "certificate does not chain to the "
+				     "federation CA");
+	if (seen & SEEN_EXPIRED)
+		return ppx_error_set(PPX_EEXPIRED, "certificate has expired");
+	if (seen & SEEN_NOTYET)
+		return ppx_error_set(PPX_ENOTYETVALID,
+				     "certificate is not yet valid");
+	if (seen & SEEN_REVOKED)
+		return ppx_error_set(PPX_EREVOKED, "certificate is revoked");
+	if (seen & SEEN_CRL)
+		return ppx_error_set(PPX_ECRL,
+				     "no current CRL: publish a new one with "
+				     "ppx-pki crl and reload");
+	rc = check_role(cert, role, out);
+	if (rc == 0)
+		rc = ppx_cert_fingerprint(cert, out->fingerprint);
+	return rc;
+}
+
+static int key_algorithm(EVP_PKEY *key)
+{
+	switch (EVP_PKEY_get_base_id(key)) {
+	case EVP_PKEY_ED25519:
+		return PPX__V1__SIGNATURE_ALGORITHM__SIG_ED25519;
+	case EVP_PKEY_EC:
+		return EVP_PKEY_get_bits(key) == 256
+			       ? PPX__V1__SIGNATURE_ALGORITHM__SIG_ECDSA_P256_SHA256
+			       : 0;
+	default:
+		return 0;
+	}
+}
+
+int ppx_cert_algorithm(X509 *cert)
+{
+	EVP_PKEY *key = X509_get0_pubkey(cert);
+
+	return key ? key_algorithm(key) : 0;
+}
+
+int ppx_signer_load(ppx_signer **out, const char *key_file,
+		    const char *cert_file)
+{
+	ppx_signer *s = calloc(1, sizeof(*s));
+	X509_NAME *subject;
+	int rc;
+
+	*out = NULL;
+	if (!s)
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	rc = load_private_key(&s->key, key_file);
+	if (rc == 0)
+		rc = ppx_cert_load(&s->cert, cert_file);
+	if (rc == 0 && EVP_PKEY_eq(X509_get0_pubkey(s->cert), s->key) != 1)
+		rc = ppx_error_set(PPX_EINVAL,
+				   "key %s does not match certificate %s",
+				   key_file, cert_file);
+	if (rc == 0 && (s->algorithm = key_algorithm(s->key)) == 0)
+		rc = ppx_error_set(PPX_EINVAL,
+				   "key %s is neither Ed25519 nor ECDSA P-256",
+				   key_file);
+	if (rc == 0)
+		rc = ppx_cert_fingerprint(s->cert, s->fp);
+	subject = rc == 0 ? X509_get_subject_name(s->cert) : NULL;
+	if (rc == 0 && name_field(s->agency, sizeof(s->agency), subject,
+				  NID_organizationName) != 0)
+		rc = ppx_error_set(PPX_EINVAL,
+				   "certificate %s names no single agency (O)",
+				   cert_file);
+	if (rc != 0) {
+		ppx_signer_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void ppx_signer_free(ppx_signer *self)
+{
+	if (!self)
+		return;
+	EVP_PKEY_free(self->key);	/* OpenSSL wipes the private key */
+	X509_free(self->cert);
+	ppx_wipe(self, sizeof(*self));
+	free(self);
+}
+
+const uint8_t *ppx_signer_fingerprint(const ppx_signer *self)
+{
+	return self->fp;
+}
+
+const char *ppx_signer_agency(const ppx_signer *self)
+{
+	return self->agency;
+}
+
+X509 *ppx_signer_cert(const ppx_signer *self)
+{
+	return self->cert;
+}
+
+int ppx_signer_algorithm(const ppx_signer *self)
+{
+	return self->algorithm;
+}
+
+/* Ed25519 signs the message itself; ECDSA P-256 signs its SHA-256. */
+static const EVP_MD *digest_for(EVP_PKEY *key)
+{
+	return EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 ? NULL
+							     : EVP_sha256();
+}
+
+int ppx_signer_sign(ppx_signer *self, uint8_t *sig, size_t cap,
+		    size_t *siglen, const uint8_t *msg, size_t len)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	size_t n = cap;
+	int ok;
+
+	if (!ctx)
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	ok = EVP_DigestSignInit(ctx, NULL, digest_for(self->key), NULL,
+				self->key) == 1 &&
+	     EVP_DigestSign(ctx, sig, &n, msg, len) == 1;
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return ppx_error_set(PPX_ECRYPTO, "signing failed");
+	*siglen = n;
+	return 0;
+}
+
+int ppx_cert_verify_signature(X509 *cert, const uint8_t *sig, size_t siglen,
+			      const uint8_t *msg, size_t len)
+{
+	EVP_PKEY *key = X509_get0_pubkey(cert);
+	EVP_MD_CTX *ctx;
+	int ok;
+
+	if (!key || key_algorithm(key) == 0)
+		return ppx_error_set(PPX_EBADSIG,
+				     "signer certificate has no signing key");
+	ctx = EVP_MD_CTX_new();
+	if (!ctx)
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	ok = EVP_DigestVerifyInit(ctx, NULL, digest_for(key), NULL, key) == 1 &&
+	     EVP_DigestVerify(ctx, sig, siglen, msg, len) == 1;
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return ppx_error_set(PPX_EBADSIG, "signature does not verify");
+	return 0;
+}
+
+int ppx_cert_x25519_public(X509 *cert, uint8_t out[32])
+{
+	EVP_PKEY *key = X509_get0_pubkey(cert);
+	size_t len = 32;
+
+	if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_X25519 ||
+	    EVP_PKEY_get_raw_public_key(key, out, &len) != 1 || len != 32)
+		return ppx_error_set(PPX_EINVAL,
+				     "certificate does not hold an X25519 key");
+	return 0;
+}
+
+int ppx_transport_key_load(uint8_t secret[32], uint8_t public_key[32],
+			   const char *key_file)
+{
+	EVP_PKEY *key = NULL;
+	size_t slen = 32, plen = 32;
+	int rc = load_private_key(&key, key_file);
+
+	if (rc != 0)
+		return rc;
+	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_X25519 ||
+	    EVP_PKEY_get_raw_private_key(key, secret, &slen) != 1 ||
+	    EVP_PKEY_get_raw_public_key(key, public_key, &plen) != 1 ||
+	    slen != 32 || plen != 32)
+		rc = ppx_error_set(PPX_EINVAL, "key %s is not an X25519 key",
+				   key_file);
+	EVP_PKEY_free(key);
+	if (rc != 0)
+		ppx_wipe(secret, 32);
+	return rc;
+}
