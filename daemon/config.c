@@ -1,0 +1,997 @@
+/*
+ * config.c — reading and checking the agency's configuration file.
+ *
+ * This is the first thing ppxd does: main.c calls config_load() and every
+ * other module takes its settings from the struct ppxd_config it returns.
+ * Nothing here opens keys, sockets or the log; it only makes sure that the
+ * file says something complete and sensible, so that a typo stops the
+ * daemon at start-up with "file:line: what is wrong" rather than later with
+ * a puzzle.
+ *
+ * The file has two halves:
+ *
+ *  - the INI reader (config_ini_parse), a thin layer over libinih that
+ *    policy.c uses too.  libinih does the tokenising; the layer feeds it
+ *    one line at a time through ini_parse_stream() so that it always knows
+ *    the line number (Debian builds libinih without INI_HANDLER_LINENO),
+ *    sees section headers itself (libinih truncates long section names
+ *    and says nothing about empty sections), and refuses lines longer than
+ *    libinih's buffer instead of letting them be split in two;
+ *
+ *  - the configuration proper.  Every key of every section is one row of
+ *    `keys[]` below: section, name, type, required, default, range and
+ *    where it goes in the struct.  docs/CONFIG.md documents each row.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <pwd.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "ppx/error.h"
+
+/* ------------------------------------------------------------------ */
+/* The INI reader                                                      */
+/* ------------------------------------------------------------------ */
+
+#define RAW_MAX 4096		/* >= libinih's line buffer (200 on Debian) */
+#define SECTION_MAX 256
+
+struct ini_run {
+	FILE *fp;
+	const struct config_ini_handler *h;
+	void *user;
+	int line;		/* of the line last handed to libinih */
+	int in_key;		/* libinih would treat an indented line as a
+				 * continuation (its "previous name" is set) */
+	char raw[RAW_MAX];	/* that line as read, for the checks below */
+	char section[SECTION_MAX];
+	int err;		/* the first error, 0 if none */
+	int err_line;
+	char err_msg[512];
+};
+
+/* Keep the first failure; the callbacks have described it already. */
+static void run_fail(struct ini_run *r, int code)
+{
+	if (r->err)
+		return;
+	r->err = code;
+	r->err_line = r->line;
+	snprintf(r->err_msg, sizeof(r->err_msg), "%s", ppx_error_last());
+}
+
+/*
+ * Read one line, newline included, into buf[num] as fgets() would, but
+ * refuse a line that does not fit (fgets would hand libinih its two halves
+ * as two lines) and a NUL byte (which would hide the rest of the line).
+ * Returns 1 for a line, 0 at end of file, or a negative code.
+ */
+static int read_line(FILE *fp, char *buf, int num)
+{
+	size_t len = 0;
+	int c;
+
+	while ((c = getc(fp)) != EOF) {
+		if (c == '\0')
+			return ppx_error_set(PPX_EINVAL, "NUL byte in line");
+		if (len + 1 >= (size_t)num)
+			return ppx_error_set(PPX_EINVAL,
+					     "line longer than %d characters; "
+					     "split lists over indented lines",
+					     num - 2);
+		buf[len++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	buf[len] = '\0';
+	return len > 0;
+}
+
+static const char *skip_space(const char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	return s;
+}
+
+/*
+ * A "[name]" header, recognised exactly where libinih recognises one: the
+ * first non-blank character is '[', there is a ']', and the line is not an
+ * indented continuation of the previous value.
+ */
+static int on_raw_line(struct ini_run *r)
+{
+	const char *s = skip_space(r->raw);
+	const char *end;
+	int line;
+
+	if (*s != '[' || (r->in_key && s > r->raw))
+		return 0;
+	end = strchr(s + 1, ']');
+	if (!end)
+		return 0;	/* libinih reports the syntax error */
+	if ((size_t)(end - s - 1) >= sizeof(r->section))
+		return ppx_error_set(PPX_EINVAL,
+				     "section name longer than %zu characters",
+				     sizeof(r->section) - 1);
+	memcpy(r->section, s + 1, (size_t)(end - s - 1));
+	r->section[end - s - 1] = '\0';
+	r->in_key = 0;
+	line = r->line;
+	if (!r->h->section)
+		return 0;
+	int rc = r->h->section(r->user, r->section, &line);
+	r->line = line;
+	return rc;
+}
+
+/* libinih's ini_reader: one line, counted; NULL stops the parse. */
+static char *ini_read(char *str, int num, void *stream)
+{
+	struct ini_run *r = stream;
+	const char *raw = str;
+	int rc;
+
+	if (r->err || num < 3)
+		return NULL;
+	rc = read_line(r->fp, str, num);
+	if (rc == 0)
+		return NULL;
+	r->line++;
+	if (rc < 0) {
+		run_fail(r, rc);
+		return NULL;
+	}
+	if (r->line == 1 && strncmp(raw, "\xEF\xBB\xBF", 3) == 0)
+		raw += 3;	/* libinih skips a UTF-8 BOM, so do we */
+	snprintf(r->raw, sizeof(r->raw), "%s", raw);
+	rc = on_raw_line(r);
+	if (rc < 0) {
+		run_fail(r, rc);
+		return NULL;
+	}
+	return str;
+}
+
+/* Whether the raw line is "name = ..." (or "name: ...") and not an
+ * indented line that libinih has taken as a continuation of `name`. */
+static int is_key_line(const char *raw, const char *name)
+{
+	const char *s = skip_space(raw);
+	size_t n = strlen(name);
+
+	if (strncmp(s, name, n) != 0)
+		return 0;
+	s += n;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return *s == '=' || *s == ':';
+}
+
+#if INI_HANDLER_LINENO
+static int ini_on_pair(void *user, const char *section, const char *name,
+		       const char *value, int lineno)
+#else
+static int ini_on_pair(void *user, const char *section, const char *name,
+		       const char *value)
+#endif
+{
+	struct ini_run *r = user;
+	struct config_ini_entry e;
+	int rc;
+
+	(void)section;		/* possibly truncated; r->section is whole */
+#if INI_HANDLER_LINENO
+	(void)lineno;
+#endif
+	if (r->err)
+		return 0;
+	e.section = r->section;
+	e.name = name;
+	e.value = value ? value : "";
+	e.line = r->line;
+	e.continued = !is_key_line(r->raw, name);
+	r->in_key = 1;
+	if (!r->section[0])
+		rc = ppx_error_set(PPX_EINVAL,
+				   "%s = %s: outside any [section]", name,
+				   e.value);
+	else
+		rc = r->h->key(r->user, &e);
+	if (rc < 0) {
+		run_fail(r, rc);
+		return 0;
+	}
+	return 1;
+}
+
+/* Turn libinih's result and ours into one answer naming file:line. */
+static int ini_finish(struct ini_run *r, const char *path, int rv, int io)
+{
+	int line;
+
+	if (rv == -2)
+		return ppx_error_set(PPX_ENOMEM, "%s: out of memory", path);
+	if (io)
+		return ppx_error_set(PPX_EIO, "cannot read %s", path);
+	if (rv > 0 && (!r->err || rv < r->err_line))
+		return ppx_error_set(PPX_EINVAL,
+				     "%s:%d: syntax error: expected [section], "
+				     "name = value, or a comment", path, rv);
+	if (!r->err && r->h->end) {
+		line = r->line > 0 ? r->line : 1;
+		int rc = r->h->end(r->user, &line);
+		r->line = line;
+		if (rc < 0)
+			run_fail(r, rc);
+	}
+	if (r->err)
+		return ppx_error_set(r->err, "%s:%d: %s", path, r->err_line,
+				     r->err_msg);
+	return 0;
+}
+
+int config_ini_parse(const char *path, const struct config_ini_handler *h,
+		     void *user)
+{
+	struct ini_run *r;
+	int rv, io, rc;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	r->h = h;
+	r->user = user;
+	r->fp = fopen(path, "re");
+	if (!r->fp) {
+		rc = ppx_error_set(PPX_EIO, "cannot open %s: %s", path,
+				   strerror(errno));
+		free(r);
+		return rc;
+	}
+	rv = ini_parse_stream(ini_read, r, ini_on_pair, r);
+	io = ferror(r->fp);
+	fclose(r->fp);
+	rc = ini_finish(r, path, rv, io);
+	free(r);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Values                                                              */
+/* ------------------------------------------------------------------ */
+
+static int is_lower_alnum(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+int config_agency_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+	int dots = 0;
+
+	if (len == 0 || len >= CONFIG_AGENCY_MAX || !(name[0] >= 'a' &&
+						      name[0] <= 'z'))
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (name[i] == '.') {
+			if (name[i + 1] == '\0' || name[i + 1] == '.')
+				return 0;
+			dots++;
+		} else if (!is_lower_alnum(name[i]) && name[i] != '-') {
+			return 0;
+		}
+	}
+	return dots > 0;
+}
+
+#define LOWER "abcdefghijklmnopqrstuvwxyz"
+#define DIGIT "0123456789"
+
+/* Nonzero if `s` is one character of `first` then any of `rest`. */
+static int word_valid(const char *s, const char *first, const char *rest)
+{
+	return *s && strchr(first, *s) && strspn(s + 1, rest) == strlen(s + 1);
+}
+
+/* A MAPPA area: ^[a-z][a-z0-9-]*$ */
+static int label_valid(const char *s)
+{
+	return word_valid(s, LOWER, LOWER DIGIT "-");
+}
+
+/* An operator id: ^[a-z0-9][a-z0-9._-]*$ */
+static int id_valid(const char *s)
+{
+	return word_valid(s, LOWER DIGIT, LOWER DIGIT "._-");
+}
+
+/* A portable Unix user name, as useradd accepts by default. */
+static int user_name_valid(const char *s)
+{
+	return word_valid(s, LOWER "_", LOWER DIGIT "_-");
+}
+
+/* Printable text (UTF-8 allowed), no control characters. */
+static int text_valid(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int port_valid(const char *s)
+{
+	long port = 0;
+
+	if (!*s || strlen(s) > 5)
+		return 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return 0;
+		port = port * 10 + (*s - '0');
+	}
+	return port >= 1 && port <= 65535;
+}
+
+/*
+ * tcp://HOST:PORT where HOST is a name or IPv4 address, [IPv6], or (when
+ * binding) "*".  ZeroMQ accepts more (interface names, ephemeral ports);
+ * partners need a fixed address, so we accept only what they can use.
+ */
+static int endpoint_valid(const char *s, int bind)
+{
+	const char *host = s + 6, *colon;
+	size_t hlen;
+
+	if (strncmp(s, "tcp://", 6) != 0)
+		return 0;
+	colon = strrchr(host, ':');
+	if (!colon || colon == host || !port_valid(colon + 1))
+		return 0;
+	hlen = (size_t)(colon - host);
+	if (hlen == 1 && host[0] == '*')
+		return bind;
+	if (host[0] == '[') {
+		if (hlen < 3 || host[hlen - 1] != ']')
+			return 0;
+		for (size_t i = 1; i + 1 < hlen; i++)
+			if (!isxdigit((unsigned char)host[i]) &&
+			    host[i] != ':' && host[i] != '.')
+				return 0;
+		return 1;
+	}
+	for (size_t i = 0; i < hlen; i++)
+		if (!isalnum((unsigned char)host[i]) && !strchr(".-_", host[i]))
+			return 0;
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* The table                                                           */
+/* ------------------------------------------------------------------ */
+
+enum section_kind {
+	SEC_NONE,
+	SEC_AGENCY,
+	SEC_PKI,
+	SEC_DELIVERY,
+	SEC_PARTNER,
+	SEC_OPERATOR,
+	SEC_COUNT
+};
+
+enum key_type {
+	KEY_AGENCY,		/* dotted agency name */
+	KEY_LABEL,		/* lower-case word */
+	KEY_LISTEN,		/* tcp://host:port, host may be "*" */
+	KEY_ENDPOINT,		/* tcp://host:port */
+	KEY_PATH,		/* resolved against the file's directory */
+	KEY_LONG,		/* whole number in [min, max] */
+	KEY_TEXT,		/* printable text */
+	KEY_USER,		/* Unix user name, resolved to a uid now */
+	KEY_UID,		/* numeric Unix uid */
+	KEY_PARTNER_TYPE,	/* responsible-authority | duty-to-cooperate */
+};
+
+struct key_spec {
+	enum section_kind section;
+	const char *name;
+	enum key_type type;
+	int required;
+	long long def, min, max;
+	size_t offset;		/* into the section's struct */
+	size_t size;
+};
+
+#define FIELD(type, f) offsetof(type, f), sizeof(((type *)0)->f)
+#define STR(sec, key, t, req, f) \
+	{sec, key, t, req, 0, 0, 0, FIELD(struct ppxd_config, f)}
+#define NUM(key, def, min, max, f) \
+	{SEC_DELIVERY, key, KEY_LONG, 0, def, min, max, \
+	 FIELD(struct ppxd_config, f)}
+#define PTN(key, t, req, f) \
+	{SEC_PARTNER, key, t, req, 0, 0, 0, FIELD(struct ppxd_partner, f)}
+#define OPR(key, t, req, max, f) \
+	{SEC_OPERATOR, key, t, req, 0, 0, max, FIELD(struct ppxd_operator, f)}
+
+/* Every key the file may hold.  docs/CONFIG.md documents each row. */
+static const struct key_spec keys[] = {
+	STR(SEC_AGENCY, "name", KEY_AGENCY, 1, agency),
+	STR(SEC_AGENCY, "area", KEY_LABEL, 0, area),
+	STR(SEC_AGENCY, "listen", KEY_LISTEN, 1, listen),
+	STR(SEC_AGENCY, "log_dir", KEY_PATH, 1, log_dir),
+	STR(SEC_AGENCY, "control", KEY_PATH, 1, control_dir),
+	STR(SEC_AGENCY, "policy", KEY_PATH, 1, policy_path),
+	STR(SEC_PKI, "ca", KEY_PATH, 1, ca),
+	STR(SEC_PKI, "crl", KEY_PATH, 1, crl),
+	STR(SEC_PKI, "certs", KEY_PATH, 1, certs),
+	STR(SEC_PKI, "signing_key", KEY_PATH, 1, signing_key),
+	STR(SEC_PKI, "signing_cert", KEY_PATH, 1, signing_cert),
+	STR(SEC_PKI, "transport_key", KEY_PATH, 1, transport_key),
+	STR(SEC_PKI, "transport_cert", KEY_PATH, 1, transport_cert),
+	NUM("retry_initial_ms", 200, 10, 60000, retry_initial_ms),
+	NUM("retry_max_ms", 30000, 100, 3600000, retry_max_ms),
+	NUM("window", 256, 1, 10000, window),
+	NUM("heartbeat_ms", 1000, 100, 60000, heartbeat_ms),
+	NUM("heartbeat_timeout_ms", 5000, 100, 600000, heartbeat_timeout_ms),
+	NUM("batch_max", 1024, 1, 100000, batch_max),
+	NUM("checkpoint_every", 1000, 1, 10000000, checkpoint_every),
+	NUM("clock_skew_ms", 300000, 0, 86400000, clock_skew_ms),
+	NUM("max_frame", 1048576, 1024, 16777216, max_frame),
+	PTN("endpoint", KEY_ENDPOINT, 1, endpoint),
+	PTN("type", KEY_PARTNER_TYPE, 0, duty_to_cooperate),
+	OPR("user", KEY_USER, 0, 0, user),
+	OPR("uid", KEY_UID, 0, 4294967294LL, uid),
+	OPR("name", KEY_TEXT, 1, 0, name),
+	OPR("role", KEY_TEXT, 0, 0, role),
+	OPR("grade", KEY_TEXT, 0, 0, grade),
+};
+
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const struct {
+	const char *name;	/* keyword inside [ ] */
+	enum section_kind kind;
+	int has_arg;		/* [partner NAME], [operator ID] */
+} sections[] = {
+	{"agency", SEC_AGENCY, 0},
+	{"pki", SEC_PKI, 0},
+	{"delivery", SEC_DELIVERY, 0},
+	{"partner", SEC_PARTNER, 1},
+	{"operator", SEC_OPERATOR, 1},
+};
+
+/* What the parse has seen so far. */
+struct parse {
+	struct ppxd_config *cfg;
+	char dir[PATH_MAX];		/* absolute directory of the file */
+	enum section_kind sec;		/* the section being read */
+	void *base;			/* the struct it fills */
+	int seen[N_KEYS];		/* line of each key, 0 if not given */
+	int top_line[SEC_COUNT];	/* header line of each fixed section */
+	size_t cap_partners, cap_operators;
+};
+
+static const struct key_spec *key_find(enum section_kind sec,
+				       const char *name)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (keys[i].section == sec && strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static int key_line(const struct parse *p, enum section_kind sec,
+		    const char *name)
+{
+	const struct key_spec *k = key_find(sec, name);
+
+	return k ? p->seen[k - keys] : 0;
+}
+
+static const char *section_title(enum section_kind sec)
+{
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		if (sections[i].kind == sec)
+			return sections[i].name;
+	return "?";
+}
+
+/* ------------------------------------------------------------------ */
+/* Setting one value                                                   */
+/* ------------------------------------------------------------------ */
+
+/* "[section] name = value: why", the shape of every value error. */
+static int bad_value(const struct config_ini_entry *e, const char *why)
+{
+	return ppx_error_set(PPX_EINVAL, "[%s] %s = %s: %s", e->section,
+			     e->name, e->value, why);
+}
+
+static int set_string(char *field, const struct key_spec *k,
+		      const struct config_ini_entry *e)
+{
+	char why[64];
+
+	if (strlen(e->value) >= k->size) {
+		snprintf(why, sizeof(why), "longer than %zu characters",
+			 k->size - 1);
+		return bad_value(e, why);
+	}
+	memcpy(field, e->value, strlen(e->value) + 1);
+	return 0;
+}
+
+static int set_path(struct parse *p, char *field, const struct key_spec *k,
+		    const struct config_ini_entry *e)
+{
+	int n;
+
+	if (!text_valid(e->value))
+		return bad_value(e, "control character in path");
+	if (e->value[0] == '/')
+		return set_string(field, k, e);
+	n = snprintf(field, k->size, "%s/%s", p->dir, e->value);
+	if (n < 0 || (size_t)n >= k->size)
+		return bad_value(e, "path too long once made absolute");
+	return 0;
+}
+
+static int set_long(void *field, const struct key_spec *k,
+		    const struct config_ini_entry *e)
+{
+	char why[96], *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(e->value, &end, 10);
+	if (end == e->value || *end != '\0' || isspace((unsigned char)*e->value))
+		return bad_value(e, "not a whole number");
+	if (errno == ERANGE || v < k->min || v > k->max) {
+		snprintf(why, sizeof(why), "must be between %lld and %lld",
+			 k->min, k->max);
+		return bad_value(e, why);
+	}
+	if (k->type == KEY_UID)
+		*(uid_t *)field = (uid_t)v;
+	else
+		*(long *)field = (long)v;
+	return 0;
+}
+
+/* user = NAME: must name an existing Unix user; its uid is kept. */
+static int set_user(struct parse *p, char *field, const struct key_spec *k,
+		    const struct config_ini_entry *e)
+{
+	struct ppxd_operator *op = p->base;
+	struct passwd pw, *res = NULL;
+	char buf[16384], why[128];
+	int rc;
+
+	if (!user_name_valid(e->value))
+		return bad_value(e, "not a valid Unix user name");
+	rc = set_string(field, k, e);
+	if (rc < 0)
+		return rc;
+	rc = getpwnam_r(e->value, &pw, buf, sizeof(buf), &res);
+	if (rc != 0) {
+		snprintf(why, sizeof(why), "cannot look up the user: %s",
+			 strerror(rc));
+		return bad_value(e, why);
+	}
+	if (!res)
+		return bad_value(e, "no such Unix user on this system");
+	op->uid = pw.pw_uid;
+	return 0;
+}
+
+static int set_partner_type(int *field, const struct config_ini_entry *e)
+{
+	if (strcmp(e->value, "responsible-authority") == 0)
+		*field = 0;
+	else if (strcmp(e->value, "duty-to-cooperate") == 0)
+		*field = 1;
+	else
+		return bad_value(e, "must be responsible-authority or "
+				 "duty-to-cooperate");
+	return 0;
+}
+
+/* Check `e` against its row `k` and store it.  One case per type. */
+static int key_set(struct parse *p, const struct key_spec *k,
+		   const struct config_ini_entry *e)
+{
+	char *field = (char *)p->base + k->offset;
+
+	if (!e->value[0])
+		return bad_value(e, "empty; give a value or leave the key out");
+	switch (k->type) {
+	case KEY_AGENCY:
+		if (!config_agency_name_valid(e->value))
+			return bad_value(e, "not a dotted agency name such as "
+					 "police.gwent (lower case)");
+		return set_string(field, k, e);
+	case KEY_LABEL:
+		if (!label_valid(e->value))
+			return bad_value(e, "must be a lower-case word "
+					 "(a-z, 0-9, -)");
+		return set_string(field, k, e);
+	case KEY_LISTEN:
+	case KEY_ENDPOINT:
+		if (!endpoint_valid(e->value, k->type == KEY_LISTEN))
+			return bad_value(e, k->type == KEY_LISTEN ?
+					 "must be tcp://HOST:PORT "
+					 "(HOST may be *)" :
+					 "must be tcp://HOST:PORT");
+		return set_string(field, k, e);
+	case KEY_PATH:
+		return set_path(p, field, k, e);
+	case KEY_LONG:
+	case KEY_UID:
+		return set_long(field, k, e);
+	case KEY_TEXT:
+		if (!text_valid(e->value))
+			return bad_value(e, "control character in text");
+		return set_string(field, k, e);
+	case KEY_USER:
+		return set_user(p, field, k, e);
+	case KEY_PARTNER_TYPE:
+		return set_partner_type((int *)(void *)field, e);
+	}
+	return bad_value(e, "unhandled key type");
+}
+
+static void set_defaults(void *base, enum section_kind sec)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (keys[i].section == sec && keys[i].type == KEY_LONG)
+			*(long *)(void *)((char *)base + keys[i].offset) =
+				(long)keys[i].def;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sections                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Forget the keys of a repeatable section kind before the next one. */
+static void seen_reset(struct parse *p, enum section_kind sec)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (keys[i].section == sec)
+			p->seen[i] = 0;
+}
+
+static int open_fixed(struct parse *p, enum section_kind sec, int line)
+{
+	if (p->top_line[sec])
+		return ppx_error_set(PPX_EINVAL,
+				     "[%s] given twice (first at line %d)",
+				     section_title(sec), p->top_line[sec]);
+	p->top_line[sec] = line;
+	p->sec = sec;
+	p->base = p->cfg;
+	return 0;
+}
+
+/* Grow *arr (n used, *cap allocated) by one element of `size`. */
+static int grow(void **arr, size_t *cap, size_t n, size_t max, size_t size)
+{
+	size_t ncap;
+	void *na;
+
+	if (n < *cap)
+		return 0;
+	if (n >= max)
+		return PPX_ERANGE;
+	ncap = *cap ? *cap * 2 : 8;
+	if (ncap > max)
+		ncap = max;
+	na = realloc(*arr, ncap * size);
+	if (!na)
+		return PPX_ENOMEM;
+	*arr = na;
+	*cap = ncap;
+	return 0;
+}
+
+static int open_partner(struct parse *p, const char *name, int line)
+{
+	struct ppxd_config *c = p->cfg;
+	const struct ppxd_partner *dup = config_partner(c, name);
+	struct ppxd_partner *pt;
+	int rc;
+
+	if (!config_agency_name_valid(name))
+		return ppx_error_set(PPX_EINVAL, "[partner %s]: not a dotted "
+				     "agency name such as probation.gwent",
+				     name);
+	if (dup)
+		return ppx_error_set(PPX_EINVAL, "[partner %s] given twice "
+				     "(first at line %d)", name, dup->line);
+	rc = grow((void **)&c->partners, &p->cap_partners, c->n_partners,
+		  CONFIG_MAX_PARTNERS, sizeof(*pt));
+	if (rc < 0)
+		return ppx_error_set(rc, "[partner %s]: %s", name,
+				     rc == PPX_ERANGE ? "more than 256 partners"
+				     : "out of memory");
+	pt = &c->partners[c->n_partners++];
+	memset(pt, 0, sizeof(*pt));
+	memcpy(pt->name, name, strlen(name) + 1);
+	pt->line = line;
+	seen_reset(p, SEC_PARTNER);
+	p->sec = SEC_PARTNER;
+	p->base = pt;
+	return 0;
+}
+
+static int open_operator(struct parse *p, const char *id, int line)
+{
+	struct ppxd_config *c = p->cfg;
+	struct ppxd_operator *op;
+	int rc;
+
+	if (!id_valid(id) || strlen(id) >= sizeof(op->id))
+		return ppx_error_set(PPX_EINVAL, "[operator %s]: the id must "
+				     "be lower case a-z, 0-9, '.', '_', '-', "
+				     "e.g. dana.evans", id);
+	for (size_t i = 0; i < c->n_operators; i++)
+		if (strcmp(c->operators[i].id, id) == 0)
+			return ppx_error_set(PPX_EINVAL, "[operator %s] given "
+					     "twice (first at line %d)", id,
+					     c->operators[i].line);
+	rc = grow((void **)&c->operators, &p->cap_operators, c->n_operators,
+		  CONFIG_MAX_OPERATORS, sizeof(*op));
+	if (rc < 0)
+		return ppx_error_set(rc, "[operator %s]: %s", id,
+				     rc == PPX_ERANGE ? "more than 1024 "
+				     "operators" : "out of memory");
+	op = &c->operators[c->n_operators++];
+	memset(op, 0, sizeof(*op));
+	memcpy(op->id, id, strlen(id) + 1);
+	op->line = line;
+	seen_reset(p, SEC_OPERATOR);
+	p->sec = SEC_OPERATOR;
+	p->base = op;
+	return 0;
+}
+
+/* The required keys of the current partner or operator are all there;
+ * an operator is one Unix user, and nobody else's. */
+static int close_entry(struct parse *p, int *line)
+{
+	const struct ppxd_config *c = p->cfg;
+	int by_user = key_line(p, SEC_OPERATOR, "user");
+	int by_uid = key_line(p, SEC_OPERATOR, "uid");
+	const struct ppxd_operator *op = p->base;
+
+	if (p->sec == SEC_PARTNER && !key_line(p, SEC_PARTNER, "endpoint")) {
+		*line = ((const struct ppxd_partner *)p->base)->line;
+		return ppx_error_set(PPX_EINVAL, "[partner %s] has no endpoint;"
+				     " it is required",
+				     ((const struct ppxd_partner *)p->base)->name);
+	}
+	if (p->sec != SEC_OPERATOR)
+		return 0;
+	*line = op->line;
+	if (!key_line(p, SEC_OPERATOR, "name"))
+		return ppx_error_set(PPX_EINVAL, "[operator %s] has no name; "
+				     "it is required", op->id);
+	if (by_user && by_uid)
+		*line = by_user > by_uid ? by_user : by_uid;
+	if (!by_user == !by_uid)
+		return ppx_error_set(PPX_EINVAL, "[operator %s] gives %s; give "
+				     "exactly one of user and uid", op->id,
+				     by_user ? "both user and uid" :
+				     "neither user nor uid");
+	for (const struct ppxd_operator *o = c->operators; o < op; o++)
+		if (o->uid == op->uid) {
+			*line = by_user ? by_user : by_uid;
+			return ppx_error_set(PPX_EINVAL, "[operator %s]: uid %lu"
+					     " is already operator %s (line %d);"
+					     " one person per Unix user",
+					     op->id, (unsigned long)op->uid,
+					     o->id, o->line);
+		}
+	return 0;
+}
+
+static int on_section(void *user, const char *section, int *line)
+{
+	struct parse *p = user;
+	int header = *line;
+	int rc = close_entry(p, line);
+
+	if (rc < 0)
+		return rc;
+	*line = header;
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		size_t n = strlen(sections[i].name);
+
+		if (strncmp(section, sections[i].name, n) != 0)
+			continue;
+		if (!sections[i].has_arg && section[n] == '\0')
+			return open_fixed(p, sections[i].kind, header);
+		if (sections[i].has_arg && section[n] == ' ')
+			return sections[i].kind == SEC_PARTNER ?
+				open_partner(p, section + n + 1, header) :
+				open_operator(p, section + n + 1, header);
+	}
+	p->sec = SEC_NONE;
+	return ppx_error_set(PPX_EINVAL, "[%s]: unknown section; expected "
+			     "[agency], [pki], [delivery], [partner NAME] or "
+			     "[operator ID]", section);
+}
+
+static int on_key(void *user, const struct config_ini_entry *e)
+{
+	struct parse *p = user;
+	const struct key_spec *k;
+
+	if (e->continued)
+		return ppx_error_set(PPX_EINVAL, "[%s] %s: this indented line "
+				     "would continue its value; write each "
+				     "value on one line, not indented",
+				     e->section, e->name);
+	k = key_find(p->sec, e->name);
+	if (!k)
+		return ppx_error_set(PPX_EINVAL, "[%s] %s: unknown key (see "
+				     "docs/CONFIG.md)", e->section, e->name);
+	if (p->seen[k - keys])
+		return ppx_error_set(PPX_EINVAL, "[%s] %s given twice (first "
+				     "at line %d)", e->section, e->name,
+				     p->seen[k - keys]);
+	p->seen[k - keys] = e->line;
+	return key_set(p, k, e);
+}
+
+/* ------------------------------------------------------------------ */
+/* Whole-file checks                                                   */
+/* ------------------------------------------------------------------ */
+
+static int check_required(const struct parse *p, int *line)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct key_spec *k = &keys[i];
+		const char *sec = section_title(k->section);
+
+		if (!k->required || k->section > SEC_DELIVERY ||
+		    ((const char *)p->cfg + k->offset)[0] != '\0')
+			continue;
+		if (!p->top_line[k->section])
+			return ppx_error_set(PPX_EINVAL, "no [%s] section; it "
+					     "must give %s", sec, k->name);
+		*line = p->top_line[k->section];
+		return ppx_error_set(PPX_EINVAL, "[%s] has no %s; it is "
+				     "required", sec, k->name);
+	}
+	return 0;
+}
+
+/* `later` must not be below `earlier`: name the line that says so. */
+static int check_order(const struct parse *p, int *line, const char *later,
+		       long lv, const char *earlier, long ev)
+{
+	int at = key_line(p, SEC_DELIVERY, later);
+
+	if (lv >= ev)
+		return 0;
+	if (!at)
+		at = key_line(p, SEC_DELIVERY, earlier);
+	*line = at ? at : p->top_line[SEC_DELIVERY];
+	return ppx_error_set(PPX_EINVAL, "[delivery] %s = %ld: must be at "
+			     "least %s (%ld)", later, lv, earlier, ev);
+}
+
+static int on_end(void *user, int *line)
+{
+	struct parse *p = user;
+	const struct ppxd_config *c = p->cfg;
+	int rc = close_entry(p, line);
+
+	if (rc == 0)
+		rc = check_required(p, line);
+	if (rc == 0)
+		rc = check_order(p, line, "heartbeat_timeout_ms",
+				 c->heartbeat_timeout_ms, "heartbeat_ms",
+				 c->heartbeat_ms);
+	if (rc == 0)
+		rc = check_order(p, line, "retry_max_ms", c->retry_max_ms,
+				 "retry_initial_ms", c->retry_initial_ms);
+	for (size_t i = 0; rc == 0 && i < c->n_partners; i++)
+		if (strcmp(c->partners[i].name, c->agency) == 0) {
+			*line = c->partners[i].line;
+			rc = ppx_error_set(PPX_EINVAL, "[partner %s]: that is "
+					   "this agency's own name",
+					   c->agency);
+		}
+	return rc;
+}
+
+/* The absolute directory holding `path`, against which relative paths
+ * in the file are resolved. */
+static int config_dir(char *dir, const char *path)
+{
+	char tmp[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 1;
+
+	if (n >= sizeof(tmp))
+		return ppx_error_set(PPX_EINVAL, "%s: path too long", path);
+	if (!slash)
+		memcpy(tmp, ".", 2);
+	else if (n == 0)
+		memcpy(tmp, "/", 2);
+	else {
+		memcpy(tmp, path, n);
+		tmp[n] = '\0';
+	}
+	if (!realpath(tmp, dir))
+		return ppx_error_set(PPX_EIO, "cannot open %s: %s", path,
+				     strerror(errno));
+	return 0;
+}
+
+int config_load(struct ppxd_config **out, const char *path)
+{
+	static const struct config_ini_handler h = {on_section, on_key,
+						    on_end};
+	struct parse *p;
+	int rc;
+
+	*out = NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p || !(p->cfg = calloc(1, sizeof(*p->cfg)))) {
+		free(p);
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	}
+	if (strlen(path) >= sizeof(p->cfg->path))
+		rc = ppx_error_set(PPX_EINVAL, "%s: path too long", path);
+	else
+		rc = config_dir(p->dir, path);
+	if (rc == 0) {
+		memcpy(p->cfg->path, path, strlen(path) + 1);
+		set_defaults(p->cfg, SEC_DELIVERY);
+		rc = config_ini_parse(path, &h, p);
+	}
+	if (rc < 0)
+		config_free(p->cfg);
+	else
+		*out = p->cfg;
+	free(p);
+	return rc;
+}
+
+void config_free(struct ppxd_config *self)
+{
+	if (!self)
+		return;
+	free(self->partners);
+	free(self->operators);
+	free(self);
+}
+
+const struct ppxd_partner *config_partner(const struct ppxd_config *self,
+					  const char *agency)
+{
+	for (size_t i = 0; i < self->n_partners; i++)
+		if (strcmp(self->partners[i].name, agency) == 0)
+			return &self->partners[i];
+	return NULL;
+}
+
+const struct ppxd_operator *config_operator_by_uid(
+	const struct ppxd_config *self, uid_t uid)
+{
+	for (size_t i = 0; i < self->n_operators; i++)
+		if (self->operators[i].uid == uid)
+			return &self->operators[i];
+	return NULL;
+}

@@ -1,0 +1,152 @@
+/*
+ * config.h — the agency's configuration file, and the INI reader that the
+ * policy file shares.
+ *
+ * ppxd reads one INI file at start-up (docs/CONFIG.md is the reference):
+ * who this agency is and where it listens ([agency]), its keys and trust
+ * anchors ([pki]), delivery tuning ([delivery]), the partner agencies it
+ * talks to ([partner NAME]) and the local Unix users allowed to act through
+ * the control socket, each mapped to a named person ([operator ID]).
+ *
+ * config_load() checks everything it can without touching the network or
+ * the keys: unknown sections and keys, missing required keys, bad values,
+ * duplicates.  Every refusal names the file and the line, e.g.
+ * "/etc/ppx/police.conf:14: [delivery] window = 0: must be between 1 and
+ * 10000".  Relative paths are resolved against the config file's
+ * directory, so that the result does not depend on the daemon's working
+ * directory.  Key file modes and certificates are checked later, by the
+ * modules that open them.
+ */
+#ifndef PPXD_CONFIG_H
+#define PPXD_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define CONFIG_MAX_PARTNERS 256
+#define CONFIG_MAX_OPERATORS 1024
+#define CONFIG_AGENCY_MAX 128	/* bytes, with the terminating NUL */
+/* The control socket DIR/control.sock must fit in sockaddr_un.sun_path
+ * (108 bytes with its NUL), so the directory may have 94 characters. */
+#define CONFIG_CONTROL_DIR_MAX 95
+
+struct ppxd_partner {
+	char name[CONFIG_AGENCY_MAX];	/* dotted agency name */
+	char endpoint[256];		/* tcp://host:port */
+	int duty_to_cooperate;		/* 0: responsible authority */
+	int line;			/* of its [partner NAME] header */
+};
+
+struct ppxd_operator {
+	char id[128];		/* stable person id, from [operator ID] */
+	char user[64];		/* Unix user name, "" if given by uid */
+	uid_t uid;		/* resolved at load time */
+	char name[128];		/* the named person */
+	char role[128];
+	char grade[64];
+	int line;		/* of its [operator ID] header */
+};
+
+struct ppxd_config {
+	char path[PATH_MAX];		/* the file as given to config_load */
+
+	/* [agency] */
+	char agency[CONFIG_AGENCY_MAX];
+	char area[64];
+	char listen[256];
+	char log_dir[PATH_MAX];
+	char control_dir[CONFIG_CONTROL_DIR_MAX];
+	char policy_path[PATH_MAX];
+
+	/* [pki] — absolute paths */
+	char ca[PATH_MAX];
+	char crl[PATH_MAX];
+	char certs[PATH_MAX];
+	char signing_key[PATH_MAX];
+	char signing_cert[PATH_MAX];
+	char transport_key[PATH_MAX];
+	char transport_cert[PATH_MAX];
+
+	/* [delivery] */
+	long retry_initial_ms;
+	long retry_max_ms;
+	long window;
+	long heartbeat_ms;
+	long heartbeat_timeout_ms;
+	long batch_max;
+	long checkpoint_every;
+	long clock_skew_ms;
+	long max_frame;
+
+	struct ppxd_partner *partners;
+	size_t n_partners;
+	struct ppxd_operator *operators;
+	size_t n_operators;
+};
+
+/*
+ * Read and check the configuration file at `path`.  On success *out is a
+ * new configuration (free with config_free).  On failure returns
+ * PPX_EINVAL (bad content), PPX_EIO (cannot read) or PPX_ENOMEM, and
+ * ppx_error_last() says "file:line: problem".
+ */
+int config_load(struct ppxd_config **out, const char *path);
+
+void config_free(struct ppxd_config *self);
+
+/* The partner named `agency`, or NULL. */
+const struct ppxd_partner *config_partner(const struct ppxd_config *self,
+					  const char *agency);
+
+/* The operator mapped to Unix user `uid`, or NULL: not an operator. */
+const struct ppxd_operator *config_operator_by_uid(
+	const struct ppxd_config *self, uid_t uid);
+
+/* Nonzero if `name` is a dotted agency name, e.g. "police.gwent":
+ * ^[a-z][a-z0-9-]*(\.[a-z0-9-]+)+$, shorter than CONFIG_AGENCY_MAX. */
+int config_agency_name_valid(const char *name);
+
+/*
+ * The INI reader, shared with policy.c.
+ *
+ * It drives libinih line by line and adds what libinih lacks: the line
+ * number of everything (whether or not libinih was built with
+ * INI_HANDLER_LINENO), section names of any length, events for section
+ * headers even when the section is empty, and a refusal of over-long lines
+ * instead of silently splitting them.
+ *
+ * A callback returns 0, or a negative ppx_error code after recording the
+ * problem with ppx_error_set() *without* a location; config_ini_parse()
+ * stops there and prefixes the detail with "path:line: ".  The first
+ * problem in the file wins.
+ */
+struct config_ini_entry {
+	const char *section;	/* full name inside [ ], "" before any */
+	const char *name;
+	const char *value;	/* comments and outer whitespace removed */
+	int line;
+	int continued;		/* an indented line continuing `name` */
+};
+
+struct config_ini_handler {
+	/* A "[section]" header; *line is its line, and the callback may
+	 * point it elsewhere for its error.  May be NULL. */
+	int (*section)(void *user, const char *section, int *line);
+	/* A name = value line, or a continuation of the previous one. */
+	int (*key)(void *user, const struct config_ini_entry *e);
+	/* End of file, called only if all went well.  *line is the last
+	 * line; the callback may point it elsewhere for its error.  May be
+	 * NULL. */
+	int (*end)(void *user, int *line);
+};
+
+/*
+ * Parse the INI file at `path`, calling `h` with `user`.  Returns 0, or
+ * the first error: the callback's code, PPX_EINVAL for a syntax error or
+ * a line longer than libinih accepts, PPX_EIO, PPX_ENOMEM.
+ */
+int config_ini_parse(const char *path, const struct config_ini_handler *h,
+		     void *user);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * policy.h — who may send what to whom.
+ *
+ * The policy file (docs/CONFIG.md) lists rules — from which agencies, to
+ * which, which message families and notification kinds, up to which
+ * protective marking, and whether counter-terrorism material may pass —
+ * and the duty-to-co-operate agencies with the cases each is a partner
+ * on.  Need to know (DOMAIN.md): a message passes only if some rule lets
+ * it, and a duty-to-co-operate agency receives only what concerns its
+ * cases.
+ *
+ * The daemon asks twice: before signing, once per recipient, and in the
+ * receive pipeline with `to` = itself, so that a partner with a laxer
+ * policy cannot push material we would not accept.
+ */
+#ifndef PPXD_POLICY_H
+#define PPXD_POLICY_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "ppx.pb-c.h"
+
+#define POLICY_MAX_RULES 1024
+#define POLICY_MAX_DTC 256
+#define POLICY_MAX_SUBJECTS 100000	/* per duty-to-co-operate agency */
+
+typedef struct ppxd_policy ppxd_policy;
+
+/*
+ * Read and check the policy file at `path`: unknown sections or keys,
+ * missing or repeated keys, unknown families, notification kind names
+ * and globs that match no NotificationKind are refused, naming
+ * "file:line".  On success *out is new (free with policy_free).
+ */
+int policy_load(ppxd_policy **out, const char *path);
+
+void policy_free(ppxd_policy *self);
+
+/* One message, from one agency to one recipient. */
+struct policy_query {
+	const char *from;		/* sending agency */
+	const char *to;			/* one recipient agency */
+	int family;			/* Ppx__V1__Body__PayloadCase */
+	int kind;			/* Ppx__V1__NotificationKind, or 0 */
+	int marking;			/* Ppx__V1__ProtectiveMarking */
+	int counter_terrorism;		/* nonzero for CT material */
+	const char *const *subjects;	/* subject keys, "crn:X123456" */
+	size_t n_subjects;
+};
+
+/*
+ * 0 if the policy lets `q` pass; otherwise PPX_EPOLICY and
+ * ppx_error_last() says why in a sentence, e.g. "policy: no rule lets
+ * police.gwent send notification:ARREST to housing.newport".  A query
+ * with an unknown family, kind or marking is refused the same way.
+ */
+int policy_check(const ppxd_policy *self, const struct policy_query *q);
+
+/* Nonzero if `agency` has a [duty-to-cooperate AGENCY] section. */
+int policy_is_duty_to_cooperate(const ppxd_policy *self, const char *agency);
+
+/*
+ * The configuration and the policy agree on which partners are
+ * duty-to-co-operate agencies: a partner of type duty-to-cooperate
+ * without a [duty-to-cooperate] section would otherwise receive whatever
+ * the rules allow, whatever the case.  0 or PPX_EINVAL naming both files.
+ */
+int policy_check_config(const ppxd_policy *self,
+			const struct ppxd_config *cfg);
+
+/*
+ * The subject keys of `ids`: "pnc:", "cro:", "crn:", "prison:", "visor:"
+ * followed by each identifier that is present.  *out is a new array of
+ * *n new strings (both possibly empty; *out may be NULL when *n is 0);
+ * free with policy_subject_keys_free.  `ids` may be NULL.
+ */
+int policy_subject_keys(char ***out, size_t *n, const Ppx__V1__SubjectIds *ids);
+
+void policy_subject_keys_free(char **keys, size_t n);
+
+#endif
