@@ -44,6 +44,9 @@ LIB_SRC = $(sort $(wildcard lib/*.c))
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/ppx.pb-c.o
 LIBPPX = $(BUILD)/libppx.a
 DAEMON_SRC = $(sort $(wildcard daemon/*.c))
+# Everything of the daemon but main() is also linked into the unit tests.
+DAEMON_LIB = $(BUILD)/libppxd.a
+DAEMON_LIB_OBJ = $(filter-out $(BUILD)/obj/daemon/main.o,$(DAEMON_SRC:%.c=$(BUILD)/obj/%.o))
 CLIENT_SRC = $(sort $(wildcard client/*.c))
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -51,11 +54,11 @@ FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_REPLAY = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
 BENCH_SRC = $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/tests/%)
-PROGRAMS = $(if $(DAEMON_SRC),$(BUILD)/ppxd) $(if $(CLIENT_SRC),$(BUILD)/ppx)
+PROGRAMS = $(if $(wildcard daemon/main.c),$(BUILD)/ppxd) $(if $(CLIENT_SRC),$(BUILD)/ppx)
 
 DEPS_STAMP = $(BUILD)/.deps-installed
 
-.PHONY: all deps test test-unit check bench demo pki fuzz clean
+.PHONY: all deps test bench demo pki fuzz fuzz-seeds clean
 .DEFAULT_GOAL := all
 
 all: $(LIBPPX) $(PROGRAMS)
@@ -81,17 +84,22 @@ $(BUILD)/obj/%.o: %.c $(GEN_H) | $(DEPS_STAMP)
 $(LIBPPX): $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
-$(BUILD)/ppxd: $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o) $(LIBPPX)
+$(DAEMON_LIB): $(DAEMON_LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/ppxd: $(BUILD)/obj/daemon/main.o $(DAEMON_LIB) $(LIBPPX)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/ppx: $(CLIENT_SRC:%.c=$(BUILD)/obj/%.o) $(LIBPPX)
+$(BUILD)/ppx: $(CLIENT_SRC:%.c=$(BUILD)/obj/%.o) $(DAEMON_LIB) $(LIBPPX)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Unit tests: one cmocka program per module.  Shared helpers in tests/unit/
 # files not named test_* are linked into every test.
 UNIT_HELPERS = $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o \
-		$(UNIT_HELPERS:%.c=$(BUILD)/obj/%.o) $(LIBPPX)
+		$(UNIT_HELPERS:%.c=$(BUILD)/obj/%.o) $(DAEMON_LIB) $(LIBPPX)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
@@ -102,9 +110,10 @@ $(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o \
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/bench_%: $(BUILD)/obj/tests/bench/bench_%.o $(LIBPPX)
+$(BUILD)/tests/bench_%: $(BUILD)/obj/tests/bench/bench_%.o \
+		$(UNIT_HELPERS:%.c=$(BUILD)/obj/%.o) $(LIBPPX)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
 # The demo PKI (police.gwent, probation.gwent, prison.cardiff) is made on
 # demand into $(BUILD)/pki; no private key is ever committed.
@@ -118,8 +127,22 @@ test: all $(UNIT_BIN) $(FUZZ_REPLAY) pki
 bench: all $(BENCH_BIN) pki
 	BUILD=$(BUILD) tests/bench/run-bench
 
-demo: all pki
+demo: all pki $(BUILD)/tests/demo_foundation
 	BUILD=$(BUILD) scripts/demo
+
+$(BUILD)/tests/demo_%: $(BUILD)/obj/tests/demo/demo_%.o \
+		$(UNIT_HELPERS:%.c=$(BUILD)/obj/%.o) $(LIBPPX)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+# The seed corpus of fuzz_envelope is committed; this regenerates it.
+fuzz-seeds: $(BUILD)/tests/gen_seeds pki
+	$(BUILD)/tests/gen_seeds tests/fuzz/corpus/envelope
+
+$(BUILD)/tests/gen_seeds: $(BUILD)/obj/tests/fuzz/gen_seeds.o \
+		$(UNIT_HELPERS:%.c=$(BUILD)/obj/%.o) $(LIBPPX)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
 # libFuzzer builds need clang; they live in their own build directory.
 FUZZ_SECONDS ?= 60

@@ -336,6 +336,18 @@ X509 *ppx_trust_find(const ppx_trust *self,
 	return NULL;
 }
 
+X509 *ppx_trust_find_transport(const ppx_trust *self, const uint8_t key[32])
+{
+	uint8_t k[32];
+
+	for (size_t i = 0; i < self->n_known; i++)
+		if (ppx_cert_x25519_public(self->known[i].cert, k) == 0 &&
+		    CRYPTO_memcmp(k, key, sizeof(k)) == 0)
+			return self->known[i].cert;
+	ppx_error_clear();
+	return NULL;
+}
+
 /* Errors seen by the verify callback, one bit per class. */
 enum seen {
 	SEEN_UNTRUSTED = 1 << 0,
@@ -684,4 +696,21 @@ int ppx_transport_key_load(uint8_t secret[32], uint8_t public_key[32],
 	if (rc != 0)
 		ppx_wipe(secret, 32);
 	return rc;
+}
+
+X509 *ppx_trust_find_agency(const ppx_trust *self, const char *agency,
+			    enum ppx_cert_role role, time_t now)
+{
+	ppx_identity id;
+
+	for (size_t i = 0; i < self->n_known; i++)
+		if (ppx_trust_check(self, self->known[i].cert, now, role,
+				    &id) == 0 &&
+		    strcmp(id.agency, agency) == 0)
+			return self->known[i].cert;
+	ppx_error_set(PPX_ENOTFOUND,
+		      "no valid %s certificate of %s among the known "
+		      "certificates",
+		      role_name(role), agency);
+	return NULL;
 }

@@ -1,0 +1,59 @@
+/*
+ * client.h — what the subcommands of ppx share.
+ */
+#ifndef PPX_CLIENT_H
+#define PPX_CLIENT_H
+
+#include "../daemon/config.h"
+#include "ppx.pb-c.h"
+
+enum ppx_exit {
+	PPX_EXIT_OK = 0,
+	PPX_EXIT_NO = 1,	/* the check ran and the answer is no */
+	PPX_EXIT_USAGE = 2,
+	PPX_EXIT_UNAVAILABLE = 3,
+};
+
+int cmd_verify(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_send(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+
+/* The control socket of a running ppxd (ctl.c). */
+struct ctl {
+	struct ppxd_config *cfg;
+	void *zctx;
+	void *sock;
+};
+
+/* Connect to the daemon of configuration `config_path`: 0 or an exit
+ * code, after printing the problem. */
+int ctl_open(struct ctl *c, const char *config_path, int timeout_ms);
+void ctl_close(struct ctl *c);
+int ctl_send(struct ctl *c, Ppx__V1__ControlRequest *req);
+/* 0, or PPX_EIO after the timeout; free with
+ * ppx__v1__control_reply__free_unpacked(). */
+int ctl_recv(struct ctl *c, Ppx__V1__ControlReply **out);
+
+/* The configuration file: --config, else $PPX_CONFIG, else
+ * /etc/ppx/ppxd.conf. */
+const char *config_path_default(const char *given);
+
+/* Options every log-reading command takes. */
+struct log_opts {
+	const char *log_dir;
+	const char *ca;
+	const char *crl;
+	const char *certs;
+	int json;
+};
+
+/*
+ * Parse --log DIR --ca FILE --crl FILE --certs DIR --json, or --pki DIR
+ * --agency NAME which fills them from a ppx-pki layout.  Returns 0, or
+ * PPX_EXIT_USAGE after printing what is wrong; 1 for --help.
+ */
+int log_opts_parse(struct log_opts *o, int argc, char **argv,
+		   const char *usage);
+
+#endif

@@ -1,0 +1,326 @@
+/*
+ * cmd_send.c — `ppx send --json FILE|-`: submit messages to the daemon.
+ *
+ * The input holds one or more ppx.v1.Body objects in protobuf's canonical
+ * JSON mapping (one after another, e.g. JSON Lines).  Each is submitted;
+ * the daemon fills in who is sending (from the caller's Unix identity),
+ * checks it and its recipients against the policy, signs it, logs it and
+ * queues it.  For each message one line is printed: the message id, its
+ * log position and its delivery state per recipient.  With --wait, ppx
+ * waits until every recipient's signed receipt is logged (or --timeout).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "client.h"
+#include "ppx/envelope.h"
+#include "ppx/error.h"
+#include "ppx/json.h"
+
+#define SEND_WINDOW 256
+#define INPUT_MAX (256L * 1024 * 1024)
+
+static const char usage[] =
+	"usage: ppx send --json FILE|- [--config FILE] [--wait] [--timeout S]\n"
+	"Submits each ppx.v1.Body in FILE (canonical protobuf JSON, one\n"
+	"object after another) and prints: message-id log-seq partner=state...\n"
+	"Exit 0: all queued (or, with --wait, delivered); 1: something was\n"
+	"refused; 3: the daemon did not answer.\n";
+
+struct send_opts {
+	const char *config, *json;
+	int wait;
+	long timeout_s;
+};
+
+static int read_all(char **out, size_t *len, const char *path)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	size_t cap = 65536, n = 0;
+	char *buf = malloc(cap);
+
+	if (!f || !buf) {
+		fprintf(stderr, "ppx send: cannot read %s\n", path);
+		free(buf);
+		return PPX_EXIT_USAGE;
+	}
+	for (size_t r; (r = fread(buf + n, 1, cap - n, f)) > 0;) {
+		n += r;
+		if (n == cap) {
+			char *g = cap * 2 <= (size_t)INPUT_MAX
+					  ? realloc(buf, cap * 2) : NULL;
+
+			if (!g) {
+				fprintf(stderr, "ppx send: %s is too large\n", path);
+				free(buf);
+				return PPX_EXIT_USAGE;
+			}
+			buf = g;
+			cap *= 2;
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+/* Parse the next JSON value from text[*pos..len) into a Body. */
+static int next_body(Ppx__V1__Body **out, json_tokener *tok, const char *text,
+		     size_t len, size_t *pos)
+{
+	json_object *obj;
+
+	*out = NULL;
+	while (*pos < len && strchr(" \t\r\n", text[*pos]))
+		(*pos)++;
+	if (*pos >= len)
+		return 1;	/* end of input */
+	json_tokener_reset(tok);
+	obj = json_tokener_parse_ex(tok, text + *pos, (int)(len - *pos));
+	if (!obj) {
+		fprintf(stderr, "ppx send: input byte %zu: %s\n", *pos,
+			json_tokener_error_desc(json_tokener_get_error(tok)));
+		return -1;
+	}
+	*pos += json_tokener_get_parse_end(tok);
+	if (ppx_json_to_message((ProtobufCMessage **)out,
+				&ppx__v1__body__descriptor, obj) != 0) {
+		fprintf(stderr, "ppx send: %s\n", ppx_error_last());
+		json_object_put(obj);
+		return -1;
+	}
+	json_object_put(obj);
+	return 0;
+}
+
+static const char *state_name(int state)
+{
+	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+		&ppx__v1__delivery_state__descriptor, state);
+
+	return v ? v->name + strlen("DELIVERY_") : "?";
+}
+
+/* Print one reply; returns 1 if anything in it was refused. */
+static int print_reply(const Ppx__V1__ControlReply *r)
+{
+	char hex[2 * PPX_MESSAGE_ID_LEN + 1] = "";
+	const Ppx__V1__SubmitReply *s = r->submit ? r->submit : r->message_state;
+	int refused = 0;
+
+	if (r->code != 0 || !s) {
+		fprintf(stderr, "ppx send: refused: %s\n", r->error);
+		return 1;
+	}
+	if (s->message_id.len == PPX_MESSAGE_ID_LEN)
+		ppx_hex(hex, s->message_id.data, s->message_id.len);
+	printf("%s %llu", hex, (unsigned long long)s->log_seq);
+	for (size_t i = 0; i < s->n_deliveries; i++) {
+		printf(" %s=%s", s->deliveries[i]->partner,
+		       state_name(s->deliveries[i]->state));
+		refused |= s->deliveries[i]->state ==
+			   PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED;
+	}
+	printf("\n");
+	return refused;
+}
+
+struct sent_ids {
+	uint8_t (*id)[PPX_MESSAGE_ID_LEN];
+	size_t n, cap;
+};
+
+static int remember(struct sent_ids *s, const Ppx__V1__ControlReply *r)
+{
+	if (r->code != 0 || !r->submit ||
+	    r->submit->message_id.len != PPX_MESSAGE_ID_LEN)
+		return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 256;
+		void *g = realloc(s->id, cap * sizeof(*s->id));
+
+		if (!g)
+			return -1;
+		s->id = g;
+		s->cap = cap;
+	}
+	memcpy(s->id[s->n++], r->submit->message_id.data, PPX_MESSAGE_ID_LEN);
+	return 0;
+}
+
+/* Submit every body in the input, up to SEND_WINDOW at a time. */
+static int submit_all(struct ctl *c, const char *text, size_t len,
+		      struct sent_ids *ids, int quiet)
+{
+	json_tokener *tok = json_tokener_new();
+	size_t pos = 0, outstanding = 0;
+	int more = 1, rc = PPX_EXIT_OK;
+
+	while (tok && (more || outstanding > 0)) {
+		while (more && outstanding < SEND_WINDOW) {
+			Ppx__V1__ControlRequest req = PPX__V1__CONTROL_REQUEST__INIT;
+			Ppx__V1__SubmitRequest sub = PPX__V1__SUBMIT_REQUEST__INIT;
+			Ppx__V1__Body *b = NULL;
+			int got = next_body(&b, tok, text, len, &pos);
+
+			if (got != 0) {
+				more = 0;
+				if (got < 0)
+					rc = PPX_EXIT_USAGE;
+				break;
+			}
+			sub.body = b;
+			req.request_case = PPX__V1__CONTROL_REQUEST__REQUEST_SUBMIT;
+			req.submit = &sub;
+			if (ctl_send(c, &req) == 0)
+				outstanding++;
+			ppx__v1__body__free_unpacked(b, NULL);
+		}
+		if (outstanding == 0)
+			break;
+		Ppx__V1__ControlReply *r = NULL;
+
+		if (ctl_recv(c, &r) != 0) {
+			fprintf(stderr, "ppx send: %s\n", ppx_error_last());
+			json_tokener_free(tok);
+			return PPX_EXIT_UNAVAILABLE;
+		}
+		outstanding--;
+		if ((quiet ? r->code != 0 : print_reply(r)) && rc == PPX_EXIT_OK)
+			rc = PPX_EXIT_NO;
+		if (quiet && r->code != 0)
+			fprintf(stderr, "ppx send: refused: %s\n", r->error);
+		remember(ids, r);
+		ppx__v1__control_reply__free_unpacked(r, NULL);
+	}
+	json_tokener_free(tok);
+	return rc;
+}
+
+/* 1 if every delivery of the message is settled (delivered or refused). */
+static int settled(struct ctl *c, const uint8_t *id, int *refused)
+{
+	Ppx__V1__ControlRequest req = PPX__V1__CONTROL_REQUEST__INIT;
+	Ppx__V1__MessageStateRequest q = PPX__V1__MESSAGE_STATE_REQUEST__INIT;
+	Ppx__V1__ControlReply *r = NULL;
+	int done = 0;
+
+	q.message_id.data = (uint8_t *)id;
+	q.message_id.len = PPX_MESSAGE_ID_LEN;
+	req.request_case = PPX__V1__CONTROL_REQUEST__REQUEST_MESSAGE_STATE;
+	req.message_state = &q;
+	if (ctl_send(c, &req) != 0 || ctl_recv(c, &r) != 0)
+		return -1;
+	if (r->code == 0 && r->message_state) {
+		done = 1;
+		for (size_t i = 0; i < r->message_state->n_deliveries; i++) {
+			int st = r->message_state->deliveries[i]->state;
+
+			done &= st != PPX__V1__DELIVERY_STATE__DELIVERY_QUEUED;
+			*refused |= st == PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED;
+		}
+		if (done)
+			print_reply(r);
+	}
+	ppx__v1__control_reply__free_unpacked(r, NULL);
+	return done;
+}
+
+static int wait_all(struct ctl *c, const struct sent_ids *ids, long timeout_s)
+{
+	time_t end = time(NULL) + timeout_s;
+	size_t next = 0;
+	int refused = 0;
+
+	while (next < ids->n) {
+		int s = settled(c, ids->id[next], &refused);
+
+		if (s < 0)
+			return PPX_EXIT_UNAVAILABLE;
+		if (s > 0) {
+			next++;
+			continue;
+		}
+		if (time(NULL) >= end) {
+			fprintf(stderr, "ppx send: %zu of %zu messages still wait "
+				"for receipts after %ld s\n",
+				ids->n - next, ids->n, timeout_s);
+			return PPX_EXIT_NO;
+		}
+		nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+	}
+	return refused ? PPX_EXIT_NO : PPX_EXIT_OK;
+}
+
+static int parse(struct send_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"json", required_argument, NULL, 'j'},
+		{"wait", no_argument, NULL, 'w'},
+		{"timeout", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	char *end;
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	o->timeout_s = 60;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:j:wt:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': o->config = optarg; break;
+		case 'j': o->json = optarg; break;
+		case 'w': o->wait = 1; break;
+		case 't':
+			o->timeout_s = strtol(optarg, &end, 10);
+			if (*end || o->timeout_s <= 0) {
+				fprintf(stderr, "ppx send: --timeout needs a "
+					"positive number of seconds\n");
+				return PPX_EXIT_USAGE;
+			}
+			break;
+		case 'h': fputs(usage, stdout); return -1;
+		default: fputs(usage, stderr); return PPX_EXIT_USAGE;
+		}
+	}
+	if (!o->json || optind != argc) {
+		fputs(usage, stderr);
+		return PPX_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int cmd_send(int argc, char **argv)
+{
+	struct send_opts o;
+	struct sent_ids ids = {0};
+	struct ctl c;
+	char *text = NULL;
+	size_t len = 0;
+	int rc = parse(&o, argc, argv);
+
+	if (rc != 0)
+		return rc < 0 ? PPX_EXIT_OK : rc;
+	if ((rc = read_all(&text, &len, o.json)) != 0)
+		return rc;
+	if ((rc = ctl_open(&c, config_path_default(o.config), 30000)) != 0) {
+		free(text);
+		return rc;
+	}
+	rc = submit_all(&c, text, len, &ids, o.wait);
+	if (o.wait && rc == PPX_EXIT_OK)
+		rc = wait_all(&c, &ids, o.timeout_s);
+	ctl_close(&c);
+	free(ids.id);
+	free(text);
+	return rc;
+}

@@ -1,0 +1,106 @@
+/*
+ * cmd_status.c — `ppx status`: the daemon's partners, link state, outbox
+ * depth, last receipt, and the frames it refused, by reason.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "client.h"
+#include "ppx/error.h"
+#include "ppx/json.h"
+
+static const char usage[] =
+	"usage: ppx status [--config FILE] [--json]\n"
+	"Shows each partner (link up or down, messages waiting, last receipt)\n"
+	"and the counts of refused frames by reason.\n";
+
+const char *config_path_default(const char *given)
+{
+	const char *env = getenv("PPX_CONFIG");
+
+	return given ? given : env ? env : "/etc/ppx/ppxd.conf";
+}
+
+static void print_text(const Ppx__V1__StatusReply *s)
+{
+	printf("%s: %llu log entries\n", s->agency,
+	       (unsigned long long)s->log_size);
+	printf("%-24s %-5s %8s %10s %10s %8s  %s\n", "partner", "link",
+	       "waiting", "sent", "delivered", "refused", "last receipt");
+	for (size_t i = 0; i < s->n_partners; i++) {
+		const Ppx__V1__PartnerStatus *p = s->partners[i];
+		char when[32] = "-";
+		time_t t = (time_t)(p->last_receipt_ms / 1000);
+		struct tm tm;
+
+		if (p->last_receipt_ms && gmtime_r(&t, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		printf("%-24s %-5s %8llu %10llu %10llu %8llu  %s\n", p->agency,
+		       p->connected ? "up" : "down",
+		       (unsigned long long)p->outbox_depth,
+		       (unsigned long long)p->sent,
+		       (unsigned long long)p->delivered,
+		       (unsigned long long)p->refused, when);
+	}
+	for (size_t i = 0; i < s->n_refusals; i++) {
+		const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+			&ppx__v1__reject_reason__descriptor,
+			s->refusals[i]->reason);
+
+		printf("refused %-32s %llu\n", v ? v->name : "?",
+		       (unsigned long long)s->refusals[i]->count);
+	}
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	Ppx__V1__ControlRequest req = PPX__V1__CONTROL_REQUEST__INIT;
+	Ppx__V1__ControlReply *reply = NULL;
+	const char *config = NULL;
+	struct ctl c;
+	int ch, json = 0, rc;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		if (ch == 'c')
+			config = optarg;
+		else if (ch == 'j')
+			json = 1;
+		else {
+			fputs(usage, ch == 'h' ? stdout : stderr);
+			return ch == 'h' ? PPX_EXIT_OK : PPX_EXIT_USAGE;
+		}
+	}
+	if ((rc = ctl_open(&c, config_path_default(config), 5000)) != 0)
+		return rc;
+	req.request_case = PPX__V1__CONTROL_REQUEST__REQUEST_STATUS;
+	req.status = 1;
+	if (ctl_send(&c, &req) != 0 || ctl_recv(&c, &reply) != 0 ||
+	    reply->code != 0 || !reply->status) {
+		fprintf(stderr, "ppx status: %s\n",
+			reply && reply->error[0] ? reply->error : ppx_error_last());
+		rc = PPX_EXIT_UNAVAILABLE;
+	} else if (json) {
+		char *text = NULL;
+
+		if (ppx_json_print(&text, &reply->status->base, 0) == 0)
+			puts(text);
+		free(text);
+	} else {
+		print_text(reply->status);
+	}
+	if (reply)
+		ppx__v1__control_reply__free_unpacked(reply, NULL);
+	ctl_close(&c);
+	return rc;
+}

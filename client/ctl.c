@@ -1,0 +1,86 @@
+/*
+ * ctl.c — the client's side of the control socket: find the daemon from
+ * its configuration, connect over IPC, exchange ControlRequest and
+ * ControlReply messages.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "client.h"
+#include "ppx/error.h"
+
+int ctl_open(struct ctl *c, const char *config_path, int timeout_ms)
+{
+	char ep[4200];
+	int linger = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (config_load(&c->cfg, config_path) != 0) {
+		fprintf(stderr, "ppx: %s\n", ppx_error_last());
+		return PPX_EXIT_USAGE;
+	}
+	snprintf(ep, sizeof(ep), "ipc://%s/control.sock", c->cfg->control_dir);
+	c->zctx = zmq_ctx_new();
+	c->sock = c->zctx ? zmq_socket(c->zctx, ZMQ_DEALER) : NULL;
+	if (!c->sock ||
+	    zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof(linger)) ||
+	    zmq_setsockopt(c->sock, ZMQ_RCVTIMEO, &timeout_ms,
+			   sizeof(timeout_ms)) ||
+	    zmq_connect(c->sock, ep) != 0) {
+		fprintf(stderr, "ppx: cannot connect to %s: %s\n", ep,
+			zmq_strerror(zmq_errno()));
+		ctl_close(c);
+		return PPX_EXIT_UNAVAILABLE;
+	}
+	return 0;
+}
+
+void ctl_close(struct ctl *c)
+{
+	if (c->sock)
+		zmq_close(c->sock);
+	if (c->zctx)
+		zmq_ctx_term(c->zctx);
+	config_free(c->cfg);
+	memset(c, 0, sizeof(*c));
+}
+
+int ctl_send(struct ctl *c, Ppx__V1__ControlRequest *req)
+{
+	size_t len;
+	uint8_t *buf;
+	int rc;
+
+	req->version = 1;
+	len = ppx__v1__control_request__get_packed_size(req);
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return PPX_ENOMEM;
+	ppx__v1__control_request__pack(req, buf);
+	rc = zmq_send(c->sock, buf, len, 0) < 0 ? PPX_EIO : 0;
+	free(buf);
+	return rc;
+}
+
+int ctl_recv(struct ctl *c, Ppx__V1__ControlReply **out)
+{
+	zmq_msg_t m;
+
+	*out = NULL;
+	zmq_msg_init(&m);
+	if (zmq_msg_recv(&m, c->sock, 0) < 0) {
+		zmq_msg_close(&m);
+		return ppx_error_set(PPX_EIO,
+				     "no answer from ppxd at %s (is it running, "
+				     "and are you one of its operators?)",
+				     c->cfg->control_dir);
+	}
+	*out = ppx__v1__control_reply__unpack(NULL, zmq_msg_size(&m),
+					      zmq_msg_data(&m));
+	zmq_msg_close(&m);
+	if (!*out)
+		return ppx_error_set(PPX_EIO, "ppxd's answer does not decode");
+	return 0;
+}

@@ -1,0 +1,51 @@
+/*
+ * main.c — the ppx command-line client: a table of subcommands.
+ *
+ * Each subcommand lives in its own cmd_*.c file and is called with the
+ * arguments after its name.  Exit codes (docs/ppx.1):
+ *   0  success            1  the answer is "no" (e.g. a log does not verify)
+ *   2  usage error        3  cannot read or reach what was asked for
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "client.h"
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{"verify", cmd_verify, "check a log's hash chain, Merkle tree and "
+			       "signatures, read-only"},
+	{"log", cmd_log, "list the entries of a log, read-only"},
+	{"send", cmd_send, "submit messages (canonical JSON) to the daemon"},
+	{"status", cmd_status, "partners, links, outboxes and refusals"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: ppx COMMAND [OPTIONS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(out, "\nppx COMMAND --help says more about each.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return PPX_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return PPX_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "ppx: unknown command '%s'; see ppx help\n", argv[1]);
+	return PPX_EXIT_USAGE;
+}

@@ -1,0 +1,156 @@
+/*
+ * main.c — ppxd: options, start-up checks, and the hand-over to the loop.
+ *
+ *   ppxd -c FILE [-f] [-v] [-n]
+ *     -c FILE  configuration (docs/CONFIG.md)
+ *     -f       stay in the foreground, log to stderr (default: syslog)
+ *     -v       log debugging detail
+ *     -n       check the configuration, policy, keys and certificates and
+ *              exit: 0 if all is well, 1 with the problem otherwise
+ *
+ * Start-up refuses to run with anything wrong: a key file others can read,
+ * a certificate that does not pass the trust check, a corrupt log.  Those
+ * are operator errors, reported with what to do, before any partner is
+ * contacted.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "control.h"
+#include "log.h"
+#include "outbox.h"
+#include "ppx/error.h"
+#include "ppxd.h"
+#include "transport.h"
+#include "writer.h"
+#include "zap.h"
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: ppxd -c FILE [-f] [-v] [-n]\n");
+	exit(2);
+}
+
+/* Our own certificates must pass the checks partners will apply. */
+static int check_own_certs(struct ppxd *d)
+{
+	ppx_identity id;
+	X509 *transport = NULL;
+	int rc = ppx_trust_check(d->trust, ppx_signer_cert(d->signer),
+				 time(NULL), PPX_ROLE_SIGNING, &id);
+
+	if (rc != 0)
+		return ppx_error_set(rc, "signing certificate %s: %s",
+				     d->cfg->signing_cert, ppx_error_last());
+	if (strcmp(id.agency, d->cfg->agency) != 0)
+		return ppx_error_set(PPX_EINVAL,
+				     "signing certificate %s is for %s, not %s",
+				     d->cfg->signing_cert, id.agency,
+				     d->cfg->agency);
+	rc = ppx_cert_load(&transport, d->cfg->transport_cert);
+	if (rc == 0)
+		rc = ppx_trust_check(d->trust, transport, time(NULL),
+				     PPX_ROLE_TRANSPORT, &id);
+	X509_free(transport);
+	if (rc != 0)
+		return ppx_error_set(rc, "transport certificate %s: %s",
+				     d->cfg->transport_cert, ppx_error_last());
+	return 0;
+}
+
+/* Load everything that can be checked without opening sockets. */
+static int load(struct ppxd *d, const char *path, uint8_t secret[32],
+		uint8_t pub[32])
+{
+	int rc;
+
+	if ((rc = config_load(&d->cfg, path)) != 0 ||
+	    (rc = policy_load(&d->policy, d->cfg->policy_path)) != 0 ||
+	    (rc = policy_check_config(d->policy, d->cfg)) != 0 ||
+	    (rc = ppx_trust_load(&d->trust, d->cfg->ca, d->cfg->crl,
+				 d->cfg->certs)) != 0 ||
+	    (rc = ppx_signer_load(&d->signer, d->cfg->signing_key,
+				  d->cfg->signing_cert)) != 0 ||
+	    (rc = ppx_transport_key_load(secret, pub,
+					 d->cfg->transport_key)) != 0 ||
+	    (rc = check_own_certs(d)) != 0)
+		return rc;
+	return 0;
+}
+
+static int start(struct ppxd *d, const uint8_t secret[32],
+		 const uint8_t pub[32])
+{
+	int rc;
+
+	d->zctx = zmq_ctx_new();
+	if (!d->zctx)
+		return ppx_error_set(PPX_EIO, "cannot create ZeroMQ context");
+	if ((rc = ppx_log_open(&d->log, d->cfg->log_dir, NULL)) != 0 ||
+	    (rc = writer_new(&d->writer)) != 0 ||
+	    (rc = zap_new(&d->zap, d)) != 0 ||
+	    (rc = transport_new(&d->transport, d, secret, pub)) != 0 ||
+	    (rc = outbox_new(&d->outbox, d)) != 0 ||
+	    (rc = control_new(&d->control, d)) != 0)
+		return rc;
+	d->checkpoint_size = ppx_log_size(d->log);
+	d->started_ms = ppxd_now_ms();
+	return 0;
+}
+
+static void stop(struct ppxd *d)
+{
+	control_free(&d->control);
+	outbox_free(&d->outbox);
+	transport_free(&d->transport);
+	zap_free(&d->zap);
+	writer_free(&d->writer);
+	if (d->zctx)
+		zmq_ctx_term(d->zctx);
+	ppx_log_close(d->log);
+	ppx_signer_free(d->signer);
+	ppx_trust_free(d->trust);
+	policy_free(d->policy);
+	config_free(d->cfg);
+}
+
+int main(int argc, char **argv)
+{
+	struct ppxd d = {0};
+	const char *path = NULL;
+	uint8_t secret[32], pub[32];
+	int ch, foreground = 0, verbose = 0, check = 0, rc;
+
+	while ((ch = getopt(argc, argv, "c:fvn")) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'f': foreground = 1; break;
+		case 'v': verbose = 1; break;
+		case 'n': check = foreground = 1; break;
+		default: usage();
+		}
+	}
+	if (!path || optind != argc)
+		usage();
+	log_init("ppxd", foreground, verbose);
+	signal(SIGPIPE, SIG_IGN);
+	rc = load(&d, path, secret, pub);
+	if (rc == 0 && check) {
+		printf("%s: configuration OK for %s\n", path, d.cfg->agency);
+	} else if (rc == 0) {
+		rc = start(&d, secret, pub);
+		ppx_wipe(secret, sizeof(secret));
+		if (rc == 0)
+			rc = ppxd_run(&d);
+	}
+	ppx_wipe(secret, sizeof(secret));
+	if (rc != 0)
+		log_warnx("%s", ppx_error_last());
+	stop(&d);
+	return rc == 0 ? 0 : 1;
+}

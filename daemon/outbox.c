@@ -1,0 +1,466 @@
+/*
+ * outbox.c — store and forward, per partner, in order, until receipted.
+ *
+ * See outbox.h for the model.  The receipt side: a receipt is verified
+ * (signed by the partner the link leads to, addressed to us), each item is
+ * matched to our SENT entry by message id and by the hash of the exact
+ * bytes we signed, and only then is RECEIPT_RECEIVED logged and the outbox
+ * key removed, in one commit.  A refusal the partner calls transient
+ * (storage full, internal fault) leaves the message pending; any other
+ * refusal ends its delivery to that partner and is logged with the reason.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "log.h"
+#include "outbox.h"
+#include "ppx/envelope.h"
+#include "ppx/error.h"
+#include "ppx/receipt.h"
+#include "ppxd.h"
+#include "writer.h"
+
+#define LANE_MAX (16u * 1024 * 1024)	/* pending messages per partner */
+
+struct lane {
+	uint64_t *seq;		/* pending SENT entries, log order */
+	size_t head, n, cap;	/* pending are seq[head .. n) */
+	size_t in_flight;	/* seq[head .. head+in_flight) sent this try */
+	int64_t last_progress_ms;
+	int64_t next_retry_ms;
+	long backoff_ms;
+	struct outbox_stats stats;
+};
+
+struct outbox {
+	struct lane *lanes;
+	size_t n;
+};
+
+static int lane_push(struct lane *l, uint64_t seq)
+{
+	if (l->head > 0 && l->head == l->n)
+		l->head = l->n = 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 256;
+		uint64_t *s;
+
+		if (l->head > 0) {	/* compact before growing */
+			memmove(l->seq, l->seq + l->head,
+				(l->n - l->head) * sizeof(*s));
+			l->n -= l->head;
+			l->head = 0;
+			return lane_push(l, seq);
+		}
+		if (cap > LANE_MAX || !(s = realloc(l->seq, cap * sizeof(*s))))
+			return ppx_error_set(PPX_ENOMEM,
+					     "outbox of a partner is full");
+		l->seq = s;
+		l->cap = cap;
+	}
+	l->seq[l->n++] = seq;
+	return 0;
+}
+
+/* Index of `seq` among the pending, or -1. */
+static long lane_find(const struct lane *l, uint64_t seq)
+{
+	for (size_t i = l->head; i < l->n; i++)
+		if (l->seq[i] == seq)
+			return (long)i;
+	return -1;
+}
+
+static void lane_remove(struct lane *l, size_t i)
+{
+	if (i < l->head + l->in_flight)
+		l->in_flight--;
+	if (i == l->head) {
+		l->head++;
+		return;
+	}
+	memmove(l->seq + i, l->seq + i + 1, (l->n - i - 1) * sizeof(*l->seq));
+	l->n--;
+}
+
+int outbox_new(struct outbox **out, struct ppxd *d)
+{
+	struct outbox *o = calloc(1, sizeof(*o));
+	size_t links = transport_links(d->transport);
+	int rc = 0;
+
+	*out = NULL;
+	if (!o || !(o->lanes = calloc(links ? links : 1, sizeof(*o->lanes)))) {
+		free(o);
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	}
+	o->n = links;
+	for (size_t i = 0; rc == 0 && i < links; i++) {
+		uint64_t *seqs = NULL;
+		size_t n = 0;
+
+		o->lanes[i].backoff_ms = d->cfg->retry_initial_ms;
+		rc = ppx_log_outbox_list(d->log, transport_link_agency(d->transport, i),
+					 &seqs, &n, LANE_MAX);
+		for (size_t k = 0; rc == 0 && k < n; k++)
+			rc = lane_push(&o->lanes[i], seqs[k]);
+		free(seqs);
+		if (n)
+			log_info("outbox: %zu messages wait for %s", n,
+				 transport_link_agency(d->transport, i));
+	}
+	if (rc != 0) {
+		outbox_free(&o);
+		return rc;
+	}
+	*out = o;
+	return 0;
+}
+
+void outbox_free(struct outbox **self)
+{
+	if (!*self)
+		return;
+	for (size_t i = 0; i < (*self)->n; i++)
+		free((*self)->lanes[i].seq);
+	free((*self)->lanes);
+	free(*self);
+	*self = NULL;
+}
+
+struct queued {
+	size_t link;
+	uint64_t seq;
+};
+
+static void queue_after_commit(struct ppxd *d, void *arg, int rc)
+{
+	struct queued *q = arg;
+
+	if (rc == 0 && lane_push(&d->outbox->lanes[q->link], q->seq) != 0)
+		log_warnx("cannot queue entry %llu: %s",
+			  (unsigned long long)q->seq, ppx_error_last());
+	free(q);
+}
+
+int outbox_add(struct ppxd *d, const char *partner, uint64_t seq)
+{
+	int link = transport_link_find(d->transport, partner);
+	ppx_log_batch *b;
+	struct queued *q;
+	int rc;
+
+	if (link < 0)
+		return ppx_error_set(PPX_EINVAL, "%s is not a configured partner",
+				     partner);
+	rc = writer_batch(d, &b);
+	if (rc == 0)
+		rc = ppx_log_outbox_add(b, partner, seq);
+	if (rc != 0)
+		return rc;
+	q = malloc(sizeof(*q));
+	if (!q)
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	q->link = (size_t)link;
+	q->seq = seq;
+	return writer_after(d, queue_after_commit, q);
+}
+
+/* Does the receipt item answer exactly the bytes we signed as `seq`? */
+static int matches_sent(struct ppxd *d, uint64_t seq,
+			const Ppx__V1__ReceiptItem *it)
+{
+	Ppx__V1__LogEntry *e = NULL;
+	Ppx__V1__Frame *f = NULL;
+	uint8_t hash[PPX_HASH_LEN];
+	int ok = 0;
+
+	if (ppx_log_get(d->log, seq, &e) != 0)
+		return 0;
+	if (ppx_frame_decode(&f, e->data.data, e->data.len) == 0 && f->message &&
+	    ppx_sha256(hash, f->message->signed_body.data,
+		       f->message->signed_body.len) == 0)
+		ok = memcmp(hash, it->body_hash.data, sizeof(hash)) == 0;
+	if (f)
+		ppx__v1__frame__free_unpacked(f, NULL);
+	ppx__v1__log_entry__free_unpacked(e, NULL);
+	return ok;
+}
+
+static int transient(int reason)
+{
+	return reason == PPX__V1__REJECT_REASON__REJECT_STORAGE_FULL ||
+	       reason == PPX__V1__REJECT_REASON__REJECT_INTERNAL;
+}
+
+struct settled {
+	size_t link;
+	uint64_t seq;
+	int refused;
+};
+
+static void settle_after_commit(struct ppxd *d, void *arg, int rc)
+{
+	struct settled *s = arg;
+	struct lane *l = &d->outbox->lanes[s->link];
+	long i = lane_find(l, s->seq);
+
+	if (rc == 0 && i >= 0) {
+		lane_remove(l, (size_t)i);
+		l->last_progress_ms = ppxd_now_ms();
+		l->backoff_ms = d->cfg->retry_initial_ms;
+		l->stats.last_receipt_ms = l->last_progress_ms;
+		if (s->refused)
+			l->stats.refused++;
+		else
+			l->stats.delivered++;
+	}
+	free(s);
+}
+
+/* Log one receipt item for `seq` and drop it from the outbox. */
+static void settle(struct ppxd *d, size_t link, uint64_t seq,
+		   const Ppx__V1__ReceiptItem *it, const uint8_t *frame,
+		   size_t len)
+{
+	const char *agency = transport_link_agency(d->transport, link);
+	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
+	struct settled *s;
+	ppx_log_batch *b;
+	uint64_t rseq;
+	int rc;
+
+	e.kind = PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED;
+	e.peer_agency = (char *)agency;
+	e.message_id = it->message_id;
+	e.data.data = (uint8_t *)frame;
+	e.data.len = len;
+	e.reason = it->reason;
+	e.detail = it->detail;
+	rc = writer_append(d, &e, &rseq);
+	if (rc == PPX_EDUP)
+		return;		/* this receipt is already in the log */
+	if (rc == 0)
+		rc = writer_batch(d, &b);
+	if (rc == 0)
+		rc = ppx_log_outbox_del(b, agency, seq);
+	if (rc == 0 && (s = malloc(sizeof(*s))) != NULL) {
+		s->link = link;
+		s->seq = seq;
+		s->refused = it->status == PPX__V1__RECEIPT_STATUS__REFUSED;
+		if (writer_after(d, settle_after_commit, s) != 0)
+			free(s);
+	}
+	if (rc != 0)
+		log_warnx("cannot log the receipt from %s: %s", agency,
+			  ppx_error_last());
+}
+
+static void receipt_item(struct ppxd *d, size_t link,
+			 const Ppx__V1__ReceiptItem *it, const uint8_t *frame,
+			 size_t len)
+{
+	const char *agency = transport_link_agency(d->transport, link);
+	uint64_t seq;
+
+	if (it->message_id.len != PPX_MESSAGE_ID_LEN ||
+	    ppx_log_find(d->log, PPX__V1__ENTRY_KIND__ENTRY_SENT, "",
+			 it->message_id.data, it->message_id.len, &seq) != 0 ||
+	    lane_find(&d->outbox->lanes[link], seq) < 0)
+		return;		/* not (or no longer) waiting for it */
+	if (!matches_sent(d, seq, it)) {
+		log_warnx("receipt from %s names entry %llu with another body "
+			  "hash: ignored",
+			  agency, (unsigned long long)seq);
+		return;
+	}
+	if (it->status == PPX__V1__RECEIPT_STATUS__REFUSED) {
+		log_warnx("%s refused entry %llu: %s", agency,
+			  (unsigned long long)seq, it->detail);
+		if (transient(it->reason))
+			return;	/* retried after the timeout */
+	}
+	settle(d, link, seq, it, frame, len);
+}
+
+static void receipt_frame(struct ppxd *d, size_t link, const uint8_t *data,
+			  size_t len)
+{
+	const char *agency = transport_link_agency(d->transport, link);
+	Ppx__V1__ReceiptBody *r = NULL;
+	int rc = ppx_receipt_open(&r, d->trust, data, len, agency,
+				  d->cfg->agency, time(NULL));
+
+	if (rc != 0) {
+		Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
+		char detail[256];
+		uint64_t seq;
+
+		snprintf(detail, sizeof(detail), "receipt: %s", ppx_error_last());
+		log_warnx("refused a receipt from %s: %s", agency, detail);
+		ppxd_count_refusal(d, rc);
+		e.kind = PPX__V1__ENTRY_KIND__ENTRY_REJECTED;
+		e.peer_agency = (char *)agency;
+		e.data.data = (uint8_t *)data;
+		e.data.len = len < 65536 ? len : 65536;
+		e.reason = ppx_error_reject_reason(rc);
+		e.detail = detail;
+		writer_append(d, &e, &seq);
+		return;
+	}
+	for (size_t i = 0; i < r->n_items; i++)
+		receipt_item(d, link, r->items[i], data, len);
+	ppx__v1__receipt_body__free_unpacked(r, NULL);
+}
+
+void outbox_receipts(struct ppxd *d, size_t link, size_t max)
+{
+	zmq_msg_t frame;
+
+	for (size_t n = 0;
+	     n < max && transport_link_recv(d->transport, link, &frame) == 0;
+	     n++) {
+		receipt_frame(d, link, zmq_msg_data(&frame), zmq_msg_size(&frame));
+		zmq_msg_close(&frame);
+	}
+}
+
+void outbox_link_event(struct ppxd *d, size_t link, enum link_event ev)
+{
+	struct lane *l = &d->outbox->lanes[link];
+	const char *agency = transport_link_agency(d->transport, link);
+
+	if (ev == LINK_UP) {
+		log_info("link to %s is up", agency);
+		l->last_progress_ms = ppxd_now_ms();
+	} else if (ev == LINK_DOWN) {
+		log_info("link to %s is down; %zu messages wait", agency,
+			 l->n - l->head);
+		/* Drop what the socket still queues: resend in order. */
+		l->in_flight = 0;
+		transport_link_reset(d->transport, link);
+	}
+}
+
+/* Send the next message of lane `l` on link i: 0, or -1 to stop. */
+static int send_next(struct ppxd *d, size_t i, struct lane *l)
+{
+	uint64_t seq = l->seq[l->head + l->in_flight];
+	Ppx__V1__LogEntry *e = NULL;
+	int rc;
+
+	if (ppx_log_get(d->log, seq, &e) != 0) {
+		log_warnx("outbox entry %llu unreadable: %s",
+			  (unsigned long long)seq, ppx_error_last());
+		return -1;
+	}
+	rc = transport_link_send(d->transport, i, e->data.data, e->data.len);
+	ppx__v1__log_entry__free_unpacked(e, NULL);
+	if (rc != 0)
+		return -1;
+	if (l->in_flight == 0)
+		l->last_progress_ms = ppxd_now_ms();
+	l->in_flight++;
+	l->stats.sent++;
+	return 0;
+}
+
+/* No receipt for too long: start again from the oldest, waiting longer. */
+static void retry_lane(struct ppxd *d, size_t i, struct lane *l, int64_t now)
+{
+	log_info("no receipt from %s for %lld ms; resending %zu messages from "
+		 "the oldest",
+		 transport_link_agency(d->transport, i),
+		 (long long)(now - l->last_progress_ms), l->n - l->head);
+	l->in_flight = 0;
+	l->backoff_ms = l->backoff_ms * 2 > d->cfg->retry_max_ms
+				? d->cfg->retry_max_ms
+				: l->backoff_ms * 2;
+	l->next_retry_ms = now + l->backoff_ms;
+	l->last_progress_ms = now;
+	transport_link_reset(d->transport, i);
+}
+
+static long pump_lane(struct ppxd *d, size_t i, struct lane *l, int64_t now)
+{
+	long timeout = d->cfg->heartbeat_timeout_ms > l->backoff_ms
+			       ? d->cfg->heartbeat_timeout_ms
+			       : l->backoff_ms;
+
+	if (!transport_link_socket(d->transport, i)) {
+		if (now >= l->next_retry_ms) {	/* partner's cert may be back */
+			l->next_retry_ms = now + d->cfg->retry_max_ms;
+			transport_link_reset(d->transport, i);
+		}
+		return d->cfg->retry_max_ms;
+	}
+	if (l->in_flight > 0 && now - l->last_progress_ms > timeout) {
+		retry_lane(d, i, l, now);
+		return l->backoff_ms;
+	}
+	if (now < l->next_retry_ms)
+		return (long)(l->next_retry_ms - now);
+	while (l->in_flight < (size_t)d->cfg->window &&
+	       l->head + l->in_flight < l->n &&
+	       transport_link_up(d->transport, i) && send_next(d, i, l) == 0)
+		;
+	return l->in_flight ? timeout : 1000;
+}
+
+long outbox_pump(struct ppxd *d)
+{
+	int64_t now = ppxd_now_ms();
+	long next = 1000;
+
+	for (size_t i = 0; i < d->outbox->n; i++) {
+		long t = pump_lane(d, i, &d->outbox->lanes[i], now);
+
+		if (t < next)
+			next = t;
+	}
+	return next < 1 ? 1 : next;
+}
+
+void outbox_stats(struct ppxd *d, size_t link, struct outbox_stats *out)
+{
+	const struct lane *l = &d->outbox->lanes[link];
+
+	*out = l->stats;
+	out->depth = l->n - l->head;
+	out->next_retry_ms = l->next_retry_ms;
+}
+
+int outbox_delivery(struct ppxd *d, const uint8_t *id, const char *partner,
+		    Ppx__V1__Delivery *out)
+{
+	Ppx__V1__LogEntry *e = NULL;
+	Ppx__V1__Frame *f = NULL;
+	Ppx__V1__ReceiptBody *r = NULL;
+	uint64_t seq;
+
+	out->partner = (char *)partner;
+	out->state = PPX__V1__DELIVERY_STATE__DELIVERY_QUEUED;
+	if (ppx_log_find(d->log, PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED,
+			 partner, id, PPX_MESSAGE_ID_LEN, &seq) != 0)
+		return 0;
+	out->receipt_seq = seq;
+	out->state = PPX__V1__DELIVERY_STATE__DELIVERY_DELIVERED;
+	if (ppx_log_get(d->log, seq, &e) != 0)
+		return 0;
+	if (e->reason != PPX__V1__REJECT_REASON__REJECT_NONE)
+		out->state = PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED;
+	out->reason = e->reason;
+	if (ppx_frame_decode(&f, e->data.data, e->data.len) == 0 && f->receipt &&
+	    (r = ppx__v1__receipt_body__unpack(NULL, f->receipt->signed_body.len,
+					       f->receipt->signed_body.data)) &&
+	    r->n_items > 0)
+		out->remote_seq = r->items[0]->log_seq;
+	if (r)
+		ppx__v1__receipt_body__free_unpacked(r, NULL);
+	if (f)
+		ppx__v1__frame__free_unpacked(f, NULL);
+	ppx__v1__log_entry__free_unpacked(e, NULL);
+	return 0;
+}

@@ -1,0 +1,58 @@
+/*
+ * outbox.h — store and forward: every message we sent waits, per partner,
+ * until that partner's signed receipt is verified and logged.
+ *
+ * The durable state is the log's outbox index (one key per partner and
+ * message, added in the same commit as the SENT entry, removed in the same
+ * commit as the RECEIPT_RECEIVED entry), so a restart resumes exactly where
+ * the last commit left off.  In memory each link keeps its pending
+ * messages in log order and sends up to `window` of them; when no receipt
+ * comes for too long, or the connection drops, the link is recreated and
+ * sending starts again from the oldest pending message, with the wait
+ * doubling up to retry_max_ms.
+ */
+#ifndef PPXD_OUTBOX_H
+#define PPXD_OUTBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ppx.pb-c.h"
+#include "transport.h"
+
+struct ppxd;
+struct outbox;
+
+int outbox_new(struct outbox **out, struct ppxd *d);
+void outbox_free(struct outbox **self);
+
+/* Record in this iteration's batch that SENT entry `seq` waits for the
+ * receipt of `partner`; after the commit it is queued for sending. */
+int outbox_add(struct ppxd *d, const char *partner, uint64_t seq);
+
+/* Read and process the receipts waiting on link i. */
+void outbox_receipts(struct ppxd *d, size_t link, size_t max);
+
+/* A connection event on link i. */
+void outbox_link_event(struct ppxd *d, size_t link, enum link_event ev);
+
+/* Send what each link's window allows and retry what timed out.  Returns
+ * the milliseconds until it next needs to run (for the poll timeout). */
+long outbox_pump(struct ppxd *d);
+
+/* Per-link figures for status. */
+struct outbox_stats {
+	uint64_t depth;
+	uint64_t sent;
+	uint64_t delivered;
+	uint64_t refused;
+	int64_t last_receipt_ms;
+	int64_t next_retry_ms;
+};
+void outbox_stats(struct ppxd *d, size_t link, struct outbox_stats *out);
+
+/* The delivery state of SENT message `id` for `partner`. */
+int outbox_delivery(struct ppxd *d, const uint8_t *id, const char *partner,
+		    Ppx__V1__Delivery *out);
+
+#endif

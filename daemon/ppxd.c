@@ -1,0 +1,167 @@
+/*
+ * ppxd.c — the event loop of the daemon: start-up of every module in
+ * order, one iteration per wake-up, and orderly shutdown.
+ *
+ * One iteration: answer ZAP; take partners' frames through the receive
+ * pipeline; take receipts from each link; take control requests; commit
+ * the whole iteration's log batch once; then send receipts, answer
+ * clients, queue messages (writer.c); sign a checkpoint when due; and send
+ * what the outbox windows allow.  SIGTERM ends the loop after the current
+ * iteration's commit: whatever was acknowledged is on disk, and whatever
+ * waits for a receipt is still in the durable outbox.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "control.h"
+#include "inbound.h"
+#include "log.h"
+#include "outbox.h"
+#include "ppx/checkpoint.h"
+#include "ppx/error.h"
+#include "ppxd.h"
+#include "transport.h"
+#include "writer.h"
+#include "zap.h"
+
+int64_t ppxd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void ppxd_count_refusal(struct ppxd *d, int code)
+{
+	int r = ppx_error_reject_reason(code);
+
+	if (r >= 0 && r < PPXD_REASONS)
+		d->refusals[r]++;
+}
+
+static void maybe_checkpoint(struct ppxd *d)
+{
+	uint64_t size = ppx_log_size(d->log);
+
+	if (size - d->checkpoint_size < (uint64_t)d->cfg->checkpoint_every)
+		return;
+	if (ppx_checkpoint_append(d->log, d->signer, NULL, NULL, NULL) != 0)
+		log_warnx("cannot sign a checkpoint: %s", ppx_error_last());
+	else
+		d->checkpoint_size = ppx_log_size(d->log);
+}
+
+/* SIGHUP: reload the CRL; cut live sessions so that partners are judged
+ * again; re-check our links' certificates. */
+static void reload(struct ppxd *d)
+{
+	if (ppx_trust_reload_crl(d->trust, d->cfg->crl) != 0) {
+		log_warnx("CRL not reloaded, the old one stays: %s",
+			  ppx_error_last());
+		return;
+	}
+	log_info("reloaded CRL %s; cutting sessions so partners are judged "
+		 "again",
+		 d->cfg->crl);
+	if (transport_cut_sessions(d->transport) != 0)
+		log_warnx("%s", ppx_error_last());
+	for (size_t i = 0; i < transport_links(d->transport); i++)
+		outbox_link_event(d, i, LINK_DOWN);
+}
+
+static void handle_signals(struct ppxd *d, int sfd)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			reload(d);
+		else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			d->stopping = 1;
+	}
+}
+
+enum { P_SIGNAL, P_ZAP, P_ROUTER, P_CONTROL, P_FIXED };
+
+static size_t build_poll(struct ppxd *d, int sfd, zmq_pollitem_t *items,
+			 size_t max)
+{
+	size_t n = P_FIXED;
+
+	memset(items, 0, max * sizeof(*items));
+	items[P_SIGNAL].fd = sfd;
+	items[P_ZAP].socket = zap_socket(d->zap);
+	items[P_ROUTER].socket = transport_router(d->transport);
+	items[P_CONTROL].socket = control_socket(d->control);
+	for (size_t i = 0; i < transport_links(d->transport) && n + 2 <= max;
+	     i++) {
+		items[n++].socket = transport_link_socket(d->transport, i);
+		items[n++].socket = transport_link_monitor(d->transport, i);
+	}
+	for (size_t i = 0; i < n; i++) {
+		items[i].events = ZMQ_POLLIN;
+		if (i != P_SIGNAL && !items[i].socket)
+			items[i].fd = -1;	/* a disabled link */
+	}
+	return n;
+}
+
+/* One iteration: drain, commit once, act, send. */
+static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
+{
+	size_t max = (size_t)d->cfg->batch_max;
+
+	if (items[P_SIGNAL].revents)
+		handle_signals(d, sfd);
+	zap_handle(d->zap);
+	inbound_drain(d, max);
+	for (size_t i = 0; i < transport_links(d->transport); i++) {
+		enum link_event ev;
+
+		outbox_receipts(d, i, max);
+		while ((ev = transport_link_event(d->transport, i)) != LINK_NONE)
+			outbox_link_event(d, i, ev);
+	}
+	control_drain(d, max);
+	writer_flush(d);
+	maybe_checkpoint(d);
+}
+
+int ppxd_run(struct ppxd *d)
+{
+	size_t max = P_FIXED + 2 * transport_links(d->transport);
+	zmq_pollitem_t *items = calloc(max, sizeof(*items));
+	sigset_t mask;
+	int sfd;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (!items || sfd < 0)
+		fatal("cannot start the event loop");
+	log_info("%s listening on %s with %zu partners", d->cfg->agency,
+		 d->cfg->listen, transport_links(d->transport));
+	while (!d->stopping) {
+		long timeout = outbox_pump(d);
+		size_t n = build_poll(d, sfd, items, max);
+
+		if (zmq_poll(items, (int)n, timeout) < 0 && zmq_errno() != EINTR)
+			log_warnx("poll failed: %s", zmq_strerror(zmq_errno()));
+		iterate(d, items, sfd);
+	}
+	log_info("stopping: log committed at %llu entries",
+		 (unsigned long long)ppx_log_size(d->log));
+	close(sfd);
+	free(items);
+	return 0;
+}

@@ -1,0 +1,61 @@
+/*
+ * ppxd.h — the state of one running daemon, shared by its modules.
+ *
+ * ppxd is a single-threaded event loop (main.c).  Each iteration drains
+ * what is ready on every socket; everything it must log goes into one
+ * batch (writer.c) that is committed once, with one fsync, at the end of
+ * the iteration.  Only then are receipts sent, control replies answered and
+ * new messages handed to the outbox: nothing leaves the daemon that claims
+ * more than the disk holds.
+ *
+ * The flow of a message: control.c (submit) -> writer.c (log SENT) ->
+ * outbox.c -> transport.c -> partner ... partner's receipt -> transport.c ->
+ * outbox.c (log RECEIPT_RECEIVED).  And inbound: transport.c -> inbound.c
+ * (receive check, policy, log RECEIVED and RECEIPT_SENT) -> receipt back.
+ */
+#ifndef PPXD_H
+#define PPXD_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "policy.h"
+#include "ppx/logstore.h"
+#include "ppx/pki.h"
+
+#define PPXD_REASONS 32
+
+struct zap;
+struct transport;
+struct outbox;
+struct control;
+struct writer;
+
+struct ppxd {
+	struct ppxd_config *cfg;
+	ppxd_policy *policy;
+	ppx_trust *trust;
+	ppx_signer *signer;
+	ppx_log *log;
+	void *zctx;
+	struct zap *zap;
+	struct transport *transport;
+	struct outbox *outbox;
+	struct control *control;
+	struct writer *writer;
+	uint64_t refusals[PPXD_REASONS];	/* by RejectReason */
+	int64_t started_ms;
+	uint64_t checkpoint_size;	/* log size at the last checkpoint */
+	int stopping;
+};
+
+/* Count a refusal (a ppx_error code) under its wire reason. */
+void ppxd_count_refusal(struct ppxd *d, int code);
+
+/* Run the event loop until SIGTERM or SIGINT. */
+int ppxd_run(struct ppxd *d);
+
+/* Unix time in milliseconds. */
+int64_t ppxd_now_ms(void);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * transport.h — CurveZMQ sockets between daemons.
+ *
+ * One ROUTER accepts partners (CURVE server, ZAP domain "ppx"); one DEALER
+ * per partner sends to it (CURVE client pinned to the server key in the
+ * partner's transport certificate).  Messages go out on our DEALER and
+ * their receipts come back on it; partners' messages arrive on our ROUTER
+ * and their receipts go back through it.
+ *
+ * A link's DEALER is recreated, dropping anything queued in it, whenever
+ * the connection is lost: the outbox then resends from the oldest message
+ * without a receipt, which keeps per-partner order.
+ */
+#ifndef PPXD_TRANSPORT_H
+#define PPXD_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <zmq.h>
+
+#include "ppx/pki.h"
+
+struct ppxd;
+struct transport;
+
+enum link_event {
+	LINK_NONE = 0,
+	LINK_UP,
+	LINK_DOWN,
+};
+
+int transport_new(struct transport **out, struct ppxd *d,
+		  const uint8_t secret[32], const uint8_t public_key[32]);
+void transport_free(struct transport **self);
+
+void *transport_router(struct transport *self);
+size_t transport_links(struct transport *self);
+const char *transport_link_agency(struct transport *self, size_t i);
+void *transport_link_socket(struct transport *self, size_t i);	/* or NULL */
+void *transport_link_monitor(struct transport *self, size_t i);	/* or NULL */
+int transport_link_up(struct transport *self, size_t i);
+/* The link of `agency`, or -1. */
+int transport_link_find(struct transport *self, const char *agency);
+
+/*
+ * Receive one frame from the ROUTER without blocking: the routing id (for
+ * the reply), the frame, and the agency the transport authenticated.
+ * 0, or -1 when nothing is waiting.  Malformed multipart messages are
+ * dropped and logged.
+ */
+int transport_recv(struct transport *self, zmq_msg_t *routing,
+		   zmq_msg_t *frame, char agency[PPX_NAME_MAX]);
+
+/* Send a frame back to the peer behind `routing` (dropped if gone). */
+void transport_reply(struct transport *self, zmq_msg_t *routing,
+		     const uint8_t *data, size_t len);
+
+/* Receive one frame on link i without blocking: 0, or -1. */
+int transport_link_recv(struct transport *self, size_t i, zmq_msg_t *frame);
+
+/* Send on link i without blocking: 0, or PPX_EFULL if it cannot take it
+ * now (not connected, or its queue is full). */
+int transport_link_send(struct transport *self, size_t i, const uint8_t *data,
+			size_t len);
+
+/* Read the link's monitor: LINK_UP, LINK_DOWN or LINK_NONE. */
+enum link_event transport_link_event(struct transport *self, size_t i);
+
+/* Recreate link i's socket (drops what is queued); retries the partner's
+ * certificate, so a revoked partner stays disconnected. */
+int transport_link_reset(struct transport *self, size_t i);
+
+/* Drop every accepted connection (after a CRL reload): partners reconnect
+ * and are judged again by ZAP. */
+int transport_cut_sessions(struct transport *self);
+
+#endif

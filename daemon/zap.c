@@ -1,0 +1,203 @@
+/*
+ * zap.c — who may connect: partner daemons by CA-bound CURVE key, local
+ * operators by Unix uid.
+ *
+ * libzmq asks this handler (a REP socket on inproc://zeromq.zap.01, polled
+ * in the main loop) about every new connection before any message flows.
+ * A refusal is logged with the reason and counted under the reason code a
+ * message from that peer would have been refused with.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "log.h"
+#include "ppx/error.h"
+#include "ppxd.h"
+#include "zap.h"
+
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define ZAP_PARTS 8
+#define ZAP_PART_MAX 512
+
+struct zap {
+	struct ppxd *d;
+	void *sock;
+};
+
+struct zap_request {
+	char part[ZAP_PARTS][ZAP_PART_MAX];
+	size_t len[ZAP_PARTS];
+	int n;
+};
+
+int zap_new(struct zap **out, struct ppxd *d)
+{
+	struct zap *z = calloc(1, sizeof(*z));
+	int linger = 0;
+
+	*out = NULL;
+	if (!z)
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	z->d = d;
+	z->sock = zmq_socket(d->zctx, ZMQ_REP);
+	if (!z->sock || zmq_setsockopt(z->sock, ZMQ_LINGER, &linger,
+				       sizeof(linger)) != 0 ||
+	    zmq_bind(z->sock, ZAP_ENDPOINT) != 0) {
+		int e = zmq_errno();
+
+		zap_free(&z);
+		return ppx_error_set(PPX_EIO, "cannot start ZAP handler: %s",
+				     zmq_strerror(e));
+	}
+	*out = z;
+	return 0;
+}
+
+void zap_free(struct zap **self)
+{
+	if (!*self)
+		return;
+	if ((*self)->sock)
+		zmq_close((*self)->sock);
+	free(*self);
+	*self = NULL;
+}
+
+void *zap_socket(struct zap *self)
+{
+	return self->sock;
+}
+
+/* Read one multipart request; parts longer than ZAP_PART_MAX are cut. */
+static int read_request(void *sock, struct zap_request *r)
+{
+	int more = 1;
+	size_t ml = sizeof(more);
+
+	r->n = 0;
+	while (more) {
+		int n = zmq_recv(sock, r->n < ZAP_PARTS ? r->part[r->n] : NULL,
+				 r->n < ZAP_PARTS ? ZAP_PART_MAX - 1 : 0,
+				 ZMQ_DONTWAIT);
+
+		if (n < 0)
+			return r->n == 0 ? -1 : 0;
+		if (r->n < ZAP_PARTS) {
+			r->len[r->n] = (size_t)n < ZAP_PART_MAX - 1
+					       ? (size_t)n
+					       : ZAP_PART_MAX - 1;
+			r->part[r->n][r->len[r->n]] = '\0';
+		}
+		r->n++;
+		zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &ml);
+	}
+	return 0;
+}
+
+static void reply(void *sock, const struct zap_request *r, const char *code,
+		  const char *text, const char *user)
+{
+	zmq_send(sock, "1.0", 3, ZMQ_SNDMORE);
+	zmq_send(sock, r->part[1], r->len[1], ZMQ_SNDMORE);
+	zmq_send(sock, code, strlen(code), ZMQ_SNDMORE);
+	zmq_send(sock, text, strlen(text), ZMQ_SNDMORE);
+	zmq_send(sock, user, strlen(user), ZMQ_SNDMORE);
+	zmq_send(sock, "", 0, 0);
+}
+
+/* A partner daemon: its CURVE key must be a valid transport certificate's. */
+static int judge_partner(struct zap *z, const struct zap_request *r,
+			 char *user, size_t cap)
+{
+	ppx_identity id;
+	X509 *cert;
+	int rc;
+
+	if (r->n < 7 || strcmp(r->part[5], "CURVE") != 0 || r->len[6] != 32)
+		return ppx_error_set(PPX_EUNTRUSTED,
+				     "partner connection without a CURVE key");
+	cert = ppx_trust_find_transport(z->d->trust,
+					(const uint8_t *)r->part[6]);
+	if (!cert)
+		return ppx_error_set(PPX_EUNKNOWN_SIGNER,
+				     "CURVE key belongs to no known transport "
+				     "certificate");
+	rc = ppx_trust_check(z->d->trust, cert, time(NULL), PPX_ROLE_TRANSPORT,
+			     &id);
+	if (rc != 0)
+		return rc;
+	if (!config_partner(z->d->cfg, id.agency))
+		return ppx_error_set(PPX_EPOLICY,
+				     "%s is not a configured partner",
+				     id.agency);
+	snprintf(user, cap, "%s", id.agency);
+	return 0;
+}
+
+/* libzmq reports an IPC peer as "host:uid:gid:pid". */
+static int peer_uid(const char *address, long *uid)
+{
+	const char *p = address + strlen(address);
+	int colons = 0;
+	char *end;
+
+	while (p > address && colons < 3)
+		if (*--p == ':')
+			colons++;
+	if (colons < 3)
+		return -1;
+	*uid = strtol(p + 1, &end, 10);
+	return end != p + 1 && *end == ':' ? 0 : -1;
+}
+
+static int judge_operator(struct zap *z, const struct zap_request *r,
+			  char *user, size_t cap)
+{
+	const struct ppxd_operator *op;
+	long uid;
+
+	if (r->n < 6 || peer_uid(r->part[3], &uid) != 0)
+		return ppx_error_set(PPX_EPERM,
+				     "control connection without peer "
+				     "credentials");
+	op = config_operator_by_uid(z->d->cfg, (uid_t)uid);
+	if (!op)
+		return ppx_error_set(PPX_EPERM,
+				     "uid %ld is not a configured operator", uid);
+	snprintf(user, cap, "%s", op->id);
+	return 0;
+}
+
+void zap_handle(struct zap *self)
+{
+	struct zap_request r;
+	char user[PPX_NAME_MAX];
+
+	while (read_request(self->sock, &r) == 0) {
+		int rc = PPX_EINVAL;
+
+		user[0] = '\0';
+		if (r.n >= 6 && strcmp(r.part[2], ZAP_DOMAIN_PARTNER) == 0)
+			rc = judge_partner(self, &r, user, sizeof(user));
+		else if (r.n >= 6 && strcmp(r.part[2], ZAP_DOMAIN_CONTROL) == 0)
+			rc = judge_operator(self, &r, user, sizeof(user));
+		else
+			ppx_error_set(rc, "unknown ZAP domain");
+		if (r.n < 2) {
+			log_warnx("zap: malformed request ignored");
+			continue;
+		}
+		if (rc == 0) {
+			log_debug("zap: %s connected as %s", r.part[3], user);
+			reply(self->sock, &r, "200", "OK", user);
+			continue;
+		}
+		log_warnx("refused connection from %s: %s", r.part[3],
+			  ppx_error_last());
+		ppxd_count_refusal(self->d, rc);
+		reply(self->sock, &r, "400", ppx_error_last(), "");
+	}
+}

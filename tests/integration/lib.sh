@@ -1,0 +1,183 @@
+# lib.sh — shared by the scenario tests: a three-agency federation
+# (police.gwent, probation.gwent, prison.cardiff) of real ppxd processes on
+# loopback, with the demo PKI, real sockets and real certificates.
+#
+# Source it from a test, then: fed_init; fed_start police.gwent; ...
+# TAP: ok "description" / notok "description" / check COND "description";
+# finish prints the plan and returns non-zero if anything failed.
+# Not itself a test (tests/run-tests runs *.sh in this directory; this is
+# lib.sh and guards against being run).
+
+BUILD=${BUILD:-build}
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PKI=${PPX_TEST_PKI:-$TOP/$BUILD/pki}
+PPXD=$TOP/$BUILD/ppxd
+PPX=$TOP/$BUILD/ppx
+AGENCIES="police.gwent probation.gwent prison.cardiff"
+tap_n=0
+tap_failed=0
+
+ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
+notok() { tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1)); echo "not ok $tap_n - $*"; }
+check() {	# check "description" command...
+	local what=$1; shift
+	if "$@"; then ok "$what"; else notok "$what"; fi
+}
+diag() { echo "# $*"; }
+finish() {
+	echo "1..$tap_n"
+	fed_stop_all
+	[ "$tap_failed" -eq 0 ] && [ "${KEEP:-0}" = 0 ] && rm -rf "$FED"
+	[ "$tap_failed" -eq 0 ]
+}
+
+# A port block unlikely to collide with a parallel run.
+fed_port() {
+	local i
+	case $1 in
+	police.gwent) i=0 ;; probation.gwent) i=1 ;; prison.cardiff) i=2 ;;
+	*) i=3 ;;
+	esac
+	echo $((FED_PORT + i))
+}
+
+# Write one agency's configuration.  $2: extra text for [delivery].
+fed_config() {
+	local a=$1 dir=$FED/$1 p
+	mkdir -p "$dir"
+	{
+		echo "[agency]"
+		echo "name = $a"
+		echo "area = gwent"
+		echo "listen = tcp://127.0.0.1:$(fed_port "$a")"
+		echo "log_dir = $dir/log"
+		echo "control = $dir/run"
+		echo "policy = ${FED_POLICY:-$FED/policy.conf}"
+		echo "[pki]"
+		echo "ca = $PKI/ca/ca.crt"
+		echo "crl = $FED/crl.pem"
+		echo "certs = $PKI/certs"
+		echo "signing_key = $PKI/agencies/$a/signing.key"
+		echo "signing_cert = $PKI/agencies/$a/signing.crt"
+		echo "transport_key = $PKI/agencies/$a/transport.key"
+		echo "transport_cert = $PKI/agencies/$a/transport.crt"
+		echo "[delivery]"
+		echo "retry_initial_ms = 100"
+		echo "retry_max_ms = 2000"
+		echo "heartbeat_ms = 500"
+		echo "heartbeat_timeout_ms = 3000"
+		echo "${2:-}"
+		for p in $AGENCIES; do
+			[ "$p" = "$a" ] && continue
+			echo "[partner $p]"
+			echo "endpoint = tcp://127.0.0.1:$(fed_port "$p")"
+		done
+		echo "[operator tester]"
+		echo "uid = $(id -u)"
+		echo "name = Test Operator"
+		echo "role = offender manager"
+	} >"$dir/ppxd.conf"
+}
+
+fed_policy() {
+	cat >"$FED/policy.conf" <<'POL'
+[rule responsible-authorities]
+from = police.*, probation.*
+to = police.*, probation.*, prison.*
+kinds = *
+max_marking = OFFICIAL-SENSITIVE
+
+[rule prison]
+from = prison.*
+to = police.*, probation.*
+kinds = notification:RELEASE_DATE, notification:PRISON_*,
+    notification:SECURITY_INTELLIGENCE, acknowledgement, action_update
+POL
+}
+
+fed_init() {
+	FED=$(mktemp -d /tmp/ppx-fed-XXXXXX)
+	FED_PORT=${FED_PORT:-$((20000 + (RANDOM % 2000) * 4))}
+	cp "$PKI/ca/crl.pem" "$FED/crl.pem"
+	fed_policy
+	local a
+	for a in $AGENCIES; do fed_config "$a"; done
+}
+
+fed_conf() { echo "$FED/$1/ppxd.conf"; }
+
+fed_start() {	# fed_start AGENCY: start ppxd in the background
+	local a=$1
+	"$PPXD" -f -c "$(fed_conf "$a")" >>"$FED/$a/ppxd.out" 2>&1 &
+	echo $! >"$FED/$a/pid"
+	fed_wait_up "$a"
+}
+
+fed_pid() { cat "$FED/$1/pid" 2>/dev/null; }
+
+# Wait until the daemon answers on its control socket.
+fed_wait_up() {
+	local i
+	for i in $(seq 1 100); do
+		"$PPX" status --config "$(fed_conf "$1")" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	diag "$1 did not come up:"; tail -5 "$FED/$1/ppxd.out" | sed 's/^/# /'
+	return 1
+}
+
+fed_stop() {	# SIGTERM and wait
+	local pid
+	pid=$(fed_pid "$1") || return 0
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$FED/$1/pid"
+}
+
+fed_kill() {	# SIGKILL and wait
+	local pid
+	pid=$(fed_pid "$1") || return 0
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$FED/$1/pid"
+}
+
+fed_stop_all() {
+	local a
+	for a in $AGENCIES; do fed_stop "$a"; done
+}
+
+# A notification body in canonical JSON: $1 from, $2 to, $3 kind, $4 details
+body_json() {
+	printf '{"recipients":["%s"],"marking":"OFFICIAL_SENSITIVE","priority":"URGENT","purpose":{"legalBasis":"CJA_2003_S325","text":"MAPPA co-operation"},"subject":{"pncId":"2019/0123456X","crn":"X123456","name":"John Smith"},"notification":{"kind":"%s","effectiveDate":"2026-11-21","details":"%s"}}\n' "$2" "$3" "$4"
+}
+
+ppx_send() {	# ppx_send AGENCY FILE [args]
+	local a=$1 f=$2; shift 2
+	"$PPX" send --config "$(fed_conf "$a")" --json "$f" "$@"
+}
+
+ppx_log() { "$PPX" log --log "$FED/$1/log" --json; }
+
+# Entries of a kind in an agency's log (daemon may be running: read-only).
+log_count() {	# log_count AGENCY KIND
+	ppx_log "$1" | grep -c "\"kind\":\"$2\"" || true
+}
+
+log_verify() { "$PPX" verify --log "$FED/$1/log" --pki "$PKI" >/dev/null; }
+
+# Wait until COMMAND succeeds, up to $1 seconds.
+wait_until() {
+	local secs=$1 i; shift
+	for i in $(seq 1 $((secs * 10))); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	echo "lib.sh is sourced by the scenario tests, not run" >&2
+	exit 1
+fi
