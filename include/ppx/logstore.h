@@ -5,12 +5,18 @@
  * daemon, with these databases:
  *
  *   log       big-endian uint64 seq -> serialised LogEntry (MDB_APPEND only)
- *   tree      level(1) || index(8, BE) -> 32-byte RFC 6962 node hash of the
- *             complete subtree of 2^level leaves starting at index << level
+ *   tree      node number (8, BE) -> 32-byte RFC 6962 hash of the complete
+ *             subtree of 2^level leaves starting at index << level; node
+ *             (level, index) is numbered in the order nodes complete
+ *             (post-order): 2m - popcount(m) - 1 - (ctz(m) - level) with
+ *             m = (index + 1) << level, so this database too is only ever
+ *             appended to (MDB_APPEND)
  *   dedupe    kind(1) || peer || 0x00 || message id -> seq (first entry)
  *   ids       message id -> seq, duplicates sorted (every entry about it)
  *   subjects  subject key ("pnc:..", "crn:..") -> seq, duplicates sorted
- *   meta      named values (format version)
+ *   outbox    partner || 0x00 || seq (8, BE) -> empty: SENT entries still
+ *             waiting for that partner's receipt
+ *   meta      named values ("format" -> 4-byte BE version, 1)
  *
  * Every entry's prev_hash is the RFC 6962 leaf hash of the entry before it
  * (32 zero bytes for entry 0), so the log is a hash chain as well as the
@@ -22,6 +28,12 @@
  * itself is full the batch fails with PPX_EFULL and nothing of it is kept,
  * while everything committed earlier stays.  A commit that returned 0 is
  * durable (LMDB's default synchronous commit).
+ *
+ * A ppx_log belongs to one thread; the daemon is the one writer.  Other
+ * processes may open the same directory read-only (LMDB forbids opening it
+ * twice in one process).  Size, head, roots and proofs are those of the
+ * entries committed through this handle (or present when it was opened).
+ * While a batch is open, reads see its uncommitted entries too.
  */
 #ifndef PPX_LOGSTORE_H
 #define PPX_LOGSTORE_H
@@ -45,10 +57,15 @@ typedef struct ppx_log_options {
 	unsigned flags;		/* enum ppx_log_flags */
 } ppx_log_options;
 
-/* Open (and create, unless read-only) the log in directory `dir`.
- * `opts` may be NULL. */
+/* Open (and create, mode 0700, unless read-only) the log in directory
+ * `dir`.  `opts` may be NULL; map_size below 64 KiB is raised to it.  An
+ * existing log keeps the map size it grew to.  PPX_ENOTFOUND for a
+ * read-only open where there is no log; PPX_ECORRUPT for a file that is not
+ * a ppx log, a format this build does not read, or (writable open only, so
+ * that ppx verify can still read a damaged log) a last entry that does not
+ * match its stored leaf hash. */
 int ppx_log_open(ppx_log **out, const char *dir, const ppx_log_options *opts);
-void ppx_log_close(ppx_log *self);
+void ppx_log_close(ppx_log *self);	/* aborts an open batch; NULL ok */
 
 /* Number of entries (the next sequence number). */
 uint64_t ppx_log_size(ppx_log *self);
@@ -58,11 +75,18 @@ void ppx_log_head(ppx_log *self, ppx_hash out);
 
 /*
  * Batches.  ppx_log_append() assigns entry->seq, entry->prev_hash (pointing
- * into the batch; valid until commit) and entry->time_ms if zero, and
- * writes it.  If `entry` is a SENT, RECEIVED, RECEIPT_SENT or
- * RECEIPT_RECEIVED entry with a message id that is already in the log for
- * the same kind and peer, nothing is written and PPX_EDUP is returned with
- * the original's seq in *seq_out.
+ * into the batch; valid until commit or abort, so the entry must not be one
+ * that ppx__v1__log_entry__free_unpacked() will free) and entry->time_ms if
+ * zero, and writes it; nothing else of the entry is changed.  If `entry` is
+ * a SENT, RECEIVED, RECEIPT_SENT or RECEIPT_RECEIVED entry with a message id
+ * that is already in the log or this batch for the same kind and peer,
+ * nothing is written, the entry is untouched and PPX_EDUP is returned with
+ * the original's seq in *seq_out (which may be NULL).  Any other failure
+ * also leaves the entry as it was; after PPX_EFULL or an LMDB failure the
+ * batch can only be aborted (commit returns the same error).
+ *
+ * One batch at a time per log (PPX_EINVAL otherwise); PPX_EPERM on a
+ * read-only log.
  */
 int ppx_log_begin(ppx_log_batch **out, ppx_log *log);
 int ppx_log_append(ppx_log_batch *batch, Ppx__V1__LogEntry *entry,
@@ -75,24 +99,45 @@ void ppx_log_abort(ppx_log_batch *batch);
 int ppx_log_append_one(ppx_log *log, Ppx__V1__LogEntry *entry,
 		       uint64_t *seq_out);
 
+/*
+ * The outbox, changed in a batch so that it commits with the entries it is
+ * about: add when the SENT entry `seq` is appended (it must be in the log
+ * or the batch: PPX_ERANGE otherwise), delete when the partner's receipt
+ * is.  Adding a key that is there or deleting one that is not changes
+ * nothing.  ppx_log_outbox_list() gives the seqs waiting for `partner`,
+ * ascending, at most `max`; *seqs is malloc'd (caller frees; NULL when *n
+ * is 0).  PPX_EINVAL for an empty partner name.
+ */
+int ppx_log_outbox_add(ppx_log_batch *batch, const char *partner,
+		       uint64_t seq);
+int ppx_log_outbox_del(ppx_log_batch *batch, const char *partner,
+		       uint64_t seq);
+int ppx_log_outbox_list(ppx_log *self, const char *partner, uint64_t **seqs,
+			size_t *n, size_t max);
+
 /* A copy of the stored bytes of entry `seq` (caller frees). PPX_ENOTFOUND. */
 int ppx_log_get_raw(ppx_log *self, uint64_t seq, uint8_t **out, size_t *len);
 
 /* Entry `seq`, decoded; free with ppx__v1__log_entry__free_unpacked(). */
 int ppx_log_get(ppx_log *self, uint64_t seq, Ppx__V1__LogEntry **out);
 
-/* The seq of the entry of `kind` about message `id` from/to `peer`. */
+/* The seq of the entry of `kind` about message `id` from/to `peer` (NULL:
+ * ""): the dedupe index for the four message kinds, else the first such
+ * entry among those about the message.  PPX_ENOTFOUND. */
 int ppx_log_find(ppx_log *self, int kind, const char *peer,
 		 const uint8_t *id, size_t id_len, uint64_t *seq_out);
 
 /* All entries about message `id`, or about subject `key`, ascending.
- * *seqs is malloc'd (caller frees); at most `max` are returned. */
+ * *seqs is malloc'd (caller frees; NULL when *n is 0); at most `max` are
+ * returned.  None is not an error. */
 int ppx_log_by_message(ppx_log *self, const uint8_t *id, size_t id_len,
 		       uint64_t **seqs, size_t *n, size_t max);
 int ppx_log_by_subject(ppx_log *self, const char *key, uint64_t **seqs,
 		       size_t *n, size_t max);
 
-/* Merkle tree over the entries. */
+/* Merkle tree over the entries: sizes beyond ppx_log_size() and leaves at
+ * or beyond tree_size are PPX_ERANGE; `path` has room for
+ * PPX_MERKLE_MAX_PATH hashes. */
 int ppx_log_root(ppx_log *self, uint64_t tree_size, ppx_hash out);
 int ppx_log_leaf(ppx_log *self, uint64_t seq, ppx_hash out); /* stored node */
 int ppx_log_inclusion_proof(ppx_log *self, uint64_t seq, uint64_t tree_size,
@@ -102,9 +147,12 @@ int ppx_log_consistency_proof(ppx_log *self, uint64_t old_size,
 			      size_t *path_len);
 
 /*
- * Iterate entries [from, to) in order, calling fn with the raw stored bytes.
- * Stops early if fn returns non-zero, and returns that value.  Runs in one
- * read transaction per chunk of entries so that readers stay short.
+ * Iterate entries [from, to) in order (to is capped at ppx_log_size()),
+ * calling fn with the raw stored bytes, valid during the call only.  Stops
+ * early if fn returns non-zero, and returns that value.  Runs in one read
+ * transaction per chunk of 1024 entries so that readers stay short.  fn may
+ * call the reading functions of this log (they share the chunk's
+ * transaction) but may not begin a batch; PPX_EINVAL while a batch is open.
  */
 typedef int (*ppx_log_visit_fn)(void *ctx, uint64_t seq, const uint8_t *data,
 				size_t len);

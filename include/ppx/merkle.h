@@ -5,6 +5,10 @@
  *   node hash  = SHA-256(0x01 || left || right)
  *   empty tree = SHA-256("")
  *
+ * The hash functions cannot fail: if libcrypto cannot compute SHA-256 (no
+ * provider, no memory) the process aborts rather than go on with a hash
+ * nobody could trust.
+ *
  * Proof generation is independent of storage: the caller supplies a
  * function that returns the hash of any complete aligned subtree
  * [start, start + 2^k).  Verification needs only the proof.
@@ -34,12 +38,15 @@ int ppx_merkle_root(ppx_hash out, uint64_t tree_size,
 		    ppx_merkle_subtree_fn fn, void *ctx);
 
 /* The audit path of leaf `index` in a tree of `tree_size` leaves
- * (RFC 6962 PATH).  Writes up to PPX_MERKLE_MAX_PATH hashes to `path`. */
+ * (RFC 6962 PATH).  Writes up to PPX_MERKLE_MAX_PATH hashes to `path`.
+ * PPX_ERANGE if index >= tree_size. */
 int ppx_merkle_inclusion_proof(ppx_hash *path, size_t *path_len,
 			       uint64_t index, uint64_t tree_size,
 			       ppx_merkle_subtree_fn fn, void *ctx);
 
-/* The consistency proof between sizes old_size <= new_size (RFC 6962 PROOF). */
+/* The consistency proof between sizes old_size <= new_size (RFC 6962
+ * PROOF; empty when old_size is 0 or equal to new_size).  PPX_ERANGE if
+ * old_size > new_size. */
 int ppx_merkle_consistency_proof(ppx_hash *path, size_t *path_len,
 				 uint64_t old_size, uint64_t new_size,
 				 ppx_merkle_subtree_fn fn, void *ctx);
@@ -49,7 +56,9 @@ int ppx_merkle_verify_inclusion(const ppx_hash leaf, uint64_t index,
 				uint64_t tree_size, const ppx_hash *path,
 				size_t path_len, const ppx_hash root);
 
-/* RFC 9162 §2.1.4.2: 0, or PPX_EPROOF. */
+/* RFC 9162 §2.1.4.2: 0, or PPX_EPROOF.  From size 0 the proof must be
+ * empty and old_root the empty tree's; between equal sizes it must be
+ * empty and the roots equal. */
 int ppx_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
 				  const ppx_hash old_root,
 				  const ppx_hash new_root,

@@ -1,0 +1,306 @@
+/*
+ * checkpoint.c — signed checkpoints of the log's Merkle tree, and offline
+ * verification of a whole log.
+ *
+ * ppx_checkpoint_append() is called by the daemon at intervals: it signs
+ * (agency, tree size, root, time) and appends the signed frame as an entry.
+ *
+ * ppx_log_verify() is what `ppx verify` runs.  It trusts nothing stored
+ * beside the entries: it recomputes every leaf hash, the hash chain and a
+ * compact range of the Merkle tree as it reads, compares them with the
+ * stored tree and with every signed checkpoint, and checks every signature.
+ * The first sequence number at which anything differs is reported.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ppx/checkpoint.h"
+#include "ppx/envelope.h"
+#include "ppx/error.h"
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int ppx_checkpoint_append(ppx_log *log, ppx_signer *signer, uint8_t **frame,
+			  size_t *frame_len, uint64_t *seq_out)
+{
+	Ppx__V1__Checkpoint cp = PPX__V1__CHECKPOINT__INIT;
+	Ppx__V1__LogEntry entry = PPX__V1__LOG_ENTRY__INIT;
+	uint64_t size = ppx_log_size(log), seq = 0;
+	uint8_t body[PPX_NAME_MAX + 96], *sealed = NULL;
+	size_t sealed_len = 0;
+	ppx_hash root;
+	int rc;
+
+	rc = ppx_log_root(log, size, root);
+	if (rc != 0)
+		return rc;
+	cp.agency = (char *)ppx_signer_agency(signer);
+	cp.tree_size = size;
+	cp.root_hash.data = root;
+	cp.root_hash.len = sizeof(root);
+	cp.time_ms = now_ms();
+	if (ppx__v1__checkpoint__get_packed_size(&cp) > sizeof(body))
+		return ppx_error_set(PPX_EINVAL, "agency name too long");
+	rc = ppx_frame_seal(&sealed, &sealed_len, signer,
+			    PPX__V1__SIGNED_PURPOSE__SIGNED_CHECKPOINT, body,
+			    ppx__v1__checkpoint__pack(&cp, body));
+	if (rc != 0)
+		return rc;
+	entry.kind = PPX__V1__ENTRY_KIND__ENTRY_CHECKPOINT;
+	entry.time_ms = cp.time_ms;
+	entry.data.data = sealed;
+	entry.data.len = sealed_len;
+	rc = ppx_log_append_one(log, &entry, &seq);
+	if (rc == 0 && seq != size)
+		rc = ppx_error_set(PPX_ECORRUPT,
+				   "checkpoint of size %llu landed at %llu",
+				   (unsigned long long)size,
+				   (unsigned long long)seq);
+	if (rc == 0 && seq_out)
+		*seq_out = seq;
+	if (rc == 0 && frame) {
+		*frame = sealed;
+		*frame_len = sealed_len;
+	} else {
+		free(sealed);
+	}
+	return rc;
+}
+
+int ppx_checkpoint_open(Ppx__V1__Checkpoint **out, const ppx_trust *trust,
+			const uint8_t *frame, size_t len,
+			const char *expected_agency, time_t now)
+{
+	Ppx__V1__Frame *f = NULL;
+	Ppx__V1__Checkpoint *cp = NULL;
+	ppx_identity signer;
+	int rc;
+
+	*out = NULL;
+	rc = ppx_frame_decode(&f, frame, len);
+	if (rc != 0)
+		return rc;
+	if (f->content_case != PPX__V1__FRAME__CONTENT_CHECKPOINT)
+		rc = ppx_error_set(PPX_EPURPOSE, "frame carries no checkpoint");
+	if (rc == 0)
+		rc = ppx_envelope_verify(trust, f->checkpoint,
+					 PPX__V1__SIGNED_PURPOSE__SIGNED_CHECKPOINT,
+					 expected_agency, now, &signer);
+	if (rc == 0 && !(cp = ppx__v1__checkpoint__unpack(
+				 NULL, f->checkpoint->signed_body.len,
+				 f->checkpoint->signed_body.data)))
+		rc = ppx_error_set(PPX_EBODY, "checkpoint does not decode");
+	if (rc == 0 && (cp->root_hash.len != PPX_MERKLE_HASH_LEN ||
+			!cp->agency || strcmp(cp->agency, signer.agency) != 0))
+		rc = ppx_error_set(PPX_EBODY,
+				   "checkpoint of %s is malformed or signed by "
+				   "another agency",
+				   signer.agency);
+	ppx__v1__frame__free_unpacked(f, NULL);
+	if (rc != 0) {
+		if (cp)
+			ppx__v1__checkpoint__free_unpacked(cp, NULL);
+		return rc;
+	}
+	*out = cp;
+	return 0;
+}
+
+/*
+ * A compact range: the roots of the perfect subtrees that make up the first
+ * `size` leaves, largest first.  Enough to compute the root of any prefix
+ * as the entries stream past, in O(log n) memory.
+ */
+struct range {
+	ppx_hash peak[PPX_MERKLE_MAX_PATH];
+	unsigned n;
+	uint64_t size;
+};
+
+static void range_push(struct range *r, const ppx_hash leaf)
+{
+	uint64_t s = r->size;
+
+	memcpy(r->peak[r->n++], leaf, sizeof(ppx_hash));
+	/* Each trailing 1 bit of the old size is a merge. */
+	for (; s & 1; s >>= 1) {
+		r->n--;
+		ppx_merkle_node(r->peak[r->n - 1], r->peak[r->n - 1],
+				r->peak[r->n]);
+	}
+	r->size++;
+}
+
+static void range_root(const struct range *r, ppx_hash out)
+{
+	if (r->n == 0) {
+		ppx_merkle_empty(out);
+		return;
+	}
+	memcpy(out, r->peak[r->n - 1], sizeof(ppx_hash));
+	for (unsigned i = r->n - 1; i-- > 0;)
+		ppx_merkle_node(out, r->peak[i], out);
+}
+
+struct verify_ctx {
+	ppx_log *log;
+	const ppx_trust *trust;
+	ppx_verify_report *report;
+	struct range range;
+	ppx_hash prev;
+};
+
+static int bad(struct verify_ctx *v, uint64_t seq, int code, const char *what)
+{
+	v->report->ok = 0;
+	v->report->first_bad = seq;
+	v->report->code = code;
+	snprintf(v->report->reason, sizeof(v->report->reason), "%s", what);
+	return 1;	/* stop iterating */
+}
+
+static int bad_detail(struct verify_ctx *v, uint64_t seq, int code,
+		      const char *what)
+{
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "%s: %s", what, ppx_error_last());
+	return bad(v, seq, code, buf);
+}
+
+static int check_receipt_frame(struct verify_ctx *v, const uint8_t *data,
+			       size_t len)
+{
+	Ppx__V1__Frame *f = NULL;
+	ppx_identity signer;
+	int rc = ppx_frame_decode(&f, data, len);
+
+	if (rc != 0)
+		return rc;
+	if (f->content_case != PPX__V1__FRAME__CONTENT_RECEIPT)
+		rc = ppx_error_set(PPX_EPURPOSE, "frame carries no receipt");
+	else
+		rc = ppx_envelope_verify(v->trust, f->receipt,
+					 PPX__V1__SIGNED_PURPOSE__SIGNED_RECEIPT,
+					 NULL, 0, &signer);
+	ppx__v1__frame__free_unpacked(f, NULL);
+	return rc;
+}
+
+static int check_checkpoint(struct verify_ctx *v, uint64_t seq,
+			    const Ppx__V1__LogEntry *e)
+{
+	Ppx__V1__Checkpoint *cp = NULL;
+	ppx_hash root;
+	int rc = ppx_checkpoint_open(&cp, v->trust, e->data.data, e->data.len,
+				     NULL, 0);
+
+	if (rc != 0)
+		return bad_detail(v, seq, rc, "checkpoint signature");
+	range_root(&v->range, root);
+	if (cp->tree_size != seq ||
+	    memcmp(cp->root_hash.data, root, sizeof(root)) != 0)
+		rc = PPX_ECORRUPT;
+	ppx__v1__checkpoint__free_unpacked(cp, NULL);
+	if (rc != 0)
+		return bad(v, seq, rc,
+			   "signed checkpoint does not match the entries "
+			   "before it");
+	v->report->checkpoints++;
+	return 0;
+}
+
+/* Check the signature an entry carries, by its kind. */
+static int check_signatures(struct verify_ctx *v, uint64_t seq,
+			    const Ppx__V1__LogEntry *e)
+{
+	ppx_opened *o = NULL;
+	int rc = 0;
+
+	switch (e->kind) {
+	case PPX__V1__ENTRY_KIND__ENTRY_SENT:
+	case PPX__V1__ENTRY_KIND__ENTRY_RECEIVED:
+		rc = ppx_message_open(&o, v->trust, e->data.data, e->data.len,
+				      NULL, 0);
+		ppx_opened_free(o);
+		break;
+	case PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_SENT:
+	case PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED:
+		rc = check_receipt_frame(v, e->data.data, e->data.len);
+		break;
+	case PPX__V1__ENTRY_KIND__ENTRY_CHECKPOINT:
+		return check_checkpoint(v, seq, e);
+	default:
+		return 0;	/* no signature in this kind of entry */
+	}
+	if (rc != 0)
+		return bad_detail(v, seq, rc, "signature");
+	v->report->signatures++;
+	return 0;
+}
+
+static int verify_entry(void *ctx, uint64_t seq, const uint8_t *data,
+			size_t len)
+{
+	struct verify_ctx *v = ctx;
+	Ppx__V1__LogEntry *e;
+	ppx_hash leaf, stored;
+	int stop;
+
+	ppx_merkle_leaf(leaf, data, len);
+	if (ppx_log_leaf(v->log, seq, stored) != 0 ||
+	    memcmp(leaf, stored, sizeof(leaf)) != 0)
+		return bad(v, seq, PPX_ECORRUPT,
+			   "entry bytes do not match the stored leaf hash");
+	e = ppx__v1__log_entry__unpack(NULL, len, data);
+	if (!e)
+		return bad(v, seq, PPX_ECORRUPT, "entry does not decode");
+	if (e->seq != seq)
+		stop = bad(v, seq, PPX_ECORRUPT,
+			   "entry records another sequence number");
+	else if (e->prev_hash.len != sizeof(ppx_hash) ||
+		 memcmp(e->prev_hash.data, v->prev, sizeof(ppx_hash)) != 0)
+		stop = bad(v, seq, PPX_ECORRUPT,
+			   "prev_hash does not match the entry before");
+	else
+		stop = check_signatures(v, seq, e);
+	ppx__v1__log_entry__free_unpacked(e, NULL);
+	if (stop)
+		return stop;
+	range_push(&v->range, leaf);
+	memcpy(v->prev, leaf, sizeof(leaf));
+	v->report->entries++;
+	return 0;
+}
+
+int ppx_log_verify(ppx_verify_report *out, ppx_log *log,
+		   const ppx_trust *trust)
+{
+	struct verify_ctx v = {.log = log, .trust = trust, .report = out};
+	uint64_t size = ppx_log_size(log);
+	ppx_hash computed, stored;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->ok = 1;
+	rc = ppx_log_foreach(log, 0, size, verify_entry, &v);
+	if (rc < 0)
+		return rc;
+	if (!out->ok)
+		return 0;
+	range_root(&v.range, computed);
+	rc = ppx_log_root(log, size, stored);
+	if (rc != 0)
+		return rc;
+	if (memcmp(computed, stored, sizeof(stored)) != 0)
+		bad(&v, size, PPX_ECORRUPT,
+		    "stored Merkle tree differs from the entries");
+	return 0;
+}

@@ -1,0 +1,248 @@
+/*
+ * test_checkpoint.c — signed checkpoints and offline verification of a log:
+ * any changed byte of any stored entry is found, with its sequence number.
+ */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ppx/checkpoint.h"
+#include "ppx/envelope.h"
+#include "ppx/error.h"
+#include "support.h"
+
+#define ENTRIES 6
+
+struct fx {
+	char *dir;
+	ppx_trust *trust;
+	ppx_signer *police;
+};
+
+/* Append a signed message as SENT, a note, and a checkpoint, ENTRIES/3
+ * times, then close the log. */
+static void write_log(struct fx *f)
+{
+	ppx_log *log = NULL;
+
+	assert_int_equal(ppx_log_open(&log, f->dir, NULL), 0);
+	for (int i = 0; i < ENTRIES / 3; i++) {
+		Ppx__V1__Body *b = body_new("police.gwent", "probation.gwent");
+		Ppx__V1__LogEntry sent = PPX__V1__LOG_ENTRY__INIT;
+		Ppx__V1__LogEntry note = PPX__V1__LOG_ENTRY__INIT;
+		char *keys[] = {"pnc:2019/0123456X"};
+		uint8_t *frame = NULL;
+		size_t len = 0;
+		uint64_t seq;
+
+		assert_int_equal(ppx_body_seal(&frame, &len, f->police, b), 0);
+		sent.kind = PPX__V1__ENTRY_KIND__ENTRY_SENT;
+		sent.message_id = b->message_id;
+		sent.data.data = frame;
+		sent.data.len = len;
+		sent.n_subject_keys = 1;
+		sent.subject_keys = keys;
+		sent.person = "dana.evans";
+		assert_int_equal(ppx_log_append_one(log, &sent, &seq), 0);
+		note.kind = PPX__V1__ENTRY_KIND__ENTRY_NOTE;
+		note.detail = "read by Dana Evans";
+		assert_int_equal(ppx_log_append_one(log, &note, &seq), 0);
+		assert_int_equal(ppx_checkpoint_append(log, f->police, NULL,
+						       NULL, &seq),
+				 0);
+		free(frame);
+		body_free(b);
+	}
+	ppx_log_close(log);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	f->dir = tmpdir_new();
+	f->trust = trust_demo();
+	f->police = signer_at("police.gwent");
+	write_log(f);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	tmpdir_remove(f->dir);
+	ppx_trust_free(f->trust);
+	ppx_signer_free(f->police);
+	free(f);
+	return 0;
+}
+
+static ppx_verify_report verify_dir(struct fx *f)
+{
+	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
+	ppx_verify_report r;
+	ppx_log *log = NULL;
+
+	assert_int_equal(ppx_log_open(&log, f->dir, &ro), 0);
+	assert_int_equal(ppx_log_verify(&r, log, f->trust), 0);
+	ppx_log_close(log);
+	return r;
+}
+
+static void test_checkpoint__untouched_log_verifies(void **state)
+{
+	struct fx *f = *state;
+	ppx_verify_report r = verify_dir(f);
+
+	assert_true(r.ok);
+	assert_int_equal(r.entries, ENTRIES);
+	assert_int_equal(r.checkpoints, ENTRIES / 3);
+	assert_int_equal(r.signatures, ENTRIES / 3);
+}
+
+static void test_checkpoint__signed_checkpoint_opens(void **state)
+{
+	struct fx *f = *state;
+	ppx_log *log = NULL;
+	Ppx__V1__Checkpoint *cp = NULL;
+	uint8_t *frame = NULL;
+	size_t len = 0;
+	uint64_t seq = 0, size;
+	ppx_hash root;
+
+	assert_int_equal(ppx_log_open(&log, f->dir, NULL), 0);
+	size = ppx_log_size(log);
+	assert_int_equal(ppx_checkpoint_append(log, f->police, &frame, &len,
+					       &seq),
+			 0);
+	assert_int_equal(seq, size);
+	assert_int_equal(ppx_checkpoint_open(&cp, f->trust, frame, len,
+					     "police.gwent", time(NULL)),
+			 0);
+	assert_int_equal(cp->tree_size, size);
+	assert_int_equal(ppx_log_root(log, size, root), 0);
+	assert_memory_equal(cp->root_hash.data, root, sizeof(root));
+	ppx__v1__checkpoint__free_unpacked(cp, NULL);
+	/* Another agency's link cannot pass it off as theirs. */
+	assert_int_equal(ppx_checkpoint_open(&cp, f->trust, frame, len,
+					     "prison.cardiff", time(NULL)),
+			 PPX_ESENDER);
+	free(frame);
+	ppx_log_close(log);
+}
+
+struct blob {
+	uint8_t *data;
+	size_t len;
+};
+
+static int grab(void *ctx, uint64_t seq, const uint8_t *data, size_t len)
+{
+	struct blob *b = ctx;
+
+	(void)seq;
+	b->data = malloc(len);
+	memcpy(b->data, data, len);
+	b->len = len;
+	return 1;
+}
+
+static struct blob stored_entry(struct fx *f, uint64_t seq)
+{
+	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
+	struct blob b = {0};
+	ppx_log *log = NULL;
+
+	assert_int_equal(ppx_log_open(&log, f->dir, &ro), 0);
+	ppx_log_foreach(log, seq, seq + 1, grab, &b);
+	ppx_log_close(log);
+	assert_non_null(b.data);
+	return b;
+}
+
+/* Every place in the file where the entry's bytes are stored (LMDB may
+ * keep stale copies in free pages too; all of them are changed). */
+static size_t find_all(const uint8_t *file, size_t flen, struct blob e,
+		       size_t *at, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i + e.len <= flen && n < max; i++)
+		if (memcmp(file + i, e.data, e.len) == 0)
+			at[n++] = i;
+	return n;
+}
+
+static void flip_each_byte_and_verify(struct fx *f, uint64_t seq)
+{
+	char path[4096];
+	struct blob e = stored_entry(f, seq);
+	struct stat st;
+	size_t at[16], n;
+	uint8_t *file;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", f->dir);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	file = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
+		    MAP_SHARED, fd, 0);
+	assert_true(file != MAP_FAILED);
+	n = find_all(file, (size_t)st.st_size, e, at, 16);
+	assert_true(n >= 1);
+	for (size_t i = 0; i < e.len; i++) {
+		ppx_verify_report r;
+
+		for (size_t k = 0; k < n; k++)
+			file[at[k] + i] ^= 0x01;
+		msync(file, (size_t)st.st_size, MS_SYNC);
+		r = verify_dir(f);
+		if (r.ok || r.first_bad != seq)
+			fail_msg("entry %llu byte %zu changed: verify said %s "
+				 "at %llu (%s)",
+				 (unsigned long long)seq, i,
+				 r.ok ? "ok" : "bad",
+				 (unsigned long long)r.first_bad, r.reason);
+		for (size_t k = 0; k < n; k++)
+			file[at[k] + i] ^= 0x01;
+	}
+	msync(file, (size_t)st.st_size, MS_SYNC);
+	munmap(file, (size_t)st.st_size);
+	close(fd);
+	free(e.data);
+	assert_true(verify_dir(f).ok);
+}
+
+static void test_checkpoint__any_changed_byte_names_its_entry(void **state)
+{
+	struct fx *f = *state;
+
+	for (uint64_t seq = 0; seq < ENTRIES; seq++)
+		flip_each_byte_and_verify(f, seq);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+		T(test_checkpoint__untouched_log_verifies),
+		T(test_checkpoint__signed_checkpoint_opens),
+		T(test_checkpoint__any_changed_byte_names_its_entry),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
