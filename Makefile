@@ -115,19 +115,25 @@ $(BUILD)/tests/bench_%: $(BUILD)/obj/tests/bench/bench_%.o \
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
+# A partner that misbehaves on purpose, for tests/integration/refusals.sh.
+$(BUILD)/tests/inject: $(BUILD)/obj/tests/tools/inject.o \
+		$(UNIT_HELPERS:%.c=$(BUILD)/obj/%.o) $(LIBPPX)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
 # The demo PKI (police.gwent, probation.gwent, prison.cardiff) is made on
 # demand into $(BUILD)/pki; no private key is ever committed.
 pki: $(BUILD)/pki/ca/ca.crt
 $(BUILD)/pki/ca/ca.crt: certs/ppx-pki | $(DEPS_STAMP)
 	certs/ppx-pki demo $(BUILD)/pki
 
-test: all $(UNIT_BIN) $(FUZZ_REPLAY) pki
+test: all $(UNIT_BIN) $(FUZZ_REPLAY) $(BUILD)/tests/inject pki
 	BUILD=$(BUILD) tests/run-tests
 
 bench: all $(BENCH_BIN) pki
 	BUILD=$(BUILD) tests/bench/run-bench
 
-demo: all pki $(BUILD)/tests/demo_foundation
+demo: all pki
 	BUILD=$(BUILD) scripts/demo
 
 $(BUILD)/tests/demo_%: $(BUILD)/obj/tests/demo/demo_%.o \

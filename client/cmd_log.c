@@ -36,6 +36,37 @@ static void format_time(char *out, size_t cap, int64_t ms)
 		snprintf(out, cap, "?");
 }
 
+/* "notification ARREST from Dana Evans" for a message entry; else the
+ * entry's own detail. */
+static void describe(char *out, size_t cap, const Ppx__V1__LogEntry *e)
+{
+	Ppx__V1__Frame *f = NULL;
+	Ppx__V1__Body *b = NULL;
+	const char *kind = "";
+
+	snprintf(out, cap, "%s", e->detail);
+	if ((e->kind != PPX__V1__ENTRY_KIND__ENTRY_SENT &&
+	     e->kind != PPX__V1__ENTRY_KIND__ENTRY_RECEIVED) ||
+	    ppx_frame_decode(&f, e->data.data, e->data.len) != 0)
+		return;
+	if (f->message)
+		b = ppx__v1__body__unpack(NULL, f->message->signed_body.len,
+					  f->message->signed_body.data);
+	if (b && b->payload_case == PPX__V1__BODY__PAYLOAD_NOTIFICATION) {
+		const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+			&ppx__v1__notification_kind__descriptor,
+			b->notification->kind);
+
+		kind = v ? v->name : "?";
+	}
+	if (b)
+		snprintf(out, cap, "%s %s by %s", e->family, kind,
+			 b->sender_person ? b->sender_person->name : "?");
+	if (b)
+		ppx__v1__body__free_unpacked(b, NULL);
+	ppx__v1__frame__free_unpacked(f, NULL);
+}
+
 static void print_json(const Ppx__V1__LogEntry *e, const char *id)
 {
 	json_object *o = json_object_new_object();
@@ -59,7 +90,7 @@ static int print_entry(void *ctx, uint64_t seq, const uint8_t *data,
 {
 	const int *json = ctx;
 	Ppx__V1__LogEntry *e = ppx__v1__log_entry__unpack(NULL, len, data);
-	char id[2 * PPX_MESSAGE_ID_LEN + 1] = "", when[32];
+	char id[2 * PPX_MESSAGE_ID_LEN + 1] = "", when[32], what[256];
 
 	if (!e) {
 		printf("%8" PRIu64 "  (entry does not decode: run ppx verify)\n",
@@ -72,10 +103,11 @@ static int print_entry(void *ctx, uint64_t seq, const uint8_t *data,
 		print_json(e, id);
 	} else {
 		format_time(when, sizeof(when), e->time_ms);
-		printf("%8" PRIu64 "  %s  %-22s %-16s %-32s %s %s\n", seq, when,
-		       kind_name(e->kind), e->peer_agency[0] ? e->peer_agency : "-",
-		       id[0] ? id : "-", e->person[0] ? e->person : "-",
-		       e->detail);
+		describe(what, sizeof(what), e);
+		printf("%6" PRIu64 "  %s  %-16s %-16s %-32s %s\n", seq, when,
+		       kind_name(e->kind) + strlen("ENTRY_"),
+		       e->peer_agency[0] ? e->peer_agency : "-",
+		       id[0] ? id : "-", what);
 	}
 	ppx__v1__log_entry__free_unpacked(e, NULL);
 	return 0;

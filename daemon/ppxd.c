@@ -46,11 +46,14 @@ void ppxd_count_refusal(struct ppxd *d, int code)
 		d->refusals[r]++;
 }
 
-static void maybe_checkpoint(struct ppxd *d)
+/* Sign a checkpoint when `checkpoint_every` entries have been added since
+ * the last one, or (force) whenever any have. */
+static void maybe_checkpoint(struct ppxd *d, int force)
 {
 	uint64_t size = ppx_log_size(d->log);
+	uint64_t due = force ? 1 : (uint64_t)d->cfg->checkpoint_every;
 
-	if (size - d->checkpoint_size < (uint64_t)d->cfg->checkpoint_every)
+	if (size - d->checkpoint_size < due)
 		return;
 	if (ppx_checkpoint_append(d->log, d->signer, NULL, NULL, NULL) != 0)
 		log_warnx("cannot sign a checkpoint: %s", ppx_error_last());
@@ -131,7 +134,7 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 	}
 	control_drain(d, max);
 	writer_flush(d);
-	maybe_checkpoint(d);
+	maybe_checkpoint(d, 0);
 }
 
 int ppxd_run(struct ppxd *d)
@@ -159,6 +162,7 @@ int ppxd_run(struct ppxd *d)
 			log_warnx("poll failed: %s", zmq_strerror(zmq_errno()));
 		iterate(d, items, sfd);
 	}
+	maybe_checkpoint(d, 1);	/* evidence of the log as we leave it */
 	log_info("stopping: log committed at %llu entries",
 		 (unsigned long long)ppx_log_size(d->log));
 	close(sfd);

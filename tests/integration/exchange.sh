@@ -19,7 +19,7 @@ check "police logged the message as SENT" [ "$(log_count police.gwent ENTRY_SENT
 check "police logged the verified receipt" [ "$(log_count police.gwent ENTRY_RECEIPT_RECEIVED)" -eq 1 ]
 id=$(cut -d' ' -f1 <<<"$out" | tail -1)
 check "the same message id is in both logs" bash -c "ppx_log() { \"$PPX\" log --log \"$FED/\$1/log\" --json; }; ppx_log probation.gwent | grep -q '$id'"
-check "probation's log names the sending person" bash -c "\"$PPX\" log --log \"$FED/probation.gwent/log\" --json | grep ENTRY_RECEIVED | grep -q '\"person\":\"tester\"'"
+check "probation's log names the sending person" bash -c "\"$PPX\" log --log \"$FED/probation.gwent/log\" --json | grep ENTRY_RECEIVED | grep -q '\"person\":\"dana.evans\"'"
 fed_stop police.gwent
 fed_stop probation.gwent
 check "police's log verifies" log_verify police.gwent

@@ -72,11 +72,18 @@ fed_config() {
 			echo "[partner $p]"
 			echo "endpoint = tcp://127.0.0.1:$(fed_port "$p")"
 		done
-		echo "[operator tester]"
+		fed_operator "$a"
 		echo "uid = $(id -u)"
-		echo "name = Test Operator"
-		echo "role = offender manager"
 	} >"$dir/ppxd.conf"
+}
+
+# The named person the test user is at each agency.
+fed_operator() {
+	case $1 in
+	police.gwent) printf '[operator dana.evans]\nname = Dana Evans\nrole = police offender manager\ngrade = DS\n' ;;
+	probation.gwent) printf '[operator sam.okafor]\nname = Sam Okafor\nrole = offender manager\ngrade = PO\n' ;;
+	*) printf '[operator priya.shah]\nname = Priya Shah\nrole = offender management unit\ngrade = SO\n' ;;
+	esac
 }
 
 fed_policy() {
@@ -96,7 +103,8 @@ POL
 }
 
 fed_init() {
-	FED=$(mktemp -d /tmp/ppx-fed-XXXXXX)
+	FED=${FED_DIR:-$(mktemp -d /tmp/ppx-fed-XXXXXX)}
+	mkdir -p "$FED"
 	FED_PORT=${FED_PORT:-$((20000 + (RANDOM % 2000) * 4))}
 	cp "$PKI/ca/crl.pem" "$FED/crl.pem"
 	fed_policy
