@@ -35,9 +35,19 @@
 #define KEY_FILE_MAX (64 * 1024)
 #define KNOWN_MAX 4096
 
+/*
+ * A known certificate, with the last successful verdict on it: the
+ * identity, the role it was checked for, and until when that verdict
+ * holds (the earlier of the certificate's notAfter and the CRL's
+ * nextUpdate) under which CRL.  The chain check then runs once per
+ * certificate and CRL rather than once per message.
+ */
 struct known_cert {
 	uint8_t fp[PPX_FINGERPRINT_LEN];
 	X509 *cert;
+	ppx_identity verdict;
+	unsigned verdict_crl;	/* crl_generation the verdict was made under */
+	time_t valid_from, valid_until;
 };
 
 struct ppx_trust {
@@ -46,6 +56,7 @@ struct ppx_trust {
 	X509_CRL *crl;
 	struct known_cert *known;
 	size_t n_known;
+	unsigned crl_generation;	/* bumped on every CRL load; never 0 */
 };
 
 struct ppx_signer {
@@ -255,6 +266,7 @@ int ppx_trust_reload_crl(ppx_trust *self, const char *crl_file)
 	}
 	X509_CRL_free(self->crl);
 	self->crl = crl;
+	self->crl_generation++;	/* forget every cached verdict */
 	return 0;
 }
 
@@ -287,6 +299,8 @@ int ppx_trust_add_cert_file(ppx_trust *self, const char *path)
 		X509_free(cert);	/* the same certificate twice */
 		return 0;
 	}
+	memset(&grown[self->n_known].verdict, 0, sizeof(grown->verdict));
+	grown[self->n_known].verdict_crl = 0;
 	grown[self->n_known++].cert = cert;
 	return 0;
 }
@@ -497,6 +511,52 @@ static int check_role(X509 *cert, enum ppx_cert_role role, ppx_identity *id)
 	return 0;
 }
 
+static time_t asn1_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return timegm(&tm);
+}
+
+static struct known_cert *known_entry(const ppx_trust *self, X509 *cert)
+{
+	for (size_t i = 0; i < self->n_known; i++)
+		if (self->known[i].cert == cert)
+			return &self->known[i];
+	return NULL;
+}
+
+/* Remember a successful check of a known certificate at `now`. */
+static void cache_verdict(const ppx_trust *self, X509 *cert,
+			  const ppx_identity *id)
+{
+	struct known_cert *k = known_entry(self, cert);
+	time_t until = asn1_time(X509_get0_notAfter(cert));
+	time_t next = asn1_time(X509_CRL_get0_nextUpdate(self->crl));
+
+	if (!k || until == 0 || next == 0)
+		return;
+	k->verdict = *id;
+	k->verdict_crl = self->crl_generation;
+	k->valid_from = asn1_time(X509_get0_notBefore(cert));
+	k->valid_until = until < next ? until : next;
+}
+
+static int cached_verdict(const ppx_trust *self, X509 *cert, time_t now,
+			  enum ppx_cert_role role, ppx_identity *out)
+{
+	const struct known_cert *k = known_entry(self, cert);
+
+	if (!k || now == 0 || k->verdict_crl != self->crl_generation ||
+	    k->verdict.role != role || now < k->valid_from ||
+	    now >= k->valid_until)
+		return 0;
+	*out = k->verdict;
+	return 1;
+}
+
 int ppx_trust_check(const ppx_trust *self, X509 *cert, time_t now,
 		    enum ppx_cert_role role, ppx_identity *out)
 {
@@ -504,6 +564,8 @@ int ppx_trust_check(const ppx_trust *self, X509 *cert, time_t now,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	if (cached_verdict(self, cert, now, role, out))
+		return 0;
 	rc = verify_chain(self, cert, now, &seen);
 	if (rc != 0)
 		return rc;
@@ -527,6 +589,8 @@ int ppx_trust_check(const ppx_trust *self, X509 *cert, time_t now,
 	rc = check_role(cert, role, out);
 	if (rc == 0)
 		rc = ppx_cert_fingerprint(cert, out->fingerprint);
+	if (rc == 0 && now != 0)
+		cache_verdict(self, cert, out);
 	return rc;
 }
 

@@ -253,6 +253,38 @@ static void test_pki__known_certificates_found_by_fingerprint(void **state)
 	ppx_trust_free(t);
 }
 
+/* A verdict remembered for speed never outlives the certificate's
+ * validity or the CRL's nextUpdate, and never covers another role. */
+static void test_pki__cached_verdict_expires_with_crl_and_role(void **state)
+{
+	ppx_trust *t = trust_demo();
+	X509 *c = load("agencies/police.gwent/signing.crt");
+	time_t now = time(NULL);
+	ppx_identity id;
+
+	(void)state;
+	assert_int_equal(ppx_trust_check(t, ppx_trust_find_agency(t, "police.gwent",
+								   PPX_ROLE_SIGNING, now),
+					 now, PPX_ROLE_SIGNING, &id),
+			 0);
+	X509 *known = ppx_trust_find_agency(t, "police.gwent", PPX_ROLE_SIGNING,
+					     now);
+	assert_non_null(known);
+	assert_int_equal(ppx_trust_check(t, known, now + 90 * 86400,
+					 PPX_ROLE_SIGNING, &id),
+			 PPX_ECRL);
+	assert_int_equal(ppx_trust_check(t, known, now - 10 * 365 * 86400,
+					 PPX_ROLE_SIGNING, &id),
+			 PPX_ENOTYETVALID);
+	assert_int_equal(ppx_trust_check(t, known, now, PPX_ROLE_TRANSPORT, &id),
+			 PPX_EUNTRUSTED);
+	assert_int_equal(ppx_trust_check(t, known, now, PPX_ROLE_SIGNING, &id),
+			 0);
+	assert_string_equal(id.agency, "police.gwent");
+	X509_free(c);
+	ppx_trust_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_pki__crl_from_another_ca_is_refused_and_old_kept),
 		cmocka_unit_test(test_pki__trust_without_crl_cannot_be_loaded),
 		cmocka_unit_test(test_pki__known_certificates_found_by_fingerprint),
+		cmocka_unit_test(test_pki__cached_verdict_expires_with_crl_and_role),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
