@@ -46,6 +46,7 @@ struct log_opts {
 	const char *crl;
 	const char *certs;
 	int json;
+	char ca_buf[4096], crl_buf[4096], certs_buf[4096];	/* for --pki */
 };
 
 /*

@@ -8,17 +8,13 @@
 
 #include "client.h"
 
-static char *join(const char *a, const char *b)
+/* "dir/name" into buf; the caller's pointer to it, or NULL if too long. */
+static const char *join(char *buf, size_t cap, const char *dir,
+			const char *name)
 {
-	size_t n = strlen(a) + strlen(b) + 2;
-	char *p = malloc(n);
-
-	if (!p) {
-		fprintf(stderr, "ppx: out of memory\n");
-		exit(PPX_EXIT_UNAVAILABLE);
-	}
-	snprintf(p, n, "%s/%s", a, b);
-	return p;	/* lives until exit */
+	if ((size_t)snprintf(buf, cap, "%s/%s", dir, name) >= cap)
+		return NULL;
+	return buf;
 }
 
 int log_opts_parse(struct log_opts *o, int argc, char **argv,
@@ -46,9 +42,16 @@ int log_opts_parse(struct log_opts *o, int argc, char **argv,
 		case 'c': o->certs = optarg; break;
 		case 'j': o->json = 1; break;
 		case 'p':
-			o->ca = join(optarg, "ca/ca.crt");
-			o->crl = join(optarg, "ca/crl.pem");
-			o->certs = join(optarg, "certs");
+			o->ca = join(o->ca_buf, sizeof(o->ca_buf), optarg,
+				     "ca/ca.crt");
+			o->crl = join(o->crl_buf, sizeof(o->crl_buf), optarg,
+				      "ca/crl.pem");
+			o->certs = join(o->certs_buf, sizeof(o->certs_buf),
+					optarg, "certs");
+			if (!o->ca || !o->crl || !o->certs) {
+				fprintf(stderr, "ppx: --pki path too long\n");
+				return PPX_EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			fputs(usage, stdout);

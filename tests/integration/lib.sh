@@ -25,8 +25,15 @@ check() {	# check "description" command...
 }
 diag() { echo "# $*"; }
 finish() {
-	echo "1..$tap_n"
 	fed_stop_all
+	# Under SAN=1 the daemons report to their output; any report fails.
+	if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+		"$FED"/*/ppxd.out >/dev/null 2>&1; then
+		notok "the daemons ran without sanitizer reports"
+		grep -hE -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+			"$FED"/*/ppxd.out | head -40 | sed 's/^/# /'
+	fi
+	echo "1..$tap_n"
 	[ "$tap_failed" -eq 0 ] && [ "${KEEP:-0}" = 0 ] && rm -rf "$FED"
 	[ "$tap_failed" -eq 0 ]
 }
