@@ -81,6 +81,13 @@ static void print_json(const Ppx__V1__LogEntry *e, const char *id)
 	json_object_object_add(o, "message_id", json_object_new_string(id));
 	json_object_object_add(o, "person", json_object_new_string(e->person));
 	json_object_object_add(o, "detail", json_object_new_string(e->detail));
+	if (e->reason) {
+		const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+			&ppx__v1__reject_reason__descriptor, e->reason);
+
+		json_object_object_add(o, "reason",
+				       json_object_new_string(v ? v->name : "?"));
+	}
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 }

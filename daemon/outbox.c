@@ -31,6 +31,7 @@ struct lane {
 	int64_t last_progress_ms;
 	int64_t next_retry_ms;
 	long backoff_ms;
+	int needs_reset;	/* recreate the link at next_retry_ms */
 	struct outbox_stats stats;
 };
 
@@ -335,6 +336,17 @@ void outbox_link_event(struct ppxd *d, size_t link, enum link_event ev)
 	if (ev == LINK_UP) {
 		log_info("link to %s is up", agency);
 		l->last_progress_ms = ppxd_now_ms();
+	} else if (ev == LINK_REFUSED) {
+		/* libzmq gives up after a refused handshake: try again later,
+		 * e.g. once the partner has our renewed certificate. */
+		log_warnx("%s refused our connection; retrying in %ld ms", agency,
+			  l->backoff_ms);
+		l->in_flight = 0;
+		l->needs_reset = 1;
+		l->next_retry_ms = ppxd_now_ms() + l->backoff_ms;
+		l->backoff_ms = l->backoff_ms * 2 > d->cfg->retry_max_ms
+					? d->cfg->retry_max_ms
+					: l->backoff_ms * 2;
 	} else if (ev == LINK_DOWN) {
 		log_info("link to %s is down; %zu messages wait", agency,
 			 l->n - l->head);
@@ -389,6 +401,10 @@ static long pump_lane(struct ppxd *d, size_t i, struct lane *l, int64_t now)
 			       ? d->cfg->heartbeat_timeout_ms
 			       : l->backoff_ms;
 
+	if (l->needs_reset && now >= l->next_retry_ms) {
+		l->needs_reset = 0;
+		transport_link_reset(d->transport, i);
+	}
 	if (!transport_link_socket(d->transport, i)) {
 		if (now >= l->next_retry_ms) {	/* partner's cert may be back */
 			l->next_retry_ms = now + d->cfg->retry_max_ms;

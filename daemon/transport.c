@@ -7,6 +7,7 @@
  * server key is read from its transport certificate and pinned; ZAP
  * (zap.c) maps every connecting client key to an agency the same way.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,9 @@ static int link_monitor(struct transport *t, struct link *l, size_t i)
 	snprintf(ep, sizeof(ep), "inproc://ppxd-link-%zu-%u", i, l->generation);
 	if (zmq_socket_monitor(l->sock, ep,
 			       ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+				       ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+				       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+				       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
 				       ZMQ_EVENT_DISCONNECTED) != 0)
 		return -1;
 	l->monitor = zmq_socket(t->d->zctx, ZMQ_PAIR);
@@ -344,6 +348,12 @@ enum link_event transport_link_event(struct transport *self, size_t i)
 		l->up = 0;
 		return LINK_DOWN;
 	}
+	if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ||
+	    event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+	    event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+		l->up = 0;
+		return LINK_REFUSED;	/* libzmq will not try again by itself */
+	}
 	return LINK_NONE;
 }
 
@@ -359,8 +369,15 @@ int transport_cut_sessions(struct transport *self)
 	if (zmq_unbind(self->router, bound) != 0)
 		log_warnx("cannot unbind %s: %s", bound,
 			  zmq_strerror(zmq_errno()));
-	if (zmq_bind(self->router, ep) != 0)
-		return ppx_error_set(PPX_EIO, "cannot listen again on %s: %s",
-				     ep, zmq_strerror(zmq_errno()));
-	return 0;
+	/* libzmq closes the old listener in its I/O thread, a moment later:
+	 * until then the port is taken.  Never stay unbound. */
+	for (int i = 0; i < 500; i++) {
+		if (zmq_bind(self->router, ep) == 0)
+			return 0;
+		if (zmq_errno() != EADDRINUSE)
+			break;
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	}
+	return ppx_error_set(PPX_EIO, "cannot listen again on %s: %s", ep,
+			     zmq_strerror(zmq_errno()));
 }

@@ -27,6 +27,7 @@ enum link_event {
 	LINK_NONE = 0,
 	LINK_UP,
 	LINK_DOWN,
+	LINK_REFUSED,	/* the partner refused our handshake */
 };
 
 int transport_new(struct transport **out, struct ppxd *d,

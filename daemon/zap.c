@@ -127,8 +127,14 @@ static int judge_partner(struct zap *z, const struct zap_request *r,
 				     "certificate");
 	rc = ppx_trust_check(z->d->trust, cert, time(NULL), PPX_ROLE_TRANSPORT,
 			     &id);
-	if (rc != 0)
-		return rc;
+	if (rc != 0) {
+		char who[256], why[256];
+
+		snprintf(why, sizeof(why), "%s", ppx_error_last());
+		X509_NAME_oneline(X509_get_subject_name(cert), who, sizeof(who));
+		return ppx_error_set(rc, "transport certificate %s: %s", who,
+				     why);
+	}
 	if (!config_partner(z->d->cfg, id.agency))
 		return ppx_error_set(PPX_EPOLICY,
 				     "%s is not a configured partner",
