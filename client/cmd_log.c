@@ -45,6 +45,9 @@ static void describe(char *out, size_t cap, const Ppx__V1__LogEntry *e)
 	const char *kind = "";
 
 	snprintf(out, cap, "%s", e->detail);
+	if (e->n_related_ids > 0 && !e->detail[0])
+		snprintf(out, cap, "answers %zu message%s", e->n_related_ids,
+			 e->n_related_ids == 1 ? "" : "s");
 	if ((e->kind != PPX__V1__ENTRY_KIND__ENTRY_SENT &&
 	     e->kind != PPX__V1__ENTRY_KIND__ENTRY_RECEIVED) ||
 	    ppx_frame_decode(&f, e->data.data, e->data.len) != 0)
@@ -81,6 +84,19 @@ static void print_json(const Ppx__V1__LogEntry *e, const char *id)
 	json_object_object_add(o, "message_id", json_object_new_string(id));
 	json_object_object_add(o, "person", json_object_new_string(e->person));
 	json_object_object_add(o, "detail", json_object_new_string(e->detail));
+	if (e->n_related_ids > 0) {
+		json_object *a = json_object_new_array();
+
+		for (size_t i = 0; i < e->n_related_ids; i++) {
+			char hex[2 * PPX_MESSAGE_ID_LEN + 1] = "";
+
+			if (e->related_ids[i].len == PPX_MESSAGE_ID_LEN)
+				ppx_hex(hex, e->related_ids[i].data,
+					PPX_MESSAGE_ID_LEN);
+			json_object_array_add(a, json_object_new_string(hex));
+		}
+		json_object_object_add(o, "related_ids", a);
+	}
 	if (e->reason) {
 		const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
 			&ppx__v1__reject_reason__descriptor, e->reason);

@@ -5,12 +5,14 @@
  * size, frame, signature over the exact bytes, chain, validity, CRL (all in
  * ppx_message_open), signer = the agency the transport authenticated,
  * body, clock, recipient, policy, duplicate.  A message that passes is
- * appended to this iteration's batch as RECEIVED together with the signed
- * receipt we will send (RECEIPT_SENT); the receipt leaves only after the
- * commit.  A refusal is logged as REJECTED, counted by reason, and answered
- * with a signed receipt whose item says REFUSED and why.  A duplicate is
- * never logged again: after the commit it is answered with the receipt the
- * original got.
+ * appended to this iteration's batch as RECEIVED; a refusal is logged as
+ * REJECTED and counted by reason.  Every frame drained from one connection
+ * in one iteration is then answered by ONE signed receipt listing an item
+ * per frame (STORED with its log position, or REFUSED and why), logged as
+ * RECEIPT_SENT in the same commit and sent only after it: one signature
+ * per burst instead of one per message.  A duplicate is never logged
+ * again: after the commit it is answered with the receipt the original
+ * got, found through the message-id index.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,32 @@
 #include "writer.h"
 
 #define REJECTED_DATA_MAX (64 * 1024)
+
+#define GROUPS_MAX 64	/* connections answered per iteration */
+
+/* One item of the receipt a connection will get. */
+struct item {
+	uint8_t hash[PPX_HASH_LEN];
+	uint8_t id[PPX_MESSAGE_ID_LEN];
+	int has_id;
+	int status;		/* Ppx__V1__ReceiptStatus */
+	uint64_t seq;
+	int reason;		/* Ppx__V1__RejectReason */
+	char detail[200];
+};
+
+/* The frames drained from one connection in this iteration. */
+struct group {
+	zmq_msg_t routing;
+	char agency[PPX_NAME_MAX];
+	struct item *items;
+	size_t n, cap;
+};
+
+struct drain {
+	struct group g[GROUPS_MAX];
+	size_t n;
+};
 
 /* A reply that waits for the commit. */
 struct pending {
@@ -53,20 +81,41 @@ static void pending_free(struct pending *p)
 	free(p);
 }
 
+/* The RECEIPT_SENT entry that answered message `id` from `agency`. */
+static int original_receipt(struct ppxd *d, const char *agency,
+			    const uint8_t *id, Ppx__V1__LogEntry **out)
+{
+	uint64_t *seqs = NULL;
+	size_t n = 0;
+	int rc = ppx_log_by_message(d->log, id, PPX_MESSAGE_ID_LEN, &seqs, &n,
+				    256);
+
+	*out = NULL;
+	for (size_t i = n; rc == 0 && i-- > 0 && !*out;) {
+		Ppx__V1__LogEntry *e = NULL;
+
+		if (ppx_log_get(d->log, seqs[i], &e) != 0)
+			continue;
+		if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_SENT &&
+		    strcmp(e->peer_agency, agency) == 0)
+			*out = e;
+		else
+			ppx__v1__log_entry__free_unpacked(e, NULL);
+	}
+	free(seqs);
+	return *out ? 0 : PPX_ENOTFOUND;
+}
+
 /* After the commit: send the receipt, or the original receipt of a
  * duplicate.  If the commit failed nothing is sent: the sender retries. */
 static void send_after_commit(struct ppxd *d, void *arg, int rc)
 {
 	struct pending *p = arg;
 	Ppx__V1__LogEntry *orig = NULL;
-	uint64_t seq;
 
 	if (rc == 0 && p->frame) {
 		transport_reply(d->transport, &p->routing, p->frame, p->len);
-	} else if (rc == 0 &&
-		   ppx_log_find(d->log, PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_SENT,
-				p->agency, p->id, sizeof(p->id), &seq) == 0 &&
-		   ppx_log_get(d->log, seq, &orig) == 0) {
+	} else if (rc == 0 && original_receipt(d, p->agency, p->id, &orig) == 0) {
 		transport_reply(d->transport, &p->routing, orig->data.data,
 				orig->data.len);
 	} else if (rc == 0) {
@@ -101,19 +150,43 @@ static int defer_reply(struct ppxd *d, zmq_msg_t *routing, const char *agency,
 	return 0;
 }
 
-/* Seal a one-item receipt to `agency`. */
-static int seal_receipt(struct ppxd *d, uint8_t **out, size_t *len,
-			const char *agency, Ppx__V1__ReceiptItem *item)
+/* The group of the connection behind `routing`, or NULL if there are
+ * too many connections this iteration (the frame then waits). */
+static struct group *group_for(struct drain *dr, zmq_msg_t *routing,
+			       const char *agency)
 {
-	Ppx__V1__ReceiptBody r = PPX__V1__RECEIPT_BODY__INIT;
-	Ppx__V1__ReceiptItem *items[] = {item};
+	struct group *g;
 
-	r.receiver_agency = d->cfg->agency;
-	r.sender_agency = (char *)agency;
-	r.time_ms = ppxd_now_ms();
-	r.n_items = 1;
-	r.items = items;
-	return ppx_receipt_seal(out, len, d->signer, &r);
+	for (size_t i = 0; i < dr->n; i++) {
+		g = &dr->g[i];
+		if (zmq_msg_size(&g->routing) == zmq_msg_size(routing) &&
+		    memcmp(zmq_msg_data(&g->routing), zmq_msg_data(routing),
+			   zmq_msg_size(routing)) == 0)
+			return g;
+	}
+	if (dr->n == GROUPS_MAX)
+		return NULL;
+	g = &dr->g[dr->n++];
+	memset(g, 0, sizeof(*g));
+	zmq_msg_init(&g->routing);
+	zmq_msg_copy(&g->routing, routing);
+	snprintf(g->agency, sizeof(g->agency), "%s", agency);
+	return g;
+}
+
+static struct item *item_add(struct group *g)
+{
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? 2 * g->cap : 64;
+		struct item *it = realloc(g->items, cap * sizeof(*it));
+
+		if (!it)
+			return NULL;
+		g->items = it;
+		g->cap = cap;
+	}
+	memset(&g->items[g->n], 0, sizeof(g->items[0]));
+	return &g->items[g->n++];
 }
 
 /* What a refused frame can be named by: its body hash (of the raw frame if
@@ -144,41 +217,34 @@ static void refusal_names(const uint8_t *data, size_t len,
 	ppx__v1__frame__free_unpacked(f, NULL);
 }
 
-/* Log a refusal, count it, and answer it after the commit. */
-static void refuse(struct ppxd *d, zmq_msg_t *routing, const char *agency,
-		   const uint8_t *data, size_t len, int code)
+/* Log a refusal, count it, and list it in the connection's receipt. */
+static void refuse(struct ppxd *d, struct group *g, const uint8_t *data,
+		   size_t len, int code)
 {
-	Ppx__V1__ReceiptItem it = PPX__V1__RECEIPT_ITEM__INIT;
 	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
-	uint8_t hash[PPX_HASH_LEN], id[PPX_MESSAGE_ID_LEN], *receipt = NULL;
-	char detail[256];
-	size_t rlen = 0;
+	struct item *it = item_add(g);
+	struct item scratch;
 	uint64_t seq;
-	int has_id;
 
-	snprintf(detail, sizeof(detail), "%s", ppx_error_last());
-	log_warnx("refused a frame from %s: %s", agency[0] ? agency : "?",
-		  detail);
+	if (!it)
+		it = &scratch;	/* logged, but not answered: the sender retries */
+	snprintf(it->detail, sizeof(it->detail), "%s", ppx_error_last());
+	log_warnx("refused a frame from %s: %s", g->agency[0] ? g->agency : "?",
+		  it->detail);
 	ppxd_count_refusal(d, code);
-	refusal_names(data, len, hash, id, &has_id);
+	refusal_names(data, len, it->hash, it->id, &it->has_id);
+	it->status = PPX__V1__RECEIPT_STATUS__REFUSED;
+	it->reason = ppx_error_reject_reason(code);
 	e.kind = PPX__V1__ENTRY_KIND__ENTRY_REJECTED;
-	e.peer_agency = (char *)agency;
-	e.message_id.data = has_id ? id : NULL;
-	e.message_id.len = has_id ? sizeof(id) : 0;
+	e.peer_agency = g->agency;
+	e.message_id.data = it->has_id ? it->id : NULL;
+	e.message_id.len = it->has_id ? sizeof(it->id) : 0;
 	e.data.data = (uint8_t *)data;
 	e.data.len = len < REJECTED_DATA_MAX ? len : REJECTED_DATA_MAX;
-	e.reason = ppx_error_reject_reason(code);
-	e.detail = detail;
+	e.reason = it->reason;
+	e.detail = it->detail;
 	if (code != PPX_EFULL && writer_append(d, &e, &seq) != 0)
 		log_warnx("cannot log the refusal: %s", ppx_error_last());
-	it.body_hash.data = hash;
-	it.body_hash.len = sizeof(hash);
-	it.message_id = e.message_id;
-	it.status = PPX__V1__RECEIPT_STATUS__REFUSED;
-	it.reason = e.reason;
-	it.detail = detail;
-	if (seal_receipt(d, &receipt, &rlen, agency, &it) == 0)
-		defer_reply(d, routing, agency, NULL, receipt, rlen);
 }
 
 static int is_recipient(const Ppx__V1__Body *b, const char *us)
@@ -227,17 +293,17 @@ static int check_accept(struct ppxd *d, const ppx_opened *o)
 	return rc;
 }
 
-/* Log an accepted message and its receipt in this iteration's batch. */
-static int accept_message(struct ppxd *d, zmq_msg_t *routing,
-			  const char *agency, const uint8_t *data, size_t len,
-			  const ppx_opened *o)
+/* Log an accepted message in this iteration's batch and list it in the
+ * connection's receipt. */
+static int accept_message(struct ppxd *d, struct group *g, const uint8_t *data,
+			  size_t len, const ppx_opened *o)
 {
 	const Ppx__V1__Body *b = o->body;
 	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
-	Ppx__V1__ReceiptItem it = PPX__V1__RECEIPT_ITEM__INIT;
+	const char *agency = g->agency;
+	struct item *it;
 	char **keys = NULL;
-	uint8_t *receipt = NULL;
-	size_t n = 0, rlen = 0;
+	size_t n = 0;
 	uint64_t seq = 0;
 	int rc;
 
@@ -255,38 +321,81 @@ static int accept_message(struct ppxd *d, zmq_msg_t *routing,
 	rc = writer_append(d, &e, &seq);
 	policy_subject_keys_free(keys, n);
 	if (rc == PPX_EDUP)	/* answered with the original receipt */
-		return defer_reply(d, routing, agency, b->message_id.data,
+		return defer_reply(d, &g->routing, agency, b->message_id.data,
 				   NULL, 0);
 	if (rc != 0)
 		return rc;
-	it.body_hash.data = (uint8_t *)o->body_hash;
-	it.body_hash.len = PPX_HASH_LEN;
-	it.message_id = b->message_id;
-	it.status = PPX__V1__RECEIPT_STATUS__STORED;
-	it.log_seq = seq;
-	rc = seal_receipt(d, &receipt, &rlen, agency, &it);
-	if (rc != 0)
-		return rc;
-	memset(&e, 0, sizeof(e));
-	ppx__v1__log_entry__init(&e);
-	e.kind = PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_SENT;
-	e.peer_agency = (char *)agency;
-	e.message_id = b->message_id;
-	e.data.data = receipt;
-	e.data.len = rlen;
-	rc = writer_append(d, &e, &seq);
-	if (rc != 0) {
-		free(receipt);
-		return rc;
-	}
-	return defer_reply(d, routing, agency, NULL, receipt, rlen);
+	if (!(it = item_add(g)))
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	memcpy(it->hash, o->body_hash, sizeof(it->hash));
+	memcpy(it->id, b->message_id.data, sizeof(it->id));
+	it->has_id = 1;
+	it->status = PPX__V1__RECEIPT_STATUS__STORED;
+	it->seq = seq;
+	return 0;
 }
 
-static void handle_frame(struct ppxd *d, zmq_msg_t *routing, zmq_msg_t *frame,
-			 const char *agency)
+/* Seal the connection's receipt, log it with every message id it answers,
+ * and send it after the commit. */
+static void answer_group(struct ppxd *d, struct group *g)
+{
+	Ppx__V1__ReceiptBody r = PPX__V1__RECEIPT_BODY__INIT;
+	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
+	Ppx__V1__ReceiptItem *iv = calloc(g->n, sizeof(*iv));
+	Ppx__V1__ReceiptItem **ip = calloc(g->n, sizeof(*ip));
+	ProtobufCBinaryData *ids = calloc(g->n, sizeof(*ids));
+	uint8_t *receipt = NULL;
+	size_t len = 0;
+	uint64_t seq;
+	int rc = iv && ip && ids ? 0 : PPX_ENOMEM;
+
+	for (size_t i = 0; rc == 0 && i < g->n; i++) {
+		struct item *it = &g->items[i];
+
+		ppx__v1__receipt_item__init(&iv[i]);
+		iv[i].body_hash.data = it->hash;
+		iv[i].body_hash.len = sizeof(it->hash);
+		iv[i].message_id.data = it->has_id ? it->id : NULL;
+		iv[i].message_id.len = it->has_id ? sizeof(it->id) : 0;
+		iv[i].status = it->status;
+		iv[i].log_seq = it->seq;
+		iv[i].reason = it->reason;
+		iv[i].detail = it->detail;
+		ip[i] = &iv[i];
+		if (it->has_id)
+			ids[e.n_related_ids++] = iv[i].message_id;
+	}
+	r.receiver_agency = d->cfg->agency;
+	r.sender_agency = g->agency;
+	r.time_ms = ppxd_now_ms();
+	r.n_items = g->n;
+	r.items = ip;
+	if (rc == 0)
+		rc = ppx_receipt_seal(&receipt, &len, d->signer, &r);
+	e.kind = PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_SENT;
+	e.peer_agency = g->agency;
+	e.related_ids = ids;
+	e.data.data = receipt;
+	e.data.len = len;
+	if (rc == 0)
+		rc = writer_append(d, &e, &seq);
+	if (rc == 0)
+		rc = defer_reply(d, &g->routing, g->agency, NULL, receipt, len);
+	else
+		free(receipt);
+	if (rc != 0)
+		log_warnx("cannot answer %zu frames from %s: %s", g->n,
+			  g->agency, ppx_error_last());
+	free(iv);
+	free(ip);
+	free(ids);
+}
+
+static void handle_frame(struct ppxd *d, struct group *g, zmq_msg_t *frame)
 {
 	const uint8_t *data = zmq_msg_data(frame);
 	size_t len = zmq_msg_size(frame);
+	const char *agency = g->agency;
 	ppx_opened *o = NULL;
 	int rc;
 
@@ -294,7 +403,7 @@ static void handle_frame(struct ppxd *d, zmq_msg_t *routing, zmq_msg_t *frame,
 	if (rc == 0)
 		rc = check_accept(d, o);
 	if (rc == 0) {
-		rc = accept_message(d, routing, agency, data, len, o);
+		rc = accept_message(d, g, data, len, o);
 		if (rc != 0)
 			log_warnx("cannot store a message from %s: %s", agency,
 				  ppx_error_last());
@@ -302,22 +411,37 @@ static void handle_frame(struct ppxd *d, zmq_msg_t *routing, zmq_msg_t *frame,
 			rc = PPX_EFULL;
 	}
 	if (rc != 0)
-		refuse(d, routing, agency, data, len, rc);
+		refuse(d, g, data, len, rc);
 	ppx_opened_free(o);
 }
 
 size_t inbound_drain(struct ppxd *d, size_t max)
 {
+	static struct drain dr;	/* large; one drain at a time */
 	char agency[PPX_NAME_MAX];
 	zmq_msg_t routing, frame;
 	size_t n = 0;
 
 	while (n < max &&
 	       transport_recv(d->transport, &routing, &frame, agency) == 0) {
-		handle_frame(d, &routing, &frame, agency);
+		struct group *g = group_for(&dr, &routing, agency);
+
+		if (g)
+			handle_frame(d, g, &frame);
+		else
+			log_warnx("too many connections in one iteration: a "
+				  "frame from %s is dropped and will be resent",
+				  agency);
 		zmq_msg_close(&routing);
 		zmq_msg_close(&frame);
 		n++;
 	}
+	for (size_t i = 0; i < dr.n; i++) {
+		if (dr.g[i].n > 0)
+			answer_group(d, &dr.g[i]);
+		zmq_msg_close(&dr.g[i].routing);
+		free(dr.g[i].items);
+	}
+	dr.n = 0;
 	return n;
 }

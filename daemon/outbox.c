@@ -74,6 +74,13 @@ static long lane_find(const struct lane *l, uint64_t seq)
 	return -1;
 }
 
+static int cmp_seq(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 static void lane_remove(struct lane *l, size_t i)
 {
 	if (i < l->head + l->in_flight)
@@ -196,72 +203,54 @@ static int transient(int reason)
 	       reason == PPX__V1__REJECT_REASON__REJECT_INTERNAL;
 }
 
+/* What a receipt frame settles, kept until its commit. */
 struct settled {
 	size_t link;
-	uint64_t seq;
-	int refused;
+	size_t n;
+	int64_t time_ms;
+	struct {
+		uint64_t seq;
+		int refused;
+	} item[];
 };
 
+/*
+ * After the commit the settled messages are gone for good; if the commit
+ * failed they go back into their lane (in log order) to be sent again.
+ */
 static void settle_after_commit(struct ppxd *d, void *arg, int rc)
 {
 	struct settled *s = arg;
 	struct lane *l = &d->outbox->lanes[s->link];
-	long i = lane_find(l, s->seq);
 
-	if (rc == 0 && i >= 0) {
-		lane_remove(l, (size_t)i);
-		l->last_progress_ms = ppxd_now_ms();
-		l->backoff_ms = d->cfg->retry_initial_ms;
-		l->stats.last_receipt_ms = l->last_progress_ms;
-		if (s->refused)
+	for (size_t i = 0; i < s->n; i++) {
+		if (rc != 0) {
+			lane_push(l, s->item[i].seq);
+			continue;
+		}
+		if (s->item[i].refused)
 			l->stats.refused++;
 		else
 			l->stats.delivered++;
 	}
+	if (rc != 0 && s->n > 0)	/* restore log order */
+		qsort(l->seq + l->head, l->n - l->head, sizeof(*l->seq),
+		      cmp_seq);
+	if (rc == 0 && s->n > 0) {
+		l->last_progress_ms = s->time_ms;
+		l->stats.last_receipt_ms = s->time_ms;
+		l->backoff_ms = d->cfg->retry_initial_ms;
+	}
 	free(s);
 }
 
-/* Log one receipt item for `seq` and drop it from the outbox. */
-static void settle(struct ppxd *d, size_t link, uint64_t seq,
-		   const Ppx__V1__ReceiptItem *it, const uint8_t *frame,
-		   size_t len)
-{
-	const char *agency = transport_link_agency(d->transport, link);
-	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
-	struct settled *s;
-	ppx_log_batch *b;
-	uint64_t rseq;
-	int rc;
-
-	e.kind = PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED;
-	e.peer_agency = (char *)agency;
-	e.message_id = it->message_id;
-	e.data.data = (uint8_t *)frame;
-	e.data.len = len;
-	e.reason = it->reason;
-	e.detail = it->detail;
-	rc = writer_append(d, &e, &rseq);
-	if (rc == PPX_EDUP)
-		return;		/* this receipt is already in the log */
-	if (rc == 0)
-		rc = writer_batch(d, &b);
-	if (rc == 0)
-		rc = ppx_log_outbox_del(b, agency, seq);
-	if (rc == 0 && (s = malloc(sizeof(*s))) != NULL) {
-		s->link = link;
-		s->seq = seq;
-		s->refused = it->status == PPX__V1__RECEIPT_STATUS__REFUSED;
-		if (writer_after(d, settle_after_commit, s) != 0)
-			free(s);
-	}
-	if (rc != 0)
-		log_warnx("cannot log the receipt from %s: %s", agency,
-			  ppx_error_last());
-}
-
-static void receipt_item(struct ppxd *d, size_t link,
-			 const Ppx__V1__ReceiptItem *it, const uint8_t *frame,
-			 size_t len)
+/*
+ * Which pending message an item settles: its SENT entry must be waiting
+ * for this link and the item must name exactly the bytes we signed.
+ * Returns the seq, or -1 (ignored: already settled, or not ours).
+ */
+static long long item_target(struct ppxd *d, size_t link,
+			     const Ppx__V1__ReceiptItem *it)
 {
 	const char *agency = transport_link_agency(d->transport, link);
 	uint64_t seq;
@@ -270,20 +259,76 @@ static void receipt_item(struct ppxd *d, size_t link,
 	    ppx_log_find(d->log, PPX__V1__ENTRY_KIND__ENTRY_SENT, "",
 			 it->message_id.data, it->message_id.len, &seq) != 0 ||
 	    lane_find(&d->outbox->lanes[link], seq) < 0)
-		return;		/* not (or no longer) waiting for it */
+		return -1;
 	if (!matches_sent(d, seq, it)) {
 		log_warnx("receipt from %s names entry %llu with another body "
 			  "hash: ignored",
 			  agency, (unsigned long long)seq);
-		return;
+		return -1;
 	}
 	if (it->status == PPX__V1__RECEIPT_STATUS__REFUSED) {
 		log_warnx("%s refused entry %llu: %s", agency,
 			  (unsigned long long)seq, it->detail);
 		if (transient(it->reason))
-			return;	/* retried after the timeout */
+			return -1;	/* retried after the timeout */
 	}
-	settle(d, link, seq, it, frame, len);
+	return (long long)seq;
+}
+
+/*
+ * Log one verified receipt frame once, indexed under every message id it
+ * settles, remove those messages from the durable outbox in the same
+ * commit, and take them out of the lane now so that a second copy of the
+ * receipt in this iteration settles nothing.
+ */
+static void settle_frame(struct ppxd *d, size_t link,
+			 const Ppx__V1__ReceiptBody *r, const uint8_t *frame,
+			 size_t len)
+{
+	const char *agency = transport_link_agency(d->transport, link);
+	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
+	struct lane *l = &d->outbox->lanes[link];
+	ProtobufCBinaryData *ids = calloc(r->n_items, sizeof(*ids));
+	struct settled *s = calloc(1, sizeof(*s) + r->n_items * sizeof(s->item[0]));
+	ppx_log_batch *b;
+	uint64_t rseq;
+	int rc = ids && s ? 0 : PPX_ENOMEM;
+
+	for (size_t i = 0; rc == 0 && i < r->n_items; i++) {
+		long long seq = item_target(d, link, r->items[i]);
+
+		if (seq < 0)
+			continue;
+		lane_remove(l, (size_t)lane_find(l, (uint64_t)seq));
+		s->item[s->n].seq = (uint64_t)seq;
+		s->item[s->n++].refused =
+			r->items[i]->status == PPX__V1__RECEIPT_STATUS__REFUSED;
+		ids[e.n_related_ids++] = r->items[i]->message_id;
+	}
+	if (rc == 0 && s->n == 0) {	/* nothing new in it */
+		free(ids);
+		free(s);
+		return;
+	}
+	s->link = link;
+	s->time_ms = ppxd_now_ms();
+	e.kind = PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED;
+	e.peer_agency = (char *)agency;
+	e.related_ids = ids;
+	e.data.data = (uint8_t *)frame;
+	e.data.len = len;
+	if (rc == 0)
+		rc = writer_append(d, &e, &rseq);
+	for (size_t i = 0; rc == 0 && i < s->n; i++)
+		if ((rc = writer_batch(d, &b)) == 0)
+			rc = ppx_log_outbox_del(b, agency, s->item[i].seq);
+	if (rc != 0)
+		log_warnx("cannot log the receipt from %s: %s", agency,
+			  ppx_error_last());
+	/* On failure the batch fails as a whole and the lane is restored. */
+	if (s && writer_after(d, settle_after_commit, s) != 0)
+		free(s);
+	free(ids);
 }
 
 static void receipt_frame(struct ppxd *d, size_t link, const uint8_t *data,
@@ -311,8 +356,7 @@ static void receipt_frame(struct ppxd *d, size_t link, const uint8_t *data,
 		writer_append(d, &e, &seq);
 		return;
 	}
-	for (size_t i = 0; i < r->n_items; i++)
-		receipt_item(d, link, r->items[i], data, len);
+	settle_frame(d, link, r, data, len);
 	ppx__v1__receipt_body__free_unpacked(r, NULL);
 }
 
@@ -448,31 +492,62 @@ void outbox_stats(struct ppxd *d, size_t link, struct outbox_stats *out)
 	out->next_retry_ms = l->next_retry_ms;
 }
 
+/* The RECEIPT_RECEIVED entry from `partner` that covers message `id`. */
+static int receipt_entry(struct ppxd *d, const uint8_t *id, const char *partner,
+			 Ppx__V1__LogEntry **out, uint64_t *seq_out)
+{
+	uint64_t *seqs = NULL;
+	size_t n = 0;
+
+	*out = NULL;
+	if (ppx_log_by_message(d->log, id, PPX_MESSAGE_ID_LEN, &seqs, &n, 256))
+		return PPX_ENOTFOUND;
+	for (size_t i = n; i-- > 0 && !*out;) {
+		Ppx__V1__LogEntry *e = NULL;
+
+		if (ppx_log_get(d->log, seqs[i], &e) != 0)
+			continue;
+		if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED &&
+		    strcmp(e->peer_agency, partner) == 0) {
+			*out = e;
+			*seq_out = seqs[i];
+		} else {
+			ppx__v1__log_entry__free_unpacked(e, NULL);
+		}
+	}
+	free(seqs);
+	return *out ? 0 : PPX_ENOTFOUND;
+}
+
 int outbox_delivery(struct ppxd *d, const uint8_t *id, const char *partner,
 		    Ppx__V1__Delivery *out)
 {
 	Ppx__V1__LogEntry *e = NULL;
 	Ppx__V1__Frame *f = NULL;
 	Ppx__V1__ReceiptBody *r = NULL;
-	uint64_t seq;
+	uint64_t seq = 0;
 
 	out->partner = (char *)partner;
 	out->state = PPX__V1__DELIVERY_STATE__DELIVERY_QUEUED;
-	if (ppx_log_find(d->log, PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED,
-			 partner, id, PPX_MESSAGE_ID_LEN, &seq) != 0)
+	if (receipt_entry(d, id, partner, &e, &seq) != 0)
 		return 0;
 	out->receipt_seq = seq;
 	out->state = PPX__V1__DELIVERY_STATE__DELIVERY_DELIVERED;
-	if (ppx_log_get(d->log, seq, &e) != 0)
-		return 0;
-	if (e->reason != PPX__V1__REJECT_REASON__REJECT_NONE)
-		out->state = PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED;
-	out->reason = e->reason;
-	if (ppx_frame_decode(&f, e->data.data, e->data.len) == 0 && f->receipt &&
-	    (r = ppx__v1__receipt_body__unpack(NULL, f->receipt->signed_body.len,
-					       f->receipt->signed_body.data)) &&
-	    r->n_items > 0)
-		out->remote_seq = r->items[0]->log_seq;
+	if (ppx_frame_decode(&f, e->data.data, e->data.len) == 0 && f->receipt)
+		r = ppx__v1__receipt_body__unpack(NULL, f->receipt->signed_body.len,
+						  f->receipt->signed_body.data);
+	for (size_t i = 0; r && i < r->n_items; i++) {
+		const Ppx__V1__ReceiptItem *it = r->items[i];
+
+		if (it->message_id.len != PPX_MESSAGE_ID_LEN ||
+		    memcmp(it->message_id.data, id, PPX_MESSAGE_ID_LEN) != 0)
+			continue;
+		out->remote_seq = it->log_seq;
+		if (it->status == PPX__V1__RECEIPT_STATUS__REFUSED) {
+			out->state = PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED;
+			out->reason = it->reason;
+		}
+	}
 	if (r)
 		ppx__v1__receipt_body__free_unpacked(r, NULL);
 	if (f)

@@ -139,6 +139,12 @@ static int check_entry(const ppx_log *log, const Ppx__V1__LogEntry *e)
 				     "message id (%zu bytes) and peer name "
 				     "too long for its index (%zu bytes)",
 				     log->dir, e->message_id.len, log->key_max);
+	for (size_t i = 0; i < e->n_related_ids; i++)
+		if (e->related_ids[i].len == 0 ||
+		    e->related_ids[i].len > log->key_max)
+			return ppx_error_set(PPX_EINVAL, "cannot append to log "
+					     "%s: related id %zu is empty or "
+					     "too long", log->dir, i);
 	for (size_t i = 0; i < e->n_subject_keys; i++) {
 		size_t len = e->subject_keys[i] ? strlen(e->subject_keys[i])
 						: 0;
@@ -293,6 +299,11 @@ static int entry_put(ppx_log_batch *b, const struct batch_rec *rec,
 	    (rc = index_put(b->txn, log->dbi[DB_IDS], e->message_id.data,
 			    e->message_id.len, seq)))
 		return rc;
+	for (size_t i = 0; i < e->n_related_ids; i++)
+		if ((rc = index_put(b->txn, log->dbi[DB_IDS],
+				    e->related_ids[i].data,
+				    e->related_ids[i].len, seq)))
+			return rc;
 	for (size_t i = 0; i < e->n_subject_keys; i++)
 		if ((rc = index_put(b->txn, log->dbi[DB_SUBJECTS],
 				    e->subject_keys[i],

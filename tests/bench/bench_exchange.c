@@ -132,11 +132,13 @@ static int visit_receipts(void *ctx, uint64_t seq, const uint8_t *data,
 	(void)seq;
 	if (!e)
 		return 0;
-	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED &&
-	    e->message_id.len == 16 &&
-	    (hit = bsearch(e->message_id.data, s->l, s->n, sizeof(*s->l),
-			   cmp_id)) != NULL)
-		hit->done = e->time_ms;
+	for (size_t i = 0;
+	     e->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED &&
+	     i < e->n_related_ids; i++)
+		if (e->related_ids[i].len == 16 &&
+		    (hit = bsearch(e->related_ids[i].data, s->l, s->n,
+				   sizeof(*s->l), cmp_id)) != NULL)
+			hit->done = e->time_ms;
 	ppx__v1__log_entry__free_unpacked(e, NULL);
 	return 0;
 }
@@ -197,7 +199,7 @@ static int count_receipt(void *ctx, uint64_t seq, const uint8_t *data,
 
 	(void)seq;
 	if (e && e->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED)
-		(*(unsigned *)ctx)++;
+		*(unsigned *)ctx += (unsigned)e->n_related_ids;
 	if (e)
 		ppx__v1__log_entry__free_unpacked(e, NULL);
 	return 0;

@@ -180,6 +180,14 @@ log_count() {	# log_count AGENCY KIND
 	ppx_log "$1" | grep -c "\"kind\":\"$2\"" || true
 }
 
+# Message ids answered by the signed receipts AGENCY logged (one receipt
+# may answer a burst of messages).
+receipted_ids() {	# receipted_ids AGENCY
+	ppx_log "$1" | grep '"kind":"ENTRY_RECEIPT_RECEIVED"' |
+		grep -o '"related_ids":\[[^]]*\]' | grep -o '[0-9a-f]\{32\}'
+}
+receipted_count() { receipted_ids "$1" | sort -u | wc -l; }
+
 log_verify() { "$PPX" verify --log "$FED/$1/log" --pki "$PKI" >/dev/null; }
 
 # Wait until COMMAND succeeds, up to $1 seconds.

@@ -18,7 +18,7 @@ check "ppx status shows an outbox of $N for probation" [ "${depth:-0}" -eq "$N" 
 sleep 2	# let police retry against a closed port for a while
 fed_start probation.gwent || notok "probation starts"
 received() { [ "$(log_count probation.gwent ENTRY_RECEIVED)" -ge "$N" ]; }
-delivered() { [ "$(log_count police.gwent ENTRY_RECEIPT_RECEIVED)" -ge "$N" ]; }
+delivered() { [ "$(receipted_count police.gwent)" -ge "$N" ]; }
 check "probation received all $N after it came back" wait_until 60 received
 check "police logged a receipt for all $N" wait_until 60 delivered
 sleep 1
