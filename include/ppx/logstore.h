@@ -12,7 +12,8 @@
  *             m = (index + 1) << level, so this database too is only ever
  *             appended to (MDB_APPEND)
  *   dedupe    kind(1) || peer || 0x00 || message id -> seq (first entry)
- *   ids       message id -> seq, duplicates sorted (every entry about it)
+ *   ids       message id -> seq, duplicates sorted (every entry about it:
+ *             its message_id and each of its related_ids)
  *   subjects  subject key ("pnc:..", "crn:..") -> seq, duplicates sorted
  *   outbox    partner || 0x00 || seq (8, BE) -> empty: SENT entries still
  *             waiting for that partner's receipt
