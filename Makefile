@@ -23,6 +23,14 @@ HARDEN = -D_FORTIFY_SOURCE=2
 endif
 
 CC ?= cc
+# V=1 shows every command.
+ifneq ($(V),1)
+Q = @
+MSG = @printf '  %-6s %s\n'
+else
+Q =
+MSG = @true
+endif
 PKGS = libzmq libprotobuf-c lmdb openssl json-c inih
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
@@ -75,11 +83,13 @@ $(GEN_C) $(GEN_H): proto/ppx.proto | $(DEPS_STAMP)
 
 $(BUILD)/obj/gen/ppx.pb-c.o: $(GEN_C) $(GEN_H)
 	@mkdir -p $(@D)
-	$(CC) $(GEN_CFLAGS) -c -o $@ $<
+	$(MSG) CC $<
+	$(Q)$(CC) $(GEN_CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/%.o: %.c $(GEN_H) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(MSG) CC $<
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIBPPX): $(LIB_OBJ)
 	$(AR) rcs $@ $^
