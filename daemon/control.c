@@ -284,24 +284,16 @@ static int defer_submit_reply(struct ppxd *d, zmq_msg_t *routing,
 	return 0;
 }
 
-/*
- * Complete, check, seal and log a submitted body.  `in` is the caller's;
- * the daemon's own fields go into a shallow copy so that nothing the
- * caller said about who sent it is used.
- */
-static int submit(struct ppxd *d, zmq_msg_t *routing, const char *user,
-		  const Ppx__V1__Body *in)
+int control_submit_body(struct ppxd *d, const struct ppxd_operator *op,
+			const Ppx__V1__Body *in, uint8_t id_out[16],
+			uint64_t *seq_out)
 {
-	const struct ppxd_operator *op = operator_by_id(d, user);
 	Ppx__V1__Person person = PPX__V1__PERSON__INIT;
 	Ppx__V1__Body b = *in;
-	uint8_t id[PPX_MESSAGE_ID_LEN], *frame = NULL;
+	uint8_t *frame = NULL;
 	size_t len = 0;
-	uint64_t seq = 0;
 	int rc;
 
-	if (!op)
-		return ppx_error_set(PPX_EPERM, "caller is not an operator");
 	person.id = (char *)op->id;
 	person.name = (char *)op->name;
 	person.agency = d->cfg->agency;
@@ -310,10 +302,12 @@ static int submit(struct ppxd *d, zmq_msg_t *routing, const char *user,
 	b.sender_person = &person;
 	b.sender_agency = d->cfg->agency;
 	if (b.message_id.len == 0) {
-		if ((rc = ppx_message_id_new(id)) != 0)
+		if ((rc = ppx_message_id_new(id_out)) != 0)
 			return rc;
-		b.message_id.data = id;
-		b.message_id.len = sizeof(id);
+		b.message_id.data = id_out;
+		b.message_id.len = PPX_MESSAGE_ID_LEN;
+	} else if (b.message_id.len == PPX_MESSAGE_ID_LEN) {
+		memcpy(id_out, b.message_id.data, PPX_MESSAGE_ID_LEN);
 	}
 	if (b.created_ms == 0)
 		b.created_ms = ppxd_now_ms();
@@ -323,11 +317,29 @@ static int submit(struct ppxd *d, zmq_msg_t *routing, const char *user,
 	    (rc = check_recipients(d, &b)) != 0 ||
 	    (rc = ppx_body_seal(&frame, &len, d->signer, &b)) != 0)
 		return rc;
-	rc = log_sent(d, &b, frame, len, &seq);
+	rc = log_sent(d, &b, frame, len, seq_out);
 	free(frame);
-	if (rc == PPX_EDUP)	/* the same message submitted again */
-		rc = 0;
-	return rc == 0 ? defer_submit_reply(d, routing, &b, seq) : rc;
+	return rc == PPX_EDUP ? 0 : rc;	/* the same message again: fine */
+}
+
+/* A submit from the control socket, answered after the commit. */
+static int submit(struct ppxd *d, zmq_msg_t *routing, const char *user,
+		  const Ppx__V1__Body *in)
+{
+	const struct ppxd_operator *op = operator_by_id(d, user);
+	Ppx__V1__Body b = *in;
+	uint8_t id[PPX_MESSAGE_ID_LEN];
+	uint64_t seq = 0;
+	int rc;
+
+	if (!op)
+		return ppx_error_set(PPX_EPERM, "caller is not an operator");
+	rc = control_submit_body(d, op, in, id, &seq);
+	if (rc != 0)
+		return rc;
+	b.message_id.data = id;
+	b.message_id.len = sizeof(id);
+	return defer_submit_reply(d, routing, &b, seq);
 }
 
 static void status(struct ppxd *d, zmq_msg_t *routing)
