@@ -27,10 +27,10 @@ diag() { echo "# $*"; }
 finish() {
 	fed_stop_all
 	# Under SAN=1 the daemons report to their output; any report fails.
-	if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+	if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:|^==[0-9]+== (Invalid|Conditional|Use of|.*definitely lost: [1-9])' \
 		"$FED"/*/ppxd.out >/dev/null 2>&1; then
 		notok "the daemons ran without sanitizer reports"
-		grep -hE -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+		grep -hE -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:|^==[0-9]+== (Invalid|Conditional|Use of|.*definitely lost)' \
 			"$FED"/*/ppxd.out | head -40 | sed 's/^/# /'
 	fi
 	echo "1..$tap_n"
@@ -123,7 +123,8 @@ fed_conf() { echo "$FED/$1/ppxd.conf"; }
 
 fed_start() {	# fed_start AGENCY: start ppxd in the background
 	local a=$1
-	"$PPXD" -f -c "$(fed_conf "$a")" >>"$FED/$a/ppxd.out" 2>&1 &
+	# PPXD_WRAP runs the daemon under a tool, e.g. "valgrind -q --leak-check=full"
+	${PPXD_WRAP:-} "$PPXD" -f -c "$(fed_conf "$a")" >>"$FED/$a/ppxd.out" 2>&1 &
 	echo $! >"$FED/$a/pid"
 	fed_wait_up "$a"
 }
