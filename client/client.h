@@ -16,8 +16,16 @@ enum ppx_exit {
 
 int cmd_verify(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_follow(int argc, char **argv);
+int cmd_subject(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_send(int argc, char **argv);
+int cmd_ack(int argc, char **argv);
+int cmd_action(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_due(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* The control socket of a running ppxd (ctl.c). */
 struct ctl {

@@ -1,7 +1,11 @@
 /*
- * cmd_send.c — `ppx send --json FILE|-`: submit messages to the daemon.
+ * cmd_send.c — `ppx send --json FILE|-` and `ppx send FAMILY [flags]`:
+ * submit messages to the daemon.
  *
- * The input holds one or more ppx.v1.Body objects in protobuf's canonical
+ * `ppx send notification|minutes|disclosure|record` builds one body from
+ * flags (compose.c, which checks it with the domain rules first) and
+ * submits it here with send_body().  With --json, the input holds one or
+ * more ppx.v1.Body objects in protobuf's canonical
  * JSON mapping (one after another, e.g. JSON Lines).  Each is submitted;
  * the daemon fills in who is sending (from the caller's Unix identity),
  * checks it and its recipients against the policy, signs it, logs it and
@@ -18,6 +22,7 @@
 #include <json-c/json.h>
 
 #include "client.h"
+#include "compose.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/json.h"
@@ -27,8 +32,11 @@
 
 static const char usage[] =
 	"usage: ppx send --json FILE|- [--config FILE] [--wait] [--timeout S]\n"
+	"       ppx send notification|minutes|disclosure|record [OPTIONS]\n"
 	"Submits each ppx.v1.Body in FILE (canonical protobuf JSON, one\n"
-	"object after another) and prints: message-id log-seq partner=state...\n"
+	"object after another), or the one the options describe (ppx send\n"
+	"minutes --help lists them), and prints: message-id log-seq "
+	"partner=state...\n"
 	"Exit 0: all queued (or, with --wait, delivered); 1: something was\n"
 	"refused; 3: the daemon did not answer.\n";
 
@@ -108,6 +116,14 @@ static const char *state_name(int state)
 	return v ? v->name + strlen("DELIVERY_") : "?";
 }
 
+static const char *reason_name(int reason)
+{
+	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+		&ppx__v1__reject_reason__descriptor, reason);
+
+	return v ? v->name : "?";
+}
+
 /* Print one reply; returns 1 if anything in it was refused. */
 static int print_reply(const Ppx__V1__ControlReply *r)
 {
@@ -129,6 +145,12 @@ static int print_reply(const Ppx__V1__ControlReply *r)
 			   PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED;
 	}
 	printf("\n");
+	for (size_t i = 0; refused && i < s->n_deliveries; i++)
+		if (s->deliveries[i]->state ==
+		    PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED)
+			fprintf(stderr, "ppx send: %s refused %s: %s\n",
+				s->deliveries[i]->partner, hex,
+				reason_name(s->deliveries[i]->reason));
 	return refused;
 }
 
@@ -299,6 +321,52 @@ static int parse(struct send_opts *o, int argc, char **argv)
 	return 0;
 }
 
+int send_body(const struct send_common *o, const Ppx__V1__Body *b)
+{
+	Ppx__V1__ControlRequest req = PPX__V1__CONTROL_REQUEST__INIT;
+	Ppx__V1__SubmitRequest sub = PPX__V1__SUBMIT_REQUEST__INIT;
+	Ppx__V1__ControlReply *r = NULL;
+	struct sent_ids ids = {0};
+	struct ctl c;
+	int rc = ctl_open(&c, config_path_default(o->config), 30000);
+
+	if (rc != 0)
+		return rc;
+	sub.body = (Ppx__V1__Body *)b;
+	req.request_case = PPX__V1__CONTROL_REQUEST__REQUEST_SUBMIT;
+	req.submit = &sub;
+	if (ctl_send(&c, &req) != 0 || ctl_recv(&c, &r) != 0) {
+		fprintf(stderr, "ppx send: %s\n", ppx_error_last());
+		ctl_close(&c);
+		return PPX_EXIT_UNAVAILABLE;
+	}
+	if (o->wait && r->code != 0)
+		fprintf(stderr, "ppx send: refused: %s\n", r->error);
+	rc = (o->wait ? r->code != 0 : print_reply(r)) ? PPX_EXIT_NO
+						       : PPX_EXIT_OK;
+	if (remember(&ids, r) != 0)
+		rc = PPX_EXIT_UNAVAILABLE;
+	ppx__v1__control_reply__free_unpacked(r, NULL);
+	if (o->wait && rc == PPX_EXIT_OK)
+		rc = wait_all(&c, &ids, o->timeout_s);
+	ctl_close(&c);
+	free(ids.id);
+	return rc;
+}
+
+/* `ppx send FAMILY [flags]`: one body composed from flags. */
+static int send_family(int argc, char **argv)
+{
+	struct send_common o;
+	struct compose *c = NULL;
+	int rc = compose_send(&c, &o, argc, argv);
+
+	if (rc == 0)
+		rc = send_composed(&o, c);
+	compose_free(&c);
+	return rc < 0 ? PPX_EXIT_OK : rc;
+}
+
 int cmd_send(int argc, char **argv)
 {
 	struct send_opts o;
@@ -306,9 +374,11 @@ int cmd_send(int argc, char **argv)
 	struct ctl c;
 	char *text = NULL;
 	size_t len = 0;
-	int rc = parse(&o, argc, argv);
+	int rc;
 
-	if (rc != 0)
+	if (argc >= 2 && argv[1][0] != '-')
+		return send_family(argc - 1, argv + 1);
+	if ((rc = parse(&o, argc, argv)) != 0)
 		return rc < 0 ? PPX_EXIT_OK : rc;
 	if ((rc = read_all(&text, &len, o.json)) != 0)
 		return rc;

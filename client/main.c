@@ -18,9 +18,18 @@ static const struct command {
 } commands[] = {
 	{"verify", cmd_verify, "check a log's hash chain, Merkle tree and "
 			       "signatures, read-only"},
-	{"log", cmd_log, "list the entries of a log, read-only"},
-	{"send", cmd_send, "submit messages (canonical JSON) to the daemon"},
+	{"log", cmd_log, "list a log's entries, with filters, read-only"},
+	{"show", cmd_show, "one message in full: body, delivery, acks"},
+	{"follow", cmd_follow, "print a log's entries as they are committed"},
+	{"subject", cmd_subject, "one subject's history across every partner"},
+	{"export", cmd_export, "a log's entries as JSON Lines or CSV"},
+	{"send", cmd_send, "submit messages (JSON, or composed from flags)"},
+	{"ack", cmd_ack, "a named person takes on a received message"},
+	{"action", cmd_action, "progress on a MAPPA action, to the minutes' "
+			       "sender"},
 	{"status", cmd_status, "partners, links, outboxes and refusals"},
+	{"due", cmd_due, "what is overdue or due soon, by owner, read-only"},
+	{"report", cmd_report, "the board's figures for a period, read-only"},
 };
 
 static void usage(FILE *out)

@@ -6,10 +6,14 @@
  * it: the sending person is the operator the caller's Unix uid maps to
  * (ZAP put their id on the connection), the sender agency is ours, the
  * time is now and a message id is made unless the caller gave one (so a
- * retried submit is idempotent).  The body is checked, each recipient is
- * checked against the policy before anything is signed, and the sealed
- * frame is logged as SENT with one outbox key per recipient in this
- * iteration's commit; the reply follows the commit.
+ * retried submit is idempotent); who acknowledges or updates an action is
+ * the operator too.  The body is checked against the domain rules of its
+ * family (lib/domain.c), each recipient against the policy, and what it
+ * refers to against the log (records.c: a partner record update must be
+ * based on the latest version and change only fields we own) before
+ * anything is signed; the sealed frame is logged as SENT, under its
+ * subject keys and a partner record's "record:<id>", with one outbox key
+ * per recipient in this iteration's commit; the reply follows the commit.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,13 +23,16 @@
 #include <zmq.h>
 
 #include "control.h"
+#include "hooks.h"
 #include "inbound.h"
 #include "log.h"
 #include "outbox.h"
 #include "policy.h"
+#include "ppx/domain.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppxd.h"
+#include "records.h"
 #include "transport.h"
 #include "writer.h"
 #include "zap.h"
@@ -240,7 +247,7 @@ static int log_sent(struct ppxd *d, const Ppx__V1__Body *b, uint8_t *frame,
 	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
 	char **keys = NULL;
 	size_t n = 0;
-	int rc = policy_subject_keys(&keys, &n, b->subject);
+	int rc = records_subject_keys(&keys, &n, b);
 
 	if (rc != 0)
 		return rc;
@@ -284,37 +291,71 @@ static int defer_submit_reply(struct ppxd *d, zmq_msg_t *routing,
 	return 0;
 }
 
+/* What the daemon, never the caller, says about a submitted body. */
+struct completion {
+	Ppx__V1__Person person;
+	Ppx__V1__Acknowledgement ack;
+	Ppx__V1__ActionUpdate update;
+};
+
+/* Fill in the sender (agency and operator), the id unless given, the time
+ * and the area; who acknowledges or updates an action is the operator. */
+static int complete_body(struct ppxd *d, const struct ppxd_operator *op,
+			 Ppx__V1__Body *b, struct completion *c,
+			 uint8_t id_out[16])
+{
+	int rc;
+
+	ppx__v1__person__init(&c->person);
+	c->person.id = (char *)op->id;
+	c->person.name = (char *)op->name;
+	c->person.agency = d->cfg->agency;
+	c->person.role = (char *)op->role;
+	c->person.grade = (char *)op->grade;
+	b->sender_person = &c->person;
+	b->sender_agency = d->cfg->agency;
+	if (b->message_id.len == 0) {
+		if ((rc = ppx_message_id_new(id_out)) != 0)
+			return rc;
+		b->message_id.data = id_out;
+		b->message_id.len = PPX_MESSAGE_ID_LEN;
+	} else if (b->message_id.len == PPX_MESSAGE_ID_LEN) {
+		memcpy(id_out, b->message_id.data, PPX_MESSAGE_ID_LEN);
+	}
+	if (b->created_ms == 0)
+		b->created_ms = ppxd_now_ms();
+	if (b->area == NULL || !b->area[0])
+		b->area = d->cfg->area;
+	if (b->payload_case == PPX__V1__BODY__PAYLOAD_ACKNOWLEDGEMENT &&
+	    b->acknowledgement) {
+		c->ack = *b->acknowledgement;
+		c->ack.acknowledged_by = &c->person;
+		b->acknowledgement = &c->ack;
+	} else if (b->payload_case == PPX__V1__BODY__PAYLOAD_ACTION_UPDATE &&
+		   b->action_update) {
+		c->update = *b->action_update;
+		c->update.updated_by = &c->person;
+		b->action_update = &c->update;
+	}
+	return 0;
+}
+
 int control_submit_body(struct ppxd *d, const struct ppxd_operator *op,
 			const Ppx__V1__Body *in, uint8_t id_out[16],
 			uint64_t *seq_out)
 {
-	Ppx__V1__Person person = PPX__V1__PERSON__INIT;
+	const char *us = d->cfg->agency;
+	struct completion c;
 	Ppx__V1__Body b = *in;
 	uint8_t *frame = NULL;
 	size_t len = 0;
 	int rc;
 
-	person.id = (char *)op->id;
-	person.name = (char *)op->name;
-	person.agency = d->cfg->agency;
-	person.role = (char *)op->role;
-	person.grade = (char *)op->grade;
-	b.sender_person = &person;
-	b.sender_agency = d->cfg->agency;
-	if (b.message_id.len == 0) {
-		if ((rc = ppx_message_id_new(id_out)) != 0)
-			return rc;
-		b.message_id.data = id_out;
-		b.message_id.len = PPX_MESSAGE_ID_LEN;
-	} else if (b.message_id.len == PPX_MESSAGE_ID_LEN) {
-		memcpy(id_out, b.message_id.data, PPX_MESSAGE_ID_LEN);
-	}
-	if (b.created_ms == 0)
-		b.created_ms = ppxd_now_ms();
-	if (b.area == NULL || !b.area[0])
-		b.area = d->cfg->area;
-	if ((rc = ppx_body_check(&b, d->cfg->agency)) != 0 ||
+	if ((rc = complete_body(d, op, &b, &c, id_out)) != 0 ||
+	    (rc = ppx_body_check(&b, us)) != 0 ||
+	    (rc = ppx_domain_check(&b, us)) != 0 ||
 	    (rc = check_recipients(d, &b)) != 0 ||
+	    (rc = records_check(d->log, &b, us, 1)) != 0 ||
 	    (rc = ppx_body_seal(&frame, &len, d->signer, &b)) != 0)
 		return rc;
 	rc = log_sent(d, &b, frame, len, seq_out);
@@ -379,6 +420,7 @@ static void status(struct ppxd *d, zmq_msg_t *routing)
 	sr.partners = pp;
 	sr.refusals = rp;
 	sr.started_ms = d->started_ms;
+	hooks_status(d, &sr);
 	reply.version = CONTROL_VERSION;
 	reply.reply_case = PPX__V1__CONTROL_REPLY__REPLY_STATUS;
 	reply.status = &sr;

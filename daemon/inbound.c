@@ -4,7 +4,11 @@
  * The checks run in DESIGN.md's order and stop at the first failure:
  * size, frame, signature over the exact bytes, chain, validity, CRL (all in
  * ppx_message_open), signer = the agency the transport authenticated,
- * body, clock, recipient, policy, duplicate.  A message that passes is
+ * body, clock, recipient, policy, the domain rules of its family
+ * (lib/domain.c) and what needs our log (records.c: a partner record
+ * update not based on the latest version we hold is refused as
+ * REJECT_CONFLICT, a change to a field its sender does not own as
+ * REJECT_POLICY), duplicate.  A message that passes is
  * appended to this iteration's batch as RECEIVED; a refusal is logged as
  * REJECTED and counted by reason.  Every frame drained from one connection
  * in one iteration is then answered by ONE signed receipt listing an item
@@ -22,10 +26,12 @@
 #include "inbound.h"
 #include "log.h"
 #include "policy.h"
+#include "ppx/domain.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/receipt.h"
 #include "ppxd.h"
+#include "records.h"
 #include "transport.h"
 #include "writer.h"
 
@@ -255,7 +261,8 @@ static int is_recipient(const Ppx__V1__Body *b, const char *us)
 	return 0;
 }
 
-/* Clock, recipient and policy: checks after the signature holds. */
+/* Clock, recipient, policy and the domain: checks after the signature
+ * holds. */
 static int check_accept(struct ppxd *d, const ppx_opened *o)
 {
 	const Ppx__V1__Body *b = o->body;
@@ -290,6 +297,10 @@ static int check_accept(struct ppxd *d, const ppx_opened *o)
 	q.n_subjects = n;
 	rc = policy_check(d->policy, &q);
 	policy_subject_keys_free(keys, n);
+	if (rc == 0)
+		rc = ppx_domain_check(b, o->signer.agency);
+	if (rc == 0)
+		rc = records_check(d->log, b, o->signer.agency, 0);
 	return rc;
 }
 
@@ -307,7 +318,7 @@ static int accept_message(struct ppxd *d, struct group *g, const uint8_t *data,
 	uint64_t seq = 0;
 	int rc;
 
-	if (policy_subject_keys(&keys, &n, b->subject) != 0)
+	if (records_subject_keys(&keys, &n, b) != 0)
 		return PPX_ENOMEM;
 	e.kind = PPX__V1__ENTRY_KIND__ENTRY_RECEIVED;
 	e.peer_agency = (char *)agency;

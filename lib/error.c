@@ -66,6 +66,8 @@ static const struct code_info codes[] = {
 	{PPX_EPOLICY, "refused by policy", PPX__V1__REJECT_REASON__REJECT_POLICY},
 	{PPX_ENOTRECIPIENT, "not a recipient",
 	 PPX__V1__REJECT_REASON__REJECT_NOT_RECIPIENT},
+	{PPX_ECONFLICT, "concurrent partner record update",
+	 PPX__V1__REJECT_REASON__REJECT_CONFLICT},
 };
 
 static const struct code_info *lookup(int code)

@@ -1,0 +1,101 @@
+/*
+ * records.h — the domain checks that need the log: partner record
+ * versions (is an update based on the latest version? does it change only
+ * what its sender owns, compared with the version it names?) and what a
+ * message refers to (the minutes it amends, the message it acknowledges,
+ * the minutes whose action it updates).
+ *
+ * Every SENT and RECEIVED entry of a partner record carries the subject
+ * key "record:<record_id>", so that ppx_log_by_subject() finds every
+ * version of a record; versions are logged in increasing order, so the
+ * latest is the last.  The functions take a ppx_log rather than the
+ * daemon, so that ppx (which opens the log read-only) builds updates on
+ * the same view of the record as the daemon checks them on.
+ */
+#ifndef PPXD_RECORDS_H
+#define PPXD_RECORDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ppx/logstore.h"
+#include "ppx.pb-c.h"
+
+#define RECORDS_KEY_PREFIX "record:"
+#define RECORDS_TIPS_MAX 8	/* versions of one number a log may hold */
+#define RECORDS_AGENCY_MAX 128
+
+/* One logged version of a partner record. */
+struct record_version {
+	uint8_t id[16];			/* its message id */
+	uint64_t version;
+	uint64_t seq;			/* our log position */
+	char agency[RECORDS_AGENCY_MAX];/* who sent it */
+	int64_t created_ms;
+};
+
+/* The latest version number a log holds of a record, and each version of
+ * that number (normally one). */
+struct record_latest {
+	uint64_t version;		/* 0: the log holds no version */
+	size_t n;
+	struct record_version tips[RECORDS_TIPS_MAX];
+};
+
+/* The versions of record `record_id` this log holds, latest first. */
+int records_latest(struct record_latest *out, ppx_log *log,
+		   const char *record_id);
+
+/* Which entries a lookup may return. */
+enum {
+	RECORDS_SENT = 1u << 0,
+	RECORDS_RECEIVED = 1u << 1,
+	RECORDS_CONFLICT = 1u << 2,	/* REJECTED as REJECT_CONFLICT: the
+					 * signature held; kept for merges */
+};
+
+/* A message as the log holds it. */
+struct logged_message {
+	Ppx__V1__Body *body;		/* decoded from the logged frame */
+	int kind;			/* Ppx__V1__EntryKind */
+	uint64_t seq;
+	char peer[RECORDS_AGENCY_MAX];	/* partner; "" for SENT */
+};
+
+/*
+ * The message with id `id` among the entries of the `kinds` (RECORDS_*
+ * bits): the first such entry.  PPX_ENOTFOUND when there is none;
+ * out->body is freed by records_logged_free().
+ */
+int records_find(struct logged_message *out, ppx_log *log, const uint8_t *id,
+		 unsigned kinds);
+void records_logged_free(struct logged_message *m);
+
+/* Version `version` of record `record_id` as this log holds it (SENT or
+ * RECEIVED; the last such entry).  PPX_ENOTFOUND. */
+int records_version(struct logged_message *out, ppx_log *log,
+		    const char *record_id, uint64_t version);
+
+/*
+ * The subject keys to log a message under: policy_subject_keys() of its
+ * subject, and "record:<record_id>" for a partner record.  Free with
+ * policy_subject_keys_free().
+ */
+int records_subject_keys(char ***out, size_t *n, const Ppx__V1__Body *b);
+
+/*
+ * The checks of `b` from `sender` that need the log.  `outbound`: we are
+ * about to sign it (strict: what it names must be in our log); else a
+ * partner sent it (what we do not hold cannot be checked and is let by).
+ * A message already logged (a retry) passes.
+ *
+ * 0, PPX_ECONFLICT (an update not based on the latest version: "partner
+ * record R: based on version 3 but version 4 (from probation.gwent,
+ * 2026-11-21T10:00:00Z) is the latest: merge and resend"), PPX_EPOLICY
+ * (a change to a field the sender does not own) or PPX_EBODY (what it
+ * refers to is not there or does not fit).
+ */
+int records_check(ppx_log *log, const Ppx__V1__Body *b, const char *sender,
+		  int outbound);
+
+#endif
