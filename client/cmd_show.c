@@ -1,0 +1,318 @@
+/*
+ * cmd_show.c — `ppx show ID`: one message in full, read-only.
+ *
+ * It finds every entry about the message through the log's message-id
+ * index, and prints: what the message is and who sent it to whom; its
+ * delivery to each recipient (QUEUED until that partner's signed receipt
+ * is logged, then DELIVERED or REFUSED with the reason); who acknowledged
+ * it and when, or that an acknowledgement is still awaited; the log
+ * entries about it; and the Body itself as canonical JSON (the project's
+ * mapper, pretty-printed).  --json gives all of that as one JSON object,
+ * --body only the Body on one line — which `ppx send --json -` accepts
+ * back, as an idempotent retry of the same message.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "client.h"
+#include "logread.h"
+#include "ppx/error.h"
+#include "ppx/json.h"
+
+#define SHOW_MAX_ENTRIES 4096	/* entries about one message listed */
+
+static const char usage[] =
+	"usage: ppx show ID [--log DIR | --config FILE] [--json | --body]\n"
+	"Shows message ID (32 hex digits, as ppx log and ppx send print it)\n"
+	"in full: the message as canonical JSON, its delivery to each\n"
+	"recipient, its acknowledgements and every log entry about it.\n"
+	"--json prints one JSON object; --body prints only the message, on\n"
+	"one line (ppx send --json - accepts it back).\n"
+	"Exit 0: shown; 1: no such message in this log; 2: usage; 3: cannot\n"
+	"read the log.\n" LR_WHERE_HELP;
+
+/* Every entry about the message; msg is the SENT/RECEIVED one, if any. */
+struct shown {
+	struct lr_entry *ents;
+	size_t n;
+	struct lr_entry *msg;
+};
+
+static void shown_free(struct shown *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		lr_entry_clear(&s->ents[i]);
+	free(s->ents);
+}
+
+static int collect(struct shown *s, logread *lr, const uint8_t *id)
+{
+	uint64_t *seqs = NULL;
+	size_t n = 0;
+	int rc = logread_by_message(lr, id, &seqs, &n);
+
+	memset(s, 0, sizeof(*s));
+	if (n > SHOW_MAX_ENTRIES)
+		n = SHOW_MAX_ENTRIES;
+	if (rc == 0 && n > 0 && !(s->ents = calloc(n, sizeof(*s->ents))))
+		rc = ppx_error_set(PPX_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rc = logread_get(lr, &s->ents[s->n], seqs[i]);
+		if (rc == PPX_ECORRUPT) {
+			fprintf(stderr, "ppx show: %s\n", ppx_error_last());
+			rc = 0;
+			continue;
+		}
+		if (rc == 0 && !s->msg && s->ents[s->n].body)
+			s->msg = &s->ents[s->n];
+		s->n += rc == 0;
+	}
+	free(seqs);
+	return rc;
+}
+
+/* The acknowledgement logged at seq: who, and their note. */
+static void ack_who(logread *lr, uint64_t seq, char *who, size_t cap,
+		    char *note, size_t ncap)
+{
+	struct lr_entry a;
+
+	snprintf(who, cap, "?");
+	note[0] = '\0';
+	if (logread_get(lr, &a, seq) != 0)
+		return;
+	if (a.body && a.body->acknowledgement &&
+	    a.body->acknowledgement->acknowledged_by &&
+	    a.body->acknowledgement->acknowledged_by->name[0])
+		snprintf(who, cap, "%s",
+			 a.body->acknowledgement->acknowledged_by->name);
+	else if (a.body && a.body->sender_person)
+		snprintf(who, cap, "%s", a.body->sender_person->name);
+	else
+		snprintf(who, cap, "%s", a.e->person);
+	if (a.body && a.body->acknowledgement)
+		snprintf(note, ncap, "%s", a.body->acknowledgement->note);
+	else
+		snprintf(note, ncap, "%s", a.e->detail);
+	lr_entry_clear(&a);
+}
+
+static void print_party(logread *lr, const struct lr_entry *m,
+			const struct lr_party *p)
+{
+	char when[32], who[160], note[512];
+
+	printf("  %-24s %-10s", p->partner, m->dir == LR_DIR_OUT
+	       ? lr_state_name(p->state) : "stored");
+	if (p->has_receipt && m->dir == LR_DIR_OUT && !p->reason)
+		printf(" receipt at seq %" PRIu64 ", their seq %" PRIu64,
+		       p->receipt_seq, p->remote_seq);
+	else if (p->has_receipt && m->dir == LR_DIR_OUT)
+		printf(" receipt at seq %" PRIu64, p->receipt_seq);
+	else if (p->has_receipt)
+		printf(" our receipt at seq %" PRIu64, p->receipt_seq);
+	if (p->reason) {
+		printf(": %s%s", lr_reason_name(p->reason),
+		       p->detail[0] ? ": " : "");
+		lr_print_clean(stdout, p->detail);
+	}
+	if (p->acked) {
+		lr_format_time(when, sizeof(when), p->ack_ms);
+		ack_who(lr, p->ack_seq, who, sizeof(who), note, sizeof(note));
+		printf("\n  %-24s acknowledged %s by ", "", when);
+		lr_print_clean(stdout, who);
+		printf(" (seq %" PRIu64 ")", p->ack_seq);
+		if (note[0]) {
+			printf(": ");
+			lr_print_clean(stdout, note);
+		}
+	} else if (m->body->ack_deadline_ms > 0 &&
+		   p->state != PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED) {
+		lr_format_time(when, sizeof(when), m->body->ack_deadline_ms);
+		printf("\n  %-24s not acknowledged; due by %s", "", when);
+	}
+	putchar('\n');
+}
+
+static const char *enum_name(const ProtobufCEnumDescriptor *d, int v)
+{
+	const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(d, v);
+
+	return ev ? ev->name : "?";
+}
+
+/* The messages this one answers or replaces. */
+static void print_ids(const Ppx__V1__Body *b)
+{
+	char hex[LR_ID_HEX];
+
+	lr_hex_id(hex, &b->replies_to);
+	if (hex[0])
+		printf("in reply to %s\n  ", hex);
+	lr_hex_id(hex, &b->supersedes);
+	if (hex[0])
+		printf("supersedes %s\n  ", hex);
+}
+
+static void print_heading(const struct lr_entry *m)
+{
+	const Ppx__V1__Body *b = m->body;
+	char what[512], when[32];
+
+	lr_describe(what, sizeof(what), m);
+	lr_format_time(when, sizeof(when), b->created_ms);
+	printf("message %s\n  ", m->id);
+	lr_print_clean(stdout, what);
+	printf("\n  %s %s, created %s", m->dir == LR_DIR_OUT ? "sent by us,"
+	       : "received from", m->dir == LR_DIR_OUT ? b->sender_agency
+	       : m->e->peer_agency, when);
+	if (b->priority)
+		printf(", %s", enum_name(&ppx__v1__priority__descriptor,
+					 b->priority));
+	printf(", %s\n  ", enum_name(&ppx__v1__protective_marking__descriptor,
+				     b->marking));
+	print_ids(b);
+	lr_format_time(when, sizeof(when), b->ack_deadline_ms);
+	if (b->ack_deadline_ms > 0)
+		printf("acknowledgement asked for by %s: %s\n  ", when,
+		       lr_ack_name(m->ack));
+	else if (m->ack == LR_ACK_ACKNOWLEDGED)
+		printf("acknowledged (though not asked for)\n  ");
+	else if (m->ack != LR_ACK_NONE)
+		printf("no acknowledgement asked for\n  ");
+	printf("subject:");
+	for (size_t i = 0; i < m->e->n_subject_keys; i++) {
+		putchar(' ');
+		lr_print_clean(stdout, m->e->subject_keys[i]);
+	}
+	printf("\n\n%s:\n", m->dir == LR_DIR_OUT ? "delivery" : "stored");
+}
+
+static int print_text(logread *lr, const struct shown *s)
+{
+	char *text = NULL;
+
+	if (s->msg) {
+		print_heading(s->msg);
+		for (size_t i = 0; i < s->msg->n_parties; i++)
+			print_party(lr, s->msg, &s->msg->parties[i]);
+	} else {
+		printf("no copy of the message itself is in this log\n");
+	}
+	printf("\nlog entries:\n");
+	lr_table_header(stdout);
+	for (size_t i = 0; i < s->n; i++)
+		lr_entry_line(stdout, &s->ents[i]);
+	if (!s->msg)
+		return 0;
+	printf("\nmessage (canonical JSON):\n");
+	if (ppx_json_print(&text, &s->msg->body->base, PPX_JSON_PRETTY) == 0)
+		printf("%s\n", text);
+	else
+		fprintf(stderr, "ppx show: the message does not map to JSON: "
+			"%s\n", ppx_error_last());
+	free(text);
+	return 0;	/* what could be shown was */
+}
+
+/* The acknowledgements, each with who gave it and their note. */
+static json_object *acks_json(logread *lr, const struct lr_entry *m)
+{
+	json_object *a = json_object_new_array();
+	char who[160], note[512], when[32];
+
+	for (size_t i = 0; m && i < m->n_parties; i++) {
+		const struct lr_party *p = &m->parties[i];
+		json_object *o;
+
+		if (!p->acked)
+			continue;
+		ack_who(lr, p->ack_seq, who, sizeof(who), note, sizeof(note));
+		o = json_object_new_object();
+		json_object_object_add(o, "partner", lr_json_string(p->partner));
+		json_object_object_add(o, "seq",
+				       json_object_new_uint64(p->ack_seq));
+		lr_format_time(when, sizeof(when), p->ack_ms);
+		json_object_object_add(o, "time", lr_json_string(when));
+		json_object_object_add(o, "by", lr_json_string(who));
+		json_object_object_add(o, "note", lr_json_string(note));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static int print_json(logread *lr, const struct shown *s)
+{
+	json_object *o, *entries = json_object_new_array();
+
+	if (s->msg) {
+		o = lr_entry_json(s->msg, LR_JSON_BODY);
+	} else {
+		o = json_object_new_object();
+		json_object_object_add(o, "message_id",
+				       lr_json_string(s->ents[0].id));
+	}
+	for (size_t i = 0; i < s->n; i++)
+		json_object_array_add(entries, lr_entry_json(&s->ents[i], 0));
+	json_object_object_add(o, "acknowledgements", acks_json(lr, s->msg));
+	json_object_object_add(o, "entries", entries);
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+					    JSON_C_TO_STRING_SPACED |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return 0;
+}
+
+static int print_body(const struct shown *s)
+{
+	char *text = NULL;
+
+	if (!s->msg)
+		return ppx_error_set(PPX_ENOTFOUND, "the log has entries about "
+				     "this message but no copy of it");
+	if (ppx_json_print(&text, &s->msg->body->base, 0) != 0)
+		return PPX_EINVAL;
+	puts(text);
+	free(text);
+	return 0;
+}
+
+int cmd_show(int argc, char **argv)
+{
+	struct lr_opts o;
+	struct shown s = {0};
+	uint8_t id[PPX_MESSAGE_ID_LEN];
+	logread *lr = NULL;
+	int rc = lr_opts_parse(&o, argc, argv, LR_OPT_BODY, 1, usage);
+
+	if (rc != 0)
+		return rc == 1 ? PPX_EXIT_OK : rc;
+	if (lr_parse_id(id, o.args[0]) != 0)
+		return lr_fail(o.cmd, PPX_EINVAL);
+	if ((rc = logread_open(&lr, &o)) != 0)
+		return lr_fail(o.cmd, rc);
+	if ((rc = collect(&s, lr, id)) == 0 && s.n == 0) {
+		fprintf(stderr, "ppx show: message %s is not in log %s; ppx log "
+			"lists the messages it holds\n", o.args[0],
+			logread_dir(lr));
+		rc = 1;
+	} else if (rc == 0) {
+		rc = o.body ? print_body(&s) : o.json ? print_json(lr, &s)
+						      : print_text(lr, &s);
+		if (rc != 0) {
+			fprintf(stderr, "ppx show: %s\n", ppx_error_last());
+			rc = PPX_EXIT_NO;
+		}
+	} else {
+		rc = lr_fail(o.cmd, rc);
+	}
+	shown_free(&s);
+	logread_close(lr);
+	if (rc != 0)
+		return rc;
+	return lr_flush(o.cmd, stdout, "standard output");
+}
