@@ -1,6 +1,7 @@
 /*
  * cmd_status.c — `ppx status`: the daemon's partners, link state, outbox
- * depth, last receipt, and the frames it refused, by reason.
+ * depth, last receipt, the frames it refused, by reason, and its durable
+ * hooks (docs/HOOKS.md): how far each got and whether it is stuck.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -15,14 +16,35 @@
 
 static const char usage[] =
 	"usage: ppx status [--config FILE] [--json]\n"
-	"Shows each partner (link up or down, messages waiting, last receipt)\n"
-	"and the counts of refused frames by reason.\n";
+	"Shows each partner (link up or down, messages waiting, last\n"
+	"receipt), the counts of refused frames by reason, and each hook\n"
+	"(its cursor, entries behind, and STUCK with the last error).\n";
 
 const char *config_path_default(const char *given)
 {
 	const char *env = getenv("PPX_CONFIG");
 
 	return given ? given : env ? env : "/etc/ppx/ppxd.conf";
+}
+
+/* One line per hook: "hook NAME next N behind N delivered N ok|...". */
+static void print_hook(const Ppx__V1__HookStatus *h)
+{
+	char state[64] = "ok";
+	long long wait = (long long)h->next_retry_ms -
+			 (long long)time(NULL) * 1000;
+
+	if (h->failures)
+		snprintf(state, sizeof(state), "%s (%u failures, next try in "
+			 "%lld s)", h->stuck ? "STUCK" : "failing", h->failures,
+			 wait > 0 ? (wait + 999) / 1000 : 0);
+	else if (h->running)
+		snprintf(state, sizeof(state), "running");
+	printf("hook %-20s next %-8llu behind %-8llu delivered %-8llu %s%s%s\n",
+	       h->name, (unsigned long long)h->next_seq,
+	       (unsigned long long)h->behind,
+	       (unsigned long long)h->delivered, state,
+	       h->last_error[0] ? ": " : "", h->last_error);
 }
 
 static void print_text(const Ppx__V1__StatusReply *s)
@@ -54,6 +76,8 @@ static void print_text(const Ppx__V1__StatusReply *s)
 		printf("refused %-32s %llu\n", v ? v->name : "?",
 		       (unsigned long long)s->refusals[i]->count);
 	}
+	for (size_t i = 0; i < s->n_hooks; i++)
+		print_hook(s->hooks[i]);
 }
 
 int cmd_status(int argc, char **argv)

@@ -21,6 +21,9 @@
  *  - the configuration proper.  Every key of every section is one row of
  *    `keys[]` below: section, name, type, required, default, range and
  *    where it goes in the struct.  docs/CONFIG.md documents each row.
+ *    The values of the integration sections ([events], [spool], [hook
+ *    NAME]: a command, lists of kinds and partners) are parsed by
+ *    config_hooks.c.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -385,6 +388,9 @@ enum section_kind {
 	SEC_DELIVERY,
 	SEC_PARTNER,
 	SEC_OPERATOR,
+	SEC_EVENTS,
+	SEC_SPOOL,
+	SEC_HOOK,
 	SEC_COUNT
 };
 
@@ -399,6 +405,9 @@ enum key_type {
 	KEY_USER,		/* Unix user name, resolved to a uid now */
 	KEY_UID,		/* numeric Unix uid */
 	KEY_PARTNER_TYPE,	/* responsible-authority | duty-to-cooperate */
+	KEY_EVENTS,		/* ipc://PATH or tcp://LOOPBACK:PORT */
+	KEY_OPERATOR,		/* the id of an [operator ID] */
+	KEY_HOOK,		/* command and filters: config_hooks.c */
 };
 
 struct key_spec {
@@ -421,6 +430,10 @@ struct key_spec {
 	{SEC_PARTNER, key, t, req, 0, 0, 0, FIELD(struct ppxd_partner, f)}
 #define OPR(key, t, req, max, f) \
 	{SEC_OPERATOR, key, t, req, 0, 0, max, FIELD(struct ppxd_operator, f)}
+#define HOOK(key, t, req, f) \
+	{SEC_HOOK, key, t, req, 0, 0, 0, FIELD(struct ppxd_hook, f)}
+#define HNUM(key, def, min, max, f) \
+	{SEC_HOOK, key, KEY_LONG, 0, def, min, max, FIELD(struct ppxd_hook, f)}
 
 /* Every key the file may hold.  docs/CONFIG.md documents each row. */
 static const struct key_spec keys[] = {
@@ -453,6 +466,20 @@ static const struct key_spec keys[] = {
 	OPR("name", KEY_TEXT, 1, 0, name),
 	OPR("role", KEY_TEXT, 0, 0, role),
 	OPR("grade", KEY_TEXT, 0, 0, grade),
+	STR(SEC_EVENTS, "endpoint", KEY_EVENTS, 1, events_endpoint),
+	STR(SEC_SPOOL, "dir", KEY_PATH, 1, spool_dir),
+	STR(SEC_SPOOL, "operator", KEY_OPERATOR, 1, spool_operator),
+	{SEC_SPOOL, "scan_ms", KEY_LONG, 0, 200, 10, 60000,
+	 FIELD(struct ppxd_config, spool_scan_ms)},
+	HOOK("command", KEY_HOOK, 1, command),
+	HOOK("entry_kinds", KEY_HOOK, 0, entry_kinds),
+	HOOK("families", KEY_HOOK, 0, families),
+	HOOK("kinds", KEY_HOOK, 0, kinds),
+	HOOK("partners", KEY_HOOK, 0, partners),
+	HNUM("timeout_ms", 30000, 100, 86400000, timeout_ms),
+	HNUM("retry_initial_ms", 1000, 10, 3600000, retry_initial_ms),
+	HNUM("retry_max_ms", 60000, 100, 86400000, retry_max_ms),
+	HNUM("stuck_failures", 3, 1, 1000000, stuck_failures),
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -467,6 +494,9 @@ static const struct {
 	{"delivery", SEC_DELIVERY, 0},
 	{"partner", SEC_PARTNER, 1},
 	{"operator", SEC_OPERATOR, 1},
+	{"events", SEC_EVENTS, 0},
+	{"spool", SEC_SPOOL, 0},
+	{"hook", SEC_HOOK, 1},
 };
 
 /* What the parse has seen so far. */
@@ -477,7 +507,7 @@ struct parse {
 	void *base;			/* the struct it fills */
 	int seen[N_KEYS];		/* line of each key, 0 if not given */
 	int top_line[SEC_COUNT];	/* header line of each fixed section */
-	size_t cap_partners, cap_operators;
+	size_t cap_partners, cap_operators, cap_hooks;
 };
 
 static const struct key_spec *key_find(enum section_kind sec,
@@ -610,6 +640,7 @@ static int key_set(struct parse *p, const struct key_spec *k,
 		   const struct config_ini_entry *e)
 {
 	char *field = (char *)p->base + k->offset;
+	char why[256] = "";
 
 	if (!e->value[0])
 		return bad_value(e, "empty; give a value or leave the key out");
@@ -645,6 +676,19 @@ static int key_set(struct parse *p, const struct key_spec *k,
 		return set_user(p, field, k, e);
 	case KEY_PARTNER_TYPE:
 		return set_partner_type((int *)(void *)field, e);
+	case KEY_OPERATOR:
+		if (!id_valid(e->value))
+			return bad_value(e, "not an operator id such as "
+					 "dana.evans");
+		return set_string(field, k, e);
+	case KEY_EVENTS:
+		if (config_events_endpoint_parse(e->value, why, sizeof(why)))
+			return bad_value(e, why);
+		return set_string(field, k, e);
+	case KEY_HOOK:
+		if (config_hook_value(p->base, e, p->dir, why, sizeof(why)))
+			return bad_value(e, why);
+		return 0;
 	}
 	return bad_value(e, "unhandled key type");
 }
@@ -763,6 +807,33 @@ static int open_operator(struct parse *p, const char *id, int line)
 	return 0;
 }
 
+static int open_hook(struct parse *p, const char *name, int line)
+{
+	struct ppxd_hook *h;
+	int rc = config_hook_add(&h, p->cfg, &p->cap_hooks, name, line);
+
+	if (rc < 0)
+		return rc;
+	set_defaults(h, SEC_HOOK);
+	seen_reset(p, SEC_HOOK);
+	p->sec = SEC_HOOK;
+	p->base = h;
+	return 0;
+}
+
+static int close_hook(struct parse *p, int *line)
+{
+	struct config_hook_lines l = {
+		key_line(p, SEC_HOOK, "command"),
+		key_line(p, SEC_HOOK, "kinds"),
+		key_line(p, SEC_HOOK, "families"),
+		key_line(p, SEC_HOOK, "retry_initial_ms"),
+		key_line(p, SEC_HOOK, "retry_max_ms"),
+	};
+
+	return config_hook_finish(p->base, &l, line);
+}
+
 /* The required keys of the current partner or operator are all there;
  * an operator is one Unix user, and nobody else's. */
 static int close_entry(struct parse *p, int *line)
@@ -772,6 +843,8 @@ static int close_entry(struct parse *p, int *line)
 	int by_uid = key_line(p, SEC_OPERATOR, "uid");
 	const struct ppxd_operator *op = p->base;
 
+	if (p->sec == SEC_HOOK)
+		return close_hook(p, line);
 	if (p->sec == SEC_PARTNER && !key_line(p, SEC_PARTNER, "endpoint")) {
 		*line = ((const struct ppxd_partner *)p->base)->line;
 		return ppx_error_set(PPX_EINVAL, "[partner %s] has no endpoint;"
@@ -803,6 +876,20 @@ static int close_entry(struct parse *p, int *line)
 	return 0;
 }
 
+/* A section with a name: [partner NAME], [operator ID], [hook NAME]. */
+static int open_named(struct parse *p, enum section_kind sec,
+		      const char *name, int line)
+{
+	switch (sec) {
+	case SEC_PARTNER:
+		return open_partner(p, name, line);
+	case SEC_OPERATOR:
+		return open_operator(p, name, line);
+	default:
+		return open_hook(p, name, line);
+	}
+}
+
 static int on_section(void *user, const char *section, int *line)
 {
 	struct parse *p = user;
@@ -820,14 +907,14 @@ static int on_section(void *user, const char *section, int *line)
 		if (!sections[i].has_arg && section[n] == '\0')
 			return open_fixed(p, sections[i].kind, header);
 		if (sections[i].has_arg && section[n] == ' ')
-			return sections[i].kind == SEC_PARTNER ?
-				open_partner(p, section + n + 1, header) :
-				open_operator(p, section + n + 1, header);
+			return open_named(p, sections[i].kind, section + n + 1,
+					  header);
 	}
 	p->sec = SEC_NONE;
 	return ppx_error_set(PPX_EINVAL, "[%s]: unknown section; expected "
-			     "[agency], [pki], [delivery], [partner NAME] or "
-			     "[operator ID]", section);
+			     "[agency], [pki], [delivery], [partner NAME], "
+			     "[operator ID], [events], [spool] or [hook NAME]",
+			     section);
 }
 
 static int on_key(void *user, const struct config_ini_entry *e)
@@ -856,13 +943,19 @@ static int on_key(void *user, const struct config_ini_entry *e)
 /* Whole-file checks                                                   */
 /* ------------------------------------------------------------------ */
 
+/* The required keys of the fixed sections: [agency] and [pki] always,
+ * [events] and [spool] if they are there.  (close_entry checks those of
+ * the named sections.) */
 static int check_required(const struct parse *p, int *line)
 {
 	for (size_t i = 0; i < N_KEYS; i++) {
 		const struct key_spec *k = &keys[i];
 		const char *sec = section_title(k->section);
+		int optional = k->section == SEC_EVENTS ||
+			       k->section == SEC_SPOOL;
 
-		if (!k->required || k->section > SEC_DELIVERY ||
+		if (!k->required || (k->section > SEC_DELIVERY && !optional) ||
+		    (optional && !p->top_line[k->section]) ||
 		    ((const char *)p->cfg + k->offset)[0] != '\0')
 			continue;
 		if (!p->top_line[k->section])
@@ -898,6 +991,9 @@ static int on_end(void *user, int *line)
 
 	if (rc == 0)
 		rc = check_required(p, line);
+	if (rc == 0)
+		rc = config_hooks_check(c, key_line(p, SEC_SPOOL, "operator"),
+					line);
 	if (rc == 0)
 		rc = check_order(p, line, "heartbeat_timeout_ms",
 				 c->heartbeat_timeout_ms, "heartbeat_ms",
@@ -959,6 +1055,7 @@ int config_load(struct ppxd_config **out, const char *path)
 	if (rc == 0) {
 		memcpy(p->cfg->path, path, strlen(path) + 1);
 		set_defaults(p->cfg, SEC_DELIVERY);
+		set_defaults(p->cfg, SEC_SPOOL);
 		rc = config_ini_parse(path, &h, p);
 	}
 	if (rc < 0)
@@ -975,6 +1072,7 @@ void config_free(struct ppxd_config *self)
 		return;
 	free(self->partners);
 	free(self->operators);
+	free(self->hooks);
 	free(self);
 }
 
@@ -984,6 +1082,15 @@ const struct ppxd_partner *config_partner(const struct ppxd_config *self,
 	for (size_t i = 0; i < self->n_partners; i++)
 		if (strcmp(self->partners[i].name, agency) == 0)
 			return &self->partners[i];
+	return NULL;
+}
+
+const struct ppxd_operator *config_operator_by_id(
+	const struct ppxd_config *self, const char *id)
+{
+	for (size_t i = 0; id && i < self->n_operators; i++)
+		if (strcmp(self->operators[i].id, id) == 0)
+			return &self->operators[i];
 	return NULL;
 }
 

@@ -22,6 +22,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define CONFIG_MAX_PARTNERS 256
@@ -30,6 +31,11 @@
 /* The control socket DIR/control.sock must fit in sockaddr_un.sun_path
  * (108 bytes with its NUL), so the directory may have 94 characters. */
 #define CONFIG_CONTROL_DIR_MAX 95
+#define CONFIG_MAX_HOOKS 64
+#define CONFIG_HOOK_NAME_MAX 64	/* bytes, with the NUL */
+#define CONFIG_HOOK_ARGS 32	/* words of a hook's command */
+#define CONFIG_HOOK_PARTNERS 32	/* globs in a hook's partners */
+#define CONFIG_FAMILY_FIRST 20	/* Body.payload case of the first family */
 
 struct ppxd_partner {
 	char name[CONFIG_AGENCY_MAX];	/* dotted agency name */
@@ -46,6 +52,33 @@ struct ppxd_operator {
 	char role[128];
 	char grade[64];
 	int line;		/* of its [operator ID] header */
+};
+
+/*
+ * A durable hook (daemon/hooks.c).  The filters are sets: bit k of
+ * entry_kinds is EntryKind k; bit k of families is the family whose
+ * Body.payload case is CONFIG_FAMILY_FIRST + k (0: every entry); bit k of
+ * kinds is NotificationKind k (0: every notification).
+ */
+struct ppxd_hook {
+	char name[CONFIG_HOOK_NAME_MAX];	/* from [hook NAME] */
+	char command[PATH_MAX + 512];	/* argc words, each NUL-terminated,
+					 * one after another; the first an
+					 * absolute path */
+	size_t argc;
+	uint32_t entry_kinds;
+	uint32_t families;
+	uint64_t kinds;
+	/* Agency names and globs. */
+	char partners[CONFIG_HOOK_PARTNERS][CONFIG_AGENCY_MAX];
+	size_t n_partners;
+	long timeout_ms;
+	long retry_initial_ms;
+	long retry_max_ms;
+	long stuck_failures;
+	int line;			/* of its [hook NAME] header */
+	int command_line;		/* of its command key */
+	int partners_line;		/* of its partners key, 0 if none */
 };
 
 struct ppxd_config {
@@ -79,10 +112,20 @@ struct ppxd_config {
 	long clock_skew_ms;
 	long max_frame;
 
+	/* [events]: "" if there is no event stream */
+	char events_endpoint[256];
+
+	/* [spool]: dir "" if there is no spool */
+	char spool_dir[PATH_MAX];
+	char spool_operator[128];	/* an [operator ID] */
+	long spool_scan_ms;
+
 	struct ppxd_partner *partners;
 	size_t n_partners;
 	struct ppxd_operator *operators;
 	size_t n_operators;
+	struct ppxd_hook *hooks;
+	size_t n_hooks;
 };
 
 /*
@@ -106,6 +149,14 @@ const struct ppxd_operator *config_operator_by_uid(
 /* Nonzero if `name` is a dotted agency name, e.g. "police.gwent":
  * ^[a-z][a-z0-9-]*(\.[a-z0-9-]+)+$, shorter than CONFIG_AGENCY_MAX. */
 int config_agency_name_valid(const char *name);
+
+/* The operator with person id `id`, or NULL. */
+const struct ppxd_operator *config_operator_by_id(
+	const struct ppxd_config *self, const char *id);
+
+/* The words of h's command as an argv (argv[argc] = NULL); `argv` has
+ * room for CONFIG_HOOK_ARGS + 1 pointers into h. */
+void config_hook_argv(const struct ppxd_hook *h, char **argv);
 
 /*
  * The INI reader, shared with policy.c.
@@ -148,5 +199,35 @@ struct config_ini_handler {
  */
 int config_ini_parse(const char *path, const struct config_ini_handler *h,
 		     void *user);
+
+/*
+ * The integration sections (config_hooks.c), for config.c.  The value
+ * parsers return 0, or PPX_EINVAL having written into why[cap] what is
+ * wrong with the value (config.c adds section, key and value); the others
+ * record their problem with ppx_error_set() and point *line at it.
+ */
+int config_events_endpoint_parse(const char *value, char *why, size_t cap);
+
+/* A new [hook NAME], its filters at their defaults. */
+int config_hook_add(struct ppxd_hook **out, struct ppxd_config *c,
+		    size_t *cap, const char *name, int line);
+
+/* command, entry_kinds, families, kinds or partners of hook h; relative
+ * programs are resolved against `dir`. */
+int config_hook_value(struct ppxd_hook *h, const struct config_ini_entry *e,
+		      const char *dir, char *why, size_t cap);
+
+/* The end of hook h's section: the lines its keys were given on (0: not
+ * given). */
+struct config_hook_lines {
+	int command, kinds, families, retry_initial, retry_max;
+};
+int config_hook_finish(struct ppxd_hook *h, const struct config_hook_lines *l,
+		       int *line);
+
+/* After the whole file: the spool's operator (given at operator_line) is
+ * one of ours, and each hook's exact partner names are partners. */
+int config_hooks_check(const struct ppxd_config *c, int operator_line,
+		       int *line);
 
 #endif

@@ -22,10 +22,13 @@
 #include <zmq.h>
 
 #include "control.h"
+#include "events.h"
+#include "hooks.h"
 #include "log.h"
 #include "outbox.h"
 #include "ppx/error.h"
 #include "ppxd.h"
+#include "spool.h"
 #include "transport.h"
 #include "writer.h"
 #include "zap.h"
@@ -70,6 +73,7 @@ static int load(struct ppxd *d, const char *path, uint8_t secret[32],
 	int rc;
 
 	if ((rc = config_load(&d->cfg, path)) != 0 ||
+	    (rc = hooks_check(d->cfg)) != 0 ||
 	    (rc = policy_load(&d->policy, d->cfg->policy_path)) != 0 ||
 	    (rc = policy_check_config(d->policy, d->cfg)) != 0 ||
 	    (rc = ppx_trust_load(&d->trust, d->cfg->ca, d->cfg->crl,
@@ -96,7 +100,10 @@ static int start(struct ppxd *d, const uint8_t secret[32],
 	    (rc = zap_new(&d->zap, d)) != 0 ||
 	    (rc = transport_new(&d->transport, d, secret, pub)) != 0 ||
 	    (rc = outbox_new(&d->outbox, d)) != 0 ||
-	    (rc = control_new(&d->control, d)) != 0)
+	    (rc = control_new(&d->control, d)) != 0 ||
+	    (rc = events_new(&d->events, d)) != 0 ||
+	    (rc = hooks_new(&d->hooks, d)) != 0 ||
+	    (rc = spool_new(&d->spool, d)) != 0)
 		return rc;
 	d->checkpoint_size = ppx_log_size(d->log);
 	d->started_ms = ppxd_now_ms();
@@ -105,6 +112,9 @@ static int start(struct ppxd *d, const uint8_t secret[32],
 
 static void stop(struct ppxd *d)
 {
+	spool_free(&d->spool);
+	hooks_free(&d->hooks);
+	events_free(&d->events);
 	control_free(&d->control);
 	outbox_free(&d->outbox);
 	transport_free(&d->transport);

@@ -9,6 +9,13 @@
  * what the outbox windows allow.  SIGTERM ends the loop after the current
  * iteration's commit: whatever was acknowledged is on disk, and whatever
  * waits for a receipt is still in the durable outbox.
+ *
+ * The integration hooks (docs/HOOKS.md) ride on the same iterations: the
+ * spool's files and the hooks' finished runs (their cursors) go into the
+ * iteration's batch; after the commit, the new entries are published on
+ * the event stream and handed to idle hooks.  Hook commands are child
+ * processes: their pipes are polled with the sockets, and SIGCHLD on the
+ * signalfd wakes the loop when one exits.
  */
 #include <errno.h>
 #include <signal.h>
@@ -20,12 +27,15 @@
 #include <zmq.h>
 
 #include "control.h"
+#include "events.h"
+#include "hooks.h"
 #include "inbound.h"
 #include "log.h"
 #include "outbox.h"
 #include "ppx/checkpoint.h"
 #include "ppx/error.h"
 #include "ppxd.h"
+#include "spool.h"
 #include "transport.h"
 #include "writer.h"
 #include "zap.h"
@@ -88,6 +98,7 @@ static void handle_signals(struct ppxd *d, int sfd)
 			reload(d);
 		else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 			d->stopping = 1;
+		/* SIGCHLD only wakes the loop: hooks_reap() collects. */
 	}
 }
 
@@ -113,7 +124,7 @@ static size_t build_poll(struct ppxd *d, int sfd, zmq_pollitem_t *items,
 		if (i != P_SIGNAL && !items[i].socket)
 			items[i].fd = -1;	/* a disabled link */
 	}
-	return n;
+	return n + hooks_poll_items(d, items + n, max - n);
 }
 
 /* One iteration: drain, commit once, act, send. */
@@ -133,13 +144,18 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 			outbox_link_event(d, i, ev);
 	}
 	control_drain(d, max);
+	spool_scan(d, max);
+	hooks_reap(d);
 	writer_flush(d);
 	maybe_checkpoint(d, 0);
+	events_publish(d);
+	hooks_start(d);
 }
 
 int ppxd_run(struct ppxd *d)
 {
-	size_t max = P_FIXED + 2 * transport_links(d->transport);
+	size_t max = P_FIXED + 2 * transport_links(d->transport) +
+		     hooks_poll_max(d);
 	zmq_pollitem_t *items = calloc(max, sizeof(*items));
 	sigset_t mask;
 	int sfd;
@@ -148,6 +164,7 @@ int ppxd_run(struct ppxd *d)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (!items || sfd < 0)
@@ -155,13 +172,15 @@ int ppxd_run(struct ppxd *d)
 	log_info("%s listening on %s with %zu partners", d->cfg->agency,
 		 d->cfg->listen, transport_links(d->transport));
 	while (!d->stopping) {
-		long timeout = outbox_pump(d);
+		long timeout = spool_timeout(d, hooks_timeout(d,
+							      outbox_pump(d)));
 		size_t n = build_poll(d, sfd, items, max);
 
 		if (zmq_poll(items, (int)n, timeout) < 0 && zmq_errno() != EINTR)
 			log_warnx("poll failed: %s", zmq_strerror(zmq_errno()));
 		iterate(d, items, sfd);
 	}
+	hooks_stop(d);		/* their cursors, committed */
 	maybe_checkpoint(d, 1);	/* evidence of the log as we leave it */
 	log_info("stopping: log committed at %llu entries",
 		 (unsigned long long)ppx_log_size(d->log));

@@ -30,6 +30,9 @@ struct transport;
 struct outbox;
 struct control;
 struct writer;
+struct events;
+struct hooks;
+struct spool;
 
 struct ppxd {
 	struct ppxd_config *cfg;
@@ -43,6 +46,9 @@ struct ppxd {
 	struct outbox *outbox;
 	struct control *control;
 	struct writer *writer;
+	struct events *events;		/* the event stream (events.c) */
+	struct hooks *hooks;		/* durable hooks (hooks.c) */
+	struct spool *spool;		/* the spool directory (spool.c) */
 	uint64_t refusals[PPXD_REASONS];	/* by RejectReason */
 	int64_t started_ms;
 	uint64_t checkpoint_size;	/* log size at the last checkpoint */

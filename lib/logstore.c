@@ -12,6 +12,7 @@
  *                     indexes and the outbox, map growth and replay
  *   logstore_read.c   reading: entries, indexes, the outbox, roots and
  *                     proofs over the stored tree, iteration
+ *   logstore_cursor.c named cursors (hooks' positions), kept in meta
  *
  * The tree.  Node (level, index) is the hash of leaves [index << level,
  * (index + 1) << level).  Its key is its number in the order nodes are

@@ -7,7 +7,9 @@
  * new leaf completes and the index records.  The outbox (partner || 0x00 ||
  * seq -> nothing: the messages still waiting for that partner's receipt)
  * changes in the same batches, so a SENT entry and its outbox keys, or a
- * receipt and the removal of its key, are committed together.
+ * receipt and the removal of its key, are committed together.  So do named
+ * values in meta (the cursors of logstore_cursor.c), so that a hook's
+ * cursor moves in the same commit as whatever else the iteration logged.
  *
  * The batch keeps every write it made: when LMDB reports MDB_MAP_FULL, at
  * a put or at commit, the batch aborts its transaction, doubles the map (up
@@ -29,18 +31,20 @@
 #define BATCH_MAX 262144		/* entries in one batch */
 #define ENTRY_MAX (UINT64_C(64) << 20)	/* bytes of one packed entry */
 
-enum rec_kind { REC_ENTRY, REC_OUTBOX_ADD, REC_OUTBOX_DEL };
+enum rec_kind { REC_ENTRY, REC_OUTBOX_ADD, REC_OUTBOX_DEL, REC_META };
 
 /* One write of the batch, kept until the batch ends so that it can be
  * replayed: an appended entry (and what the caller's entry->prev_hash
- * points to), or a change to the outbox. */
+ * points to), a change to the outbox, or a named value put into meta (a
+ * cursor, logstore_cursor.c). */
 struct batch_rec {
 	enum rec_kind kind;
-	uint64_t seq;		/* of the entry, or named by the outbox key */
+	uint64_t seq;		/* of the entry, named by the outbox key, or
+				 * the meta value */
 	size_t len;
 	ppx_hash prev;
 	ppx_hash leaf;
-	uint8_t bytes[];	/* the packed entry, or the outbox key */
+	uint8_t bytes[];	/* the packed entry, the outbox or meta key */
 };
 
 struct ppx_log_batch {
@@ -325,12 +329,29 @@ static int outbox_put(ppx_log_batch *b, const struct batch_rec *rec)
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* Puts a meta record: its key -> its value as 8 bytes, big-endian.
+ * Returns an LMDB result. */
+static int meta_put(ppx_log_batch *b, const struct batch_rec *rec)
+{
+	uint8_t val[8];
+	MDB_val k = {rec->len, (void *)rec->bytes}, v = {sizeof(val), val};
+
+	logstore_put_be64(val, rec->seq);
+	return mdb_put(b->txn, b->log->dbi[DB_META], &k, &v, 0);
+}
+
 /* Writes one record of the batch; e is the entry of an entry record. */
 static int record_put(ppx_log_batch *b, const struct batch_rec *rec,
 		      const Ppx__V1__LogEntry *e)
 {
-	return rec->kind == REC_ENTRY ? entry_put(b, rec, e)
-				      : outbox_put(b, rec);
+	switch (rec->kind) {
+	case REC_ENTRY:
+		return entry_put(b, rec, e);
+	case REC_META:
+		return meta_put(b, rec);
+	default:
+		return outbox_put(b, rec);
+	}
 }
 
 /* Writes every record of the batch again, into a new transaction.
@@ -344,7 +365,7 @@ static int batch_replay(ppx_log_batch *b)
 	for (size_t i = 0; i < b->n && rc == 0; i++) {
 		rec = b->recs[i];
 		if (rec->kind != REC_ENTRY) {
-			rc = outbox_put(b, rec);
+			rc = record_put(b, rec, NULL);
 			continue;
 		}
 		e = ppx__v1__log_entry__unpack(NULL, rec->len, rec->bytes);
@@ -422,6 +443,7 @@ static int batch_write(ppx_log_batch *b, const struct batch_rec *rec,
 	else if (rc != 0)
 		rc = logstore_fail(rc, "cannot write %s %llu to log %s",
 				   rec->kind == REC_ENTRY ? "entry" :
+				   rec->kind == REC_META ? "the meta value" :
 				   "the outbox key of entry",
 				   (unsigned long long)rec->seq, b->log->dir);
 	return rc < 0 ? batch_fail(b, rc) : 0;
@@ -536,6 +558,41 @@ int ppx_log_outbox_del(ppx_log_batch *batch, const char *partner,
 		return ppx_error_set(PPX_EINVAL, "ppx_log_outbox_del: no "
 				     "batch");
 	return outbox_change(batch, REC_OUTBOX_DEL, partner, seq);
+}
+
+uint64_t logstore_batch_next(const ppx_log_batch *b)
+{
+	return b->next;
+}
+
+int logstore_batch_meta(ppx_log_batch *b, const void *key, size_t len,
+			uint64_t value)
+{
+	struct batch_rec *rec;
+	int rc;
+
+	if (b->failed)
+		return ppx_error_set(b->failed, "%s (the batch must be "
+				     "aborted)", b->why);
+	if (len == 0 || len > b->log->key_max)
+		return ppx_error_set(PPX_EINVAL, "cannot write to log %s: "
+				     "meta key of %zu bytes (1 to %zu)",
+				     b->log->dir, len, b->log->key_max);
+	if ((rc = batch_reserve(b)) < 0)
+		return rc;
+	if (!(rec = calloc(1, sizeof(*rec) + len)))
+		return ppx_error_set(PPX_ENOMEM, "cannot write to log %s: out "
+				     "of memory", b->log->dir);
+	rec->kind = REC_META;
+	rec->seq = value;
+	rec->len = len;
+	memcpy(rec->bytes, key, len);
+	if ((rc = batch_write(b, rec, NULL)) < 0) {
+		free(rec);
+		return rc;
+	}
+	b->recs[b->n++] = rec;
+	return 0;
 }
 
 /*

@@ -7,6 +7,7 @@
  *   logstore_batch.c  appending: batches, the outbox, map growth, replay
  *   logstore_read.c   reading: entries, indexes, the outbox, the tree,
  *                     iteration
+ *   logstore_cursor.c named cursors, kept in meta
  */
 #ifndef PPX_LOGSTORE_INT_H
 #define PPX_LOGSTORE_INT_H
@@ -132,6 +133,14 @@ int logstore_node_get(ppx_log *log, MDB_txn *txn, unsigned level,
  * stored leaf. */
 int logstore_read_tail(ppx_log *log, MDB_txn *txn, uint64_t *size,
 		       ppx_hash head);
+
+/* The seq the batch's next entry will get. */
+uint64_t logstore_batch_next(const ppx_log_batch *b);
+
+/* Puts key -> value (8 bytes, big-endian) into meta in the batch, recorded
+ * for replay like every other write.  Fails as ppx_log_append() does. */
+int logstore_batch_meta(ppx_log_batch *b, const void *key, size_t len,
+			uint64_t value);
 
 /* Ends an open batch without committing it (ppx_log_close). */
 void logstore_batch_free(ppx_log_batch *b);

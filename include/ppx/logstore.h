@@ -17,7 +17,8 @@
  *   subjects  subject key ("pnc:..", "crn:..") -> seq, duplicates sorted
  *   outbox    partner || 0x00 || seq (8, BE) -> empty: SENT entries still
  *             waiting for that partner's receipt
- *   meta      named values ("format" -> 4-byte BE version, 1)
+ *   meta      named values ("format" -> 4-byte BE version, 1;
+ *             "cursor/" || name -> 8-byte BE seq, see the cursors below)
  *
  * Every entry's prev_hash is the RFC 6962 leaf hash of the entry before it
  * (32 zero bytes for entry 0), so the log is a hash chain as well as the
@@ -115,6 +116,21 @@ int ppx_log_outbox_del(ppx_log_batch *batch, const char *partner,
 		       uint64_t seq);
 int ppx_log_outbox_list(ppx_log *self, const char *partner, uint64_t **seqs,
 			size_t *n, size_t max);
+
+/*
+ * Named cursors: for each consumer of the log (a hook), the seq of the next
+ * entry it has not yet taken.  A cursor moves in a batch, so that it
+ * commits with whatever else the batch holds and survives a crash exactly
+ * as the entries do.  `name` is 1 to 128 bytes of printable ASCII without
+ * spaces (PPX_EINVAL otherwise); it is stored in meta as "cursor/" || name.
+ * Setting a cursor beyond the end of the log and the batch is PPX_ERANGE.
+ * ppx_log_cursor_get() gives PPX_ENOTFOUND for a cursor never set (callers
+ * start from 0); while a batch is open it sees the batch's value.
+ */
+#define PPX_LOG_CURSOR_NAME_MAX 128
+int ppx_log_cursor_get(ppx_log *self, const char *name, uint64_t *next_seq);
+int ppx_log_cursor_set(ppx_log_batch *batch, const char *name,
+		       uint64_t next_seq);
 
 /* A copy of the stored bytes of entry `seq` (caller frees). PPX_ENOTFOUND. */
 int ppx_log_get_raw(ppx_log *self, uint64_t seq, uint8_t **out, size_t *len);

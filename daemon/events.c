@@ -1,0 +1,306 @@
+/*
+ * events.c — the entry JSON, and the event stream: a ZeroMQ PUB socket on
+ * which every committed log entry is published.
+ *
+ * Where it sits: at the end of each loop iteration, after the commit
+ * (ppxd.c), events_publish() reads back the entries committed since the
+ * last call and sends each as two parts, the topic "KIND/FAMILY" and the
+ * entry JSON.  Nothing is published before it is on disk.  PUB never
+ * waits: a slow or absent subscriber loses messages, which is why the
+ * stream is for live consumers and durable hooks (hooks.c) are for
+ * everything that must not miss an entry.
+ *
+ * The stream has no authentication, and carries message bodies.  So
+ * config.c lets it listen only on IPC or loopback TCP, and events_new()
+ * refuses an IPC socket in a directory that other users may enter
+ * (docs/HOOKS.md says how to give consumers access).
+ *
+ * The entry JSON (docs/HOOKS.md is its reference, for sink writers) is
+ * built here too, with the same field names as `ppx log --json`, plus the
+ * decoded body in protobuf's canonical JSON (lib/json.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <zmq.h>
+
+#include <json-c/json.h>
+
+#include "events.h"
+#include "log.h"
+#include "ppx/envelope.h"
+#include "ppx/error.h"
+#include "ppx/json.h"
+#include "ppxd.h"
+
+struct events {
+	void *sock;		/* NULL without [events] */
+	uint64_t next;		/* the next entry to publish */
+	uint64_t published;
+};
+
+/* ------------------------------------------------------------------ */
+/* One entry                                                           */
+/* ------------------------------------------------------------------ */
+
+static int is_message(int kind)
+{
+	return kind == PPX__V1__ENTRY_KIND__ENTRY_SENT ||
+	       kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIVED;
+}
+
+int events_entry_load(struct events_entry *out, ppx_log *log, uint64_t seq)
+{
+	memset(out, 0, sizeof(*out));
+	return ppx_log_get(log, seq, &out->entry);
+}
+
+void events_entry_body(struct events_entry *self)
+{
+	const Ppx__V1__LogEntry *e = self->entry;
+
+	if (self->frame || !is_message(e->kind) ||
+	    ppx_frame_decode(&self->frame, e->data.data, e->data.len) != 0 ||
+	    !self->frame->message)
+		return;
+	self->body = ppx__v1__body__unpack(
+		NULL, self->frame->message->signed_body.len,
+		self->frame->message->signed_body.data);
+}
+
+void events_entry_clear(struct events_entry *self)
+{
+	if (self->body)
+		ppx__v1__body__free_unpacked(self->body, NULL);
+	if (self->frame)
+		ppx__v1__frame__free_unpacked(self->frame, NULL);
+	if (self->entry)
+		ppx__v1__log_entry__free_unpacked(self->entry, NULL);
+	memset(self, 0, sizeof(*self));
+}
+
+static const char *enum_name(const ProtobufCEnumDescriptor *d, int v)
+{
+	const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(d,
+									    v);
+
+	return ev ? ev->name : "";
+}
+
+void events_iso_time(char *out, size_t cap, int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char sec[24];
+
+	if (ms < 0 || !gmtime_r(&t, &tm) ||
+	    !strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm))
+		snprintf(out, cap, "1970-01-01T00:00:00.000Z");
+	else
+		snprintf(out, cap, "%s.%03dZ", sec, (int)(ms % 1000));
+}
+
+static json_object *hex_string(const ProtobufCBinaryData *id)
+{
+	char hex[2 * 64 + 1];
+
+	if (id->len > 64)
+		return json_object_new_string("");
+	ppx_hex(hex, id->data, id->len);
+	return json_object_new_string(hex);
+}
+
+static json_object *string_array(char *const *v, size_t n)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		json_object_array_add(a, json_object_new_string(v[i]));
+	return a;
+}
+
+static json_object *hex_array(const ProtobufCBinaryData *v, size_t n)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		json_object_array_add(a, hex_string(&v[i]));
+	return a;
+}
+
+/* The body as canonical JSON, or null (not a message, or a body that
+ * will not map, e.g. a partner's string that is not UTF-8). */
+static json_object *body_json(const struct events_entry *v)
+{
+	json_object *b = NULL;
+
+	if (v->body && ppx_json_from_message(&b, &v->body->base) != 0)
+		b = NULL;
+	return b;
+}
+
+int events_entry_json(char **out, const struct events_entry *v,
+		      const char *agency)
+{
+	const Ppx__V1__LogEntry *e = v->entry;
+	json_object *o = json_object_new_object();
+	char when[40];
+
+	*out = NULL;
+	if (!o)
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	events_iso_time(when, sizeof(when), e->time_ms);
+	json_object_object_add(o, "agency", json_object_new_string(agency));
+	json_object_object_add(o, "seq", json_object_new_uint64(e->seq));
+	json_object_object_add(o, "time", json_object_new_string(when));
+	json_object_object_add(o, "kind", json_object_new_string(
+		enum_name(&ppx__v1__entry_kind__descriptor, e->kind)));
+	json_object_object_add(o, "family", json_object_new_string(e->family));
+	json_object_object_add(o, "peer",
+			       json_object_new_string(e->peer_agency));
+	json_object_object_add(o, "message_id", hex_string(&e->message_id));
+	json_object_object_add(o, "person", json_object_new_string(e->person));
+	json_object_object_add(o, "subjects", string_array(e->subject_keys,
+							   e->n_subject_keys));
+	json_object_object_add(o, "related_ids", hex_array(e->related_ids,
+							   e->n_related_ids));
+	json_object_object_add(o, "reason", json_object_new_string(
+		e->reason ? enum_name(&ppx__v1__reject_reason__descriptor,
+				      e->reason) : ""));
+	json_object_object_add(o, "detail", json_object_new_string(e->detail));
+	json_object_object_add(o, "body", body_json(v));
+	*out = strdup(json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return *out ? 0 : ppx_error_set(PPX_ENOMEM, "out of memory");
+}
+
+void events_topic(char *out, size_t cap, const struct events_entry *v)
+{
+	snprintf(out, cap, "%s/%s",
+		 enum_name(&ppx__v1__entry_kind__descriptor, v->entry->kind),
+		 v->entry->family);
+}
+
+/* ------------------------------------------------------------------ */
+/* The PUB socket                                                      */
+/* ------------------------------------------------------------------ */
+
+/* An ipc:// socket's directory must exist and be closed to others: the
+ * stream carries what the log holds. */
+static int check_ipc_dir(const char *endpoint)
+{
+	char dir[300];
+	const char *path = endpoint + strlen("ipc://");
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	size_t n = slash ? (size_t)(slash - path) : 0;
+
+	if (n == 0 || n >= sizeof(dir))
+		return ppx_error_set(PPX_EINVAL, "[events] endpoint = %s: put "
+				     "the socket in a directory of its own",
+				     endpoint);
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	if (stat(dir, &st) != 0)
+		return ppx_error_set(PPX_EIO, "[events] endpoint = %s: "
+				     "directory %s: %s", endpoint, dir,
+				     strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return ppx_error_set(PPX_EIO, "[events] endpoint = %s: %s is "
+				     "not a directory", endpoint, dir);
+	if (st.st_mode & 007)
+		return ppx_error_set(PPX_EPERM, "[events] endpoint = %s: "
+				     "directory %s is open to all users (mode "
+				     "%04o): the stream carries the log; make "
+				     "it 0750 or 0700", endpoint, dir,
+				     (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
+static int bind_pub(struct events *ev, struct ppxd *d)
+{
+	const char *endpoint = d->cfg->events_endpoint;
+	int linger = 0, rc;
+
+	if (strncmp(endpoint, "ipc://", 6) == 0 &&
+	    (rc = check_ipc_dir(endpoint)) != 0)
+		return rc;
+	ev->sock = zmq_socket(d->zctx, ZMQ_PUB);
+	if (!ev->sock ||
+	    zmq_setsockopt(ev->sock, ZMQ_LINGER, &linger, sizeof(linger)) ||
+	    zmq_bind(ev->sock, endpoint) != 0)
+		return ppx_error_set(PPX_EIO, "cannot open the event stream on "
+				     "%s: %s", endpoint,
+				     zmq_strerror(zmq_errno()));
+	log_info("publishing committed log entries on %s", endpoint);
+	return 0;
+}
+
+int events_new(struct events **out, struct ppxd *d)
+{
+	struct events *ev = calloc(1, sizeof(*ev));
+	int rc;
+
+	*out = NULL;
+	if (!ev)
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	ev->next = ppx_log_size(d->log);
+	if (d->cfg->events_endpoint[0] && (rc = bind_pub(ev, d)) != 0) {
+		events_free(&ev);
+		return rc;
+	}
+	*out = ev;
+	return 0;
+}
+
+void events_free(struct events **self)
+{
+	if (!*self)
+		return;
+	if ((*self)->sock)
+		zmq_close((*self)->sock);
+	free(*self);
+	*self = NULL;
+}
+
+/* Topic, then the JSON.  PUB drops rather than block. */
+static void publish_one(struct ppxd *d, uint64_t seq)
+{
+	struct events_entry v;
+	char topic[128], *json = NULL;
+
+	if (events_entry_load(&v, d->log, seq) != 0) {
+		log_warnx("event stream: cannot read entry %llu: %s",
+			  (unsigned long long)seq, ppx_error_last());
+		return;
+	}
+	events_entry_body(&v);
+	events_topic(topic, sizeof(topic), &v);
+	if (events_entry_json(&json, &v, d->cfg->agency) == 0 &&
+	    (zmq_send(d->events->sock, topic, strlen(topic),
+		      ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+	     zmq_send(d->events->sock, json, strlen(json), ZMQ_DONTWAIT) < 0))
+		log_debug("event %llu not published: %s",
+			  (unsigned long long)seq, zmq_strerror(zmq_errno()));
+	free(json);
+	events_entry_clear(&v);
+}
+
+void events_publish(struct ppxd *d)
+{
+	struct events *ev = d->events;
+	uint64_t size = ppx_log_size(d->log);
+
+	if (!ev->sock) {
+		ev->next = size;
+		return;
+	}
+	for (; ev->next < size; ev->next++) {
+		publish_one(d, ev->next);
+		ev->published++;
+	}
+}

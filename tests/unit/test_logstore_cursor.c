@@ -1,0 +1,230 @@
+/*
+ * test_logstore_cursor.c — named cursors into the log (the hooks'
+ * positions, lib/logstore_cursor.c): set only in a batch, durable exactly
+ * when the batch commits, kept through map growth and its replay, and
+ * readable by a read-only open.
+ */
+#include <ftw.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ppx/error.h"
+#include "ppx/logstore.h"
+
+struct fx {
+	char root[64];
+	char dir[96];
+	ppx_log *log;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->root, sizeof(f->root), "/tmp/ppx-cursor-XXXXXX");
+	assert_non_null(mkdtemp(f->root));
+	snprintf(f->dir, sizeof(f->dir), "%s/log", f->root);
+	assert_int_equal(ppx_log_open(&f->log, f->dir, NULL), 0);
+	*state = f;
+	return 0;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag,
+		      struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	ppx_log_close(f->log);
+	nftw(f->root, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static void reopen(struct fx *f, const ppx_log_options *o)
+{
+	ppx_log_close(f->log);
+	f->log = NULL;
+	assert_int_equal(ppx_log_open(&f->log, f->dir, o), 0);
+}
+
+/* Appends n notes of `size` bytes to batch b. */
+static void append_notes(ppx_log_batch *b, int n, size_t size)
+{
+	char *data = malloc(size + 1);
+
+	assert_non_null(data);
+	memset(data, 'x', size);
+	data[size] = '\0';
+	for (int i = 0; i < n; i++) {
+		Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
+
+		e.kind = PPX__V1__ENTRY_KIND__ENTRY_NOTE;
+		e.data.data = (uint8_t *)data;
+		e.data.len = size;
+		assert_int_equal(ppx_log_append(b, &e, NULL), 0);
+	}
+	free(data);
+}
+
+static uint64_t cursor(ppx_log *log, const char *name)
+{
+	uint64_t v = UINT64_MAX;
+
+	assert_int_equal(ppx_log_cursor_get(log, name, &v), 0);
+	return v;
+}
+
+static void test_logstore_cursor__unset_is_not_found(void **state)
+{
+	struct fx *f = *state;
+	uint64_t v = 7;
+
+	assert_int_equal(ppx_log_cursor_get(f->log, "hook/sink", &v),
+			 PPX_ENOTFOUND);
+	assert_int_equal(v, 7);
+}
+
+static void test_logstore_cursor__set_commits_with_its_batch(void **state)
+{
+	struct fx *f = *state;
+	ppx_log_batch *b;
+
+	assert_int_equal(ppx_log_begin(&b, f->log), 0);
+	append_notes(b, 3, 10);
+	assert_int_equal(ppx_log_cursor_set(b, "hook/sink", 2), 0);
+	assert_int_equal(ppx_log_cursor_set(b, "hook/other", 3), 0);
+	/* The batch sees its own value; the last set wins. */
+	assert_int_equal(cursor(f->log, "hook/sink"), 2);
+	assert_int_equal(ppx_log_cursor_set(b, "hook/sink", 1), 0);
+	assert_int_equal(cursor(f->log, "hook/sink"), 1);
+	assert_int_equal(ppx_log_commit(b), 0);
+	reopen(f, NULL);
+	assert_int_equal(cursor(f->log, "hook/sink"), 1);
+	assert_int_equal(cursor(f->log, "hook/other"), 3);
+}
+
+static void test_logstore_cursor__abort_keeps_the_old_value(void **state)
+{
+	struct fx *f = *state;
+	ppx_log_batch *b;
+
+	assert_int_equal(ppx_log_begin(&b, f->log), 0);
+	append_notes(b, 2, 10);
+	assert_int_equal(ppx_log_cursor_set(b, "hook/sink", 1), 0);
+	assert_int_equal(ppx_log_commit(b), 0);
+	assert_int_equal(ppx_log_begin(&b, f->log), 0);
+	assert_int_equal(ppx_log_cursor_set(b, "hook/sink", 2), 0);
+	ppx_log_abort(b);
+	assert_int_equal(cursor(f->log, "hook/sink"), 1);
+}
+
+static void test_logstore_cursor__not_beyond_the_end(void **state)
+{
+	struct fx *f = *state;
+	ppx_log_batch *b;
+
+	assert_int_equal(ppx_log_begin(&b, f->log), 0);
+	append_notes(b, 2, 10);
+	/* The end of the log and the batch is as far as it goes. */
+	assert_int_equal(ppx_log_cursor_set(b, "hook/sink", 2), 0);
+	assert_int_equal(ppx_log_cursor_set(b, "hook/sink", 3), PPX_ERANGE);
+	assert_int_equal(ppx_log_commit(b), 0);
+	assert_int_equal(cursor(f->log, "hook/sink"), 2);
+}
+
+static void test_logstore_cursor__bad_names_are_refused(void **state)
+{
+	struct fx *f = *state;
+	ppx_log_batch *b;
+	char longname[PPX_LOG_CURSOR_NAME_MAX + 2];
+	uint64_t v;
+
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(ppx_log_begin(&b, f->log), 0);
+	assert_int_equal(ppx_log_cursor_set(b, "", 0), PPX_EINVAL);
+	assert_int_equal(ppx_log_cursor_set(b, "a b", 0), PPX_EINVAL);
+	assert_int_equal(ppx_log_cursor_set(b, "a\n", 0), PPX_EINVAL);
+	assert_int_equal(ppx_log_cursor_set(b, longname, 0), PPX_EINVAL);
+	longname[PPX_LOG_CURSOR_NAME_MAX] = '\0';
+	assert_int_equal(ppx_log_cursor_set(b, longname, 0), 0);
+	assert_int_equal(ppx_log_cursor_set(NULL, "x", 0), PPX_EINVAL);
+	assert_int_equal(ppx_log_commit(b), 0);
+	assert_int_equal(ppx_log_cursor_get(f->log, NULL, &v), PPX_EINVAL);
+}
+
+/* A batch that must grow the map several times is replayed each time:
+ * the cursor set before the growth is in the commit. */
+static void test_logstore_cursor__kept_through_map_growth(void **state)
+{
+	struct fx *f = *state;
+	ppx_log_options o = {.map_size = 64 << 10};
+	ppx_log_batch *b;
+
+	ppx_log_close(f->log);
+	f->log = NULL;
+	nftw(f->dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+	assert_int_equal(ppx_log_open(&f->log, f->dir, &o), 0);
+	assert_int_equal(ppx_log_begin(&b, f->log), 0);
+	append_notes(b, 1, 10);
+	assert_int_equal(ppx_log_cursor_set(b, "hook/early", 1), 0);
+	append_notes(b, 300, 2048);
+	assert_int_equal(ppx_log_cursor_set(b, "hook/late", 301), 0);
+	assert_int_equal(ppx_log_commit(b), 0);
+	assert_true(ppx_log_map_size(f->log) > (64 << 10));
+	reopen(f, NULL);
+	assert_int_equal(ppx_log_size(f->log), 301);
+	assert_int_equal(cursor(f->log, "hook/early"), 1);
+	assert_int_equal(cursor(f->log, "hook/late"), 301);
+}
+
+static void test_logstore_cursor__read_only_open_reads_it(void **state)
+{
+	struct fx *f = *state;
+	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
+	ppx_log_batch *b;
+	ppx_log *r;
+	uint64_t v = 0;
+
+	assert_int_equal(ppx_log_begin(&b, f->log), 0);
+	append_notes(b, 5, 10);
+	assert_int_equal(ppx_log_cursor_set(b, "hook/sink", 4), 0);
+	assert_int_equal(ppx_log_commit(b), 0);
+	assert_int_equal(ppx_log_open(&r, f->dir, &ro), 0);
+	assert_int_equal(ppx_log_cursor_get(r, "hook/sink", &v), 0);
+	assert_int_equal(v, 4);
+	ppx_log_close(r);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_logstore_cursor__unset_is_not_found),
+		T(test_logstore_cursor__set_commits_with_its_batch),
+		T(test_logstore_cursor__abort_keeps_the_old_value),
+		T(test_logstore_cursor__not_beyond_the_end),
+		T(test_logstore_cursor__bad_names_are_refused),
+		T(test_logstore_cursor__kept_through_map_growth),
+		T(test_logstore_cursor__read_only_open_reads_it),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
