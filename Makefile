@@ -63,13 +63,15 @@ FUZZ_REPLAY = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
 BENCH_SRC = $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/tests/%)
 PROGRAMS = $(if $(wildcard daemon/main.c),$(BUILD)/ppxd) $(if $(CLIENT_SRC),$(BUILD)/ppx)
+# The database sinks for durable hooks (tools/sink, docs/SINKS.md).
+SINKS = $(BUILD)/ppx-sink-sqlite $(BUILD)/ppx-sink-pg
 
 DEPS_STAMP = $(BUILD)/.deps-installed
 
 .PHONY: all deps test bench demo pki fuzz fuzz-seeds clean
 .DEFAULT_GOAL := all
 
-all: $(LIBPPX) $(PROGRAMS)
+all: $(LIBPPX) $(PROGRAMS) $(SINKS)
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/install-deps
@@ -105,6 +107,25 @@ $(BUILD)/ppxd: $(BUILD)/obj/daemon/main.o $(DAEMON_LIB) $(LIBPPX)
 $(BUILD)/ppx: $(CLIENT_SRC:%.c=$(BUILD)/obj/%.o) $(DAEMON_LIB) $(LIBPPX)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# The sinks: two programs sharing sink_common.c, sink_subject.c and
+# sink_family.c, each with its schema built in from its .sql file.
+$(BUILD)/obj/tools/sink/%.o: ALL_CFLAGS += $(shell pkg-config --cflags sqlite3 libpq)
+$(BUILD)/gen/sink_schema_sqlite.h: tools/sink/schema.sql tools/sink/embed-sql
+	@mkdir -p $(@D)
+	tools/sink/embed-sql sink_schema $< >$@.tmp && mv $@.tmp $@
+$(BUILD)/gen/sink_schema_pg.h: tools/sink/schema-pg.sql tools/sink/embed-sql
+	@mkdir -p $(@D)
+	tools/sink/embed-sql sink_schema $< >$@.tmp && mv $@.tmp $@
+$(BUILD)/obj/tools/sink/sink_sqlite.o: $(BUILD)/gen/sink_schema_sqlite.h
+$(BUILD)/obj/tools/sink/sink_pg.o: $(BUILD)/gen/sink_schema_pg.h
+
+SINK_OBJ = $(patsubst %,$(BUILD)/obj/tools/sink/sink_%.o,common subject family)
+$(BUILD)/ppx-sink-sqlite: $(BUILD)/obj/tools/sink/sink_sqlite.o $(SINK_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs json-c sqlite3)
+
+$(BUILD)/ppx-sink-pg: $(BUILD)/obj/tools/sink/sink_pg.o $(SINK_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs json-c libpq)
+
 # Unit tests: one cmocka program per module.  Shared helpers in tests/unit/
 # files not named test_* are linked into every test.
 UNIT_HELPERS = $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
@@ -131,13 +152,18 @@ $(BUILD)/tests/inject: $(BUILD)/obj/tests/tools/inject.o \
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
+# Event-stream subscriber used by tests/integration/hooks.sh.
+$(BUILD)/tests/subscribe: $(BUILD)/obj/tests/tools/subscribe.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 # The demo PKI (police.gwent, probation.gwent, prison.cardiff) is made on
 # demand into $(BUILD)/pki; no private key is ever committed.
 pki: $(BUILD)/pki/ca/ca.crt
 $(BUILD)/pki/ca/ca.crt: certs/ppx-pki | $(DEPS_STAMP)
 	certs/ppx-pki demo $(BUILD)/pki
 
-test: all $(UNIT_BIN) $(FUZZ_REPLAY) $(BUILD)/tests/inject pki
+test: all $(UNIT_BIN) $(FUZZ_REPLAY) $(BUILD)/tests/subscribe $(BUILD)/tests/inject pki
 	BUILD=$(BUILD) tests/run-tests
 
 bench: all $(BENCH_BIN) pki

@@ -1,0 +1,225 @@
+/*
+ * sink_sqlite.c — ppx-sink-sqlite DBFILE: the embedded sink, the default.
+ *
+ * A durable hook command (docs/HOOKS.md, docs/SINKS.md): reads one log
+ * entry as JSON on stdin and stores it in the SQLite database DBFILE,
+ * creating the file (mode 0600: it holds case data) and the schema
+ * (schema.sql, built in) if they are missing.  Exit 0 only after COMMIT.
+ *
+ * Durability: the database is in WAL mode, so a case system can read while
+ * the sink writes, with synchronous=FULL, because exit 0 lets the daemon
+ * move its cursor past the entry: with NORMAL, a power cut could lose a
+ * committed transaction the daemon will never offer again.  A busy timeout
+ * rides out a case system's write lock; past it the sink fails and the
+ * daemon retries later.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "sink.h"
+#include "sink_schema_sqlite.h"	/* generated from schema.sql */
+
+#define BUSY_TIMEOUT_MS 10000
+#define SQL_MAX 8192
+
+static const char usage[] =
+	"usage: ppx-sink-sqlite DBFILE < entry.json\n"
+	"Stores one ppx log entry (JSON, as a durable hook gives it) in the\n"
+	"SQLite database DBFILE, creating it and its tables if missing.\n"
+	"Exit 0: stored (or stored before); 1: database failure; 2: the entry\n"
+	"is not JSON or not a log entry.  See docs/SINKS.md.\n";
+
+static sqlite3 *db_of(struct sink *s)
+{
+	return s->handle;
+}
+
+static int sq_fail(struct sink *s, const char *what)
+{
+	return sink_fail(s, SINK_EDB, "%s: %s", what,
+			 sqlite3_errmsg(db_of(s)));
+}
+
+/*
+ * Prepare `sql` with the values bound.  The common code writes parameters
+ * as $N (PostgreSQL's form); SQLite reads $N as a *named* parameter whose
+ * index is its order of first appearance, so they become ?N, which binds
+ * by number.  Only the constant statement text is rewritten.
+ */
+static int sq_prepare(struct sink *s, const char *sql,
+		      const struct sink_val *v, int n, sqlite3_stmt **out)
+{
+	char text[SQL_MAX];
+	size_t i, len = strlen(sql);
+	int k, rc = SQLITE_OK;
+
+	if (len >= sizeof(text))
+		return sink_fail(s, SINK_EDB, "internal: statement too long");
+	for (i = 0; i <= len; i++)
+		text[i] = sql[i] == '$' && sql[i + 1] >= '0' &&
+			  sql[i + 1] <= '9' ? '?' : sql[i];
+	if (sqlite3_prepare_v2(db_of(s), text, -1, out, NULL) != SQLITE_OK)
+		return sq_fail(s, "cannot prepare a statement");
+	for (k = 0; k < n && rc == SQLITE_OK; k++) {
+		switch (v[k].type) {
+		case SINK_NULL:
+			rc = sqlite3_bind_null(*out, k + 1);
+			break;
+		case SINK_TEXT:
+			rc = sqlite3_bind_text(*out, k + 1, v[k].text, -1,
+					       SQLITE_STATIC);
+			break;
+		case SINK_INT:
+		case SINK_BOOL:
+			rc = sqlite3_bind_int64(*out, k + 1, v[k].num);
+			break;
+		}
+	}
+	if (rc != SQLITE_OK) {
+		sq_fail(s, "cannot bind a value");
+		sqlite3_finalize(*out);
+		*out = NULL;
+		return SINK_EDB;
+	}
+	return 0;
+}
+
+static int sq_exec(struct sink *s, const char *sql, const struct sink_val *v,
+		   int n, int64_t *changes)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sq_prepare(s, sql, v, n, &st))
+		return SINK_EDB;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE) {
+		sq_fail(s, "cannot write");
+		sqlite3_finalize(st);
+		return SINK_EDB;
+	}
+	if (changes)
+		*changes = sqlite3_changes64(db_of(s));
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int sq_query_int(struct sink *s, const char *sql,
+			const struct sink_val *v, int n, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc, found = 0;
+
+	if (sq_prepare(s, sql, v, n, &st))
+		return SINK_EDB;
+	/* Step to the end: an INSERT ... RETURNING finishes only then. */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (!found && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+			*out = sqlite3_column_int64(st, 0);
+			found = 1;
+		}
+	if (rc != SQLITE_DONE) {
+		sq_fail(s, "cannot query");
+		sqlite3_finalize(st);
+		return SINK_EDB;
+	}
+	sqlite3_finalize(st);
+	return found ? 0 : SINK_ENOROW;
+}
+
+/* BEGIN IMMEDIATE takes the write lock now (waiting up to the busy
+ * timeout), so no statement of the entry can fail on lock upgrade. */
+static int sq_begin(struct sink *s)
+{
+	if (sqlite3_exec(db_of(s), "BEGIN IMMEDIATE", NULL, NULL, NULL))
+		return sq_fail(s, "cannot begin a transaction");
+	if (sqlite3_exec(db_of(s), sink_schema, NULL, NULL, NULL))
+		return sq_fail(s, "cannot create the tables");
+	return 0;
+}
+
+static int sq_commit(struct sink *s)
+{
+	if (sqlite3_exec(db_of(s), "COMMIT", NULL, NULL, NULL))
+		return sq_fail(s, "cannot commit");
+	return 0;
+}
+
+static void sq_rollback(struct sink *s)
+{
+	if (!sqlite3_get_autocommit(db_of(s)))
+		sqlite3_exec(db_of(s), "ROLLBACK", NULL, NULL, NULL);
+}
+
+static const struct sink_db sqlite_db = {
+	.name = "sqlite",
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.exec = sq_exec,
+	.query_int = sq_query_int,
+};
+
+/* Open (or create) the database with the settings the header explains. */
+static int sq_open(struct sink *s, const char *path)
+{
+	static const char settings[] =
+		"PRAGMA foreign_keys = ON;"
+		"PRAGMA synchronous = FULL;";
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int ok;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+			    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		sink_fail(s, SINK_EDB, "cannot open %s: %s", path,
+			  db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return SINK_EDB;
+	}
+	s->handle = db;
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	/* journal_mode answers with the mode now in force. */
+	ok = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st,
+				NULL) == SQLITE_OK &&
+	     sqlite3_step(st) == SQLITE_ROW &&
+	     sqlite3_column_text(st, 0) &&
+	     strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+	sqlite3_finalize(st);
+	if (!ok)
+		return sink_fail(s, SINK_EDB, "cannot put %s in WAL mode: %s",
+				 path, sqlite3_errmsg(db));
+	if (sqlite3_exec(db, settings, NULL, NULL, NULL) != SQLITE_OK)
+		return sink_fail(s, SINK_EDB, "cannot configure %s: %s", path,
+				 sqlite3_errmsg(db));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sink s = {.db = &sqlite_db, .prog = "ppx-sink-sqlite"};
+	int code;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		fputs(usage, stderr);
+		return SINK_EXIT_USAGE;
+	}
+	/* The database and its -wal and -shm files hold case data. */
+	umask(077);
+	if (sq_open(&s, argv[1])) {
+		fprintf(stderr, "%s: %s\n", s.prog, s.err);
+		sqlite3_close(s.handle);
+		return SINK_EXIT_DB;
+	}
+	code = sink_run(&s, stdin);
+	if (sqlite3_close(s.handle) != SQLITE_OK && code == SINK_EXIT_OK) {
+		fprintf(stderr, "%s: cannot close %s\n", s.prog, argv[1]);
+		code = SINK_EXIT_DB;
+	}
+	return code;
+}
