@@ -324,6 +324,11 @@ static int complete_body(struct ppxd *d, const struct ppxd_operator *op,
 	}
 	if (b->created_ms == 0)
 		b->created_ms = ppxd_now_ms();
+	if (b->created_ms > ppxd_now_ms() + d->cfg->clock_skew_ms)
+		return ppx_error_set(PPX_EBODY,
+				     "createdMs is %lld ms in the future: "
+				     "partners would refuse it",
+				     (long long)(b->created_ms - ppxd_now_ms()));
 	if (b->area == NULL || !b->area[0])
 		b->area = d->cfg->area;
 	if (b->payload_case == PPX__V1__BODY__PAYLOAD_ACKNOWLEDGEMENT &&
