@@ -725,8 +725,7 @@ static int open_fixed(struct parse *p, enum section_kind sec, int line)
 	return 0;
 }
 
-/* Grow *arr (n used, *cap allocated) by one element of `size`. */
-static int grow(void **arr, size_t *cap, size_t n, size_t max, size_t size)
+int config_grow(void **arr, size_t *cap, size_t n, size_t max, size_t size)
 {
 	size_t ncap;
 	void *na;
@@ -760,7 +759,7 @@ static int open_partner(struct parse *p, const char *name, int line)
 	if (dup)
 		return ppx_error_set(PPX_EINVAL, "[partner %s] given twice "
 				     "(first at line %d)", name, dup->line);
-	rc = grow((void **)&c->partners, &p->cap_partners, c->n_partners,
+	rc = config_grow((void **)&c->partners, &p->cap_partners, c->n_partners,
 		  CONFIG_MAX_PARTNERS, sizeof(*pt));
 	if (rc < 0)
 		return ppx_error_set(rc, "[partner %s]: %s", name,
@@ -791,7 +790,7 @@ static int open_operator(struct parse *p, const char *id, int line)
 			return ppx_error_set(PPX_EINVAL, "[operator %s] given "
 					     "twice (first at line %d)", id,
 					     c->operators[i].line);
-	rc = grow((void **)&c->operators, &p->cap_operators, c->n_operators,
+	rc = config_grow((void **)&c->operators, &p->cap_operators, c->n_operators,
 		  CONFIG_MAX_OPERATORS, sizeof(*op));
 	if (rc < 0)
 		return ppx_error_set(rc, "[operator %s]: %s", id,

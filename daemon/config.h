@@ -197,6 +197,13 @@ struct config_ini_handler {
  * the first error: the callback's code, PPX_EINVAL for a syntax error or
  * a line longer than libinih accepts, PPX_EIO, PPX_ENOMEM.
  */
+/*
+ * Make room for element n of *arr (*cap allocated, at most `max` elements
+ * of `size` bytes), doubling.  0, PPX_ERANGE past `max`, or PPX_ENOMEM.
+ * Shared by the configuration and policy readers.
+ */
+int config_grow(void **arr, size_t *cap, size_t n, size_t max, size_t size);
+
 int config_ini_parse(const char *path, const struct config_ini_handler *h,
 		     void *user);
 

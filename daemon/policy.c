@@ -164,27 +164,6 @@ static int bad_item(const struct config_ini_entry *e, const char *item,
 			     e->name, item, why);
 }
 
-/* Grow *arr (n used, *cap allocated) by one element of `size`. */
-static int grow(void **arr, size_t *cap, size_t n, size_t max, size_t size)
-{
-	size_t ncap;
-	void *na;
-
-	if (n < *cap)
-		return 0;
-	if (n >= max)
-		return PPX_ERANGE;
-	ncap = *cap ? *cap * 2 : 8;
-	if (ncap > max)
-		ncap = max;
-	na = realloc(*arr, ncap * size);
-	if (!na)
-		return PPX_ENOMEM;
-	*arr = na;
-	*cap = ncap;
-	return 0;
-}
-
 static int chars_in(const char *s, const char *allowed)
 {
 	for (; *s; s++)
@@ -315,7 +294,7 @@ static int add_subject(struct load *l, const struct config_ini_entry *e,
 		return bad_item(e, item, "a subject key is pnc:, cro:, crn:, "
 				"prison: or visor: and the identifier, e.g. "
 				"crn:X123456");
-	rc = grow((void **)&d->subjects, &d->cap, d->n, POLICY_MAX_SUBJECTS,
+	rc = config_grow((void **)&d->subjects, &d->cap, d->n, POLICY_MAX_SUBJECTS,
 		  sizeof(*d->subjects));
 	if (rc < 0)
 		return bad_item(e, item, rc == PPX_ERANGE ? "too many subjects"
@@ -478,7 +457,7 @@ static int open_rule(struct load *l, const char *name, int line)
 			return ppx_error_set(PPX_EINVAL, "[rule %s] given twice"
 					     " (first at line %d)", name,
 					     pol->rules[i].line);
-	rc = grow((void **)&pol->rules, &pol->cap_rules, pol->n_rules,
+	rc = config_grow((void **)&pol->rules, &pol->cap_rules, pol->n_rules,
 		  POLICY_MAX_RULES, sizeof(*r));
 	if (rc < 0)
 		return ppx_error_set(rc, "[rule %s]: %s", name, rc == PPX_ERANGE
@@ -507,7 +486,7 @@ static int open_dtc(struct load *l, const char *agency, int line)
 			return ppx_error_set(PPX_EINVAL, "[duty-to-cooperate "
 					     "%s] given twice (first at line "
 					     "%d)", agency, pol->dtcs[i].line);
-	rc = grow((void **)&pol->dtcs, &pol->cap_dtcs, pol->n_dtcs,
+	rc = config_grow((void **)&pol->dtcs, &pol->cap_dtcs, pol->n_dtcs,
 		  POLICY_MAX_DTC, sizeof(*d));
 	if (rc < 0)
 		return ppx_error_set(rc, "[duty-to-cooperate %s]: %s", agency,
