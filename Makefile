@@ -137,7 +137,7 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o \
 # Fuzz targets rebuilt with a small main() that replays a corpus, so that the
 # corpora run as regression tests with the ordinary compiler.
 $(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o \
-		$(BUILD)/obj/tests/fuzz/replay_main.o $(LIBPPX)
+		$(BUILD)/obj/tests/fuzz/replay_main.o $(DAEMON_LIB) $(LIBPPX)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
