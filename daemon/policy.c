@@ -425,7 +425,10 @@ static int close_section(struct load *l, int *line)
 	if (l->sec != PSEC_DTC)
 		return 0;
 	d = cur_dtc(l);
-	qsort(d->subjects, d->n, sizeof(*d->subjects), cmp_str);
+	/* An agency with no cases yet has no list at all (NULL): qsort must
+	 * not be given it. */
+	if (d->n > 1)
+		qsort(d->subjects, d->n, sizeof(*d->subjects), cmp_str);
 	for (size_t i = 1; i < d->n; i++)
 		if (strcmp(d->subjects[i - 1], d->subjects[i]) == 0)
 			return ppx_error_set(PPX_EINVAL, "[%s %s]: subject %s "
