@@ -163,10 +163,15 @@ static int remove_one(const char *path, const struct stat *st, int flag,
 	return remove(path);
 }
 
+void tmpdir_clear(const char *dir)
+{
+	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 void tmpdir_remove(char *dir)
 {
 	if (!dir)
 		return;
-	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_clear(dir);
 	free(dir);
 }

@@ -34,4 +34,7 @@ void body_free(Ppx__V1__Body *b);
 char *tmpdir_new(void);
 void tmpdir_remove(char *dir);
 
+/* Remove a directory tree (e.g. a log inside a temporary directory). */
+void tmpdir_clear(const char *dir);
+
 #endif

@@ -24,13 +24,14 @@
 
 #include "ppx/error.h"
 #include "ppx/logstore.h"
+#include "support.h"
 #include "ppx/merkle.h"
 
 #define KIND(k) PPX__V1__ENTRY_KIND__ENTRY_##k
 
 struct fx {
-	char root[64];		/* the mkdtemp directory */
-	char dir[96];		/* root/log, created by ppx_log_open */
+	char *root;		/* from tmpdir_new() */
+	char dir[128];		/* root/log, created by ppx_log_open */
 	ppx_log *log;
 };
 
@@ -41,21 +42,11 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->root, sizeof(f->root), "/tmp/ppx-logstore-XXXXXX");
-	assert_non_null(mkdtemp(f->root));
+	f->root = tmpdir_new();
 	snprintf(f->dir, sizeof(f->dir), "%s/log", f->root);
 	assert_int_equal(ppx_log_open(&f->log, f->dir, NULL), 0);
 	*state = f;
 	return 0;
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag,
-		      struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 static int teardown(void **state)
@@ -63,7 +54,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	ppx_log_close(f->log);
-	nftw(f->root, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->root);
 	free(f);
 	return 0;
 }
@@ -80,7 +71,7 @@ static void recreate(struct fx *f, const ppx_log_options *opts)
 {
 	ppx_log_close(f->log);
 	f->log = NULL;
-	nftw(f->dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+	tmpdir_clear(f->dir);
 	assert_int_equal(ppx_log_open(&f->log, f->dir, opts), 0);
 }
 

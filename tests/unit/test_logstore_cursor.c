@@ -17,10 +17,11 @@
 
 #include "ppx/error.h"
 #include "ppx/logstore.h"
+#include "support.h"
 
 struct fx {
-	char root[64];
-	char dir[96];
+	char *root;		/* from tmpdir_new() */
+	char dir[128];		/* root/log, created by ppx_log_open */
 	ppx_log *log;
 };
 
@@ -29,21 +30,11 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->root, sizeof(f->root), "/tmp/ppx-cursor-XXXXXX");
-	assert_non_null(mkdtemp(f->root));
+	f->root = tmpdir_new();
 	snprintf(f->dir, sizeof(f->dir), "%s/log", f->root);
 	assert_int_equal(ppx_log_open(&f->log, f->dir, NULL), 0);
 	*state = f;
 	return 0;
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag,
-		      struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 static int teardown(void **state)
@@ -51,7 +42,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	ppx_log_close(f->log);
-	nftw(f->root, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->root);
 	free(f);
 	return 0;
 }
@@ -179,7 +170,7 @@ static void test_logstore_cursor__kept_through_map_growth(void **state)
 
 	ppx_log_close(f->log);
 	f->log = NULL;
-	nftw(f->dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+	tmpdir_clear(f->dir);
 	assert_int_equal(ppx_log_open(&f->log, f->dir, &o), 0);
 	assert_int_equal(ppx_log_begin(&b, f->log), 0);
 	append_notes(b, 1, 10);
