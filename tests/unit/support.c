@@ -163,6 +163,15 @@ static int remove_one(const char *path, const struct stat *st, int flag,
 	return remove(path);
 }
 
+void write_text(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+}
+
 void tmpdir_clear(const char *dir)
 {
 	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);

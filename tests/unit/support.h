@@ -34,6 +34,9 @@ void body_free(Ppx__V1__Body *b);
 char *tmpdir_new(void);
 void tmpdir_remove(char *dir);
 
+/* Write `text` to the file at `path` (created or truncated). */
+void write_text(const char *path, const char *text);
+
 /* Remove a directory tree (e.g. a log inside a temporary directory). */
 void tmpdir_clear(const char *dir);
 

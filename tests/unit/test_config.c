@@ -112,15 +112,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void write_text(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	assert_int_equal(fputs(text, fp) >= 0, 1);
-	assert_int_equal(fclose(fp), 0);
-}
-
 /* Write `text` as the config file and load it. */
 static int load(struct fixture *f, const char *text)
 {

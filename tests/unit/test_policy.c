@@ -78,15 +78,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void write_text(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	assert_int_equal(fputs(text, fp) >= 0, 1);
-	assert_int_equal(fclose(fp), 0);
-}
-
 static int load(struct fixture *f, const char *text)
 {
 	policy_free(f->pol);
