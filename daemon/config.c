@@ -443,6 +443,8 @@ static const struct key_spec keys[] = {
 	STR(SEC_AGENCY, "log_dir", KEY_PATH, 1, log_dir),
 	STR(SEC_AGENCY, "control", KEY_PATH, 1, control_dir),
 	STR(SEC_AGENCY, "policy", KEY_PATH, 1, policy_path),
+	{SEC_AGENCY, "log_max_mb", KEY_LONG, 0, 0, 0, 16777216,
+	 FIELD(struct ppxd_config, log_max_mb)},
 	STR(SEC_PKI, "ca", KEY_PATH, 1, ca),
 	STR(SEC_PKI, "crl", KEY_PATH, 1, crl),
 	STR(SEC_PKI, "certs", KEY_PATH, 1, certs),

@@ -91,6 +91,7 @@ struct ppxd_config {
 	char log_dir[PATH_MAX];
 	char control_dir[CONFIG_CONTROL_DIR_MAX];
 	char policy_path[PATH_MAX];
+	long log_max_mb;		/* the log never grows beyond; 0: no cap */
 
 	/* [pki] — absolute paths */
 	char ca[PATH_MAX];

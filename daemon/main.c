@@ -26,6 +26,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "outbox.h"
+#include "ppx/checkpoint.h"
 #include "ppx/error.h"
 #include "ppxd.h"
 #include "spool.h"
@@ -87,6 +88,35 @@ static int load(struct ppxd *d, const char *path, uint8_t secret[32],
 	return 0;
 }
 
+/*
+ * Open the log and check it before anything is sent or received: every
+ * entry against its leaf hash, the chain and the stored tree.  A damaged
+ * log stops the daemon with the first entry that differs.
+ */
+static int open_log(struct ppxd *d)
+{
+	ppx_log_options lo = {.map_max = (uint64_t)d->cfg->log_max_mb << 20};
+	ppx_verify_report r;
+	int64_t t0 = ppxd_now_ms();
+	int rc;
+
+	if ((rc = ppx_log_open(&d->log, d->cfg->log_dir, &lo)) != 0)
+		return rc;
+	if ((rc = ppx_log_check(&r, d->log)) != 0)
+		return rc;
+	if (!r.ok)
+		return ppx_error_set(PPX_ECORRUPT, "log %s is damaged at entry "
+				     "%llu: %s; not starting on it (run ppx "
+				     "verify on a copy and restore from a "
+				     "backup)", d->cfg->log_dir,
+				     (unsigned long long)r.first_bad,
+				     r.reason);
+	log_info("log %s: %llu entries checked in %lld ms", d->cfg->log_dir,
+		 (unsigned long long)r.entries,
+		 (long long)(ppxd_now_ms() - t0));
+	return 0;
+}
+
 static int start(struct ppxd *d, const uint8_t secret[32],
 		 const uint8_t pub[32])
 {
@@ -95,7 +125,7 @@ static int start(struct ppxd *d, const uint8_t secret[32],
 	d->zctx = zmq_ctx_new();
 	if (!d->zctx)
 		return ppx_error_set(PPX_EIO, "cannot create ZeroMQ context");
-	if ((rc = ppx_log_open(&d->log, d->cfg->log_dir, NULL)) != 0 ||
+	if ((rc = open_log(d)) != 0 ||
 	    (rc = writer_new(&d->writer)) != 0 ||
 	    (rc = zap_new(&d->zap, d)) != 0 ||
 	    (rc = transport_new(&d->transport, d, secret, pub)) != 0 ||

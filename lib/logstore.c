@@ -294,6 +294,36 @@ static int prepare_dir(ppx_log *log, int *fresh)
 }
 
 /*
+ * LMDB maps pages past the end of a truncated file and the first read of
+ * one kills the process (SIGBUS): refuse a file shorter than the pages the
+ * last transaction used.
+ */
+static int check_file_size(ppx_log *log)
+{
+	char path[PATH_MAX];
+	MDB_envinfo info;
+	MDB_stat st;
+	struct stat fs;
+
+	if (mdb_env_info(log->env, &info) != 0 ||
+	    mdb_env_stat(log->env, &st) != 0)
+		return logstore_corrupt(log, "cannot read its header");
+	snprintf(path, sizeof(path), "%s/data.mdb", log->dir);
+	if (stat(path, &fs) != 0)
+		return logstore_fail(errno, "cannot open log %s: %s", log->dir,
+				     path);
+	if (((uint64_t)info.me_last_pgno + 1) * st.ms_psize >
+	    (uint64_t)fs.st_size)
+		return logstore_corrupt(log, "data.mdb is %lld bytes but its "
+					"header says it holds %llu pages of %u"
+					" bytes: the file is truncated",
+					(long long)fs.st_size,
+					(unsigned long long)info.me_last_pgno + 1,
+					st.ms_psize);
+	return 0;
+}
+
+/*
  * Creates and opens the environment.  A new log starts at map_size; an
  * existing one keeps the size it grew to, or map_size if that is larger.
  */
@@ -317,6 +347,8 @@ static int env_open(ppx_log *log, uint64_t map_size, int fresh)
 	if (rc != 0)
 		return logstore_fail(rc, "cannot open log %s: mdb_env_open",
 				     log->dir);
+	if ((rc = check_file_size(log)) != 0)
+		return rc;
 	log->key_max = (size_t)mdb_env_get_maxkeysize(log->env);
 	if (log->key_max >= LOGSTORE_KEY_BUF)
 		log->key_max = LOGSTORE_KEY_BUF - 1;
@@ -415,8 +447,10 @@ int ppx_log_open(ppx_log **out, const char *dir, const ppx_log_options *opts)
 	if (o.map_size < MIN_MAP_SIZE)
 		o.map_size = MIN_MAP_SIZE;
 	o.map_max = round_to_page(o.map_max ? o.map_max : DEFAULT_MAP_MAX, 0);
-	if (o.map_max < o.map_size)
-		o.map_max = o.map_size;
+	if (o.map_max < MIN_MAP_SIZE)
+		o.map_max = MIN_MAP_SIZE;
+	if (o.map_size > o.map_max)	/* a cap below the usual start */
+		o.map_size = o.map_max;
 	if (!(log = calloc(1, sizeof(*log))) || !(log->dir = strdup(dir))) {
 		free(log);
 		return ppx_error_set(PPX_ENOMEM, "cannot open log %s: out of "

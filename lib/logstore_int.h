@@ -128,6 +128,12 @@ void logstore_read_end(ppx_log *log, MDB_txn *txn);
 int logstore_node_get(ppx_log *log, MDB_txn *txn, unsigned level,
 		      uint64_t index, ppx_hash out);
 
+/* ppx_log_foreach(), with the check of each entry against its stored leaf
+ * hash left to the visitor when `checked` is 0 (ppx_log_verify() reports
+ * a mismatch at its sequence number itself). */
+int logstore_foreach(ppx_log *self, uint64_t from, uint64_t to, int checked,
+		     ppx_log_visit_fn fn, void *ctx);
+
 /* The number of entries in txn's view of the log and the leaf hash of the
  * last one, checked against the entry count and (unless read-only) the
  * stored leaf. */

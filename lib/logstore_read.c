@@ -19,7 +19,28 @@
 
 /* ---- entries ---------------------------------------------------------- */
 
-/* The stored bytes of entry seq, valid while txn lives. */
+/*
+ * Every entry read is checked against the leaf hash stored for it, so a
+ * damaged entry is an error, never a wrong answer.  (Whether the leaves
+ * themselves are right is what ppx_log_verify() establishes.)
+ */
+static int entry_check(ppx_log *log, MDB_txn *txn, uint64_t seq,
+		       const MDB_val *v)
+{
+	ppx_hash leaf, stored;
+	int rc = logstore_node_get(log, txn, 0, seq, stored);
+
+	if (rc < 0)
+		return rc;
+	ppx_merkle_leaf(leaf, v->mv_data, v->mv_size);
+	if (memcmp(leaf, stored, sizeof(leaf)) != 0)
+		return logstore_corrupt(log, "entry %llu does not match its "
+					"stored leaf hash",
+					(unsigned long long)seq);
+	return 0;
+}
+
+/* The stored bytes of entry seq, checked, valid while txn lives. */
 static int entry_get(ppx_log *log, MDB_txn *txn, uint64_t seq, MDB_val *v)
 {
 	uint8_t key[8];
@@ -35,7 +56,7 @@ static int entry_get(ppx_log *log, MDB_txn *txn, uint64_t seq, MDB_val *v)
 	if (rc != 0)
 		return logstore_fail(rc, "cannot read entry %llu of log %s",
 				     (unsigned long long)seq, log->dir);
-	return 0;
+	return entry_check(log, txn, seq, v);
 }
 
 int ppx_log_get_raw(ppx_log *self, uint64_t seq, uint8_t **out, size_t *len)
@@ -439,7 +460,8 @@ int ppx_log_consistency_proof(ppx_log *self, uint64_t old_size,
 /* Visits [from, to) in txn with one cursor; returns what fn returned if
  * that was not 0. */
 static int foreach_chunk(ppx_log *log, MDB_txn *txn, uint64_t from,
-			 uint64_t to, ppx_log_visit_fn fn, void *ctx)
+			 uint64_t to, int checked, ppx_log_visit_fn fn,
+			 void *ctx)
 {
 	uint8_t key[8];
 	MDB_val k = {sizeof(key), key}, v;
@@ -453,6 +475,8 @@ static int foreach_chunk(ppx_log *log, MDB_txn *txn, uint64_t from,
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
 	for (; rc == 0 && seq < to; seq++) {
 		if (k.mv_size != 8 || logstore_get_be64(k.mv_data) != seq)
+			break;
+		if (checked && (stop = entry_check(log, txn, seq, &v)) != 0)
 			break;
 		if ((stop = fn(ctx, seq, v.mv_data, v.mv_size)) != 0)
 			break;
@@ -473,6 +497,12 @@ static int foreach_chunk(ppx_log *log, MDB_txn *txn, uint64_t from,
 int ppx_log_foreach(ppx_log *self, uint64_t from, uint64_t to,
 		    ppx_log_visit_fn fn, void *ctx)
 {
+	return logstore_foreach(self, from, to, 1, fn, ctx);
+}
+
+int logstore_foreach(ppx_log *self, uint64_t from, uint64_t to, int checked,
+		     ppx_log_visit_fn fn, void *ctx)
+{
 	MDB_txn *txn;
 	uint64_t end;
 	int rc = 0;
@@ -485,14 +515,14 @@ int ppx_log_foreach(ppx_log *self, uint64_t from, uint64_t to,
 	/* Inside a visitor: run in the visitor's transaction. */
 	if (self->shared)
 		return from < to ? foreach_chunk(self, self->shared, from, to,
-						 fn, ctx) : 0;
+						 checked, fn, ctx) : 0;
 	for (; rc == 0 && from < to; from = end) {
 		end = to - from > FOREACH_CHUNK ? from + FOREACH_CHUNK : to;
 		if ((rc = logstore_read_begin(self, &txn)) < 0)
 			return rc;
 		self->shared = txn;
 		self->iterating = 1;
-		rc = foreach_chunk(self, txn, from, end, fn, ctx);
+		rc = foreach_chunk(self, txn, from, end, checked, fn, ctx);
 		self->iterating = 0;
 		self->shared = NULL;
 		mdb_txn_abort(txn);

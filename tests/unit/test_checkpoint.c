@@ -101,6 +101,38 @@ static ppx_verify_report verify_dir(struct fx *f)
 	return r;
 }
 
+static int count_entry(void *ctx, uint64_t seq, const uint8_t *data,
+		       size_t len)
+{
+	(void)seq, (void)data, (void)len;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* What the daemon's start-up check and every reader make of the log when
+ * entry `seq` is damaged: an error naming it, never its bytes. */
+static void damaged_entry_is_refused(struct fx *f, uint64_t seq, size_t byte)
+{
+	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
+	Ppx__V1__LogEntry *e = NULL;
+	ppx_verify_report r;
+	ppx_log *log = NULL;
+	int seen = 0;
+
+	assert_int_equal(ppx_log_open(&log, f->dir, &ro), 0);
+	assert_int_equal(ppx_log_check(&r, log), 0);
+	if (r.ok || r.first_bad != seq)
+		fail_msg("entry %llu byte %zu changed: the start-up check "
+			 "said %s at %llu", (unsigned long long)seq, byte,
+			 r.ok ? "ok" : "bad", (unsigned long long)r.first_bad);
+	assert_int_equal(ppx_log_get(log, seq, &e), PPX_ECORRUPT);
+	assert_null(e);
+	assert_int_equal(ppx_log_foreach(log, 0, ENTRIES, count_entry, &seen),
+			 PPX_ECORRUPT);
+	assert_int_equal(seen, (int)seq);
+	ppx_log_close(log);
+}
+
 static void test_checkpoint__untouched_log_verifies(void **state)
 {
 	struct fx *f = *state;
@@ -216,6 +248,7 @@ static void flip_each_byte_and_verify(struct fx *f, uint64_t seq)
 				 (unsigned long long)seq, i,
 				 r.ok ? "ok" : "bad",
 				 (unsigned long long)r.first_bad, r.reason);
+		damaged_entry_is_refused(f, seq, i);
 		for (size_t k = 0; k < n; k++)
 			file[at[k] + i] ^= 0x01;
 	}
@@ -234,6 +267,25 @@ static void test_checkpoint__any_changed_byte_names_its_entry(void **state)
 		flip_each_byte_and_verify(f, seq);
 }
 
+/* A data.mdb cut short is refused at open, before LMDB reads past its
+ * end (which would kill the process). */
+static void test_checkpoint__truncated_file_is_refused_at_open(void **state)
+{
+	struct fx *f = *state;
+	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
+	ppx_log *log = NULL;
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", f->dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(truncate(path, st.st_size / 2), 0);
+	assert_int_equal(ppx_log_open(&log, f->dir, &ro), PPX_ECORRUPT);
+	assert_null(log);
+	assert_non_null(strstr(ppx_error_last(), "truncated"));
+	assert_int_equal(ppx_log_open(&log, f->dir, NULL), PPX_ECORRUPT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +293,7 @@ int main(void)
 		T(test_checkpoint__untouched_log_verifies),
 		T(test_checkpoint__signed_checkpoint_opens),
 		T(test_checkpoint__any_changed_byte_names_its_entry),
+		T(test_checkpoint__truncated_file_is_refused_at_open),
 #undef T
 	};
 
