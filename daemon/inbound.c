@@ -272,7 +272,7 @@ static int check_accept(struct ppxd *d, const ppx_opened *o)
 	int rc;
 
 	if (b->created_ms > ppxd_now_ms() + d->cfg->clock_skew_ms)
-		return ppx_error_set(PPX_EBODY,
+		return ppx_error_set(PPX_ESKEW,
 				     "message from %s is dated %lld ms in the "
 				     "future: check the sender's clock",
 				     o->signer.agency,

@@ -40,7 +40,12 @@ static void usage(void)
 	exit(2);
 }
 
-/* Our own certificates must pass the checks partners will apply. */
+/*
+ * Our own certificates must pass the checks partners will apply.  An out
+ * of date CRL is the exception: the daemon starts, queues what it is given
+ * and refuses partners until a current CRL is installed (the loop reloads
+ * the file when it changes), rather than refusing to start at all.
+ */
 static int check_own_certs(struct ppxd *d)
 {
 	ppx_identity id;
@@ -48,6 +53,12 @@ static int check_own_certs(struct ppxd *d)
 	int rc = ppx_trust_check(d->trust, ppx_signer_cert(d->signer),
 				 time(NULL), PPX_ROLE_SIGNING, &id);
 
+	if (rc == PPX_ECRL) {
+		log_warnx("%s: starting anyway; partners are refused until a "
+			  "current CRL is installed", ppx_error_last());
+		rc = ppx_trust_check(d->trust, ppx_signer_cert(d->signer),
+				     0, PPX_ROLE_SIGNING, &id);
+	}
 	if (rc != 0)
 		return ppx_error_set(rc, "signing certificate %s: %s",
 				     d->cfg->signing_cert, ppx_error_last());
@@ -59,6 +70,9 @@ static int check_own_certs(struct ppxd *d)
 	rc = ppx_cert_load(&transport, d->cfg->transport_cert);
 	if (rc == 0)
 		rc = ppx_trust_check(d->trust, transport, time(NULL),
+				     PPX_ROLE_TRANSPORT, &id);
+	if (rc == PPX_ECRL)
+		rc = ppx_trust_check(d->trust, transport, 0,
 				     PPX_ROLE_TRANSPORT, &id);
 	X509_free(transport);
 	if (rc != 0)
@@ -76,8 +90,10 @@ static int load(struct ppxd *d, const char *path, uint8_t secret[32],
 	if ((rc = config_load(&d->cfg, path)) != 0 ||
 	    (rc = hooks_check(d->cfg)) != 0 ||
 	    (rc = policy_load(&d->policy, d->cfg->policy_path)) != 0 ||
-	    (rc = policy_check_config(d->policy, d->cfg)) != 0 ||
-	    (rc = ppx_trust_load(&d->trust, d->cfg->ca, d->cfg->crl,
+	    (rc = policy_check_config(d->policy, d->cfg)) != 0)
+		return rc;
+	ppxd_crl_seen(d);
+	if ((rc = ppx_trust_load(&d->trust, d->cfg->ca, d->cfg->crl,
 				 d->cfg->certs)) != 0 ||
 	    (rc = ppx_signer_load(&d->signer, d->cfg->signing_key,
 				  d->cfg->signing_cert)) != 0 ||

@@ -197,10 +197,14 @@ static int matches_sent(struct ppxd *d, uint64_t seq,
 	return ok;
 }
 
+/* Refusals that depend on the partner's state, not on the message: it
+ * stays queued and is sent again after the backoff. */
 static int transient(int reason)
 {
 	return reason == PPX__V1__REJECT_REASON__REJECT_STORAGE_FULL ||
-	       reason == PPX__V1__REJECT_REASON__REJECT_INTERNAL;
+	       reason == PPX__V1__REJECT_REASON__REJECT_INTERNAL ||
+	       reason == PPX__V1__REJECT_REASON__REJECT_CRL_UNAVAILABLE ||
+	       reason == PPX__V1__REJECT_REASON__REJECT_CLOCK_SKEW;
 }
 
 /* What a receipt frame settles, kept until its commit. */

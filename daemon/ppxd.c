@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -75,6 +76,7 @@ static void maybe_checkpoint(struct ppxd *d, int force)
  * again; re-check our links' certificates. */
 static void reload(struct ppxd *d)
 {
+	ppxd_crl_seen(d);
 	if (ppx_trust_reload_crl(d->trust, d->cfg->crl) != 0) {
 		log_warnx("CRL not reloaded, the old one stays: %s",
 			  ppx_error_last());
@@ -87,6 +89,62 @@ static void reload(struct ppxd *d)
 		log_warnx("%s", ppx_error_last());
 	for (size_t i = 0; i < transport_links(d->transport); i++)
 		outbox_link_event(d, i, LINK_DOWN);
+}
+
+/* The CRL file's identity: a new file copied or renamed into place. */
+static void crl_file_id(const struct ppxd *d, long long id[3])
+{
+	struct stat st;
+
+	id[0] = id[1] = id[2] = -1;
+	if (stat(d->cfg->crl, &st) == 0) {
+		id[0] = (long long)st.st_mtim.tv_sec * 1000000000LL +
+			st.st_mtim.tv_nsec;
+		id[1] = (long long)st.st_size;
+		id[2] = (long long)st.st_ino;
+	}
+}
+
+void ppxd_crl_seen(struct ppxd *d)
+{
+	long long id[3];
+
+	crl_file_id(d, id);
+	d->crl.mtime_ns = id[0];
+	d->crl.size = id[1];
+	d->crl.ino = id[2];
+}
+
+/*
+ * Once a second: reload the CRL when its file changes (as on SIGHUP), and
+ * say once when the CRL in force passes its nextUpdate — from then on
+ * every partner is refused (REJECT_CRL_UNAVAILABLE, which senders retry)
+ * until a current one is installed.
+ */
+static void crl_watch(struct ppxd *d)
+{
+	int64_t now = ppxd_now_ms();
+	time_t next;
+	long long id[3];
+
+	if (now - d->crl.checked_ms < 1000)
+		return;
+	d->crl.checked_ms = now;
+	crl_file_id(d, id);
+	if (id[0] != -1 && (id[0] != d->crl.mtime_ns || id[1] != d->crl.size ||
+			    id[2] != d->crl.ino)) {
+		log_info("CRL file %s changed", d->cfg->crl);
+		reload(d);
+	}
+	next = ppx_trust_crl_next_update(d->trust);
+	if (next != 0 && next * 1000LL < now && !d->crl.stale) {
+		log_warnx("the CRL %s is out of date (nextUpdate passed): every "
+			  "partner is refused until a current one is "
+			  "installed", d->cfg->crl);
+		d->crl.stale = 1;
+	} else if (next * 1000LL >= now) {
+		d->crl.stale = 0;
+	}
 }
 
 static void handle_signals(struct ppxd *d, int sfd)
@@ -134,6 +192,7 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 
 	if (items[P_SIGNAL].revents)
 		handle_signals(d, sfd);
+	crl_watch(d);
 	zap_handle(d->zap);
 	inbound_drain(d, max);
 	for (size_t i = 0; i < transport_links(d->transport); i++) {

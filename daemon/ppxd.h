@@ -52,11 +52,19 @@ struct ppxd {
 	uint64_t refusals[PPXD_REASONS];	/* by RejectReason */
 	int64_t started_ms;
 	uint64_t checkpoint_size;	/* log size at the last checkpoint */
+	struct {			/* the CRL file, watched (ppxd.c) */
+		int64_t checked_ms;
+		long long mtime_ns, size, ino;
+		int stale;		/* past its nextUpdate: warned */
+	} crl;
 	int stopping;
 };
 
 /* Count a refusal (a ppx_error code) under its wire reason. */
 void ppxd_count_refusal(struct ppxd *d, int code);
+
+/* Note the CRL file as loaded: the loop reloads it when it changes. */
+void ppxd_crl_seen(struct ppxd *d);
 
 /* Run the event loop until SIGTERM or SIGINT. */
 int ppxd_run(struct ppxd *d);

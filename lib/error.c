@@ -68,6 +68,8 @@ static const struct code_info codes[] = {
 	 PPX__V1__REJECT_REASON__REJECT_NOT_RECIPIENT},
 	{PPX_ECONFLICT, "concurrent partner record update",
 	 PPX__V1__REJECT_REASON__REJECT_CONFLICT},
+	{PPX_ESKEW, "dated in the future: clocks disagree",
+	 PPX__V1__REJECT_REASON__REJECT_CLOCK_SKEW},
 };
 
 static const struct code_info *lookup(int code)

@@ -13,7 +13,9 @@
  * Private keys are read only by ppx_signer_load() and
  * ppx_transport_key_load(): the file must be a regular file of mode 0600 (or
  * stricter), its bytes are read into a buffer that is wiped after parsing,
- * and EVP_PKEY_free() wipes the key itself.
+ * and EVP_PKEY_free() wipes the key itself.  Ed25519 and X25519 keys are
+ * decoded here rather than by OpenSSL's PEM decoder, which leaves copies
+ * of the key in the memory it frees (see raw_key_type()).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -114,14 +116,12 @@ static int read_file(char **out, size_t *len, const char *path, int fd,
 }
 
 /*
- * Load a PEM private key from `path`, refusing files that others could
- * read or write.  The file's bytes are wiped once parsed.
+ * Read the private key file at `path`, refusing files that others could
+ * read or write.  The caller wipes and frees *out.
  */
-static int load_private_key(EVP_PKEY **out, const char *path)
+static int read_key_file(char **out, size_t *len, const char *path)
 {
 	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
 	int fd, rc;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -141,14 +141,97 @@ static int load_private_key(EVP_PKEY **out, const char *path)
 				     "cannot use key %s: mode %04o, must be 0600",
 				     path, (unsigned)(st.st_mode & 07777));
 	}
-	rc = read_file(&buf, &len, path, fd, KEY_FILE_MAX);
+	rc = read_file(out, len, path, fd, KEY_FILE_MAX);
 	close(fd);
+	return rc;
+}
+
+#define PEM_KEY_BEGIN "-----BEGIN PRIVATE KEY-----"
+#define PEM_KEY_END "-----END PRIVATE KEY-----"
+#define PKCS8_RAW_LEN 48	/* the DER of an Ed25519 or X25519 PKCS#8 key */
+#define PKCS8_OID_AT 11		/* the last byte of its algorithm OID */
+
+/* 1.3.101.112 (Ed25519) or 1.3.101.110 (X25519), then OCTET STRING of an
+ * OCTET STRING of 32 bytes; byte PKCS8_OID_AT tells which. */
+static const uint8_t pkcs8_raw_prefix[16] = {
+	0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06,
+	0x03, 0x2b, 0x65, 0x00, 0x04, 0x22, 0x04, 0x20,
+};
+
+/*
+ * OpenSSL 3.0's decoders free the copies of a key they pass it through
+ * without wiping them (the PEM body, the DER, the ASN.1 octet string, the
+ * parameters of an export); tests/unit/test_keywipe.c finds them.  An
+ * Ed25519 or X25519 key in PKCS#8 PEM, the only form OpenSSL writes for
+ * them, is one fixed 48-byte structure, so it is decoded here in buffers
+ * that are wiped and handed to OpenSSL as the raw key.
+ *
+ * Returns EVP_PKEY_ED25519 or EVP_PKEY_X25519 with the key in `raw`, or 0
+ * if `pem` holds a key in another form (raw is then untouched).
+ */
+static int raw_key_type(uint8_t raw[32], const char *pem, size_t len)
+{
+	char b64[4 * PKCS8_RAW_LEN / 3];
+	uint8_t der[PKCS8_RAW_LEN];
+	const char *p = memmem(pem, len, PEM_KEY_BEGIN, strlen(PEM_KEY_BEGIN));
+	const char *end;
+	size_t n = 0;
+	int type = 0;
+
+	if (!p)
+		return 0;
+	p += strlen(PEM_KEY_BEGIN);
+	end = memmem(p, len - (size_t)(p - pem), PEM_KEY_END,
+		     strlen(PEM_KEY_END));
+	for (; end && p < end && n <= sizeof(b64); p++)
+		if (!strchr(" \t\r\n", *p)) {
+			if (n < sizeof(b64))
+				b64[n] = *p;
+			n++;
+		}
+	if (end && n == sizeof(b64) &&
+	    EVP_DecodeBlock(der, (const unsigned char *)b64, (int)n) ==
+		    PKCS8_RAW_LEN &&
+	    memcmp(der, pkcs8_raw_prefix, PKCS8_OID_AT) == 0 &&
+	    memcmp(der + PKCS8_OID_AT + 1, pkcs8_raw_prefix + PKCS8_OID_AT + 1,
+		   sizeof(pkcs8_raw_prefix) - PKCS8_OID_AT - 1) == 0) {
+		type = der[PKCS8_OID_AT] == 0x70   ? EVP_PKEY_ED25519
+		       : der[PKCS8_OID_AT] == 0x6e ? EVP_PKEY_X25519
+						   : 0;
+		if (type)
+			memcpy(raw, der + sizeof(pkcs8_raw_prefix), 32);
+	}
+	ppx_wipe(b64, sizeof(b64));
+	ppx_wipe(der, sizeof(der));
+	return type;
+}
+
+/*
+ * Load a PEM private key from `path` (see read_key_file()).  The file's
+ * bytes are wiped once parsed.
+ */
+static int load_private_key(EVP_PKEY **out, const char *path)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	uint8_t raw[32];
+	EVP_PKEY *key = NULL;
+	int type, rc = read_key_file(&buf, &len, path);
+
 	if (rc != 0)
 		return rc;
-	BIO *bio = BIO_new_mem_buf(buf, (int)len);
-	EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)
-			    : NULL;
-	BIO_free(bio);
+	type = raw_key_type(raw, buf, len);
+	if (type != 0) {
+		key = EVP_PKEY_new_raw_private_key(type, NULL, raw, sizeof(raw));
+		ppx_wipe(raw, sizeof(raw));
+	} else {
+		/* ECDSA P-256: OpenSSL's decoder, copies and all */
+		BIO *bio = BIO_new_mem_buf(buf, (int)len);
+
+		key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)
+			  : NULL;
+		BIO_free(bio);
+	}
 	ppx_wipe(buf, len);
 	free(buf);
 	if (!key)
@@ -528,6 +611,11 @@ static struct known_cert *known_entry(const ppx_trust *self, X509 *cert)
 	return NULL;
 }
 
+time_t ppx_trust_crl_next_update(const ppx_trust *self)
+{
+	return self->crl ? asn1_time(X509_CRL_get0_nextUpdate(self->crl)) : 0;
+}
+
 /* Remember a successful check of a known certificate at `now`. */
 static void cache_verdict(const ppx_trust *self, X509 *cert,
 			  const ppx_identity *id)
@@ -741,20 +829,27 @@ int ppx_cert_x25519_public(X509 *cert, uint8_t out[32])
 	return 0;
 }
 
+/* The key is taken from the file by raw_key_type(), never exported from
+ * OpenSSL, whose export leaves a copy in freed memory. */
 int ppx_transport_key_load(uint8_t secret[32], uint8_t public_key[32],
 			   const char *key_file)
 {
 	EVP_PKEY *key = NULL;
-	size_t slen = 32, plen = 32;
-	int rc = load_private_key(&key, key_file);
+	char *buf = NULL;
+	size_t len = 0, plen = 32;
+	int rc = read_key_file(&buf, &len, key_file);
 
 	if (rc != 0)
 		return rc;
-	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_X25519 ||
-	    EVP_PKEY_get_raw_private_key(key, secret, &slen) != 1 ||
-	    EVP_PKEY_get_raw_public_key(key, public_key, &plen) != 1 ||
-	    slen != 32 || plen != 32)
-		rc = ppx_error_set(PPX_EINVAL, "key %s is not an X25519 key",
+	if (raw_key_type(secret, buf, len) == EVP_PKEY_X25519)
+		key = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL,
+						   secret, 32);
+	ppx_wipe(buf, len);
+	free(buf);
+	if (!key || EVP_PKEY_get_raw_public_key(key, public_key, &plen) != 1 ||
+	    plen != 32)
+		rc = ppx_error_set(PPX_EINVAL,
+				   "key %s is not an X25519 key in PKCS#8 PEM",
 				   key_file);
 	EVP_PKEY_free(key);
 	if (rc != 0)

@@ -6,7 +6,7 @@
  * the most recent failure on this thread (what failed, on what, and what to
  * do) is available from ppx_error_last().
  *
- * Codes from PPX_ETOOBIG to PPX_ECONFLICT are refusals of input from outside;
+ * Codes from PPX_ETOOBIG to PPX_ESKEW are refusals of input from outside;
  * ppx_error_reject_reason() maps each to the RejectReason put on the wire.
  */
 #ifndef PPX_ERROR_H
@@ -44,6 +44,8 @@ enum ppx_error {
 	PPX_ENOTRECIPIENT = -35,
 	PPX_ECONFLICT = -36,	/* a partner record update not based on the
 				 * latest version: merge and resend */
+	PPX_ESKEW = -37,	/* dated too far in the future: the clocks
+				 * disagree; accepted once they agree */
 };
 
 /* The fixed name of a code, e.g. "signature does not verify". */

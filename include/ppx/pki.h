@@ -56,6 +56,9 @@ void ppx_trust_free(ppx_trust *self);
 /* Replace the CRL (on SIGHUP).  On failure the old CRL stays in force. */
 int ppx_trust_reload_crl(ppx_trust *self, const char *crl_file);
 
+/* The nextUpdate of the CRL in force (Unix time; 0 if it has none). */
+time_t ppx_trust_crl_next_update(const ppx_trust *self);
+
 /* Add a known certificate from a PEM file, or every *.pem / *.crt in a
  * directory. */
 int ppx_trust_add_cert_file(ppx_trust *self, const char *path);
