@@ -26,12 +26,15 @@ check() {	# check "description" command...
 diag() { echo "# $*"; }
 finish() {
 	fed_stop_all
-	# Under SAN=1 the daemons report to their output; any report fails.
-	if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:|^==[0-9]+== (Invalid|Conditional|Use of|.*definitely lost: [1-9])' \
-		"$FED"/*/ppxd.out >/dev/null 2>&1; then
+	# Under SAN=1 or a valgrind PPXD_WRAP the daemons report to their
+	# output; any report fails.  valgrind -q prints no leak summary, only
+	# "N bytes in M blocks are definitely lost"; with --error-markers (as
+	# tests/run-tests gives) every kind of error is caught by its marker.
+	local report='ERROR: (Address|Leak)Sanitizer|runtime error:|^==[0-9]+== (VALGRIND-ERROR-BEGIN|Invalid|Conditional|Use of|.* are (definitely|indirectly) lost|.*definitely lost: [1-9])'
+	if grep -lE "$report" "$FED"/*/ppxd.out >/dev/null 2>&1; then
 		notok "the daemons ran without sanitizer reports"
-		grep -hE -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:|^==[0-9]+== (Invalid|Conditional|Use of|.*definitely lost)' \
-			"$FED"/*/ppxd.out | head -40 | sed 's/^/# /'
+		grep -hE -A12 "$report" "$FED"/*/ppxd.out | head -40 |
+			sed 's/^/# /'
 	fi
 	echo "1..$tap_n"
 	[ "$tap_failed" -eq 0 ] && [ "${KEEP:-0}" = 0 ] && rm -rf "$FED"
