@@ -134,6 +134,11 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o \
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
+# test_keywipe searches every block ppx frees for key material: its free()
+# and realloc() calls, in libppx.a and libppxd.a too, go through the test's
+# __wrap_free and __wrap_realloc.
+$(BUILD)/tests/test_keywipe: ALL_LDFLAGS += -Wl,--wrap=free,--wrap=realloc
+
 # Fuzz targets rebuilt with a small main() that replays a corpus, so that the
 # corpora run as regression tests with the ordinary compiler.
 $(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o \
