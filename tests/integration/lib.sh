@@ -192,6 +192,47 @@ receipted_ids() {	# receipted_ids AGENCY
 }
 receipted_count() { receipted_ids "$1" | sort -u | wc -l; }
 
+# Message ids FROM logged as sent to TO; TO's received copies from FROM.
+sent_to() { ppx_log "$1" | jq -r --arg to "$2" 'select(.kind == "ENTRY_SENT" and (.recipients | index($to)) != null) | .message_id'; }
+received_from() { ppx_log "$1" | jq -r --arg from "$2" 'select(.kind == "ENTRY_RECEIVED" and .sender == $from) | .message_id'; }
+
+# What one direction did, printed and checked: messages sent, received,
+# lost (sent, never received) and duplicated (received twice) — the last
+# two must be 0.  Run it once FROM's outbox for TO is empty (fed_settled).
+fed_tally() {	# fed_tally FROM TO LABEL
+	local sent recv lost dup
+	sent=$(sent_to "$1" "$2" | sort)
+	recv=$(received_from "$2" "$1" | sort)
+	dup=$(uniq -d <<<"$recv" | grep -c . || true)
+	lost=$(comm -23 <(echo "$sent") <(uniq <<<"$recv") | grep -c . || true)
+	diag "$3: sent $(grep -c . <<<"$sent"), received $(grep -c . <<<"$recv"), lost $lost, duplicated $dup"
+	check "$3: nothing lost" [ "$lost" -eq 0 ]
+	check "$3: nothing duplicated" [ "$dup" -eq 0 ]
+	TALLY_SENT=$(grep -c . <<<"$sent")
+}
+
+# Every message FROM sent to TO has a signed receipt logged at FROM.
+fed_all_receipted() {	# fed_all_receipted FROM TO
+	[ -z "$(comm -23 <(sent_to "$1" "$2" | sort) <(receipted_ids "$1" | sort -u))" ]
+}
+
+# FROM is connected to TO and its outbox for TO is empty.
+fed_settled() {	# fed_settled FROM TO
+	"$PPX" status --config "$(fed_conf "$1")" --json 2>/dev/null |
+		jq -e --arg to "$2" '.partners[] | select(.agency == $to) |
+			.connected == true and ((.outboxDepth // "0") | tonumber) == 0' >/dev/null
+}
+
+# Resident and peak memory of a running daemon, in KiB.
+fed_rss() { awk '/^VmRSS/ { print $2 }' "/proc/$(fed_pid "$1")/status" 2>/dev/null; }
+fed_hwm() { awk '/^VmHWM/ { print $2 }' "/proc/$(fed_pid "$1")/status" 2>/dev/null; }
+
+# The daemon still runs and answers on its control socket.
+fed_alive() {	# fed_alive AGENCY
+	kill -0 "$(fed_pid "$1")" 2>/dev/null &&
+		"$PPX" status --config "$(fed_conf "$1")" >/dev/null 2>&1
+}
+
 log_verify() { "$PPX" verify --log "$FED/$1/log" --pki "$PKI" >/dev/null; }
 
 # Wait until COMMAND succeeds, up to $1 seconds.
