@@ -387,7 +387,8 @@ static int map_grow(ppx_log *log)
 		return ppx_error_set(PPX_EFULL, "log %s is full: its map has "
 				     "reached the limit of %llu bytes and "
 				     "nothing of this batch was stored; raise "
-				     "map_max or archive the log", log->dir,
+				     "the limit (log_max_mb in ppxd.conf) or "
+				     "archive the log", log->dir,
 				     (unsigned long long)log->map_max);
 	next = cur > log->map_max / 2 ? log->map_max : cur * 2;
 	if ((rc = mdb_env_set_mapsize(log->env, next)) != 0)

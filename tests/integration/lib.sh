@@ -23,7 +23,7 @@ check() {	# check "description" command...
 	local what=$1; shift
 	if "$@"; then ok "$what"; else notok "$what"; fi
 }
-diag() { echo "# $*"; }
+diag() { printf '%s\n' "$*" | sed 's/^/# /'; }
 finish() {
 	fed_stop_all
 	# Under SAN=1 or a valgrind PPXD_WRAP the daemons report to their
@@ -177,7 +177,8 @@ ppx_send() {	# ppx_send AGENCY FILE [args]
 	"$PPX" send --config "$(fed_conf "$a")" --json "$f" "$@"
 }
 
-ppx_log() { "$PPX" log --log "$FED/$1/log" --json; }
+fed_log_dir() { sed -n 's/^log_dir = //p' "$(fed_conf "$1")"; }
+ppx_log() { "$PPX" log --log "$(fed_log_dir "$1")" --json; }
 
 # Entries of a kind in an agency's log (daemon may be running: read-only).
 log_count() {	# log_count AGENCY KIND
@@ -233,7 +234,7 @@ fed_alive() {	# fed_alive AGENCY
 		"$PPX" status --config "$(fed_conf "$1")" >/dev/null 2>&1
 }
 
-log_verify() { "$PPX" verify --log "$FED/$1/log" --pki "$PKI" >/dev/null; }
+log_verify() { "$PPX" verify --log "$(fed_log_dir "$1")" --pki "$PKI" >/dev/null; }
 
 # Wait until COMMAND succeeds, up to $1 seconds.
 wait_until() {
