@@ -23,6 +23,7 @@ check() {	# check "description" command...
 	local what=$1; shift
 	if "$@"; then ok "$what"; else notok "$what"; fi
 }
+fails() { ! "$@"; }	# check "..." fails COMMAND...: it must fail
 diag() { printf '%s\n' "$*" | sed 's/^/# /'; }
 finish() {
 	fed_stop_all
