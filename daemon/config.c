@@ -457,6 +457,7 @@ static const struct key_spec keys[] = {
 	NUM("window", 256, 1, 10000, window),
 	NUM("heartbeat_ms", 1000, 100, 60000, heartbeat_ms),
 	NUM("heartbeat_timeout_ms", 5000, 100, 600000, heartbeat_timeout_ms),
+	NUM("handshake_timeout_ms", 10000, 100, 600000, handshake_timeout_ms),
 	NUM("batch_max", 1024, 1, 100000, batch_max),
 	NUM("checkpoint_every", 1000, 1, 10000000, checkpoint_every),
 	NUM("clock_skew_ms", 300000, 0, 86400000, clock_skew_ms),

@@ -108,6 +108,7 @@ struct ppxd_config {
 	long window;
 	long heartbeat_ms;
 	long heartbeat_timeout_ms;
+	long handshake_timeout_ms;	/* ZMQ_HANDSHAKE_IVL */
 	long batch_max;
 	long checkpoint_every;
 	long clock_skew_ms;

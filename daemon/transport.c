@@ -42,7 +42,9 @@ static int set_int(void *sock, int opt, int value)
 	return zmq_setsockopt(sock, opt, &value, sizeof(value));
 }
 
-/* Heartbeats, linger and the message size cap every socket shares.  The
+/* Heartbeats, linger, the handshake deadline (a peer that connects and
+ * does not finish the CURVE handshake in time is cut off) and the message
+ * size cap every socket shares.  The
  * cap is above max_frame so that an oversized frame is answered with
  * REJECT_TOO_LARGE rather than a silent disconnect; only far larger
  * messages are cut off by libzmq itself. */
@@ -56,6 +58,8 @@ static int common_options(struct ppxd *d, void *sock)
 		       (int)d->cfg->heartbeat_timeout_ms) ||
 	       set_int(sock, ZMQ_HEARTBEAT_TTL,
 		       (int)d->cfg->heartbeat_timeout_ms) ||
+	       set_int(sock, ZMQ_HANDSHAKE_IVL,
+		       (int)d->cfg->handshake_timeout_ms) ||
 	       zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
 }
 
