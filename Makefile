@@ -3,6 +3,8 @@
 #   make            build libppx, ppxd and ppx
 #   make test       build and run every test (unit, fuzz corpora, scenarios)
 #   make test SAN=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make test VALGRIND=1  the same under valgrind (tests/run-tests says what
+#                   it cuts down there)
 #   make demo       build, make a demo PKI and exercise it
 #   make bench      benchmarks (medians of several runs)
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS (clang)
@@ -169,7 +171,11 @@ $(BUILD)/pki/ca/ca.crt: certs/ppx-pki | $(DEPS_STAMP)
 	certs/ppx-pki demo $(BUILD)/pki
 
 test: all $(UNIT_BIN) $(FUZZ_REPLAY) $(BUILD)/tests/subscribe $(BUILD)/tests/inject pki
-	BUILD=$(BUILD) tests/run-tests
+ifeq ($(VALGRIND),1)
+	@command -v valgrind >/dev/null || \
+		{ echo "make test VALGRIND=1 needs valgrind: apt-get install valgrind" >&2; exit 1; }
+endif
+	BUILD=$(BUILD) VALGRIND=$(VALGRIND) tests/run-tests
 
 bench: all $(BENCH_BIN) pki
 	BUILD=$(BUILD) tests/bench/run-bench
