@@ -228,6 +228,8 @@ fed_settled() {	# fed_settled FROM TO
 # Resident and peak memory of a running daemon, in KiB.
 fed_rss() { awk '/^VmRSS/ { print $2 }' "/proc/$(fed_pid "$1")/status" 2>/dev/null; }
 fed_hwm() { awk '/^VmHWM/ { print $2 }' "/proc/$(fed_pid "$1")/status" 2>/dev/null; }
+# Anonymous memory only: the heap and stacks, not the log's mapped pages.
+fed_anon() { awk '/^RssAnon/ { print $2 }' "/proc/$(fed_pid "$1")/status" 2>/dev/null; }
 
 # The daemon still runs and answers on its control socket.
 fed_alive() {	# fed_alive AGENCY

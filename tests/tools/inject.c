@@ -43,6 +43,9 @@
  *   oversize           PPX_FRAME_MAX + 1 bytes
  *   version N          a valid frame re-encoded with Frame.version = N
  *   kind KIND          a message of that NotificationKind, e.g. ARREST
+ *   flood N            N distinct messages (of --kind KIND, default
+ *                      ARREST), all sent as fast as the link takes them
+ *                      once the first is answered: a partner at full speed
  *
  * Exit: 0 when every frame got a verified answer (with --expect-no-connect:
  * when none did); 1 otherwise; 2 usage; 3 setup failed.
@@ -66,11 +69,12 @@
 #define EXIT_USAGE 2
 #define EXIT_SETUP 3
 #define REPEAT_MAX 1000
+#define FLOOD_MAX 200000
 #define PATH_CAP 4096
 #define MONITOR_EP "inproc://inject-monitor"
 
 struct opts {
-	const char *endpoint, *as, *to, *pki, *mode, *arg;
+	const char *endpoint, *as, *to, *pki, *mode, *arg, *kind;
 	long timeout_ms;
 	int expect_no_connect;
 	char agency[PPX_NAME_MAX];	/* last component of --as */
@@ -104,7 +108,7 @@ static void usage(int status)
 		"              [--timeout-ms N] [--expect-no-connect] MODE [ARG]\n"
 		"modes: valid | repeat N | signed-as AGENCY | garbage | "
 		"oversize |\n"
-		"       version N | kind KIND\n");
+		"       version N | kind KIND | flood N [--kind KIND]\n");
 	exit(status);
 }
 
@@ -135,7 +139,8 @@ static const char *default_pki(void)
 static int mode_takes_arg(const char *mode)
 {
 	return strcmp(mode, "repeat") == 0 || strcmp(mode, "signed-as") == 0 ||
-	       strcmp(mode, "version") == 0 || strcmp(mode, "kind") == 0;
+	       strcmp(mode, "version") == 0 || strcmp(mode, "kind") == 0 ||
+	       strcmp(mode, "flood") == 0;
 }
 
 static void parse_opts(struct opts *o, int argc, char **argv)
@@ -147,6 +152,7 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		{"pki", required_argument, NULL, 'p'},
 		{"timeout-ms", required_argument, NULL, 'T'},
 		{"expect-no-connect", no_argument, NULL, 'N'},
+		{"kind", required_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -162,6 +168,7 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		case 't': o->to = optarg; break;
 		case 'p': o->pki = optarg; break;
 		case 'N': o->expect_no_connect = 1; break;
+		case 'k': o->kind = optarg; break;
 		case 'h': usage(0); break;
 		case 'T':
 			if (parse_long(optarg, 1, 3600000, &o->timeout_ms) != 0)
@@ -304,6 +311,27 @@ static int build_raw(struct frames *fs, const char *mode)
 	return frames_add(fs, buf, len);
 }
 
+/* N distinct messages, each sealed on its own (its own message id). */
+static int build_flood(struct frames *fs, const struct opts *o)
+{
+	int kind = o->kind ? kind_by_name(o->kind)
+			   : PPX__V1__NOTIFICATION_KIND__ARREST;
+	long n;
+	int rc = 0;
+
+	if (parse_long(o->arg, 1, FLOOD_MAX, &n) != 0)
+		usage(EXIT_USAGE);
+	for (long i = 0; rc == 0 && i < n; i++) {
+		uint8_t *buf = NULL;
+		size_t len = 0;
+
+		rc = seal_message(&buf, &len, o->as, o->to, kind);
+		if (rc == 0)
+			rc = frames_add(fs, buf, len);
+	}
+	return rc;
+}
+
 /* Fill `fs` with the frames of the mode. */
 static int build_frames(struct frames *fs, const struct opts *o)
 {
@@ -316,6 +344,8 @@ static int build_frames(struct frames *fs, const struct opts *o)
 
 	if (strcmp(o->mode, "garbage") == 0 || strcmp(o->mode, "oversize") == 0)
 		return build_raw(fs, o->mode);
+	if (strcmp(o->mode, "flood") == 0)
+		return build_flood(fs, o);
 	if (strcmp(o->mode, "repeat") == 0) {
 		if (parse_long(o->arg, 1, REPEAT_MAX, &n) != 0)
 			usage(EXIT_USAGE);

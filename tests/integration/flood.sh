@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# flood.sh — a partner sending at full speed.  Prison (an authenticated
+# partner, through tests/tools/inject, which has no window and no backoff)
+# pours distinct signed messages into police as fast as the link takes
+# them, while probation sends police a paced stream and police's operators
+# ask for its status.  Police stays responsive to the others — probation's
+# messages arrive during the flood, every status request is answered — and
+# its memory stays bounded.  Nothing from either sender is lost or doubled.
+set -u
+. "$(dirname "$0")/lib.sh"
+FLOOD=${FLOOD:-40000}
+N=${N:-300}
+INJECT=$TOP/$BUILD/tests/inject
+fed_init
+[ -x "$INJECT" ] || notok "the injector is built (make $BUILD/tests/inject)"
+
+for c in $(seq -w 1 10); do
+	for i in $(seq -w 1 $((N / 10))); do
+		body_json probation.gwent police.gwent ARREST "beside the flood $c-$i"
+	done >"$FED/paced-$c.json"
+done
+fed_start police.gwent && fed_start probation.gwent || notok "daemons start"
+anon0=$(fed_anon police.gwent)
+
+"$INJECT" --endpoint "tcp://127.0.0.1:$(fed_port police.gwent)" --as prison.cardiff \
+	--to police.gwent --pki "$PKI" --timeout-ms 300000 flood "$FLOOD" --kind RELEASE_DATE \
+	>"$FED/flood.out" 2>"$FED/flood.err" &
+flooder=$!
+flood_running() { kill -0 "$flooder" 2>/dev/null; }
+flood_stored() { grep -c '^STORED' "$FED/flood.out" || true; }
+check "the flood reaches police" wait_until 60 eval '[ "$(flood_stored)" -gt 0 ]'
+
+# While prison floods: probation's paced stream, status requests, memory.
+# A figure counts as "during the flood" only if the flood still ran after
+# it was read.
+max_anon=0 slow_status=0 status_n=0 worst_ms=0 during=0 chunks=0
+t_flood=$(date +%s.%N)
+for c in $(seq -w 1 10); do
+	flood_running || break
+	ppx_send probation.gwent "$FED/paced-$c.json" >/dev/null || notok "probation submits chunk $c"
+	chunks=$((chunks + 1))
+	for k in 1 2 3; do
+		t0=$(date +%s%N)
+		if ! timeout 5 "$PPX" status --config "$(fed_conf police.gwent)" >/dev/null; then
+			slow_status=$((slow_status + 1))
+		fi
+		ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+		[ "$ms" -gt "$worst_ms" ] && worst_ms=$ms
+		status_n=$((status_n + 1))
+		a=$(fed_anon police.gwent); [ "${a:-0}" -gt "$max_anon" ] && max_anon=$a
+		sleep 0.1
+	done
+	n=$(received_from police.gwent probation.gwent | wc -l)
+	flood_running && during=$n stored_during=$(flood_stored)
+done
+diag "during the flood: police stored ${stored_during:-?} of prison's $FLOOD and $during of probation's $((chunks * N / 10)) submitted so far"
+check "probation's messages reached police during the flood" [ "$during" -gt 0 ]
+diag "$status_n status requests during the flood, slowest $worst_ms ms, $slow_status over 5 s"
+check "police answered every status request within 5 s" [ "$slow_status" -eq 0 ]
+wait "$flooder"; rc=$?
+diag "the flood took $(awk -v a="$t_flood" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s from the first stored message"
+for c in $(seq -w $((chunks + 1)) 10); do	# the rest of probation's stream
+	ppx_send probation.gwent "$FED/paced-$c.json" >/dev/null
+done
+check "every flooded message was answered with a verified receipt (inject exit 0)" [ "$rc" -eq 0 ]
+diag "inject: $(tail -1 "$FED/flood.err" 2>/dev/null)"
+check "probation's stream settles" wait_until 60 fed_settled probation.gwent police.gwent
+diag "police's anonymous memory (heap, stacks): $anon0 KiB at start, at most $max_anon KiB sampled during the flood; resident peak with the log's mapped pages $(fed_hwm police.gwent) KiB"
+# Bounded: ZeroMQ's receive high-water mark and batch_max cap what is held,
+# whatever the flood's size (the sanitizers' shadow memory aside).
+check "police's heap stays under 256 MiB during the flood" [ "$max_anon" -lt 262144 ]
+
+stored=$(flood_stored)
+recv=$(received_from police.gwent prison.cardiff | sort)
+diag "prison -> police (flood): sent $FLOOD, receipted $stored, received $(grep -c . <<<"$recv"), duplicated $(uniq -d <<<"$recv" | grep -c . || true)"
+check "prison's flood: all $FLOOD stored once" [ "$(sort -u <<<"$recv" | grep -c .)" -eq "$FLOOD" ]
+check "prison's flood: nothing duplicated" [ -z "$(uniq -d <<<"$recv")" ]
+fed_tally probation.gwent police.gwent "probation -> police beside the flood"
+check "police still answers" fed_alive police.gwent
+fed_stop police.gwent
+fed_stop probation.gwent
+check "police's log verifies" log_verify police.gwent
+finish
