@@ -51,12 +51,11 @@ for i in $(seq -w 1 "$N"); do
 	body_json police.gwent probation.gwent ARREST "slowloris message $i"
 done >"$FED/burst.json"
 
-perl "$FED/slowloris.pl" "$(fed_port probation.gwent)" 20 "$CONNS" >"$FED/loris.out" 2>&1 &
+perl "$FED/slowloris.pl" "$(fed_port probation.gwent)" 40 "$CONNS" >"$FED/loris.out" 2>&1 &
 loris=$!
-sleep 0.5
-fds_during=$(ls /proc/"$pid"/fd | wc -l)
-diag "probation's descriptors: $fds_before before, $fds_during with the connections hanging"
-check "the hanging connections reached probation" [ "$fds_during" -gt $((fds_before + CONNS / 2)) ]
+hanging() { [ "$(ls /proc/"$pid"/fd | wc -l)" -gt $((fds_before + CONNS / 2)) ]; }
+check "the hanging connections reached probation" wait_until 10 hanging
+diag "probation's descriptors: $fds_before before, $(ls /proc/"$pid"/fd | wc -l) with the connections hanging"
 t0=$(date +%s.%N)
 ppx_send police.gwent "$FED/burst.json" >/dev/null
 check "police's $N messages are delivered while they hang" wait_until 30 fed_settled police.gwent probation.gwent

@@ -92,6 +92,8 @@ struct frame {
 struct frames {
 	struct frame *f;
 	size_t n, n_answered, cap;
+	size_t first_open;	/* no frame before it is unanswered */
+	int repeats;		/* mode repeat: report answers repeated */
 };
 
 /* What the link's monitor reported. */
@@ -349,6 +351,7 @@ static int build_frames(struct frames *fs, const struct opts *o)
 	if (strcmp(o->mode, "repeat") == 0) {
 		if (parse_long(o->arg, 1, REPEAT_MAX, &n) != 0)
 			usage(EXIT_USAGE);
+		fs->repeats = 1;
 	} else if (strcmp(o->mode, "version") == 0) {
 		if (parse_long(o->arg, 0, 0xffffffffL, &version) != 0)
 			usage(EXIT_USAGE);
@@ -492,7 +495,11 @@ static void print_item(const Ppx__V1__ReceiptItem *it)
  * or -1 if the item answers nothing we sent. */
 static long match_item(struct frames *fs, const Ppx__V1__ReceiptItem *it)
 {
-	for (size_t i = 0; i < fs->n; i++)
+	/* Answers mostly come in the order frames were sent: start after the
+	 * first frame still unanswered, so a flood is not quadratic. */
+	while (fs->first_open < fs->n && fs->f[fs->first_open].answered)
+		fs->first_open++;
+	for (size_t i = fs->first_open; i < fs->n; i++)
 		if (!fs->f[i].answered && it->body_hash.len == PPX_HASH_LEN &&
 		    memcmp(fs->f[i].hash, it->body_hash.data,
 			   PPX_HASH_LEN) == 0) {
@@ -548,7 +555,7 @@ static int handle_answer(const ppx_trust *trust, const struct opts *o,
 			fprintf(stderr, "inject: a receipt item names a body "
 				"hash of no frame we sent\n");
 			bad = 1;
-		} else {
+		} else if (fs->repeats) {
 			note_repeat(fs, i, r->items[k], data, len);
 		}
 	}
