@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# secrets.sh — issue 6: no payload in clear on the wire, no private key in
+# secrets.sh — no payload in clear on the wire, no private key in
 # any log or output, key files 0600 and loose ones refused.
 #
 # (1) A capture of the loopback traffic between police and probation while
