@@ -50,6 +50,8 @@ struct known_cert {
 	ppx_identity verdict;
 	unsigned verdict_crl;	/* crl_generation the verdict was made under */
 	time_t valid_from, valid_until;
+	ppx_identity history;	/* the verdict with no time (now == 0) ... */
+	int has_history;	/* ... once made: chain and role do not change */
 };
 
 struct ppx_trust {
@@ -384,6 +386,7 @@ int ppx_trust_add_cert_file(ppx_trust *self, const char *path)
 	}
 	memset(&grown[self->n_known].verdict, 0, sizeof(grown->verdict));
 	grown[self->n_known].verdict_crl = 0;
+	grown[self->n_known].has_history = 0;
 	grown[self->n_known++].cert = cert;
 	return 0;
 }
@@ -616,14 +619,22 @@ time_t ppx_trust_crl_next_update(const ppx_trust *self)
 	return self->crl ? asn1_time(X509_CRL_get0_nextUpdate(self->crl)) : 0;
 }
 
-/* Remember a successful check of a known certificate at `now`. */
-static void cache_verdict(const ppx_trust *self, X509 *cert,
+/* Remember a successful check of a known certificate at `now` (or, with
+ * now == 0, of its history, which holds for as long as the CA does). */
+static void cache_verdict(const ppx_trust *self, X509 *cert, time_t now,
 			  const ppx_identity *id)
 {
 	struct known_cert *k = known_entry(self, cert);
 	time_t until = asn1_time(X509_get0_notAfter(cert));
-	time_t next = asn1_time(X509_CRL_get0_nextUpdate(self->crl));
+	time_t next = 0;
 
+	if (k && now == 0) {
+		k->history = *id;
+		k->has_history = 1;
+		return;
+	}
+	if (self->crl)
+		next = asn1_time(X509_CRL_get0_nextUpdate(self->crl));
 	if (!k || until == 0 || next == 0)
 		return;
 	k->verdict = *id;
@@ -637,6 +648,10 @@ static int cached_verdict(const ppx_trust *self, X509 *cert, time_t now,
 {
 	const struct known_cert *k = known_entry(self, cert);
 
+	if (k && now == 0 && k->has_history && k->history.role == role) {
+		*out = k->history;
+		return 1;
+	}
 	if (!k || now == 0 || k->verdict_crl != self->crl_generation ||
 	    k->verdict.role != role || now < k->valid_from ||
 	    now >= k->valid_until)
@@ -677,8 +692,8 @@ int ppx_trust_check(const ppx_trust *self, X509 *cert, time_t now,
 	rc = check_role(cert, role, out);
 	if (rc == 0)
 		rc = ppx_cert_fingerprint(cert, out->fingerprint);
-	if (rc == 0 && now != 0)
-		cache_verdict(self, cert, out);
+	if (rc == 0)
+		cache_verdict(self, cert, now, out);
 	return rc;
 }
 

@@ -21,6 +21,8 @@
  *   - lookups by subject: ppx_log_by_subject() + ppx_log_get_raw() of every
  *     entry it lists (what `ppx subject` does), for the subject of a random
  *     existing entry, median;
+ *   - ppx_log_check() over the whole log (what ppxd runs before it starts:
+ *     leaves, chain and tree, no signatures);
  *   - ppx_log_verify() over the whole log (what `ppx verify` runs), beside
  *     raw OpenSSL Ed25519 verification measured just before it;
  *   - the durable append rate of the next entries (their frames sealed
@@ -69,6 +71,8 @@ struct figures {
 	double by_id_us;	/* ppx_log_by_message + ppx_log_get */
 	double by_subject_us;	/* ppx_log_by_subject + get_raw of each */
 	double subject_entries;	/* mean entries returned per subject */
+	double check_s;		/* ppx_log_check, whole log */
+	double check_us;	/* the same per entry */
 	double verify_s;	/* ppx_log_verify, whole log */
 	double verify_us;	/* the same per entry */
 	double verify_cpu_us;	/* CPU time per entry */
@@ -469,6 +473,17 @@ static void measure_verify(struct growth *g, uint64_t size,
 	double s[3], cpu[3];
 	int runs = size < 1000000 ? 3 : 1;
 
+	for (int r = 0; r < runs; r++) {
+		ppx_verify_report rep;
+		double t = now_s();
+
+		if (ppx_log_check(&rep, g->log) != 0 || !rep.ok ||
+		    rep.entries != size)
+			die("the start-up check");
+		s[r] = now_s() - t;
+	}
+	fig->check_s = median(s, (size_t)runs);
+	fig->check_us = fig->check_s * 1e6 / (double)size;
 	raw_verify(fig, g->police);
 	for (int r = 0; r < runs; r++) {
 		ppx_verify_report rep;
@@ -567,6 +582,8 @@ static void report(const struct figures *fig, size_t n)
 	ROW("entries by id + decode (us)", 1, by_id_us);
 	ROW("entries by subject + read (us)", 1, by_subject_us);
 	ROW("  entries per subject looked up", 1, subject_entries);
+	ROW("start-up check, whole log (s)", 2, check_s);
+	ROW("start-up check per entry (us)", 2, check_us);
 	ROW("ppx_log_verify, whole log (s)", 2, verify_s);
 	ROW("ppx_log_verify per entry (us)", 1, verify_us);
 	ROW("raw Ed25519 verify, same run (us)", 1, raw_verify_us);

@@ -276,6 +276,17 @@ static void test_pki__cached_verdict_expires_with_crl_and_role(void **state)
 	assert_int_equal(ppx_trust_check(t, known, now, PPX_ROLE_SIGNING, &id),
 			 0);
 	assert_string_equal(id.agency, "police.gwent");
+	/* History (now == 0): remembered once made, still by role. */
+	for (int i = 0; i < 2; i++) {
+		memset(&id, 0, sizeof(id));
+		assert_int_equal(ppx_trust_check(t, known, 0, PPX_ROLE_SIGNING,
+						 &id),
+				 0);
+		assert_string_equal(id.agency, "police.gwent");
+		assert_int_equal(ppx_trust_check(t, known, 0,
+						 PPX_ROLE_TRANSPORT, &id),
+				 PPX_EUNTRUSTED);
+	}
 	ppx_trust_free(t);
 }
 
