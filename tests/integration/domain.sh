@@ -243,7 +243,7 @@ run_ok "(d) prison records where the subject is held (version 3)" \
 	--wait --timeout 20
 v3=$(msg_id "$out")
 check "(d) police and probation hold version 3" bash -c \
-	"$(declare -f logged ppx_log); PPX=$PPX FED=$FED; logged police.gwent ENTRY_RECEIVED $v3 && logged probation.gwent ENTRY_RECEIVED $v3"
+	"$(declare -f logged ppx_log fed_log_dir fed_conf); PPX=$PPX FED=$FED; logged police.gwent ENTRY_RECEIVED $v3 && logged probation.gwent ENTRY_RECEIVED $v3"
 check "(d) an update lists exactly the fields it changes" bash -c \
 	"\"$PPX\" send record ${PROBATION[*]@Q} --record-id JS-1981 --crn X123456 \
 	 --offender-manager 'Sam Okafor, probation.gwent' --print |
