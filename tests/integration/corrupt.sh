@@ -29,7 +29,8 @@ restore() { rm -rf "$LOG"; cp -a "$FED/backup" "$LOG"; }
 # Start police on the damaged log: it must exit non-zero by itself.
 start_refused() {	# start_refused WHAT PATTERN
 	local out rc
-	out=$(timeout 20 "$PPXD" -f -c "$(fed_conf police.gwent)" 2>&1); rc=$?
+	# shellcheck disable=SC2086
+	out=$(timeout 60 ${PPXD_WRAP:-} "$PPXD" -f -c "$(fed_conf police.gwent)" 2>&1); rc=$?
 	diag "$1: ppxd exit $rc: $(tail -1 <<<"$out")"
 	check "$1: ppxd refuses to start (exit 1)" [ "$rc" -eq 1 ]
 	check "$1: ... saying what is wrong" grep -q "$2" <<<"$out"

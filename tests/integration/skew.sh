@@ -31,7 +31,8 @@ OFFSET=+0
 at_offset() {	# at_offset OFFSET: (re)start police with its clock moved
 	OFFSET=$1
 	fed_stop police.gwent
-	PPXD_WRAP="env LD_PRELOAD=$FAKETIME_LIB FAKETIME=$1" fed_start police.gwent
+	PPXD_WRAP="env LD_PRELOAD=$FAKETIME_LIB FAKETIME=$1 ${PPXD_WRAP:-}" \
+		fed_start police.gwent
 }
 # Police's users share its machine, and its clock.
 police_send() {

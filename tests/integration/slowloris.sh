@@ -22,8 +22,11 @@ my ($port, $secs, $n) = @ARGV;
 my $greeting = "\xff" . ("\0" x 8) . "\x7f\x03\x00CURVE" . ("\0" x 15);
 my (@socks, %sent, %closed);
 for my $i (1 .. $n) {
+	# Blocking connects: each is established (the kernel's accept queue
+	# may make one wait for a SYN retry) before it is counted.
 	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-				      Proto => 'tcp', Blocking => 0) or next;
+				      Proto => 'tcp', Timeout => 10) or next;
+	$s->blocking(0);
 	push @socks, $s; $sent{$s} = 0;
 }
 my $start = time; my $last = 0;
