@@ -18,7 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
+
+#include <openssl/crypto.h>
 #include <zmq.h>
 
 #include "control.h"
@@ -33,6 +37,9 @@
 #include "transport.h"
 #include "writer.h"
 #include "zap.h"
+
+#define SECURE_HEAP (64 * 1024)	/* locked bytes for OpenSSL's keys */
+#define SECURE_HEAP_MIN 32		/* smallest allocation in it */
 
 static void usage(void)
 {
@@ -175,6 +182,27 @@ static void stop(struct ppxd *d)
 	config_free(d->cfg);
 }
 
+/*
+ * Before any key is read: no core dumps (they would hold the keys), no
+ * ptrace by other processes of the same user, and OpenSSL's secure heap,
+ * locked in memory and wiped on free, for the private keys it holds.
+ */
+static void protect_memory(void)
+{
+	struct rlimit none = {0, 0};
+	int rc;
+
+	if (setrlimit(RLIMIT_CORE, &none) != 0 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		log_warn("cannot turn core dumps off");
+	rc = CRYPTO_secure_malloc_init(SECURE_HEAP, SECURE_HEAP_MIN);
+	if (rc == 0)
+		log_warnx("no secure heap: private keys may be swapped out");
+	else if (rc == 2)
+		log_warnx("secure heap not locked in memory (RLIMIT_MEMLOCK?): "
+			  "private keys may be swapped out");
+}
+
 int main(int argc, char **argv)
 {
 	struct ppxd d = {0};
@@ -194,6 +222,7 @@ int main(int argc, char **argv)
 	if (!path || optind != argc)
 		usage();
 	log_init("ppxd", foreground, verbose);
+	protect_memory();
 	signal(SIGPIPE, SIG_IGN);
 	rc = load(&d, path, secret, pub);
 	if (rc == 0 && check) {

@@ -11,12 +11,11 @@
 #     in the daemons' output (run with -v) or in any log's data.mdb.
 # (3) Every *.key in the PKI is mode 0600, and ppxd refuses a signing or
 #     transport key that others may read.
-# (4) Wiping keys from memory when freed is not tested here: reading a live
-#     daemon's heap (/proc/PID/mem, gdb) is too fragile for CI.  It is done by
-#     ppx_wipe() (OPENSSL_cleanse) in lib/pki.c — the key file buffer after
-#     parsing, the signer on free, the CURVE secret in daemon/main.c and
-#     daemon/transport.c — and EVP_PKEY_free() for the parsed keys; the code
-#     review covers it.
+# (4) A running daemon cannot dump core (its core size limit is 0, so no
+#     core file holds its keys) and holds OpenSSL's secure heap, where the
+#     private keys live, locked in memory (VmLck) so they are not swapped
+#     out — or says that it could not lock it.  Wiping keys when they are
+#     freed is shown by tests/unit/test_keywipe.c.
 #
 # Needs tcpdump (scripts/install-deps installs it) and root (or the capture
 # capabilities) to capture on lo.  A missing tcpdump is a failure, not a skip.
@@ -139,6 +138,18 @@ out=$(ppx_send probation.gwent "$FED/m3.json" --wait --timeout 20 2>&1)
 rc=$?
 diag "$out"
 check "probation -> police: marked message delivered" [ "$rc" -eq 0 ]
+
+pid=$(fed_pid police.gwent)
+check "(4) police cannot dump core" \
+	grep -Eq '^Max core file size +0 +0 ' "/proc/$pid/limits"
+locked=$(awk '/^VmLck/ { print $2 }' "/proc/$pid/status")
+diag "police's locked memory: ${locked:-?} kB (RLIMIT_MEMLOCK $(ulimit -l))"
+if [ "$(ulimit -l)" = unlimited ] || [ "$(ulimit -l)" -ge 128 ]; then
+	check "(4) police's secure heap for keys is locked in memory" [ "${locked:-0}" -ge 64 ]
+else
+	check "(4) police says its key memory could not be locked" \
+		grep -q 'secure heap not locked' "$FED/police.gwent/ppxd.out"
+fi
 
 # Stop the daemons first (their goodbyes are captured too), then tcpdump,
 # once both ports' traffic is in the file.
