@@ -11,7 +11,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 N=${N:-50}
 fed_init
-LOG=$FED/police.gwent/log
+LOG=$(fed_log_dir police.gwent)
 
 for i in $(seq -w 1 "$N"); do
 	body_json police.gwent probation.gwent ARREST "corrupt marker $i"
@@ -28,17 +28,20 @@ diag "police's log holds $entries entries; backup taken"
 restore() { rm -rf "$LOG"; cp -a "$FED/backup" "$LOG"; }
 # Start police on the damaged log: it must exit non-zero by itself.
 start_refused() {	# start_refused WHAT PATTERN
-	local out rc
+	local out rc sum
+	sum=$(md5sum <"$LOG/data.mdb")
 	# shellcheck disable=SC2086
 	out=$(timeout 60 ${PPXD_WRAP:-} "$PPXD" -f -c "$(fed_conf police.gwent)" 2>&1); rc=$?
 	diag "$1: ppxd exit $rc: $(tail -1 <<<"$out")"
 	check "$1: ppxd refuses to start (exit 1)" [ "$rc" -eq 1 ]
 	check "$1: ... saying what is wrong" grep -q "$2" <<<"$out"
+	check "$1: ... and leaves the file as it was" [ "$(md5sum <"$LOG/data.mdb")" = "$sum" ]
 	echo "$out" >>"$FED/police.gwent/ppxd.out"
 }
+verify_quiet() { "$PPX" verify --log "$LOG" --pki "$PKI" >/dev/null 2>&1; }
 reading_refused() {	# reading_refused WHAT
 	local out
-	check "$1: ppx verify fails" fails "$PPX" verify --log "$LOG" --pki "$PKI" >/dev/null 2>&1
+	check "$1: ppx verify fails" fails verify_quiet
 	if out=$("$PPX" log --log "$LOG" --json 2>&1 >/dev/null); then
 		notok "$1: ppx log fails rather than print a damaged entry"
 	else
@@ -61,9 +64,7 @@ flip() {	# flip TEXT: change one byte of every stored copy of TEXT
 # 1. One byte of one message.
 n=$(flip "corrupt marker 25")
 check "one byte of message 25 changed ($n stored copies)" [ "$n" -ge 1 ]
-sum=$(md5sum <"$LOG/data.mdb")
 start_refused "changed byte" "damaged at entry"
-check "changed byte: the failed start left the file as it was" [ "$(md5sum <"$LOG/data.mdb")" = "$sum" ]
 reading_refused "changed byte"
 check "changed byte: ppx verify names the entry" \
 	grep -q 'entry [0-9]' <("$PPX" verify --log "$LOG" --pki "$PKI" 2>&1)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# crl.sh — a CRL that expires.  The federation's CRL is published valid for
-# a few seconds.  While it is current, messages flow; once its nextUpdate
+# crl.sh — a CRL that expires.  While the CRL is current, messages flow;
+# then a CRL valid for a few seconds is dropped into place (the daemons
+# load it by themselves) and once its nextUpdate
 # passes, both daemons say so and refuse their partner (fail closed) but
 # keep running, keep queueing and lose nothing — a daemon restarted then
 # still starts.  When a current CRL is dropped into place (no signal, no
@@ -25,19 +26,15 @@ batch() {	# batch NAME
 	done >"$FED/$1.json"
 }
 stale_said() { grep -q 'CRL .* is out of date' "$FED/$1/ppxd.out"; }
-depth() {
-	"$PPX" status --config "$(fed_conf police.gwent)" --json |
-		jq -r '.partners[] | select(.agency == "probation.gwent") | .outboxDepth // "0"'
-}
 
-check "a CRL valid for ${VALID}s is published" publish "$VALID"
-expires=$(( $(date +%s) + VALID ))
 fed_start police.gwent && fed_start probation.gwent || notok "daemons start"
 batch current
 ppx_send police.gwent "$FED/current.json" >/dev/null
-check "while the CRL is current, everything is delivered" wait_until 30 fed_settled police.gwent probation.gwent
+check "while the CRL is current, everything is delivered" wait_until 60 fed_settled police.gwent probation.gwent
 fed_tally police.gwent probation.gwent "CRL current"
 
+check "a CRL valid for ${VALID}s is published" publish "$VALID"
+expires=$(( $(date +%s) + VALID ))
 sleep $(( expires - $(date +%s) + 1 ))
 check "police says its CRL is out of date" wait_until 10 stale_said police.gwent
 check "probation says its CRL is out of date" wait_until 10 stale_said probation.gwent
@@ -48,7 +45,7 @@ check "police still takes work while its CRL is stale" send_stale
 sleep 3
 check "probation stores nothing from police under a stale CRL" \
 	[ "$(received_from probation.gwent police.gwent | wc -l)" -eq "$before" ]
-check "police holds all $N in its outbox" [ "$(depth)" -eq "$N" ]
+check "police holds all $N in its outbox" [ "$(fed_depth police.gwent probation.gwent)" = "$N" ]
 fed_stop probation.gwent
 check "probation restarted with a stale CRL still starts" fed_start probation.gwent
 check "... and says why partners are refused" grep -q 'starting anyway' "$FED/probation.gwent/ppxd.out"
@@ -60,7 +57,8 @@ check "probation answers" fed_alive probation.gwent
 
 check "a current CRL is published (no signal, no restart)" publish 2592000
 check "the held messages arrive" wait_until 60 fed_settled police.gwent probation.gwent
-check "police reloaded the CRL by itself" grep -q 'CRL file .* changed' "$FED/police.gwent/ppxd.out"
+check "police reloaded the CRLs by itself" \
+	[ "$(grep -c 'CRL file .* changed' "$FED/police.gwent/ppxd.out")" -ge 2 ]
 fed_tally police.gwent probation.gwent "CRL expired, then renewed"
 check "every message has a logged receipt" fed_all_receipted police.gwent probation.gwent
 fed_stop police.gwent

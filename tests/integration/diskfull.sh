@@ -36,7 +36,7 @@ check "probation's log fills and it says so" wait_until 60 refused_full
 sleep 2	# police retries against the full log for a while
 stored=$(log_count probation.gwent ENTRY_RECEIVED)
 diag "probation stored $stored of $N before its 1 MiB log filled; police holds receipts for $(receipted_count police.gwent)"
-check "probation stored some, not all" [ "$stored" -gt 0 ] && [ "$stored" -lt "$N" ]
+check "probation stored some, not all" eval '[ "$stored" -gt 0 ] && [ "$stored" -lt "$N" ]'
 st=$("$PPX" status --config "$(fed_conf probation.gwent)")
 diag "$(grep refused <<<"$st")"
 check "probation refused the rest as REJECT_STORAGE_FULL (ppx status)" \
@@ -51,7 +51,8 @@ diag "probation's own user sent $own more, then: $out"
 check "probation's own user is refused once the log is full" [ "$own" -lt 500 ]
 check "... with a clear error" grep -qi 'full' <<<"$out"
 check "every message police holds a receipt for is in probation's log" [ "$(receipted_not_stored)" -eq 0 ]
-check "police still holds the rest in its outbox" fails fed_settled police.gwent probation.gwent
+held=$(fed_depth police.gwent probation.gwent)
+check "police still holds the rest in its outbox ($held)" [ "${held:-0}" -gt 0 ]
 
 fed_stop probation.gwent
 check "probation's full log still verifies" log_verify probation.gwent

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kills.sh — many rounds of SIGKILL at random points while police and
 # probation send to each other at once.  Each round starts a burst in both
-# directions, waits a random 0.1–1.5 s, kills police, probation or both,
+# directions, waits a random 0.02–0.8 s, kills police, probation or both,
 # and restarts what it killed; nothing waits for the previous round to
 # settle.  At the end every message either side logged as sent is in the
 # other's log exactly once, with a receipt, and both logs verify.
@@ -23,9 +23,13 @@ killed_police=0 killed_probation=0
 for r in $(seq 1 "$ROUNDS"); do
 	burst police.gwent probation.gwent "$r"
 	burst probation.gwent police.gwent "$r"
-	ppx_send police.gwent "$FED/burst-police.gwent-$r.json" >/dev/null 2>&1 &
+	# The clients themselves in the background (not a shell function's
+	# subshell), so that the kill below reaches them.
+	"$PPX" send --config "$(fed_conf police.gwent)" \
+		--json "$FED/burst-police.gwent-$r.json" >/dev/null 2>&1 &
 	p1=$!
-	ppx_send probation.gwent "$FED/burst-probation.gwent-$r.json" >/dev/null 2>&1 &
+	"$PPX" send --config "$(fed_conf probation.gwent)" \
+		--json "$FED/burst-probation.gwent-$r.json" >/dev/null 2>&1 &
 	p2=$!
 	pause=$(printf "0.%02d" $((2 + RANDOM % 78)))
 	sleep "$pause"
@@ -54,12 +58,12 @@ diag "$ROUNDS rounds: police killed $killed_police times, probation $killed_prob
 check "police's outbox for probation settles" wait_until 180 fed_settled police.gwent probation.gwent
 check "probation's outbox for police settles" wait_until 180 fed_settled probation.gwent police.gwent
 fed_tally police.gwent probation.gwent "police -> probation"
-check "police -> probation: at least one message per round was sent" [ "$TALLY_SENT" -ge "$ROUNDS" ]
+check "police -> probation: as many messages as rounds, at least, were sent" [ "$TALLY_SENT" -ge "$ROUNDS" ]
 check "police -> probation: every message has a logged receipt" fed_all_receipted police.gwent probation.gwent
 fed_tally probation.gwent police.gwent "probation -> police"
 check "probation -> police: every message has a logged receipt" fed_all_receipted probation.gwent police.gwent
-check "police and probation each still answer" fed_alive police.gwent
-check "probation answers" fed_alive probation.gwent
+check "police still answers" fed_alive police.gwent
+check "probation still answers" fed_alive probation.gwent
 fed_stop police.gwent
 fed_stop probation.gwent
 check "police's log verifies" log_verify police.gwent

@@ -201,13 +201,16 @@ received_from() { ppx_log "$1" | jq -r --arg from "$2" 'select(.kind == "ENTRY_R
 # What one direction did, printed and checked: messages sent, received,
 # lost (sent, never received) and duplicated (received twice) — the last
 # two must be 0.  Run it once FROM's outbox for TO is empty (fed_settled).
+logs_readable() { ppx_log "$1" >/dev/null && ppx_log "$2" >/dev/null; }
 fed_tally() {	# fed_tally FROM TO LABEL
 	local sent recv lost dup
+	check "$3: both logs can be read" logs_readable "$1" "$2"
 	sent=$(sent_to "$1" "$2" | sort)
 	recv=$(received_from "$2" "$1" | sort)
 	dup=$(uniq -d <<<"$recv" | grep -c . || true)
 	lost=$(comm -23 <(echo "$sent") <(uniq <<<"$recv") | grep -c . || true)
 	diag "$3: sent $(grep -c . <<<"$sent"), received $(grep -c . <<<"$recv"), lost $lost, duplicated $dup"
+	check "$3: something was sent" [ -n "$sent" ]
 	check "$3: nothing lost" [ "$lost" -eq 0 ]
 	check "$3: nothing duplicated" [ "$dup" -eq 0 ]
 	TALLY_SENT=$(grep -c . <<<"$sent")
@@ -223,6 +226,13 @@ fed_settled() {	# fed_settled FROM TO
 	"$PPX" status --config "$(fed_conf "$1")" --json 2>/dev/null |
 		jq -e --arg to "$2" '.partners[] | select(.agency == $to) |
 			.connected == true and ((.outboxDepth // "0") | tonumber) == 0' >/dev/null
+}
+
+# How many messages FROM holds for TO, unreceipted; empty if FROM does not
+# answer.
+fed_depth() {	# fed_depth FROM TO
+	"$PPX" status --config "$(fed_conf "$1")" --json 2>/dev/null |
+		jq -r --arg to "$2" '.partners[] | select(.agency == $to) | .outboxDepth // "0"'
 }
 
 # Resident and peak memory of a running daemon, in KiB.

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # slowloris.sh — connections held open that send nothing, or trickle the
-# start of a handshake a byte at a time, never finishing it.  While 300 of
-# them hang on probation's port, police's messages to probation are
-# delivered and probation answers its operators; every one of those
-# connections is closed by probation within its handshake deadline
-# (handshake_timeout_ms, 2 s here), and its descriptors come back.
+# start of a handshake a byte at a time, never finishing it.  300 of them
+# hang on probation's port (each one probation closes is replaced at once)
+# while police's messages to probation are delivered and probation answers
+# its operators; no connection outlives the handshake deadline
+# (handshake_timeout_ms, 2 s here) by more than scheduling slack, and the
+# descriptors come back.
 set -u
 . "$(dirname "$0")/lib.sh"
 N=${N:-500}
@@ -17,34 +18,39 @@ sed -i '/^\[delivery\]/a handshake_timeout_ms = 2000' "$(fed_conf probation.gwen
 # and when the last was closed, after at most $2 seconds.
 cat >"$FED/slowloris.pl" <<'PERL'
 use strict; use warnings;
-use IO::Socket::INET; use IO::Select; use Time::HiRes qw(time sleep);
-my ($port, $secs, $n) = @ARGV;
+use IO::Socket::INET; use IO::Select; use Time::HiRes qw(time);
+my ($port, $n, $stop, $secs) = @ARGV;
 my $greeting = "\xff" . ("\0" x 8) . "\x7f\x03\x00CURVE" . ("\0" x 15);
-my (@socks, %sent, %closed);
-for my $i (1 .. $n) {
-	# Blocking connects: each is established (the kernel's accept queue
-	# may make one wait for a SYN retry) before it is counted.
+my (%sent, %born, $opened, $closed, $longest);
+my $sel = IO::Select->new;
+$opened = $closed = $longest = 0;
+sub open_one {
+	# Blocking connect: each is established (the kernel's accept queue may
+	# make one wait for a SYN retry) before it is counted.
 	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-				      Proto => 'tcp', Timeout => 10) or next;
+				      Proto => 'tcp', Timeout => 10) or return;
 	$s->blocking(0);
-	push @socks, $s; $sent{$s} = 0;
+	$sel->add($s); $sent{$s} = 0; $born{$s} = time; $opened++;
 }
-my $start = time; my $last = 0;
-my $sel = IO::Select->new(@socks);
-while (time - $start < $secs && keys(%closed) < @socks) {
-	for my $s (@socks) {	# trickle: odd connections only
-		next if $closed{$s} || fileno($s) % 2 == 0 || $sent{$s} >= length($greeting);
+open_one() for 1 .. $n;
+my $start = time;
+# Keep $n hanging until the stop file appears, then let the last ones go.
+while (time - $start < $secs && $sel->count > 0) {
+	for my $s ($sel->handles) {	# trickle: odd descriptors only
+		next if fileno($s) % 2 == 0 || $sent{$s} >= length($greeting);
 		my $w = syswrite($s, substr($greeting, $sent{$s}, 1));
 		$sent{$s}++ if defined $w && $w == 1;
 	}
 	for my $s ($sel->can_read(0.2)) {
 		my $buf; my $r = sysread($s, $buf, 4096);
-		if (!defined $r || $r == 0) {
-			$closed{$s} = 1; $sel->remove($s); $last = time - $start;
-		}
+		next if defined $r && $r > 0;
+		my $life = time - $born{$s};
+		$longest = $life if $life > $longest;
+		$sel->remove($s); close($s); $closed++;
+		open_one() unless -e $stop;
 	}
 }
-printf "opened %d closed %d last_closed_after %.1f\n", scalar(@socks), scalar(keys %closed), $last;
+printf "opened %d closed %d longest %.1f\n", $opened, $closed, $longest;
 PERL
 
 fed_start police.gwent && fed_start probation.gwent || notok "daemons start"
@@ -54,7 +60,7 @@ for i in $(seq -w 1 "$N"); do
 	body_json police.gwent probation.gwent ARREST "slowloris message $i"
 done >"$FED/burst.json"
 
-perl "$FED/slowloris.pl" "$(fed_port probation.gwent)" 40 "$CONNS" >"$FED/loris.out" 2>&1 &
+perl "$FED/slowloris.pl" "$(fed_port probation.gwent)" "$CONNS" "$FED/stop" 60 >"$FED/loris.out" 2>&1 &
 loris=$!
 hanging() { [ "$(ls /proc/"$pid"/fd | wc -l)" -gt $((fds_before + CONNS / 2)) ]; }
 check "the hanging connections reached probation" wait_until 10 hanging
@@ -65,14 +71,16 @@ check "police's $N messages are delivered while they hang" wait_until 30 fed_set
 t1=$(date +%s.%N)
 diag "delivered in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
 check "probation answers its operators meanwhile" fed_alive probation.gwent
+check "... and the connections were still hanging then" hanging
+touch "$FED/stop"
 wait "$loris"
 result=$(cat "$FED/loris.out")
 diag "slowloris: $result"
-read -r _ opened _ closed _ last <<<"$result"
-check "all $CONNS connections were opened" [ "${opened:-0}" -eq "$CONNS" ]
+read -r _ opened _ closed _ longest <<<"$result"
+check "at least $CONNS connections were opened" [ "${opened:-0}" -ge "$CONNS" ]
 check "probation closed every one of them" [ "${closed:-0}" -eq "${opened:-1}" ]
-check "... within its 2 s handshake deadline (and scheduling slack)" \
-	awk -v l="${last:-99}" 'BEGIN { exit !(l < 8) }'
+check "... none lived past its 2 s handshake deadline (plus 3 s for scheduling)" \
+	awk -v l="${longest:-99}" 'BEGIN { exit !(l < 5) }'
 fds_after=$(ls /proc/"$pid"/fd | wc -l)
 diag "probation's descriptors afterwards: $fds_after"
 check "probation's descriptors came back" [ "$fds_after" -le $((fds_before + 5)) ]
