@@ -32,6 +32,8 @@ struct lane {
 	int64_t next_retry_ms;
 	long backoff_ms;
 	int needs_reset;	/* recreate the link at next_retry_ms */
+	Ppx__V1__RejectReason transient_reason;	/* last said, or 0 */
+	uint64_t transient_n;	/* refusals for it since it was said */
 	struct outbox_stats stats;
 };
 
@@ -207,6 +209,24 @@ static int transient(int reason)
 	       reason == PPX__V1__REJECT_REASON__REJECT_CLOCK_SKEW;
 }
 
+/*
+ * A transient refusal (a full disk, a stale CRL, clocks apart) can last for
+ * hours and come back for every message at every retry: say it when the
+ * reason changes, then every 1,000th time with the count.
+ */
+static void note_transient(struct lane *l, const char *agency, uint64_t seq,
+			   const Ppx__V1__ReceiptItem *it)
+{
+	if (l->transient_reason == it->reason && ++l->transient_n % 1000)
+		return;
+	if (l->transient_reason != it->reason)
+		l->transient_n = 1;
+	l->transient_reason = it->reason;
+	log_warnx("%s refused entry %llu for now (%llu such refusals), will "
+		  "retry: %s", agency, (unsigned long long)seq,
+		  (unsigned long long)l->transient_n, it->detail);
+}
+
 /* What a receipt frame settles, kept until its commit. */
 struct settled {
 	size_t link;
@@ -244,6 +264,7 @@ static void settle_after_commit(struct ppxd *d, void *arg, int rc)
 		l->last_progress_ms = s->time_ms;
 		l->stats.last_receipt_ms = s->time_ms;
 		l->backoff_ms = d->cfg->retry_initial_ms;
+		l->transient_reason = 0;	/* the next one is news */
 	}
 	free(s);
 }
@@ -271,10 +292,12 @@ static long long item_target(struct ppxd *d, size_t link,
 		return -1;
 	}
 	if (it->status == PPX__V1__RECEIPT_STATUS__REFUSED) {
+		if (transient(it->reason)) {
+			note_transient(&d->outbox->lanes[link], agency, seq, it);
+			return -1;	/* retried after the timeout */
+		}
 		log_warnx("%s refused entry %llu: %s", agency,
 			  (unsigned long long)seq, it->detail);
-		if (transient(it->reason))
-			return -1;	/* retried after the timeout */
 	}
 	return (long long)seq;
 }

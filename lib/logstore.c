@@ -324,6 +324,25 @@ static int check_file_size(ppx_log *log)
 }
 
 /*
+ * A log whose map grew past a cap set later: shrink the map to the cap when
+ * what is used fits, so that the cap holds from now on; otherwise the log
+ * is already over it and every growth is refused.
+ */
+static int cap_map(ppx_log *log, const MDB_envinfo *info)
+{
+	MDB_stat st;
+	int rc;
+
+	if (mdb_env_stat(log->env, &st) != 0 ||
+	    ((uint64_t)info->me_last_pgno + 1) * st.ms_psize > log->map_max)
+		return 0;
+	if ((rc = mdb_env_set_mapsize(log->env, log->map_max)) != 0)
+		return logstore_fail(rc, "cannot open log %s: "
+				     "mdb_env_set_mapsize", log->dir);
+	return 0;
+}
+
+/*
  * Creates and opens the environment.  A new log starts at map_size; an
  * existing one keeps the size it grew to, or map_size if that is larger.
  */
@@ -357,6 +376,8 @@ static int env_open(ppx_log *log, uint64_t map_size, int fresh)
 	    (rc = mdb_env_set_mapsize(log->env, map_size)) != 0)
 		return logstore_fail(rc, "cannot open log %s: "
 				     "mdb_env_set_mapsize", log->dir);
+	if (!ro && info.me_mapsize > log->map_max)
+		return cap_map(log, &info);
 	return 0;
 }
 

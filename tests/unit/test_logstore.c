@@ -858,6 +858,24 @@ static void test_logstore__map_limit_refuses_batch_and_keeps_committed(
 	assert_chain(f->log);
 }
 
+/* A cap set on a log that has already grown past it (log_max_mb lowered)
+ * holds from the next open: the map shrinks to it. */
+static void test_logstore__cap_lowered_later_holds(void **state)
+{
+	struct fx *f = *state;
+	ppx_log_options o = {.map_max = 256 << 10};
+
+	recreate(f, NULL);	/* the usual 64 MiB map */
+	append_notes(f->log, 10);
+	assert_true(ppx_log_map_size(f->log) > o.map_max);
+	reopen(f, &o);
+	assert_true(ppx_log_map_size(f->log) <= o.map_max);
+	assert_int_equal(ppx_log_size(f->log), 10);
+	assert_int_equal(append_big(f->log, 200, 200), PPX_EFULL);
+	assert_int_equal(ppx_log_size(f->log), 10);
+	assert_true(ppx_log_map_size(f->log) <= o.map_max);
+}
+
 static void test_logstore__failed_batch_refuses_appends_and_commit(
 	void **state)
 {
@@ -1114,6 +1132,7 @@ int main(void)
 		T(test_logstore__map_grows_when_full),
 		T(test_logstore__map_limit_refuses_batch_and_keeps_committed),
 		T(test_logstore__failed_batch_refuses_appends_and_commit),
+		T(test_logstore__cap_lowered_later_holds),
 		T(test_logstore__read_only_open_reads_but_cannot_write),
 		T(test_logstore__read_only_open_of_no_log_is_not_found),
 		T(test_logstore__garbage_data_file_is_corrupt),
