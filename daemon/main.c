@@ -48,44 +48,46 @@ static void usage(void)
 }
 
 /*
- * Our own certificates must pass the checks partners will apply.  An out
- * of date CRL is the exception: the daemon starts, queues what it is given
- * and refuses partners until a current CRL is installed (the loop reloads
- * the file when it changes), rather than refusing to start at all.
+ * One of our own certificates must pass the checks partners will apply.
+ * An out of date CRL is the exception: the daemon starts, queues what it
+ * is given and refuses partners until a current CRL is installed (the loop
+ * reloads the file when it changes), rather than refusing to start at all.
+ * Without a CRL in force, ECRL means every earlier check passed.
  */
+static int check_own(struct ppxd *d, X509 *cert, enum ppx_cert_role role,
+		     const char *path, ppx_identity *id)
+{
+	int rc = ppx_trust_check(d->trust, cert, time(NULL), role, id);
+
+	if (rc == PPX_ECRL) {
+		log_warnx("%s: %s: starting anyway; partners are refused until "
+			  "a current CRL is installed", path, ppx_error_last());
+		rc = ppx_trust_check(d->trust, cert, 0, role, id);
+	}
+	if (rc != 0)
+		return ppx_error_set(rc, "certificate %s: %s", path,
+				     ppx_error_last());
+	if (strcmp(id->agency, d->cfg->agency) != 0)
+		return ppx_error_set(PPX_EINVAL, "certificate %s is for %s, "
+				     "not %s", path, id->agency,
+				     d->cfg->agency);
+	return 0;
+}
+
 static int check_own_certs(struct ppxd *d)
 {
 	ppx_identity id;
 	X509 *transport = NULL;
-	int rc = ppx_trust_check(d->trust, ppx_signer_cert(d->signer),
-				 time(NULL), PPX_ROLE_SIGNING, &id);
+	int rc = check_own(d, ppx_signer_cert(d->signer), PPX_ROLE_SIGNING,
+			   d->cfg->signing_cert, &id);
 
-	if (rc == PPX_ECRL) {
-		log_warnx("%s: starting anyway; partners are refused until a "
-			  "current CRL is installed", ppx_error_last());
-		rc = ppx_trust_check(d->trust, ppx_signer_cert(d->signer),
-				     0, PPX_ROLE_SIGNING, &id);
-	}
-	if (rc != 0)
-		return ppx_error_set(rc, "signing certificate %s: %s",
-				     d->cfg->signing_cert, ppx_error_last());
-	if (strcmp(id.agency, d->cfg->agency) != 0)
-		return ppx_error_set(PPX_EINVAL,
-				     "signing certificate %s is for %s, not %s",
-				     d->cfg->signing_cert, id.agency,
-				     d->cfg->agency);
-	rc = ppx_cert_load(&transport, d->cfg->transport_cert);
 	if (rc == 0)
-		rc = ppx_trust_check(d->trust, transport, time(NULL),
-				     PPX_ROLE_TRANSPORT, &id);
-	if (rc == PPX_ECRL)
-		rc = ppx_trust_check(d->trust, transport, 0,
-				     PPX_ROLE_TRANSPORT, &id);
+		rc = ppx_cert_load(&transport, d->cfg->transport_cert);
+	if (rc == 0)
+		rc = check_own(d, transport, PPX_ROLE_TRANSPORT,
+			       d->cfg->transport_cert, &id);
 	X509_free(transport);
-	if (rc != 0)
-		return ppx_error_set(rc, "transport certificate %s: %s",
-				     d->cfg->transport_cert, ppx_error_last());
-	return 0;
+	return rc;
 }
 
 /* Load everything that can be checked without opening sockets. */

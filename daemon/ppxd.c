@@ -91,28 +91,25 @@ static void reload(struct ppxd *d)
 		outbox_link_event(d, i, LINK_DOWN);
 }
 
-/* The CRL file's identity: a new file copied or renamed into place. */
-static void crl_file_id(const struct ppxd *d, long long id[3])
+/* The CRL file's identity: a new file copied or renamed into place changes
+ * it.  All -1 if the file cannot be read. */
+static struct crl_file_id crl_file_id(const struct ppxd *d)
 {
+	struct crl_file_id id = {-1, -1, -1};
 	struct stat st;
 
-	id[0] = id[1] = id[2] = -1;
 	if (stat(d->cfg->crl, &st) == 0) {
-		id[0] = (long long)st.st_mtim.tv_sec * 1000000000LL +
-			st.st_mtim.tv_nsec;
-		id[1] = (long long)st.st_size;
-		id[2] = (long long)st.st_ino;
+		id.mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL +
+			      st.st_mtim.tv_nsec;
+		id.size = (long long)st.st_size;
+		id.ino = (long long)st.st_ino;
 	}
+	return id;
 }
 
 void ppxd_crl_seen(struct ppxd *d)
 {
-	long long id[3];
-
-	crl_file_id(d, id);
-	d->crl.mtime_ns = id[0];
-	d->crl.size = id[1];
-	d->crl.ino = id[2];
+	d->crl.seen = crl_file_id(d);
 }
 
 /*
@@ -124,15 +121,16 @@ void ppxd_crl_seen(struct ppxd *d)
 static void crl_watch(struct ppxd *d)
 {
 	int64_t now = ppxd_now_ms();
+	struct crl_file_id id;
 	time_t next;
-	long long id[3];
 
 	if (now - d->crl.checked_ms < 1000)
 		return;
 	d->crl.checked_ms = now;
-	crl_file_id(d, id);
-	if (id[0] != -1 && (id[0] != d->crl.mtime_ns || id[1] != d->crl.size ||
-			    id[2] != d->crl.ino)) {
+	id = crl_file_id(d);
+	if (id.mtime_ns != -1 && (id.mtime_ns != d->crl.seen.mtime_ns ||
+				  id.size != d->crl.seen.size ||
+				  id.ino != d->crl.seen.ino)) {
 		log_info("CRL file %s changed", d->cfg->crl);
 		reload(d);
 	}

@@ -54,7 +54,9 @@ struct ppxd {
 	uint64_t checkpoint_size;	/* log size at the last checkpoint */
 	struct {			/* the CRL file, watched (ppxd.c) */
 		int64_t checked_ms;
-		long long mtime_ns, size, ino;
+		struct crl_file_id {
+			long long mtime_ns, size, ino;
+		} seen;			/* the file as last loaded */
 		int stale;		/* past its nextUpdate: warned */
 	} crl;
 	int stopping;

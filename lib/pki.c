@@ -628,15 +628,14 @@ static void cache_verdict(const ppx_trust *self, X509 *cert, time_t now,
 {
 	struct known_cert *k = known_entry(self, cert);
 	time_t until = asn1_time(X509_get0_notAfter(cert));
-	time_t next = 0;
+	time_t next;
 
 	if (k && now == 0) {
 		k->history = *id;
 		k->has_history = 1;
 		return;
 	}
-	if (self->crl)
-		next = asn1_time(X509_CRL_get0_nextUpdate(self->crl));
+	next = ppx_trust_crl_next_update(self);
 	if (!k || until == 0 || next == 0)
 		return;
 	k->verdict = *id;
