@@ -94,4 +94,5 @@ check "restored from the backup, police starts" fed_start police.gwent
 check "... with every entry" [ "$(ppx_log police.gwent | wc -l)" -ge "$entries" ]
 fed_stop police.gwent
 check "... and its log verifies" log_verify police.gwent
+fed_tally police.gwent probation.gwent "police -> probation, police's log restored"
 finish
