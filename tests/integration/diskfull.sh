@@ -87,7 +87,7 @@ if mount -t tmpfs -o size=3m,mode=0700 ppx-test "$mnt" 2>/dev/null; then
 	check "... with a clear error" grep -qi 'full\|no space' <<<"$err"
 	check "police is still running and answering" fed_alive police.gwent
 	check "every message police accepted is in probation's log" \
-		wait_until 60 eval '[ -z "$(comm -23 <(sent_to police.gwent probation.gwent | sort) <(received_from probation.gwent police.gwent | sort -u))" ]'
+		wait_until 180 eval '[ -z "$(comm -23 <(sent_to police.gwent probation.gwent | sort) <(received_from probation.gwent police.gwent | sort -u))" ]'
 	mount -o remount,size=64m "$mnt"
 	check "once the file system grows police settles without a restart" \
 		wait_until 120 fed_settled police.gwent probation.gwent

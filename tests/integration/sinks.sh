@@ -262,11 +262,11 @@ e2e() {
 		'police.gwent,probation.gwent,prison.cardiff')"
 	check "sync: a new subject becomes version 1 in the spool" e2e_sync
 	check "sync: police's sink has version 1 as sent" \
-		wait_until 20 e2e_has police.gwent "1|LEVEL_2"
+		wait_until 90 e2e_has police.gwent "1|LEVEL_2"
 	check "sync: probation's sink has version 1" \
-		wait_until 20 e2e_has probation.gwent "1|LEVEL_2"
+		wait_until 90 e2e_has probation.gwent "1|LEVEL_2"
 	check "sync: prison's sink has version 1" \
-		wait_until 20 e2e_has prison.cardiff "1|LEVEL_2"
+		wait_until 90 e2e_has prison.cardiff "1|LEVEL_2"
 	# A level change and a new order, made together: one update.
 	e2e_local "UPDATE subjects_local SET mappa_level = 'LEVEL_3';
 		INSERT INTO orders_local VALUES (1, 'o-1', 'SHPO',
@@ -274,7 +274,7 @@ e2e() {
 		'2026-11-20', '2031-11-20')"
 	check "sync: a level change and a new order become version 2" e2e_sync
 	check "sync: probation's sink has version 2, level 3" \
-		wait_until 20 e2e_has probation.gwent "2|LEVEL_3"
+		wait_until 90 e2e_has probation.gwent "2|LEVEL_3"
 	is "sync: ... listing the fields that changed, with the order" \
 		"level,conditions|o-1 SHPO police.gwent" \
 		"SELECT p.changed_fields || '|' || c.condition_id || ' ' ||
@@ -282,12 +282,14 @@ e2e() {
 		 JOIN conditions c ON c.message_id = p.message_id
 		 WHERE p.record_id = 'gwent-rec-0099' AND p.version = 2"
 	check "sync: police's sink has version 2 before the next one" \
-		wait_until 20 e2e_has police.gwent "2|LEVEL_3"
+		wait_until 90 e2e_has police.gwent "2|LEVEL_3"
 	e2e_local "UPDATE subjects_local SET address_lines = 'Flat 1,
 		9 Commercial Street, Pontypool', postcode = 'NP4 6JS'"
 	check "sync: an address change becomes version 3" e2e_sync
 	check "sync: prison's sink has version 3" \
-		wait_until 20 e2e_has prison.cardiff "3|LEVEL_3"
+		wait_until 90 e2e_has prison.cardiff "3|LEVEL_3"
+	check "sync: probation's sink has version 3" \
+		wait_until 90 e2e_has probation.gwent "3|LEVEL_3"
 	is "sync: ... with the new registered address" "addresses|NP4 6JS" \
 		"SELECT p.changed_fields || '|' || a.postcode
 		 FROM partner_records p
