@@ -24,6 +24,15 @@ my $greeting = "\xff" . ("\0" x 8) . "\x7f\x03\x00CURVE" . ("\0" x 15);
 my (%sent, %born, $opened, $closed, $longest);
 my $sel = IO::Select->new;
 $opened = $closed = $longest = 0;
+# A write to a connection probation has just closed must not kill us.
+$SIG{PIPE} = 'IGNORE';
+sub gone {
+	my ($s) = @_;
+	my $life = time - $born{$s};
+	$longest = $life if $life > $longest;
+	$sel->remove($s); close($s); $closed++;
+	open_one() unless -e $stop;
+}
 sub open_one {
 	# Blocking connect: each is established (the kernel's accept queue may
 	# make one wait for a SYN retry) before it is counted.
@@ -39,15 +48,14 @@ while (time - $start < $secs && $sel->count > 0) {
 	for my $s ($sel->handles) {	# trickle: odd descriptors only
 		next if fileno($s) % 2 == 0 || $sent{$s} >= length($greeting);
 		my $w = syswrite($s, substr($greeting, $sent{$s}, 1));
-		$sent{$s}++ if defined $w && $w == 1;
+		if (defined $w) { $sent{$s} += $w; next }
+		gone($s) unless $!{EAGAIN} || $!{EWOULDBLOCK};	# EPIPE, ECONNRESET
 	}
 	for my $s ($sel->can_read(0.2)) {
 		my $buf; my $r = sysread($s, $buf, 4096);
 		next if defined $r && $r > 0;
-		my $life = time - $born{$s};
-		$longest = $life if $life > $longest;
-		$sel->remove($s); close($s); $closed++;
-		open_one() unless -e $stop;
+		next if !defined $r && ($!{EAGAIN} || $!{EWOULDBLOCK});
+		gone($s);
 	}
 }
 printf "opened %d closed %d longest %.1f\n", $opened, $closed, $longest;
@@ -74,8 +82,10 @@ check "probation answers its operators meanwhile" fed_alive probation.gwent
 check "... and the connections were still hanging then" hanging
 touch "$FED/stop"
 wait "$loris"
+loris_rc=$?
 result=$(cat "$FED/loris.out")
 diag "slowloris: $result"
+check "the connection holder ran to its end (exit status $loris_rc)" [ "$loris_rc" -eq 0 ]
 read -r _ opened _ closed _ longest <<<"$result"
 check "at least $CONNS connections were opened" [ "${opened:-0}" -ge "$CONNS" ]
 check "probation closed every one of them" [ "${closed:-0}" -eq "${opened:-1}" ]
