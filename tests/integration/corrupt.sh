@@ -13,9 +13,7 @@ N=${N:-50}
 fed_init
 LOG=$(fed_log_dir police.gwent)
 
-for i in $(seq -w 1 "$N"); do
-	body_json police.gwent probation.gwent ARREST "corrupt marker $i"
-done >"$FED/burst.json"
+fed_burst police.gwent probation.gwent "$N" "corrupt marker" >"$FED/burst.json"
 fed_start police.gwent && fed_start probation.gwent || notok "daemons start"
 ppx_send police.gwent "$FED/burst.json" >/dev/null
 check "$N messages delivered" wait_until 30 fed_settled police.gwent probation.gwent

@@ -7,9 +7,7 @@ set -u
 N=${N:-10000}
 fed_init
 
-for i in $(seq -w 1 "$N"); do
-	body_json police.gwent probation.gwent ARREST "crash message $i"
-done >"$FED/burst.json"
+fed_burst police.gwent probation.gwent "$N" "crash message" >"$FED/burst.json"
 
 sent_ids() { sent_to police.gwent probation.gwent; }
 all_settled() { fed_settled police.gwent probation.gwent; }

@@ -20,10 +20,7 @@ publish() {	# publish SECONDS: a CRL due again in SECONDS, atomically
 		mv -f "$FED/crl.new" "$FED/crl.pem"
 }
 batch() {	# batch NAME
-	local i
-	for i in $(seq -w 1 "$N"); do
-		body_json police.gwent probation.gwent ARREST "crl $1 message $i"
-	done >"$FED/$1.json"
+	fed_burst police.gwent probation.gwent "$N" "crl $1 message" >"$FED/$1.json"
 }
 stale_said() { grep -q 'CRL .* is out of date' "$FED/$1/ppxd.out"; }
 

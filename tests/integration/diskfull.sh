@@ -17,9 +17,8 @@ N=${N:-1500}
 fed_init
 sed -i '/^\[agency\]/a log_max_mb = 1' "$(fed_conf probation.gwent)"
 
-for i in $(seq -w 1 "$N"); do
-	body_json police.gwent probation.gwent ARREST "disk full message $i, padded to the size of a real notification: $(printf '%0400d' 0)"
-done >"$FED/burst.json"
+fed_burst police.gwent probation.gwent "$N" \
+	"disk full message {}, padded to the size of a real notification: $(printf '%0400d' 0)" >"$FED/burst.json"
 body_json probation.gwent police.gwent ARREST "from probation while full" >"$FED/one.json"
 
 refused_full() { grep -q 'storage full\|is full' "$FED/probation.gwent/ppxd.out"; }

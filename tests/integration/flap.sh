@@ -11,9 +11,7 @@ PER=${PER:-40}
 fed_init
 
 for c in $(seq -w 1 "$CHUNKS"); do
-	for i in $(seq -w 1 "$PER"); do
-		body_json police.gwent probation.gwent ARREST "flap chunk $c message $i"
-	done >"$FED/chunk-$c.json"
+	fed_burst police.gwent probation.gwent "$PER" "flap chunk $c message" >"$FED/chunk-$c.json"
 done
 
 fed_start police.gwent && fed_start probation.gwent || notok "daemons start"

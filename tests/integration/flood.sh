@@ -30,9 +30,7 @@ done
 [ -x "$INJECT" ] || notok "the injector is built (make $BUILD/tests/inject)"
 
 for c in $(seq -w 1 10); do
-	for i in $(seq -w 1 $((N / 10))); do
-		body_json probation.gwent police.gwent ARREST "beside the flood $c-$i"
-	done >"$FED/paced-$c.json"
+	fed_burst probation.gwent police.gwent $((N / 10)) "beside the flood $c-{}" >"$FED/paced-$c.json"
 done
 fed_start police.gwent && fed_start probation.gwent || notok "daemons start"
 anon0=$(fed_anon police.gwent)

@@ -211,9 +211,7 @@ check "a file not yet renamed into place is left alone" \
 	bash -c "[ -f '$SPOOL/half.json.tmp' ] && [ ! -e '$SPOOL/failed/half.json.tmp' ]"
 
 # --- SIGKILL while the hook consumes N entries ---------------------------
-for i in $(seq 1 "$N"); do
-	body_json police.gwent $P ARREST "burst $i"
-done >"$FED/burst.json"
+fed_burst police.gwent $P "$N" "burst" >"$FED/burst.json"
 ppx_send police.gwent "$FED/burst.json" >/dev/null || notok "police sends the burst"
 start=$(date +%s)
 wait_until 120 stored $((3 + N / 5))

@@ -12,10 +12,7 @@ B=${B:-2000}	# messages per direction per round
 fed_init
 
 burst() {	# burst FROM TO ROUND
-	local i
-	for i in $(seq -w 1 "$B"); do
-		body_json "$1" "$2" ARREST "round $3 message $i from $1"
-	done >"$FED/burst-$1-$3.json"
+	fed_burst "$1" "$2" "$B" "round $3 message {} from $1" >"$FED/burst-$1-$3.json"
 }
 
 fed_start police.gwent && fed_start probation.gwent || notok "daemons start"

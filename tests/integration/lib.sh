@@ -173,6 +173,18 @@ body_json() {
 	printf '{"recipients":["%s"],"marking":"OFFICIAL_SENSITIVE","priority":"URGENT","purpose":{"legalBasis":"CJA_2003_S325","text":"MAPPA co-operation"},"subject":{"pncId":"2019/0123456X","crn":"X123456","name":"John Smith"},"notification":{"kind":"%s","effectiveDate":"2026-11-21","details":"%s"}}\n' "$2" "$3" "$4"
 }
 
+# N arrest notifications FROM -> TO, one per line, as `ppx send --json`
+# reads them; each one's details are TEXT with {} replaced by the message's
+# number (zero-padded to N's width), or TEXT and the number.
+fed_burst() {	# fed_burst FROM TO N TEXT
+	local i text
+	for i in $(seq -w 1 "$3"); do
+		text=${4//\{\}/$i}
+		[ "$text" = "$4" ] && text="$4 $i"
+		body_json "$1" "$2" ARREST "$text"
+	done
+}
+
 ppx_send() {	# ppx_send AGENCY FILE [args]
 	local a=$1 f=$2; shift 2
 	"$PPX" send --config "$(fed_conf "$a")" --json "$f" "$@"

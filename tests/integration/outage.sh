@@ -7,9 +7,7 @@ N=${N:-1000}
 fed_init
 fed_start police.gwent || { notok "police starts"; finish; exit 1; }
 
-for i in $(seq -w 1 "$N"); do
-	body_json police.gwent probation.gwent ARREST "outage message $i"
-done >"$FED/burst.json"
+fed_burst police.gwent probation.gwent "$N" "outage message" >"$FED/burst.json"
 out=$(ppx_send police.gwent "$FED/burst.json")
 check "police queued all $N messages while probation is down" [ "$(grep -c "probation.gwent=QUEUED" <<<"$out")" -eq "$N" ]
 depth=$("$PPX" status --config "$(fed_conf police.gwent)" --json | grep -o '"outboxDepth":"[0-9]*"' | grep -o '[0-9]*')

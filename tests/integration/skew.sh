@@ -19,10 +19,7 @@ export FAKETIME_DONT_FAKE_MONOTONIC=1
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
 batch() {	# batch NAME: N messages from police to probation
-	local i
-	for i in $(seq -w 1 "$N"); do
-		body_json police.gwent probation.gwent ARREST "skew $1 message $i"
-	done >"$FED/$1.json"
+	fed_burst police.gwent probation.gwent "$N" "skew $1 message" >"$FED/$1.json"
 }
 # The library itself, through env (which execs), so that the pid fed_start
 # records is the daemon's own: the faketime wrapper would stay its parent.

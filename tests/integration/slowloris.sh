@@ -64,9 +64,7 @@ PERL
 fed_start police.gwent && fed_start probation.gwent || notok "daemons start"
 pid=$(fed_pid probation.gwent)
 fds_before=$(ls /proc/"$pid"/fd | wc -l)
-for i in $(seq -w 1 "$N"); do
-	body_json police.gwent probation.gwent ARREST "slowloris message $i"
-done >"$FED/burst.json"
+fed_burst police.gwent probation.gwent "$N" "slowloris message" >"$FED/burst.json"
 
 perl "$FED/slowloris.pl" "$(fed_port probation.gwent)" "$CONNS" "$FED/stop" 60 >"$FED/loris.out" 2>&1 &
 loris=$!
