@@ -44,7 +44,7 @@ reading_refused() {	# reading_refused WHAT
 		notok "$1: ppx log fails rather than print a damaged entry"
 	else
 		ok "$1: ppx log fails rather than print a damaged entry"
-		diag "$1: ppx log: $(tail -1 <<<"$out")"
+		diag "$1: $(tail -1 <<<"$out")"
 	fi
 }
 flip() {	# flip TEXT: change one byte of every stored copy of TEXT
