@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # kills.sh — many rounds of SIGKILL at random points while police and
 # probation send to each other at once.  Each round starts a burst in both
-# directions, waits a random 0.02–0.8 s, kills police, probation or both,
+# directions, waits until each side has logged the first message it sends
+# in this round (so that every kill falls into traffic both ways, however
+# slowly the daemons run), then a random 0.02–0.8 s, kills police,
+# probation or both,
 # and restarts what it killed; nothing waits for the previous round to
 # settle.  At the end every message either side logged as sent is in the
 # other's log exactly once, with a receipt, and both logs verify.
@@ -17,7 +20,11 @@ burst() {	# burst FROM TO ROUND
 
 fed_start police.gwent && fed_start probation.gwent || notok "daemons start"
 killed_police=0 killed_probation=0
+# AGENCY has logged more than N messages sent.
+sent_more() { [ "$(log_count "$1" ENTRY_SENT)" -gt "$2" ]; }
 for r in $(seq 1 "$ROUNDS"); do
+	before_police=$(log_count police.gwent ENTRY_SENT)
+	before_probation=$(log_count probation.gwent ENTRY_SENT)
 	burst police.gwent probation.gwent "$r"
 	burst probation.gwent police.gwent "$r"
 	# The clients themselves in the background (not a shell function's
@@ -28,6 +35,10 @@ for r in $(seq 1 "$ROUNDS"); do
 	"$PPX" send --config "$(fed_conf probation.gwent)" \
 		--json "$FED/burst-probation.gwent-$r.json" >/dev/null 2>&1 &
 	p2=$!
+	check "round $r: police's burst is under way" \
+		wait_until 120 sent_more police.gwent "$before_police"
+	check "round $r: probation's burst is under way" \
+		wait_until 120 sent_more probation.gwent "$before_probation"
 	pause=$(printf "0.%02d" $((2 + RANDOM % 78)))
 	sleep "$pause"
 	case $((RANDOM % 3)) in
