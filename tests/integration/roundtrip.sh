@@ -11,11 +11,15 @@ fed_init
 for a in $AGENCIES; do fed_start "$a" || notok "$a starts"; done
 
 # The body a system would submit: what the fixture's sender gave, dated now
-# (a receiver refuses messages dated beyond its clock-skew allowance), in
+# (a receiver refuses messages dated beyond its clock-skew allowance) with
+# its acknowledgement deadline as far after that as the fixture's, in
 # canonical proto3 JSON form, which leaves out fields at their defaults.
 submitted() {
 	jq -S --arg now "$(($(date +%s) * 1000))" '
-		.body | del(.senderAgency, .senderPerson, .area) | .createdMs = $now |
+		.body | del(.senderAgency, .senderPerson, .area) |
+		if .ackDeadlineMs then .ackDeadlineMs = (($now | tonumber) +
+			(.ackDeadlineMs | tonumber) - (.createdMs | tonumber) |
+			tostring) else . end | .createdMs = $now |
 		walk(if type == "object" then with_entries(select(
 			.value != "" and .value != "0" and .value != 0 and
 			.value != false and .value != [])) else . end)' "$FIX/$1.json"
