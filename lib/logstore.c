@@ -70,6 +70,11 @@ static const struct db_spec {
 	[DB_META] = {"meta", 0},
 };
 
+const char *logstore_db_name(int db)
+{
+	return db_specs[db].name;
+}
+
 /* ---- errors ----------------------------------------------------------- */
 
 /* The ppx code for an LMDB or errno result. */

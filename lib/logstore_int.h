@@ -26,6 +26,8 @@ enum {
 	NUM_DBS
 };
 
+const char *logstore_db_name(int db);	/* "log", "tree", ... */
+
 struct ppx_log {
 	MDB_env *env;
 	MDB_dbi dbi[NUM_DBS];

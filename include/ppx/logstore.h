@@ -176,6 +176,14 @@ typedef int (*ppx_log_visit_fn)(void *ctx, uint64_t seq, const uint8_t *data,
 int ppx_log_foreach(ppx_log *self, uint64_t from, uint64_t to,
 		    ppx_log_visit_fn fn, void *ctx);
 
+/*
+ * Read every record of every database of the log, keys and values byte by
+ * byte, in one read transaction; *records is how many.  A damaged B-tree
+ * page shows up as an error here, or as a crash of the reading process:
+ * run it where that is survivable (ppx_log_check_dir()).
+ */
+int ppx_log_walk(ppx_log *self, uint64_t *records);
+
 /* Current map size in bytes (for tests and status). */
 uint64_t ppx_log_map_size(ppx_log *self);
 
