@@ -63,4 +63,16 @@ int ppx_log_verify(ppx_verify_report *out, ppx_log *log,
  */
 int ppx_log_check(ppx_verify_report *out, ppx_log *log);
 
+/*
+ * The log in `dir` opened read-only, every record of every database read
+ * (ppx_log_walk()) and then checked -- with ppx_log_verify() if trust is
+ * given, else ppx_log_check() -- in a child process, so that a B-tree page
+ * damaged in a way LMDB does not detect (it trusts its pages) crashes the
+ * child rather than the caller: that is reported as PPX_ECORRUPT naming
+ * the signal.  Returns 0 with the verdict in `out`, or a negative code with
+ * the error set; PPX_ENOTFOUND when there is no log in `dir` yet.
+ */
+int ppx_log_check_dir(ppx_verify_report *out, const char *dir,
+		      const ppx_trust *trust);
+
 #endif

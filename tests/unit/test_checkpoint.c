@@ -286,6 +286,68 @@ static void test_checkpoint__truncated_file_is_refused_at_open(void **state)
 	assert_int_equal(ppx_log_open(&log, f->dir, NULL), PPX_ECORRUPT);
 }
 
+/* The check in a child process gives the same verdict as in this one. */
+static void test_checkpoint__check_dir_verifies_an_untouched_log(void **state)
+{
+	struct fx *f = *state;
+	ppx_verify_report r;
+
+	assert_int_equal(ppx_log_check_dir(&r, f->dir, f->trust), 0);
+	assert_true(r.ok);
+	assert_int_equal(r.entries, ENTRIES);
+	assert_int_equal(r.signatures, ENTRIES / 3);
+	assert_int_equal(ppx_log_check_dir(&r, f->dir, NULL), 0);
+	assert_true(r.ok);
+	assert_int_equal(r.entries, ENTRIES);
+}
+
+/* A changed entry comes back as a verdict naming it, not as an error. */
+static void test_checkpoint__check_dir_names_a_changed_entry(void **state)
+{
+	struct fx *f = *state;
+	struct blob e = stored_entry(f, 1);	/* the first note */
+	ppx_verify_report r;
+	char path[4096];
+	struct stat st;
+	size_t at[16], n;
+	uint8_t *file;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", f->dir);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	file = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
+		    MAP_SHARED, fd, 0);
+	assert_true(file != MAP_FAILED);
+	n = find_all(file, (size_t)st.st_size, e, at, 16);
+	assert_true(n >= 1);
+	for (size_t k = 0; k < n; k++)
+		file[at[k] + e.len / 2] ^= 0x01;
+	msync(file, (size_t)st.st_size, MS_SYNC);
+	munmap(file, (size_t)st.st_size);
+	close(fd);
+	free(e.data);
+	assert_int_equal(ppx_log_check_dir(&r, f->dir, NULL), 0);
+	assert_false(r.ok);
+	assert_int_equal(r.first_bad, 1);
+	assert_int_equal(ppx_log_check_dir(&r, f->dir, f->trust), 0);
+	assert_false(r.ok);
+	assert_int_equal(r.first_bad, 1);
+}
+
+/* No log in the directory is PPX_ENOTFOUND, for ppxd to start a new one. */
+static void test_checkpoint__check_dir_of_no_log_is_not_found(void **state)
+{
+	struct fx *f = *state;
+	ppx_verify_report r;
+	char *empty = tmpdir_new();
+
+	(void)f;
+	assert_int_equal(ppx_log_check_dir(&r, empty, NULL), PPX_ENOTFOUND);
+	tmpdir_remove(empty);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +356,9 @@ int main(void)
 		T(test_checkpoint__signed_checkpoint_opens),
 		T(test_checkpoint__any_changed_byte_names_its_entry),
 		T(test_checkpoint__truncated_file_is_refused_at_open),
+		T(test_checkpoint__check_dir_verifies_an_untouched_log),
+		T(test_checkpoint__check_dir_names_a_changed_entry),
+		T(test_checkpoint__check_dir_of_no_log_is_not_found),
 #undef T
 	};
 

@@ -1,0 +1,165 @@
+/*
+ * logcheck.c — checking a log in a child process.
+ *
+ * LMDB trusts its own pages: a B-tree page damaged on disk (a bad node
+ * size, a wild offset) can make it read past its map and die of SIGSEGV or
+ * SIGBUS, before any of ppx's own checks sees a byte.  ppx_log_check_dir()
+ * runs the read of every record and the check of every entry in a forked
+ * child and hands the verdict back through a pipe, so that such a log gives
+ * the caller (ppxd at start, ppx verify) a clear error instead of a crash.
+ *
+ * The child only reads: it opens the log itself, after the fork, read-only
+ * (LMDB environments must not cross a fork), and leaves with _exit() so
+ * that nothing of the parent's -- stdio buffers, atexit handlers -- runs
+ * twice.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ppx/checkpoint.h"
+#include "ppx/error.h"
+
+/* What the child writes to the pipe. */
+struct verdict {
+	int rc;				/* ppx code of the read or check */
+	ppx_verify_report report;	/* when rc == 0 */
+	char error[512];		/* when rc != 0 */
+};
+
+static int check_here(struct verdict *v, const char *dir,
+		      const ppx_trust *trust)
+{
+	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
+	ppx_log *log = NULL;
+	uint64_t records;
+	int rc;
+
+	if ((rc = ppx_log_open(&log, dir, &ro)) == 0 &&
+	    (rc = ppx_log_walk(log, &records)) == 0)
+		rc = trust ? ppx_log_verify(&v->report, log, trust)
+			   : ppx_log_check(&v->report, log);
+	ppx_log_close(log);
+	return rc;
+}
+
+/* A fault reading the map ends the child by its signal, which the parent
+ * reports: not by a handler of the caller's (or a sanitizer's) that would
+ * take it for a crash of the caller's own code. */
+static void default_faults(void)
+{
+	static const int sigs[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+static void child(int fd, const char *dir, const ppx_trust *trust)
+{
+	struct verdict v;
+	const uint8_t *p = (const uint8_t *)&v;
+	size_t off = 0;
+
+	default_faults();
+	memset(&v, 0, sizeof(v));
+	v.rc = check_here(&v, dir, trust);
+	if (v.rc != 0)
+		snprintf(v.error, sizeof(v.error), "%s", ppx_error_last());
+	while (off < sizeof(v)) {
+		ssize_t n = write(fd, p + off, sizeof(v) - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(1);
+		off += (size_t)n;
+	}
+	_exit(0);
+}
+
+/* Reads the verdict; returns the bytes read (short if the child died). */
+static size_t read_verdict(int fd, struct verdict *v)
+{
+	uint8_t *p = (uint8_t *)v;
+	size_t off = 0;
+
+	while (off < sizeof(*v)) {
+		ssize_t n = read(fd, p + off, sizeof(*v) - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	return off;
+}
+
+static int reap(pid_t pid, int *status)
+{
+	while (waitpid(pid, status, 0) < 0)
+		if (errno != EINTR)
+			return ppx_error_set(PPX_EIO, "cannot wait for the log "
+					     "check: %s", strerror(errno));
+	return 0;
+}
+
+int ppx_log_check_dir(ppx_verify_report *out, const char *dir,
+		      const ppx_trust *trust)
+{
+	struct verdict v;
+	int fds[2], status, rc;
+	size_t got;
+	pid_t pid;
+
+	memset(out, 0, sizeof(*out));
+	if (pipe(fds) != 0)
+		return ppx_error_set(PPX_EIO, "cannot check log %s: pipe: %s",
+				     dir, strerror(errno));
+	fflush(NULL);
+	if ((pid = fork()) < 0) {
+		rc = errno;
+		close(fds[0]);
+		close(fds[1]);
+		return ppx_error_set(PPX_EIO, "cannot check log %s: fork: %s",
+				     dir, strerror(rc));
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		child(fds[1], dir, trust);
+	}
+	close(fds[1]);
+	memset(&v, 0, sizeof(v));
+	got = read_verdict(fds[0], &v);
+	close(fds[0]);
+	if ((rc = reap(pid, &status)) != 0)
+		return rc;
+	if (WIFSIGNALED(status))
+		return ppx_error_set(PPX_ECORRUPT, "log %s is damaged: reading "
+				     "it crashed the storage library (%s); "
+				     "run ppx verify on a copy and restore "
+				     "from a backup", dir,
+				     strsignal(WTERMSIG(status)));
+	if (got != sizeof(v) || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		return ppx_error_set(PPX_ECORRUPT, "cannot check log %s: the "
+				     "process reading it ended (status %d) "
+				     "without a verdict, as a damaged file "
+				     "can make it; run ppx verify on a copy",
+				     dir, WIFEXITED(status) ?
+				     WEXITSTATUS(status) : -1);
+	if (v.rc != 0) {
+		v.error[sizeof(v.error) - 1] = '\0';
+		return ppx_error_set(v.rc, "%s", v.error);
+	}
+	*out = v.report;
+	out->reason[sizeof(out->reason) - 1] = '\0';
+	return 0;
+}
