@@ -115,19 +115,22 @@ static int load(struct ppxd *d, const char *path, uint8_t secret[32],
 
 /*
  * Open the log and check it before anything is sent or received: every
- * entry against its leaf hash, the chain and the stored tree.  A damaged
- * log stops the daemon with the first entry that differs.
+ * record of the file read and every entry checked against its leaf hash,
+ * the chain and the stored tree, in a child process (ppx_log_check_dir())
+ * so that a page damaged in a way that crashes LMDB stops the daemon with
+ * a clear error, not a signal.  A damaged log stops the daemon with the
+ * first entry that differs.  No log yet is a new one.
  */
 static int open_log(struct ppxd *d)
 {
 	ppx_log_options lo = {.map_max = (uint64_t)d->cfg->log_max_mb << 20};
 	ppx_verify_report r;
 	int64_t t0 = ppxd_now_ms();
-	int rc;
+	int rc = ppx_log_check_dir(&r, d->cfg->log_dir, NULL);
 
-	if ((rc = ppx_log_open(&d->log, d->cfg->log_dir, &lo)) != 0)
-		return rc;
-	if ((rc = ppx_log_check(&r, d->log)) != 0)
+	if (rc == PPX_ENOTFOUND)
+		r = (ppx_verify_report){.ok = 1};
+	else if (rc != 0)
 		return rc;
 	if (!r.ok)
 		return ppx_error_set(PPX_ECORRUPT, "log %s is damaged at entry "
@@ -136,6 +139,8 @@ static int open_log(struct ppxd *d)
 				     "backup)", d->cfg->log_dir,
 				     (unsigned long long)r.first_bad,
 				     r.reason);
+	if ((rc = ppx_log_open(&d->log, d->cfg->log_dir, &lo)) != 0)
+		return rc;
 	log_info("log %s: %llu entries checked in %lld ms", d->cfg->log_dir,
 		 (unsigned long long)r.entries,
 		 (long long)(ppxd_now_ms() - t0));
