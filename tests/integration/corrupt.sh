@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # corrupt.sh — a damaged LMDB file gives a clear error at start, never a
 # silent wrong answer.  Police's log (50 messages sent and receipted) is
-# damaged four ways on a stopped daemon: one byte of one message changed,
-# the file cut short, its header overwritten, and its lock file scrambled.
+# damaged five ways on a stopped daemon: one byte of one message changed,
+# the file cut short, its header overwritten, the B-tree pages holding the
+# messages given node sizes that send LMDB's reads outside the file (a
+# damage LMDB does not detect: it trusts its pages, and reading such a file
+# crashes the process), and its lock file scrambled.
 # Each time the daemon either refuses to start, naming what is wrong, and
 # leaves the file as it found it — and the reading commands refuse too —
 # or (the lock file, which LMDB rebuilds) starts on an intact log.
@@ -80,7 +83,58 @@ start_refused "overwritten header" "cannot open log"
 reading_refused "overwritten header"
 restore
 
-# 4. The lock file scrambled: LMDB rebuilds it when no process holds it.
+# 4. Wild node sizes: in every B-tree leaf page holding a message, the
+#    first node whose value lies in the page gets a value size of 4 GiB.
+#    Reading it faults in LMDB; ppxd and ppx verify read in a child
+#    process and report the damage.  Under a sanitizer or valgrind that
+#    child's fault is reported, as it should be: this case's output is kept
+#    apart from ppxd.out, which finish checks for reports.
+wild() {	# wild TEXT: prints how many nodes it changed
+	perl -e '
+		my ($path, $text) = @ARGV;
+		open(my $f, "+<:raw", $path) or die "$path: $!";
+		my ($ps, $n, $size) = (4096, 0, -s $path);
+		for (my $pg = 2; $pg * $ps < $size; $pg++) {
+			seek($f, $pg * $ps, 0);
+			read($f, my $page, $ps) == $ps or last;
+			my ($flags, $lower) = unpack("x10 v v", $page);
+			next unless ($flags & 0x7f) == 0x02;	# P_LEAF only
+			next unless index($page, $text) >= 0;
+			for my $i (0 .. (($lower - 16) >> 1) - 1) {
+				my $ptr = unpack("v", substr($page, 16 + 2 * $i, 2));
+				next if $ptr < 16 || $ptr + 8 > $ps;
+				# not F_BIGDATA, F_SUBDATA or F_DUPDATA
+				next if unpack("v", substr($page, $ptr + 4, 2)) & 7;
+				seek($f, $pg * $ps + $ptr, 0);
+				print $f pack("v v", 0xffff, 0xffff);
+				$n++;
+				last;
+			}
+		}
+		close($f); print "$n\n";' "$LOG/data.mdb" "$1"
+}
+n=$(wild "corrupt marker")
+check "wild node sizes in $n pages" [ "$n" -ge 1 ]
+sum=$(md5sum <"$LOG/data.mdb")
+# shellcheck disable=SC2086
+out=$(timeout 300 ${PPXD_WRAP:-} "$PPXD" -f -c "$(fed_conf police.gwent)" 2>&1); rc=$?
+echo "$out" >"$FED/wild.out"
+diag "wild node sizes: ppxd exit $rc: $(grep 'ppxd' <<<"$out" | tail -1)"
+check "wild node sizes: ppxd refuses to start (exit 1)" [ "$rc" -eq 1 ]
+check "wild node sizes: ... saying the log is damaged" \
+	grep -Eq "log $LOG (is damaged|.*without a verdict)" <<<"$out"
+check "wild node sizes: ... and leaves the file as it was" \
+	[ "$(md5sum <"$LOG/data.mdb")" = "$sum" ]
+out=$("$PPX" verify --log "$LOG" --pki "$PKI" 2>&1); rc=$?
+diag "wild node sizes: ppx verify exit $rc: $(tail -1 <<<"$out")"
+check "wild node sizes: ppx verify fails (exit 3)" [ "$rc" -eq 3 ]
+check "wild node sizes: ... saying the log is damaged" \
+	grep -Eq "is damaged|without a verdict" <<<"$out"
+check "wild node sizes: ppx log fails, pointing to ppx verify" \
+	grep -q "ppx verify" <("$PPX" log --log "$LOG" 2>&1 >/dev/null)
+restore
+
+# 5. The lock file scrambled: LMDB rebuilds it when no process holds it.
 head -c "$(stat -c %s "$LOG/lock.mdb")" /dev/urandom >"$LOG/lock.mdb"
 check "scrambled lock file: police starts" fed_start police.gwent
 check "scrambled lock file: the log is intact" [ "$(ppx_log police.gwent | wc -l)" -ge "$entries" ]
