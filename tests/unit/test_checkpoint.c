@@ -217,30 +217,57 @@ static size_t find_all(const uint8_t *file, size_t flen, struct blob e,
 	return n;
 }
 
-static void flip_each_byte_and_verify(struct fx *f, uint64_t seq)
+/* The log file mapped for writing, with every place entry `seq`'s bytes
+ * are stored. */
+struct copies {
+	struct blob e;
+	uint8_t *file;
+	size_t flen, at[16], n;
+};
+
+static void copies_map(struct copies *c, struct fx *f, uint64_t seq)
 {
 	char path[4096];
-	struct blob e = stored_entry(f, seq);
 	struct stat st;
-	size_t at[16], n;
-	uint8_t *file;
 	int fd;
 
+	c->e = stored_entry(f, seq);
 	snprintf(path, sizeof(path), "%s/data.mdb", f->dir);
 	fd = open(path, O_RDWR);
 	assert_true(fd >= 0);
 	assert_int_equal(fstat(fd, &st), 0);
-	file = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
-		    MAP_SHARED, fd, 0);
-	assert_true(file != MAP_FAILED);
-	n = find_all(file, (size_t)st.st_size, e, at, 16);
-	assert_true(n >= 1);
-	for (size_t i = 0; i < e.len; i++) {
+	c->flen = (size_t)st.st_size;
+	c->file = mmap(NULL, c->flen, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		       0);
+	close(fd);
+	assert_true(c->file != MAP_FAILED);
+	c->n = find_all(c->file, c->flen, c->e, c->at, 16);
+	assert_true(c->n >= 1);
+}
+
+/* Byte i of the entry changed (or changed back) in every copy. */
+static void copies_flip(struct copies *c, size_t i)
+{
+	for (size_t k = 0; k < c->n; k++)
+		c->file[c->at[k] + i] ^= 0x01;
+	msync(c->file, c->flen, MS_SYNC);
+}
+
+static void copies_unmap(struct copies *c)
+{
+	munmap(c->file, c->flen);
+	free(c->e.data);
+}
+
+static void flip_each_byte_and_verify(struct fx *f, uint64_t seq)
+{
+	struct copies c;
+
+	copies_map(&c, f, seq);
+	for (size_t i = 0; i < c.e.len; i++) {
 		ppx_verify_report r;
 
-		for (size_t k = 0; k < n; k++)
-			file[at[k] + i] ^= 0x01;
-		msync(file, (size_t)st.st_size, MS_SYNC);
+		copies_flip(&c, i);
 		r = verify_dir(f);
 		if (r.ok || r.first_bad != seq)
 			fail_msg("entry %llu byte %zu changed: verify said %s "
@@ -249,13 +276,9 @@ static void flip_each_byte_and_verify(struct fx *f, uint64_t seq)
 				 r.ok ? "ok" : "bad",
 				 (unsigned long long)r.first_bad, r.reason);
 		damaged_entry_is_refused(f, seq, i);
-		for (size_t k = 0; k < n; k++)
-			file[at[k] + i] ^= 0x01;
+		copies_flip(&c, i);
 	}
-	msync(file, (size_t)st.st_size, MS_SYNC);
-	munmap(file, (size_t)st.st_size);
-	close(fd);
-	free(e.data);
+	copies_unmap(&c);
 	assert_true(verify_dir(f).ok);
 }
 
@@ -305,29 +328,12 @@ static void test_checkpoint__check_dir_verifies_an_untouched_log(void **state)
 static void test_checkpoint__check_dir_names_a_changed_entry(void **state)
 {
 	struct fx *f = *state;
-	struct blob e = stored_entry(f, 1);	/* the first note */
 	ppx_verify_report r;
-	char path[4096];
-	struct stat st;
-	size_t at[16], n;
-	uint8_t *file;
-	int fd;
+	struct copies c;
 
-	snprintf(path, sizeof(path), "%s/data.mdb", f->dir);
-	fd = open(path, O_RDWR);
-	assert_true(fd >= 0);
-	assert_int_equal(fstat(fd, &st), 0);
-	file = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
-		    MAP_SHARED, fd, 0);
-	assert_true(file != MAP_FAILED);
-	n = find_all(file, (size_t)st.st_size, e, at, 16);
-	assert_true(n >= 1);
-	for (size_t k = 0; k < n; k++)
-		file[at[k] + e.len / 2] ^= 0x01;
-	msync(file, (size_t)st.st_size, MS_SYNC);
-	munmap(file, (size_t)st.st_size);
-	close(fd);
-	free(e.data);
+	copies_map(&c, f, 1);	/* the first note */
+	copies_flip(&c, c.e.len / 2);
+	copies_unmap(&c);
 	assert_int_equal(ppx_log_check_dir(&r, f->dir, NULL), 0);
 	assert_false(r.ok);
 	assert_int_equal(r.first_bad, 1);
