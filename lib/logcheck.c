@@ -4,9 +4,10 @@
  * LMDB trusts its own pages: a B-tree page damaged on disk (a bad node
  * size, a wild offset) can make it read past its map and die of SIGSEGV or
  * SIGBUS, before any of ppx's own checks sees a byte.  ppx_log_check_dir()
- * runs the read of every record and the check of every entry in a forked
- * child and hands the verdict back through a pipe, so that such a log gives
- * the caller (ppxd at start, ppx verify) a clear error instead of a crash.
+ * runs the read of every record, the check of every entry and the check of
+ * the indexes against the entries in a forked child and hands the verdict
+ * back through a pipe, so that such a log gives the caller (ppxd at start,
+ * ppx verify) a clear error instead of a crash.
  *
  * The child only reads: it opens the log itself, after the fork, read-only
  * (LMDB environments must not cross a fork), and leaves with _exit() so
@@ -30,6 +31,22 @@ struct verdict {
 	char error[512];		/* when rc != 0 */
 };
 
+/* The indexes' verdict, if they differ, replaces that of the entries
+ * (which keeps its counts). */
+static int check_indexes(ppx_verify_report *report, ppx_log *log)
+{
+	ppx_verify_report ix;
+	int rc = ppx_log_check_indexes(&ix, log);
+
+	if (rc == 0 && !ix.ok) {
+		report->ok = 0;
+		report->code = ix.code;
+		report->first_bad = ix.first_bad;
+		memcpy(report->reason, ix.reason, sizeof(report->reason));
+	}
+	return rc;
+}
+
 static int check_here(struct verdict *v, const char *dir,
 		      const ppx_trust *trust)
 {
@@ -42,6 +59,8 @@ static int check_here(struct verdict *v, const char *dir,
 	    (rc = ppx_log_walk(log, &records)) == 0)
 		rc = trust ? ppx_log_verify(&v->report, log, trust)
 			   : ppx_log_check(&v->report, log);
+	if (rc == 0 && v->report.ok)
+		rc = check_indexes(&v->report, log);
 	ppx_log_close(log);
 	return rc;
 }

@@ -64,13 +64,24 @@ int ppx_log_verify(ppx_verify_report *out, ppx_log *log,
 int ppx_log_check(ppx_verify_report *out, ppx_log *log);
 
 /*
+ * The dedupe, ids and subjects indexes checked against the entries, in one
+ * read transaction: every record each entry implies is there, and each
+ * index holds no more records than that.  `out` as ppx_log_verify() gives
+ * it (first_bad: the entry whose record is missing, or the log's size for
+ * a count that differs).  Returns 0 with the verdict in `out`, or a
+ * negative code.
+ */
+int ppx_log_check_indexes(ppx_verify_report *out, ppx_log *log);
+
+/*
  * The log in `dir` opened read-only, every record of every database read
  * (ppx_log_walk()) and then checked -- with ppx_log_verify() if trust is
- * given, else ppx_log_check() -- in a child process, so that a B-tree page
- * damaged in a way LMDB does not detect (it trusts its pages) crashes the
- * child rather than the caller: that is reported as PPX_ECORRUPT naming
- * the signal.  Returns 0 with the verdict in `out`, or a negative code with
- * the error set; PPX_ENOTFOUND when there is no log in `dir` yet.
+ * given, else ppx_log_check(), then ppx_log_check_indexes() -- in a child
+ * process, so that a B-tree page damaged in a way LMDB does not detect (it
+ * trusts its pages) crashes the child rather than the caller: that is
+ * reported as PPX_ECORRUPT naming the signal.  Returns 0 with the verdict
+ * in `out`, or a negative code with the error set; PPX_ENOTFOUND when
+ * there is no log in `dir` yet.
  */
 int ppx_log_check_dir(ppx_verify_report *out, const char *dir,
 		      const ppx_trust *trust);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <lmdb.h>
 
 #include "ppx/checkpoint.h"
 #include "ppx/envelope.h"
@@ -354,6 +355,96 @@ static void test_checkpoint__check_dir_of_no_log_is_not_found(void **state)
 	tmpdir_remove(empty);
 }
 
+/* ---- the indexes against the entries ---------------------------------- */
+
+/* Writes (or with `del`, removes) key -> val in the log's database `db`
+ * directly, as a broken disk or an attacker might. */
+static void tamper(struct fx *f, const char *db, int del, const void *key,
+		   size_t klen, const void *val, size_t vlen)
+{
+	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
+	if (del)
+		assert_int_equal(mdb_del(txn, dbi, &k, &v), 0);
+	else
+		assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/* The verdict of the check in a child, which must be "differs". */
+static ppx_verify_report differing(struct fx *f)
+{
+	ppx_verify_report r;
+
+	assert_int_equal(ppx_log_check_dir(&r, f->dir, f->trust), 0);
+	assert_false(r.ok);
+	assert_int_equal(r.code, PPX_ECORRUPT);
+	return r;
+}
+
+static const uint8_t seq0[8], seq1[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+static const char pnc[] = "pnc:2019/0123456X";
+
+/* Entry 0 (a message sent) loses its record in the subjects index: the
+ * subject's history would silently lack it. */
+static void test_checkpoint__missing_subject_record_is_found(void **state)
+{
+	struct fx *f = *state;
+	ppx_verify_report r;
+
+	tamper(f, "subjects", 1, pnc, strlen(pnc), seq0, 8);
+	r = differing(f);
+	assert_int_equal(r.first_bad, 0);
+	assert_non_null(strstr(r.reason, "subjects index"));
+}
+
+/* A record no entry implies: a message id that would list entry 1. */
+static void test_checkpoint__extra_ids_record_is_found(void **state)
+{
+	struct fx *f = *state;
+	ppx_verify_report r;
+
+	tamper(f, "ids", 0, "0123456789abcdef", 16, seq1, 8);
+	r = differing(f);
+	assert_int_equal(r.first_bad, ENTRIES);
+	assert_non_null(strstr(r.reason, "the ids index holds"));
+}
+
+/* The dedupe record of entry 0 names entry 1: a new message could be
+ * taken for a duplicate, or a duplicate for new. */
+static void test_checkpoint__changed_dedupe_record_is_found(void **state)
+{
+	struct fx *f = *state;
+	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
+	Ppx__V1__LogEntry *e = NULL;
+	uint8_t key[64];
+	ppx_verify_report r;
+	ppx_log *log = NULL;
+
+	assert_int_equal(ppx_log_open(&log, f->dir, &ro), 0);
+	assert_int_equal(ppx_log_get(log, 0, &e), 0);
+	ppx_log_close(log);
+	assert_true(e->message_id.len + 2 <= sizeof(key));
+	assert_true(!e->peer_agency || !*e->peer_agency);
+	key[0] = (uint8_t)e->kind;	/* kind || peer "" || 0 || id */
+	key[1] = 0;
+	memcpy(key + 2, e->message_id.data, e->message_id.len);
+	tamper(f, "dedupe", 0, key, 2 + e->message_id.len, seq1, 8);
+	ppx__v1__log_entry__free_unpacked(e, NULL);
+	r = differing(f);
+	assert_int_equal(r.first_bad, 0);
+	assert_non_null(strstr(r.reason, "dedupe index"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +456,9 @@ int main(void)
 		T(test_checkpoint__check_dir_verifies_an_untouched_log),
 		T(test_checkpoint__check_dir_names_a_changed_entry),
 		T(test_checkpoint__check_dir_of_no_log_is_not_found),
+		T(test_checkpoint__missing_subject_record_is_found),
+		T(test_checkpoint__extra_ids_record_is_found),
+		T(test_checkpoint__changed_dedupe_record_is_found),
 #undef T
 	};
 

@@ -1,0 +1,277 @@
+/*
+ * logstore_check.c — the indexes checked against the entries.
+ *
+ * The dedupe, ids and subjects databases are derived from the log: every
+ * record in them follows from one entry (entry_put() in logstore_batch.c),
+ * and no hash covers them.  A page of them damaged on disk would give
+ * wrong answers that nothing else notices: a new message taken for a
+ * duplicate of an old one, a subject's history without one of its
+ * entries.  ppx_log_check_indexes() recomputes, entry by entry, the records
+ * each one implies, looks each up, and compares the number of records in
+ * each database with the number implied: every implied record present and
+ * no more records than implied means each database holds exactly those.
+ *
+ * It runs in one read transaction, so that the entries and the indexes it
+ * compares are one state of the log even while a daemon appends.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "logstore_int.h"
+#include "ppx/checkpoint.h"
+#include "ppx/error.h"
+
+/* How many records the entries imply in each index. */
+struct implied {
+	size_t dedupe, ids, subjects;
+};
+
+/* One key of an entry's index records. */
+struct key {
+	const void *data;
+	size_t len;
+};
+
+struct index_check {
+	ppx_log *log;
+	MDB_txn *txn;
+	MDB_cursor *ids, *subjects;
+	struct implied n;
+	ppx_verify_report *out;
+	struct key *keys;	/* scratch: one entry's keys */
+	size_t cap;
+};
+
+static void differs(struct index_check *c, uint64_t seq, const char *what)
+{
+	c->out->ok = 0;
+	c->out->code = PPX_ECORRUPT;
+	c->out->first_bad = seq;
+	snprintf(c->out->reason, sizeof(c->out->reason), "%s", what);
+}
+
+static int check_fail(struct index_check *c, int rc)
+{
+	return logstore_fail(rc, "cannot check the indexes of log %s",
+			     c->log->dir);
+}
+
+/* 1 if the dedupe index maps the entry's key to its seq (or the entry has
+ * none), 0 if not, or a negative code. */
+static int dedupe_ok(struct index_check *c, const Ppx__V1__LogEntry *e,
+		     const uint8_t seq[8])
+{
+	uint8_t key[LOGSTORE_KEY_BUF];
+	MDB_val k = {logstore_dedupe_key_len(e->kind, e->peer_agency,
+					     e->message_id.len), key}, v;
+	int rc;
+
+	if (k.mv_size == 0)
+		return 1;
+	c->n.dedupe++;
+	if (k.mv_size > sizeof(key))
+		return 0;	/* entry_put() could not have stored it */
+	logstore_dedupe_key(key, e->kind, e->peer_agency, e->message_id.data,
+			    e->message_id.len);
+	rc = mdb_get(c->txn, c->log->dbi[DB_DEDUPE], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return check_fail(c, rc);
+	return v.mv_size == 8 && memcmp(v.mv_data, seq, 8) == 0;
+}
+
+static int key_cmp(const void *pa, const void *pb)
+{
+	const struct key *a = pa, *b = pb;
+	int d = memcmp(a->data, b->data, a->len < b->len ? a->len : b->len);
+
+	return d ? d : (a->len > b->len) - (a->len < b->len);
+}
+
+/* Room for n keys in the scratch array. */
+static int reserve(struct index_check *c, size_t n)
+{
+	struct key *keys;
+
+	if (n <= c->cap)
+		return 0;
+	if (!(keys = realloc(c->keys, n * sizeof(*keys))))
+		return ppx_error_set(PPX_ENOMEM, "cannot check the indexes of "
+				     "log %s: out of memory", c->log->dir);
+	c->keys = keys;
+	c->cap = n;
+	return 0;
+}
+
+/* Each of the n keys in the scratch array is in the DUPSORT index under
+ * cur as key -> seq.  An index keeps a pair once, so the keys are sorted
+ * and a repeat is counted (in *distinct) and looked up once.  Returns 1 if
+ * all are there, 0 if not, or a negative code. */
+static int pairs_ok(struct index_check *c, MDB_cursor *cur, size_t n,
+		    const uint8_t seq[8], size_t *distinct)
+{
+	*distinct = 0;
+	if (n > 1)
+		qsort(c->keys, n, sizeof(*c->keys), key_cmp);
+	for (size_t i = 0; i < n; i++) {
+		MDB_val k = {c->keys[i].len, (void *)c->keys[i].data};
+		MDB_val v = {8, (void *)seq};
+		int rc;
+
+		if (i > 0 && key_cmp(&c->keys[i], &c->keys[i - 1]) == 0)
+			continue;
+		(*distinct)++;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_GET_BOTH);
+		if (rc == MDB_NOTFOUND)
+			return 0;
+		if (rc != 0)
+			return check_fail(c, rc);
+	}
+	return 1;
+}
+
+static int ids_ok(struct index_check *c, const Ppx__V1__LogEntry *e,
+		  const uint8_t seq[8])
+{
+	size_t n = 0, distinct;
+	int rc;
+
+	if ((rc = reserve(c, 1 + e->n_related_ids)) != 0)
+		return rc;
+	if (e->message_id.len > 0)
+		c->keys[n++] = (struct key){e->message_id.data,
+					    e->message_id.len};
+	for (size_t i = 0; i < e->n_related_ids; i++)
+		c->keys[n++] = (struct key){e->related_ids[i].data,
+					    e->related_ids[i].len};
+	rc = pairs_ok(c, c->ids, n, seq, &distinct);
+	c->n.ids += distinct;
+	return rc;
+}
+
+static int subjects_ok(struct index_check *c, const Ppx__V1__LogEntry *e,
+		       const uint8_t seq[8])
+{
+	size_t distinct;
+	int rc;
+
+	if ((rc = reserve(c, e->n_subject_keys)) != 0)
+		return rc;
+	for (size_t i = 0; i < e->n_subject_keys; i++)
+		c->keys[i] = (struct key){e->subject_keys[i],
+					  strlen(e->subject_keys[i])};
+	rc = pairs_ok(c, c->subjects, e->n_subject_keys, seq, &distinct);
+	c->n.subjects += distinct;
+	return rc;
+}
+
+/* One entry's records.  Returns 0 to go on, 1 to stop (the report says
+ * why), or a negative code. */
+static int check_entry(struct index_check *c, const MDB_val *k,
+		       const MDB_val *v)
+{
+	const uint8_t *seq = k->mv_data;
+	Ppx__V1__LogEntry *e;
+	int rc;
+
+	if (k->mv_size != 8)
+		return logstore_corrupt(c->log, "an entry key of %zu bytes",
+					k->mv_size);
+	e = ppx__v1__log_entry__unpack(NULL, v->mv_size, v->mv_data);
+	if (!e) {
+		differs(c, logstore_get_be64(seq), "entry does not decode");
+		return 1;
+	}
+	if ((rc = dedupe_ok(c, e, seq)) == 0)
+		differs(c, logstore_get_be64(seq),
+			"the dedupe index does not record this entry");
+	else if (rc == 1 && (rc = ids_ok(c, e, seq)) == 0)
+		differs(c, logstore_get_be64(seq), "the ids index lacks one "
+			"of this entry's message ids");
+	else if (rc == 1 && (rc = subjects_ok(c, e, seq)) == 0)
+		differs(c, logstore_get_be64(seq), "the subjects index lacks "
+			"one of this entry's subject keys");
+	ppx__v1__log_entry__free_unpacked(e, NULL);
+	return rc < 0 ? rc : rc == 0;
+}
+
+/* Every entry, in order; *size is how many were checked. */
+static int check_entries(struct index_check *c, uint64_t *size)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, stop = 0;
+
+	*size = 0;
+	if ((rc = mdb_cursor_open(c->txn, c->log->dbi[DB_LOG], &cur)) != 0)
+		return check_fail(c, rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if ((stop = check_entry(c, &k, &v)) != 0)
+			break;
+		(*size)++;
+	}
+	mdb_cursor_close(cur);
+	if (stop != 0)
+		return stop < 0 ? stop : 0;
+	return rc == MDB_NOTFOUND ? 0 : check_fail(c, rc);
+}
+
+/* Each index holds as many records as the entries imply; the report says
+ * which does not. */
+static int check_counts(struct index_check *c, uint64_t size)
+{
+	const struct {
+		int db;
+		size_t implied;
+	} dbs[] = {
+		{DB_DEDUPE, c->n.dedupe},
+		{DB_IDS, c->n.ids},
+		{DB_SUBJECTS, c->n.subjects},
+	};
+
+	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+		MDB_stat st;
+		int rc = mdb_stat(c->txn, c->log->dbi[dbs[i].db], &st);
+
+		if (rc != 0)
+			return check_fail(c, rc);
+		if (st.ms_entries == dbs[i].implied)
+			continue;
+		differs(c, size, "");
+		snprintf(c->out->reason, sizeof(c->out->reason),
+			 "the %s index holds %zu records; the entries imply "
+			 "%zu", logstore_db_name(dbs[i].db), st.ms_entries,
+			 dbs[i].implied);
+		return 0;
+	}
+	return 0;
+}
+
+int ppx_log_check_indexes(ppx_verify_report *out, ppx_log *self)
+{
+	struct index_check c = {.log = self, .out = out};
+	uint64_t size = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->ok = 1;
+	if ((rc = logstore_read_begin(self, &c.txn)) < 0)
+		return rc;
+	if ((rc = mdb_cursor_open(c.txn, self->dbi[DB_IDS], &c.ids)) != 0 ||
+	    (rc = mdb_cursor_open(c.txn, self->dbi[DB_SUBJECTS],
+				  &c.subjects)) != 0)
+		rc = check_fail(&c, rc);
+	else if ((rc = check_entries(&c, &size)) == 0 && out->ok)
+		rc = check_counts(&c, size);
+	if (c.ids)
+		mdb_cursor_close(c.ids);
+	if (c.subjects)
+		mdb_cursor_close(c.subjects);
+	logstore_read_end(self, c.txn);
+	free(c.keys);
+	out->entries = size;
+	return rc;
+}
