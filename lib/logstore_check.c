@@ -11,15 +11,25 @@
  * each database with the number implied: every implied record present and
  * no more records than implied means each database holds exactly those.
  *
+ * The outbox is derived too, though not from one entry: a SENT entry puts
+ * (recipient, seq) in it for each recipient its frame names (log_sent() in
+ * the daemon), and the RECEIPT_RECEIVED entry that settles it takes it out
+ * in the same commit, listing the message id in related_ids.  The check
+ * replays that in a search tree of what is still pending and requires the
+ * outbox to hold exactly that: a record lost from it would be a message
+ * never resent, a silent loss.
+ *
  * It runs in one read transaction, so that the entries and the indexes it
  * compares are one state of the log even while a daemon appends.
  */
+#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "logstore_int.h"
 #include "ppx/checkpoint.h"
+#include "ppx/envelope.h"
 #include "ppx/error.h"
 
 /* How many records the entries imply in each index. */
@@ -33,11 +43,20 @@ struct key {
 	size_t len;
 };
 
+/* A message sent and not yet receipted by one recipient. */
+struct pending {
+	char *partner;
+	uint8_t id[PPX_MESSAGE_ID_LEN];
+	uint64_t seq;
+};
+
 struct index_check {
 	ppx_log *log;
 	MDB_txn *txn;
 	MDB_cursor *ids, *subjects;
 	struct implied n;
+	void *pending;		/* tsearch tree of struct pending */
+	size_t n_pending;
 	ppx_verify_report *out;
 	struct key *keys;	/* scratch: one entry's keys */
 	size_t cap;
@@ -167,6 +186,154 @@ static int subjects_ok(struct index_check *c, const Ppx__V1__LogEntry *e,
 	return rc;
 }
 
+/* ---- the outbox --------------------------------------------------------- */
+
+static int pending_cmp(const void *pa, const void *pb)
+{
+	const struct pending *a = pa, *b = pb;
+	int d = strcmp(a->partner, b->partner);
+
+	return d ? d : memcmp(a->id, b->id, sizeof(a->id));
+}
+
+static void pending_free(void *p)
+{
+	struct pending *q = p;
+
+	free(q->partner);
+	free(q);
+}
+
+static int out_of_memory(struct index_check *c)
+{
+	return ppx_error_set(PPX_ENOMEM, "cannot check the outbox of log %s: "
+			     "out of memory", c->log->dir);
+}
+
+/* The recipients of a SENT entry's frame become pending.  Returns 1, 0 if
+ * the frame does not decode, or a negative code. */
+static int outbox_expect(struct index_check *c, const Ppx__V1__LogEntry *e,
+			 uint64_t seq)
+{
+	Ppx__V1__Frame *f = NULL;
+	Ppx__V1__Body *b = NULL;
+	int rc = 1;
+
+	if (e->message_id.len != PPX_MESSAGE_ID_LEN ||
+	    ppx_frame_decode(&f, e->data.data, e->data.len) != 0 ||
+	    !f->message || !(b = ppx__v1__body__unpack(
+				   NULL, f->message->signed_body.len,
+				   f->message->signed_body.data)))
+		rc = 0;
+	for (size_t i = 0; rc == 1 && i < b->n_recipients; i++) {
+		struct pending *p = calloc(1, sizeof(*p));
+
+		if (!p || !(p->partner = strdup(b->recipients[i]))) {
+			free(p);
+			rc = out_of_memory(c);
+			break;
+		}
+		memcpy(p->id, e->message_id.data, sizeof(p->id));
+		p->seq = seq;
+		if (!tsearch(p, &c->pending, pending_cmp)) {
+			pending_free(p);
+			rc = out_of_memory(c);
+		} else {
+			c->n_pending++;
+		}
+	}
+	if (b)
+		ppx__v1__body__free_unpacked(b, NULL);
+	if (f)
+		ppx__v1__frame__free_unpacked(f, NULL);
+	return rc;
+}
+
+/* The messages a receipt from a partner settled are no longer pending. */
+static void outbox_settle(struct index_check *c, const Ppx__V1__LogEntry *e)
+{
+	struct pending key = {.partner = e->peer_agency};
+
+	if (!e->peer_agency)
+		return;
+	for (size_t i = 0; i < e->n_related_ids; i++) {
+		struct pending *const *found;
+		struct pending *p;
+
+		if (e->related_ids[i].len != PPX_MESSAGE_ID_LEN)
+			continue;
+		memcpy(key.id, e->related_ids[i].data, sizeof(key.id));
+		if (!(found = tfind(&key, &c->pending, pending_cmp)))
+			continue;
+		p = *found;
+		tdelete(&key, &c->pending, pending_cmp);
+		pending_free(p);
+		c->n_pending--;
+	}
+}
+
+struct outbox_walk {
+	struct index_check *c;
+	const struct pending *missing;	/* the first pending not in it */
+	int rc;
+};
+
+static void outbox_visit(const void *node, VISIT which, void *ctx)
+{
+	const struct pending *p = *(const struct pending *const *)node;
+	struct outbox_walk *w = ctx;
+	uint8_t key[LOGSTORE_KEY_BUF];
+	size_t len;
+	MDB_val k, v;
+	int rc;
+
+	if ((which != postorder && which != leaf) || w->missing || w->rc)
+		return;
+	len = logstore_outbox_prefix(key, p->partner, sizeof(key));
+	if (len == 0) {
+		w->missing = p;
+		return;
+	}
+	logstore_put_be64(key + len, p->seq);
+	k = (MDB_val){len + 8, key};
+	rc = mdb_get(w->c->txn, w->c->log->dbi[DB_OUTBOX], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		w->missing = p;
+	else if (rc != 0)
+		w->rc = check_fail(w->c, rc);
+}
+
+/* The outbox holds exactly what is pending. */
+static int check_outbox(struct index_check *c, uint64_t size)
+{
+	struct outbox_walk w = {.c = c};
+	MDB_stat st;
+	int rc;
+
+	twalk_r(c->pending, outbox_visit, &w);
+	if (w.rc)
+		return w.rc;
+	if (w.missing) {
+		differs(c, w.missing->seq, "");
+		snprintf(c->out->reason, sizeof(c->out->reason),
+			 "the outbox lacks this entry for %s, which has not "
+			 "receipted it: it would never be resent",
+			 w.missing->partner);
+		return 0;
+	}
+	if ((rc = mdb_stat(c->txn, c->log->dbi[DB_OUTBOX], &st)) != 0)
+		return check_fail(c, rc);
+	if (st.ms_entries != c->n_pending) {
+		differs(c, size, "");
+		snprintf(c->out->reason, sizeof(c->out->reason),
+			 "the outbox holds %zu records; the entries imply %zu",
+			 st.ms_entries, c->n_pending);
+	}
+	return 0;
+}
+
+/* ---- each entry ---------------------------------------------------------- */
+
 /* One entry's records.  Returns 0 to go on, 1 to stop (the report says
  * why), or a negative code. */
 static int check_entry(struct index_check *c, const MDB_val *k,
@@ -193,6 +360,13 @@ static int check_entry(struct index_check *c, const MDB_val *k,
 	else if (rc == 1 && (rc = subjects_ok(c, e, seq)) == 0)
 		differs(c, logstore_get_be64(seq), "the subjects index lacks "
 			"one of this entry's subject keys");
+	else if (rc == 1 && e->kind == PPX__V1__ENTRY_KIND__ENTRY_SENT &&
+		 (rc = outbox_expect(c, e, logstore_get_be64(seq))) == 0)
+		differs(c, logstore_get_be64(seq), "the frame of this sent "
+			"entry does not decode");
+	else if (rc == 1 &&
+		 e->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED)
+		outbox_settle(c, e);
 	ppx__v1__log_entry__free_unpacked(e, NULL);
 	return rc < 0 ? rc : rc == 0;
 }
@@ -264,14 +438,16 @@ int ppx_log_check_indexes(ppx_verify_report *out, ppx_log *self)
 	    (rc = mdb_cursor_open(c.txn, self->dbi[DB_SUBJECTS],
 				  &c.subjects)) != 0)
 		rc = check_fail(&c, rc);
-	else if ((rc = check_entries(&c, &size)) == 0 && out->ok)
-		rc = check_counts(&c, size);
+	else if ((rc = check_entries(&c, &size)) == 0 && out->ok &&
+		 (rc = check_counts(&c, size)) == 0 && out->ok)
+		rc = check_outbox(&c, size);
 	if (c.ids)
 		mdb_cursor_close(c.ids);
 	if (c.subjects)
 		mdb_cursor_close(c.subjects);
 	logstore_read_end(self, c.txn);
 	free(c.keys);
+	tdestroy(c.pending, pending_free);
 	out->entries = size;
 	return rc;
 }

@@ -218,7 +218,8 @@ static void seal_next(struct growth *g, struct frame *out)
 	g->next++;
 }
 
-/* Append the entry of `seq` holding frame f, indexed as the daemon does. */
+/* Append the entry of `seq` holding frame f, indexed as the daemon does,
+ * with a sent message's outbox record. */
 static void append_entry(struct growth *g, ppx_log_batch *b, uint64_t seq,
 			 const struct frame *f)
 {
@@ -249,6 +250,9 @@ static void append_entry(struct growth *g, ppx_log_batch *b, uint64_t seq,
 			(unsigned long long)seq, (unsigned long long)got);
 		exit(1);
 	}
+	/* A message sent waits in the outbox for its recipient's receipt. */
+	if (!in && ppx_log_outbox_add(b, "probation.gwent", seq) != 0)
+		die("outbox");
 }
 
 /* Append frames f[0..n) (entries from seq) in one fsynced commit. */

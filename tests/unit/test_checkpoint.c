@@ -30,8 +30,9 @@ struct fx {
 	ppx_signer *police;
 };
 
-/* Append a signed message as SENT, a note, and a checkpoint, ENTRIES/3
- * times, then close the log. */
+/* Append a signed message as SENT (with its outbox record, as the daemon
+ * logs it), a note, and a checkpoint, ENTRIES/3 times, then close the
+ * log. */
 static void write_log(struct fx *f)
 {
 	ppx_log *log = NULL;
@@ -42,6 +43,7 @@ static void write_log(struct fx *f)
 		Ppx__V1__LogEntry sent = PPX__V1__LOG_ENTRY__INIT;
 		Ppx__V1__LogEntry note = PPX__V1__LOG_ENTRY__INIT;
 		char *keys[] = {"pnc:2019/0123456X"};
+		ppx_log_batch *batch = NULL;
 		uint8_t *frame = NULL;
 		size_t len = 0;
 		uint64_t seq;
@@ -54,7 +56,11 @@ static void write_log(struct fx *f)
 		sent.n_subject_keys = 1;
 		sent.subject_keys = keys;
 		sent.person = "dana.evans";
-		assert_int_equal(ppx_log_append_one(log, &sent, &seq), 0);
+		assert_int_equal(ppx_log_begin(&batch, log), 0);
+		assert_int_equal(ppx_log_append(batch, &sent, &seq), 0);
+		assert_int_equal(ppx_log_outbox_add(batch, "probation.gwent",
+						    seq), 0);
+		assert_int_equal(ppx_log_commit(batch), 0);
 		note.kind = PPX__V1__ENTRY_KIND__ENTRY_NOTE;
 		note.detail = "read by Dana Evans";
 		assert_int_equal(ppx_log_append_one(log, &note, &seq), 0);
@@ -445,6 +451,78 @@ static void test_checkpoint__changed_dedupe_record_is_found(void **state)
 	assert_non_null(strstr(r.reason, "dedupe index"));
 }
 
+/* The outbox key of (partner, seq): partner || 0x00 || seq, big-endian. */
+static size_t outbox_key(uint8_t *key, const char *partner, uint8_t seq)
+{
+	size_t n = strlen(partner);
+
+	memcpy(key, partner, n + 1);
+	memset(key + n + 1, 0, 8);
+	key[n + 8] = seq;
+	return n + 9;
+}
+
+/* Entry 0, sent to probation.gwent and not receipted, loses its outbox
+ * record: it would never be resent. */
+static void test_checkpoint__missing_outbox_record_is_found(void **state)
+{
+	struct fx *f = *state;
+	uint8_t key[64];
+	ppx_verify_report r;
+
+	tamper(f, "outbox", 1, key, outbox_key(key, "probation.gwent", 0), "",
+	       0);
+	r = differing(f);
+	assert_int_equal(r.first_bad, 0);
+	assert_non_null(strstr(r.reason, "outbox lacks"));
+}
+
+/* An outbox record no entry implies: a message resent for ever. */
+static void test_checkpoint__extra_outbox_record_is_found(void **state)
+{
+	struct fx *f = *state;
+	uint8_t key[64];
+	ppx_verify_report r;
+
+	tamper(f, "outbox", 0, key, outbox_key(key, "prison.cardiff", 1), "",
+	       0);
+	r = differing(f);
+	assert_int_equal(r.first_bad, ENTRIES);
+	assert_non_null(strstr(r.reason, "the outbox holds"));
+}
+
+/* A receipt from probation.gwent for entry 0, logged with the removal of
+ * its outbox record as the daemon does, settles it: the log checks out. */
+static void test_checkpoint__receipted_message_leaves_the_outbox(void **state)
+{
+	struct fx *f = *state;
+	Ppx__V1__LogEntry *sent = NULL;
+	Ppx__V1__LogEntry rr = PPX__V1__LOG_ENTRY__INIT;
+	uint8_t receipt_id[PPX_MESSAGE_ID_LEN] = {7};
+	ppx_log_batch *b = NULL;
+	ppx_verify_report r;
+	ppx_log *log = NULL;
+	uint64_t seq;
+
+	assert_int_equal(ppx_log_open(&log, f->dir, NULL), 0);
+	assert_int_equal(ppx_log_get(log, 0, &sent), 0);
+	rr.kind = PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED;
+	rr.peer_agency = "probation.gwent";
+	rr.message_id.data = receipt_id;
+	rr.message_id.len = sizeof(receipt_id);
+	rr.related_ids = &sent->message_id;
+	rr.n_related_ids = 1;
+	assert_int_equal(ppx_log_begin(&b, log), 0);
+	assert_int_equal(ppx_log_append(b, &rr, &seq), 0);
+	assert_int_equal(ppx_log_outbox_del(b, "probation.gwent", 0), 0);
+	assert_int_equal(ppx_log_commit(b), 0);
+	ppx__v1__log_entry__free_unpacked(sent, NULL);
+	ppx_log_close(log);
+	assert_int_equal(ppx_log_check_dir(&r, f->dir, NULL), 0);
+	assert_true(r.ok);
+	assert_int_equal(r.entries, ENTRIES + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -459,6 +537,9 @@ int main(void)
 		T(test_checkpoint__missing_subject_record_is_found),
 		T(test_checkpoint__extra_ids_record_is_found),
 		T(test_checkpoint__changed_dedupe_record_is_found),
+		T(test_checkpoint__missing_outbox_record_is_found),
+		T(test_checkpoint__extra_outbox_record_is_found),
+		T(test_checkpoint__receipted_message_leaves_the_outbox),
 #undef T
 	};
 
