@@ -64,9 +64,10 @@ int ppx_log_verify(ppx_verify_report *out, ppx_log *log,
 int ppx_log_check(ppx_verify_report *out, ppx_log *log);
 
 /*
- * The dedupe, ids and subjects indexes checked against the entries, in one
- * read transaction: every record each entry implies is there, and each
- * index holds no more records than that.  `out` as ppx_log_verify() gives
+ * The dedupe, ids and subjects indexes and the outbox checked against the
+ * entries, in one read transaction: every record the entries imply is
+ * there (for the outbox: each recipient of each sent message that has not
+ * receipted it), and each holds no more records than that.  `out` as ppx_log_verify() gives
  * it (first_bad: the entry whose record is missing, or the log's size for
  * a count that differs).  Returns 0 with the verdict in `out`, or a
  * negative code.
