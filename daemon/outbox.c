@@ -8,6 +8,15 @@
  * key removed, in one commit.  A refusal the partner calls transient
  * (storage full, internal fault) leaves the message pending; any other
  * refusal ends its delivery to that partner and is logged with the reason.
+ *
+ * When our own log is full the receipt cannot be logged and the message
+ * stays in the durable outbox; it has been delivered, though, so it is
+ * parked rather than put back to be sent again: resending it with the
+ * rest would keep the window full of delivered messages and hold back the
+ * ones behind them, which the partner never gets while our disk is full.
+ * Parked messages go back into their lane retry_max_ms later, so that
+ * their receipts are logged once there is room (the partner answers a
+ * repeat with its original receipt).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +43,9 @@ struct lane {
 	int needs_reset;	/* recreate the link at next_retry_ms */
 	Ppx__V1__RejectReason transient_reason;	/* last said, or 0 */
 	uint64_t transient_n;	/* refusals for it since it was said */
+	uint64_t *parked;	/* receipted, the receipt not storable */
+	size_t n_parked, cap_parked;
+	int64_t unpark_ms;	/* when the parked go back into the lane */
 	struct outbox_stats stats;
 };
 
@@ -133,8 +145,10 @@ void outbox_free(struct outbox **self)
 {
 	if (!*self)
 		return;
-	for (size_t i = 0; i < (*self)->n; i++)
+	for (size_t i = 0; i < (*self)->n; i++) {
 		free((*self)->lanes[i].seq);
+		free((*self)->lanes[i].parked);
+	}
 	free((*self)->lanes);
 	free(*self);
 	*self = NULL;
@@ -238,9 +252,47 @@ struct settled {
 	} item[];
 };
 
+/* Parks a delivered message whose receipt our full log could not take;
+ * 0, or -1 if there is no memory for it (it goes back into the lane). */
+static int lane_park(struct ppxd *d, struct lane *l, uint64_t seq)
+{
+	if (l->n_parked == l->cap_parked) {
+		size_t cap = l->cap_parked ? 2 * l->cap_parked : 256;
+		uint64_t *p;
+
+		if (cap > LANE_MAX ||
+		    !(p = realloc(l->parked, cap * sizeof(*p))))
+			return -1;
+		l->parked = p;
+		l->cap_parked = cap;
+	}
+	if (l->n_parked == 0)
+		l->unpark_ms = ppxd_now_ms() + d->cfg->retry_max_ms;
+	l->parked[l->n_parked++] = seq;
+	return 0;
+}
+
+/* The parked messages back into the lane, in log order, to be sent again
+ * so that their receipts can be logged. */
+static void lane_unpark(struct ppxd *d, size_t i, struct lane *l)
+{
+	size_t n = 0;
+
+	for (; n < l->n_parked && lane_push(l, l->parked[n]) == 0; n++)
+		;
+	log_info("trying again to log the receipts of %zu messages "
+		 "delivered to %s while the log was full", n,
+		 transport_link_agency(d->transport, i));
+	memmove(l->parked, l->parked + n, (l->n_parked - n) * sizeof(*l->parked));
+	l->n_parked -= n;
+	l->unpark_ms = ppxd_now_ms() + d->cfg->retry_max_ms;
+	qsort(l->seq + l->head, l->n - l->head, sizeof(*l->seq), cmp_seq);
+}
+
 /*
  * After the commit the settled messages are gone for good; if the commit
- * failed they go back into their lane (in log order) to be sent again.
+ * failed they go back into their lane (in log order) to be sent again --
+ * unless it failed because the log is full: then they are parked.
  */
 static void settle_after_commit(struct ppxd *d, void *arg, int rc)
 {
@@ -248,6 +300,8 @@ static void settle_after_commit(struct ppxd *d, void *arg, int rc)
 	struct lane *l = &d->outbox->lanes[s->link];
 
 	for (size_t i = 0; i < s->n; i++) {
+		if (rc == PPX_EFULL && lane_park(d, l, s->item[i].seq) == 0)
+			continue;
 		if (rc != 0) {
 			lane_push(l, s->item[i].seq);
 			continue;
@@ -472,6 +526,8 @@ static long pump_lane(struct ppxd *d, size_t i, struct lane *l, int64_t now)
 			       ? d->cfg->heartbeat_timeout_ms
 			       : l->backoff_ms;
 
+	if (l->n_parked > 0 && now >= l->unpark_ms)
+		lane_unpark(d, i, l);
 	if (l->needs_reset && now >= l->next_retry_ms) {
 		l->needs_reset = 0;
 		transport_link_reset(d->transport, i);
@@ -515,7 +571,7 @@ void outbox_stats(struct ppxd *d, size_t link, struct outbox_stats *out)
 	const struct lane *l = &d->outbox->lanes[link];
 
 	*out = l->stats;
-	out->depth = l->n - l->head;
+	out->depth = l->n - l->head + l->n_parked;
 	out->next_retry_ms = l->next_retry_ms;
 }
 
