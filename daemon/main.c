@@ -152,11 +152,14 @@ static int start(struct ppxd *d, const uint8_t secret[32],
 {
 	int rc;
 
+	/* The log first: its check forks, before any ZeroMQ context or
+	 * thread exists. */
+	if ((rc = open_log(d)) != 0)
+		return rc;
 	d->zctx = zmq_ctx_new();
 	if (!d->zctx)
 		return ppx_error_set(PPX_EIO, "cannot create ZeroMQ context");
-	if ((rc = open_log(d)) != 0 ||
-	    (rc = writer_new(&d->writer)) != 0 ||
+	if ((rc = writer_new(&d->writer)) != 0 ||
 	    (rc = zap_new(&d->zap, d)) != 0 ||
 	    (rc = transport_new(&d->transport, d, secret, pub)) != 0 ||
 	    (rc = outbox_new(&d->outbox, d)) != 0 ||
