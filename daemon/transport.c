@@ -81,8 +81,19 @@ static int router_open(struct transport *t)
 	return 0;
 }
 
+/*
+ * libzmq sends a monitored socket's events to the monitor from its I/O
+ * thread, with a blocking send: an event of the socket's teardown (it goes
+ * on after zmq_close(), in the background) sent to a monitor whose reader
+ * is already closed would block that thread for good, and with it every
+ * connection of the context, the control socket's too (libzmq issue
+ * #3575).  So the monitor is stopped first, while its reader is still
+ * open: zmq_socket_monitor(sock, NULL, 0).
+ */
 static void link_close(struct link *l)
 {
+	if (l->sock && l->monitor)
+		zmq_socket_monitor(l->sock, NULL, 0);
 	if (l->sock)
 		zmq_close(l->sock);
 	if (l->monitor)
