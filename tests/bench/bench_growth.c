@@ -474,6 +474,26 @@ static void raw_verify(struct figures *fig, ppx_signer *signer)
 	fig->raw_verify_cpu_us = median(cpu, RUNS);
 }
 
+/* ppx_log_check() in this process, or (in_child) ppx_log_check_dir() as
+ * ppxd runs it at start, over the whole log: seconds, median of `runs`. */
+static double time_check(struct growth *g, uint64_t size, int runs,
+			 int in_child)
+{
+	double s[3];
+
+	for (int r = 0; r < runs; r++) {
+		ppx_verify_report rep;
+		double t = now_s();
+		int rc = in_child ? ppx_log_check_dir(&rep, g->dir, NULL)
+				  : ppx_log_check(&rep, g->log);
+
+		if (rc != 0 || !rep.ok || rep.entries != size)
+			die(in_child ? "the start-up check" : "ppx_log_check");
+		s[r] = now_s() - t;
+	}
+	return median(s, (size_t)runs);
+}
+
 /* ppx_log_verify() over the whole log: seconds, median of 3 runs below
  * 10^6 entries, one run at 10^6. */
 static void measure_verify(struct growth *g, uint64_t size,
@@ -482,27 +502,9 @@ static void measure_verify(struct growth *g, uint64_t size,
 	double s[3], cpu[3];
 	int runs = size < 1000000 ? 3 : 1;
 
-	for (int r = 0; r < runs; r++) {
-		ppx_verify_report rep;
-		double t = now_s();
-
-		if (ppx_log_check(&rep, g->log) != 0 || !rep.ok ||
-		    rep.entries != size)
-			die("the start-up check");
-		s[r] = now_s() - t;
-	}
-	fig->check_s = median(s, (size_t)runs);
+	fig->check_s = time_check(g, size, runs, 0);
 	fig->check_us = fig->check_s * 1e6 / (double)size;
-	for (int r = 0; r < runs; r++) {
-		ppx_verify_report rep;
-		double t = now_s();
-
-		if (ppx_log_check_dir(&rep, g->dir, NULL) != 0 || !rep.ok ||
-		    rep.entries != size)
-			die("the start-up check in a child");
-		s[r] = now_s() - t;
-	}
-	fig->check_dir_s = median(s, (size_t)runs);
+	fig->check_dir_s = time_check(g, size, runs, 1);
 	fig->check_dir_us = fig->check_dir_s * 1e6 / (double)size;
 	raw_verify(fig, g->police);
 	for (int r = 0; r < runs; r++) {
