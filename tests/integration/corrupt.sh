@@ -130,8 +130,10 @@ diag "wild node sizes: ppx verify exit $rc: $(tail -1 <<<"$out")"
 check "wild node sizes: ppx verify fails (exit 3)" [ "$rc" -eq 3 ]
 check "wild node sizes: ... saying the log is damaged" \
 	grep -Eq "is damaged|without a verdict" <<<"$out"
-check "wild node sizes: ppx log fails, pointing to ppx verify" \
-	grep -q "ppx verify" <("$PPX" log --log "$LOG" 2>&1 >/dev/null)
+out=$("$PPX" log --log "$LOG" 2>&1 >/dev/null); rc=$?
+diag "wild node sizes: ppx log exit $rc: $(tail -1 <<<"$out")"
+check "wild node sizes: ppx log exits with 128 + the signal" [ "$rc" -gt 128 ]
+check "wild node sizes: ... pointing to ppx verify" grep -q "ppx verify" <<<"$out"
 restore
 
 # 5. The lock file scrambled: LMDB rebuilds it when no process holds it.
