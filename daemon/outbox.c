@@ -220,7 +220,9 @@ static int transient(int reason)
 	return reason == PPX__V1__REJECT_REASON__REJECT_STORAGE_FULL ||
 	       reason == PPX__V1__REJECT_REASON__REJECT_INTERNAL ||
 	       reason == PPX__V1__REJECT_REASON__REJECT_CRL_UNAVAILABLE ||
-	       reason == PPX__V1__REJECT_REASON__REJECT_CLOCK_SKEW;
+	       reason == PPX__V1__REJECT_REASON__REJECT_CLOCK_SKEW ||
+	       reason == PPX__V1__REJECT_REASON__REJECT_OVER_QUOTA ||
+	       reason == PPX__V1__REJECT_REASON__REJECT_BUSY;
 }
 
 /*

@@ -70,6 +70,11 @@ static const struct code_info codes[] = {
 	 PPX__V1__REJECT_REASON__REJECT_CONFLICT},
 	{PPX_ESKEW, "dated in the future: clocks disagree",
 	 PPX__V1__REJECT_REASON__REJECT_CLOCK_SKEW},
+	{PPX_EREUSED, "message id reused for a different body",
+	 PPX__V1__REJECT_REASON__REJECT_ID_REUSED},
+	{PPX_EQUOTA, "log-growth quota spent: retry later",
+	 PPX__V1__REJECT_REASON__REJECT_OVER_QUOTA},
+	{PPX_EBUSY, "busy: retry later", PPX__V1__REJECT_REASON__REJECT_BUSY},
 };
 
 static const struct code_info *lookup(int code)

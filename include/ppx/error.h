@@ -6,7 +6,7 @@
  * the most recent failure on this thread (what failed, on what, and what to
  * do) is available from ppx_error_last().
  *
- * Codes from PPX_ETOOBIG to PPX_ESKEW are refusals of input from outside;
+ * Codes from PPX_ETOOBIG to PPX_EBUSY are refusals of input from outside;
  * ppx_error_reject_reason() maps each to the RejectReason put on the wire.
  */
 #ifndef PPX_ERROR_H
@@ -46,6 +46,11 @@ enum ppx_error {
 				 * latest version: merge and resend */
 	PPX_ESKEW = -37,	/* dated too far in the future: the clocks
 				 * disagree; accepted once they agree */
+	PPX_EREUSED = -38,	/* a message id its sender already used for
+				 * a different body */
+	PPX_EQUOTA = -39,	/* the sender's log-growth quota is spent:
+				 * retry later */
+	PPX_EBUSY = -40,	/* cannot take it now: retry later */
 };
 
 /* The fixed name of a code, e.g. "signature does not verify". */
