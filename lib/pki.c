@@ -335,6 +335,96 @@ void ppx_trust_free(ppx_trust *self)
 	free(self);
 }
 
+/* The CRL's crlNumber, or NULL if it has none; free with
+ * ASN1_INTEGER_free(). */
+static ASN1_INTEGER *crl_number(const X509_CRL *crl)
+{
+	return X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
+}
+
+/*
+ * Whether `a` is older (< 0), of the same rank (0) or newer (> 0) than `b`:
+ * by crlNumber when both carry one (RFC 5280 5.2.3: a CA numbers its CRLs
+ * in increasing order), else by thisUpdate.  `what` says which was used,
+ * for the error message.
+ */
+static int crl_order(const X509_CRL *a, const X509_CRL *b, const char **what)
+{
+	ASN1_INTEGER *na = crl_number(a), *nb = crl_number(b);
+	int cmp;
+
+	if (na && nb) {
+		*what = "crlNumber";
+		cmp = ASN1_INTEGER_cmp(na, nb);
+	} else {
+		*what = "thisUpdate";
+		cmp = ASN1_TIME_compare(X509_CRL_get0_lastUpdate(a),
+					X509_CRL_get0_lastUpdate(b));
+	}
+	ASN1_INTEGER_free(na);
+	ASN1_INTEGER_free(nb);
+	return cmp;
+}
+
+/* Whether `crl` revokes every certificate `held` revokes. */
+static int crl_revokes_all_of(X509_CRL *crl, const X509_CRL *held)
+{
+	STACK_OF(X509_REVOKED) *old = X509_CRL_get_REVOKED((X509_CRL *)held);
+	X509_REVOKED *r;
+
+	for (int i = 0; i < sk_X509_REVOKED_num(old); i++) {
+		const X509_REVOKED *o = sk_X509_REVOKED_value(old, i);
+
+		if (X509_CRL_get0_by_serial(crl, &r, (ASN1_INTEGER *)
+					    X509_REVOKED_get0_serialNumber(o))
+		    != 1)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * May `crl` replace the CRL in force?  It must have a nextUpdate (one
+ * without would never go stale, so a withheld CRL would go unnoticed).
+ * It must not be older than the CRL in force: installing an older one
+ * would un-revoke every certificate revoked since.  One of the same rank
+ * (same crlNumber, or same thisUpdate) is taken only if it is the same
+ * CRL or revokes everything the one in force revokes, so that even a CA
+ * that issued two CRLs in one second, or reused a number, cannot lift a
+ * revocation this way.
+ */
+static int crl_acceptable(const ppx_trust *self, X509_CRL *crl,
+			  const char *crl_file)
+{
+	const char *what = NULL;
+	int cmp;
+
+	if (!X509_CRL_get0_nextUpdate(crl))
+		return ppx_error_set(PPX_ECRL,
+				     "CRL %s has no nextUpdate, so it would "
+				     "never go stale: refused; publish one "
+				     "with a nextUpdate (ppx-pki crl)",
+				     crl_file);
+	if (!self->crl)
+		return 0;
+	cmp = crl_order(crl, self->crl, &what);
+	if (cmp < 0)
+		return ppx_error_set(PPX_ECRL,
+				     "CRL %s is older (by %s) than the CRL in "
+				     "force: refused, as it would lift later "
+				     "revocations; install the CA's latest CRL",
+				     crl_file, what);
+	if (cmp == 0 && X509_CRL_match(crl, self->crl) != 0 &&
+	    !crl_revokes_all_of(crl, self->crl))
+		return ppx_error_set(PPX_ECRL,
+				     "CRL %s has the same %s as the CRL in "
+				     "force but does not list every "
+				     "certificate that one revokes: refused; "
+				     "install the CA's latest CRL",
+				     crl_file, what);
+	return 0;
+}
+
 int ppx_trust_reload_crl(ppx_trust *self, const char *crl_file)
 {
 	X509_CRL *crl = NULL;
@@ -350,6 +440,11 @@ int ppx_trust_reload_crl(ppx_trust *self, const char *crl_file)
 		return ppx_error_set(PPX_ECRL,
 				     "CRL %s is not signed by the federation CA",
 				     crl_file);
+	}
+	rc = crl_acceptable(self, crl, crl_file);
+	if (rc != 0) {
+		X509_CRL_free(crl);
+		return rc;
 	}
 	X509_CRL_free(self->crl);
 	self->crl = crl;
@@ -591,6 +686,17 @@ static int check_role(X509 *cert, enum ppx_cert_role role, ppx_identity *id)
 				     "certificate of %s is a %s certificate, "
 				     "not a %s certificate",
 				     id->agency, ou, role_name(role));
+	/* Without the extension X509_get_key_usage() allows every use, so
+	 * its absence is refused rather than read as "any". */
+	if (!(X509_get_extension_flags(cert) & EXFLAG_KUSAGE))
+		return ppx_error_set(PPX_EUNTRUSTED,
+				     "certificate of %s has no keyUsage "
+				     "extension: every ppx %s certificate must "
+				     "carry one (%s)",
+				     id->agency, role_name(role),
+				     role == PPX_ROLE_TRANSPORT
+					     ? "keyAgreement"
+					     : "digitalSignature");
 	if (X509_check_ca(cert) != 0 || !(ku & need))
 		return ppx_error_set(PPX_EUNTRUSTED,
 				     "certificate of %s lacks %s key usage",

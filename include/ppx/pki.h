@@ -53,10 +53,16 @@ int ppx_trust_load(ppx_trust **out, const char *ca_file, const char *crl_file,
 		   const char *certs_dir);
 void ppx_trust_free(ppx_trust *self);
 
-/* Replace the CRL (on SIGHUP).  On failure the old CRL stays in force. */
+/*
+ * Replace the CRL (on SIGHUP).  On failure the old CRL stays in force.
+ * Refused with PPX_ECRL, here and by ppx_trust_load(): a CRL not signed by
+ * the CA, one without nextUpdate, one older than the CRL in force (by
+ * crlNumber when both have one, else by thisUpdate), and one of the same
+ * rank that differs from it and does not list every certificate it lists.
+ */
 int ppx_trust_reload_crl(ppx_trust *self, const char *crl_file);
 
-/* The nextUpdate of the CRL in force (Unix time; 0 if it has none). */
+/* The nextUpdate of the CRL in force (Unix time; 0 if no CRL is held). */
 time_t ppx_trust_crl_next_update(const ppx_trust *self);
 
 /* Add a known certificate from a PEM file, or every *.pem / *.crt in a

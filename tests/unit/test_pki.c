@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "ppx/error.h"
+#include "pki_forge.h"
 #include "ppx/pki.h"
 #include "support.h"
 
@@ -290,6 +291,177 @@ static void test_pki__cached_verdict_expires_with_crl_and_role(void **state)
 	ppx_trust_free(t);
 }
 
+#define REVOKED_SIGNING "test/revoked/police.gwent/signing.crt"
+
+/* Load the demo trust, then install a CRL that revokes REVOKED_SIGNING
+ * with `number` (< 0: none) and thisUpdate `when`; `path` is where. */
+static ppx_trust *trust_with_crl(const char *path, long number, time_t when)
+{
+	ppx_trust *t = trust_demo();
+	struct forge_crl spec = {number, when, when + 86400,
+				 {REVOKED_SIGNING, NULL}};
+
+	forge_crl_write(path, &spec);
+	assert_int_equal(ppx_trust_reload_crl(t, path), 0);
+	return t;
+}
+
+static int revoked_signing_status(const ppx_trust *t)
+{
+	X509 *c = load(REVOKED_SIGNING);
+	ppx_identity id;
+	int rc = ppx_trust_check(t, c, time(NULL), PPX_ROLE_SIGNING, &id);
+
+	X509_free(c);
+	return rc;
+}
+
+/* A CRL without nextUpdate would never go stale: refused when the trust
+ * is loaded and on reload, where the CRL in force stays. */
+static void test_pki__crl_without_next_update_is_refused(void **state)
+{
+	char *dir = tmpdir_new();
+	char path[4096], ca[2048];
+	time_t now = time(NULL);
+	struct forge_crl spec = {5000, now - 60, 0, {NULL}};
+	ppx_trust *t = NULL;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/no-next.pem", dir);
+	snprintf(ca, sizeof(ca), "%s", pki_path("ca/ca.crt"));
+	forge_crl_write(path, &spec);
+	assert_int_equal(ppx_trust_load(&t, ca, path, NULL), PPX_ECRL);
+	assert_null(t);
+	assert_non_null(strstr(ppx_error_last(), "no nextUpdate"));
+	assert_non_null(strstr(ppx_error_last(), path));
+	t = trust_demo();
+	assert_int_equal(ppx_trust_reload_crl(t, path), PPX_ECRL);
+	assert_non_null(strstr(ppx_error_last(), "no nextUpdate"));
+	assert_int_equal(revoked_signing_status(t), PPX_EREVOKED);
+	ppx_trust_free(t);
+	tmpdir_remove(dir);
+}
+
+/* An older CRL (lower crlNumber) would un-revoke: refused, even with a
+ * later thisUpdate; the CRL in force stays.  A newer one is taken. */
+static void test_pki__older_crl_by_number_is_refused_and_held_one_stays(
+	void **state)
+{
+	char *dir = tmpdir_new();
+	char held[4096], old[4096], newer[4096];
+	time_t now = time(NULL);
+	struct forge_crl older = {4999, now - 10, now + 86400, {NULL}};
+	struct forge_crl next = {5001, now - 100, now + 86400, {NULL}};
+	ppx_trust *t;
+
+	(void)state;
+	snprintf(held, sizeof(held), "%s/held.pem", dir);
+	snprintf(old, sizeof(old), "%s/old.pem", dir);
+	snprintf(newer, sizeof(newer), "%s/newer.pem", dir);
+	t = trust_with_crl(held, 5000, now - 60);
+	forge_crl_write(old, &older);
+	assert_int_equal(ppx_trust_reload_crl(t, old), PPX_ECRL);
+	assert_non_null(strstr(ppx_error_last(), "older (by crlNumber)"));
+	assert_non_null(strstr(ppx_error_last(), old));
+	assert_int_equal(revoked_signing_status(t), PPX_EREVOKED);
+	forge_crl_write(newer, &next);	/* the CA lifted the revocation */
+	assert_int_equal(ppx_trust_reload_crl(t, newer), 0);
+	assert_int_equal(revoked_signing_status(t), 0);
+	ppx_trust_free(t);
+	tmpdir_remove(dir);
+}
+
+/* Without crlNumber on both sides, thisUpdate decides. */
+static void test_pki__older_crl_by_this_update_is_refused(void **state)
+{
+	char *dir = tmpdir_new();
+	char held[4096], old[4096];
+	time_t now = time(NULL);
+	struct forge_crl older = {-1, now - 120, now + 86400, {NULL}};
+	ppx_trust *t;
+
+	(void)state;
+	snprintf(held, sizeof(held), "%s/held.pem", dir);
+	snprintf(old, sizeof(old), "%s/old.pem", dir);
+	t = trust_with_crl(held, -1, now - 60);
+	forge_crl_write(old, &older);
+	assert_int_equal(ppx_trust_reload_crl(t, old), PPX_ECRL);
+	assert_non_null(strstr(ppx_error_last(), "older (by thisUpdate)"));
+	assert_int_equal(revoked_signing_status(t), PPX_EREVOKED);
+	ppx_trust_free(t);
+	tmpdir_remove(dir);
+}
+
+/* The same CRL again is taken; another CRL of the same number only if it
+ * lists every certificate the CRL in force revokes. */
+static void test_pki__same_numbered_crl_must_keep_every_revocation(
+	void **state)
+{
+	char *dir = tmpdir_new();
+	char held[4096], fewer[4096], more[4096];
+	time_t now = time(NULL);
+	struct forge_crl less = {5000, now - 30, now + 86400, {NULL}};
+	struct forge_crl plus = {5000, now - 30, now + 86400,
+				 {REVOKED_SIGNING,
+				  "agencies/prison.cardiff/signing.crt", NULL}};
+	ppx_trust *t;
+
+	(void)state;
+	snprintf(held, sizeof(held), "%s/held.pem", dir);
+	snprintf(fewer, sizeof(fewer), "%s/fewer.pem", dir);
+	snprintf(more, sizeof(more), "%s/more.pem", dir);
+	t = trust_with_crl(held, 5000, now - 60);
+	assert_int_equal(ppx_trust_reload_crl(t, held), 0);
+	forge_crl_write(fewer, &less);
+	assert_int_equal(ppx_trust_reload_crl(t, fewer), PPX_ECRL);
+	assert_non_null(strstr(ppx_error_last(), "same crlNumber"));
+	assert_int_equal(revoked_signing_status(t), PPX_EREVOKED);
+	forge_crl_write(more, &plus);
+	assert_int_equal(ppx_trust_reload_crl(t, more), 0);
+	assert_int_equal(revoked_signing_status(t), PPX_EREVOKED);
+	ppx_trust_free(t);
+	tmpdir_remove(dir);
+}
+
+/* Without keyUsage, X509_get_key_usage() allows everything: such a
+ * certificate is refused in every role, while the same certificate with
+ * its key usage passes. */
+static void test_pki__certificate_without_key_usage_is_refused_in_every_role(
+	void **state)
+{
+	static const struct {
+		const char *role;
+		enum ppx_cert_role as;
+		const char *ku;
+	} cases[] = {
+		{"signing", PPX_ROLE_SIGNING, "critical,digitalSignature"},
+		{"transport", PPX_ROLE_TRANSPORT, "critical,keyAgreement"},
+		{"person", PPX_ROLE_PERSON, "critical,digitalSignature"},
+	};
+	ppx_trust *t = trust_demo();
+	ppx_identity id;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		X509 *bare = forge_cert("police.gwent", cases[i].role, NULL);
+		X509 *good = forge_cert("police.gwent", cases[i].role,
+					cases[i].ku);
+
+		assert_int_equal(ppx_trust_check(t, bare, time(NULL),
+						 cases[i].as, &id),
+				 PPX_EUNTRUSTED);
+		assert_non_null(strstr(ppx_error_last(), "no keyUsage"));
+		assert_int_equal(ppx_trust_check(t, bare, 0, cases[i].as, &id),
+				 PPX_EUNTRUSTED);
+		assert_int_equal(ppx_trust_check(t, good, time(NULL),
+						 cases[i].as, &id),
+				 0);
+		X509_free(bare);
+		X509_free(good);
+	}
+	ppx_trust_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +478,11 @@ int main(void)
 		cmocka_unit_test(test_pki__trust_without_crl_cannot_be_loaded),
 		cmocka_unit_test(test_pki__known_certificates_found_by_fingerprint),
 		cmocka_unit_test(test_pki__cached_verdict_expires_with_crl_and_role),
+		cmocka_unit_test(test_pki__crl_without_next_update_is_refused),
+		cmocka_unit_test(test_pki__older_crl_by_number_is_refused_and_held_one_stays),
+		cmocka_unit_test(test_pki__older_crl_by_this_update_is_refused),
+		cmocka_unit_test(test_pki__same_numbered_crl_must_keep_every_revocation),
+		cmocka_unit_test(test_pki__certificate_without_key_usage_is_refused_in_every_role),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
