@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "control.h"
@@ -45,6 +46,11 @@ struct control {
 	char endpoint[300];
 };
 
+/*
+ * The control directory must be a directory of ppxd's own user, closed to
+ * other users.  Its owner matters as much as its mode: whoever owns it can
+ * replace the socket in it with their own, or open it to anyone.
+ */
 static int make_private_dir(const char *dir)
 {
 	struct stat st;
@@ -55,6 +61,13 @@ static int make_private_dir(const char *dir)
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
 		return ppx_error_set(PPX_EIO, "control path %s is not a "
 				     "directory", dir);
+	if (st.st_uid != geteuid())
+		return ppx_error_set(PPX_EPERM,
+				     "control directory %s is owned by uid %u, "
+				     "not by ppxd's user (uid %u): chown it to "
+				     "that user or configure another directory",
+				     dir, (unsigned)st.st_uid,
+				     (unsigned)geteuid());
 	if (st.st_mode & 007)
 		return ppx_error_set(PPX_EPERM,
 				     "control directory %s is open to all users "
