@@ -85,9 +85,11 @@ X509 *ppx_trust_find_agency(const ppx_trust *self, const char *agency,
 /*
  * Check `cert` at time `now`: chains to the CA, is within its validity
  * period, is not revoked (CRL current), and has role `role`.  Fills `out`.
- * Codes: PPX_EUNTRUSTED, PPX_EEXPIRED, PPX_ENOTYETVALID, PPX_EREVOKED,
- * PPX_ECRL, PPX_EINVAL (wrong role or malformed names).  When several
- * apply, the first in that order is returned.
+ * Codes: PPX_EUNTRUSTED (no chain to the CA; or, once every other check
+ * passed, not a single O, OU and CN, an OU other than `role`, no keyUsage
+ * extension or not the role's use, a CA certificate), PPX_EEXPIRED,
+ * PPX_ENOTYETVALID, PPX_EREVOKED, PPX_ECRL.  When several apply, the first
+ * in that order is returned.
  *
  * `now` == 0 judges history (an entry in an old log): chain to the CA and
  * role only, without validity period or CRL, so that a log stays verifiable
