@@ -293,16 +293,22 @@ static void test_pki__cached_verdict_expires_with_crl_and_role(void **state)
 
 #define REVOKED_SIGNING "test/revoked/police.gwent/signing.crt"
 
-/* Load the demo trust, then install a CRL that revokes REVOKED_SIGNING
- * with `number` (< 0: none) and thisUpdate `when`; `path` is where. */
+/* The demo trust, but loaded with a CRL that revokes REVOKED_SIGNING,
+ * with `number` (< 0: none) and thisUpdate `when`, written to `path`.
+ * (Not the demo CRL and then this one: a demo PKI made a moment ago has
+ * a CRL newer than `when`.) */
 static ppx_trust *trust_with_crl(const char *path, long number, time_t when)
 {
-	ppx_trust *t = trust_demo();
+	ppx_trust *t = NULL;
 	struct forge_crl spec = {number, when, when + 86400,
 				 {REVOKED_SIGNING, NULL}};
+	char ca[2048];
 
 	forge_crl_write(path, &spec);
-	assert_int_equal(ppx_trust_reload_crl(t, path), 0);
+	snprintf(ca, sizeof(ca), "%s", pki_path("ca/ca.crt"));
+	if (ppx_trust_load(&t, ca, path, pki_path("certs")) != 0)
+		fail_msg("cannot load trust with CRL %s: %s", path,
+			 ppx_error_last());
 	return t;
 }
 
