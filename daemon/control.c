@@ -31,6 +31,7 @@
 #include "ppx/domain.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
+#include "ppx/text.h"
 #include "ppxd.h"
 #include "records.h"
 #include "transport.h"
@@ -464,30 +465,42 @@ static int message_state(struct ppxd *d, zmq_msg_t *routing,
 	return rc;
 }
 
+/* A request this daemon can take: it decodes, speaks our version, and
+ * its strings are text.  The text is checked on the bytes: a NUL would
+ * silently cut a decoded string, and the operator would sign something
+ * other than what they wrote. */
+static int request_check(const Ppx__V1__ControlRequest *req, zmq_msg_t *frame)
+{
+	if (!req)
+		return ppx_error_set(PPX_EINVAL,
+				     "control request does not decode");
+	if (req->version != CONTROL_VERSION)
+		return ppx_error_set(PPX_EVERSION,
+				     "control request version %u; this ppxd "
+				     "speaks %d: use a matching ppx",
+				     req->version, CONTROL_VERSION);
+	return ppx_text_check(&ppx__v1__control_request__descriptor,
+			      zmq_msg_data(frame), zmq_msg_size(frame),
+			      "control request");
+}
+
 static void control_request(struct ppxd *d, zmq_msg_t *routing,
 			    zmq_msg_t *frame)
 {
 	Ppx__V1__ControlRequest *req = ppx__v1__control_request__unpack(
 		NULL, zmq_msg_size(frame), zmq_msg_data(frame));
 	const char *user = zmq_msg_gets(frame, "User-Id");
-	int rc = 0;
+	int rc = request_check(req, frame);
+	int which = rc == 0 ? (int)req->request_case : -1;
 
-	if (!req)
-		rc = ppx_error_set(PPX_EINVAL, "control request does not decode");
-	else if (req->version != CONTROL_VERSION)
-		rc = ppx_error_set(PPX_EVERSION,
-				   "control request version %u; this ppxd "
-				   "speaks %d: use a matching ppx",
-				   req->version, CONTROL_VERSION);
-	else if (req->request_case == PPX__V1__CONTROL_REQUEST__REQUEST_SUBMIT &&
-		 req->submit->body)
+	if (which == PPX__V1__CONTROL_REQUEST__REQUEST_SUBMIT &&
+	    req->submit->body)
 		rc = submit(d, routing, user, req->submit->body);
-	else if (req->request_case == PPX__V1__CONTROL_REQUEST__REQUEST_STATUS)
+	else if (which == PPX__V1__CONTROL_REQUEST__REQUEST_STATUS)
 		status(d, routing);
-	else if (req->request_case ==
-		 PPX__V1__CONTROL_REQUEST__REQUEST_MESSAGE_STATE)
+	else if (which == PPX__V1__CONTROL_REQUEST__REQUEST_MESSAGE_STATE)
 		rc = message_state(d, routing, req->message_state);
-	else
+	else if (rc == 0)
 		rc = ppx_error_set(PPX_EINVAL, "empty control request");
 	if (rc != 0) {
 		log_info("control request from %s refused: %s",
