@@ -32,6 +32,7 @@
 
 #include "client.h"
 #include "deadlines.h"
+#include "logread.h"
 #include "ppx/error.h"
 
 static const char usage[] =
@@ -661,8 +662,7 @@ static void print_json(struct report *rp, const struct deadlines_run *r)
 	json_object_object_add(root, "rows", rows);
 	json_object_object_add(root, "total", json_row(&rp->total, "total"));
 	json_object_object_add(root, "mismatches", json_mismatches(rp));
-	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
-						  JSON_C_TO_STRING_NOSLASHESCAPE));
+	lr_json_write(stdout, root, JSON_C_TO_STRING_PLAIN);
 	json_object_put(root);
 }
 

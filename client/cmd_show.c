@@ -260,9 +260,8 @@ static int print_json(logread *lr, const struct shown *s)
 		json_object_array_add(entries, lr_entry_json(&s->ents[i], 0));
 	json_object_object_add(o, "acknowledgements", acks_json(lr, s->msg));
 	json_object_object_add(o, "entries", entries);
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-					    JSON_C_TO_STRING_SPACED |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	lr_json_write(stdout, o, JSON_C_TO_STRING_PRETTY |
+				  JSON_C_TO_STRING_SPACED);
 	json_object_put(o);
 	return 0;
 }
