@@ -95,6 +95,22 @@ diag "sender_person of probation.gwent, signed by prison.cardiff: $out"
 check "(b) a sender person of another agency: REJECT_SENDER_MISMATCH naming both" \
 	bash -c 'grep -q "^REFUSED REJECT_SENDER_MISMATCH .*prison.cardiff.*probation.gwent" <<<"$1"' _ "$out"
 
+# Other persons a body names are the sending agency's statement: police
+# names a probation officer as the one who decided; ppx show says whose
+# word that is.
+printf '{"recipients":["%s"],"marking":"OFFICIAL_SENSITIVE","priority":"ROUTINE","purpose":{"legalBasis":"CJA_2003_S325","text":"MAPPA co-operation"},"subject":{"pncId":"2019/0123456X","crn":"X123456","name":"John Smith"},"disclosure":{"considered":true,"consideredAnswer":"YES","decision":"DEFER","rationale":"Await the accommodation search","legalBasis":"CJA_2003_S325","decidedBy":{"id":"helen.price","name":"Helen Price","agency":"probation.gwent","role":"MAPPA chair"},"meetingId":"GW-2026-0380"}}\n' $P >"$FED/decision.json"
+out=$(ppx_send police.gwent "$FED/decision.json" --wait --timeout 20 2>&1)
+diag "a disclosure decision naming a probation officer: $out"
+did=$(ppx_log $P | jq -r 'select(.kind == "ENTRY_RECEIVED" and .sender == "police.gwent") | .message_id' | tail -1)
+shown=$("$PPX" show "$did" --config "$(fed_conf $P)" 2>&1)
+check "(b) ppx show: the sending person is of the signing agency" \
+	grep -q "^sent by Dana Evans (dana.evans) of police.gwent, the signing agency" <<<"$shown"
+check "(b) ppx show: a person named in the body is stated by the sender" \
+	grep -q "^  disclosure.decided_by: Helen Price (probation.gwent), stated by police.gwent" <<<"$shown"
+check "(b) ppx show --json: stated_persons and stated_by" \
+	[ "$("$PPX" show "$did" --config "$(fed_conf $P)" --json | jq -r '.stated_by + " " + .stated_persons[0].field + " " + .stated_persons[0].agency')" = "police.gwent disclosure.decided_by probation.gwent" ]
+before=$(received)
+
 # ---- (c) a refusal that quotes bytes that are not text ----
 body prison.cardiff prison.cardiffXX >"$FED/agency.json"
 out=$(inject "$FED/agency.json" --patch XX=ff0a)
