@@ -17,8 +17,9 @@
 #   (e) odd but valid text (accents, Welsh, Irish, CJK, an emoji) is
 #       STORED and round-trips through the hook JSON, `ppx show --json`
 #       and `ppx log --json`;
-#   (f) an operator cannot submit what is not text either: a control
-#       request holding a NUL is refused before signing;
+#   (f) an operator cannot submit what is not text either (a NUL inside a
+#       string is refused before signing), nor backdate a message (hole 8:
+#       a createdMs from 2001 is refused; the daemon stamps its own time);
 #   (g) the daemons still serve and the logs verify.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -204,6 +205,22 @@ out=$(ppx_send police.gwent "$FED/nul.json" 2>&1)
 diag "ppx send with a NUL: $out"
 check "(f) a submission with a NUL inside a string is refused" \
 	bash -c '! "$0" send --config "$1" --json "$2" >/dev/null 2>&1' "$PPX" "$(fed_conf police.gwent)" "$FED/nul.json"
+
+# Backdating (hole 8): the daemon stamps created_ms, and refuses a value
+# from the caller further than clock_skew_ms from its clock.
+body_json police.gwent $P ARREST "backdated" |
+	jq -c '.createdMs = "1000000000000"' >"$FED/2001.json"
+out=$(ppx_send police.gwent "$FED/2001.json" 2>&1)
+diag "ppx send with createdMs in 2001: $out"
+check "(f) a submission dated 2001 is refused, saying why" \
+	grep -q "createdMs 2001-09-09T01:46:40.000Z is [0-9]* s in the past" <<<"$out"
+check "(f) ... and nothing of it was signed or logged" \
+	[ "$(ppx_log police.gwent | grep -c backdated)" -eq 0 ]
+body_json police.gwent $P ARREST "undated" >"$FED/undated.json"
+ppx_send police.gwent "$FED/undated.json" --wait --timeout 20 >/dev/null 2>&1
+stamped=$(ppx_log police.gwent | jq -r 'select(.kind == "ENTRY_SENT") | .created' | tail -1)
+check "(f) a submission without createdMs is stamped with the daemon's clock ($stamped)" \
+	[ "${stamped:0:10}" = "$(date -u +%Y-%m-%d)" ]
 
 # ---- (g) still serving ----
 body_json police.gwent $P ARREST "after the hostile text" >"$FED/after.json"
