@@ -18,6 +18,7 @@
 
 #include "client.h"
 #include "deadlines.h"
+#include "logread.h"
 #include "ppx/error.h"
 
 static const char usage[] =
@@ -225,8 +226,7 @@ static void print_json(const struct due_list *l)
 		json_object_array_add(items, item_json(&l->items[i]));
 	}
 	json_object_object_add(root, "owners", owners);
-	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
-						  JSON_C_TO_STRING_NOSLASHESCAPE));
+	lr_json_write(stdout, root, JSON_C_TO_STRING_PLAIN);
 	json_object_put(root);
 }
 

@@ -28,6 +28,7 @@
 #include "client.h"
 #include "logread.h"
 #include "ppx/error.h"
+#include "ppx/text.h"
 
 static const char usage[] =
 	"usage: ppx export --format jsonl|csv [--output FILE [--force]]\n"
@@ -55,14 +56,18 @@ struct export {
 	size_t n;
 };
 
-/* Write s as the inside of a quoted CSV field. */
+/* Write s as the inside of a quoted CSV field, as UTF-8 text (U+FFFD
+ * for what is not: a partner's string in an older log may not be). */
 static void csv_text(FILE *out, const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '"')
+	char *fixed = ppx_text_repair(s, strlen(s), NULL);
+
+	for (const char *p = fixed ? fixed : ""; *p; p++) {
+		if (*p == '"')
 			fputc('"', out);
-		fputc(*s, out);
+		fputc(*p, out);
 	}
+	free(fixed);
 }
 
 /* A list for column `what`: its strings; or, of the deliveries,

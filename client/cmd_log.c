@@ -29,6 +29,7 @@
 #include "logread.h"
 #include "ppx/error.h"
 #include "ppx/json.h"
+#include "ppx/text.h"
 
 static const char usage[] =
 	"usage: ppx log [--log DIR | --config FILE] [FILTERS] [--json]\n"
@@ -596,29 +597,15 @@ static size_t utf8_seq(const unsigned char *s, size_t left)
 
 json_object *lr_json_string(const char *s)
 {
-	const unsigned char *u = (const unsigned char *)(s ? s : "");
-	size_t len = strlen((const char *)u), i = 0, o = 0, n;
+	size_t len = strlen(s ? s : "");
+	char *fixed;
 	json_object *j;
-	char *copy;
 
-	while (i < len && (n = utf8_seq(u + i, len - i)) > 0)
-		i += n;
-	if (i == len)	/* well-formed, as it nearly always is */
-		return json_object_new_string_len((const char *)u, (int)len);
-	if (len > INT_MAX / 3 || !(copy = malloc(3 * len + 1)))
+	if (len > INT_MAX / 3 ||
+	    !(fixed = ppx_text_repair(s ? s : "", len, &len)))
 		return NULL;
-	for (i = 0; i < len; i += n) {
-		if ((n = utf8_seq(u + i, len - i)) == 0) {
-			memcpy(copy + o, "\xef\xbf\xbd", 3);	/* U+FFFD */
-			o += 3;
-			n = 1;
-			continue;
-		}
-		memcpy(copy + o, u + i, n);
-		o += n;
-	}
-	j = json_object_new_string_len(copy, (int)o);
-	free(copy);
+	j = json_object_new_string_len(fixed, (int)len);
+	free(fixed);
 	return j;
 }
 
@@ -643,12 +630,24 @@ void lr_print_clean(FILE *out, const char *s)
 	}
 }
 
+void lr_json_write(FILE *out, json_object *o, int jflags)
+{
+	const char *text = json_object_to_json_string_ext(
+		o, jflags | JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t len = strlen(text);
+	char *fixed = ppx_text_repair(text, len, &len);
+
+	/* json-c copies bytes >= 0x80 as they are: repaired, so that a
+	 * string of an older log that is not UTF-8 cannot break the output
+	 * (outside strings the text is ASCII). */
+	fwrite(fixed ? fixed : "null", 1, fixed ? len : 4, out);
+	fputc('\n', out);
+	free(fixed);
+}
+
 void lr_json_line(FILE *out, json_object *o)
 {
-	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-					     JSON_C_TO_STRING_NOSLASHESCAPE),
-	      out);
-	fputc('\n', out);
+	lr_json_write(out, o, JSON_C_TO_STRING_PLAIN);
 }
 
 

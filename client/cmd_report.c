@@ -32,6 +32,7 @@
 
 #include "client.h"
 #include "deadlines.h"
+#include "logread.h"
 #include "ppx/error.h"
 
 static const char usage[] =
@@ -203,8 +204,8 @@ static int cmp_version(const void *a, const void *b)
 		c = strcmp(x->record_id, y->record_id);
 	if (!c && x->version != y->version)
 		c = x->version < y->version ? -1 : 1;
-	if (!c && x->created_ms != y->created_ms)
-		c = x->created_ms < y->created_ms ? -1 : 1;
+	if (!c && x->logged_ms != y->logged_ms)
+		c = x->logged_ms < y->logged_ms ? -1 : 1;
 	return c;
 }
 
@@ -219,7 +220,7 @@ static int latest_versions(struct report *rp, const struct deadlines *dl)
 	if (!v)
 		return ppx_error_set(PPX_ENOMEM, "out of memory");
 	for (size_t i = 0; i < dl->n_records; i++)
-		if (ppx_date_of_ms(dl->records[i].created_ms) <= end)
+		if (ppx_date_of_ms(dl->records[i].logged_ms) <= end)
 			v[n++] = &dl->records[i];
 	sort_n(v, n, sizeof(*v), cmp_version);
 	for (size_t i = 0; i < n; i++)
@@ -661,8 +662,7 @@ static void print_json(struct report *rp, const struct deadlines_run *r)
 	json_object_object_add(root, "rows", rows);
 	json_object_object_add(root, "total", json_row(&rp->total, "total"));
 	json_object_object_add(root, "mismatches", json_mismatches(rp));
-	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
-						  JSON_C_TO_STRING_NOSLASHESCAPE));
+	lr_json_write(stdout, root, JSON_C_TO_STRING_PLAIN);
 	json_object_put(root);
 }
 

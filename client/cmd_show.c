@@ -10,6 +10,12 @@
  * mapper, pretty-printed).  --json gives all of that as one JSON object,
  * --body only the Body on one line — which `ppx send --json -` accepts
  * back, as an idempotent retry of the same message.
+ *
+ * Only the sending person is vouched for: a receiver checks that
+ * sender_person belongs to the agency that signed.  Every other person a
+ * body names (a chair, an action's owner, who decided or approved) is
+ * that agency's statement about them, and is shown as such, "stated by"
+ * the sender (PROTOCOL.md section 4).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -158,6 +164,100 @@ static void print_ids(const Ppx__V1__Body *b)
 		printf("supersedes %s\n  ", hex);
 }
 
+/* ---- the persons a body names ---------------------------------------- */
+
+typedef void person_fn(void *ctx, const char *path, const Ppx__V1__Person *p);
+
+/* Call `fn` for every Person in `m` below `path`, by the descriptors (so
+ * that a Person field added to ppx.proto is shown too). */
+static void persons_walk(const ProtobufCMessage *m, char *path, size_t len,
+			 int depth, person_fn *fn, void *ctx)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+
+	for (unsigned i = 0; i < d->n_fields && depth < 16; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const char *base = (const char *)m;
+		const size_t *q = (const size_t *)(base + f->quantifier_offset);
+		ProtobufCMessage *const *v =
+			(ProtobufCMessage *const *)(base + f->offset);
+		size_t n = 1;
+
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE ||
+		    ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+		     *(const uint32_t *)q != f->id))
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			n = *q;
+			v = *(ProtobufCMessage *const *const *)v;
+		}
+		for (size_t k = 0; k < n && v && v[k]; k++) {
+			int w = snprintf(path + len, 256 - len,
+					 f->label == PROTOBUF_C_LABEL_REPEATED
+						 ? "%s%s[%zu]" : "%s%s",
+					 len ? "." : "", f->name, k);
+
+			if (w < 0 || (size_t)w >= 256 - len)
+				continue;
+			if (f->descriptor == &ppx__v1__person__descriptor)
+				fn(ctx, path, (const Ppx__V1__Person *)v[k]);
+			else
+				persons_walk(v[k], path, len + (size_t)w,
+					     depth + 1, fn, ctx);
+		}
+		path[len] = '\0';
+	}
+}
+
+static void stated_line(void *ctx, const char *path, const Ppx__V1__Person *p)
+{
+	const Ppx__V1__Body *b = ctx;
+
+	if (strcmp(path, "sender_person") == 0)
+		return;
+	printf("  %s: ", path);
+	lr_print_clean(stdout, p->name);
+	printf(" (");
+	lr_print_clean(stdout, p->agency[0] ? p->agency : "no agency");
+	printf("), stated by ");
+	lr_print_clean(stdout, b->sender_agency);
+	putchar('\n');
+}
+
+static void stated_json(void *ctx, const char *path, const Ppx__V1__Person *p)
+{
+	json_object *a = ctx, *o;
+
+	if (strcmp(path, "sender_person") == 0 || !(o = json_object_new_object()))
+		return;
+	json_object_object_add(o, "field", lr_json_string(path));
+	json_object_object_add(o, "name", lr_json_string(p->name));
+	json_object_object_add(o, "agency", lr_json_string(p->agency));
+	json_object_array_add(a, o);
+}
+
+/* The sending person, vouched for by the signature's agency, and the
+ * others the body names, which are that agency's statement. */
+static void print_persons(const Ppx__V1__Body *b)
+{
+	char path[256] = "";
+	const Ppx__V1__Person *p = b->sender_person;
+
+	printf("sent by ");
+	lr_print_clean(stdout, p ? p->name : "?");
+	printf(" (");
+	lr_print_clean(stdout, p ? p->id : "?");
+	printf(") of ");
+	lr_print_clean(stdout, p ? p->agency : "?");
+	printf(p && strcmp(p->agency, b->sender_agency) == 0
+		       ? ", the signing agency\n"
+		       : ": NOT the signing agency (stored before ppx checked)\n");
+	printf("persons named, as stated by ");
+	lr_print_clean(stdout, b->sender_agency);
+	printf(" (not their own statement):\n");
+	persons_walk(&b->base, path, 0, 0, stated_line, (void *)b);
+}
+
 static void print_heading(const struct lr_entry *m)
 {
 	const Ppx__V1__Body *b = m->body;
@@ -203,6 +303,8 @@ static int print_text(logread *lr, const struct shown *s)
 	} else {
 		printf("no copy of the message itself is in this log\n");
 	}
+	if (s->msg)
+		print_persons(s->msg->body);
 	printf("\nlog entries:\n");
 	lr_table_header(stdout);
 	for (size_t i = 0; i < s->n; i++)
@@ -250,7 +352,15 @@ static int print_json(logread *lr, const struct shown *s)
 	json_object *o, *entries = json_object_new_array();
 
 	if (s->msg) {
+		json_object *stated = json_object_new_array();
+		char path[256] = "";
+
 		o = lr_entry_json(s->msg, LR_JSON_BODY);
+		persons_walk(&s->msg->body->base, path, 0, 0, stated_json,
+			     stated);
+		json_object_object_add(o, "stated_by", lr_json_string(
+			s->msg->body->sender_agency));
+		json_object_object_add(o, "stated_persons", stated);
 	} else {
 		o = json_object_new_object();
 		json_object_object_add(o, "message_id",
@@ -260,9 +370,8 @@ static int print_json(logread *lr, const struct shown *s)
 		json_object_array_add(entries, lr_entry_json(&s->ents[i], 0));
 	json_object_object_add(o, "acknowledgements", acks_json(lr, s->msg));
 	json_object_object_add(o, "entries", entries);
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-					    JSON_C_TO_STRING_SPACED |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	lr_json_write(stdout, o, JSON_C_TO_STRING_PRETTY |
+				  JSON_C_TO_STRING_SPACED);
 	json_object_put(o);
 	return 0;
 }

@@ -348,9 +348,8 @@ static void print_json(struct history *h)
 	json_object_object_add(o, "entries", json_object_get(h->entries));
 	json_object_object_add(o, "unacknowledged",
 			       json_object_get(h->pending));
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-					    JSON_C_TO_STRING_SPACED |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	lr_json_write(stdout, o, JSON_C_TO_STRING_PRETTY |
+				  JSON_C_TO_STRING_SPACED);
 	json_object_put(o);
 }
 

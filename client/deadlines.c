@@ -9,6 +9,12 @@
  * one memory pool; every protobuf message is freed where it is unpacked.
  * Then deadlines_join.c sorts the arrays and joins them into obligations.
  * Nothing here writes to the log.
+ *
+ * When something happened is the time of its entry in THIS log (logged_ms),
+ * never the body's created_ms: a partner chooses what it writes in a body,
+ * and could backdate its minutes or its acknowledgement to look on time.
+ * For a message we sent that is our SENT entry; for one we received, our
+ * RECEIVED entry: evidence our own daemon stamped.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -236,7 +242,7 @@ static void add_notification(struct deadlines_mem *m,
 	n->kind = dl_str(m, v ? v->name : "notification");
 	n->subject = subject_label(m, &subj, 1);
 	subject_keys(m, &n->keys, &n->n_keys, &subj, 1);
-	n->created_ms = b->created_ms;
+	n->logged_ms = e->time_ms;
 	n->deadline_ms = b->ack_deadline_ms;
 	n->sent_ms = e->kind == PPX__V1__ENTRY_KIND__ENTRY_SENT ? e->time_ms
 								 : -1;
@@ -265,7 +271,8 @@ static void copy_actions(struct deadlines_mem *m, struct minutes_v *v,
 	}
 }
 
-static void add_minutes(struct deadlines_mem *m, const Ppx__V1__Body *b)
+static void add_minutes(struct deadlines_mem *m, const Ppx__V1__LogEntry *e,
+			const Ppx__V1__Body *b)
 {
 	const Ppx__V1__Minutes *mn = b->minutes;
 	const Ppx__V1__SubjectIds **ids;
@@ -283,7 +290,7 @@ static void add_minutes(struct deadlines_mem *m, const Ppx__V1__Body *b)
 				       *mn->chair->agency
 				       ? mn->chair->agency
 				       : mn->lead_agency);
-	v->created_ms = b->created_ms;
+	v->logged_ms = e->time_ms;
 	v->version = mn->version;
 	v->date = day_of(mn->meeting_date);
 	v->level = mn->level;
@@ -302,7 +309,8 @@ static void add_minutes(struct deadlines_mem *m, const Ppx__V1__Body *b)
 	copy_actions(m, v, mn);
 }
 
-static void add_update(struct deadlines_mem *m, const Ppx__V1__Body *b)
+static void add_update(struct deadlines_mem *m, const Ppx__V1__LogEntry *e,
+		       const Ppx__V1__Body *b)
 {
 	const Ppx__V1__ActionUpdate *u = b->action_update;
 	struct update *d;
@@ -315,7 +323,7 @@ static void add_update(struct deadlines_mem *m, const Ppx__V1__Body *b)
 	d->meeting_id = dl_str(m, u->meeting_id);
 	d->action_id = dl_str(m, u->action_id);
 	d->status = u->status;
-	d->created_ms = b->created_ms;
+	d->logged_ms = e->time_ms;
 }
 
 static void add_ack(struct deadlines_mem *m, const uint8_t *id,
@@ -328,7 +336,7 @@ static void add_ack(struct deadlines_mem *m, const uint8_t *id,
 	memcpy(a->id, id, ID_LEN);
 	a->agency = agency ? dl_str(m, agency) : NULL;
 	a->person = dl_str(m, person);
-	a->created_ms = when;
+	a->logged_ms = when;
 }
 
 static void add_decision(struct deadlines_mem *m, const Ppx__V1__Body *b)
@@ -344,7 +352,7 @@ static void add_decision(struct deadlines_mem *m, const Ppx__V1__Body *b)
 }
 
 static void add_record(struct deadlines_mem *m, struct deadlines *dl,
-		       const Ppx__V1__Body *b)
+		       const Ppx__V1__LogEntry *e, const Ppx__V1__Body *b)
 {
 	const Ppx__V1__PartnerRecord *r = b->partner_record;
 	const Ppx__V1__SubjectIds *ids[2] = {r->subject, b->subject};
@@ -360,7 +368,7 @@ static void add_record(struct deadlines_mem *m, struct deadlines *dl,
 	subject_keys(m, &keys, &v->n_keys, ids, 2);
 	v->keys = keys;
 	v->version = r->version;
-	v->created_ms = b->created_ms;
+	v->logged_ms = e->time_ms;
 	v->level = r->level;
 	for (size_t i = 0; i < r->n_rosh; i++)
 		if (r->rosh[i] && r->rosh[i]->group > 0 &&
@@ -376,13 +384,13 @@ static void add_body(struct deadlines_mem *m, struct deadlines *dl,
 		add_notification(m, e, b);
 		break;
 	case PPX__V1__BODY__PAYLOAD_MINUTES:
-		add_minutes(m, b);
+		add_minutes(m, e, b);
 		break;
 	case PPX__V1__BODY__PAYLOAD_DISCLOSURE:
 		add_decision(m, b);
 		break;
 	case PPX__V1__BODY__PAYLOAD_PARTNER_RECORD:
-		add_record(m, dl, b);
+		add_record(m, dl, e, b);
 		break;
 	case PPX__V1__BODY__PAYLOAD_ACKNOWLEDGEMENT:
 		if (b->replies_to.len == ID_LEN)
@@ -391,10 +399,10 @@ static void add_body(struct deadlines_mem *m, struct deadlines *dl,
 					? b->acknowledgement->acknowledged_by->name
 					: b->sender_person ? b->sender_person->name
 							   : NULL,
-				b->created_ms);
+				e->time_ms);
 		break;
 	case PPX__V1__BODY__PAYLOAD_ACTION_UPDATE:
-		add_update(m, b);
+		add_update(m, e, b);
 		break;
 	default:
 		break;
@@ -414,7 +422,7 @@ static void scan_message(struct deadlines_mem *m, struct deadlines *dl,
 					  f->message->signed_body.data);
 	if (!b) {
 		dl->undecodable++;
-	} else if (b->message_id.len == ID_LEN && b->created_ms < m->cutoff_ms) {
+	} else if (b->message_id.len == ID_LEN && e->time_ms < m->cutoff_ms) {
 		if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_SENT && !m->agency &&
 		    b->sender_agency && *b->sender_agency)
 			m->agency = dl_str(m, b->sender_agency);

@@ -9,7 +9,7 @@
  *
  *   minutes   of a MAPPA meeting, owed by the agency that issued them,
  *             within 10 (level 2) or 5 (level 3) working days of the
- *             meeting; met when the first issue was created;
+ *             meeting; met when the first issue was logged;
  *   action    from the latest version of the minutes, owed by its named
  *             owner by its due date; met when the minutes or an action
  *             update last made it COMPLETED (CANCELLED actions owe
@@ -25,8 +25,13 @@
  * Beside the obligations it keeps what the board report needs: each
  * meeting (was disclosure considered?) and every partner record version.
  *
- * The view is "as of" a date: messages created and receipts logged after
- * that day are left out, so a report can be re-run for a past date.  Dates
+ * Every time is that of the entry in this log, never what a body says of
+ * itself (created_ms, which its sender chose): a minutes' issue is dated
+ * by its SENT entry at the agency that issued them and by its RECEIVED
+ * entry at every other; so are acknowledgements and action updates.
+ *
+ * The view is "as of" a date: messages and receipts logged after that day
+ * are left out, so a report can be re-run for a past date.  Dates
  * are UTC days; the rules (days, weeks, bank holidays) come from a
  * deadlines file read with the daemon's INI reader.
  */
@@ -111,7 +116,7 @@ struct record_copy {
 	const char *const *keys;	/* "pnc:..", "crn:..": record and body */
 	size_t n_keys;
 	uint64_t version;
-	int64_t created_ms;
+	int64_t logged_ms;	/* its SENT or RECEIVED entry in this log */
 	int level;		/* MappaLevel, 0 unset */
 	int rosh[DEADLINES_GROUPS];	/* RiskLevel by RiskGroup, 0 unset */
 };

@@ -33,7 +33,9 @@ struct notif {
 	size_t n_keys;
 	const char **to;
 	size_t n_to;
-	int64_t created_ms, deadline_ms;
+	int64_t logged_ms, deadline_ms;	/* logged_ms, here and below: the
+					 * time of its SENT or RECEIVED
+					 * entry in this log */
 	int64_t sent_ms;	/* our SENT entry's time; -1 if received */
 };
 
@@ -49,7 +51,7 @@ struct minutes_v {
 	const char *subject;
 	const char **keys;
 	size_t n_keys;
-	int64_t created_ms;
+	int64_t logged_ms;
 	uint32_t version;
 	ppx_day date;
 	int level, considered, cancelled;
@@ -60,14 +62,14 @@ struct minutes_v {
 struct update {
 	uint8_t replies_to[ID_LEN];
 	const char *meeting_id, *action_id;
-	int64_t created_ms;
+	int64_t logged_ms;
 	int status;
 };
 
 struct ack {
 	uint8_t id[ID_LEN];	/* the message acknowledged */
 	const char *agency, *person;	/* agency NULL: this log's own */
-	int64_t created_ms;
+	int64_t logged_ms;
 };
 
 struct receipt {

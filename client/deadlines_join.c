@@ -51,8 +51,8 @@ static int cmp_minutes(const void *a, const void *b)
 
 	if (c)
 		return c;
-	if (x->created_ms != y->created_ms)
-		return x->created_ms < y->created_ms ? -1 : 1;
+	if (x->logged_ms != y->logged_ms)
+		return x->logged_ms < y->logged_ms ? -1 : 1;
 	return x->version < y->version ? -1 : x->version > y->version;
 }
 
@@ -63,8 +63,8 @@ static int cmp_update(const void *a, const void *b)
 
 	if (!c)
 		c = strcmp(x->action_id, y->action_id);
-	if (!c && x->created_ms != y->created_ms)
-		c = x->created_ms < y->created_ms ? -1 : 1;
+	if (!c && x->logged_ms != y->logged_ms)
+		c = x->logged_ms < y->logged_ms ? -1 : 1;
 	return c;
 }
 
@@ -131,14 +131,14 @@ static int replay_action(struct deadlines_mem *m, struct obligation *o,
 		int64_t when;
 		int st = -1;
 
-		if (i < nv && (!up || v[i].created_ms <= up->created_ms)) {
-			when = v[i].created_ms;
+		if (i < nv && (!up || v[i].logged_ms <= up->logged_ms)) {
+			when = v[i].logged_ms;
 			for (size_t k = 0; k < v[i].n_actions; k++)
 				if (strcmp(v[i].actions[k].id, action_id) == 0)
 					st = v[i].actions[k].status;
 			i++;
 		} else if (up) {
-			when = up->created_ms;
+			when = up->logged_ms;
 			st = up->status;
 			u++;
 		} else {
@@ -215,8 +215,8 @@ static void meeting_minutes(struct deadlines_mem *m, struct deadlines *dl,
 	if (ppx_workdays_add(&o->due, cal, latest->date, (int)days) != 0)
 		o->due = latest->date;
 	o->done = 1;
-	o->done_ms = first->created_ms;
-	o->done_day = ppx_date_of_ms(first->created_ms);
+	o->done_ms = first->logged_ms;
+	o->done_day = ppx_date_of_ms(first->logged_ms);
 }
 
 /* The next review of the subjects of a meeting; met later, by subject. */
@@ -344,8 +344,8 @@ static int cmp_ack(const void *a, const void *b)
 	const struct ack *x = a, *y = b;
 	int c = memcmp(x->id, y->id, ID_LEN);
 
-	return c ? c : x->created_ms < y->created_ms ? -1
-		     : x->created_ms > y->created_ms;
+	return c ? c : x->logged_ms < y->logged_ms ? -1
+		     : x->logged_ms > y->logged_ms;
 }
 
 static int cmp_receipt(const void *a, const void *b)
@@ -401,15 +401,15 @@ static void ack_obligation(struct deadlines_mem *m, struct deadlines *dl,
 	o->what = fmt(m, "acknowledge %s from %s", n->kind, n->sender);
 	o->agency = owner;
 	o->person = "";
-	o->start = ppx_date_of_ms(n->created_ms);
+	o->start = ppx_date_of_ms(n->logged_ms);
 	o->due = ppx_date_of_ms(n->deadline_ms);
 	o->due_ms = n->deadline_ms;
 	for (; a < m->n_acks && memcmp(m->acks[a].id, n->id, ID_LEN) == 0; a++)
 		if (m->acks[a].agency && strcmp(m->acks[a].agency, owner) == 0) {
 			o->done = 1;
-			o->done_ms = m->acks[a].created_ms;
+			o->done_ms = m->acks[a].logged_ms;
 			o->done_day = ppx_date_of_ms(o->done_ms);
-			o->to_ack_ms = o->done_ms - n->created_ms;
+			o->to_ack_ms = o->done_ms - n->logged_ms;
 			o->person = m->acks[a].person;
 			break;
 		}

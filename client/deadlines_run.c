@@ -14,6 +14,7 @@
 #include "client.h"
 #include "deadlines.h"
 #include "ppx/error.h"
+#include "ppx/text.h"
 
 /* ------------------------------------------------------------------ */
 /* The deadlines file                                                  */
@@ -250,13 +251,18 @@ void deadlines_run_close(struct deadlines_run *r)
 	memset(r, 0, sizeof(*r));
 }
 
-void deadlines_csv_field(FILE *out, const char *s)
+void deadlines_csv_field(FILE *out, const char *text)
 {
+	/* UTF-8 text (U+FFFD for what is not): a partner's string in an
+	 * older log may not be. */
+	char *fixed = ppx_text_repair(text, strlen(text), NULL);
+	const char *s = fixed ? fixed : "";
 	int quote = strpbrk(s, ",\"\r\n") != NULL || (*s && strchr(" \t", *s));
 	int inert = *s && strchr("=+-@\t\r", *s);
 
 	if (!quote && !inert) {
 		fputs(s, out);
+		free(fixed);
 		return;
 	}
 	fputc('"', out);
@@ -268,6 +274,7 @@ void deadlines_csv_field(FILE *out, const char *s)
 		fputc(*s, out);
 	}
 	fputc('"', out);
+	free(fixed);
 }
 
 void deadlines_print_clean(FILE *out, const char *s, int width)

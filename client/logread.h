@@ -288,6 +288,9 @@ json_object *lr_json_string(const char *s);
 void lr_print_clean(FILE *out, const char *s);
 /* Serialise a JSON value on one line (JSON Lines) to `out`. */
 void lr_json_line(FILE *out, json_object *o);
+/* `o` and a newline, serialised with json-c's `jflags`, as UTF-8 text:
+ * every output of JSON goes through here or lr_json_line(). */
+void lr_json_write(FILE *out, json_object *o, int jflags);
 
 /* ---- rendering (cmd_log.c) -------------------------------------------- */
 

@@ -24,6 +24,7 @@
 #include <zmq.h>
 
 #include "control.h"
+#include "events.h"
 #include "hooks.h"
 #include "inbound.h"
 #include "log.h"
@@ -32,6 +33,7 @@
 #include "ppx/domain.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
+#include "ppx/text.h"
 #include "ppxd.h"
 #include "records.h"
 #include "transport.h"
@@ -311,6 +313,36 @@ struct completion {
 	Ppx__V1__ActionUpdate update;
 };
 
+/*
+ * The creation time is the daemon's to state: it stamps its own clock when
+ * the caller gives none, and takes a caller's value only within
+ * clock_skew_ms of it, either way.  Otherwise an operator could backdate a
+ * message (and with it every deadline measured from it) or date it ahead.
+ * A value within the allowance is kept as given, so that a caller that
+ * resubmits the same body resubmits the same bytes.
+ */
+static int stamp_created(struct ppxd *d, Ppx__V1__Body *b)
+{
+	int64_t now = ppxd_now_ms(), off = b->created_ms - now;
+	char when[40], ours[40];
+
+	if (b->created_ms == 0) {
+		b->created_ms = now;
+		return 0;
+	}
+	if (off <= d->cfg->clock_skew_ms && -off <= d->cfg->clock_skew_ms)
+		return 0;
+	events_iso_time(when, sizeof(when), b->created_ms);
+	events_iso_time(ours, sizeof(ours), now);
+	return ppx_error_set(PPX_EBODY,
+			     "createdMs %s is %lld s in the %s by this "
+			     "daemon's clock (%s; clock_skew_ms allows %lld "
+			     "s): leave createdMs out and the daemon stamps it",
+			     when, (long long)((off < 0 ? -off : off) / 1000),
+			     off < 0 ? "past" : "future", ours,
+			     (long long)(d->cfg->clock_skew_ms / 1000));
+}
+
 /* Fill in the sender (agency and operator), the id unless given, the time
  * and the area; who acknowledges or updates an action is the operator. */
 static int complete_body(struct ppxd *d, const struct ppxd_operator *op,
@@ -335,13 +367,8 @@ static int complete_body(struct ppxd *d, const struct ppxd_operator *op,
 	} else if (b->message_id.len == PPX_MESSAGE_ID_LEN) {
 		memcpy(id_out, b->message_id.data, PPX_MESSAGE_ID_LEN);
 	}
-	if (b->created_ms == 0)
-		b->created_ms = ppxd_now_ms();
-	if (b->created_ms > ppxd_now_ms() + d->cfg->clock_skew_ms)
-		return ppx_error_set(PPX_EBODY,
-				     "createdMs is %lld ms in the future: "
-				     "partners would refuse it",
-				     (long long)(b->created_ms - ppxd_now_ms()));
+	if ((rc = stamp_created(d, b)) != 0)
+		return rc;
 	if (b->area == NULL || !b->area[0])
 		b->area = d->cfg->area;
 	if (b->payload_case == PPX__V1__BODY__PAYLOAD_ACKNOWLEDGEMENT &&
@@ -477,30 +504,42 @@ static int message_state(struct ppxd *d, zmq_msg_t *routing,
 	return rc;
 }
 
+/* A request this daemon can take: it decodes, speaks our version, and
+ * its strings are text.  The text is checked on the bytes: a NUL would
+ * silently cut a decoded string, and the operator would sign something
+ * other than what they wrote. */
+static int request_check(const Ppx__V1__ControlRequest *req, zmq_msg_t *frame)
+{
+	if (!req)
+		return ppx_error_set(PPX_EINVAL,
+				     "control request does not decode");
+	if (req->version != CONTROL_VERSION)
+		return ppx_error_set(PPX_EVERSION,
+				     "control request version %u; this ppxd "
+				     "speaks %d: use a matching ppx",
+				     req->version, CONTROL_VERSION);
+	return ppx_text_check(&ppx__v1__control_request__descriptor,
+			      zmq_msg_data(frame), zmq_msg_size(frame),
+			      "control request");
+}
+
 static void control_request(struct ppxd *d, zmq_msg_t *routing,
 			    zmq_msg_t *frame)
 {
 	Ppx__V1__ControlRequest *req = ppx__v1__control_request__unpack(
 		NULL, zmq_msg_size(frame), zmq_msg_data(frame));
 	const char *user = zmq_msg_gets(frame, "User-Id");
-	int rc = 0;
+	int rc = request_check(req, frame);
+	int which = rc == 0 ? (int)req->request_case : -1;
 
-	if (!req)
-		rc = ppx_error_set(PPX_EINVAL, "control request does not decode");
-	else if (req->version != CONTROL_VERSION)
-		rc = ppx_error_set(PPX_EVERSION,
-				   "control request version %u; this ppxd "
-				   "speaks %d: use a matching ppx",
-				   req->version, CONTROL_VERSION);
-	else if (req->request_case == PPX__V1__CONTROL_REQUEST__REQUEST_SUBMIT &&
-		 req->submit->body)
+	if (which == PPX__V1__CONTROL_REQUEST__REQUEST_SUBMIT &&
+	    req->submit->body)
 		rc = submit(d, routing, user, req->submit->body);
-	else if (req->request_case == PPX__V1__CONTROL_REQUEST__REQUEST_STATUS)
+	else if (which == PPX__V1__CONTROL_REQUEST__REQUEST_STATUS)
 		status(d, routing);
-	else if (req->request_case ==
-		 PPX__V1__CONTROL_REQUEST__REQUEST_MESSAGE_STATE)
+	else if (which == PPX__V1__CONTROL_REQUEST__REQUEST_MESSAGE_STATE)
 		rc = message_state(d, routing, req->message_state);
-	else
+	else if (rc == 0)
 		rc = ppx_error_set(PPX_EINVAL, "empty control request");
 	if (rc != 0) {
 		log_info("control request from %s refused: %s",

@@ -34,6 +34,7 @@
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/json.h"
+#include "ppx/text.h"
 #include "ppxd.h"
 
 struct events {
@@ -131,8 +132,9 @@ static json_object *hex_array(const ProtobufCBinaryData *v, size_t n)
 	return a;
 }
 
-/* The body as canonical JSON, or null (not a message, or a body that
- * will not map, e.g. a partner's string that is not UTF-8). */
+/* The body as canonical JSON, or null when the entry holds no message.
+ * (A string that is not UTF-8, kept from before ppx refused them, maps to
+ * U+FFFD: the body is never dropped for it.) */
 static json_object *body_json(const struct events_entry *v)
 {
 	json_object *b = NULL;
@@ -147,6 +149,7 @@ int events_entry_json(char **out, const struct events_entry *v,
 {
 	const Ppx__V1__LogEntry *e = v->entry;
 	json_object *o = json_object_new_object();
+	const char *text;
 	char when[40];
 
 	*out = NULL;
@@ -172,8 +175,13 @@ int events_entry_json(char **out, const struct events_entry *v,
 				      e->reason) : ""));
 	json_object_object_add(o, "detail", json_object_new_string(e->detail));
 	json_object_object_add(o, "body", body_json(v));
-	*out = strdup(json_object_to_json_string_ext(
-		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	text = json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	/* json-c copies bytes >= 0x80 as they are: the entry's own strings
+	 * (detail, person, subjects) from an older log could break the
+	 * encoding every hook reads.  Outside strings the text is ASCII, so
+	 * repairing the whole text only ever touches the inside of one. */
+	*out = ppx_text_repair(text, strlen(text), NULL);
 	json_object_put(o);
 	return *out ? 0 : ppx_error_set(PPX_ENOMEM, "out of memory");
 }

@@ -4,7 +4,8 @@
  * The checks run in DESIGN.md's order and stop at the first failure:
  * size, frame, signature over the exact bytes, chain, validity, CRL (all in
  * ppx_message_open), signer = the agency the transport authenticated,
- * body, clock, recipient, policy, the domain rules of its family
+ * body, its strings (text, checked on the signed bytes: lib/text.c), the
+ * sending person's agency = the signer's, clock, recipient, policy, the domain rules of its family
  * (lib/domain.c) and what needs our log (records.c: a partner record
  * update not based on the latest version we hold is refused as
  * REJECT_CONFLICT, a change to a field its sender does not own as
@@ -30,6 +31,7 @@
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/receipt.h"
+#include "ppx/text.h"
 #include "ppxd.h"
 #include "records.h"
 #include "transport.h"
@@ -234,7 +236,10 @@ static void refuse(struct ppxd *d, struct group *g, const uint8_t *data,
 
 	if (!it)
 		it = &scratch;	/* logged, but not answered: the sender retries */
-	snprintf(it->detail, sizeof(it->detail), "%s", ppx_error_last());
+	/* The detail goes into a signed receipt and the log: cut at a
+	 * character, never inside one. */
+	ppx_text_escape(it->detail, sizeof(it->detail), ppx_error_last(),
+			strlen(ppx_error_last()));
 	log_warnx("refused a frame from %s: %s", g->agency[0] ? g->agency : "?",
 		  it->detail);
 	ppxd_count_refusal(d, code);
@@ -261,8 +266,35 @@ static int is_recipient(const Ppx__V1__Body *b, const char *us)
 	return 0;
 }
 
-/* Clock, recipient, policy and the domain: checks after the signature
- * holds. */
+/*
+ * What the signed bytes say of themselves: every string is text, checked
+ * on the bytes (a NUL would cut a decoded string, hiding what follows),
+ * and the person named as sender belongs to the agency that signed.
+ * Other persons a body names (decided_by, owners, ...) are the signing
+ * agency's statement about them, not their own (PROTOCOL.md section 4).
+ */
+static int check_text_and_person(const ppx_opened *o)
+{
+	const ProtobufCBinaryData *sb = &o->frame->message->signed_body;
+	const char *who = o->body->sender_person->agency;
+	char what[PPX_NAME_MAX + 32];
+	int rc;
+
+	snprintf(what, sizeof(what), "message from %s", o->signer.agency);
+	rc = ppx_text_check(&ppx__v1__body__descriptor, sb->data, sb->len,
+			    what);
+	if (rc == 0 && strcmp(who, o->signer.agency) != 0)
+		rc = ppx_error_set(PPX_ESENDER,
+				   "message signed by %s names as its sender "
+				   "%s of %s: a sending person belongs to the "
+				   "signing agency",
+				   o->signer.agency, o->body->sender_person->id,
+				   who[0] ? who : "(no agency)");
+	return rc;
+}
+
+/* Text, sender, clock, recipient, policy and the domain: checks after the
+ * signature holds. */
 static int check_accept(struct ppxd *d, const ppx_opened *o)
 {
 	const Ppx__V1__Body *b = o->body;
@@ -271,6 +303,8 @@ static int check_accept(struct ppxd *d, const ppx_opened *o)
 	size_t n = 0;
 	int rc;
 
+	if ((rc = check_text_and_person(o)) != 0)
+		return rc;
 	if (b->created_ms > ppxd_now_ms() + d->cfg->clock_skew_ms)
 		return ppx_error_set(PPX_ESKEW,
 				     "message from %s is dated %lld ms in the "

@@ -3,7 +3,11 @@
  *
  * In the foreground, lines go to stderr prefixed with the time and level;
  * otherwise to syslog (LOG_DAEMON).  Messages are single lines: callers
- * pass sentences that say what failed, on what, and what to do.
+ * pass sentences that say what failed, on what, and what to do.  Those
+ * sentences quote names and details from partners, so each line is made
+ * text before it is written (ppx_text_escape: invalid UTF-8 and control
+ * characters as \xNN): a partner can neither break the log's encoding nor
+ * forge a line of it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +17,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "ppx/text.h"
 
 static int log_foreground = 1;
 static int log_verbose;
@@ -29,9 +34,10 @@ void log_init(const char *ident, int foreground, int verbose)
 
 static void vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 {
-	char msg[1024];
+	char raw[1024], msg[1024];
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	ppx_text_escape(msg, sizeof(msg), raw, strlen(raw));
 	if (log_foreground) {
 		char when[32];
 		struct timespec ts;

@@ -28,6 +28,7 @@
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/receipt.h"
+#include "ppx/text.h"
 #include "ppxd.h"
 #include "writer.h"
 
@@ -424,10 +425,12 @@ static void receipt_frame(struct ppxd *d, size_t link, const uint8_t *data,
 
 	if (rc != 0) {
 		Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
-		char detail[256];
+		char raw[600], detail[256];
 		uint64_t seq;
 
-		snprintf(detail, sizeof(detail), "receipt: %s", ppx_error_last());
+		/* Cut at a character: the detail is logged and shown. */
+		snprintf(raw, sizeof(raw), "receipt: %s", ppx_error_last());
+		ppx_text_escape(detail, sizeof(detail), raw, strlen(raw));
 		log_warnx("refused a receipt from %s: %s", agency, detail);
 		ppxd_count_refusal(d, rc);
 		e.kind = PPX__V1__ENTRY_KIND__ENTRY_REJECTED;

@@ -19,6 +19,7 @@
 #include "ppx/checkpoint.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
+#include "ppx/text.h"
 
 static int64_t now_ms(void)
 {
@@ -98,6 +99,10 @@ int ppx_checkpoint_open(Ppx__V1__Checkpoint **out, const ppx_trust *trust,
 				 NULL, f->checkpoint->signed_body.len,
 				 f->checkpoint->signed_body.data)))
 		rc = ppx_error_set(PPX_EBODY, "checkpoint does not decode");
+	if (rc == 0)
+		rc = ppx_text_check(&ppx__v1__checkpoint__descriptor,
+				    f->checkpoint->signed_body.data,
+				    f->checkpoint->signed_body.len, "checkpoint");
 	if (rc == 0 && (cp->root_hash.len != PPX_MERKLE_HASH_LEN ||
 			!cp->agency || strcmp(cp->agency, signer.agency) != 0))
 		rc = ppx_error_set(PPX_EBODY,

@@ -20,6 +20,7 @@
 
 #include "ppx/envelope.h"
 #include "ppx/error.h"
+#include "ppx/text.h"
 
 #define TBS_PREFIX "ppx/v1/"
 
@@ -164,8 +165,14 @@ int ppx_body_seal(uint8_t **out, size_t *outlen, ppx_signer *signer,
 	if (!bytes)
 		return ppx_error_set(PPX_ENOMEM, "out of memory");
 	ppx__v1__body__pack(body, bytes);
-	rc = ppx_frame_seal(out, outlen, signer,
-			    PPX__V1__SIGNED_PURPOSE__SIGNED_BODY, bytes, len);
+	/* What a partner would refuse is never signed: the check runs on the
+	 * bytes, the only place a NUL inside a string would show. */
+	rc = ppx_text_check(&ppx__v1__body__descriptor, bytes, len,
+			    "message to send");
+	if (rc == 0)
+		rc = ppx_frame_seal(out, outlen, signer,
+				    PPX__V1__SIGNED_PURPOSE__SIGNED_BODY, bytes,
+				    len);
 	free(bytes);
 	return rc;
 }
@@ -368,8 +375,8 @@ int ppx_message_open(ppx_opened **out, const ppx_trust *trust,
 		ppx__v1__frame__free_unpacked(f, NULL);
 		return ppx_error_set(PPX_ENOMEM, "out of memory");
 	}
+	o->frame = f;
 	rc = open_envelope(o, trust, f->message, expected_agency, now);
-	ppx__v1__frame__free_unpacked(f, NULL);
 	if (rc != 0) {
 		ppx_opened_free(o);
 		return rc;
@@ -384,5 +391,7 @@ void ppx_opened_free(ppx_opened *self)
 		return;
 	if (self->body)
 		ppx__v1__body__free_unpacked(self->body, NULL);
+	if (self->frame)
+		ppx__v1__frame__free_unpacked(self->frame, NULL);
 	free(self);
 }

@@ -5,12 +5,19 @@
  * Functions across libppx return a negative code and, where there is more
  * to say, record a sentence with ppx_error_set(): what failed, on what, and
  * what to do.  The daemon logs that sentence and the client prints it.
+ *
+ * The sentence often quotes a partner's bytes, and it travels on: into
+ * the detail of a signed receipt, a refusal entry of the log, the daemon's
+ * log lines.  So it is kept text here, once for all of them: whatever is
+ * not UTF-8, and any control character (a newline would forge a log
+ * line), is stored escaped as \xNN (ppx_text_escape).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ppx/error.h"
+#include "ppx/text.h"
 #include "ppx.pb-c.h"
 
 static _Thread_local char last_msg[512];
@@ -109,7 +116,7 @@ int ppx_error_set(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	memcpy(last_msg, msg, sizeof(msg));
+	ppx_text_escape(last_msg, sizeof(last_msg), msg, strlen(msg));
 	last_code = code;
 	return code;
 }

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "ppx/error.h"
+#include "ppx/text.h"
 #include "json_int.h"
 
 /* --- Message -> JSON --------------------------------------------------- */
@@ -141,19 +142,32 @@ static int enum_to_json(const struct walk *w, json_object **out,
 	return new_or_nomem(w, out, json_object_new_string(ev->name));
 }
 
+/* A string that is not UTF-8 (one stored before ppx refused them, see
+ * text.h) is written with U+FFFD for each bad byte: JSON must be text,
+ * and a reader is better served by the rest of the message than by none
+ * of it. */
 static int string_to_json(const struct walk *w, json_object **out,
 			  const char *s)
 {
+	char *fixed = NULL;
 	size_t len;
+	int rc;
 
 	if (!s)
 		return walk_fail(w, PPX_EINVAL, "string pointer is NULL");
 	len = strlen(s);
-	if (!utf8_valid((const unsigned char *)s, len))
-		return walk_fail(w, PPX_EINVAL, "string is not valid UTF-8");
+	if (!utf8_valid((const unsigned char *)s, len)) {
+		if (!(fixed = ppx_text_repair(s, len, &len)))
+			return walk_nomem(w);
+		s = fixed;
+	}
 	if (len > INT32_MAX)
-		return walk_fail(w, PPX_ETOOBIG, "string is too long for JSON");
-	return new_or_nomem(w, out, json_object_new_string_len(s, (int)len));
+		rc = walk_fail(w, PPX_ETOOBIG, "string is too long for JSON");
+	else
+		rc = new_or_nomem(w, out,
+				  json_object_new_string_len(s, (int)len));
+	free(fixed);
+	return rc;
 }
 
 /* Bytes as standard base64 with padding. */

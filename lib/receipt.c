@@ -4,14 +4,18 @@
  * A receipt travels as Frame{receipt=Envelope(purpose SIGNED_RECEIPT)} and
  * is checked like a message (envelope.c) and then for its own content: the
  * signer is the receiver it names, it is addressed to us, and every item
- * names a 32-byte body hash and a known status.
+ * names a 32-byte body hash and a known status.  Its strings, and those of
+ * the checkpoint it carries, must be text (ppx_text_check) like a body's:
+ * a receipt is logged and shown, and its detail quoted on.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/receipt.h"
+#include "ppx/text.h"
 
 #define RECEIPT_ITEMS_MAX 100000
 
@@ -88,6 +92,25 @@ static int check_receipt(const Ppx__V1__ReceiptBody *r, const char *signer,
 	return 0;
 }
 
+/* The strings of a verified receipt's bytes, and of the checkpoint it
+ * carries (`r`, those bytes decoded), are text. */
+static int check_text(const Ppx__V1__Envelope *env,
+		      const Ppx__V1__ReceiptBody *r, const char *signer)
+{
+	char what[PPX_NAME_MAX + 40];
+	int rc;
+
+	snprintf(what, sizeof(what), "receipt from %s", signer);
+	rc = ppx_text_check(&ppx__v1__receipt_body__descriptor,
+			    env->signed_body.data, env->signed_body.len, what);
+	if (rc != 0 || !r->checkpoint)
+		return rc;
+	snprintf(what, sizeof(what), "checkpoint in a receipt from %s", signer);
+	return ppx_text_check(&ppx__v1__checkpoint__descriptor,
+			      r->checkpoint->signed_body.data,
+			      r->checkpoint->signed_body.len, what);
+}
+
 int ppx_receipt_open(Ppx__V1__ReceiptBody **out, const ppx_trust *trust,
 		     const uint8_t *frame, size_t len,
 		     const char *expected_agency, const char *us, time_t now)
@@ -112,6 +135,8 @@ int ppx_receipt_open(Ppx__V1__ReceiptBody **out, const ppx_trust *trust,
 				 f->receipt->signed_body.data)))
 		rc = ppx_error_set(PPX_EBODY, "receipt from %s does not decode",
 				   signer.agency);
+	if (rc == 0)
+		rc = check_text(f->receipt, r, signer.agency);
 	if (rc == 0)
 		rc = check_receipt(r, signer.agency, us);
 	ppx__v1__frame__free_unpacked(f, NULL);

@@ -47,7 +47,9 @@ int ppx_sha256(uint8_t out[PPX_HASH_LEN], const uint8_t *data, size_t len);
 int ppx_frame_seal(uint8_t **out, size_t *outlen, ppx_signer *signer,
 		   int purpose, const uint8_t *body, size_t bodylen);
 
-/* Serialise and seal a Body (purpose SIGNED_BODY). */
+/* Serialise and seal a Body (purpose SIGNED_BODY).  Every string of the
+ * serialised body must be text (ppx_text_check): PPX_EBODY naming the
+ * field otherwise, and nothing is signed. */
 int ppx_body_seal(uint8_t **out, size_t *outlen, ppx_signer *signer,
 		  const Ppx__V1__Body *body);
 
@@ -70,6 +72,11 @@ int ppx_envelope_verify(const ppx_trust *trust, const Ppx__V1__Envelope *env,
 /* An opened (verified and decoded) message. */
 typedef struct ppx_opened {
 	Ppx__V1__Body *body;		/* decoded signed_body, owned */
+	Ppx__V1__Frame *frame;		/* the decoded frame, owned: its
+					 * message->signed_body holds the
+					 * exact bytes verified, for checks
+					 * a decoded body cannot serve
+					 * (ppx_text_check) */
 	ppx_identity signer;		/* the verified signing certificate */
 	uint8_t body_hash[PPX_HASH_LEN];	/* SHA-256 of signed_body */
 } ppx_opened;

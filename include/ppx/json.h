@@ -44,7 +44,9 @@
 
 /*
  * `msg` as a JSON object (a new reference: the caller json_object_put()s
- * it).  Fails with PPX_EINVAL if a string is not UTF-8 or the message is
+ * it).  A string that is not UTF-8 is written with U+FFFD in place of each
+ * bad byte (JSON is text; ppx refuses such strings on the way in, but a
+ * log may hold some from before).  Fails with PPX_EINVAL if the message is
  * malformed (a repeated field with a NULL element), PPX_ETOOBIG if it nests
  * deeper than PPX_JSON_MAX_DEPTH, PPX_ENOMEM.
  */

@@ -3,8 +3,14 @@
 # scripted quarter (July to September 2026) exchanged by three real daemons.
 #
 # Every message carries an explicit message id and a creation time in the
-# past; the daemons keep both.  The history, as police.gwent's log holds it
-# (all dates 2026; England and Wales bank holiday Monday 31 August):
+# past.  Timeliness is measured from the log's own entries (the SENT entry
+# of what an agency sends, the RECEIVED entry of what it receives), which
+# the daemons stamp with their clocks, and a daemon refuses a creation
+# time far from its clock: so the three daemons run under libfaketime,
+# their shared clock set to each message's creation time before it is
+# sent (messages sent in time order), with a PKI issued on 1 June 2026.
+# The history, as police.gwent's log holds it (all dates 2026; England
+# and Wales bank holiday Monday 31 August):
 #
 # meetings (minutes due 10 working days after level 2, 5 after level 3)
 #   M4 GW-2026-0380 L3 Thu 09 Jul, Ian Price, police; minutes 14 Jul (day 3)
@@ -39,6 +45,24 @@ set -u
 unset PPX_DEADLINES
 . "$(dirname "$0")/lib.sh"
 fed_init
+# The daemons' clock: an offset from the real one in $FED/clock, read by
+# libfaketime on every call; ZeroMQ's timers keep real time.  Under
+# AddressSanitizer the preloaded library must be allowed to come first.
+export FAKETIME_DONT_FAKE_MONOTONIC=1
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+FAKETIME_LIB=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketime.so.1$' | head -1)
+set_clock() {	# set_clock MS: the daemons' clock at MS (Unix milliseconds)
+	printf '%+d\n' $(( $1 / 1000 - $(date -u +%s) )) >"$FED/clock.new" &&
+		mv "$FED/clock.new" "$FED/clock"
+}
+set_clock "$(( $(date -u -d 2026-06-20T00:00Z +%s) * 1000 ))"
+faketime '2026-06-01 00:00:00' "$TOP/certs/ppx-pki" demo "$FED/pki" >/dev/null &&
+	faketime '2026-06-01 00:00:00' "$TOP/certs/ppx-pki" crl "$FED/pki" --days 400 >/dev/null ||
+	{ notok "a PKI issued on 1 June 2026"; finish; exit 1; }
+PKI=$FED/pki
+cp "$PKI/ca/crl.pem" "$FED/crl.pem"
+for a in $AGENCIES; do fed_config "$a"; done
+PPXD_WRAP="env LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$FED/clock FAKETIME_NO_CACHE=1 ${PPXD_WRAP:-}"
 fed_start police.gwent || { notok "police starts"; finish; exit 1; }
 fed_start probation.gwent || { notok "probation starts"; finish; exit 1; }
 fed_start prison.cardiff || { notok "prison starts"; finish; exit 1; }
@@ -68,16 +92,23 @@ MJ='{"pncId":"2020/0654321Y","crn":"Y654321","name":"Mark Jones","dateOfBirth":"
 IP='{"pncId":"2018/0111111Z","crn":"Z111111","name":"Ian Price","dateOfBirth":"1990-11-30"}'
 COMMON='"marking":"OFFICIAL_SENSITIVE","priority":"ROUTINE","purpose":{"legalBasis":"CJA_2003_S325","text":"MAPPA co-operation"}'
 
-# send AGENCY NAME JSON: submit and wait for every recipient's receipt.
+# send AGENCY NAME JSON: queue the message; replay sends the queue.
 send() {
-	local out
 	printf '%s\n' "$3" >"$FED/msg-$2.json"
-	if out=$(ppx_send "$1" "$FED/msg-$2.json" --wait --timeout 20 2>&1); then
-		return 0
-	fi
-	notok "$2 is accepted and delivered"
-	diag "$out"
-	return 1
+	printf '%s %s %s\n' "$(jq -r .createdMs <<<"$3")" "$1" "$2" >>"$FED/queue"
+}
+# Submit every queued message in time order, the daemons' clock at its
+# creation time, and wait for every recipient's receipt.
+replay() {
+	local t a name out
+	while read -r t a name; do
+		set_clock "$t"
+		if ! out=$(ppx_send "$a" "$FED/msg-$name.json" --wait --timeout 20 2>&1); then
+			notok "$name is accepted and delivered"
+			diag "$out"
+			return 1
+		fi
+	done < <(sort -n "$FED/queue")
 }
 
 action() {	# action ID OWNER DUE STATUS [OUTCOME]
@@ -183,7 +214,7 @@ history() {
 	record R2v4 probation.gwent "$P" 2026-09-09T09:30Z "$MJ" '{"recordId":"GW-SUBJ-0002","version":"4","baseVersion":"3","changedFields":["rosh"],'"$c2"',"rosh":[{"group":"PUBLIC","level":"RISK_HIGH"}],'"$officer"'}' R2v3 || return 1
 }
 
-if history; then
+if history && replay; then
 	ok "the scripted history (28 messages) is accepted and delivered"
 else
 	finish
@@ -248,29 +279,44 @@ check "as of 7 September: B1 is due in 3 working days, its update not yet sent" 
 # ---- ppx report, third quarter of 2026 ----------------------------------
 Q3=(--quarter 2026Q3 "${AS_OF[@]}")
 RECEIPT='([0-9]+ms|[0-9.]+s)'
+# (Times to ack are measured between log entries, a moment after the
+# scripted times: a figure may read a minute or an hour short.)
 out=$(report "${Q3[@]}"); rc=$?
 check "ppx report exits 0" [ "$rc" -eq 0 ]
 rows=$(tr -s ' ' <<<"$out")
 check "report: police.gwent minutes 3/3, disclosure 3/3, actions 2/3 done 1/3 overdue, acks 0/1, mismatches 2/3" \
 	grep -qx 'police.gwent 3/3 3/3 2/3 1/3 0/1 - - 2/3' <<<"$rows"
 check "report: prison.cardiff actions 1/2 done 0/2 overdue, acks 1/2, median to ack 6h" \
-	grep -qxE "prison.cardiff - - 1/2 0/2 1/2 $RECEIPT 6h 00m -" <<<"$rows"
+	grep -qxE "prison.cardiff - - 1/2 0/2 1/2 $RECEIPT (6h 00m|5h 59m) -" <<<"$rows"
 check "report: probation.gwent minutes 0/1 (day 6), disclosure 0/1, acks 1/2, median to ack 48h" \
-	grep -qxE "probation.gwent 0/1 0/1 1/1 0/1 1/2 $RECEIPT 2d 0h 2/3" <<<"$rows"
+	grep -qxE "probation.gwent 0/1 0/1 1/1 0/1 1/2 $RECEIPT (2d 0h|1d 23h) 2/3" <<<"$rows"
 check "report: total minutes 3/4, disclosure 3/4, actions 4/6 and 1/6, acks 2/5, median 24h, mismatches 2/3" \
-	grep -qxE "total 3/4 3/4 4/6 1/6 2/5 $RECEIPT 1d 0h 2/3" <<<"$rows"
+	grep -qxE "total 3/4 3/4 4/6 1/6 2/5 $RECEIPT (1d 0h|23h 59m) 2/3" <<<"$rows"
 check "report: the level mismatch of John Smith's record is named" \
 	grep -qx "  $JSN: police.gwent GW-SUBJ-0001 v3, probation.gwent GW-SUBJ-0001 v2: level 2 vs 3" <<<"$out"
 check "report: the risk mismatch of Mark Jones's record is named" \
 	grep -qx "  $MJN: police.gwent GW-SUBJ-0002 v3, probation.gwent GW-SUBJ-0002 v4: risk to public medium vs high" <<<"$out"
 [ -n "${VERBOSE:-}" ] && sed 's/^/# /' <<<"$out"
 
+# Times to acknowledge are measured between log entries that the daemons
+# stamped as the messages went, a moment after their scripted creation:
+# within 5 s of the scripted figure.
+# near_row CSV AGENCY,..,ACKS_TOTAL MEDIAN_ACK_MS MISMATCHED,COMPARED
+near_row() {
+	awk -F, -v p="$2" -v want="$3" -v s="$4" '{
+		pre = $1; for (i = 2; i <= 10; i++) pre = pre "," $i
+		if (pre == p && $13 "," $14 == s && $11 ~ /^[0-9]*$/ &&
+		    $12 ~ /^[0-9]+$/ && ($12 - want)^2 <= 25000000) found = 1
+	} END { exit !found }' <<<"$1"
+}
+near() { [ -n "$2" ] && [ $(( ($2 - $1) * ($2 - $1) )) -le 25000000 ]; }
+export -f near
 csv=$(report "${Q3[@]}" --csv | tr -d '\r')
 check "report --csv: the header" grep -qx 'agency,minutes_on_time,minutes_total,disclosure_considered,meetings_total,actions_done,actions_overdue,actions_total,acks_in_time,acks_total,median_receipt_ms,median_ack_ms,records_mismatched,records_compared' <<<"$csv"
 check "report --csv: police.gwent" grep -qx 'police.gwent,3,3,3,3,2,1,3,0,1,,,2,3' <<<"$csv"
-check "report --csv: prison.cardiff (median to ack 21600000 ms)" grep -qxE 'prison.cardiff,0,0,0,0,1,0,2,1,2,[0-9]+,21600000,0,0' <<<"$csv"
-check "report --csv: probation.gwent (median to ack 172800000 ms)" grep -qxE 'probation.gwent,0,1,0,1,1,0,1,1,2,[0-9]+,172800000,2,3' <<<"$csv"
-check "report --csv: total (median to ack 86400000 ms)" grep -qxE 'total,3,4,3,4,4,1,6,2,5,[0-9]+,86400000,2,3' <<<"$csv"
+check "report --csv: prison.cardiff (median to ack 21600000 ms)" near_row "$csv" prison.cardiff,0,0,0,0,1,0,2,1,2 21600000 0,0
+check "report --csv: probation.gwent (median to ack 172800000 ms)" near_row "$csv" probation.gwent,0,1,0,1,1,0,1,1,2 172800000 2,3
+check "report --csv: total (median to ack 86400000 ms)" near_row "$csv" total,3,4,3,4,4,1,6,2,5 86400000 2,3
 check "report --csv: five records" [ "$(grep -c . <<<"$csv")" -eq 5 ]
 
 json=$(report "${Q3[@]}" --json)
@@ -278,11 +324,14 @@ r() { printf '"minutes_on_time":{"count":%s,"total":%s},"disclosure_considered":
 check "report --json: police.gwent" \
 	grep -qF '{"agency":"police.gwent",'"$(r 3 3 3 3 2 3 1 3 0 1)"'"median_receipt_ms":null,"median_ack_ms":null,"record_mismatches":{"count":2,"total":3}}' <<<"$json"
 check "report --json: prison.cardiff" \
-	grep -qE '\{"agency":"prison.cardiff",'"$(r 0 0 0 0 1 2 0 2 1 2)"'"median_receipt_ms":[0-9]+,"median_ack_ms":21600000,"record_mismatches":\{"count":0,"total":0\}\}' <<<"$json"
+	grep -qE '\{"agency":"prison.cardiff",'"$(r 0 0 0 0 1 2 0 2 1 2)"'"median_receipt_ms":[0-9]+,"median_ack_ms":[0-9]+,"record_mismatches":\{"count":0,"total":0\}\}' <<<"$json"
 check "report --json: probation.gwent" \
-	grep -qE '\{"agency":"probation.gwent",'"$(r 0 1 0 1 1 1 0 1 1 2)"'"median_receipt_ms":[0-9]+,"median_ack_ms":172800000,"record_mismatches":\{"count":2,"total":3\}\}' <<<"$json"
+	grep -qE '\{"agency":"probation.gwent",'"$(r 0 1 0 1 1 1 0 1 1 2)"'"median_receipt_ms":[0-9]+,"median_ack_ms":[0-9]+,"record_mismatches":\{"count":2,"total":3\}\}' <<<"$json"
 check "report --json: total" \
-	grep -qE '"total":\{"agency":"total",'"$(r 3 4 3 4 4 6 1 6 2 5)"'"median_receipt_ms":[0-9]+,"median_ack_ms":86400000,"record_mismatches":\{"count":2,"total":3\}\}' <<<"$json"
+	grep -qE '"total":\{"agency":"total",'"$(r 3 4 3 4 4 6 1 6 2 5)"'"median_receipt_ms":[0-9]+,"median_ack_ms":[0-9]+,"record_mismatches":\{"count":2,"total":3\}\}' <<<"$json"
+acks=$(jq -r '[.rows[], .total] | map(select(.agency != "police.gwent") | .median_ack_ms) | join(" ")' <<<"$json")
+check "report --json: median times to ack 6 h, 48 h, 24 h within 5 s ($acks)" \
+	bash -c 'set -- $1; near 21600000 "$1" && near 172800000 "$2" && near 86400000 "$3"' _ "$acks"
 check "report --json: the level mismatch, with both copies" \
 	grep -qF '{"subject":"'"$JSN"'","differ":["level"],"copies":[{"agency":"police.gwent","record_id":"GW-SUBJ-0001","version":3,"level":"2",' <<<"$json"
 check "report --json: the risk mismatch" \
@@ -305,13 +354,13 @@ check "\$PPX_DEADLINES gives the rules too (16 bank holidays, police 3/3)" \
 
 csv=$(report --quarter 2026Q2 "${AS_OF[@]}" --csv | tr -d '\r')
 check "second quarter: only N6, acknowledged in 24 h" \
-	grep -qxE 'probation.gwent,0,0,0,0,0,0,0,1,1,[0-9]+,86400000,0,0' <<<"$csv"
+	near_row "$csv" probation.gwent,0,0,0,0,0,0,0,1,1 86400000 0,0
 csv=$(report --from 2026-09-01 --to 2026-09-30 "${AS_OF[@]}" --csv | tr -d '\r')
 check "September: no meetings, actions 2/4 done and 1/4 overdue" \
-	grep -qxE 'total,0,0,0,0,2,1,4,2,5,[0-9]+,86400000,2,3' <<<"$csv"
+	near_row "$csv" total,0,0,0,0,2,1,4,2,5 86400000 2,3
 csv=$(px report --log "$FED/probation.gwent/log" "${RULES[@]}" "${Q3[@]}" --csv | tr -d '\r')
 check "probation's own log gives the same minutes, actions and mismatches" \
-	grep -qxE 'total,3,4,3,4,4,1,6,1,3,[0-9]*,172800000,2,3' <<<"$csv"
+	near_row "$csv" total,3,4,3,4,4,1,6,1,3 172800000 2,3
 
 # ---- refusals ------------------------------------------------------------
 px report --log "$POLICE_LOG" >/dev/null; rc=$?

@@ -46,6 +46,17 @@
  *   flood N            N distinct messages (of --kind KIND, default
  *                      ARREST), all sent as fast as the link takes them
  *                      once the first is answered: a partner at full speed
+ *   body-json FILE     hostile text: the Body of FILE (canonical JSON;
+ *                      messageId, createdMs and senderAgency filled in when
+ *                      absent) serialised, then each --patch MARK=HEX
+ *                      applied to the bytes, and the result signed as it
+ *                      is (never through ppx_body_seal, which would refuse
+ *                      it).  MARK is ASCII found exactly once in the bytes
+ *                      and HEX its replacement of the same length, so no
+ *                      length prefix changes: --patch QQ=c0af puts an
+ *                      overlong '/' where QQ was, --patch QQ=0041 a NUL.
+ *                      --receipts-to DIR writes each answer's frame to
+ *                      DIR/receipt-PID-N.bin, for a strict decoder.
  *
  * Exit: 0 when every frame got a verified answer (with --expect-no-connect:
  * when none did); 1 otherwise; 2 usage; 3 setup failed.
@@ -55,11 +66,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <zmq.h>
 
 #include "ppx/envelope.h"
 #include "ppx/error.h"
+#include "ppx/json.h"
 #include "ppx/pki.h"
 #include "ppx/receipt.h"
 #include "ppx.pb-c.h"
@@ -75,6 +88,9 @@
 
 struct opts {
 	const char *endpoint, *as, *to, *pki, *mode, *arg, *kind;
+	const char *patch[8];	/* body-json: MARK=HEX */
+	size_t n_patch;
+	const char *receipts_to;	/* a directory, or NULL */
 	long timeout_ms;
 	int expect_no_connect;
 	char agency[PPX_NAME_MAX];	/* last component of --as */
@@ -110,7 +126,9 @@ static void usage(int status)
 		"              [--timeout-ms N] [--expect-no-connect] MODE [ARG]\n"
 		"modes: valid | repeat N | signed-as AGENCY | garbage | "
 		"oversize |\n"
-		"       version N | kind KIND | flood N [--kind KIND]\n");
+		"       version N | kind KIND | flood N [--kind KIND] |\n"
+		"       body-json FILE [--patch MARK=HEX]... "
+		"[--receipts-to DIR]\n");
 	exit(status);
 }
 
@@ -142,7 +160,7 @@ static int mode_takes_arg(const char *mode)
 {
 	return strcmp(mode, "repeat") == 0 || strcmp(mode, "signed-as") == 0 ||
 	       strcmp(mode, "version") == 0 || strcmp(mode, "kind") == 0 ||
-	       strcmp(mode, "flood") == 0;
+	       strcmp(mode, "flood") == 0 || strcmp(mode, "body-json") == 0;
 }
 
 static void parse_opts(struct opts *o, int argc, char **argv)
@@ -155,6 +173,8 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		{"timeout-ms", required_argument, NULL, 'T'},
 		{"expect-no-connect", no_argument, NULL, 'N'},
 		{"kind", required_argument, NULL, 'k'},
+		{"patch", required_argument, NULL, 'P'},
+		{"receipts-to", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -171,6 +191,12 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		case 'p': o->pki = optarg; break;
 		case 'N': o->expect_no_connect = 1; break;
 		case 'k': o->kind = optarg; break;
+		case 'R': o->receipts_to = optarg; break;
+		case 'P':
+			if (o->n_patch == sizeof(o->patch) / sizeof(o->patch[0]))
+				usage(EXIT_USAGE);
+			o->patch[o->n_patch++] = optarg;
+			break;
 		case 'h': usage(0); break;
 		case 'T':
 			if (parse_long(optarg, 1, 3600000, &o->timeout_ms) != 0)
@@ -334,6 +360,138 @@ static int build_flood(struct frames *fs, const struct opts *o)
 	return rc;
 }
 
+/* ---- body-json: hostile text (tests/integration/hostile_text.sh) ---- */
+
+/* The whole of a small file, NUL-terminated. */
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = f ? malloc(1 << 20) : NULL;
+
+	*len = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+	if (buf)
+		buf[*len] = '\0';
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* One MARK=HEX patch, applied where MARK occurs, exactly once. */
+static int apply_patch(uint8_t *buf, size_t len, const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	size_t mlen = eq ? (size_t)(eq - spec) : 0;
+	uint8_t *at = mlen ? memmem(buf, len, spec, mlen) : NULL;
+	const char *hex = eq ? eq + 1 : "";
+
+	if (!at || strlen(hex) != 2 * mlen ||
+	    memmem(at + 1, len - (size_t)(at - buf) - 1, spec, mlen))
+		return ppx_error_set(PPX_EINVAL, "--patch %s: the mark must "
+				     "occur once and the hex be as long", spec);
+	for (size_t i = 0; i < mlen; i++) {
+		int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return ppx_error_set(PPX_EINVAL, "--patch %s: bad hex",
+					     spec);
+		at[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* The Body of the JSON file, completed as a sending daemon would. */
+static int body_from_json(Ppx__V1__Body **out, const struct opts *o)
+{
+	static uint8_t id[PPX_MESSAGE_ID_LEN];
+	size_t len = 0;
+	char *text = read_file(o->arg, &len);
+	Ppx__V1__Body *b = NULL;
+	int rc;
+
+	if (!text)
+		return ppx_error_set(PPX_EIO, "cannot read %s", o->arg);
+	rc = ppx_json_parse((ProtobufCMessage **)&b,
+			    &ppx__v1__body__descriptor, text, len);
+	free(text);
+	if (rc != 0)
+		return rc;
+	if (b->message_id.len == 0 && (rc = ppx_message_id_new(id)) == 0) {
+		b->message_id.data = malloc(sizeof(id));
+		if (b->message_id.data) {
+			memcpy(b->message_id.data, id, sizeof(id));
+			b->message_id.len = sizeof(id);
+		}
+	}
+	if (b->created_ms == 0)
+		b->created_ms = (int64_t)time(NULL) * 1000;
+	if (!b->sender_agency[0]) {
+		if (b->sender_agency != protobuf_c_empty_string)
+			free(b->sender_agency);
+		b->sender_agency = strdup(o->agency);
+	}
+	*out = b;
+	return rc;
+}
+
+/* The body of FILE, patched and signed by WHO byte for byte. */
+static int build_body_json(struct frames *fs, const struct opts *o)
+{
+	ppx_signer *signer = signer_at(o->as);
+	Ppx__V1__Body *b = NULL;
+	uint8_t *bytes = NULL, *frame = NULL;
+	size_t len = 0, flen = 0;
+	int rc = signer ? body_from_json(&b, o)
+			: ppx_error_set(PPX_EIO, "no signer %s", o->as);
+
+	if (rc == 0) {
+		len = ppx__v1__body__get_packed_size(b);
+		if (!(bytes = malloc(len ? len : 1)))
+			rc = ppx_error_set(PPX_ENOMEM, "out of memory");
+	}
+	if (rc == 0)
+		ppx__v1__body__pack(b, bytes);
+	for (size_t i = 0; rc == 0 && i < o->n_patch; i++)
+		rc = apply_patch(bytes, len, o->patch[i]);
+	if (rc == 0)
+		rc = ppx_frame_seal(&frame, &flen, signer,
+				    PPX__V1__SIGNED_PURPOSE__SIGNED_BODY, bytes,
+				    len);
+	if (rc == 0)
+		rc = frames_add(fs, frame, flen);
+	free(bytes);
+	if (b)
+		ppx__v1__body__free_unpacked(b, NULL);
+	ppx_signer_free(signer);
+	return rc;
+}
+
+/* --receipts-to: the answer's frame as received, for a strict decoder. */
+static void save_receipt(const struct opts *o, const uint8_t *data,
+			 size_t len)
+{
+	static unsigned n;
+	char path[PATH_CAP];
+	FILE *f;
+
+	if (!o->receipts_to)
+		return;
+	snprintf(path, sizeof(path), "%s/receipt-%ld-%u.bin", o->receipts_to,
+		 (long)getpid(), ++n);
+	if (!(f = fopen(path, "wb")) || fwrite(data, 1, len, f) != len)
+		fprintf(stderr, "inject: cannot write %s\n", path);
+	if (f)
+		fclose(f);
+}
+
+/* ---- end of body-json ---- */
+
 /* Fill `fs` with the frames of the mode. */
 static int build_frames(struct frames *fs, const struct opts *o)
 {
@@ -348,6 +506,8 @@ static int build_frames(struct frames *fs, const struct opts *o)
 		return build_raw(fs, o->mode);
 	if (strcmp(o->mode, "flood") == 0)
 		return build_flood(fs, o);
+	if (strcmp(o->mode, "body-json") == 0)
+		return build_body_json(fs, o);
 	if (strcmp(o->mode, "repeat") == 0) {
 		if (parse_long(o->arg, 1, REPEAT_MAX, &n) != 0)
 			usage(EXIT_USAGE);
@@ -539,8 +699,11 @@ static int handle_answer(const ppx_trust *trust, const struct opts *o,
 {
 	Ppx__V1__ReceiptBody *r = NULL;
 	int bad = 0;
-	int rc = ppx_receipt_open(&r, trust, data, len, o->to, o->agency,
-				  time(NULL));
+	int rc;
+
+	save_receipt(o, data, len);
+	rc = ppx_receipt_open(&r, trust, data, len, o->to, o->agency,
+			      time(NULL));
 
 	if (rc != 0) {
 		fprintf(stderr, "inject: an answer of %zu bytes is not a valid "
