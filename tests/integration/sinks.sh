@@ -175,6 +175,15 @@ DO_NOT_DISCLOSE|EMPLOYER|gwent-2026-118" \
 	cat "$T/err" >>"$T/sink.err"
 	sink </dev/null 2>>"$T/sink.err"; rc=$?
 	check "$b: no input at all exits 2" test "$rc" -eq 2
+	# A message whose body the daemon could not map (one bad byte) comes
+	# with "body":null: nothing to store is not "stored" (issue 10, 1).
+	sed -e 's/"body":{.*}}$/"body":null}/' "$FIX/notification.json" |
+		sink 2>"$T/err"; rc=$?
+	check "$b: a RECEIVED entry whose body is null exits 2" \
+		test "$rc" -eq 2
+	check "$b: ... saying the body could not be mapped" \
+		grep -q 'body: null' "$T/err"
+	cat "$T/err" >>"$T/sink.err"
 	# Well-formed JSON, but the minutes' comments are an object: the
 	# message row is written before this is found, and must go again.
 	sed -e 's/6bc1bee22e409f96e93d7e117393172a/0123456789abcdef0123456789abcdef/' \

@@ -10,6 +10,9 @@
  * Entries that carry no message (receipts, checkpoints, refusals, notes) are
  * accepted and leave the database untouched: a refused message's bytes were
  * never verified, so they must never look like a received notification.
+ * A SENT or RECEIVED entry always carries a message, so one without a body
+ * (the daemon could not map it) is an entry this sink cannot store: exit 2,
+ * never 0, or the hook would report as stored a message with no row.
  *
  * Idempotence: the insert into `messages` is ON CONFLICT DO NOTHING; if it
  * changed no row, the entry was stored by an earlier run (whose COMMIT
@@ -451,9 +454,19 @@ static int entry_read(struct entry *e)
 		entry_bad(e, "kind: missing");
 		return e->rc;
 	}
-	if (!e->body || (strcmp(e->kind, "ENTRY_RECEIVED") != 0 &&
-			 strcmp(e->kind, "ENTRY_SENT") != 0))
+	if (strcmp(e->kind, "ENTRY_RECEIVED") != 0 &&
+	    strcmp(e->kind, "ENTRY_SENT") != 0)
 		return 0;
+	/* A message whose body the daemon could not map (docs/HOOKS.md: the
+	 * log keeps the bytes) is a message this sink cannot store: saying
+	 * 0 would tell the daemon it is stored when no row exists. */
+	if (!e->body) {
+		entry_bad(e, "body: null or missing in a %s entry: the "
+			  "daemon could not map this message's body to JSON, "
+			  "so it cannot be stored; read it with ppx show",
+			  e->kind);
+		return e->rc;
+	}
 	if (!(e->family = family_of(e->body)))
 		e->family = entry_text(e, e->root, "family");
 	entry_id(e);
