@@ -56,7 +56,7 @@ void hooks_stop(struct ppxd *d);
  * retry|drop): logged as ENTRY_HOOK_DECISION with `person` and the reason
  * in this iteration's batch, applied after its commit.  PPX_ENOTFOUND for
  * an unknown hook or an entry not set aside, PPX_EINVAL without a reason,
- * PPX_EBUSY while the entry is being run. */
+ * PPX_EBUSY while the hook is retrying the entry. */
 int hooks_decide(struct ppxd *d, const char *person,
 		 const Ppx__V1__HookDecisionRequest *r);
 

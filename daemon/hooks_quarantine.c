@@ -371,9 +371,10 @@ static int decision_check(struct ppxd *d, const Ppx__V1__HookDecisionRequest *r,
 		return ppx_error_set(PPX_ENOTFOUND, "hook %s has not set entry "
 				     "%llu aside: ppx status lists what it "
 				     "has", r->hook, (unsigned long long)r->seq);
-	if (h->pid && h->retrying && h->seq == r->seq)
-		return ppx_error_set(PPX_EBUSY, "hook %s is running entry %llu"
-				     " now: ask again when it has ended",
+	if (h->retrying && h->seq == r->seq)
+		return ppx_error_set(PPX_EBUSY, "hook %s is retrying entry "
+				     "%llu now: ask again once it is stored "
+				     "or set aside again (ppx status)",
 				     r->hook, (unsigned long long)r->seq);
 	if (!r->drop && (*qo)->retry)
 		return ppx_error_set(PPX_EINVAL, "hook %s: entry %llu is "
