@@ -268,6 +268,22 @@ if PGCONN=$("$TOP/scripts/pg-test-server" start "$PGDIR" 2>"$T/pg.err"); then
 		"SELECT body->'notification'->>'kind' FROM messages
 		 WHERE message_id = '9f1c0b7e5a2d4c3b8e6f0a1b2c3d4e5f'
 		 AND sender_agency = 'police.gwent'"
+	# A schema 1 database (here a PostgreSQL schema of its own) is
+	# refused, as in SQLite, and left as it was.
+	q "CREATE SCHEMA v1; CREATE TABLE v1.sink_meta (key text PRIMARY KEY,
+		value text NOT NULL); INSERT INTO v1.sink_meta
+		VALUES ('schema_version', '1'); CREATE TABLE v1.messages
+		(message_id text PRIMARY KEY, body json NOT NULL)"
+	"$PG_SINK" "$PGCONN options=-csearch_path=v1" \
+		<"$FIX/notification.json" 2>"$T/err"; rc=$?
+	pg_v1_refused() {
+		[ "$rc" -eq 1 ] &&
+		grep -q 'schema 1.*new database and a new name' "$T/err" &&
+		[ "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'v1'
+			AND tablename = 'notifications'")" = 0 ]
+	}
+	check "postgresql: a schema 1 database is refused (exit 1), saying what to do, and left as it was" \
+		pg_v1_refused
 	"$PG_SINK" "host=127.0.0.1 port=1 user=ppx dbname=postgres" \
 		<"$FIX/notification.json" 2>/dev/null; rc=$?
 	check "postgresql: a server that cannot be reached exits 1" \

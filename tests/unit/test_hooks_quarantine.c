@@ -117,22 +117,28 @@ static const Ppx__V1__HookStatus *status(struct fx *f)
 /* Turn the loop until the hook's status has `quarantined` entries set
  * aside, `failures` on its current one and its cursor at `next` (or
  * beyond), or 20 s (valgrind) have passed. */
+static void turn(struct fx *f)
+{
+	struct timespec tick = {0, 5 * 1000000};
+
+	hooks_reap(&f->d);
+	assert_int_equal(writer_flush(&f->d), 0);
+	hooks_start(&f->d);
+	nanosleep(&tick, NULL);
+}
+
 static void run_until(struct fx *f, size_t quarantined, uint32_t failures,
 		      uint64_t next)
 {
-	struct timespec tick = {0, 5 * 1000000};
 	const Ppx__V1__HookStatus *s;
 
 	for (int i = 0; i < 4000; i++) {
-		hooks_reap(&f->d);
-		assert_int_equal(writer_flush(&f->d), 0);
-		hooks_start(&f->d);
+		turn(f);
 		s = status(f);
 		if (s->n_quarantined == quarantined &&
 		    s->failures >= failures && s->next_seq >= next &&
 		    !s->running)
 			return;
-		nanosleep(&tick, NULL);
 	}
 	fail_msg("the hook did not get there in 20 s");
 }
@@ -171,6 +177,21 @@ static size_t marks(struct fx *f, uint64_t *first)
 		*first = m[0].seq;
 	free(m);
 	return n;
+}
+
+/* The value of the one mark of the hook. */
+static uint64_t mark_value(struct fx *f)
+{
+	struct ppx_log_mark *m = NULL;
+	size_t n = 0;
+	uint64_t v;
+
+	assert_int_equal(ppx_log_mark_list(f->d.log, "hook/casework", &m, &n,
+					   100), 0);
+	assert_int_equal(n, 1);
+	v = m[0].value;
+	free(m);
+	return v;
 }
 
 static void test_hooks_quarantine__set_aside_after_n_failures(void **state)
@@ -259,9 +280,23 @@ static void test_hooks_quarantine__decisions(void **state)
 	decide(f, "casework", 7, 1, "x", PPX_ENOTFOUND);
 	assert_int_equal(find_kind(f, PPX__V1__ENTRY_KIND__ENTRY_HOOK_DECISION,
 				   &rel, person, detail), 0);
+	/* A retry survives a restart (the mark's top bit); failing again,
+	 * the entry is set aside again, with a new record. */
+	decide(f, "casework", 0, 0, "try once more", 0);
+	assert_int_equal(mark_value(f) >> 63, 1);
+	hooks_free(&f->d.hooks);
+	start_hooks(f);
+	for (int i = 0; i < 4000 && find_kind(f,
+	     PPX__V1__ENTRY_KIND__ENTRY_HOOK_QUARANTINE, &rel, person,
+	     detail) < 2; i++)
+		turn(f);
+	assert_int_equal(find_kind(f, PPX__V1__ENTRY_KIND__ENTRY_HOOK_QUARANTINE,
+				   &rel, person, detail), 2);
+	assert_int_equal(rel, 0);
+	assert_int_equal(mark_value(f) >> 63, 0);
 	decide(f, "casework", 0, 1, "partner's test message", 0);
 	assert_int_equal(find_kind(f, PPX__V1__ENTRY_KIND__ENTRY_HOOK_DECISION,
-				   &rel, person, detail), 1);
+				   &rel, person, detail), 2);
 	assert_int_equal(rel, 0);
 	assert_string_equal(person, "sam.okafor");
 	assert_string_equal(detail, "drop entry 0: partner's test message");
