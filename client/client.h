@@ -24,6 +24,7 @@ int cmd_send(int argc, char **argv);
 int cmd_ack(int argc, char **argv);
 int cmd_action(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_hook(int argc, char **argv);
 int cmd_due(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 

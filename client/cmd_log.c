@@ -804,6 +804,10 @@ json_object *lr_entry_json(const struct lr_entry *ent, unsigned flags)
 		add_str(o, "direction", lr_dir_name(ent->dir));
 	if (e->family[0])
 		add_str(o, "family", e->family);
+	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_HOOK_QUARANTINE ||
+	    e->kind == PPX__V1__ENTRY_KIND__ENTRY_HOOK_DECISION)
+		json_object_object_add(o, "related_seq",
+				       json_object_new_uint64(e->related_seq));
 	if (e->n_subject_keys)
 		json_object_object_add(o, "subject_keys",
 				       strings_json(e->subject_keys,

@@ -18,7 +18,8 @@ static const char usage[] =
 	"usage: ppx status [--config FILE] [--json]\n"
 	"Shows each partner (link up or down, messages waiting, last\n"
 	"receipt), the counts of refused frames by reason, and each hook\n"
-	"(its cursor, entries behind, and STUCK with the last error).\n";
+	"(its cursor, entries behind, and STUCK with the last error), with\n"
+	"the entries it set aside (QUARANTINED: see ppx hook).\n";
 
 const char *config_path_default(const char *given)
 {
@@ -27,7 +28,25 @@ const char *config_path_default(const char *given)
 	return given ? given : env ? env : "/etc/ppx/ppxd.conf";
 }
 
-/* One line per hook: "hook NAME next N behind N delivered N ok|...". */
+/* One line per entry the hook set aside, oldest first. */
+static void print_quarantine(const Ppx__V1__HookStatus *h)
+{
+	for (size_t i = 0; i < h->n_quarantined; i++) {
+		const Ppx__V1__HookQuarantined *q = h->quarantined[i];
+		char when[32] = "-";
+		time_t t = (time_t)(q->since_ms / 1000);
+		struct tm tm;
+
+		if (q->since_ms && gmtime_r(&t, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		printf("hook %-20s QUARANTINED entry %-8llu since %s: %s\n",
+		       h->name, (unsigned long long)q->seq, when,
+		       q->last_error);
+	}
+}
+
+/* One line per hook: "hook NAME next N behind N delivered N ok|...",
+ * then one per entry it set aside. */
 static void print_hook(const Ppx__V1__HookStatus *h)
 {
 	char state[64] = "ok";
@@ -45,6 +64,7 @@ static void print_hook(const Ppx__V1__HookStatus *h)
 	       (unsigned long long)h->behind,
 	       (unsigned long long)h->delivered, state,
 	       h->last_error[0] ? ": " : "", h->last_error);
+	print_quarantine(h);
 }
 
 static void print_text(const Ppx__V1__StatusReply *s)

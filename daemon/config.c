@@ -244,6 +244,8 @@ static const struct key_spec keys[] = {
 	HNUM("retry_initial_ms", 1000, 10, 3600000, retry_initial_ms),
 	HNUM("retry_max_ms", 60000, 100, 86400000, retry_max_ms),
 	HNUM("stuck_failures", 3, 1, 1000000, stuck_failures),
+	HNUM("quarantine_after", 5, 1, 1000000, quarantine_after),
+	HOOK("on_failure", KEY_HOOK, 0, on_failure_stop),
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))

@@ -76,6 +76,8 @@ struct ppxd_hook {
 	long retry_initial_ms;
 	long retry_max_ms;
 	long stuck_failures;
+	long quarantine_after;		/* failures that set an entry aside */
+	int on_failure_stop;		/* on_failure = stop: never set aside */
 	int line;			/* of its [hook NAME] header */
 	int command_line;		/* of its command key */
 	int partners_line;		/* of its partners key, 0 if none */

@@ -412,6 +412,21 @@ int config_hook_add(struct ppxd_hook **out, struct ppxd_config *c,
 	return 0;
 }
 
+/* on_failure = quarantine (the default) | stop. */
+static int on_failure_parse(struct ppxd_hook *h, const char *value, char *why,
+			    size_t cap)
+{
+	if (strcmp(value, "quarantine") == 0)
+		h->on_failure_stop = 0;
+	else if (strcmp(value, "stop") == 0)
+		h->on_failure_stop = 1;
+	else
+		return fail(why, cap, "must be quarantine (set a failing entry "
+			    "aside after quarantine_after failures and go on) "
+			    "or stop (retry it for ever, never skip)");
+	return 0;
+}
+
 int config_hook_value(struct ppxd_hook *h, const struct config_ini_entry *e,
 		      const char *dir, char *why, size_t cap)
 {
@@ -425,6 +440,8 @@ int config_hook_value(struct ppxd_hook *h, const struct config_ini_entry *e,
 		return families_parse(&h->families, e->value, why, cap);
 	if (strcmp(e->name, "kinds") == 0)
 		return kinds_parse(&h->kinds, e->value, why, cap);
+	if (strcmp(e->name, "on_failure") == 0)
+		return on_failure_parse(h, e->value, why, cap);
 	h->partners_line = e->line;
 	return partners_parse(h, e->value, why, cap);
 }

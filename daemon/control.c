@@ -1,6 +1,6 @@
 /*
  * control.c — requests from the ppx client: submit a message, read status,
- * ask how a message's delivery stands.
+ * ask how a message's delivery stands, decide on an entry a hook set aside.
  *
  * A submitted Body is completed by the daemon, never trusted for who sent
  * it: the sending person is the operator the caller's Unix uid maps to
@@ -523,6 +523,46 @@ static int request_check(const Ppx__V1__ControlRequest *req, zmq_msg_t *frame)
 			      "control request");
 }
 
+/* An empty reply (code 0), after the commit or with its error. */
+static void decided_after_commit(struct ppxd *d, void *arg, int rc)
+{
+	zmq_msg_t *routing = arg;
+	Ppx__V1__ControlReply reply = PPX__V1__CONTROL_REPLY__INIT;
+
+	reply.version = CONTROL_VERSION;
+	if (rc == 0)
+		send_reply(d, routing, &reply);
+	else
+		send_error(d, routing, rc);
+	zmq_msg_close(routing);
+	free(routing);
+}
+
+/* ppx hook retry|drop: the caller, an operator, decides on an entry a hook
+ * set aside (hooks.c logs it with their id); answered after the commit. */
+static int hook_decision(struct ppxd *d, zmq_msg_t *routing, const char *user,
+			 const Ppx__V1__HookDecisionRequest *r)
+{
+	const struct ppxd_operator *op = operator_by_id(d, user);
+	zmq_msg_t *copy;
+	int rc;
+
+	if (!op)
+		return ppx_error_set(PPX_EPERM, "caller is not an operator");
+	if ((rc = hooks_decide(d, op->id, r)) != 0)
+		return rc;
+	if (!(copy = malloc(sizeof(*copy))))
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	zmq_msg_init(copy);
+	zmq_msg_copy(copy, routing);
+	if (writer_after(d, decided_after_commit, copy) != 0) {
+		zmq_msg_close(copy);
+		free(copy);
+		return PPX_ENOMEM;
+	}
+	return 0;
+}
+
 static void control_request(struct ppxd *d, zmq_msg_t *routing,
 			    zmq_msg_t *frame)
 {
@@ -539,6 +579,8 @@ static void control_request(struct ppxd *d, zmq_msg_t *routing,
 		status(d, routing);
 	else if (which == PPX__V1__CONTROL_REQUEST__REQUEST_MESSAGE_STATE)
 		rc = message_state(d, routing, req->message_state);
+	else if (which == PPX__V1__CONTROL_REQUEST__REQUEST_HOOK_DECISION)
+		rc = hook_decision(d, routing, user, req->hook_decision);
 	else if (rc == 0)
 		rc = ppx_error_set(PPX_EINVAL, "empty control request");
 	if (rc != 0) {

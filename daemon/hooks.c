@@ -44,6 +44,7 @@
 
 #include "events.h"
 #include "hooks.h"
+#include "hooks_int.h"
 #include "log.h"
 #include "ppx/error.h"
 #include "ppxd.h"
@@ -52,39 +53,10 @@
 #define HOOK_SCAN_MAX 1024	/* entries a hook looks at per iteration */
 #define HOOK_KILL_GRACE_MS 2000	/* from SIGTERM to SIGKILL */
 #define HOOK_STOP_GRACE_MS 2000	/* at shutdown, for running commands */
-#define HOOK_TAIL 1000		/* bytes of output kept */
 #define HOOK_STUCK_RETRY_MAX 3	/* stuck after 3 x retry_max_ms failing */
 #define CURSOR_UNSAVED UINT64_MAX
 
 extern char **environ;
-
-struct hook {
-	const struct ppxd_hook *cfg;
-	char cursor[8 + CONFIG_HOOK_NAME_MAX];	/* "hook/NAME" */
-	uint64_t next;		/* next entry not yet stored or skipped */
-	uint64_t saved;		/* the cursor as last put in a batch */
-	/* The run in flight, if pid != 0. */
-	pid_t pid;
-	uint64_t seq;
-	int in_fd, out_fd;	/* our ends of its stdin and output; -1 */
-	char *input;
-	size_t input_len, input_off;
-	int64_t started_ms, term_ms;
-	char tail[HOOK_TAIL];
-	size_t tail_len;
-	/* Failures of the entry at `next`. */
-	uint32_t failures;
-	int64_t failing_since_ms, retry_at_ms;
-	char last_error[HOOK_TAIL + 160];
-	uint64_t delivered;
-};
-
-struct hooks {
-	struct hook *v;
-	size_t n;
-	Ppx__V1__HookStatus *status;
-	Ppx__V1__HookStatus **status_p;
-};
 
 /* ------------------------------------------------------------------ */
 /* Filters                                                             */
@@ -239,7 +211,7 @@ static void hook_failed(struct hook *h, int64_t now, const char *what)
 		 line[0] ? ": " : "", line);
 	log_warnx("hook %s: entry %llu not stored (%s); failure %u, trying "
 		  "again in %ld ms%s", h->cfg->name,
-		  (unsigned long long)h->next, h->last_error, h->failures,
+		  (unsigned long long)h->seq, h->last_error, h->failures,
 		  delay, hook_stuck(h, now) ? "; the hook is STUCK" : "");
 }
 
@@ -252,6 +224,7 @@ static void hook_stored(struct ppxd *d, struct hook *h)
 			 h->failures);
 	h->next = h->seq + 1;
 	h->delivered++;
+	h->may_quarantine = 1;
 	h->failures = 0;
 	h->failing_since_ms = 0;
 	h->retry_at_ms = 0;
@@ -389,7 +362,7 @@ static int run_spawn(struct ppxd *d, struct hook *h, const int in[2],
 	return rc;
 }
 
-/* Start h's command on entry v (h->next), its JSON and a newline on
+/* Start h's command on entry v (h->seq), its JSON and a newline on
  * stdin.  A command that cannot be started is a failure like any other. */
 static void run_start(struct ppxd *d, struct hook *h,
 		      const struct events_entry *v, int64_t now)
@@ -397,7 +370,7 @@ static void run_start(struct ppxd *d, struct hook *h,
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, rc;
 	char *json = NULL, what[sizeof(h->cfg->command) + 64];
 
-	h->seq = h->next;
+	h->seq_kind = (int)v->entry->kind;
 	h->tail_len = 0;
 	if (events_entry_json(&json, v, d->cfg->agency) != 0 ||
 	    !(h->input = malloc(strlen(json) + 2))) {
@@ -468,10 +441,15 @@ static int run_reap(struct ppxd *d, struct hook *h, int64_t now)
 	}
 	run_outcome(h, status, what, sizeof(what));
 	run_clear(h);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !h->term_ms)
-		hook_stored(d, h);
-	else
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !h->term_ms) {
+		if (h->retrying)
+			hook_quarantine_stored(d, h);
+		else
+			hook_stored(d, h);
+	} else {
 		hook_failed(h, now, what);
+		hook_quarantine_maybe(d, h, now);
+	}
 	return 1;
 }
 
@@ -523,6 +501,7 @@ static void hook_next(struct ppxd *d, struct hook *h, int64_t now)
 		struct events_entry v;
 		char what[300];
 
+		h->seq = h->next;
 		if (events_entry_load(&v, d->log, h->next) != 0) {
 			snprintf(what, sizeof(what), "cannot read the entry: "
 				 "%s", ppx_error_last());
@@ -539,15 +518,45 @@ static void hook_next(struct ppxd *d, struct hook *h, int64_t now)
 	}
 }
 
+/* Run h on the quarantined entry h->seq again (an operator's retry). */
+static void hook_retry(struct ppxd *d, struct hook *h, int64_t now)
+{
+	struct events_entry v;
+	char what[300];
+
+	h->retrying = 1;
+	if (events_entry_load(&v, d->log, h->seq) != 0) {
+		snprintf(what, sizeof(what), "cannot read the entry: %s",
+			 ppx_error_last());
+		hook_failed(h, now, what);
+		return;
+	}
+	run_start(d, h, &v, now);
+	events_entry_clear(&v);
+}
+
+/* An idle hook's next run: the retry it is working on, else one an
+ * operator asked for (between entries only: never while the entry at the
+ * cursor is failing), else the entries from its cursor. */
 void hooks_start(struct ppxd *d)
 {
 	int64_t now = ppxd_now_ms();
 
 	for (size_t i = 0; i < d->hooks->n; i++) {
 		struct hook *h = &d->hooks->v[i];
+		size_t k;
 
-		if (!h->pid && now >= h->retry_at_ms)
+		if (h->pid || now < h->retry_at_ms)
+			continue;
+		if (h->retrying) {
+			hook_retry(d, h, now);
+		} else if (h->failures == 0 &&
+			   hook_quarantine_next_retry(h, &k)) {
+			h->seq = h->q[k].seq;
+			hook_retry(d, h, now);
+		} else {
 			hook_next(d, h, now);
+		}
 	}
 }
 
@@ -556,6 +565,7 @@ long hooks_timeout(struct ppxd *d, long max)
 	int64_t now = ppxd_now_ms(), due;
 	uint64_t size = ppx_log_size(d->log);
 	long t = max;
+	size_t k;
 
 	for (size_t i = 0; i < d->hooks->n; i++) {
 		const struct hook *h = &d->hooks->v[i];
@@ -565,7 +575,8 @@ long hooks_timeout(struct ppxd *d, long max)
 					   h->started_ms + h->cfg->timeout_ms;
 		else if (h->retry_at_ms > now)
 			due = h->retry_at_ms;
-		else if (h->next < size)
+		else if (h->next < size || h->retrying ||
+			 hook_quarantine_next_retry(h, &k))
 			due = now;
 		else
 			continue;
@@ -634,7 +645,10 @@ static int hook_init(struct hook *h, struct ppxd *d,
 	h->cfg = c;
 	h->in_fd = h->out_fd = -1;
 	h->saved = CURSOR_UNSAVED;
+	h->may_quarantine = 1;
 	snprintf(h->cursor, sizeof(h->cursor), "hook/%s", c->name);
+	if ((rc = hook_quarantine_load(d, h)) != 0)
+		return rc;
 	rc = ppx_log_cursor_get(d->log, h->cursor, &h->next);
 	if (rc == PPX_ENOTFOUND) {
 		log_info("hook %s is new: it starts at the beginning of the "
@@ -734,8 +748,10 @@ void hooks_free(struct hooks **self)
 
 	if (!hs)
 		return;
-	for (size_t i = 0; hs->v && i < hs->n; i++)
+	for (size_t i = 0; hs->v && i < hs->n; i++) {
 		run_kill(&hs->v[i]);
+		hook_quarantine_free(&hs->v[i]);
+	}
 	free(hs->v);
 	free(hs->status);
 	free(hs->status_p);
@@ -750,7 +766,7 @@ void hooks_status(struct ppxd *d, Ppx__V1__StatusReply *sr)
 	int64_t now = ppxd_now_ms();
 
 	for (size_t i = 0; i < hs->n; i++) {
-		const struct hook *h = &hs->v[i];
+		struct hook *h = &hs->v[i];
 		Ppx__V1__HookStatus *s = &hs->status[i];
 
 		ppx__v1__hook_status__init(s);
@@ -764,6 +780,7 @@ void hooks_status(struct ppxd *d, Ppx__V1__StatusReply *sr)
 		s->next_retry_ms = h->failures ? h->retry_at_ms : 0;
 		s->failing_since_ms = h->failing_since_ms;
 		s->last_error = (char *)h->last_error;
+		hook_quarantine_status(h, s);
 		hs->status_p[i] = s;
 	}
 	sr->n_hooks = hs->n;

@@ -52,6 +52,14 @@ size_t hooks_poll_max(struct ppxd *d);
  * them, and commit the cursors as they stand. */
 void hooks_stop(struct ppxd *d);
 
+/* A named operator's decision on an entry a hook set aside (ppx hook
+ * retry|drop): logged as ENTRY_HOOK_DECISION with `person` and the reason
+ * in this iteration's batch, applied after its commit.  PPX_ENOTFOUND for
+ * an unknown hook or an entry not set aside, PPX_EINVAL without a reason,
+ * PPX_EBUSY while the hook is retrying the entry. */
+int hooks_decide(struct ppxd *d, const char *person,
+		 const Ppx__V1__HookDecisionRequest *r);
+
 /* Each hook's state into the status reply; the HookStatus messages belong
  * to hooks and stay valid until the next call. */
 void hooks_status(struct ppxd *d, Ppx__V1__StatusReply *sr);

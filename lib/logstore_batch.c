@@ -31,7 +31,9 @@
 #define BATCH_MAX 262144		/* entries in one batch */
 #define ENTRY_MAX (UINT64_C(64) << 20)	/* bytes of one packed entry */
 
-enum rec_kind { REC_ENTRY, REC_OUTBOX_ADD, REC_OUTBOX_DEL, REC_META };
+enum rec_kind {
+	REC_ENTRY, REC_OUTBOX_ADD, REC_OUTBOX_DEL, REC_META, REC_META_DEL
+};
 
 /* One write of the batch, kept until the batch ends so that it can be
  * replayed: an appended entry (and what the caller's entry->prev_hash
@@ -329,13 +331,19 @@ static int outbox_put(ppx_log_batch *b, const struct batch_rec *rec)
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* Puts a meta record: its key -> its value as 8 bytes, big-endian.
- * Returns an LMDB result. */
+/* Puts a meta record: its key -> its value as 8 bytes, big-endian; or
+ * removes it (removing one that is not there is no change).  Returns an
+ * LMDB result. */
 static int meta_put(ppx_log_batch *b, const struct batch_rec *rec)
 {
 	uint8_t val[8];
 	MDB_val k = {rec->len, (void *)rec->bytes}, v = {sizeof(val), val};
+	int rc;
 
+	if (rec->kind == REC_META_DEL) {
+		rc = mdb_del(b->txn, b->log->dbi[DB_META], &k, NULL);
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	}
 	logstore_put_be64(val, rec->seq);
 	return mdb_put(b->txn, b->log->dbi[DB_META], &k, &v, 0);
 }
@@ -348,6 +356,7 @@ static int record_put(ppx_log_batch *b, const struct batch_rec *rec,
 	case REC_ENTRY:
 		return entry_put(b, rec, e);
 	case REC_META:
+	case REC_META_DEL:
 		return meta_put(b, rec);
 	default:
 		return outbox_put(b, rec);
@@ -444,7 +453,7 @@ static int batch_write(ppx_log_batch *b, const struct batch_rec *rec,
 	else if (rc != 0)
 		rc = logstore_fail(rc, "cannot write %s %llu to log %s",
 				   rec->kind == REC_ENTRY ? "entry" :
-				   rec->kind == REC_META ? "the meta value" :
+				   rec->kind >= REC_META ? "the meta value" :
 				   "the outbox key of entry",
 				   (unsigned long long)rec->seq, b->log->dir);
 	return rc < 0 ? batch_fail(b, rc) : 0;
@@ -569,6 +578,17 @@ uint64_t logstore_batch_next(const ppx_log_batch *b)
 int logstore_batch_meta(ppx_log_batch *b, const void *key, size_t len,
 			uint64_t value)
 {
+	return logstore_batch_meta_change(b, key, len, value, 0);
+}
+
+int logstore_batch_meta_del(ppx_log_batch *b, const void *key, size_t len)
+{
+	return logstore_batch_meta_change(b, key, len, 0, 1);
+}
+
+int logstore_batch_meta_change(ppx_log_batch *b, const void *key, size_t len,
+			       uint64_t value, int del)
+{
 	struct batch_rec *rec;
 	int rc;
 
@@ -584,7 +604,7 @@ int logstore_batch_meta(ppx_log_batch *b, const void *key, size_t len,
 	if (!(rec = calloc(1, sizeof(*rec) + len)))
 		return ppx_error_set(PPX_ENOMEM, "cannot write to log %s: out "
 				     "of memory", b->log->dir);
-	rec->kind = REC_META;
+	rec->kind = del ? REC_META_DEL : REC_META;
 	rec->seq = value;
 	rec->len = len;
 	memcpy(rec->bytes, key, len);

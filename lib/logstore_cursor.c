@@ -13,8 +13,15 @@
  * when the batch is.  Like the other indexes, cursors are not part of the
  * hash chain or the tree; they say how far a consumer got, not what
  * happened.
+ *
+ * Marks are the other half of a consumer's position: the entries behind
+ * its cursor that it set aside (a hook's quarantine).  A mark set is
+ * "mark/" || set || 0x00 || seq (8, BE) -> 8-byte BE value in meta, so
+ * one cursor over a key range lists a set in seq order, and a mark, like
+ * a cursor, changes only in a batch and commits with it.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "logstore_int.h"
@@ -90,4 +97,124 @@ int ppx_log_cursor_set(ppx_log_batch *batch, const char *name,
 				     (unsigned long long)
 				     logstore_batch_next(batch));
 	return logstore_batch_meta(batch, key, (size_t)len, next_seq);
+}
+
+/* ------------------------------------------------------------------ */
+/* Marks                                                               */
+/* ------------------------------------------------------------------ */
+
+#define MARK_PREFIX "mark/"
+#define MARK_KEY_MAX (sizeof(MARK_PREFIX) + PPX_LOG_CURSOR_NAME_MAX + 8)
+
+/* "mark/" || set || 0x00 into key; its length, or PPX_EINVAL. */
+static int mark_prefix(uint8_t key[MARK_KEY_MAX], const char *set)
+{
+	size_t plen = sizeof(MARK_PREFIX) - 1;
+	int len = cursor_key(key, set);	/* checks the name the same way */
+
+	if (len < 0)
+		return len;
+	len -= (int)(sizeof(CURSOR_PREFIX) - 1);
+	memmove(key + plen, key + sizeof(CURSOR_PREFIX) - 1, (size_t)len);
+	memcpy(key, MARK_PREFIX, plen);
+	key[plen + (size_t)len] = 0;
+	return (int)plen + len + 1;
+}
+
+static int mark_change(ppx_log_batch *batch, const char *set, uint64_t seq,
+		       uint64_t value, int del)
+{
+	uint8_t key[MARK_KEY_MAX];
+	int len;
+
+	if (!batch)
+		return ppx_error_set(PPX_EINVAL, "ppx_log_mark: no batch");
+	if ((len = mark_prefix(key, set)) < 0)
+		return len;
+	if (seq >= logstore_batch_next(batch))
+		return ppx_error_set(PPX_ERANGE, "cannot mark entry %llu in %s:"
+				     " the log ends at %llu",
+				     (unsigned long long)seq, set,
+				     (unsigned long long)
+				     logstore_batch_next(batch));
+	logstore_put_be64(key + len, seq);
+	return logstore_batch_meta_change(batch, key, (size_t)len + 8, value,
+					  del);
+}
+
+int ppx_log_mark_put(ppx_log_batch *batch, const char *set, uint64_t seq,
+		     uint64_t value)
+{
+	return mark_change(batch, set, seq, value, 0);
+}
+
+int ppx_log_mark_del(ppx_log_batch *batch, const char *set, uint64_t seq)
+{
+	return mark_change(batch, set, seq, 0, 1);
+}
+
+/* Appends (seq, value) to the growing arrays of the list. */
+static int mark_keep(struct ppx_log_mark **v, size_t *n, size_t *cap,
+		     uint64_t seq, uint64_t value)
+{
+	struct ppx_log_mark *g;
+
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 16;
+		if (!(g = realloc(*v, *cap * sizeof(**v))))
+			return ppx_error_set(PPX_ENOMEM, "out of memory");
+		*v = g;
+	}
+	(*v)[*n].seq = seq;
+	(*v)[*n].value = value;
+	(*n)++;
+	return 0;
+}
+
+int ppx_log_mark_list(ppx_log *self, const char *set,
+		      struct ppx_log_mark **out, size_t *n, size_t max)
+{
+	uint8_t key[MARK_KEY_MAX];
+	int len = mark_prefix(key, set), rc;
+	size_t cap = 0;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+
+	*out = NULL;
+	*n = 0;
+	if (len < 0)
+		return len;
+	if ((rc = logstore_read_begin(self, &txn)) < 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, self->dbi[DB_META], &cur)) != 0) {
+		logstore_read_end(self, txn);
+		return logstore_fail(rc, "cannot read marks %s of log %s", set,
+				     self->dir);
+	}
+	k.mv_size = (size_t)len;
+	k.mv_data = key;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && *n < max && k.mv_size == (size_t)len + 8 &&
+	     memcmp(k.mv_data, key, (size_t)len) == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (v.mv_size != 8) {
+			rc = logstore_corrupt(self, "a mark of %s has %zu "
+					      "bytes, not 8", set, v.mv_size);
+			break;
+		}
+		if ((rc = mark_keep(out, n, &cap, logstore_get_be64(
+				    (const uint8_t *)k.mv_data + len),
+				    logstore_get_be64(v.mv_data))) < 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	logstore_read_end(self, txn);
+	if (rc == MDB_NOTFOUND || rc == 0)
+		return 0;
+	free(*out);
+	*out = NULL;
+	*n = 0;
+	return rc < 0 ? rc : logstore_fail(rc, "cannot read marks %s of log "
+					   "%s", set, self->dir);
 }

@@ -149,6 +149,11 @@ uint64_t logstore_batch_next(const ppx_log_batch *b);
  * for replay like every other write.  Fails as ppx_log_append() does. */
 int logstore_batch_meta(ppx_log_batch *b, const void *key, size_t len,
 			uint64_t value);
+/* Removes key from meta in the batch (no change if it is not there). */
+int logstore_batch_meta_del(ppx_log_batch *b, const void *key, size_t len);
+/* Both, as one: del non-zero removes. */
+int logstore_batch_meta_change(ppx_log_batch *b, const void *key, size_t len,
+			       uint64_t value, int del);
 
 /* Ends an open batch without committing it (ppx_log_close). */
 void logstore_batch_free(ppx_log_batch *b);

@@ -63,7 +63,8 @@ ATTACH 'file:$SINK?mode=ro' AS sink;
 INSERT OR IGNORE INTO temp.latest
 	SELECT l.record_id, l.version, m.body
 	FROM sink.partner_record_latest l
-	JOIN sink.messages m ON m.message_id = l.message_id;"
+	JOIN sink.messages m
+	  ON m.sender_agency = l.sender_agency AND m.message_id = l.message_id;"
 fi
 
 # Steps 1-3, in one transaction.  BEGIN IMMEDIATE holds the write lock, so

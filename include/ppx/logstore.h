@@ -18,7 +18,9 @@
  *   outbox    partner || 0x00 || seq (8, BE) -> empty: SENT entries still
  *             waiting for that partner's receipt
  *   meta      named values ("format" -> 4-byte BE version, 1;
- *             "cursor/" || name -> 8-byte BE seq, see the cursors below)
+ *             "cursor/" || name -> 8-byte BE seq, see the cursors below;
+ *             "mark/" || set || 0x00 || seq (8, BE) -> 8-byte BE value,
+ *             see the marks below)
  *
  * Every entry's prev_hash is the RFC 6962 leaf hash of the entry before it
  * (32 zero bytes for entry 0), so the log is a hash chain as well as the
@@ -131,6 +133,26 @@ int ppx_log_outbox_list(ppx_log *self, const char *partner, uint64_t **seqs,
 int ppx_log_cursor_get(ppx_log *self, const char *name, uint64_t *next_seq);
 int ppx_log_cursor_set(ppx_log_batch *batch, const char *name,
 		       uint64_t next_seq);
+
+/*
+ * Marks: named sets of entries behind a cursor, each with an 8-byte value
+ * (a hook's quarantine: the entries it set aside, each with the seq of the
+ * log entry that says why).  Stored in meta as "mark/" || set || 0x00 ||
+ * seq (8, BE) -> value (8, BE); `set` is named as a cursor is.  They change
+ * in a batch and commit with it; `seq` must be in the log or the batch
+ * (PPX_ERANGE).  Deleting a mark that is not there changes nothing.
+ * ppx_log_mark_list() gives at most `max` marks of a set in seq order;
+ * *out is malloc'd (caller frees; NULL when *n is 0).
+ */
+struct ppx_log_mark {
+	uint64_t seq;
+	uint64_t value;
+};
+int ppx_log_mark_put(ppx_log_batch *batch, const char *set, uint64_t seq,
+		     uint64_t value);
+int ppx_log_mark_del(ppx_log_batch *batch, const char *set, uint64_t seq);
+int ppx_log_mark_list(ppx_log *self, const char *set,
+		      struct ppx_log_mark **out, size_t *n, size_t max);
 
 /* A copy of the stored bytes of entry `seq` (caller frees). PPX_ENOTFOUND. */
 int ppx_log_get_raw(ppx_log *self, uint64_t seq, uint8_t **out, size_t *len);

@@ -31,7 +31,7 @@ trap cleanup EXIT
 
 # In the order that exercises subject matching: the notification makes a
 # subject (PNC, CRN), the release date another (prison number, ViSOR), and
-# the minutes name a PNC and a prison number and so merge the two.
+# the minutes name a PNC and a prison number: a conflict, never a merge.
 ENTRIES="notification release_date minutes disclosure partner_record
 partner_record-v2 partner_record-v2-police acknowledgement action_update
 receipt"
@@ -73,7 +73,7 @@ is() {	# is "description" EXPECTED SQL
 
 # Row counts of every table, to compare before and after.
 TABLES="messages subjects subject_identifiers subject_aliases subject_merges
-message_subjects notifications rosh conditions addresses minutes attendees
+subject_conflicts message_subjects notifications rosh conditions addresses minutes attendees
 actions action_updates disclosures partner_records acknowledgements"
 counts() {
 	local t sql=""
@@ -109,17 +109,33 @@ RELEASE_DATE|2027-03-14|no|" \
 		  WHERE message_id = '9f1c0b7e5a2d4c3b8e6f0a1b2c3d4e5f') || '|' ||
 		 (SELECT postcode FROM addresses
 		  WHERE message_id = '9f1c0b7e5a2d4c3b8e6f0a1b2c3d4e5f')"
-	is "$b: subjects are matched by any identifier and merged" \
-		"1|John Smith|2019/0123456X|X123456|A1234BC|V-778" \
-		"SELECT subject_id || '|' || name || '|' || pnc_id || '|' ||
-		 crn || '|' || prison_number || '|' || visor_id
-		 FROM subject_summary"
-	is "$b: the merge is recorded and every message is filed under it" \
-		"2 1 6bc1bee22e409f96e93d7e117393172a|9|Johnny Smith" \
-		"SELECT (SELECT merged_id || ' ' || into_id || ' ' || message_id
-		  FROM subject_merges) || '|' ||
+	# The notification makes subject 1 (PNC, CRN), the prison's release
+	# date subject 2 (prison number, ViSOR): two people as far as the
+	# sink knows.  The minutes name the PNC and the prison number: one
+	# partner's word does not make them one (issue 10, hole 7).
+	is "$b: subjects known as different stay different" \
+		"1|John Smith|2019/0123456X|X123456||
+2|John SMITH|||A1234BC|V-778" \
+		"SELECT subject_id || '|' || name || '|' ||
+		 COALESCE(pnc_id, '') || '|' || COALESCE(crn, '') || '|' ||
+		 COALESCE(prison_number, '') || '|' || COALESCE(visor_id, '')
+		 FROM subject_summary ORDER BY subject_id"
+	is "$b: ... a conflict row names both, the message and the identifiers" \
+		"police.gwent 6bc1bee22e409f96e93d7e117393172a 1 2 pnc:2019/0123456X,prison:A1234BC open" \
+		"SELECT sender_agency || ' ' || message_id || ' ' || subject_id ||
+		 ' ' || other_subject_id || ' ' || identifiers || ' ' ||
+		 CASE WHEN resolved_ms IS NULL THEN 'open' ELSE 'closed' END
+		 FROM subject_conflicts"
+	is "$b: ... the message is stored, filed under both; nothing merged" \
+		"1 2|8|2|0|Johnny Smith" \
+		"SELECT (SELECT min(subject_id) || ' ' || max(subject_id)
+		  FROM message_subjects
+		  WHERE message_id = '6bc1bee22e409f96e93d7e117393172a') || '|' ||
 		 (SELECT count(*) FROM message_subjects WHERE subject_id = 1)
-		 || '|' || (SELECT alias FROM subject_aliases)"
+		 || '|' || (SELECT count(*) FROM message_subjects
+		  WHERE subject_id = 2) || '|' ||
+		 (SELECT count(*) FROM subject_merges) || '|' ||
+		 (SELECT alias FROM subject_aliases)"
 	is "$b: minutes with the risk management plan" \
 		"gwent-2026-118|LEVEL_3|1|GPS tag; curfew 19:00-07:00|YES" \
 		"SELECT meeting_id || '|' || level || '|' || version || '|' ||
@@ -175,6 +191,15 @@ DO_NOT_DISCLOSE|EMPLOYER|gwent-2026-118" \
 	cat "$T/err" >>"$T/sink.err"
 	sink </dev/null 2>>"$T/sink.err"; rc=$?
 	check "$b: no input at all exits 2" test "$rc" -eq 2
+	# A message whose body the daemon could not map (one bad byte) comes
+	# with "body":null: nothing to store is not "stored" (issue 10, 1).
+	sed -e 's/"body":{.*}}$/"body":null}/' "$FIX/notification.json" |
+		sink 2>"$T/err"; rc=$?
+	check "$b: a RECEIVED entry whose body is null exits 2" \
+		test "$rc" -eq 2
+	check "$b: ... saying the body could not be mapped" \
+		grep -q 'body: null' "$T/err"
+	cat "$T/err" >>"$T/sink.err"
 	# Well-formed JSON, but the minutes' comments are an object: the
 	# message row is written before this is found, and must go again.
 	sed -e 's/6bc1bee22e409f96e93d7e117393172a/0123456789abcdef0123456789abcdef/' \
@@ -185,6 +210,28 @@ DO_NOT_DISCLOSE|EMPLOYER|gwent-2026-118" \
 	after=$(counts)
 	check "$b: bad entries leave no row behind" test "$before" = "$after"
 	cat "$T/err" >>"$T/sink.err"
+
+	# A message is (sender agency, message id) (issue 10, hole 2): the
+	# prison sending junk under police's message id is a message of its
+	# own, and police's row stays as police sent it.
+	sed -e 's/"peer":"police.gwent"/"peer":"prison.cardiff"/' \
+	    -e 's/"senderAgency":"police.gwent"/"senderAgency":"prison.cardiff"/' \
+	    -e 's/Ystrad Mynach custody suite/SQUATTED/' \
+		"$FIX/notification.json" | sink 2>>"$T/sink.err"; rc=$?
+	is "$b: another agency's message under the same id is a row of its own (exit $rc); the first is unchanged" \
+		"police.gwent|no
+prison.cardiff|yes" \
+		"SELECT m.sender_agency || '|' || CASE WHEN n.details LIKE
+		 '%SQUATTED%' THEN 'yes' ELSE 'no' END FROM messages m
+		 JOIN notifications n ON n.sender_agency = m.sender_agency
+		 AND n.message_id = m.message_id
+		 WHERE m.message_id = '9f1c0b7e5a2d4c3b8e6f0a1b2c3d4e5f'
+		 ORDER BY m.sender_agency"
+	sed -e 's/"senderAgency":"police.gwent"/"senderAgency":"prison.cardiff"/' \
+		"$FIX/notification.json" | sink 2>"$T/err"; rc=$?
+	check "$b: a body whose senderAgency is not the entry's peer exits 2" \
+		test "$rc" -eq 2
+	cat "$T/err" >>"$T/sink.err"
 }
 
 # --- SQLite ---------------------------------------------------------------
@@ -193,6 +240,20 @@ sink_checks sqlite
 is "sqlite: the database is in WAL mode" wal "PRAGMA journal_mode"
 check "sqlite: the database file is private (0600)" \
 	test "$(stat -c %a "$DB")" = 600
+# A database an older sink made (schema 1: keyed by message id alone) is
+# refused with what to do, never half-changed.
+sqlite3 "$T/v1.sqlite" "CREATE TABLE sink_meta (key TEXT PRIMARY KEY,
+	value TEXT NOT NULL); INSERT INTO sink_meta VALUES ('schema_version', '1');
+	CREATE TABLE messages (message_id TEXT PRIMARY KEY, body TEXT NOT NULL)"
+"$SQLITE_SINK" "$T/v1.sqlite" <"$FIX/notification.json" 2>"$T/err"; rc=$?
+v1_refused() {
+	[ "$rc" -eq 1 ] &&
+	grep -q 'schema 1.*new database and a new name' "$T/err" &&
+	[ "$(sqlite3 "$T/v1.sqlite" "SELECT count(*) FROM sqlite_master
+		WHERE name = 'notifications'")" = 0 ]
+}
+check "sqlite: a schema 1 database is refused (exit 1), saying what to do, and left as it was" \
+	v1_refused
 "$SQLITE_SINK" "$T/no/such/dir/x.sqlite" <"$FIX/notification.json" \
 	2>/dev/null; rc=$?
 check "sqlite: a database that cannot be opened exits 1" test "$rc" -eq 1
@@ -205,7 +266,24 @@ if PGCONN=$("$TOP/scripts/pg-test-server" start "$PGDIR" 2>"$T/pg.err"); then
 	sink_checks postgresql
 	is "postgresql: the body is queryable as JSON" "ARREST" \
 		"SELECT body->'notification'->>'kind' FROM messages
-		 WHERE message_id = '9f1c0b7e5a2d4c3b8e6f0a1b2c3d4e5f'"
+		 WHERE message_id = '9f1c0b7e5a2d4c3b8e6f0a1b2c3d4e5f'
+		 AND sender_agency = 'police.gwent'"
+	# A schema 1 database (here a PostgreSQL schema of its own) is
+	# refused, as in SQLite, and left as it was.
+	q "CREATE SCHEMA v1; CREATE TABLE v1.sink_meta (key text PRIMARY KEY,
+		value text NOT NULL); INSERT INTO v1.sink_meta
+		VALUES ('schema_version', '1'); CREATE TABLE v1.messages
+		(message_id text PRIMARY KEY, body json NOT NULL)"
+	"$PG_SINK" "$PGCONN options=-csearch_path=v1" \
+		<"$FIX/notification.json" 2>"$T/err"; rc=$?
+	pg_v1_refused() {
+		[ "$rc" -eq 1 ] &&
+		grep -q 'schema 1.*new database and a new name' "$T/err" &&
+		[ "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'v1'
+			AND tablename = 'notifications'")" = 0 ]
+	}
+	check "postgresql: a schema 1 database is refused (exit 1), saying what to do, and left as it was" \
+		pg_v1_refused
 	"$PG_SINK" "host=127.0.0.1 port=1 user=ppx dbname=postgres" \
 		<"$FIX/notification.json" 2>/dev/null; rc=$?
 	check "postgresql: a server that cannot be reached exits 1" \

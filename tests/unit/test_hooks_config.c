@@ -137,7 +137,9 @@ static void test_hooks_config__hook_loads_every_value(void **state)
 		"timeout_ms = 5000\n"
 		"retry_initial_ms = 50\n"
 		"retry_max_ms = 800\n"
-		"stuck_failures = 7\n"), 0);
+		"stuck_failures = 7\n"
+		"quarantine_after = 2\n"
+		"on_failure = stop\n"), 0);
 	h = hook(f, 0);
 	assert_string_equal(h->name, "casework-db");
 	assert_int_equal(h->line, L(1));
@@ -165,6 +167,8 @@ static void test_hooks_config__hook_loads_every_value(void **state)
 	assert_int_equal(h->retry_initial_ms, 50);
 	assert_int_equal(h->retry_max_ms, 800);
 	assert_int_equal(h->stuck_failures, 7);
+	assert_int_equal(h->quarantine_after, 2);
+	assert_int_equal(h->on_failure_stop, 1);
 }
 
 static void test_hooks_config__hook_defaults(void **state)
@@ -191,6 +195,8 @@ static void test_hooks_config__hook_defaults(void **state)
 	assert_int_equal(h->retry_initial_ms, 1000);
 	assert_int_equal(h->retry_max_ms, 60000);
 	assert_int_equal(h->stuck_failures, 3);
+	assert_int_equal(h->quarantine_after, 5);
+	assert_int_equal(h->on_failure_stop, 0);	/* quarantine */
 	/* kinds alone: notifications of those kinds, nothing else. */
 	assert_int_equal(hook(f, 1)->families,
 			 FAMILY(PPX__V1__BODY__PAYLOAD_NOTIFICATION));
@@ -329,6 +335,11 @@ static void test_hooks_config__unknown_filter_names_are_refused(void **state)
 	assert_refused(f, "[hook a]\ncommand = /bin/true\n"
 			  "entry_kinds = ENTRY_SENT,, ENTRY_RECEIVED\n", L(3),
 		       "empty item in the list");
+	assert_refused(f, "[hook a]\ncommand = /bin/true\n"
+			  "on_failure = skip\n", L(3),
+		       "must be quarantine");
+	assert_refused(f, "[hook a]\ncommand = /bin/true\n"
+			  "quarantine_after = 0\n", L(3), "quarantine_after");
 }
 
 static void test_hooks_config__partners_must_be_partners(void **state)

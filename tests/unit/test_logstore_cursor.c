@@ -203,6 +203,61 @@ static void test_logstore_cursor__read_only_open_reads_it(void **state)
 	ppx_log_close(r);
 }
 
+/* Marks: a set of seqs with values, listed in seq order, changed only
+ * with a batch; one set's marks never show in another's (a name that is
+ * a prefix of another's included). */
+static void test_logstore_mark__sets_list_in_order_and_commit(void **state)
+{
+	struct fx *f = *state;
+	struct ppx_log_mark *m = NULL;
+	ppx_log_batch *b;
+	size_t n = 9;
+
+	assert_int_equal(ppx_log_mark_list(f->log, "hook/a", &m, &n, 100), 0);
+	assert_int_equal(n, 0);
+	assert_null(m);
+	assert_int_equal(ppx_log_begin(&b, f->log), 0);
+	append_notes(b, 300, 10);
+	assert_int_equal(ppx_log_mark_put(b, "hook/a", 260, 7), 0);
+	assert_int_equal(ppx_log_mark_put(b, "hook/a", 3, 5), 0);
+	assert_int_equal(ppx_log_mark_put(b, "hook/ab", 4, 1), 0);
+	assert_int_equal(ppx_log_mark_put(b, "hook/a", 299, 8), 0);
+	assert_int_equal(ppx_log_mark_put(b, "hook/a", 300, 8), PPX_ERANGE);
+	assert_int_equal(ppx_log_commit(b), 0);
+	reopen(f, NULL);
+	assert_int_equal(ppx_log_mark_list(f->log, "hook/a", &m, &n, 100), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(m[0].seq, 3);
+	assert_int_equal(m[0].value, 5);
+	assert_int_equal(m[1].seq, 260);
+	assert_int_equal(m[2].seq, 299);
+	free(m);
+	assert_int_equal(ppx_log_mark_list(f->log, "hook/a", &m, &n, 2), 0);
+	assert_int_equal(n, 2);
+	free(m);
+	/* Removed in a batch that aborts: still there; one that commits:
+	 * gone, and removing what is not there is no change. */
+	assert_int_equal(ppx_log_begin(&b, f->log), 0);
+	assert_int_equal(ppx_log_mark_del(b, "hook/a", 3), 0);
+	ppx_log_abort(b);
+	assert_int_equal(ppx_log_begin(&b, f->log), 0);
+	assert_int_equal(ppx_log_mark_del(b, "hook/a", 3), 0);
+	assert_int_equal(ppx_log_mark_del(b, "hook/a", 4), 0);
+	assert_int_equal(ppx_log_mark_put(b, "hook/a", 260, 9), 0);
+	assert_int_equal(ppx_log_commit(b), 0);
+	assert_int_equal(ppx_log_mark_list(f->log, "hook/a", &m, &n, 100), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(m[0].seq, 260);
+	assert_int_equal(m[0].value, 9);
+	free(m);
+	assert_int_equal(ppx_log_mark_list(f->log, "hook/ab", &m, &n, 100), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(m[0].seq, 4);
+	free(m);
+	assert_int_equal(ppx_log_mark_list(f->log, "bad name", &m, &n, 9),
+			 PPX_EINVAL);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -215,6 +270,7 @@ int main(void)
 		T(test_logstore_cursor__bad_names_are_refused),
 		T(test_logstore_cursor__kept_through_map_growth),
 		T(test_logstore_cursor__read_only_open_reads_it),
+		T(test_logstore_mark__sets_list_in_order_and_commit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

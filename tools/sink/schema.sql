@@ -14,20 +14,24 @@
 --   * dates are text as the sender wrote them (YYYY-MM-DD); times in
 --     milliseconds since 1970 are INTEGER columns named *_ms;
 --   * booleans are 0 or 1;
---   * every table a message fills is keyed by its message id (plus a
---     position n for repeated items), so storing an entry twice adds nothing.
+--   * a message is (sender_agency, message_id): a message id is unique only
+--     per sender, so every table a message fills is keyed by both (plus a
+--     position n for repeated items) and storing an entry twice adds
+--     nothing, while another agency's message under the same id is a row
+--     of its own.
 
 -- Which schema this is, for later migrations.
 CREATE TABLE IF NOT EXISTS sink_meta (
 	key TEXT PRIMARY KEY,
 	value TEXT NOT NULL
 );
-INSERT INTO sink_meta (key, value) VALUES ('schema_version', '1')
+INSERT INTO sink_meta (key, value) VALUES ('schema_version', '2')
 	ON CONFLICT DO NOTHING;
 
 -- Every message sent or received: the envelope facts and the whole body.
 CREATE TABLE IF NOT EXISTS messages (
-	message_id TEXT PRIMARY KEY,		-- the idempotence key
+	sender_agency TEXT NOT NULL,	-- who sent it (the signer):
+	message_id TEXT NOT NULL,	-- with sender_agency, the key
 	agency TEXT,				-- whose log: this agency
 	log_seq INTEGER,			-- position in this agency's log
 	log_time TEXT,				-- when it was logged (RFC 3339)
@@ -36,7 +40,6 @@ CREATE TABLE IF NOT EXISTS messages (
 	peer TEXT,				-- the partner it came from
 	logged_by TEXT,				-- person id on the log entry
 	family TEXT,				-- notification, minutes, ...
-	sender_agency TEXT,
 	sender_person_id TEXT,
 	sender_person_name TEXT,
 	sender_person_role TEXT,
@@ -52,21 +55,25 @@ CREATE TABLE IF NOT EXISTS messages (
 	supersedes TEXT,			-- message id this one replaces
 	replies_to TEXT,			-- message id this one answers
 	subject_name TEXT,			-- as the sender named the subject
-	body TEXT NOT NULL			-- ppx.v1.Body, canonical JSON
+	body TEXT NOT NULL,			-- ppx.v1.Body, canonical JSON
+	PRIMARY KEY (sender_agency, message_id)
 );
 CREATE INDEX IF NOT EXISTS messages_family ON messages (family, created_ms);
 CREATE INDEX IF NOT EXISTS messages_replies_to ON messages (replies_to);
 
 -- Subjects, matched by any identifier: a message naming an identifier
--- already known is filed under that subject; one naming identifiers of two
--- subjects merges them (the lower subject_id stays, subject_merges says
--- where the other went).
+-- already known is filed under that subject.  One naming identifiers of two
+-- subjects does not merge them (a partner's word is not enough): it is
+-- filed under both and subject_conflicts records it for a person to
+-- resolve; subject_merges records the merges people decide on.
 CREATE TABLE IF NOT EXISTS subjects (
 	subject_id INTEGER PRIMARY KEY AUTOINCREMENT,	-- never reused
 	name TEXT,				-- the latest name a message gave
 	date_of_birth TEXT,
-	first_message TEXT NOT NULL,		-- message id that created it
-	last_message TEXT NOT NULL		-- message id that last named it
+	first_sender TEXT NOT NULL,		-- the message that created it:
+	first_message TEXT NOT NULL,		-- its sender agency and id
+	last_sender TEXT NOT NULL,		-- the message that last named it:
+	last_message TEXT NOT NULL		-- its sender agency and id
 );
 
 -- scheme: pnc, cro, crn, prison, visor (the subject keys of docs/CONFIG.md).
@@ -74,6 +81,7 @@ CREATE TABLE IF NOT EXISTS subject_identifiers (
 	scheme TEXT NOT NULL,
 	value TEXT NOT NULL,
 	subject_id INTEGER NOT NULL REFERENCES subjects (subject_id),
+	first_sender TEXT NOT NULL,
 	first_message TEXT NOT NULL,
 	PRIMARY KEY (scheme, value)
 );
@@ -86,24 +94,54 @@ CREATE TABLE IF NOT EXISTS subject_aliases (
 	PRIMARY KEY (subject_id, alias)
 );
 
+-- Subjects a person found to be one: merged_id went into into_id (see
+-- docs/SINKS.md, "Subject conflicts"), with the conflict it resolved.
 CREATE TABLE IF NOT EXISTS subject_merges (
 	merged_id INTEGER PRIMARY KEY,		-- the subject_id that went away
 	into_id INTEGER NOT NULL,		-- where it is now
-	message_id TEXT NOT NULL		-- the message that linked them
+	sender_agency TEXT,			-- the message that prompted it,
+	message_id TEXT,			-- if any
+	decided_by TEXT,			-- who decided, and why
+	reason TEXT
+);
+
+-- Messages that named identifiers of two subjects already known as
+-- different people.  The sink never merges on a partner's word: the message
+-- is filed under both subjects and this row waits for a person, who merges
+-- them (subject_merges) or rules the message wrong, and sets resolved_ms,
+-- resolved_by and resolution.
+CREATE TABLE IF NOT EXISTS subject_conflicts (
+	sender_agency TEXT NOT NULL,		-- the message
+	message_id TEXT NOT NULL,
+	subject_id INTEGER NOT NULL REFERENCES subjects (subject_id),
+	other_subject_id INTEGER NOT NULL REFERENCES subjects (subject_id),
+	identifiers TEXT NOT NULL,		-- as the message gave them:
+						-- "pnc:2019/0123456X,crn:X1"
+	logged_ms INTEGER NOT NULL DEFAULT 0,	-- created_ms of the message
+	resolved_ms INTEGER,			-- NULL: open
+	resolved_by TEXT,
+	resolution TEXT,			-- e.g. "merged", "message wrong"
+	PRIMARY KEY (sender_agency, message_id, subject_id, other_subject_id),
+	FOREIGN KEY (sender_agency, message_id)
+		REFERENCES messages (sender_agency, message_id)
 );
 
 -- Which subjects each message is about (minutes may name several).
 CREATE TABLE IF NOT EXISTS message_subjects (
-	message_id TEXT NOT NULL REFERENCES messages (message_id),
+	sender_agency TEXT NOT NULL,
+	message_id TEXT NOT NULL,
 	subject_id INTEGER NOT NULL REFERENCES subjects (subject_id),
-	PRIMARY KEY (message_id, subject_id)
+	PRIMARY KEY (sender_agency, message_id, subject_id),
+	FOREIGN KEY (sender_agency, message_id)
+		REFERENCES messages (sender_agency, message_id)
 );
 CREATE INDEX IF NOT EXISTS message_subjects_subject
 	ON message_subjects (subject_id);
 
 -- Family 1: notifications.
 CREATE TABLE IF NOT EXISTS notifications (
-	message_id TEXT PRIMARY KEY REFERENCES messages (message_id),
+	sender_agency TEXT NOT NULL,
+	message_id TEXT NOT NULL,
 	kind TEXT,				-- RELEASE_DATE, ARREST, ...
 	effective_date TEXT,
 	details TEXT,
@@ -119,20 +157,27 @@ CREATE TABLE IF NOT EXISTS notifications (
 	home_visit_announced INTEGER,
 	home_visit_by TEXT,
 	home_visit_outcome TEXT,
-	home_visit_safety_issues TEXT
+	home_visit_safety_issues TEXT,
+	PRIMARY KEY (sender_agency, message_id),
+	FOREIGN KEY (sender_agency, message_id)
+		REFERENCES messages (sender_agency, message_id)
 );
 
 -- Risk of serious harm per group, of a notification, minutes or record.
 CREATE TABLE IF NOT EXISTS rosh (
-	message_id TEXT NOT NULL REFERENCES messages (message_id),
+	sender_agency TEXT NOT NULL,
+	message_id TEXT NOT NULL,
 	risk_group TEXT NOT NULL,		-- CHILDREN, PUBLIC, ...
 	level TEXT,				-- RISK_LOW ... RISK_VERY_HIGH
-	PRIMARY KEY (message_id, risk_group)
+	PRIMARY KEY (sender_agency, message_id, risk_group),
+	FOREIGN KEY (sender_agency, message_id)
+		REFERENCES messages (sender_agency, message_id)
 );
 
 -- Licence conditions and orders, copied in full.
 CREATE TABLE IF NOT EXISTS conditions (
-	message_id TEXT NOT NULL REFERENCES messages (message_id),
+	sender_agency TEXT NOT NULL,
+	message_id TEXT NOT NULL,
 	n INTEGER NOT NULL,			-- position in the message
 	condition_id TEXT,
 	kind TEXT,				-- CURFEW, EXCLUSION_ZONE, SHPO, ...
@@ -140,24 +185,30 @@ CREATE TABLE IF NOT EXISTS conditions (
 	monitoring_agency TEXT,
 	start_date TEXT,
 	end_date TEXT,
-	PRIMARY KEY (message_id, n)
+	PRIMARY KEY (sender_agency, message_id, n),
+	FOREIGN KEY (sender_agency, message_id)
+		REFERENCES messages (sender_agency, message_id)
 );
 
 CREATE TABLE IF NOT EXISTS addresses (
-	message_id TEXT NOT NULL REFERENCES messages (message_id),
+	sender_agency TEXT NOT NULL,
+	message_id TEXT NOT NULL,
 	n INTEGER NOT NULL,
 	lines TEXT,
 	postcode TEXT,
 	from_date TEXT,
 	to_date TEXT,
 	kind TEXT,				-- home, approved premises, ...
-	PRIMARY KEY (message_id, n)
+	PRIMARY KEY (sender_agency, message_id, n),
+	FOREIGN KEY (sender_agency, message_id)
+		REFERENCES messages (sender_agency, message_id)
 );
 
 -- Family 2: minutes of MAPPA meetings (form B).  An amendment is a new
 -- message with a higher version; see minutes_latest.
 CREATE TABLE IF NOT EXISTS minutes (
-	message_id TEXT PRIMARY KEY REFERENCES messages (message_id),
+	sender_agency TEXT NOT NULL,
+	message_id TEXT NOT NULL,
 	meeting_id TEXT,
 	area TEXT,
 	level TEXT,
@@ -184,13 +235,17 @@ CREATE TABLE IF NOT EXISTS minutes (
 	next_review_date TEXT,
 	comments_to_smb TEXT,
 	meeting_cancelled INTEGER NOT NULL DEFAULT 0,
-	rearranged_date TEXT
+	rearranged_date TEXT,
+	PRIMARY KEY (sender_agency, message_id),
+	FOREIGN KEY (sender_agency, message_id)
+		REFERENCES messages (sender_agency, message_id)
 );
 CREATE INDEX IF NOT EXISTS minutes_meeting ON minutes (meeting_id, version);
 
 -- attendance: 'required', 'actual' or 'absent'.
 CREATE TABLE IF NOT EXISTS attendees (
-	message_id TEXT NOT NULL REFERENCES messages (message_id),
+	sender_agency TEXT NOT NULL,
+	message_id TEXT NOT NULL,
 	attendance TEXT NOT NULL,
 	n INTEGER NOT NULL,
 	person_id TEXT,
@@ -198,12 +253,15 @@ CREATE TABLE IF NOT EXISTS attendees (
 	agency TEXT,
 	role TEXT,
 	grade TEXT,
-	PRIMARY KEY (message_id, attendance, n)
+	PRIMARY KEY (sender_agency, message_id, attendance, n),
+	FOREIGN KEY (sender_agency, message_id)
+		REFERENCES messages (sender_agency, message_id)
 );
 
 -- The actions of a set of minutes, as the minutes give them.
 CREATE TABLE IF NOT EXISTS actions (
-	message_id TEXT NOT NULL REFERENCES messages (message_id),
+	sender_agency TEXT NOT NULL,
+	message_id TEXT NOT NULL,
 	n INTEGER NOT NULL,
 	meeting_id TEXT,
 	action_id TEXT,
@@ -215,13 +273,16 @@ CREATE TABLE IF NOT EXISTS actions (
 	due_date TEXT,
 	status TEXT,				-- ACTION_OPEN, ACTION_COMPLETED, ...
 	outcome TEXT,
-	PRIMARY KEY (message_id, n)
+	PRIMARY KEY (sender_agency, message_id, n),
+	FOREIGN KEY (sender_agency, message_id)
+		REFERENCES messages (sender_agency, message_id)
 );
 CREATE INDEX IF NOT EXISTS actions_action ON actions (meeting_id, action_id);
 
 -- Progress on an action, sent after the meeting.
 CREATE TABLE IF NOT EXISTS action_updates (
-	message_id TEXT PRIMARY KEY REFERENCES messages (message_id),
+	sender_agency TEXT NOT NULL,
+	message_id TEXT NOT NULL,
 	meeting_id TEXT,
 	action_id TEXT,
 	status TEXT,
@@ -229,7 +290,10 @@ CREATE TABLE IF NOT EXISTS action_updates (
 	updated_by_id TEXT,
 	updated_by_name TEXT,
 	updated_by_agency TEXT,
-	created_ms INTEGER NOT NULL DEFAULT 0
+	created_ms INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (sender_agency, message_id),
+	FOREIGN KEY (sender_agency, message_id)
+		REFERENCES messages (sender_agency, message_id)
 );
 CREATE INDEX IF NOT EXISTS action_updates_action
 	ON action_updates (meeting_id, action_id);
@@ -237,7 +301,8 @@ CREATE INDEX IF NOT EXISTS action_updates_action
 -- Family 3: disclosure decisions: one row for a disclosure message (n = 0),
 -- one per decision recorded in minutes (n = its position there).
 CREATE TABLE IF NOT EXISTS disclosures (
-	message_id TEXT NOT NULL REFERENCES messages (message_id),
+	sender_agency TEXT NOT NULL,
+	message_id TEXT NOT NULL,
 	n INTEGER NOT NULL,
 	meeting_id TEXT,
 	considered INTEGER NOT NULL DEFAULT 0,
@@ -255,7 +320,9 @@ CREATE TABLE IF NOT EXISTS disclosures (
 	executed_by_name TEXT,
 	executed_by_agency TEXT,
 	executed_ms INTEGER,
-	PRIMARY KEY (message_id, n)
+	PRIMARY KEY (sender_agency, message_id, n),
+	FOREIGN KEY (sender_agency, message_id)
+		REFERENCES messages (sender_agency, message_id)
 );
 
 -- Family 4: partner records, every version kept.  Two agencies that update
@@ -265,10 +332,10 @@ CREATE TABLE IF NOT EXISTS disclosures (
 CREATE TABLE IF NOT EXISTS partner_records (
 	record_id TEXT NOT NULL,
 	version INTEGER NOT NULL,
-	message_id TEXT NOT NULL UNIQUE REFERENCES messages (message_id),
+	sender_agency TEXT NOT NULL,
+	message_id TEXT NOT NULL,
 	base_version INTEGER NOT NULL DEFAULT 0,
 	changed_fields TEXT,			-- comma-separated field names
-	sender_agency TEXT,
 	created_ms INTEGER NOT NULL DEFAULT 0,
 	category TEXT,
 	level TEXT,
@@ -279,18 +346,25 @@ CREATE TABLE IF NOT EXISTS partner_records (
 	police_supervisor_name TEXT,
 	partner_agencies TEXT,			-- comma-separated agency names
 	current_prison TEXT,
-	PRIMARY KEY (record_id, version, message_id)
+	PRIMARY KEY (record_id, version, sender_agency, message_id),
+	UNIQUE (sender_agency, message_id),
+	FOREIGN KEY (sender_agency, message_id)
+		REFERENCES messages (sender_agency, message_id)
 );
 
 -- Acknowledgements: a named person took on the message replies_to names.
 CREATE TABLE IF NOT EXISTS acknowledgements (
-	message_id TEXT PRIMARY KEY REFERENCES messages (message_id),
+	sender_agency TEXT NOT NULL,
+	message_id TEXT NOT NULL,
 	replies_to TEXT,
 	acknowledged_by_id TEXT,
 	acknowledged_by_name TEXT,
 	acknowledged_by_agency TEXT,
 	note TEXT,
-	created_ms INTEGER NOT NULL DEFAULT 0
+	created_ms INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (sender_agency, message_id),
+	FOREIGN KEY (sender_agency, message_id)
+		REFERENCES messages (sender_agency, message_id)
 );
 CREATE INDEX IF NOT EXISTS acknowledgements_replies_to
 	ON acknowledgements (replies_to);
@@ -337,18 +411,20 @@ SELECT a.record_id,
        b.sender_agency AS other_agency, b.version AS other_version,
        b.level AS other_level, b.rosh AS other_rosh
 FROM (SELECT c.*, (SELECT group_concat(g, ',') FROM (SELECT risk_group || '=' || level AS g
-		FROM rosh r WHERE r.message_id = c.message_id ORDER BY risk_group)) AS rosh FROM partner_record_by_agency c) a
+		FROM rosh r WHERE r.sender_agency = c.sender_agency AND r.message_id = c.message_id ORDER BY risk_group)) AS rosh FROM partner_record_by_agency c) a
 JOIN (SELECT d.*, (SELECT group_concat(g, ',') FROM (SELECT risk_group || '=' || level AS g
-		FROM rosh r WHERE r.message_id = d.message_id ORDER BY risk_group)) AS rosh FROM partner_record_by_agency d) b
+		FROM rosh r WHERE r.sender_agency = d.sender_agency AND r.message_id = d.message_id ORDER BY risk_group)) AS rosh FROM partner_record_by_agency d) b
   ON b.record_id = a.record_id AND b.sender_agency > a.sender_agency
 WHERE (a.level IS NOT NULL AND b.level IS NOT NULL AND a.level <> b.level)
    OR (a.rosh IS NOT NULL AND b.rosh IS NOT NULL AND a.rosh <> b.rosh);
 
 -- The newest version of each meeting's minutes.
 CREATE VIEW IF NOT EXISTS minutes_latest AS
-SELECT m.* FROM minutes m JOIN messages g ON g.message_id = m.message_id
+SELECT m.* FROM minutes m JOIN messages g
+  ON g.sender_agency = m.sender_agency AND g.message_id = m.message_id
 WHERE NOT EXISTS (
-	SELECT 1 FROM minutes o JOIN messages h ON h.message_id = o.message_id
+	SELECT 1 FROM minutes o JOIN messages h
+	  ON h.sender_agency = o.sender_agency AND h.message_id = o.message_id
 	WHERE o.meeting_id = m.meeting_id
 	  AND (o.version > m.version
 	       OR (o.version = m.version
@@ -362,14 +438,18 @@ SELECT a.meeting_id, a.action_id, a.description, a.owner_name,
        a.owner_agency, a.due_date,
        COALESCE(u.status, a.status) AS status,
        COALESCE(u.outcome, a.outcome) AS outcome,
+       a.sender_agency AS minutes_sender_agency,
        a.message_id AS minutes_message_id,
+       u.sender_agency AS update_sender_agency,
        u.message_id AS update_message_id
 FROM actions a
-JOIN minutes_latest m ON m.message_id = a.message_id
-LEFT JOIN action_updates u ON u.message_id = (
-	SELECT v.message_id FROM action_updates v
+JOIN minutes_latest m
+  ON m.sender_agency = a.sender_agency AND m.message_id = a.message_id
+LEFT JOIN action_updates u
+  ON u.sender_agency || '/' || u.message_id = (
+	SELECT v.sender_agency || '/' || v.message_id FROM action_updates v
 	WHERE v.meeting_id = a.meeting_id AND v.action_id = a.action_id
-	ORDER BY v.created_ms DESC, v.message_id DESC
+	ORDER BY v.created_ms DESC, v.sender_agency DESC, v.message_id DESC
 	LIMIT 1);
 
 -- One line per subject with its identifiers side by side.

@@ -14,9 +14,9 @@
  *
  * The hook contract: exit 0 only after COMMIT, so the daemon advances its
  * cursor only over entries that are durable here; non-zero otherwise, so the
- * daemon retries.  Writes are idempotent (messages are keyed by message id
- * and inserted with ON CONFLICT DO NOTHING), so a retried entry never doubles
- * a row.
+ * daemon retries.  Writes are idempotent (messages are keyed by their sender
+ * agency and message id and inserted with ON CONFLICT DO NOTHING), so a
+ * retried entry never doubles a row.
  */
 #ifndef PPX_SINK_H
 #define PPX_SINK_H
@@ -87,6 +87,16 @@ struct sink {
  */
 int sink_fail(struct sink *s, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* The schema version these programs write (sink_meta.schema_version). */
+#define SINK_SCHEMA_VERSION 2
+
+/*
+ * A database whose tables an older version of the sinks made (`have` is
+ * its sink_meta.schema_version): records why it is refused and what to do
+ * (docs/SINKS.md, "Changing the schema") and returns SINK_EDB.
+ */
+int sink_schema_refuse(struct sink *s, int64_t have);
 
 /*
  * Read one entry from `in` (at most SINK_MAX_ENTRY bytes), store it in one

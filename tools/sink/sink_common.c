@@ -5,16 +5,23 @@
  * The daemon's durable hook runs a sink once per committed log entry with
  * the entry on stdin.  Here the entry is read (size-capped), parsed with
  * json-c (strict, UTF-8 checked) and, if it is a message this agency sent or
- * received, stored: a row in `messages` keyed by message id, the subjects it
- * names (matched and merged by any identifier), and the rows of its family.
+ * received, stored: a row in `messages` keyed by (sender agency, message
+ * id), the subjects it names (matched by any identifier, never merged), and
+ * the rows of its family.
  * Entries that carry no message (receipts, checkpoints, refusals, notes) are
  * accepted and leave the database untouched: a refused message's bytes were
  * never verified, so they must never look like a received notification.
+ * A SENT or RECEIVED entry always carries a message, so one without a body
+ * (the daemon could not map it) is an entry this sink cannot store: exit 2,
+ * never 0, or the hook would report as stored a message with no row.
  *
  * Idempotence: the insert into `messages` is ON CONFLICT DO NOTHING; if it
  * changed no row, the entry was stored by an earlier run (whose COMMIT
  * happened but whose exit status the daemon never saw), and nothing else is
- * written.  The child tables are keyed by message id too, as a second guard.
+ * written.  The child tables are keyed by (sender agency, message id) too,
+ * as a second guard.  A message id is unique only per sender: another
+ * agency's message under the same id is another message, never a squat on
+ * the first.
  *
  * Proto3 JSON leaves out fields at their default, so a missing field is an
  * empty string, zero or false, never an error; only a value of the wrong
@@ -42,6 +49,18 @@ int sink_fail(struct sink *s, int code, const char *fmt, ...)
 	vsnprintf(s->err, sizeof(s->err), fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+int sink_schema_refuse(struct sink *s, int64_t have)
+{
+	return sink_fail(s, SINK_EDB, "the database has the tables of sink "
+			 "schema %lld, keyed by message id alone; this sink "
+			 "writes schema %d, keyed by (sender agency, message "
+			 "id), and does not change a database in place: give "
+			 "the hook a new database and a new name, so that it "
+			 "refills from the start of the log (docs/SINKS.md, "
+			 "\"Changing the schema\")", (long long)have,
+			 SINK_SCHEMA_VERSION);
 }
 
 /* Record the first malformation of the entry; later ones are dropped. */
@@ -290,6 +309,12 @@ void col_int(struct entry *e, struct row *r, const char *col,
 	row_add(e, r, col, (struct sink_val){.type = SINK_INT, .num = n});
 }
 
+void col_message(struct entry *e, struct row *r)
+{
+	col_text(e, r, "sender_agency", e->sender);
+	col_text(e, r, "message_id", e->id);
+}
+
 void col_bool(struct entry *e, struct row *r, const char *col, int b)
 {
 	row_add(e, r, col, (struct sink_val){.type = SINK_BOOL, .num = !!b});
@@ -374,7 +399,7 @@ static void store_message(struct entry *e, int *fresh)
 	struct row r;
 
 	row_init(&r, "messages");
-	col_text(e, &r, "message_id", e->id);
+	col_message(e, &r);
 	col_str(e, &r, "agency", e->root, "agency");
 	if (entry_member(e->root, "seq"))
 		col_int(e, &r, "log_seq", entry_int(e, e->root, "seq"));
@@ -384,7 +409,6 @@ static void store_message(struct entry *e, int *fresh)
 	col_str(e, &r, "peer", e->root, "peer");
 	col_str(e, &r, "logged_by", e->root, "person");
 	col_text(e, &r, "family", e->family);
-	col_str(e, &r, "sender_agency", e->body, "senderAgency");
 	col_str(e, &r, "sender_person_id", person, "id");
 	col_str(e, &r, "sender_person_name", person, "name");
 	col_str(e, &r, "sender_person_role", person, "role");
@@ -434,6 +458,30 @@ static void entry_id(struct entry *e)
 }
 
 /*
+ * The sender agency, the first half of a message's key: the daemon's own
+ * word, never the body's alone — the partner a RECEIVED entry came from
+ * (whose signature the daemon checked, and which the body's senderAgency
+ * must equal), this agency for a SENT one.  An entry where the two
+ * disagree is not stored.
+ */
+static void entry_sender(struct entry *e)
+{
+	int received = strcmp(e->kind, "ENTRY_RECEIVED") == 0;
+	const char *daemon = entry_text(e, e->root, received ? "peer" : "agency");
+	const char *body = entry_text(e, e->body, "senderAgency");
+
+	e->sender = daemon ? daemon : body;
+	if (e->rc)
+		return;
+	if (!e->sender)
+		entry_bad(e, "%s: missing: the sender agency of the message is "
+			  "not known", received ? "peer" : "agency");
+	else if (body && strcmp(body, e->sender) != 0)
+		entry_bad(e, "body.senderAgency: %s, but the entry's %s is %s",
+			  body, received ? "peer" : "agency", e->sender);
+}
+
+/*
  * Read the envelope facts of the entry.  Returns 1 if it carries a message
  * this agency sent or received (to be stored), 0 if not, or e->rc.
  */
@@ -451,12 +499,23 @@ static int entry_read(struct entry *e)
 		entry_bad(e, "kind: missing");
 		return e->rc;
 	}
-	if (!e->body || (strcmp(e->kind, "ENTRY_RECEIVED") != 0 &&
-			 strcmp(e->kind, "ENTRY_SENT") != 0))
+	if (strcmp(e->kind, "ENTRY_RECEIVED") != 0 &&
+	    strcmp(e->kind, "ENTRY_SENT") != 0)
 		return 0;
+	/* A message whose body the daemon could not map (docs/HOOKS.md: the
+	 * log keeps the bytes) is a message this sink cannot store: saying
+	 * 0 would tell the daemon it is stored when no row exists. */
+	if (!e->body) {
+		entry_bad(e, "body: null or missing in a %s entry: the "
+			  "daemon could not map this message's body to JSON, "
+			  "so it cannot be stored; read it with ppx show",
+			  e->kind);
+		return e->rc;
+	}
 	if (!(e->family = family_of(e->body)))
 		e->family = entry_text(e, e->root, "family");
 	entry_id(e);
+	entry_sender(e);
 	e->where = "body";
 	e->created_ms = entry_int(e, e->body, "createdMs");
 	entry_id_hex(e, e->body, "supersedes", e->supersedes);

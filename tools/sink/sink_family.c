@@ -40,7 +40,7 @@ static void store_rosh(struct entry *e, json_object *o, const char *key)
 		struct row r;
 
 		row_init(&r, "rosh");
-		col_text(e, &r, "message_id", e->id);
+		col_message(e, &r);
 		col_text(e, &r, "risk_group",
 			 group ? group : "RISK_GROUP_UNSPECIFIED");
 		col_str(e, &r, "level", g, "level");
@@ -58,7 +58,7 @@ static void store_conditions(struct entry *e, json_object *o)
 		struct row r;
 
 		row_init(&r, "conditions");
-		col_text(e, &r, "message_id", e->id);
+		col_message(e, &r);
 		col_int(e, &r, "n", (int64_t)i);
 		col_str(e, &r, "condition_id", c, "id");
 		col_str(e, &r, "kind", c, "kind");
@@ -75,7 +75,7 @@ static void store_address(struct entry *e, json_object *a, size_t n)
 	struct row r;
 
 	row_init(&r, "addresses");
-	col_text(e, &r, "message_id", e->id);
+	col_message(e, &r);
 	col_int(e, &r, "n", (int64_t)n);
 	col_str(e, &r, "lines", a, "lines");
 	col_str(e, &r, "postcode", a, "postcode");
@@ -94,7 +94,7 @@ static void store_decision(struct entry *e, json_object *d, size_t n,
 	struct row r;
 
 	row_init(&r, "disclosures");
-	col_text(e, &r, "message_id", e->id);
+	col_message(e, &r);
 	col_int(e, &r, "n", (int64_t)n);
 	col_text(e, &r, "meeting_id", m ? m : meeting_id);
 	col_bool(e, &r, "considered", entry_bool(e, d, "considered"));
@@ -128,7 +128,7 @@ static void store_notification(struct entry *e, json_object *n)
 	struct row r;
 
 	row_init(&r, "notifications");
-	col_text(e, &r, "message_id", e->id);
+	col_message(e, &r);
 	col_str(e, &r, "kind", n, "kind");
 	col_str(e, &r, "effective_date", n, "effectiveDate");
 	col_str(e, &r, "details", n, "details");
@@ -168,7 +168,7 @@ static void store_attendees(struct entry *e, json_object *m, const char *key)
 		struct row r;
 
 		row_init(&r, "attendees");
-		col_text(e, &r, "message_id", e->id);
+		col_message(e, &r);
 		col_text(e, &r, "attendance", key);
 		col_int(e, &r, "n", (int64_t)i);
 		col_str(e, &r, "person_id", p, "id");
@@ -192,7 +192,7 @@ static void store_actions(struct entry *e, json_object *m,
 		struct row r;
 
 		row_init(&r, "actions");
-		col_text(e, &r, "message_id", e->id);
+		col_message(e, &r);
 		col_int(e, &r, "n", (int64_t)i);
 		col_text(e, &r, "meeting_id", meeting_id);
 		col_str(e, &r, "action_id", x, "id");
@@ -216,7 +216,7 @@ static void store_minutes_row(struct entry *e, json_object *m)
 	struct row r;
 
 	row_init(&r, "minutes");
-	col_text(e, &r, "message_id", e->id);
+	col_message(e, &r);
 	col_str(e, &r, "meeting_id", m, "meetingId");
 	col_str(e, &r, "area", m, "area");
 	col_str(e, &r, "level", m, "level");
@@ -294,10 +294,9 @@ static void store_partner_record(struct entry *e, json_object *p)
 	row_init(&r, "partner_records");
 	col_text(e, &r, "record_id", rid ? rid : "");
 	col_int(e, &r, "version", get_version(e, p, "version"));
-	col_text(e, &r, "message_id", e->id);
+	col_message(e, &r);
 	col_int(e, &r, "base_version", get_version(e, p, "baseVersion"));
 	col_text(e, &r, "changed_fields", entry_joined(e, p, "changedFields"));
-	col_str(e, &r, "sender_agency", e->body, "senderAgency");
 	col_int(e, &r, "created_ms", e->created_ms);
 	col_str(e, &r, "category", p, "category");
 	col_str(e, &r, "level", p, "level");
@@ -329,7 +328,7 @@ static void store_acknowledgement(struct entry *e, json_object *a)
 	struct row r;
 
 	row_init(&r, "acknowledgements");
-	col_text(e, &r, "message_id", e->id);
+	col_message(e, &r);
 	col_text(e, &r, "replies_to", *e->replies_to ? e->replies_to : NULL);
 	col_person(e, &r, a, "acknowledgedBy", "acknowledged_by_id",
 		   "acknowledged_by_name", "acknowledged_by_agency");
@@ -343,7 +342,7 @@ static void store_action_update(struct entry *e, json_object *u)
 	struct row r;
 
 	row_init(&r, "action_updates");
-	col_text(e, &r, "message_id", e->id);
+	col_message(e, &r);
 	col_str(e, &r, "meeting_id", u, "meetingId");
 	col_str(e, &r, "action_id", u, "actionId");
 	col_str(e, &r, "status", u, "status");

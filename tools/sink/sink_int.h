@@ -35,6 +35,7 @@ struct entry {
 	const char *kind;		/* ENTRY_SENT, ENTRY_RECEIVED, ... */
 	const char *family;		/* notification, minutes, ... */
 	const char *where;		/* JSON path of the object being mapped */
+	const char *sender;		/* the sender agency: with id, the key */
 	char id[ID_HEX];		/* message id, lower-case hex */
 	char supersedes[ID_HEX], replies_to[ID_HEX];
 	int64_t created_ms;
@@ -85,6 +86,8 @@ void row_init(struct row *r, const char *table);
 void col_text(struct entry *e, struct row *r, const char *col,
 	      const char *text);
 void col_int(struct entry *e, struct row *r, const char *col, int64_t n);
+/* The message's key: sender_agency and message_id. */
+void col_message(struct entry *e, struct row *r);
 void col_bool(struct entry *e, struct row *r, const char *col, int b);
 /* Column `col` from the string member `key` of `o`. */
 void col_str(struct entry *e, struct row *r, const char *col, json_object *o,

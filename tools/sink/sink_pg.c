@@ -27,8 +27,6 @@
 
 /* pg_advisory_xact_lock key of the sinks: "ppxsink" as ASCII. */
 #define SINK_LOCK_KEY "31648860026269291"
-/* Schema version this program writes (sink_meta.schema_version). */
-#define SCHEMA_VERSION 1
 /* PostgreSQL type oids for typed parameters (pg_type.h). */
 #define INT8OID 20
 #define BOOLOID 16
@@ -164,8 +162,10 @@ static int pg_schema(struct sink *s)
 				  NULL, 0, &have);
 	if (rc && rc != SINK_ENOROW)
 		return rc;
-	if (rc == 0 && have >= SCHEMA_VERSION)
+	if (rc == 0 && have >= SINK_SCHEMA_VERSION)
 		return 0;
+	if (rc == 0 && have > 0)
+		return sink_schema_refuse(s, have);
 	return pg_simple(s, sink_schema, "cannot create the tables");
 }
 

@@ -131,12 +131,36 @@ static int sq_query_int(struct sink *s, const char *sql,
 	return found ? 0 : SINK_ENOROW;
 }
 
+/* A database that an older sink made is refused, not changed. */
+static int sq_schema_check(struct sink *s)
+{
+	int64_t have = 0;
+	int rc = sq_query_int(s, "SELECT count(*) FROM sqlite_master"
+			      " WHERE type = 'table' AND name = 'sink_meta'",
+			      NULL, 0, &have);
+
+	if (rc == 0 && have > 0)
+		rc = sq_query_int(s, "SELECT CAST(value AS INTEGER) FROM"
+				  " sink_meta WHERE key = 'schema_version'",
+				  NULL, 0, &have);
+	if (rc == SINK_ENOROW)
+		return 0;
+	if (rc)
+		return rc;
+	return have > 0 && have < SINK_SCHEMA_VERSION ?
+		sink_schema_refuse(s, have) : 0;
+}
+
 /* BEGIN IMMEDIATE takes the write lock now (waiting up to the busy
  * timeout), so no statement of the entry can fail on lock upgrade. */
 static int sq_begin(struct sink *s)
 {
+	int rc;
+
 	if (sqlite3_exec(db_of(s), "BEGIN IMMEDIATE", NULL, NULL, NULL))
 		return sq_fail(s, "cannot begin a transaction");
+	if ((rc = sq_schema_check(s)) != 0)
+		return rc;
 	if (sqlite3_exec(db_of(s), sink_schema, NULL, NULL, NULL))
 		return sq_fail(s, "cannot create the tables");
 	return 0;

@@ -6,12 +6,18 @@
  * systems hold (PNC ID, CRO number, CRN, prison number, ViSOR id).  The
  * identifiers are one table keyed by (scheme, value), so a message naming
  * any known identifier finds its subject, and adds the ones that were not
- * known.  When the identifiers of one message belong to two subjects, the
- * agencies knew one person under two sets of identifiers: the subjects are
- * merged into the lower id, and subject_merges records where the other
- * went, for case systems that stored it.  All within the entry's
- * transaction, which the PostgreSQL sink serialises with an advisory lock.
+ * known.  When the identifiers of one message belong to two subjects
+ * already known as different people, the sink does not merge them: one
+ * partner's message (mistaken, or hostile) must not make two offenders'
+ * records one.  The message is filed under both and a subject_conflicts
+ * row names them for a person to resolve (docs/SINKS.md).  All within the
+ * entry's transaction, which the PostgreSQL sink serialises with an
+ * advisory lock.
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include <json-c/json.h>
 
 #include "sink_int.h"
@@ -27,38 +33,6 @@ static const struct {
 	{"visorId", "visor"},
 };
 #define NSCHEMES (sizeof(id_schemes) / sizeof(id_schemes[0]))
-
-/* Move everything of subject `gone` onto `keep`, and record where it went. */
-static int subject_merge(struct entry *e, int64_t keep, int64_t gone)
-{
-	static const char *const steps[] = {
-		"UPDATE subjects SET"
-		" name = COALESCE(name, (SELECT name FROM subjects"
-		"  WHERE subject_id = $2)),"
-		" date_of_birth = COALESCE(date_of_birth, (SELECT date_of_birth"
-		"  FROM subjects WHERE subject_id = $2))"
-		" WHERE subject_id = $1",
-		"UPDATE subject_identifiers SET subject_id = $1"
-		" WHERE subject_id = $2",
-		"INSERT INTO subject_aliases (subject_id, alias)"
-		" SELECT $1, alias FROM subject_aliases WHERE subject_id = $2"
-		" ON CONFLICT DO NOTHING",
-		"DELETE FROM subject_aliases WHERE subject_id = $2",
-		"INSERT INTO message_subjects (message_id, subject_id)"
-		" SELECT message_id, $1 FROM message_subjects"
-		" WHERE subject_id = $2 ON CONFLICT DO NOTHING",
-		"DELETE FROM message_subjects WHERE subject_id = $2",
-		"UPDATE subject_merges SET into_id = $1 WHERE into_id = $2",
-	};
-	struct sink_val v[3] = {INT(keep), INT(gone), TEXT(e->id)};
-	size_t i;
-
-	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-		row_exec(e, steps[i], v, 2);
-	row_exec(e, "INSERT INTO subject_merges (merged_id, into_id, message_id)"
-	       " VALUES ($2, $1, $3) ON CONFLICT DO NOTHING", v, 3);
-	return row_exec(e, "DELETE FROM subjects WHERE subject_id = $2", v, 2);
-}
 
 /*
  * The subjects already holding any of the identifiers in `val`, into
@@ -106,23 +80,25 @@ static void subject_update(struct entry *e, int64_t id, json_object *ids,
 			   const char *const val[NSCHEMES])
 {
 	json_object *aliases = entry_arr(e, ids, "aliases");
-	struct sink_val v[4] = {INT(id), TEXT(entry_text(e, ids, "name")),
+	struct sink_val v[5] = {INT(id), TEXT(entry_text(e, ids, "name")),
 				TEXT(entry_text(e, ids, "dateOfBirth")),
-				TEXT(e->id)};
+				TEXT(e->sender), TEXT(e->id)};
 	size_t i;
 
 	row_exec(e, "UPDATE subjects SET name = COALESCE($2, name),"
 	       " date_of_birth = COALESCE($3, date_of_birth),"
-	       " last_message = $4 WHERE subject_id = $1", v, 4);
+	       " last_sender = $4, last_message = $5 WHERE subject_id = $1",
+	       v, 5);
 	for (i = 0; i < NSCHEMES; i++) {
-		struct sink_val w[4] = {TEXT(id_schemes[i].scheme),
-					TEXT(val[i]), INT(id), TEXT(e->id)};
+		struct sink_val w[5] = {TEXT(id_schemes[i].scheme),
+					TEXT(val[i]), INT(id), TEXT(e->sender),
+					TEXT(e->id)};
 
 		if (val[i])
 			row_exec(e, "INSERT INTO subject_identifiers"
-			       " (scheme, value, subject_id, first_message)"
-			       " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-			    w, 4);
+			       " (scheme, value, subject_id, first_sender,"
+			       " first_message) VALUES ($1, $2, $3, $4, $5)"
+			       " ON CONFLICT DO NOTHING", w, 5);
 	}
 	for (i = 0; i < entry_len(aliases); i++) {
 		json_object *a = json_object_array_get_idx(aliases, i);
@@ -138,12 +114,77 @@ static void subject_update(struct entry *e, int64_t id, json_object *ids,
 	}
 }
 
+/* File the message under subject `id`. */
+static int subject_file(struct entry *e, int64_t id)
+{
+	struct sink_val v[3] = {TEXT(e->sender), TEXT(e->id), INT(id)};
+
+	return row_exec(e, "INSERT INTO message_subjects"
+		      " (sender_agency, message_id, subject_id)"
+		      " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", v, 3);
+}
+
+/* "pnc:2019/0123456X,crn:X123456": the identifiers as the message gave
+ * them, malloc'd into e->owned; NULL (and e->rc) if out of memory. */
+static const char *ids_text(struct entry *e, const char *const val[NSCHEMES])
+{
+	size_t i, len = 1, at = 0;
+	char *out;
+
+	for (i = 0; i < NSCHEMES; i++)
+		if (val[i])
+			len += strlen(id_schemes[i].scheme) + strlen(val[i]) + 2;
+	if (e->nowned == OWNED_MAX || !(out = malloc(len))) {
+		entry_bad(e, "identifiers: out of memory");
+		return NULL;
+	}
+	e->owned[e->nowned++] = out;
+	out[0] = '\0';
+	for (i = 0; i < NSCHEMES; i++)
+		if (val[i])
+			at += (size_t)snprintf(out + at, len - at, "%s%s:%s",
+					       at ? "," : "",
+					       id_schemes[i].scheme, val[i]);
+	return out;
+}
+
+/*
+ * The identifiers of one message belong to subjects already known as
+ * different people: a partner's word is not enough to make them one
+ * (issue 10, hole 7).  The message is filed under each, nothing is added
+ * to either (which of them the new identifiers belong to is the open
+ * question), and one subject_conflicts row per pair waits for a person.
+ */
+static int subject_conflict(struct entry *e, const int64_t *found, size_t n,
+			    const char *const val[NSCHEMES])
+{
+	const char *ids = ids_text(e, val);
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		subject_file(e, found[i]);
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++) {
+			struct sink_val v[6] = {TEXT(e->sender), TEXT(e->id),
+						INT(found[i]), INT(found[j]),
+						TEXT(ids), INT(e->created_ms)};
+
+			row_exec(e, "INSERT INTO subject_conflicts"
+			       " (sender_agency, message_id, subject_id,"
+			       " other_subject_id, identifiers, logged_ms)"
+			       " VALUES ($1, $2, $3, $4, $5, $6)"
+			       " ON CONFLICT DO NOTHING", v, 6);
+		}
+	return e->rc;
+}
+
 /*
  * File the message under the subject a ppx.v1.SubjectIds names, matching
- * on any identifier: a new subject if none is known, and if the identifiers
- * belong to several subjects, those are one person and are merged into the
- * lowest.  A SubjectIds with no identifier (a name alone) matches nothing:
- * names are not unique, so the name stays on the message only.
+ * on any identifier: a new subject if none is known, the one known subject
+ * (with the identifiers it did not have added), or, if the identifiers
+ * belong to several subjects, a conflict (above), never a merge.  A
+ * SubjectIds with no identifier (a name alone) matches nothing: names are
+ * not unique, so the name stays on the message only.
  */
 int subject_link(struct entry *e, json_object *ids)
 {
@@ -161,26 +202,20 @@ int subject_link(struct entry *e, json_object *ids)
 	nfound = subject_find(e, val, found);
 	if (e->rc)
 		return e->rc;
+	if (nfound > 1)
+		return subject_conflict(e, found, nfound, val);
 	if (nfound == 0) {
-		struct sink_val v[1] = {TEXT(e->id)};
+		struct sink_val v[2] = {TEXT(e->sender), TEXT(e->id)};
 		int rc = e->s->db->query_int(e->s,
-			"INSERT INTO subjects (first_message, last_message)"
-			" VALUES ($1, $1) RETURNING subject_id", v, 1, &id);
+			"INSERT INTO subjects (first_sender, first_message,"
+			" last_sender, last_message) VALUES ($1, $2, $1, $2)"
+			" RETURNING subject_id", v, 2, &id);
 
 		if (rc)
 			return e->rc = rc == SINK_ENOROW ? SINK_EDB : rc;
 	} else {
 		id = found[0];
-		for (i = 1; i < nfound; i++)
-			subject_merge(e, id, found[i]);
 	}
 	subject_update(e, id, ids, val);
-	{
-		struct sink_val v[2] = {TEXT(e->id), INT(id)};
-
-		return row_exec(e, "INSERT INTO message_subjects"
-			      " (message_id, subject_id) VALUES ($1, $2)"
-			      " ON CONFLICT DO NOTHING", v, 2);
-	}
+	return subject_file(e, id);
 }
-

@@ -1,0 +1,88 @@
+/*
+ * hooks_int.h — inside the durable hooks: the state of each hook, shared
+ * by hooks.c (running commands, cursors, retries) and hooks_quarantine.c
+ * (the entries a hook set aside, and the operators' decisions on them).
+ */
+#ifndef PPXD_HOOKS_INT_H
+#define PPXD_HOOKS_INT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "ppx.pb-c.h"
+
+#define HOOK_TAIL 1000		/* bytes of output kept */
+#define HOOK_ERROR_MAX (HOOK_TAIL + 160)
+/* Entries one hook may hold set aside; beyond, it stops instead. */
+#define HOOK_QUARANTINE_MAX 1000
+
+struct ppxd;
+
+/* An entry the hook set aside (docs/HOOKS.md, "Quarantine"). */
+struct hook_quarantined {
+	uint64_t seq;		/* the entry */
+	uint64_t why_seq;	/* its ENTRY_HOOK_QUARANTINE entry */
+	int64_t since_ms;	/* when it was set aside */
+	int retry;		/* an operator asked to run it again */
+	char last_error[HOOK_ERROR_MAX];
+};
+
+struct hook {
+	const struct ppxd_hook *cfg;
+	char cursor[8 + CONFIG_HOOK_NAME_MAX];	/* "hook/NAME" */
+	uint64_t next;		/* next entry not yet stored or skipped */
+	uint64_t saved;		/* the cursor as last put in a batch */
+	/* The run in flight, if pid != 0. */
+	pid_t pid;
+	uint64_t seq;
+	int seq_kind;		/* the EntryKind of entry seq */
+	int in_fd, out_fd;	/* our ends of its stdin and output; -1 */
+	char *input;
+	size_t input_len, input_off;
+	int64_t started_ms, term_ms;
+	char tail[HOOK_TAIL];
+	size_t tail_len;
+	/* Failures of the entry worked on: the one at `next`, or, while
+	 * `retrying`, the quarantined entry `seq` an operator retries. */
+	uint32_t failures;
+	int64_t failing_since_ms, retry_at_ms;
+	char last_error[HOOK_ERROR_MAX];
+	uint64_t delivered;
+	int retrying;
+	/* The quarantine, in seq order, and whether a new entry may join it
+	 * (not until the hook stored one since the last did). */
+	struct hook_quarantined *q;
+	size_t nq, capq;
+	int may_quarantine;
+	Ppx__V1__HookQuarantined *qstatus, **qstatus_p;
+};
+
+struct hooks {
+	struct hook *v;
+	size_t n;
+	Ppx__V1__HookStatus *status;
+	Ppx__V1__HookStatus **status_p;
+};
+
+/* hooks_quarantine.c */
+
+/* Load h's quarantine from the log (its marks and their entries). */
+int hook_quarantine_load(struct ppxd *d, struct hook *h);
+void hook_quarantine_free(struct hook *h);
+
+/* After a failed run of entry h->seq: if h's policy says so, set it aside
+ * (log ENTRY_HOOK_QUARANTINE, mark it, and move past it) and return 1;
+ * else 0, and it is tried again as before. */
+int hook_quarantine_maybe(struct ppxd *d, struct hook *h, int64_t now);
+
+/* A quarantined entry the hook was retrying has been stored. */
+void hook_quarantine_stored(struct ppxd *d, struct hook *h);
+
+/* The quarantined entry an operator asked to retry, if any: its index. */
+int hook_quarantine_next_retry(const struct hook *h, size_t *index);
+
+/* Into s: h's quarantine and on_failure. */
+void hook_quarantine_status(struct hook *h, Ppx__V1__HookStatus *s);
+
+#endif
