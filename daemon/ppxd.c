@@ -191,6 +191,7 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 	if (items[P_SIGNAL].revents)
 		handle_signals(d, sfd);
 	crl_watch(d);
+	transport_tick(d->transport);
 	zap_handle(d->zap);
 	inbound_drain(d, max);
 	for (size_t i = 0; i < transport_links(d->transport); i++) {
@@ -204,6 +205,11 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 	spool_scan(d, max);
 	hooks_reap(d);
 	writer_flush(d);
+	if (d->cut_pending) {	/* a partner was blocked: receipts are out */
+		d->cut_pending = 0;
+		if (transport_cut_sessions(d->transport) != 0)
+			log_warnx("%s", ppx_error_last());
+	}
 	maybe_checkpoint(d, 0);
 	events_publish(d);
 	hooks_start(d);
@@ -232,6 +238,11 @@ int ppxd_run(struct ppxd *d)
 		long timeout = spool_timeout(d, hooks_timeout(d,
 							      outbox_pump(d)));
 		size_t n = build_poll(d, sfd, items, max);
+		const char *why;
+
+		if (!transport_listening(d->transport, &why) &&
+		    (timeout < 0 || timeout > 1000))
+			timeout = 1000;	/* transport_tick() tries again */
 
 		if (zmq_poll(items, (int)n, timeout) < 0 && zmq_errno() != EINTR)
 			log_warnx("poll failed: %s", zmq_strerror(zmq_errno()));
