@@ -314,6 +314,21 @@ static void say_refused(struct ppxd *d, const char *agency,
 			  detail);
 }
 
+/* A frame of a blocked partner, on a session from before the block:
+ * discarded unanswered, counted, and said once per refusal_log_ms. */
+static void say_discarded(struct ppxd *d, const char *agency)
+{
+	char key[PPX_NAME_MAX + 32];
+	uint64_t n = 0;
+
+	d->discarded++;
+	snprintf(key, sizeof(key), "discarded frames of %s", agency);
+	if (budget_conn_refused(d->budget, key, ppxd_now_ms(), &n))
+		log_warnx("discarded %llu frame%s of %s, blocked (its sessions "
+			  "from before the block are being cut)",
+			  (unsigned long long)n, n == 1 ? "" : "s", agency);
+}
+
 /* The partner spent its refusal budget: one entry for the episode, and
  * the loop cuts the sessions after this iteration's commit. */
 static void block_partner(struct ppxd *d, const char *agency, int64_t until,
@@ -629,7 +644,7 @@ size_t inbound_drain(struct ppxd *d, size_t max)
 		struct group *g = NULL;
 
 		if (budget_blocked(d->budget, agency, ppxd_now_ms()))
-			d->discarded++;	/* a session from before the block */
+			say_discarded(d, agency);
 		else if (!(g = group_for(&dr, &routing, agency, &busy)))
 			log_warnx("out of memory: a frame from %s is dropped "
 				  "and will be resent", agency);

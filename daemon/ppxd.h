@@ -55,7 +55,8 @@ struct ppxd {
 	uint64_t discarded;		/* frames of blocked partners, unanswered */
 	int cut_pending;		/* cut partner sessions after the commit */
 	int64_t started_ms;
-	uint64_t checkpoint_size;	/* log size at the last checkpoint */
+	uint64_t checkpoint_size;	/* tree size the last checkpoint states
+					 * (the log size at start-up) */
 	struct {			/* the CRL file, watched (ppxd.c) */
 		int64_t checked_ms;
 		struct crl_file_id {

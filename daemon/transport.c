@@ -45,6 +45,7 @@ struct link {
 
 #define LISTEN_RETRY_MS 1000
 #define LISTEN_BACKLOG 256
+#define CUT_LINGER_MS 1000
 
 struct transport {
 	struct ppxd *d;
@@ -528,6 +529,9 @@ int transport_cut_sessions(struct transport *self)
 	rc = router_new(self, &r);
 	if (rc != 0)
 		return rc;
+	/* Receipts already queued (committed, answering frames taken before
+	 * the cut) still go out, for up to CUT_LINGER_MS. */
+	set_int(self->router, ZMQ_LINGER, CUT_LINGER_MS);
 	zmq_close(self->router);
 	self->router = r;
 	return 0;

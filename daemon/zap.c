@@ -179,9 +179,12 @@ static void report(struct ppxd *d, const char *key, uint64_t count, int rc,
 	char detail[600];
 	uint64_t seq;
 
-	if (strncmp(key, "frames from ", 12) == 0) {
-		log_warnx("refused %llu more %s in the last %ld ms",
-			  (unsigned long long)count, key,
+	if (strncmp(key, "frames from ", 12) == 0 ||
+	    strncmp(key, "discarded frames of ", 20) == 0) {	/* inbound.c */
+		log_warnx("%s %llu more %s in the last %ld ms",
+			  key[0] == 'f' ? "refused" : "discarded",
+			  (unsigned long long)count,
+			  key[0] == 'f' ? key : key + 10,
 			  d->cfg->refusal_log_ms);
 		return;
 	}

@@ -383,13 +383,19 @@ static int stored_subtree(void *ctx, uint64_t start, uint64_t size,
 	return logstore_node_get(r->log, r->txn, level, start >> level, out);
 }
 
+/* Sizes up to the end of the open batch, if any: its entries and tree
+ * nodes are read through the batch's transaction (a checkpoint signed
+ * inside a batch, ppx_checkpoint_append_batch()). */
 static int check_size(const ppx_log *log, uint64_t tree_size)
 {
-	if (tree_size > log->size)
+	uint64_t size = log->batch ? logstore_batch_next(log->batch)
+				   : log->size;
+
+	if (tree_size > size)
 		return ppx_error_set(PPX_ERANGE, "tree size %llu is beyond the "
 				     "%llu entries of log %s",
 				     (unsigned long long)tree_size,
-				     (unsigned long long)log->size, log->dir);
+				     (unsigned long long)size, log->dir);
 	return 0;
 }
 
