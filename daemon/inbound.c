@@ -60,6 +60,12 @@
 /* What a message's RECEIVED entry and its share of a receipt add beyond
  * the frame itself, as the quota check reckons it before logging. */
 #define ENTRY_OVERHEAD 512
+/* A receipt item's bytes in the RECEIPT_SENT entry, charged to the
+ * partner with the entry it answers, so that the quota check sees them
+ * before the receipt is sealed at the end of the iteration. */
+#define ITEM_PRECHARGE 160
+#define RECEIPT_PRECHARGE 1024	/* the receipt's own bytes, with its first */
+
 
 /* One item of the receipt a connection will get. */
 struct item {
@@ -70,6 +76,7 @@ struct item {
 	uint64_t seq;
 	int reason;		/* Ppx__V1__RejectReason */
 	char detail[200];
+	int logged;		/* its frame is in the log */
 };
 
 /* The frames drained from one connection in this iteration. */
@@ -78,7 +85,7 @@ struct group {
 	char agency[PPX_NAME_MAX];
 	struct item *items;
 	size_t n, cap;
-	int logged;		/* some item is logged: so is the receipt */
+	uint64_t precharged;	/* of the receipt entry, charged ahead */
 };
 
 struct drain {
@@ -96,6 +103,16 @@ struct pending {
 	uint8_t *frame;		/* receipt to send; NULL: look up original */
 	size_t len;
 };
+
+/* Charge `bytes` and a logged item's share of the receipt to the
+ * connection's partner. */
+static void charge_item(struct ppxd *d, struct group *g, size_t bytes)
+{
+	uint64_t ahead = ITEM_PRECHARGE + (g->precharged ? 0 : RECEIPT_PRECHARGE);
+
+	g->precharged += ahead;
+	budget_charge(d->budget, g->agency, bytes + ahead, ppxd_now_ms());
+}
 
 const char *inbound_family_name(int payload_case)
 {
@@ -386,9 +403,8 @@ static void log_refusal(struct ppxd *d, struct group *g, struct item *it,
 		log_warnx("cannot log the refusal: %s", ppx_error_last());
 		return;
 	}
-	g->logged = 1;
-	budget_charge(d->budget, g->agency,
-		      ppx__v1__log_entry__get_packed_size(&e), now);
+	it->logged = 1;
+	charge_item(d, g, ppx__v1__log_entry__get_packed_size(&e));
 }
 
 /* Log a refusal (within the partner's budgets), count it, and list it in
@@ -496,12 +512,8 @@ static int accept_message(struct ppxd *d, struct group *g, const uint8_t *data,
 	e.n_subject_keys = n;
 	e.family = (char *)inbound_family_name((int)b->payload_case);
 	rc = writer_append(d, &e, &seq);
-	if (rc == 0) {
-		g->logged = 1;
-		budget_charge(d->budget, agency,
-			      ppx__v1__log_entry__get_packed_size(&e),
-			      ppxd_now_ms());
-	}
+	if (rc == 0)
+		charge_item(d, g, ppx__v1__log_entry__get_packed_size(&e));
 	policy_subject_keys_free(keys, n);
 	if (rc == PPX_EDUP)	/* answered with the original receipt */
 		return defer_reply(d, &g->routing, agency, b->message_id.data,
@@ -515,68 +527,101 @@ static int accept_message(struct ppxd *d, struct group *g, const uint8_t *data,
 	it->has_id = 1;
 	it->status = PPX__V1__RECEIPT_STATUS__STORED;
 	it->seq = seq;
+	it->logged = 1;
 	return 0;
 }
 
-/* Seal the connection's receipt, log it with every message id it answers,
- * and send it after the commit. */
-static void answer_group(struct ppxd *d, struct group *g)
+/* The receipt items of a connection whose frames were (logged) or were
+ * not logged. */
+static size_t select_items(struct group *g, int logged,
+			   Ppx__V1__ReceiptItem *iv, Ppx__V1__ReceiptItem **ip,
+			   ProtobufCBinaryData *ids, size_t *n_ids)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n; i++) {
+		struct item *it = &g->items[i];
+
+		if (it->logged != logged)
+			continue;
+		ppx__v1__receipt_item__init(&iv[n]);
+		iv[n].body_hash.data = it->hash;
+		iv[n].body_hash.len = sizeof(it->hash);
+		iv[n].message_id.data = it->has_id ? it->id : NULL;
+		iv[n].message_id.len = it->has_id ? sizeof(it->id) : 0;
+		iv[n].status = it->status;
+		iv[n].log_seq = it->seq;
+		iv[n].reason = it->reason;
+		iv[n].detail = it->detail;
+		ip[n] = &iv[n];
+		if (it->has_id)
+			ids[(*n_ids)++] = iv[n].message_id;
+		n++;
+	}
+	return n;
+}
+
+/* Log a sealed receipt of logged items, charge it, and send it after the
+ * commit. */
+static int log_receipt(struct ppxd *d, struct group *g, uint8_t *receipt,
+		       size_t len, ProtobufCBinaryData *ids, size_t n_ids)
+{
+	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
+	uint64_t seq;
+	size_t size;
+	int rc;
+
+	e.kind = PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_SENT;
+	e.peer_agency = g->agency;
+	e.related_ids = ids;
+	e.n_related_ids = n_ids;
+	e.data.data = receipt;
+	e.data.len = len;
+	rc = writer_append(d, &e, &seq);
+	size = rc == 0 ? ppx__v1__log_entry__get_packed_size(&e) : 0;
+	if (size > g->precharged)
+		budget_charge(d->budget, g->agency, size - g->precharged,
+			      ppxd_now_ms());
+	if (rc != 0) {
+		free(receipt);
+		return rc;
+	}
+	return defer_reply(d, &g->routing, g->agency, NULL, receipt, len);
+}
+
+/*
+ * Seal one receipt for the connection's items whose frames were logged:
+ * logged with every message id it answers, sent after the commit.  And
+ * one for those that were not (over quota, busy, a refusal past the
+ * quota): not logged, as it claims nothing is on disk, and sent at once,
+ * so that a partner's quota is not spent on answering it.
+ */
+static void answer_items(struct ppxd *d, struct group *g, int logged)
 {
 	Ppx__V1__ReceiptBody r = PPX__V1__RECEIPT_BODY__INIT;
-	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
 	Ppx__V1__ReceiptItem *iv = calloc(g->n, sizeof(*iv));
 	Ppx__V1__ReceiptItem **ip = calloc(g->n, sizeof(*ip));
 	ProtobufCBinaryData *ids = calloc(g->n, sizeof(*ids));
 	uint8_t *receipt = NULL;
-	size_t len = 0;
-	uint64_t seq;
+	size_t len = 0, n_ids = 0;
 	int rc = iv && ip && ids ? 0 : PPX_ENOMEM;
 
-	for (size_t i = 0; rc == 0 && i < g->n; i++) {
-		struct item *it = &g->items[i];
-
-		ppx__v1__receipt_item__init(&iv[i]);
-		iv[i].body_hash.data = it->hash;
-		iv[i].body_hash.len = sizeof(it->hash);
-		iv[i].message_id.data = it->has_id ? it->id : NULL;
-		iv[i].message_id.len = it->has_id ? sizeof(it->id) : 0;
-		iv[i].status = it->status;
-		iv[i].log_seq = it->seq;
-		iv[i].reason = it->reason;
-		iv[i].detail = it->detail;
-		ip[i] = &iv[i];
-		if (it->has_id)
-			ids[e.n_related_ids++] = iv[i].message_id;
-	}
+	if (rc == 0)
+		r.n_items = select_items(g, logged, iv, ip, ids, &n_ids);
 	r.receiver_agency = d->cfg->agency;
 	r.sender_agency = g->agency;
 	r.time_ms = ppxd_now_ms();
-	r.n_items = g->n;
 	r.items = ip;
-	if (rc == 0)
+	if (rc == 0 && r.n_items > 0)
 		rc = ppx_receipt_seal(&receipt, &len, d->signer, &r);
-	e.kind = PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_SENT;
-	e.peer_agency = g->agency;
-	e.related_ids = ids;
-	e.data.data = receipt;
-	e.data.len = len;
-	if (rc == 0 && !g->logged) {	/* refusals only, none logged */
+	if (rc == 0 && receipt && logged) {
+		rc = log_receipt(d, g, receipt, len, ids, n_ids);
+	} else if (rc == 0 && receipt) {
 		transport_reply(d->transport, &g->routing, receipt, len);
 		free(receipt);
-		receipt = NULL;
-	} else if (rc == 0) {
-		rc = writer_append(d, &e, &seq);
-		if (rc == 0)
-			budget_charge(d->budget, g->agency,
-				      ppx__v1__log_entry__get_packed_size(&e),
-				      ppxd_now_ms());
 	}
-	if (rc == 0 && receipt)
-		rc = defer_reply(d, &g->routing, g->agency, NULL, receipt, len);
-	else
-		free(receipt);
 	if (rc != 0)
-		log_warnx("cannot answer %zu frames from %s: %s", g->n,
+		log_warnx("cannot answer %zu frames from %s: %s", r.n_items,
 			  g->agency, ppx_error_last());
 	free(iv);
 	free(ip);
@@ -624,8 +669,8 @@ static void refuse_busy(struct ppxd *d, struct group *g, zmq_msg_t *frame)
 static void groups_end(struct ppxd *d, struct group *gs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (gs[i].n > 0)
-			answer_group(d, &gs[i]);
+		answer_items(d, &gs[i], 1);
+		answer_items(d, &gs[i], 0);
 		zmq_msg_close(&gs[i].routing);
 		free(gs[i].items);
 	}

@@ -30,9 +30,10 @@ status_json() { "$PPX" status --config "$(fed_conf "$1")" --json; }
 
 # ---- (a) an oversized frame ----
 out=$(inject --as police.gwent oversize)
-diag "oversize: $out"
-check "(a) a frame of 1 MiB + 1 byte is REJECT_TOO_LARGE, its receipt naming the hash of the whole frame" \
-	grep -q "^REFUSED REJECT_TOO_LARGE " <<<"$out"
+rc=$?
+diag "oversize: $out (inject exit $rc)"
+check "(a) a frame of 1 MiB + 1 byte is REJECT_TOO_LARGE" grep -q "^REFUSED REJECT_TOO_LARGE " <<<"$out"
+check "(a) ... its receipt naming SHA-256 of the whole frame (inject matched it: exit 0)" [ "$rc" -eq 0 ]
 whole=$(head -c $((1048576 + 1)) /dev/zero | tr '\0' x | sha256sum | cut -d' ' -f1)
 entry=$(ppx_log probation.gwent | jq -c 'select(.kind == "ENTRY_REJECTED" and .reason == "REJECT_TOO_LARGE")' | head -1)
 diag "its entry: $(cut -c1-300 <<<"$entry")"
