@@ -24,7 +24,7 @@ N=${N:-200}			# police's messages
 MSGS=${MSGS:-2000}		# prison's messages (past its quota)
 JUNK=${JUNK:-20000}		# prison's junk frames
 CONNS=${CONNS:-100}		# ... over this many connections
-QUOTA=1048576			# bytes an hour, per partner
+QUOTA=${QUOTA:-1048576}	# bytes an hour, per partner
 BUDGET=100			# refusals a minute, per partner
 REPORT_MS=2000
 [ -x "$INJECT" ] || { notok "the injector is built (make $BUILD/tests/inject)"; finish; exit 1; }
