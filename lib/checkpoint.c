@@ -28,15 +28,17 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The signed checkpoint frame of the tree of `size` entries (in the log
- * or its open batch). */
+/* The signed checkpoint frame of the tree of `size` entries (committed,
+ * or in `batch` if it is not NULL). */
 static int checkpoint_seal(uint8_t **out, size_t *len, int64_t *time_ms,
-			   ppx_log *log, ppx_signer *signer, uint64_t size)
+			   ppx_log *log, ppx_log_batch *batch,
+			   ppx_signer *signer, uint64_t size)
 {
 	Ppx__V1__Checkpoint cp = PPX__V1__CHECKPOINT__INIT;
 	uint8_t body[PPX_NAME_MAX + 96];
 	ppx_hash root;
-	int rc = ppx_log_root(log, size, root);
+	int rc = batch ? logstore_batch_root(batch, size, root)
+		       : ppx_log_root(log, size, root);
 
 	if (rc != 0)
 		return rc;
@@ -60,7 +62,8 @@ int ppx_checkpoint_append_batch(ppx_log_batch *batch, ppx_log *log,
 	uint8_t *sealed = NULL;
 	size_t sealed_len = 0;
 	int64_t t = 0;
-	int rc = checkpoint_seal(&sealed, &sealed_len, &t, log, signer, size);
+	int rc = checkpoint_seal(&sealed, &sealed_len, &t, log, batch, signer,
+				 size);
 
 	if (rc != 0)
 		return rc;
@@ -88,7 +91,8 @@ int ppx_checkpoint_append(ppx_log *log, ppx_signer *signer, uint8_t **frame,
 	uint8_t *sealed = NULL;
 	size_t sealed_len = 0;
 	int64_t t = 0;
-	int rc = checkpoint_seal(&sealed, &sealed_len, &t, log, signer, size);
+	int rc = checkpoint_seal(&sealed, &sealed_len, &t, log, NULL, signer,
+				 size);
 
 	if (rc != 0)
 		return rc;

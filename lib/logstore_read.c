@@ -383,19 +383,13 @@ static int stored_subtree(void *ctx, uint64_t start, uint64_t size,
 	return logstore_node_get(r->log, r->txn, level, start >> level, out);
 }
 
-/* Sizes up to the end of the open batch, if any: its entries and tree
- * nodes are read through the batch's transaction (a checkpoint signed
- * inside a batch, ppx_checkpoint_append_batch()). */
 static int check_size(const ppx_log *log, uint64_t tree_size)
 {
-	uint64_t size = log->batch ? logstore_batch_next(log->batch)
-				   : log->size;
-
-	if (tree_size > size)
+	if (tree_size > log->size)
 		return ppx_error_set(PPX_ERANGE, "tree size %llu is beyond the "
 				     "%llu entries of log %s",
 				     (unsigned long long)tree_size,
-				     (unsigned long long)size, log->dir);
+				     (unsigned long long)log->size, log->dir);
 	return 0;
 }
 
@@ -409,6 +403,25 @@ int ppx_log_root(ppx_log *self, uint64_t tree_size, ppx_hash out)
 		return rc;
 	rc = ppx_merkle_root(out, tree_size, stored_subtree, &r);
 	logstore_read_end(self, r.txn);
+	return rc;
+}
+
+int logstore_batch_root(ppx_log_batch *b, uint64_t tree_size, ppx_hash out)
+{
+	ppx_log *log = logstore_batch_log(b);
+	struct tree_reader r = {log, NULL};
+	int rc;
+
+	if (tree_size > logstore_batch_next(b))
+		return ppx_error_set(PPX_ERANGE, "tree size %llu is beyond the "
+				     "%llu entries of log %s and its batch",
+				     (unsigned long long)tree_size,
+				     (unsigned long long)logstore_batch_next(b),
+				     log->dir);
+	if ((rc = logstore_read_begin(log, &r.txn)) < 0)
+		return rc;
+	rc = ppx_merkle_root(out, tree_size, stored_subtree, &r);
+	logstore_read_end(log, r.txn);
 	return rc;
 }
 

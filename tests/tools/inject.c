@@ -115,7 +115,8 @@ static void usage(int status)
 		"              [--timeout-ms N] [--expect-no-connect] MODE [ARG]\n"
 		"modes: valid | repeat N | signed-as AGENCY | garbage | "
 		"oversize |\n"
-		"       version N | kind KIND | flood N [--kind KIND]\n");
+		"       version N | kind KIND | flood N [--kind KIND] |\n"
+		"       version-layout N | junk N [--conns C] | latency N\n");
 	exit(status);
 }
 
