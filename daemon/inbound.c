@@ -372,6 +372,37 @@ static void block_partner(struct ppxd *d, const char *agency, int64_t until,
 /* The REJECTED entry of a refusal, if the partner's quota allows it (a
  * REJECT_OVER_QUOTA is logged once an hour): its hash, size, reason and
  * at most REFUSAL_PREFIX_MAX bytes of it. */
+void inbound_log_refused_receipt(struct ppxd *d, const char *agency,
+				 const uint8_t *data, size_t len, int code,
+				 const char *detail)
+{
+	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
+	uint8_t frame_hash[PPX_HASH_LEN];
+	int64_t now = ppxd_now_ms();
+	uint64_t seq;
+
+	e.kind = PPX__V1__ENTRY_KIND__ENTRY_REJECTED;
+	e.peer_agency = (char *)agency;
+	e.data.data = (uint8_t *)data;
+	e.data.len = len < REFUSAL_PREFIX_MAX ? len : REFUSAL_PREFIX_MAX;
+	e.frame_size = len;
+	ppx_sha256(frame_hash, data, len);
+	e.frame_hash.data = frame_hash;
+	e.frame_hash.len = sizeof(frame_hash);
+	e.reason = ppx_error_reject_reason(code);
+	e.detail = (char *)detail;
+	say_refused(d, agency, detail);
+	if (!budget_quota_allows(d->budget, agency,
+				 e.data.len + ENTRY_OVERHEAD, now))
+		return;
+	if (writer_append(d, &e, &seq) != 0) {
+		log_warnx("cannot log the refusal: %s", ppx_error_last());
+		return;
+	}
+	budget_charge(d->budget, agency, ppx__v1__log_entry__get_packed_size(&e),
+		      now);
+}
+
 static void log_refusal(struct ppxd *d, struct group *g, struct item *it,
 			const uint8_t *data, size_t len, int code)
 {

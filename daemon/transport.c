@@ -51,6 +51,8 @@ struct transport {
 	struct ppxd *d;
 	void *router;
 	int listen_fd;		/* ours; -1 while the port is not had */
+	uint64_t multipart;	/* malformed messages dropped, not yet said */
+	int64_t multipart_said_ms;
 	char listen_error[256];	/* why not, while it is not */
 	int64_t listen_tried_ms;
 	struct link *links;
@@ -411,6 +413,23 @@ static void drain(void *sock)
 	}
 }
 
+/* A malformed multipart message dropped: said at most once per
+ * refusal_log_ms, with the count, so that a partner sending them cannot
+ * flood the daemon's output. */
+static void multipart_dropped(struct transport *t, const char *from)
+{
+	int64_t now = ppxd_now_ms();
+
+	t->multipart++;
+	if (now - t->multipart_said_ms < t->d->cfg->refusal_log_ms)
+		return;
+	log_warnx("dropped %llu malformed multipart message%s (the latest "
+		  "from %s)", (unsigned long long)t->multipart,
+		  t->multipart == 1 ? "" : "s", from);
+	t->multipart = 0;
+	t->multipart_said_ms = now;
+}
+
 int transport_recv(struct transport *self, zmq_msg_t *routing,
 		   zmq_msg_t *frame, char agency[PPX_NAME_MAX])
 {
@@ -427,7 +446,7 @@ int transport_recv(struct transport *self, zmq_msg_t *routing,
 		    zmq_msg_recv(frame, self->router, 0) >= 0 &&
 		    !has_more(self->router))
 			break;
-		log_warnx("dropped a malformed multipart message from a partner");
+		multipart_dropped(self, "a partner");
 		drain(self->router);
 		zmq_msg_close(routing);
 		zmq_msg_close(frame);
@@ -464,8 +483,7 @@ int transport_link_recv(struct transport *self, size_t i, zmq_msg_t *frame)
 		}
 		if (!has_more(sock))
 			return 0;
-		log_warnx("dropped a malformed multipart message from %s",
-			  self->links[i].agency);
+		multipart_dropped(self, self->links[i].agency);
 		drain(sock);
 		zmq_msg_close(frame);
 	}
