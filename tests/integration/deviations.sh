@@ -14,7 +14,9 @@
 #       partner sessions, the other process never gets the port, and
 #       police still delivers to probation afterwards (7);
 #   (e) a daemon that finds its port taken at start-up runs, says so in
-#       `ppx status`, and listens as soon as the port is free.
+#       `ppx status`, and listens as soon as the port is free;
+#   (f) 100 connections sending at once: every frame is answered (past 64
+#       connections in one iteration, REJECT_BUSY), none dropped.
 set -u
 . "$(dirname "$0")/lib.sh"
 INJECT=$TOP/$BUILD/tests/inject
@@ -96,6 +98,22 @@ check "(d) probation says it listens" eval 'status_json probation.gwent | jq -e 
 out=$(ppx_send police.gwent "$FED/arrest.json" --wait --timeout 20 2>&1)
 diag "$out"
 check "(d) police still delivers to probation" grep -q "probation.gwent=DELIVERED" <<<"$out"
+
+# ---- (f) more connections at once than one iteration answers ----
+# Prison's 100 connections are made; probation is stopped while prison
+# sends on all of them, so that their frames reach it together: every
+# frame is answered, its refusal or, past 64 connections in one iteration,
+# REJECT_BUSY.
+inject --as prison.cardiff --conns 100 --hold-ms 3000 --timeout-ms 30000 junk 200 >"$FED/busy.out" &
+busy=$!
+sleep 2
+kill -STOP "$(fed_pid probation.gwent)"
+sleep 2
+kill -CONT "$(fed_pid probation.gwent)"
+wait "$busy"
+sed 's/^/# /' "$FED/busy.out"
+check "(f) each of the 200 frames over 100 connections was answered" \
+	grep -q "^junk: sent 200 answered 200$" "$FED/busy.out"
 
 # ---- (e) the port taken at start-up ----
 fed_stop probation.gwent

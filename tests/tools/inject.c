@@ -81,6 +81,7 @@ struct opts {
 	const char *endpoint, *as, *to, *pki, *mode, *arg, *kind;
 	long timeout_ms;
 	long conns;		/* junk: connections */
+	long hold_ms;		/* junk: wait after connecting, then send */
 	int expect_no_connect;
 	char agency[PPX_NAME_MAX];	/* last component of --as */
 };
@@ -112,7 +113,8 @@ static void usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 		"usage: inject --endpoint EP --as WHO --to AGENCY [--pki DIR]\n"
-		"              [--timeout-ms N] [--expect-no-connect] MODE [ARG]\n"
+		"              [--timeout-ms N] [--expect-no-connect] [--conns C]\n"
+		"              [--hold-ms H] MODE [ARG]\n"
 		"modes: valid | repeat N | signed-as AGENCY | garbage | "
 		"oversize |\n"
 		"       version N | kind KIND | flood N [--kind KIND] |\n"
@@ -164,6 +166,7 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		{"expect-no-connect", no_argument, NULL, 'N'},
 		{"kind", required_argument, NULL, 'k'},
 		{"conns", required_argument, NULL, 'C'},
+		{"hold-ms", required_argument, NULL, 'H'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -187,6 +190,10 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 			break;
 		case 'C':
 			if (parse_long(optarg, 1, CONNS_MAX, &o->conns) != 0)
+				usage(EXIT_USAGE);
+			break;
+		case 'H':
+			if (parse_long(optarg, 0, 600000, &o->hold_ms) != 0)
 				usage(EXIT_USAGE);
 			break;
 		default: usage(EXIT_USAGE);
@@ -698,8 +705,9 @@ static int run(const struct opts *o, const ppx_trust *trust,
  * version-layout N  a frame of wire version N whose field 2 is a varint:
  *                   nothing a version-1 decoder takes for an Envelope
  * junk N            N distinct frames that are not ppx Frames, sent at
- *                   full speed over --conns C connections (default 1)
- *                   without waiting for answers; prints one summary line
+ *                   full speed over --conns C connections (default 1),
+ *                   --hold-ms H after connecting (default 0), without
+ *                   waiting for answers; prints one summary line
  *                   "junk: sent S answered A" and the answers by reason
  *                   (a flooding partner: answers stop once it is blocked)
  * latency N         N valid messages, each sent once the one before is
@@ -821,6 +829,10 @@ static int run_junk(const struct opts *o, const ppx_trust *trust,
 		if (!(socks[i] = junk_socket(ctx, o)))
 			return ppx_error_set(PPX_EIO, "cannot connect to %s",
 					     o->endpoint);
+	if (o->hold_ms)		/* the handshakes first, then every frame */
+		nanosleep(&(struct timespec){o->hold_ms / 1000,
+					     (o->hold_ms % 1000) * 1000000},
+			  NULL);
 	for (size_t i = 0; i < fs->n; i++)
 		if (zmq_send(socks[i % (size_t)c], fs->f[i].data, fs->f[i].len,
 			     ZMQ_DONTWAIT) >= 0)
