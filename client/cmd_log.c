@@ -773,6 +773,19 @@ static void message_json(json_object *o, const struct lr_entry *ent,
 		add_str(o, "body_error", ppx_error_last());
 }
 
+/* A refused frame's size and SHA-256 (its entry's data holds at most a
+ * prefix of it). */
+static void frame_json(json_object *o, const Ppx__V1__LogEntry *e)
+{
+	char hex[2 * 32 + 1] = "";
+
+	json_object_object_add(o, "frame_size",
+			       json_object_new_uint64(e->frame_size));
+	if (e->frame_hash.len == 32)
+		ppx_hex(hex, e->frame_hash.data, e->frame_hash.len);
+	add_str(o, "frame_hash", hex);
+}
+
 json_object *lr_entry_json(const struct lr_entry *ent, unsigned flags)
 {
 	const Ppx__V1__LogEntry *e = ent->e;
@@ -800,6 +813,8 @@ json_object *lr_entry_json(const struct lr_entry *ent, unsigned flags)
 	}
 	if (e->reason)
 		add_str(o, "reason", lr_reason_name(e->reason));
+	if (e->frame_size || e->frame_hash.len)	/* a refused frame */
+		frame_json(o, e);
 	if (ent->dir)
 		add_str(o, "direction", lr_dir_name(ent->dir));
 	if (e->family[0])

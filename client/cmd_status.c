@@ -67,10 +67,31 @@ static void print_hook(const Ppx__V1__HookStatus *h)
 	print_quarantine(h);
 }
 
+/* A partner's budgets, under its line when there is something to say:
+ * refusals in the window, log bytes this hour of its quota, a block. */
+static void print_budget(const Ppx__V1__PartnerStatus *p)
+{
+	char until[32] = "";
+	time_t t = (time_t)(p->blocked_until_ms / 1000);
+	struct tm tm;
+
+	if (!p->refusals_window && !p->log_bytes_hour && !p->blocked_episodes)
+		return;
+	if (p->blocked_until_ms && gmtime_r(&t, &tm))
+		strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("  %-22s refusals %llu in window, log %llu of %llu bytes this "
+	       "hour, %u blocks%s%s\n", "", (unsigned long long)p->refusals_window,
+	       (unsigned long long)p->log_bytes_hour,
+	       (unsigned long long)p->log_quota_bytes_hour,
+	       p->blocked_episodes, until[0] ? ", BLOCKED until " : "", until);
+}
+
 static void print_text(const Ppx__V1__StatusReply *s)
 {
 	printf("%s: %llu log entries\n", s->agency,
 	       (unsigned long long)s->log_size);
+	if (!s->listening)
+		printf("NOT LISTENING for partners: %s\n", s->listen_error);
 	printf("%-24s %-5s %8s %10s %10s %8s  %s\n", "partner", "link",
 	       "waiting", "sent", "delivered", "refused", "last receipt");
 	for (size_t i = 0; i < s->n_partners; i++) {
@@ -87,6 +108,7 @@ static void print_text(const Ppx__V1__StatusReply *s)
 		       (unsigned long long)p->sent,
 		       (unsigned long long)p->delivered,
 		       (unsigned long long)p->refused, when);
+		print_budget(p);
 	}
 	for (size_t i = 0; i < s->n_refusals; i++) {
 		const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(

@@ -223,6 +223,13 @@ static const struct key_spec keys[] = {
 	NUM("checkpoint_every", 1000, 1, 10000000, checkpoint_every),
 	NUM("clock_skew_ms", 300000, 0, 86400000, clock_skew_ms),
 	NUM("max_frame", 1048576, 1024, 16777216, max_frame),
+	NUM("refusal_budget", 200, 1, 100000000, refusal_budget),
+	NUM("refusal_window_ms", 60000, 1000, 86400000, refusal_window_ms),
+	NUM("block_initial_ms", 60000, 1000, 86400000, block_initial_ms),
+	NUM("block_max_ms", 3600000, 1000, 604800000, block_max_ms),
+	NUM("log_quota_bytes_hour", 134217728, 65536, 1099511627776LL,
+	    log_quota_bytes_hour),
+	NUM("refusal_log_ms", 10000, 100, 3600000, refusal_log_ms),
 	PTN("endpoint", KEY_ENDPOINT, 1, endpoint),
 	PTN("type", KEY_PARTNER_TYPE, 0, duty_to_cooperate),
 	OPR("user", KEY_USER, 0, 0, user),
@@ -766,6 +773,9 @@ static int on_end(void *user, int *line)
 	if (rc == 0)
 		rc = check_order(p, line, "retry_max_ms", c->retry_max_ms,
 				 "retry_initial_ms", c->retry_initial_ms);
+	if (rc == 0)
+		rc = check_order(p, line, "block_max_ms", c->block_max_ms,
+				 "block_initial_ms", c->block_initial_ms);
 	for (size_t i = 0; rc == 0 && i < c->n_partners; i++)
 		if (strcmp(c->partners[i].name, c->agency) == 0) {
 			*line = c->partners[i].line;

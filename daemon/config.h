@@ -115,6 +115,14 @@ struct ppxd_config {
 	long checkpoint_every;
 	long clock_skew_ms;
 	long max_frame;
+	/* [delivery]: what each partner may cost (budget.c) */
+	long refusal_budget;		/* refusals per window before a block */
+	long refusal_window_ms;
+	long block_initial_ms;		/* the first block; doubled per episode */
+	long block_max_ms;
+	long log_quota_bytes_hour;	/* log growth per partner per hour */
+	long refusal_log_ms;		/* one refused-connection report per key
+					 * per this interval */
 
 	/* [events]: "" if there is no event stream */
 	char events_endpoint[256];

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "budget.h"
 #include "control.h"
 #include "events.h"
 #include "hooks.h"
@@ -428,6 +429,20 @@ static int submit(struct ppxd *d, zmq_msg_t *routing, const char *user,
 	return defer_submit_reply(d, routing, &b, seq);
 }
 
+/* The partner's budgets (budget.c): refusals in the window, a block,
+ * the log bytes charged in the last hour and its quota. */
+static void status_budget(struct ppxd *d, Ppx__V1__PartnerStatus *ps)
+{
+	struct budget_view v;
+
+	budget_view(d->budget, ps->agency, ppxd_now_ms(), &v);
+	ps->refusals_window = v.refusals_window;
+	ps->blocked_until_ms = v.blocked_until_ms;
+	ps->log_bytes_hour = v.log_bytes_hour;
+	ps->log_quota_bytes_hour = v.log_quota_bytes_hour;
+	ps->blocked_episodes = v.blocked_episodes;
+}
+
 static void status(struct ppxd *d, zmq_msg_t *routing)
 {
 	Ppx__V1__ControlReply reply = PPX__V1__CONTROL_REPLY__INIT;
@@ -435,6 +450,7 @@ static void status(struct ppxd *d, zmq_msg_t *routing)
 	size_t n = transport_links(d->transport);
 	Ppx__V1__PartnerStatus ps[n ? n : 1], *pp[n ? n : 1];
 	Ppx__V1__ReasonCount rc[PPXD_REASONS], *rp[PPXD_REASONS];
+	const char *listen_error = "";
 
 	for (size_t i = 0; i < n; i++) {
 		struct outbox_stats st;
@@ -449,6 +465,7 @@ static void status(struct ppxd *d, zmq_msg_t *routing)
 		ps[i].delivered = st.delivered;
 		ps[i].refused = st.refused;
 		ps[i].next_retry_ms = st.next_retry_ms;
+		status_budget(d, &ps[i]);
 		pp[i] = &ps[i];
 	}
 	for (int r = 0; r < PPXD_REASONS; r++)
@@ -465,6 +482,8 @@ static void status(struct ppxd *d, zmq_msg_t *routing)
 	sr.partners = pp;
 	sr.refusals = rp;
 	sr.started_ms = d->started_ms;
+	sr.listening = transport_listening(d->transport, &listen_error);
+	sr.listen_error = (char *)listen_error;
 	hooks_status(d, &sr);
 	reply.version = CONTROL_VERSION;
 	reply.reply_case = PPX__V1__CONTROL_REPLY__REPLY_STATUS;

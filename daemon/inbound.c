@@ -18,12 +18,28 @@
  * per burst instead of one per message.  A duplicate is never logged
  * again: after the commit it is answered with the receipt the original
  * got, found through the message-id index.
+ *
+ * What a partner can make us write is bounded (budget.c, PROTOCOL.md
+ * section 7): a refused frame is logged as its SHA-256, its size, the
+ * reason and at most its first REFUSAL_PREFIX_MAX bytes (a REJECT_CONFLICT
+ * keeps the whole frame: it is a signed version the agencies must merge);
+ * every log byte a partner's frames cause is charged to its hourly quota,
+ * and past it a message is refused REJECT_OVER_QUOTA (transient) and
+ * nothing of it is logged; refusals for permanent reasons spend its
+ * refusal budget, past which its sessions are cut and ZAP refuses it for
+ * a while.  Frames of a blocked partner still arriving on a session opened
+ * before the block are discarded unanswered.  A connection beyond the
+ * GROUPS_MAX of one iteration gets a receipt of REJECT_BUSY (transient).
+ * Receipts holding only refusals that were not logged are sent at once
+ * and not logged: they claim nothing is on disk.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <zmq.h>
 
+#include "budget.h"
+#include "events.h"
 #include "inbound.h"
 #include "log.h"
 #include "policy.h"
@@ -37,9 +53,21 @@
 #include "transport.h"
 #include "writer.h"
 
-#define REJECTED_DATA_MAX (64 * 1024)
+/* Bytes of a refused frame kept in its REJECTED entry (PROTOCOL.md 6). */
+#define REFUSAL_PREFIX_MAX 1024
 
 #define GROUPS_MAX 64	/* connections answered per iteration */
+#define BUSY_MAX 4096	/* connections answered REJECT_BUSY per iteration */
+
+/* What a message's RECEIVED entry and its share of a receipt add beyond
+ * the frame itself, as the quota check reckons it before logging. */
+#define ENTRY_OVERHEAD 512
+/* A receipt item's bytes in the RECEIPT_SENT entry, charged to the
+ * partner with the entry it answers, so that the quota check sees them
+ * before the receipt is sealed at the end of the iteration. */
+#define ITEM_PRECHARGE 160
+#define RECEIPT_PRECHARGE 1024	/* the receipt's own bytes, with its first */
+
 
 /* One item of the receipt a connection will get. */
 struct item {
@@ -50,6 +78,7 @@ struct item {
 	uint64_t seq;
 	int reason;		/* Ppx__V1__RejectReason */
 	char detail[200];
+	int logged;		/* its frame is in the log */
 };
 
 /* The frames drained from one connection in this iteration. */
@@ -58,11 +87,14 @@ struct group {
 	char agency[PPX_NAME_MAX];
 	struct item *items;
 	size_t n, cap;
+	uint64_t precharged;	/* of the receipt entry, charged ahead */
 };
 
 struct drain {
 	struct group g[GROUPS_MAX];
 	size_t n;
+	struct group *busy;	/* beyond GROUPS_MAX: answered REJECT_BUSY */
+	size_t n_busy, cap_busy;
 };
 
 /* A reply that waits for the commit. */
@@ -73,6 +105,16 @@ struct pending {
 	uint8_t *frame;		/* receipt to send; NULL: look up original */
 	size_t len;
 };
+
+/* Charge `bytes` and a logged item's share of the receipt to the
+ * connection's partner. */
+static void charge_item(struct ppxd *d, struct group *g, size_t bytes)
+{
+	uint64_t ahead = ITEM_PRECHARGE + (g->precharged ? 0 : RECEIPT_PRECHARGE);
+
+	g->precharged += ahead;
+	budget_charge(d->budget, g->agency, bytes + ahead, ppxd_now_ms());
+}
 
 const char *inbound_family_name(int payload_case)
 {
@@ -158,28 +200,57 @@ static int defer_reply(struct ppxd *d, zmq_msg_t *routing, const char *agency,
 	return 0;
 }
 
-/* The group of the connection behind `routing`, or NULL if there are
- * too many connections this iteration (the frame then waits). */
-static struct group *group_for(struct drain *dr, zmq_msg_t *routing,
-			       const char *agency)
+static struct group *group_find(struct group *gs, size_t n,
+				zmq_msg_t *routing)
 {
-	struct group *g;
-
-	for (size_t i = 0; i < dr->n; i++) {
-		g = &dr->g[i];
-		if (zmq_msg_size(&g->routing) == zmq_msg_size(routing) &&
-		    memcmp(zmq_msg_data(&g->routing), zmq_msg_data(routing),
+	for (size_t i = 0; i < n; i++)
+		if (zmq_msg_size(&gs[i].routing) == zmq_msg_size(routing) &&
+		    memcmp(zmq_msg_data(&gs[i].routing), zmq_msg_data(routing),
 			   zmq_msg_size(routing)) == 0)
-			return g;
-	}
-	if (dr->n == GROUPS_MAX)
-		return NULL;
-	g = &dr->g[dr->n++];
+			return &gs[i];
+	return NULL;
+}
+
+static struct group *group_init(struct group *g, zmq_msg_t *routing,
+				const char *agency)
+{
 	memset(g, 0, sizeof(*g));
 	zmq_msg_init(&g->routing);
 	zmq_msg_copy(&g->routing, routing);
 	snprintf(g->agency, sizeof(g->agency), "%s", agency);
 	return g;
+}
+
+/*
+ * The group of the connection behind `routing`.  Past GROUPS_MAX
+ * connections in one iteration, a busy group (*busy set): its frames are
+ * answered REJECT_BUSY.  There are at most as many as frames drained
+ * (batch_max); NULL only when memory runs out, and the frame then goes
+ * unanswered (the sender resends it).
+ */
+static struct group *group_for(struct drain *dr, zmq_msg_t *routing,
+			       const char *agency, int *busy)
+{
+	struct group *g = group_find(dr->g, dr->n, routing);
+
+	*busy = 0;
+	if (g)
+		return g;
+	if (dr->n < GROUPS_MAX)
+		return group_init(&dr->g[dr->n++], routing, agency);
+	*busy = 1;
+	if ((g = group_find(dr->busy, dr->n_busy, routing)))
+		return g;
+	if (dr->n_busy == dr->cap_busy) {
+		size_t cap = dr->cap_busy ? 2 * dr->cap_busy : 64;
+		struct group *grown = realloc(dr->busy, cap * sizeof(*grown));
+
+		if (!grown)
+			return NULL;
+		dr->busy = grown;
+		dr->cap_busy = cap;
+	}
+	return group_init(&dr->busy[dr->n_busy++], routing, agency);
 }
 
 static struct item *item_add(struct group *g)
@@ -197,8 +268,9 @@ static struct item *item_add(struct group *g)
 	return &g->items[g->n++];
 }
 
-/* What a refused frame can be named by: its body hash (of the raw frame if
- * it has no body) and, if the body decodes, its (unverified) message id. */
+/* What a refused frame can be named by: its body hash (of the whole raw
+ * frame if it has no body, PROTOCOL.md section 5) and, if the body
+ * decodes, its (unverified) message id. */
 static void refusal_names(const uint8_t *data, size_t len,
 			  uint8_t hash[PPX_HASH_LEN], uint8_t *id, int *has_id)
 {
@@ -207,7 +279,7 @@ static void refusal_names(const uint8_t *data, size_t len,
 
 	*has_id = 0;
 	if (ppx_frame_decode(&f, data, len) != 0 || !f->message) {
-		ppx_sha256(hash, data, len < PPX_FRAME_MAX ? len : PPX_FRAME_MAX);
+		ppx_sha256(hash, data, len);
 		if (f)
 			ppx__v1__frame__free_unpacked(f, NULL);
 		return;
@@ -225,37 +297,178 @@ static void refusal_names(const uint8_t *data, size_t len,
 	ppx__v1__frame__free_unpacked(f, NULL);
 }
 
-/* Log a refusal, count it, and list it in the connection's receipt. */
-static void refuse(struct ppxd *d, struct group *g, const uint8_t *data,
-		   size_t len, int code)
+/* Refusals that say something about our state or the clocks, not about
+ * the frame: they do not spend the sender's refusal budget. */
+static int is_transient(int reason)
+{
+	switch (reason) {
+	case PPX__V1__REJECT_REASON__REJECT_STORAGE_FULL:
+	case PPX__V1__REJECT_REASON__REJECT_INTERNAL:
+	case PPX__V1__REJECT_REASON__REJECT_CRL_UNAVAILABLE:
+	case PPX__V1__REJECT_REASON__REJECT_CLOCK_SKEW:
+	case PPX__V1__REJECT_REASON__REJECT_OVER_QUOTA:
+	case PPX__V1__REJECT_REASON__REJECT_BUSY:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* One line on stderr/syslog per partner per refusal_log_ms, with the
+ * count: a flood of refused frames is not a flood of lines. */
+static void say_refused(struct ppxd *d, const char *agency,
+			const char *detail)
+{
+	char key[PPX_NAME_MAX + 16];
+	uint64_t n = 0;
+
+	snprintf(key, sizeof(key), "frames from %s", agency[0] ? agency : "?");
+	if (!budget_conn_refused(d->budget, key, ppxd_now_ms(), &n))
+		return;
+	if (n == 1)
+		log_warnx("refused a frame from %s: %s", agency, detail);
+	else
+		log_warnx("refused %llu frames from %s since the last report; "
+			  "the latest: %s", (unsigned long long)n, agency,
+			  detail);
+}
+
+/* A frame of a blocked partner, on a session from before the block:
+ * discarded unanswered, counted, and said once per refusal_log_ms. */
+static void say_discarded(struct ppxd *d, const char *agency)
+{
+	char key[PPX_NAME_MAX + 32];
+	uint64_t n = 0;
+
+	d->discarded++;
+	snprintf(key, sizeof(key), "discarded frames of %s", agency);
+	if (budget_conn_refused(d->budget, key, ppxd_now_ms(), &n))
+		log_warnx("discarded %llu frame%s of %s, blocked (its sessions "
+			  "from before the block are being cut)",
+			  (unsigned long long)n, n == 1 ? "" : "s", agency);
+}
+
+/* The partner spent its refusal budget: one entry for the episode, and
+ * the loop cuts the sessions after this iteration's commit. */
+static void block_partner(struct ppxd *d, const char *agency, int64_t until,
+			  uint32_t episode)
 {
 	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
-	struct item *it = item_add(g);
-	struct item scratch;
+	char detail[300], when[40];
 	uint64_t seq;
 
-	if (!it)
-		it = &scratch;	/* logged, but not answered: the sender retries */
-	/* The detail goes into a signed receipt and the log: cut at a
-	 * character, never inside one. */
-	ppx_text_escape(it->detail, sizeof(it->detail), ppx_error_last(),
-			strlen(ppx_error_last()));
-	log_warnx("refused a frame from %s: %s", g->agency[0] ? g->agency : "?",
-		  it->detail);
-	ppxd_count_refusal(d, code);
-	refusal_names(data, len, it->hash, it->id, &it->has_id);
-	it->status = PPX__V1__RECEIPT_STATUS__REFUSED;
-	it->reason = ppx_error_reject_reason(code);
+	events_iso_time(when, sizeof(when), until);
+	snprintf(detail, sizeof(detail), "more than %ld refused frames within "
+		 "%ld ms: sessions cut, handshakes refused until %s (episode "
+		 "%u)", d->cfg->refusal_budget, d->cfg->refusal_window_ms, when,
+		 episode);
+	log_warnx("partner %s blocked: %s", agency, detail);
+	e.kind = PPX__V1__ENTRY_KIND__ENTRY_PARTNER_BLOCKED;
+	e.peer_agency = (char *)agency;
+	e.detail = detail;
+	if (writer_append(d, &e, &seq) != 0)
+		log_warnx("cannot log the block: %s", ppx_error_last());
+	d->cut_pending = 1;
+}
+
+/* The REJECTED entry of a refusal, if the partner's quota allows it (a
+ * REJECT_OVER_QUOTA is logged once an hour): its hash, size, reason and
+ * at most REFUSAL_PREFIX_MAX bytes of it. */
+void inbound_log_refused_receipt(struct ppxd *d, const char *agency,
+				 const uint8_t *data, size_t len, int code,
+				 const char *detail)
+{
+	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
+	uint8_t frame_hash[PPX_HASH_LEN];
+	int64_t now = ppxd_now_ms();
+	uint64_t seq;
+
+	e.kind = PPX__V1__ENTRY_KIND__ENTRY_REJECTED;
+	e.peer_agency = (char *)agency;
+	e.data.data = (uint8_t *)data;
+	e.data.len = len < REFUSAL_PREFIX_MAX ? len : REFUSAL_PREFIX_MAX;
+	e.frame_size = len;
+	ppx_sha256(frame_hash, data, len);
+	e.frame_hash.data = frame_hash;
+	e.frame_hash.len = sizeof(frame_hash);
+	e.reason = ppx_error_reject_reason(code);
+	e.detail = (char *)detail;
+	say_refused(d, agency, detail);
+	if (!budget_quota_allows(d->budget, agency,
+				 e.data.len + ENTRY_OVERHEAD, now))
+		return;
+	if (writer_append(d, &e, &seq) != 0) {
+		log_warnx("cannot log the refusal: %s", ppx_error_last());
+		return;
+	}
+	budget_charge(d->budget, agency, ppx__v1__log_entry__get_packed_size(&e),
+		      now);
+}
+
+static void log_refusal(struct ppxd *d, struct group *g, struct item *it,
+			const uint8_t *data, size_t len, int code)
+{
+	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
+	uint8_t frame_hash[PPX_HASH_LEN];
+	int64_t now = ppxd_now_ms();
+	uint64_t seq;
+
 	e.kind = PPX__V1__ENTRY_KIND__ENTRY_REJECTED;
 	e.peer_agency = g->agency;
 	e.message_id.data = it->has_id ? it->id : NULL;
 	e.message_id.len = it->has_id ? sizeof(it->id) : 0;
 	e.data.data = (uint8_t *)data;
-	e.data.len = len < REJECTED_DATA_MAX ? len : REJECTED_DATA_MAX;
+	e.data.len = len;
+	if (code != PPX_ECONFLICT && len > REFUSAL_PREFIX_MAX)
+		e.data.len = REFUSAL_PREFIX_MAX;
+	e.frame_size = len;
+	ppx_sha256(frame_hash, data, len);
+	e.frame_hash.data = frame_hash;
+	e.frame_hash.len = sizeof(frame_hash);
 	e.reason = it->reason;
 	e.detail = it->detail;
-	if (code != PPX_EFULL && writer_append(d, &e, &seq) != 0)
+	if (code == PPX_EQUOTA ? !budget_quota_spent(d->budget, g->agency, now)
+			       : !budget_quota_allows(d->budget, g->agency,
+						      e.data.len + ENTRY_OVERHEAD,
+						      now))
+		return;
+	if (writer_append(d, &e, &seq) != 0) {
 		log_warnx("cannot log the refusal: %s", ppx_error_last());
+		return;
+	}
+	it->logged = 1;
+	charge_item(d, g, ppx__v1__log_entry__get_packed_size(&e));
+}
+
+/* Log a refusal (within the partner's budgets), count it, and list it in
+ * the connection's receipt. */
+static void refuse(struct ppxd *d, struct group *g, const uint8_t *data,
+		   size_t len, int code)
+{
+	struct item *it = item_add(g);
+	struct item scratch;
+	int64_t until;
+	uint32_t episode;
+
+	if (!it) {
+		it = &scratch;	/* logged, but not answered: the sender retries */
+		memset(it, 0, sizeof(*it));
+	}
+	/* The detail goes into a signed receipt and the log: cut at a
+	 * character, never inside one. */
+	ppx_text_escape(it->detail, sizeof(it->detail), ppx_error_last(),
+			strlen(ppx_error_last()));
+	say_refused(d, g->agency, it->detail);
+	ppxd_count_refusal(d, code);
+	refusal_names(data, len, it->hash, it->id, &it->has_id);
+	it->status = PPX__V1__RECEIPT_STATUS__REFUSED;
+	it->reason = ppx_error_reject_reason(code);
+	if (code != PPX_EFULL && code != PPX_EBUSY)
+		log_refusal(d, g, it, data, len, code);
+	if (!is_transient(it->reason) &&
+	    budget_refusal(d->budget, g->agency, ppxd_now_ms(), &until,
+			   &episode))
+		block_partner(d, g->agency, until, episode);
 }
 
 static int is_recipient(const Ppx__V1__Body *b, const char *us)
@@ -364,6 +577,8 @@ static int accept_message(struct ppxd *d, struct group *g, const uint8_t *data,
 	e.n_subject_keys = n;
 	e.family = (char *)inbound_family_name((int)b->payload_case);
 	rc = writer_append(d, &e, &seq);
+	if (rc == 0)
+		charge_item(d, g, ppx__v1__log_entry__get_packed_size(&e));
 	policy_subject_keys_free(keys, n);
 	if (rc == PPX_EDUP)	/* answered with the original receipt */
 		return defer_reply(d, &g->routing, agency, b->message_id.data,
@@ -377,59 +592,101 @@ static int accept_message(struct ppxd *d, struct group *g, const uint8_t *data,
 	it->has_id = 1;
 	it->status = PPX__V1__RECEIPT_STATUS__STORED;
 	it->seq = seq;
+	it->logged = 1;
 	return 0;
 }
 
-/* Seal the connection's receipt, log it with every message id it answers,
- * and send it after the commit. */
-static void answer_group(struct ppxd *d, struct group *g)
+/* The receipt items of a connection whose frames were (logged) or were
+ * not logged. */
+static size_t select_items(struct group *g, int logged,
+			   Ppx__V1__ReceiptItem *iv, Ppx__V1__ReceiptItem **ip,
+			   ProtobufCBinaryData *ids, size_t *n_ids)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n; i++) {
+		struct item *it = &g->items[i];
+
+		if (it->logged != logged)
+			continue;
+		ppx__v1__receipt_item__init(&iv[n]);
+		iv[n].body_hash.data = it->hash;
+		iv[n].body_hash.len = sizeof(it->hash);
+		iv[n].message_id.data = it->has_id ? it->id : NULL;
+		iv[n].message_id.len = it->has_id ? sizeof(it->id) : 0;
+		iv[n].status = it->status;
+		iv[n].log_seq = it->seq;
+		iv[n].reason = it->reason;
+		iv[n].detail = it->detail;
+		ip[n] = &iv[n];
+		if (it->has_id)
+			ids[(*n_ids)++] = iv[n].message_id;
+		n++;
+	}
+	return n;
+}
+
+/* Log a sealed receipt of logged items, charge it, and send it after the
+ * commit. */
+static int log_receipt(struct ppxd *d, struct group *g, uint8_t *receipt,
+		       size_t len, ProtobufCBinaryData *ids, size_t n_ids)
+{
+	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
+	uint64_t seq;
+	size_t size;
+	int rc;
+
+	e.kind = PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_SENT;
+	e.peer_agency = g->agency;
+	e.related_ids = ids;
+	e.n_related_ids = n_ids;
+	e.data.data = receipt;
+	e.data.len = len;
+	rc = writer_append(d, &e, &seq);
+	size = rc == 0 ? ppx__v1__log_entry__get_packed_size(&e) : 0;
+	if (size > g->precharged)
+		budget_charge(d->budget, g->agency, size - g->precharged,
+			      ppxd_now_ms());
+	if (rc != 0) {
+		free(receipt);
+		return rc;
+	}
+	return defer_reply(d, &g->routing, g->agency, NULL, receipt, len);
+}
+
+/*
+ * Seal one receipt for the connection's items whose frames were logged:
+ * logged with every message id it answers, sent after the commit.  And
+ * one for those that were not (over quota, busy, a refusal past the
+ * quota): not logged, as it claims nothing is on disk, and sent at once,
+ * so that a partner's quota is not spent on answering it.
+ */
+static void answer_items(struct ppxd *d, struct group *g, int logged)
 {
 	Ppx__V1__ReceiptBody r = PPX__V1__RECEIPT_BODY__INIT;
-	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
 	Ppx__V1__ReceiptItem *iv = calloc(g->n, sizeof(*iv));
 	Ppx__V1__ReceiptItem **ip = calloc(g->n, sizeof(*ip));
 	ProtobufCBinaryData *ids = calloc(g->n, sizeof(*ids));
 	uint8_t *receipt = NULL;
-	size_t len = 0;
-	uint64_t seq;
+	size_t len = 0, n_ids = 0;
 	int rc = iv && ip && ids ? 0 : PPX_ENOMEM;
 
-	for (size_t i = 0; rc == 0 && i < g->n; i++) {
-		struct item *it = &g->items[i];
-
-		ppx__v1__receipt_item__init(&iv[i]);
-		iv[i].body_hash.data = it->hash;
-		iv[i].body_hash.len = sizeof(it->hash);
-		iv[i].message_id.data = it->has_id ? it->id : NULL;
-		iv[i].message_id.len = it->has_id ? sizeof(it->id) : 0;
-		iv[i].status = it->status;
-		iv[i].log_seq = it->seq;
-		iv[i].reason = it->reason;
-		iv[i].detail = it->detail;
-		ip[i] = &iv[i];
-		if (it->has_id)
-			ids[e.n_related_ids++] = iv[i].message_id;
-	}
+	if (rc == 0)
+		r.n_items = select_items(g, logged, iv, ip, ids, &n_ids);
 	r.receiver_agency = d->cfg->agency;
 	r.sender_agency = g->agency;
 	r.time_ms = ppxd_now_ms();
-	r.n_items = g->n;
 	r.items = ip;
-	if (rc == 0)
+	if (rc == 0 && r.n_items > 0)
 		rc = ppx_receipt_seal(&receipt, &len, d->signer, &r);
-	e.kind = PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_SENT;
-	e.peer_agency = g->agency;
-	e.related_ids = ids;
-	e.data.data = receipt;
-	e.data.len = len;
-	if (rc == 0)
-		rc = writer_append(d, &e, &seq);
-	if (rc == 0)
-		rc = defer_reply(d, &g->routing, g->agency, NULL, receipt, len);
-	else
+	if (rc == 0 && receipt && logged) {
+		rc = log_receipt(d, g, receipt, len, ids, n_ids);
+	} else if (rc == 0 && receipt) {
+		transport_reply(d->transport, &g->routing, receipt, len);
 		free(receipt);
+	}
 	if (rc != 0)
-		log_warnx("cannot answer %zu frames from %s: %s", g->n,
+		log_warnx("cannot answer %zu frames from %s: %s", r.n_items,
 			  g->agency, ppx_error_last());
 	free(iv);
 	free(ip);
@@ -447,6 +704,12 @@ static void handle_frame(struct ppxd *d, struct group *g, zmq_msg_t *frame)
 	rc = ppx_message_open(&o, d->trust, data, len, agency, time(NULL));
 	if (rc == 0)
 		rc = check_accept(d, o);
+	if (rc == 0 && !budget_quota_allows(d->budget, agency,
+					    len + ENTRY_OVERHEAD, ppxd_now_ms()))
+		rc = ppx_error_set(PPX_EQUOTA, "%s has spent its log quota of "
+				   "%ld bytes an hour here: not stored, retry "
+				   "later", agency,
+				   d->cfg->log_quota_bytes_hour);
 	if (rc == 0) {
 		rc = accept_message(d, g, data, len, o);
 		if (rc != 0)
@@ -460,33 +723,51 @@ static void handle_frame(struct ppxd *d, struct group *g, zmq_msg_t *frame)
 	ppx_opened_free(o);
 }
 
+/* Past GROUPS_MAX connections: REJECT_BUSY, transient, not logged. */
+static void refuse_busy(struct ppxd *d, struct group *g, zmq_msg_t *frame)
+{
+	ppx_error_set(PPX_EBUSY, "more than %d connections sent frames at "
+		      "once: not taken, retry later", GROUPS_MAX);
+	refuse(d, g, zmq_msg_data(frame), zmq_msg_size(frame), PPX_EBUSY);
+}
+
+static void groups_end(struct ppxd *d, struct group *gs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		answer_items(d, &gs[i], 1);
+		answer_items(d, &gs[i], 0);
+		zmq_msg_close(&gs[i].routing);
+		free(gs[i].items);
+	}
+}
+
 size_t inbound_drain(struct ppxd *d, size_t max)
 {
 	static struct drain dr;	/* large; one drain at a time */
 	char agency[PPX_NAME_MAX];
 	zmq_msg_t routing, frame;
 	size_t n = 0;
+	int busy;
 
 	while (n < max &&
 	       transport_recv(d->transport, &routing, &frame, agency) == 0) {
-		struct group *g = group_for(&dr, &routing, agency);
+		struct group *g = NULL;
 
-		if (g)
-			handle_frame(d, g, &frame);
+		if (budget_blocked(d->budget, agency, ppxd_now_ms()))
+			say_discarded(d, agency);
+		else if (!(g = group_for(&dr, &routing, agency, &busy)))
+			log_warnx("out of memory: a frame from %s is dropped "
+				  "and will be resent", agency);
+		else if (busy)
+			refuse_busy(d, g, &frame);
 		else
-			log_warnx("too many connections in one iteration: a "
-				  "frame from %s is dropped and will be resent",
-				  agency);
+			handle_frame(d, g, &frame);
 		zmq_msg_close(&routing);
 		zmq_msg_close(&frame);
 		n++;
 	}
-	for (size_t i = 0; i < dr.n; i++) {
-		if (dr.g[i].n > 0)
-			answer_group(d, &dr.g[i]);
-		zmq_msg_close(&dr.g[i].routing);
-		free(dr.g[i].items);
-	}
-	dr.n = 0;
+	groups_end(d, dr.g, dr.n);
+	groups_end(d, dr.busy, dr.n_busy);
+	dr.n = dr.n_busy = 0;
 	return n;
 }

@@ -13,6 +13,13 @@ struct ppxd;
 /* Take up to `max` frames waiting on the ROUTER through the pipeline. */
 size_t inbound_drain(struct ppxd *d, size_t max);
 
+/* A receipt frame refused on our link to `agency` (outbox.c), logged
+ * like a refused frame: size, hash, reason, detail and at most a 1 KiB
+ * prefix, within the partner's quota; its line rate-limited. */
+void inbound_log_refused_receipt(struct ppxd *d, const char *agency,
+				 const uint8_t *data, size_t len, int code,
+				 const char *detail);
+
 /* Family name of a Body payload case ("notification", ...). */
 const char *inbound_family_name(int payload_case);
 

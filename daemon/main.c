@@ -25,6 +25,7 @@
 #include <openssl/crypto.h>
 #include <zmq.h>
 
+#include "budget.h"
 #include "control.h"
 #include "events.h"
 #include "hooks.h"
@@ -160,6 +161,7 @@ static int start(struct ppxd *d, const uint8_t secret[32],
 	if (!d->zctx)
 		return ppx_error_set(PPX_EIO, "cannot create ZeroMQ context");
 	if ((rc = writer_new(&d->writer)) != 0 ||
+	    (rc = budget_new(&d->budget, d->cfg)) != 0 ||
 	    (rc = zap_new(&d->zap, d)) != 0 ||
 	    (rc = transport_new(&d->transport, d, secret, pub)) != 0 ||
 	    (rc = outbox_new(&d->outbox, d)) != 0 ||
@@ -182,6 +184,7 @@ static void stop(struct ppxd *d)
 	outbox_free(&d->outbox);
 	transport_free(&d->transport);
 	zap_free(&d->zap);
+	budget_free(&d->budget);
 	writer_free(&d->writer);
 	if (d->zctx)
 		zmq_ctx_term(d->zctx);

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "inbound.h"
 #include "log.h"
 #include "outbox.h"
 #include "ppx/envelope.h"
@@ -424,22 +425,13 @@ static void receipt_frame(struct ppxd *d, size_t link, const uint8_t *data,
 				  d->cfg->agency, time(NULL));
 
 	if (rc != 0) {
-		Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
 		char raw[600], detail[256];
-		uint64_t seq;
 
 		/* Cut at a character: the detail is logged and shown. */
 		snprintf(raw, sizeof(raw), "receipt: %s", ppx_error_last());
 		ppx_text_escape(detail, sizeof(detail), raw, strlen(raw));
-		log_warnx("refused a receipt from %s: %s", agency, detail);
 		ppxd_count_refusal(d, rc);
-		e.kind = PPX__V1__ENTRY_KIND__ENTRY_REJECTED;
-		e.peer_agency = (char *)agency;
-		e.data.data = (uint8_t *)data;
-		e.data.len = len < 65536 ? len : 65536;
-		e.reason = ppx_error_reject_reason(rc);
-		e.detail = detail;
-		writer_append(d, &e, &seq);
+		inbound_log_refused_receipt(d, agency, data, len, rc, detail);
 		return;
 	}
 	settle_frame(d, link, r, data, len);

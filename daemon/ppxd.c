@@ -5,7 +5,7 @@
  * One iteration: answer ZAP; take partners' frames through the receive
  * pipeline; take receipts from each link; take control requests; commit
  * the whole iteration's log batch once; then send receipts, answer
- * clients, queue messages (writer.c); sign a checkpoint when due; and send
+ * clients, queue messages (writer.c; it signs checkpoints); and send
  * what the outbox windows allow.  SIGTERM ends the loop after the current
  * iteration's commit: whatever was acknowledged is on disk, and whatever
  * waits for a receipt is still in the durable outbox.
@@ -57,19 +57,25 @@ void ppxd_count_refusal(struct ppxd *d, int code)
 		d->refusals[r]++;
 }
 
-/* Sign a checkpoint when `checkpoint_every` entries have been added since
- * the last one, or (force) whenever any have. */
-static void maybe_checkpoint(struct ppxd *d, int force)
+/* On the way out: a checkpoint of the log as we leave it, if anything
+ * follows the last one.  (While running, writer.c signs one in the batch
+ * every `checkpoint_every` entries.) */
+static void final_checkpoint(struct ppxd *d)
 {
-	uint64_t size = ppx_log_size(d->log);
-	uint64_t due = force ? 1 : (uint64_t)d->cfg->checkpoint_every;
+	uint64_t size = ppx_log_size(d->log), seq;
+	Ppx__V1__LogEntry *last = NULL;
+	int done;
 
-	if (size - d->checkpoint_size < due)
+	if (size == 0 || ppx_log_get(d->log, size - 1, &last) != 0)
 		return;
-	if (ppx_checkpoint_append(d->log, d->signer, NULL, NULL, NULL) != 0)
+	done = last->kind == PPX__V1__ENTRY_KIND__ENTRY_CHECKPOINT;
+	ppx__v1__log_entry__free_unpacked(last, NULL);
+	if (done)
+		return;
+	if (ppx_checkpoint_append(d->log, d->signer, NULL, NULL, &seq) != 0)
 		log_warnx("cannot sign a checkpoint: %s", ppx_error_last());
 	else
-		d->checkpoint_size = ppx_log_size(d->log);
+		d->checkpoint_size = seq;
 }
 
 /* SIGHUP: reload the CRL; cut live sessions so that partners are judged
@@ -191,6 +197,7 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 	if (items[P_SIGNAL].revents)
 		handle_signals(d, sfd);
 	crl_watch(d);
+	transport_tick(d->transport);
 	zap_handle(d->zap);
 	inbound_drain(d, max);
 	for (size_t i = 0; i < transport_links(d->transport); i++) {
@@ -204,7 +211,11 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 	spool_scan(d, max);
 	hooks_reap(d);
 	writer_flush(d);
-	maybe_checkpoint(d, 0);
+	if (d->cut_pending) {	/* a partner was blocked: receipts are out */
+		d->cut_pending = 0;
+		if (transport_cut_sessions(d->transport) != 0)
+			log_warnx("%s", ppx_error_last());
+	}
 	events_publish(d);
 	hooks_start(d);
 }
@@ -232,13 +243,18 @@ int ppxd_run(struct ppxd *d)
 		long timeout = spool_timeout(d, hooks_timeout(d,
 							      outbox_pump(d)));
 		size_t n = build_poll(d, sfd, items, max);
+		const char *why;
+
+		if (!transport_listening(d->transport, &why) &&
+		    (timeout < 0 || timeout > 1000))
+			timeout = 1000;	/* transport_tick() tries again */
 
 		if (zmq_poll(items, (int)n, timeout) < 0 && zmq_errno() != EINTR)
 			log_warnx("poll failed: %s", zmq_strerror(zmq_errno()));
 		iterate(d, items, sfd);
 	}
 	hooks_stop(d);		/* their cursors, committed */
-	maybe_checkpoint(d, 1);	/* evidence of the log as we leave it */
+	final_checkpoint(d);	/* evidence of the log as we leave it */
 	log_info("stopping: log committed at %llu entries",
 		 (unsigned long long)ppx_log_size(d->log));
 	close(sfd);

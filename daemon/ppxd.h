@@ -33,6 +33,7 @@ struct writer;
 struct events;
 struct hooks;
 struct spool;
+struct budget;
 
 struct ppxd {
 	struct ppxd_config *cfg;
@@ -49,9 +50,13 @@ struct ppxd {
 	struct events *events;		/* the event stream (events.c) */
 	struct hooks *hooks;		/* durable hooks (hooks.c) */
 	struct spool *spool;		/* the spool directory (spool.c) */
+	struct budget *budget;		/* partners' budgets (budget.c) */
 	uint64_t refusals[PPXD_REASONS];	/* by RejectReason */
+	uint64_t discarded;		/* frames of blocked partners, unanswered */
+	int cut_pending;		/* cut partner sessions after the commit */
 	int64_t started_ms;
-	uint64_t checkpoint_size;	/* log size at the last checkpoint */
+	uint64_t checkpoint_size;	/* tree size the last checkpoint states
+					 * (the log size at start-up) */
 	struct {			/* the CRL file, watched (ppxd.c) */
 		int64_t checked_ms;
 		struct crl_file_id {

@@ -6,12 +6,27 @@
  * secret come from our transport certificate's key file; a partner's
  * server key is read from its transport certificate and pinned; ZAP
  * (zap.c) maps every connecting client key to an agency the same way.
+ *
+ * The listening port is ours for as long as the daemon runs.  We open the
+ * listening TCP socket ourselves and hand libzmq a duplicate of it
+ * (ZMQ_USE_FD).  To cut every partner session (a CRL reload, a partner
+ * blocked) a new ROUTER is made on another duplicate of the same socket
+ * and the old ROUTER, with every connection it accepted, is closed: the
+ * port is never unbound, so no other process can take it in between.
+ * (Unbinding and binding again, as before, left a window in which any
+ * local user could bind the port, and a bind that failed was never
+ * tried again.)  If the port cannot be had at start-up, the daemon runs
+ * without it, tries again every second and says so in `ppx status`.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "ppx/error.h"
@@ -28,9 +43,18 @@ struct link {
 	int up;
 };
 
+#define LISTEN_RETRY_MS 1000
+#define LISTEN_BACKLOG 256
+#define CUT_LINGER_MS 1000
+
 struct transport {
 	struct ppxd *d;
 	void *router;
+	int listen_fd;		/* ours; -1 while the port is not had */
+	uint64_t multipart;	/* malformed messages dropped, not yet said */
+	int64_t multipart_said_ms;
+	char listen_error[256];	/* why not, while it is not */
+	int64_t listen_tried_ms;
 	struct link *links;
 	size_t n_links;
 	uint8_t secret[32];
@@ -63,22 +87,143 @@ static int common_options(struct ppxd *d, void *sock)
 	       zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
 }
 
-static int router_open(struct transport *t)
+/* HOST and PORT of tcp://HOST:PORT (config.c checked the shape); HOST
+ * "*" for any address, brackets of an IPv6 address dropped. */
+static int split_endpoint(const char *ep, char *host, size_t hcap,
+			  char *port, size_t pcap)
+{
+	const char *h = ep + strlen("tcp://"), *colon = strrchr(h, ':');
+	size_t hlen;
+
+	if (strncmp(ep, "tcp://", 6) != 0 || !colon)
+		return -1;
+	hlen = (size_t)(colon - h);
+	if (hlen >= 2 && h[0] == '[') {
+		h++;
+		hlen -= 2;
+	}
+	if (hlen >= hcap)
+		return -1;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	snprintf(port, pcap, "%s", colon + 1);
+	return 0;
+}
+
+/* Our listening socket on the configured endpoint: bound, listening,
+ * non-blocking (two ROUTERs may poll it for a moment while sessions are
+ * cut, and neither may block in accept()). */
+static int listen_open(struct transport *t)
+{
+	struct addrinfo hints = {.ai_flags = AI_PASSIVE,
+				 .ai_socktype = SOCK_STREAM}, *ai = NULL;
+	const char *ep = t->d->cfg->listen;
+	char host[256], port[16];
+	int fd = -1, one = 1, rc;
+
+	if (split_endpoint(ep, host, sizeof(host), port, sizeof(port)) != 0)
+		return ppx_error_set(PPX_EINVAL, "cannot listen on %s: not "
+				     "tcp://HOST:PORT", ep);
+	rc = getaddrinfo(strcmp(host, "*") ? host : NULL, port, &hints, &ai);
+	if (rc != 0)
+		return ppx_error_set(PPX_EIO, "cannot listen on %s: %s", ep,
+				     gai_strerror(rc));
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) ||
+	    listen(fd, LISTEN_BACKLOG)) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return ppx_error_set(PPX_EIO, "cannot listen on %s: %s", ep,
+				     strerror(e));
+	}
+	freeaddrinfo(ai);
+	t->listen_fd = fd;
+	return 0;
+}
+
+/* A new ROUTER, bound to a duplicate of our listening socket if we have
+ * it (libzmq closes the duplicate with the ROUTER). */
+static int router_new(struct transport *t, void **out)
 {
 	struct ppxd *d = t->d;
+	void *r = zmq_socket(d->zctx, ZMQ_ROUTER);
+	int fd = -1;
 
-	t->router = zmq_socket(d->zctx, ZMQ_ROUTER);
-	if (!t->router || common_options(d, t->router) ||
-	    set_int(t->router, ZMQ_CURVE_SERVER, 1) ||
-	    zmq_setsockopt(t->router, ZMQ_CURVE_SECRETKEY, t->secret, 32) ||
-	    zmq_setsockopt(t->router, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN_PARTNER,
+	*out = NULL;
+	if (!r || common_options(d, r) || set_int(r, ZMQ_CURVE_SERVER, 1) ||
+	    zmq_setsockopt(r, ZMQ_CURVE_SECRETKEY, t->secret, 32) ||
+	    zmq_setsockopt(r, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN_PARTNER,
 			   strlen(ZAP_DOMAIN_PARTNER)) ||
-	    set_int(t->router, ZMQ_RCVHWM, 10000) ||
-	    set_int(t->router, ZMQ_SNDHWM, 10000) ||
-	    zmq_bind(t->router, d->cfg->listen) != 0)
+	    set_int(r, ZMQ_RCVHWM, 10000) || set_int(r, ZMQ_SNDHWM, 10000) ||
+	    (t->listen_fd >= 0 &&
+	     ((fd = fcntl(t->listen_fd, F_DUPFD_CLOEXEC, 0)) < 0 ||
+	      set_int(r, ZMQ_USE_FD, fd) || zmq_bind(r, t->d->cfg->listen)))) {
+		int e = zmq_errno();
+
+		if (fd >= 0)	/* the bind failed: libzmq did not take it */
+			close(fd);
+		if (r)
+			zmq_close(r);
 		return ppx_error_set(PPX_EIO, "cannot listen on %s: %s",
-				     d->cfg->listen, zmq_strerror(zmq_errno()));
+				     d->cfg->listen, zmq_strerror(e));
+	}
+	*out = r;
 	return 0;
+}
+
+/* Try for the port (again); the ROUTER is replaced once we have it. */
+static int listen_try(struct transport *t)
+{
+	void *r = NULL;
+	int rc;
+
+	t->listen_tried_ms = ppxd_now_ms();
+	rc = listen_open(t);
+	if (rc == 0 && (rc = router_new(t, &r)) != 0) {
+		close(t->listen_fd);
+		t->listen_fd = -1;
+	}
+	if (rc != 0) {
+		snprintf(t->listen_error, sizeof(t->listen_error), "%s",
+			 ppx_error_last());
+		return rc;
+	}
+	if (t->router)
+		zmq_close(t->router);
+	t->router = r;
+	t->listen_error[0] = '\0';
+	return 0;
+}
+
+static int router_open(struct transport *t)
+{
+	t->listen_fd = -1;
+	if (listen_try(t) == 0)
+		return 0;
+	log_warnx("%s; partners cannot reach us until it is free: trying "
+		  "again every second", t->listen_error);
+	return router_new(t, &t->router);	/* unbound until then */
+}
+
+void transport_tick(struct transport *self)
+{
+	if (self->listen_fd >= 0 ||
+	    ppxd_now_ms() - self->listen_tried_ms < LISTEN_RETRY_MS)
+		return;
+	if (listen_try(self) == 0)
+		log_info("listening on %s", self->d->cfg->listen);
+}
+
+int transport_listening(struct transport *self, const char **error)
+{
+	*error = self->listen_error;
+	return self->listen_fd >= 0;
 }
 
 /*
@@ -202,6 +347,8 @@ void transport_free(struct transport **self)
 	free(t->links);
 	if (t->router)
 		zmq_close(t->router);
+	if (t->listen_fd >= 0)
+		close(t->listen_fd);
 	ppx_wipe(t->secret, sizeof(t->secret));
 	free(t);
 	*self = NULL;
@@ -266,6 +413,23 @@ static void drain(void *sock)
 	}
 }
 
+/* A malformed multipart message dropped: said at most once per
+ * refusal_log_ms, with the count, so that a partner sending them cannot
+ * flood the daemon's output. */
+static void multipart_dropped(struct transport *t, const char *from)
+{
+	int64_t now = ppxd_now_ms();
+
+	t->multipart++;
+	if (now - t->multipart_said_ms < t->d->cfg->refusal_log_ms)
+		return;
+	log_warnx("dropped %llu malformed multipart message%s (the latest "
+		  "from %s)", (unsigned long long)t->multipart,
+		  t->multipart == 1 ? "" : "s", from);
+	t->multipart = 0;
+	t->multipart_said_ms = now;
+}
+
 int transport_recv(struct transport *self, zmq_msg_t *routing,
 		   zmq_msg_t *frame, char agency[PPX_NAME_MAX])
 {
@@ -282,7 +446,7 @@ int transport_recv(struct transport *self, zmq_msg_t *routing,
 		    zmq_msg_recv(frame, self->router, 0) >= 0 &&
 		    !has_more(self->router))
 			break;
-		log_warnx("dropped a malformed multipart message from a partner");
+		multipart_dropped(self, "a partner");
 		drain(self->router);
 		zmq_msg_close(routing);
 		zmq_msg_close(frame);
@@ -319,8 +483,7 @@ int transport_link_recv(struct transport *self, size_t i, zmq_msg_t *frame)
 		}
 		if (!has_more(sock))
 			return 0;
-		log_warnx("dropped a malformed multipart message from %s",
-			  self->links[i].agency);
+		multipart_dropped(self, self->links[i].agency);
 		drain(sock);
 		zmq_msg_close(frame);
 	}
@@ -374,25 +537,20 @@ enum link_event transport_link_event(struct transport *self, size_t i)
 
 int transport_cut_sessions(struct transport *self)
 {
-	const char *ep = self->d->cfg->listen;
-	char bound[256];
-	size_t len = sizeof(bound);
+	void *r = NULL;
+	int rc;
 
-	/* Unbinding the listener ends every connection it accepted. */
-	if (zmq_getsockopt(self->router, ZMQ_LAST_ENDPOINT, bound, &len) != 0)
-		snprintf(bound, sizeof(bound), "%s", ep);
-	if (zmq_unbind(self->router, bound) != 0)
-		log_warnx("cannot unbind %s: %s", bound,
-			  zmq_strerror(zmq_errno()));
-	/* libzmq closes the old listener in its I/O thread, a moment later:
-	 * until then the port is taken.  Never stay unbound. */
-	for (int i = 0; i < 500; i++) {
-		if (zmq_bind(self->router, ep) == 0)
-			return 0;
-		if (zmq_errno() != EADDRINUSE)
-			break;
-		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
-	}
-	return ppx_error_set(PPX_EIO, "cannot listen again on %s: %s", ep,
-			     zmq_strerror(zmq_errno()));
+	/* A new ROUTER on the same listening socket first, then the old one
+	 * closed with every connection it accepted: the port stays ours. */
+	if (self->listen_fd < 0)
+		return 0;	/* nothing accepted; transport_tick() tries */
+	rc = router_new(self, &r);
+	if (rc != 0)
+		return rc;
+	/* Receipts already queued (committed, answering frames taken before
+	 * the cut) still go out, for up to CUT_LINGER_MS. */
+	set_int(self->router, ZMQ_LINGER, CUT_LINGER_MS);
+	zmq_close(self->router);
+	self->router = r;
+	return 0;
 }

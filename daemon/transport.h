@@ -71,8 +71,16 @@ enum link_event transport_link_event(struct transport *self, size_t i);
  * certificate, so a revoked partner stays disconnected. */
 int transport_link_reset(struct transport *self, size_t i);
 
-/* Drop every accepted connection (after a CRL reload): partners reconnect
- * and are judged again by ZAP. */
+/* Drop every accepted connection (after a CRL reload, or when a partner
+ * is blocked): partners reconnect and are judged again by ZAP.  The
+ * listening port is kept throughout: a new ROUTER takes over the same
+ * listening socket before the old one is closed. */
 int transport_cut_sessions(struct transport *self);
+
+/* Once a second while the listening port is not ours: try for it. */
+void transport_tick(struct transport *self);
+
+/* 1 if the listening port is ours; else 0 and *error says why not. */
+int transport_listening(struct transport *self, const char **error);
 
 #endif

@@ -5,10 +5,17 @@
  * transaction; writer_flush() commits it with a single fsync and only then
  * runs the actions that depend on it.  A burst of a thousand messages
  * costs one fsync, and every receipt still means "on disk".
+ *
+ * Checkpoints are signed here, inside the batch, as soon as
+ * `checkpoint_every` entries follow the last one: consecutive checkpoints
+ * while the daemon runs state tree sizes exactly checkpoint_every apart,
+ * whatever the size of a group commit (one per commit let them drift up
+ * to a whole batch apart).
  */
 #include <stdlib.h>
 
 #include "log.h"
+#include "ppx/checkpoint.h"
 #include "ppx/error.h"
 #include "ppxd.h"
 #include "writer.h"
@@ -23,6 +30,7 @@ struct action {
 struct writer {
 	ppx_log_batch *batch;
 	size_t appended;
+	uint64_t checkpoint_at_begin;	/* restored if the commit fails */
 	struct action *actions;
 	size_t n, cap;
 };
@@ -54,9 +62,27 @@ int writer_batch(struct ppxd *d, ppx_log_batch **out)
 		if (rc != 0)
 			return rc;
 		w->appended = 0;
+		w->checkpoint_at_begin = d->checkpoint_size;
 	}
 	*out = w->batch;
 	return 0;
+}
+
+/* A checkpoint in the batch once checkpoint_every entries follow the last
+ * one.  Failing to sign one is not the entry's failure: it is said, and
+ * tried again at the next entry. */
+static void writer_checkpoint(struct ppxd *d, ppx_log_batch *b)
+{
+	uint64_t next = ppx_log_batch_next(b), seq;
+
+	if (next - d->checkpoint_size < (uint64_t)d->cfg->checkpoint_every)
+		return;
+	if (ppx_checkpoint_append_batch(b, d->log, d->signer, &seq) != 0) {
+		log_warnx("cannot sign a checkpoint: %s", ppx_error_last());
+		return;
+	}
+	d->writer->appended++;
+	d->checkpoint_size = seq;
 }
 
 int writer_append(struct ppxd *d, Ppx__V1__LogEntry *entry, uint64_t *seq)
@@ -68,6 +94,8 @@ int writer_append(struct ppxd *d, Ppx__V1__LogEntry *entry, uint64_t *seq)
 		rc = ppx_log_append(b, entry, seq);
 	if (rc == 0)
 		d->writer->appended++;
+	if (rc == 0)
+		writer_checkpoint(d, b);
 	return rc;
 }
 
@@ -106,6 +134,8 @@ int writer_flush(struct ppxd *d)
 	if (w->batch) {
 		rc = ppx_log_commit(w->batch);
 		w->batch = NULL;
+		if (rc != 0)
+			d->checkpoint_size = w->checkpoint_at_begin;
 		if (rc != 0)
 			log_warnx("log commit of %zu entries failed: %s",
 				  w->appended, ppx_error_last());

@@ -4,8 +4,15 @@
  *
  * libzmq asks this handler (a REP socket on inproc://zeromq.zap.01, polled
  * in the main loop) about every new connection before any message flows.
- * A refusal is logged with the reason and counted under the reason code a
- * message from that peer would have been refused with.
+ * A refusal is counted under the reason code a message from that peer
+ * would have been refused with, and reported — a line on stderr/syslog and
+ * an ENTRY_CONNECTION_REFUSED in the log — at most once per refusal_log_ms
+ * per key, with the count since the last report (budget.c): the key is the
+ * agency of the certificate the CURVE key belongs to, or one shared key
+ * for all CURVE keys of no known certificate, so that neither a partner
+ * reconnecting in a loop nor an outsider with fresh keys can grow the log
+ * or the daemon's output faster than that.  A partner that spent its
+ * refusal budget is refused here until its block ends.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +20,11 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "budget.h"
+#include "events.h"
 #include "log.h"
 #include "ppx/error.h"
+#include "writer.h"
 #include "ppxd.h"
 #include "zap.h"
 
@@ -108,14 +118,19 @@ static void reply(void *sock, const struct zap_request *r, const char *code,
 	zmq_send(sock, "", 0, 0);
 }
 
-/* A partner daemon: its CURVE key must be a valid transport certificate's. */
+#define UNKNOWN_KEYS "(CURVE keys of no known certificate)"
+
+/* A partner daemon: its CURVE key must be a valid transport certificate's,
+ * of a configured partner that is not blocked.  `key` names the peer for
+ * the refusal reports: its certificate's agency, or UNKNOWN_KEYS. */
 static int judge_partner(struct zap *z, const struct zap_request *r,
-			 char *user, size_t cap)
+			 char *user, size_t cap, char *key, size_t keycap)
 {
 	ppx_identity id;
 	X509 *cert;
 	int rc;
 
+	snprintf(key, keycap, "%s", UNKNOWN_KEYS);
 	if (r->n < 7 || strcmp(r->part[5], "CURVE") != 0 || r->len[6] != 32)
 		return ppx_error_set(PPX_EUNTRUSTED,
 				     "partner connection without a CURVE key");
@@ -132,15 +147,89 @@ static int judge_partner(struct zap *z, const struct zap_request *r,
 
 		snprintf(why, sizeof(why), "%s", ppx_error_last());
 		X509_NAME_oneline(X509_get_subject_name(cert), who, sizeof(who));
+		snprintf(key, keycap, "%s", who);
 		return ppx_error_set(rc, "transport certificate %s: %s", who,
 				     why);
 	}
+	snprintf(key, keycap, "%s", id.agency);
 	if (!config_partner(z->d->cfg, id.agency))
 		return ppx_error_set(PPX_EPOLICY,
 				     "%s is not a configured partner",
 				     id.agency);
+	if (budget_blocked(z->d->budget, id.agency, ppxd_now_ms()))
+		return ppx_error_set(PPX_EBUSY, "%s is blocked: it spent its "
+				     "refusal budget", id.agency);
 	snprintf(user, cap, "%s", id.agency);
 	return 0;
+}
+
+/* The agency a report key names, or "" (a certificate's subject or the
+ * unknown keys). */
+static const char *key_agency(const struct ppxd *d, const char *key)
+{
+	return config_partner(d->cfg, key) ? key : "";
+}
+
+/* One report of `count` refused handshakes of `key`: a line, and (for
+ * handshakes, not frames) an entry charged to the partner's quota. */
+static void report(struct ppxd *d, const char *key, uint64_t count, int rc,
+		   const char *why)
+{
+	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
+	char detail[600];
+	uint64_t seq;
+
+	if (strncmp(key, "frames from ", 12) == 0 ||
+	    strncmp(key, "discarded frames of ", 20) == 0) {	/* inbound.c */
+		log_warnx("%s %llu more %s in the last %ld ms",
+			  key[0] == 'f' ? "refused" : "discarded",
+			  (unsigned long long)count,
+			  key[0] == 'f' ? key : key + 10,
+			  d->cfg->refusal_log_ms);
+		return;
+	}
+	snprintf(detail, sizeof(detail), "%llu handshake%s refused (%s)%s%s",
+		 (unsigned long long)count, count == 1 ? "" : "s", key,
+		 why ? ": " : "", why ? why : "");
+	log_warnx("refused connection from %s", detail);
+	e.kind = PPX__V1__ENTRY_KIND__ENTRY_CONNECTION_REFUSED;
+	e.peer_agency = (char *)key_agency(d, key);
+	e.reason = rc ? ppx_error_reject_reason(rc) : 0;
+	e.detail = detail;
+	if (writer_append(d, &e, &seq) != 0) {
+		log_warnx("cannot log refused connections: %s",
+			  ppx_error_last());
+		return;
+	}
+	budget_charge(d->budget, e.peer_agency,
+		      ppx__v1__log_entry__get_packed_size(&e), ppxd_now_ms());
+}
+
+/* A refused handshake: counted, and reported if its key's interval
+ * allows. */
+static void refused(struct zap *z, const struct zap_request *r, int rc,
+		    const char *key)
+{
+	char why[400];
+	uint64_t count = 0;
+
+	ppxd_count_refusal(z->d, rc);
+	if (!budget_conn_refused(z->d->budget, key, ppxd_now_ms(), &count))
+		return;
+	snprintf(why, sizeof(why), "from %s: %s", r->part[3],
+		 ppx_error_last());
+	report(z->d, key, count, rc, why);
+}
+
+/* Counts held back whose interval has passed. */
+static void report_due(struct ppxd *d)
+{
+	char key[128];
+	uint64_t count;
+
+	while (budget_conn_due(d->budget, ppxd_now_ms(), key, sizeof(key),
+			       &count))
+		report(d, key, count, 0, "in the last interval");
 }
 
 /* libzmq reports an IPC peer as "host:uid:gid:pid". */
@@ -180,14 +269,16 @@ static int judge_operator(struct zap *z, const struct zap_request *r,
 void zap_handle(struct zap *self)
 {
 	struct zap_request r;
-	char user[PPX_NAME_MAX];
+	char user[PPX_NAME_MAX], key[256];
 
 	while (read_request(self->sock, &r) == 0) {
 		int rc = PPX_EINVAL;
 
 		user[0] = '\0';
+		snprintf(key, sizeof(key), "operators");
 		if (r.n >= 6 && strcmp(r.part[2], ZAP_DOMAIN_PARTNER) == 0)
-			rc = judge_partner(self, &r, user, sizeof(user));
+			rc = judge_partner(self, &r, user, sizeof(user), key,
+					   sizeof(key));
 		else if (r.n >= 6 && strcmp(r.part[2], ZAP_DOMAIN_CONTROL) == 0)
 			rc = judge_operator(self, &r, user, sizeof(user));
 		else
@@ -201,9 +292,8 @@ void zap_handle(struct zap *self)
 			reply(self->sock, &r, "200", "OK", user);
 			continue;
 		}
-		log_warnx("refused connection from %s: %s", r.part[3],
-			  ppx_error_last());
-		ppxd_count_refusal(self->d, rc);
 		reply(self->sock, &r, "400", ppx_error_last(), "");
+		refused(self, &r, rc, key);
 	}
+	report_due(self->d);
 }

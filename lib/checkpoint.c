@@ -29,34 +29,76 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int ppx_checkpoint_append(ppx_log *log, ppx_signer *signer, uint8_t **frame,
-			  size_t *frame_len, uint64_t *seq_out)
+/* The signed checkpoint frame of the tree of `size` entries (committed,
+ * or in `batch` if it is not NULL). */
+static int checkpoint_seal(uint8_t **out, size_t *len, int64_t *time_ms,
+			   ppx_log *log, ppx_log_batch *batch,
+			   ppx_signer *signer, uint64_t size)
 {
 	Ppx__V1__Checkpoint cp = PPX__V1__CHECKPOINT__INIT;
-	Ppx__V1__LogEntry entry = PPX__V1__LOG_ENTRY__INIT;
-	uint64_t size = ppx_log_size(log), seq = 0;
-	uint8_t body[PPX_NAME_MAX + 96], *sealed = NULL;
-	size_t sealed_len = 0;
+	uint8_t body[PPX_NAME_MAX + 96];
 	ppx_hash root;
-	int rc;
+	int rc = batch ? logstore_batch_root(batch, size, root)
+		       : ppx_log_root(log, size, root);
 
-	rc = ppx_log_root(log, size, root);
 	if (rc != 0)
 		return rc;
 	cp.agency = (char *)ppx_signer_agency(signer);
 	cp.tree_size = size;
 	cp.root_hash.data = root;
 	cp.root_hash.len = sizeof(root);
-	cp.time_ms = now_ms();
+	cp.time_ms = *time_ms = now_ms();
 	if (ppx__v1__checkpoint__get_packed_size(&cp) > sizeof(body))
 		return ppx_error_set(PPX_EINVAL, "agency name too long");
-	rc = ppx_frame_seal(&sealed, &sealed_len, signer,
-			    PPX__V1__SIGNED_PURPOSE__SIGNED_CHECKPOINT, body,
-			    ppx__v1__checkpoint__pack(&cp, body));
+	return ppx_frame_seal(out, len, signer,
+			      PPX__V1__SIGNED_PURPOSE__SIGNED_CHECKPOINT, body,
+			      ppx__v1__checkpoint__pack(&cp, body));
+}
+
+int ppx_checkpoint_append_batch(ppx_log_batch *batch, ppx_log *log,
+				ppx_signer *signer, uint64_t *seq_out)
+{
+	Ppx__V1__LogEntry entry = PPX__V1__LOG_ENTRY__INIT;
+	uint64_t size = logstore_batch_next(batch), seq = 0;
+	uint8_t *sealed = NULL;
+	size_t sealed_len = 0;
+	int64_t t = 0;
+	int rc = checkpoint_seal(&sealed, &sealed_len, &t, log, batch, signer,
+				 size);
+
 	if (rc != 0)
 		return rc;
 	entry.kind = PPX__V1__ENTRY_KIND__ENTRY_CHECKPOINT;
-	entry.time_ms = cp.time_ms;
+	entry.time_ms = t;
+	entry.data.data = sealed;
+	entry.data.len = sealed_len;
+	rc = ppx_log_append(batch, &entry, &seq);
+	free(sealed);
+	if (rc == 0 && seq != size)
+		rc = ppx_error_set(PPX_ECORRUPT,
+				   "checkpoint of size %llu landed at %llu",
+				   (unsigned long long)size,
+				   (unsigned long long)seq);
+	if (rc == 0 && seq_out)
+		*seq_out = seq;
+	return rc;
+}
+
+int ppx_checkpoint_append(ppx_log *log, ppx_signer *signer, uint8_t **frame,
+			  size_t *frame_len, uint64_t *seq_out)
+{
+	Ppx__V1__LogEntry entry = PPX__V1__LOG_ENTRY__INIT;
+	uint64_t size = ppx_log_size(log), seq = 0;
+	uint8_t *sealed = NULL;
+	size_t sealed_len = 0;
+	int64_t t = 0;
+	int rc = checkpoint_seal(&sealed, &sealed_len, &t, log, NULL, signer,
+				 size);
+
+	if (rc != 0)
+		return rc;
+	entry.kind = PPX__V1__ENTRY_KIND__ENTRY_CHECKPOINT;
+	entry.time_ms = t;
 	entry.data.data = sealed;
 	entry.data.len = sealed_len;
 	rc = ppx_log_append_one(log, &entry, &seq);

@@ -194,15 +194,79 @@ static int has_unknown_fields(const Ppx__V1__Frame *f)
 			(env->batch && env->batch->base.n_unknown_fields)));
 }
 
+/* A protobuf varint at *p (below end): 0, or -1 if it runs off the end
+ * or is longer than ten bytes. */
+static int raw_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	for (unsigned shift = 0; shift < 70 && *p < end; shift += 7) {
+		uint8_t b = *(*p)++;
+
+		v |= (uint64_t)(b & 0x7f) << (shift < 64 ? shift : 0);
+		if (!(b & 0x80)) {
+			*out = v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Frame.version (field 1, a varint) read from the raw bytes, before the
+ * rest is decoded: a later wire version may lay out the other fields in
+ * ways version 1 cannot decode, and must still be answered
+ * REJECT_UNSUPPORTED_VERSION (PROTOCOL.md 3.1, step 2), not
+ * REJECT_BAD_FRAME.  1 when a version field was found (the last one
+ * counts, as in protobuf), 0 when none was found before the bytes ended
+ * or stopped making sense.
+ */
+static int raw_version(const uint8_t *buf, size_t len, uint64_t *out)
+{
+	const uint8_t *p = buf, *end = buf + len;
+	uint64_t tag, v;
+	int found = 0;
+
+	while (p < end && raw_varint(&p, end, &tag) == 0) {
+		if ((tag & 7) == 0 && raw_varint(&p, end, &v) != 0)
+			break;
+		if ((tag & 7) == 0 && (tag >> 3) == 1) {
+			*out = v;
+			found = 1;
+		} else if ((tag & 7) == 1 || (tag & 7) == 5) {
+			size_t n = (tag & 7) == 1 ? 8 : 4;
+
+			if ((size_t)(end - p) < n)
+				break;
+			p += n;
+		} else if ((tag & 7) == 2) {
+			if (raw_varint(&p, end, &v) != 0 ||
+			    v > (uint64_t)(end - p))
+				break;
+			p += v;
+		} else if ((tag & 7) != 0) {
+			break;
+		}
+	}
+	return found;
+}
+
 int ppx_frame_decode(Ppx__V1__Frame **out, const uint8_t *buf, size_t len)
 {
 	Ppx__V1__Frame *f;
+	uint64_t version = 0;
 
 	*out = NULL;
 	if (len > PPX_FRAME_MAX)
 		return ppx_error_set(PPX_ETOOBIG,
 				     "frame of %zu bytes exceeds the %d-byte cap",
 				     len, PPX_FRAME_MAX);
+	if (raw_version(buf, len, &version) && version != 0 &&
+	    version != PPX__V1__WIRE_VERSION__WIRE_VERSION_1)
+		return ppx_error_set(PPX_EVERSION,
+				     "frame has wire version %llu; this daemon "
+				     "speaks version 1",
+				     (unsigned long long)version);
 	f = ppx__v1__frame__unpack(NULL, len, buf);
 	if (!f)
 		return ppx_error_set(PPX_EFRAME,

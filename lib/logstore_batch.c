@@ -570,6 +570,16 @@ int ppx_log_outbox_del(ppx_log_batch *batch, const char *partner,
 	return outbox_change(batch, REC_OUTBOX_DEL, partner, seq);
 }
 
+ppx_log *logstore_batch_log(ppx_log_batch *b)
+{
+	return b->log;
+}
+
+uint64_t ppx_log_batch_next(const ppx_log_batch *batch)
+{
+	return logstore_batch_next(batch);
+}
+
 uint64_t logstore_batch_next(const ppx_log_batch *b)
 {
 	return b->next;

@@ -144,6 +144,12 @@ int logstore_read_tail(ppx_log *log, MDB_txn *txn, uint64_t *size,
 
 /* The seq the batch's next entry will get. */
 uint64_t logstore_batch_next(const ppx_log_batch *b);
+ppx_log *logstore_batch_log(ppx_log_batch *b);
+
+/* The root of the first tree_size entries of the log and its open batch,
+ * read through the batch's transaction (a checkpoint signed inside a
+ * batch).  ppx_log_root() sees committed entries only. */
+int logstore_batch_root(ppx_log_batch *b, uint64_t tree_size, ppx_hash out);
 
 /* Puts key -> value (8 bytes, big-endian) into meta in the batch, recorded
  * for replay like every other write.  Fails as ppx_log_append() does. */

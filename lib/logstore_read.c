@@ -406,6 +406,25 @@ int ppx_log_root(ppx_log *self, uint64_t tree_size, ppx_hash out)
 	return rc;
 }
 
+int logstore_batch_root(ppx_log_batch *b, uint64_t tree_size, ppx_hash out)
+{
+	ppx_log *log = logstore_batch_log(b);
+	struct tree_reader r = {log, NULL};
+	int rc;
+
+	if (tree_size > logstore_batch_next(b))
+		return ppx_error_set(PPX_ERANGE, "tree size %llu is beyond the "
+				     "%llu entries of log %s and its batch",
+				     (unsigned long long)tree_size,
+				     (unsigned long long)logstore_batch_next(b),
+				     log->dir);
+	if ((rc = logstore_read_begin(log, &r.txn)) < 0)
+		return rc;
+	rc = ppx_merkle_root(out, tree_size, stored_subtree, &r);
+	logstore_read_end(log, r.txn);
+	return rc;
+}
+
 int ppx_log_leaf(ppx_log *self, uint64_t seq, ppx_hash out)
 {
 	MDB_txn *txn;

@@ -26,6 +26,15 @@ int ppx_checkpoint_append(ppx_log *log, ppx_signer *signer,
 			  uint64_t *seq_out);
 
 /*
+ * The same inside an open batch of `log`: the checkpoint states the tree
+ * of every entry before it, the batch's own included, and commits with
+ * them.  This is how the daemon puts checkpoints exactly every
+ * `checkpoint_every` entries whatever the size of its group commits.
+ */
+int ppx_checkpoint_append_batch(ppx_log_batch *batch, ppx_log *log,
+				ppx_signer *signer, uint64_t *seq_out);
+
+/*
  * Verify a checkpoint frame signed by a known agency certificate (at time
  * `now`, or chain and role only when `now` is 0, for history) and decode it.
  * Free with ppx__v1__checkpoint__free_unpacked().

@@ -54,8 +54,10 @@ int ppx_body_seal(uint8_t **out, size_t *outlen, ppx_signer *signer,
 		  const Ppx__V1__Body *body);
 
 /*
- * Decode a received frame: size cap (PPX_ETOOBIG), protobuf decode
- * (PPX_EFRAME), version (PPX_EVERSION).  Free with
+ * Decode a received frame: size cap (PPX_ETOOBIG), a version field other
+ * than 1, read from the raw bytes before anything else is decoded
+ * (PPX_EVERSION, even when the rest would not decode as version 1),
+ * protobuf decode and no version (PPX_EFRAME).  Free with
  * ppx__v1__frame__free_unpacked(f, NULL).
  */
 int ppx_frame_decode(Ppx__V1__Frame **out, const uint8_t *buf, size_t len);

@@ -99,6 +99,9 @@ int ppx_log_append(ppx_log_batch *batch, Ppx__V1__LogEntry *entry,
 int ppx_log_commit(ppx_log_batch *batch);
 void ppx_log_abort(ppx_log_batch *batch);
 
+/* The seq the next entry appended to the batch will get. */
+uint64_t ppx_log_batch_next(const ppx_log_batch *batch);
+
 /* A batch of one. */
 int ppx_log_append_one(ppx_log *log, Ppx__V1__LogEntry *entry,
 		       uint64_t *seq_out);

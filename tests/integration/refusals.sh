@@ -114,8 +114,8 @@ check "(a) probation logged the refused connection as revoked" \
 	grep -q "refused connection from .*revoked" "$OUT"
 check "(a) probation counted it under REJECT_CERT_REVOKED" \
 	[ "$(refusal_count probation.gwent REJECT_CERT_REVOKED)" -ge 1 ]
-check "(a) nothing of housing.newport reached probation's log" \
-	[ "$(ppx_log probation.gwent | grep -c housing.newport)" -eq 0 ]
+check "(a) nothing of housing.newport reached probation's log but the refused connection" \
+	[ "$(ppx_log probation.gwent | grep -v '"kind":"ENTRY_CONNECTION_REFUSED"' | grep -c housing.newport)" -eq 0 ]
 out=$(inject test/expired/police.gwent valid --expect-no-connect --timeout-ms 2000)
 check "(a) a key of no known transport certificate cannot connect" \
 	[ "$out" = NOCONNECT ]
@@ -201,13 +201,11 @@ check "(g) prison.cardiff's transport certificate is revoked and the CRL publish
 kill -HUP "$(fed_pid probation.gwent)"
 check "(g) probation reloads the CRL on SIGHUP" \
 	wait_until 5 grep -q "reloaded CRL" "$OUT"
-# Known daemon bug, intermittent (about one reload in eight here):
-# transport_cut_sessions() (daemon/transport.c) binds again at once after
-# zmq_unbind(), but libzmq closes the old listener later, in its I/O thread,
-# so the bind can fail with EADDRINUSE and the daemon then listens nowhere:
-# every partner is cut off for good, and the checks below that need probation
-# to accept a connection fail too.  The reloads at the end of (g) give the
-# race more chances to show.
+# transport_cut_sessions() (daemon/transport.c) once unbound and bound
+# again, and the bind could fail (EADDRINUSE, or another process on the
+# port), leaving the daemon listening nowhere.  It now keeps its listening
+# socket and hands it to a new ROUTER (deviations.sh (d) tries to take the
+# port meanwhile); the reloads at the end of (g) still check it.
 check "(g) probation listens again after cutting the sessions" \
 	not_in_output "cannot listen again"
 check "(g) prison.cardiff's link to probation goes down" \

@@ -15,7 +15,8 @@
  * outbox, no retries.  That is the point: it tests the receiver alone.
  *
  * usage: inject --endpoint EP --as WHO --to AGENCY [--pki DIR]
- *               [--timeout-ms N] [--expect-no-connect] MODE [ARG]
+ *               [--timeout-ms N] [--expect-no-connect] [--conns C]
+ *               MODE [ARG]
  *
  *   --endpoint EP  the daemon's listen address, e.g. tcp://127.0.0.1:20001
  *   --as WHO       the client: an agency of DIR/agencies/, or a directory
@@ -57,6 +58,8 @@
  *                      overlong '/' where QQ was, --patch QQ=0041 a NUL.
  *                      --receipts-to DIR writes each answer's frame to
  *                      DIR/receipt-PID-N.bin, for a strict decoder.
+ *   version-layout N, junk N [--conns C], latency N
+ *                      see "Budget modes" below main's helpers
  *
  * Exit: 0 when every frame got a verified answer (with --expect-no-connect:
  * when none did); 1 otherwise; 2 usage; 3 setup failed.
@@ -83,6 +86,7 @@
 #define EXIT_SETUP 3
 #define REPEAT_MAX 1000
 #define FLOOD_MAX 200000
+#define CONNS_MAX 1000	/* junk --conns */
 #define PATH_CAP 4096
 #define MONITOR_EP "inproc://inject-monitor"
 
@@ -92,6 +96,8 @@ struct opts {
 	size_t n_patch;
 	const char *receipts_to;	/* a directory, or NULL */
 	long timeout_ms;
+	long conns;		/* junk: connections */
+	long hold_ms;		/* junk: wait after connecting, then send */
 	int expect_no_connect;
 	char agency[PPX_NAME_MAX];	/* last component of --as */
 };
@@ -123,12 +129,14 @@ static void usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 		"usage: inject --endpoint EP --as WHO --to AGENCY [--pki DIR]\n"
-		"              [--timeout-ms N] [--expect-no-connect] MODE [ARG]\n"
+		"              [--timeout-ms N] [--expect-no-connect] [--conns C]\n"
+		"              [--hold-ms H] MODE [ARG]\n"
 		"modes: valid | repeat N | signed-as AGENCY | garbage | "
 		"oversize |\n"
 		"       version N | kind KIND | flood N [--kind KIND] |\n"
 		"       body-json FILE [--patch MARK=HEX]... "
-		"[--receipts-to DIR]\n");
+		"[--receipts-to DIR] |\n"
+		"       version-layout N | junk N [--conns C] | latency N\n");
 	exit(status);
 }
 
@@ -160,7 +168,9 @@ static int mode_takes_arg(const char *mode)
 {
 	return strcmp(mode, "repeat") == 0 || strcmp(mode, "signed-as") == 0 ||
 	       strcmp(mode, "version") == 0 || strcmp(mode, "kind") == 0 ||
-	       strcmp(mode, "flood") == 0 || strcmp(mode, "body-json") == 0;
+	       strcmp(mode, "flood") == 0 || strcmp(mode, "body-json") == 0 ||
+	       strcmp(mode, "version-layout") == 0 ||
+	       strcmp(mode, "junk") == 0 || strcmp(mode, "latency") == 0;
 }
 
 static void parse_opts(struct opts *o, int argc, char **argv)
@@ -175,6 +185,8 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		{"kind", required_argument, NULL, 'k'},
 		{"patch", required_argument, NULL, 'P'},
 		{"receipts-to", required_argument, NULL, 'R'},
+		{"conns", required_argument, NULL, 'C'},
+		{"hold-ms", required_argument, NULL, 'H'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -200,6 +212,14 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		case 'h': usage(0); break;
 		case 'T':
 			if (parse_long(optarg, 1, 3600000, &o->timeout_ms) != 0)
+				usage(EXIT_USAGE);
+			break;
+		case 'C':
+			if (parse_long(optarg, 1, CONNS_MAX, &o->conns) != 0)
+				usage(EXIT_USAGE);
+			break;
+		case 'H':
+			if (parse_long(optarg, 0, 600000, &o->hold_ms) != 0)
 				usage(EXIT_USAGE);
 			break;
 		default: usage(EXIT_USAGE);
@@ -253,8 +273,7 @@ static int frames_add(struct frames *fs, uint8_t *data, size_t len)
 		ppx_sha256(fr->hash, f->message->signed_body.data,
 			   f->message->signed_body.len);
 	else
-		ppx_sha256(fr->hash, data,
-			   len < PPX_FRAME_MAX ? len : PPX_FRAME_MAX);
+		ppx_sha256(fr->hash, data, len);	/* the whole frame (5) */
 	if (f)
 		ppx__v1__frame__free_unpacked(f, NULL);
 	ppx_error_clear();
@@ -844,6 +863,198 @@ static int run(const struct opts *o, const ppx_trust *trust,
 	return verdict(o, fs, &st, bad);
 }
 
+/* ---- Budget modes (issue 10: budgets, deviations) -------------------
+ *
+ * version-layout N  a frame of wire version N whose field 2 is a varint:
+ *                   nothing a version-1 decoder takes for an Envelope
+ * junk N            N distinct frames that are not ppx Frames, sent at
+ *                   full speed over --conns C connections (default 1),
+ *                   --hold-ms H after connecting (default 0), without
+ *                   waiting for answers; prints one summary line
+ *                   "junk: sent S answered A" and the answers by reason
+ *                   (a flooding partner: answers stop once it is blocked)
+ * latency N         N valid messages, each sent once the one before is
+ *                   answered; prints "latency: n N p50 X p99 Y max Z" (ms)
+ */
+static int build_version_layout(struct frames *fs, const struct opts *o)
+{
+	uint8_t *buf = malloc(16);
+	size_t n = 0;
+	long v;
+
+	if (parse_long(o->arg, 0, 0xffffffffL, &v) != 0)
+		usage(EXIT_USAGE);
+	if (!buf)
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	buf[n++] = 0x08;
+	for (unsigned long u = (unsigned long)v;; u >>= 7) {
+		buf[n++] = (uint8_t)((u & 0x7f) | (u > 0x7f ? 0x80 : 0));
+		if (u <= 0x7f)
+			break;
+	}
+	buf[n++] = 0x10;
+	buf[n++] = 0x05;
+	return frames_add(fs, buf, n);
+}
+
+static int build_junk(struct frames *fs, const struct opts *o)
+{
+	long n;
+	int rc = 0;
+
+	if (parse_long(o->arg, 1, FLOOD_MAX, &n) != 0)
+		usage(EXIT_USAGE);
+	for (long i = 0; rc == 0 && i < n; i++) {
+		uint8_t *buf = malloc(64);
+		int len;
+
+		if (!buf)
+			return ppx_error_set(PPX_ENOMEM, "out of memory");
+		len = snprintf((char *)buf, 64, "\x0f\xff\xff junk %ld", i);
+		rc = frames_add(fs, buf, (size_t)len);
+	}
+	return rc;
+}
+
+/* A DEALER to the daemon without a monitor (there are many). */
+static void *junk_socket(void *ctx, const struct opts *o)
+{
+	uint8_t secret[32], public_key[32], server[32];
+	void *s;
+
+	if (load_keys(o, secret, public_key, server) != 0)
+		return NULL;
+	s = zmq_socket(ctx, ZMQ_DEALER);
+	if (s && (set_int(s, ZMQ_LINGER, 0) || set_int(s, ZMQ_SNDHWM, 100000) ||
+		  zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server, 32) ||
+		  zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, public_key, 32) ||
+		  zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, secret, 32) ||
+		  zmq_connect(s, o->endpoint))) {
+		zmq_close(s);
+		s = NULL;
+	}
+	ppx_wipe(secret, sizeof(secret));
+	return s;
+}
+
+/* Count one answer's items by status and reason, without a line each. */
+static void junk_answer(const ppx_trust *trust, const struct opts *o,
+			struct frames *fs, zmq_msg_t *m, uint64_t *by)
+{
+	Ppx__V1__ReceiptBody *r = NULL;
+
+	if (ppx_receipt_open(&r, trust, zmq_msg_data(m), zmq_msg_size(m),
+			     o->to, o->agency, time(NULL)) != 0)
+		return;
+	for (size_t k = 0; k < r->n_items; k++)
+		if (match_item(fs, r->items[k]) >= 0)
+			by[r->items[k]->status == PPX__V1__RECEIPT_STATUS__REFUSED
+				   ? (r->items[k]->reason & 63)
+				   : 0]++;
+	ppx__v1__receipt_body__free_unpacked(r, NULL);
+}
+
+static void junk_collect(void **socks, long c, const ppx_trust *trust,
+			 const struct opts *o, struct frames *fs,
+			 uint64_t *by, long deadline)
+{
+	zmq_pollitem_t items[CONNS_MAX];
+	long quiet = now_ms() + 3000;
+
+	for (long i = 0; i < c; i++)
+		items[i] = (zmq_pollitem_t){socks[i], 0, ZMQ_POLLIN, 0};
+	while (fs->n_answered < fs->n && now_ms() < deadline &&
+	       now_ms() < quiet) {
+		if (zmq_poll(items, (int)c, 200) <= 0)
+			continue;
+		for (long i = 0; i < c; i++) {
+			zmq_msg_t m;
+
+			zmq_msg_init(&m);
+			while (zmq_msg_recv(&m, socks[i], ZMQ_DONTWAIT) >= 0) {
+				junk_answer(trust, o, fs, &m, by);
+				quiet = now_ms() + 3000;
+			}
+			zmq_msg_close(&m);
+		}
+	}
+}
+
+static int run_junk(const struct opts *o, const ppx_trust *trust,
+		    struct frames *fs)
+{
+	void *ctx = zmq_ctx_new(), *socks[CONNS_MAX];
+	long c = o->conns ? o->conns : 1, deadline = now_ms() + o->timeout_ms;
+	uint64_t by[64] = {0};
+	size_t sent = 0;
+
+	for (long i = 0; i < c; i++)
+		if (!(socks[i] = junk_socket(ctx, o)))
+			return ppx_error_set(PPX_EIO, "cannot connect to %s",
+					     o->endpoint);
+	if (o->hold_ms)		/* the handshakes first, then every frame */
+		nanosleep(&(struct timespec){o->hold_ms / 1000,
+					     (o->hold_ms % 1000) * 1000000},
+			  NULL);
+	for (size_t i = 0; i < fs->n; i++)
+		if (zmq_send(socks[i % (size_t)c], fs->f[i].data, fs->f[i].len,
+			     ZMQ_DONTWAIT) >= 0)
+			sent++;
+	junk_collect(socks, c, trust, o, fs, by, deadline);
+	printf("junk: sent %zu answered %zu\n", sent, fs->n_answered);
+	for (int r = 0; r < 64; r++)
+		if (by[r])
+			printf("junk: %s %llu\n", r ? reason_name(r) : "STORED",
+			       (unsigned long long)by[r]);
+	for (long i = 0; i < c; i++)
+		zmq_close(socks[i]);
+	zmq_ctx_term(ctx);
+	return 0;
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+	return (*(const long *)a > *(const long *)b) -
+	       (*(const long *)a < *(const long *)b);
+}
+
+/* Each message alone: the time from its send to its answer. */
+static int run_latency(const struct opts *o, const ppx_trust *trust,
+		       struct frames *fs)
+{
+	struct link_state st = {0};
+	void *ctx = zmq_ctx_new(), *sock = NULL, *mon = NULL;
+	long *us = calloc(fs->n, sizeof(*us)), deadline;
+	struct timespec t0, t1;
+	size_t n = 0;
+	int rc = us ? link_open(ctx, o, &sock, &mon) : PPX_ENOMEM;
+
+	for (size_t i = 0; rc == 0 && i < fs->n; i++, n++) {
+		deadline = now_ms() + o->timeout_ms;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if ((rc = send_frames(sock, fs, i, i + 1)) != 0 ||
+		    collect(sock, mon, trust, o, fs, &st, i + 1, deadline) ||
+		    fs->n_answered != i + 1)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		us[i] = (t1.tv_sec - t0.tv_sec) * 1000000L +
+			(t1.tv_nsec - t0.tv_nsec) / 1000;
+	}
+	qsort(us, n, sizeof(*us), cmp_long);
+	if (n > 0)
+		printf("latency: n %zu p50 %.2f p99 %.2f max %.2f ms\n",
+			n, us[n / 2] / 1000.0, us[(n * 99) / 100] / 1000.0,
+			us[n - 1] / 1000.0);
+	free(us);
+	if (sock)
+		zmq_close(sock);
+	if (mon)
+		zmq_close(mon);
+	zmq_ctx_term(ctx);
+	return rc != 0 ? rc : n == fs->n ? 0 : EXIT_ANSWERS;
+}
+/* ---- end of the budget modes ---- */
+
 int main(int argc, char **argv)
 {
 	struct frames fs = {0};
@@ -857,10 +1068,18 @@ int main(int argc, char **argv)
 	if (setenv("PPX_TEST_PKI", o.pki, 1) != 0)
 		return EXIT_SETUP;
 	rc = load_trust(&trust, &o);
-	if (rc == 0)
+	if (rc == 0 && strcmp(o.mode, "version-layout") == 0)
+		rc = build_version_layout(&fs, &o);
+	else if (rc == 0 && strcmp(o.mode, "junk") == 0)
+		rc = build_junk(&fs, &o);
+	else if (rc == 0 && strcmp(o.mode, "latency") == 0)
+		rc = build_flood(&fs, &o);
+	else if (rc == 0)
 		rc = build_frames(&fs, &o);
 	if (rc == 0) {
-		rc = run(&o, trust, &fs);
+		rc = strcmp(o.mode, "junk") == 0      ? run_junk(&o, trust, &fs)
+		     : strcmp(o.mode, "latency") == 0 ? run_latency(&o, trust, &fs)
+						      : run(&o, trust, &fs);
 		if (rc < 0) {
 			fprintf(stderr, "inject: %s\n", ppx_error_last());
 			rc = EXIT_SETUP;

@@ -151,6 +151,38 @@ static void test_checkpoint__untouched_log_verifies(void **state)
 	assert_int_equal(r.signatures, ENTRIES / 3);
 }
 
+/* A checkpoint signed inside a batch states the tree with the batch's own
+ * entries before it, commits with them, and verifies; one beyond the batch
+ * cannot be had. */
+static void test_checkpoint__checkpoint_in_a_batch_covers_its_entries(
+	void **state)
+{
+	struct fx *f = *state;
+	ppx_log *log = NULL;
+	ppx_log_batch *b = NULL;
+	Ppx__V1__LogEntry note = PPX__V1__LOG_ENTRY__INIT;
+	ppx_verify_report r;
+	uint64_t seq = 0, cp = 0;
+
+	assert_int_equal(ppx_log_open(&log, f->dir, NULL), 0);
+	note.kind = PPX__V1__ENTRY_KIND__ENTRY_NOTE;
+	note.detail = "in the batch";
+	assert_int_equal(ppx_log_begin(&b, log), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(ppx_log_append(b, &note, &seq), 0);
+	assert_int_equal(ppx_log_batch_next(b), ENTRIES + 3);
+	assert_int_equal(ppx_checkpoint_append_batch(b, log, f->police, &cp),
+			 0);
+	assert_int_equal(cp, ENTRIES + 3);
+	assert_int_equal(ppx_log_append(b, &note, &seq), 0);
+	assert_int_equal(ppx_log_commit(b), 0);
+	ppx_log_close(log);
+	r = verify_dir(f);
+	assert_true(r.ok);
+	assert_int_equal(r.entries, ENTRIES + 5);
+	assert_int_equal(r.checkpoints, ENTRIES / 3 + 1);
+}
+
 static void test_checkpoint__signed_checkpoint_opens(void **state)
 {
 	struct fx *f = *state;
@@ -528,6 +560,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(test_checkpoint__untouched_log_verifies),
+		T(test_checkpoint__checkpoint_in_a_batch_covers_its_entries),
 		T(test_checkpoint__signed_checkpoint_opens),
 		T(test_checkpoint__any_changed_byte_names_its_entry),
 		T(test_checkpoint__truncated_file_is_refused_at_open),

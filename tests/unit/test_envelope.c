@@ -331,6 +331,29 @@ static void test_envelope__unknown_version_is_refused(void **state)
 	free(re);
 }
 
+/* A later version may lay its fields out differently: a version-2 frame
+ * whose field 2 is a varint (not a version-1 Envelope) or that carries
+ * fields version 1 does not know is still an unsupported version, not a
+ * bad frame; so is a version that does not fit 32 bits. */
+static void test_envelope__later_version_with_other_layout_is_unsupported(
+	void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t other_layout[] = {0x08, 0x02, 0x10, 0x05, 0x1a,
+					       0x01, 0x00};
+	static const uint8_t unknown_fields[] = {0x08, 0x02, 0x7a, 0x02, 'h',
+						 'i'};
+	static const uint8_t wide[] = {0x08, 0x81, 0x80, 0x80, 0x80, 0x10};
+	static const uint8_t none[] = {0x12, 0x00};
+
+	assert_int_equal(open_frame(f, other_layout, sizeof(other_layout),
+				    NULL), PPX_EVERSION);
+	assert_int_equal(open_frame(f, unknown_fields, sizeof(unknown_fields),
+				    NULL), PPX_EVERSION);
+	assert_int_equal(open_frame(f, wide, sizeof(wide), NULL), PPX_EVERSION);
+	assert_int_equal(open_frame(f, none, sizeof(none), NULL), PPX_EFRAME);
+}
+
 static void test_envelope__signature_for_another_purpose_is_refused(
 	void **state)
 {
@@ -417,6 +440,7 @@ int main(void)
 		T(test_envelope__oversized_frame_is_refused_undecoded),
 		T(test_envelope__garbage_is_refused),
 		T(test_envelope__unknown_version_is_refused),
+		T(test_envelope__later_version_with_other_layout_is_unsupported),
 		T(test_envelope__signature_for_another_purpose_is_refused),
 		T(test_envelope__batch_signature_is_refused_in_v1),
 		T(test_envelope__body_without_person_is_refused),
