@@ -16,7 +16,9 @@
  * RECEIPT_SENT in the same commit and sent only after it: one signature
  * per burst instead of one per message.  A duplicate is never logged
  * again: after the commit it is answered with the receipt the original
- * got, found through the message-id index.
+ * got, found through the message-id index, if it is the very same
+ * signed body; another body under a stored (sender, id) is refused as
+ * REJECT_ID_REUSED.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +72,7 @@ struct pending {
 	uint8_t id[PPX_MESSAGE_ID_LEN];
 	uint8_t *frame;		/* receipt to send; NULL: look up original */
 	size_t len;
+	uint64_t stored;	/* a duplicate: the original's entry */
 };
 
 const char *inbound_family_name(int payload_case)
@@ -87,20 +90,25 @@ static void pending_free(struct pending *p)
 	free(p);
 }
 
-/* The RECEIPT_SENT entry that answered message `id` from `agency`. */
+/* The RECEIPT_SENT entry that answered message `id` from `agency` when it
+ * was stored at `stored`: the first receipt to that agency about the id
+ * after it (they commit together).  A later one may be a refusal of
+ * another body under the same id, an earlier one a refusal before the
+ * message was stored. */
 static int original_receipt(struct ppxd *d, const char *agency,
-			    const uint8_t *id, Ppx__V1__LogEntry **out)
+			    const uint8_t *id, uint64_t stored,
+			    Ppx__V1__LogEntry **out)
 {
 	uint64_t *seqs = NULL;
 	size_t n = 0;
 	int rc = ppx_log_by_message(d->log, id, PPX_MESSAGE_ID_LEN, &seqs, &n,
-				    256);
+				    4096);
 
 	*out = NULL;
-	for (size_t i = n; rc == 0 && i-- > 0 && !*out;) {
+	for (size_t i = 0; rc == 0 && i < n && !*out; i++) {
 		Ppx__V1__LogEntry *e = NULL;
 
-		if (ppx_log_get(d->log, seqs[i], &e) != 0)
+		if (seqs[i] <= stored || ppx_log_get(d->log, seqs[i], &e) != 0)
 			continue;
 		if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_SENT &&
 		    strcmp(e->peer_agency, agency) == 0)
@@ -121,7 +129,8 @@ static void send_after_commit(struct ppxd *d, void *arg, int rc)
 
 	if (rc == 0 && p->frame) {
 		transport_reply(d->transport, &p->routing, p->frame, p->len);
-	} else if (rc == 0 && original_receipt(d, p->agency, p->id, &orig) == 0) {
+	} else if (rc == 0 && original_receipt(d, p->agency, p->id, p->stored,
+					       &orig) == 0) {
 		transport_reply(d->transport, &p->routing, orig->data.data,
 				orig->data.len);
 	} else if (rc == 0) {
@@ -134,7 +143,8 @@ static void send_after_commit(struct ppxd *d, void *arg, int rc)
 }
 
 static int defer_reply(struct ppxd *d, zmq_msg_t *routing, const char *agency,
-		       const uint8_t *id, uint8_t *frame, size_t len)
+		       const uint8_t *id, uint64_t stored, uint8_t *frame,
+		       size_t len)
 {
 	struct pending *p = calloc(1, sizeof(*p));
 
@@ -149,6 +159,7 @@ static int defer_reply(struct ppxd *d, zmq_msg_t *routing, const char *agency,
 		memcpy(p->id, id, sizeof(p->id));
 	p->frame = frame;
 	p->len = len;
+	p->stored = stored;
 	if (writer_after(d, send_after_commit, p) != 0) {
 		pending_free(p);
 		return PPX_ENOMEM;
@@ -304,6 +315,46 @@ static int check_accept(struct ppxd *d, const ppx_opened *o)
 	return rc;
 }
 
+/*
+ * A copy of a message stored at `seq` (same sender, same id) is the same
+ * message only if it is the same signed body, byte for byte: then it gets
+ * the original receipt.  Another body under the id is refused as
+ * REJECT_ID_REUSED and logged as such; answering it with the original
+ * receipt would settle nothing (its body_hash differs) and leave its
+ * sender resending for ever.
+ */
+static int same_body(struct ppxd *d, uint64_t seq, const ppx_opened *o)
+{
+	Ppx__V1__LogEntry *e = NULL;
+	Ppx__V1__Frame *f = NULL;
+	uint8_t hash[PPX_HASH_LEN];
+	char hex[2 * PPX_MESSAGE_ID_LEN + 1];
+	int rc = ppx_log_get(d->log, seq, &e);
+
+	if (rc == 0 && (rc = ppx_frame_decode(&f, e->data.data,
+					      e->data.len)) == 0 &&
+	    !f->message)
+		rc = ppx_error_set(PPX_ECORRUPT, "entry %llu holds no message",
+				   (unsigned long long)seq);
+	if (rc == 0) {
+		ppx_sha256(hash, f->message->signed_body.data,
+			   f->message->signed_body.len);
+		ppx_hex(hex, o->body->message_id.data, PPX_MESSAGE_ID_LEN);
+		if (memcmp(hash, o->body_hash, PPX_HASH_LEN) != 0)
+			rc = ppx_error_set(PPX_EREUSED, "message id %s from %s "
+					   "is stored here (entry %llu) with "
+					   "another body: an id names one "
+					   "message; send this one under a new "
+					   "id", hex, o->signer.agency,
+					   (unsigned long long)seq);
+	}
+	if (f)
+		ppx__v1__frame__free_unpacked(f, NULL);
+	if (e)
+		ppx__v1__log_entry__free_unpacked(e, NULL);
+	return rc;
+}
+
 /* Log an accepted message in this iteration's batch and list it in the
  * connection's receipt. */
 static int accept_message(struct ppxd *d, struct group *g, const uint8_t *data,
@@ -331,9 +382,10 @@ static int accept_message(struct ppxd *d, struct group *g, const uint8_t *data,
 	e.family = (char *)inbound_family_name((int)b->payload_case);
 	rc = writer_append(d, &e, &seq);
 	policy_subject_keys_free(keys, n);
-	if (rc == PPX_EDUP)	/* answered with the original receipt */
+	if (rc == PPX_EDUP && (rc = same_body(d, seq, o)) == 0)
+		/* answered with the original receipt */
 		return defer_reply(d, &g->routing, agency, b->message_id.data,
-				   NULL, 0);
+				   seq, NULL, 0);
 	if (rc != 0)
 		return rc;
 	if (!(it = item_add(g)))
@@ -391,7 +443,8 @@ static void answer_group(struct ppxd *d, struct group *g)
 	if (rc == 0)
 		rc = writer_append(d, &e, &seq);
 	if (rc == 0)
-		rc = defer_reply(d, &g->routing, g->agency, NULL, receipt, len);
+		rc = defer_reply(d, &g->routing, g->agency, NULL, 0, receipt,
+				 len);
 	else
 		free(receipt);
 	if (rc != 0)
@@ -415,7 +468,7 @@ static void handle_frame(struct ppxd *d, struct group *g, zmq_msg_t *frame)
 		rc = check_accept(d, o);
 	if (rc == 0) {
 		rc = accept_message(d, g, data, len, o);
-		if (rc != 0)
+		if (rc != 0 && rc != PPX_EREUSED)
 			log_warnx("cannot store a message from %s: %s", agency,
 				  ppx_error_last());
 		if (rc == PPX_EFULL || rc == PPX_EIO || rc == PPX_ENOMEM)
