@@ -312,14 +312,22 @@ static void add_update(struct deadlines_mem *m, const Ppx__V1__Body *b)
 		return;
 	if (b->replies_to.len == ID_LEN)
 		memcpy(d->replies_to, b->replies_to.data, ID_LEN);
+	d->sender = dl_str(m, b->sender_agency);
+	if ((d->to = dl_pool_alloc(m, (b->n_recipients + 1) * sizeof(*d->to))))
+		for (size_t i = 0; i < b->n_recipients; i++)
+			d->to[d->n_to++] = dl_str(m, b->recipients[i]);
 	d->meeting_id = dl_str(m, u->meeting_id);
 	d->action_id = dl_str(m, u->action_id);
 	d->status = u->status;
 	d->created_ms = b->created_ms;
 }
 
+/* An acknowledgement of message `id`, sent to the `n_to` agencies `to`:
+ * the message's sender is one of them (ids are unique per sender only);
+ * none given: unknown, as for an ENTRY_ACKNOWLEDGED note without a peer. */
 static void add_ack(struct deadlines_mem *m, const uint8_t *id,
-		    const char *agency, const char *person, int64_t when)
+		    const char *agency, const char *person, int64_t when,
+		    char *const *to, size_t n_to)
 {
 	struct ack *a = PUSH(m, m->acks, m->n_acks, m->cap_acks);
 
@@ -329,6 +337,11 @@ static void add_ack(struct deadlines_mem *m, const uint8_t *id,
 	a->agency = agency ? dl_str(m, agency) : NULL;
 	a->person = dl_str(m, person);
 	a->created_ms = when;
+	a->to = NULL;
+	a->n_to = 0;
+	if (n_to && (a->to = dl_pool_alloc(m, n_to * sizeof(*a->to))))
+		for (size_t i = 0; i < n_to; i++)
+			a->to[a->n_to++] = dl_str(m, to[i]);
 }
 
 static void add_decision(struct deadlines_mem *m, const Ppx__V1__Body *b)
@@ -391,7 +404,7 @@ static void add_body(struct deadlines_mem *m, struct deadlines *dl,
 					? b->acknowledgement->acknowledged_by->name
 					: b->sender_person ? b->sender_person->name
 							   : NULL,
-				b->created_ms);
+				b->created_ms, b->recipients, b->n_recipients);
 		break;
 	case PPX__V1__BODY__PAYLOAD_ACTION_UPDATE:
 		add_update(m, b);
@@ -489,7 +502,8 @@ static int scan_entry(void *ctx, uint64_t seq, const uint8_t *data,
 		/* A person here took the message on: ours, agency later. */
 		if (e->message_id.len == ID_LEN && e->time_ms < s->m->cutoff_ms)
 			add_ack(s->m, e->message_id.data, NULL, e->person,
-				e->time_ms);
+				e->time_ms, &e->peer_agency,
+				e->peer_agency[0] ? 1 : 0);
 		break;
 	default:
 		break;

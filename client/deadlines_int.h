@@ -59,6 +59,9 @@ struct minutes_v {
 
 struct update {
 	uint8_t replies_to[ID_LEN];
+	const char *sender;	/* the updating agency */
+	const char **to;	/* its recipients */
+	size_t n_to;
 	const char *meeting_id, *action_id;
 	int64_t created_ms;
 	int status;
@@ -67,6 +70,8 @@ struct update {
 struct ack {
 	uint8_t id[ID_LEN];	/* the message acknowledged */
 	const char *agency, *person;	/* agency NULL: this log's own */
+	const char **to;	/* its recipients: the message's sender is one */
+	size_t n_to;
 	int64_t created_ms;
 };
 
