@@ -15,7 +15,9 @@
 #       file in failed/ with the reason;
 #   (c) a partner that sends another body under an id it already got
 #       STORED is refused REJECT_ID_REUSED, and the refusal is logged; the
-#       identical bytes again get the original receipt (same seq).
+#       identical bytes again get the original receipt (same seq);
+#   (d) for the sender, REJECT_ID_REUSED is permanent: delivery ends
+#       REFUSED with that reason (ppx send --wait, ppx status).
 #
 # Frames of (a) and (c) come from build/tests/inject.
 set -u
@@ -185,6 +187,25 @@ check "(c) the identical bytes again get the original receipt (same seq)" \
 	[ "$(grep -c "^STORED $stored\$" <<<"$out")" -eq 2 ]
 check "(c) police logged the refusal" \
 	police_has ENTRY_REJECTED prison.cardiff reason:REJECT_ID_REUSED
+
+# --- (d) the sending side: REJECT_ID_REUSED is permanent -------------------
+# A second holder of police's key (a restored daemon, say) squats an id at
+# probation; police's own message under it is then refused for good, and
+# police says so instead of resending for ever.
+id=$(new_id)
+echo "--- inject --as police.gwent squat $id (to probation)" >>"$FED/inject.err"
+"$INJECT" --pki "$PKI" --endpoint "tcp://127.0.0.1:$(fed_port probation.gwent)" \
+	--to probation.gwent --as police.gwent squat "$id" >/dev/null 2>>"$FED/inject.err"
+printf '{"messageId":"%s","recipients":["probation.gwent"],"marking":"OFFICIAL_SENSITIVE","priority":"URGENT","purpose":{"legalBasis":"CJA_2003_S325","text":"MAPPA co-operation"},"subject":{"pncId":"2019/0123456X"},"notification":{"kind":"ARREST","effectiveDate":"2026-11-21","details":"The real one"}}\n' \
+	"$(b64 "$id")" >"$FED/police.json"
+ppx_send police.gwent "$FED/police.json" --wait --timeout 20 >"$FED/police.out" 2>"$ERR"
+rc=$?
+check "(d) police's message under the squatted id ends refused (exit 1, not a timeout)" \
+	bash -c "[ $rc -eq 1 ] && grep -q 'probation.gwent refused $id: REJECT_ID_REUSED' '$ERR'"
+[ $rc -eq 1 ] || diag "exit $rc: $(cat "$ERR")"
+check "(d) ppx status counts the message as refused by probation" bash -c \
+	"\"$PPX\" status ${POLICE[*]@Q} --json | jq -r '.partners[] | select(.agency == \"probation.gwent\") | .refused' | grep -qx 1"
+check "(d) nothing of it waits in police's outbox" fed_settled police.gwent probation.gwent
 
 fed_stop_all
 for a in $AGENCIES; do
