@@ -118,6 +118,12 @@ rc=$?
 [ $rc -eq 0 ] || diag "ppx ack: exit $rc: $(cat "$ERR")"
 check "(a) police acknowledges probation.gwent/ID" [ $rc -eq 0 ]
 check "(a) the acknowledgement went to probation" grep -q "probation.gwent=DELIVERED" <<<"$out"
+check "(a) police's log shows probation's message acknowledged" bash -c \
+	"\"$PPX\" show probation.gwent/$before ${POLICE_LOG[*]@Q} --json |
+	 jq -c '.acknowledgements[]' | grep -q ."
+check "(a) ... and prison's junk under the id not acknowledged" bash -c \
+	"\"$PPX\" show prison.cardiff/$before ${POLICE_LOG[*]@Q} --json |
+	 jq -e '.acknowledgements | length == 0' >/dev/null"
 check "(a) probation sees its message acknowledged by police" bash -c \
 	"\"$PPX\" show $before --log \"$(fed_log_dir probation.gwent)\" --json |
 	 jq -c '.acknowledgements[] | select(.partner == \"police.gwent\")' |
