@@ -299,7 +299,9 @@ struct completion {
 };
 
 /* Fill in the sender (agency and operator), the id unless given, the time
- * and the area; who acknowledges or updates an action is the operator. */
+ * and the area; who acknowledges or updates an action is the operator.
+ * A body completed once may be completed again (with another created_ms):
+ * what it already points into `c` and `id_out` stays. */
 static int complete_body(struct ppxd *d, const struct ppxd_operator *op,
 			 Ppx__V1__Body *b, struct completion *c,
 			 uint8_t id_out[16])
@@ -319,7 +321,8 @@ static int complete_body(struct ppxd *d, const struct ppxd_operator *op,
 			return rc;
 		b->message_id.data = id_out;
 		b->message_id.len = PPX_MESSAGE_ID_LEN;
-	} else if (b->message_id.len == PPX_MESSAGE_ID_LEN) {
+	} else if (b->message_id.len == PPX_MESSAGE_ID_LEN &&
+		   b->message_id.data != id_out) {	/* completed before */
 		memcpy(id_out, b->message_id.data, PPX_MESSAGE_ID_LEN);
 	}
 	if (b->created_ms == 0)
@@ -332,12 +335,12 @@ static int complete_body(struct ppxd *d, const struct ppxd_operator *op,
 	if (b->area == NULL || !b->area[0])
 		b->area = d->cfg->area;
 	if (b->payload_case == PPX__V1__BODY__PAYLOAD_ACKNOWLEDGEMENT &&
-	    b->acknowledgement) {
+	    b->acknowledgement && b->acknowledgement != &c->ack) {
 		c->ack = *b->acknowledgement;
 		c->ack.acknowledged_by = &c->person;
 		b->acknowledgement = &c->ack;
 	} else if (b->payload_case == PPX__V1__BODY__PAYLOAD_ACTION_UPDATE &&
-		   b->action_update) {
+		   b->action_update && b->action_update != &c->update) {
 		c->update = *b->action_update;
 		c->update.updated_by = &c->person;
 		b->action_update = &c->update;
@@ -420,10 +423,16 @@ int control_submit_body(struct ppxd *d, const struct ppxd_operator *op,
 	size_t len = 0;
 	int rc, again = 0;
 
+	/* A retry is judged by its content first: its createdMs is not its
+	 * own (the first submission's stands, however long ago that was),
+	 * so the checks of a new createdMs come after, for a new message. */
+	b.created_ms = 0;
 	if ((rc = complete_body(d, op, &b, &c, id_out)) != 0 ||
 	    (rc = check_reused(d, &b, seq_out, &again)) != 0 || again)
 		return rc;
-	if ((rc = ppx_body_check(&b, us)) != 0 ||
+	b.created_ms = in->created_ms;
+	if ((rc = complete_body(d, op, &b, &c, id_out)) != 0 ||
+	    (rc = ppx_body_check(&b, us)) != 0 ||
 	    (rc = ppx_domain_check(&b, us)) != 0 ||
 	    (rc = check_recipients(d, &b)) != 0 ||
 	    (rc = records_check(d->log, &b, us, 1)) != 0 ||
