@@ -8,7 +8,9 @@
  * (lib/domain.c) and what needs our log (records.c: a partner record
  * update not based on the latest version we hold is refused as
  * REJECT_CONFLICT, a change to a field its sender does not own as
- * REJECT_POLICY), duplicate.  A message that passes is
+ * REJECT_POLICY), duplicate (a byte-identical copy of a message stored
+ * under its sender and id; another body under them is refused as
+ * REJECT_ID_REUSED).  A message that passes is
  * appended to this iteration's batch as RECEIVED; a refusal is logged as
  * REJECTED and counted by reason.  Every frame drained from one connection
  * in one iteration is then answered by ONE signed receipt listing an item
@@ -16,9 +18,7 @@
  * RECEIPT_SENT in the same commit and sent only after it: one signature
  * per burst instead of one per message.  A duplicate is never logged
  * again: after the commit it is answered with the receipt the original
- * got, found through the message-id index, if it is the very same
- * signed body; another body under a stored (sender, id) is refused as
- * REJECT_ID_REUSED.
+ * got, found through the message-id index.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -142,9 +142,11 @@ static void send_after_commit(struct ppxd *d, void *arg, int rc)
 	pending_free(p);
 }
 
-static int defer_reply(struct ppxd *d, zmq_msg_t *routing, const char *agency,
-		       const uint8_t *id, uint64_t stored, uint8_t *frame,
-		       size_t len)
+/* A reply after the commit: `frame`, or (NULL) the original receipt of
+ * the message `id` from `agency` stored at entry `stored`. */
+static int defer_pending(struct ppxd *d, zmq_msg_t *routing,
+			 const char *agency, const uint8_t *id,
+			 uint64_t stored, uint8_t *frame, size_t len)
 {
 	struct pending *p = calloc(1, sizeof(*p));
 
@@ -165,6 +167,12 @@ static int defer_reply(struct ppxd *d, zmq_msg_t *routing, const char *agency,
 		return PPX_ENOMEM;
 	}
 	return 0;
+}
+
+static int defer_reply(struct ppxd *d, zmq_msg_t *routing, const char *agency,
+		       const uint8_t *id, uint8_t *frame, size_t len)
+{
+	return defer_pending(d, routing, agency, id, 0, frame, len);
 }
 
 /* The group of the connection behind `routing`, or NULL if there are
@@ -384,8 +392,8 @@ static int accept_message(struct ppxd *d, struct group *g, const uint8_t *data,
 	policy_subject_keys_free(keys, n);
 	if (rc == PPX_EDUP && (rc = same_body(d, seq, o)) == 0)
 		/* answered with the original receipt */
-		return defer_reply(d, &g->routing, agency, b->message_id.data,
-				   seq, NULL, 0);
+		return defer_pending(d, &g->routing, agency,
+				     b->message_id.data, seq, NULL, 0);
 	if (rc != 0)
 		return rc;
 	if (!(it = item_add(g)))
@@ -443,8 +451,7 @@ static void answer_group(struct ppxd *d, struct group *g)
 	if (rc == 0)
 		rc = writer_append(d, &e, &seq);
 	if (rc == 0)
-		rc = defer_reply(d, &g->routing, g->agency, NULL, 0, receipt,
-				 len);
+		rc = defer_reply(d, &g->routing, g->agency, NULL, receipt, len);
 	else
 		free(receipt);
 	if (rc != 0)
