@@ -43,9 +43,6 @@
  *   oversize           PPX_FRAME_MAX + 1 bytes
  *   version N          a valid frame re-encoded with Frame.version = N
  *   kind KIND          a message of that NotificationKind, e.g. ARREST
- *   flood N            N distinct messages (of --kind KIND, default
- *                      ARREST), all sent as fast as the link takes them
- *                      once the first is answered: a partner at full speed
  *   reuse-id           a message (of --kind KIND, default ARREST); then
  *                      another body under its message id
  *                      (REFUSED REJECT_ID_REUSED) and the first frame's
@@ -55,6 +52,9 @@
  *                      agency used: ids are unique per sender only
  *   update-of ID       an action update (action A1, in progress) whose
  *                      replies_to is message ID
+ *   flood N            N distinct messages (of --kind KIND, default
+ *                      ARREST), all sent as fast as the link takes them
+ *                      once the first is answered: a partner at full speed
  *
  * Exit: 0 when every frame got a verified answer (with --expect-no-connect:
  * when none did); 1 otherwise; 2 usage; 3 setup failed.
@@ -146,13 +146,19 @@ static const char *default_pki(void)
 	return buf;
 }
 
+/* The modes of hostile ids, in their own block below build_frames(). */
+static int ident_mode(const char *mode);
+static int ident_takes_arg(const char *mode);
+static int build_ident(struct frames *fs, const struct opts *o);
+
 /* The modes that take an argument (always required). */
 static int mode_takes_arg(const char *mode)
 {
+	if (ident_mode(mode))
+		return ident_takes_arg(mode);
 	return strcmp(mode, "repeat") == 0 || strcmp(mode, "signed-as") == 0 ||
 	       strcmp(mode, "version") == 0 || strcmp(mode, "kind") == 0 ||
-	       strcmp(mode, "flood") == 0 || strcmp(mode, "squat") == 0 ||
-	       strcmp(mode, "update-of") == 0;
+	       strcmp(mode, "flood") == 0;
 }
 
 static void parse_opts(struct opts *o, int argc, char **argv)
@@ -344,6 +350,53 @@ static int build_flood(struct frames *fs, const struct opts *o)
 	return rc;
 }
 
+/* Fill `fs` with the frames of the mode. */
+static int build_frames(struct frames *fs, const struct opts *o)
+{
+	int kind = PPX__V1__NOTIFICATION_KIND__ARREST;
+	const char *who = o->as;
+	long n = 1, version = 0;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (ident_mode(o->mode))
+		return build_ident(fs, o);
+	if (strcmp(o->mode, "garbage") == 0 || strcmp(o->mode, "oversize") == 0)
+		return build_raw(fs, o->mode);
+	if (strcmp(o->mode, "flood") == 0)
+		return build_flood(fs, o);
+	if (strcmp(o->mode, "repeat") == 0) {
+		if (parse_long(o->arg, 1, REPEAT_MAX, &n) != 0)
+			usage(EXIT_USAGE);
+		fs->repeats = 1;
+	} else if (strcmp(o->mode, "version") == 0) {
+		if (parse_long(o->arg, 0, 0xffffffffL, &version) != 0)
+			usage(EXIT_USAGE);
+	} else if (strcmp(o->mode, "signed-as") == 0) {
+		who = o->arg;
+	} else if (strcmp(o->mode, "kind") == 0) {
+		kind = kind_by_name(o->arg);
+	} else if (strcmp(o->mode, "valid") != 0) {
+		usage(EXIT_USAGE);
+	}
+	rc = seal_message(&buf, &len, who, o->to, kind);
+	if (rc == 0 && strcmp(o->mode, "version") == 0)
+		rc = reversion(&buf, &len, (uint32_t)version);
+	for (long i = 0; rc == 0 && i < n; i++) {
+		uint8_t *copy = malloc(len);
+
+		if (!copy) {
+			rc = ppx_error_set(PPX_ENOMEM, "out of memory");
+			break;
+		}
+		memcpy(copy, buf, len);
+		rc = frames_add(fs, copy, len);
+	}
+	free(buf);
+	return rc;
+}
+
 /* ---- modes of hostile ids (issue 10: squatting, reuse) ----------------- */
 
 /* A 16-byte message id from its 32 hex digits. */
@@ -449,8 +502,12 @@ static int ident_update_of(struct frames *fs, const struct opts *o)
 
 static int ident_mode(const char *mode)
 {
-	return strcmp(mode, "reuse-id") == 0 || strcmp(mode, "squat") == 0 ||
-	       strcmp(mode, "update-of") == 0;
+	return strcmp(mode, "reuse-id") == 0 || ident_takes_arg(mode);
+}
+
+static int ident_takes_arg(const char *mode)
+{
+	return strcmp(mode, "squat") == 0 || strcmp(mode, "update-of") == 0;
 }
 
 static int build_ident(struct frames *fs, const struct opts *o)
@@ -461,53 +518,7 @@ static int build_ident(struct frames *fs, const struct opts *o)
 		return ident_squat(fs, o);
 	return ident_update_of(fs, o);
 }
-
-/* Fill `fs` with the frames of the mode. */
-static int build_frames(struct frames *fs, const struct opts *o)
-{
-	int kind = PPX__V1__NOTIFICATION_KIND__ARREST;
-	const char *who = o->as;
-	long n = 1, version = 0;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int rc;
-
-	if (strcmp(o->mode, "garbage") == 0 || strcmp(o->mode, "oversize") == 0)
-		return build_raw(fs, o->mode);
-	if (strcmp(o->mode, "flood") == 0)
-		return build_flood(fs, o);
-	if (ident_mode(o->mode))
-		return build_ident(fs, o);
-	if (strcmp(o->mode, "repeat") == 0) {
-		if (parse_long(o->arg, 1, REPEAT_MAX, &n) != 0)
-			usage(EXIT_USAGE);
-		fs->repeats = 1;
-	} else if (strcmp(o->mode, "version") == 0) {
-		if (parse_long(o->arg, 0, 0xffffffffL, &version) != 0)
-			usage(EXIT_USAGE);
-	} else if (strcmp(o->mode, "signed-as") == 0) {
-		who = o->arg;
-	} else if (strcmp(o->mode, "kind") == 0) {
-		kind = kind_by_name(o->arg);
-	} else if (strcmp(o->mode, "valid") != 0) {
-		usage(EXIT_USAGE);
-	}
-	rc = seal_message(&buf, &len, who, o->to, kind);
-	if (rc == 0 && strcmp(o->mode, "version") == 0)
-		rc = reversion(&buf, &len, (uint32_t)version);
-	for (long i = 0; rc == 0 && i < n; i++) {
-		uint8_t *copy = malloc(len);
-
-		if (!copy) {
-			rc = ppx_error_set(PPX_ENOMEM, "out of memory");
-			break;
-		}
-		memcpy(copy, buf, len);
-		rc = frames_add(fs, copy, len);
-	}
-	free(buf);
-	return rc;
-}
+/* ---- end of the modes of hostile ids ---- */
 
 static int set_int(void *sock, int opt, int value)
 {
