@@ -69,9 +69,9 @@ struct update {
 
 struct ack {
 	uint8_t id[ID_LEN];	/* the message acknowledged */
-	const char *agency, *person;	/* agency NULL: this log's own */
 	const char **to;	/* its recipients: the message's sender is one */
 	size_t n_to;
+	const char *agency, *person;	/* agency NULL: this log's own */
 	int64_t created_ms;
 };
 
