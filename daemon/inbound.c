@@ -72,7 +72,6 @@ struct pending {
 	uint8_t id[PPX_MESSAGE_ID_LEN];
 	uint8_t *frame;		/* receipt to send; NULL: look up original */
 	size_t len;
-	uint64_t stored;	/* a duplicate: the original's entry */
 };
 
 const char *inbound_family_name(int payload_case)
@@ -90,21 +89,23 @@ static void pending_free(struct pending *p)
 	free(p);
 }
 
-/* The RECEIPT_SENT entry that answered message `id` from `agency` when it
- * was stored at `stored`: the first receipt to that agency about the id
- * after it (they commit together).  A later one may be a refusal of
- * another body under the same id, an earlier one a refusal before the
- * message was stored. */
+/* The RECEIPT_SENT entry that answered message `id` from `agency`: the
+ * first receipt to that agency about the id after the message's RECEIVED
+ * entry (they commit together).  A later one may be a refusal of another
+ * body under the same id, an earlier one a refusal before the message
+ * was stored. */
 static int original_receipt(struct ppxd *d, const char *agency,
-			    const uint8_t *id, uint64_t stored,
-			    Ppx__V1__LogEntry **out)
+			    const uint8_t *id, Ppx__V1__LogEntry **out)
 {
-	uint64_t *seqs = NULL;
+	uint64_t *seqs = NULL, stored = 0;
 	size_t n = 0;
-	int rc = ppx_log_by_message(d->log, id, PPX_MESSAGE_ID_LEN, &seqs, &n,
-				    4096);
+	int rc = ppx_log_find(d->log, PPX__V1__ENTRY_KIND__ENTRY_RECEIVED,
+			      agency, id, PPX_MESSAGE_ID_LEN, &stored);
 
 	*out = NULL;
+	if (rc == 0)
+		rc = ppx_log_by_message(d->log, id, PPX_MESSAGE_ID_LEN, &seqs,
+					&n, 4096);
 	for (size_t i = 0; rc == 0 && i < n && !*out; i++) {
 		Ppx__V1__LogEntry *e = NULL;
 
@@ -129,8 +130,7 @@ static void send_after_commit(struct ppxd *d, void *arg, int rc)
 
 	if (rc == 0 && p->frame) {
 		transport_reply(d->transport, &p->routing, p->frame, p->len);
-	} else if (rc == 0 && original_receipt(d, p->agency, p->id, p->stored,
-					       &orig) == 0) {
+	} else if (rc == 0 && original_receipt(d, p->agency, p->id, &orig) == 0) {
 		transport_reply(d->transport, &p->routing, orig->data.data,
 				orig->data.len);
 	} else if (rc == 0) {
@@ -142,11 +142,8 @@ static void send_after_commit(struct ppxd *d, void *arg, int rc)
 	pending_free(p);
 }
 
-/* A reply after the commit: `frame`, or (NULL) the original receipt of
- * the message `id` from `agency` stored at entry `stored`. */
-static int defer_pending(struct ppxd *d, zmq_msg_t *routing,
-			 const char *agency, const uint8_t *id,
-			 uint64_t stored, uint8_t *frame, size_t len)
+static int defer_reply(struct ppxd *d, zmq_msg_t *routing, const char *agency,
+		       const uint8_t *id, uint8_t *frame, size_t len)
 {
 	struct pending *p = calloc(1, sizeof(*p));
 
@@ -161,18 +158,11 @@ static int defer_pending(struct ppxd *d, zmq_msg_t *routing,
 		memcpy(p->id, id, sizeof(p->id));
 	p->frame = frame;
 	p->len = len;
-	p->stored = stored;
 	if (writer_after(d, send_after_commit, p) != 0) {
 		pending_free(p);
 		return PPX_ENOMEM;
 	}
 	return 0;
-}
-
-static int defer_reply(struct ppxd *d, zmq_msg_t *routing, const char *agency,
-		       const uint8_t *id, uint8_t *frame, size_t len)
-{
-	return defer_pending(d, routing, agency, id, 0, frame, len);
 }
 
 /* The group of the connection behind `routing`, or NULL if there are
@@ -392,8 +382,8 @@ static int accept_message(struct ppxd *d, struct group *g, const uint8_t *data,
 	policy_subject_keys_free(keys, n);
 	if (rc == PPX_EDUP && (rc = same_body(d, seq, o)) == 0)
 		/* answered with the original receipt */
-		return defer_pending(d, &g->routing, agency,
-				     b->message_id.data, seq, NULL, 0);
+		return defer_reply(d, &g->routing, agency, b->message_id.data,
+				   NULL, 0);
 	if (rc != 0)
 		return rc;
 	if (!(it = item_add(g)))
