@@ -1,8 +1,11 @@
 /*
  * cmd_show.c — `ppx show ID`: one message in full, read-only.
  *
- * It finds every entry about the message through the log's message-id
- * index, and prints: what the message is and who sent it to whom; its
+ * The argument names a message as (sender, id): AGENCY/ID, or an id (or a
+ * prefix of one) that fits one sender's message only (msgref.c); an
+ * ambiguous one is refused with the candidates.  It finds every entry
+ * about that message through the log's message-id index, leaving out
+ * those about another sender's message under the same id, and prints: what the message is and who sent it to whom; its
  * delivery to each recipient (QUEUED until that partner's signed receipt
  * is logged, then DELIVERED or REFUSED with the reason); who acknowledged
  * it and when, or that an acknowledgement is still awaited; the log
@@ -28,18 +31,22 @@
 #include "logread.h"
 #include "ppx/error.h"
 #include "ppx/json.h"
+#include "ppx/pki.h"
 
 #define SHOW_MAX_ENTRIES 4096	/* entries about one message listed */
 
 static const char usage[] =
-	"usage: ppx show ID [--log DIR | --config FILE] [--json | --body]\n"
-	"Shows message ID (32 hex digits, as ppx log and ppx send print it)\n"
-	"in full: the message as canonical JSON, its delivery to each\n"
-	"recipient, its acknowledgements and every log entry about it.\n"
+	"usage: ppx show [AGENCY/]ID [--log DIR | --config FILE] [--json | --body]\n"
+	"Shows message ID (32 hex digits, as ppx log and ppx send print it,\n"
+	"or enough of the first digits to tell it apart) in full: the\n"
+	"message as canonical JSON, its delivery to each recipient, its\n"
+	"acknowledgements and every log entry about it.  A message id is\n"
+	"unique per sender only: AGENCY/ID names the message AGENCY sent;\n"
+	"an ID that fits messages of several senders is refused, listing them.\n"
 	"--json prints one JSON object; --body prints only the message, on\n"
 	"one line (ppx send --json - accepts it back).\n"
-	"Exit 0: shown; 1: no such message in this log; 2: usage; 3: cannot\n"
-	"read the log.\n" LR_WHERE_HELP;
+	"Exit 0: shown; 1: no such message in this log; 2: usage, or an\n"
+	"ambiguous ID; 3: cannot read the log.\n" LR_WHERE_HELP;
 
 /* Every entry about the message; msg is the SENT/RECEIVED one, if any. */
 struct shown {
@@ -55,11 +62,13 @@ static void shown_free(struct shown *s)
 	free(s->ents);
 }
 
-static int collect(struct shown *s, logread *lr, const uint8_t *id)
+/* Every entry about message m: its id, and its sender (another agency's
+ * message under the same id is another message). */
+static int collect(struct shown *s, logread *lr, const struct lr_ref_match *m)
 {
 	uint64_t *seqs = NULL;
 	size_t n = 0;
-	int rc = logread_by_message(lr, id, &seqs, &n);
+	int rc = logread_by_message(lr, m->id, &seqs, &n);
 
 	memset(s, 0, sizeof(*s));
 	if (n > SHOW_MAX_ENTRIES)
@@ -71,6 +80,10 @@ static int collect(struct shown *s, logread *lr, const uint8_t *id)
 		if (rc == PPX_ECORRUPT) {
 			fprintf(stderr, "ppx show: %s\n", ppx_error_last());
 			rc = 0;
+			continue;
+		}
+		if (rc == 0 && !lr_ref_owns(m, s->ents[s->n].e)) {
+			lr_entry_clear(&s->ents[s->n]);
 			continue;
 		}
 		if (rc == 0 && !s->msg && s->ents[s->n].body)
@@ -390,26 +403,51 @@ static int print_body(const struct shown *s)
 	return 0;
 }
 
+/* The one message the argument names, or the exit status after saying
+ * that none or several do. */
+static int pick(struct lr_ref *r, logread *lr, const char *arg)
+{
+	int rc = lr_ref_resolve(r, lr, arg);
+
+	if (rc != 0)
+		return lr_fail("show", rc);
+	if (r->n == 0) {
+		fprintf(stderr, "ppx show: message %s is not in log %s; ppx log "
+			"lists the messages it holds\n", arg, logread_dir(lr));
+		return PPX_EXIT_NO;
+	}
+	if (r->n > 1) {
+		fprintf(stderr, "ppx show: %s is ambiguous: it fits %zu%s "
+			"messages (a message id is unique per sender only); "
+			"name one as AGENCY/ID:\n", arg, r->n,
+			r->more ? " or more" : "");
+		lr_ref_list(stderr, r);
+		return PPX_EXIT_USAGE;
+	}
+	return 0;
+}
+
 int cmd_show(int argc, char **argv)
 {
 	struct lr_opts o;
 	struct shown s = {0};
-	uint8_t id[PPX_MESSAGE_ID_LEN];
+	struct lr_ref *r = calloc(1, sizeof(*r));
 	logread *lr = NULL;
-	int rc = lr_opts_parse(&o, argc, argv, LR_OPT_BODY, 1, usage);
+	int rc = r ? lr_opts_parse(&o, argc, argv, LR_OPT_BODY, 1, usage)
+		   : lr_fail("show", ppx_error_set(PPX_ENOMEM, "out of "
+						   "memory"));
 
-	if (rc != 0)
+	if (rc != 0) {
+		free(r);
 		return rc == 1 ? PPX_EXIT_OK : rc;
-	if (lr_parse_id(id, o.args[0]) != 0)
-		return lr_fail(o.cmd, PPX_EINVAL);
+	}
 	if ((rc = logread_open(&lr, &o)) != 0)
-		return lr_fail(o.cmd, rc);
-	if ((rc = collect(&s, lr, id)) == 0 && s.n == 0) {
-		fprintf(stderr, "ppx show: message %s is not in log %s; ppx log "
-			"lists the messages it holds\n", o.args[0],
-			logread_dir(lr));
-		rc = 1;
-	} else if (rc == 0) {
+		rc = lr_fail(o.cmd, rc);
+	else if ((rc = pick(r, lr, o.args[0])) != 0)
+		;	/* said why */
+	else if ((rc = collect(&s, lr, &r->m[0])) == 0 && s.n == 0)
+		rc = PPX_EXIT_NO;	/* its entries do not decode: said so */
+	else if (rc == 0) {
 		rc = o.body ? print_body(&s) : o.json ? print_json(lr, &s)
 						      : print_text(lr, &s);
 		if (rc != 0) {
@@ -421,6 +459,7 @@ int cmd_show(int argc, char **argv)
 	}
 	shown_free(&s);
 	logread_close(lr);
+	free(r);
 	if (rc != 0)
 		return rc;
 	return lr_flush(o.cmd, stdout, "standard output");

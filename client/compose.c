@@ -689,29 +689,76 @@ int compose_common(struct compose *c)
 	return rc;
 }
 
-/* Open the local log read-only and find message `hex` in it. */
+/* The index in `all` of the one message `ref` means: the one from
+ * `agency` if the reference names it, else the only one.  -1 after saying
+ * why not, listing the candidates when the id alone does not tell them
+ * apart. */
+static int logged_pick(struct compose *c, struct logged_message *all,
+		       size_t n, const char *agency, const char *ref,
+		       const char *what)
+{
+	char list[512] = "";
+	size_t used = 0, at = n;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!agency || strcmp(all[i].sender, agency) == 0)
+			at = at == n ? i : at;
+		if (used < sizeof(list))
+			used += (size_t)snprintf(list + used, sizeof(list) - used,
+						 "%s%s/%s", i ? ", " : "",
+						 all[i].sender, ref);
+	}
+	if (at == n)
+		compose_fail(c, "%s: no message %s%s%s in %s's log", what,
+			     agency ? agency : "", agency ? "/" : "", ref,
+			     c->cfg->agency);
+	else if (!agency && n > 1)
+		compose_fail(c, "%s: %zu agencies sent a message with id %s: "
+			     "name one as AGENCY/ID (%s)", what, n, ref, list);
+	else
+		return (int)at;
+	return -1;
+}
+
+/* Open the local log read-only and find message `ref` in it: a message id
+ * (32 hex digits), or AGENCY/ID for the message of that sender (ids are
+ * unique per sender only). */
 int compose_logged(struct compose *c, struct logged_message *out,
-		   ProtobufCBinaryData *id, const char *hex, unsigned kinds,
+		   ProtobufCBinaryData *id, const char *ref, unsigned kinds,
 		   const char *what)
 {
 	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
+	struct logged_message all[RECORDS_SENDERS_MAX];
+	const char *slash = strchr(ref, '/');
+	char agency[RECORDS_AGENCY_MAX] = "";
 	ppx_log *log = NULL;
-	int rc = compose_id(c, id, hex, what);
+	size_t n = 0;
+	int rc, at;
 
-	if (rc != 0)
+	if (slash && (size_t)(slash - ref) >= sizeof(agency))
+		return compose_fail(c, "%s: %s: agency name too long", what,
+				    ref);
+	if (slash)
+		memcpy(agency, ref, (size_t)(slash - ref));
+	if ((rc = compose_id(c, id, slash ? slash + 1 : ref, what)) != 0)
 		return rc;
 	if (ppx_log_open(&log, c->cfg->log_dir, &ro) != 0)
 		return compose_fail(c, "cannot read the log %s: %s",
 				    c->cfg->log_dir, ppx_error_last());
-	rc = records_find(out, log, id->data, kinds);
+	rc = records_find_all(all, RECORDS_SENDERS_MAX, &n, log, id->data,
+			      kinds);
 	ppx_log_close(log);
-	if (rc == PPX_ENOTFOUND)
-		return compose_fail(c, "%s: no message %s in %s's log", what,
-				    hex, c->cfg->agency);
 	if (rc != 0)
 		return compose_fail(c, "%s", ppx_error_last());
-	rc = compose_keep(c, out->body);
-	return rc;
+	at = logged_pick(c, all, n, slash ? agency : NULL,
+			 slash ? slash + 1 : ref, what);
+	for (size_t i = 0; i < n; i++)
+		if ((int)i != at)
+			records_logged_free(&all[i]);
+	if (at < 0)
+		return PPX_EXIT_USAGE;
+	*out = all[at];
+	return compose_keep(c, out->body);
 }
 
 /* The operator the caller is, as the daemon will record them. */

@@ -135,10 +135,12 @@ int compose_subject(struct compose *c, Ppx__V1__SubjectIds *s,
 /* Recipients, marking, priority, deadline, purpose, area, CT, subject. */
 int compose_common(struct compose *c);
 
-/* Message `hex` from the local log (read-only), among `kinds`
- * (RECORDS_*): its id into *id; the body is kept by the compose. */
+/* Message `ref` from the local log (read-only), among `kinds`
+ * (RECORDS_*): ID (32 hex digits) when only one agency sent a message
+ * with that id, else AGENCY/ID; its id into *id; the body is kept by the
+ * compose.  The failure lists the candidates of an ambiguous ID. */
 int compose_logged(struct compose *c, struct logged_message *out,
-		   ProtobufCBinaryData *id, const char *hex, unsigned kinds,
+		   ProtobufCBinaryData *id, const char *ref, unsigned kinds,
 		   const char *what);
 
 /* The named person the caller is at this agency (the daemon will say the

@@ -425,7 +425,7 @@ static int amend_from(struct compose *c, Ppx__V1__Minutes *m)
 	const Ppx__V1__Body *ob;
 	int rc = compose_logged(c, &old, &c->body.supersedes,
 				compose_val(c, O_AMEND),
-				RECORDS_SENT | RECORDS_RECEIVED, "--amend");
+				RECORDS_SENT, "--amend");
 
 	if (rc != 0)
 		return rc;

@@ -55,7 +55,7 @@ static int load_versions(struct compose *c, ppx_log *log, const char *id,
 				    "with --merge", id, l.n,
 				    (unsigned long long)l.version);
 	} else if (rc == 0 && l.n == 1) {
-		rc = records_find(base, log, l.tips[0].id,
+		rc = records_find(base, log, l.tips[0].agency, l.tips[0].id,
 				  RECORDS_SENT | RECORDS_RECEIVED);
 	}
 	if (rc != 0)
@@ -130,11 +130,8 @@ static int load_merges(struct compose *c, ppx_log *log, const char *id,
 
 		if ((rc = compose_id(c, mid, l->v[r->n_merges], "--merge")))
 			return rc;
-		if (records_find(&m, log, mid->data, RECORDS_SENT |
-				 RECORDS_RECEIVED | RECORDS_CONFLICT) != 0 ||
-		    m.body->payload_case != PPX__V1__BODY__PAYLOAD_PARTNER_RECORD ||
-		    strcmp(m.body->partner_record->record_id, id) != 0) {
-			records_logged_free(&m);
+		if (records_find_version(&m, log, mid->data, id,
+					 "--merge") != 0) {
 			return compose_fail(c, "--merge %s: no version of partner "
 					    "record %s in this agency's log",
 					    l->v[r->n_merges], id);

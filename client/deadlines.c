@@ -320,6 +320,10 @@ static void add_update(struct deadlines_mem *m, const Ppx__V1__LogEntry *e,
 		return;
 	if (b->replies_to.len == ID_LEN)
 		memcpy(d->replies_to, b->replies_to.data, ID_LEN);
+	d->sender = dl_str(m, b->sender_agency);
+	if ((d->to = dl_pool_alloc(m, (b->n_recipients + 1) * sizeof(*d->to))))
+		for (size_t i = 0; i < b->n_recipients; i++)
+			d->to[d->n_to++] = dl_str(m, b->recipients[i]);
 	d->meeting_id = dl_str(m, u->meeting_id);
 	d->action_id = dl_str(m, u->action_id);
 	d->status = u->status;
@@ -337,6 +341,22 @@ static void add_ack(struct deadlines_mem *m, const uint8_t *id,
 	a->agency = agency ? dl_str(m, agency) : NULL;
 	a->person = dl_str(m, person);
 	a->logged_ms = when;
+}
+
+/* The agencies the acknowledgement added last (if one was added since
+ * there were `before`) went to: the message's sender is one of them, for
+ * a message id is unique per sender only.  None: unknown (a local
+ * ENTRY_ACKNOWLEDGED note without a peer). */
+static void ack_recipients(struct deadlines_mem *m, size_t before,
+			   char *const *to, size_t n_to)
+{
+	struct ack *a = m->n_acks > before ? &m->acks[m->n_acks - 1] : NULL;
+
+	if (!a || n_to == 0 || !(a->to = dl_pool_alloc(m, n_to *
+							 sizeof(*a->to))))
+		return;
+	for (size_t i = 0; i < n_to; i++)
+		a->to[a->n_to++] = dl_str(m, to[i]);
 }
 
 static void add_decision(struct deadlines_mem *m, const Ppx__V1__Body *b)
@@ -415,6 +435,7 @@ static void scan_message(struct deadlines_mem *m, struct deadlines *dl,
 {
 	Ppx__V1__Frame *f = NULL;
 	Ppx__V1__Body *b = NULL;
+	size_t acks;
 
 	if (ppx_frame_decode(&f, e->data.data, e->data.len) == 0 &&
 	    f->message)
@@ -426,7 +447,10 @@ static void scan_message(struct deadlines_mem *m, struct deadlines *dl,
 		if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_SENT && !m->agency &&
 		    b->sender_agency && *b->sender_agency)
 			m->agency = dl_str(m, b->sender_agency);
+		acks = m->n_acks;
 		add_body(m, dl, e, b);
+		if (b->payload_case == PPX__V1__BODY__PAYLOAD_ACKNOWLEDGEMENT)
+			ack_recipients(m, acks, b->recipients, b->n_recipients);
 	}
 	if (b)
 		ppx__v1__body__free_unpacked(b, NULL);
@@ -495,9 +519,14 @@ static int scan_entry(void *ctx, uint64_t seq, const uint8_t *data,
 		break;
 	case PPX__V1__ENTRY_KIND__ENTRY_ACKNOWLEDGED:
 		/* A person here took the message on: ours, agency later. */
-		if (e->message_id.len == ID_LEN && e->time_ms < s->m->cutoff_ms)
+		if (e->message_id.len == ID_LEN && e->time_ms < s->m->cutoff_ms) {
+			size_t before = s->m->n_acks;
+
 			add_ack(s->m, e->message_id.data, NULL, e->person,
 				e->time_ms);
+			ack_recipients(s->m, before, &e->peer_agency,
+				       e->peer_agency[0] ? 1 : 0);
+		}
 		break;
 	default:
 		break;

@@ -61,6 +61,9 @@ struct minutes_v {
 
 struct update {
 	uint8_t replies_to[ID_LEN];
+	const char *sender;	/* the updating agency */
+	const char **to;	/* its recipients */
+	size_t n_to;
 	const char *meeting_id, *action_id;
 	int64_t logged_ms;
 	int status;
@@ -68,6 +71,8 @@ struct update {
 
 struct ack {
 	uint8_t id[ID_LEN];	/* the message acknowledged */
+	const char **to;	/* its recipients: the message's sender is one */
+	size_t n_to;
 	const char *agency, *person;	/* agency NULL: this log's own */
 	int64_t logged_ms;
 };

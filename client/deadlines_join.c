@@ -75,6 +75,20 @@ static int cmp_minutes_id(const void *a, const void *b)
 	return memcmp((*x)->id, (*y)->id, ID_LEN);
 }
 
+/* Whether minutes v were sent by a party to update u (us, its sender or
+ * a recipient): only those can be the minutes it names (PROTOCOL.md 4.3;
+ * another agency's message under the same id is another message). */
+static int party_to(const struct minutes_v *v, const struct update *u,
+		    const char *us)
+{
+	if ((us && strcmp(v->sender, us) == 0) || strcmp(v->sender, u->sender) == 0)
+		return 1;
+	for (size_t i = 0; i < u->n_to; i++)
+		if (strcmp(v->sender, u->to[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* An update names its minutes by replies_to; take the meeting from those
  * minutes, as signed, over the meeting_id it may also carry.  Then sort
  * the updates by meeting, action and time. */
@@ -93,8 +107,14 @@ static int resolve_updates(struct deadlines_mem *m)
 		memcpy(key.id, m->updates[i].replies_to, ID_LEN);
 		hit = bsearch(&kp, by_id, m->n_mins, sizeof(*by_id),
 			      cmp_minutes_id);
-		if (hit)
-			m->updates[i].meeting_id = (*hit)->meeting_id;
+		while (hit && hit > by_id && cmp_minutes_id(hit - 1, &kp) == 0)
+			hit--;	/* the first minutes with that id */
+		for (; hit && hit < by_id + m->n_mins &&
+		       cmp_minutes_id(hit, &kp) == 0; hit++)
+			if (party_to(*hit, &m->updates[i], m->agency)) {
+				m->updates[i].meeting_id = (*hit)->meeting_id;
+				break;
+			}
 	}
 	free(by_id);
 	sort_n(m->updates, m->n_updates, sizeof(*m->updates), cmp_update);
@@ -356,13 +376,33 @@ static int cmp_receipt(const void *a, const void *b)
 	return c ? c : x->time_ms < y->time_ms ? -1 : x->time_ms > y->time_ms;
 }
 
+/* By (id, sender): a message id is unique per sender only, and another
+ * agency's message under the same id is another message. */
 static int cmp_notif(const void *a, const void *b)
 {
 	const struct notif *x = a, *y = b;
 	int c = memcmp(x->id, y->id, ID_LEN);
 
+	if (!c)
+		c = strcmp(x->sender, y->sender);
 	/* A message we sent sorts before a copy we received, if any. */
 	return c ? c : (x->sent_ms < 0) - (y->sent_ms < 0);
+}
+
+/* Whether acknowledgement a is of notification n: by the owner it is
+ * owed by, and, for one we received, sent to n's sender (not to another
+ * agency that used the same id). */
+static int acks_it(const struct ack *a, const struct notif *n,
+		   const char *owner)
+{
+	if (!a->agency || strcmp(a->agency, owner) != 0)
+		return 0;
+	if (n->sent_ms >= 0 || a->n_to == 0)
+		return 1;
+	for (size_t i = 0; i < a->n_to; i++)
+		if (strcmp(a->to[i], n->sender) == 0)
+			return 1;
+	return 0;
 }
 
 /* The first element of sorted `arr` whose first ID_LEN bytes are `id`. */
@@ -405,7 +445,7 @@ static void ack_obligation(struct deadlines_mem *m, struct deadlines *dl,
 	o->due = ppx_date_of_ms(n->deadline_ms);
 	o->due_ms = n->deadline_ms;
 	for (; a < m->n_acks && memcmp(m->acks[a].id, n->id, ID_LEN) == 0; a++)
-		if (m->acks[a].agency && strcmp(m->acks[a].agency, owner) == 0) {
+		if (acks_it(&m->acks[a], n, owner)) {
 			o->done = 1;
 			o->done_ms = m->acks[a].logged_ms;
 			o->done_day = ppx_date_of_ms(o->done_ms);
@@ -439,7 +479,8 @@ static void join_acks(struct deadlines_mem *m, struct deadlines *dl)
 	for (size_t i = 0; i < m->n_notifs; i++) {
 		const struct notif *n = &m->notifs[i];
 
-		if (i > 0 && memcmp(n->id, m->notifs[i - 1].id, ID_LEN) == 0)
+		if (i > 0 && memcmp(n->id, m->notifs[i - 1].id, ID_LEN) == 0 &&
+		    strcmp(n->sender, m->notifs[i - 1].sender) == 0)
 			continue;	/* the same message twice */
 		for (size_t k = 0; k < n->n_to; k++) {
 			int ours = m->agency && strcmp(n->to[k], m->agency) == 0;

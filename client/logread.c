@@ -37,6 +37,7 @@ struct ackrec {
 	int64_t time_ms;
 	int dir;	/* LR_DIR_IN: a partner's; LR_DIR_OUT: ours */
 	char *agency;	/* who acknowledged; NULL for ours */
+	char *to;	/* ours: to whom, one agency a line; NULL: unknown */
 };
 
 /* A non-message entry read while working out deliveries. */
@@ -179,6 +180,44 @@ static int ack_add(logread *lr, const struct ackrec *a, int sorted)
 	return 0;
 }
 
+/* The agencies an acknowledgement of ours went to, one a line: a message
+ * id is unique per sender only, so it acknowledges the message with that
+ * id of the one of them that sent it.  NULL (unknown) when there are none;
+ * -1 without memory. */
+static int ack_to(char **out, char *const *to, size_t n)
+{
+	size_t len = 1;
+	char *p;
+
+	*out = NULL;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(to[i]) + 1;
+	if (n == 0)
+		return 0;
+	if (!(p = *out = malloc(len)))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(to[i]);
+
+		memcpy(p, to[i], l);
+		p[l] = '\n';
+		p += l + 1;
+	}
+	*p = '\0';
+	return 0;
+}
+
+/* Whether our acknowledgement a went to `agency` (or to we know not whom). */
+static int ack_went_to(const struct ackrec *a, const char *agency)
+{
+	size_t len = strlen(agency);
+
+	for (const char *p = a->to; p && *p; p = strchr(p, '\n') + 1)
+		if (strncmp(p, agency, len) == 0 && p[len] == '\n')
+			return 1;
+	return a->to == NULL;
+}
+
 /* If entry e (at seq) acknowledges a message, add that to the table. */
 static int ack_collect_entry(logread *lr, const Ppx__V1__LogEntry *e,
 			     int sorted)
@@ -191,7 +230,12 @@ static int ack_collect_entry(logread *lr, const Ppx__V1__LogEntry *e,
 	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_ACKNOWLEDGED &&
 	    e->message_id.len == PPX_MESSAGE_ID_LEN) {
 		memcpy(a.id, e->message_id.data, PPX_MESSAGE_ID_LEN);
-		return ack_add(lr, &a, sorted);
+		if (ack_to(&a.to, &e->peer_agency,
+			   e->peer_agency[0] ? 1 : 0) != 0)
+			return ppx_error_set(PPX_ENOMEM, "out of memory");
+		if ((rc = ack_add(lr, &a, sorted)) != 0)
+			free(a.to);
+		return rc;
 	}
 	if (!is_message(e->kind) || strcmp(e->family, "acknowledgement") != 0)
 		return 0;
@@ -207,11 +251,15 @@ static int ack_collect_entry(logread *lr, const Ppx__V1__LogEntry *e,
 		a.dir = LR_DIR_IN;
 		a.agency = strdup(b->sender_agency);
 	}
+	rc = a.dir == LR_DIR_OUT ? ack_to(&a.to, b->recipients,
+					  b->n_recipients) : 0;
 	ppx__v1__body__free_unpacked(b, NULL);
-	if (a.dir == LR_DIR_IN && !a.agency)
+	if (rc != 0 || (a.dir == LR_DIR_IN && !a.agency))
 		return ppx_error_set(PPX_ENOMEM, "out of memory");
-	if ((rc = ack_add(lr, &a, sorted)) != 0)
+	if ((rc = ack_add(lr, &a, sorted)) != 0) {
 		free(a.agency);
+		free(a.to);
+	}
 	return rc;
 }
 
@@ -315,8 +363,10 @@ void logread_close(logread *self)
 {
 	if (!self)
 		return;
-	for (size_t i = 0; i < self->n_acks; i++)
+	for (size_t i = 0; i < self->n_acks; i++) {
 		free(self->acks[i].agency);
+		free(self->acks[i].to);
+	}
 	free(self->acks);
 	for (size_t i = 0; i < LR_CACHE; i++)
 		cached_clear(&self->cache[i]);
@@ -439,10 +489,14 @@ static void apply_acks(const logread *lr, struct lr_entry *ent)
 		for (size_t k = 0; k < ent->n_parties; k++) {
 			struct lr_party *p = &ent->parties[k];
 
+			/* Ours acknowledges a received message only if it
+			 * went to its sender (ids are unique per sender). */
 			if (p->acked || (ent->dir == LR_DIR_OUT &&
 					 (a->dir != LR_DIR_IN ||
 					  strcmp(a->agency, p->partner) != 0)) ||
-			    (ent->dir == LR_DIR_IN && a->dir != LR_DIR_OUT))
+			    (ent->dir == LR_DIR_IN &&
+			     (a->dir != LR_DIR_OUT ||
+			      !ack_went_to(a, p->partner))))
 				continue;
 			p->acked = 1;
 			p->ack_seq = a->seq;

@@ -264,6 +264,45 @@ int logread_by_subject(logread *self, const char *key, uint64_t **seqs,
 /* Whether `key` ("pnc:...") matches the subject `subject` of a filter. */
 int lr_subject_matches(const char *subject, const char *key);
 
+/* ---- which message a reference means (msgref.c) ----------------------- */
+
+#define LR_REF_MAX 16		/* candidates listed */
+
+/* One message a reference may mean: (sender, id). */
+struct lr_ref_match {
+	uint8_t id[PPX_MESSAGE_ID_LEN];
+	int ours;			/* sent by this agency */
+	char sender[PPX_NAME_MAX];	/* the partner that sent it, if not */
+	uint64_t seq;			/* the first entry about it */
+};
+
+/* What a reference "[AGENCY/]ID-OR-PREFIX" fits in a log. */
+struct lr_ref {
+	char agency[PPX_NAME_MAX];	/* "" if not named */
+	uint8_t id[PPX_MESSAGE_ID_LEN];	/* the digits given, as bytes */
+	size_t nibbles;			/* how many hex digits */
+	char us[PPX_NAME_MAX];		/* our name, from what we sent */
+	struct lr_ref_match m[LR_REF_MAX];
+	size_t n;
+	int more;			/* more matched than listed */
+};
+
+/*
+ * Every (sender, id) in the log that `text` fits: AGENCY/ID or ID, where
+ * ID is 1 to 32 hex digits of the id (a prefix).  r->n is 0 when none
+ * does, 1 when the reference names one message, more when it is
+ * ambiguous (lr_ref_list() says which).  PPX_EINVAL for a malformed
+ * reference.
+ */
+int lr_ref_resolve(struct lr_ref *r, logread *lr, const char *text);
+/* The agency that sent candidate m (ours: our name if known). */
+const char *lr_ref_sender(const struct lr_ref *r,
+			  const struct lr_ref_match *m);
+/* Whether log entry e is about message m (its id is m's). */
+int lr_ref_owns(const struct lr_ref_match *m, const Ppx__V1__LogEntry *e);
+/* One line per candidate: AGENCY/ID and what it is. */
+void lr_ref_list(FILE *out, const struct lr_ref *r);
+
 /* ---- names and small helpers ------------------------------------------ */
 
 const char *lr_entry_kind_name(int kind);	/* "ENTRY_SENT" */

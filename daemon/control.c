@@ -345,7 +345,9 @@ static int stamp_created(struct ppxd *d, Ppx__V1__Body *b)
 }
 
 /* Fill in the sender (agency and operator), the id unless given, the time
- * and the area; who acknowledges or updates an action is the operator. */
+ * and the area; who acknowledges or updates an action is the operator.
+ * A body completed once may be completed again (with another created_ms):
+ * what it already points into `c` and `id_out` stays. */
 static int complete_body(struct ppxd *d, const struct ppxd_operator *op,
 			 Ppx__V1__Body *b, struct completion *c,
 			 uint8_t id_out[16])
@@ -365,7 +367,8 @@ static int complete_body(struct ppxd *d, const struct ppxd_operator *op,
 			return rc;
 		b->message_id.data = id_out;
 		b->message_id.len = PPX_MESSAGE_ID_LEN;
-	} else if (b->message_id.len == PPX_MESSAGE_ID_LEN) {
+	} else if (b->message_id.len == PPX_MESSAGE_ID_LEN &&
+		   b->message_id.data != id_out) {	/* completed before */
 		memcpy(id_out, b->message_id.data, PPX_MESSAGE_ID_LEN);
 	}
 	if ((rc = stamp_created(d, b)) != 0)
@@ -373,17 +376,81 @@ static int complete_body(struct ppxd *d, const struct ppxd_operator *op,
 	if (b->area == NULL || !b->area[0])
 		b->area = d->cfg->area;
 	if (b->payload_case == PPX__V1__BODY__PAYLOAD_ACKNOWLEDGEMENT &&
-	    b->acknowledgement) {
+	    b->acknowledgement && b->acknowledgement != &c->ack) {
 		c->ack = *b->acknowledgement;
 		c->ack.acknowledged_by = &c->person;
 		b->acknowledgement = &c->ack;
 	} else if (b->payload_case == PPX__V1__BODY__PAYLOAD_ACTION_UPDATE &&
-		   b->action_update) {
+		   b->action_update && b->action_update != &c->update) {
 		c->update = *b->action_update;
 		c->update.updated_by = &c->person;
 		b->action_update = &c->update;
 	}
 	return 0;
+}
+
+/*
+ * A submission under a message id this agency already used.  A message id
+ * names one message, so the same message again is an idempotent retry
+ * (*again set, *seq_out its entry) and any other body is refused
+ * (PPX_EREUSED): a second message under a used id would never be logged
+ * or sent, and its sender must not be told it was.  "The same" is judged
+ * on the body as the daemon completed it (the operator, our agency, the
+ * area), which must serialise to exactly the bytes we signed the first
+ * time, except for created_ms: the daemon stamps the first submission's
+ * time, and a retry keeps it.
+ */
+static int check_reused(struct ppxd *d, Ppx__V1__Body *b, uint64_t *seq_out,
+			int *again)
+{
+	Ppx__V1__LogEntry *e = NULL;
+	Ppx__V1__Frame *f = NULL;
+	Ppx__V1__Body *old = NULL;
+	uint8_t *mine = NULL;
+	size_t len = 0;
+	char hex[2 * PPX_MESSAGE_ID_LEN + 1];
+	int rc = ppx_log_find(d->log, PPX__V1__ENTRY_KIND__ENTRY_SENT, "",
+			      b->message_id.data, b->message_id.len, seq_out);
+
+	*again = 0;
+	if (rc == PPX_ENOTFOUND) {
+		ppx_error_clear();
+		return 0;
+	}
+	if (rc == 0 && (rc = ppx_log_get(d->log, *seq_out, &e)) == 0 &&
+	    (rc = ppx_frame_decode(&f, e->data.data, e->data.len)) == 0 &&
+	    (!f->message ||
+	     !(old = ppx__v1__body__unpack(NULL, f->message->signed_body.len,
+					   f->message->signed_body.data))))
+		rc = ppx_error_set(PPX_ECORRUPT, "logged message %llu does not "
+				   "decode", (unsigned long long)*seq_out);
+	if (rc == 0) {
+		b->created_ms = old->created_ms;
+		len = ppx__v1__body__get_packed_size(b);
+		if (!(mine = malloc(len ? len : 1)))
+			rc = ppx_error_set(PPX_ENOMEM, "out of memory");
+	}
+	if (rc == 0) {
+		ppx__v1__body__pack(b, mine);
+		*again = len == f->message->signed_body.len &&
+			 memcmp(mine, f->message->signed_body.data, len) == 0;
+		ppx_hex(hex, b->message_id.data, PPX_MESSAGE_ID_LEN);
+		if (!*again)
+			rc = ppx_error_set(PPX_EREUSED, "message id %s is "
+					   "already used by another message "
+					   "(log entry %llu): an id names one "
+					   "message; give this one a new id, or "
+					   "resubmit that message unchanged",
+					   hex, (unsigned long long)*seq_out);
+	}
+	free(mine);
+	if (old)
+		ppx__v1__body__free_unpacked(old, NULL);
+	if (f)
+		ppx__v1__frame__free_unpacked(f, NULL);
+	if (e)
+		ppx__v1__log_entry__free_unpacked(e, NULL);
+	return rc;
 }
 
 int control_submit_body(struct ppxd *d, const struct ppxd_operator *op,
@@ -395,8 +462,16 @@ int control_submit_body(struct ppxd *d, const struct ppxd_operator *op,
 	Ppx__V1__Body b = *in;
 	uint8_t *frame = NULL;
 	size_t len = 0;
-	int rc;
+	int rc, again = 0;
 
+	/* A retry is judged by its content first: its createdMs is not its
+	 * own (the first submission's stands, however long ago that was),
+	 * so the checks of a new createdMs come after, for a new message. */
+	b.created_ms = 0;
+	if ((rc = complete_body(d, op, &b, &c, id_out)) != 0 ||
+	    (rc = check_reused(d, &b, seq_out, &again)) != 0 || again)
+		return rc;
+	b.created_ms = in->created_ms;
 	if ((rc = complete_body(d, op, &b, &c, id_out)) != 0 ||
 	    (rc = ppx_body_check(&b, us)) != 0 ||
 	    (rc = ppx_domain_check(&b, us)) != 0 ||
@@ -406,7 +481,7 @@ int control_submit_body(struct ppxd *d, const struct ppxd_operator *op,
 		return rc;
 	rc = log_sent(d, &b, frame, len, seq_out);
 	free(frame);
-	return rc == PPX_EDUP ? 0 : rc;	/* the same message again: fine */
+	return rc;
 }
 
 /* A submit from the control socket, answered after the commit. */

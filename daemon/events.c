@@ -17,7 +17,8 @@
  *
  * The entry JSON (docs/HOOKS.md is its reference, for sink writers) is
  * built here too, with the same field names as `ppx log --json`, plus the
- * decoded body in protobuf's canonical JSON (lib/json.c).
+ * decoded body in protobuf's canonical JSON (lib/json.c), and the sender
+ * of the message it names: (sender, message_id) is a message's key.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -144,6 +145,26 @@ static json_object *body_json(const struct events_entry *v)
 	return b;
 }
 
+/*
+ * The agency that sent the message an entry names by message_id: a
+ * message id is unique per sender only, so (sender, message_id) is the
+ * key a consumer must store a message under.  We sent a SENT entry's
+ * message; a RECEIVED or REJECTED entry's came from its peer, as does
+ * the message any other entry names about a partner; "" when the entry
+ * names no message.
+ */
+static const char *entry_sender(const Ppx__V1__LogEntry *e,
+				const char *agency)
+{
+	if (e->message_id.len == 0)
+		return "";
+	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_SENT ||
+	    e->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED ||
+	    !e->peer_agency[0])
+		return agency;
+	return e->peer_agency;
+}
+
 int events_entry_json(char **out, const struct events_entry *v,
 		      const char *agency)
 {
@@ -165,6 +186,8 @@ int events_entry_json(char **out, const struct events_entry *v,
 	json_object_object_add(o, "peer",
 			       json_object_new_string(e->peer_agency));
 	json_object_object_add(o, "message_id", hex_string(&e->message_id));
+	json_object_object_add(o, "sender", json_object_new_string(
+		entry_sender(e, agency)));
 	json_object_object_add(o, "person", json_object_new_string(e->person));
 	json_object_object_add(o, "subjects", string_array(e->subject_keys,
 							   e->n_subject_keys));

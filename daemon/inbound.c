@@ -9,7 +9,9 @@
  * (lib/domain.c) and what needs our log (records.c: a partner record
  * update not based on the latest version we hold is refused as
  * REJECT_CONFLICT, a change to a field its sender does not own as
- * REJECT_POLICY), duplicate.  A message that passes is
+ * REJECT_POLICY), duplicate (a byte-identical copy of a message stored
+ * under its sender and id; another body under them is refused as
+ * REJECT_ID_REUSED).  A message that passes is
  * appended to this iteration's batch as RECEIVED; a refusal is logged as
  * REJECTED and counted by reason.  Every frame drained from one connection
  * in one iteration is then answered by ONE signed receipt listing an item
@@ -131,20 +133,27 @@ static void pending_free(struct pending *p)
 	free(p);
 }
 
-/* The RECEIPT_SENT entry that answered message `id` from `agency`. */
+/* The RECEIPT_SENT entry that answered message `id` from `agency`: the
+ * first receipt to that agency about the id after the message's RECEIVED
+ * entry (they commit together).  A later one may be a refusal of another
+ * body under the same id, an earlier one a refusal before the message
+ * was stored. */
 static int original_receipt(struct ppxd *d, const char *agency,
 			    const uint8_t *id, Ppx__V1__LogEntry **out)
 {
-	uint64_t *seqs = NULL;
+	uint64_t *seqs = NULL, stored = 0;
 	size_t n = 0;
-	int rc = ppx_log_by_message(d->log, id, PPX_MESSAGE_ID_LEN, &seqs, &n,
-				    256);
+	int rc = ppx_log_find(d->log, PPX__V1__ENTRY_KIND__ENTRY_RECEIVED,
+			      agency, id, PPX_MESSAGE_ID_LEN, &stored);
 
 	*out = NULL;
-	for (size_t i = n; rc == 0 && i-- > 0 && !*out;) {
+	if (rc == 0)
+		rc = ppx_log_by_message(d->log, id, PPX_MESSAGE_ID_LEN, &seqs,
+					&n, 4096);
+	for (size_t i = 0; rc == 0 && i < n && !*out; i++) {
 		Ppx__V1__LogEntry *e = NULL;
 
-		if (ppx_log_get(d->log, seqs[i], &e) != 0)
+		if (seqs[i] <= stored || ppx_log_get(d->log, seqs[i], &e) != 0)
 			continue;
 		if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_SENT &&
 		    strcmp(e->peer_agency, agency) == 0)
@@ -551,6 +560,46 @@ static int check_accept(struct ppxd *d, const ppx_opened *o)
 	return rc;
 }
 
+/*
+ * A copy of a message stored at `seq` (same sender, same id) is the same
+ * message only if it is the same signed body, byte for byte: then it gets
+ * the original receipt.  Another body under the id is refused as
+ * REJECT_ID_REUSED and logged as such; answering it with the original
+ * receipt would settle nothing (its body_hash differs) and leave its
+ * sender resending for ever.
+ */
+static int same_body(struct ppxd *d, uint64_t seq, const ppx_opened *o)
+{
+	Ppx__V1__LogEntry *e = NULL;
+	Ppx__V1__Frame *f = NULL;
+	uint8_t hash[PPX_HASH_LEN];
+	char hex[2 * PPX_MESSAGE_ID_LEN + 1];
+	int rc = ppx_log_get(d->log, seq, &e);
+
+	if (rc == 0 && (rc = ppx_frame_decode(&f, e->data.data,
+					      e->data.len)) == 0 &&
+	    !f->message)
+		rc = ppx_error_set(PPX_ECORRUPT, "entry %llu holds no message",
+				   (unsigned long long)seq);
+	if (rc == 0) {
+		ppx_sha256(hash, f->message->signed_body.data,
+			   f->message->signed_body.len);
+		ppx_hex(hex, o->body->message_id.data, PPX_MESSAGE_ID_LEN);
+		if (memcmp(hash, o->body_hash, PPX_HASH_LEN) != 0)
+			rc = ppx_error_set(PPX_EREUSED, "message id %s from %s "
+					   "is stored here (entry %llu) with "
+					   "another body: an id names one "
+					   "message; send this one under a new "
+					   "id", hex, o->signer.agency,
+					   (unsigned long long)seq);
+	}
+	if (f)
+		ppx__v1__frame__free_unpacked(f, NULL);
+	if (e)
+		ppx__v1__log_entry__free_unpacked(e, NULL);
+	return rc;
+}
+
 /* Log an accepted message in this iteration's batch and list it in the
  * connection's receipt. */
 static int accept_message(struct ppxd *d, struct group *g, const uint8_t *data,
@@ -580,7 +629,8 @@ static int accept_message(struct ppxd *d, struct group *g, const uint8_t *data,
 	if (rc == 0)
 		charge_item(d, g, ppx__v1__log_entry__get_packed_size(&e));
 	policy_subject_keys_free(keys, n);
-	if (rc == PPX_EDUP)	/* answered with the original receipt */
+	if (rc == PPX_EDUP && (rc = same_body(d, seq, o)) == 0)
+		/* answered with the original receipt */
 		return defer_reply(d, &g->routing, agency, b->message_id.data,
 				   NULL, 0);
 	if (rc != 0)
@@ -712,7 +762,7 @@ static void handle_frame(struct ppxd *d, struct group *g, zmq_msg_t *frame)
 				   d->cfg->log_quota_bytes_hour);
 	if (rc == 0) {
 		rc = accept_message(d, g, data, len, o);
-		if (rc != 0)
+		if (rc != 0 && rc != PPX_EREUSED)
 			log_warnx("cannot store a message from %s: %s", agency,
 				  ppx_error_last());
 		if (rc == PPX_EFULL || rc == PPX_EIO || rc == PPX_ENOMEM)

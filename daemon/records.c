@@ -25,6 +25,16 @@
  * owns (or carry a merged version's value), and changed_fields must list
  * exactly those fields.  A receiver that does not hold the base (it was
  * not sent every version) checks only what the update declares.
+ *
+ * A message is (sender agency, message id): each sender picks its ids, so
+ * another agency may send a message under the same id, by chance or to
+ * squat it.  Every reference therefore resolves to one sender's message
+ * (PROTOCOL.md section 4.3): an acknowledgement to a message the
+ * acknowledged party sent to the acknowledging one, an action update to
+ * minutes sent by a party to the update, an amendment to minutes its own
+ * sender issued, a record's base or merged version to a version of that
+ * record (from any agency).  A message of any other agency under the id
+ * never binds it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,30 +89,84 @@ static int kind_wanted(const Ppx__V1__LogEntry *e, unsigned kinds)
 	}
 }
 
-int records_find(struct logged_message *out, ppx_log *log, const uint8_t *id,
-		 unsigned kinds)
+/* The message in entry `seq` if it is one of `kinds` with id `id` (NULL:
+ * any id), with its sender: us (the body's sender_agency) for SENT, the
+ * partner for what came in.  1 if found, else 0 and *out is cleared. */
+static int logged_at(struct logged_message *out, ppx_log *log, uint64_t seq,
+		     const uint8_t *id, unsigned kinds)
 {
-	uint64_t *seqs = NULL;
-	size_t n = 0;
-	int rc = ppx_log_by_message(log, id, 16, &seqs, &n, 4096);
+	Ppx__V1__LogEntry *e = NULL;
 
 	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; rc == 0 && i < n && !out->body; i++) {
-		Ppx__V1__LogEntry *e = NULL;
+	if (ppx_log_get(log, seq, &e) != 0)
+		return 0;
+	if (kind_wanted(e, kinds) &&
+	    (!id || (e->message_id.len == 16 &&
+		     memcmp(e->message_id.data, id, 16) == 0)) &&
+	    (out->body = entry_body(e)) != NULL) {
+		out->kind = e->kind;
+		out->seq = seq;
+		snprintf(out->peer, sizeof(out->peer), "%s", e->peer_agency);
+		snprintf(out->sender, sizeof(out->sender), "%s",
+			 e->kind == PPX__V1__ENTRY_KIND__ENTRY_SENT
+				 ? out->body->sender_agency : e->peer_agency);
+	}
+	ppx__v1__log_entry__free_unpacked(e, NULL);
+	return out->body != NULL;
+}
 
-		if (ppx_log_get(log, seqs[i], &e) != 0)
+static int sender_among(const struct logged_message *m, size_t n,
+			const char *sender)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(m[i].sender, sender) == 0)
+			return 1;
+	return 0;
+}
+
+int records_find_all(struct logged_message *out, size_t max, size_t *n,
+		     ppx_log *log, const uint8_t *id, unsigned kinds)
+{
+	uint64_t *seqs = NULL;
+	size_t ns = 0;
+	int rc = ppx_log_by_message(log, id, 16, &seqs, &ns, RECORDS_IDS_MAX);
+
+	*n = 0;
+	for (size_t i = 0; rc == 0 && i < ns && *n < max; i++) {
+		if (!logged_at(&out[*n], log, seqs[i], id, kinds))
 			continue;
-		if (kind_wanted(e, kinds) && e->message_id.len == 16 &&
-		    memcmp(e->message_id.data, id, 16) == 0 &&
-		    (out->body = entry_body(e)) != NULL) {
-			out->kind = e->kind;
-			out->seq = seqs[i];
-			snprintf(out->peer, sizeof(out->peer), "%s",
-				 e->peer_agency);
-		}
-		ppx__v1__log_entry__free_unpacked(e, NULL);
+		/* A sender's id names one message: its first entry. */
+		if (sender_among(out, *n, out[*n].sender))
+			records_logged_free(&out[*n]);
+		else
+			(*n)++;
 	}
 	free(seqs);
+	if (rc != 0) {
+		for (size_t i = 0; i < *n; i++)
+			records_logged_free(&out[i]);
+		*n = 0;
+	}
+	return rc;
+}
+
+int records_find(struct logged_message *out, ppx_log *log, const char *from,
+		 const uint8_t *id, unsigned kinds)
+{
+	struct logged_message all[RECORDS_SENDERS_MAX];
+	size_t n = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!from)	/* ours: only what we sent */
+		kinds &= RECORDS_SENT;
+	rc = records_find_all(all, RECORDS_SENDERS_MAX, &n, log, id, kinds);
+	for (size_t i = 0; i < n; i++) {
+		if (!out->body && (!from || strcmp(all[i].sender, from) == 0))
+			*out = all[i];
+		else
+			records_logged_free(&all[i]);
+	}
 	if (rc != 0)
 		return rc;
 	return out->body ? 0 : PPX_ENOTFOUND;
@@ -227,8 +291,8 @@ int records_version(struct logged_message *out, ppx_log *log,
 	for (size_t i = n; rc == 0 && i-- > 0;)
 		if (version_at(&v, log, seqs[i], record_id) &&
 		    v.version == version) {
-			rc = records_find(out, log, v.id,
-					  RECORDS_SENT | RECORDS_RECEIVED);
+			logged_at(out, log, seqs[i], NULL,
+				  RECORDS_SENT | RECORDS_RECEIVED);
 			break;
 		}
 	free(seqs);
@@ -337,33 +401,83 @@ static int is_version_of(const struct logged_message *m, const char *record_id)
 	       strcmp(m->body->partner_record->record_id, record_id) == 0;
 }
 
+/*
+ * The version of record `record_id` that message id `id` names.  A base or
+ * a merged version may come from any agency, and the body names it by id
+ * alone, so the id is looked up among every sender's messages, and only
+ * versions of this record count: another agency's message that merely
+ * reuses the id (a squatter's) is not a version of it.  A stored version
+ * is preferred to one refused as a conflict; two stored versions of the
+ * record under one id from different agencies cannot be told apart, and
+ * the update is refused (PPX_EBODY).  PPX_ENOTFOUND when none is held.
+ */
+int records_find_version(struct logged_message *out, ppx_log *log,
+			 const uint8_t *id, const char *record_id,
+			 const char *field)
+{
+	unsigned kinds[] = {RECORDS_SENT | RECORDS_RECEIVED, RECORDS_CONFLICT};
+	struct logged_message all[RECORDS_SENDERS_MAX];
+	size_t n = 0, found = 0;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t k = 0; rc == 0 && found == 0 && k < 2; k++) {
+		rc = records_find_all(all, RECORDS_SENDERS_MAX, &n, log, id,
+				      kinds[k]);
+		for (size_t i = 0; i < n; i++) {
+			if (is_version_of(&all[i], record_id) && found++ == 0) {
+				*out = all[i];
+				continue;
+			}
+			records_logged_free(&all[i]);
+		}
+	}
+	if (rc == 0 && found > 1) {
+		char hex[33];
+
+		records_logged_free(out);
+		ppx_hex(hex, id, 16);
+		return ppx_error_set(PPX_EBODY, "%s: %zu agencies sent a "
+				     "version of partner record %s as message "
+				     "%s: it cannot be told which is meant",
+				     field, found, record_id, hex);
+	}
+	if (rc != 0)
+		records_logged_free(out);
+	return rc ? rc : found ? 0 : PPX_ENOTFOUND;
+}
+
 static int load_named(struct named_versions *nv, ppx_log *log,
 		      const Ppx__V1__Body *b, int outbound)
 {
 	const Ppx__V1__PartnerRecord *r = b->partner_record;
-	unsigned kinds = RECORDS_SENT | RECORDS_RECEIVED | RECORDS_CONFLICT;
 	char hex[33];
+	int rc = 0;
 
 	memset(nv, 0, sizeof(*nv));
 	if (b->supersedes.len == 16 &&
-	    records_find(&nv->base, log, b->supersedes.data, kinds) == 0 &&
-	    !is_version_of(&nv->base, r->record_id))
-		return ppx_error_set(PPX_EBODY, "supersedes: message is not a "
-				     "version of partner record %s",
-				     r->record_id);
+	    (rc = records_find_version(&nv->base, log, b->supersedes.data,
+			       r->record_id, "supersedes")) != 0 &&
+	    rc != PPX_ENOTFOUND)
+		return rc;
 	if (r->n_merges > MERGES_MAX)
 		return ppx_error_set(PPX_EBODY, "partner_record.merges: at "
 				     "most %d versions", MERGES_MAX);
 	for (size_t i = 0; i < r->n_merges; i++) {
 		struct logged_message *m = &nv->merged[nv->n_merged];
 
-		if (records_find(m, log, r->merges[i].data, kinds) == 0 &&
-		    is_version_of(m, r->record_id)) {
+		rc = r->merges[i].len != 16 ? PPX_ENOTFOUND
+		     : records_find_version(m, log, r->merges[i].data,
+					    r->record_id,
+					    "partner_record.merges");
+		if (rc == 0) {
 			nv->n_merged++;
 			continue;
 		}
-		records_logged_free(m);
-		ppx_hex(hex, r->merges[i].data, 16);
+		if (rc != PPX_ENOTFOUND)
+			return rc;
+		ppx_hex(hex, r->merges[i].data,
+			r->merges[i].len < 16 ? r->merges[i].len : 16);
 		if (outbound)
 			return ppx_error_set(PPX_EBODY, "partner_record.merges"
 					     "[%zu]: %s is no version of %s in "
@@ -471,17 +585,67 @@ static int is_among(char *const *list, size_t n, const char *s)
 	return 0;
 }
 
-/* An acknowledgement takes on a message its sender received from us. */
-static int check_ack(const struct logged_message *m, const char *sender,
+/* Whether a message held under the id an update names was sent by a party
+ * to the update: us, its sender, or one of its recipients. */
+static int party_to(const struct logged_message *m, const Ppx__V1__Body *b,
+		    const char *sender)
+{
+	return m->kind == PPX__V1__ENTRY_KIND__ENTRY_SENT ||
+	       strcmp(m->sender, sender) == 0 ||
+	       is_among(b->recipients, b->n_recipients, m->sender);
+}
+
+static int not_held(const Ppx__V1__Body *b, int outbound, const char *whose)
+{
+	char hex[33];
+
+	ppx_hex(hex, b->replies_to.data, 16);
+	return ppx_error_set(PPX_EBODY, "replies_to: message %s %sis not in "
+			     "%s log", hex, whose, outbound ? "this agency's"
+			     : "the receiver's");
+}
+
+/*
+ * An acknowledgement takes on a message that the acknowledged party sent
+ * to the acknowledging one.  Received by us: a message we sent, to its
+ * sender.  Sent by us: a message we received from one of its recipients
+ * (it goes back to whoever sent the message), and from exactly one of
+ * them, or it cannot be told which message is meant.
+ */
+static int check_ack(ppx_log *log, const Ppx__V1__Body *b, const char *sender,
 		     int outbound)
 {
-	if (outbound && m->kind != PPX__V1__ENTRY_KIND__ENTRY_RECEIVED)
+	struct logged_message all[RECORDS_SENDERS_MAX];
+	size_t n = 0, from = 0, ours = 0;
+	int rc = records_find_all(all, RECORDS_SENDERS_MAX, &n, log,
+				  b->replies_to.data,
+				  RECORDS_SENT | RECORDS_RECEIVED);
+
+	for (size_t i = 0; i < n; i++) {
+		if (all[i].kind == PPX__V1__ENTRY_KIND__ENTRY_SENT)
+			ours += !outbound ? is_among(all[i].body->recipients,
+						     all[i].body->n_recipients,
+						     sender) : 1;
+		else if (outbound && is_among(b->recipients, b->n_recipients,
+					      all[i].sender))
+			from++;
+		records_logged_free(&all[i]);
+	}
+	if (rc != 0)
+		return rc;
+	if (outbound && from == 0 && ours)
 		return ppx_error_set(PPX_EBODY, "replies_to: this agency sent "
 				     "that message; acknowledge what partners "
 				     "sent");
-	if (!outbound && (m->kind != PPX__V1__ENTRY_KIND__ENTRY_SENT ||
-			  !is_among(m->body->recipients,
-				    m->body->n_recipients, sender)))
+	if (outbound && from == 0)
+		return not_held(b, 1, "from a recipient of the "
+				"acknowledgement ");
+	if (outbound && from > 1)
+		return ppx_error_set(PPX_EBODY, "replies_to: %zu recipients "
+				     "of the acknowledgement sent a message "
+				     "with that id: acknowledge each in its "
+				     "own message to its sender", from);
+	if (!outbound && !ours)
 		return ppx_error_set(PPX_EBODY, "replies_to: %s acknowledges a "
 				     "message that was not sent to it",
 				     sender);
@@ -511,33 +675,54 @@ static int check_action_ref(const struct logged_message *m,
 			     u->action_id);
 }
 
+/*
+ * An action update answers minutes sent by a party to the update (us, its
+ * sender or one of its recipients): a message that another agency sent
+ * under the same id never binds it.  It passes if such minutes have the
+ * action; otherwise the first candidate's misfit is the error.
+ */
+static int check_update(ppx_log *log, const Ppx__V1__Body *b,
+			const char *sender, int outbound)
+{
+	struct logged_message all[RECORDS_SENDERS_MAX];
+	size_t n = 0;
+	int rc = records_find_all(all, RECORDS_SENDERS_MAX, &n, log,
+				  b->replies_to.data,
+				  RECORDS_SENT | RECORDS_RECEIVED);
+	int fit = PPX_ENOTFOUND;
+	char first[512] = "";
+
+	for (size_t i = 0; i < n; i++) {
+		if (rc == 0 && fit != 0 && party_to(&all[i], b, sender)) {
+			fit = check_action_ref(&all[i], b->action_update);
+			if (fit != 0 && !first[0])
+				snprintf(first, sizeof(first), "%s",
+					 ppx_error_last());
+		}
+		records_logged_free(&all[i]);
+	}
+	if (rc != 0 || fit == 0)
+		return rc;
+	if (first[0])
+		return ppx_error_set(PPX_EBODY, "%s", first);
+	return not_held(b, outbound, "from a party to the update ");
+}
+
 static int check_reply(ppx_log *log, const Ppx__V1__Body *b,
 		       const char *sender, int outbound)
 {
-	struct logged_message m;
-	char hex[33];
-	int rc = records_find(&m, log, b->replies_to.data,
-			      RECORDS_SENT | RECORDS_RECEIVED);
-
-	if (rc == PPX_ENOTFOUND) {
-		ppx_hex(hex, b->replies_to.data, 16);
-		return ppx_error_set(PPX_EBODY, "replies_to: message %s is not "
-				     "in %s log", hex, outbound
-				     ? "this agency's" : "the receiver's");
-	}
-	if (rc != 0)
-		return rc;
+	if (b->replies_to.len != 16)
+		return 0;	/* the domain rules require it */
 	if (b->payload_case == PPX__V1__BODY__PAYLOAD_ACKNOWLEDGEMENT)
-		rc = check_ack(&m, sender, outbound);
-	else
-		rc = check_action_ref(&m, b->action_update);
-	records_logged_free(&m);
-	return rc;
+		return check_ack(log, b, sender, outbound);
+	return check_update(log, b, sender, outbound);
 }
 
-/* An amendment of minutes names earlier minutes of the same meeting. */
+/* An amendment of minutes names earlier minutes of the same meeting from
+ * the same sender: ours when we send it, the sender's when we receive it
+ * (another agency's message under that id never binds it). */
 static int check_amendment(ppx_log *log, const Ppx__V1__Body *b,
-			   int outbound)
+			   const char *sender, int outbound)
 {
 	const Ppx__V1__Minutes *mn = b->minutes;
 	struct logged_message m;
@@ -547,8 +732,8 @@ static int check_amendment(ppx_log *log, const Ppx__V1__Body *b,
 	if (b->supersedes.len != 16)
 		return 0;
 	ppx_hex(hex, b->supersedes.data, 16);
-	rc = records_find(&m, log, b->supersedes.data,
-			  RECORDS_SENT | RECORDS_RECEIVED);
+	rc = records_find(&m, log, outbound ? NULL : sender,
+			  b->supersedes.data, RECORDS_SENT | RECORDS_RECEIVED);
 	if (rc == PPX_ENOTFOUND)
 		return outbound ? ppx_error_set(PPX_EBODY, "supersedes: "
 						"minutes %s are not in this "
@@ -593,7 +778,7 @@ int records_check(ppx_log *log, const Ppx__V1__Body *b, const char *sender,
 	case PPX__V1__BODY__PAYLOAD_PARTNER_RECORD:
 		return check_record(log, b, sender, outbound);
 	case PPX__V1__BODY__PAYLOAD_MINUTES:
-		return check_amendment(log, b, outbound);
+		return check_amendment(log, b, sender, outbound);
 	case PPX__V1__BODY__PAYLOAD_ACKNOWLEDGEMENT:
 	case PPX__V1__BODY__PAYLOAD_ACTION_UPDATE:
 		return check_reply(log, b, sender, outbound);

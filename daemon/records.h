@@ -60,16 +60,39 @@ struct logged_message {
 	int kind;			/* Ppx__V1__EntryKind */
 	uint64_t seq;
 	char peer[RECORDS_AGENCY_MAX];	/* partner; "" for SENT */
+	char sender[RECORDS_AGENCY_MAX];/* who sent it: us for SENT */
 };
 
+#define RECORDS_SENDERS_MAX 32	/* agencies' messages under one id */
+#define RECORDS_IDS_MAX 4096	/* entries about one id looked at */
+
 /*
- * The message with id `id` among the entries of the `kinds` (RECORDS_*
- * bits): the first such entry.  PPX_ENOTFOUND when there is none;
- * out->body is freed by records_logged_free().
+ * A message is (sender agency, message id): ids are chosen by each sender
+ * and unique only among its own messages, so another agency may send one
+ * with the same id, by chance or to squat it.  Every lookup therefore says
+ * whose message it wants.
+ *
+ * records_find_all() gives each sender's message with id `id` among the
+ * entries of `kinds` (RECORDS_* bits): its first such entry, in log
+ * order, at most `max` of them; *n says how many (none is not an error).
+ * records_find() gives the message with id `id` that `from` sent, NULL
+ * meaning us (a SENT entry).  PPX_ENOTFOUND when there is none.  Free
+ * each with records_logged_free().
  */
-int records_find(struct logged_message *out, ppx_log *log, const uint8_t *id,
-		 unsigned kinds);
+int records_find_all(struct logged_message *out, size_t max, size_t *n,
+		     ppx_log *log, const uint8_t *id, unsigned kinds);
+int records_find(struct logged_message *out, ppx_log *log, const char *from,
+		 const uint8_t *id, unsigned kinds);
 void records_logged_free(struct logged_message *m);
+
+/* The version of record `record_id` whose message id is `id`, whoever
+ * sent it (a base or a merged version may be any agency's): messages
+ * under that id that are not versions of the record do not count; a
+ * stored version goes before one refused as a conflict.  PPX_ENOTFOUND;
+ * PPX_EBODY, naming `field`, when two agencies' versions share the id. */
+int records_find_version(struct logged_message *out, ppx_log *log,
+			 const uint8_t *id, const char *record_id,
+			 const char *field);
 
 /* Version `version` of record `record_id` as this log holds it (SENT or
  * RECEIVED; the last such entry).  PPX_ENOTFOUND. */

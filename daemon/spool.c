@@ -19,7 +19,9 @@
  * Exactly once: a file without a messageId gets one derived from its name
  * and bytes (SHA-256, first 16 bytes), so the same file seen again after a
  * crash between the commit and the move is the same message; it is found
- * in the log's dedupe index and only moved, never sent twice.
+ * in the log's dedupe index and only moved, never sent twice.  A file
+ * whose messageId names a message already sent with another body is
+ * refused (PPX_EREUSED) and goes to failed/: it was never sent.
  *
  * Whoever can write the spool sends as its operator, so spool_new()
  * refuses a directory other users may enter, and files are opened without
@@ -65,6 +67,7 @@ struct spooled {
 	uint8_t id[PPX_MESSAGE_ID_LEN];
 	uint64_t seq;
 	char why[512];
+	int reused;	/* refused: its id names another message */
 };
 
 /* ------------------------------------------------------------------ */
@@ -162,7 +165,8 @@ static void spooled_after_commit(struct ppxd *d, void *arg, int rc)
 			 s->name);
 	else if (!s->why[0])
 		spool_sent(d->spool, s);
-	else if (ppx_log_find(d->log, PPX__V1__ENTRY_KIND__ENTRY_SENT, "",
+	else if (!s->reused &&
+		 ppx_log_find(d->log, PPX__V1__ENTRY_KIND__ENTRY_SENT, "",
 			      s->id, sizeof(s->id), &s->seq) == 0)
 		spool_sent(d->spool, s);
 	else
@@ -244,20 +248,20 @@ static int transient(int code)
 	       code == PPX_ERANGE;
 }
 
-/* Submit body b (whose id is s->id) unless the log has it already; the
- * file moves after the commit, to done/ or, if refused, to failed/.
- * Returns 0 when s is the commit's to free; else a failure that is ours
- * (the file stays), with s still the caller's. */
+/* Submit body b (whose id is s->id); a message the log has already is
+ * taken again only if it is the same (control_submit_body() says so), and
+ * a different body under its id is refused.  The file moves after the
+ * commit, to done/ or, if refused, to failed/.  Returns 0 when s is the
+ * commit's to free; else a failure that is ours (the file stays), with s
+ * still the caller's. */
 static int submit(struct ppxd *d, struct spooled *s, Ppx__V1__Body *b)
 {
 	uint8_t id[PPX_MESSAGE_ID_LEN];
-	int rc = ppx_log_find(d->log, PPX__V1__ENTRY_KIND__ENTRY_SENT, "",
-			      s->id, sizeof(s->id), &s->seq);
+	int rc = control_submit_body(d, d->spool->op, b, id, &s->seq);
 
-	if (rc == PPX_ENOTFOUND)
-		rc = control_submit_body(d, d->spool->op, b, id, &s->seq);
 	if (rc != 0 && transient(rc))
 		return rc;
+	s->reused = rc == PPX_EREUSED;
 	if (rc != 0)
 		snprintf(s->why, sizeof(s->why), "%s", ppx_error_last());
 	if (writer_after(d, spooled_after_commit, s) != 0)

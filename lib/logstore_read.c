@@ -288,6 +288,61 @@ int ppx_log_by_message(ppx_log *self, const uint8_t *id, size_t id_len,
 	return by_key(self, self->dbi[DB_IDS], id, id_len, seqs, n, max);
 }
 
+/* Whether key k starts with the first `nibbles` hex digits of prefix. */
+static int has_prefix(const MDB_val *k, const uint8_t *prefix, size_t nibbles)
+{
+	const uint8_t *key = k->mv_data;
+	size_t whole = nibbles / 2;
+
+	if (k->mv_size < (nibbles + 1) / 2 || memcmp(key, prefix, whole) != 0)
+		return 0;
+	return nibbles % 2 == 0 || (key[whole] >> 4) == (prefix[whole] >> 4);
+}
+
+/* The distinct 16-byte keys of the ids index under the prefix, in txn. */
+static int ids_prefix(ppx_log *log, MDB_txn *txn, const uint8_t *prefix,
+		      size_t nibbles, uint8_t (*ids)[PPX_LOG_ID_LEN],
+		      size_t max, size_t *n)
+{
+	uint8_t start[PPX_LOG_ID_LEN] = {0};
+	MDB_val k = {(nibbles + 1) / 2, start}, v;
+	MDB_cursor *cur;
+	int rc;
+
+	memcpy(start, prefix, k.mv_size);
+	if (nibbles % 2)
+		start[nibbles / 2] &= 0xf0;
+	if ((rc = mdb_cursor_open(txn, log->dbi[DB_IDS], &cur)) != 0)
+		return logstore_fail(rc, "cannot search log %s", log->dir);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && *n < max && has_prefix(&k, prefix, nibbles);
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP))
+		if (k.mv_size == PPX_LOG_ID_LEN)
+			memcpy(ids[(*n)++], k.mv_data, PPX_LOG_ID_LEN);
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return logstore_fail(rc, "cannot search log %s", log->dir);
+	return 0;
+}
+
+int ppx_log_ids_by_prefix(ppx_log *self, const uint8_t *prefix,
+			  size_t nibbles, uint8_t (*ids)[PPX_LOG_ID_LEN],
+			  size_t max, size_t *n)
+{
+	MDB_txn *txn;
+	int rc;
+
+	*n = 0;
+	if (nibbles == 0 || nibbles > 2 * PPX_LOG_ID_LEN)
+		return ppx_error_set(PPX_EINVAL, "a message id prefix has 1 to "
+				     "%d hex digits", 2 * PPX_LOG_ID_LEN);
+	if ((rc = logstore_read_begin(self, &txn)) < 0)
+		return rc;
+	rc = ids_prefix(self, txn, prefix, nibbles, ids, max, n);
+	logstore_read_end(self, txn);
+	return rc;
+}
+
 int ppx_log_by_subject(ppx_log *self, const char *key, uint64_t **seqs,
 		       size_t *n, size_t max)
 {

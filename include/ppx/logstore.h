@@ -170,12 +170,26 @@ int ppx_log_find(ppx_log *self, int kind, const char *peer,
 		 const uint8_t *id, size_t id_len, uint64_t *seq_out);
 
 /* All entries about message `id`, or about subject `key`, ascending.
+ * A message id is unique per sender only: the entries about `id` may be
+ * about messages of several agencies (a RECEIVED or REJECTED entry is
+ * about its peer's, a SENT one about ours), and a caller after one
+ * message keeps those of its sender.
  * *seqs is malloc'd (caller frees; NULL when *n is 0); at most `max` are
  * returned.  None is not an error. */
 int ppx_log_by_message(ppx_log *self, const uint8_t *id, size_t id_len,
 		       uint64_t **seqs, size_t *n, size_t max);
 int ppx_log_by_subject(ppx_log *self, const char *key, uint64_t **seqs,
 		       size_t *n, size_t max);
+
+/* The message ids (of PPX_LOG_ID_LEN bytes) in the ids index whose hex
+ * form starts with the first `nibbles` hex digits of `prefix` (1 to 32),
+ * ascending and each once, at most `max` of them into ids; *n says how
+ * many.  An id names a message only together with its sender: each id
+ * found may stand for messages of several agencies. */
+#define PPX_LOG_ID_LEN 16
+int ppx_log_ids_by_prefix(ppx_log *self, const uint8_t *prefix,
+			  size_t nibbles, uint8_t (*ids)[PPX_LOG_ID_LEN],
+			  size_t max, size_t *n);
 
 /* Merkle tree over the entries: sizes beyond ppx_log_size() and leaves at
  * or beyond tree_size are PPX_ERANGE; `path` has room for

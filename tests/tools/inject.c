@@ -44,6 +44,15 @@
  *   oversize           PPX_FRAME_MAX + 1 bytes
  *   version N          a valid frame re-encoded with Frame.version = N
  *   kind KIND          a message of that NotificationKind, e.g. ARREST
+ *   reuse-id           a message (of --kind KIND, default ARREST); then
+ *                      another body under its message id
+ *                      (REFUSED REJECT_ID_REUSED) and the first frame's
+ *                      bytes again (its original receipt: STORED, same seq)
+ *   squat ID           a message (of --kind KIND, default ARREST) under
+ *                      message id ID (32 hex digits), e.g. one another
+ *                      agency used: ids are unique per sender only
+ *   update-of ID       an action update (action A1, in progress) whose
+ *                      replies_to is message ID
  *   flood N            N distinct messages (of --kind KIND, default
  *                      ARREST), all sent as fast as the link takes them
  *                      once the first is answered: a partner at full speed
@@ -163,9 +172,16 @@ static const char *default_pki(void)
 	return buf;
 }
 
+/* The modes of hostile ids, in their own block below build_frames(). */
+static int ident_mode(const char *mode);
+static int ident_takes_arg(const char *mode);
+static int build_ident(struct frames *fs, const struct opts *o);
+
 /* The modes that take an argument (always required). */
 static int mode_takes_arg(const char *mode)
 {
+	if (ident_mode(mode))
+		return ident_takes_arg(mode);
 	return strcmp(mode, "repeat") == 0 || strcmp(mode, "signed-as") == 0 ||
 	       strcmp(mode, "version") == 0 || strcmp(mode, "kind") == 0 ||
 	       strcmp(mode, "flood") == 0 || strcmp(mode, "body-json") == 0 ||
@@ -521,6 +537,8 @@ static int build_frames(struct frames *fs, const struct opts *o)
 	size_t len = 0;
 	int rc;
 
+	if (ident_mode(o->mode))
+		return build_ident(fs, o);
 	if (strcmp(o->mode, "garbage") == 0 || strcmp(o->mode, "oversize") == 0)
 		return build_raw(fs, o->mode);
 	if (strcmp(o->mode, "flood") == 0)
@@ -557,6 +575,129 @@ static int build_frames(struct frames *fs, const struct opts *o)
 	free(buf);
 	return rc;
 }
+
+/* ---- modes of hostile ids (issue 10: squatting, reuse) ----------------- */
+
+/* A 16-byte message id from its 32 hex digits. */
+static int ident_id(uint8_t id[PPX_MESSAGE_ID_LEN], const char *hex)
+{
+	unsigned v;
+
+	if (strlen(hex) != 2 * PPX_MESSAGE_ID_LEN)
+		return ppx_error_set(PPX_EINVAL, "%s: a message id is 32 hex "
+				     "digits", hex);
+	for (size_t i = 0; i < PPX_MESSAGE_ID_LEN; i++) {
+		if (!strchr("0123456789abcdefABCDEF", hex[2 * i]) ||
+		    !strchr("0123456789abcdefABCDEF", hex[2 * i + 1]) ||
+		    sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return ppx_error_set(PPX_EINVAL, "%s is not hex", hex);
+		id[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+/* Seal b, signed by WHO, and add the frame. */
+static int ident_add(struct frames *fs, const struct opts *o,
+		     Ppx__V1__Body *b)
+{
+	ppx_signer *signer = signer_at(o->as);
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = ppx_body_seal(&buf, &len, signer, b);
+
+	ppx_signer_free(signer);
+	return rc ? rc : frames_add(fs, buf, len);
+}
+
+/* reuse-id: a message; another body under its id; its bytes again. */
+static int ident_reuse(struct frames *fs, const struct opts *o)
+{
+	Ppx__V1__Body *b = body_new(o->agency, o->to);
+	char *details = b->notification->details;
+	uint8_t *copy = NULL;
+	int rc;
+
+	if (o->kind)
+		b->notification->kind = kind_by_name(o->kind);
+	rc = ident_add(fs, o, b);
+	b->notification->details = "Another body under the same id.";
+	if (rc == 0)
+		rc = ident_add(fs, o, b);
+	b->notification->details = details;
+	if (rc == 0 && !(copy = malloc(fs->f[0].len)))
+		rc = ppx_error_set(PPX_ENOMEM, "out of memory");
+	if (rc == 0) {
+		memcpy(copy, fs->f[0].data, fs->f[0].len);
+		rc = frames_add(fs, copy, fs->f[0].len);
+	}
+	fs->repeats = 1;
+	body_free(b);
+	return rc;
+}
+
+/* squat ID: a message (of --kind, default ARREST) under id ID. */
+static int ident_squat(struct frames *fs, const struct opts *o)
+{
+	Ppx__V1__Body *b = body_new(o->agency, o->to);
+	char *details = b->notification->details;
+	int rc = ident_id(b->message_id.data, o->arg);
+
+	if (o->kind)
+		b->notification->kind = kind_by_name(o->kind);
+	b->notification->details = "Junk under a squatted message id.";
+	if (rc == 0)
+		rc = ident_add(fs, o, b);
+	b->notification->details = details;
+	body_free(b);
+	return rc;
+}
+
+/* update-of ID: an update of action A1 answering message ID as minutes
+ * (the notification's place in the oneof is given back before freeing). */
+static int ident_update_of(struct frames *fs, const struct opts *o)
+{
+	Ppx__V1__Body *b = body_new(o->agency, o->to);
+	Ppx__V1__Notification *n = b->notification;
+	Ppx__V1__ActionUpdate u = PPX__V1__ACTION_UPDATE__INIT;
+	uint8_t id[PPX_MESSAGE_ID_LEN];
+	int rc = ident_id(id, o->arg);
+
+	u.action_id = "A1";
+	u.status = PPX__V1__ACTION_STATUS__ACTION_IN_PROGRESS;
+	u.updated_by = b->sender_person;
+	b->replies_to.data = id;
+	b->replies_to.len = sizeof(id);
+	b->payload_case = PPX__V1__BODY__PAYLOAD_ACTION_UPDATE;
+	b->action_update = &u;
+	if (rc == 0)
+		rc = ident_add(fs, o, b);
+	b->replies_to.data = NULL;
+	b->replies_to.len = 0;
+	b->payload_case = PPX__V1__BODY__PAYLOAD_NOTIFICATION;
+	b->notification = n;
+	body_free(b);
+	return rc;
+}
+
+static int ident_mode(const char *mode)
+{
+	return strcmp(mode, "reuse-id") == 0 || ident_takes_arg(mode);
+}
+
+static int ident_takes_arg(const char *mode)
+{
+	return strcmp(mode, "squat") == 0 || strcmp(mode, "update-of") == 0;
+}
+
+static int build_ident(struct frames *fs, const struct opts *o)
+{
+	if (strcmp(o->mode, "reuse-id") == 0)
+		return ident_reuse(fs, o);
+	if (strcmp(o->mode, "squat") == 0)
+		return ident_squat(fs, o);
+	return ident_update_of(fs, o);
+}
+/* ---- end of the modes of hostile ids ---- */
 
 static int set_int(void *sock, int opt, int value)
 {

@@ -7,7 +7,8 @@
  * content (changed_fields must be exact, conditions are owned by their
  * kind); a merge lets the other version's fields through;
  * acknowledgements, action updates and amendments must refer to logged
- * messages that fit.
+ * messages that fit, and each reference resolves (sender, id): a message
+ * another agency sent under the same id never binds it.
  *
  * Each test logs signed messages as the daemon would (SENT, RECEIVED, or
  * REJECTED as a conflict) in a fresh log, then asks records_check().
@@ -327,6 +328,64 @@ static void test_records__an_amendment_supersedes_earlier_minutes(void **state)
 	       "is not an earlier version of the minutes of meeting GW-200");
 }
 
+/* A message is (sender, id): prison squats the id of probation's minutes
+ * at police with a note of its own.  Police's lookups and the references
+ * in what is sent or received resolve to the right sender's message. */
+static void test_records__a_message_is_its_sender_and_id(void **state)
+{
+	struct logfx *f = *state;
+	static const struct mut to_b[] = {{"recipients", "[\"" B "\"]"}};
+	static const struct mut to_bj[] = {
+		{"recipients", "[\"" B "\",\"" J "\"]"},
+	};
+	static const struct mut to_p[] = {{"recipients", "[\"" P "\"]"}};
+	static const struct mut to_pb[] = {
+		{"recipients", "[\"" P "\",\"" B "\"]"},
+	};
+	static const struct mut v2[] = {
+		{"minutes.version", "2"},
+		{"minutes.meeting_id", "\"GW-200\""},
+	};
+	struct logged_message m, all[4];
+	uint8_t id[16];
+	size_t n = 0;
+
+	memset(id, 0x31, sizeof(id));
+	log_msg(f->log, RECEIVED, B, msg(DF_MINUTES, B, 0x31, 0, NULL, 0));
+	log_msg(f->log, RECEIVED, J, msg(DF_NOTE, J, 0x31, 0, NULL, 0));
+	assert_int_equal(records_find_all(all, 4, &n, f->log, id,
+					  RECORDS_SENT | RECORDS_RECEIVED), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(all[0].sender, B);
+	assert_string_equal(all[1].sender, J);
+	records_logged_free(&all[0]);
+	records_logged_free(&all[1]);
+	assert_int_equal(records_find(&m, f->log, J, id, RECORDS_RECEIVED), 0);
+	assert_int_equal(m.body->payload_case,
+			 PPX__V1__BODY__PAYLOAD_NOTIFICATION);
+	records_logged_free(&m);
+	assert_int_equal(records_find(&m, f->log, NULL, id, RECORDS_SENT |
+				      RECORDS_RECEIVED), PPX_ENOTFOUND);
+	/* police acknowledges probation's message, to probation */
+	checks(f->log, msg(DF_ACK, P, 5, 0x31, to_b, 1), P, 1, 0, NULL);
+	checks(f->log, msg(DF_ACK, P, 5, 0x31, to_bj, 1), P, 1, PPX_EBODY,
+	       "2 recipients of the acknowledgement sent a message with that "
+	       "id");
+	/* prison's update to police alone binds prison's note, not
+	 * probation's minutes; with probation a party, the minutes */
+	checks(f->log, msg(DF_ACTION, J, 6, 0x31, to_p, 1), J, 0, PPX_EBODY,
+	       "that message is not minutes");
+	checks(f->log, msg(DF_ACTION, J, 6, 0x31, to_pb, 1), J, 0, 0, NULL);
+	checks(f->log, msg(DF_ACTION, "housing.newport", 6, 0x31, to_p, 1),
+	       "housing.newport", 0, PPX_EBODY, "from a party to the update "
+	       "is not in the receiver's log");
+	/* an amendment names its own sender's minutes: housing holds none */
+	checks(f->log, msg(DF_MINUTES, "housing.newport", 7, 0x31, v2, 2),
+	       "housing.newport", 0, 0, NULL);
+	checks(f->log, msg(DF_MINUTES, B, 7, 0x31, v2, 2), B, 0, PPX_EBODY,
+	       "is not an earlier version of the minutes of meeting GW-200");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -353,6 +412,9 @@ int main(void)
 			log_setup, log_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_records__an_amendment_supersedes_earlier_minutes,
+			log_setup, log_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_records__a_message_is_its_sender_and_id,
 			log_setup, log_teardown),
 	};
 

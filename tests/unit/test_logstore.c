@@ -583,6 +583,43 @@ static void test_logstore__find_returns_entry_of_kind_and_peer(void **state)
 			 PPX_EINVAL);
 }
 
+/* A message id may be given by its first hex digits: each id under the
+ * prefix once (even if several entries, of several senders, are about
+ * it), an odd last digit matching the high nibble, other lengths skipped. */
+static void test_logstore__ids_by_prefix_lists_each_matching_id_once(
+	void **state)
+{
+	struct fx *f = *state;
+	uint8_t ids[8][PPX_LOG_ID_LEN];
+	const uint8_t pfx[] = {0x41, 0x42, 0x40};	/* "AB" and a 4 */
+	uint64_t seq;
+	size_t n;
+
+	assert_int_equal(append_msg(f->log, KIND(RECEIVED), "probation.gwent",
+				    "ABCDEFGHIJKLMNOP", &seq), 0);
+	assert_int_equal(append_msg(f->log, KIND(RECEIVED), "prison.cardiff",
+				    "ABCDEFGHIJKLMNOP", &seq), 0);
+	assert_int_equal(append_msg(f->log, KIND(SENT), "",
+				    "ABDDEFGHIJKLMNOP", &seq), 0);
+	assert_int_equal(append_msg(f->log, KIND(SENT), "",
+				    "ABZDEFGHIJKLMNOP", &seq), 0);
+	assert_int_equal(append_msg(f->log, KIND(SENT), "", "AB1", &seq), 0);
+	assert_int_equal(ppx_log_ids_by_prefix(f->log, pfx, 4, ids, 8, &n), 0);
+	assert_int_equal(n, 3);
+	assert_memory_equal(ids[0], "ABCDEFGHIJKLMNOP", 16);
+	assert_memory_equal(ids[1], "ABDDEFGHIJKLMNOP", 16);
+	assert_memory_equal(ids[2], "ABZDEFGHIJKLMNOP", 16);
+	assert_int_equal(ppx_log_ids_by_prefix(f->log, pfx, 5, ids, 8, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(ppx_log_ids_by_prefix(f->log, pfx, 4, ids, 1, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ppx_log_ids_by_prefix(f->log, (const uint8_t *)"Q",
+					       2, ids, 8, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(ppx_log_ids_by_prefix(f->log, pfx, 0, ids, 8, &n),
+			 PPX_EINVAL);
+}
+
 static void test_logstore__indexes_list_entries_by_message_and_subject(
 	void **state)
 {
@@ -1125,6 +1162,7 @@ int main(void)
 		T(test_logstore__duplicate_detected_after_reopen),
 		T(test_logstore__find_returns_entry_of_kind_and_peer),
 		T(test_logstore__indexes_list_entries_by_message_and_subject),
+		T(test_logstore__ids_by_prefix_lists_each_matching_id_once),
 		T(test_logstore__outbox_keeps_pending_per_partner),
 		T(test_logstore__inclusion_proofs_verify_for_every_index),
 		T(test_logstore__consistency_proofs_verify_for_every_pair),
