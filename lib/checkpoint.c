@@ -43,6 +43,9 @@ static int checkpoint_seal(uint8_t **out, size_t *len, int64_t *time_ms,
 
 	if (rc != 0)
 		return rc;
+	if (!signer)
+		return ppx_error_set(PPX_EINVAL, "no signing key to sign a "
+				     "checkpoint with");
 	cp.agency = (char *)ppx_signer_agency(signer);
 	cp.tree_size = size;
 	cp.root_hash.data = root;
