@@ -58,6 +58,11 @@
 /* Bytes of a refused frame kept in its REJECTED entry (PROTOCOL.md 6). */
 #define REFUSAL_PREFIX_MAX 1024
 
+/* Entries about one id looked at after a stored message for its receipt:
+ * the receipt is in the same commit, and a commit holds at most batch_max
+ * (at most 100,000) entries. */
+#define ORIGINAL_RECEIPT_LOOKAHEAD 100001
+
 #define GROUPS_MAX 64	/* connections answered per iteration */
 #define BUSY_MAX 4096	/* connections answered REJECT_BUSY per iteration */
 
@@ -147,13 +152,16 @@ static int original_receipt(struct ppxd *d, const char *agency,
 			      agency, id, PPX_MESSAGE_ID_LEN, &stored);
 
 	*out = NULL;
+	/* The receipt was logged in the commit that stored the message:
+	 * among the next few entries about the id, whatever came before. */
 	if (rc == 0)
-		rc = ppx_log_by_message(d->log, id, PPX_MESSAGE_ID_LEN, &seqs,
-					&n, 4096);
+		rc = ppx_log_by_message_from(d->log, id, PPX_MESSAGE_ID_LEN,
+					     stored + 1, &seqs, &n,
+					     ORIGINAL_RECEIPT_LOOKAHEAD);
 	for (size_t i = 0; rc == 0 && i < n && !*out; i++) {
 		Ppx__V1__LogEntry *e = NULL;
 
-		if (seqs[i] <= stored || ppx_log_get(d->log, seqs[i], &e) != 0)
+		if (ppx_log_get(d->log, seqs[i], &e) != 0)
 			continue;
 		if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_SENT &&
 		    strcmp(e->peer_agency, agency) == 0)

@@ -150,26 +150,34 @@ int records_find_all(struct logged_message *out, size_t max, size_t *n,
 	return rc;
 }
 
+/* The message (from, id) through the dedupe index, whose key names the
+ * partner: exact, and not to be crowded out by whatever else a partner
+ * logs under the same id (refusals, receipts).  `from` NULL is us; so is
+ * `from` naming the agency a SENT entry's body was sent by. */
 int records_find(struct logged_message *out, ppx_log *log, const char *from,
 		 const uint8_t *id, unsigned kinds)
 {
-	struct logged_message all[RECORDS_SENDERS_MAX];
-	size_t n = 0;
-	int rc;
+	uint64_t seq;
+	int rc = PPX_ENOTFOUND;
 
 	memset(out, 0, sizeof(*out));
-	if (!from)	/* ours: only what we sent */
-		kinds &= RECORDS_SENT;
-	rc = records_find_all(all, RECORDS_SENDERS_MAX, &n, log, id, kinds);
-	for (size_t i = 0; i < n; i++) {
-		if (!out->body && (!from || strcmp(all[i].sender, from) == 0))
-			*out = all[i];
-		else
-			records_logged_free(&all[i]);
+	if (from && (kinds & RECORDS_RECEIVED) &&
+	    (rc = ppx_log_find(log, PPX__V1__ENTRY_KIND__ENTRY_RECEIVED, from,
+			       id, 16, &seq)) == 0 &&
+	    !logged_at(out, log, seq, id, RECORDS_RECEIVED))
+		rc = PPX_ENOTFOUND;
+	if (rc == PPX_ENOTFOUND && (kinds & RECORDS_SENT) &&
+	    (rc = ppx_log_find(log, PPX__V1__ENTRY_KIND__ENTRY_SENT, "", id,
+			       16, &seq)) == 0 &&
+	    (!logged_at(out, log, seq, id, RECORDS_SENT) ||
+	     (from && strcmp(out->sender, from) != 0))) {
+		records_logged_free(out);
+		rc = PPX_ENOTFOUND;
 	}
-	if (rc != 0)
-		return rc;
-	return out->body ? 0 : PPX_ENOTFOUND;
+	if (rc == PPX_ENOTFOUND)
+		return ppx_error_set(PPX_ENOTFOUND, "no message with that id "
+				     "from %s in the log", from ? from : "us");
+	return rc;
 }
 
 void records_logged_free(struct logged_message *m)

@@ -225,17 +225,22 @@ int ppx_log_find(ppx_log *self, int kind, const char *peer,
 }
 
 /* Up to max seqs under key in a DUPSORT index, ascending, in txn. */
+/* The seqs under key k from `from` on: the values are big-endian seqs,
+ * sorted, so MDB_GET_BOTH_RANGE finds the first one at or after it. */
 static int index_list(ppx_log *log, MDB_txn *txn, MDB_dbi dbi, MDB_val *k,
-		      uint64_t **seqs, size_t *n, size_t max)
+		      uint64_t from, uint64_t **seqs, size_t *n, size_t max)
 {
+	uint8_t start[8];
 	MDB_cursor *cur;
-	MDB_val v;
+	MDB_val v = {sizeof(start), start};
 	size_t count = 0;
 	int rc, err = 0;
 
+	logstore_put_be64(start, from);
 	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
 		return logstore_fail(rc, "cannot search log %s", log->dir);
-	rc = mdb_cursor_get(cur, k, &v, MDB_SET_KEY);
+	rc = from == 0 ? mdb_cursor_get(cur, k, &v, MDB_SET_KEY)
+		       : mdb_cursor_get(cur, k, &v, MDB_GET_BOTH_RANGE);
 	if (rc == 0)
 		rc = mdb_cursor_count(cur, &count);
 	if (count > max)
@@ -256,7 +261,7 @@ static int index_list(ppx_log *log, MDB_txn *txn, MDB_dbi dbi, MDB_val *k,
 }
 
 static int by_key(ppx_log *log, MDB_dbi dbi, const void *key, size_t len,
-		  uint64_t **seqs, size_t *n, size_t max)
+		  uint64_t from, uint64_t **seqs, size_t *n, size_t max)
 {
 	MDB_val k = {len, (void *)key};
 	MDB_txn *txn;
@@ -272,7 +277,7 @@ static int by_key(ppx_log *log, MDB_dbi dbi, const void *key, size_t len,
 		return 0;
 	if ((rc = logstore_read_begin(log, &txn)) < 0)
 		return rc;
-	rc = index_list(log, txn, dbi, &k, seqs, n, max);
+	rc = index_list(log, txn, dbi, &k, from, seqs, n, max);
 	logstore_read_end(log, txn);
 	if (rc < 0) {
 		free(*seqs);
@@ -285,7 +290,14 @@ static int by_key(ppx_log *log, MDB_dbi dbi, const void *key, size_t len,
 int ppx_log_by_message(ppx_log *self, const uint8_t *id, size_t id_len,
 		       uint64_t **seqs, size_t *n, size_t max)
 {
-	return by_key(self, self->dbi[DB_IDS], id, id_len, seqs, n, max);
+	return by_key(self, self->dbi[DB_IDS], id, id_len, 0, seqs, n, max);
+}
+
+int ppx_log_by_message_from(ppx_log *self, const uint8_t *id, size_t id_len,
+			    uint64_t from, uint64_t **seqs, size_t *n,
+			    size_t max)
+{
+	return by_key(self, self->dbi[DB_IDS], id, id_len, from, seqs, n, max);
 }
 
 /* Whether key k starts with the first `nibbles` hex digits of prefix. */
@@ -347,7 +359,7 @@ int ppx_log_by_subject(ppx_log *self, const char *key, uint64_t **seqs,
 		       size_t *n, size_t max)
 {
 	return by_key(self, self->dbi[DB_SUBJECTS], key,
-		      key ? strlen(key) : 0, seqs, n, max);
+		      key ? strlen(key) : 0, 0, seqs, n, max);
 }
 
 /* The seqs of the outbox keys of one partner, from txn, ascending. */

@@ -178,6 +178,11 @@ int ppx_log_find(ppx_log *self, int kind, const char *peer,
  * returned.  None is not an error. */
 int ppx_log_by_message(ppx_log *self, const uint8_t *id, size_t id_len,
 		       uint64_t **seqs, size_t *n, size_t max);
+/* The same from entry `from` on: what followed a known entry, however
+ * many entries a partner logged under the id before it. */
+int ppx_log_by_message_from(ppx_log *self, const uint8_t *id, size_t id_len,
+			    uint64_t from, uint64_t **seqs, size_t *n,
+			    size_t max);
 int ppx_log_by_subject(ppx_log *self, const char *key, uint64_t **seqs,
 		       size_t *n, size_t max);
 
