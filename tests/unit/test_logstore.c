@@ -638,6 +638,17 @@ static void test_logstore__indexes_list_entries_by_message_and_subject(
 					    &seqs, &n, 100), 0);
 	assert_null(seqs);
 	assert_int_equal(n, 0);
+	/* From an entry on: what followed it, however much came before. */
+	assert_int_equal(ppx_log_by_message_from(f->log, (const uint8_t *)"id1",
+						 3, 1, &seqs, &n, 100), 0);
+	assert_seqs(seqs, n, 2, 1, 2);
+	assert_int_equal(ppx_log_by_message_from(f->log, (const uint8_t *)"id1",
+						 3, 2, &seqs, &n, 1), 0);
+	assert_seqs(seqs, n, 1, 2);
+	assert_int_equal(ppx_log_by_message_from(f->log, (const uint8_t *)"id1",
+						 3, 3, &seqs, &n, 100), 0);
+	assert_int_equal(n, 0);
+	free(seqs);
 	assert_int_equal(ppx_log_by_subject(f->log, "pnc:1", &seqs, &n, 100),
 			 0);
 	assert_seqs(seqs, n, 2, 3, 4);
