@@ -197,6 +197,16 @@ int events_entry_json(char **out, const struct events_entry *v,
 		e->reason ? enum_name(&ppx__v1__reject_reason__descriptor,
 				      e->reason) : ""));
 	json_object_object_add(o, "detail", json_object_new_string(e->detail));
+	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_HOOK_QUARANTINE ||
+	    e->kind == PPX__V1__ENTRY_KIND__ENTRY_HOOK_DECISION)
+		json_object_object_add(o, "related_seq",
+				       json_object_new_uint64(e->related_seq));
+	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_REJECTED) {
+		json_object_object_add(o, "frame_size",
+				       json_object_new_uint64(e->frame_size));
+		json_object_object_add(o, "frame_hash",
+				       hex_string(&e->frame_hash));
+	}
 	json_object_object_add(o, "body", body_json(v));
 	text = json_object_to_json_string_ext(
 		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
