@@ -578,23 +578,6 @@ int lr_parse_id(uint8_t out[PPX_MESSAGE_ID_LEN], const char *hex)
 	return 0;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t left)
-{
-	unsigned char c = s[0], lo, hi;
-	size_t more = c < 0x80 ? 0 : c < 0xc2 ? 4 : c < 0xe0 ? 1 :
-		      c < 0xf0 ? 2 : c < 0xf5 ? 3 : 4;
-
-	if (more == 4 || left <= more)
-		return 0;
-	lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
-	hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
-	for (size_t k = 1; k <= more; k++, lo = 0x80, hi = 0xbf)
-		if (s[k] < lo || s[k] > hi)
-			return 0;
-	return more + 1;
-}
-
 json_object *lr_json_string(const char *s)
 {
 	size_t len = strlen(s ? s : "");
@@ -615,7 +598,7 @@ void lr_print_clean(FILE *out, const char *s)
 	size_t left = strlen(s), n;
 
 	for (; left > 0; u += n, left -= n) {
-		n = *u < 0x80 ? 1 : utf8_seq(u, left);
+		n = *u < 0x80 ? 1 : ppx_utf8_seq(u, left);
 		if (*u == '\n')
 			fputs("\\n", out);
 		else if (*u == '\t')
