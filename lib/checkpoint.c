@@ -58,25 +58,23 @@ static int checkpoint_seal(uint8_t **out, size_t *len, int64_t *time_ms,
 			      ppx__v1__checkpoint__pack(&cp, body));
 }
 
-int ppx_checkpoint_append_batch(ppx_log_batch *batch, ppx_log *log,
-				ppx_signer *signer, uint64_t *seq_out)
+/* Append a sealed checkpoint of `size` entries, which must land at seq
+ * `size` (the next position) to describe the log before it; through the
+ * open batch when there is one, else in a commit of its own. */
+static int checkpoint_put(ppx_log *log, ppx_log_batch *batch,
+			  const uint8_t *sealed, size_t sealed_len, int64_t t,
+			  uint64_t size, uint64_t *seq_out)
 {
 	Ppx__V1__LogEntry entry = PPX__V1__LOG_ENTRY__INIT;
-	uint64_t size = logstore_batch_next(batch), seq = 0;
-	uint8_t *sealed = NULL;
-	size_t sealed_len = 0;
-	int64_t t = 0;
-	int rc = checkpoint_seal(&sealed, &sealed_len, &t, log, batch, signer,
-				 size);
+	uint64_t seq = 0;
+	int rc;
 
-	if (rc != 0)
-		return rc;
 	entry.kind = PPX__V1__ENTRY_KIND__ENTRY_CHECKPOINT;
 	entry.time_ms = t;
-	entry.data.data = sealed;
+	entry.data.data = (uint8_t *)sealed;
 	entry.data.len = sealed_len;
-	rc = ppx_log_append(batch, &entry, &seq);
-	free(sealed);
+	rc = batch ? ppx_log_append(batch, &entry, &seq)
+		   : ppx_log_append_one(log, &entry, &seq);
 	if (rc == 0 && seq != size)
 		rc = ppx_error_set(PPX_ECORRUPT,
 				   "checkpoint of size %llu landed at %llu",
@@ -87,31 +85,36 @@ int ppx_checkpoint_append_batch(ppx_log_batch *batch, ppx_log *log,
 	return rc;
 }
 
+int ppx_checkpoint_append_batch(ppx_log_batch *batch, ppx_log *log,
+				ppx_signer *signer, uint64_t *seq_out)
+{
+	uint64_t size = logstore_batch_next(batch);
+	uint8_t *sealed = NULL;
+	size_t sealed_len = 0;
+	int64_t t = 0;
+	int rc = checkpoint_seal(&sealed, &sealed_len, &t, log, batch, signer,
+				 size);
+
+	if (rc == 0)
+		rc = checkpoint_put(log, batch, sealed, sealed_len, t, size,
+				    seq_out);
+	free(sealed);
+	return rc;
+}
+
 int ppx_checkpoint_append(ppx_log *log, ppx_signer *signer, uint8_t **frame,
 			  size_t *frame_len, uint64_t *seq_out)
 {
-	Ppx__V1__LogEntry entry = PPX__V1__LOG_ENTRY__INIT;
-	uint64_t size = ppx_log_size(log), seq = 0;
+	uint64_t size = ppx_log_size(log);
 	uint8_t *sealed = NULL;
 	size_t sealed_len = 0;
 	int64_t t = 0;
 	int rc = checkpoint_seal(&sealed, &sealed_len, &t, log, NULL, signer,
 				 size);
 
-	if (rc != 0)
-		return rc;
-	entry.kind = PPX__V1__ENTRY_KIND__ENTRY_CHECKPOINT;
-	entry.time_ms = t;
-	entry.data.data = sealed;
-	entry.data.len = sealed_len;
-	rc = ppx_log_append_one(log, &entry, &seq);
-	if (rc == 0 && seq != size)
-		rc = ppx_error_set(PPX_ECORRUPT,
-				   "checkpoint of size %llu landed at %llu",
-				   (unsigned long long)size,
-				   (unsigned long long)seq);
-	if (rc == 0 && seq_out)
-		*seq_out = seq;
+	if (rc == 0)
+		rc = checkpoint_put(log, NULL, sealed, sealed_len, t, size,
+				    seq_out);
 	if (rc == 0 && frame) {
 		*frame = sealed;
 		*frame_len = sealed_len;
