@@ -211,11 +211,7 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 	spool_scan(d, max);
 	hooks_reap(d);
 	writer_flush(d);
-	if (d->cut_pending) {	/* a partner was blocked: receipts are out */
-		d->cut_pending = 0;
-		if (transport_cut_sessions(d->transport) != 0)
-			log_warnx("%s", ppx_error_last());
-	}
+	inbound_cut(d);		/* blocked partners' own: receipts are out */
 	events_publish(d);
 	hooks_start(d);
 }
@@ -240,8 +236,8 @@ int ppxd_run(struct ppxd *d)
 	log_info("%s listening on %s with %zu partners", d->cfg->agency,
 		 d->cfg->listen, transport_links(d->transport));
 	while (!d->stopping) {
-		long timeout = spool_timeout(d, hooks_timeout(d,
-							      outbox_pump(d)));
+		long timeout = inbound_timeout(
+			spool_timeout(d, hooks_timeout(d, outbox_pump(d))));
 		size_t n = build_poll(d, sfd, items, max);
 		const char *why;
 
