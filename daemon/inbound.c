@@ -90,7 +90,7 @@ struct item {
 /* The frames drained from one connection in this iteration. */
 struct group {
 	zmq_msg_t routing;
-	struct transport_conn conn;	/* named when its first frame was read */
+	struct transport_conn conn;	/* named at its first frame */
 	char agency[PPX_NAME_MAX];
 	struct item *items;
 	size_t n, cap;
@@ -368,12 +368,15 @@ static void cut_add(struct ppxd *d, struct drain *dr, zmq_msg_t *routing,
 	struct cut *c;
 
 	if (transport_conn_judged(d->transport, routing))
-		return;	/* cut, or found gone: its queued frames cut nothing */
-	for (size_t i = 0; i < dr->n_cut; i++)
-		if (zmq_msg_size(&dr->cut[i].routing) == zmq_msg_size(routing) &&
-		    memcmp(zmq_msg_data(&dr->cut[i].routing),
-			   zmq_msg_data(routing), zmq_msg_size(routing)) == 0)
+		return;	/* cut or gone: its queued frames cut nothing */
+	for (size_t i = 0; i < dr->n_cut; i++) {
+		zmq_msg_t *r = &dr->cut[i].routing;
+
+		if (zmq_msg_size(r) == zmq_msg_size(routing) &&
+		    memcmp(zmq_msg_data(r), zmq_msg_data(routing),
+			   zmq_msg_size(routing)) == 0)
 			return;
+	}
 	if (dr->n_cut == CUTS_MAX)
 		return;	/* its next frame adds it in a later iteration */
 	c = &dr->cut[dr->n_cut++];
@@ -419,8 +422,8 @@ static void block_partner(struct ppxd *d, const char *agency, int64_t until,
 	events_iso_time(when, sizeof(when), until);
 	snprintf(detail, sizeof(detail), "more than %ld refused frames within "
 		 "%ld ms: its connections cut, handshakes refused until %s "
-		 "(episode %u)", d->cfg->refusal_budget, d->cfg->refusal_window_ms, when,
-		 episode);
+		 "(episode %u)", d->cfg->refusal_budget,
+		 d->cfg->refusal_window_ms, when, episode);
 	log_warnx("partner %s blocked: %s", agency, detail);
 	e.kind = PPX__V1__ENTRY_KIND__ENTRY_PARTNER_BLOCKED;
 	e.peer_agency = (char *)agency;
@@ -863,13 +866,13 @@ void inbound_cut(struct ppxd *d)
 	int64_t now = ppxd_now_ms();
 	size_t kept = 0;
 
-	for (size_t i = 0; i < dr->n_cut; i++)
-		dr->cut[i].done = dr->cut[i].due_ms > now
-					  ? -1
-					  : transport_conn_cut(d->transport,
-							       &dr->cut[i].routing,
-							       &dr->cut[i].conn,
-							       dr->cut[i].agency) == 0;
+	for (size_t i = 0; i < dr->n_cut; i++) {
+		struct cut *c = &dr->cut[i];
+
+		c->done = c->due_ms > now ? -1
+			  : transport_conn_cut(d->transport, &c->routing,
+					       &c->conn, c->agency) == 0;
+	}
 	for (size_t i = 0; i < dr->n_cut; i++)
 		say_cut(dr, i);
 	for (size_t i = 0; i < dr->n_cut; i++) {

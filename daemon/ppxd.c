@@ -5,7 +5,8 @@
  * One iteration: answer ZAP; take partners' frames through the receive
  * pipeline; take receipts from each link; take control requests; commit
  * the whole iteration's log batch once; then send receipts, answer
- * clients, queue messages (writer.c; it signs checkpoints); and send
+ * clients, queue messages (writer.c; it signs checkpoints); cut the
+ * connections of blocked partners that are due (inbound_cut); and send
  * what the outbox windows allow.  SIGTERM ends the loop after the current
  * iteration's commit: whatever was acknowledged is on disk, and whatever
  * waits for a receipt is still in the durable outbox.
@@ -211,7 +212,7 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 	spool_scan(d, max);
 	hooks_reap(d);
 	writer_flush(d);
-	inbound_cut(d);		/* blocked partners' own: receipts are out */
+	inbound_cut(d);		/* blocked partners' own, once due */
 	events_publish(d);
 	hooks_start(d);
 }

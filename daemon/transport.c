@@ -56,7 +56,7 @@ struct link {
 #define LISTEN_RETRY_MS 1000
 #define LISTEN_BACKLOG 256
 #define CUT_LINGER_MS 1000
-#define CUTS_REMEMBERED 128	/* connections judged for a cut, by routing id */
+#define CUTS_REMEMBERED 128	/* connections judged for a cut (ring) */
 
 /* A connection of the ROUTER that was judged for a cut (cut, or found
  * gone): its routing id is never judged again, so that its frames still
@@ -576,7 +576,7 @@ int transport_cut_sessions(struct transport *self)
 	set_int(self->router, ZMQ_LINGER, CUT_LINGER_MS);
 	zmq_close(self->router);
 	self->router = r;
-	memset(self->cuts, 0, sizeof(self->cuts));	/* the old ROUTER's ids */
+	memset(self->cuts, 0, sizeof(self->cuts));	/* the old ROUTER's */
 	return 0;
 }
 
@@ -615,7 +615,9 @@ static int accepted_peer(struct transport *t, int fd,
  * checked against the frame's own Peer-Address (taken by libzmq when the
  * connection was accepted, so it cannot belong to another one), and the
  * peer's address and port are kept; transport_conn_cut() shuts the
- * descriptor down only if it still has that very peer.  What remains: a
+ * descriptor down only if it still has that very peer (a connection that
+ * took the number since has another peer port), however long the cut
+ * waits for the receipts to go out.  What remains: a
  * connection that libzmq closed before we read its frame (its frames stay
  * queued here), whose descriptor number a new connection from the same
  * IP address took in between, would be named instead — only possible
@@ -665,7 +667,8 @@ int transport_conn_cut(struct transport *self, zmq_msg_t *routing,
 	socklen_t len;
 	size_t rlen = zmq_msg_size(routing);
 
-	if (rlen == 0 || rlen > TRANSPORT_ROUTING_MAX || cut_find(self, routing))
+	if (rlen == 0 || rlen > TRANSPORT_ROUTING_MAX ||
+	    cut_find(self, routing))
 		return PPX_ENOTFOUND;
 	seen = &self->cuts[self->next_cut++ % CUTS_REMEMBERED];
 	memcpy(seen->routing, zmq_msg_data(routing), rlen);
