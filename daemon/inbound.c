@@ -102,7 +102,7 @@ struct cut {
 	zmq_msg_t routing;
 	struct transport_conn conn;
 	char agency[PPX_NAME_MAX];
-	int64_t due_ms;
+	int64_t due_ms;		/* 0: set after this iteration's commit */
 	int done;
 };
 
@@ -388,7 +388,6 @@ static void cut_add(struct ppxd *d, struct drain *dr, zmq_msg_t *routing,
 	else
 		transport_conn_name(d->transport, frame, &c->conn);
 	snprintf(c->agency, sizeof(c->agency), "%s", agency);
-	c->due_ms = ppxd_now_ms() + CUT_DELAY_MS;
 }
 
 /* A frame of a blocked partner, on a session from before the block:
@@ -869,6 +868,8 @@ void inbound_cut(struct ppxd *d)
 	for (size_t i = 0; i < dr->n_cut; i++) {
 		struct cut *c = &dr->cut[i];
 
+		if (c->due_ms == 0)	/* its receipts were queued just now */
+			c->due_ms = now + CUT_DELAY_MS;
 		c->done = c->due_ms > now ? -1
 			  : transport_conn_cut(d->transport, &c->routing,
 					       &c->conn, c->agency) == 0;
