@@ -4,7 +4,9 @@
  *
  * Where it sits: inbound.c asks budget_quota_allows() before it logs a
  * message and budget_refusal() after it refuses one, and charges what it
- * logged; zap.c asks budget_blocked() at every handshake and
+ * logged; it asks budget_blocked() for every frame (a blocked partner's
+ * are discarded, and its own connections cut, no other partner's); zap.c
+ * asks budget_blocked() at every handshake and
  * budget_conn_refused() when it refuses one; control.c shows
  * budget_view().  All of it is in memory: a restart forgives, which is
  * what an operator restarting a daemon expects, and a partner cannot make

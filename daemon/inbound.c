@@ -28,9 +28,11 @@
  * every log byte a partner's frames cause is charged to its hourly quota,
  * and past it a message is refused REJECT_OVER_QUOTA (transient) and
  * nothing of it is logged; refusals for permanent reasons spend its
- * refusal budget, past which its sessions are cut and ZAP refuses it for
- * a while.  Frames of a blocked partner still arriving on a session opened
- * before the block are discarded unanswered.  A connection beyond the
+ * refusal budget, past which its connections are cut (its own, one by
+ * one, after the iteration's commit: transport_conn_cut(); every other
+ * partner's session stays up) and ZAP refuses it for a while.  Frames of a
+ * blocked partner still arriving on a session opened before the block are
+ * discarded unanswered, and that session is cut too.  A connection beyond the
  * GROUPS_MAX of one iteration gets a receipt of REJECT_BUSY (transient).
  * Receipts holding only refusals that were not logged are sent at once
  * and not logged: they claim nothing is on disk.
@@ -65,6 +67,10 @@
 
 #define GROUPS_MAX 64	/* connections answered per iteration */
 #define BUSY_MAX 4096	/* connections answered REJECT_BUSY per iteration */
+#define CUTS_MAX 256	/* connections waiting to be cut (more: later) */
+/* How long a blocked partner's connection is kept after its last receipt
+ * is queued, so that libzmq's I/O thread writes it out before the cut. */
+#define CUT_DELAY_MS 200
 
 /* What a message's RECEIVED entry and its share of a receipt add beyond
  * the frame itself, as the quota check reckons it before logging. */
@@ -91,10 +97,20 @@ struct item {
 /* The frames drained from one connection in this iteration. */
 struct group {
 	zmq_msg_t routing;
+	struct transport_conn conn;	/* named at its first frame */
 	char agency[PPX_NAME_MAX];
 	struct item *items;
 	size_t n, cap;
 	uint64_t precharged;	/* of the receipt entry, charged ahead */
+};
+
+/* A connection of a blocked partner, to be cut once due. */
+struct cut {
+	zmq_msg_t routing;
+	struct transport_conn conn;
+	char agency[PPX_NAME_MAX];
+	int64_t due_ms;		/* 0: set after this iteration's commit */
+	int done;
 };
 
 struct drain {
@@ -102,7 +118,12 @@ struct drain {
 	size_t n;
 	struct group *busy;	/* beyond GROUPS_MAX: answered REJECT_BUSY */
 	size_t n_busy, cap_busy;
+	struct cut cut[CUTS_MAX];	/* inbound_cut() takes those due */
+	size_t n_cut;
 };
+
+/* Large; one drain at a time, and its cuts wait (CUT_DELAY_MS). */
+static struct drain drained;
 
 /* A reply that waits for the commit. */
 struct pending {
@@ -228,12 +249,16 @@ static struct group *group_find(struct group *gs, size_t n,
 	return NULL;
 }
 
-static struct group *group_init(struct group *g, zmq_msg_t *routing,
+/* A new group; its connection is named now, while the descriptor its
+ * frame names is least likely to have been reused (transport.c). */
+static struct group *group_init(struct ppxd *d, struct group *g,
+				zmq_msg_t *routing, zmq_msg_t *frame,
 				const char *agency)
 {
 	memset(g, 0, sizeof(*g));
 	zmq_msg_init(&g->routing);
 	zmq_msg_copy(&g->routing, routing);
+	transport_conn_name(d->transport, frame, &g->conn);
 	snprintf(g->agency, sizeof(g->agency), "%s", agency);
 	return g;
 }
@@ -245,7 +270,8 @@ static struct group *group_init(struct group *g, zmq_msg_t *routing,
  * (batch_max); NULL only when memory runs out, and the frame then goes
  * unanswered (the sender resends it).
  */
-static struct group *group_for(struct drain *dr, zmq_msg_t *routing,
+static struct group *group_for(struct ppxd *d, struct drain *dr,
+			       zmq_msg_t *routing, zmq_msg_t *frame,
 			       const char *agency, int *busy)
 {
 	struct group *g = group_find(dr->g, dr->n, routing);
@@ -254,7 +280,7 @@ static struct group *group_for(struct drain *dr, zmq_msg_t *routing,
 	if (g)
 		return g;
 	if (dr->n < GROUPS_MAX)
-		return group_init(&dr->g[dr->n++], routing, agency);
+		return group_init(d, &dr->g[dr->n++], routing, frame, agency);
 	*busy = 1;
 	if ((g = group_find(dr->busy, dr->n_busy, routing)))
 		return g;
@@ -267,7 +293,7 @@ static struct group *group_for(struct drain *dr, zmq_msg_t *routing,
 		dr->busy = grown;
 		dr->cap_busy = cap;
 	}
-	return group_init(&dr->busy[dr->n_busy++], routing, agency);
+	return group_init(d, &dr->busy[dr->n_busy++], routing, frame, agency);
 }
 
 static struct item *item_add(struct group *g)
@@ -350,23 +376,58 @@ static void say_refused(struct ppxd *d, const char *agency,
 			  detail);
 }
 
+/* Note the connection behind `routing` for inbound_cut(), once; `conn`
+ * NULL: name it from `frame` (just read) if it is new to the list. */
+static void cut_add(struct ppxd *d, struct drain *dr, zmq_msg_t *routing,
+		    const struct transport_conn *conn, zmq_msg_t *frame,
+		    const char *agency)
+{
+	struct cut *c;
+
+	if (transport_conn_judged(d->transport, routing))
+		return;	/* cut or gone: its queued frames cut nothing */
+	for (size_t i = 0; i < dr->n_cut; i++) {
+		zmq_msg_t *r = &dr->cut[i].routing;
+
+		if (zmq_msg_size(r) == zmq_msg_size(routing) &&
+		    memcmp(zmq_msg_data(r), zmq_msg_data(routing),
+			   zmq_msg_size(routing)) == 0)
+			return;
+	}
+	if (dr->n_cut == CUTS_MAX)
+		return;	/* its next frame adds it in a later iteration */
+	c = &dr->cut[dr->n_cut++];
+	memset(c, 0, sizeof(*c));
+	zmq_msg_init(&c->routing);
+	zmq_msg_copy(&c->routing, routing);
+	if (conn)
+		c->conn = *conn;
+	else
+		transport_conn_name(d->transport, frame, &c->conn);
+	snprintf(c->agency, sizeof(c->agency), "%s", agency);
+}
+
 /* A frame of a blocked partner, on a session from before the block:
- * discarded unanswered, counted, and said once per refusal_log_ms. */
-static void say_discarded(struct ppxd *d, const char *agency)
+ * discarded unanswered, counted, and said once per refusal_log_ms; its
+ * connection is cut after the commit. */
+static void say_discarded(struct ppxd *d, zmq_msg_t *routing,
+			  zmq_msg_t *frame, const char *agency)
 {
 	char key[PPX_NAME_MAX + 32];
 	uint64_t n = 0;
 
 	d->discarded++;
+	cut_add(d, &drained, routing, NULL, frame, agency);
 	snprintf(key, sizeof(key), "discarded frames of %s", agency);
 	if (budget_conn_refused(d->budget, key, ppxd_now_ms(), &n))
-		log_warnx("discarded %llu frame%s of %s, blocked (its sessions "
-			  "from before the block are being cut)",
+		log_warnx("discarded %llu frame%s of %s, blocked (its "
+			  "connections from before the block are being cut)",
 			  (unsigned long long)n, n == 1 ? "" : "s", agency);
 }
 
-/* The partner spent its refusal budget: one entry for the episode, and
- * the loop cuts the sessions after this iteration's commit. */
+/* The partner spent its refusal budget: one entry for the episode; its
+ * connections this iteration read from are cut once their receipts are
+ * out (groups_end, inbound_cut), the rest when they next send. */
 static void block_partner(struct ppxd *d, const char *agency, int64_t until,
 			  uint32_t episode)
 {
@@ -376,16 +437,16 @@ static void block_partner(struct ppxd *d, const char *agency, int64_t until,
 
 	events_iso_time(when, sizeof(when), until);
 	snprintf(detail, sizeof(detail), "more than %ld refused frames within "
-		 "%ld ms: sessions cut, handshakes refused until %s (episode "
-		 "%u)", d->cfg->refusal_budget, d->cfg->refusal_window_ms, when,
-		 episode);
+		 "%ld ms: its connections cut, handshakes refused until %s "
+		 "(episode %u)", d->cfg->refusal_budget,
+		 d->cfg->refusal_window_ms, when, episode);
 	log_warnx("partner %s blocked: %s", agency, detail);
 	e.kind = PPX__V1__ENTRY_KIND__ENTRY_PARTNER_BLOCKED;
 	e.peer_agency = (char *)agency;
 	e.detail = detail;
 	if (writer_append(d, &e, &seq) != 0)
 		log_warnx("cannot log the block: %s", ppx_error_last());
-	d->cut_pending = 1;
+	transport_conn_forget(d->transport, agency);
 }
 
 /* The REJECTED entry of a refusal, if the partner's quota allows it (a
@@ -789,11 +850,18 @@ static void refuse_busy(struct ppxd *d, struct group *g, zmq_msg_t *frame)
 	refuse(d, g, zmq_msg_data(frame), zmq_msg_size(frame), PPX_EBUSY);
 }
 
+/* Answer every group; a blocked partner's connections are cut once
+ * their receipts, queued after the commit, had time to go out. */
 static void groups_end(struct ppxd *d, struct group *gs, size_t n)
 {
+	int64_t now = ppxd_now_ms();
+
 	for (size_t i = 0; i < n; i++) {
 		answer_items(d, &gs[i], 1);
 		answer_items(d, &gs[i], 0);
+		if (budget_blocked(d->budget, gs[i].agency, now))
+			cut_add(d, &drained, &gs[i].routing, &gs[i].conn, NULL,
+				gs[i].agency);
 		zmq_msg_close(&gs[i].routing);
 		free(gs[i].items);
 	}
@@ -801,7 +869,7 @@ static void groups_end(struct ppxd *d, struct group *gs, size_t n)
 
 size_t inbound_drain(struct ppxd *d, size_t max)
 {
-	static struct drain dr;	/* large; one drain at a time */
+	struct drain *dr = &drained;
 	char agency[PPX_NAME_MAX];
 	zmq_msg_t routing, frame;
 	size_t n = 0;
@@ -812,8 +880,9 @@ size_t inbound_drain(struct ppxd *d, size_t max)
 		struct group *g = NULL;
 
 		if (budget_blocked(d->budget, agency, ppxd_now_ms()))
-			say_discarded(d, agency);
-		else if (!(g = group_for(&dr, &routing, agency, &busy)))
+			say_discarded(d, &routing, &frame, agency);
+		else if (!(g = group_for(d, dr, &routing, &frame, agency,
+					 &busy)))
 			log_warnx("out of memory: a frame from %s is dropped "
 				  "and will be resent", agency);
 		else if (busy)
@@ -824,8 +893,74 @@ size_t inbound_drain(struct ppxd *d, size_t max)
 		zmq_msg_close(&frame);
 		n++;
 	}
-	groups_end(d, dr.g, dr.n);
-	groups_end(d, dr.busy, dr.n_busy);
-	dr.n = dr.n_busy = 0;
+	groups_end(d, dr->g, dr->n);
+	groups_end(d, dr->busy, dr->n_busy);
+	dr->n = dr->n_busy = 0;
 	return n;
+}
+
+/* One line per blocked partner whose connections were cut now (-1:
+ * not due yet, 0: found gone, 1: cut). */
+static void say_cut(struct drain *dr, size_t i)
+{
+	size_t n = 0;
+
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(dr->cut[j].agency, dr->cut[i].agency) == 0)
+			return;	/* said with the first */
+	for (size_t j = i; j < dr->n_cut; j++)
+		n += strcmp(dr->cut[j].agency, dr->cut[i].agency) == 0 &&
+		     dr->cut[j].done == 1;
+	if (n > 0)
+		log_warnx("cut %zu connection%s of %s, blocked (other "
+			  "partners' sessions are left alone)", n,
+			  n == 1 ? "" : "s", dr->cut[i].agency);
+}
+
+void inbound_cut(struct ppxd *d)
+{
+	struct drain *dr = &drained;
+	int64_t now = ppxd_now_ms();
+	size_t kept = 0;
+
+	for (size_t i = 0; i < dr->n_cut; i++) {
+		struct cut *c = &dr->cut[i];
+
+		if (c->due_ms == 0)	/* its receipts were queued just now */
+			c->due_ms = now + CUT_DELAY_MS;
+		c->done = c->due_ms > now ? -1
+			  : transport_conn_cut(d->transport, &c->routing,
+					       &c->conn, c->agency) == 0;
+	}
+	for (size_t i = 0; i < dr->n_cut; i++)
+		say_cut(dr, i);
+	for (size_t i = 0; i < dr->n_cut; i++) {
+		struct cut *c = &dr->cut[i], *to = &dr->cut[kept];
+
+		if (c->done != -1) {
+			zmq_msg_close(&c->routing);
+		} else if (kept++ != i) {	/* `to` was closed above */
+			to->conn = c->conn;
+			memcpy(to->agency, c->agency, sizeof(to->agency));
+			to->due_ms = c->due_ms;
+			zmq_msg_init(&to->routing);
+			zmq_msg_move(&to->routing, &c->routing);
+			zmq_msg_close(&c->routing);
+		}
+	}
+	dr->n_cut = kept;
+}
+
+long inbound_timeout(long max)
+{
+	int64_t now = ppxd_now_ms(), first = INT64_MAX;
+
+	for (size_t i = 0; i < drained.n_cut; i++)
+		if (drained.cut[i].due_ms < first)
+			first = drained.cut[i].due_ms;
+	if (first == INT64_MAX)
+		return max;
+	if (first <= now)
+		return 0;
+	return max < 0 || first - now < max ? (long)(first - now) : max;
 }

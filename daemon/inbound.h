@@ -13,6 +13,15 @@ struct ppxd;
 /* Take up to `max` frames waiting on the ROUTER through the pipeline. */
 size_t inbound_drain(struct ppxd *d, size_t max);
 
+/* After the iteration's commit: cut the connections of blocked partners
+ * that frames were read from, once due (their last receipts had
+ * CUT_DELAY_MS to go out), and only those: every other partner's
+ * session is left alone. */
+void inbound_cut(struct ppxd *d);
+
+/* `max`, or less if a cut falls due sooner (ms; -1: none). */
+long inbound_timeout(long max);
+
 /* A receipt frame refused on our link to `agency` (outbox.c), logged
  * like a refused frame: size, hash, reason, detail and at most a 1 KiB
  * prefix, within the partner's quota; its line rate-limited. */

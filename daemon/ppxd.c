@@ -5,7 +5,8 @@
  * One iteration: answer ZAP; take partners' frames through the receive
  * pipeline; take receipts from each link; take control requests; commit
  * the whole iteration's log batch once; then send receipts, answer
- * clients, queue messages (writer.c; it signs checkpoints); and send
+ * clients, queue messages (writer.c; it signs checkpoints); cut the
+ * connections of blocked partners that are due (inbound_cut); and send
  * what the outbox windows allow.  SIGTERM ends the loop after the current
  * iteration's commit: whatever was acknowledged is on disk, and whatever
  * waits for a receipt is still in the durable outbox.
@@ -211,11 +212,7 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 	spool_scan(d, max);
 	hooks_reap(d);
 	writer_flush(d);
-	if (d->cut_pending) {	/* a partner was blocked: receipts are out */
-		d->cut_pending = 0;
-		if (transport_cut_sessions(d->transport) != 0)
-			log_warnx("%s", ppx_error_last());
-	}
+	inbound_cut(d);		/* blocked partners' own, once due */
 	events_publish(d);
 	hooks_start(d);
 }
@@ -240,8 +237,8 @@ int ppxd_run(struct ppxd *d)
 	log_info("%s listening on %s with %zu partners", d->cfg->agency,
 		 d->cfg->listen, transport_links(d->transport));
 	while (!d->stopping) {
-		long timeout = spool_timeout(d, hooks_timeout(d,
-							      outbox_pump(d)));
+		long timeout = inbound_timeout(
+			spool_timeout(d, hooks_timeout(d, outbox_pump(d))));
 		size_t n = build_poll(d, sfd, items, max);
 		const char *why;
 

@@ -53,7 +53,6 @@ struct ppxd {
 	struct budget *budget;		/* partners' budgets (budget.c) */
 	uint64_t refusals[PPXD_REASONS];	/* by RejectReason */
 	uint64_t discarded;		/* frames of blocked partners, unanswered */
-	int cut_pending;		/* cut partner sessions after the commit */
 	int64_t started_ms;
 	uint64_t checkpoint_size;	/* tree size the last checkpoint states
 					 * (the log size at start-up) */

@@ -9,18 +9,28 @@
  *
  * The listening port is ours for as long as the daemon runs.  We open the
  * listening TCP socket ourselves and hand libzmq a duplicate of it
- * (ZMQ_USE_FD).  To cut every partner session (a CRL reload, a partner
- * blocked) a new ROUTER is made on another duplicate of the same socket
- * and the old ROUTER, with every connection it accepted, is closed: the
- * port is never unbound, so no other process can take it in between.
- * (Unbinding and binding again, as before, left a window in which any
- * local user could bind the port, and a bind that failed was never
- * tried again.)  If the port cannot be had at start-up, the daemon runs
- * without it, tries again every second and says so in `ppx status`.
+ * (ZMQ_USE_FD).  To cut every partner session (a CRL reload: everybody is
+ * judged again) a new ROUTER is made on another duplicate of the same
+ * socket and the old ROUTER, with every connection it accepted, is
+ * closed: the port is never unbound, so no other process can take it in
+ * between.  (Unbinding and binding again, as before, left a window in
+ * which any local user could bind the port, and a bind that failed was
+ * never tried again.)  If the port cannot be had at start-up, the daemon
+ * runs without it, tries again every second and says so in `ppx status`.
+ *
+ * A blocked partner's connections are cut one by one instead, so that
+ * one hostile partner cannot make every other partner's session drop:
+ * libzmq cannot drop one peer of a ROUTER, but every frame names the
+ * descriptor of the connection it came on (ZMQ_SRCFD), and shutdown() on
+ * it makes libzmq's I/O thread see the connection end and tear that one
+ * session down (libzmq still owns the descriptor and closes it).  See
+ * transport_conn_name() for how a descriptor number reused by another
+ * connection is told apart, and what risk remains.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +56,18 @@ struct link {
 #define LISTEN_RETRY_MS 1000
 #define LISTEN_BACKLOG 256
 #define CUT_LINGER_MS 1000
+#define CUTS_REMEMBERED 128	/* connections judged for a cut (ring) */
+
+/* A connection of the ROUTER that was judged for a cut (cut, or found
+ * gone): its routing id is never judged again, so that its frames still
+ * queued here cannot make us shut down whatever connection has since
+ * been given its descriptor number.  libzmq never gives a routing id to
+ * two connections of one ROUTER at once. */
+struct cut_seen {
+	uint8_t routing[TRANSPORT_ROUTING_MAX];
+	size_t len;
+	char agency[PPX_NAME_MAX];
+};
 
 struct transport {
 	struct ppxd *d;
@@ -59,6 +81,8 @@ struct transport {
 	size_t n_links;
 	uint8_t secret[32];
 	uint8_t public_key[32];
+	struct cut_seen cuts[CUTS_REMEMBERED];	/* a ring */
+	size_t next_cut;
 };
 
 static int set_int(void *sock, int opt, int value)
@@ -552,5 +576,119 @@ int transport_cut_sessions(struct transport *self)
 	set_int(self->router, ZMQ_LINGER, CUT_LINGER_MS);
 	zmq_close(self->router);
 	self->router = r;
+	memset(self->cuts, 0, sizeof(self->cuts));	/* the old ROUTER's */
 	return 0;
+}
+
+static int port_of(const struct sockaddr_storage *sa)
+{
+	if (sa->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)sa)->sin_port;
+	if (sa->ss_family == AF_INET6)
+		return ((const struct sockaddr_in6 *)sa)->sin6_port;
+	return -1;
+}
+
+/* The peer of `fd` if it is a connection our listening socket accepted:
+ * connected (a listening socket has no peer, and shutdown() would stop
+ * it listening), and its local port is ours (our links' connections and
+ * any other descriptor are left alone).  0, or -1. */
+static int accepted_peer(struct transport *t, int fd,
+			 struct sockaddr_storage *peer, socklen_t *len)
+{
+	struct sockaddr_storage local, ours;
+	socklen_t llen = sizeof(local), olen = sizeof(ours);
+
+	*len = sizeof(*peer);
+	memset(peer, 0, sizeof(*peer));
+	if (fd < 0 || t->listen_fd < 0 ||
+	    getpeername(fd, (struct sockaddr *)peer, len) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&local, &llen) != 0 ||
+	    getsockname(t->listen_fd, (struct sockaddr *)&ours, &olen) != 0)
+		return -1;
+	return port_of(&local) >= 0 && port_of(&local) == port_of(&ours) ? 0
+									: -1;
+}
+
+/*
+ * Called as soon as the frame is read, the descriptor libzmq names is
+ * checked against the frame's own Peer-Address (taken by libzmq when the
+ * connection was accepted, so it cannot belong to another one), and the
+ * peer's address and port are kept; transport_conn_cut() shuts the
+ * descriptor down only if it still has that very peer (a connection that
+ * took the number since has another peer port), however long the cut
+ * waits for the receipts to go out.  What remains: a
+ * connection that libzmq closed before we read its frame (its frames stay
+ * queued here), whose descriptor number a new connection from the same
+ * IP address took in between, would be named instead — only possible
+ * for partners behind one address, and then that partner's daemon
+ * reconnects and resends what has no receipt; nothing is lost.
+ */
+int transport_conn_name(struct transport *self, zmq_msg_t *frame,
+			struct transport_conn *out)
+{
+	const char *addr = zmq_msg_gets(frame, "Peer-Address");
+	char host[NI_MAXHOST];
+
+	out->fd = zmq_msg_get(frame, ZMQ_SRCFD);
+	if (out->fd < 0 || !addr ||
+	    accepted_peer(self, out->fd, &out->peer, &out->peer_len) != 0 ||
+	    getnameinfo((struct sockaddr *)&out->peer, out->peer_len, host,
+			sizeof(host), NULL, 0, NI_NUMERICHOST) != 0 ||
+	    strcmp(host, addr) != 0) {
+		out->fd = -1;
+		return PPX_ENOTFOUND;
+	}
+	return 0;
+}
+
+static struct cut_seen *cut_find(struct transport *t, zmq_msg_t *routing)
+{
+	size_t len = zmq_msg_size(routing);
+
+	for (size_t i = 0; i < CUTS_REMEMBERED; i++)
+		if (t->cuts[i].len == len && len > 0 &&
+		    memcmp(t->cuts[i].routing,
+			   zmq_msg_data(routing), len) == 0)
+			return &t->cuts[i];
+	return NULL;
+}
+
+int transport_conn_judged(struct transport *self, zmq_msg_t *routing)
+{
+	return cut_find(self, routing) != NULL;
+}
+
+int transport_conn_cut(struct transport *self, zmq_msg_t *routing,
+		       const struct transport_conn *c, const char *agency)
+{
+	struct cut_seen *seen;
+	struct sockaddr_storage now;
+	socklen_t len;
+	size_t rlen = zmq_msg_size(routing);
+
+	if (rlen == 0 || rlen > TRANSPORT_ROUTING_MAX ||
+	    cut_find(self, routing))
+		return PPX_ENOTFOUND;
+	seen = &self->cuts[self->next_cut++ % CUTS_REMEMBERED];
+	memcpy(seen->routing, zmq_msg_data(routing), rlen);
+	seen->len = rlen;
+	snprintf(seen->agency, sizeof(seen->agency), "%s", agency);
+	/* Still the connection named when its frame was read?  Not closed
+	 * since, its number not given to another connection. */
+	if (c->fd < 0 || accepted_peer(self, c->fd, &now, &len) != 0 ||
+	    len != c->peer_len || memcmp(&now, &c->peer, len) != 0)
+		return PPX_ENOTFOUND;
+	/* Not close(): the descriptor is libzmq's.  It sees the end of the
+	 * connection and ends the session; the peer sees it closed. */
+	if (shutdown(c->fd, SHUT_RDWR) != 0)
+		return PPX_ENOTFOUND;
+	return 0;
+}
+
+void transport_conn_forget(struct transport *self, const char *agency)
+{
+	for (size_t i = 0; i < CUTS_REMEMBERED; i++)
+		if (strcmp(self->cuts[i].agency, agency) == 0)
+			memset(&self->cuts[i], 0, sizeof(self->cuts[i]));
 }

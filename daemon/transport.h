@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <zmq.h>
 
 #include "ppx/pki.h"
@@ -71,11 +72,44 @@ enum link_event transport_link_event(struct transport *self, size_t i);
  * certificate, so a revoked partner stays disconnected. */
 int transport_link_reset(struct transport *self, size_t i);
 
-/* Drop every accepted connection (after a CRL reload, or when a partner
- * is blocked): partners reconnect and are judged again by ZAP.  The
- * listening port is kept throughout: a new ROUTER takes over the same
- * listening socket before the old one is closed. */
+/* Drop every accepted connection (after a CRL reload): partners
+ * reconnect and are judged again by ZAP.  The listening port is kept
+ * throughout: a new ROUTER takes over the same listening socket before
+ * the old one is closed. */
 int transport_cut_sessions(struct transport *self);
+
+#define TRANSPORT_ROUTING_MAX 256	/* a ROUTER's routing ids, bytes */
+
+/* The accepted connection a frame came on, as it was when the frame was
+ * read: its descriptor (-1: not known) and its peer's address and port. */
+struct transport_conn {
+	int fd;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+};
+
+/* Name the connection of a frame just read from the ROUTER: 0, or
+ * PPX_ENOTFOUND (out->fd -1) if it cannot be named for sure. */
+int transport_conn_name(struct transport *self, zmq_msg_t *frame,
+			struct transport_conn *out);
+
+/*
+ * Cut that one connection (of the blocked `agency`, the one behind
+ * `routing`): shut down if it is still the connection named, which ends
+ * its session and no other.  0 if cut; PPX_ENOTFOUND if gone already,
+ * not named, or judged before (a routing id is judged once, so frames
+ * still queued from a connection cut or gone cut nothing else).  Call it
+ * in the iteration that read the frame.
+ */
+int transport_conn_cut(struct transport *self, zmq_msg_t *routing,
+		       const struct transport_conn *c, const char *agency);
+
+/* 1 if the connection behind `routing` was judged for a cut already. */
+int transport_conn_judged(struct transport *self, zmq_msg_t *routing);
+
+/* A new block episode of `agency`: its routing ids may be judged again
+ * (a partner choosing its own routing id could reuse one). */
+void transport_conn_forget(struct transport *self, const char *agency);
 
 /* Once a second while the listening port is not ours: try for it. */
 void transport_tick(struct transport *self);

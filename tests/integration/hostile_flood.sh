@@ -86,7 +86,7 @@ discarded=$(grep -o 'discarded [0-9]* \(more \)\?frames\? of prison.cardiff' "$O
 diag "junk: sent ${sent:-?}, answered ${answered:-?} (${jbad:-0} BAD_FRAME, ${jbusy:-0} BUSY); probation refused $bad as BAD_FRAME, said it discarded $discarded"
 check "phase 2: prison spent its refusal budget: more than $BUDGET refused" [ "${jbad:-0}" -gt "$BUDGET" ]
 check "phase 2: every frame probation refused was answered (its count = prison's answers)" [ "$bad" -eq "${jbad:-0}" ]
-check "phase 2: the rest were discarded or lost with the cut sessions, never more than sent" \
+check "phase 2: the rest were discarded or lost with its cut connections, never more than sent" \
 	[ $(( ${answered:-0} + discarded )) -le "${sent:-0}" ]
 ps=$(prison_status)
 diag "prison at probation: $ps"

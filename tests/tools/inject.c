@@ -107,6 +107,7 @@ struct opts {
 	long timeout_ms;
 	long conns;		/* junk: connections */
 	long hold_ms;		/* junk: wait after connecting, then send */
+	int watch;		/* junk: a monitor per connection */
 	int expect_no_connect;
 	char agency[PPX_NAME_MAX];	/* last component of --as */
 };
@@ -139,7 +140,7 @@ static void usage(int status)
 	fprintf(status ? stderr : stdout,
 		"usage: inject --endpoint EP --as WHO --to AGENCY [--pki DIR]\n"
 		"              [--timeout-ms N] [--expect-no-connect] [--conns C]\n"
-		"              [--hold-ms H] MODE [ARG]\n"
+		"              [--hold-ms H] [--watch] MODE [ARG]\n"
 		"modes: valid | repeat N | signed-as AGENCY | garbage | "
 		"oversize |\n"
 		"       version N | kind KIND | flood N [--kind KIND] |\n"
@@ -203,6 +204,7 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		{"receipts-to", required_argument, NULL, 'R'},
 		{"conns", required_argument, NULL, 'C'},
 		{"hold-ms", required_argument, NULL, 'H'},
+		{"watch", no_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -218,6 +220,7 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		case 't': o->to = optarg; break;
 		case 'p': o->pki = optarg; break;
 		case 'N': o->expect_no_connect = 1; break;
+		case 'W': o->watch = 1; break;
 		case 'k': o->kind = optarg; break;
 		case 'R': o->receipts_to = optarg; break;
 		case 'P':
@@ -1013,7 +1016,12 @@ static int run(const struct opts *o, const ppx_trust *trust,
  *                   --hold-ms H after connecting (default 0), without
  *                   waiting for answers; prints one summary line
  *                   "junk: sent S answered A" and the answers by reason
- *                   (a flooding partner: answers stop once it is blocked)
+ *                   (a flooding partner: answers stop once it is blocked);
+ *                   --watch (at most WATCH_MAX connections) monitors each
+ *                   connection and adds "junk: connections C up U down D
+ *                   refused R": handshakes that succeeded (C of them, if
+ *                   none was made again), connections the daemon ended,
+ *                   handshakes it refused
  * latency N         N valid messages, each sent once the one before is
  *                   answered; prints "latency: n N p50 X p99 Y max Z" (ms)
  */
@@ -1057,10 +1065,22 @@ static int build_junk(struct frames *fs, const struct opts *o)
 	return rc;
 }
 
-/* A DEALER to the daemon without a monitor (there are many). */
-static void *junk_socket(void *ctx, const struct opts *o)
+#define WATCH_MAX 300	/* three zmq sockets each: within ZMQ_MAX_SOCKETS */
+
+/* What the junk connections' monitors saw (--watch): handshakes that
+ * succeeded, sessions ended after one (a failed handshake ends no
+ * session), handshakes refused. */
+struct junk_seen {
+	long up, down, refused;
+	char is_up[CONNS_MAX];
+};
+
+/* A DEALER to the daemon, monitored if --watch (*mon then set). */
+static void *junk_socket(void *ctx, const struct opts *o, long i,
+			 void **mon)
 {
 	uint8_t secret[32], public_key[32], server[32];
+	char ep[64];
 	void *s;
 
 	if (load_keys(o, secret, public_key, server) != 0)
@@ -1069,13 +1089,53 @@ static void *junk_socket(void *ctx, const struct opts *o)
 	if (s && (set_int(s, ZMQ_LINGER, 0) || set_int(s, ZMQ_SNDHWM, 100000) ||
 		  zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server, 32) ||
 		  zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, public_key, 32) ||
-		  zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, secret, 32) ||
-		  zmq_connect(s, o->endpoint))) {
+		  zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, secret, 32))) {
 		zmq_close(s);
 		s = NULL;
 	}
 	ppx_wipe(secret, sizeof(secret));
+	snprintf(ep, sizeof(ep), "inproc://inject-junk-%ld", i);
+	if (s && o->watch &&
+	    (zmq_socket_monitor(s, ep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+					       ZMQ_EVENT_DISCONNECTED |
+					       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+					       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) ||
+	     !(*mon = zmq_socket(ctx, ZMQ_PAIR)) ||
+	     set_int(*mon, ZMQ_LINGER, 0) || zmq_connect(*mon, ep)))
+		return NULL;
+	if (s && zmq_connect(s, o->endpoint)) {
+		zmq_close(s);
+		s = NULL;
+	}
 	return s;
+}
+
+/* Count what junk connection i's monitor says. */
+static void junk_events(void *mon, long i, struct junk_seen *seen)
+{
+	zmq_msg_t m;
+	uint16_t event;
+
+	for (;;) {
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, mon, ZMQ_DONTWAIT) < 0)
+			break;
+		event = 0;
+		if (zmq_msg_size(&m) >= 2)
+			memcpy(&event, zmq_msg_data(&m), sizeof(event));
+		seen->up += event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
+		seen->down += event == ZMQ_EVENT_DISCONNECTED && seen->is_up[i];
+		if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED ||
+		    event == ZMQ_EVENT_DISCONNECTED)
+			seen->is_up[i] = event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
+		seen->refused += event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
+				 event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+		zmq_msg_close(&m);
+		zmq_msg_init(&m);	/* the event's second part: its address */
+		zmq_msg_recv(&m, mon, ZMQ_DONTWAIT);
+		zmq_msg_close(&m);
+	}
+	zmq_msg_close(&m);
 }
 
 /* Count one answer's items by status and reason, without a line each. */
@@ -1095,9 +1155,10 @@ static void junk_answer(const ppx_trust *trust, const struct opts *o,
 	ppx__v1__receipt_body__free_unpacked(r, NULL);
 }
 
-static void junk_collect(void **socks, long c, const ppx_trust *trust,
-			 const struct opts *o, struct frames *fs,
-			 uint64_t *by, long deadline)
+static void junk_collect(void **socks, void **mons, long c,
+			 const ppx_trust *trust, const struct opts *o,
+			 struct frames *fs, uint64_t *by, long deadline,
+			 struct junk_seen *seen)
 {
 	zmq_pollitem_t items[CONNS_MAX];
 	long quiet = now_ms() + 3000;
@@ -1106,6 +1167,8 @@ static void junk_collect(void **socks, long c, const ppx_trust *trust,
 		items[i] = (zmq_pollitem_t){socks[i], 0, ZMQ_POLLIN, 0};
 	while (fs->n_answered < fs->n && now_ms() < deadline &&
 	       now_ms() < quiet) {
+		for (long i = 0; o->watch && i < c; i++)
+			junk_events(mons[i], i, seen);
 		if (zmq_poll(items, (int)c, 200) <= 0)
 			continue;
 		for (long i = 0; i < c; i++) {
@@ -1124,13 +1187,17 @@ static void junk_collect(void **socks, long c, const ppx_trust *trust,
 static int run_junk(const struct opts *o, const ppx_trust *trust,
 		    struct frames *fs)
 {
-	void *ctx = zmq_ctx_new(), *socks[CONNS_MAX];
+	void *ctx = zmq_ctx_new(), *socks[CONNS_MAX], *mons[CONNS_MAX] = {0};
 	long c = o->conns ? o->conns : 1, deadline = now_ms() + o->timeout_ms;
+	struct junk_seen seen = {0};
 	uint64_t by[64] = {0};
 	size_t sent = 0;
 
+	if (o->watch && c > WATCH_MAX)
+		return ppx_error_set(PPX_EINVAL, "--watch takes at most %d "
+				     "connections", WATCH_MAX);
 	for (long i = 0; i < c; i++)
-		if (!(socks[i] = junk_socket(ctx, o)))
+		if (!(socks[i] = junk_socket(ctx, o, i, &mons[i])))
 			return ppx_error_set(PPX_EIO, "cannot connect to %s",
 					     o->endpoint);
 	if (o->hold_ms)		/* the handshakes first, then every frame */
@@ -1141,14 +1208,24 @@ static int run_junk(const struct opts *o, const ppx_trust *trust,
 		if (zmq_send(socks[i % (size_t)c], fs->f[i].data, fs->f[i].len,
 			     ZMQ_DONTWAIT) >= 0)
 			sent++;
-	junk_collect(socks, c, trust, o, fs, by, deadline);
+	junk_collect(socks, mons, c, trust, o, fs, by, deadline, &seen);
 	printf("junk: sent %zu answered %zu\n", sent, fs->n_answered);
 	for (int r = 0; r < 64; r++)
 		if (by[r])
 			printf("junk: %s %llu\n", r ? reason_name(r) : "STORED",
 			       (unsigned long long)by[r]);
-	for (long i = 0; i < c; i++)
+	for (long i = 0; o->watch && i < c; i++)
+		junk_events(mons[i], i, &seen);
+	if (o->watch)
+		printf("junk: connections %ld up %ld down %ld refused %ld\n", c,
+		       seen.up, seen.down, seen.refused);
+	for (long i = 0; i < c; i++) {
+		if (mons[i])	/* stopped while its reader is open (#3575) */
+			zmq_socket_monitor(socks[i], NULL, 0);
 		zmq_close(socks[i]);
+		if (mons[i])
+			zmq_close(mons[i]);
+	}
 	zmq_ctx_term(ctx);
 	return 0;
 }
