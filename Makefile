@@ -153,8 +153,10 @@ $(BUILD)/tests/bench_%: $(BUILD)/obj/tests/bench/bench_%.o \
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
-# A partner that misbehaves on purpose, for tests/integration/refusals.sh.
-$(BUILD)/tests/inject: $(BUILD)/obj/tests/tools/inject.o \
+# A partner that misbehaves on purpose, for tests/integration/refusals.sh:
+# the core in inject.c, its hostile modes in inject_*.c.
+INJECT_OBJ = $(patsubst %,$(BUILD)/obj/tests/tools/inject_%.o,text ids budget)
+$(BUILD)/tests/inject: $(BUILD)/obj/tests/tools/inject.o $(INJECT_OBJ) \
 		$(UNIT_HELPERS:%.c=$(BUILD)/obj/%.o) $(LIBPPX)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)

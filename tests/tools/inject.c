@@ -14,6 +14,12 @@
  * Nothing here goes through the sending daemon: no sender-side policy, no
  * outbox, no retries.  That is the point: it tests the receiver alone.
  *
+ * This file is the core: options, frames, sealing, the link, the answers
+ * and the verdict.  The hostile modes that need more than a few lines live
+ * beside it, each in a file of its own sharing inject.h: body-json in
+ * inject_text.c, reuse-id, squat and update-of in inject_ids.c, and
+ * version-layout, junk and latency in inject_budget.c.
+ *
  * usage: inject --endpoint EP --as WHO --to AGENCY [--pki DIR]
  *               [--timeout-ms N] [--expect-no-connect] [--conns C]
  *               MODE [ARG]
@@ -68,7 +74,7 @@
  *                      --receipts-to DIR writes each answer's frame to
  *                      DIR/receipt-PID-N.bin, for a strict decoder.
  *   version-layout N, junk N [--conns C], latency N
- *                      see "Budget modes" below main's helpers
+ *                      see "Budget modes" in inject_budget.c
  *
  * Exit: 0 when every frame got a verified answer (with --expect-no-connect:
  * when none did); 1 otherwise; 2 usage; 3 setup failed.
@@ -89,53 +95,12 @@
 #include "ppx/receipt.h"
 #include "ppx.pb-c.h"
 #include "../unit/support.h"
+#include "inject.h"
 
-#define EXIT_ANSWERS 1
-#define EXIT_USAGE 2
-#define EXIT_SETUP 3
 #define REPEAT_MAX 1000
-#define FLOOD_MAX 200000
-#define CONNS_MAX 1000	/* junk --conns */
-#define PATH_CAP 4096
 #define MONITOR_EP "inproc://inject-monitor"
 
-struct opts {
-	const char *endpoint, *as, *to, *pki, *mode, *arg, *kind;
-	const char *patch[8];	/* body-json: MARK=HEX */
-	size_t n_patch;
-	const char *receipts_to;	/* a directory, or NULL */
-	long timeout_ms;
-	long conns;		/* junk: connections */
-	long hold_ms;		/* junk: wait after connecting, then send */
-	int watch;		/* junk: a monitor per connection */
-	int expect_no_connect;
-	char agency[PPX_NAME_MAX];	/* last component of --as */
-};
-
-/* One frame to send, and what came back for it. */
-struct frame {
-	uint8_t *data;
-	size_t len;
-	uint8_t hash[PPX_HASH_LEN];	/* what a receipt item names */
-	int answered;
-	uint8_t receipt[PPX_HASH_LEN];	/* hash of the answer's frame */
-};
-
-struct frames {
-	struct frame *f;
-	size_t n, n_answered, cap;
-	size_t first_open;	/* no frame before it is unanswered */
-	int repeats;		/* mode repeat: report answers repeated */
-};
-
-/* What the link's monitor reported. */
-struct link_state {
-	int handshakes;		/* succeeded */
-	int refused;		/* failed: authentication or protocol */
-	unsigned last_failure;	/* the event's value (ZAP status code) */
-};
-
-static void usage(int status)
+void inject_usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 		"usage: inject --endpoint EP --as WHO --to AGENCY [--pki DIR]\n"
@@ -150,7 +115,7 @@ static void usage(int status)
 	exit(status);
 }
 
-static int parse_long(const char *s, long min, long max, long *out)
+int inject_parse_long(const char *s, long min, long max, long *out)
 {
 	char *end;
 	long v = strtol(s, &end, 10);
@@ -173,11 +138,6 @@ static const char *default_pki(void)
 	return buf;
 }
 
-/* The modes of hostile ids, in their own block below build_frames(). */
-static int ident_mode(const char *mode);
-static int ident_takes_arg(const char *mode);
-static int build_ident(struct frames *fs, const struct opts *o);
-
 /* The modes that take an argument (always required). */
 static int mode_takes_arg(const char *mode)
 {
@@ -190,24 +150,26 @@ static int mode_takes_arg(const char *mode)
 	       strcmp(mode, "junk") == 0 || strcmp(mode, "latency") == 0;
 }
 
+/* What parse_opts() takes: the options inject_usage() lists. */
+static const struct option longopts[] = {
+	{"endpoint", required_argument, NULL, 'e'},
+	{"as", required_argument, NULL, 'a'},
+	{"to", required_argument, NULL, 't'},
+	{"pki", required_argument, NULL, 'p'},
+	{"timeout-ms", required_argument, NULL, 'T'},
+	{"expect-no-connect", no_argument, NULL, 'N'},
+	{"kind", required_argument, NULL, 'k'},
+	{"patch", required_argument, NULL, 'P'},
+	{"receipts-to", required_argument, NULL, 'R'},
+	{"conns", required_argument, NULL, 'C'},
+	{"hold-ms", required_argument, NULL, 'H'},
+	{"watch", no_argument, NULL, 'W'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
 static void parse_opts(struct opts *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"endpoint", required_argument, NULL, 'e'},
-		{"as", required_argument, NULL, 'a'},
-		{"to", required_argument, NULL, 't'},
-		{"pki", required_argument, NULL, 'p'},
-		{"timeout-ms", required_argument, NULL, 'T'},
-		{"expect-no-connect", no_argument, NULL, 'N'},
-		{"kind", required_argument, NULL, 'k'},
-		{"patch", required_argument, NULL, 'P'},
-		{"receipts-to", required_argument, NULL, 'R'},
-		{"conns", required_argument, NULL, 'C'},
-		{"hold-ms", required_argument, NULL, 'H'},
-		{"watch", no_argument, NULL, 'W'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	const char *slash;
 	int ch;
 
@@ -225,32 +187,35 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		case 'R': o->receipts_to = optarg; break;
 		case 'P':
 			if (o->n_patch == sizeof(o->patch) / sizeof(o->patch[0]))
-				usage(EXIT_USAGE);
+				inject_usage(EXIT_USAGE);
 			o->patch[o->n_patch++] = optarg;
 			break;
-		case 'h': usage(0); break;
+		case 'h': inject_usage(0); break;
 		case 'T':
-			if (parse_long(optarg, 1, 3600000, &o->timeout_ms) != 0)
-				usage(EXIT_USAGE);
+			if (inject_parse_long(optarg, 1, 3600000,
+					      &o->timeout_ms) != 0)
+				inject_usage(EXIT_USAGE);
 			break;
 		case 'C':
-			if (parse_long(optarg, 1, CONNS_MAX, &o->conns) != 0)
-				usage(EXIT_USAGE);
+			if (inject_parse_long(optarg, 1, CONNS_MAX,
+					      &o->conns) != 0)
+				inject_usage(EXIT_USAGE);
 			break;
 		case 'H':
-			if (parse_long(optarg, 0, 600000, &o->hold_ms) != 0)
-				usage(EXIT_USAGE);
+			if (inject_parse_long(optarg, 0, 600000,
+					      &o->hold_ms) != 0)
+				inject_usage(EXIT_USAGE);
 			break;
-		default: usage(EXIT_USAGE);
+		default: inject_usage(EXIT_USAGE);
 		}
 	}
 	if (!o->endpoint || !o->as || !o->to || optind >= argc)
-		usage(EXIT_USAGE);
+		inject_usage(EXIT_USAGE);
 	o->mode = argv[optind++];
 	if (mode_takes_arg(o->mode) && optind < argc)
 		o->arg = argv[optind++];
 	if (optind != argc || (mode_takes_arg(o->mode) && !o->arg))
-		usage(EXIT_USAGE);
+		inject_usage(EXIT_USAGE);
 	slash = strrchr(o->as, '/');
 	snprintf(o->agency, sizeof(o->agency), "%s", slash ? slash + 1 : o->as);
 	if (!o->pki)
@@ -268,7 +233,7 @@ static void who_path(char *out, size_t cap, const struct opts *o,
 /* Take ownership of a frame to send, and note what its answer will name:
  * the hash of signed_body if the frame opens as a message, else of the
  * raw frame, as the receiver computes it. */
-static int frames_add(struct frames *fs, uint8_t *data, size_t len)
+int inject_frames_add(struct frames *fs, uint8_t *data, size_t len)
 {
 	Ppx__V1__Frame *f = NULL;
 	struct frame *fr;
@@ -344,14 +309,14 @@ static int reversion(uint8_t **data, size_t *len, uint32_t version)
 	return buf ? 0 : ppx_error_set(PPX_ENOMEM, "out of memory");
 }
 
-static int kind_by_name(const char *name)
+int inject_kind_by_name(const char *name)
 {
 	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value_by_name(
 		&ppx__v1__notification_kind__descriptor, name);
 
 	if (!v || v->value == 0) {
 		fprintf(stderr, "inject: %s is not a NotificationKind\n", name);
-		usage(EXIT_USAGE);
+		inject_usage(EXIT_USAGE);
 	}
 	return v->value;
 }
@@ -374,161 +339,29 @@ static int build_raw(struct frames *fs, const char *mode)
 		memcpy(buf, garbage, len);
 	else
 		memset(buf, 'x', len);
-	return frames_add(fs, buf, len);
+	return inject_frames_add(fs, buf, len);
 }
 
 /* N distinct messages, each sealed on its own (its own message id). */
 static int build_flood(struct frames *fs, const struct opts *o)
 {
-	int kind = o->kind ? kind_by_name(o->kind)
+	int kind = o->kind ? inject_kind_by_name(o->kind)
 			   : PPX__V1__NOTIFICATION_KIND__ARREST;
 	long n;
 	int rc = 0;
 
-	if (parse_long(o->arg, 1, FLOOD_MAX, &n) != 0)
-		usage(EXIT_USAGE);
+	if (inject_parse_long(o->arg, 1, FLOOD_MAX, &n) != 0)
+		inject_usage(EXIT_USAGE);
 	for (long i = 0; rc == 0 && i < n; i++) {
 		uint8_t *buf = NULL;
 		size_t len = 0;
 
 		rc = seal_message(&buf, &len, o->as, o->to, kind);
 		if (rc == 0)
-			rc = frames_add(fs, buf, len);
+			rc = inject_frames_add(fs, buf, len);
 	}
 	return rc;
 }
-
-/* ---- body-json: hostile text (tests/integration/hostile_text.sh) ---- */
-
-/* The whole of a small file, NUL-terminated. */
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = f ? malloc(1 << 20) : NULL;
-
-	*len = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
-	if (buf)
-		buf[*len] = '\0';
-	if (f)
-		fclose(f);
-	return buf;
-}
-
-static int hex_digit(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0'
-	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* One MARK=HEX patch, applied where MARK occurs, exactly once. */
-static int apply_patch(uint8_t *buf, size_t len, const char *spec)
-{
-	const char *eq = strchr(spec, '=');
-	size_t mlen = eq ? (size_t)(eq - spec) : 0;
-	uint8_t *at = mlen ? memmem(buf, len, spec, mlen) : NULL;
-	const char *hex = eq ? eq + 1 : "";
-
-	if (!at || strlen(hex) != 2 * mlen ||
-	    memmem(at + 1, len - (size_t)(at - buf) - 1, spec, mlen))
-		return ppx_error_set(PPX_EINVAL, "--patch %s: the mark must "
-				     "occur once and the hex be as long", spec);
-	for (size_t i = 0; i < mlen; i++) {
-		int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return ppx_error_set(PPX_EINVAL, "--patch %s: bad hex",
-					     spec);
-		at[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
-/* The Body of the JSON file, completed as a sending daemon would. */
-static int body_from_json(Ppx__V1__Body **out, const struct opts *o)
-{
-	static uint8_t id[PPX_MESSAGE_ID_LEN];
-	size_t len = 0;
-	char *text = read_file(o->arg, &len);
-	Ppx__V1__Body *b = NULL;
-	int rc;
-
-	if (!text)
-		return ppx_error_set(PPX_EIO, "cannot read %s", o->arg);
-	rc = ppx_json_parse((ProtobufCMessage **)&b,
-			    &ppx__v1__body__descriptor, text, len);
-	free(text);
-	if (rc != 0)
-		return rc;
-	if (b->message_id.len == 0 && (rc = ppx_message_id_new(id)) == 0) {
-		b->message_id.data = malloc(sizeof(id));
-		if (b->message_id.data) {
-			memcpy(b->message_id.data, id, sizeof(id));
-			b->message_id.len = sizeof(id);
-		}
-	}
-	if (b->created_ms == 0)
-		b->created_ms = (int64_t)time(NULL) * 1000;
-	if (!b->sender_agency[0]) {
-		if (b->sender_agency != protobuf_c_empty_string)
-			free(b->sender_agency);
-		b->sender_agency = strdup(o->agency);
-	}
-	*out = b;
-	return rc;
-}
-
-/* The body of FILE, patched and signed by WHO byte for byte. */
-static int build_body_json(struct frames *fs, const struct opts *o)
-{
-	ppx_signer *signer = signer_at(o->as);
-	Ppx__V1__Body *b = NULL;
-	uint8_t *bytes = NULL, *frame = NULL;
-	size_t len = 0, flen = 0;
-	int rc = signer ? body_from_json(&b, o)
-			: ppx_error_set(PPX_EIO, "no signer %s", o->as);
-
-	if (rc == 0) {
-		len = ppx__v1__body__get_packed_size(b);
-		if (!(bytes = malloc(len ? len : 1)))
-			rc = ppx_error_set(PPX_ENOMEM, "out of memory");
-	}
-	if (rc == 0)
-		ppx__v1__body__pack(b, bytes);
-	for (size_t i = 0; rc == 0 && i < o->n_patch; i++)
-		rc = apply_patch(bytes, len, o->patch[i]);
-	if (rc == 0)
-		rc = ppx_frame_seal(&frame, &flen, signer,
-				    PPX__V1__SIGNED_PURPOSE__SIGNED_BODY, bytes,
-				    len);
-	if (rc == 0)
-		rc = frames_add(fs, frame, flen);
-	free(bytes);
-	if (b)
-		ppx__v1__body__free_unpacked(b, NULL);
-	ppx_signer_free(signer);
-	return rc;
-}
-
-/* --receipts-to: the answer's frame as received, for a strict decoder. */
-static void save_receipt(const struct opts *o, const uint8_t *data,
-			 size_t len)
-{
-	static unsigned n;
-	char path[PATH_CAP];
-	FILE *f;
-
-	if (!o->receipts_to)
-		return;
-	snprintf(path, sizeof(path), "%s/receipt-%ld-%u.bin", o->receipts_to,
-		 (long)getpid(), ++n);
-	if (!(f = fopen(path, "wb")) || fwrite(data, 1, len, f) != len)
-		fprintf(stderr, "inject: cannot write %s\n", path);
-	if (f)
-		fclose(f);
-}
-
-/* ---- end of body-json ---- */
 
 /* Fill `fs` with the frames of the mode. */
 static int build_frames(struct frames *fs, const struct opts *o)
@@ -549,18 +382,18 @@ static int build_frames(struct frames *fs, const struct opts *o)
 	if (strcmp(o->mode, "body-json") == 0)
 		return build_body_json(fs, o);
 	if (strcmp(o->mode, "repeat") == 0) {
-		if (parse_long(o->arg, 1, REPEAT_MAX, &n) != 0)
-			usage(EXIT_USAGE);
+		if (inject_parse_long(o->arg, 1, REPEAT_MAX, &n) != 0)
+			inject_usage(EXIT_USAGE);
 		fs->repeats = 1;
 	} else if (strcmp(o->mode, "version") == 0) {
-		if (parse_long(o->arg, 0, 0xffffffffL, &version) != 0)
-			usage(EXIT_USAGE);
+		if (inject_parse_long(o->arg, 0, 0xffffffffL, &version) != 0)
+			inject_usage(EXIT_USAGE);
 	} else if (strcmp(o->mode, "signed-as") == 0) {
 		who = o->arg;
 	} else if (strcmp(o->mode, "kind") == 0) {
-		kind = kind_by_name(o->arg);
+		kind = inject_kind_by_name(o->arg);
 	} else if (strcmp(o->mode, "valid") != 0) {
-		usage(EXIT_USAGE);
+		inject_usage(EXIT_USAGE);
 	}
 	rc = seal_message(&buf, &len, who, o->to, kind);
 	if (rc == 0 && strcmp(o->mode, "version") == 0)
@@ -573,143 +406,20 @@ static int build_frames(struct frames *fs, const struct opts *o)
 			break;
 		}
 		memcpy(copy, buf, len);
-		rc = frames_add(fs, copy, len);
+		rc = inject_frames_add(fs, copy, len);
 	}
 	free(buf);
 	return rc;
 }
 
-/* ---- modes of hostile ids (issue 10: squatting, reuse) ----------------- */
-
-/* A 16-byte message id from its 32 hex digits. */
-static int ident_id(uint8_t id[PPX_MESSAGE_ID_LEN], const char *hex)
-{
-	unsigned v;
-
-	if (strlen(hex) != 2 * PPX_MESSAGE_ID_LEN)
-		return ppx_error_set(PPX_EINVAL, "%s: a message id is 32 hex "
-				     "digits", hex);
-	for (size_t i = 0; i < PPX_MESSAGE_ID_LEN; i++) {
-		if (!strchr("0123456789abcdefABCDEF", hex[2 * i]) ||
-		    !strchr("0123456789abcdefABCDEF", hex[2 * i + 1]) ||
-		    sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return ppx_error_set(PPX_EINVAL, "%s is not hex", hex);
-		id[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
-/* Seal b, signed by WHO, and add the frame. */
-static int ident_add(struct frames *fs, const struct opts *o,
-		     Ppx__V1__Body *b)
-{
-	ppx_signer *signer = signer_at(o->as);
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int rc = ppx_body_seal(&buf, &len, signer, b);
-
-	ppx_signer_free(signer);
-	return rc ? rc : frames_add(fs, buf, len);
-}
-
-/* reuse-id: a message; another body under its id; its bytes again. */
-static int ident_reuse(struct frames *fs, const struct opts *o)
-{
-	Ppx__V1__Body *b = body_new(o->agency, o->to);
-	char *details = b->notification->details;
-	uint8_t *copy = NULL;
-	int rc;
-
-	if (o->kind)
-		b->notification->kind = kind_by_name(o->kind);
-	rc = ident_add(fs, o, b);
-	b->notification->details = "Another body under the same id.";
-	if (rc == 0)
-		rc = ident_add(fs, o, b);
-	b->notification->details = details;
-	if (rc == 0 && !(copy = malloc(fs->f[0].len)))
-		rc = ppx_error_set(PPX_ENOMEM, "out of memory");
-	if (rc == 0) {
-		memcpy(copy, fs->f[0].data, fs->f[0].len);
-		rc = frames_add(fs, copy, fs->f[0].len);
-	}
-	fs->repeats = 1;
-	body_free(b);
-	return rc;
-}
-
-/* squat ID: a message (of --kind, default ARREST) under id ID. */
-static int ident_squat(struct frames *fs, const struct opts *o)
-{
-	Ppx__V1__Body *b = body_new(o->agency, o->to);
-	char *details = b->notification->details;
-	int rc = ident_id(b->message_id.data, o->arg);
-
-	if (o->kind)
-		b->notification->kind = kind_by_name(o->kind);
-	b->notification->details = "Junk under a squatted message id.";
-	if (rc == 0)
-		rc = ident_add(fs, o, b);
-	b->notification->details = details;
-	body_free(b);
-	return rc;
-}
-
-/* update-of ID: an update of action A1 answering message ID as minutes
- * (the notification's place in the oneof is given back before freeing). */
-static int ident_update_of(struct frames *fs, const struct opts *o)
-{
-	Ppx__V1__Body *b = body_new(o->agency, o->to);
-	Ppx__V1__Notification *n = b->notification;
-	Ppx__V1__ActionUpdate u = PPX__V1__ACTION_UPDATE__INIT;
-	uint8_t id[PPX_MESSAGE_ID_LEN];
-	int rc = ident_id(id, o->arg);
-
-	u.action_id = "A1";
-	u.status = PPX__V1__ACTION_STATUS__ACTION_IN_PROGRESS;
-	u.updated_by = b->sender_person;
-	b->replies_to.data = id;
-	b->replies_to.len = sizeof(id);
-	b->payload_case = PPX__V1__BODY__PAYLOAD_ACTION_UPDATE;
-	b->action_update = &u;
-	if (rc == 0)
-		rc = ident_add(fs, o, b);
-	b->replies_to.data = NULL;
-	b->replies_to.len = 0;
-	b->payload_case = PPX__V1__BODY__PAYLOAD_NOTIFICATION;
-	b->notification = n;
-	body_free(b);
-	return rc;
-}
-
-static int ident_mode(const char *mode)
-{
-	return strcmp(mode, "reuse-id") == 0 || ident_takes_arg(mode);
-}
-
-static int ident_takes_arg(const char *mode)
-{
-	return strcmp(mode, "squat") == 0 || strcmp(mode, "update-of") == 0;
-}
-
-static int build_ident(struct frames *fs, const struct opts *o)
-{
-	if (strcmp(o->mode, "reuse-id") == 0)
-		return ident_reuse(fs, o);
-	if (strcmp(o->mode, "squat") == 0)
-		return ident_squat(fs, o);
-	return ident_update_of(fs, o);
-}
-/* ---- end of the modes of hostile ids ---- */
-
-static int set_int(void *sock, int opt, int value)
+int inject_set_int(void *sock, int opt, int value)
 {
 	return zmq_setsockopt(sock, opt, &value, sizeof(value));
 }
 
 /* The CURVE keys: ours from WHO's transport key, the server's pinned from
  * AGENCY's transport certificate. */
-static int load_keys(const struct opts *o, uint8_t secret[32],
+int inject_load_keys(const struct opts *o, uint8_t secret[32],
 		     uint8_t public_key[32], uint8_t server[32])
 {
 	char path[PATH_CAP];
@@ -729,18 +439,18 @@ static int load_keys(const struct opts *o, uint8_t secret[32],
 
 /* A DEALER to the daemon, as a CURVE client, and a monitor of its
  * handshakes. */
-static int link_open(void *ctx, const struct opts *o, void **sock,
+int inject_link_open(void *ctx, const struct opts *o, void **sock,
 		     void **mon)
 {
 	uint8_t secret[32], public_key[32], server[32];
-	int rc = load_keys(o, secret, public_key, server);
+	int rc = inject_load_keys(o, secret, public_key, server);
 
 	*sock = *mon = NULL;
 	if (rc != 0)
 		return rc;
 	*sock = zmq_socket(ctx, ZMQ_DEALER);
-	if (!*sock || set_int(*sock, ZMQ_LINGER, 0) ||
-	    set_int(*sock, ZMQ_SNDTIMEO, (int)o->timeout_ms) ||
+	if (!*sock || inject_set_int(*sock, ZMQ_LINGER, 0) ||
+	    inject_set_int(*sock, ZMQ_SNDTIMEO, (int)o->timeout_ms) ||
 	    zmq_setsockopt(*sock, ZMQ_CURVE_SERVERKEY, server, 32) ||
 	    zmq_setsockopt(*sock, ZMQ_CURVE_PUBLICKEY, public_key, 32) ||
 	    zmq_setsockopt(*sock, ZMQ_CURVE_SECRETKEY, secret, 32) ||
@@ -750,7 +460,8 @@ static int link_open(void *ctx, const struct opts *o, void **sock,
 				       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
 				       ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) ||
 	    !(*mon = zmq_socket(ctx, ZMQ_PAIR)) ||
-	    set_int(*mon, ZMQ_LINGER, 0) || zmq_connect(*mon, MONITOR_EP) ||
+	    inject_set_int(*mon, ZMQ_LINGER, 0) ||
+	    zmq_connect(*mon, MONITOR_EP) ||
 	    zmq_connect(*sock, o->endpoint))
 		rc = ppx_error_set(PPX_EIO, "cannot connect to %s: %s",
 				   o->endpoint, zmq_strerror(zmq_errno()));
@@ -789,7 +500,7 @@ static void monitor_read(void *mon, struct link_state *st)
 	}
 }
 
-static const char *reason_name(int reason)
+const char *inject_reason_name(int reason)
 {
 	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
 		&ppx__v1__reject_reason__descriptor, reason);
@@ -807,7 +518,7 @@ static void print_item(const Ppx__V1__ReceiptItem *it)
 		printf("DUPLICATE %llu\n", (unsigned long long)it->log_seq);
 		break;
 	default:
-		printf("REFUSED %s %s\n", reason_name(it->reason),
+		printf("REFUSED %s %s\n", inject_reason_name(it->reason),
 		       it->detail ? it->detail : "");
 		break;
 	}
@@ -816,7 +527,7 @@ static void print_item(const Ppx__V1__ReceiptItem *it)
 
 /* Mark the first unanswered frame whose hash the item names: its index,
  * or -1 if the item answers nothing we sent. */
-static long match_item(struct frames *fs, const Ppx__V1__ReceiptItem *it)
+long inject_match_item(struct frames *fs, const Ppx__V1__ReceiptItem *it)
 {
 	/* Answers mostly come in the order frames were sent: start after the
 	 * first frame still unanswered, so a flood is not quadratic. */
@@ -874,7 +585,7 @@ static int handle_answer(const ppx_trust *trust, const struct opts *o,
 		return -1;
 	}
 	for (size_t k = 0; k < r->n_items; k++) {
-		long i = match_item(fs, r->items[k]);
+		long i = inject_match_item(fs, r->items[k]);
 
 		print_item(r->items[k]);
 		if (i < 0) {
@@ -889,7 +600,7 @@ static int handle_answer(const ppx_trust *trust, const struct opts *o,
 	return bad ? -1 : 0;
 }
 
-static long now_ms(void)
+long inject_now_ms(void)
 {
 	struct timespec ts;
 
@@ -899,18 +610,18 @@ static long now_ms(void)
 
 /* Wait until `want` frames are answered or the deadline passes: 0, or -1
  * if an answer failed verification. */
-static int collect(void *sock, void *mon, const ppx_trust *trust,
+int inject_collect(void *sock, void *mon, const ppx_trust *trust,
 		   const struct opts *o, struct frames *fs,
 		   struct link_state *st, size_t want, long deadline)
 {
 	int bad = 0;
 
-	while (fs->n_answered < want && now_ms() < deadline) {
+	while (fs->n_answered < want && inject_now_ms() < deadline) {
 		zmq_pollitem_t items[] = {{sock, 0, ZMQ_POLLIN, 0},
 					  {mon, 0, ZMQ_POLLIN, 0}};
 		zmq_msg_t m;
 
-		if (zmq_poll(items, 2, deadline - now_ms()) < 0)
+		if (zmq_poll(items, 2, deadline - inject_now_ms()) < 0)
 			continue;
 		if (items[1].revents)
 			monitor_read(mon, st);
@@ -965,7 +676,7 @@ static int load_trust(ppx_trust **out, const struct opts *o)
 	return ppx_trust_load(out, ca, crl, certs);
 }
 
-static int send_frames(void *sock, const struct frames *fs, size_t from,
+int inject_send_frames(void *sock, const struct frames *fs, size_t from,
 		       size_t to)
 {
 	for (size_t i = from; i < to; i++)
@@ -982,20 +693,21 @@ static int run(const struct opts *o, const ppx_trust *trust,
 {
 	struct link_state st = {0};
 	void *ctx = zmq_ctx_new(), *sock = NULL, *mon = NULL;
-	long deadline = now_ms() + o->timeout_ms;
+	long deadline = inject_now_ms() + o->timeout_ms;
 	int rc, bad = 0;
 
 	if (!ctx)
 		return ppx_error_set(PPX_EIO, "cannot create a ZeroMQ context");
-	rc = link_open(ctx, o, &sock, &mon);
+	rc = inject_link_open(ctx, o, &sock, &mon);
 	if (rc == 0)
-		rc = send_frames(sock, fs, 0, 1);
-	if (rc == 0 && collect(sock, mon, trust, o, fs, &st, 1, deadline))
+		rc = inject_send_frames(sock, fs, 0, 1);
+	if (rc == 0 &&
+	    inject_collect(sock, mon, trust, o, fs, &st, 1, deadline))
 		bad = 1;
 	if (rc == 0 && fs->n_answered == 1)
-		rc = send_frames(sock, fs, 1, fs->n);
+		rc = inject_send_frames(sock, fs, 1, fs->n);
 	if (rc == 0 &&
-	    collect(sock, mon, trust, o, fs, &st, fs->n, deadline) != 0)
+	    inject_collect(sock, mon, trust, o, fs, &st, fs->n, deadline) != 0)
 		bad = 1;
 	if (sock)
 		zmq_close(sock);
@@ -1006,272 +718,6 @@ static int run(const struct opts *o, const ppx_trust *trust,
 		return rc;
 	return verdict(o, fs, &st, bad);
 }
-
-/* ---- Budget modes (issue 10: budgets, deviations) -------------------
- *
- * version-layout N  a frame of wire version N whose field 2 is a varint:
- *                   nothing a version-1 decoder takes for an Envelope
- * junk N            N distinct frames that are not ppx Frames, sent at
- *                   full speed over --conns C connections (default 1),
- *                   --hold-ms H after connecting (default 0), without
- *                   waiting for answers; prints one summary line
- *                   "junk: sent S answered A" and the answers by reason
- *                   (a flooding partner: answers stop once it is blocked);
- *                   --watch (at most WATCH_MAX connections) monitors each
- *                   connection and adds "junk: connections C up U down D
- *                   refused R": handshakes that succeeded (C of them, if
- *                   none was made again), connections the daemon ended,
- *                   handshakes it refused
- * latency N         N valid messages, each sent once the one before is
- *                   answered; prints "latency: n N p50 X p99 Y max Z" (ms)
- */
-static int build_version_layout(struct frames *fs, const struct opts *o)
-{
-	uint8_t *buf = malloc(16);
-	size_t n = 0;
-	long v;
-
-	if (parse_long(o->arg, 0, 0xffffffffL, &v) != 0)
-		usage(EXIT_USAGE);
-	if (!buf)
-		return ppx_error_set(PPX_ENOMEM, "out of memory");
-	buf[n++] = 0x08;
-	for (unsigned long u = (unsigned long)v;; u >>= 7) {
-		buf[n++] = (uint8_t)((u & 0x7f) | (u > 0x7f ? 0x80 : 0));
-		if (u <= 0x7f)
-			break;
-	}
-	buf[n++] = 0x10;
-	buf[n++] = 0x05;
-	return frames_add(fs, buf, n);
-}
-
-static int build_junk(struct frames *fs, const struct opts *o)
-{
-	long n;
-	int rc = 0;
-
-	if (parse_long(o->arg, 1, FLOOD_MAX, &n) != 0)
-		usage(EXIT_USAGE);
-	for (long i = 0; rc == 0 && i < n; i++) {
-		uint8_t *buf = malloc(64);
-		int len;
-
-		if (!buf)
-			return ppx_error_set(PPX_ENOMEM, "out of memory");
-		len = snprintf((char *)buf, 64, "\x0f\xff\xff junk %ld", i);
-		rc = frames_add(fs, buf, (size_t)len);
-	}
-	return rc;
-}
-
-#define WATCH_MAX 300	/* three zmq sockets each: within ZMQ_MAX_SOCKETS */
-
-/* What the junk connections' monitors saw (--watch): handshakes that
- * succeeded, sessions ended after one (a failed handshake ends no
- * session), handshakes refused. */
-struct junk_seen {
-	long up, down, refused;
-	char is_up[CONNS_MAX];
-};
-
-/* A DEALER to the daemon, monitored if --watch (*mon then set). */
-static void *junk_socket(void *ctx, const struct opts *o, long i,
-			 void **mon)
-{
-	uint8_t secret[32], public_key[32], server[32];
-	char ep[64];
-	void *s;
-
-	if (load_keys(o, secret, public_key, server) != 0)
-		return NULL;
-	s = zmq_socket(ctx, ZMQ_DEALER);
-	if (s && (set_int(s, ZMQ_LINGER, 0) || set_int(s, ZMQ_SNDHWM, 100000) ||
-		  zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server, 32) ||
-		  zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, public_key, 32) ||
-		  zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, secret, 32))) {
-		zmq_close(s);
-		s = NULL;
-	}
-	ppx_wipe(secret, sizeof(secret));
-	snprintf(ep, sizeof(ep), "inproc://inject-junk-%ld", i);
-	if (s && o->watch &&
-	    (zmq_socket_monitor(s, ep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
-					       ZMQ_EVENT_DISCONNECTED |
-					       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-					       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) ||
-	     !(*mon = zmq_socket(ctx, ZMQ_PAIR)) ||
-	     set_int(*mon, ZMQ_LINGER, 0) || zmq_connect(*mon, ep)))
-		return NULL;
-	if (s && zmq_connect(s, o->endpoint)) {
-		zmq_close(s);
-		s = NULL;
-	}
-	return s;
-}
-
-/* Count what junk connection i's monitor says. */
-static void junk_events(void *mon, long i, struct junk_seen *seen)
-{
-	zmq_msg_t m;
-	uint16_t event;
-
-	for (;;) {
-		zmq_msg_init(&m);
-		if (zmq_msg_recv(&m, mon, ZMQ_DONTWAIT) < 0)
-			break;
-		event = 0;
-		if (zmq_msg_size(&m) >= 2)
-			memcpy(&event, zmq_msg_data(&m), sizeof(event));
-		seen->up += event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
-		seen->down += event == ZMQ_EVENT_DISCONNECTED && seen->is_up[i];
-		if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED ||
-		    event == ZMQ_EVENT_DISCONNECTED)
-			seen->is_up[i] = event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
-		seen->refused += event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
-				 event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
-		zmq_msg_close(&m);
-		zmq_msg_init(&m);	/* the event's second part: its address */
-		zmq_msg_recv(&m, mon, ZMQ_DONTWAIT);
-		zmq_msg_close(&m);
-	}
-	zmq_msg_close(&m);
-}
-
-/* Count one answer's items by status and reason, without a line each. */
-static void junk_answer(const ppx_trust *trust, const struct opts *o,
-			struct frames *fs, zmq_msg_t *m, uint64_t *by)
-{
-	Ppx__V1__ReceiptBody *r = NULL;
-
-	if (ppx_receipt_open(&r, trust, zmq_msg_data(m), zmq_msg_size(m),
-			     o->to, o->agency, time(NULL)) != 0)
-		return;
-	for (size_t k = 0; k < r->n_items; k++)
-		if (match_item(fs, r->items[k]) >= 0)
-			by[r->items[k]->status == PPX__V1__RECEIPT_STATUS__REFUSED
-				   ? (r->items[k]->reason & 63)
-				   : 0]++;
-	ppx__v1__receipt_body__free_unpacked(r, NULL);
-}
-
-static void junk_collect(void **socks, void **mons, long c,
-			 const ppx_trust *trust, const struct opts *o,
-			 struct frames *fs, uint64_t *by, long deadline,
-			 struct junk_seen *seen)
-{
-	zmq_pollitem_t items[CONNS_MAX];
-	long quiet = now_ms() + 3000;
-
-	for (long i = 0; i < c; i++)
-		items[i] = (zmq_pollitem_t){socks[i], 0, ZMQ_POLLIN, 0};
-	while (fs->n_answered < fs->n && now_ms() < deadline &&
-	       now_ms() < quiet) {
-		for (long i = 0; o->watch && i < c; i++)
-			junk_events(mons[i], i, seen);
-		if (zmq_poll(items, (int)c, 200) <= 0)
-			continue;
-		for (long i = 0; i < c; i++) {
-			zmq_msg_t m;
-
-			zmq_msg_init(&m);
-			while (zmq_msg_recv(&m, socks[i], ZMQ_DONTWAIT) >= 0) {
-				junk_answer(trust, o, fs, &m, by);
-				quiet = now_ms() + 3000;
-			}
-			zmq_msg_close(&m);
-		}
-	}
-}
-
-static int run_junk(const struct opts *o, const ppx_trust *trust,
-		    struct frames *fs)
-{
-	void *ctx = zmq_ctx_new(), *socks[CONNS_MAX], *mons[CONNS_MAX] = {0};
-	long c = o->conns ? o->conns : 1, deadline = now_ms() + o->timeout_ms;
-	struct junk_seen seen = {0};
-	uint64_t by[64] = {0};
-	size_t sent = 0;
-
-	if (o->watch && c > WATCH_MAX)
-		return ppx_error_set(PPX_EINVAL, "--watch takes at most %d "
-				     "connections", WATCH_MAX);
-	for (long i = 0; i < c; i++)
-		if (!(socks[i] = junk_socket(ctx, o, i, &mons[i])))
-			return ppx_error_set(PPX_EIO, "cannot connect to %s",
-					     o->endpoint);
-	if (o->hold_ms)		/* the handshakes first, then every frame */
-		nanosleep(&(struct timespec){o->hold_ms / 1000,
-					     (o->hold_ms % 1000) * 1000000},
-			  NULL);
-	for (size_t i = 0; i < fs->n; i++)
-		if (zmq_send(socks[i % (size_t)c], fs->f[i].data, fs->f[i].len,
-			     ZMQ_DONTWAIT) >= 0)
-			sent++;
-	junk_collect(socks, mons, c, trust, o, fs, by, deadline, &seen);
-	printf("junk: sent %zu answered %zu\n", sent, fs->n_answered);
-	for (int r = 0; r < 64; r++)
-		if (by[r])
-			printf("junk: %s %llu\n", r ? reason_name(r) : "STORED",
-			       (unsigned long long)by[r]);
-	for (long i = 0; o->watch && i < c; i++)
-		junk_events(mons[i], i, &seen);
-	if (o->watch)
-		printf("junk: connections %ld up %ld down %ld refused %ld\n", c,
-		       seen.up, seen.down, seen.refused);
-	for (long i = 0; i < c; i++) {
-		if (mons[i])	/* stopped while its reader is open (#3575) */
-			zmq_socket_monitor(socks[i], NULL, 0);
-		zmq_close(socks[i]);
-		if (mons[i])
-			zmq_close(mons[i]);
-	}
-	zmq_ctx_term(ctx);
-	return 0;
-}
-
-static int cmp_long(const void *a, const void *b)
-{
-	return (*(const long *)a > *(const long *)b) -
-	       (*(const long *)a < *(const long *)b);
-}
-
-/* Each message alone: the time from its send to its answer. */
-static int run_latency(const struct opts *o, const ppx_trust *trust,
-		       struct frames *fs)
-{
-	struct link_state st = {0};
-	void *ctx = zmq_ctx_new(), *sock = NULL, *mon = NULL;
-	long *us = calloc(fs->n, sizeof(*us)), deadline;
-	struct timespec t0, t1;
-	size_t n = 0;
-	int rc = us ? link_open(ctx, o, &sock, &mon) : PPX_ENOMEM;
-
-	for (size_t i = 0; rc == 0 && i < fs->n; i++, n++) {
-		deadline = now_ms() + o->timeout_ms;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		if ((rc = send_frames(sock, fs, i, i + 1)) != 0 ||
-		    collect(sock, mon, trust, o, fs, &st, i + 1, deadline) ||
-		    fs->n_answered != i + 1)
-			break;
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		us[i] = (t1.tv_sec - t0.tv_sec) * 1000000L +
-			(t1.tv_nsec - t0.tv_nsec) / 1000;
-	}
-	qsort(us, n, sizeof(*us), cmp_long);
-	if (n > 0)
-		printf("latency: n %zu p50 %.2f p99 %.2f max %.2f ms\n",
-			n, us[n / 2] / 1000.0, us[(n * 99) / 100] / 1000.0,
-			us[n - 1] / 1000.0);
-	free(us);
-	if (sock)
-		zmq_close(sock);
-	if (mon)
-		zmq_close(mon);
-	zmq_ctx_term(ctx);
-	return rc != 0 ? rc : n == fs->n ? 0 : EXIT_ANSWERS;
-}
-/* ---- end of the budget modes ---- */
 
 int main(int argc, char **argv)
 {
