@@ -550,7 +550,7 @@ void lr_hex_id(char out[LR_ID_HEX], const ProtobufCBinaryData *id)
 		ppx_hex(out, id->data, id->len);
 }
 
-static int hexval(char c)
+int lr_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -568,7 +568,8 @@ int lr_parse_id(uint8_t out[PPX_MESSAGE_ID_LEN], const char *hex)
 				     "digits, not \"%s\"",
 				     2 * PPX_MESSAGE_ID_LEN, hex);
 	for (size_t i = 0; i < PPX_MESSAGE_ID_LEN; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = lr_hexval((unsigned char)hex[2 * i]);
+		int lo = lr_hexval((unsigned char)hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return ppx_error_set(PPX_EINVAL, "a message id is hex "

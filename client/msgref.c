@@ -26,17 +26,6 @@
 
 #define REF_IDS_MAX 64		/* ids one prefix may stand for */
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "[AGENCY/]HEX" into its parts: the agency ("" if none), and the id or
  * prefix as bytes (an odd last digit in the high nibble). */
 static int ref_parse(struct lr_ref *r, const char *text)
@@ -54,7 +43,7 @@ static int ref_parse(struct lr_ref *r, const char *text)
 				     "%d hex digits (a prefix of the id)", text,
 				     2 * PPX_MESSAGE_ID_LEN);
 	for (size_t i = 0; i < n; i++) {
-		int v = hexval((unsigned char)hex[i]);
+		int v = lr_hexval((unsigned char)hex[i]);
 
 		if (v < 0)
 			return ppx_error_set(PPX_EINVAL, "\"%s\": a message id "
