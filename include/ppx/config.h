@@ -1,0 +1,222 @@
+/*
+ * config.h — the agency's configuration file, and the INI reader that the
+ * policy file shares.
+ *
+ * ppxd reads one INI file at start-up (docs/CONFIG.md is the reference):
+ * who this agency is and where it listens ([agency]), its keys and trust
+ * anchors ([pki]), delivery tuning ([delivery]), the partner agencies it
+ * talks to ([partner NAME]) and the local Unix users allowed to act through
+ * the control socket, each mapped to a named person ([operator ID]).
+ *
+ * ppx_config_load() checks everything it can without touching the network or
+ * the keys: unknown sections and keys, missing required keys, bad values,
+ * duplicates.  Every refusal names the file and the line, e.g.
+ * "/etc/ppx/police.conf:14: [delivery] window = 0: must be between 1 and
+ * 10000".  Relative paths are resolved against the config file's
+ * directory, so that the result does not depend on the daemon's working
+ * directory.  Key file modes and certificates are checked later, by the
+ * modules that open them.
+ */
+#ifndef PPX_CONFIG_H
+#define PPX_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PPX_CONFIG_MAX_PARTNERS 256
+#define PPX_CONFIG_MAX_OPERATORS 1024
+#define PPX_CONFIG_AGENCY_MAX 128	/* bytes, with the terminating NUL */
+/* The control socket DIR/control.sock must fit in sockaddr_un.sun_path
+ * (108 bytes with its NUL), so the directory may have 94 characters. */
+#define PPX_CONFIG_CONTROL_DIR_MAX 95
+#define PPX_CONFIG_MAX_HOOKS 64
+#define PPX_CONFIG_HOOK_NAME_MAX 64	/* bytes, with the NUL */
+#define PPX_CONFIG_HOOK_ARGS 32	/* words of a hook's command */
+#define PPX_CONFIG_HOOK_PARTNERS 32	/* globs in a hook's partners */
+#define PPX_CONFIG_FAMILY_FIRST 20	/* Body.payload case of the first family */
+
+struct ppx_partner {
+	char name[PPX_CONFIG_AGENCY_MAX];	/* dotted agency name */
+	char endpoint[256];		/* tcp://host:port */
+	int duty_to_cooperate;		/* 0: responsible authority */
+	int line;			/* of its [partner NAME] header */
+};
+
+struct ppx_operator {
+	char id[128];		/* stable person id, from [operator ID] */
+	char user[64];		/* Unix user name, "" if given by uid */
+	uid_t uid;		/* resolved at load time */
+	char name[128];		/* the named person */
+	char role[128];
+	char grade[64];
+	int line;		/* of its [operator ID] header */
+};
+
+/*
+ * A durable hook (daemon/hooks.c).  The filters are sets: bit k of
+ * entry_kinds is EntryKind k; bit k of families is the family whose
+ * Body.payload case is PPX_CONFIG_FAMILY_FIRST + k (0: every entry); bit k of
+ * kinds is NotificationKind k (0: every notification).
+ */
+struct ppx_hook_config {
+	char name[PPX_CONFIG_HOOK_NAME_MAX];	/* from [hook NAME] */
+	char command[PATH_MAX + 512];	/* argc words, each NUL-terminated,
+					 * one after another; the first an
+					 * absolute path */
+	size_t argc;
+	uint32_t entry_kinds;
+	uint32_t families;
+	uint64_t kinds;
+	/* Agency names and globs. */
+	char partners[PPX_CONFIG_HOOK_PARTNERS][PPX_CONFIG_AGENCY_MAX];
+	size_t n_partners;
+	long timeout_ms;
+	long retry_initial_ms;
+	long retry_max_ms;
+	long stuck_failures;
+	long quarantine_after;		/* failures that set an entry aside */
+	int on_failure_stop;		/* on_failure = stop: never set aside */
+	int line;			/* of its [hook NAME] header */
+	int command_line;		/* of its command key */
+	int partners_line;		/* of its partners key, 0 if none */
+};
+
+struct ppx_config {
+	char path[PATH_MAX];		/* the file as given to ppx_config_load */
+
+	/* [agency] */
+	char agency[PPX_CONFIG_AGENCY_MAX];
+	char area[64];
+	char listen[256];
+	char log_dir[PATH_MAX];
+	char control_dir[PPX_CONFIG_CONTROL_DIR_MAX];
+	char policy_path[PATH_MAX];
+	long log_max_mb;		/* the log never grows beyond; 0: no cap */
+
+	/* [pki] — absolute paths */
+	char ca[PATH_MAX];
+	char crl[PATH_MAX];
+	char certs[PATH_MAX];
+	char signing_key[PATH_MAX];
+	char signing_cert[PATH_MAX];
+	char transport_key[PATH_MAX];
+	char transport_cert[PATH_MAX];
+
+	/* [delivery] */
+	long retry_initial_ms;
+	long retry_max_ms;
+	long window;
+	long heartbeat_ms;
+	long heartbeat_timeout_ms;
+	long handshake_timeout_ms;	/* ZMQ_HANDSHAKE_IVL */
+	long batch_max;
+	long checkpoint_every;
+	long clock_skew_ms;
+	long max_frame;
+	/* [delivery]: what each partner may cost (budget.c) */
+	long refusal_budget;		/* refusals per window before a block */
+	long refusal_window_ms;
+	long block_initial_ms;		/* the first block; doubled per episode */
+	long block_max_ms;
+	long log_quota_bytes_hour;	/* log growth per partner per hour */
+	long refusal_log_ms;		/* one refused-connection report per key
+					 * per this interval */
+
+	/* [events]: "" if there is no event stream */
+	char events_endpoint[256];
+
+	/* [spool]: dir "" if there is no spool */
+	char spool_dir[PATH_MAX];
+	char spool_operator[128];	/* an [operator ID] */
+	long spool_scan_ms;
+
+	struct ppx_partner *partners;
+	size_t n_partners;
+	struct ppx_operator *operators;
+	size_t n_operators;
+	struct ppx_hook_config *hooks;
+	size_t n_hooks;
+};
+
+/*
+ * Read and check the configuration file at `path`.  On success *out is a
+ * new configuration (free with ppx_config_free).  On failure returns
+ * PPX_EINVAL (bad content), PPX_EIO (cannot read) or PPX_ENOMEM, and
+ * ppx_error_last() says "file:line: problem".
+ */
+int ppx_config_load(struct ppx_config **out, const char *path);
+
+void ppx_config_free(struct ppx_config *self);
+
+/* The partner named `agency`, or NULL. */
+const struct ppx_partner *ppx_config_partner(const struct ppx_config *self,
+					  const char *agency);
+
+/* The operator mapped to Unix user `uid`, or NULL: not an operator. */
+const struct ppx_operator *ppx_config_operator_by_uid(
+	const struct ppx_config *self, uid_t uid);
+
+/* Nonzero if `name` is a dotted agency name, e.g. "police.gwent":
+ * ^[a-z][a-z0-9-]*(\.[a-z0-9-]+)+$, shorter than PPX_CONFIG_AGENCY_MAX. */
+int ppx_config_agency_name_valid(const char *name);
+
+/* The operator with person id `id`, or NULL. */
+const struct ppx_operator *ppx_config_operator_by_id(
+	const struct ppx_config *self, const char *id);
+
+/* The words of h's command as an argv (argv[argc] = NULL); `argv` has
+ * room for PPX_CONFIG_HOOK_ARGS + 1 pointers into h. */
+void ppx_config_hook_argv(const struct ppx_hook_config *h, char **argv);
+
+/*
+ * The INI reader, shared with policy.c.
+ *
+ * It drives libinih line by line and adds what libinih lacks: the line
+ * number of everything (whether or not libinih was built with
+ * INI_HANDLER_LINENO), section names of any length, events for section
+ * headers even when the section is empty, and a refusal of over-long lines
+ * instead of silently splitting them.
+ *
+ * A callback returns 0, or a negative ppx_error code after recording the
+ * problem with ppx_error_set() *without* a location; ppx_ini_parse()
+ * stops there and prefixes the detail with "path:line: ".  The first
+ * problem in the file wins.
+ */
+struct ppx_ini_entry {
+	const char *section;	/* full name inside [ ], "" before any */
+	const char *name;
+	const char *value;	/* comments and outer whitespace removed */
+	int line;
+	int continued;		/* an indented line continuing `name` */
+};
+
+struct ppx_ini_handler {
+	/* A "[section]" header; *line is its line, and the callback may
+	 * point it elsewhere for its error.  May be NULL. */
+	int (*section)(void *user, const char *section, int *line);
+	/* A name = value line, or a continuation of the previous one. */
+	int (*key)(void *user, const struct ppx_ini_entry *e);
+	/* End of file, called only if all went well.  *line is the last
+	 * line; the callback may point it elsewhere for its error.  May be
+	 * NULL. */
+	int (*end)(void *user, int *line);
+};
+
+/*
+ * Parse the INI file at `path`, calling `h` with `user`.  Returns 0, or
+ * the first error: the callback's code, PPX_EINVAL for a syntax error or
+ * a line longer than libinih accepts, PPX_EIO, PPX_ENOMEM.
+ */
+/*
+ * Make room for element n of *arr (*cap allocated, at most `max` elements
+ * of `size` bytes), doubling.  0, PPX_ERANGE past `max`, or PPX_ENOMEM.
+ * Shared by the configuration and policy readers.
+ */
+int ppx_config_grow(void **arr, size_t *cap, size_t n, size_t max, size_t size);
+
+int ppx_ini_parse(const char *path, const struct ppx_ini_handler *h,
+		     void *user);
+
+#endif
