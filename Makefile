@@ -106,7 +106,7 @@ $(DAEMON_LIB): $(DAEMON_LIB_OBJ)
 $(BUILD)/ppxd: $(BUILD)/obj/daemon/main.o $(DAEMON_LIB) $(LIBPPX)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/ppx: $(CLIENT_SRC:%.c=$(BUILD)/obj/%.o) $(DAEMON_LIB) $(LIBPPX)
+$(BUILD)/ppx: $(CLIENT_SRC:%.c=$(BUILD)/obj/%.o) $(LIBPPX)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # The sinks: two programs sharing sink_common.c, sink_subject.c and

@@ -4,7 +4,7 @@
 #ifndef PPX_CLIENT_H
 #define PPX_CLIENT_H
 
-#include "../daemon/config.h"
+#include "ppx/config.h"
 #include "ppx.pb-c.h"
 
 enum ppx_exit {
@@ -30,7 +30,7 @@ int cmd_report(int argc, char **argv);
 
 /* The control socket of a running ppxd (ctl.c). */
 struct ctl {
-	struct ppxd_config *cfg;
+	struct ppx_config *cfg;
 	void *zctx;
 	void *sock;
 };

@@ -290,7 +290,7 @@ void compose_free(struct compose **c)
 	for (size_t i = 0; i < (*c)->n_loaded; i++)
 		ppx__v1__body__free_unpacked((*c)->loaded[i], NULL);
 	free((*c)->arena);
-	config_free((*c)->cfg);
+	ppx_config_free((*c)->cfg);
 	free(*c);
 	*c = NULL;
 }
@@ -356,7 +356,7 @@ static int setup(struct compose *c, struct send_common *o)
 	if (t && (*end || o->timeout_s <= 0))
 		return compose_fail(c, "--timeout needs a positive number of "
 				    "seconds");
-	if (config_load(&c->cfg, config_path_default(o->config)) != 0)
+	if (ppx_config_load(&c->cfg, config_path_default(o->config)) != 0)
 		return compose_fail(c, "%s", ppx_error_last());
 	return 0;
 }
@@ -693,7 +693,7 @@ int compose_common(struct compose *c)
  * `agency` if the reference names it, else the only one.  -1 after saying
  * why not, listing the candidates when the id alone does not tell them
  * apart. */
-static int logged_pick(struct compose *c, struct logged_message *all,
+static int logged_pick(struct compose *c, struct ppx_logged_message *all,
 		       size_t n, const char *agency, const char *ref,
 		       const char *what)
 {
@@ -723,14 +723,14 @@ static int logged_pick(struct compose *c, struct logged_message *all,
 /* Open the local log read-only and find message `ref` in it: a message id
  * (32 hex digits), or AGENCY/ID for the message of that sender (ids are
  * unique per sender only). */
-int compose_logged(struct compose *c, struct logged_message *out,
+int compose_logged(struct compose *c, struct ppx_logged_message *out,
 		   ProtobufCBinaryData *id, const char *ref, unsigned kinds,
 		   const char *what)
 {
 	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
-	struct logged_message all[RECORDS_SENDERS_MAX];
+	struct ppx_logged_message all[PPX_RECORDS_SENDERS_MAX];
 	const char *slash = strchr(ref, '/');
-	char agency[RECORDS_AGENCY_MAX] = "";
+	char agency[PPX_RECORDS_AGENCY_MAX] = "";
 	ppx_log *log = NULL;
 	size_t n = 0;
 	int rc, at;
@@ -745,8 +745,8 @@ int compose_logged(struct compose *c, struct logged_message *out,
 	if (ppx_log_open(&log, c->cfg->log_dir, &ro) != 0)
 		return compose_fail(c, "cannot read the log %s: %s",
 				    c->cfg->log_dir, ppx_error_last());
-	rc = records_find_all(all, RECORDS_SENDERS_MAX, &n, log, id->data,
-			      kinds);
+	rc = ppx_records_find_all(all, PPX_RECORDS_SENDERS_MAX, &n, log,
+				  id->data, kinds);
 	ppx_log_close(log);
 	if (rc != 0)
 		return compose_fail(c, "%s", ppx_error_last());
@@ -754,7 +754,7 @@ int compose_logged(struct compose *c, struct logged_message *out,
 			 slash ? slash + 1 : ref, what);
 	for (size_t i = 0; i < n; i++)
 		if ((int)i != at)
-			records_logged_free(&all[i]);
+			ppx_records_logged_free(&all[i]);
 	if (at < 0)
 		return PPX_EXIT_USAGE;
 	*out = all[at];
@@ -764,8 +764,8 @@ int compose_logged(struct compose *c, struct logged_message *out,
 /* The operator the caller is, as the daemon will record them. */
 Ppx__V1__Person *compose_operator(struct compose *c)
 {
-	const struct ppxd_operator *op = config_operator_by_uid(c->cfg,
-								 getuid());
+	const struct ppx_operator *op =
+		ppx_config_operator_by_uid(c->cfg, getuid());
 	Ppx__V1__Person *p = compose_alloc(c, sizeof(*p));
 
 	if (!p)

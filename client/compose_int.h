@@ -18,8 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../daemon/config.h"
-#include "../daemon/records.h"
+#include "ppx/config.h"
+#include "ppx/records.h"
 #include "compose.h"
 #include "ppx.pb-c.h"
 
@@ -70,7 +70,7 @@ struct compose {
 	Ppx__V1__Body body;		/* what is composed */
 	unsigned family;		/* F_* */
 	char cmd[32];			/* "ppx send minutes", for messages */
-	struct ppxd_config *cfg;
+	struct ppx_config *cfg;
 	struct compose_list vals[O_COUNT];
 	const char *args[2];		/* positional: ack/action's ID */
 	size_t n_args;
@@ -139,7 +139,7 @@ int compose_common(struct compose *c);
  * (RECORDS_*): ID (32 hex digits) when only one agency sent a message
  * with that id, else AGENCY/ID; its id into *id; the body is kept by the
  * compose.  The failure lists the candidates of an ambiguous ID. */
-int compose_logged(struct compose *c, struct logged_message *out,
+int compose_logged(struct compose *c, struct ppx_logged_message *out,
 		   ProtobufCBinaryData *id, const char *ref, unsigned kinds,
 		   const char *what);
 

@@ -421,11 +421,11 @@ static int plan_and_standing(struct compose *c, Ppx__V1__Minutes *m)
  * with their recipients, subject, marking and purpose unless given. */
 static int amend_from(struct compose *c, Ppx__V1__Minutes *m)
 {
-	struct logged_message old;
+	struct ppx_logged_message old;
 	const Ppx__V1__Body *ob;
 	int rc = compose_logged(c, &old, &c->body.supersedes,
-				compose_val(c, O_AMEND),
-				RECORDS_SENT, "--amend");
+				compose_val(c, O_AMEND), PPX_RECORDS_SENT,
+				"--amend");
 
 	if (rc != 0)
 		return rc;
@@ -542,7 +542,7 @@ found:
 }
 
 /* What an answer copies from the message it answers. */
-static int answer(struct compose *c, const struct logged_message *m)
+static int answer(struct compose *c, const struct ppx_logged_message *m)
 {
 	const Ppx__V1__Body *ob = m->body;
 	char **to;
@@ -568,7 +568,7 @@ static int answer(struct compose *c, const struct logged_message *m)
 
 int compose_reply(struct compose *c)
 {
-	struct logged_message m;
+	struct ppx_logged_message m;
 	int ack = c->family == F_ACK;
 	int rc;
 
@@ -576,7 +576,7 @@ int compose_reply(struct compose *c)
 		return compose_fail(c, "name the message: %s ID (see %s "
 				    "--help)", c->cmd, c->cmd);
 	rc = compose_logged(c, &m, &c->body.replies_to, c->args[0],
-			    RECORDS_SENT | RECORDS_RECEIVED, "ID");
+			    PPX_RECORDS_SENT | PPX_RECORDS_RECEIVED, "ID");
 	if (rc == 0 && ack && m.kind != PPX__V1__ENTRY_KIND__ENTRY_RECEIVED)
 		return compose_fail(c, "%s was sent by %s: acknowledge what "
 				    "partners sent", c->args[0],

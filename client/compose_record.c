@@ -36,9 +36,9 @@ static void **grow(struct compose *c, size_t n, size_t extra)
 
 /* The version to start from, and the merged versions, from the log. */
 static int load_versions(struct compose *c, ppx_log *log, const char *id,
-			 struct logged_message *base)
+			 struct ppx_logged_message *base)
 {
-	struct record_latest l;
+	struct ppx_record_latest l;
 	const char *v = compose_val(c, O_BASE_VERSION);
 	uint64_t n = 0;
 	int rc = v ? compose_uint(c, &n, v, "--base-version") : 0;
@@ -47,16 +47,16 @@ static int load_versions(struct compose *c, ppx_log *log, const char *id,
 	if (rc != 0 || (v && n == 0))
 		return rc;
 	if (v) {
-		rc = records_version(base, log, id, n);
-	} else if ((rc = records_latest(&l, log, id)) == 0 && l.n > 1) {
+		rc = ppx_records_version(base, log, id, n);
+	} else if ((rc = ppx_records_latest(&l, log, id)) == 0 && l.n > 1) {
 		return compose_fail(c, "partner record %s: this log holds %zu "
 				    "versions numbered %llu: name one with "
 				    "--base-version and reconcile the others "
 				    "with --merge", id, l.n,
 				    (unsigned long long)l.version);
 	} else if (rc == 0 && l.n == 1) {
-		rc = records_find(base, log, l.tips[0].agency, l.tips[0].id,
-				  RECORDS_SENT | RECORDS_RECEIVED);
+		rc = ppx_records_find(base, log, l.tips[0].agency, l.tips[0].id,
+				      PPX_RECORDS_SENT | PPX_RECORDS_RECEIVED);
 	}
 	if (rc != 0)
 		return compose_fail(c, "%s", ppx_error_last());
@@ -119,7 +119,7 @@ static int load_merges(struct compose *c, ppx_log *log, const char *id,
 		       Ppx__V1__PartnerRecord *r)
 {
 	const struct compose_list *l = compose_all(c, O_MERGE);
-	struct logged_message m;
+	struct ppx_logged_message m;
 	int rc = 0;
 
 	r->merges = compose_alloc(c, (l->n + 1) * sizeof(*r->merges));
@@ -130,8 +130,8 @@ static int load_merges(struct compose *c, ppx_log *log, const char *id,
 
 		if ((rc = compose_id(c, mid, l->v[r->n_merges], "--merge")))
 			return rc;
-		if (records_find_version(&m, log, mid->data, id,
-					 "--merge") != 0) {
+		if (ppx_records_find_version(&m, log, mid->data, id,
+					     "--merge") != 0) {
 			return compose_fail(c, "--merge %s: no version of partner "
 					    "record %s in this agency's log",
 					    l->v[r->n_merges], id);
@@ -324,7 +324,7 @@ int compose_record(struct compose *c)
 {
 	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
 	const char *id = compose_val(c, O_RECORD_ID);
-	struct logged_message base;
+	struct ppx_logged_message base;
 	ppx_log *log = NULL;
 	int rc;
 

@@ -17,7 +17,7 @@ int ctl_open(struct ctl *c, const char *config_path, int timeout_ms)
 	int linger = 0;
 
 	memset(c, 0, sizeof(*c));
-	if (config_load(&c->cfg, config_path) != 0) {
+	if (ppx_config_load(&c->cfg, config_path) != 0) {
 		fprintf(stderr, "ppx: %s\n", ppx_error_last());
 		return PPX_EXIT_USAGE;
 	}
@@ -43,7 +43,7 @@ void ctl_close(struct ctl *c)
 		zmq_close(c->sock);
 	if (c->zctx)
 		zmq_ctx_term(c->zctx);
-	config_free(c->cfg);
+	ppx_config_free(c->cfg);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -88,7 +88,7 @@ static int rules_number(long *out, const struct rule_key *k,
 	return 0;
 }
 
-static int rules_key(void *user, const struct config_ini_entry *e)
+static int rules_key(void *user, const struct ppx_ini_entry *e)
 {
 	struct rules_parse *p = user;
 	size_t i = 0;
@@ -118,8 +118,8 @@ static int rules_key(void *user, const struct config_ini_entry *e)
 
 int deadlines_config_load(struct deadlines_config *out, const char *path)
 {
-	static const struct config_ini_handler h = {rules_section, rules_key,
-						    NULL};
+	static const struct ppx_ini_handler h = {rules_section, rules_key,
+						 NULL};
 	struct rules_parse p = {.cfg = out};
 
 	memset(out, 0, sizeof(*out));
@@ -133,7 +133,7 @@ int deadlines_config_load(struct deadlines_config *out, const char *path)
 	if ((size_t)snprintf(out->path, sizeof(out->path), "%s", path) >=
 	    sizeof(out->path))
 		return ppx_error_set(PPX_EINVAL, "deadlines file path too long");
-	return config_ini_parse(path, &h, &p);
+	return ppx_ini_parse(path, &h, &p);
 }
 
 /* ------------------------------------------------------------------ */
@@ -167,7 +167,7 @@ int deadlines_opt(struct deadlines_opts *o, int ch, const char *arg,
 static int run_where(struct deadlines_run *r, const struct deadlines_opts *o,
 		     char *dir, size_t cap, const char *cmd)
 {
-	struct ppxd_config *cfg = NULL;
+	struct ppx_config *cfg = NULL;
 
 	if (o->log_dir && o->config) {
 		fprintf(stderr, "ppx %s: give --log or --config, not both\n",
@@ -178,13 +178,13 @@ static int run_where(struct deadlines_run *r, const struct deadlines_opts *o,
 		snprintf(dir, cap, "%s", o->log_dir);
 		return 0;
 	}
-	if (config_load(&cfg, config_path_default(o->config)) != 0) {
+	if (ppx_config_load(&cfg, config_path_default(o->config)) != 0) {
 		fprintf(stderr, "ppx %s: %s\n", cmd, ppx_error_last());
 		return PPX_EXIT_USAGE;
 	}
 	snprintf(dir, cap, "%s", cfg->log_dir);
 	snprintf(r->agency, sizeof(r->agency), "%s", cfg->agency);
-	config_free(cfg);
+	ppx_config_free(cfg);
 	return 0;
 }
 

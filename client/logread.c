@@ -26,7 +26,7 @@
 #define LR_ACKS_MAX (16u << 20)		/* acknowledgements collected */
 #define LR_SEQS_MAX (SIZE_MAX / sizeof(uint64_t))
 
-/* The identifier schemes of subject keys (policy_subject_keys()). */
+/* The identifier schemes of subject keys (ppx_subject_keys()). */
 static const char *const schemes[] = {"pnc", "cro", "crn", "prison", "visor"};
 #define N_SCHEMES (sizeof(schemes) / sizeof(schemes[0]))
 
@@ -300,7 +300,7 @@ static int acks_load(logread *lr)
 /* The log directory of `o`: --log, else the configuration's log_dir. */
 static int find_dir(logread *lr, const struct lr_opts *o)
 {
-	struct ppxd_config *cfg = NULL;
+	struct ppx_config *cfg = NULL;
 	const char *path = config_path_default(o->config);
 	int rc;
 
@@ -311,13 +311,13 @@ static int find_dir(logread *lr, const struct lr_opts *o)
 					     "long", o->log_dir);
 		return 0;
 	}
-	if ((rc = config_load(&cfg, path)) != 0)
+	if ((rc = ppx_config_load(&cfg, path)) != 0)
 		return ppx_error_set(rc, "%s; give the log directory with "
 				     "--log DIR, or the daemon's "
 				     "configuration with --config FILE",
 				     ppx_error_last());
 	snprintf(lr->dir, sizeof(lr->dir), "%s", cfg->log_dir);
-	config_free(cfg);
+	ppx_config_free(cfg);
 	return 0;
 }
 

@@ -25,7 +25,7 @@
 #define CONN_KEY_MAX 96
 
 struct partner {
-	char agency[CONFIG_AGENCY_MAX];
+	char agency[PPX_CONFIG_AGENCY_MAX];
 	uint64_t refusals;		/* in the window starting at: */
 	int64_t window_start_ms;
 	int64_t blocked_until_ms;
@@ -51,7 +51,7 @@ struct budget {
 	struct conn conn[CONN_KEYS];
 };
 
-int budget_new(struct budget **out, const struct ppxd_config *cfg)
+int budget_new(struct budget **out, const struct ppx_config *cfg)
 {
 	struct budget *b = calloc(1, sizeof(*b));
 

@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "ppx/config.h"
 
 struct budget;
 
@@ -43,7 +43,7 @@ struct budget_view {
 	uint32_t blocked_episodes;	/* since the daemon started */
 };
 
-int budget_new(struct budget **out, const struct ppxd_config *cfg);
+int budget_new(struct budget **out, const struct ppx_config *cfg);
 void budget_free(struct budget **self);
 
 /* 1 if `agency` is blocked at `now`, else 0. */

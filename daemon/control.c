@@ -36,7 +36,7 @@
 #include "ppx/error.h"
 #include "ppx/text.h"
 #include "ppxd.h"
-#include "records.h"
+#include "ppx/records.h"
 #include "transport.h"
 #include "writer.h"
 #include "zap.h"
@@ -216,8 +216,7 @@ static void submitted_after_commit(struct ppxd *d, void *arg, int rc)
 	submitted_free(s);
 }
 
-static const struct ppxd_operator *operator_by_id(struct ppxd *d,
-						   const char *id)
+static const struct ppx_operator *operator_by_id(struct ppxd *d, const char *id)
 {
 	for (size_t i = 0; id && i < d->cfg->n_operators; i++)
 		if (strcmp(d->cfg->operators[i].id, id) == 0)
@@ -231,7 +230,7 @@ static int check_recipients(struct ppxd *d, const Ppx__V1__Body *b)
 	struct policy_query q = {0};
 	char **keys = NULL;
 	size_t n = 0;
-	int rc = policy_subject_keys(&keys, &n, b->subject);
+	int rc = ppx_subject_keys(&keys, &n, b->subject);
 
 	q.from = d->cfg->agency;
 	q.family = (int)b->payload_case;
@@ -244,7 +243,7 @@ static int check_recipients(struct ppxd *d, const Ppx__V1__Body *b)
 	q.n_subjects = n;
 	for (size_t i = 0; rc == 0 && i < b->n_recipients; i++) {
 		q.to = b->recipients[i];
-		if (!config_partner(d->cfg, b->recipients[i]))
+		if (!ppx_config_partner(d->cfg, b->recipients[i]))
 			rc = ppx_error_set(PPX_EINVAL,
 					   "recipient %s is not a configured "
 					   "partner of %s",
@@ -252,7 +251,7 @@ static int check_recipients(struct ppxd *d, const Ppx__V1__Body *b)
 		else
 			rc = policy_check(d->policy, &q);
 	}
-	policy_subject_keys_free(keys, n);
+	ppx_subject_keys_free(keys, n);
 	return rc;
 }
 
@@ -263,7 +262,7 @@ static int log_sent(struct ppxd *d, const Ppx__V1__Body *b, uint8_t *frame,
 	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
 	char **keys = NULL;
 	size_t n = 0;
-	int rc = records_subject_keys(&keys, &n, b);
+	int rc = ppx_records_subject_keys(&keys, &n, b);
 
 	if (rc != 0)
 		return rc;
@@ -276,7 +275,7 @@ static int log_sent(struct ppxd *d, const Ppx__V1__Body *b, uint8_t *frame,
 	e.n_subject_keys = n;
 	e.family = (char *)inbound_family_name((int)b->payload_case);
 	rc = writer_append(d, &e, seq);
-	policy_subject_keys_free(keys, n);
+	ppx_subject_keys_free(keys, n);
 	for (size_t i = 0; rc == 0 && i < b->n_recipients; i++)
 		rc = outbox_add(d, b->recipients[i], *seq);
 	return rc;
@@ -348,7 +347,7 @@ static int stamp_created(struct ppxd *d, Ppx__V1__Body *b)
  * and the area; who acknowledges or updates an action is the operator.
  * A body completed once may be completed again (with another created_ms):
  * what it already points into `c` and `id_out` stays. */
-static int complete_body(struct ppxd *d, const struct ppxd_operator *op,
+static int complete_body(struct ppxd *d, const struct ppx_operator *op,
 			 Ppx__V1__Body *b, struct completion *c,
 			 uint8_t id_out[16])
 {
@@ -453,7 +452,7 @@ static int check_reused(struct ppxd *d, Ppx__V1__Body *b, uint64_t *seq_out,
 	return rc;
 }
 
-int control_submit_body(struct ppxd *d, const struct ppxd_operator *op,
+int control_submit_body(struct ppxd *d, const struct ppx_operator *op,
 			const Ppx__V1__Body *in, uint8_t id_out[16],
 			uint64_t *seq_out)
 {
@@ -476,7 +475,7 @@ int control_submit_body(struct ppxd *d, const struct ppxd_operator *op,
 	    (rc = ppx_body_check(&b, us)) != 0 ||
 	    (rc = ppx_domain_check(&b, us)) != 0 ||
 	    (rc = check_recipients(d, &b)) != 0 ||
-	    (rc = records_check(d->log, &b, us, 1)) != 0 ||
+	    (rc = ppx_records_check(d->log, &b, us, 1)) != 0 ||
 	    (rc = ppx_body_seal(&frame, &len, d->signer, &b)) != 0)
 		return rc;
 	rc = log_sent(d, &b, frame, len, seq_out);
@@ -488,7 +487,7 @@ int control_submit_body(struct ppxd *d, const struct ppxd_operator *op,
 static int submit(struct ppxd *d, zmq_msg_t *routing, const char *user,
 		  const Ppx__V1__Body *in)
 {
-	const struct ppxd_operator *op = operator_by_id(d, user);
+	const struct ppx_operator *op = operator_by_id(d, user);
 	Ppx__V1__Body b = *in;
 	uint8_t id[PPX_MESSAGE_ID_LEN];
 	uint64_t seq = 0;
@@ -637,7 +636,7 @@ static void decided_after_commit(struct ppxd *d, void *arg, int rc)
 static int hook_decision(struct ppxd *d, zmq_msg_t *routing, const char *user,
 			 const Ppx__V1__HookDecisionRequest *r)
 {
-	const struct ppxd_operator *op = operator_by_id(d, user);
+	const struct ppx_operator *op = operator_by_id(d, user);
 	zmq_msg_t *copy;
 	int rc;
 

@@ -31,8 +31,8 @@ void *control_socket(struct control *self);
  * The caller acts on the outcome after the commit (writer_after).  Used by
  * the control socket and by every other local way in (the spool).
  */
-struct ppxd_operator;
-int control_submit_body(struct ppxd *d, const struct ppxd_operator *op,
+struct ppx_operator;
+int control_submit_body(struct ppxd *d, const struct ppx_operator *op,
 			const Ppx__V1__Body *in, uint8_t id_out[16],
 			uint64_t *seq_out);
 

@@ -69,13 +69,13 @@ static uint32_t family_bit(const char *family)
 		protobuf_c_message_descriptor_get_field_by_name(
 			&ppx__v1__body__descriptor, family);
 
-	if (!f || f->id < CONFIG_FAMILY_FIRST ||
-	    f->id - CONFIG_FAMILY_FIRST >= 32)
+	if (!f || f->id < PPX_CONFIG_FAMILY_FIRST ||
+	    f->id - PPX_CONFIG_FAMILY_FIRST >= 32)
 		return 0;
-	return UINT32_C(1) << (f->id - CONFIG_FAMILY_FIRST);
+	return UINT32_C(1) << (f->id - PPX_CONFIG_FAMILY_FIRST);
 }
 
-static int partner_match(const struct ppxd_hook *c, const char *agency)
+static int partner_match(const struct ppx_hook_config *c, const char *agency)
 {
 	for (size_t i = 0; agency[0] && i < c->n_partners; i++)
 		if (fnmatch(c->partners[i], agency, 0) == 0)
@@ -85,7 +85,7 @@ static int partner_match(const struct ppxd_hook *c, const char *agency)
 
 /* The entry's partner (its peer) or, for a message we sent, any of its
  * recipients, matches one of the hook's partners. */
-static int partners_pass(const struct ppxd_hook *c,
+static int partners_pass(const struct ppx_hook_config *c,
 			 const struct events_entry *v)
 {
 	const Ppx__V1__Body *b = v->body;
@@ -101,7 +101,8 @@ static int partners_pass(const struct ppxd_hook *c,
 }
 
 /* A notification of one of the kinds; other families pass. */
-static int kinds_pass(const struct ppxd_hook *c, const struct events_entry *v)
+static int kinds_pass(const struct ppx_hook_config *c,
+		      const struct events_entry *v)
 {
 	const Ppx__V1__Body *b = v->body;
 	int kind = 0;
@@ -115,7 +116,7 @@ static int kinds_pass(const struct ppxd_hook *c, const struct events_entry *v)
 
 /* Whether the hook takes entry v.  The body is decoded only for entries
  * of the kinds and families it takes. */
-static int hook_wants(const struct ppxd_hook *c, struct events_entry *v)
+static int hook_wants(const struct ppx_hook_config *c, struct events_entry *v)
 {
 	int kind = (int)v->entry->kind;
 
@@ -335,12 +336,12 @@ static int run_spawn(struct ppxd *d, struct hook *h, const int in[2],
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, all;
-	char *argv[CONFIG_HOOK_ARGS + 1], vars[3][192], **env;
+	char *argv[PPX_CONFIG_HOOK_ARGS + 1], vars[3][192], **env;
 	int rc;
 
 	if (!(env = run_env(d, h, vars)))
 		return ENOMEM;
-	config_hook_argv(h->cfg, argv);
+	ppx_config_hook_argv(h->cfg, argv);
 	sigemptyset(&none);
 	sigfillset(&all);
 	posix_spawn_file_actions_init(&fa);
@@ -616,10 +617,10 @@ size_t hooks_poll_items(struct ppxd *d, zmq_pollitem_t *items, size_t max)
 /* Start and stop                                                      */
 /* ------------------------------------------------------------------ */
 
-int hooks_check(const struct ppxd_config *cfg)
+int hooks_check(const struct ppx_config *cfg)
 {
 	for (size_t i = 0; i < cfg->n_hooks; i++) {
-		const struct ppxd_hook *c = &cfg->hooks[i];
+		const struct ppx_hook_config *c = &cfg->hooks[i];
 		struct stat st;
 		const char *why = NULL;
 
@@ -637,7 +638,7 @@ int hooks_check(const struct ppxd_config *cfg)
 }
 
 static int hook_init(struct hook *h, struct ppxd *d,
-		     const struct ppxd_hook *c)
+		     const struct ppx_hook_config *c)
 {
 	uint64_t size = ppx_log_size(d->log);
 	int rc;

@@ -27,8 +27,8 @@ struct hooks;
 
 /* Each hook's program is an executable file (ppxd -n checks it too): a
  * typo is better found at start-up than at the first entry. */
-struct ppxd_config;
-int hooks_check(const struct ppxd_config *cfg);
+struct ppx_config;
+int hooks_check(const struct ppx_config *cfg);
 
 /* Load each hook's cursor. */
 int hooks_new(struct hooks **out, struct ppxd *d);

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "config.h"
+#include "ppx/config.h"
 #include "ppx.pb-c.h"
 
 #define HOOK_TAIL 1000		/* bytes of output kept */
@@ -29,8 +29,8 @@ struct hook_quarantined {
 };
 
 struct hook {
-	const struct ppxd_hook *cfg;
-	char cursor[8 + CONFIG_HOOK_NAME_MAX];	/* "hook/NAME" */
+	const struct ppx_hook_config *cfg;
+	char cursor[8 + PPX_CONFIG_HOOK_NAME_MAX]; /* "hook/NAME" */
 	uint64_t next;		/* next entry not yet stored or skipped */
 	uint64_t saved;		/* the cursor as last put in a batch */
 	/* The run in flight, if pid != 0. */

@@ -53,7 +53,7 @@
 #include "ppx/receipt.h"
 #include "ppx/text.h"
 #include "ppxd.h"
-#include "records.h"
+#include "ppx/records.h"
 #include "transport.h"
 #include "writer.h"
 
@@ -607,7 +607,7 @@ static int check_accept(struct ppxd *d, const ppx_opened *o)
 				     "message from %s does not name %s among "
 				     "its recipients",
 				     o->signer.agency, d->cfg->agency);
-	rc = policy_subject_keys(&keys, &n, b->subject);
+	rc = ppx_subject_keys(&keys, &n, b->subject);
 	if (rc != 0)
 		return rc;
 	q.from = o->signer.agency;
@@ -621,11 +621,11 @@ static int check_accept(struct ppxd *d, const ppx_opened *o)
 	q.subjects = (const char *const *)keys;
 	q.n_subjects = n;
 	rc = policy_check(d->policy, &q);
-	policy_subject_keys_free(keys, n);
+	ppx_subject_keys_free(keys, n);
 	if (rc == 0)
 		rc = ppx_domain_check(b, o->signer.agency);
 	if (rc == 0)
-		rc = records_check(d->log, b, o->signer.agency, 0);
+		rc = ppx_records_check(d->log, b, o->signer.agency, 0);
 	return rc;
 }
 
@@ -683,7 +683,7 @@ static int accept_message(struct ppxd *d, struct group *g, const uint8_t *data,
 	uint64_t seq = 0;
 	int rc;
 
-	if (records_subject_keys(&keys, &n, b) != 0)
+	if (ppx_records_subject_keys(&keys, &n, b) != 0)
 		return PPX_ENOMEM;
 	e.kind = PPX__V1__ENTRY_KIND__ENTRY_RECEIVED;
 	e.peer_agency = (char *)agency;
@@ -697,7 +697,7 @@ static int accept_message(struct ppxd *d, struct group *g, const uint8_t *data,
 	rc = writer_append(d, &e, &seq);
 	if (rc == 0)
 		charge_item(d, g, ppx__v1__log_entry__get_packed_size(&e));
-	policy_subject_keys_free(keys, n);
+	ppx_subject_keys_free(keys, n);
 	if (rc == PPX_EDUP && (rc = same_body(d, seq, o)) == 0)
 		/* answered with the original receipt */
 		return defer_reply(d, &g->routing, agency, b->message_id.data,

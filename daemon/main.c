@@ -97,7 +97,7 @@ static int load(struct ppxd *d, const char *path, uint8_t secret[32],
 {
 	int rc;
 
-	if ((rc = config_load(&d->cfg, path)) != 0 ||
+	if ((rc = ppx_config_load(&d->cfg, path)) != 0 ||
 	    (rc = hooks_check(d->cfg)) != 0 ||
 	    (rc = policy_load(&d->policy, d->cfg->policy_path)) != 0 ||
 	    (rc = policy_check_config(d->policy, d->cfg)) != 0)
@@ -192,7 +192,7 @@ static void stop(struct ppxd *d)
 	ppx_signer_free(d->signer);
 	ppx_trust_free(d->trust);
 	policy_free(d->policy);
-	config_free(d->cfg);
+	ppx_config_free(d->cfg);
 }
 
 /*

@@ -29,6 +29,7 @@
 
 #include "policy.h"
 #include "ppx/error.h"
+#include "ppx/subject.h"
 
 #define KIND_SLOTS 256		/* NotificationKind values we can hold */
 #define LIST_MAX 64		/* globs in one from or to list */
@@ -50,7 +51,7 @@ struct rule {
 };
 
 struct dtc {
-	char agency[CONFIG_AGENCY_MAX];
+	char agency[PPX_CONFIG_AGENCY_MAX];
 	int line;
 	char **subjects;		/* sorted once the section ends */
 	size_t n, cap;
@@ -80,20 +81,6 @@ static const struct {
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))
 #define ALL_FAMILIES ((1u << N_FAMILIES) - 1)
 
-/* The subject identifier schemes, and where each is in SubjectIds. */
-static const struct {
-	const char *scheme;
-	size_t offset;
-} schemes[] = {
-	{"pnc", offsetof(Ppx__V1__SubjectIds, pnc_id)},
-	{"cro", offsetof(Ppx__V1__SubjectIds, cro_number)},
-	{"crn", offsetof(Ppx__V1__SubjectIds, crn)},
-	{"prison", offsetof(Ppx__V1__SubjectIds, prison_number)},
-	{"visor", offsetof(Ppx__V1__SubjectIds, visor_id)},
-};
-
-#define N_SCHEMES (sizeof(schemes) / sizeof(schemes[0]))
-
 static int family_index(int payload)
 {
 	for (size_t i = 0; i < N_FAMILIES; i++)
@@ -115,12 +102,12 @@ static const char *marking_name(int marking)
 enum psec { PSEC_NONE, PSEC_RULE, PSEC_DTC };
 
 struct load;
-typedef int item_fn(struct load *l, const struct config_ini_entry *e,
+typedef int item_fn(struct load *l, const struct ppx_ini_entry *e,
 		    const char *item);
 
 static item_fn add_from, add_to, add_kind, add_subject;
-static int set_marking(struct load *l, const struct config_ini_entry *e);
-static int set_ct(struct load *l, const struct config_ini_entry *e);
+static int set_marking(struct load *l, const struct ppx_ini_entry *e);
+static int set_ct(struct load *l, const struct ppx_ini_entry *e);
 
 /* Every key of the policy file.  docs/CONFIG.md documents each row. */
 static const struct pkey {
@@ -128,7 +115,7 @@ static const struct pkey {
 	const char *name;
 	int required;
 	item_fn *item;		/* a comma-separated list, one call per item */
-	int (*set)(struct load *l, const struct config_ini_entry *e);
+	int (*set)(struct load *l, const struct ppx_ini_entry *e);
 } pkeys[] = {
 	{PSEC_RULE, "from", 1, add_from, NULL},
 	{PSEC_RULE, "to", 1, add_to, NULL},
@@ -157,7 +144,7 @@ static struct dtc *cur_dtc(struct load *l)
 }
 
 /* "[section] key: item: why", the shape of every list error. */
-static int bad_item(const struct config_ini_entry *e, const char *item,
+static int bad_item(const struct ppx_ini_entry *e, const char *item,
 		    const char *why)
 {
 	return ppx_error_set(PPX_EINVAL, "[%s] %s: %s: %s", e->section,
@@ -175,7 +162,7 @@ static int chars_in(const char *s, const char *allowed)
 #define AGENCY_GLOB_CHARS "abcdefghijklmnopqrstuvwxyz0123456789.-*?[]!"
 #define KIND_GLOB_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_*?[]!"
 
-static int add_glob(struct glob_list *gl, const struct config_ini_entry *e,
+static int add_glob(struct glob_list *gl, const struct ppx_ini_entry *e,
 		    const char *item)
 {
 	char **na;
@@ -196,20 +183,20 @@ static int add_glob(struct glob_list *gl, const struct config_ini_entry *e,
 	return 0;
 }
 
-static int add_from(struct load *l, const struct config_ini_entry *e,
+static int add_from(struct load *l, const struct ppx_ini_entry *e,
 		    const char *item)
 {
 	return add_glob(&cur_rule(l)->from, e, item);
 }
 
-static int add_to(struct load *l, const struct config_ini_entry *e,
+static int add_to(struct load *l, const struct ppx_ini_entry *e,
 		  const char *item)
 {
 	return add_glob(&cur_rule(l)->to, e, item);
 }
 
 /* notification:GLOB: mark each NotificationKind the glob matches. */
-static int add_kind_glob(struct rule *r, const struct config_ini_entry *e,
+static int add_kind_glob(struct rule *r, const struct ppx_ini_entry *e,
 			 const char *item, const char *glob)
 {
 	const ProtobufCEnumDescriptor *d =
@@ -238,7 +225,7 @@ static int add_kind_glob(struct rule *r, const struct config_ini_entry *e,
 }
 
 /* One item of kinds: "*", a family, or notification:KIND-GLOB. */
-static int add_kind(struct load *l, const struct config_ini_entry *e,
+static int add_kind(struct load *l, const struct ppx_ini_entry *e,
 		    const char *item)
 {
 	struct rule *r = cur_rule(l);
@@ -267,35 +254,18 @@ static int add_kind(struct load *l, const struct config_ini_entry *e,
 			"acknowledgement, action_update, or *");
 }
 
-/* Nonzero if `key` is scheme:identifier with a known scheme. */
-static int subject_key_valid(const char *key)
-{
-	const char *colon = strchr(key, ':');
-
-	if (!colon || !colon[1])
-		return 0;
-	for (const char *s = colon + 1; *s; s++)
-		if ((unsigned char)*s <= ' ' || *s == 0x7f)
-			return 0;
-	for (size_t i = 0; i < N_SCHEMES; i++)
-		if (strlen(schemes[i].scheme) == (size_t)(colon - key) &&
-		    strncmp(schemes[i].scheme, key, (size_t)(colon - key)) == 0)
-			return 1;
-	return 0;
-}
-
-static int add_subject(struct load *l, const struct config_ini_entry *e,
+static int add_subject(struct load *l, const struct ppx_ini_entry *e,
 		       const char *item)
 {
 	struct dtc *d = cur_dtc(l);
 	int rc;
 
-	if (!subject_key_valid(item))
+	if (!ppx_subject_key_valid(item))
 		return bad_item(e, item, "a subject key is pnc:, cro:, crn:, "
 				"prison: or visor: and the identifier, e.g. "
 				"crn:X123456");
-	rc = config_grow((void **)&d->subjects, &d->cap, d->n, POLICY_MAX_SUBJECTS,
-		  sizeof(*d->subjects));
+	rc = ppx_config_grow((void **)&d->subjects, &d->cap, d->n,
+			     POLICY_MAX_SUBJECTS, sizeof(*d->subjects));
 	if (rc < 0)
 		return bad_item(e, item, rc == PPX_ERANGE ? "too many subjects"
 				: "out of memory");
@@ -306,7 +276,7 @@ static int add_subject(struct load *l, const struct config_ini_entry *e,
 	return 0;
 }
 
-static int set_marking(struct load *l, const struct config_ini_entry *e)
+static int set_marking(struct load *l, const struct ppx_ini_entry *e)
 {
 	struct rule *r = cur_rule(l);
 
@@ -322,7 +292,7 @@ static int set_marking(struct load *l, const struct config_ini_entry *e)
 	return 0;
 }
 
-static int set_ct(struct load *l, const struct config_ini_entry *e)
+static int set_ct(struct load *l, const struct ppx_ini_entry *e)
 {
 	struct rule *r = cur_rule(l);
 
@@ -339,8 +309,7 @@ static int set_ct(struct load *l, const struct config_ini_entry *e)
 
 /* Call `fn` for each comma-separated item of `e`, trimmed; empty items
  * (such as after a trailing comma) are skipped. */
-static int each_item(struct load *l, const struct config_ini_entry *e,
-		     item_fn *fn)
+static int each_item(struct load *l, const struct ppx_ini_entry *e, item_fn *fn)
 {
 	const char *s = e->value;
 	char item[ITEM_MAX];
@@ -373,7 +342,7 @@ static int each_item(struct load *l, const struct config_ini_entry *e,
 	return 0;
 }
 
-static int on_key(void *user, const struct config_ini_entry *e)
+static int on_key(void *user, const struct ppx_ini_entry *e)
 {
 	struct load *l = user;
 	const struct pkey *k = NULL;
@@ -460,8 +429,8 @@ static int open_rule(struct load *l, const char *name, int line)
 			return ppx_error_set(PPX_EINVAL, "[rule %s] given twice"
 					     " (first at line %d)", name,
 					     pol->rules[i].line);
-	rc = config_grow((void **)&pol->rules, &pol->cap_rules, pol->n_rules,
-		  POLICY_MAX_RULES, sizeof(*r));
+	rc = ppx_config_grow((void **)&pol->rules, &pol->cap_rules,
+			     pol->n_rules, POLICY_MAX_RULES, sizeof(*r));
 	if (rc < 0)
 		return ppx_error_set(rc, "[rule %s]: %s", name, rc == PPX_ERANGE
 				     ? "more than 1024 rules" : "out of memory");
@@ -480,7 +449,7 @@ static int open_dtc(struct load *l, const char *agency, int line)
 	struct dtc *d;
 	int rc;
 
-	if (!config_agency_name_valid(agency))
+	if (!ppx_config_agency_name_valid(agency))
 		return ppx_error_set(PPX_EINVAL, "[duty-to-cooperate %s]: not a"
 				     " dotted agency name such as "
 				     "housing.newport", agency);
@@ -489,8 +458,8 @@ static int open_dtc(struct load *l, const char *agency, int line)
 			return ppx_error_set(PPX_EINVAL, "[duty-to-cooperate "
 					     "%s] given twice (first at line "
 					     "%d)", agency, pol->dtcs[i].line);
-	rc = config_grow((void **)&pol->dtcs, &pol->cap_dtcs, pol->n_dtcs,
-		  POLICY_MAX_DTC, sizeof(*d));
+	rc = ppx_config_grow((void **)&pol->dtcs, &pol->cap_dtcs, pol->n_dtcs,
+			     POLICY_MAX_DTC, sizeof(*d));
 	if (rc < 0)
 		return ppx_error_set(rc, "[duty-to-cooperate %s]: %s", agency,
 				     rc == PPX_ERANGE ? "more than 256 such "
@@ -530,8 +499,7 @@ static int on_end(void *user, int *line)
 
 int policy_load(ppxd_policy **out, const char *path)
 {
-	static const struct config_ini_handler h = {on_section, on_key,
-						    on_end};
+	static const struct ppx_ini_handler h = {on_section, on_key, on_end};
 	struct load l = {0};
 	int rc;
 
@@ -542,7 +510,7 @@ int policy_load(ppxd_policy **out, const char *path)
 	if (!l.pol)
 		return ppx_error_set(PPX_ENOMEM, "out of memory");
 	memcpy(l.pol->path, path, strlen(path) + 1);
-	rc = config_ini_parse(path, &h, &l);
+	rc = ppx_ini_parse(path, &h, &l);
 	if (rc < 0) {
 		policy_free(l.pol);
 		return rc;
@@ -567,8 +535,7 @@ void policy_free(ppxd_policy *self)
 		glob_list_free(&self->rules[i].to);
 	}
 	for (size_t i = 0; i < self->n_dtcs; i++)
-		policy_subject_keys_free(self->dtcs[i].subjects,
-					 self->dtcs[i].n);
+		ppx_subject_keys_free(self->dtcs[i].subjects, self->dtcs[i].n);
 	free(self->rules);
 	free(self->dtcs);
 	free(self);
@@ -718,11 +685,10 @@ int policy_is_duty_to_cooperate(const ppxd_policy *self, const char *agency)
 	return dtc_find(self, agency) != NULL;
 }
 
-int policy_check_config(const ppxd_policy *self,
-			const struct ppxd_config *cfg)
+int policy_check_config(const ppxd_policy *self, const struct ppx_config *cfg)
 {
 	for (size_t i = 0; i < cfg->n_partners; i++) {
-		const struct ppxd_partner *p = &cfg->partners[i];
+		const struct ppx_partner *p = &cfg->partners[i];
 		const struct dtc *d = dtc_find(self, p->name);
 
 		if (p->duty_to_cooperate && !d)
@@ -740,49 +706,4 @@ int policy_check_config(const ppxd_policy *self,
 					     p->line);
 	}
 	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Subject keys                                                        */
-/* ------------------------------------------------------------------ */
-
-int policy_subject_keys(char ***out, size_t *n, const Ppx__V1__SubjectIds *ids)
-{
-	char **keys;
-	size_t k = 0;
-
-	*out = NULL;
-	*n = 0;
-	if (!ids)
-		return 0;
-	keys = calloc(N_SCHEMES, sizeof(*keys));
-	if (!keys)
-		return ppx_error_set(PPX_ENOMEM, "out of memory");
-	for (size_t i = 0; i < N_SCHEMES; i++) {
-		const char *id = *(char *const *)(const void *)
-			((const char *)ids + schemes[i].offset);
-		size_t len;
-
-		if (!id || !*id)
-			continue;
-		len = strlen(schemes[i].scheme) + 1 + strlen(id) + 1;
-		keys[k] = malloc(len);
-		if (!keys[k]) {
-			policy_subject_keys_free(keys, k);
-			return ppx_error_set(PPX_ENOMEM, "out of memory");
-		}
-		snprintf(keys[k++], len, "%s:%s", schemes[i].scheme, id);
-	}
-	*out = keys;
-	*n = k;
-	return 0;
-}
-
-void policy_subject_keys_free(char **keys, size_t n)
-{
-	if (!keys)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(keys[i]);
-	free(keys);
 }

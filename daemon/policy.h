@@ -18,7 +18,7 @@
 
 #include <stddef.h>
 
-#include "config.h"
+#include "ppx/config.h"
 #include "ppx.pb-c.h"
 
 #define POLICY_MAX_RULES 1024
@@ -66,17 +66,6 @@ int policy_is_duty_to_cooperate(const ppxd_policy *self, const char *agency);
  * without a [duty-to-cooperate] section would otherwise receive whatever
  * the rules allow, whatever the case.  0 or PPX_EINVAL naming both files.
  */
-int policy_check_config(const ppxd_policy *self,
-			const struct ppxd_config *cfg);
-
-/*
- * The subject keys of `ids`: "pnc:", "cro:", "crn:", "prison:", "visor:"
- * followed by each identifier that is present.  *out is a new array of
- * *n new strings (both possibly empty; *out may be NULL when *n is 0);
- * free with policy_subject_keys_free.  `ids` may be NULL.
- */
-int policy_subject_keys(char ***out, size_t *n, const Ppx__V1__SubjectIds *ids);
-
-void policy_subject_keys_free(char **keys, size_t n);
+int policy_check_config(const ppxd_policy *self, const struct ppx_config *cfg);
 
 #endif

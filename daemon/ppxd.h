@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#include "config.h"
+#include "ppx/config.h"
 #include "policy.h"
 #include "ppx/logstore.h"
 #include "ppx/pki.h"
@@ -36,7 +36,7 @@ struct spool;
 struct budget;
 
 struct ppxd {
-	struct ppxd_config *cfg;
+	struct ppx_config *cfg;
 	ppxd_policy *policy;
 	ppx_trust *trust;
 	ppx_signer *signer;

@@ -55,7 +55,7 @@
 
 struct spool {
 	int dir, done, failed;	/* directory fds; -1 without [spool] */
-	const struct ppxd_operator *op;
+	const struct ppx_operator *op;
 	int64_t next_scan_ms;
 	char last_warning[512];	/* not repeated every scan */
 };
@@ -427,7 +427,7 @@ static int spool_open(struct spool *sp, const char *path)
 int spool_new(struct spool **out, struct ppxd *d)
 {
 	struct spool *sp = calloc(1, sizeof(*sp));
-	const struct ppxd_config *c = d->cfg;
+	const struct ppx_config *c = d->cfg;
 	int rc = 0;
 
 	*out = NULL;
@@ -435,7 +435,7 @@ int spool_new(struct spool **out, struct ppxd *d)
 		return ppx_error_set(PPX_ENOMEM, "out of memory");
 	sp->dir = sp->done = sp->failed = -1;
 	if (c->spool_dir[0]) {
-		sp->op = config_operator_by_id(c, c->spool_operator);
+		sp->op = ppx_config_operator_by_id(c, c->spool_operator);
 		rc = sp->op ? spool_open(sp, c->spool_dir) :
 			      ppx_error_set(PPX_EINVAL, "[spool] operator %s "
 					    "is not configured",

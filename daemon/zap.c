@@ -152,7 +152,7 @@ static int judge_partner(struct zap *z, const struct zap_request *r,
 				     why);
 	}
 	snprintf(key, keycap, "%s", id.agency);
-	if (!config_partner(z->d->cfg, id.agency))
+	if (!ppx_config_partner(z->d->cfg, id.agency))
 		return ppx_error_set(PPX_EPOLICY,
 				     "%s is not a configured partner",
 				     id.agency);
@@ -167,7 +167,7 @@ static int judge_partner(struct zap *z, const struct zap_request *r,
  * unknown keys). */
 static const char *key_agency(const struct ppxd *d, const char *key)
 {
-	return config_partner(d->cfg, key) ? key : "";
+	return ppx_config_partner(d->cfg, key) ? key : "";
 }
 
 /* One report of `count` refused handshakes of `key`: a line, and (for
@@ -251,14 +251,14 @@ static int peer_uid(const char *address, long *uid)
 static int judge_operator(struct zap *z, const struct zap_request *r,
 			  char *user, size_t cap)
 {
-	const struct ppxd_operator *op;
+	const struct ppx_operator *op;
 	long uid;
 
 	if (r->n < 6 || peer_uid(r->part[3], &uid) != 0)
 		return ppx_error_set(PPX_EPERM,
 				     "control connection without peer "
 				     "credentials");
-	op = config_operator_by_uid(z->d->cfg, (uid_t)uid);
+	op = ppx_config_operator_by_uid(z->d->cfg, (uid_t)uid);
 	if (!op)
 		return ppx_error_set(PPX_EPERM,
 				     "uid %ld is not a configured operator", uid);

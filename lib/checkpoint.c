@@ -38,7 +38,7 @@ static int checkpoint_seal(uint8_t **out, size_t *len, int64_t *time_ms,
 	Ppx__V1__Checkpoint cp = PPX__V1__CHECKPOINT__INIT;
 	uint8_t body[PPX_NAME_MAX + 96];
 	ppx_hash root;
-	int rc = batch ? logstore_batch_root(batch, size, root)
+	int rc = batch ? ppxi_logstore_batch_root(batch, size, root)
 		       : ppx_log_root(log, size, root);
 
 	if (rc != 0)
@@ -88,7 +88,7 @@ static int checkpoint_put(ppx_log *log, ppx_log_batch *batch,
 int ppx_checkpoint_append_batch(ppx_log_batch *batch, ppx_log *log,
 				ppx_signer *signer, uint64_t *seq_out)
 {
-	uint64_t size = logstore_batch_next(batch);
+	uint64_t size = ppxi_logstore_batch_next(batch);
 	uint8_t *sealed = NULL;
 	size_t sealed_len = 0;
 	int64_t t = 0;
@@ -346,7 +346,7 @@ int ppx_log_verify(ppx_verify_report *out, ppx_log *log,
 
 	memset(out, 0, sizeof(*out));
 	out->ok = 1;
-	rc = logstore_foreach(log, 0, size, 0, verify_entry, &v);
+	rc = ppxi_logstore_foreach(log, 0, size, 0, verify_entry, &v);
 	if (rc < 0)
 		return rc;
 	if (!out->ok)

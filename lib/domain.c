@@ -34,19 +34,18 @@
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
 
-int refuse(int code, const char *path, const char *what)
+int ppxi_refuse(int code, const char *path, const char *what)
 {
 	return ppx_error_set(code, "%s: %s", path, what);
 }
 
-int nonempty(const char *s)
+int ppxi_nonempty(const char *s)
 {
 	return s && *s;
 }
 
 /* path + "." + name, or path + "[i]" when name is NULL. */
-const char *sub(char *buf, const char *path, const char *name,
-		       size_t i)
+const char *ppxi_sub(char *buf, const char *path, const char *name, size_t i)
 {
 	int n = name ? snprintf(buf, PATH_MAX_LEN, "%s.%s", path, name)
 		     : snprintf(buf, PATH_MAX_LEN, "%s[%zu]", path, i);
@@ -84,7 +83,7 @@ static int date_valid(const char *s)
 
 static int check_date(const char *s, const char *path, int required)
 {
-	if (!nonempty(s))
+	if (!ppxi_nonempty(s))
 		return required ? ppx_error_set(PPX_EBODY, "%s: a date "
 						"(YYYY-MM-DD) is required",
 						path)
@@ -120,12 +119,13 @@ static int agency_valid(const char *s)
 	return dots > 0 && label > 0;
 }
 
-int check_agency(const char *s, const char *path, int required)
+int ppxi_check_agency(const char *s, const char *path, int required)
 {
-	if (!nonempty(s))
-		return required ? refuse(PPX_EBODY, path, "an agency is required "
-					 "(a dotted name such as "
-					 "probation.gwent)")
+	if (!ppxi_nonempty(s))
+		return required ? ppxi_refuse(PPX_EBODY, path,
+					      "an agency is required "
+					      "(a dotted name such as "
+					      "probation.gwent)")
 				: 0;
 	if (!agency_valid(s))
 		return ppx_error_set(PPX_EBODY, "%s: '%s' is not an agency "
@@ -141,43 +141,46 @@ static int check_person(const Ppx__V1__Person *p, const char *path,
 {
 	char buf[PATH_MAX_LEN];
 
-	if (!p || !nonempty(p->name))
-		return ppx_error_set(PPX_EBODY, "%s: %s must be a named person, "
+	if (!p || !ppxi_nonempty(p->name))
+		return ppx_error_set(PPX_EBODY,
+				     "%s: %s must be a named person, "
 				     "never just an agency or a team",
-				     sub(buf, path, "name", 0), who);
-	if ((need & NEED_AGENCY) || nonempty(p->agency))
-		if (check_agency(p->agency, sub(buf, path, "agency", 0),
-				 (need & NEED_AGENCY) != 0) != 0)
+				     ppxi_sub(buf, path, "name", 0), who);
+	if ((need & NEED_AGENCY) || ppxi_nonempty(p->agency))
+		if (ppxi_check_agency(p->agency,
+				      ppxi_sub(buf, path, "agency", 0),
+				      (need & NEED_AGENCY) != 0) != 0)
 			return ppx_error_set(PPX_EBODY, "%s (%s needs a named "
 					     "person and their agency)",
 					     ppx_error_last(), who);
-	if ((need & NEED_ROLE) && !nonempty(p->role))
+	if ((need & NEED_ROLE) && !ppxi_nonempty(p->role))
 		return ppx_error_set(PPX_EBODY, "%s: say %s's role",
-				     sub(buf, path, "role", 0), p->name);
+				     ppxi_sub(buf, path, "role", 0), p->name);
 	return 0;
 }
 
 static int has_identifier(const Ppx__V1__SubjectIds *s)
 {
-	return s && (nonempty(s->pnc_id) || nonempty(s->cro_number) ||
-		     nonempty(s->crn) || nonempty(s->prison_number) ||
-		     nonempty(s->visor_id));
+	return s && (ppxi_nonempty(s->pnc_id) || ppxi_nonempty(s->cro_number) ||
+		     ppxi_nonempty(s->crn) || ppxi_nonempty(s->prison_number) ||
+		     ppxi_nonempty(s->visor_id));
 }
 
-int check_subject(const Ppx__V1__SubjectIds *s, const char *path)
+int ppxi_check_subject(const Ppx__V1__SubjectIds *s, const char *path)
 {
 	char buf[PATH_MAX_LEN];
 
 	if (!has_identifier(s))
-		return refuse(PPX_EBODY, path, "name the subject by at least "
-			      "one identifier (pnc_id, cro_number, crn, "
-			      "prison_number or visor_id)");
-	return check_date(s->date_of_birth, sub(buf, path, "date_of_birth", 0),
-			  0);
+		return ppxi_refuse(PPX_EBODY, path,
+				   "name the subject by at least "
+				   "one identifier (pnc_id, cro_number, crn, "
+				   "prison_number or visor_id)");
+	return check_date(s->date_of_birth,
+			  ppxi_sub(buf, path, "date_of_birth", 0), 0);
 }
 
-int check_message_id(ProtobufCBinaryData id, const char *path,
-			    const char *what)
+int ppxi_check_message_id(ProtobufCBinaryData id, const char *path,
+			  const char *what)
 {
 	if (id.len != 16)
 		return ppx_error_set(PPX_EBODY, "%s: %s (a 16-byte message "
@@ -281,7 +284,7 @@ static unsigned kind_needs(int kind)
 	}
 }
 
-int is_order(int kind)
+int ppxi_is_order(int kind)
 {
 	return kind >= PPX__V1__CONDITION_KIND__SOPO &&
 	       kind <= PPX__V1__CONDITION_KIND__OTHER_ORDER;
@@ -297,66 +300,78 @@ static int check_condition(const Ppx__V1__Condition *c, const char *path)
 	if (!c || c->kind == PPX__V1__CONDITION_KIND__CONDITION_UNSPECIFIED ||
 	    !protobuf_c_enum_descriptor_get_value(
 		    &ppx__v1__condition_kind__descriptor, c->kind))
-		return refuse(PPX_EBODY, sub(buf, path, "kind", 0),
-			      "say which licence condition or order this is");
-	if (!nonempty(c->text))
-		return refuse(PPX_EBODY, sub(buf, path, "text", 0),
-			      "conditions and orders are copied in full");
-	if ((rc = check_agency(c->monitoring_agency,
-			       sub(buf, path, "monitoring_agency", 0), 1)) != 0)
+		return ppxi_refuse(
+			PPX_EBODY, ppxi_sub(buf, path, "kind", 0),
+			"say which licence condition or order this is");
+	if (!ppxi_nonempty(c->text))
+		return ppxi_refuse(PPX_EBODY, ppxi_sub(buf, path, "text", 0),
+				   "conditions and orders are copied in full");
+	if ((rc = ppxi_check_agency(c->monitoring_agency,
+				    ppxi_sub(buf, path, "monitoring_agency", 0),
+				    1)) != 0)
 		return ppx_error_set(rc, "%s: each condition has an agency "
 				     "that monitors it", ppx_error_last());
-	if ((rc = check_date(c->start_date, sub(buf, path, "start_date", 0),
-			     0)) != 0)
+	if ((rc = check_date(c->start_date,
+			     ppxi_sub(buf, path, "start_date", 0), 0)) != 0)
 		return rc;
-	return check_date(c->end_date, sub(buf, path, "end_date", 0), 0);
+	return check_date(c->end_date, ppxi_sub(buf, path, "end_date", 0), 0);
 }
 
-int check_conditions(Ppx__V1__Condition *const *c, size_t n,
-			    const char *path, unsigned need)
+int ppxi_check_conditions(Ppx__V1__Condition *const *c, size_t n,
+			  const char *path, unsigned need)
 {
 	char buf[PATH_MAX_LEN];
 	int rc;
 
 	if (n == 0 && (need & (N_LICENCE | N_ORDERS)))
-		return refuse(PPX_EBODY, path, need & N_ORDERS
-			      ? "an ORDER notification lists the order(s) in "
-				"full"
-			      : "a LICENCE_CONDITIONS notification lists the "
-				"conditions in full");
+		return ppxi_refuse(
+			PPX_EBODY, path,
+			need & N_ORDERS
+				? "an ORDER notification lists the order(s) in "
+				  "full"
+				: "a LICENCE_CONDITIONS notification lists the "
+				  "conditions in full");
 	for (size_t i = 0; i < n; i++) {
-		if ((rc = check_condition(c[i], sub(buf, path, NULL, i))) != 0)
+		if ((rc = check_condition(c[i],
+					  ppxi_sub(buf, path, NULL, i))) != 0)
 			return rc;
-		if ((need & N_LICENCE) && is_order(c[i]->kind))
-			return refuse(PPX_EBODY, buf, "an order in a "
-				      "LICENCE_CONDITIONS notification: send "
-				      "it as an ORDER");
-		if ((need & N_ORDERS) && !is_order(c[i]->kind))
-			return refuse(PPX_EBODY, buf, "a licence condition in an "
-				      "ORDER notification: send it as "
-				      "LICENCE_CONDITIONS");
+		if ((need & N_LICENCE) && ppxi_is_order(c[i]->kind))
+			return ppxi_refuse(
+				PPX_EBODY, buf,
+				"an order in a "
+				"LICENCE_CONDITIONS notification: send "
+				"it as an ORDER");
+		if ((need & N_ORDERS) && !ppxi_is_order(c[i]->kind))
+			return ppxi_refuse(PPX_EBODY, buf,
+					   "a licence condition in an "
+					   "ORDER notification: send it as "
+					   "LICENCE_CONDITIONS");
 	}
 	return 0;
 }
 
-int check_rosh(Ppx__V1__RiskOfSeriousHarm *const *r, size_t n,
-		      const char *path)
+int ppxi_check_rosh(Ppx__V1__RiskOfSeriousHarm *const *r, size_t n,
+		    const char *path)
 {
 	char buf[PATH_MAX_LEN];
 	unsigned seen = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		sub(buf, path, NULL, i);
+		ppxi_sub(buf, path, NULL, i);
 		if (!r[i] || r[i]->group <= 0 || r[i]->group > 5)
-			return refuse(PPX_EBODY, buf, "risk of serious harm is "
-				      "always risk to someone: give the group "
-				      "(CHILDREN, PUBLIC, KNOWN_ADULT, STAFF, "
-				      "PRISONERS)");
+			return ppxi_refuse(
+				PPX_EBODY, buf,
+				"risk of serious harm is "
+				"always risk to someone: give the group "
+				"(CHILDREN, PUBLIC, KNOWN_ADULT, STAFF, "
+				"PRISONERS)");
 		if (r[i]->level <= 0 || r[i]->level > 4)
-			return refuse(PPX_EBODY, buf, "give the level (LOW, "
-				      "MEDIUM, HIGH, VERY_HIGH)");
+			return ppxi_refuse(PPX_EBODY, buf,
+					   "give the level (LOW, "
+					   "MEDIUM, HIGH, VERY_HIGH)");
 		if (seen & (1u << r[i]->group))
-			return refuse(PPX_EBODY, buf, "the same group twice");
+			return ppxi_refuse(PPX_EBODY, buf,
+					   "the same group twice");
 		seen |= 1u << r[i]->group;
 	}
 	return 0;
@@ -370,45 +385,51 @@ static int check_risk(const Ppx__V1__RiskPicture *r, const char *path,
 
 	if ((need & N_CATEGORY) &&
 	    (!r || r->category <= 0 || r->category > 3))
-		return refuse(PPX_EBODY, sub(buf, path, "category", 0),
-			      "give the MAPPA category (1, 2 or 3)");
+		return ppxi_refuse(PPX_EBODY,
+				   ppxi_sub(buf, path, "category", 0),
+				   "give the MAPPA category (1, 2 or 3)");
 	if ((need & N_LEVEL) && (!r || r->level <= 0 || r->level > 3))
-		return refuse(PPX_EBODY, sub(buf, path, "level", 0),
-			      "give the MAPPA level (1, 2 or 3)");
+		return ppxi_refuse(PPX_EBODY, ppxi_sub(buf, path, "level", 0),
+				   "give the MAPPA level (1, 2 or 3)");
 	if ((need & N_ROSH) && (!r || r->n_rosh == 0))
-		return refuse(PPX_EBODY, sub(buf, path, "rosh", 0),
-			      "a risk change says the risk of serious harm "
-			      "per group (001:L406: risk of what, to whom)");
-	return r ? check_rosh(r->rosh, r->n_rosh, sub(buf, path, "rosh", 0))
+		return ppxi_refuse(
+			PPX_EBODY, ppxi_sub(buf, path, "rosh", 0),
+			"a risk change says the risk of serious harm "
+			"per group (001:L406: risk of what, to whom)");
+	return r ? ppxi_check_rosh(r->rosh, r->n_rosh,
+				   ppxi_sub(buf, path, "rosh", 0))
 		 : 0;
 }
 
 /* The fields particular to the kind. */
 static int check_kind_fields(const Ppx__V1__Notification *n, unsigned need)
 {
-	if ((need & N_ADDRESS) && (!n->address || !nonempty(n->address->lines)))
-		return refuse(PPX_EBODY, "notification.address.lines",
-			      "this kind carries the address");
-	if ((need & N_AREAS) && !nonempty(n->from_area))
-		return refuse(PPX_EBODY, "notification.from_area",
-			      "a transfer names the area it comes from");
-	if ((need & N_AREAS) && !nonempty(n->to_area))
-		return refuse(PPX_EBODY, "notification.to_area",
-			      "a transfer names the receiving area");
-	if ((need & N_DECIDED) && !nonempty(n->decided_by))
-		return refuse(PPX_EBODY, "notification.decided_by",
-			      "a decision (including a decision not to "
-			      "recall, 000:L142) names who took it");
+	if ((need & N_ADDRESS) &&
+	    (!n->address || !ppxi_nonempty(n->address->lines)))
+		return ppxi_refuse(PPX_EBODY, "notification.address.lines",
+				   "this kind carries the address");
+	if ((need & N_AREAS) && !ppxi_nonempty(n->from_area))
+		return ppxi_refuse(PPX_EBODY, "notification.from_area",
+				   "a transfer names the area it comes from");
+	if ((need & N_AREAS) && !ppxi_nonempty(n->to_area))
+		return ppxi_refuse(PPX_EBODY, "notification.to_area",
+				   "a transfer names the receiving area");
+	if ((need & N_DECIDED) && !ppxi_nonempty(n->decided_by))
+		return ppxi_refuse(PPX_EBODY, "notification.decided_by",
+				   "a decision (including a decision not to "
+				   "recall, 000:L142) names who took it");
 	if ((need & N_VISIT) &&
-	    (!n->home_visit || !nonempty(n->home_visit->visited_by)))
-		return refuse(PPX_EBODY, "notification.home_visit.visited_by",
-			      "a home visit record names who visited");
-	if ((need & N_VISIT) && !nonempty(n->home_visit->outcome))
-		return refuse(PPX_EBODY, "notification.home_visit.outcome",
-			      "a home visit record gives its outcome");
-	if ((need & N_EXIT) && !nonempty(n->exit_plan))
-		return refuse(PPX_EBODY, "notification.exit_plan",
-			      "deregistration needs an exit plan (001:L581)");
+	    (!n->home_visit || !ppxi_nonempty(n->home_visit->visited_by)))
+		return ppxi_refuse(PPX_EBODY,
+				   "notification.home_visit.visited_by",
+				   "a home visit record names who visited");
+	if ((need & N_VISIT) && !ppxi_nonempty(n->home_visit->outcome))
+		return ppxi_refuse(PPX_EBODY, "notification.home_visit.outcome",
+				   "a home visit record gives its outcome");
+	if ((need & N_EXIT) && !ppxi_nonempty(n->exit_plan))
+		return ppxi_refuse(
+			PPX_EBODY, "notification.exit_plan",
+			"deregistration needs an exit plan (001:L581)");
 	return 0;
 }
 
@@ -421,26 +442,27 @@ static int check_notification(const Ppx__V1__Body *b)
 	if (n->kind == 0 || !protobuf_c_enum_descriptor_get_value(
 				    &ppx__v1__notification_kind__descriptor,
 				    n->kind))
-		return refuse(PPX_EBODY, "notification.kind",
-			      "say which kind of notification this is");
+		return ppxi_refuse(PPX_EBODY, "notification.kind",
+				   "say which kind of notification this is");
 	need = kind_needs(n->kind);
-	if ((rc = check_subject(b->subject, "subject")) != 0 ||
+	if ((rc = ppxi_check_subject(b->subject, "subject")) != 0 ||
 	    (rc = check_date(n->effective_date, "notification.effective_date",
 			     1)) != 0)
 		return rc;
-	if (!nonempty(n->details))
-		return refuse(PPX_EBODY, "notification.details",
-			      "say what happened, in words");
+	if (!ppxi_nonempty(n->details))
+		return ppxi_refuse(PPX_EBODY, "notification.details",
+				   "say what happened, in words");
 	if (b->priority == PPX__V1__PRIORITY__PRIORITY_UNSPECIFIED)
-		return refuse(PPX_EBODY, "priority",
-			      "a notification is ROUTINE, URGENT or IMMEDIATE");
+		return ppxi_refuse(
+			PPX_EBODY, "priority",
+			"a notification is ROUTINE, URGENT or IMMEDIATE");
 	if ((need & N_ACK) && b->ack_deadline_ms <= 0)
-		return refuse(PPX_EBODY, "ack_deadline_ms",
-			      "each agency must acknowledge a risk change "
-			      "(004:L199): set a deadline");
+		return ppxi_refuse(PPX_EBODY, "ack_deadline_ms",
+				   "each agency must acknowledge a risk change "
+				   "(004:L199): set a deadline");
 	if ((rc = check_risk(n->risk, "notification.risk", need)) != 0 ||
-	    (rc = check_conditions(n->conditions, n->n_conditions,
-				   "notification.conditions", need)) != 0)
+	    (rc = ppxi_check_conditions(n->conditions, n->n_conditions,
+					"notification.conditions", need)) != 0)
 		return rc;
 	return check_kind_fields(n, need);
 }
@@ -456,21 +478,24 @@ static int check_considered(const Ppx__V1__DisclosureDecision *d,
 {
 	char buf[PATH_MAX_LEN];
 
-	sub(buf, path, "considered_answer", 0);
+	ppxi_sub(buf, path, "considered_answer", 0);
 	if (d->considered_answer == PPX__V1__YES_NO__YES_NO_UNSPECIFIED &&
 	    !embedded)
-		return refuse(PPX_EBODY, buf, "say whether disclosure was "
-			      "considered: YES or NO (001:L500)");
+		return ppxi_refuse(PPX_EBODY, buf,
+				   "say whether disclosure was "
+				   "considered: YES or NO (001:L500)");
 	if (embedded && d->considered_answer == PPX__V1__YES_NO__NO)
-		return refuse(PPX_EBODY, buf, "a decision listed in minutes "
-			      "was considered: it cannot say NO");
+		return ppxi_refuse(PPX_EBODY, buf,
+				   "a decision listed in minutes "
+				   "was considered: it cannot say NO");
 	if (d->considered && d->considered_answer == PPX__V1__YES_NO__NO)
-		return refuse(PPX_EBODY, sub(buf, path, "considered", 0),
-			      "true contradicts considered_answer NO");
+		return ppxi_refuse(PPX_EBODY,
+				   ppxi_sub(buf, path, "considered", 0),
+				   "true contradicts considered_answer NO");
 	if (d->considered_answer != PPX__V1__YES_NO__YES &&
 	    d->considered_answer != PPX__V1__YES_NO__NO &&
 	    d->considered_answer != PPX__V1__YES_NO__YES_NO_UNSPECIFIED)
-		return refuse(PPX_EBODY, buf, "must be YES or NO");
+		return ppxi_refuse(PPX_EBODY, buf, "must be YES or NO");
 	return 0;
 }
 
@@ -482,27 +507,32 @@ static int check_disclose(const Ppx__V1__DisclosureDecision *d,
 	int rc;
 
 	if (d->recipient_category <= 0)
-		return refuse(PPX_EBODY, sub(buf, path, "recipient_category", 0),
-			      "say to whom it is disclosed (employer, school, "
-			      "new partner, ...)");
-	if (!nonempty(d->information_disclosed))
-		return refuse(PPX_EBODY,
-			      sub(buf, path, "information_disclosed", 0),
-			      "say what is disclosed");
+		return ppxi_refuse(
+			PPX_EBODY, ppxi_sub(buf, path, "recipient_category", 0),
+			"say to whom it is disclosed (employer, school, "
+			"new partner, ...)");
+	if (!ppxi_nonempty(d->information_disclosed))
+		return ppxi_refuse(
+			PPX_EBODY,
+			ppxi_sub(buf, path, "information_disclosed", 0),
+			"say what is disclosed");
 	if (d->legal_basis <= 0)
-		return refuse(PPX_EBODY, sub(buf, path, "legal_basis", 0),
-			      "a disclosure states its legal basis");
+		return ppxi_refuse(PPX_EBODY,
+				   ppxi_sub(buf, path, "legal_basis", 0),
+				   "a disclosure states its legal basis");
 	if (counter_terrorism &&
-	    (rc = check_person(d->approved_by, sub(buf, path, "approved_by", 0),
+	    (rc = check_person(d->approved_by,
+			       ppxi_sub(buf, path, "approved_by", 0),
 			       NEED_AGENCY, "the approver")) != 0)
 		return ppx_error_set(rc, "%s; counter-terrorism material is "
 				     "disclosed only with approval (001:L635)",
 				     ppx_error_last());
-	if ((d->executed_ms != 0) != (d->executed_by != NULL &&
-				      nonempty(d->executed_by->name)))
-		return refuse(PPX_EBODY, sub(buf, path, "executed_by", 0),
-			      "an executed disclosure says who executed it "
-			      "and when (executed_by and executed_ms)");
+	if ((d->executed_ms != 0) !=
+	    (d->executed_by != NULL && ppxi_nonempty(d->executed_by->name)))
+		return ppxi_refuse(
+			PPX_EBODY, ppxi_sub(buf, path, "executed_by", 0),
+			"an executed disclosure says who executed it "
+			"and when (executed_by and executed_ms)");
 	return 0;
 }
 
@@ -516,34 +546,41 @@ static int check_decision(const Ppx__V1__DisclosureDecision *d,
 
 	if (rc != 0)
 		return rc;
-	if (!nonempty(d->rationale))
-		return refuse(PPX_EBODY, sub(buf, path, "rationale", 0),
-			      "record why: the rationale is required");
-	if ((rc = check_person(d->decided_by, sub(buf, path, "decided_by", 0),
+	if (!ppxi_nonempty(d->rationale))
+		return ppxi_refuse(PPX_EBODY,
+				   ppxi_sub(buf, path, "rationale", 0),
+				   "record why: the rationale is required");
+	if ((rc = check_person(d->decided_by,
+			       ppxi_sub(buf, path, "decided_by", 0),
 			       NEED_AGENCY, "the decision-maker")) != 0)
 		return rc;
-	sub(buf, path, "decision", 0);
+	ppxi_sub(buf, path, "decision", 0);
 	if (considered && (d->decision <= 0 || d->decision > 3))
-		return refuse(PPX_EBODY, buf, "DISCLOSE, DO_NOT_DISCLOSE or "
-			      "DEFER is required once disclosure is "
-			      "considered");
+		return ppxi_refuse(PPX_EBODY, buf,
+				   "DISCLOSE, DO_NOT_DISCLOSE or "
+				   "DEFER is required once disclosure is "
+				   "considered");
 	if (!considered && d->decision != 0)
-		return refuse(PPX_EBODY, buf, "a decision needs disclosure to "
-			      "have been considered (considered_answer YES)");
+		return ppxi_refuse(
+			PPX_EBODY, buf,
+			"a decision needs disclosure to "
+			"have been considered (considered_answer YES)");
 	if (!considered && d->executed_ms != 0)
-		return refuse(PPX_EBODY, sub(buf, path, "executed_ms", 0),
-			      "nothing is executed without a decision");
+		return ppxi_refuse(PPX_EBODY,
+				   ppxi_sub(buf, path, "executed_ms", 0),
+				   "nothing is executed without a decision");
 	if (d->decision == PPX__V1__DISCLOSURE_OUTCOME__DISCLOSE)
 		return check_disclose(d, path, ct);
 	if (d->executed_ms != 0)
-		return refuse(PPX_EBODY, sub(buf, path, "executed_ms", 0),
-			      "only a decision to disclose is executed");
+		return ppxi_refuse(PPX_EBODY,
+				   ppxi_sub(buf, path, "executed_ms", 0),
+				   "only a decision to disclose is executed");
 	return 0;
 }
 
 static int check_disclosure(const Ppx__V1__Body *b)
 {
-	int rc = check_subject(b->subject, "subject");
+	int rc = ppxi_check_subject(b->subject, "subject");
 
 	return rc ? rc : check_decision(b->disclosure, "disclosure", 0,
 					b->counter_terrorism);
@@ -557,9 +594,9 @@ static int same_person(const Ppx__V1__Person *a, const Ppx__V1__Person *b)
 {
 	if (!a || !b)
 		return 0;
-	if (nonempty(a->id) && nonempty(b->id))
+	if (ppxi_nonempty(a->id) && ppxi_nonempty(b->id))
 		return strcmp(a->id, b->id) == 0;
-	return nonempty(a->name) && nonempty(b->name) &&
+	return ppxi_nonempty(a->name) && ppxi_nonempty(b->name) &&
 	       strcmp(a->name, b->name) == 0 && a->agency && b->agency &&
 	       strcmp(a->agency, b->agency) == 0;
 }
@@ -585,9 +622,9 @@ static int check_attendees(Ppx__V1__Attendee *const *a, size_t n,
 				     strstr(path, "required") ? "required"
 							      : "actual");
 	for (size_t i = 0; i < n; i++) {
-		sub(buf, path, NULL, i);
+		ppxi_sub(buf, path, NULL, i);
 		if ((rc = check_person(a[i] ? a[i]->person : NULL,
-				       sub(pbuf, buf, "person", 0),
+				       ppxi_sub(pbuf, buf, "person", 0),
 				       NEED_AGENCY | NEED_ROLE,
 				       "an attendee")) != 0)
 			return rc;
@@ -622,9 +659,10 @@ static int check_attendance(const Ppx__V1__Minutes *m)
 	}
 	for (size_t i = 0; i < m->n_absent; i++)
 		if (listed(m->actual, m->n_actual, m->absent[i]->person))
-			return refuse(PPX_EBODY, sub(buf, "minutes.absent", NULL,
-						     i),
-				      "listed as absent and as attending");
+			return ppxi_refuse(
+				PPX_EBODY,
+				ppxi_sub(buf, "minutes.absent", NULL, i),
+				"listed as absent and as attending");
 	return 0;
 }
 
@@ -636,29 +674,31 @@ static int check_action(Ppx__V1__Action *const *acts, size_t i)
 	char path[PATH_MAX_LEN], buf[PATH_MAX_LEN];
 	int rc;
 
-	sub(path, "minutes.actions", NULL, i);
-	if (!a || !nonempty(a->id))
-		return refuse(PPX_EBODY, sub(buf, path, "id", 0),
-			      "each action has an id");
+	ppxi_sub(path, "minutes.actions", NULL, i);
+	if (!a || !ppxi_nonempty(a->id))
+		return ppxi_refuse(PPX_EBODY, ppxi_sub(buf, path, "id", 0),
+				   "each action has an id");
 	for (size_t j = 0; j < i; j++)
 		if (acts[j] && strcmp(acts[j]->id, a->id) == 0)
 			return ppx_error_set(PPX_EBODY, "%s: action id %s is "
 					     "used twice", buf, a->id);
-	if (!nonempty(a->description))
-		return refuse(PPX_EBODY, sub(buf, path, "description", 0),
-			      "say what is to be done");
-	if ((rc = check_person(a->owner, sub(buf, path, "owner", 0),
+	if (!ppxi_nonempty(a->description))
+		return ppxi_refuse(PPX_EBODY,
+				   ppxi_sub(buf, path, "description", 0),
+				   "say what is to be done");
+	if ((rc = check_person(a->owner, ppxi_sub(buf, path, "owner", 0),
 			       NEED_AGENCY, "an action's owner")) != 0)
 		return rc;
-	if ((rc = check_date(a->due_date, sub(buf, path, "due_date", 0),
+	if ((rc = check_date(a->due_date, ppxi_sub(buf, path, "due_date", 0),
 			     1)) != 0)
 		return ppx_error_set(rc, "%s: every action has a due date",
 				     ppx_error_last());
 	if (a->status == PPX__V1__ACTION_STATUS__ACTION_COMPLETED &&
-	    !nonempty(a->outcome))
-		return refuse(PPX_EBODY, sub(buf, path, "outcome", 0),
-			      "'completed' without an outcome is not complete "
-			      "(001:L463)");
+	    !ppxi_nonempty(a->outcome))
+		return ppxi_refuse(
+			PPX_EBODY, ppxi_sub(buf, path, "outcome", 0),
+			"'completed' without an outcome is not complete "
+			"(001:L463)");
 	return 0;
 }
 
@@ -670,26 +710,31 @@ static int check_minutes_disclosure(const Ppx__V1__Body *b)
 
 	if (m->disclosure_considered_answer != PPX__V1__YES_NO__YES &&
 	    m->disclosure_considered_answer != PPX__V1__YES_NO__NO)
-		return refuse(PPX_EBODY, "minutes.disclosure_considered_answer",
-			      "say whether disclosure was considered at this "
-			      "meeting: YES or NO (001:L500)");
+		return ppxi_refuse(
+			PPX_EBODY, "minutes.disclosure_considered_answer",
+			"say whether disclosure was considered at this "
+			"meeting: YES or NO (001:L500)");
 	if (m->disclosure_considered &&
 	    m->disclosure_considered_answer == PPX__V1__YES_NO__NO)
-		return refuse(PPX_EBODY, "minutes.disclosure_considered",
-			      "true contradicts disclosure_considered_answer "
-			      "NO");
+		return ppxi_refuse(
+			PPX_EBODY, "minutes.disclosure_considered",
+			"true contradicts disclosure_considered_answer "
+			"NO");
 	if (m->disclosure_considered_answer == PPX__V1__YES_NO__NO &&
 	    m->n_disclosures > 0)
-		return refuse(PPX_EBODY, "minutes.disclosures",
-			      "decisions are listed but disclosure is "
-			      "recorded as not considered");
+		return ppxi_refuse(PPX_EBODY, "minutes.disclosures",
+				   "decisions are listed but disclosure is "
+				   "recorded as not considered");
 	for (size_t i = 0; i < m->n_disclosures; i++)
 		if (!m->disclosures[i] ||
-		    (rc = check_decision(m->disclosures[i],
-					 sub(buf, "minutes.disclosures", NULL,
-					     i), 1, b->counter_terrorism)) != 0)
-			return m->disclosures[i] ? rc
-				: refuse(PPX_EBODY, buf, "empty decision");
+		    (rc = check_decision(
+			     m->disclosures[i],
+			     ppxi_sub(buf, "minutes.disclosures", NULL, i), 1,
+			     b->counter_terrorism)) != 0)
+			return m->disclosures[i]
+				       ? rc
+				       : ppxi_refuse(PPX_EBODY, buf,
+						     "empty decision");
 	return 0;
 }
 
@@ -699,23 +744,25 @@ static int check_minutes_header(const Ppx__V1__Body *b)
 	const Ppx__V1__Minutes *m = b->minutes;
 	int rc;
 
-	if (!nonempty(m->meeting_id))
-		return refuse(PPX_EBODY, "minutes.meeting_id",
-			      "name the meeting");
+	if (!ppxi_nonempty(m->meeting_id))
+		return ppxi_refuse(PPX_EBODY, "minutes.meeting_id",
+				   "name the meeting");
 	if ((rc = check_date(m->meeting_date, "minutes.meeting_date", 1)) ||
-	    (rc = check_agency(m->lead_agency, "minutes.lead_agency", 1)))
+	    (rc = ppxi_check_agency(m->lead_agency, "minutes.lead_agency", 1)))
 		return rc;
 	if (m->version == 0)
-		return refuse(PPX_EBODY, "minutes.version",
-			      "1 for the first issue of these minutes, then 2, "
-			      "3, ... for amendments");
+		return ppxi_refuse(
+			PPX_EBODY, "minutes.version",
+			"1 for the first issue of these minutes, then 2, "
+			"3, ... for amendments");
 	if (m->version == 1 && b->supersedes.len != 0)
-		return refuse(PPX_EBODY, "supersedes",
-			      "version 1 of the minutes supersedes nothing");
-	if (m->version > 1 && (rc = check_message_id(b->supersedes,
-						     "supersedes",
-						     "an amendment names the "
-						     "version it supersedes")))
+		return ppxi_refuse(
+			PPX_EBODY, "supersedes",
+			"version 1 of the minutes supersedes nothing");
+	if (m->version > 1 &&
+	    (rc = ppxi_check_message_id(b->supersedes, "supersedes",
+					"an amendment names the "
+					"version it supersedes")))
 		return rc;
 	return check_date(m->rearranged_date, "minutes.rearranged_date", 0);
 }
@@ -730,24 +777,25 @@ static int check_minutes(const Ppx__V1__Body *b)
 		return rc;
 	if (m->level != PPX__V1__MAPPA_LEVEL__LEVEL_2 &&
 	    m->level != PPX__V1__MAPPA_LEVEL__LEVEL_3)
-		return refuse(PPX_EBODY, "minutes.level",
-			      "MAPPA meetings are held at level 2 or 3");
+		return ppxi_refuse(PPX_EBODY, "minutes.level",
+				   "MAPPA meetings are held at level 2 or 3");
 	if ((rc = check_person(m->chair, "minutes.chair", NEED_AGENCY,
 			       "the chair")) != 0 ||
 	    (rc = check_attendance(m)) != 0)
 		return rc;
 	if (!has_identifier(b->subject)) {
 		for (size_t i = 0; i < m->n_subjects; i++)
-			if ((rc = check_subject(m->subjects[i],
-						sub(buf, "minutes.subjects",
-						    NULL, i))) != 0)
+			if ((rc = ppxi_check_subject(
+				     m->subjects[i],
+				     ppxi_sub(buf, "minutes.subjects", NULL,
+					      i))) != 0)
 				return rc;
 		if (m->n_subjects == 0)
-			return check_subject(b->subject, "subject");
+			return ppxi_check_subject(b->subject, "subject");
 	}
 	if ((rc = check_risk(m->risk, "minutes.risk", 0)) != 0 ||
-	    (rc = check_conditions(m->conditions, m->n_conditions,
-				   "minutes.conditions", 0)) != 0 ||
+	    (rc = ppxi_check_conditions(m->conditions, m->n_conditions,
+					"minutes.conditions", 0)) != 0 ||
 	    (rc = check_minutes_disclosure(b)) != 0)
 		return rc;
 	for (size_t i = 0; i < m->n_actions; i++)
@@ -764,9 +812,10 @@ static int check_minutes(const Ppx__V1__Body *b)
 
 static int check_acknowledgement(const Ppx__V1__Body *b)
 {
-	int rc = check_message_id(b->replies_to, "replies_to",
-				  "an acknowledgement names the message it "
-				  "takes on");
+	int rc =
+		ppxi_check_message_id(b->replies_to, "replies_to",
+				      "an acknowledgement names the message it "
+				      "takes on");
 
 	if (rc != 0)
 		return rc;
@@ -778,22 +827,23 @@ static int check_acknowledgement(const Ppx__V1__Body *b)
 static int check_action_update(const Ppx__V1__Body *b)
 {
 	const Ppx__V1__ActionUpdate *u = b->action_update;
-	int rc = check_message_id(b->replies_to, "replies_to",
-				  "an action update names the minutes");
+	int rc = ppxi_check_message_id(b->replies_to, "replies_to",
+				       "an action update names the minutes");
 
 	if (rc != 0)
 		return rc;
-	if (!nonempty(u->action_id))
-		return refuse(PPX_EBODY, "action_update.action_id",
-			      "say which action of the minutes this is");
+	if (!ppxi_nonempty(u->action_id))
+		return ppxi_refuse(PPX_EBODY, "action_update.action_id",
+				   "say which action of the minutes this is");
 	if (u->status <= 0 || u->status > 4)
-		return refuse(PPX_EBODY, "action_update.status",
-			      "OPEN, IN_PROGRESS, COMPLETED or CANCELLED");
+		return ppxi_refuse(PPX_EBODY, "action_update.status",
+				   "OPEN, IN_PROGRESS, COMPLETED or CANCELLED");
 	if (u->status == PPX__V1__ACTION_STATUS__ACTION_COMPLETED &&
-	    !nonempty(u->outcome))
-		return refuse(PPX_EBODY, "action_update.outcome",
-			      "'completed' without an outcome is not complete "
-			      "(001:L463)");
+	    !ppxi_nonempty(u->outcome))
+		return ppxi_refuse(
+			PPX_EBODY, "action_update.outcome",
+			"'completed' without an outcome is not complete "
+			"(001:L463)");
 	return check_person(u->updated_by, "action_update.updated_by", 0,
 			    "whoever updates an action");
 }
@@ -807,13 +857,16 @@ static int check_common(const Ppx__V1__Body *b)
 	if (b->ack_deadline_ms < 0 ||
 	    (b->ack_deadline_ms > 0 && b->created_ms > 0 &&
 	     b->ack_deadline_ms <= b->created_ms))
-		return refuse(PPX_EBODY, "ack_deadline_ms",
-			      "the acknowledgement deadline must be after the "
-			      "message is created");
+		return ppxi_refuse(
+			PPX_EBODY, "ack_deadline_ms",
+			"the acknowledgement deadline must be after the "
+			"message is created");
 	if (b->supersedes.len != 0 && b->supersedes.len != 16)
-		return refuse(PPX_EBODY, "supersedes", "a 16-byte message id");
+		return ppxi_refuse(PPX_EBODY, "supersedes",
+				   "a 16-byte message id");
 	if (b->replies_to.len != 0 && b->replies_to.len != 16)
-		return refuse(PPX_EBODY, "replies_to", "a 16-byte message id");
+		return ppxi_refuse(PPX_EBODY, "replies_to",
+				   "a 16-byte message id");
 	return 0;
 }
 
@@ -831,13 +884,14 @@ int ppx_domain_check(const Ppx__V1__Body *b, const char *sender_agency)
 	case PPX__V1__BODY__PAYLOAD_DISCLOSURE:
 		return check_disclosure(b);
 	case PPX__V1__BODY__PAYLOAD_PARTNER_RECORD:
-		return domain_check_record(b, sender_agency);
+		return ppxi_domain_check_record(b, sender_agency);
 	case PPX__V1__BODY__PAYLOAD_ACKNOWLEDGEMENT:
 		return check_acknowledgement(b);
 	case PPX__V1__BODY__PAYLOAD_ACTION_UPDATE:
 		return check_action_update(b);
 	default:
-		return refuse(PPX_EBODY, "payload", "the body carries no "
-			      "payload of a known family");
+		return ppxi_refuse(PPX_EBODY, "payload",
+				   "the body carries no "
+				   "payload of a known family");
 	}
 }

@@ -11,7 +11,7 @@
  * fields it changed.  An agency may change only the fields its type owns
  * (a trust editing police-owned fields changed both the risk and the
  * MAPPA level, 003:L407).  What needs the other versions (conflicts, and
- * changed_fields against the base's content) is daemon/records.c.
+ * changed_fields against the base's content) is lib/records.c.
  *
  * Fields are reached through protobuf-c's descriptors, so comparing and
  * copying is one generic routine rather than one per field.
@@ -98,7 +98,7 @@ unsigned ppx_condition_owners(int kind)
 {
 	if (kind == PPX__V1__CONDITION_KIND__CONDITION_UNSPECIFIED)
 		return 0;
-	return is_order(kind) ? POLICE : PROBATION;
+	return ppxi_is_order(kind) ? POLICE : PROBATION;
 }
 
 /* The message holding the field (r, r->subject or r->officers), or NULL
@@ -248,13 +248,15 @@ static int conditions_may_change(const char *agency, unsigned type,
 			if (owners & type)
 				continue;
 			ppx_agency_types_name(owner, sizeof(owner), owners);
-			return ppx_error_set(PPX_EPOLICY,
-					     "partner_record.conditions[id %s]: "
-					     "%s may not change it: %s is "
-					     "owned by %s", str_or_empty(c->id),
-					     agency, is_order(c->kind)
-					     ? "an order" : "a licence condition",
-					     owner);
+			return ppx_error_set(
+				PPX_EPOLICY,
+				"partner_record.conditions[id %s]: "
+				"%s may not change it: %s is "
+				"owned by %s",
+				str_or_empty(c->id), agency,
+				ppxi_is_order(c->kind) ? "an order"
+						       : "a licence condition",
+				owner);
 		}
 	return 0;
 }
@@ -350,9 +352,12 @@ static int check_changed_fields(const Ppx__V1__PartnerRecord *r)
 						     r->changed_fields[i]);
 	}
 	if (r->version != 1)
-		return r->n_changed_fields ? 0
-			: refuse(PPX_EBODY, "partner_record.changed_fields",
-				 "an update lists the fields it changes");
+		return r->n_changed_fields
+			       ? 0
+			       : ppxi_refuse(PPX_EBODY,
+					     "partner_record.changed_fields",
+					     "an update lists the fields it "
+					     "changes");
 	ppx_record_diff(set, &n, NULL, r);
 	for (size_t i = 0; i < n; i++) {
 		size_t j = 0;
@@ -365,9 +370,10 @@ static int check_changed_fields(const Ppx__V1__PartnerRecord *r)
 					     "fields: version 1 sets %s but "
 					     "does not list it", set[i]);
 	}
-	return n == r->n_changed_fields ? 0
-		: refuse(PPX_EBODY, "partner_record.changed_fields",
-			 "version 1 lists a field it does not set");
+	return n == r->n_changed_fields
+		       ? 0
+		       : ppxi_refuse(PPX_EBODY, "partner_record.changed_fields",
+				     "version 1 lists a field it does not set");
 }
 
 /* Version numbers, base and what the update names it is based on. */
@@ -376,20 +382,22 @@ static int check_record_versions(const Ppx__V1__Body *b)
 	const Ppx__V1__PartnerRecord *r = b->partner_record;
 
 	if (r->version == 0)
-		return refuse(PPX_EBODY, "partner_record.version",
-			      "1 for a new record, base_version + 1 for an "
-			      "update");
+		return ppxi_refuse(
+			PPX_EBODY, "partner_record.version",
+			"1 for a new record, base_version + 1 for an "
+			"update");
 	if (r->version != r->base_version + 1)
 		return ppx_error_set(PPX_EBODY, "partner_record.version: %llu "
 				     "must be base_version + 1 (%llu)",
 				     (unsigned long long)r->version,
 				     (unsigned long long)r->base_version + 1);
 	if (r->version == 1 && (b->supersedes.len || r->n_merges))
-		return refuse(PPX_EBODY, "supersedes",
-			      "version 1 of a record supersedes nothing");
+		return ppxi_refuse(PPX_EBODY, "supersedes",
+				   "version 1 of a record supersedes nothing");
 	if (r->version > 1 &&
-	    check_message_id(b->supersedes, "supersedes",
-			     "an update names the version it is based on") != 0)
+	    ppxi_check_message_id(
+		    b->supersedes, "supersedes",
+		    "an update names the version it is based on") != 0)
 		return PPX_EBODY;
 	for (size_t i = 0; i < r->n_merges; i++)
 		if (r->merges[i].len != 16 ||
@@ -405,26 +413,30 @@ static int check_record_content(const Ppx__V1__PartnerRecord *r)
 {
 	int rc;
 
-	if ((rc = check_subject(r->subject, "partner_record.subject")) != 0 ||
-	    (rc = check_rosh(r->rosh, r->n_rosh, "partner_record.rosh")) != 0 ||
-	    (rc = check_conditions(r->conditions, r->n_conditions,
-				   "partner_record.conditions", 0)) != 0 ||
-	    (rc = check_agency(r->lead_agency, "partner_record.lead_agency",
-			       0)) != 0 ||
-	    (rc = check_agency(r->current_prison,
-			       "partner_record.current_prison", 0)) != 0)
+	if ((rc = ppxi_check_subject(r->subject, "partner_record.subject")) !=
+		    0 ||
+	    (rc = ppxi_check_rosh(r->rosh, r->n_rosh, "partner_record.rosh")) !=
+		    0 ||
+	    (rc = ppxi_check_conditions(r->conditions, r->n_conditions,
+					"partner_record.conditions", 0)) != 0 ||
+	    (rc = ppxi_check_agency(r->lead_agency,
+				    "partner_record.lead_agency", 0)) != 0 ||
+	    (rc = ppxi_check_agency(r->current_prison,
+				    "partner_record.current_prison", 0)) != 0)
 		return rc;
 	for (size_t i = 0; i < r->n_conditions; i++)
-		if (!nonempty(r->conditions[i]->id) ||
-		    condition_by_id(r, r->conditions[i]->id) != r->conditions[i])
+		if (!ppxi_nonempty(r->conditions[i]->id) ||
+		    condition_by_id(r, r->conditions[i]->id) !=
+			    r->conditions[i])
 			return ppx_error_set(PPX_EBODY, "partner_record."
 					     "conditions[%zu].id: each "
 					     "condition has its own id", i);
 	for (size_t i = 0; i < r->n_partner_agencies; i++)
-		if (check_agency(r->partner_agencies[i],
-				 "partner_record.partner_agencies", 1) != 0)
+		if (ppxi_check_agency(r->partner_agencies[i],
+				      "partner_record.partner_agencies",
+				      1) != 0)
 			return PPX_EBODY;
-	for (size_t i = 0; nonempty(r->current_prison); i++) {
+	for (size_t i = 0; ppxi_nonempty(r->current_prison); i++) {
 		if (i == r->n_partner_agencies)
 			return ppx_error_set(PPX_EBODY, "partner_record.partner_"
 					     "agencies: the current prison %s "
@@ -436,15 +448,15 @@ static int check_record_content(const Ppx__V1__PartnerRecord *r)
 	return 0;
 }
 
-int domain_check_record(const Ppx__V1__Body *b, const char *sender)
+int ppxi_domain_check_record(const Ppx__V1__Body *b, const char *sender)
 {
 	const Ppx__V1__PartnerRecord *r = b->partner_record;
 	int rc;
 
 	if (!record_id_valid(r->record_id))
-		return refuse(PPX_EBODY, "partner_record.record_id",
-			      "the record's id is required (printable, no "
-			      "spaces, at most 128 bytes)");
+		return ppxi_refuse(PPX_EBODY, "partner_record.record_id",
+				   "the record's id is required (printable, no "
+				   "spaces, at most 128 bytes)");
 	if (ppx_agency_type(sender) == PPX_AGENCY_DTC)
 		return ppx_error_set(PPX_EPOLICY, "partner_record: %s is a "
 				     "duty-to-co-operate agency and owns no "

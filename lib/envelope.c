@@ -356,7 +356,7 @@ int ppx_envelope_verify(const ppx_trust *trust, const Ppx__V1__Envelope *env,
 	return 0;
 }
 
-static int nonempty(const char *s)
+static int ppxi_nonempty(const char *s)
 {
 	return s && s[0];
 }
@@ -367,22 +367,23 @@ int ppx_body_check(const Ppx__V1__Body *b, const char *signer_agency)
 		return ppx_error_set(PPX_EBODY,
 				     "message_id must be %d bytes, not %zu",
 				     PPX_MESSAGE_ID_LEN, b->message_id.len);
-	if (!nonempty(b->sender_agency) ||
+	if (!ppxi_nonempty(b->sender_agency) ||
 	    strcmp(b->sender_agency, signer_agency) != 0)
-		return ppx_error_set(PPX_ESENDER,
-				     "body claims sender %s but is signed by %s",
-				     nonempty(b->sender_agency) ? b->sender_agency
-								: "(none)",
-				     signer_agency);
-	if (!b->sender_person || !nonempty(b->sender_person->id) ||
-	    !nonempty(b->sender_person->name))
+		return ppx_error_set(
+			PPX_ESENDER,
+			"body claims sender %s but is signed by %s",
+			ppxi_nonempty(b->sender_agency) ? b->sender_agency
+							: "(none)",
+			signer_agency);
+	if (!b->sender_person || !ppxi_nonempty(b->sender_person->id) ||
+	    !ppxi_nonempty(b->sender_person->name))
 		return ppx_error_set(PPX_EBODY,
 				     "sender_person must name the person who sent "
 				     "it (id and name)");
 	if (b->n_recipients == 0)
 		return ppx_error_set(PPX_EBODY, "recipients is empty");
 	for (size_t i = 0; i < b->n_recipients; i++)
-		if (!nonempty(b->recipients[i]))
+		if (!ppxi_nonempty(b->recipients[i]))
 			return ppx_error_set(PPX_EBODY,
 					     "recipients[%zu] is empty", i);
 	if (b->created_ms <= 0)

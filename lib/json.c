@@ -41,7 +41,7 @@
 #include "ppx/error.h"
 #include "json_int.h"
 
-const struct type_info types[] = {
+const struct type_info ppxi_types[] = {
 	[PROTOBUF_C_TYPE_INT32] = {"int32", K_SIGNED, 4},
 	[PROTOBUF_C_TYPE_SINT32] = {"sint32", K_SIGNED, 4},
 	[PROTOBUF_C_TYPE_SFIXED32] = {"sfixed32", K_SIGNED, 4},
@@ -64,15 +64,15 @@ const struct type_info types[] = {
 };
 
 /* Descriptors are compiled in, so their types are trusted. */
-const struct type_info *type_of(const ProtobufCFieldDescriptor *f)
+const struct type_info *ppxi_type_of(const ProtobufCFieldDescriptor *f)
 {
-	return &types[f->type];
+	return &ppxi_types[f->type];
 }
 
 /* --- Errors and paths -------------------------------------------------- */
 
 /* Record "path: detail" (just the detail at the top) and return `code`. */
-int walk_fail(const struct walk *w, int code, const char *fmt, ...)
+int ppxi_walk_fail(const struct walk *w, int code, const char *fmt, ...)
 {
 	char detail[320];
 	va_list ap;
@@ -85,15 +85,15 @@ int walk_fail(const struct walk *w, int code, const char *fmt, ...)
 	return ppx_error_set(code, "%s: %s", w->path, detail);
 }
 
-int walk_nomem(const struct walk *w)
+int ppxi_walk_nomem(const struct walk *w)
 {
-	return walk_fail(w, PPX_ENOMEM, "out of memory");
+	return ppxi_walk_fail(w, PPX_ENOMEM, "out of memory");
 }
 
 /* Append ".name" (or "name" at the top) or "[i]" to the path and return
- * its previous length, for path_pop().  A path that does not fit is cut
+ * its previous length, for ppxi_path_pop().  A path that does not fit is cut
  * and ends in "...". */
-size_t path_push(struct walk *w, const char *name, size_t i)
+size_t ppxi_path_push(struct walk *w, const char *name, size_t i)
 {
 	size_t saved = w->len, room = sizeof(w->path) - w->len;
 	int n;
@@ -112,7 +112,7 @@ size_t path_push(struct walk *w, const char *name, size_t i)
 	return saved;
 }
 
-void path_pop(struct walk *w, size_t saved)
+void ppxi_path_pop(struct walk *w, size_t saved)
 {
 	w->len = saved;
 	w->path[saved] = '\0';
@@ -120,7 +120,7 @@ void path_pop(struct walk *w, size_t saved)
 
 /* Up to QUOTE_MAX bytes of `s`, with anything but printable ASCII (and the
  * double quote, which would confuse the reader) shown as '?'. */
-const char *printable(char buf[QUOTE_MAX + 4], const char *s)
+const char *ppxi_printable(char buf[QUOTE_MAX + 4], const char *s)
 {
 	size_t i;
 
@@ -135,7 +135,7 @@ const char *printable(char buf[QUOTE_MAX + 4], const char *s)
 }
 
 /* "a number", "an array": what a JSON value is, for error messages. */
-const char *json_kind(json_object *v)
+const char *ppxi_json_kind(json_object *v)
 {
 	static const char *const kinds[] = {
 		[json_type_null] = "null",	 [json_type_boolean] = "a boolean",
@@ -158,7 +158,7 @@ static char ascii_upper(char c)
 /* The JSON name of a .proto field name, as protoc derives it: each '_' is
  * dropped and the letter after it capitalised (risk_level -> riskLevel).
  * protobuf-c descriptors do not carry json_name, so it is derived here. */
-int json_name(char out[NAME_MAX_LEN], const char *name)
+int ppxi_json_name(char out[NAME_MAX_LEN], const char *name)
 {
 	size_t n = 0;
 	int upper = 0;
@@ -180,13 +180,13 @@ int json_name(char out[NAME_MAX_LEN], const char *name)
 }
 
 /* The index of the field `key` names (JSON or .proto name), or -1. */
-int field_index(const ProtobufCMessageDescriptor *d, const char *key)
+int ppxi_field_index(const ProtobufCMessageDescriptor *d, const char *key)
 {
 	char name[NAME_MAX_LEN];
 
 	for (unsigned i = 0; i < d->n_fields; i++)
 		if (strcmp(key, d->fields[i].name) == 0 ||
-		    (json_name(name, d->fields[i].name) == 0 &&
+		    (ppxi_json_name(name, d->fields[i].name) == 0 &&
 		     strcmp(key, name) == 0))
 			return (int)i;
 	return -1;
@@ -196,7 +196,7 @@ int field_index(const ProtobufCMessageDescriptor *d, const char *key)
 
 /* Whether `s` is well-formed UTF-8: no overlong forms, no surrogates,
  * nothing above U+10FFFF (RFC 3629). */
-int utf8_valid(const unsigned char *s, size_t len)
+int ppxi_utf8_valid(const unsigned char *s, size_t len)
 {
 	for (size_t i = 0; i < len;) {
 		unsigned char c = s[i], lo, hi;
@@ -229,7 +229,7 @@ static int b64_digit(char c)
 
 /* Decode base64 (standard or URL-safe alphabet, padded or not) into `out`,
  * malloc'd (NULL when empty).  Returns 0, PPX_EINVAL or PPX_ENOMEM. */
-int base64_decode(ProtobufCBinaryData *out, const char *s, size_t len)
+int ppxi_base64_decode(ProtobufCBinaryData *out, const char *s, size_t len)
 {
 	size_t pad = 0, n, o = 0;
 	uint32_t acc = 0;
@@ -266,7 +266,7 @@ int base64_decode(ProtobufCBinaryData *out, const char *s, size_t len)
 
 /* A JSON number written as a string ("1.5", "-2e3") as a double.  strtod
  * alone would also take spaces, '+', hex, "inf" and "nan". */
-int number_text(const char *s, double *d)
+int ppxi_number_text(const char *s, double *d)
 {
 	const char *digit = s + (*s == '-');
 	char *end;

@@ -40,42 +40,42 @@ struct type_info {
 };
 
 /* By protobuf-c type (PROTOBUF_C_TYPE_*). */
-extern const struct type_info types[];
+extern const struct type_info ppxi_types[];
 
 /* Descriptors are compiled in, so their types are trusted. */
-const struct type_info *type_of(const ProtobufCFieldDescriptor *f);
+const struct type_info *ppxi_type_of(const ProtobufCFieldDescriptor *f);
 
 /* Record "path: detail" (just the detail at the top) and return `code`. */
-int walk_fail(const struct walk *w, int code, const char *fmt, ...)
+int ppxi_walk_fail(const struct walk *w, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-int walk_nomem(const struct walk *w);
+int ppxi_walk_nomem(const struct walk *w);
 
 /* Append ".name" (or "name" at the top) or "[i]" to the path and return its
- * previous length, for path_pop().  A path that does not fit is cut and
+ * previous length, for ppxi_path_pop().  A path that does not fit is cut and
  * ends in "...". */
-size_t path_push(struct walk *w, const char *name, size_t i);
-void path_pop(struct walk *w, size_t saved);
+size_t ppxi_path_push(struct walk *w, const char *name, size_t i);
+void ppxi_path_pop(struct walk *w, size_t saved);
 
 /* Up to QUOTE_MAX bytes of `s`, made printable, for error messages. */
-const char *printable(char buf[QUOTE_MAX + 4], const char *s);
+const char *ppxi_printable(char buf[QUOTE_MAX + 4], const char *s);
 
 /* "a number", "an array": what a JSON value is, for error messages. */
-const char *json_kind(json_object *v);
+const char *ppxi_json_kind(json_object *v);
 
 /* The JSON name of a .proto field name (risk_level -> riskLevel). */
-int json_name(char out[NAME_MAX_LEN], const char *name);
+int ppxi_json_name(char out[NAME_MAX_LEN], const char *name);
 
 /* The index of the field `key` names (JSON or .proto name), or -1. */
-int field_index(const ProtobufCMessageDescriptor *d, const char *key);
+int ppxi_field_index(const ProtobufCMessageDescriptor *d, const char *key);
 
 /* Whether `s` is well-formed UTF-8 (RFC 3629). */
-int utf8_valid(const unsigned char *s, size_t len);
+int ppxi_utf8_valid(const unsigned char *s, size_t len);
 
 /* Base64 (standard or URL-safe, padded or not) into `out`, malloc'd (NULL
  * when empty): 0, PPX_EINVAL or PPX_ENOMEM. */
-int base64_decode(ProtobufCBinaryData *out, const char *s, size_t len);
+int ppxi_base64_decode(ProtobufCBinaryData *out, const char *s, size_t len);
 
 /* A JSON number written as a string as a double: 0 or -1. */
-int number_text(const char *s, double *d);
+int ppxi_number_text(const char *s, double *d);
 
 #endif

@@ -41,11 +41,12 @@ static int read_decimal(const struct walk *w, const char *s, int *neg,
 	if (*p >= '0' && *p <= '9')	/* strtoull would skip spaces, '+' */
 		*mag = strtoull(p, &end, 10);
 	if (end == p || *end != '\0')
-		return walk_fail(w, PPX_EINVAL, "\"%s\" is not a decimal integer",
-				 printable(q, s));
+		return ppxi_walk_fail(w, PPX_EINVAL,
+				      "\"%s\" is not a decimal integer",
+				      ppxi_printable(q, s));
 	if (errno == ERANGE)
-		return walk_fail(w, PPX_EINVAL, "%s is out of range",
-				 printable(q, s));
+		return ppxi_walk_fail(w, PPX_EINVAL, "%s is out of range",
+				      ppxi_printable(q, s));
 	return 0;
 }
 
@@ -69,25 +70,29 @@ static int read_integer(const struct walk *w, json_object *v, int *neg,
 		/* json-c clamps numbers that do not fit to these limits. */
 		if (s64 != INT64_MIN && *mag != UINT64_MAX)
 			return 0;
-		return walk_fail(w, PPX_EINVAL,
-				 "%s is at a 64-bit limit, to which larger "
-				 "numbers are clamped: write it as a string",
-				 json_object_get_string(v));
+		return ppxi_walk_fail(
+			w, PPX_EINVAL,
+			"%s is at a 64-bit limit, to which larger "
+			"numbers are clamped: write it as a string",
+			json_object_get_string(v));
 	case json_type_double:
 		if (!isfinite(d) || d != trunc(d))
-			return walk_fail(w, PPX_EINVAL, "%s is not an integer",
-					 printable(q, json_object_get_string(v)));
+			return ppxi_walk_fail(
+				w, PPX_EINVAL, "%s is not an integer",
+				ppxi_printable(q, json_object_get_string(v)));
 		if (fabs(d) >= 18446744073709551616.0)
-			return walk_fail(w, PPX_EINVAL, "%s is out of range",
-					 printable(q, json_object_get_string(v)));
+			return ppxi_walk_fail(
+				w, PPX_EINVAL, "%s is out of range",
+				ppxi_printable(q, json_object_get_string(v)));
 		*neg = d < 0;
 		*mag = (uint64_t)fabs(d);
 		return 0;
 	case json_type_string:
 		return read_decimal(w, json_object_get_string(v), neg, mag);
 	default:
-		return walk_fail(w, PPX_EINVAL, "expected an integer, got %s",
-				 json_kind(v));
+		return ppxi_walk_fail(w, PPX_EINVAL,
+				      "expected an integer, got %s",
+				      ppxi_json_kind(v));
 	}
 }
 
@@ -103,13 +108,13 @@ static int store_integer(const struct walk *w, void *slot,
 	char q[QUOTE_MAX + 4];
 
 	if (neg && mag != 0 && (!is_signed || mag - 1 > max))
-		return walk_fail(w, PPX_EINVAL, "%s is out of range for %s",
-				 printable(q, json_object_get_string(v)),
-				 t->name);
+		return ppxi_walk_fail(
+			w, PPX_EINVAL, "%s is out of range for %s",
+			ppxi_printable(q, json_object_get_string(v)), t->name);
 	if (!neg && mag > max)
-		return walk_fail(w, PPX_EINVAL, "%s is out of range for %s",
-				 printable(q, json_object_get_string(v)),
-				 t->name);
+		return ppxi_walk_fail(
+			w, PPX_EINVAL, "%s is out of range for %s",
+			ppxi_printable(q, json_object_get_string(v)), t->name);
 	if (neg)
 		mag = 0 - mag;
 	if (t->size == 4)
@@ -146,24 +151,28 @@ static int read_real(const struct walk *w, json_object *v, double *d)
 		*d = json_object_get_double(v);
 		if (isfinite(*d))
 			return 0;
-		return walk_fail(w, PPX_EINVAL, "%s is out of range (NaN and "
-				 "the infinities are written as strings)",
-				 printable(q, s));
+		return ppxi_walk_fail(w, PPX_EINVAL,
+				      "%s is out of range (NaN and "
+				      "the infinities are written as strings)",
+				      ppxi_printable(q, s));
 	case json_type_string:
 		if (strcmp(s, "NaN") == 0 || strcmp(s, "Infinity") == 0 ||
 		    strcmp(s, "-Infinity") == 0)
 			*d = s[0] == 'N' ? NAN : s[0] == '-' ? -INFINITY :
 							       INFINITY;
-		else if (number_text(s, d) != 0)
-			return walk_fail(w, PPX_EINVAL, "\"%s\" is not a number",
-					 printable(q, s));
+		else if (ppxi_number_text(s, d) != 0)
+			return ppxi_walk_fail(w, PPX_EINVAL,
+					      "\"%s\" is not a number",
+					      ppxi_printable(q, s));
 		else if (isinf(*d))
-			return walk_fail(w, PPX_EINVAL, "%s is out of range",
-					 printable(q, s));
+			return ppxi_walk_fail(w, PPX_EINVAL,
+					      "%s is out of range",
+					      ppxi_printable(q, s));
 		return 0;
 	default:
-		return walk_fail(w, PPX_EINVAL, "expected a number, got %s",
-				 json_kind(v));
+		return ppxi_walk_fail(w, PPX_EINVAL,
+				      "expected a number, got %s",
+				      ppxi_json_kind(v));
 	}
 }
 
@@ -180,8 +189,8 @@ static int real_from_json(const struct walk *w, void *slot,
 		return 0;
 	}
 	if (isinf((float)d) && !isinf(d))
-		return walk_fail(w, PPX_EINVAL, "%g is out of range for float",
-				 d);
+		return ppxi_walk_fail(w, PPX_EINVAL,
+				      "%g is out of range for float", d);
 	*(float *)slot = (float)d;
 	return 0;
 }
@@ -189,8 +198,9 @@ static int real_from_json(const struct walk *w, void *slot,
 static int bool_from_json(const struct walk *w, void *slot, json_object *v)
 {
 	if (!json_object_is_type(v, json_type_boolean))
-		return walk_fail(w, PPX_EINVAL, "expected true or false, got %s",
-				 json_kind(v));
+		return ppxi_walk_fail(w, PPX_EINVAL,
+				      "expected true or false, got %s",
+				      ppxi_json_kind(v));
 	*(protobuf_c_boolean *)slot = json_object_get_boolean(v) ? 1 : 0;
 	return 0;
 }
@@ -205,17 +215,18 @@ static int enum_from_json(const struct walk *w, void *slot,
 
 	if (json_object_is_type(v, json_type_int) ||
 	    json_object_is_type(v, json_type_double))
-		return integer_from_json(w, slot, &types[PROTOBUF_C_TYPE_ENUM],
-					 v);
+		return integer_from_json(w, slot,
+					 &ppxi_types[PROTOBUF_C_TYPE_ENUM], v);
 	if (!json_object_is_type(v, json_type_string))
-		return walk_fail(w, PPX_EINVAL, "expected a %s name, got %s",
-				 ed->name, json_kind(v));
+		return ppxi_walk_fail(w, PPX_EINVAL,
+				      "expected a %s name, got %s", ed->name,
+				      ppxi_json_kind(v));
 	ev = protobuf_c_enum_descriptor_get_value_by_name(
 		ed, json_object_get_string(v));
 	if (!ev || (size_t)json_object_get_string_len(v) != strlen(ev->name))
-		return walk_fail(w, PPX_EINVAL, "%s has no value \"%s\"",
-				 ed->name,
-				 printable(q, json_object_get_string(v)));
+		return ppxi_walk_fail(
+			w, PPX_EINVAL, "%s has no value \"%s\"", ed->name,
+			ppxi_printable(q, json_object_get_string(v)));
 	*(int32_t *)slot = ev->value;
 	return 0;
 }
@@ -225,14 +236,16 @@ static int read_text(const struct walk *w, json_object *v, const char *what,
 		     const char **s, size_t *len)
 {
 	if (!json_object_is_type(v, json_type_string))
-		return walk_fail(w, PPX_EINVAL, "expected %s, got %s", what,
-				 json_kind(v));
+		return ppxi_walk_fail(w, PPX_EINVAL, "expected %s, got %s",
+				      what, ppxi_json_kind(v));
 	*s = json_object_get_string(v);
 	*len = (size_t)json_object_get_string_len(v);
 	if (memchr(*s, '\0', *len))
-		return walk_fail(w, PPX_EINVAL, "string contains NUL (\\u0000)");
-	if (!utf8_valid((const unsigned char *)*s, *len))
-		return walk_fail(w, PPX_EINVAL, "string is not valid UTF-8");
+		return ppxi_walk_fail(w, PPX_EINVAL,
+				      "string contains NUL (\\u0000)");
+	if (!ppxi_utf8_valid((const unsigned char *)*s, *len))
+		return ppxi_walk_fail(w, PPX_EINVAL,
+				      "string is not valid UTF-8");
 	return 0;
 }
 
@@ -247,7 +260,7 @@ static int string_from_json(const struct walk *w, void *slot, json_object *v)
 		return rc;
 	copy = malloc(len + 1);
 	if (!copy)
-		return walk_nomem(w);
+		return ppxi_walk_nomem(w);
 	memcpy(copy, s, len + 1);
 	*(char **)slot = copy;
 	return 0;
@@ -261,11 +274,11 @@ static int bytes_from_json(const struct walk *w, void *slot, json_object *v)
 
 	if (rc)
 		return rc;
-	rc = base64_decode(slot, s, len);
+	rc = ppxi_base64_decode(slot, s, len);
 	if (rc == PPX_ENOMEM)
-		return walk_nomem(w);
+		return ppxi_walk_nomem(w);
 	if (rc)
-		return walk_fail(w, PPX_EINVAL, "string is not base64");
+		return ppxi_walk_fail(w, PPX_EINVAL, "string is not base64");
 	return 0;
 }
 
@@ -278,11 +291,12 @@ static int submessage_from_json(struct walk *w, void *slot,
 	ProtobufCMessage *sub;
 
 	if (!json_object_is_type(v, json_type_object))
-		return walk_fail(w, PPX_EINVAL, "expected an object, got %s",
-				 json_kind(v));
+		return ppxi_walk_fail(w, PPX_EINVAL,
+				      "expected an object, got %s",
+				      ppxi_json_kind(v));
 	sub = malloc(d->sizeof_message);
 	if (!sub)
-		return walk_nomem(w);
+		return ppxi_walk_nomem(w);
 	protobuf_c_message_init(d, sub);
 	*(ProtobufCMessage **)slot = sub;
 	return message_from_json(w, sub, v);
@@ -292,7 +306,7 @@ static int submessage_from_json(struct walk *w, void *slot,
 static int value_from_json(struct walk *w, void *slot,
 			   const ProtobufCFieldDescriptor *f, json_object *v)
 {
-	const struct type_info *t = type_of(f);
+	const struct type_info *t = ppxi_type_of(f);
 
 	switch (t->kind) {
 	case K_SIGNED:
@@ -324,30 +338,31 @@ static int repeated_from_json(struct walk *w, ProtobufCMessage *m,
 			      json_object *v)
 {
 	size_t *count = member_of(m, f->quantifier_offset);
-	size_t size = type_of(f)->size, n;
+	size_t size = ppxi_type_of(f)->size, n;
 	char *arr;
 	int rc = 0;
 
 	if (!json_object_is_type(v, json_type_array))
-		return walk_fail(w, PPX_EINVAL, "expected an array, got %s",
-				 json_kind(v));
+		return ppxi_walk_fail(w, PPX_EINVAL,
+				      "expected an array, got %s",
+				      ppxi_json_kind(v));
 	n = json_object_array_length(v);
 	if (n == 0)
 		return 0;
 	arr = calloc(n, size);
 	if (!arr)
-		return walk_nomem(w);
+		return ppxi_walk_nomem(w);
 	*(char **)member_of(m, f->offset) = arr;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		json_object *e = json_object_array_get_idx(v, i);
-		size_t saved = path_push(w, NULL, i);
+		size_t saved = ppxi_path_push(w, NULL, i);
 
 		(*count)++;
 		if (json_object_is_type(e, json_type_null))
-			rc = walk_fail(w, PPX_EINVAL, "null in a list");
+			rc = ppxi_walk_fail(w, PPX_EINVAL, "null in a list");
 		else
 			rc = value_from_json(w, arr + i * size, f, e);
-		path_pop(w, saved);
+		ppxi_path_pop(w, saved);
 	}
 	return rc;
 }
@@ -365,12 +380,15 @@ static int single_from_json(struct walk *w, ProtobufCMessage *m,
 		if (*(uint32_t *)q != 0) {
 			o = protobuf_c_message_descriptor_get_field(
 				m->descriptor, *(uint32_t *)q);
-			if (!o || json_name(other, o->name))
+			if (!o || ppxi_json_name(other, o->name))
 				snprintf(other, sizeof(other), "#%u",
 					 *(uint32_t *)q);
-			return walk_fail(w, PPX_EINVAL, "\"%s\" is given too, "
-					 "and only one member of a oneof may "
-					 "be", other);
+			return ppxi_walk_fail(
+				w, PPX_EINVAL,
+				"\"%s\" is given too, "
+				"and only one member of a oneof may "
+				"be",
+				other);
 		}
 		*(uint32_t *)q = f->id;
 	} else if (f->label == PROTOBUF_C_LABEL_OPTIONAL &&
@@ -389,19 +407,21 @@ static int member_from_json(struct walk *w, ProtobufCMessage *m,
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 	char name[NAME_MAX_LEN], q[QUOTE_MAX + 4];
-	int i = field_index(d, key), rc;
+	int i = ppxi_field_index(d, key), rc;
 	size_t saved;
 
 	if (i < 0)
-		return walk_fail(w, PPX_EINVAL, "%s has no field \"%s\"",
-				 d->name, printable(q, key));
-	rc = json_name(name, d->fields[i].name);
+		return ppxi_walk_fail(w, PPX_EINVAL, "%s has no field \"%s\"",
+				      d->name, ppxi_printable(q, key));
+	rc = ppxi_json_name(name, d->fields[i].name);
 	if (rc)
 		return rc;
-	saved = path_push(w, name, 0);
+	saved = ppxi_path_push(w, name, 0);
 	if (seen[i])
-		rc = walk_fail(w, PPX_EINVAL, "field is given twice (as %s "
-			       "and as %s)", name, d->fields[i].name);
+		rc = ppxi_walk_fail(w, PPX_EINVAL,
+				    "field is given twice (as %s "
+				    "and as %s)",
+				    name, d->fields[i].name);
 	else if (json_object_is_type(v, json_type_null))
 		rc = 0;
 	else if (d->fields[i].label == PROTOBUF_C_LABEL_REPEATED)
@@ -409,7 +429,7 @@ static int member_from_json(struct walk *w, ProtobufCMessage *m,
 	else
 		rc = single_from_json(w, m, &d->fields[i], v);
 	seen[i] = 1;
-	path_pop(w, saved);
+	ppxi_path_pop(w, saved);
 	return rc;
 }
 
@@ -422,15 +442,17 @@ static int message_from_json(struct walk *w, ProtobufCMessage *m,
 	int rc = 0;
 
 	if (!json_object_is_type(obj, json_type_object))
-		return walk_fail(w, PPX_EINVAL, "expected an object (%s), "
-				 "got %s", d->name, json_kind(obj));
+		return ppxi_walk_fail(w, PPX_EINVAL,
+				      "expected an object (%s), "
+				      "got %s",
+				      d->name, ppxi_json_kind(obj));
 	if (w->depth >= PPX_JSON_MAX_DEPTH)
-		return walk_fail(w, PPX_ETOOBIG,
-				 "messages nested deeper than %d",
-				 PPX_JSON_MAX_DEPTH);
+		return ppxi_walk_fail(w, PPX_ETOOBIG,
+				      "messages nested deeper than %d",
+				      PPX_JSON_MAX_DEPTH);
 	seen = calloc(d->n_fields + 1, 1);
 	if (!seen)
-		return walk_nomem(w);
+		return ppxi_walk_nomem(w);
 	w->depth++;
 	it = json_object_iter_begin(obj);
 	end = json_object_iter_end(obj);

@@ -54,7 +54,7 @@ static int value_is_default(const struct type_info *t, const void *v)
 static int field_present(const ProtobufCMessage *m,
 			 const ProtobufCFieldDescriptor *f)
 {
-	const struct type_info *t = type_of(f);
+	const struct type_info *t = ppxi_type_of(f);
 	const void *v = member_at(m, f->offset);
 	const void *q = member_at(m, f->quantifier_offset);
 	int pointer = t->kind == K_STRING || t->kind == K_MESSAGE;
@@ -83,7 +83,7 @@ static int new_or_nomem(const struct walk *w, json_object **out,
 			json_object *v)
 {
 	*out = v;
-	return v ? 0 : walk_nomem(w);
+	return v ? 0 : ppxi_walk_nomem(w);
 }
 
 /* 32-bit integers as numbers, 64-bit ones as decimal strings: JSON readers
@@ -154,15 +154,16 @@ static int string_to_json(const struct walk *w, json_object **out,
 	int rc;
 
 	if (!s)
-		return walk_fail(w, PPX_EINVAL, "string pointer is NULL");
+		return ppxi_walk_fail(w, PPX_EINVAL, "string pointer is NULL");
 	len = strlen(s);
-	if (!utf8_valid((const unsigned char *)s, len)) {
+	if (!ppxi_utf8_valid((const unsigned char *)s, len)) {
 		if (!(fixed = ppx_text_repair(s, len, &len)))
-			return walk_nomem(w);
+			return ppxi_walk_nomem(w);
 		s = fixed;
 	}
 	if (len > INT32_MAX)
-		rc = walk_fail(w, PPX_ETOOBIG, "string is too long for JSON");
+		rc = ppxi_walk_fail(w, PPX_ETOOBIG,
+				    "string is too long for JSON");
 	else
 		rc = new_or_nomem(w, out,
 				  json_object_new_string_len(s, (int)len));
@@ -178,13 +179,14 @@ static int bytes_to_json(const struct walk *w, json_object **out,
 	int len, rc;
 
 	if (b->len && !b->data)
-		return walk_fail(w, PPX_EINVAL, "bytes of length %zu at NULL",
-				 b->len);
+		return ppxi_walk_fail(w, PPX_EINVAL,
+				      "bytes of length %zu at NULL", b->len);
 	if (b->len > INT32_MAX / 4 * 3 - 3)
-		return walk_fail(w, PPX_ETOOBIG, "bytes are too long for JSON");
+		return ppxi_walk_fail(w, PPX_ETOOBIG,
+				      "bytes are too long for JSON");
 	text = malloc((b->len + 2) / 3 * 4 + 1);
 	if (!text)
-		return walk_nomem(w);
+		return ppxi_walk_nomem(w);
 	len = EVP_EncodeBlock(text, b->len ? b->data : text, (int)b->len);
 	rc = new_or_nomem(w, out,
 			  json_object_new_string_len((char *)text, len));
@@ -196,7 +198,7 @@ static int bytes_to_json(const struct walk *w, json_object **out,
 static int value_to_json(struct walk *w, json_object **out,
 			 const ProtobufCFieldDescriptor *f, const void *v)
 {
-	const struct type_info *t = type_of(f);
+	const struct type_info *t = ppxi_type_of(f);
 	const ProtobufCMessage *sub;
 
 	switch (t->kind) {
@@ -221,7 +223,7 @@ static int value_to_json(struct walk *w, json_object **out,
 	}
 	sub = *(const ProtobufCMessage *const *)v;
 	if (!sub)
-		return walk_fail(w, PPX_EINVAL, "message pointer is NULL");
+		return ppxi_walk_fail(w, PPX_EINVAL, "message pointer is NULL");
 	return message_to_json(w, out, sub);
 }
 
@@ -231,25 +233,25 @@ static int repeated_to_json(struct walk *w, json_object **out,
 {
 	size_t n = *(const size_t *)member_at(m, f->quantifier_offset);
 	const char *arr = *(const char *const *)member_at(m, f->offset);
-	size_t size = type_of(f)->size;
+	size_t size = ppxi_type_of(f)->size;
 	json_object *a;
 	int rc = 0;
 
 	if (!arr)
-		return walk_fail(w, PPX_EINVAL, "%zu elements at NULL", n);
+		return ppxi_walk_fail(w, PPX_EINVAL, "%zu elements at NULL", n);
 	a = json_object_new_array();
 	if (!a)
-		return walk_nomem(w);
+		return ppxi_walk_nomem(w);
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		size_t saved = path_push(w, NULL, i);
+		size_t saved = ppxi_path_push(w, NULL, i);
 		json_object *v = NULL;
 
 		rc = value_to_json(w, &v, f, arr + i * size);
 		if (rc == 0 && json_object_array_add(a, v) != 0) {
 			json_object_put(v);
-			rc = walk_nomem(w);
+			rc = ppxi_walk_nomem(w);
 		}
-		path_pop(w, saved);
+		ppxi_path_pop(w, saved);
 	}
 	if (rc) {
 		json_object_put(a);
@@ -267,20 +269,20 @@ static int member_to_json(struct walk *w, json_object *obj,
 	char name[NAME_MAX_LEN];
 	json_object *v = NULL;
 	size_t saved;
-	int rc = json_name(name, f->name);
+	int rc = ppxi_json_name(name, f->name);
 
 	if (rc)
 		return rc;
-	saved = path_push(w, name, 0);
+	saved = ppxi_path_push(w, name, 0);
 	if (f->label == PROTOBUF_C_LABEL_REPEATED)
 		rc = repeated_to_json(w, &v, m, f);
 	else
 		rc = value_to_json(w, &v, f, member_at(m, f->offset));
 	if (rc == 0 && json_object_object_add(obj, name, v) != 0) {
 		json_object_put(v);
-		rc = walk_nomem(w);
+		rc = ppxi_walk_nomem(w);
 	}
-	path_pop(w, saved);
+	ppxi_path_pop(w, saved);
 	return rc;
 }
 
@@ -292,14 +294,15 @@ static int message_to_json(struct walk *w, json_object **out,
 	int rc = 0;
 
 	if (!d || d->magic != PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC)
-		return walk_fail(w, PPX_EINVAL, "message has no descriptor");
+		return ppxi_walk_fail(w, PPX_EINVAL,
+				      "message has no descriptor");
 	if (w->depth >= PPX_JSON_MAX_DEPTH)
-		return walk_fail(w, PPX_ETOOBIG,
-				 "messages nested deeper than %d",
-				 PPX_JSON_MAX_DEPTH);
+		return ppxi_walk_fail(w, PPX_ETOOBIG,
+				      "messages nested deeper than %d",
+				      PPX_JSON_MAX_DEPTH);
 	obj = json_object_new_object();
 	if (!obj)
-		return walk_nomem(w);
+		return ppxi_walk_nomem(w);
 	w->depth++;
 	for (unsigned i = 0; i < d->n_fields && rc == 0; i++)
 		if (field_present(m, &d->fields[i]))

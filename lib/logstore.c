@@ -70,7 +70,7 @@ static const struct db_spec {
 	[DB_META] = {"meta", 0},
 };
 
-const char *logstore_db_name(int db)
+const char *ppxi_logstore_db_name(int db)
 {
 	return db_specs[db].name;
 }
@@ -128,7 +128,7 @@ static const char *mdb_hint(int code)
 	}
 }
 
-int logstore_fail(int rc, const char *fmt, ...)
+int ppxi_logstore_fail(int rc, const char *fmt, ...)
 {
 	char what[256];
 	int code = mdb_code(rc);
@@ -141,7 +141,7 @@ int logstore_fail(int rc, const char *fmt, ...)
 			     mdb_hint(code));
 }
 
-int logstore_corrupt(const ppx_log *log, const char *fmt, ...)
+int ppxi_logstore_corrupt(const ppx_log *log, const char *fmt, ...)
 {
 	char what[256];
 	va_list ap;
@@ -155,7 +155,7 @@ int logstore_corrupt(const ppx_log *log, const char *fmt, ...)
 
 /* ---- transactions ----------------------------------------------------- */
 
-int logstore_txn_begin(ppx_log *log, unsigned flags, MDB_txn **txn)
+int ppxi_logstore_txn_begin(ppx_log *log, unsigned flags, MDB_txn **txn)
 {
 	int rc = mdb_txn_begin(log->env, NULL, flags, txn);
 
@@ -169,8 +169,8 @@ int logstore_txn_begin(ppx_log *log, unsigned flags, MDB_txn **txn)
 }
 
 /* The transaction a read runs in: the shared one if there is one, else a
- * new read-only transaction that logstore_read_end() ends. */
-int logstore_read_begin(ppx_log *log, MDB_txn **txn)
+ * new read-only transaction that ppxi_logstore_read_end() ends. */
+int ppxi_logstore_read_begin(ppx_log *log, MDB_txn **txn)
 {
 	int rc;
 
@@ -178,22 +178,22 @@ int logstore_read_begin(ppx_log *log, MDB_txn **txn)
 		*txn = log->shared;
 		return 0;
 	}
-	rc = logstore_txn_begin(log, MDB_RDONLY, txn);
+	rc = ppxi_logstore_txn_begin(log, MDB_RDONLY, txn);
 	if (rc != 0)
-		return logstore_fail(rc, "cannot read log %s: mdb_txn_begin",
-				     log->dir);
+		return ppxi_logstore_fail(
+			rc, "cannot read log %s: mdb_txn_begin", log->dir);
 	return 0;
 }
 
-void logstore_read_end(ppx_log *log, MDB_txn *txn)
+void ppxi_logstore_read_end(ppx_log *log, MDB_txn *txn)
 {
 	if (txn != log->shared)
 		mdb_txn_abort(txn);
 }
 
 /* Node (level, index) of the tree, as stored in txn. */
-int logstore_node_get(ppx_log *log, MDB_txn *txn, unsigned level,
-		      uint64_t index, ppx_hash out)
+int ppxi_logstore_node_get(ppx_log *log, MDB_txn *txn, unsigned level,
+			   uint64_t index, ppx_hash out)
 {
 	uint8_t key[8];
 	MDB_val k = {sizeof(key), key}, v;
@@ -202,12 +202,16 @@ int logstore_node_get(ppx_log *log, MDB_txn *txn, unsigned level,
 	logstore_tree_key(key, level, index);
 	rc = mdb_get(txn, log->dbi[DB_TREE], &k, &v);
 	if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size != sizeof(ppx_hash)))
-		return logstore_corrupt(log, "Merkle tree node (level %u, "
-					"index %llu) is missing or malformed",
-					level, (unsigned long long)index);
+		return ppxi_logstore_corrupt(
+			log,
+			"Merkle tree node (level %u, "
+			"index %llu) is missing or malformed",
+			level, (unsigned long long)index);
 	if (rc != 0)
-		return logstore_fail(rc, "cannot read the Merkle tree of "
-				     "log %s", log->dir);
+		return ppxi_logstore_fail(rc,
+					  "cannot read the Merkle tree of "
+					  "log %s",
+					  log->dir);
 	memcpy(out, v.mv_data, sizeof(ppx_hash));
 	return 0;
 }
@@ -217,8 +221,8 @@ int logstore_node_get(ppx_log *log, MDB_txn *txn, unsigned level,
  * last one.  Checks that the last entry's key agrees with the entry count
  * and that its bytes hash to its stored leaf.
  */
-int logstore_read_tail(ppx_log *log, MDB_txn *txn, uint64_t *size,
-		       ppx_hash head)
+int ppxi_logstore_read_tail(ppx_log *log, MDB_txn *txn, uint64_t *size,
+			    ppx_hash head)
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -228,39 +232,43 @@ int logstore_read_tail(ppx_log *log, MDB_txn *txn, uint64_t *size,
 	int rc;
 
 	if ((rc = mdb_stat(txn, log->dbi[DB_LOG], &st)) != 0)
-		return logstore_fail(rc, "cannot read log %s: mdb_stat",
-				     log->dir);
+		return ppxi_logstore_fail(rc, "cannot read log %s: mdb_stat",
+					  log->dir);
 	*size = 0;
 	memset(head, 0, sizeof(ppx_hash));
 	if (st.ms_entries == 0)
 		return 0;
 	if ((rc = mdb_cursor_open(txn, log->dbi[DB_LOG], &cur)) != 0)
-		return logstore_fail(rc, "cannot read log %s: mdb_cursor_open",
-				     log->dir);
+		return ppxi_logstore_fail(
+			rc, "cannot read log %s: mdb_cursor_open", log->dir);
 	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
 	mdb_cursor_close(cur);
 	if (rc != 0)
-		return logstore_fail(rc, "cannot read the last entry of log %s",
-				     log->dir);
+		return ppxi_logstore_fail(
+			rc, "cannot read the last entry of log %s", log->dir);
 	if (k.mv_size != 8)
-		return logstore_corrupt(log, "last key has %zu bytes, not 8",
-					k.mv_size);
+		return ppxi_logstore_corrupt(
+			log, "last key has %zu bytes, not 8", k.mv_size);
 	last = logstore_get_be64(k.mv_data);
 	if (last + 1 != st.ms_entries)
-		return logstore_corrupt(log, "holds %zu entries but the last "
-					"is %llu", st.ms_entries,
-					(unsigned long long)last);
+		return ppxi_logstore_corrupt(log,
+					     "holds %zu entries but the last "
+					     "is %llu",
+					     st.ms_entries,
+					     (unsigned long long)last);
 	ppx_merkle_leaf(head, v.mv_data, v.mv_size);
 	*size = last + 1;
 	/* A writer must not extend a damaged log; a reader (ppx verify) must
 	 * be able to open one, to say what is wrong with it. */
 	if (log->flags & PPX_LOG_READONLY)
 		return 0;
-	if ((rc = logstore_node_get(log, txn, 0, last, stored)) < 0)
+	if ((rc = ppxi_logstore_node_get(log, txn, 0, last, stored)) < 0)
 		return rc;
 	if (memcmp(head, stored, sizeof(stored)) != 0)
-		return logstore_corrupt(log, "entry %llu does not match its "
-					"leaf hash", (unsigned long long)last);
+		return ppxi_logstore_corrupt(log,
+					     "entry %llu does not match its "
+					     "leaf hash",
+					     (unsigned long long)last);
 	return 0;
 }
 
@@ -282,15 +290,15 @@ static int prepare_dir(ppx_log *log, int *fresh)
 		return ppx_error_set(PPX_EINVAL, "log directory name too long: "
 				     "%s", log->dir);
 	if (!ro && mkdir(log->dir, 0700) != 0 && errno != EEXIST)
-		return logstore_fail(errno, "cannot create log directory %s",
-				     log->dir);
+		return ppxi_logstore_fail(
+			errno, "cannot create log directory %s", log->dir);
 	if (stat(path, &st) == 0) {
 		*fresh = st.st_size == 0;
 		return 0;
 	}
 	if (errno != ENOENT)
-		return logstore_fail(errno, "cannot open log %s: %s", log->dir,
-				     path);
+		return ppxi_logstore_fail(errno, "cannot open log %s: %s",
+					  log->dir, path);
 	if (ro)
 		return ppx_error_set(PPX_ENOTFOUND, "no log in %s: %s does not "
 				     "exist", log->dir, path);
@@ -312,19 +320,20 @@ static int check_file_size(ppx_log *log)
 
 	if (mdb_env_info(log->env, &info) != 0 ||
 	    mdb_env_stat(log->env, &st) != 0)
-		return logstore_corrupt(log, "cannot read its header");
+		return ppxi_logstore_corrupt(log, "cannot read its header");
 	snprintf(path, sizeof(path), "%s/data.mdb", log->dir);
 	if (stat(path, &fs) != 0)
-		return logstore_fail(errno, "cannot open log %s: %s", log->dir,
-				     path);
+		return ppxi_logstore_fail(errno, "cannot open log %s: %s",
+					  log->dir, path);
 	if (((uint64_t)info.me_last_pgno + 1) * st.ms_psize >
 	    (uint64_t)fs.st_size)
-		return logstore_corrupt(log, "data.mdb is %lld bytes but its "
-					"header says it holds %llu pages of %u"
-					" bytes: the file is truncated",
-					(long long)fs.st_size,
-					(unsigned long long)info.me_last_pgno + 1,
-					st.ms_psize);
+		return ppxi_logstore_corrupt(
+			log,
+			"data.mdb is %lld bytes but its "
+			"header says it holds %llu pages of %u"
+			" bytes: the file is truncated",
+			(long long)fs.st_size,
+			(unsigned long long)info.me_last_pgno + 1, st.ms_psize);
 	return 0;
 }
 
@@ -342,8 +351,10 @@ static int cap_map(ppx_log *log, const MDB_envinfo *info)
 	    ((uint64_t)info->me_last_pgno + 1) * st.ms_psize > log->map_max)
 		return 0;
 	if ((rc = mdb_env_set_mapsize(log->env, log->map_max)) != 0)
-		return logstore_fail(rc, "cannot open log %s: "
-				     "mdb_env_set_mapsize", log->dir);
+		return ppxi_logstore_fail(rc,
+					  "cannot open log %s: "
+					  "mdb_env_set_mapsize",
+					  log->dir);
 	return 0;
 }
 
@@ -358,19 +369,23 @@ static int env_open(ppx_log *log, uint64_t map_size, int fresh)
 	int rc;
 
 	if ((rc = mdb_env_create(&log->env)) != 0)
-		return logstore_fail(rc, "cannot open log %s: mdb_env_create",
-				     log->dir);
+		return ppxi_logstore_fail(
+			rc, "cannot open log %s: mdb_env_create", log->dir);
 	if ((rc = mdb_env_set_maxdbs(log->env, NUM_DBS)) != 0)
-		return logstore_fail(rc, "cannot open log %s: "
-				     "mdb_env_set_maxdbs", log->dir);
+		return ppxi_logstore_fail(rc,
+					  "cannot open log %s: "
+					  "mdb_env_set_maxdbs",
+					  log->dir);
 	if (fresh && !ro && (rc = mdb_env_set_mapsize(log->env,
 						      map_size)) != 0)
-		return logstore_fail(rc, "cannot open log %s: "
-				     "mdb_env_set_mapsize", log->dir);
+		return ppxi_logstore_fail(rc,
+					  "cannot open log %s: "
+					  "mdb_env_set_mapsize",
+					  log->dir);
 	rc = mdb_env_open(log->env, log->dir, ro ? MDB_RDONLY : 0, 0600);
 	if (rc != 0)
-		return logstore_fail(rc, "cannot open log %s: mdb_env_open",
-				     log->dir);
+		return ppxi_logstore_fail(
+			rc, "cannot open log %s: mdb_env_open", log->dir);
 	if ((rc = check_file_size(log)) != 0)
 		return rc;
 	log->key_max = (size_t)mdb_env_get_maxkeysize(log->env);
@@ -379,8 +394,10 @@ static int env_open(ppx_log *log, uint64_t map_size, int fresh)
 	mdb_env_info(log->env, &info);
 	if (!fresh && !ro && info.me_mapsize < map_size &&
 	    (rc = mdb_env_set_mapsize(log->env, map_size)) != 0)
-		return logstore_fail(rc, "cannot open log %s: "
-				     "mdb_env_set_mapsize", log->dir);
+		return ppxi_logstore_fail(rc,
+					  "cannot open log %s: "
+					  "mdb_env_set_mapsize",
+					  log->dir);
 	if (!ro && info.me_mapsize > log->map_max)
 		return cap_map(log, &info);
 	return 0;
@@ -398,14 +415,15 @@ static int check_format(ppx_log *log, MDB_txn *txn)
 		v.mv_size = sizeof(want);
 		rc = mdb_put(txn, log->dbi[DB_META], &k, &v, 0);
 		if (rc != 0)
-			return logstore_fail(rc, "cannot initialise log %s",
-					     log->dir);
+			return ppxi_logstore_fail(
+				rc, "cannot initialise log %s", log->dir);
 		return 0;
 	}
 	if (rc == MDB_NOTFOUND)
-		return logstore_corrupt(log, "no format version");
+		return ppxi_logstore_corrupt(log, "no format version");
 	if (rc != 0)
-		return logstore_fail(rc, "cannot read log %s: meta", log->dir);
+		return ppxi_logstore_fail(rc, "cannot read log %s: meta",
+					  log->dir);
 	if (v.mv_size != sizeof(want) || memcmp(v.mv_data, want, 4) != 0)
 		return ppx_error_set(PPX_ECORRUPT, "log %s has a format this "
 				     "build does not read (it reads version "
@@ -422,9 +440,9 @@ static int dbs_open(ppx_log *log)
 	MDB_txn *txn;
 	int rc;
 
-	if ((rc = logstore_txn_begin(log, ro ? MDB_RDONLY : 0, &txn)) != 0)
-		return logstore_fail(rc, "cannot open log %s: mdb_txn_begin",
-				     log->dir);
+	if ((rc = ppxi_logstore_txn_begin(log, ro ? MDB_RDONLY : 0, &txn)) != 0)
+		return ppxi_logstore_fail(
+			rc, "cannot open log %s: mdb_txn_begin", log->dir);
 	for (int i = 0; i < NUM_DBS; i++) {
 		rc = mdb_dbi_open(txn, db_specs[i].name,
 				  db_specs[i].flags | (ro ? 0 : MDB_CREATE),
@@ -436,8 +454,8 @@ static int dbs_open(ppx_log *log)
 			return ppx_error_set(PPX_ENOTFOUND, "no log in %s: it "
 					     "has no %s database", log->dir,
 					     db_specs[i].name);
-		return logstore_fail(rc, "cannot open log %s: database %s",
-				     log->dir, db_specs[i].name);
+		return ppxi_logstore_fail(rc, "cannot open log %s: database %s",
+					  log->dir, db_specs[i].name);
 	}
 	if ((rc = check_format(log, txn)) < 0) {
 		mdb_txn_abort(txn);
@@ -445,8 +463,8 @@ static int dbs_open(ppx_log *log)
 	}
 	/* A read-only commit is what keeps the database handles open. */
 	if ((rc = mdb_txn_commit(txn)) != 0)
-		return logstore_fail(rc, "cannot open log %s: mdb_txn_commit",
-				     log->dir);
+		return ppxi_logstore_fail(
+			rc, "cannot open log %s: mdb_txn_commit", log->dir);
 	return 0;
 }
 
@@ -487,12 +505,12 @@ int ppx_log_open(ppx_log **out, const char *dir, const ppx_log_options *opts)
 	if ((rc = prepare_dir(log, &fresh)) < 0 ||
 	    (rc = env_open(log, o.map_size, fresh)) < 0 ||
 	    (rc = dbs_open(log)) < 0 ||
-	    (rc = logstore_read_begin(log, &txn)) < 0) {
+	    (rc = ppxi_logstore_read_begin(log, &txn)) < 0) {
 		ppx_log_close(log);
 		return rc;
 	}
-	rc = logstore_read_tail(log, txn, &log->size, log->head);
-	logstore_read_end(log, txn);
+	rc = ppxi_logstore_read_tail(log, txn, &log->size, log->head);
+	ppxi_logstore_read_end(log, txn);
 	if (rc < 0) {
 		ppx_log_close(log);
 		return rc;
@@ -506,7 +524,7 @@ void ppx_log_close(ppx_log *self)
 	if (!self)
 		return;
 	if (self->batch)
-		logstore_batch_free(self->batch);
+		ppxi_logstore_batch_free(self->batch);
 	if (self->env)
 		mdb_env_close(self->env);
 	free(self->dir);

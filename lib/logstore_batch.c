@@ -87,14 +87,15 @@ int ppx_log_begin(ppx_log_batch **out, ppx_log *log)
 		return ppx_error_set(PPX_ENOMEM, "cannot begin a batch on log "
 				     "%s: out of memory", log->dir);
 	b->log = log;
-	if ((rc = logstore_txn_begin(log, 0, &b->txn)) != 0) {
+	if ((rc = ppxi_logstore_txn_begin(log, 0, &b->txn)) != 0) {
 		free(b);
-		return logstore_fail(rc, "cannot begin a batch on log %s",
-				     log->dir);
+		return ppxi_logstore_fail(rc, "cannot begin a batch on log %s",
+					  log->dir);
 	}
 	/* Start from the log's real end, should another process have
 	 * appended since we last looked. */
-	if ((rc = logstore_read_tail(log, b->txn, &b->next, b->head)) < 0) {
+	if ((rc = ppxi_logstore_read_tail(log, b->txn, &b->next, b->head)) <
+	    0) {
 		mdb_txn_abort(b->txn);
 		free(b);
 		return rc;
@@ -115,7 +116,7 @@ static void batch_end_txn(ppx_log_batch *b, int commit_done)
 	b->log->shared = NULL;
 }
 
-void logstore_batch_free(ppx_log_batch *b)
+void ppxi_logstore_batch_free(ppx_log_batch *b)
 {
 	batch_end_txn(b, 0);
 	for (size_t i = 0; i < b->n; i++)
@@ -184,11 +185,11 @@ static int check_duplicate(ppx_log_batch *b, const Ppx__V1__LogEntry *e,
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0)
-		return logstore_fail(rc, "cannot check log %s for duplicates",
-				     log->dir);
+		return ppxi_logstore_fail(
+			rc, "cannot check log %s for duplicates", log->dir);
 	if (v.mv_size != 8)
-		return logstore_corrupt(log, "dedupe record of %zu bytes",
-					v.mv_size);
+		return ppxi_logstore_corrupt(log, "dedupe record of %zu bytes",
+					     v.mv_size);
 	seq = logstore_get_be64(v.mv_data);
 	if (seq_out)
 		*seq_out = seq;
@@ -401,9 +402,10 @@ static int map_grow(ppx_log *log)
 				     (unsigned long long)log->map_max);
 	next = cur > log->map_max / 2 ? log->map_max : cur * 2;
 	if ((rc = mdb_env_set_mapsize(log->env, next)) != 0)
-		return logstore_fail(rc, "cannot grow the map of log %s to "
-				     "%llu bytes", log->dir,
-				     (unsigned long long)next);
+		return ppxi_logstore_fail(rc,
+					  "cannot grow the map of log %s to "
+					  "%llu bytes",
+					  log->dir, (unsigned long long)next);
 	return 0;
 }
 
@@ -420,18 +422,22 @@ static int batch_grow(ppx_log_batch *b)
 		batch_end_txn(b, 0);
 		if ((rc = map_grow(log)) < 0)
 			return rc;
-		if ((rc = logstore_txn_begin(log, 0, &b->txn)) != 0) {
+		if ((rc = ppxi_logstore_txn_begin(log, 0, &b->txn)) != 0) {
 			b->txn = NULL;
-			return logstore_fail(rc, "cannot begin a transaction "
-					     "on log %s", log->dir);
+			return ppxi_logstore_fail(rc,
+						  "cannot begin a transaction "
+						  "on log %s",
+						  log->dir);
 		}
 		log->shared = b->txn;
 		rc = batch_replay(b);
 		if (rc == 0)
 			return 0;
 		if (rc != MDB_MAP_FULL)
-			return logstore_fail(rc, "cannot replay a batch into "
-					     "log %s", log->dir);
+			return ppxi_logstore_fail(rc,
+						  "cannot replay a batch into "
+						  "log %s",
+						  log->dir);
 	}
 }
 
@@ -446,16 +452,18 @@ static int batch_write(ppx_log_batch *b, const struct batch_rec *rec,
 		if ((rc = batch_grow(b)) < 0)
 			return batch_fail(b, rc);
 	if (rc == MDB_KEYEXIST || rc == MDB_CORRUPTED)
-		rc = logstore_corrupt(b->log, "entry %llu or its tree nodes "
-				      "exist already or are missing: has "
-				      "another process written to it?",
-				      (unsigned long long)rec->seq);
+		rc = ppxi_logstore_corrupt(b->log,
+					   "entry %llu or its tree nodes "
+					   "exist already or are missing: has "
+					   "another process written to it?",
+					   (unsigned long long)rec->seq);
 	else if (rc != 0)
-		rc = logstore_fail(rc, "cannot write %s %llu to log %s",
-				   rec->kind == REC_ENTRY ? "entry" :
-				   rec->kind >= REC_META ? "the meta value" :
-				   "the outbox key of entry",
-				   (unsigned long long)rec->seq, b->log->dir);
+		rc = ppxi_logstore_fail(
+			rc, "cannot write %s %llu to log %s",
+			rec->kind == REC_ENTRY	? "entry"
+			: rec->kind >= REC_META ? "the meta value"
+						: "the outbox key of entry",
+			(unsigned long long)rec->seq, b->log->dir);
 	return rc < 0 ? batch_fail(b, rc) : 0;
 }
 
@@ -570,34 +578,34 @@ int ppx_log_outbox_del(ppx_log_batch *batch, const char *partner,
 	return outbox_change(batch, REC_OUTBOX_DEL, partner, seq);
 }
 
-ppx_log *logstore_batch_log(ppx_log_batch *b)
+ppx_log *ppxi_logstore_batch_log(ppx_log_batch *b)
 {
 	return b->log;
 }
 
 uint64_t ppx_log_batch_next(const ppx_log_batch *batch)
 {
-	return logstore_batch_next(batch);
+	return ppxi_logstore_batch_next(batch);
 }
 
-uint64_t logstore_batch_next(const ppx_log_batch *b)
+uint64_t ppxi_logstore_batch_next(const ppx_log_batch *b)
 {
 	return b->next;
 }
 
-int logstore_batch_meta(ppx_log_batch *b, const void *key, size_t len,
-			uint64_t value)
+int ppxi_logstore_batch_meta(ppx_log_batch *b, const void *key, size_t len,
+			     uint64_t value)
 {
-	return logstore_batch_meta_change(b, key, len, value, 0);
+	return ppxi_logstore_batch_meta_change(b, key, len, value, 0);
 }
 
-int logstore_batch_meta_del(ppx_log_batch *b, const void *key, size_t len)
+int ppxi_logstore_batch_meta_del(ppx_log_batch *b, const void *key, size_t len)
 {
-	return logstore_batch_meta_change(b, key, len, 0, 1);
+	return ppxi_logstore_batch_meta_change(b, key, len, 0, 1);
 }
 
-int logstore_batch_meta_change(ppx_log_batch *b, const void *key, size_t len,
-			       uint64_t value, int del)
+int ppxi_logstore_batch_meta_change(ppx_log_batch *b, const void *key,
+				    size_t len, uint64_t value, int del)
 {
 	struct batch_rec *rec;
 	int rc;
@@ -645,9 +653,10 @@ static int commit_fail(ppx_log_batch *b, int rc)
 				     "of the batch's %zu changes was stored; "
 				     "free disk space", b->log->dir,
 				     (unsigned long long)avail, b->n);
-	return logstore_fail(rc, "cannot commit a batch of %zu changes to "
-			     "log %s; none of them was stored", b->n,
-			     b->log->dir);
+	return ppxi_logstore_fail(rc,
+				  "cannot commit a batch of %zu changes to "
+				  "log %s; none of them was stored",
+				  b->n, b->log->dir);
 }
 
 /* Commits the batch's transaction, growing the map and replaying the
@@ -684,14 +693,14 @@ int ppx_log_commit(ppx_log_batch *batch)
 		log->size = batch->next;
 		memcpy(log->head, batch->head, sizeof(ppx_hash));
 	}
-	logstore_batch_free(batch);
+	ppxi_logstore_batch_free(batch);
 	return rc;
 }
 
 void ppx_log_abort(ppx_log_batch *batch)
 {
 	if (batch)
-		logstore_batch_free(batch);
+		ppxi_logstore_batch_free(batch);
 }
 
 int ppx_log_append_one(ppx_log *log, Ppx__V1__LogEntry *entry,

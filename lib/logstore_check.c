@@ -72,8 +72,8 @@ static void differs(struct index_check *c, uint64_t seq, const char *what)
 
 static int check_fail(struct index_check *c, int rc)
 {
-	return logstore_fail(rc, "cannot check the indexes of log %s",
-			     c->log->dir);
+	return ppxi_logstore_fail(rc, "cannot check the indexes of log %s",
+				  c->log->dir);
 }
 
 /* 1 if the dedupe index maps the entry's key to its seq (or the entry has
@@ -344,8 +344,8 @@ static int check_entry(struct index_check *c, const MDB_val *k,
 	int rc;
 
 	if (k->mv_size != 8)
-		return logstore_corrupt(c->log, "an entry key of %zu bytes",
-					k->mv_size);
+		return ppxi_logstore_corrupt(
+			c->log, "an entry key of %zu bytes", k->mv_size);
 	e = ppx__v1__log_entry__unpack(NULL, v->mv_size, v->mv_data);
 	if (!e) {
 		differs(c, logstore_get_be64(seq), "entry does not decode");
@@ -417,7 +417,8 @@ static int check_counts(struct index_check *c, uint64_t size)
 		differs(c, size, "");
 		snprintf(c->out->reason, sizeof(c->out->reason),
 			 "the %s index holds %zu records; the entries imply "
-			 "%zu", logstore_db_name(dbs[i].db), st.ms_entries,
+			 "%zu",
+			 ppxi_logstore_db_name(dbs[i].db), st.ms_entries,
 			 dbs[i].implied);
 		return 0;
 	}
@@ -432,7 +433,7 @@ int ppx_log_check_indexes(ppx_verify_report *out, ppx_log *self)
 
 	memset(out, 0, sizeof(*out));
 	out->ok = 1;
-	if ((rc = logstore_read_begin(self, &c.txn)) < 0)
+	if ((rc = ppxi_logstore_read_begin(self, &c.txn)) < 0)
 		return rc;
 	if ((rc = mdb_cursor_open(c.txn, self->dbi[DB_IDS], &c.ids)) != 0 ||
 	    (rc = mdb_cursor_open(c.txn, self->dbi[DB_SUBJECTS],
@@ -445,7 +446,7 @@ int ppx_log_check_indexes(ppx_verify_report *out, ppx_log *self)
 		mdb_cursor_close(c.ids);
 	if (c.subjects)
 		mdb_cursor_close(c.subjects);
-	logstore_read_end(self, c.txn);
+	ppxi_logstore_read_end(self, c.txn);
 	free(c.keys);
 	tdestroy(c.pending, pending_free);
 	out->entries = size;

@@ -59,23 +59,24 @@ int ppx_log_cursor_get(ppx_log *self, const char *name, uint64_t *next_seq)
 
 	if (len < 0)
 		return len;
-	if ((rc = logstore_read_begin(self, &txn)) < 0)
+	if ((rc = ppxi_logstore_read_begin(self, &txn)) < 0)
 		return rc;
 	k.mv_size = (size_t)len;
 	k.mv_data = key;
 	rc = mdb_get(txn, self->dbi[DB_META], &k, &v);
 	if (rc == 0 && v.mv_size == 8)
 		*next_seq = logstore_get_be64(v.mv_data);
-	logstore_read_end(self, txn);
+	ppxi_logstore_read_end(self, txn);
 	if (rc == MDB_NOTFOUND)
 		return ppx_error_set(PPX_ENOTFOUND, "log %s has no cursor %s",
 				     self->dir, name);
 	if (rc != 0)
-		return logstore_fail(rc, "cannot read cursor %s of log %s",
-				     name, self->dir);
+		return ppxi_logstore_fail(rc, "cannot read cursor %s of log %s",
+					  name, self->dir);
 	if (v.mv_size != 8)
-		return logstore_corrupt(self, "cursor %s has %zu bytes, not 8",
-					name, v.mv_size);
+		return ppxi_logstore_corrupt(self,
+					     "cursor %s has %zu bytes, not 8",
+					     name, v.mv_size);
 	return 0;
 }
 
@@ -90,13 +91,14 @@ int ppx_log_cursor_set(ppx_log_batch *batch, const char *name,
 				     "batch");
 	if ((len = cursor_key(key, name)) < 0)
 		return len;
-	if (next_seq > logstore_batch_next(batch))
-		return ppx_error_set(PPX_ERANGE, "cannot set cursor %s to %llu: "
-				     "the log ends at %llu", name,
-				     (unsigned long long)next_seq,
-				     (unsigned long long)
-				     logstore_batch_next(batch));
-	return logstore_batch_meta(batch, key, (size_t)len, next_seq);
+	if (next_seq > ppxi_logstore_batch_next(batch))
+		return ppx_error_set(
+			PPX_ERANGE,
+			"cannot set cursor %s to %llu: "
+			"the log ends at %llu",
+			name, (unsigned long long)next_seq,
+			(unsigned long long)ppxi_logstore_batch_next(batch));
+	return ppxi_logstore_batch_meta(batch, key, (size_t)len, next_seq);
 }
 
 /* ------------------------------------------------------------------ */
@@ -131,15 +133,16 @@ static int mark_change(ppx_log_batch *batch, const char *set, uint64_t seq,
 		return ppx_error_set(PPX_EINVAL, "ppx_log_mark: no batch");
 	if ((len = mark_prefix(key, set)) < 0)
 		return len;
-	if (seq >= logstore_batch_next(batch))
-		return ppx_error_set(PPX_ERANGE, "cannot mark entry %llu in %s:"
-				     " the log ends at %llu",
-				     (unsigned long long)seq, set,
-				     (unsigned long long)
-				     logstore_batch_next(batch));
+	if (seq >= ppxi_logstore_batch_next(batch))
+		return ppx_error_set(
+			PPX_ERANGE,
+			"cannot mark entry %llu in %s:"
+			" the log ends at %llu",
+			(unsigned long long)seq, set,
+			(unsigned long long)ppxi_logstore_batch_next(batch));
 	logstore_put_be64(key + len, seq);
-	return logstore_batch_meta_change(batch, key, (size_t)len + 8, value,
-					  del);
+	return ppxi_logstore_batch_meta_change(batch, key, (size_t)len + 8,
+					       value, del);
 }
 
 int ppx_log_mark_put(ppx_log_batch *batch, const char *set, uint64_t seq,
@@ -185,12 +188,12 @@ int ppx_log_mark_list(ppx_log *self, const char *set,
 	*n = 0;
 	if (len < 0)
 		return len;
-	if ((rc = logstore_read_begin(self, &txn)) < 0)
+	if ((rc = ppxi_logstore_read_begin(self, &txn)) < 0)
 		return rc;
 	if ((rc = mdb_cursor_open(txn, self->dbi[DB_META], &cur)) != 0) {
-		logstore_read_end(self, txn);
-		return logstore_fail(rc, "cannot read marks %s of log %s", set,
-				     self->dir);
+		ppxi_logstore_read_end(self, txn);
+		return ppxi_logstore_fail(rc, "cannot read marks %s of log %s",
+					  set, self->dir);
 	}
 	k.mv_size = (size_t)len;
 	k.mv_data = key;
@@ -199,8 +202,10 @@ int ppx_log_mark_list(ppx_log *self, const char *set,
 	     memcmp(k.mv_data, key, (size_t)len) == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (v.mv_size != 8) {
-			rc = logstore_corrupt(self, "a mark of %s has %zu "
-					      "bytes, not 8", set, v.mv_size);
+			rc = ppxi_logstore_corrupt(self,
+						   "a mark of %s has %zu "
+						   "bytes, not 8",
+						   set, v.mv_size);
 			break;
 		}
 		if ((rc = mark_keep(out, n, &cap, logstore_get_be64(
@@ -209,12 +214,15 @@ int ppx_log_mark_list(ppx_log *self, const char *set,
 			break;
 	}
 	mdb_cursor_close(cur);
-	logstore_read_end(self, txn);
+	ppxi_logstore_read_end(self, txn);
 	if (rc == MDB_NOTFOUND || rc == 0)
 		return 0;
 	free(*out);
 	*out = NULL;
 	*n = 0;
-	return rc < 0 ? rc : logstore_fail(rc, "cannot read marks %s of log "
-					   "%s", set, self->dir);
+	return rc < 0 ? rc
+		      : ppxi_logstore_fail(rc,
+					   "cannot read marks %s of log "
+					   "%s",
+					   set, self->dir);
 }

@@ -26,7 +26,7 @@ enum {
 	NUM_DBS
 };
 
-const char *logstore_db_name(int db);	/* "log", "tree", ... */
+const char *ppxi_logstore_db_name(int db); /* "log", "tree", ... */
 
 struct ppx_log {
 	MDB_env *env;
@@ -111,57 +111,58 @@ static inline size_t logstore_outbox_prefix(uint8_t *buf, const char *partner,
 
 /* Records "<what>: <LMDB's reason><what to do>" for an LMDB or errno
  * result and returns the matching ppx code. */
-int logstore_fail(int rc, const char *fmt, ...)
+int ppxi_logstore_fail(int rc, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Records "log <dir>: <what>; <what to do>" and returns PPX_ECORRUPT. */
-int logstore_corrupt(const ppx_log *log, const char *fmt, ...)
+int ppxi_logstore_corrupt(const ppx_log *log, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* mdb_txn_begin, adopting the map size if another process grew it. */
-int logstore_txn_begin(ppx_log *log, unsigned flags, MDB_txn **txn);
+int ppxi_logstore_txn_begin(ppx_log *log, unsigned flags, MDB_txn **txn);
 
 /* The transaction a read runs in: the shared one if there is one, else a
- * new read-only one, which logstore_read_end() ends. */
-int logstore_read_begin(ppx_log *log, MDB_txn **txn);
-void logstore_read_end(ppx_log *log, MDB_txn *txn);
+ * new read-only one, which ppxi_logstore_read_end() ends. */
+int ppxi_logstore_read_begin(ppx_log *log, MDB_txn **txn);
+void ppxi_logstore_read_end(ppx_log *log, MDB_txn *txn);
 
 /* Node (level, index) of the tree as stored in txn. */
-int logstore_node_get(ppx_log *log, MDB_txn *txn, unsigned level,
-		      uint64_t index, ppx_hash out);
+int ppxi_logstore_node_get(ppx_log *log, MDB_txn *txn, unsigned level,
+			   uint64_t index, ppx_hash out);
 
 /* ppx_log_foreach(), with the check of each entry against its stored leaf
  * hash left to the visitor when `checked` is 0 (ppx_log_verify() reports
  * a mismatch at its sequence number itself). */
-int logstore_foreach(ppx_log *self, uint64_t from, uint64_t to, int checked,
-		     ppx_log_visit_fn fn, void *ctx);
+int ppxi_logstore_foreach(ppx_log *self, uint64_t from, uint64_t to,
+			  int checked, ppx_log_visit_fn fn, void *ctx);
 
 /* The number of entries in txn's view of the log and the leaf hash of the
  * last one, checked against the entry count and (unless read-only) the
  * stored leaf. */
-int logstore_read_tail(ppx_log *log, MDB_txn *txn, uint64_t *size,
-		       ppx_hash head);
+int ppxi_logstore_read_tail(ppx_log *log, MDB_txn *txn, uint64_t *size,
+			    ppx_hash head);
 
 /* The seq the batch's next entry will get. */
-uint64_t logstore_batch_next(const ppx_log_batch *b);
-ppx_log *logstore_batch_log(ppx_log_batch *b);
+uint64_t ppxi_logstore_batch_next(const ppx_log_batch *b);
+ppx_log *ppxi_logstore_batch_log(ppx_log_batch *b);
 
 /* The root of the first tree_size entries of the log and its open batch,
  * read through the batch's transaction (a checkpoint signed inside a
  * batch).  ppx_log_root() sees committed entries only. */
-int logstore_batch_root(ppx_log_batch *b, uint64_t tree_size, ppx_hash out);
+int ppxi_logstore_batch_root(ppx_log_batch *b, uint64_t tree_size,
+			     ppx_hash out);
 
 /* Puts key -> value (8 bytes, big-endian) into meta in the batch, recorded
  * for replay like every other write.  Fails as ppx_log_append() does. */
-int logstore_batch_meta(ppx_log_batch *b, const void *key, size_t len,
-			uint64_t value);
+int ppxi_logstore_batch_meta(ppx_log_batch *b, const void *key, size_t len,
+			     uint64_t value);
 /* Removes key from meta in the batch (no change if it is not there). */
-int logstore_batch_meta_del(ppx_log_batch *b, const void *key, size_t len);
+int ppxi_logstore_batch_meta_del(ppx_log_batch *b, const void *key, size_t len);
 /* Both, as one: del non-zero removes. */
-int logstore_batch_meta_change(ppx_log_batch *b, const void *key, size_t len,
-			       uint64_t value, int del);
+int ppxi_logstore_batch_meta_change(ppx_log_batch *b, const void *key,
+				    size_t len, uint64_t value, int del);
 
 /* Ends an open batch without committing it (ppx_log_close). */
-void logstore_batch_free(ppx_log_batch *b);
+void ppxi_logstore_batch_free(ppx_log_batch *b);
 
 #endif

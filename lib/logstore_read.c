@@ -28,15 +28,16 @@ static int entry_check(ppx_log *log, MDB_txn *txn, uint64_t seq,
 		       const MDB_val *v)
 {
 	ppx_hash leaf, stored;
-	int rc = logstore_node_get(log, txn, 0, seq, stored);
+	int rc = ppxi_logstore_node_get(log, txn, 0, seq, stored);
 
 	if (rc < 0)
 		return rc;
 	ppx_merkle_leaf(leaf, v->mv_data, v->mv_size);
 	if (memcmp(leaf, stored, sizeof(leaf)) != 0)
-		return logstore_corrupt(log, "entry %llu does not match its "
-					"stored leaf hash",
-					(unsigned long long)seq);
+		return ppxi_logstore_corrupt(log,
+					     "entry %llu does not match its "
+					     "stored leaf hash",
+					     (unsigned long long)seq);
 	return 0;
 }
 
@@ -54,8 +55,9 @@ static int entry_get(ppx_log *log, MDB_txn *txn, uint64_t seq, MDB_val *v)
 				     "(it holds %llu)", (unsigned long long)seq,
 				     log->dir, (unsigned long long)log->size);
 	if (rc != 0)
-		return logstore_fail(rc, "cannot read entry %llu of log %s",
-				     (unsigned long long)seq, log->dir);
+		return ppxi_logstore_fail(rc,
+					  "cannot read entry %llu of log %s",
+					  (unsigned long long)seq, log->dir);
 	return entry_check(log, txn, seq, v);
 }
 
@@ -67,7 +69,7 @@ int ppx_log_get_raw(ppx_log *self, uint64_t seq, uint8_t **out, size_t *len)
 
 	*out = NULL;
 	*len = 0;
-	if ((rc = logstore_read_begin(self, &txn)) < 0)
+	if ((rc = ppxi_logstore_read_begin(self, &txn)) < 0)
 		return rc;
 	if ((rc = entry_get(self, txn, seq, &v)) == 0) {
 		if ((*out = malloc(v.mv_size ? v.mv_size : 1))) {
@@ -79,7 +81,7 @@ int ppx_log_get_raw(ppx_log *self, uint64_t seq, uint8_t **out, size_t *len)
 					   (unsigned long long)seq, self->dir);
 		}
 	}
-	logstore_read_end(self, txn);
+	ppxi_logstore_read_end(self, txn);
 	return rc;
 }
 
@@ -95,15 +97,15 @@ static int entry_decode(ppx_log *log, MDB_txn *txn, uint64_t seq,
 		return rc;
 	*out = ppx__v1__log_entry__unpack(NULL, v.mv_size, v.mv_data);
 	if (!*out)
-		return logstore_corrupt(log, "entry %llu does not decode",
-					(unsigned long long)seq);
+		return ppxi_logstore_corrupt(log, "entry %llu does not decode",
+					     (unsigned long long)seq);
 	recorded = (*out)->seq;
 	if (recorded != seq) {
 		ppx__v1__log_entry__free_unpacked(*out, NULL);
 		*out = NULL;
-		return logstore_corrupt(log, "entry %llu records seq %llu",
-					(unsigned long long)seq,
-					(unsigned long long)recorded);
+		return ppxi_logstore_corrupt(log, "entry %llu records seq %llu",
+					     (unsigned long long)seq,
+					     (unsigned long long)recorded);
 	}
 	return 0;
 }
@@ -114,10 +116,10 @@ int ppx_log_get(ppx_log *self, uint64_t seq, Ppx__V1__LogEntry **out)
 	int rc;
 
 	*out = NULL;
-	if ((rc = logstore_read_begin(self, &txn)) < 0)
+	if ((rc = ppxi_logstore_read_begin(self, &txn)) < 0)
 		return rc;
 	rc = entry_decode(self, txn, seq, out);
-	logstore_read_end(self, txn);
+	ppxi_logstore_read_end(self, txn);
 	return rc;
 }
 
@@ -134,8 +136,8 @@ static int not_found(const ppx_log *log, int kind, const char *peer)
 static int index_seq(const ppx_log *log, const MDB_val *v, uint64_t *seq)
 {
 	if (v->mv_size != 8)
-		return logstore_corrupt(log, "index record of %zu bytes",
-					v->mv_size);
+		return ppxi_logstore_corrupt(log, "index record of %zu bytes",
+					     v->mv_size);
 	*seq = logstore_get_be64(v->mv_data);
 	return 0;
 }
@@ -164,7 +166,7 @@ static int find_in_ids(ppx_log *log, MDB_txn *txn, int kind,
 	int rc, err = 0, match = 0;
 
 	if ((rc = mdb_cursor_open(txn, log->dbi[DB_IDS], &cur)) != 0)
-		return logstore_fail(rc, "cannot search log %s", log->dir);
+		return ppxi_logstore_fail(rc, "cannot search log %s", log->dir);
 	for (rc = mdb_cursor_get(cur, k, &v, MDB_SET_KEY); rc == 0;
 	     rc = mdb_cursor_get(cur, k, &v, MDB_NEXT_DUP)) {
 		if ((err = index_seq(log, &v, seq_out)) < 0 ||
@@ -176,7 +178,7 @@ static int find_in_ids(ppx_log *log, MDB_txn *txn, int kind,
 	if (err < 0 || match)
 		return err;
 	if (rc != MDB_NOTFOUND)
-		return logstore_fail(rc, "cannot search log %s", log->dir);
+		return ppxi_logstore_fail(rc, "cannot search log %s", log->dir);
 	return not_found(log, kind, peer);
 }
 
@@ -194,7 +196,7 @@ static int find_in_dedupe(ppx_log *log, MDB_txn *txn, int kind,
 	if (rc == MDB_NOTFOUND)
 		return not_found(log, kind, peer);
 	if (rc != 0)
-		return logstore_fail(rc, "cannot search log %s", log->dir);
+		return ppxi_logstore_fail(rc, "cannot search log %s", log->dir);
 	return index_seq(log, &v, seq_out);
 }
 
@@ -213,14 +215,14 @@ int ppx_log_find(ppx_log *self, int kind, const char *peer,
 		return ppx_error_set(PPX_EINVAL, "cannot search log %s: "
 				     "message id missing or too long",
 				     self->dir);
-	if ((rc = logstore_read_begin(self, &txn)) < 0)
+	if ((rc = ppxi_logstore_read_begin(self, &txn)) < 0)
 		return rc;
 	if (klen > 0)
 		rc = find_in_dedupe(self, txn, kind, peer, id, id_len,
 				    seq_out);
 	else
 		rc = find_in_ids(self, txn, kind, peer, &k, seq_out);
-	logstore_read_end(self, txn);
+	ppxi_logstore_read_end(self, txn);
 	return rc;
 }
 
@@ -238,7 +240,7 @@ static int index_list(ppx_log *log, MDB_txn *txn, MDB_dbi dbi, MDB_val *k,
 
 	logstore_put_be64(start, from);
 	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
-		return logstore_fail(rc, "cannot search log %s", log->dir);
+		return ppxi_logstore_fail(rc, "cannot search log %s", log->dir);
 	rc = from == 0 ? mdb_cursor_get(cur, k, &v, MDB_SET_KEY)
 		       : mdb_cursor_get(cur, k, &v, MDB_GET_BOTH_RANGE);
 	if (rc == 0)
@@ -256,7 +258,7 @@ static int index_list(ppx_log *log, MDB_txn *txn, MDB_dbi dbi, MDB_val *k,
 	if (err < 0)
 		return err;
 	if (rc != 0 && rc != MDB_NOTFOUND)
-		return logstore_fail(rc, "cannot search log %s", log->dir);
+		return ppxi_logstore_fail(rc, "cannot search log %s", log->dir);
 	return 0;
 }
 
@@ -275,10 +277,10 @@ static int by_key(ppx_log *log, MDB_dbi dbi, const void *key, size_t len,
 				     log->dir, log->key_max);
 	if (max == 0)
 		return 0;
-	if ((rc = logstore_read_begin(log, &txn)) < 0)
+	if ((rc = ppxi_logstore_read_begin(log, &txn)) < 0)
 		return rc;
 	rc = index_list(log, txn, dbi, &k, from, seqs, n, max);
-	logstore_read_end(log, txn);
+	ppxi_logstore_read_end(log, txn);
 	if (rc < 0) {
 		free(*seqs);
 		*seqs = NULL;
@@ -325,7 +327,7 @@ static int ids_prefix(ppx_log *log, MDB_txn *txn, const uint8_t *prefix,
 	if (nibbles % 2)
 		start[nibbles / 2] &= 0xf0;
 	if ((rc = mdb_cursor_open(txn, log->dbi[DB_IDS], &cur)) != 0)
-		return logstore_fail(rc, "cannot search log %s", log->dir);
+		return ppxi_logstore_fail(rc, "cannot search log %s", log->dir);
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	     rc == 0 && *n < max && has_prefix(&k, prefix, nibbles);
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP))
@@ -333,7 +335,7 @@ static int ids_prefix(ppx_log *log, MDB_txn *txn, const uint8_t *prefix,
 			memcpy(ids[(*n)++], k.mv_data, PPX_LOG_ID_LEN);
 	mdb_cursor_close(cur);
 	if (rc != 0 && rc != MDB_NOTFOUND)
-		return logstore_fail(rc, "cannot search log %s", log->dir);
+		return ppxi_logstore_fail(rc, "cannot search log %s", log->dir);
 	return 0;
 }
 
@@ -348,10 +350,10 @@ int ppx_log_ids_by_prefix(ppx_log *self, const uint8_t *prefix,
 	if (nibbles == 0 || nibbles > 2 * PPX_LOG_ID_LEN)
 		return ppx_error_set(PPX_EINVAL, "a message id prefix has 1 to "
 				     "%d hex digits", 2 * PPX_LOG_ID_LEN);
-	if ((rc = logstore_read_begin(self, &txn)) < 0)
+	if ((rc = ppxi_logstore_read_begin(self, &txn)) < 0)
 		return rc;
 	rc = ids_prefix(self, txn, prefix, nibbles, ids, max, n);
-	logstore_read_end(self, txn);
+	ppxi_logstore_read_end(self, txn);
 	return rc;
 }
 
@@ -373,8 +375,8 @@ static int outbox_list(ppx_log *log, MDB_txn *txn, MDB_val *prefix,
 	int rc, err = 0;
 
 	if ((rc = mdb_cursor_open(txn, log->dbi[DB_OUTBOX], &cur)) != 0)
-		return logstore_fail(rc, "cannot read the outbox of log %s",
-				     log->dir);
+		return ppxi_logstore_fail(
+			rc, "cannot read the outbox of log %s", log->dir);
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	     rc == 0 && *n < max && k.mv_size == plen + 8 &&
 	     memcmp(k.mv_data, prefix->mv_data, plen) == 0;
@@ -394,8 +396,8 @@ static int outbox_list(ppx_log *log, MDB_txn *txn, MDB_val *prefix,
 	}
 	mdb_cursor_close(cur);
 	if (err == 0 && rc != 0 && rc != MDB_NOTFOUND)
-		err = logstore_fail(rc, "cannot read the outbox of log %s",
-				    log->dir);
+		err = ppxi_logstore_fail(rc, "cannot read the outbox of log %s",
+					 log->dir);
 	return err;
 }
 
@@ -416,10 +418,10 @@ int ppx_log_outbox_list(ppx_log *self, const char *partner, uint64_t **seqs,
 				     self->dir);
 	if (max == 0)
 		return 0;
-	if ((rc = logstore_read_begin(self, &txn)) < 0)
+	if ((rc = ppxi_logstore_read_begin(self, &txn)) < 0)
 		return rc;
 	rc = outbox_list(self, txn, &prefix, seqs, n, max);
-	logstore_read_end(self, txn);
+	ppxi_logstore_read_end(self, txn);
 	if (rc < 0) {
 		free(*seqs);
 		*seqs = NULL;
@@ -447,7 +449,8 @@ static int stored_subtree(void *ctx, uint64_t start, uint64_t size,
 				     "leaves at %llu", (unsigned long long)size,
 				     (unsigned long long)start);
 	level = (unsigned)__builtin_ctzll(size);
-	return logstore_node_get(r->log, r->txn, level, start >> level, out);
+	return ppxi_logstore_node_get(r->log, r->txn, level, start >> level,
+				      out);
 }
 
 static int check_size(const ppx_log *log, uint64_t tree_size)
@@ -466,29 +469,31 @@ int ppx_log_root(ppx_log *self, uint64_t tree_size, ppx_hash out)
 	int rc;
 
 	if ((rc = check_size(self, tree_size)) < 0 ||
-	    (rc = logstore_read_begin(self, &r.txn)) < 0)
+	    (rc = ppxi_logstore_read_begin(self, &r.txn)) < 0)
 		return rc;
 	rc = ppx_merkle_root(out, tree_size, stored_subtree, &r);
-	logstore_read_end(self, r.txn);
+	ppxi_logstore_read_end(self, r.txn);
 	return rc;
 }
 
-int logstore_batch_root(ppx_log_batch *b, uint64_t tree_size, ppx_hash out)
+int ppxi_logstore_batch_root(ppx_log_batch *b, uint64_t tree_size, ppx_hash out)
 {
-	ppx_log *log = logstore_batch_log(b);
+	ppx_log *log = ppxi_logstore_batch_log(b);
 	struct tree_reader r = {log, NULL};
 	int rc;
 
-	if (tree_size > logstore_batch_next(b))
-		return ppx_error_set(PPX_ERANGE, "tree size %llu is beyond the "
-				     "%llu entries of log %s and its batch",
-				     (unsigned long long)tree_size,
-				     (unsigned long long)logstore_batch_next(b),
-				     log->dir);
-	if ((rc = logstore_read_begin(log, &r.txn)) < 0)
+	if (tree_size > ppxi_logstore_batch_next(b))
+		return ppx_error_set(
+			PPX_ERANGE,
+			"tree size %llu is beyond the "
+			"%llu entries of log %s and its batch",
+			(unsigned long long)tree_size,
+			(unsigned long long)ppxi_logstore_batch_next(b),
+			log->dir);
+	if ((rc = ppxi_logstore_read_begin(log, &r.txn)) < 0)
 		return rc;
 	rc = ppx_merkle_root(out, tree_size, stored_subtree, &r);
-	logstore_read_end(log, r.txn);
+	ppxi_logstore_read_end(log, r.txn);
 	return rc;
 }
 
@@ -501,10 +506,10 @@ int ppx_log_leaf(ppx_log *self, uint64_t seq, ppx_hash out)
 		return ppx_error_set(PPX_ERANGE, "no leaf %llu in log %s (it "
 				     "holds %llu)", (unsigned long long)seq,
 				     self->dir, (unsigned long long)self->size);
-	if ((rc = logstore_read_begin(self, &txn)) < 0)
+	if ((rc = ppxi_logstore_read_begin(self, &txn)) < 0)
 		return rc;
-	rc = logstore_node_get(self, txn, 0, seq, out);
-	logstore_read_end(self, txn);
+	rc = ppxi_logstore_node_get(self, txn, 0, seq, out);
+	ppxi_logstore_read_end(self, txn);
 	return rc;
 }
 
@@ -516,11 +521,11 @@ int ppx_log_inclusion_proof(ppx_log *self, uint64_t seq, uint64_t tree_size,
 
 	*path_len = 0;
 	if ((rc = check_size(self, tree_size)) < 0 ||
-	    (rc = logstore_read_begin(self, &r.txn)) < 0)
+	    (rc = ppxi_logstore_read_begin(self, &r.txn)) < 0)
 		return rc;
 	rc = ppx_merkle_inclusion_proof(path, path_len, seq, tree_size,
 					stored_subtree, &r);
-	logstore_read_end(self, r.txn);
+	ppxi_logstore_read_end(self, r.txn);
 	return rc;
 }
 
@@ -533,11 +538,11 @@ int ppx_log_consistency_proof(ppx_log *self, uint64_t old_size,
 
 	*path_len = 0;
 	if ((rc = check_size(self, new_size)) < 0 ||
-	    (rc = logstore_read_begin(self, &r.txn)) < 0)
+	    (rc = ppxi_logstore_read_begin(self, &r.txn)) < 0)
 		return rc;
 	rc = ppx_merkle_consistency_proof(path, path_len, old_size, new_size,
 					  stored_subtree, &r);
-	logstore_read_end(self, r.txn);
+	ppxi_logstore_read_end(self, r.txn);
 	return rc;
 }
 
@@ -556,7 +561,7 @@ static int foreach_chunk(ppx_log *log, MDB_txn *txn, uint64_t from,
 	int rc, stop = 0;
 
 	if ((rc = mdb_cursor_open(txn, log->dbi[DB_LOG], &cur)) != 0)
-		return logstore_fail(rc, "cannot read log %s", log->dir);
+		return ppxi_logstore_fail(rc, "cannot read log %s", log->dir);
 	logstore_put_be64(key, from);
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
 	for (; rc == 0 && seq < to; seq++) {
@@ -573,21 +578,21 @@ static int foreach_chunk(ppx_log *log, MDB_txn *txn, uint64_t from,
 	if (stop != 0)
 		return stop;
 	if (rc != 0 && rc != MDB_NOTFOUND)
-		return logstore_fail(rc, "cannot read log %s", log->dir);
+		return ppxi_logstore_fail(rc, "cannot read log %s", log->dir);
 	if (seq < to)
-		return logstore_corrupt(log, "entry %llu is missing",
-					(unsigned long long)seq);
+		return ppxi_logstore_corrupt(log, "entry %llu is missing",
+					     (unsigned long long)seq);
 	return 0;
 }
 
 int ppx_log_foreach(ppx_log *self, uint64_t from, uint64_t to,
 		    ppx_log_visit_fn fn, void *ctx)
 {
-	return logstore_foreach(self, from, to, 1, fn, ctx);
+	return ppxi_logstore_foreach(self, from, to, 1, fn, ctx);
 }
 
-int logstore_foreach(ppx_log *self, uint64_t from, uint64_t to, int checked,
-		     ppx_log_visit_fn fn, void *ctx)
+int ppxi_logstore_foreach(ppx_log *self, uint64_t from, uint64_t to,
+			  int checked, ppx_log_visit_fn fn, void *ctx)
 {
 	MDB_txn *txn;
 	uint64_t end;
@@ -604,7 +609,7 @@ int logstore_foreach(ppx_log *self, uint64_t from, uint64_t to, int checked,
 						 checked, fn, ctx) : 0;
 	for (; rc == 0 && from < to; from = end) {
 		end = to - from > FOREACH_CHUNK ? from + FOREACH_CHUNK : to;
-		if ((rc = logstore_read_begin(self, &txn)) < 0)
+		if ((rc = ppxi_logstore_read_begin(self, &txn)) < 0)
 			return rc;
 		self->shared = txn;
 		self->iterating = 1;
@@ -627,7 +632,7 @@ static int walk_db(ppx_log *log, MDB_txn *txn, int db, uint64_t *records,
 	int rc;
 
 	if ((rc = mdb_cursor_open(txn, log->dbi[db], &cur)) != 0)
-		return logstore_fail(rc, "cannot read log %s", log->dir);
+		return ppxi_logstore_fail(rc, "cannot read log %s", log->dir);
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		for (size_t i = 0; i < k.mv_size; i++)
@@ -638,9 +643,10 @@ static int walk_db(ppx_log *log, MDB_txn *txn, int db, uint64_t *records,
 	}
 	mdb_cursor_close(cur);
 	if (rc != MDB_NOTFOUND)
-		return logstore_fail(rc, "cannot read log %s: its %s database "
-				     "is damaged", log->dir,
-				     logstore_db_name(db));
+		return ppxi_logstore_fail(rc,
+					  "cannot read log %s: its %s database "
+					  "is damaged",
+					  log->dir, ppxi_logstore_db_name(db));
 	return 0;
 }
 
@@ -651,11 +657,11 @@ int ppx_log_walk(ppx_log *self, uint64_t *records)
 	int rc = 0;
 
 	*records = 0;
-	if ((rc = logstore_read_begin(self, &txn)) < 0)
+	if ((rc = ppxi_logstore_read_begin(self, &txn)) < 0)
 		return rc;
 	for (int db = 0; rc == 0 && db < NUM_DBS; db++)
 		rc = walk_db(self, txn, db, records, &sum);
-	logstore_read_end(self, txn);
+	ppxi_logstore_read_end(self, txn);
 	__asm__ volatile("" : : "r"(sum));	/* the reads are not optimised out */
 	return rc;
 }

@@ -174,7 +174,7 @@ static void walk_path(const struct walk *w, char *out, size_t cap)
 }
 
 /* PPX_EBODY naming the field being walked and `why`. */
-static int walk_fail(const struct walk *w, const char *why)
+static int ppxi_walk_fail(const struct walk *w, const char *why)
 {
 	char path[256];
 
@@ -199,7 +199,7 @@ static int check_string(const struct walk *w, const uint8_t *s, size_t len)
 	snprintf(why, sizeof(why), "%s at byte %zu (\"%s%s\")",
 		 s[bad] == 0 ? "NUL" : "invalid UTF-8", bad, quote,
 		 len > QUOTE_BYTES ? "..." : "");
-	return walk_fail(w, why);
+	return ppxi_walk_fail(w, why);
 }
 
 static int walk_message(struct walk *w, const ProtobufCMessageDescriptor *d,
@@ -226,7 +226,7 @@ static int walk_message(struct walk *w, const ProtobufCMessageDescriptor *d,
 		if (fd->type == PROTOBUF_C_TYPE_STRING)
 			rc = check_string(w, f.data, f.size);
 		else if (w->depth > PPX_TEXT_MAX_DEPTH)
-			rc = walk_fail(w, "messages nested too deep");
+			rc = ppxi_walk_fail(w, "messages nested too deep");
 		else
 			rc = walk_message(w, fd->descriptor, f.data, f.size);
 		w->depth--;
@@ -236,7 +236,7 @@ static int walk_message(struct walk *w, const ProtobufCMessageDescriptor *d,
 
 		snprintf(why, sizeof(why), "not a protobuf encoding at byte %zu",
 			 pos);
-		rc = walk_fail(w, why);
+		rc = ppxi_walk_fail(w, why);
 	}
 	return rc;
 }

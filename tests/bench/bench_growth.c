@@ -16,7 +16,7 @@
  *
  *   - lookups by message id, with the calls the daemon and `ppx show` make:
  *     ppx_log_find() on the dedupe index (outbox, spool) and
- *     ppx_log_by_message() + ppx_log_get() (records_find); LOOKUPS random
+ *     ppx_log_by_message() + ppx_log_get() (ppx_records_find); LOOKUPS random
  *     existing ids, median;
  *   - lookups by subject: ppx_log_by_subject() + ppx_log_get_raw() of every
  *     entry it lists (what `ppx subject` does), for the subject of a random
@@ -375,7 +375,7 @@ static double measure_find(struct growth *g, uint64_t size, double *us)
 }
 
 /* Median µs to list the entries about a random existing id and decode
- * them, as records_find() does. */
+ * them, as ppx_records_find() does. */
 static double measure_by_id(struct growth *g, uint64_t size, double *us)
 {
 	for (int i = 0; i < LOOKUPS; i++) {

@@ -1,7 +1,7 @@
 /*
  * fuzz_config.c — libFuzzer target for the files an administrator writes:
  * the input is written to a file and read both as a ppxd configuration
- * (config_load) and as a policy file (policy_load).  Relative paths inside
+ * (ppx_config_load) and as a policy file (policy_load).  Relative paths inside
  * resolve against /tmp, so most inputs end in a refusal; the point is that
  * no input crashes, leaks or reads out of bounds on the way there.
  *
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../../daemon/config.h"
+#include "ppx/config.h"
 #include "../../daemon/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -35,7 +35,7 @@ static int write_all(const char *path, const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char path[64];
-	struct ppxd_config *cfg = NULL;
+	struct ppx_config *cfg = NULL;
 	ppxd_policy *pol = NULL;
 
 	if (!path[0])
@@ -45,8 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unlink(path);
 		return 0;
 	}
-	if (config_load(&cfg, path) == 0)
-		config_free(cfg);
+	if (ppx_config_load(&cfg, path) == 0)
+		ppx_config_free(cfg);
 	if (policy_load(&pol, path) == 0)
 		policy_free(pol);
 	unlink(path);

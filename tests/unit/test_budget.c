@@ -18,12 +18,12 @@
 
 #define T0 1800000000000LL	/* some Unix time in ms */
 
-static struct ppxd_partner partners[2] = {{.name = "police.gwent"},
-					  {.name = "prison.cardiff"}};
+static struct ppx_partner partners[2] = {{.name = "police.gwent"},
+					 {.name = "prison.cardiff"}};
 
 static int setup(void **state)
 {
-	struct ppxd_config cfg = {0};
+	struct ppx_config cfg = {0};
 	struct budget *b = NULL;
 
 	cfg.partners = partners;

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/config.h"
+#include "ppx/config.h"
 #include "ppx/error.h"
 #include "support.h"
 
@@ -88,7 +88,7 @@ static const char full[] =
 struct fixture {
 	char *dir;
 	char path[1024];		/* $dir/police.conf */
-	struct ppxd_config *cfg;
+	struct ppx_config *cfg;
 };
 
 static int setup(void **state)
@@ -106,7 +106,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	config_free(f->cfg);
+	ppx_config_free(f->cfg);
 	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
@@ -115,10 +115,10 @@ static int teardown(void **state)
 /* Write `text` as the config file and load it. */
 static int load(struct fixture *f, const char *text)
 {
-	config_free(f->cfg);
+	ppx_config_free(f->cfg);
 	f->cfg = NULL;
 	write_text(f->path, text);
-	return config_load(&f->cfg, f->path);
+	return ppx_config_load(&f->cfg, f->path);
 }
 
 /* MINIMAL followed by `extra`, whose first line is MINIMAL_LINES + 1. */
@@ -148,7 +148,7 @@ static void assert_refused(struct fixture *f, int rc, int line,
 static void test_config__full_file_loads_every_value(void **state)
 {
 	struct fixture *f = *state;
-	const struct ppxd_config *c;
+	const struct ppx_config *c;
 	char want[1100];
 
 	assert_int_equal(load(f, full), 0);
@@ -173,23 +173,24 @@ static void test_config__full_file_loads_every_value(void **state)
 	assert_int_equal(c->n_partners, 2);
 	assert_string_equal(c->partners[0].endpoint, "tcp://127.0.0.1:7102");
 	assert_int_equal(c->partners[0].duty_to_cooperate, 0);
-	assert_int_equal(config_partner(c, "housing.newport")->duty_to_cooperate,
-			 1);
-	assert_int_equal(config_partner(c, "housing.newport")->line, 33);
-	assert_null(config_partner(c, "prison.cardiff"));
+	assert_int_equal(
+		ppx_config_partner(c, "housing.newport")->duty_to_cooperate, 1);
+	assert_int_equal(ppx_config_partner(c, "housing.newport")->line, 33);
+	assert_null(ppx_config_partner(c, "prison.cardiff"));
 	assert_int_equal(c->n_operators, 2);
-	assert_string_equal(config_operator_by_uid(c, 1000)->name, "Dana Evans");
-	assert_string_equal(config_operator_by_uid(c, 1000)->role,
+	assert_string_equal(ppx_config_operator_by_uid(c, 1000)->name,
+			    "Dana Evans");
+	assert_string_equal(ppx_config_operator_by_uid(c, 1000)->role,
 			    "police offender manager");
-	assert_string_equal(config_operator_by_uid(c, 1000)->grade, "DS");
-	assert_string_equal(config_operator_by_uid(c, 1000)->user, "");
-	assert_null(config_operator_by_uid(c, 1001));
+	assert_string_equal(ppx_config_operator_by_uid(c, 1000)->grade, "DS");
+	assert_string_equal(ppx_config_operator_by_uid(c, 1000)->user, "");
+	assert_null(ppx_config_operator_by_uid(c, 1001));
 }
 
 static void test_config__defaults_apply(void **state)
 {
 	struct fixture *f = *state;
-	const struct ppxd_config *c;
+	const struct ppx_config *c;
 
 	assert_int_equal(load(f, MINIMAL), 0);
 	c = f->cfg;
@@ -220,7 +221,7 @@ static void test_config__relative_paths_resolve_against_the_file(void **state)
 	write_text(path, full);
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	assert_int_equal(chdir(f->dir), 0);
-	int rc = config_load(&f->cfg, "etc/../etc/police.conf");
+	int rc = ppx_config_load(&f->cfg, "etc/../etc/police.conf");
 	assert_int_equal(chdir(cwd), 0);
 	assert_int_equal(rc, 0);
 	snprintf(want, sizeof(want), "%s/log", etc);
@@ -317,8 +318,8 @@ static void test_config__bad_agency_name_is_refused(void **state)
 		snprintf(text, sizeof(text), "[agency]\nname = %s\n", bad[i]);
 		assert_refused(f, load(f, text), 2, "not a dotted agency name");
 	}
-	assert_int_equal(config_agency_name_valid("police.gwent"), 1);
-	assert_int_equal(config_agency_name_valid("yot.south-wales.2"), 1);
+	assert_int_equal(ppx_config_agency_name_valid("police.gwent"), 1);
+	assert_int_equal(ppx_config_agency_name_valid("yot.south-wales.2"), 1);
 	assert_refused(f, load_extra(f, "[partner Probation]\nendpoint = "
 				     "tcp://a:1\n"),
 		       MINIMAL_LINES + 1, "[partner Probation]: not a dotted");
@@ -448,10 +449,10 @@ static void test_config__operator_unknown_user_is_refused(void **state)
 static void test_config__operator_user_name_resolves_to_uid(void **state)
 {
 	struct fixture *f = *state;
-	const struct ppxd_operator *op;
+	const struct ppx_operator *op;
 
 	assert_int_equal(load(f, full), 0);
-	op = config_operator_by_uid(f->cfg, 0);
+	op = ppx_config_operator_by_uid(f->cfg, 0);
 	assert_non_null(op);
 	assert_string_equal(op->id, "sys.admin");
 	assert_string_equal(op->user, "root");
@@ -535,8 +536,9 @@ static void test_config__long_section_names_are_kept_whole(void **state)
 	snprintf(text, sizeof(text), "%s[partner %s]\nendpoint = tcp://a:1\n"
 		 "type = duty-to-cooperate\n", MINIMAL, name);
 	assert_int_equal(load(f, text), 0);
-	assert_non_null(config_partner(f->cfg, name));
-	assert_int_equal(config_partner(f->cfg, name)->duty_to_cooperate, 1);
+	assert_non_null(ppx_config_partner(f->cfg, name));
+	assert_int_equal(ppx_config_partner(f->cfg, name)->duty_to_cooperate,
+			 1);
 }
 
 static void test_config__missing_file_is_an_io_error(void **state)
@@ -545,12 +547,12 @@ static void test_config__missing_file_is_an_io_error(void **state)
 	char path[1100];
 
 	snprintf(path, sizeof(path), "%s/nope.conf", f->dir);
-	assert_int_equal(config_load(&f->cfg, path), PPX_EIO);
+	assert_int_equal(ppx_config_load(&f->cfg, path), PPX_EIO);
 	assert_non_null(strstr(ppx_error_last(), "nope.conf"));
 	assert_null(f->cfg);
 	snprintf(path, sizeof(path), "%s/no/such/dir/x.conf", f->dir);
-	assert_int_equal(config_load(&f->cfg, path), PPX_EIO);
-	config_free(NULL);
+	assert_int_equal(ppx_config_load(&f->cfg, path), PPX_EIO);
+	ppx_config_free(NULL);
 }
 
 /* The control socket DIR/control.sock must fit in sun_path. */
@@ -571,15 +573,16 @@ static void test_config__control_dir_fits_a_unix_socket_path(void **state)
 static void test_config__example_file_loads(void **state)
 {
 	struct fixture *f = *state;
-	const struct ppxd_operator *op;
+	const struct ppx_operator *op;
 
-	if (config_load(&f->cfg, "docs/examples/police.gwent.conf") != 0)
+	if (ppx_config_load(&f->cfg, "docs/examples/police.gwent.conf") != 0)
 		fail_msg("%s", ppx_error_last());
 	assert_string_equal(f->cfg->agency, "police.gwent");
 	assert_int_equal(f->cfg->n_partners, 3);
-	assert_int_equal(config_partner(f->cfg, "housing.newport")
-			 ->duty_to_cooperate, 1);
-	op = config_operator_by_uid(f->cfg, 1001);
+	assert_int_equal(ppx_config_partner(f->cfg, "housing.newport")
+				 ->duty_to_cooperate,
+			 1);
+	op = ppx_config_operator_by_uid(f->cfg, 1001);
 	assert_non_null(op);
 	assert_string_equal(op->name, "Dana Evans");
 	assert_non_null(strstr(f->cfg->policy_path, "/docs/examples/policy.conf"));

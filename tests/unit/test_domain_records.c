@@ -1,6 +1,6 @@
 /*
  * test_domain_records.c — the domain checks that need the log
- * (daemon/records.c): an update of a partner record not based on the
+ * (lib/records.c): an update of a partner record not based on the
  * latest version held is a conflict, whether older or another version of
  * the same number; a receiver that was not sent every version accepts
  * what it cannot judge; changes are checked against the base version's
@@ -11,7 +11,7 @@
  * another agency sent under the same id never binds it.
  *
  * Each test logs signed messages as the daemon would (SENT, RECEIVED, or
- * REJECTED as a conflict) in a fresh log, then asks records_check().
+ * REJECTED as a conflict) in a fresh log, then asks ppx_records_check().
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,7 +23,7 @@
 #include <cmocka.h>
 
 #include "../../daemon/policy.h"
-#include "../../daemon/records.h"
+#include "ppx/records.h"
 #include "domain_fixtures.h"
 #include "ppx/error.h"
 #include "ppx/logstore.h"
@@ -101,7 +101,7 @@ static void log_msg(ppx_log *log, int kind, const char *peer,
 
 	assert_int_equal(ppx_body_seal(&frame, &len, s, b), 0);
 	if (kind != PPX__V1__ENTRY_KIND__ENTRY_REJECTED)
-		assert_int_equal(records_subject_keys(&keys, &n, b), 0);
+		assert_int_equal(ppx_records_subject_keys(&keys, &n, b), 0);
 	else
 		e.reason = PPX__V1__REJECT_REASON__REJECT_CONFLICT;
 	e.kind = kind;
@@ -112,7 +112,7 @@ static void log_msg(ppx_log *log, int kind, const char *peer,
 	e.subject_keys = keys;
 	e.n_subject_keys = n;
 	assert_int_equal(ppx_log_append_one(log, &e, &seq), 0);
-	policy_subject_keys_free(keys, n);
+	ppx_subject_keys_free(keys, n);
 	free(frame);
 	ppx_signer_free(s);
 	body_drop(b);
@@ -133,7 +133,7 @@ static const struct mut level3[] = {
 static void checks(ppx_log *log, Ppx__V1__Body *b, const char *sender,
 		   int outbound, int code, const char *says)
 {
-	int rc = records_check(log, b, sender, outbound);
+	int rc = ppx_records_check(log, b, sender, outbound);
 
 	if (rc != code || (says && !strstr(ppx_error_last(), says)))
 		fail_msg("got %d \"%s\", wanted %d \"%s\"", rc,
@@ -144,10 +144,10 @@ static void checks(ppx_log *log, Ppx__V1__Body *b, const char *sender,
 static void test_records__update_of_the_latest_version_passes(void **state)
 {
 	struct logfx *f = *state;
-	struct record_latest l;
+	struct ppx_record_latest l;
 
 	log_msg(f->log, SENT, "", msg(DF_RECORD1, P, 1, 0, NULL, 0));
-	assert_int_equal(records_latest(&l, f->log, "JS-1981"), 0);
+	assert_int_equal(ppx_records_latest(&l, f->log, "JS-1981"), 0);
 	assert_int_equal(l.version, 1);
 	assert_int_equal(l.n, 1);
 	assert_string_equal(l.tips[0].agency, P);
@@ -346,26 +346,31 @@ static void test_records__a_message_is_its_sender_and_id(void **state)
 		{"minutes.version", "2"},
 		{"minutes.meeting_id", "\"GW-200\""},
 	};
-	struct logged_message m, all[4];
+	struct ppx_logged_message m, all[4];
 	uint8_t id[16];
 	size_t n = 0;
 
 	memset(id, 0x31, sizeof(id));
 	log_msg(f->log, RECEIVED, B, msg(DF_MINUTES, B, 0x31, 0, NULL, 0));
 	log_msg(f->log, RECEIVED, J, msg(DF_NOTE, J, 0x31, 0, NULL, 0));
-	assert_int_equal(records_find_all(all, 4, &n, f->log, id,
-					  RECORDS_SENT | RECORDS_RECEIVED), 0);
+	assert_int_equal(
+		ppx_records_find_all(all, 4, &n, f->log, id,
+				     PPX_RECORDS_SENT | PPX_RECORDS_RECEIVED),
+		0);
 	assert_int_equal(n, 2);
 	assert_string_equal(all[0].sender, B);
 	assert_string_equal(all[1].sender, J);
-	records_logged_free(&all[0]);
-	records_logged_free(&all[1]);
-	assert_int_equal(records_find(&m, f->log, J, id, RECORDS_RECEIVED), 0);
+	ppx_records_logged_free(&all[0]);
+	ppx_records_logged_free(&all[1]);
+	assert_int_equal(
+		ppx_records_find(&m, f->log, J, id, PPX_RECORDS_RECEIVED), 0);
 	assert_int_equal(m.body->payload_case,
 			 PPX__V1__BODY__PAYLOAD_NOTIFICATION);
-	records_logged_free(&m);
-	assert_int_equal(records_find(&m, f->log, NULL, id, RECORDS_SENT |
-				      RECORDS_RECEIVED), PPX_ENOTFOUND);
+	ppx_records_logged_free(&m);
+	assert_int_equal(
+		ppx_records_find(&m, f->log, NULL, id,
+				 PPX_RECORDS_SENT | PPX_RECORDS_RECEIVED),
+		PPX_ENOTFOUND);
 	/* police acknowledges probation's message, to probation */
 	checks(f->log, msg(DF_ACK, P, 5, 0x31, to_b, 1), P, 1, 0, NULL);
 	checks(f->log, msg(DF_ACK, P, 5, 0x31, to_bj, 1), P, 1, PPX_EBODY,

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/config.h"
+#include "ppx/config.h"
 #include "ppx.pb-c.h"
 #include "ppx/error.h"
 #include "support.h"
@@ -47,12 +47,12 @@
 #define L(n) (BASE_LINES + (n))	/* line n of the extra text */
 
 #define BIT(k) (UINT32_C(1) << (k))
-#define FAMILY(payload) BIT((payload) - CONFIG_FAMILY_FIRST)
+#define FAMILY(payload) BIT((payload)-PPX_CONFIG_FAMILY_FIRST)
 
 struct fixture {
 	char *dir;
 	char path[1024];
-	struct ppxd_config *cfg;
+	struct ppx_config *cfg;
 };
 
 static int setup(void **state)
@@ -70,7 +70,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	config_free(f->cfg);
+	ppx_config_free(f->cfg);
 	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
@@ -84,9 +84,9 @@ static int load(struct fixture *f, const char *extra)
 	assert_non_null(fp);
 	assert_true(fprintf(fp, "%s%s", BASE, extra) > 0);
 	assert_int_equal(fclose(fp), 0);
-	config_free(f->cfg);
+	ppx_config_free(f->cfg);
 	f->cfg = NULL;
-	return config_load(&f->cfg, f->path);
+	return ppx_config_load(&f->cfg, f->path);
 }
 
 /* Refused with PPX_EINVAL, "$path:line: ..." containing `what`. */
@@ -105,7 +105,7 @@ static void assert_refused(struct fixture *f, const char *extra, int line,
 	assert_null(f->cfg);
 }
 
-static const struct ppxd_hook *hook(const struct fixture *f, size_t i)
+static const struct ppx_hook_config *hook(const struct fixture *f, size_t i)
 {
 	assert_true(i < f->cfg->n_hooks);
 	return &f->cfg->hooks[i];
@@ -124,8 +124,8 @@ static void test_hooks_config__none_by_default(void **state)
 static void test_hooks_config__hook_loads_every_value(void **state)
 {
 	struct fixture *f = *state;
-	const struct ppxd_hook *h;
-	char *argv[CONFIG_HOOK_ARGS + 1];
+	const struct ppx_hook_config *h;
+	char *argv[PPX_CONFIG_HOOK_ARGS + 1];
 
 	assert_int_equal(load(f,
 		"[hook casework-db]\n"
@@ -144,7 +144,7 @@ static void test_hooks_config__hook_loads_every_value(void **state)
 	assert_string_equal(h->name, "casework-db");
 	assert_int_equal(h->line, L(1));
 	assert_int_equal(h->argc, 3);
-	config_hook_argv(h, argv);
+	ppx_config_hook_argv(h, argv);
 	assert_string_equal(argv[0], "/usr/lib/ppx/ppx-sink-sqlite");
 	assert_string_equal(argv[1], "/var/lib/a b.db");
 	assert_string_equal(argv[2], "-v");
@@ -174,7 +174,7 @@ static void test_hooks_config__hook_loads_every_value(void **state)
 static void test_hooks_config__hook_defaults(void **state)
 {
 	struct fixture *f = *state;
-	const struct ppxd_hook *h;
+	const struct ppx_hook_config *h;
 	char want[1200];
 
 	assert_int_equal(load(f, "[hook a]\ncommand = bin/sink\n"
@@ -205,7 +205,7 @@ static void test_hooks_config__hook_defaults(void **state)
 static void test_hooks_config__star_means_every_kind(void **state)
 {
 	struct fixture *f = *state;
-	const struct ppxd_hook *h;
+	const struct ppx_hook_config *h;
 
 	assert_int_equal(load(f, "[hook a]\ncommand = /bin/true\n"
 				 "entry_kinds = *\nfamilies = *\n"), 0);
@@ -232,9 +232,9 @@ static void test_hooks_config__events_and_spool_load(void **state)
 	assert_string_equal(f->cfg->spool_dir, want);
 	assert_string_equal(f->cfg->spool_operator, "casework.system");
 	assert_int_equal(f->cfg->spool_scan_ms, 200);
-	assert_string_equal(config_operator_by_id(f->cfg,
-						  "casework.system")->name,
-			    "Casework System");
+	assert_string_equal(
+		ppx_config_operator_by_id(f->cfg, "casework.system")->name,
+		"Casework System");
 }
 
 static void test_hooks_config__events_only_on_loopback_or_ipc(void **state)

@@ -23,7 +23,7 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/config.h"
+#include "ppx/config.h"
 #include "../../daemon/hooks.h"
 #include "../../daemon/ppxd.h"
 #include "../../daemon/writer.h"
@@ -34,8 +34,8 @@
 struct fx {
 	char *root;
 	char dir[256];
-	struct ppxd_config cfg;
-	struct ppxd_hook hook;
+	struct ppx_config cfg;
+	struct ppx_hook_config hook;
 	struct ppxd d;
 };
 
@@ -43,7 +43,7 @@ struct fx {
  * ENTRY_NOTE, retrying every 10 ms, setting aside after 2 failures. */
 static void hook_config(struct fx *f, const char *prog, int stop)
 {
-	struct ppxd_hook *h = &f->hook;
+	struct ppx_hook_config *h = &f->hook;
 
 	memset(h, 0, sizeof(*h));
 	snprintf(h->name, sizeof(h->name), "casework");

@@ -54,7 +54,7 @@
 #define VALGRIND_MAKE_MEM_DEFINED(p, n) ((void)(p), (void)(n))
 #endif
 
-#include "../../daemon/config.h"
+#include "ppx/config.h"
 #include "../../daemon/ppxd.h"
 #include "../../daemon/transport.h"
 #include "ppx/error.h"
@@ -313,8 +313,8 @@ static void test_keywipe__refused_signing_key_is_wiped(void **state)
 static void test_keywipe__transport_key_is_wiped_after_transport_free(
 	void **state)
 {
-	static struct ppxd_config cfg;
-	static struct ppxd_partner partner = {
+	static struct ppx_config cfg;
+	static struct ppx_partner partner = {
 		.name = "probation.gwent",
 		.endpoint = "tcp://127.0.0.1:9",
 	};

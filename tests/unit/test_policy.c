@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "../../daemon/policy.h"
+#include "ppx/subject.h"
 #include "ppx/error.h"
 #include "support.h"
 
@@ -333,32 +334,32 @@ static void test_policy__subject_keys_from_subject_ids(void **state)
 	size_t n = 99;
 
 	(void)state;
-	assert_int_equal(policy_subject_keys(&keys, &n, NULL), 0);
+	assert_int_equal(ppx_subject_keys(&keys, &n, NULL), 0);
 	assert_int_equal(n, 0);
-	policy_subject_keys_free(keys, n);
-	assert_int_equal(policy_subject_keys(&keys, &n, &ids), 0);
+	ppx_subject_keys_free(keys, n);
+	assert_int_equal(ppx_subject_keys(&keys, &n, &ids), 0);
 	assert_int_equal(n, 0);
-	policy_subject_keys_free(keys, n);
+	ppx_subject_keys_free(keys, n);
 	ids.pnc_id = "2019/0123456X";
 	ids.crn = "X123456";
 	ids.prison_number = "A1234BC";
 	ids.visor_id = "V42";
 	ids.cro_number = "";
 	ids.name = "John Smith";	/* names are not keys */
-	assert_int_equal(policy_subject_keys(&keys, &n, &ids), 0);
+	assert_int_equal(ppx_subject_keys(&keys, &n, &ids), 0);
 	assert_int_equal(n, 4);
 	assert_string_equal(keys[0], "pnc:2019/0123456X");
 	assert_string_equal(keys[1], "crn:X123456");
 	assert_string_equal(keys[2], "prison:A1234BC");
 	assert_string_equal(keys[3], "visor:V42");
-	policy_subject_keys_free(keys, n);
+	ppx_subject_keys_free(keys, n);
 }
 
 static void test_policy__check_config_wants_dtc_sections(void **state)
 {
 	struct fixture *f = *state;
-	struct ppxd_config cfg;
-	struct ppxd_partner partners[2];
+	struct ppx_config cfg;
+	struct ppx_partner partners[2];
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(partners, 0, sizeof(partners));
@@ -387,10 +388,10 @@ static void test_policy__check_config_wants_dtc_sections(void **state)
 static void test_policy__example_policy_fits_example_config(void **state)
 {
 	struct fixture *f = *state;
-	struct ppxd_config *cfg = NULL;
+	struct ppx_config *cfg = NULL;
 	struct policy_query q;
 
-	if (config_load(&cfg, "docs/examples/police.gwent.conf") != 0 ||
+	if (ppx_config_load(&cfg, "docs/examples/police.gwent.conf") != 0 ||
 	    policy_load(&f->pol, cfg->policy_path) != 0)
 		fail_msg("%s", ppx_error_last());
 	assert_int_equal(policy_check_config(f->pol, cfg), 0);
@@ -405,7 +406,7 @@ static void test_policy__example_policy_fits_example_config(void **state)
 	assert_int_equal(check(f, q), 0);
 	q.to = "prison.cardiff";
 	assert_int_equal(check(f, q), PPX_EPOLICY);
-	config_free(cfg);
+	ppx_config_free(cfg);
 }
 
 /* ---- mistakes in the file ------------------------------------------ */
