@@ -64,7 +64,9 @@ struct ppx_trust {
 };
 
 struct ppx_signer {
-	EVP_PKEY *key;
+	EVP_PKEY *key;			/* in-process key, or NULL */
+	const struct ppx_signer_backend *backend;	/* or NULL: `key` */
+	void *backend_ctx;
 	X509 *cert;
 	int algorithm;
 	uint8_t fp[PPX_FINGERPRINT_LEN];
@@ -862,10 +864,56 @@ int ppx_signer_load(ppx_signer **out, const char *key_file,
 	return 0;
 }
 
+/* The certificate's agency, fingerprint and algorithm into s. */
+static int signer_cert(ppx_signer *s, const char *cert_file)
+{
+	X509_NAME *subject;
+	int rc = ppx_cert_load(&s->cert, cert_file);
+
+	if (rc == 0 && (s->algorithm = ppx_cert_algorithm(s->cert)) == 0)
+		rc = ppx_error_set(PPX_EINVAL, "certificate %s holds neither "
+				   "an Ed25519 nor an ECDSA P-256 key",
+				   cert_file);
+	if (rc == 0)
+		rc = ppx_cert_fingerprint(s->cert, s->fp);
+	subject = rc == 0 ? X509_get_subject_name(s->cert) : NULL;
+	if (rc == 0 && name_field(s->agency, sizeof(s->agency), subject,
+				  NID_organizationName) != 0)
+		rc = ppx_error_set(PPX_EINVAL,
+				   "certificate %s names no single agency (O)",
+				   cert_file);
+	return rc;
+}
+
+int ppx_signer_with_backend(ppx_signer **out,
+			    const struct ppx_signer_backend *backend,
+			    void *ctx, const char *cert_file)
+{
+	ppx_signer *s = calloc(1, sizeof(*s));
+	int rc;
+
+	*out = NULL;
+	if (!s) {
+		backend->free(ctx);
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	}
+	s->backend = backend;
+	s->backend_ctx = ctx;
+	rc = signer_cert(s, cert_file);
+	if (rc != 0) {
+		ppx_signer_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
 void ppx_signer_free(ppx_signer *self)
 {
 	if (!self)
 		return;
+	if (self->backend)
+		self->backend->free(self->backend_ctx);
 	EVP_PKEY_free(self->key);	/* OpenSSL wipes the private key */
 	X509_free(self->cert);
 	ppx_wipe(self, sizeof(*self));
@@ -902,10 +950,14 @@ static const EVP_MD *digest_for(EVP_PKEY *key)
 int ppx_signer_sign(ppx_signer *self, uint8_t *sig, size_t cap,
 		    size_t *siglen, const uint8_t *msg, size_t len)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_MD_CTX *ctx;
 	size_t n = cap;
 	int ok;
 
+	if (self->backend)
+		return self->backend->sign(self->backend_ctx, sig, cap, siglen,
+					   msg, len);
+	ctx = EVP_MD_CTX_new();
 	if (!ctx)
 		return ppx_error_set(PPX_ENOMEM, "out of memory");
 	ok = EVP_DigestSignInit(ctx, NULL, digest_for(self->key), NULL,

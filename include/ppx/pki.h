@@ -131,6 +131,31 @@ int ppx_signer_algorithm(const ppx_signer *self);
 int ppx_signer_sign(ppx_signer *self, uint8_t *sig, size_t cap,
 		    size_t *siglen, const uint8_t *msg, size_t len);
 
+/*
+ * Where a signer's private key lives when it is not in this process: the
+ * daemon's signer process (daemon/signer.c) or a PKCS#11 token.  sign()
+ * signs `msg` as ppx_signer_sign() does (Ed25519: the 64-byte signature;
+ * ECDSA P-256: DER over SHA-256 of msg) and returns 0 or a ppx_error code
+ * with the detail set; free() releases ctx.
+ */
+struct ppx_signer_backend {
+	const char *name;
+	int (*sign)(void *ctx, uint8_t *sig, size_t cap, size_t *siglen,
+		    const uint8_t *msg, size_t len);
+	void (*free)(void *ctx);
+};
+
+/*
+ * A signer for the certificate in `cert_file` whose key is reached through
+ * `backend` with `ctx`.  The signer owns ctx from here on, also when this
+ * fails (PPX_EIO, PPX_EINVAL: the certificate cannot sign or names no
+ * agency; PPX_ENOMEM).  Whether the backend's key matches the certificate
+ * is for the caller to check (sign and verify once).
+ */
+int ppx_signer_with_backend(ppx_signer **out,
+			    const struct ppx_signer_backend *backend,
+			    void *ctx, const char *cert_file);
+
 /* The SignatureAlgorithm of the certificate's key, 0 if it cannot sign. */
 int ppx_cert_algorithm(X509 *cert);
 
