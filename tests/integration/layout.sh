@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# layout.sh — the build's shape, checked on the built objects rather than
+# taken on trust: what both programs know lives in libppx, ppx is built out
+# of libppx and never out of the daemon, and libppx exports only names that
+# say whose they are.
+#
+#   - no file of client/ or tools/ includes a daemon header, and lib/
+#     includes nothing from daemon/ or client/;
+#   - the ppx binary defines none of the functions of the daemon's own
+#     objects (libppxd.a): the link pulled in no daemon object;
+#   - every symbol libppx.a exports is public (ppx_), internal to the
+#     library (ppxi_) or protobuf-c's generated code (ppx__v1__).
+set -u
+. "$(dirname "$0")/lib.sh"
+cd "$TOP" || exit 1
+
+hits=$(grep -nE '#include +"[^"]*\.\./daemon/' client/*.[ch] tools/*/*.[ch] 2>/dev/null)
+daemon_headers=$(cd daemon && ls ./*.h | sed 's|^\./||')
+for h in $daemon_headers; do
+	hits+=$(grep -nE "#include +\"$h\"" client/*.[ch] tools/*/*.[ch] 2>/dev/null)
+done
+[ -z "$hits" ] || diag "$hits"
+check "client/ and tools/ include no daemon header" [ -z "$hits" ]
+
+hits=$(grep -nE '#include +"[^"]*\.\./(daemon|client)/' lib/*.[ch] include/ppx/*.h)
+[ -z "$hits" ] || diag "$hits"
+check "lib/ and include/ppx/ include nothing of daemon/ or client/" [ -z "$hits" ]
+
+defined() {	# defined FILE...: the global functions and data they define
+	nm --defined-only "$@" 2>/dev/null | awk 'NF == 3 && $2 ~ /^[TDRB]$/ { print $3 }' | sort -u
+}
+[ -f "$BUILD/libppxd.a" ] && [ -x "$PPX" ] || notok "ppx and libppxd.a are built (make)"
+daemon_syms=$(defined "$BUILD/libppxd.a")
+both=$(comm -12 <(defined "$PPX") <(printf '%s\n' "$daemon_syms"))
+diag "libppxd.a defines $(grep -c . <<<"$daemon_syms") symbols; ppx defines $(defined "$PPX" | grep -c .)"
+[ -z "$both" ] || diag "in ppx and libppxd.a: $(head -20 <<<"$both" | tr '\n' ' ')"
+none_shared() { [ -n "$daemon_syms" ] && [ -z "$both" ]; }
+check "ppx holds no object of the daemon" none_shared
+
+stray=$(defined "$BUILD/libppx.a" | grep -vE '^(ppx_|ppxi_|ppx__v1__)')
+[ -z "$stray" ] || diag "unprefixed: $(tr '\n' ' ' <<<"$stray")"
+check "libppx.a exports only ppx_, ppxi_ and generated names" [ -z "$stray" ]
+
+echo "1..$tap_n"
+[ "$tap_failed" -eq 0 ]
