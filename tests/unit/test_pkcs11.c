@@ -280,7 +280,7 @@ static void test_pkcs11__uri_subset_is_parsed_strictly(void **state)
 /* A ppxd.conf whose [pki] is `pki` (the other sections minimal). */
 static int config_with(struct ppx_config **cfg, const char *pki)
 {
-	char path[4200], text[8192];
+	char path[4200], text[17000];
 
 	snprintf(path, sizeof(path), "%s/ppxd.conf", dir);
 	snprintf(text, sizeof(text),
