@@ -17,7 +17,8 @@
  *
  * A module is initialised once per process however many signers use it
  * (a small table of the function lists in use, counted), and finalised
- * when the last is freed.  Signers are opened, used and freed from one
+ * when the last is freed, unless another library of the process had
+ * initialised it first.  Signers are opened, used and freed from one
  * thread.  Every failure of a PKCS#11 call names the call and its CKR_
  * code.
  */
@@ -51,6 +52,7 @@ struct p11 {
 static struct {
 	CK_FUNCTION_LIST_PTR fn;
 	int refs;
+	int finalize;	/* 0: someone else in the process initialised it */
 } modules[MODULES_MAX];
 
 #define RV(x) {x, #x}
@@ -126,10 +128,11 @@ static int module_init(struct p11 *p, const char *module)
 				     "modules in one process", module,
 				     MODULES_MAX);
 	rv = p->fn->C_Initialize(&args);
-	if (rv != CKR_OK)
+	if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED)
 		return p11_fail(module, "C_Initialize", rv);
 	modules[free_slot].fn = p->fn;
 	modules[free_slot].refs = 1;
+	modules[free_slot].finalize = rv == CKR_OK;
 	p->initialised = 1;
 	return 0;
 }
@@ -139,7 +142,8 @@ static void module_fini(struct p11 *p)
 {
 	for (int i = 0; p->initialised && i < MODULES_MAX; i++)
 		if (modules[i].fn == p->fn && --modules[i].refs == 0) {
-			p->fn->C_Finalize(NULL);
+			if (modules[i].finalize)
+				p->fn->C_Finalize(NULL);
 			modules[i].fn = NULL;
 		}
 	p->initialised = 0;
