@@ -6,7 +6,8 @@
  * points at a config written there), imports the demo police.gwent and
  * probation.gwent Ed25519 signing keys and a P-256 key made for the test
  * with its own certificate, with softhsm2-util, the tool an agency would
- * use.  Nothing is mocked: the signer loads libsofthsm2.so with dlopen.
+ * use; and both demo keys once more under one label ("twice").  Nothing
+ * is mocked: the signer loads libsofthsm2.so with dlopen.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -77,6 +78,11 @@ static int setup(void **state)
 	sh("softhsm2-util --import %s --token " TOKEN " --label probation "
 	   "--id 02 --pin 1234 >/dev/null",
 	   pki_path("agencies/probation.gwent/signing.key"));
+	sh("softhsm2-util --import %s --token " TOKEN " --label twice "
+	   "--id 04 --pin 1234 >/dev/null && softhsm2-util --import %s "
+	   "--token " TOKEN " --label twice --id 05 --pin 1234 >/dev/null",
+	   pki_path("agencies/police.gwent/signing.key"),
+	   pki_path2("agencies/probation.gwent/signing.key"));
 	snprintf(p256_cert, sizeof(p256_cert), "%s/p256.crt", dir);
 	sh("cd %s && openssl req -x509 -newkey ec -pkeyopt "
 	   "ec_paramgen_curve:P-256 -nodes -keyout p256.key -out p256.crt "
@@ -218,6 +224,19 @@ static void test_pkcs11__missing_object_is_refused(void **state)
 		PPX_ENOTFOUND, "no such private key");
 }
 
+static void test_pkcs11__uri_naming_two_keys_is_refused(void **state)
+{
+	ppx_signer *s = NULL;
+
+	(void)state;
+	refused(MODULE, "pkcs11:token=" TOKEN ";object=twice", pin_ok,
+		PPX_EINVAL, "names more than one private key");
+	assert_int_equal(ppx_signer_pkcs11_open(&s, MODULE, "pkcs11:token="
+						TOKEN ";object=twice;id=%04",
+						pin_ok, police_cert()), 0);
+	ppx_signer_free(s);
+}
+
 static void test_pkcs11__missing_token_is_refused(void **state)
 {
 	(void)state;
@@ -354,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_pkcs11__wrong_pin_is_refused),
 		cmocka_unit_test(test_pkcs11__pin_file_of_mode_0644_is_refused),
 		cmocka_unit_test(test_pkcs11__missing_object_is_refused),
+		cmocka_unit_test(test_pkcs11__uri_naming_two_keys_is_refused),
 		cmocka_unit_test(test_pkcs11__missing_token_is_refused),
 		cmocka_unit_test(test_pkcs11__key_not_matching_certificate_is_refused),
 		cmocka_unit_test(test_pkcs11__missing_module_is_refused),
