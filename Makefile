@@ -109,6 +109,10 @@ $(BUILD)/ppxd: $(BUILD)/obj/daemon/main.o $(DAEMON_LIB) $(LIBPPX)
 $(BUILD)/ppx: $(CLIENT_SRC:%.c=$(BUILD)/obj/%.o) $(LIBPPX)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# The PKCS#11 signer (lib/pkcs11.c) takes its header from p11-kit and
+# loads the module with dlopen, so it links nothing more.
+$(BUILD)/obj/lib/pkcs11.o: ALL_CFLAGS += $(shell pkg-config --cflags p11-kit-1)
+
 # The sinks: two programs sharing sink_common.c, sink_subject.c and
 # sink_family.c, each with its schema built in from its .sql file.
 $(BUILD)/obj/tools/sink/%.o: ALL_CFLAGS += $(shell pkg-config --cflags sqlite3 libpq)

@@ -33,6 +33,7 @@
 #include "outbox.h"
 #include "ppx/checkpoint.h"
 #include "ppx/error.h"
+#include "ppx/signer_open.h"
 #include "ppxd.h"
 #include "spool.h"
 #include "transport.h"
@@ -105,8 +106,7 @@ static int load(struct ppxd *d, const char *path, uint8_t secret[32],
 	ppxd_crl_seen(d);
 	if ((rc = ppx_trust_load(&d->trust, d->cfg->ca, d->cfg->crl,
 				 d->cfg->certs)) != 0 ||
-	    (rc = ppx_signer_load(&d->signer, d->cfg->signing_key,
-				  d->cfg->signing_cert)) != 0 ||
+	    (rc = ppx_signer_open(&d->signer, d->cfg)) != 0 ||
 	    (rc = ppx_transport_key_load(secret, pub,
 					 d->cfg->transport_key)) != 0 ||
 	    (rc = check_own_certs(d)) != 0)

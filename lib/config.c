@@ -25,6 +25,7 @@
 
 #include "config_int.h"
 #include "ppx/error.h"
+#include "ppx/pkcs11.h"
 
 /* ------------------------------------------------------------------ */
 /* Values                                                              */
@@ -161,6 +162,7 @@ enum key_type {
 	KEY_LISTEN,		/* tcp://host:port, host may be "*" */
 	KEY_ENDPOINT,		/* tcp://host:port */
 	KEY_PATH,		/* resolved against the file's directory */
+	KEY_KEYREF,		/* a KEY_PATH, or a pkcs11: URI as it is */
 	KEY_LONG,		/* whole number in [min, max] */
 	KEY_TEXT,		/* printable text */
 	KEY_USER,		/* Unix user name, resolved to a uid now */
@@ -209,7 +211,9 @@ static const struct key_spec keys[] = {
 	STR(SEC_PKI, "ca", KEY_PATH, 1, ca),
 	STR(SEC_PKI, "crl", KEY_PATH, 1, crl),
 	STR(SEC_PKI, "certs", KEY_PATH, 1, certs),
-	STR(SEC_PKI, "signing_key", KEY_PATH, 1, signing_key),
+	STR(SEC_PKI, "signing_key", KEY_KEYREF, 1, signing_key),
+	STR(SEC_PKI, "pkcs11_module", KEY_PATH, 0, pkcs11_module),
+	STR(SEC_PKI, "pkcs11_pin_file", KEY_PATH, 0, pkcs11_pin_file),
 	STR(SEC_PKI, "signing_cert", KEY_PATH, 1, signing_cert),
 	STR(SEC_PKI, "transport_key", KEY_PATH, 1, transport_key),
 	STR(SEC_PKI, "transport_cert", KEY_PATH, 1, transport_cert),
@@ -437,6 +441,10 @@ static int key_set(struct parse *p, const struct key_spec *k,
 					 "must be tcp://HOST:PORT");
 		return set_string(field, k, e);
 	case KEY_PATH:
+		return set_path(p, field, k, e);
+	case KEY_KEYREF:
+		if (ppx_pkcs11_uri_is(e->value))
+			return set_string(field, k, e);
 		return set_path(p, field, k, e);
 	case KEY_LONG:
 	case KEY_UID:
@@ -755,6 +763,37 @@ static int check_order(const struct parse *p, int *line, const char *later,
 			     "least %s (%ld)", later, lv, earlier, ev);
 }
 
+/*
+ * A signing_key that is a pkcs11: URI must parse and needs pkcs11_module
+ * and pkcs11_pin_file; a key file needs neither, and either given beside
+ * one is a mistake worth stopping for.
+ */
+static int check_pkcs11(const struct parse *p, int *line)
+{
+	const struct ppx_config *c = p->cfg;
+	int at = key_line(p, SEC_PKI, "signing_key");
+	struct ppx_pkcs11_uri u;
+
+	if (!ppx_pkcs11_uri_is(c->signing_key)) {
+		at = key_line(p, SEC_PKI, c->pkcs11_module[0] ?
+			      "pkcs11_module" : "pkcs11_pin_file");
+		*line = at;
+		return at ? ppx_error_set(PPX_EINVAL, "[pki] pkcs11_module "
+					  "and pkcs11_pin_file are for a "
+					  "signing_key that is a pkcs11: "
+					  "URI, not a key file") : 0;
+	}
+	*line = at;
+	if (ppx_pkcs11_uri_parse(&u, c->signing_key) != 0)
+		return ppx_error_set(PPX_EINVAL, "[pki] signing_key = %s",
+				     ppx_error_last());
+	if (!c->pkcs11_module[0] || !c->pkcs11_pin_file[0])
+		return ppx_error_set(PPX_EINVAL, "[pki] signing_key is a "
+				     "pkcs11: URI; pkcs11_module and "
+				     "pkcs11_pin_file are then required");
+	return 0;
+}
+
 static int on_end(void *user, int *line)
 {
 	struct parse *p = user;
@@ -763,6 +802,8 @@ static int on_end(void *user, int *line)
 
 	if (rc == 0)
 		rc = check_required(p, line);
+	if (rc == 0)
+		rc = check_pkcs11(p, line);
 	if (rc == 0)
 		rc = ppxi_config_hooks_check(c, key_line(p, SEC_SPOOL, "operator"),
 					line);

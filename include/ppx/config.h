@@ -99,7 +99,9 @@ struct ppx_config {
 	char ca[PATH_MAX];
 	char crl[PATH_MAX];
 	char certs[PATH_MAX];
-	char signing_key[PATH_MAX];
+	char signing_key[PATH_MAX];	/* a path, or a pkcs11: URI */
+	char pkcs11_module[PATH_MAX];	/* "" unless signing_key is a URI */
+	char pkcs11_pin_file[PATH_MAX];
 	char signing_cert[PATH_MAX];
 	char transport_key[PATH_MAX];
 	char transport_cert[PATH_MAX];
