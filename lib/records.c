@@ -3,7 +3,7 @@
  * and the messages that amendments, acknowledgements and action updates
  * refer to.
  *
- * Where it sits: control_submit_body() calls ppx_records_check() on every
+ * Where it sits: submit_body() calls ppx_records_check() on every
  * body it is about to sign (outbound), and inbound's check_accept() on
  * every body a partner sends, after the policy and the pure domain rules
  * (ppx_domain_check).  Both read this iteration's open batch too, so two

@@ -2,7 +2,7 @@
  * fuzz_control.c — libFuzzer target for the control socket: the bytes of a
  * ppx.v1.ControlRequest, decoded and validated as daemon/control.c does
  * before it needs the log, the signer or the partners.  A submit's body is
- * completed the way control_submit_body() completes it (the operator as
+ * completed the way submit_body() completes it (the operator as
  * sender, an id, a time and the area when missing) and then checked with
  * ppx_body_check() and ppx_domain_check(), as police.gwent.  Nothing may
  * crash, leak or read out of bounds, whatever the input.
