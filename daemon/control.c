@@ -18,23 +18,17 @@
 #include "control.h"
 #include "events.h"
 #include "hooks.h"
-#include "inbound.h"
 #include "log.h"
 #include "outbox.h"
-#include "policy.h"
-#include "ppx/domain.h"
+#include "ppx/control.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/text.h"
 #include "ppxd.h"
 #include "submit.h"
-#include "ppx/records.h"
 #include "transport.h"
 #include "writer.h"
 #include "zap.h"
-
-#define CONTROL_VERSION 1
-#define CONTROL_REQUEST_MAX (2 * 1024 * 1024)
 
 struct control {
 	void *sock;
@@ -75,14 +69,14 @@ int control_new(struct control **out, struct ppxd *d)
 {
 	struct control *c = calloc(1, sizeof(*c));
 	int linger = 0, rc;
-	int64_t max = CONTROL_REQUEST_MAX;
+	int64_t max = PPX_CONTROL_REQUEST_MAX;
 
 	*out = NULL;
 	if (!c)
 		return ppx_error_set(PPX_ENOMEM, "out of memory");
 	rc = make_private_dir(d->cfg->control_dir);
-	snprintf(c->endpoint, sizeof(c->endpoint), "ipc://%s/control.sock",
-		 d->cfg->control_dir);
+	snprintf(c->endpoint, sizeof(c->endpoint), "ipc://%s/%s",
+		 d->cfg->control_dir, PPX_CONTROL_SOCKET);
 	if (rc == 0) {
 		c->sock = zmq_socket(d->zctx, ZMQ_ROUTER);
 		if (!c->sock ||
@@ -141,7 +135,7 @@ static void send_error(struct ppxd *d, zmq_msg_t *routing, int code)
 {
 	Ppx__V1__ControlReply reply = PPX__V1__CONTROL_REPLY__INIT;
 
-	reply.version = CONTROL_VERSION;
+	reply.version = PPX_CONTROL_VERSION;
 	reply.code = code;
 	reply.error = (char *)ppx_error_last();
 	send_reply(d, routing, &reply);
@@ -189,7 +183,7 @@ static void reply_state(struct ppxd *d, zmq_msg_t *routing, const uint8_t *id,
 	sr.log_seq = seq;
 	sr.n_deliveries = n;
 	sr.deliveries = dp;
-	reply.version = CONTROL_VERSION;
+	reply.version = PPX_CONTROL_VERSION;
 	reply.reply_case = PPX__V1__CONTROL_REPLY__REPLY_SUBMIT;
 	reply.submit = &sr;
 	send_reply(d, routing, &reply);
@@ -319,7 +313,7 @@ static void status(struct ppxd *d, zmq_msg_t *routing)
 	sr.listening = transport_listening(d->transport, &listen_error);
 	sr.listen_error = (char *)listen_error;
 	hooks_status(d, &sr);
-	reply.version = CONTROL_VERSION;
+	reply.version = PPX_CONTROL_VERSION;
 	reply.reply_case = PPX__V1__CONTROL_REPLY__REPLY_STATUS;
 	reply.status = &sr;
 	send_reply(d, routing, &reply);
@@ -366,11 +360,11 @@ static int request_check(const Ppx__V1__ControlRequest *req, zmq_msg_t *frame)
 	if (!req)
 		return ppx_error_set(PPX_EINVAL,
 				     "control request does not decode");
-	if (req->version != CONTROL_VERSION)
+	if (req->version != PPX_CONTROL_VERSION)
 		return ppx_error_set(PPX_EVERSION,
 				     "control request version %u; this ppxd "
 				     "speaks %d: use a matching ppx",
-				     req->version, CONTROL_VERSION);
+				     req->version, PPX_CONTROL_VERSION);
 	return ppx_text_check(&ppx__v1__control_request__descriptor,
 			      zmq_msg_data(frame), zmq_msg_size(frame),
 			      "control request");
@@ -382,7 +376,7 @@ static void decided_after_commit(struct ppxd *d, void *arg, int rc)
 	zmq_msg_t *routing = arg;
 	Ppx__V1__ControlReply reply = PPX__V1__CONTROL_REPLY__INIT;
 
-	reply.version = CONTROL_VERSION;
+	reply.version = PPX_CONTROL_VERSION;
 	if (rc == 0)
 		send_reply(d, routing, &reply);
 	else
