@@ -29,6 +29,8 @@
 #include "logread.h"
 #include "ppx/error.h"
 #include "ppx/json.h"
+#include "ppx/names.h"
+#include "ppx/timefmt.h"
 #include "ppx/text.h"
 
 static const char usage[] =
@@ -469,24 +471,21 @@ int lr_fail(const char *cmd, int rc)
 
 /* ---- names ------------------------------------------------------------ */
 
-static const char *enum_name(const ProtobufCEnumDescriptor *d, int v)
+static const char *or_unknown(const char *name)
 {
-	const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(d, v);
-
-	return ev ? ev->name : "?";
+	return name ? name : "?";
 }
 
 const char *lr_entry_kind_name(int kind)
 {
-	return enum_name(&ppx__v1__entry_kind__descriptor, kind);
+	return or_unknown(ppx_entry_kind_name(kind));
 }
 
 const char *lr_state_name(int state)
 {
 	if (state == 0)
 		return "";
-	return enum_name(&ppx__v1__delivery_state__descriptor, state) +
-	       (state > 0 && state <= 3 ? strlen("DELIVERY_") : 0);
+	return or_unknown(ppx_delivery_state_name(state));
 }
 
 const char *lr_ack_name(int ack)
@@ -500,7 +499,7 @@ const char *lr_ack_name(int ack)
 
 const char *lr_reason_name(int reason)
 {
-	return enum_name(&ppx__v1__reject_reason__descriptor, reason);
+	return or_unknown(ppx_reject_reason_name(reason));
 }
 
 const char *lr_dir_name(int dir)
@@ -510,13 +509,12 @@ const char *lr_dir_name(int dir)
 
 const char *lr_family_name(const struct lr_entry *ent)
 {
-	const ProtobufCFieldDescriptor *f;
+	const char *f;
 
 	if (!ent->body)
 		return ent->e->family;
-	f = protobuf_c_message_descriptor_get_field(
-		&ppx__v1__body__descriptor, (unsigned)ent->body->payload_case);
-	return f ? f->name : "";
+	f = ppx_family_name((int)ent->body->payload_case);
+	return f ? f : "";
 }
 
 const char *lr_notification_kind(const struct lr_entry *ent)
@@ -524,23 +522,19 @@ const char *lr_notification_kind(const struct lr_entry *ent)
 	if (!ent->body ||
 	    ent->body->payload_case != PPX__V1__BODY__PAYLOAD_NOTIFICATION)
 		return "";
-	return enum_name(&ppx__v1__notification_kind__descriptor,
-			 ent->body->notification->kind);
+	return or_unknown(ppx_notification_kind_name(
+		ent->body->notification->kind));
 }
 
 /* ---- small helpers ---------------------------------------------------- */
 
 void lr_format_time(char *out, size_t cap, int64_t ms)
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
 	if (cap == 0)
 		return;
 	out[0] = '\0';
-	if (ms != 0 && (!gmtime_r(&t, &tm) ||
-			!strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm)))
-		snprintf(out, cap, "?");
+	if (ms != 0)
+		ppx_time_iso(out, cap, ms);
 }
 
 void lr_hex_id(char out[LR_ID_HEX], const ProtobufCBinaryData *id)
@@ -735,7 +729,7 @@ static void message_json(json_object *o, const struct lr_entry *ent,
 	add_time(o, "created", b->created_ms);
 	if (b->priority)
 		add_str(o, "priority",
-			enum_name(&ppx__v1__priority__descriptor, b->priority));
+			or_unknown(ppx_priority_name(b->priority)));
 	if (b->subject && b->subject->name[0])
 		add_str(o, "subject_name", b->subject->name);
 	add_id(o, "replies_to", &b->replies_to);

@@ -21,6 +21,7 @@
 #include "client.h"
 #include "compose_int.h"
 #include "ppx/envelope.h"
+#include "ppx/timefmt.h"
 
 /* ------------------------------------------------------------------ */
 /* Pieces more than one family uses                                    */
@@ -183,12 +184,10 @@ int compose_list_kinds(void)
 
 static char *today(struct compose *c)
 {
-	char *s = compose_alloc(c, 16);
-	time_t t = time(NULL);
-	struct tm tm;
+	char *s = compose_alloc(c, PPX_DATE_ISO_LEN);
 
-	if (s && gmtime_r(&t, &tm))
-		strftime(s, 16, "%Y-%m-%d", &tm);
+	if (s)
+		ppx_date_iso(s, PPX_DATE_ISO_LEN, (int64_t)time(NULL) * 1000);
 	return s;
 }
 

@@ -39,11 +39,11 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
-#include "events.h"
 #include "log.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/json.h"
+#include "ppx/timefmt.h"
 #include "ppxd.h"
 #include "spool.h"
 #include "submit.h"
@@ -105,7 +105,7 @@ static json_object *outcome_new(const char *name)
 	json_object *o = json_object_new_object();
 	char when[40];
 
-	events_iso_time(when, sizeof(when), ppxd_now_ms());
+	ppx_time_iso_ms(when, sizeof(when), ppxd_now_ms());
 	json_object_object_add(o, "file", json_object_new_string(name));
 	json_object_object_add(o, "time", json_object_new_string(when));
 	return o;

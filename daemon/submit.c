@@ -23,10 +23,10 @@
 #include "ppx/domain.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
+#include "ppx/names.h"
 #include "ppx/records.h"
 #include "ppx/text.h"
-#include "events.h"
-#include "inbound.h"
+#include "ppx/timefmt.h"
 #include "ppxd.h"
 #include "submit.h"
 #include "writer.h"
@@ -80,7 +80,9 @@ static int log_sent(struct ppxd *d, const Ppx__V1__Body *b, uint8_t *frame,
 	e.data.len = len;
 	e.subject_keys = keys;
 	e.n_subject_keys = n;
-	e.family = (char *)inbound_family_name((int)b->payload_case);
+	e.family = (char *)ppx_family_name((int)b->payload_case);
+	if (!e.family)
+		e.family = "";
 	rc = writer_append(d, &e, seq);
 	ppx_subject_keys_free(keys, n);
 	for (size_t i = 0; rc == 0 && i < b->n_recipients; i++)
@@ -114,8 +116,8 @@ static int stamp_created(struct ppxd *d, Ppx__V1__Body *b)
 	}
 	if (off <= d->cfg->clock_skew_ms && -off <= d->cfg->clock_skew_ms)
 		return 0;
-	events_iso_time(when, sizeof(when), b->created_ms);
-	events_iso_time(ours, sizeof(ours), now);
+	ppx_time_iso_ms(when, sizeof(when), b->created_ms);
+	ppx_time_iso_ms(ours, sizeof(ours), now);
 	return ppx_error_set(PPX_EBODY,
 			     "createdMs %s is %lld s in the %s by this "
 			     "daemon's clock (%s; clock_skew_ms allows %lld "
