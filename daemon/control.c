@@ -111,13 +111,15 @@ void *control_socket(struct control *self)
 static void reply_send(struct ppxd *d, void *arg, const uint8_t *reply,
 		       size_t len)
 {
+	void *sock = d->control->sock;
 	zmq_msg_t id;
 
 	zmq_msg_init(&id);
 	zmq_msg_copy(&id, arg);
-	if (zmq_msg_send(&id, d->control->sock, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-	    zmq_send(d->control->sock, reply, len, ZMQ_DONTWAIT) < 0)
-		log_debug("control reply dropped: %s", zmq_strerror(zmq_errno()));
+	if (zmq_msg_send(&id, sock, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+	    zmq_send(sock, reply, len, ZMQ_DONTWAIT) < 0)
+		log_debug("control reply dropped: %s",
+			  zmq_strerror(zmq_errno()));
 	zmq_msg_close(&id);
 }
 
