@@ -346,6 +346,15 @@ int send_body(const struct send_common *o, const Ppx__V1__Body *b)
 	return rc;
 }
 
+int send_composed(const struct send_common *o, const struct compose *c)
+{
+	int rc = compose_check(c);
+
+	if (rc != 0)
+		return rc;
+	return o->print ? compose_print(c) : send_body(o, compose_body(c));
+}
+
 /* `ppx send FAMILY [flags]`: one body composed from flags. */
 static int send_family(int argc, char **argv)
 {

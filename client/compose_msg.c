@@ -6,7 +6,7 @@
  * Each builder fills its payload in the compose's own storage and points
  * the body at it; it checks only what flags can get wrong (a value that is
  * not a date, an enum name that does not exist).  Whether the message is
- * complete is the domain rules' to say, in send_composed(), so that the
+ * complete is the domain rules' to say, in compose_check(), so that the
  * client and the daemon say the same thing.
  *
  * Structured flags take "key=value; key=value" (the first key may be
