@@ -20,6 +20,7 @@
 #include "deadlines.h"
 #include "logread.h"
 #include "ppx/error.h"
+#include "ppx/timefmt.h"
 
 static const char usage[] =
 	"usage: ppx due [--log DIR | --config FILE] [--deadlines FILE]\n"
@@ -127,7 +128,7 @@ static void print_text(const struct due_list *l)
 		printf(": ");
 		deadlines_print_clean(stdout, o->what, 0);
 		if (o->due_ms) {
-			deadlines_format_ms(when, sizeof(when), o->due_ms);
+			ppx_time_iso(when, sizeof(when), o->due_ms);
 			printf(" by %s", when);
 		}
 		printf("\n");
@@ -146,7 +147,7 @@ static void print_csv(const struct due_list *l)
 		ppx_date_format(due, o->due);
 		when[0] = '\0';
 		if (o->due_ms)
-			deadlines_format_ms(when, sizeof(when), o->due_ms);
+			ppx_time_iso(when, sizeof(when), o->due_ms);
 		deadlines_csv_field(stdout, o->agency);
 		putchar(',');
 		deadlines_csv_field(stdout, o->person);
@@ -178,7 +179,7 @@ static json_object *item_json(const struct due_item *it)
 	json_object_object_add(j, "working_days",
 			       json_object_new_int64(it->working_days));
 	if (o->due_ms) {
-		deadlines_format_ms(when, sizeof(when), o->due_ms);
+		ppx_time_iso(when, sizeof(when), o->due_ms);
 		json_object_object_add(j, "deadline", json_object_new_string(when));
 	}
 	json_object_object_add(j, "subject", json_object_new_string(o->subject));

@@ -26,6 +26,7 @@
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/json.h"
+#include "ppx/names.h"
 
 #define SEND_WINDOW 256
 #define INPUT_MAX (256L * 1024 * 1024)
@@ -108,20 +109,9 @@ static int next_body(Ppx__V1__Body **out, json_tokener *tok, const char *text,
 	return 0;
 }
 
-static const char *state_name(int state)
+static const char *or_unknown(const char *name)
 {
-	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
-		&ppx__v1__delivery_state__descriptor, state);
-
-	return v ? v->name + strlen("DELIVERY_") : "?";
-}
-
-static const char *reason_name(int reason)
-{
-	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
-		&ppx__v1__reject_reason__descriptor, reason);
-
-	return v ? v->name : "?";
+	return name ? name : "?";
 }
 
 /* Print one reply; returns 1 if anything in it was refused. */
@@ -140,7 +130,8 @@ static int print_reply(const Ppx__V1__ControlReply *r)
 	printf("%s %llu", hex, (unsigned long long)s->log_seq);
 	for (size_t i = 0; i < s->n_deliveries; i++) {
 		printf(" %s=%s", s->deliveries[i]->partner,
-		       state_name(s->deliveries[i]->state));
+		       or_unknown(ppx_delivery_state_name(
+			       s->deliveries[i]->state)));
 		refused |= s->deliveries[i]->state ==
 			   PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED;
 	}
@@ -150,7 +141,8 @@ static int print_reply(const Ppx__V1__ControlReply *r)
 		    PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED)
 			fprintf(stderr, "ppx send: %s refused %s: %s\n",
 				s->deliveries[i]->partner, hex,
-				reason_name(s->deliveries[i]->reason));
+				or_unknown(ppx_reject_reason_name(
+					s->deliveries[i]->reason)));
 	return refused;
 }
 
@@ -352,6 +344,15 @@ int send_body(const struct send_common *o, const Ppx__V1__Body *b)
 	ctl_close(&c);
 	free(ids.id);
 	return rc;
+}
+
+int send_composed(const struct send_common *o, const struct compose *c)
+{
+	int rc = compose_check(c);
+
+	if (rc != 0)
+		return rc;
+	return o->print ? compose_print(c) : send_body(o, compose_body(c));
 }
 
 /* `ppx send FAMILY [flags]`: one body composed from flags. */

@@ -31,6 +31,7 @@
 #include "logread.h"
 #include "ppx/error.h"
 #include "ppx/json.h"
+#include "ppx/names.h"
 #include "ppx/pki.h"
 
 #define SHOW_MAX_ENTRIES 4096	/* entries about one message listed */
@@ -157,11 +158,9 @@ static void print_party(logread *lr, const struct lr_entry *m,
 	putchar('\n');
 }
 
-static const char *enum_name(const ProtobufCEnumDescriptor *d, int v)
+static const char *or_unknown(const char *name)
 {
-	const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(d, v);
-
-	return ev ? ev->name : "?";
+	return name ? name : "?";
 }
 
 /* The messages this one answers or replaces. */
@@ -284,10 +283,8 @@ static void print_heading(const struct lr_entry *m)
 	       : "received from", m->dir == LR_DIR_OUT ? b->sender_agency
 	       : m->e->peer_agency, when);
 	if (b->priority)
-		printf(", %s", enum_name(&ppx__v1__priority__descriptor,
-					 b->priority));
-	printf(", %s\n  ", enum_name(&ppx__v1__protective_marking__descriptor,
-				     b->marking));
+		printf(", %s", or_unknown(ppx_priority_name(b->priority)));
+	printf(", %s\n  ", or_unknown(ppx_marking_name(b->marking)));
 	print_ids(b);
 	lr_format_time(when, sizeof(when), b->ack_deadline_ms);
 	if (b->ack_deadline_ms > 0)

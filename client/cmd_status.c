@@ -13,6 +13,8 @@
 #include "client.h"
 #include "ppx/error.h"
 #include "ppx/json.h"
+#include "ppx/names.h"
+#include "ppx/timefmt.h"
 
 static const char usage[] =
 	"usage: ppx status [--config FILE] [--json]\n"
@@ -34,11 +36,9 @@ static void print_quarantine(const Ppx__V1__HookStatus *h)
 	for (size_t i = 0; i < h->n_quarantined; i++) {
 		const Ppx__V1__HookQuarantined *q = h->quarantined[i];
 		char when[32] = "-";
-		time_t t = (time_t)(q->since_ms / 1000);
-		struct tm tm;
 
-		if (q->since_ms && gmtime_r(&t, &tm))
-			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (q->since_ms)
+			ppx_time_iso(when, sizeof(when), q->since_ms);
 		printf("hook %-20s QUARANTINED entry %-8llu since %s: %s\n",
 		       h->name, (unsigned long long)q->seq, when,
 		       q->last_error);
@@ -72,13 +72,12 @@ static void print_hook(const Ppx__V1__HookStatus *h)
 static void print_budget(const Ppx__V1__PartnerStatus *p)
 {
 	char until[32] = "";
-	time_t t = (time_t)(p->blocked_until_ms / 1000);
-	struct tm tm;
 
 	if (!p->refusals_window && !p->log_bytes_hour && !p->blocked_episodes)
 		return;
-	if (p->blocked_until_ms && gmtime_r(&t, &tm))
-		strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (p->blocked_until_ms)
+		ppx_time_iso(until, sizeof(until),
+			     p->blocked_until_ms);
 	printf("  %-22s refusals %llu in window, log %llu of %llu bytes this "
 	       "hour, %u blocks%s%s\n", "", (unsigned long long)p->refusals_window,
 	       (unsigned long long)p->log_bytes_hour,
@@ -97,11 +96,10 @@ static void print_text(const Ppx__V1__StatusReply *s)
 	for (size_t i = 0; i < s->n_partners; i++) {
 		const Ppx__V1__PartnerStatus *p = s->partners[i];
 		char when[32] = "-";
-		time_t t = (time_t)(p->last_receipt_ms / 1000);
-		struct tm tm;
 
-		if (p->last_receipt_ms && gmtime_r(&t, &tm))
-			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (p->last_receipt_ms)
+			ppx_time_iso(when, sizeof(when),
+				     p->last_receipt_ms);
 		printf("%-24s %-5s %8llu %10llu %10llu %8llu  %s\n", p->agency,
 		       p->connected ? "up" : "down",
 		       (unsigned long long)p->outbox_depth,
@@ -111,11 +109,10 @@ static void print_text(const Ppx__V1__StatusReply *s)
 		print_budget(p);
 	}
 	for (size_t i = 0; i < s->n_refusals; i++) {
-		const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
-			&ppx__v1__reject_reason__descriptor,
+		const char *reason = ppx_reject_reason_name(
 			s->refusals[i]->reason);
 
-		printf("refused %-32s %llu\n", v ? v->name : "?",
+		printf("refused %-32s %llu\n", reason ? reason : "?",
 		       (unsigned long long)s->refusals[i]->count);
 	}
 	for (size_t i = 0; i < s->n_hooks; i++)

@@ -7,8 +7,8 @@
  * recipients, priority, marking, acknowledgement deadline, details, and
  * each family's own); this file turns them into a ppx.v1.Body, checks it
  * with the daemon's own domain rules (ppx_domain_check) so that a mistake
- * is named at once, by field and flag, and hands it to cmd_send.c to
- * submit.  The daemon fills in who sends it and checks everything again.
+ * is named at once, by field and flag (compose_check), and gives it to
+ * the command, which submits it (cmd_send.c) or prints it.  The daemon fills in who sends it and checks everything again.
  *
  * Some messages start from what the local log holds, read-only (LMDB
  * allows it while the daemon runs): an amendment of minutes starts from
@@ -886,21 +886,22 @@ static const char *flag_for(const char *msg)
 	return NULL;
 }
 
-int send_composed(const struct send_common *o, const struct compose *c)
+int compose_check(const struct compose *c)
 {
 	const char *flag;
-	char *json = NULL;
-	int rc = ppx_domain_check(&c->body, compose_agency(c));
 
-	if (rc != 0) {
-		flag = flag_for(ppx_error_last());
-		fprintf(stderr, "%s: refused: %s%s%s%s\n", c->cmd,
-			ppx_error_last(), flag ? " [" : "", flag ? flag : "",
-			flag ? "]" : "");
-		return PPX_EXIT_NO;
-	}
-	if (!o->print)
-		return send_body(o, &c->body);
+	if (ppx_domain_check(&c->body, compose_agency(c)) == 0)
+		return 0;
+	flag = flag_for(ppx_error_last());
+	fprintf(stderr, "%s: refused: %s%s%s%s\n", c->cmd, ppx_error_last(),
+		flag ? " [" : "", flag ? flag : "", flag ? "]" : "");
+	return PPX_EXIT_NO;
+}
+
+int compose_print(const struct compose *c)
+{
+	char *json = NULL;
+
 	if (ppx_json_print(&json, &c->body.base, PPX_JSON_PRETTY) != 0) {
 		fprintf(stderr, "%s: %s\n", c->cmd, ppx_error_last());
 		return PPX_EXIT_NO;

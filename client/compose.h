@@ -46,16 +46,22 @@ const Ppx__V1__Body *compose_body(const struct compose *c);
 
 void compose_free(struct compose **c);
 
+/* Check the composed body against the domain rules; a refusal is
+ * printed naming the field and its flag.  0, or an exit code. */
+int compose_check(const struct compose *c);
+
+/* Print the composed body as JSON (--print).  An exit code. */
+int compose_print(const struct compose *c);
+
 /*
- * Check the composed body against the domain rules (naming the field and
- * its flag), then print it as JSON (--print) or submit it with
- * send_body().  An exit code.
+ * In cmd_send.c, which owns submitting: check the composed body
+ * (compose_check), then print it (--print) or submit it with send_body().
+ * An exit code.
  */
 int send_composed(const struct send_common *o, const struct compose *c);
 
 /* Submit one body to the daemon and print "message-id log-seq
- * partner=state..."; with o->wait, wait for every receipt.  An exit code.
- * In cmd_send.c, which owns submitting. */
+ * partner=state..."; with o->wait, wait for every receipt.  An exit code. */
 int send_body(const struct send_common *o, const Ppx__V1__Body *b);
 
 /* The agency of the configuration the compose read (for the rules). */

@@ -6,7 +6,7 @@
  * Each builder fills its payload in the compose's own storage and points
  * the body at it; it checks only what flags can get wrong (a value that is
  * not a date, an enum name that does not exist).  Whether the message is
- * complete is the domain rules' to say, in send_composed(), so that the
+ * complete is the domain rules' to say, in compose_check(), so that the
  * client and the daemon say the same thing.
  *
  * Structured flags take "key=value; key=value" (the first key may be
@@ -21,6 +21,7 @@
 #include "client.h"
 #include "compose_int.h"
 #include "ppx/envelope.h"
+#include "ppx/timefmt.h"
 
 /* ------------------------------------------------------------------ */
 /* Pieces more than one family uses                                    */
@@ -183,12 +184,10 @@ int compose_list_kinds(void)
 
 static char *today(struct compose *c)
 {
-	char *s = compose_alloc(c, 16);
-	time_t t = time(NULL);
-	struct tm tm;
+	char *s = compose_alloc(c, PPX_DATE_ISO_LEN);
 
-	if (s && gmtime_r(&t, &tm))
-		strftime(s, 16, "%Y-%m-%d", &tm);
+	if (s)
+		ppx_date_iso(s, PPX_DATE_ISO_LEN, (int64_t)time(NULL) * 1000);
 	return s;
 }
 

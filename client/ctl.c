@@ -9,23 +9,27 @@
 #include <zmq.h>
 
 #include "client.h"
+#include "ppx/control.h"
 #include "ppx/error.h"
 
 int ctl_open(struct ctl *c, const char *config_path, int timeout_ms)
 {
 	char ep[4200];
 	int linger = 0;
+	int64_t max = PPX_CONTROL_REPLY_MAX;
 
 	memset(c, 0, sizeof(*c));
 	if (ppx_config_load(&c->cfg, config_path) != 0) {
 		fprintf(stderr, "ppx: %s\n", ppx_error_last());
 		return PPX_EXIT_USAGE;
 	}
-	snprintf(ep, sizeof(ep), "ipc://%s/control.sock", c->cfg->control_dir);
+	snprintf(ep, sizeof(ep), "ipc://%s/%s", c->cfg->control_dir,
+		 PPX_CONTROL_SOCKET);
 	c->zctx = zmq_ctx_new();
 	c->sock = c->zctx ? zmq_socket(c->zctx, ZMQ_DEALER) : NULL;
 	if (!c->sock ||
 	    zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof(linger)) ||
+	    zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &max, sizeof(max)) ||
 	    zmq_setsockopt(c->sock, ZMQ_RCVTIMEO, &timeout_ms,
 			   sizeof(timeout_ms)) ||
 	    zmq_connect(c->sock, ep) != 0) {
@@ -53,7 +57,7 @@ int ctl_send(struct ctl *c, Ppx__V1__ControlRequest *req)
 	uint8_t *buf;
 	int rc;
 
-	req->version = 1;
+	req->version = PPX_CONTROL_VERSION;
 	len = ppx__v1__control_request__get_packed_size(req);
 	buf = malloc(len ? len : 1);
 	if (!buf)

@@ -21,6 +21,7 @@
 
 #include "deadlines_int.h"
 #include "ppx/error.h"
+#include "ppx/names.h"
 
 /* ------------------------------------------------------------------ */
 /* Memory: a text pool and growing arrays                              */
@@ -230,8 +231,7 @@ static void add_notification(struct deadlines_mem *m,
 			     const Ppx__V1__Body *b)
 {
 	const Ppx__V1__SubjectIds *subj = b->subject;
-	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
-		&ppx__v1__notification_kind__descriptor, b->notification->kind);
+	const char *kind = ppx_notification_kind_name(b->notification->kind);
 	struct notif *n;
 
 	if (b->ack_deadline_ms <= 0 || b->n_recipients == 0 ||
@@ -239,7 +239,7 @@ static void add_notification(struct deadlines_mem *m,
 		return;
 	memcpy(n->id, b->message_id.data, ID_LEN);
 	n->sender = dl_str(m, b->sender_agency);
-	n->kind = dl_str(m, v ? v->name : "notification");
+	n->kind = dl_str(m, kind ? kind : "notification");
 	n->subject = subject_label(m, &subj, 1);
 	subject_keys(m, &n->keys, &n->n_keys, &subj, 1);
 	n->logged_ms = e->time_ms;

@@ -195,9 +195,9 @@ void deadlines_run_close(struct deadlines_run *r);
 
 /* Output helpers: a CSV field, quoted when it must be and made inert for
  * spreadsheets (a leading = + - @ is prefixed with '); text for a
- * terminal, with control characters shown as '?'; a UTC time. */
+ * terminal, with control characters shown as '?'.  Times are written
+ * with ppx_time_iso() (ppx/timefmt.h). */
 void deadlines_csv_field(FILE *out, const char *s);
 void deadlines_print_clean(FILE *out, const char *s, int width);
-void deadlines_format_ms(char *out, size_t cap, int64_t ms);
 
 #endif

@@ -291,11 +291,3 @@ void deadlines_print_clean(FILE *out, const char *s, int width)
 		fputc(' ', out);
 }
 
-void deadlines_format_ms(char *out, size_t cap, int64_t ms)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm) || !strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(out, cap, "?");
-}

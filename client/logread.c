@@ -938,3 +938,41 @@ int logread_by_subject(logread *self, const char *key, uint64_t **seqs,
 	}
 	return rc;
 }
+
+/* ---- message ids ------------------------------------------------------ */
+
+void lr_hex_id(char out[LR_ID_HEX], const ProtobufCBinaryData *id)
+{
+	out[0] = '\0';
+	if (id->len == PPX_MESSAGE_ID_LEN)
+		ppx_hex(out, id->data, id->len);
+}
+
+int lr_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int lr_parse_id(uint8_t out[PPX_MESSAGE_ID_LEN], const char *hex)
+{
+	if (strlen(hex) != 2 * PPX_MESSAGE_ID_LEN)
+		return ppx_error_set(PPX_EINVAL, "a message id is %d hex "
+				     "digits, not \"%s\"",
+				     2 * PPX_MESSAGE_ID_LEN, hex);
+	for (size_t i = 0; i < PPX_MESSAGE_ID_LEN; i++) {
+		int hi = lr_hexval((unsigned char)hex[2 * i]);
+		int lo = lr_hexval((unsigned char)hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return ppx_error_set(PPX_EINVAL, "a message id is hex "
+					     "digits only, not \"%s\"", hex);
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}

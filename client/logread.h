@@ -139,7 +139,7 @@ struct lr_opts {
 	"                     and missing) or overdue (pending past its deadline)\n"
 
 /*
- * Parse the options of `ppx CMD` (argv[0] is CMD).  `flags` says which
+ * Parse the options of `ppx CMD` (argv[0] is CMD), in options.c.  `flags` says which
  * options beyond the common ones are accepted; exactly `n_args`
  * positional arguments are required.  Returns 0; 1 after printing `usage`
  * to stdout for --help; or PPX_EXIT_USAGE after saying what is wrong on
@@ -314,9 +314,10 @@ const char *lr_dir_name(int dir);		/* "in", "out", "" */
 const char *lr_family_name(const struct lr_entry *ent);
 const char *lr_notification_kind(const struct lr_entry *ent);
 
-/* "2026-11-21T09:30:00Z" ("" for 0). */
+/* "2026-11-21T09:30:00Z" ("" for 0): ppx_time_iso(). */
 void lr_format_time(char *out, size_t cap, int64_t ms);
-/* Lower-case hex of a 16-byte id, or "" if it is not 16 bytes. */
+/* In logread.c: lower-case hex of a 16-byte id, or "" if it is not 16
+ * bytes. */
 void lr_hex_id(char out[LR_ID_HEX], const ProtobufCBinaryData *id);
 /* The value of hex digit c (either case), or -1. */
 int lr_hexval(int c);

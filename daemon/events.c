@@ -35,7 +35,9 @@
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/json.h"
+#include "ppx/names.h"
 #include "ppx/text.h"
+#include "ppx/timefmt.h"
 #include "ppxd.h"
 
 struct events {
@@ -84,25 +86,9 @@ void events_entry_clear(struct events_entry *self)
 	memset(self, 0, sizeof(*self));
 }
 
-static const char *enum_name(const ProtobufCEnumDescriptor *d, int v)
+static const char *or_empty(const char *name)
 {
-	const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(d,
-									    v);
-
-	return ev ? ev->name : "";
-}
-
-void events_iso_time(char *out, size_t cap, int64_t ms)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	char sec[24];
-
-	if (ms < 0 || !gmtime_r(&t, &tm) ||
-	    !strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm))
-		snprintf(out, cap, "1970-01-01T00:00:00.000Z");
-	else
-		snprintf(out, cap, "%s.%03dZ", sec, (int)(ms % 1000));
+	return name ? name : "";
 }
 
 static json_object *hex_string(const ProtobufCBinaryData *id)
@@ -176,12 +162,12 @@ int events_entry_json(char **out, const struct events_entry *v,
 	*out = NULL;
 	if (!o)
 		return ppx_error_set(PPX_ENOMEM, "out of memory");
-	events_iso_time(when, sizeof(when), e->time_ms);
+	ppx_time_iso_ms(when, sizeof(when), e->time_ms);
 	json_object_object_add(o, "agency", json_object_new_string(agency));
 	json_object_object_add(o, "seq", json_object_new_uint64(e->seq));
 	json_object_object_add(o, "time", json_object_new_string(when));
 	json_object_object_add(o, "kind", json_object_new_string(
-		enum_name(&ppx__v1__entry_kind__descriptor, e->kind)));
+		or_empty(ppx_entry_kind_name(e->kind))));
 	json_object_object_add(o, "family", json_object_new_string(e->family));
 	json_object_object_add(o, "peer",
 			       json_object_new_string(e->peer_agency));
@@ -194,8 +180,7 @@ int events_entry_json(char **out, const struct events_entry *v,
 	json_object_object_add(o, "related_ids", hex_array(e->related_ids,
 							   e->n_related_ids));
 	json_object_object_add(o, "reason", json_object_new_string(
-		e->reason ? enum_name(&ppx__v1__reject_reason__descriptor,
-				      e->reason) : ""));
+		e->reason ? or_empty(ppx_reject_reason_name(e->reason)) : ""));
 	json_object_object_add(o, "detail", json_object_new_string(e->detail));
 	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_HOOK_QUARANTINE ||
 	    e->kind == PPX__V1__ENTRY_KIND__ENTRY_HOOK_DECISION)
@@ -222,7 +207,7 @@ int events_entry_json(char **out, const struct events_entry *v,
 void events_topic(char *out, size_t cap, const struct events_entry *v)
 {
 	snprintf(out, cap, "%s/%s",
-		 enum_name(&ppx__v1__entry_kind__descriptor, v->entry->kind),
+		 or_empty(ppx_entry_kind_name(v->entry->kind)),
 		 v->entry->family);
 }
 

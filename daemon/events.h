@@ -40,9 +40,6 @@ void events_entry_clear(struct events_entry *self);
 int events_entry_json(char **out, const struct events_entry *v,
 		      const char *agency);
 
-/* Unix time `ms` as YYYY-MM-DDTHH:MM:SS.mmmZ (UTC). */
-void events_iso_time(char *out, size_t cap, int64_t ms);
-
 /* The topic "KIND/FAMILY", e.g. "ENTRY_RECEIVED/notification". */
 void events_topic(char *out, size_t cap, const struct events_entry *v);
 

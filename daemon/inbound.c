@@ -50,8 +50,10 @@
 #include "ppx/domain.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
+#include "ppx/names.h"
 #include "ppx/receipt.h"
 #include "ppx/text.h"
+#include "ppx/timefmt.h"
 #include "ppxd.h"
 #include "ppx/records.h"
 #include "transport.h"
@@ -142,14 +144,6 @@ static void charge_item(struct ppxd *d, struct group *g, size_t bytes)
 
 	g->precharged += ahead;
 	budget_charge(d->budget, g->agency, bytes + ahead, ppxd_now_ms());
-}
-
-const char *inbound_family_name(int payload_case)
-{
-	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
-		&ppx__v1__body__descriptor, (unsigned)payload_case);
-
-	return f ? f->name : "";
 }
 
 static void pending_free(struct pending *p)
@@ -435,7 +429,7 @@ static void block_partner(struct ppxd *d, const char *agency, int64_t until,
 	char detail[300], when[40];
 	uint64_t seq;
 
-	events_iso_time(when, sizeof(when), until);
+	ppx_time_iso_ms(when, sizeof(when), until);
 	snprintf(detail, sizeof(detail), "more than %ld refused frames within "
 		 "%ld ms: its connections cut, handshakes refused until %s "
 		 "(episode %u)", d->cfg->refusal_budget,
@@ -693,7 +687,9 @@ static int accept_message(struct ppxd *d, struct group *g, const uint8_t *data,
 	e.data.len = len;
 	e.subject_keys = keys;
 	e.n_subject_keys = n;
-	e.family = (char *)inbound_family_name((int)b->payload_case);
+	e.family = (char *)ppx_family_name((int)b->payload_case);
+	if (!e.family)
+		e.family = "";
 	rc = writer_append(d, &e, &seq);
 	if (rc == 0)
 		charge_item(d, g, ppx__v1__log_entry__get_packed_size(&e));

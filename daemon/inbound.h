@@ -29,7 +29,5 @@ void inbound_log_refused_receipt(struct ppxd *d, const char *agency,
 				 const uint8_t *data, size_t len, int code,
 				 const char *detail);
 
-/* Family name of a Body payload case ("notification", ...). */
-const char *inbound_family_name(int payload_case);
 
 #endif

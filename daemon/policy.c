@@ -29,6 +29,7 @@
 
 #include "policy.h"
 #include "ppx/error.h"
+#include "ppx/names.h"
 #include "ppx/subject.h"
 
 #define KIND_SLOTS 256		/* NotificationKind values we can hold */
@@ -572,7 +573,7 @@ static int rule_matches(const struct rule *r, const struct policy_query *q)
 static int query_describe(char *what, size_t size,
 			  const struct policy_query *q)
 {
-	const ProtobufCEnumValue *v;
+	const char *kind;
 	int fi = family_index(q->family);
 
 	if (!q->from || !q->to || (q->n_subjects && !q->subjects))
@@ -590,13 +591,12 @@ static int query_describe(char *what, size_t size,
 		snprintf(what, size, "%s", families[fi].name);
 		return 0;
 	}
-	v = protobuf_c_enum_descriptor_get_value(
-		&ppx__v1__notification_kind__descriptor, q->kind);
-	if (!v || q->kind <= 0 || q->kind >= KIND_SLOTS)
+	kind = ppx_notification_kind_name(q->kind);
+	if (!kind || q->kind <= 0 || q->kind >= KIND_SLOTS)
 		return ppx_error_set(PPX_EPOLICY, "policy: notification from %s"
 				     " has no known kind (%d)", q->from,
 				     q->kind);
-	snprintf(what, size, "notification:%s", v->name);
+	snprintf(what, size, "notification:%s", kind);
 	return 0;
 }
 

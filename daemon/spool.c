@@ -7,7 +7,7 @@
  * lists NAME.json files (never dotfiles or *.tmp: writers write elsewhere
  * and rename(2), so a half-written file is never seen), reads each as one
  * ppx.v1.Body in canonical JSON and submits it through
- * control_submit_body() as the [spool] operator, exactly as `ppx send`
+ * submit_body() (submit.c) as the [spool] operator, exactly as `ppx send`
  * would.  The file is moved only after the iteration's commit:
  *
  *   committed  -> done/NAME.json.result (message id, log seq), then the
@@ -39,14 +39,14 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
-#include "control.h"
-#include "events.h"
 #include "log.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/json.h"
+#include "ppx/timefmt.h"
 #include "ppxd.h"
 #include "spool.h"
+#include "submit.h"
 #include "writer.h"
 
 #define SPOOL_SUFFIX ".json"
@@ -105,7 +105,7 @@ static json_object *outcome_new(const char *name)
 	json_object *o = json_object_new_object();
 	char when[40];
 
-	events_iso_time(when, sizeof(when), ppxd_now_ms());
+	ppx_time_iso_ms(when, sizeof(when), ppxd_now_ms());
 	json_object_object_add(o, "file", json_object_new_string(name));
 	json_object_object_add(o, "time", json_object_new_string(when));
 	return o;
@@ -154,7 +154,7 @@ static void spool_sent(struct spool *sp, const struct spooled *s)
  * After the commit.  A refused file is moved to failed/ only now, and only
  * if its message is not in the log after all: a refusal that came after
  * the message was appended (a failure on the way out of
- * control_submit_body) must not turn a sent message into a failed file.
+ * submit_body) must not turn a sent message into a failed file.
  */
 static void spooled_after_commit(struct ppxd *d, void *arg, int rc)
 {
@@ -249,7 +249,7 @@ static int transient(int code)
 }
 
 /* Submit body b (whose id is s->id); a message the log has already is
- * taken again only if it is the same (control_submit_body() says so), and
+ * taken again only if it is the same (submit_body() says so), and
  * a different body under its id is refused.  The file moves after the
  * commit, to done/ or, if refused, to failed/.  Returns 0 when s is the
  * commit's to free; else a failure that is ours (the file stays), with s
@@ -257,7 +257,7 @@ static int transient(int code)
 static int submit(struct ppxd *d, struct spooled *s, Ppx__V1__Body *b)
 {
 	uint8_t id[PPX_MESSAGE_ID_LEN];
-	int rc = control_submit_body(d, d->spool->op, b, id, &s->seq);
+	int rc = submit_body(d, d->spool->op, b, id, &s->seq);
 
 	if (rc != 0 && transient(rc))
 		return rc;

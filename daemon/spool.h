@@ -4,7 +4,7 @@
  * its outcome beside it (docs/HOOKS.md).
  *
  * spool_scan() runs inside a loop iteration, before the commit: it submits
- * new files through control_submit_body() into the iteration's batch, and
+ * new files through submit_body() (submit.c) into the iteration's batch, and
  * moves each file aside only after that batch has committed.
  */
 #ifndef PPXD_SPOOL_H

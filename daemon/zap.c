@@ -216,7 +216,7 @@ static void refused(struct zap *z, const struct zap_request *r, int rc,
 	ppxd_count_refusal(z->d, rc);
 	if (!budget_conn_refused(z->d->budget, key, ppxd_now_ms(), &count))
 		return;
-	snprintf(why, sizeof(why), "from %s: %s", r->part[3],
+	snprintf(why, sizeof(why), "from %.300s: %s", r->part[3],
 		 ppx_error_last());
 	report(z->d, key, count, rc, why);
 }
@@ -232,8 +232,7 @@ static void report_due(struct ppxd *d)
 		report(d, key, count, 0, "in the last interval");
 }
 
-/* libzmq reports an IPC peer as "host:uid:gid:pid". */
-static int peer_uid(const char *address, long *uid)
+int zap_peer_cred(const char *address, long *uid, long *gid)
 {
 	const char *p = address + strlen(address);
 	int colons = 0;
@@ -245,6 +244,10 @@ static int peer_uid(const char *address, long *uid)
 	if (colons < 3)
 		return -1;
 	*uid = strtol(p + 1, &end, 10);
+	if (end == p + 1 || *end != ':')
+		return -1;
+	p = end;
+	*gid = strtol(p + 1, &end, 10);
 	return end != p + 1 && *end == ':' ? 0 : -1;
 }
 
@@ -252,9 +255,9 @@ static int judge_operator(struct zap *z, const struct zap_request *r,
 			  char *user, size_t cap)
 {
 	const struct ppx_operator *op;
-	long uid;
+	long uid, gid;
 
-	if (r->n < 6 || peer_uid(r->part[3], &uid) != 0)
+	if (r->n < 6 || zap_peer_cred(r->part[3], &uid, &gid) != 0)
 		return ppx_error_set(PPX_EPERM,
 				     "control connection without peer "
 				     "credentials");

@@ -25,6 +25,10 @@ int zap_new(struct zap **out, struct ppxd *d);
 void zap_free(struct zap **self);
 void *zap_socket(struct zap *self);
 
+/* The uid and gid of an IPC peer from the address libzmq reports for it,
+ * "host:uid:gid:pid" (SO_PEERCRED); -1 if it holds none. */
+int zap_peer_cred(const char *address, long *uid, long *gid);
+
 /* Answer every pending request without blocking. */
 void zap_handle(struct zap *self);
 

@@ -3,7 +3,7 @@
  * decisions, partner records, acknowledgements and action updates.
  *
  * Where it sits: the daemon runs ppx_domain_check() on every body it is
- * about to sign (control_submit_body) and on every body a partner sends
+ * about to sign (daemon/submit.c) and on every body a partner sends
  * (inbound check_accept, after the policy), and the client runs it before
  * submitting so that a person hears at once which field is wrong.  The
  * rules come from DOMAIN.md and the inspection findings behind it: minutes

@@ -3,7 +3,7 @@
  * and the messages that amendments, acknowledgements and action updates
  * refer to.
  *
- * Where it sits: control_submit_body() calls ppx_records_check() on every
+ * Where it sits: submit_body() calls ppx_records_check() on every
  * body it is about to sign (outbound), and inbound's check_accept() on
  * every body a partner sends, after the policy and the pure domain rules
  * (ppx_domain_check).  Both read this iteration's open batch too, so two
@@ -46,18 +46,10 @@
 #include "ppx/domain.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
+#include "ppx/timefmt.h"
 
 #define VERSIONS_MAX (1u << 20)	/* entries of one record looked at */
 #define MERGES_MAX 8
-
-static void iso_time(char *out, size_t cap, int64_t ms)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm) || !strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(out, cap, "?");
-}
 
 /* The body inside a logged SENT/RECEIVED/REJECTED entry, or NULL. */
 static Ppx__V1__Body *entry_body(const Ppx__V1__LogEntry *e)
@@ -332,7 +324,7 @@ static int stale(const Ppx__V1__PartnerRecord *r,
 {
 	char when[32];
 
-	iso_time(when, sizeof(when), l->tips[0].created_ms);
+	ppx_time_iso(when, sizeof(when), l->tips[0].created_ms);
 	if (r->version == 1)
 		return ppx_error_set(PPX_ECONFLICT, "partner record %s "
 				     "already exists: version %llu (from %s, "
@@ -377,7 +369,7 @@ static int check_latest(ppx_log *log, const Ppx__V1__Body *b, int outbound)
 		if (based_on(b, l.tips[i].id))
 			continue;
 		ppx_hex(tip, l.tips[i].id, 16);
-		iso_time(when, sizeof(when), l.tips[i].created_ms);
+		ppx_time_iso(when, sizeof(when), l.tips[i].created_ms);
 		return ppx_error_set(PPX_ECONFLICT, "partner record %s: version "
 				     "%llu held here is message %s from %s "
 				     "(%s), not the one this update is based "

@@ -2,13 +2,14 @@
  * fuzz_control.c — libFuzzer target for the control socket: the bytes of a
  * ppx.v1.ControlRequest, decoded and validated as daemon/control.c does
  * before it needs the log, the signer or the partners.  A submit's body is
- * completed the way control_submit_body() completes it (the operator as
+ * completed the way submit_body() completes it (the operator as
  * sender, an id, a time and the area when missing) and then checked with
  * ppx_body_check() and ppx_domain_check(), as police.gwent.  Nothing may
  * crash, leak or read out of bounds, whatever the input.
  */
 #include <stdint.h>
 
+#include "ppx/control.h"
 #include "ppx/domain.h"
 #include "ppx/envelope.h"
 #include "ppx.pb-c.h"
@@ -16,9 +17,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define US "police.gwent"
-#define CONTROL_VERSION 1
 
-/* What complete_body() in daemon/control.c fills in, with fixed values. */
+/* What complete_body() in daemon/submit.c fills in, with fixed values. */
 static void check_submit(const Ppx__V1__Body *in)
 {
 	static uint8_t id[16] = {0x5a, 0x01};
@@ -62,12 +62,14 @@ static void check_submit(const Ppx__V1__Body *in)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	Ppx__V1__ControlRequest *req =
-		ppx__v1__control_request__unpack(NULL, size, data);
+	Ppx__V1__ControlRequest *req;
 
+	if (size > PPX_CONTROL_REQUEST_MAX)	/* the socket takes no more */
+		return 0;
+	req = ppx__v1__control_request__unpack(NULL, size, data);
 	if (!req)
 		return 0;
-	if (req->version == CONTROL_VERSION &&
+	if (req->version == PPX_CONTROL_VERSION &&
 	    req->request_case == PPX__V1__CONTROL_REQUEST__REQUEST_SUBMIT &&
 	    req->submit->body)
 		check_submit(req->submit->body);

@@ -2,7 +2,7 @@
  * fuzz_spool.c — libFuzzer target for spool files: the text a local writer
  * renames into the spool directory, read as daemon/spool.c reads it (one
  * ppx.v1.Body in canonical JSON, at most PPX_JSON_MAX_INPUT bytes, a
- * messageId either absent or 16 bytes), completed as control_submit_body()
+ * messageId either absent or 16 bytes), completed as submit_body()
  * completes a body for the spool's operator, and checked with ppx_body_check() and
  * ppx_domain_check() as police.gwent.  spool_text() itself needs a running
  * daemon (the log and the writer), so this repeats its parse.  Nothing may
