@@ -246,7 +246,7 @@ static struct group *group_find(struct group *gs, size_t n,
 }
 
 /* A new group; its connection is named now, while the descriptor its
- * frame names is least likely to have been reused (transport.c). */
+ * frame names is least likely to have been reused (transport_zmq.c). */
 static struct group *group_init(struct ppxd *d, struct group *g,
 				const struct transport_route *routing,
 				const struct transport_frame *frame,
