@@ -27,7 +27,7 @@
  * descriptor of the connection it came on (ZMQ_SRCFD), and shutdown() on
  * it makes libzmq's I/O thread see the connection end and tear that one
  * session down (libzmq still owns the descriptor and closes it).  See
- * transport_conn_name() for how a descriptor number reused by another
+ * zt_conn_name() for how a descriptor number reused by another
  * connection is told apart, and what risk remains.
  */
 #include <errno.h>
@@ -352,6 +352,7 @@ int transport_new(struct transport **out, struct ppxd *d,
 		return ppx_error_set(PPX_ENOMEM, "out of memory");
 	t->base.ops = &zt_ops;
 	t->d = d;
+	t->listen_fd = -1;	/* not fd 0, should the next step fail */
 	memcpy(t->secret, secret, 32);
 	memcpy(t->public_key, public_key, 32);
 	t->links = calloc(d->cfg->n_partners ? d->cfg->n_partners : 1,
