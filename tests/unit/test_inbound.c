@@ -191,6 +191,50 @@ static void test_inbound__same_frame_again_gets_original_receipt_only(
 	daemon_fixture_free(&f);
 }
 
+/* Frames drained together from one connection get one receipt, listing
+ * an item per frame; another connection's frame gets its own, sent back
+ * on its own route. */
+static void test_inbound__one_receipt_per_connection_per_iteration(void **st)
+{
+	struct daemon_fixture *f = daemon_fixture_new(US, NULL);
+	uint8_t id[3][PPX_MESSAGE_ID_LEN], *frame[3], *data = NULL;
+	size_t len[3], n = 0, rlen = 0;
+	const char *routes[3] = {"conn-a", "conn-b", "conn-a"};
+	struct transport_route route;
+	Ppx__V1__ReceiptBody *r = NULL;
+
+	(void)st;
+	for (size_t i = 0; i < 3; i++) {
+		frame[i] = police_frame(&len[i], id[i]);
+		transport_mem_inbound_push(f->d.transport, POLICE, routes[i],
+					   frame[i], len[i]);
+	}
+	assert_int_equal(inbound_drain(&f->d, 100), 3);
+	writer_flush(&f->d);
+	assert_int_equal(transport_mem_replies(f->d.transport), 2);
+	while (transport_mem_reply_take(f->d.transport, &route, &data,
+					&rlen) == 0) {
+		int is_a = route.len == 6 && memcmp(route.id, "conn-a", 6) == 0;
+
+		assert_int_equal(ppx_receipt_open(&r, f->d.trust, data, rlen,
+						  US, POLICE, time(NULL)), 0);
+		assert_int_equal(r->n_items, is_a ? 2 : 1);
+		for (size_t i = 0; i < r->n_items; i++)
+			assert_memory_equal(r->items[i]->message_id.data,
+					    id[is_a ? 2 * i : 1],
+					    PPX_MESSAGE_ID_LEN);
+		ppx__v1__receipt_body__free_unpacked(r, NULL);
+		free(data);
+		n++;
+	}
+	assert_int_equal(n, 2);
+	assert_int_equal(count(f, PPX__V1__ENTRY_KIND__ENTRY_RECEIVED), 3);
+	assert_int_equal(count(f, PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_SENT), 2);
+	for (size_t i = 0; i < 3; i++)
+		free(frame[i]);
+	daemon_fixture_free(&f);
+}
+
 static void test_inbound__bad_signature_is_refused(void **st)
 {
 	uint8_t id[PPX_MESSAGE_ID_LEN];
@@ -294,6 +338,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_inbound__valid_frame_is_stored_and_receipted_once),
 		T(test_inbound__same_frame_again_gets_original_receipt_only),
+		T(test_inbound__one_receipt_per_connection_per_iteration),
 		T(test_inbound__bad_signature_is_refused),
 		T(test_inbound__frame_not_naming_us_is_refused),
 		T(test_inbound__signer_outside_the_federation_is_refused),
