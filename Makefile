@@ -134,9 +134,13 @@ $(BUILD)/ppx-sink-pg: $(BUILD)/obj/tools/sink/sink_pg.o $(SINK_OBJ)
 
 # Unit tests: one cmocka program per module.  Shared helpers in tests/unit/
 # files not named test_* are linked into every test.
-UNIT_HELPERS = $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
+# The helpers that build a daemon on an in-memory transport need libppxd:
+# they go into the unit tests only, not into the tools and benchmarks.
+DAEMON_HELPERS = tests/unit/daemon_fixture.c tests/unit/transport_mem.c
+UNIT_HELPERS = $(filter-out $(UNIT_SRC) $(DAEMON_HELPERS),$(sort $(wildcard tests/unit/*.c)))
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o \
-		$(UNIT_HELPERS:%.c=$(BUILD)/obj/%.o) $(DAEMON_LIB) $(LIBPPX)
+		$(UNIT_HELPERS:%.c=$(BUILD)/obj/%.o) \
+		$(DAEMON_HELPERS:%.c=$(BUILD)/obj/%.o) $(DAEMON_LIB) $(LIBPPX)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 

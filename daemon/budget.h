@@ -9,7 +9,7 @@
  *   refusals  frames of it refused for a permanent reason within
  *             refusal_window_ms of the first; more than refusal_budget
  *             starts a block episode: its own connections are cut (no
- *             other partner's: inbound.c, transport.c) and ZAP refuses
+ *             other partner's: inbound.c, transport_zmq.c) and ZAP refuses
  *             its key for block_initial_ms, doubled per episode up to
  *             block_max_ms;
  *   quota     log bytes its frames caused (its RECEIVED and REJECTED

@@ -40,7 +40,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <zmq.h>
 
 #include "budget.h"
 #include "events.h"
@@ -98,7 +97,7 @@ struct item {
 
 /* The frames drained from one connection in this iteration. */
 struct group {
-	zmq_msg_t routing;
+	struct transport_route routing;
 	struct transport_conn conn;	/* named at its first frame */
 	char agency[PPX_NAME_MAX];
 	struct item *items;
@@ -108,7 +107,7 @@ struct group {
 
 /* A connection of a blocked partner, to be cut once due. */
 struct cut {
-	zmq_msg_t routing;
+	struct transport_route routing;
 	struct transport_conn conn;
 	char agency[PPX_NAME_MAX];
 	int64_t due_ms;		/* 0: set after this iteration's commit */
@@ -129,7 +128,7 @@ static struct drain drained;
 
 /* A reply that waits for the commit. */
 struct pending {
-	zmq_msg_t routing;
+	struct transport_route routing;
 	char agency[PPX_NAME_MAX];
 	uint8_t id[PPX_MESSAGE_ID_LEN];
 	uint8_t *frame;		/* receipt to send; NULL: look up original */
@@ -148,7 +147,6 @@ static void charge_item(struct ppxd *d, struct group *g, size_t bytes)
 
 static void pending_free(struct pending *p)
 {
-	zmq_msg_close(&p->routing);
 	free(p->frame);
 	free(p);
 }
@@ -209,8 +207,9 @@ static void send_after_commit(struct ppxd *d, void *arg, int rc)
 	pending_free(p);
 }
 
-static int defer_reply(struct ppxd *d, zmq_msg_t *routing, const char *agency,
-		       const uint8_t *id, uint8_t *frame, size_t len)
+static int defer_reply(struct ppxd *d, const struct transport_route *routing,
+		       const char *agency, const uint8_t *id, uint8_t *frame,
+		       size_t len)
 {
 	struct pending *p = calloc(1, sizeof(*p));
 
@@ -218,8 +217,7 @@ static int defer_reply(struct ppxd *d, zmq_msg_t *routing, const char *agency,
 		free(frame);
 		return ppx_error_set(PPX_ENOMEM, "out of memory");
 	}
-	zmq_msg_init(&p->routing);
-	zmq_msg_copy(&p->routing, routing);
+	p->routing = *routing;
 	snprintf(p->agency, sizeof(p->agency), "%s", agency);
 	if (id)
 		memcpy(p->id, id, sizeof(p->id));
@@ -233,25 +231,23 @@ static int defer_reply(struct ppxd *d, zmq_msg_t *routing, const char *agency,
 }
 
 static struct group *group_find(struct group *gs, size_t n,
-				zmq_msg_t *routing)
+				const struct transport_route *routing)
 {
 	for (size_t i = 0; i < n; i++)
-		if (zmq_msg_size(&gs[i].routing) == zmq_msg_size(routing) &&
-		    memcmp(zmq_msg_data(&gs[i].routing), zmq_msg_data(routing),
-			   zmq_msg_size(routing)) == 0)
+		if (transport_route_eq(&gs[i].routing, routing))
 			return &gs[i];
 	return NULL;
 }
 
 /* A new group; its connection is named now, while the descriptor its
- * frame names is least likely to have been reused (transport.c). */
+ * frame names is least likely to have been reused (transport_zmq.c). */
 static struct group *group_init(struct ppxd *d, struct group *g,
-				zmq_msg_t *routing, zmq_msg_t *frame,
+				const struct transport_route *routing,
+				const struct transport_frame *frame,
 				const char *agency)
 {
 	memset(g, 0, sizeof(*g));
-	zmq_msg_init(&g->routing);
-	zmq_msg_copy(&g->routing, routing);
+	g->routing = *routing;
 	transport_conn_name(d->transport, frame, &g->conn);
 	snprintf(g->agency, sizeof(g->agency), "%s", agency);
 	return g;
@@ -265,7 +261,8 @@ static struct group *group_init(struct ppxd *d, struct group *g,
  * unanswered (the sender resends it).
  */
 static struct group *group_for(struct ppxd *d, struct drain *dr,
-			       zmq_msg_t *routing, zmq_msg_t *frame,
+			       const struct transport_route *routing,
+			       const struct transport_frame *frame,
 			       const char *agency, int *busy)
 {
 	struct group *g = group_find(dr->g, dr->n, routing);
@@ -372,28 +369,23 @@ static void say_refused(struct ppxd *d, const char *agency,
 
 /* Note the connection behind `routing` for inbound_cut(), once; `conn`
  * NULL: name it from `frame` (just read) if it is new to the list. */
-static void cut_add(struct ppxd *d, struct drain *dr, zmq_msg_t *routing,
-		    const struct transport_conn *conn, zmq_msg_t *frame,
-		    const char *agency)
+static void cut_add(struct ppxd *d, struct drain *dr,
+		    const struct transport_route *routing,
+		    const struct transport_conn *conn,
+		    const struct transport_frame *frame, const char *agency)
 {
 	struct cut *c;
 
 	if (transport_conn_judged(d->transport, routing))
 		return;	/* cut or gone: its queued frames cut nothing */
-	for (size_t i = 0; i < dr->n_cut; i++) {
-		zmq_msg_t *r = &dr->cut[i].routing;
-
-		if (zmq_msg_size(r) == zmq_msg_size(routing) &&
-		    memcmp(zmq_msg_data(r), zmq_msg_data(routing),
-			   zmq_msg_size(routing)) == 0)
+	for (size_t i = 0; i < dr->n_cut; i++)
+		if (transport_route_eq(&dr->cut[i].routing, routing))
 			return;
-	}
 	if (dr->n_cut == CUTS_MAX)
 		return;	/* its next frame adds it in a later iteration */
 	c = &dr->cut[dr->n_cut++];
 	memset(c, 0, sizeof(*c));
-	zmq_msg_init(&c->routing);
-	zmq_msg_copy(&c->routing, routing);
+	c->routing = *routing;
 	if (conn)
 		c->conn = *conn;
 	else
@@ -404,8 +396,10 @@ static void cut_add(struct ppxd *d, struct drain *dr, zmq_msg_t *routing,
 /* A frame of a blocked partner, on a session from before the block:
  * discarded unanswered, counted, and said once per refusal_log_ms; its
  * connection is cut after the commit. */
-static void say_discarded(struct ppxd *d, zmq_msg_t *routing,
-			  zmq_msg_t *frame, const char *agency)
+static void say_discarded(struct ppxd *d,
+			  const struct transport_route *routing,
+			  const struct transport_frame *frame,
+			  const char *agency)
 {
 	char key[PPX_NAME_MAX + 32];
 	uint64_t n = 0;
@@ -808,10 +802,11 @@ static void answer_items(struct ppxd *d, struct group *g, int logged)
 	free(ids);
 }
 
-static void handle_frame(struct ppxd *d, struct group *g, zmq_msg_t *frame)
+static void handle_frame(struct ppxd *d, struct group *g,
+			 const struct transport_frame *frame)
 {
-	const uint8_t *data = zmq_msg_data(frame);
-	size_t len = zmq_msg_size(frame);
+	const uint8_t *data = frame->data;
+	size_t len = frame->len;
 	const char *agency = g->agency;
 	ppx_opened *o = NULL;
 	int rc;
@@ -839,11 +834,12 @@ static void handle_frame(struct ppxd *d, struct group *g, zmq_msg_t *frame)
 }
 
 /* Past GROUPS_MAX connections: REJECT_BUSY, transient, not logged. */
-static void refuse_busy(struct ppxd *d, struct group *g, zmq_msg_t *frame)
+static void refuse_busy(struct ppxd *d, struct group *g,
+			const struct transport_frame *frame)
 {
 	ppx_error_set(PPX_EBUSY, "more than %d connections sent frames at "
 		      "once: not taken, retry later", GROUPS_MAX);
-	refuse(d, g, zmq_msg_data(frame), zmq_msg_size(frame), PPX_EBUSY);
+	refuse(d, g, frame->data, frame->len, PPX_EBUSY);
 }
 
 /* Answer every group; a blocked partner's connections are cut once
@@ -858,7 +854,6 @@ static void groups_end(struct ppxd *d, struct group *gs, size_t n)
 		if (budget_blocked(d->budget, gs[i].agency, now))
 			cut_add(d, &drained, &gs[i].routing, &gs[i].conn, NULL,
 				gs[i].agency);
-		zmq_msg_close(&gs[i].routing);
 		free(gs[i].items);
 	}
 }
@@ -867,7 +862,8 @@ size_t inbound_drain(struct ppxd *d, size_t max)
 {
 	struct drain *dr = &drained;
 	char agency[PPX_NAME_MAX];
-	zmq_msg_t routing, frame;
+	struct transport_route routing;
+	struct transport_frame frame;
 	size_t n = 0;
 	int busy;
 
@@ -885,8 +881,7 @@ size_t inbound_drain(struct ppxd *d, size_t max)
 			refuse_busy(d, g, &frame);
 		else
 			handle_frame(d, g, &frame);
-		zmq_msg_close(&routing);
-		zmq_msg_close(&frame);
+		transport_frame_done(d->transport, &frame);
 		n++;
 	}
 	groups_end(d, dr->g, dr->n);
@@ -933,16 +928,8 @@ void inbound_cut(struct ppxd *d)
 	for (size_t i = 0; i < dr->n_cut; i++) {
 		struct cut *c = &dr->cut[i], *to = &dr->cut[kept];
 
-		if (c->done != -1) {
-			zmq_msg_close(&c->routing);
-		} else if (kept++ != i) {	/* `to` was closed above */
-			to->conn = c->conn;
-			memcpy(to->agency, c->agency, sizeof(to->agency));
-			to->due_ms = c->due_ms;
-			zmq_msg_init(&to->routing);
-			zmq_msg_move(&to->routing, &c->routing);
-			zmq_msg_close(&c->routing);
-		}
+		if (c->done == -1 && kept++ != i)	/* `to` is done */
+			*to = *c;
 	}
 	dr->n_cut = kept;
 }

@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <zmq.h>
 
 #include "inbound.h"
 #include "log.h"
@@ -440,13 +439,13 @@ static void receipt_frame(struct ppxd *d, size_t link, const uint8_t *data,
 
 void outbox_receipts(struct ppxd *d, size_t link, size_t max)
 {
-	zmq_msg_t frame;
+	struct transport_frame frame;
 
 	for (size_t n = 0;
 	     n < max && transport_link_recv(d->transport, link, &frame) == 0;
 	     n++) {
-		receipt_frame(d, link, zmq_msg_data(&frame), zmq_msg_size(&frame));
-		zmq_msg_close(&frame);
+		receipt_frame(d, link, frame.data, frame.len);
+		transport_frame_done(d->transport, &frame);
 	}
 }
 
@@ -529,7 +528,7 @@ static long pump_lane(struct ppxd *d, size_t i, struct lane *l, int64_t now)
 		l->needs_reset = 0;
 		transport_link_reset(d->transport, i);
 	}
-	if (!transport_link_socket(d->transport, i)) {
+	if (!transport_link_open(d->transport, i)) {
 		if (now >= l->next_retry_ms) {	/* partner's cert may be back */
 			l->next_retry_ms = now + d->cfg->retry_max_ms;
 			transport_link_reset(d->transport, i);

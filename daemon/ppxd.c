@@ -165,28 +165,29 @@ static void handle_signals(struct ppxd *d, int sfd)
 	}
 }
 
-enum { P_SIGNAL, P_ZAP, P_ROUTER, P_CONTROL, P_FIXED };
+enum { P_SIGNAL, P_ZAP, P_CONTROL, P_FIXED };
 
+/* The poll items: the fixed ones, the transport's waits (`w` has room
+ * for transport_waits_max()), the hooks' pipes. */
 static size_t build_poll(struct ppxd *d, int sfd, zmq_pollitem_t *items,
-			 size_t max)
+			 size_t max, struct transport_wait *w)
 {
-	size_t n = P_FIXED;
+	size_t n = P_FIXED, nw;
 
 	memset(items, 0, max * sizeof(*items));
 	items[P_SIGNAL].fd = sfd;
 	items[P_ZAP].socket = zap_socket(d->zap);
-	items[P_ROUTER].socket = transport_router(d->transport);
 	items[P_CONTROL].socket = control_socket(d->control);
-	for (size_t i = 0; i < transport_links(d->transport) && n + 2 <= max;
-	     i++) {
-		items[n++].socket = transport_link_socket(d->transport, i);
-		items[n++].socket = transport_link_monitor(d->transport, i);
+	for (size_t i = P_ZAP; i < P_FIXED; i++)
+		if (!items[i].socket)
+			items[i].fd = -1;
+	nw = transport_waits(d->transport, w, max - n);
+	for (size_t i = 0; i < nw; i++, n++) {
+		items[n].socket = w[i].socket;
+		items[n].fd = w[i].fd;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		items[i].events = ZMQ_POLLIN;
-		if (i != P_SIGNAL && !items[i].socket)
-			items[i].fd = -1;	/* a disabled link */
-	}
 	return n + hooks_poll_items(d, items + n, max - n);
 }
 
@@ -219,9 +220,11 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 
 int ppxd_run(struct ppxd *d)
 {
-	size_t max = P_FIXED + 2 * transport_links(d->transport) +
+	size_t max = P_FIXED + transport_waits_max(d->transport) +
 		     hooks_poll_max(d);
 	zmq_pollitem_t *items = calloc(max, sizeof(*items));
+	struct transport_wait *waits =
+		calloc(transport_waits_max(d->transport) + 1, sizeof(*waits));
 	sigset_t mask;
 	int sfd;
 
@@ -232,14 +235,14 @@ int ppxd_run(struct ppxd *d)
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (!items || sfd < 0)
+	if (!items || !waits || sfd < 0)
 		fatal("cannot start the event loop");
 	log_info("%s listening on %s with %zu partners", d->cfg->agency,
 		 d->cfg->listen, transport_links(d->transport));
 	while (!d->stopping) {
 		long timeout = inbound_timeout(
 			spool_timeout(d, hooks_timeout(d, outbox_pump(d))));
-		size_t n = build_poll(d, sfd, items, max);
+		size_t n = build_poll(d, sfd, items, max, waits);
 		const char *why;
 
 		if (!transport_listening(d->transport, &why) &&
@@ -255,6 +258,7 @@ int ppxd_run(struct ppxd *d)
 	log_info("stopping: log committed at %llu entries",
 		 (unsigned long long)ppx_log_size(d->log));
 	close(sfd);
+	free(waits);
 	free(items);
 	return 0;
 }

@@ -1,694 +1,147 @@
 /*
- * transport.c — the CurveZMQ sockets of ppxd: one ROUTER that partners
- * connect to, one DEALER per partner, heartbeats, and connection events.
- *
- * The CA binds every agency's CURVE key to its name: our server key and
- * secret come from our transport certificate's key file; a partner's
- * server key is read from its transport certificate and pinned; ZAP
- * (zap.c) maps every connecting client key to an agency the same way.
- *
- * The listening port is ours for as long as the daemon runs.  We open the
- * listening TCP socket ourselves and hand libzmq a duplicate of it
- * (ZMQ_USE_FD).  To cut every partner session (a CRL reload: everybody is
- * judged again) a new ROUTER is made on another duplicate of the same
- * socket and the old ROUTER, with every connection it accepted, is
- * closed: the port is never unbound, so no other process can take it in
- * between.  (Unbinding and binding again, as before, left a window in
- * which any local user could bind the port, and a bind that failed was
- * never tried again.)  If the port cannot be had at start-up, the daemon
- * runs without it, tries again every second and says so in `ppx status`.
- *
- * A blocked partner's connections are cut one by one instead, so that
- * one hostile partner cannot make every other partner's session drop:
- * libzmq cannot drop one peer of a ROUTER, but every frame names the
- * descriptor of the connection it came on (ZMQ_SRCFD), and shutdown() on
- * it makes libzmq's I/O thread see the connection end and tear that one
- * session down (libzmq still owns the descriptor and closes it).  See
- * transport_conn_name() for how a descriptor number reused by another
- * connection is told apart, and what risk remains.
+ * transport.c — the transport interface: each transport_* call goes to
+ * the implementation's operation (transport.h).  The daemon runs on the
+ * CurveZMQ one (transport_zmq.c); unit tests on an in-memory one.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "log.h"
-#include "ppx/error.h"
-#include "ppxd.h"
 #include "transport.h"
-#include "zap.h"
-
-struct link {
-	char agency[PPX_NAME_MAX];
-	char endpoint[256];
-	void *sock;
-	void *monitor;
-	unsigned generation;
-	int up;
-};
-
-#define LISTEN_RETRY_MS 1000
-#define LISTEN_BACKLOG 256
-#define CUT_LINGER_MS 1000
-#define CUTS_REMEMBERED 128	/* connections judged for a cut (ring) */
-
-/* A connection of the ROUTER that was judged for a cut (cut, or found
- * gone): its routing id is never judged again, so that its frames still
- * queued here cannot make us shut down whatever connection has since
- * been given its descriptor number.  libzmq never gives a routing id to
- * two connections of one ROUTER at once. */
-struct cut_seen {
-	uint8_t routing[TRANSPORT_ROUTING_MAX];
-	size_t len;
-	char agency[PPX_NAME_MAX];
-};
-
-struct transport {
-	struct ppxd *d;
-	void *router;
-	int listen_fd;		/* ours; -1 while the port is not had */
-	uint64_t multipart;	/* malformed messages dropped, not yet said */
-	int64_t multipart_said_ms;
-	char listen_error[256];	/* why not, while it is not */
-	int64_t listen_tried_ms;
-	struct link *links;
-	size_t n_links;
-	uint8_t secret[32];
-	uint8_t public_key[32];
-	struct cut_seen cuts[CUTS_REMEMBERED];	/* a ring */
-	size_t next_cut;
-};
-
-static int set_int(void *sock, int opt, int value)
-{
-	return zmq_setsockopt(sock, opt, &value, sizeof(value));
-}
-
-/* Heartbeats, linger, the handshake deadline (a peer that connects and
- * does not finish the CURVE handshake in time is cut off) and the message
- * size cap every socket shares.  The
- * cap is above max_frame so that an oversized frame is answered with
- * REJECT_TOO_LARGE rather than a silent disconnect; only far larger
- * messages are cut off by libzmq itself. */
-static int common_options(struct ppxd *d, void *sock)
-{
-	int64_t maxmsg = 2 * (int64_t)d->cfg->max_frame + 65536;
-
-	return set_int(sock, ZMQ_LINGER, 0) ||
-	       set_int(sock, ZMQ_HEARTBEAT_IVL, (int)d->cfg->heartbeat_ms) ||
-	       set_int(sock, ZMQ_HEARTBEAT_TIMEOUT,
-		       (int)d->cfg->heartbeat_timeout_ms) ||
-	       set_int(sock, ZMQ_HEARTBEAT_TTL,
-		       (int)d->cfg->heartbeat_timeout_ms) ||
-	       set_int(sock, ZMQ_HANDSHAKE_IVL,
-		       (int)d->cfg->handshake_timeout_ms) ||
-	       zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
-}
-
-/* HOST and PORT of tcp://HOST:PORT (config.c checked the shape); HOST
- * "*" for any address, brackets of an IPv6 address dropped. */
-static int split_endpoint(const char *ep, char *host, size_t hcap,
-			  char *port, size_t pcap)
-{
-	const char *h = ep + strlen("tcp://"), *colon = strrchr(h, ':');
-	size_t hlen;
-
-	if (strncmp(ep, "tcp://", 6) != 0 || !colon)
-		return -1;
-	hlen = (size_t)(colon - h);
-	if (hlen >= 2 && h[0] == '[') {
-		h++;
-		hlen -= 2;
-	}
-	if (hlen >= hcap)
-		return -1;
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-	snprintf(port, pcap, "%s", colon + 1);
-	return 0;
-}
-
-/* Our listening socket on the configured endpoint: bound, listening,
- * non-blocking (two ROUTERs may poll it for a moment while sessions are
- * cut, and neither may block in accept()). */
-static int listen_open(struct transport *t)
-{
-	struct addrinfo hints = {.ai_flags = AI_PASSIVE,
-				 .ai_socktype = SOCK_STREAM}, *ai = NULL;
-	const char *ep = t->d->cfg->listen;
-	char host[256], port[16];
-	int fd = -1, one = 1, rc;
-
-	if (split_endpoint(ep, host, sizeof(host), port, sizeof(port)) != 0)
-		return ppx_error_set(PPX_EINVAL, "cannot listen on %s: not "
-				     "tcp://HOST:PORT", ep);
-	rc = getaddrinfo(strcmp(host, "*") ? host : NULL, port, &hints, &ai);
-	if (rc != 0)
-		return ppx_error_set(PPX_EIO, "cannot listen on %s: %s", ep,
-				     gai_strerror(rc));
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		    0);
-	if (fd < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) ||
-	    listen(fd, LISTEN_BACKLOG)) {
-		int e = errno;
-
-		if (fd >= 0)
-			close(fd);
-		freeaddrinfo(ai);
-		return ppx_error_set(PPX_EIO, "cannot listen on %s: %s", ep,
-				     strerror(e));
-	}
-	freeaddrinfo(ai);
-	t->listen_fd = fd;
-	return 0;
-}
-
-/* A new ROUTER, bound to a duplicate of our listening socket if we have
- * it (libzmq closes the duplicate with the ROUTER). */
-static int router_new(struct transport *t, void **out)
-{
-	struct ppxd *d = t->d;
-	void *r = zmq_socket(d->zctx, ZMQ_ROUTER);
-	int fd = -1;
-
-	*out = NULL;
-	if (!r || common_options(d, r) || set_int(r, ZMQ_CURVE_SERVER, 1) ||
-	    zmq_setsockopt(r, ZMQ_CURVE_SECRETKEY, t->secret, 32) ||
-	    zmq_setsockopt(r, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN_PARTNER,
-			   strlen(ZAP_DOMAIN_PARTNER)) ||
-	    set_int(r, ZMQ_RCVHWM, 10000) || set_int(r, ZMQ_SNDHWM, 10000) ||
-	    (t->listen_fd >= 0 &&
-	     ((fd = fcntl(t->listen_fd, F_DUPFD_CLOEXEC, 0)) < 0 ||
-	      set_int(r, ZMQ_USE_FD, fd) || zmq_bind(r, t->d->cfg->listen)))) {
-		int e = zmq_errno();
-
-		if (fd >= 0)	/* the bind failed: libzmq did not take it */
-			close(fd);
-		if (r)
-			zmq_close(r);
-		return ppx_error_set(PPX_EIO, "cannot listen on %s: %s",
-				     d->cfg->listen, zmq_strerror(e));
-	}
-	*out = r;
-	return 0;
-}
-
-/* Try for the port (again); the ROUTER is replaced once we have it. */
-static int listen_try(struct transport *t)
-{
-	void *r = NULL;
-	int rc;
-
-	t->listen_tried_ms = ppxd_now_ms();
-	rc = listen_open(t);
-	if (rc == 0 && (rc = router_new(t, &r)) != 0) {
-		close(t->listen_fd);
-		t->listen_fd = -1;
-	}
-	if (rc != 0) {
-		snprintf(t->listen_error, sizeof(t->listen_error), "%s",
-			 ppx_error_last());
-		return rc;
-	}
-	if (t->router)
-		zmq_close(t->router);
-	t->router = r;
-	t->listen_error[0] = '\0';
-	return 0;
-}
-
-static int router_open(struct transport *t)
-{
-	t->listen_fd = -1;
-	if (listen_try(t) == 0)
-		return 0;
-	log_warnx("%s; partners cannot reach us until it is free: trying "
-		  "again every second", t->listen_error);
-	return router_new(t, &t->router);	/* unbound until then */
-}
-
-void transport_tick(struct transport *self)
-{
-	if (self->listen_fd >= 0 ||
-	    ppxd_now_ms() - self->listen_tried_ms < LISTEN_RETRY_MS)
-		return;
-	if (listen_try(self) == 0)
-		log_info("listening on %s", self->d->cfg->listen);
-}
-
-int transport_listening(struct transport *self, const char **error)
-{
-	*error = self->listen_error;
-	return self->listen_fd >= 0;
-}
-
-/*
- * libzmq sends a monitored socket's events to the monitor from its I/O
- * thread, with a blocking send: an event of the socket's teardown (it goes
- * on after zmq_close(), in the background) sent to a monitor whose reader
- * is already closed would block that thread for good, and with it every
- * connection of the context, the control socket's too (libzmq issue
- * #3575).  So the monitor is stopped first, while its reader is still
- * open: zmq_socket_monitor(sock, NULL, 0).
- */
-static void link_close(struct link *l)
-{
-	if (l->sock && l->monitor)
-		zmq_socket_monitor(l->sock, NULL, 0);
-	if (l->sock)
-		zmq_close(l->sock);
-	if (l->monitor)
-		zmq_close(l->monitor);
-	l->sock = l->monitor = NULL;
-	l->up = 0;
-}
-
-static int link_monitor(struct transport *t, struct link *l, size_t i)
-{
-	char ep[64];
-
-	snprintf(ep, sizeof(ep), "inproc://ppxd-link-%zu-%u", i, l->generation);
-	if (zmq_socket_monitor(l->sock, ep,
-			       ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
-				       ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-				       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-				       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-				       ZMQ_EVENT_DISCONNECTED) != 0)
-		return -1;
-	l->monitor = zmq_socket(t->d->zctx, ZMQ_PAIR);
-	return l->monitor && set_int(l->monitor, ZMQ_LINGER, 0) == 0 &&
-			       zmq_connect(l->monitor, ep) == 0
-		       ? 0
-		       : -1;
-}
-
-int transport_link_reset(struct transport *t, size_t i)
-{
-	struct link *l = &t->links[i];
-	struct ppxd *d = t->d;
-	uint8_t server_key[32];
-	X509 *cert;
-
-	link_close(l);
-	l->generation++;
-	cert = ppx_trust_find_agency(d->trust, l->agency, PPX_ROLE_TRANSPORT,
-				     time(NULL));
-	if (!cert || ppx_cert_x25519_public(cert, server_key) != 0) {
-		log_warnx("link to %s disabled: %s", l->agency,
-			  ppx_error_last());
-		return PPX_ENOTFOUND;
-	}
-	l->sock = zmq_socket(d->zctx, ZMQ_DEALER);
-	if (!l->sock || common_options(d, l->sock) ||
-	    set_int(l->sock, ZMQ_IMMEDIATE, 1) ||
-	    set_int(l->sock, ZMQ_SNDHWM, (int)d->cfg->window + 16) ||
-	    set_int(l->sock, ZMQ_RECONNECT_IVL, (int)d->cfg->retry_initial_ms) ||
-	    set_int(l->sock, ZMQ_RECONNECT_IVL_MAX, (int)d->cfg->retry_max_ms) ||
-	    zmq_setsockopt(l->sock, ZMQ_CURVE_SERVERKEY, server_key, 32) ||
-	    zmq_setsockopt(l->sock, ZMQ_CURVE_PUBLICKEY, t->public_key, 32) ||
-	    zmq_setsockopt(l->sock, ZMQ_CURVE_SECRETKEY, t->secret, 32) ||
-	    link_monitor(t, l, i) != 0 || zmq_connect(l->sock, l->endpoint)) {
-		log_warnx("cannot open link to %s at %s: %s", l->agency,
-			  l->endpoint, zmq_strerror(zmq_errno()));
-		link_close(l);
-		return PPX_EIO;
-	}
-	return 0;
-}
-
-int transport_new(struct transport **out, struct ppxd *d,
-		  const uint8_t secret[32], const uint8_t public_key[32])
-{
-	struct transport *t = calloc(1, sizeof(*t));
-	int rc;
-
-	*out = NULL;
-	if (!t)
-		return ppx_error_set(PPX_ENOMEM, "out of memory");
-	t->d = d;
-	memcpy(t->secret, secret, 32);
-	memcpy(t->public_key, public_key, 32);
-	t->links = calloc(d->cfg->n_partners ? d->cfg->n_partners : 1,
-			  sizeof(*t->links));
-	if (!t->links) {
-		transport_free(&t);
-		return ppx_error_set(PPX_ENOMEM, "out of memory");
-	}
-	rc = router_open(t);
-	for (size_t i = 0; rc == 0 && i < d->cfg->n_partners; i++) {
-		struct link *l = &t->links[t->n_links++];
-
-		snprintf(l->agency, sizeof(l->agency), "%s",
-			 d->cfg->partners[i].name);
-		snprintf(l->endpoint, sizeof(l->endpoint), "%s",
-			 d->cfg->partners[i].endpoint);
-		transport_link_reset(t, i);	/* a disabled link is not fatal */
-	}
-	if (rc != 0) {
-		transport_free(&t);
-		return rc;
-	}
-	*out = t;
-	return 0;
-}
 
 void transport_free(struct transport **self)
 {
-	struct transport *t = *self;
-
-	if (!t)
+	if (!*self)
 		return;
-	for (size_t i = 0; i < t->n_links; i++)
-		link_close(&t->links[i]);
-	free(t->links);
-	if (t->router)
-		zmq_close(t->router);
-	if (t->listen_fd >= 0)
-		close(t->listen_fd);
-	ppx_wipe(t->secret, sizeof(t->secret));
-	free(t);
+	(*self)->ops->free(*self);
 	*self = NULL;
-}
-
-void *transport_router(struct transport *self)
-{
-	return self->router;
 }
 
 size_t transport_links(struct transport *self)
 {
-	return self->n_links;
+	return self->ops->links(self);
 }
 
 const char *transport_link_agency(struct transport *self, size_t i)
 {
-	return self->links[i].agency;
+	return self->ops->link_agency(self, i);
 }
 
-void *transport_link_socket(struct transport *self, size_t i)
+int transport_link_open(struct transport *self, size_t i)
 {
-	return self->links[i].sock;
-}
-
-void *transport_link_monitor(struct transport *self, size_t i)
-{
-	return self->links[i].monitor;
+	return self->ops->link_open(self, i);
 }
 
 int transport_link_up(struct transport *self, size_t i)
 {
-	return self->links[i].up;
+	return self->ops->link_up(self, i);
 }
 
 int transport_link_find(struct transport *self, const char *agency)
 {
-	for (size_t i = 0; i < self->n_links; i++)
-		if (strcmp(self->links[i].agency, agency) == 0)
+	size_t n = transport_links(self);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(transport_link_agency(self, i), agency) == 0)
 			return (int)i;
 	return -1;
 }
 
-static int has_more(void *sock)
+int transport_recv(struct transport *self, struct transport_route *route,
+		   struct transport_frame *frame, char agency[PPX_NAME_MAX])
 {
-	int more = 0;
-	size_t len = sizeof(more);
-
-	zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &len);
-	return more;
+	return self->ops->recv(self, route, frame, agency);
 }
 
-/* Discard the rest of a multipart message. */
-static void drain(void *sock)
+void transport_reply(struct transport *self,
+		     const struct transport_route *route, const uint8_t *data,
+		     size_t len)
 {
-	while (has_more(sock)) {
-		zmq_msg_t m;
-
-		zmq_msg_init(&m);
-		zmq_msg_recv(&m, sock, 0);
-		zmq_msg_close(&m);
-	}
+	self->ops->reply(self, route, data, len);
 }
 
-/* A malformed multipart message dropped: said at most once per
- * refusal_log_ms, with the count, so that a partner sending them cannot
- * flood the daemon's output. */
-static void multipart_dropped(struct transport *t, const char *from)
+int transport_link_recv(struct transport *self, size_t i,
+			struct transport_frame *out)
 {
-	int64_t now = ppxd_now_ms();
-
-	t->multipart++;
-	if (now - t->multipart_said_ms < t->d->cfg->refusal_log_ms)
-		return;
-	log_warnx("dropped %llu malformed multipart message%s (the latest "
-		  "from %s)", (unsigned long long)t->multipart,
-		  t->multipart == 1 ? "" : "s", from);
-	t->multipart = 0;
-	t->multipart_said_ms = now;
+	return self->ops->link_recv(self, i, out);
 }
 
-int transport_recv(struct transport *self, zmq_msg_t *routing,
-		   zmq_msg_t *frame, char agency[PPX_NAME_MAX])
+void transport_frame_done(struct transport *self, struct transport_frame *f)
 {
-	const char *user;
-
-	for (;;) {
-		zmq_msg_init(routing);
-		if (zmq_msg_recv(routing, self->router, ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(routing);
-			return -1;
-		}
-		zmq_msg_init(frame);
-		if (has_more(self->router) &&
-		    zmq_msg_recv(frame, self->router, 0) >= 0 &&
-		    !has_more(self->router))
-			break;
-		multipart_dropped(self, "a partner");
-		drain(self->router);
-		zmq_msg_close(routing);
-		zmq_msg_close(frame);
-	}
-	user = zmq_msg_gets(frame, "User-Id");
-	snprintf(agency, PPX_NAME_MAX, "%s", user ? user : "");
-	return 0;
-}
-
-void transport_reply(struct transport *self, zmq_msg_t *routing,
-		     const uint8_t *data, size_t len)
-{
-	zmq_msg_t id;
-
-	zmq_msg_init(&id);
-	zmq_msg_copy(&id, routing);
-	if (zmq_msg_send(&id, self->router, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-	    zmq_send(self->router, data, len, ZMQ_DONTWAIT) < 0)
-		log_debug("reply dropped: %s", zmq_strerror(zmq_errno()));
-	zmq_msg_close(&id);
-}
-
-int transport_link_recv(struct transport *self, size_t i, zmq_msg_t *frame)
-{
-	void *sock = self->links[i].sock;
-
-	if (!sock)
-		return -1;
-	for (;;) {
-		zmq_msg_init(frame);
-		if (zmq_msg_recv(frame, sock, ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(frame);
-			return -1;
-		}
-		if (!has_more(sock))
-			return 0;
-		multipart_dropped(self, self->links[i].agency);
-		drain(sock);
-		zmq_msg_close(frame);
-	}
+	if (f->impl)
+		self->ops->frame_done(self, f);
+	f->impl = NULL;
+	f->data = NULL;
+	f->len = 0;
 }
 
 int transport_link_send(struct transport *self, size_t i, const uint8_t *data,
 			size_t len)
 {
-	struct link *l = &self->links[i];
-
-	if (!l->sock || !l->up)
-		return PPX_EFULL;
-	if (zmq_send(l->sock, data, len, ZMQ_DONTWAIT) < 0)
-		return PPX_EFULL;
-	return 0;
+	return self->ops->link_send(self, i, data, len);
 }
 
 enum link_event transport_link_event(struct transport *self, size_t i)
 {
-	struct link *l = &self->links[i];
-	zmq_msg_t m;
-	uint16_t event = 0;
+	return self->ops->link_event(self, i);
+}
 
-	if (!l->monitor)
-		return LINK_NONE;
-	zmq_msg_init(&m);
-	if (zmq_msg_recv(&m, l->monitor, ZMQ_DONTWAIT) < 0) {
-		zmq_msg_close(&m);
-		return LINK_NONE;
-	}
-	if (zmq_msg_size(&m) >= 2)
-		memcpy(&event, zmq_msg_data(&m), sizeof(event));
-	zmq_msg_close(&m);
-	drain(l->monitor);
-	if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-		l->up = 1;
-		return LINK_UP;
-	}
-	if (event == ZMQ_EVENT_DISCONNECTED && l->up) {
-		l->up = 0;
-		return LINK_DOWN;
-	}
-	if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ||
-	    event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
-	    event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
-		l->up = 0;
-		return LINK_REFUSED;	/* libzmq will not try again by itself */
-	}
-	return LINK_NONE;
+int transport_link_reset(struct transport *self, size_t i)
+{
+	return self->ops->link_reset(self, i);
 }
 
 int transport_cut_sessions(struct transport *self)
 {
-	void *r = NULL;
-	int rc;
-
-	/* A new ROUTER on the same listening socket first, then the old one
-	 * closed with every connection it accepted: the port stays ours. */
-	if (self->listen_fd < 0)
-		return 0;	/* nothing accepted; transport_tick() tries */
-	rc = router_new(self, &r);
-	if (rc != 0)
-		return rc;
-	/* Receipts already queued (committed, answering frames taken before
-	 * the cut) still go out, for up to CUT_LINGER_MS. */
-	set_int(self->router, ZMQ_LINGER, CUT_LINGER_MS);
-	zmq_close(self->router);
-	self->router = r;
-	memset(self->cuts, 0, sizeof(self->cuts));	/* the old ROUTER's */
-	return 0;
+	return self->ops->cut_sessions(self);
 }
 
-static int port_of(const struct sockaddr_storage *sa)
-{
-	if (sa->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)sa)->sin_port;
-	if (sa->ss_family == AF_INET6)
-		return ((const struct sockaddr_in6 *)sa)->sin6_port;
-	return -1;
-}
-
-/* The peer of `fd` if it is a connection our listening socket accepted:
- * connected (a listening socket has no peer, and shutdown() would stop
- * it listening), and its local port is ours (our links' connections and
- * any other descriptor are left alone).  0, or -1. */
-static int accepted_peer(struct transport *t, int fd,
-			 struct sockaddr_storage *peer, socklen_t *len)
-{
-	struct sockaddr_storage local, ours;
-	socklen_t llen = sizeof(local), olen = sizeof(ours);
-
-	*len = sizeof(*peer);
-	memset(peer, 0, sizeof(*peer));
-	if (fd < 0 || t->listen_fd < 0 ||
-	    getpeername(fd, (struct sockaddr *)peer, len) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&local, &llen) != 0 ||
-	    getsockname(t->listen_fd, (struct sockaddr *)&ours, &olen) != 0)
-		return -1;
-	return port_of(&local) >= 0 && port_of(&local) == port_of(&ours) ? 0
-									: -1;
-}
-
-/*
- * Called as soon as the frame is read, the descriptor libzmq names is
- * checked against the frame's own Peer-Address (taken by libzmq when the
- * connection was accepted, so it cannot belong to another one), and the
- * peer's address and port are kept; transport_conn_cut() shuts the
- * descriptor down only if it still has that very peer (a connection that
- * took the number since has another peer port), however long the cut
- * waits for the receipts to go out.  What remains: a
- * connection that libzmq closed before we read its frame (its frames stay
- * queued here), whose descriptor number a new connection from the same
- * IP address took in between, would be named instead — only possible
- * for partners behind one address, and then that partner's daemon
- * reconnects and resends what has no receipt; nothing is lost.
- */
-int transport_conn_name(struct transport *self, zmq_msg_t *frame,
+int transport_conn_name(struct transport *self,
+			const struct transport_frame *frame,
 			struct transport_conn *out)
 {
-	const char *addr = zmq_msg_gets(frame, "Peer-Address");
-	char host[NI_MAXHOST];
-
-	out->fd = zmq_msg_get(frame, ZMQ_SRCFD);
-	if (out->fd < 0 || !addr ||
-	    accepted_peer(self, out->fd, &out->peer, &out->peer_len) != 0 ||
-	    getnameinfo((struct sockaddr *)&out->peer, out->peer_len, host,
-			sizeof(host), NULL, 0, NI_NUMERICHOST) != 0 ||
-	    strcmp(host, addr) != 0) {
-		out->fd = -1;
-		return PPX_ENOTFOUND;
-	}
-	return 0;
+	return self->ops->conn_name(self, frame, out);
 }
 
-static struct cut_seen *cut_find(struct transport *t, zmq_msg_t *routing)
-{
-	size_t len = zmq_msg_size(routing);
-
-	for (size_t i = 0; i < CUTS_REMEMBERED; i++)
-		if (t->cuts[i].len == len && len > 0 &&
-		    memcmp(t->cuts[i].routing,
-			   zmq_msg_data(routing), len) == 0)
-			return &t->cuts[i];
-	return NULL;
-}
-
-int transport_conn_judged(struct transport *self, zmq_msg_t *routing)
-{
-	return cut_find(self, routing) != NULL;
-}
-
-int transport_conn_cut(struct transport *self, zmq_msg_t *routing,
+int transport_conn_cut(struct transport *self,
+		       const struct transport_route *route,
 		       const struct transport_conn *c, const char *agency)
 {
-	struct cut_seen *seen;
-	struct sockaddr_storage now;
-	socklen_t len;
-	size_t rlen = zmq_msg_size(routing);
+	return self->ops->conn_cut(self, route, c, agency);
+}
 
-	if (rlen == 0 || rlen > TRANSPORT_ROUTING_MAX ||
-	    cut_find(self, routing))
-		return PPX_ENOTFOUND;
-	seen = &self->cuts[self->next_cut++ % CUTS_REMEMBERED];
-	memcpy(seen->routing, zmq_msg_data(routing), rlen);
-	seen->len = rlen;
-	snprintf(seen->agency, sizeof(seen->agency), "%s", agency);
-	/* Still the connection named when its frame was read?  Not closed
-	 * since, its number not given to another connection. */
-	if (c->fd < 0 || accepted_peer(self, c->fd, &now, &len) != 0 ||
-	    len != c->peer_len || memcmp(&now, &c->peer, len) != 0)
-		return PPX_ENOTFOUND;
-	/* Not close(): the descriptor is libzmq's.  It sees the end of the
-	 * connection and ends the session; the peer sees it closed. */
-	if (shutdown(c->fd, SHUT_RDWR) != 0)
-		return PPX_ENOTFOUND;
-	return 0;
+int transport_conn_judged(struct transport *self,
+			  const struct transport_route *route)
+{
+	return self->ops->conn_judged(self, route);
 }
 
 void transport_conn_forget(struct transport *self, const char *agency)
 {
-	for (size_t i = 0; i < CUTS_REMEMBERED; i++)
-		if (strcmp(self->cuts[i].agency, agency) == 0)
-			memset(&self->cuts[i], 0, sizeof(self->cuts[i]));
+	self->ops->conn_forget(self, agency);
+}
+
+void transport_tick(struct transport *self)
+{
+	self->ops->tick(self);
+}
+
+int transport_listening(struct transport *self, const char **error)
+{
+	return self->ops->listening(self, error);
+}
+
+size_t transport_waits(struct transport *self, struct transport_wait *out,
+		       size_t max)
+{
+	return self->ops->waits(self, out, max);
+}
+
+size_t transport_waits_max(struct transport *self)
+{
+	return self->ops->waits_max(self);
+}
+
+int transport_route_eq(const struct transport_route *a,
+		       const struct transport_route *b)
+{
+	return a->len == b->len && memcmp(a->id, b->id, a->len) == 0;
 }
