@@ -20,6 +20,7 @@
 
 #include "client.h"
 #include "logread.h"
+#include "ppx/entry.h"
 #include "ppx/error.h"
 
 #define LR_CACHE 8			/* decoded receipts kept */
@@ -71,33 +72,23 @@ static int64_t now_ms(void)
 
 /* ---- decoding --------------------------------------------------------- */
 
-/* The Body of a logged message frame, or NULL if it does not decode. */
-static Ppx__V1__Body *frame_body(const ProtobufCBinaryData *data)
+/* The Body of a logged SENT or RECEIVED entry, or NULL if it does not
+ * decode (the reading commands show such an entry as it is). */
+static Ppx__V1__Body *frame_body(const Ppx__V1__LogEntry *e)
 {
-	Ppx__V1__Frame *f = NULL;
 	Ppx__V1__Body *b = NULL;
 
-	if (ppx_frame_decode(&f, data->data, data->len) != 0)
-		return NULL;
-	if (f->content_case == PPX__V1__FRAME__CONTENT_MESSAGE)
-		b = ppx__v1__body__unpack(NULL, f->message->signed_body.len,
-					  f->message->signed_body.data);
-	ppx__v1__frame__free_unpacked(f, NULL);
+	if (ppx_entry_body(&b, NULL, e) != 0)
+		ppx_error_clear();
 	return b;
 }
 
-static Ppx__V1__ReceiptBody *frame_receipt(const ProtobufCBinaryData *data)
+static Ppx__V1__ReceiptBody *frame_receipt(const Ppx__V1__LogEntry *e)
 {
-	Ppx__V1__Frame *f = NULL;
 	Ppx__V1__ReceiptBody *r = NULL;
 
-	if (ppx_frame_decode(&f, data->data, data->len) != 0)
-		return NULL;
-	if (f->content_case == PPX__V1__FRAME__CONTENT_RECEIPT)
-		r = ppx__v1__receipt_body__unpack(
-			NULL, f->receipt->signed_body.len,
-			f->receipt->signed_body.data);
-	ppx__v1__frame__free_unpacked(f, NULL);
+	if (ppx_entry_receipt(&r, e) != 0)
+		ppx_error_clear();
 	return r;
 }
 
@@ -239,7 +230,7 @@ static int ack_collect_entry(logread *lr, const Ppx__V1__LogEntry *e,
 	}
 	if (!is_message(e->kind) || strcmp(e->family, "acknowledgement") != 0)
 		return 0;
-	b = frame_body(&e->data);
+	b = frame_body(e);
 	if (!b || b->payload_case != PPX__V1__BODY__PAYLOAD_ACKNOWLEDGEMENT ||
 	    b->replies_to.len != PPX_MESSAGE_ID_LEN) {
 		if (b)
@@ -408,7 +399,7 @@ static const struct cached *cache_get(logread *lr, uint64_t seq)
 	c->kind = e->kind;
 	c->peer = strdup(e->peer_agency);
 	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED)
-		c->receipt = frame_receipt(&e->data);
+		c->receipt = frame_receipt(e);
 	ppx__v1__log_entry__free_unpacked(e, NULL);
 	c->valid = c->peer != NULL;
 	return c->valid ? c : NULL;
@@ -613,7 +604,7 @@ int logread_entry(logread *self, struct lr_entry *out, uint64_t seq,
 	lr_hex_id(out->id, &out->e->message_id);
 	out->dir = entry_dir(out->e->kind);
 	if (is_message(out->e->kind))
-		out->body = frame_body(&out->e->data);
+		out->body = frame_body(out->e);
 	if (out->body && (rc = parties(self, out)) != 0) {
 		lr_entry_clear(out);
 		return rc;

@@ -32,6 +32,7 @@
 
 #include "events.h"
 #include "log.h"
+#include "ppx/entry.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/json.h"
@@ -60,25 +61,23 @@ int events_entry_load(struct events_entry *out, ppx_log *log, uint64_t seq)
 	return ppx_log_get(log, seq, &out->entry);
 }
 
+/* A REJECTED entry's refused bytes are no message of ours to publish:
+ * its body stays null even when they decode. */
 void events_entry_body(struct events_entry *self)
 {
-	const Ppx__V1__LogEntry *e = self->entry;
-
-	if (self->frame || !is_message(e->kind) ||
-	    ppx_frame_decode(&self->frame, e->data.data, e->data.len) != 0 ||
-	    !self->frame->message)
+	if (self->body_tried || !is_message(self->entry->kind))
 		return;
-	self->body = ppx__v1__body__unpack(
-		NULL, self->frame->message->signed_body.len,
-		self->frame->message->signed_body.data);
+	self->body_tried = 1;
+	if (ppx_entry_body(&self->body, NULL, self->entry) != 0)
+		log_debug("entry %llu: %s",
+			  (unsigned long long)self->entry->seq,
+			  ppx_error_last());
 }
 
 void events_entry_clear(struct events_entry *self)
 {
 	if (self->body)
 		ppx__v1__body__free_unpacked(self->body, NULL);
-	if (self->frame)
-		ppx__v1__frame__free_unpacked(self->frame, NULL);
 	if (self->entry)
 		ppx__v1__log_entry__free_unpacked(self->entry, NULL);
 	memset(self, 0, sizeof(*self));
