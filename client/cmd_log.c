@@ -685,20 +685,21 @@ static void add_id(json_object *o, const char *key,
 static json_object *party_json(const struct lr_entry *ent,
 			       const struct lr_party *p)
 {
+	const struct ppx_delivery *dv = &p->delivery;
 	json_object *o = json_object_new_object();
 
 	add_str(o, "partner", p->partner);
-	add_str(o, "state", lr_state_name(p->state));
-	if (p->has_receipt)
+	add_str(o, "state", lr_state_name(dv->state));
+	if (dv->has_receipt)
 		json_object_object_add(o, "receipt_seq",
-				       json_object_new_uint64(p->receipt_seq));
-	if (p->has_receipt && ent->dir == LR_DIR_OUT)
+				       json_object_new_uint64(dv->receipt_seq));
+	if (dv->has_receipt && ent->dir == LR_DIR_OUT)
 		json_object_object_add(o, "remote_seq",
-				       json_object_new_uint64(p->remote_seq));
-	if (p->reason)
-		add_str(o, "reason", lr_reason_name(p->reason));
-	if (p->detail[0])
-		add_str(o, "refusal", p->detail);
+				       json_object_new_uint64(dv->remote_seq));
+	if (dv->reason)
+		add_str(o, "reason", lr_reason_name(dv->reason));
+	if (dv->detail[0])
+		add_str(o, "refusal", dv->detail);
 	json_object_object_add(o, "acknowledged",
 			       json_object_new_boolean(p->acked));
 	if (p->acked) {

@@ -211,7 +211,7 @@ static void note_message(struct history *h, const struct lr_entry *ent)
 		else if (c)
 			c->received++;
 		if (b->ack_deadline_ms > 0 && !p->acked &&
-		    p->state != PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED &&
+		    p->delivery.state != PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED &&
 		    b->payload_case != PPX__V1__BODY__PAYLOAD_ACKNOWLEDGEMENT)
 			add_pending(h, ent, p);
 	}

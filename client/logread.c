@@ -20,6 +20,7 @@
 
 #include "client.h"
 #include "logread.h"
+#include "ppx/delivery.h"
 #include "ppx/entry.h"
 #include "ppx/error.h"
 
@@ -405,32 +406,17 @@ static const struct cached *cache_get(logread *lr, uint64_t seq)
 	return c->valid ? c : NULL;
 }
 
-/* What receipt c says about message `id` for the party it came from. */
+/* What receipt c says about message `id` for the party it came from
+ * (lib/delivery.c decides). */
 static void apply_receipt(struct lr_entry *ent, const struct cached *c,
 			  const ProtobufCBinaryData *id)
 {
-	for (size_t i = 0; i < c->receipt->n_items; i++) {
-		const Ppx__V1__ReceiptItem *it = c->receipt->items[i];
+	for (size_t k = 0; k < ent->n_parties; k++) {
+		struct lr_party *p = &ent->parties[k];
 
-		if (it->message_id.len != id->len ||
-		    memcmp(it->message_id.data, id->data, id->len) != 0)
-			continue;
-		for (size_t k = 0; k < ent->n_parties; k++) {
-			struct lr_party *p = &ent->parties[k];
-
-			if (p->has_receipt || strcmp(p->partner, c->peer) != 0)
-				continue;
-			p->has_receipt = 1;
-			p->receipt_seq = c->seq;
-			p->remote_seq = it->log_seq;
-			p->state = PPX__V1__DELIVERY_STATE__DELIVERY_DELIVERED;
-			if (it->status == PPX__V1__RECEIPT_STATUS__REFUSED) {
-				p->state = PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED;
-				p->reason = it->reason;
-				snprintf(p->detail, sizeof(p->detail), "%s",
-					 it->detail);
-			}
-		}
+		if (strcmp(p->partner, c->peer) == 0)
+			ppx_delivery_apply(&p->delivery, id->data, id->len,
+					   c->seq, c->receipt);
 	}
 }
 
@@ -438,6 +424,7 @@ static void apply_receipt(struct lr_entry *ent, const struct cached *c,
 static int apply_receipts(logread *lr, struct lr_entry *ent)
 {
 	const ProtobufCBinaryData *id = &ent->e->message_id;
+	struct ppx_delivery *ours = &ent->parties[0].delivery;
 	uint64_t *seqs = NULL;
 	size_t n = 0;
 	int rc;
@@ -452,13 +439,13 @@ static int apply_receipts(logread *lr, struct lr_entry *ent)
 		if (seqs[i] <= ent->seq || !(c = cache_get(lr, seqs[i])))
 			continue;
 		if (c->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED &&
-		    c->receipt && ent->dir == LR_DIR_OUT)
+		    ent->dir == LR_DIR_OUT)
 			apply_receipt(ent, c, id);
 		if (c->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_SENT &&
-		    ent->dir == LR_DIR_IN && !ent->parties[0].has_receipt &&
+		    ent->dir == LR_DIR_IN && !ours->has_receipt &&
 		    strcmp(c->peer, ent->parties[0].partner) == 0) {
-			ent->parties[0].has_receipt = 1;
-			ent->parties[0].receipt_seq = c->seq;
+			ours->has_receipt = 1;
+			ours->receipt_seq = c->seq;
 		}
 	}
 	free(seqs);
@@ -511,13 +498,14 @@ static int parties(logread *lr, struct lr_entry *ent)
 	for (size_t i = 0; i < n; i++) {
 		struct lr_party *p = &ent->parties[i];
 
+		ppx_delivery_init(&p->delivery);
 		if (ent->dir == LR_DIR_OUT) {
 			p->partner = b->recipients[i];
-			p->state = PPX__V1__DELIVERY_STATE__DELIVERY_QUEUED;
 		} else {
 			/* Stored here: delivered to us. */
 			p->partner = ent->e->peer_agency;
-			p->state = PPX__V1__DELIVERY_STATE__DELIVERY_DELIVERED;
+			p->delivery.state =
+				PPX__V1__DELIVERY_STATE__DELIVERY_DELIVERED;
 		}
 	}
 	if ((rc = apply_receipts(lr, ent)) != 0)
@@ -542,9 +530,9 @@ static void tally(const struct lr_entry *ent, const char *partner,
 		if (partner && fnmatch(partner, p->partner, 0) != 0)
 			continue;
 		t->n++;
-		if (p->state == PPX__V1__DELIVERY_STATE__DELIVERY_QUEUED)
+		if (p->delivery.state == PPX__V1__DELIVERY_STATE__DELIVERY_QUEUED)
 			t->queued++;
-		if (p->state == PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED) {
+		if (p->delivery.state == PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED) {
 			t->refused++;
 			continue;	/* nothing for them to acknowledge */
 		}
