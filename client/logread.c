@@ -54,6 +54,7 @@ struct cached {
 struct logread {
 	ppx_log *log;
 	char dir[PATH_MAX];
+	char agency[PPX_CONFIG_AGENCY_MAX];	/* whose log; "" unknown */
 	uint64_t size;		/* entries when opened */
 	int64_t now_ms;		/* for deadlines */
 	struct ackrec *acks;
@@ -210,6 +211,19 @@ static int ack_went_to(const struct ackrec *a, const char *agency)
 	return a->to == NULL;
 }
 
+/* Whose log this is, when --log named only a directory: the sender of
+ * the first message we sent. */
+static void learn_agency(logread *lr, const Ppx__V1__LogEntry *e)
+{
+	Ppx__V1__Body *b = frame_body(e);
+
+	if (b && b->sender_agency)
+		snprintf(lr->agency, sizeof(lr->agency), "%s",
+			 b->sender_agency);
+	if (b)
+		ppx__v1__body__free_unpacked(b, NULL);
+}
+
 /* If entry e (at seq) acknowledges a message, add that to the table. */
 static int ack_collect_entry(logread *lr, const Ppx__V1__LogEntry *e,
 			     int sorted)
@@ -219,6 +233,8 @@ static int ack_collect_entry(logread *lr, const Ppx__V1__LogEntry *e,
 	Ppx__V1__Body *b;
 	int rc;
 
+	if (!lr->agency[0] && e->kind == PPX__V1__ENTRY_KIND__ENTRY_SENT)
+		learn_agency(lr, e);
 	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_ACKNOWLEDGED &&
 	    e->message_id.len == PPX_MESSAGE_ID_LEN) {
 		memcpy(a.id, e->message_id.data, PPX_MESSAGE_ID_LEN);
@@ -309,6 +325,7 @@ static int find_dir(logread *lr, const struct lr_opts *o)
 				     "configuration with --config FILE",
 				     ppx_error_last());
 	snprintf(lr->dir, sizeof(lr->dir), "%s", cfg->log_dir);
+	snprintf(lr->agency, sizeof(lr->agency), "%s", cfg->agency);
 	ppx_config_free(cfg);
 	return 0;
 }
@@ -589,6 +606,7 @@ int logread_entry(logread *self, struct lr_entry *out, uint64_t seq,
 		return ppx_error_set(PPX_ECORRUPT, "entry %llu of log %s does "
 				     "not decode: run ppx verify",
 				     (unsigned long long)seq, self->dir);
+	out->agency = self->agency;
 	lr_hex_id(out->id, &out->e->message_id);
 	out->dir = entry_dir(out->e->kind);
 	if (is_message(out->e->kind))

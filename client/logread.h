@@ -188,6 +188,7 @@ struct lr_party {
 /* One entry, decoded and interpreted. */
 struct lr_entry {
 	uint64_t seq;
+	const char *agency;		/* whose log: logread's, or "" */
 	Ppx__V1__LogEntry *e;		/* owned */
 	Ppx__V1__Body *body;		/* SENT/RECEIVED that decode; owned */
 	char id[LR_ID_HEX];		/* e->message_id in hex, or "" */

@@ -16,9 +16,8 @@
  * (docs/HOOKS.md says how to give consumers access).
  *
  * The entry JSON (docs/HOOKS.md is its reference, for sink writers) is
- * built here too, with the same field names as `ppx log --json`, plus the
- * decoded body in protobuf's canonical JSON (lib/json.c), and the sender
- * of the message it names: (sender, message_id) is a message's key.
+ * libppx's (lib/entry_json.c), the same object `ppx log --json` prints;
+ * here it always carries the decoded body, and is serialised on one line.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,9 +32,9 @@
 #include "events.h"
 #include "log.h"
 #include "ppx/entry.h"
+#include "ppx/entry_json.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
-#include "ppx/json.h"
 #include "ppx/text.h"
 #include "ppxd.h"
 
@@ -104,116 +103,24 @@ void events_iso_time(char *out, size_t cap, int64_t ms)
 		snprintf(out, cap, "%s.%03dZ", sec, (int)(ms % 1000));
 }
 
-static json_object *hex_string(const ProtobufCBinaryData *id)
-{
-	char hex[2 * 64 + 1];
-
-	if (id->len > 64)
-		return json_object_new_string("");
-	ppx_hex(hex, id->data, id->len);
-	return json_object_new_string(hex);
-}
-
-static json_object *string_array(char *const *v, size_t n)
-{
-	json_object *a = json_object_new_array();
-
-	for (size_t i = 0; a && i < n; i++)
-		json_object_array_add(a, json_object_new_string(v[i]));
-	return a;
-}
-
-static json_object *hex_array(const ProtobufCBinaryData *v, size_t n)
-{
-	json_object *a = json_object_new_array();
-
-	for (size_t i = 0; a && i < n; i++)
-		json_object_array_add(a, hex_string(&v[i]));
-	return a;
-}
-
-/* The body as canonical JSON, or null when the entry holds no message.
- * (A string that is not UTF-8, kept from before ppx refused them, maps to
- * U+FFFD: the body is never dropped for it.) */
-static json_object *body_json(const struct events_entry *v)
-{
-	json_object *b = NULL;
-
-	if (v->body && ppx_json_from_message(&b, &v->body->base) != 0)
-		b = NULL;
-	return b;
-}
-
-/*
- * The agency that sent the message an entry names by message_id: a
- * message id is unique per sender only, so (sender, message_id) is the
- * key a consumer must store a message under.  We sent a SENT entry's
- * message; a RECEIVED or REJECTED entry's came from its peer, as does
- * the message any other entry names about a partner; "" when the entry
- * names no message.
- */
-static const char *entry_sender(const Ppx__V1__LogEntry *e,
-				const char *agency)
-{
-	if (e->message_id.len == 0)
-		return "";
-	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_SENT ||
-	    e->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED ||
-	    !e->peer_agency[0])
-		return agency;
-	return e->peer_agency;
-}
-
 int events_entry_json(char **out, const struct events_entry *v,
 		      const char *agency)
 {
-	const Ppx__V1__LogEntry *e = v->entry;
-	json_object *o = json_object_new_object();
+	json_object *o = NULL;
 	const char *text;
-	char when[40];
+	int rc = ppx_entry_json(&o, v->entry, v->body, agency,
+				PPX_ENTRY_JSON_BODY);
 
 	*out = NULL;
-	if (!o)
-		return ppx_error_set(PPX_ENOMEM, "out of memory");
-	events_iso_time(when, sizeof(when), e->time_ms);
-	json_object_object_add(o, "agency", json_object_new_string(agency));
-	json_object_object_add(o, "seq", json_object_new_uint64(e->seq));
-	json_object_object_add(o, "time", json_object_new_string(when));
-	json_object_object_add(o, "kind", json_object_new_string(
-		enum_name(&ppx__v1__entry_kind__descriptor, e->kind)));
-	json_object_object_add(o, "family", json_object_new_string(e->family));
-	json_object_object_add(o, "peer",
-			       json_object_new_string(e->peer_agency));
-	json_object_object_add(o, "message_id", hex_string(&e->message_id));
-	json_object_object_add(o, "sender", json_object_new_string(
-		entry_sender(e, agency)));
-	json_object_object_add(o, "person", json_object_new_string(e->person));
-	json_object_object_add(o, "subjects", string_array(e->subject_keys,
-							   e->n_subject_keys));
-	json_object_object_add(o, "related_ids", hex_array(e->related_ids,
-							   e->n_related_ids));
-	json_object_object_add(o, "reason", json_object_new_string(
-		e->reason ? enum_name(&ppx__v1__reject_reason__descriptor,
-				      e->reason) : ""));
-	json_object_object_add(o, "detail", json_object_new_string(e->detail));
-	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_HOOK_QUARANTINE ||
-	    e->kind == PPX__V1__ENTRY_KIND__ENTRY_HOOK_DECISION)
-		json_object_object_add(o, "related_seq",
-				       json_object_new_uint64(e->related_seq));
-	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_REJECTED) {
-		json_object_object_add(o, "frame_size",
-				       json_object_new_uint64(e->frame_size));
-		json_object_object_add(o, "frame_hash",
-				       hex_string(&e->frame_hash));
-	}
-	json_object_object_add(o, "body", body_json(v));
+	if (rc != 0)
+		return rc;
 	text = json_object_to_json_string_ext(
 		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	/* json-c copies bytes >= 0x80 as they are: the entry's own strings
 	 * (detail, person, subjects) from an older log could break the
 	 * encoding every hook reads.  Outside strings the text is ASCII, so
 	 * repairing the whole text only ever touches the inside of one. */
-	*out = ppx_text_repair(text, strlen(text), NULL);
+	*out = text ? ppx_text_repair(text, strlen(text), NULL) : NULL;
 	json_object_put(o);
 	return *out ? 0 : ppx_error_set(PPX_ENOMEM, "out of memory");
 }
