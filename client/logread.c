@@ -543,13 +543,14 @@ static void tally(const struct lr_entry *ent, const char *partner,
 	memset(t, 0, sizeof(*t));
 	for (size_t i = 0; i < ent->n_parties; i++) {
 		const struct lr_party *p = &ent->parties[i];
+		int state = p->delivery.state;
 
 		if (partner && fnmatch(partner, p->partner, 0) != 0)
 			continue;
 		t->n++;
-		if (p->delivery.state == PPX__V1__DELIVERY_STATE__DELIVERY_QUEUED)
+		if (state == PPX__V1__DELIVERY_STATE__DELIVERY_QUEUED)
 			t->queued++;
-		if (p->delivery.state == PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED) {
+		if (state == PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED) {
 			t->refused++;
 			continue;	/* nothing for them to acknowledge */
 		}

@@ -22,7 +22,8 @@
 
 #include "ppx.pb-c.h"
 
-#define PPX_DELIVERY_DETAIL_MAX 160	/* bytes kept of a refusal's detail */
+/* Bytes kept of a refusal's detail, with the terminating NUL. */
+#define PPX_DELIVERY_DETAIL_MAX 160
 
 /* One message's delivery to one partner. */
 struct ppx_delivery {
@@ -34,8 +35,7 @@ struct ppx_delivery {
 	uint64_t remote_seq;	/* the partner's log position (its item's
 				 * log_seq; 0 without an item) */
 	int reason;		/* Ppx__V1__RejectReason when REFUSED */
-	char detail[PPX_DELIVERY_DETAIL_MAX];	/* the refusal's detail (its
-						 * first 159 bytes) */
+	char detail[PPX_DELIVERY_DETAIL_MAX];	/* the refusal's detail */
 };
 
 /* QUEUED, no receipt. */

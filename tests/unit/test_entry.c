@@ -162,7 +162,7 @@ static void test_entry__corrupt_frame_is_an_error(void **state)
 	Ppx__V1__Body *orig;
 	size_t blen, flen, rlen;
 	uint8_t garbage[] = {0xff, 0xff, 0xff, 0x0f, 0x01};
-	uint8_t notbody[] = {0x0a, 0x7f, 0x01};	/* a field running past */
+	uint8_t notbody[] = {0x0a, 0x7f, 0x01};	/* runs past its end */
 	uint8_t *body = packed_body(&orig, &blen);
 	uint8_t *frame = frame_of(PPX__V1__FRAME__CONTENT_MESSAGE, body, blen,
 				  &flen);
@@ -176,7 +176,7 @@ static void test_entry__corrupt_frame_is_an_error(void **state)
 	expect_undecodable(NULL, 0);			/* nothing logged */
 	expect_undecodable(frame, flen / 2);		/* cut short */
 	expect_undecodable(receipt, rlen);		/* not a message */
-	expect_undecodable(badbody, blen);		/* body does not decode */
+	expect_undecodable(badbody, blen);	/* the body does not decode */
 	free(badbody);
 	free(receipt);
 	free(frame);

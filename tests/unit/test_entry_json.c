@@ -148,7 +148,8 @@ static void test_entry_json__sent_message(void **state)
 	assert_string_equal(str(o, "priority"), "URGENT");
 	assert_string_equal(str(o, "created"), "2023-11-14T22:13:20.000Z");
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(
-				    key(o, "recipients"), 0)), "probation.gwent");
+				    key(o, "recipients"), 0)),
+			    "probation.gwent");
 	assert_false(has(o, "replies_to"));
 	assert_false(has(o, "ack_deadline"));
 	body = key(o, "body");
