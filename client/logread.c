@@ -224,7 +224,8 @@ static void learn_agency(logread *lr, const Ppx__V1__LogEntry *e)
 		ppx__v1__body__free_unpacked(b, NULL);
 }
 
-/* If entry e (at seq) acknowledges a message, add that to the table. */
+/* If entry e (at seq) acknowledges a message, add that to the table; on
+ * the way, learn whose log this is from the first message we sent. */
 static int ack_collect_entry(logread *lr, const Ppx__V1__LogEntry *e,
 			     int sorted)
 {
