@@ -44,7 +44,7 @@ static const char usage[] =
 static const char *const columns[] = {
 	"seq", "time", "kind", "direction", "peer", "message_id", "family",
 	"notification", "priority", "sender", "sender_person", "recipients",
-	"subject_keys", "subject_name", "created", "state", "deliveries",
+	"subjects", "subject_name", "created", "state", "deliveries",
 	"ack", "ack_deadline", "acknowledged_by", "replies_to", "supersedes",
 	"person", "reason", "detail", "related_ids", "text",
 };

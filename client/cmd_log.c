@@ -9,10 +9,10 @@
  * options are parsed in options.c (lr_opts_parse).  The interpretation of the log — deliveries,
  * acknowledgements, filters — is logread.c's.
  *
- * The JSON object of an entry keeps the fields `ppx log --json` always had
- * (seq, time, kind, peer, message_id, person, detail, related_ids, reason)
- * and adds, for messages, what the log means: direction, family, subject
- * keys, sender, recipients, delivery state per party and acknowledgements.
+ * The JSON object of an entry is libppx's entry JSON (lib/entry_json.c,
+ * docs/HOOKS.md: the same keys as the hooks and the event stream get), to
+ * which a message's entry adds what only a reader of the whole log knows:
+ * its delivery and acknowledgement state, over all parties and per party.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -29,6 +29,7 @@
 #include "ppx/json.h"
 #include "ppx/names.h"
 #include "ppx/timefmt.h"
+#include "ppx/entry_json.h"
 #include "ppx/text.h"
 
 static const char usage[] =
@@ -207,33 +208,24 @@ static void add_time(json_object *o, const char *key, int64_t ms)
 	add_str(o, key, when);
 }
 
-static void add_id(json_object *o, const char *key,
-		   const ProtobufCBinaryData *id)
-{
-	char hex[LR_ID_HEX];
-
-	lr_hex_id(hex, id);
-	if (hex[0])
-		add_str(o, key, hex);
-}
-
 static json_object *party_json(const struct lr_entry *ent,
 			       const struct lr_party *p)
 {
+	const struct ppx_delivery *dv = &p->delivery;
 	json_object *o = json_object_new_object();
 
 	add_str(o, "partner", p->partner);
-	add_str(o, "state", lr_state_name(p->state));
-	if (p->has_receipt)
+	add_str(o, "state", lr_state_name(dv->state));
+	if (dv->has_receipt)
 		json_object_object_add(o, "receipt_seq",
-				       json_object_new_uint64(p->receipt_seq));
-	if (p->has_receipt && ent->dir == LR_DIR_OUT)
+				       json_object_new_uint64(dv->receipt_seq));
+	if (dv->has_receipt && ent->dir == LR_DIR_OUT)
 		json_object_object_add(o, "remote_seq",
-				       json_object_new_uint64(p->remote_seq));
-	if (p->reason)
-		add_str(o, "reason", lr_reason_name(p->reason));
-	if (p->detail[0])
-		add_str(o, "refusal", p->detail);
+				       json_object_new_uint64(dv->remote_seq));
+	if (dv->reason)
+		add_str(o, "reason", lr_reason_name(dv->reason));
+	if (dv->detail[0])
+		add_str(o, "refusal", dv->detail);
 	json_object_object_add(o, "acknowledged",
 			       json_object_new_boolean(p->acked));
 	if (p->acked) {
@@ -244,39 +236,12 @@ static json_object *party_json(const struct lr_entry *ent,
 	return o;
 }
 
-static json_object *strings_json(char **s, size_t n)
+/* What a reader of the whole log adds to a message's entry JSON: its
+ * delivery and acknowledgement state, over all parties and per party. */
+static void state_json(json_object *o, const struct lr_entry *ent)
 {
-	json_object *a = json_object_new_array();
+	json_object *parties = json_object_new_array();
 
-	for (size_t i = 0; i < n; i++)
-		json_object_array_add(a, lr_json_string(s[i]));
-	return a;
-}
-
-/* What a message entry adds: the message and its state. */
-static void message_json(json_object *o, const struct lr_entry *ent,
-			 unsigned flags)
-{
-	const Ppx__V1__Body *b = ent->body;
-	json_object *parties = json_object_new_array(), *body = NULL;
-
-	if (lr_notification_kind(ent)[0])
-		add_str(o, "notification", lr_notification_kind(ent));
-	add_str(o, "sender", b->sender_agency);
-	if (b->sender_person)
-		add_str(o, "sender_person", b->sender_person->name);
-	json_object_object_add(o, "recipients",
-			       strings_json(b->recipients, b->n_recipients));
-	add_time(o, "created", b->created_ms);
-	if (b->priority)
-		add_str(o, "priority",
-			or_unknown(ppx_priority_name(b->priority)));
-	if (b->subject && b->subject->name[0])
-		add_str(o, "subject_name", b->subject->name);
-	add_id(o, "replies_to", &b->replies_to);
-	add_id(o, "supersedes", &b->supersedes);
-	if (b->ack_deadline_ms > 0)
-		add_time(o, "ack_deadline", b->ack_deadline_ms);
 	add_str(o, "state", lr_state_name(ent->state));
 	if (ent->ack)
 		add_str(o, "ack", lr_ack_name(ent->ack));
@@ -284,70 +249,17 @@ static void message_json(json_object *o, const struct lr_entry *ent,
 		json_object_array_add(parties,
 				      party_json(ent, &ent->parties[i]));
 	json_object_object_add(o, "deliveries", parties);
-	if (!(flags & LR_JSON_BODY))
-		return;
-	if (ppx_json_from_message(&body, &b->base) == 0)
-		json_object_object_add(o, "body", body);
-	else
-		add_str(o, "body_error", ppx_error_last());
-}
-
-/* A refused frame's size and SHA-256 (its entry's data holds at most a
- * prefix of it). */
-static void frame_json(json_object *o, const Ppx__V1__LogEntry *e)
-{
-	char hex[2 * 32 + 1] = "";
-
-	json_object_object_add(o, "frame_size",
-			       json_object_new_uint64(e->frame_size));
-	if (e->frame_hash.len == 32)
-		ppx_hex(hex, e->frame_hash.data, e->frame_hash.len);
-	add_str(o, "frame_hash", hex);
 }
 
 json_object *lr_entry_json(const struct lr_entry *ent, unsigned flags)
 {
-	const Ppx__V1__LogEntry *e = ent->e;
-	json_object *o = json_object_new_object();
+	json_object *o = NULL;
 
-	if (!o)
+	if (ppx_entry_json(&o, ent->e, ent->body, ent->agency,
+			   flags & LR_JSON_BODY ? PPX_ENTRY_JSON_BODY : 0) != 0)
 		return NULL;
-	json_object_object_add(o, "seq", json_object_new_uint64(ent->seq));
-	add_time(o, "time", e->time_ms);
-	json_object_object_add(o, "time_ms", json_object_new_int64(e->time_ms));
-	add_str(o, "kind", lr_entry_kind_name(e->kind));
-	add_str(o, "peer", e->peer_agency);
-	add_str(o, "message_id", ent->id);
-	add_str(o, "person", e->person);
-	add_str(o, "detail", e->detail);
-	if (e->n_related_ids > 0) {
-		json_object *a = json_object_new_array();
-		char hex[LR_ID_HEX];
-
-		for (size_t i = 0; i < e->n_related_ids; i++) {
-			lr_hex_id(hex, &e->related_ids[i]);
-			json_object_array_add(a, json_object_new_string(hex));
-		}
-		json_object_object_add(o, "related_ids", a);
-	}
-	if (e->reason)
-		add_str(o, "reason", lr_reason_name(e->reason));
-	if (e->frame_size || e->frame_hash.len)	/* a refused frame */
-		frame_json(o, e);
-	if (ent->dir)
-		add_str(o, "direction", lr_dir_name(ent->dir));
-	if (e->family[0])
-		add_str(o, "family", e->family);
-	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_HOOK_QUARANTINE ||
-	    e->kind == PPX__V1__ENTRY_KIND__ENTRY_HOOK_DECISION)
-		json_object_object_add(o, "related_seq",
-				       json_object_new_uint64(e->related_seq));
-	if (e->n_subject_keys)
-		json_object_object_add(o, "subject_keys",
-				       strings_json(e->subject_keys,
-						    e->n_subject_keys));
 	if (ent->body)
-		message_json(o, ent, flags);
+		state_json(o, ent);
 	return o;
 }
 

@@ -124,21 +124,22 @@ static void ack_who(logread *lr, uint64_t seq, char *who, size_t cap,
 static void print_party(logread *lr, const struct lr_entry *m,
 			const struct lr_party *p)
 {
+	const struct ppx_delivery *dv = &p->delivery;
 	char when[32], who[160], note[512];
 
 	printf("  %-24s %-10s", p->partner, m->dir == LR_DIR_OUT
-	       ? lr_state_name(p->state) : "stored");
-	if (p->has_receipt && m->dir == LR_DIR_OUT && !p->reason)
+	       ? lr_state_name(dv->state) : "stored");
+	if (dv->has_receipt && m->dir == LR_DIR_OUT && !dv->reason)
 		printf(" receipt at seq %" PRIu64 ", their seq %" PRIu64,
-		       p->receipt_seq, p->remote_seq);
-	else if (p->has_receipt && m->dir == LR_DIR_OUT)
-		printf(" receipt at seq %" PRIu64, p->receipt_seq);
-	else if (p->has_receipt)
-		printf(" our receipt at seq %" PRIu64, p->receipt_seq);
-	if (p->reason) {
-		printf(": %s%s", lr_reason_name(p->reason),
-		       p->detail[0] ? ": " : "");
-		lr_print_clean(stdout, p->detail);
+		       dv->receipt_seq, dv->remote_seq);
+	else if (dv->has_receipt && m->dir == LR_DIR_OUT)
+		printf(" receipt at seq %" PRIu64, dv->receipt_seq);
+	else if (dv->has_receipt)
+		printf(" our receipt at seq %" PRIu64, dv->receipt_seq);
+	if (dv->reason) {
+		printf(": %s%s", lr_reason_name(dv->reason),
+		       dv->detail[0] ? ": " : "");
+		lr_print_clean(stdout, dv->detail);
 	}
 	if (p->acked) {
 		lr_format_time(when, sizeof(when), p->ack_ms);
@@ -151,7 +152,7 @@ static void print_party(logread *lr, const struct lr_entry *m,
 			lr_print_clean(stdout, note);
 		}
 	} else if (m->body->ack_deadline_ms > 0 &&
-		   p->state != PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED) {
+		   dv->state != PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED) {
 		lr_format_time(when, sizeof(when), m->body->ack_deadline_ms);
 		printf("\n  %-24s not acknowledged; due by %s", "", when);
 	}

@@ -205,13 +205,14 @@ static void note_message(struct history *h, const struct lr_entry *ent)
 	for (size_t i = 0; i < ent->n_parties; i++) {
 		const struct lr_party *p = &ent->parties[i];
 		struct partner_count *c = partner(h, p->partner);
+		int refused = p->delivery.state ==
+			      PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED;
 
 		if (c && ent->dir == LR_DIR_OUT)
 			c->sent++;
 		else if (c)
 			c->received++;
-		if (b->ack_deadline_ms > 0 && !p->acked &&
-		    p->state != PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED &&
+		if (b->ack_deadline_ms > 0 && !p->acked && !refused &&
 		    b->payload_case != PPX__V1__BODY__PAYLOAD_ACKNOWLEDGEMENT)
 			add_pending(h, ent, p);
 	}

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "deadlines_int.h"
+#include "ppx/entry.h"
 #include "ppx/error.h"
 #include "ppx/names.h"
 
@@ -433,15 +434,10 @@ static void add_body(struct deadlines_mem *m, struct deadlines *dl,
 static void scan_message(struct deadlines_mem *m, struct deadlines *dl,
 			 const Ppx__V1__LogEntry *e)
 {
-	Ppx__V1__Frame *f = NULL;
 	Ppx__V1__Body *b = NULL;
 	size_t acks;
 
-	if (ppx_frame_decode(&f, e->data.data, e->data.len) == 0 &&
-	    f->message)
-		b = ppx__v1__body__unpack(NULL, f->message->signed_body.len,
-					  f->message->signed_body.data);
-	if (!b) {
+	if (ppx_entry_body(&b, NULL, e) != 0) {
 		dl->undecodable++;
 	} else if (b->message_id.len == ID_LEN && e->time_ms < m->cutoff_ms) {
 		if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_SENT && !m->agency &&
@@ -454,25 +450,17 @@ static void scan_message(struct deadlines_mem *m, struct deadlines *dl,
 	}
 	if (b)
 		ppx__v1__body__free_unpacked(b, NULL);
-	if (f)
-		ppx__v1__frame__free_unpacked(f, NULL);
 }
 
 /* A RECEIPT_RECEIVED entry: the messages the partner stored. */
 static void scan_receipt(struct deadlines_mem *m, struct deadlines *dl,
 			 const Ppx__V1__LogEntry *e)
 {
-	Ppx__V1__Frame *f = NULL;
 	Ppx__V1__ReceiptBody *r = NULL;
 
 	/* Not cut at the as-of day: a receipt measures a delivery, and a
 	 * scripted or back-dated history is only delivered now. */
-	if (ppx_frame_decode(&f, e->data.data, e->data.len) == 0 &&
-	    f->receipt)
-		r = ppx__v1__receipt_body__unpack(NULL,
-						  f->receipt->signed_body.len,
-						  f->receipt->signed_body.data);
-	if (!r)
+	if (ppx_entry_receipt(&r, e) != 0)
 		dl->undecodable++;
 	for (size_t i = 0; r && i < r->n_items; i++) {
 		const Ppx__V1__ReceiptItem *it = r->items[i];
@@ -489,8 +477,6 @@ static void scan_receipt(struct deadlines_mem *m, struct deadlines *dl,
 	}
 	if (r)
 		ppx__v1__receipt_body__free_unpacked(r, NULL);
-	if (f)
-		ppx__v1__frame__free_unpacked(f, NULL);
 }
 
 struct scan {

@@ -20,6 +20,8 @@
 
 #include "client.h"
 #include "logread.h"
+#include "ppx/delivery.h"
+#include "ppx/entry.h"
 #include "ppx/error.h"
 
 #define LR_CACHE 8			/* decoded receipts kept */
@@ -52,6 +54,7 @@ struct cached {
 struct logread {
 	ppx_log *log;
 	char dir[PATH_MAX];
+	char agency[PPX_CONFIG_AGENCY_MAX];	/* whose log; "" unknown */
 	uint64_t size;		/* entries when opened */
 	int64_t now_ms;		/* for deadlines */
 	struct ackrec *acks;
@@ -71,33 +74,23 @@ static int64_t now_ms(void)
 
 /* ---- decoding --------------------------------------------------------- */
 
-/* The Body of a logged message frame, or NULL if it does not decode. */
-static Ppx__V1__Body *frame_body(const ProtobufCBinaryData *data)
+/* The Body of a logged SENT or RECEIVED entry, or NULL if it does not
+ * decode (the reading commands show such an entry as it is). */
+static Ppx__V1__Body *frame_body(const Ppx__V1__LogEntry *e)
 {
-	Ppx__V1__Frame *f = NULL;
 	Ppx__V1__Body *b = NULL;
 
-	if (ppx_frame_decode(&f, data->data, data->len) != 0)
-		return NULL;
-	if (f->content_case == PPX__V1__FRAME__CONTENT_MESSAGE)
-		b = ppx__v1__body__unpack(NULL, f->message->signed_body.len,
-					  f->message->signed_body.data);
-	ppx__v1__frame__free_unpacked(f, NULL);
+	if (ppx_entry_body(&b, NULL, e) != 0)
+		ppx_error_clear();
 	return b;
 }
 
-static Ppx__V1__ReceiptBody *frame_receipt(const ProtobufCBinaryData *data)
+static Ppx__V1__ReceiptBody *frame_receipt(const Ppx__V1__LogEntry *e)
 {
-	Ppx__V1__Frame *f = NULL;
 	Ppx__V1__ReceiptBody *r = NULL;
 
-	if (ppx_frame_decode(&f, data->data, data->len) != 0)
-		return NULL;
-	if (f->content_case == PPX__V1__FRAME__CONTENT_RECEIPT)
-		r = ppx__v1__receipt_body__unpack(
-			NULL, f->receipt->signed_body.len,
-			f->receipt->signed_body.data);
-	ppx__v1__frame__free_unpacked(f, NULL);
+	if (ppx_entry_receipt(&r, e) != 0)
+		ppx_error_clear();
 	return r;
 }
 
@@ -218,7 +211,21 @@ static int ack_went_to(const struct ackrec *a, const char *agency)
 	return a->to == NULL;
 }
 
-/* If entry e (at seq) acknowledges a message, add that to the table. */
+/* Whose log this is, when --log named only a directory: the sender of
+ * the first message we sent. */
+static void learn_agency(logread *lr, const Ppx__V1__LogEntry *e)
+{
+	Ppx__V1__Body *b = frame_body(e);
+
+	if (b && b->sender_agency)
+		snprintf(lr->agency, sizeof(lr->agency), "%s",
+			 b->sender_agency);
+	if (b)
+		ppx__v1__body__free_unpacked(b, NULL);
+}
+
+/* If entry e (at seq) acknowledges a message, add that to the table; on
+ * the way, learn whose log this is from the first message we sent. */
 static int ack_collect_entry(logread *lr, const Ppx__V1__LogEntry *e,
 			     int sorted)
 {
@@ -227,6 +234,8 @@ static int ack_collect_entry(logread *lr, const Ppx__V1__LogEntry *e,
 	Ppx__V1__Body *b;
 	int rc;
 
+	if (!lr->agency[0] && e->kind == PPX__V1__ENTRY_KIND__ENTRY_SENT)
+		learn_agency(lr, e);
 	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_ACKNOWLEDGED &&
 	    e->message_id.len == PPX_MESSAGE_ID_LEN) {
 		memcpy(a.id, e->message_id.data, PPX_MESSAGE_ID_LEN);
@@ -239,7 +248,7 @@ static int ack_collect_entry(logread *lr, const Ppx__V1__LogEntry *e,
 	}
 	if (!is_message(e->kind) || strcmp(e->family, "acknowledgement") != 0)
 		return 0;
-	b = frame_body(&e->data);
+	b = frame_body(e);
 	if (!b || b->payload_case != PPX__V1__BODY__PAYLOAD_ACKNOWLEDGEMENT ||
 	    b->replies_to.len != PPX_MESSAGE_ID_LEN) {
 		if (b)
@@ -317,6 +326,7 @@ static int find_dir(logread *lr, const struct lr_opts *o)
 				     "configuration with --config FILE",
 				     ppx_error_last());
 	snprintf(lr->dir, sizeof(lr->dir), "%s", cfg->log_dir);
+	snprintf(lr->agency, sizeof(lr->agency), "%s", cfg->agency);
 	ppx_config_free(cfg);
 	return 0;
 }
@@ -408,38 +418,23 @@ static const struct cached *cache_get(logread *lr, uint64_t seq)
 	c->kind = e->kind;
 	c->peer = strdup(e->peer_agency);
 	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED)
-		c->receipt = frame_receipt(&e->data);
+		c->receipt = frame_receipt(e);
 	ppx__v1__log_entry__free_unpacked(e, NULL);
 	c->valid = c->peer != NULL;
 	return c->valid ? c : NULL;
 }
 
-/* What receipt c says about message `id` for the party it came from. */
+/* What receipt c says about message `id` for the party it came from
+ * (lib/delivery.c decides). */
 static void apply_receipt(struct lr_entry *ent, const struct cached *c,
 			  const ProtobufCBinaryData *id)
 {
-	for (size_t i = 0; i < c->receipt->n_items; i++) {
-		const Ppx__V1__ReceiptItem *it = c->receipt->items[i];
+	for (size_t k = 0; k < ent->n_parties; k++) {
+		struct lr_party *p = &ent->parties[k];
 
-		if (it->message_id.len != id->len ||
-		    memcmp(it->message_id.data, id->data, id->len) != 0)
-			continue;
-		for (size_t k = 0; k < ent->n_parties; k++) {
-			struct lr_party *p = &ent->parties[k];
-
-			if (p->has_receipt || strcmp(p->partner, c->peer) != 0)
-				continue;
-			p->has_receipt = 1;
-			p->receipt_seq = c->seq;
-			p->remote_seq = it->log_seq;
-			p->state = PPX__V1__DELIVERY_STATE__DELIVERY_DELIVERED;
-			if (it->status == PPX__V1__RECEIPT_STATUS__REFUSED) {
-				p->state = PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED;
-				p->reason = it->reason;
-				snprintf(p->detail, sizeof(p->detail), "%s",
-					 it->detail);
-			}
-		}
+		if (strcmp(p->partner, c->peer) == 0)
+			ppx_delivery_apply(&p->delivery, id->data, id->len,
+					   c->seq, c->receipt);
 	}
 }
 
@@ -447,6 +442,7 @@ static void apply_receipt(struct lr_entry *ent, const struct cached *c,
 static int apply_receipts(logread *lr, struct lr_entry *ent)
 {
 	const ProtobufCBinaryData *id = &ent->e->message_id;
+	struct ppx_delivery *ours = &ent->parties[0].delivery;
 	uint64_t *seqs = NULL;
 	size_t n = 0;
 	int rc;
@@ -461,13 +457,13 @@ static int apply_receipts(logread *lr, struct lr_entry *ent)
 		if (seqs[i] <= ent->seq || !(c = cache_get(lr, seqs[i])))
 			continue;
 		if (c->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED &&
-		    c->receipt && ent->dir == LR_DIR_OUT)
+		    ent->dir == LR_DIR_OUT)
 			apply_receipt(ent, c, id);
 		if (c->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_SENT &&
-		    ent->dir == LR_DIR_IN && !ent->parties[0].has_receipt &&
+		    ent->dir == LR_DIR_IN && !ours->has_receipt &&
 		    strcmp(c->peer, ent->parties[0].partner) == 0) {
-			ent->parties[0].has_receipt = 1;
-			ent->parties[0].receipt_seq = c->seq;
+			ours->has_receipt = 1;
+			ours->receipt_seq = c->seq;
 		}
 	}
 	free(seqs);
@@ -520,13 +516,14 @@ static int parties(logread *lr, struct lr_entry *ent)
 	for (size_t i = 0; i < n; i++) {
 		struct lr_party *p = &ent->parties[i];
 
+		ppx_delivery_init(&p->delivery);
 		if (ent->dir == LR_DIR_OUT) {
 			p->partner = b->recipients[i];
-			p->state = PPX__V1__DELIVERY_STATE__DELIVERY_QUEUED;
 		} else {
 			/* Stored here: delivered to us. */
 			p->partner = ent->e->peer_agency;
-			p->state = PPX__V1__DELIVERY_STATE__DELIVERY_DELIVERED;
+			p->delivery.state =
+				PPX__V1__DELIVERY_STATE__DELIVERY_DELIVERED;
 		}
 	}
 	if ((rc = apply_receipts(lr, ent)) != 0)
@@ -547,13 +544,14 @@ static void tally(const struct lr_entry *ent, const char *partner,
 	memset(t, 0, sizeof(*t));
 	for (size_t i = 0; i < ent->n_parties; i++) {
 		const struct lr_party *p = &ent->parties[i];
+		int state = p->delivery.state;
 
 		if (partner && fnmatch(partner, p->partner, 0) != 0)
 			continue;
 		t->n++;
-		if (p->state == PPX__V1__DELIVERY_STATE__DELIVERY_QUEUED)
+		if (state == PPX__V1__DELIVERY_STATE__DELIVERY_QUEUED)
 			t->queued++;
-		if (p->state == PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED) {
+		if (state == PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED) {
 			t->refused++;
 			continue;	/* nothing for them to acknowledge */
 		}
@@ -610,10 +608,11 @@ int logread_entry(logread *self, struct lr_entry *out, uint64_t seq,
 		return ppx_error_set(PPX_ECORRUPT, "entry %llu of log %s does "
 				     "not decode: run ppx verify",
 				     (unsigned long long)seq, self->dir);
+	out->agency = self->agency;
 	lr_hex_id(out->id, &out->e->message_id);
 	out->dir = entry_dir(out->e->kind);
 	if (is_message(out->e->kind))
-		out->body = frame_body(&out->e->data);
+		out->body = frame_body(out->e);
 	if (out->body && (rc = parties(self, out)) != 0) {
 		lr_entry_clear(out);
 		return rc;

@@ -42,6 +42,7 @@
 
 #include <json-c/json.h>
 
+#include "ppx/delivery.h"
 #include "ppx/envelope.h"
 #include "ppx/logstore.h"
 #include "ppx.pb-c.h"
@@ -175,12 +176,10 @@ typedef struct logread logread;
  * one we received. */
 struct lr_party {
 	const char *partner;	/* agency; points into the entry */
-	int state;		/* Ppx__V1__DeliveryState */
-	int has_receipt;
-	uint64_t receipt_seq;	/* our log position of the receipt */
-	uint64_t remote_seq;	/* the partner's log position */
-	int reason;		/* Ppx__V1__RejectReason when refused */
-	char detail[160];	/* the refusal's detail */
+	struct ppx_delivery delivery;	/* what we sent: its state by the
+					 * partner's receipts (lib/delivery.c);
+					 * what we received: DELIVERED, with
+					 * the receipt we sent for it */
 	int acked;
 	uint64_t ack_seq;	/* our log position of the acknowledgement */
 	int64_t ack_ms;
@@ -189,6 +188,7 @@ struct lr_party {
 /* One entry, decoded and interpreted. */
 struct lr_entry {
 	uint64_t seq;
+	const char *agency;		/* whose log: logread's, or "" */
 	Ppx__V1__LogEntry *e;		/* owned */
 	Ppx__V1__Body *body;		/* SENT/RECEIVED that decode; owned */
 	char id[LR_ID_HEX];		/* e->message_id in hex, or "" */

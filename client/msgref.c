@@ -22,6 +22,7 @@
 
 #include "client.h"
 #include "logread.h"
+#include "ppx/entry.h"
 #include "ppx/error.h"
 
 #define REF_IDS_MAX 64		/* ids one prefix may stand for */
@@ -78,20 +79,12 @@ static void ref_note(struct lr_ref *r, const uint8_t *id,
 	struct lr_ref_match *m;
 
 	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_SENT && !r->us[0]) {
-		Ppx__V1__Frame *f = NULL;
 		Ppx__V1__Body *b = NULL;
 
-		if (ppx_frame_decode(&f, e->data.data, e->data.len) == 0 &&
-		    f->message)
-			b = ppx__v1__body__unpack(NULL,
-						  f->message->signed_body.len,
-						  f->message->signed_body.data);
-		if (b)
+		if (ppx_entry_body(&b, NULL, e) == 0) {
 			snprintf(r->us, sizeof(r->us), "%s", b->sender_agency);
-		if (b)
 			ppx__v1__body__free_unpacked(b, NULL);
-		if (f)
-			ppx__v1__frame__free_unpacked(f, NULL);
+		}
 	}
 	for (size_t i = 0; i < r->n; i++)
 		if (memcmp(r->m[i].id, id, PPX_MESSAGE_ID_LEN) == 0 &&

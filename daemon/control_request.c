@@ -23,6 +23,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "ppx/control.h"
+#include "ppx/entry.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/text.h"
@@ -245,7 +246,6 @@ static int message_state(struct ppxd *d, const struct control_reply_to *to,
 			 const Ppx__V1__MessageStateRequest *q)
 {
 	Ppx__V1__LogEntry *e = NULL;
-	Ppx__V1__Frame *f = NULL;
 	Ppx__V1__Body *b = NULL;
 	uint64_t seq;
 	int rc;
@@ -257,17 +257,13 @@ static int message_state(struct ppxd *d, const struct control_reply_to *to,
 	if (rc != 0)
 		return ppx_error_set(PPX_ENOTFOUND, "no message sent with that id");
 	rc = ppx_log_get(d->log, seq, &e);
-	if (rc == 0 && (rc = ppx_frame_decode(&f, e->data.data, e->data.len)) == 0 &&
-	    !(b = ppx__v1__body__unpack(NULL, f->message->signed_body.len,
-					f->message->signed_body.data)))
-		rc = ppx_error_set(PPX_ECORRUPT, "logged message does not decode");
+	if (rc == 0)
+		rc = ppx_entry_body(&b, NULL, e);
 	if (rc == 0)
 		reply_state(d, to, q->message_id.data, seq, b->recipients,
 			    b->n_recipients);
 	if (b)
 		ppx__v1__body__free_unpacked(b, NULL);
-	if (f)
-		ppx__v1__frame__free_unpacked(f, NULL);
 	if (e)
 		ppx__v1__log_entry__free_unpacked(e, NULL);
 	return rc;

@@ -16,9 +16,8 @@
  * (docs/HOOKS.md says how to give consumers access).
  *
  * The entry JSON (docs/HOOKS.md is its reference, for sink writers) is
- * built here too, with the same field names as `ppx log --json`, plus the
- * decoded body in protobuf's canonical JSON (lib/json.c), and the sender
- * of the message it names: (sender, message_id) is a message's key.
+ * libppx's (lib/entry_json.c), the same object `ppx log --json` prints;
+ * here it always carries the decoded body, and is serialised on one line.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,6 +31,8 @@
 
 #include "events.h"
 #include "log.h"
+#include "ppx/entry.h"
+#include "ppx/entry_json.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/json.h"
@@ -62,25 +63,23 @@ int events_entry_load(struct events_entry *out, ppx_log *log, uint64_t seq)
 	return ppx_log_get(log, seq, &out->entry);
 }
 
+/* A REJECTED entry's refused bytes are no message of ours to publish:
+ * its body stays null even when they decode. */
 void events_entry_body(struct events_entry *self)
 {
-	const Ppx__V1__LogEntry *e = self->entry;
-
-	if (self->frame || !is_message(e->kind) ||
-	    ppx_frame_decode(&self->frame, e->data.data, e->data.len) != 0 ||
-	    !self->frame->message)
+	if (self->body_tried || !is_message(self->entry->kind))
 		return;
-	self->body = ppx__v1__body__unpack(
-		NULL, self->frame->message->signed_body.len,
-		self->frame->message->signed_body.data);
+	self->body_tried = 1;
+	if (ppx_entry_body(&self->body, NULL, self->entry) != 0)
+		log_debug("entry %llu: %s",
+			  (unsigned long long)self->entry->seq,
+			  ppx_error_last());
 }
 
 void events_entry_clear(struct events_entry *self)
 {
 	if (self->body)
 		ppx__v1__body__free_unpacked(self->body, NULL);
-	if (self->frame)
-		ppx__v1__frame__free_unpacked(self->frame, NULL);
 	if (self->entry)
 		ppx__v1__log_entry__free_unpacked(self->entry, NULL);
 	memset(self, 0, sizeof(*self));
@@ -91,115 +90,24 @@ static const char *or_empty(const char *name)
 	return name ? name : "";
 }
 
-static json_object *hex_string(const ProtobufCBinaryData *id)
-{
-	char hex[2 * 64 + 1];
-
-	if (id->len > 64)
-		return json_object_new_string("");
-	ppx_hex(hex, id->data, id->len);
-	return json_object_new_string(hex);
-}
-
-static json_object *string_array(char *const *v, size_t n)
-{
-	json_object *a = json_object_new_array();
-
-	for (size_t i = 0; a && i < n; i++)
-		json_object_array_add(a, json_object_new_string(v[i]));
-	return a;
-}
-
-static json_object *hex_array(const ProtobufCBinaryData *v, size_t n)
-{
-	json_object *a = json_object_new_array();
-
-	for (size_t i = 0; a && i < n; i++)
-		json_object_array_add(a, hex_string(&v[i]));
-	return a;
-}
-
-/* The body as canonical JSON, or null when the entry holds no message.
- * (A string that is not UTF-8, kept from before ppx refused them, maps to
- * U+FFFD: the body is never dropped for it.) */
-static json_object *body_json(const struct events_entry *v)
-{
-	json_object *b = NULL;
-
-	if (v->body && ppx_json_from_message(&b, &v->body->base) != 0)
-		b = NULL;
-	return b;
-}
-
-/*
- * The agency that sent the message an entry names by message_id: a
- * message id is unique per sender only, so (sender, message_id) is the
- * key a consumer must store a message under.  We sent a SENT entry's
- * message; a RECEIVED or REJECTED entry's came from its peer, as does
- * the message any other entry names about a partner; "" when the entry
- * names no message.
- */
-static const char *entry_sender(const Ppx__V1__LogEntry *e,
-				const char *agency)
-{
-	if (e->message_id.len == 0)
-		return "";
-	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_SENT ||
-	    e->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED ||
-	    !e->peer_agency[0])
-		return agency;
-	return e->peer_agency;
-}
-
 int events_entry_json(char **out, const struct events_entry *v,
 		      const char *agency)
 {
-	const Ppx__V1__LogEntry *e = v->entry;
-	json_object *o = json_object_new_object();
+	json_object *o = NULL;
 	const char *text;
-	char when[40];
+	int rc = ppx_entry_json(&o, v->entry, v->body, agency,
+				PPX_ENTRY_JSON_BODY);
 
 	*out = NULL;
-	if (!o)
-		return ppx_error_set(PPX_ENOMEM, "out of memory");
-	ppx_time_iso_ms(when, sizeof(when), e->time_ms);
-	json_object_object_add(o, "agency", json_object_new_string(agency));
-	json_object_object_add(o, "seq", json_object_new_uint64(e->seq));
-	json_object_object_add(o, "time", json_object_new_string(when));
-	json_object_object_add(o, "kind", json_object_new_string(
-		or_empty(ppx_entry_kind_name(e->kind))));
-	json_object_object_add(o, "family", json_object_new_string(e->family));
-	json_object_object_add(o, "peer",
-			       json_object_new_string(e->peer_agency));
-	json_object_object_add(o, "message_id", hex_string(&e->message_id));
-	json_object_object_add(o, "sender", json_object_new_string(
-		entry_sender(e, agency)));
-	json_object_object_add(o, "person", json_object_new_string(e->person));
-	json_object_object_add(o, "subjects", string_array(e->subject_keys,
-							   e->n_subject_keys));
-	json_object_object_add(o, "related_ids", hex_array(e->related_ids,
-							   e->n_related_ids));
-	json_object_object_add(o, "reason", json_object_new_string(
-		e->reason ? or_empty(ppx_reject_reason_name(e->reason)) : ""));
-	json_object_object_add(o, "detail", json_object_new_string(e->detail));
-	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_HOOK_QUARANTINE ||
-	    e->kind == PPX__V1__ENTRY_KIND__ENTRY_HOOK_DECISION)
-		json_object_object_add(o, "related_seq",
-				       json_object_new_uint64(e->related_seq));
-	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_REJECTED) {
-		json_object_object_add(o, "frame_size",
-				       json_object_new_uint64(e->frame_size));
-		json_object_object_add(o, "frame_hash",
-				       hex_string(&e->frame_hash));
-	}
-	json_object_object_add(o, "body", body_json(v));
+	if (rc != 0)
+		return rc;
 	text = json_object_to_json_string_ext(
 		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	/* json-c copies bytes >= 0x80 as they are: the entry's own strings
 	 * (detail, person, subjects) from an older log could break the
 	 * encoding every hook reads.  Outside strings the text is ASCII, so
 	 * repairing the whole text only ever touches the inside of one. */
-	*out = ppx_text_repair(text, strlen(text), NULL);
+	*out = text ? ppx_text_repair(text, strlen(text), NULL) : NULL;
 	json_object_put(o);
 	return *out ? 0 : ppx_error_set(PPX_ENOMEM, "out of memory");
 }

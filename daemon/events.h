@@ -23,8 +23,8 @@ struct events;
 /* One committed entry and what it carries. */
 struct events_entry {
 	Ppx__V1__LogEntry *entry;
-	Ppx__V1__Frame *frame;	/* SENT and RECEIVED only */
 	Ppx__V1__Body *body;	/* SENT and RECEIVED whose body decodes */
+	int body_tried;		/* events_entry_body() was called */
 };
 
 /* Read entry `seq` (it must be committed); then, if its body is wanted,

@@ -47,6 +47,7 @@
 #include "log.h"
 #include "policy.h"
 #include "ppx/domain.h"
+#include "ppx/entry.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/names.h"
@@ -628,19 +629,14 @@ static int check_accept(struct ppxd *d, const ppx_opened *o)
 static int same_body(struct ppxd *d, uint64_t seq, const ppx_opened *o)
 {
 	Ppx__V1__LogEntry *e = NULL;
-	Ppx__V1__Frame *f = NULL;
+	Ppx__V1__Body *b = NULL;
 	uint8_t hash[PPX_HASH_LEN];
 	char hex[2 * PPX_MESSAGE_ID_LEN + 1];
 	int rc = ppx_log_get(d->log, seq, &e);
 
-	if (rc == 0 && (rc = ppx_frame_decode(&f, e->data.data,
-					      e->data.len)) == 0 &&
-	    !f->message)
-		rc = ppx_error_set(PPX_ECORRUPT, "entry %llu holds no message",
-				   (unsigned long long)seq);
+	if (rc == 0)
+		rc = ppx_entry_body(&b, hash, e);
 	if (rc == 0) {
-		ppx_sha256(hash, f->message->signed_body.data,
-			   f->message->signed_body.len);
 		ppx_hex(hex, o->body->message_id.data, PPX_MESSAGE_ID_LEN);
 		if (memcmp(hash, o->body_hash, PPX_HASH_LEN) != 0)
 			rc = ppx_error_set(PPX_EREUSED, "message id %s from %s "
@@ -650,8 +646,8 @@ static int same_body(struct ppxd *d, uint64_t seq, const ppx_opened *o)
 					   "id", hex, o->signer.agency,
 					   (unsigned long long)seq);
 	}
-	if (f)
-		ppx__v1__frame__free_unpacked(f, NULL);
+	if (b)
+		ppx__v1__body__free_unpacked(b, NULL);
 	if (e)
 		ppx__v1__log_entry__free_unpacked(e, NULL);
 	return rc;

@@ -25,6 +25,8 @@
 #include "inbound.h"
 #include "log.h"
 #include "outbox.h"
+#include "ppx/delivery.h"
+#include "ppx/entry.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/receipt.h"
@@ -198,18 +200,13 @@ static int matches_sent(struct ppxd *d, uint64_t seq,
 			const Ppx__V1__ReceiptItem *it)
 {
 	Ppx__V1__LogEntry *e = NULL;
-	Ppx__V1__Frame *f = NULL;
 	uint8_t hash[PPX_HASH_LEN];
-	int ok = 0;
+	int ok;
 
 	if (ppx_log_get(d->log, seq, &e) != 0)
 		return 0;
-	if (ppx_frame_decode(&f, e->data.data, e->data.len) == 0 && f->message &&
-	    ppx_sha256(hash, f->message->signed_body.data,
-		       f->message->signed_body.len) == 0)
-		ok = memcmp(hash, it->body_hash.data, sizeof(hash)) == 0;
-	if (f)
-		ppx__v1__frame__free_unpacked(f, NULL);
+	ok = ppx_entry_body_hash(hash, e) == 0 &&
+	     memcmp(hash, it->body_hash.data, sizeof(hash)) == 0;
 	ppx__v1__log_entry__free_unpacked(e, NULL);
 	return ok;
 }
@@ -571,66 +568,46 @@ void outbox_stats(struct ppxd *d, size_t link, struct outbox_stats *out)
 	out->next_retry_ms = l->next_retry_ms;
 }
 
-/* The RECEIPT_RECEIVED entry from `partner` that covers message `id`. */
-static int receipt_entry(struct ppxd *d, const uint8_t *id, const char *partner,
-			 Ppx__V1__LogEntry **out, uint64_t *seq_out)
-{
-	uint64_t *seqs = NULL;
-	size_t n = 0;
-
-	*out = NULL;
-	if (ppx_log_by_message(d->log, id, PPX_MESSAGE_ID_LEN, &seqs, &n, 256))
-		return PPX_ENOTFOUND;
-	for (size_t i = n; i-- > 0 && !*out;) {
-		Ppx__V1__LogEntry *e = NULL;
-
-		if (ppx_log_get(d->log, seqs[i], &e) != 0)
-			continue;
-		if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED &&
-		    strcmp(e->peer_agency, partner) == 0) {
-			*out = e;
-			*seq_out = seqs[i];
-		} else {
-			ppx__v1__log_entry__free_unpacked(e, NULL);
-		}
-	}
-	free(seqs);
-	return *out ? 0 : PPX_ENOTFOUND;
-}
-
-int outbox_delivery(struct ppxd *d, const uint8_t *id, const char *partner,
-		    Ppx__V1__Delivery *out)
+/* Entry `seq`, if it is a receipt from `partner`, into the delivery of
+ * message `id` to it. */
+static void delivery_receipt(struct ppxd *d, struct ppx_delivery *dv,
+			     const uint8_t *id, const char *partner,
+			     uint64_t seq)
 {
 	Ppx__V1__LogEntry *e = NULL;
-	Ppx__V1__Frame *f = NULL;
 	Ppx__V1__ReceiptBody *r = NULL;
-	uint64_t seq = 0;
 
-	out->partner = (char *)partner;
-	out->state = PPX__V1__DELIVERY_STATE__DELIVERY_QUEUED;
-	if (receipt_entry(d, id, partner, &e, &seq) != 0)
-		return 0;
-	out->receipt_seq = seq;
-	out->state = PPX__V1__DELIVERY_STATE__DELIVERY_DELIVERED;
-	if (ppx_frame_decode(&f, e->data.data, e->data.len) == 0 && f->receipt)
-		r = ppx__v1__receipt_body__unpack(NULL, f->receipt->signed_body.len,
-						  f->receipt->signed_body.data);
-	for (size_t i = 0; r && i < r->n_items; i++) {
-		const Ppx__V1__ReceiptItem *it = r->items[i];
-
-		if (it->message_id.len != PPX_MESSAGE_ID_LEN ||
-		    memcmp(it->message_id.data, id, PPX_MESSAGE_ID_LEN) != 0)
-			continue;
-		out->remote_seq = it->log_seq;
-		if (it->status == PPX__V1__RECEIPT_STATUS__REFUSED) {
-			out->state = PPX__V1__DELIVERY_STATE__DELIVERY_REFUSED;
-			out->reason = it->reason;
-		}
+	if (ppx_log_get(d->log, seq, &e) != 0)
+		return;
+	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED &&
+	    strcmp(e->peer_agency, partner) == 0) {
+		if (ppx_entry_receipt(&r, e) != 0)
+			log_warnx("%s", ppx_error_last());
+		ppx_delivery_apply(dv, id, PPX_MESSAGE_ID_LEN, seq, r);
 	}
 	if (r)
 		ppx__v1__receipt_body__free_unpacked(r, NULL);
-	if (f)
-		ppx__v1__frame__free_unpacked(f, NULL);
 	ppx__v1__log_entry__free_unpacked(e, NULL);
+}
+
+/* What the partner's receipts say (lib/delivery.c), in log order. */
+int outbox_delivery(struct ppxd *d, const uint8_t *id, const char *partner,
+		    Ppx__V1__Delivery *out)
+{
+	struct ppx_delivery dv;
+	uint64_t *seqs = NULL;
+	size_t n = 0;
+
+	ppx_delivery_init(&dv);
+	if (ppx_log_by_message(d->log, id, PPX_MESSAGE_ID_LEN, &seqs, &n,
+			       256) == 0)
+		for (size_t i = 0; i < n; i++)
+			delivery_receipt(d, &dv, id, partner, seqs[i]);
+	free(seqs);
+	out->partner = (char *)partner;
+	out->state = dv.state;
+	out->receipt_seq = dv.receipt_seq;
+	out->remote_seq = dv.remote_seq;
+	out->reason = dv.reason;
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "outbox.h"
 #include "policy.h"
 #include "ppx/domain.h"
+#include "ppx/entry.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/names.h"
@@ -187,9 +188,8 @@ static int check_reused(struct ppxd *d, Ppx__V1__Body *b, uint64_t *seq_out,
 			int *again)
 {
 	Ppx__V1__LogEntry *e = NULL;
-	Ppx__V1__Frame *f = NULL;
 	Ppx__V1__Body *old = NULL;
-	uint8_t *mine = NULL;
+	uint8_t *mine = NULL, logged[PPX_HASH_LEN], ours[PPX_HASH_LEN];
 	size_t len = 0;
 	char hex[2 * PPX_MESSAGE_ID_LEN + 1];
 	int rc = ppx_log_find(d->log, PPX__V1__ENTRY_KIND__ENTRY_SENT, "",
@@ -200,23 +200,20 @@ static int check_reused(struct ppxd *d, Ppx__V1__Body *b, uint64_t *seq_out,
 		ppx_error_clear();
 		return 0;
 	}
-	if (rc == 0 && (rc = ppx_log_get(d->log, *seq_out, &e)) == 0 &&
-	    (rc = ppx_frame_decode(&f, e->data.data, e->data.len)) == 0 &&
-	    (!f->message ||
-	     !(old = ppx__v1__body__unpack(NULL, f->message->signed_body.len,
-					   f->message->signed_body.data))))
-		rc = ppx_error_set(PPX_ECORRUPT, "logged message %llu does not "
-				   "decode", (unsigned long long)*seq_out);
+	if (rc == 0 && (rc = ppx_log_get(d->log, *seq_out, &e)) == 0)
+		rc = ppx_entry_body(&old, logged, e);
 	if (rc == 0) {
 		b->created_ms = old->created_ms;
 		len = ppx__v1__body__get_packed_size(b);
 		if (!(mine = malloc(len ? len : 1)))
 			rc = ppx_error_set(PPX_ENOMEM, "out of memory");
 	}
+	/* The same bytes as we signed: the same SHA-256. */
+	if (rc == 0 && (ppx__v1__body__pack(b, mine),
+			ppx_sha256(ours, mine, len)) != 0)
+		rc = ppx_error_set(PPX_ECRYPTO, "cannot hash a message body");
 	if (rc == 0) {
-		ppx__v1__body__pack(b, mine);
-		*again = len == f->message->signed_body.len &&
-			 memcmp(mine, f->message->signed_body.data, len) == 0;
+		*again = memcmp(ours, logged, PPX_HASH_LEN) == 0;
 		ppx_hex(hex, b->message_id.data, PPX_MESSAGE_ID_LEN);
 		if (!*again)
 			rc = ppx_error_set(PPX_EREUSED, "message id %s is "
@@ -229,8 +226,6 @@ static int check_reused(struct ppxd *d, Ppx__V1__Body *b, uint64_t *seq_out,
 	free(mine);
 	if (old)
 		ppx__v1__body__free_unpacked(old, NULL);
-	if (f)
-		ppx__v1__frame__free_unpacked(f, NULL);
 	if (e)
 		ppx__v1__log_entry__free_unpacked(e, NULL);
 	return rc;

@@ -29,6 +29,7 @@
 
 #include "logstore_int.h"
 #include "ppx/checkpoint.h"
+#include "ppx/entry.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 
@@ -215,15 +216,11 @@ static int out_of_memory(struct index_check *c)
 static int outbox_expect(struct index_check *c, const Ppx__V1__LogEntry *e,
 			 uint64_t seq)
 {
-	Ppx__V1__Frame *f = NULL;
 	Ppx__V1__Body *b = NULL;
 	int rc = 1;
 
 	if (e->message_id.len != PPX_MESSAGE_ID_LEN ||
-	    ppx_frame_decode(&f, e->data.data, e->data.len) != 0 ||
-	    !f->message || !(b = ppx__v1__body__unpack(
-				   NULL, f->message->signed_body.len,
-				   f->message->signed_body.data)))
+	    ppx_entry_body(&b, NULL, e) != 0)
 		rc = 0;
 	for (size_t i = 0; rc == 1 && i < b->n_recipients; i++) {
 		struct pending *p = calloc(1, sizeof(*p));
@@ -244,8 +241,6 @@ static int outbox_expect(struct index_check *c, const Ppx__V1__LogEntry *e,
 	}
 	if (b)
 		ppx__v1__body__free_unpacked(b, NULL);
-	if (f)
-		ppx__v1__frame__free_unpacked(f, NULL);
 	return rc;
 }
 

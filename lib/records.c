@@ -44,6 +44,7 @@
 #include "ppx/subject.h"
 #include "ppx/records.h"
 #include "ppx/domain.h"
+#include "ppx/entry.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/timefmt.h"
@@ -54,15 +55,10 @@
 /* The body inside a logged SENT/RECEIVED/REJECTED entry, or NULL. */
 static Ppx__V1__Body *entry_body(const Ppx__V1__LogEntry *e)
 {
-	Ppx__V1__Frame *f = NULL;
 	Ppx__V1__Body *b = NULL;
 
-	if (ppx_frame_decode(&f, e->data.data, e->data.len) != 0)
-		return NULL;
-	if (f->message)
-		b = ppx__v1__body__unpack(NULL, f->message->signed_body.len,
-					  f->message->signed_body.data);
-	ppx__v1__frame__free_unpacked(f, NULL);
+	if (ppx_entry_body(&b, NULL, e) != 0)
+		ppx_error_clear();
 	return b;
 }
 

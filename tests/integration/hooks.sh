@@ -138,6 +138,16 @@ check "... has the subjects and the decoded body" \
 	bash -c "grep -q '\"subjects\":\[\"pnc:2019/0123456X\",\"crn:X123456\"\]' <<<'$e' && grep -q '\"body\":{.*\"details\":\"hook message 1\"' <<<'$e'"
 if command -v jq >/dev/null; then
 	check "... and is valid JSON" bash -c "jq -e '.body.notification.kind == \"ARREST\"' <<<'$e' >/dev/null"
+	# One entry JSON (lib/entry_json.c): ppx log --json prints the same
+	# object, less the body, plus what it works out from the whole log.
+	hook_view=$(jq -Sc 'del(.body)' <<<"$e")
+	log_view=$("$PPX" log --config "$(fed_conf $P)" --json |
+		jq -Sc --argjson s "$first" 'select(.seq == $s) | del(.state, .ack, .deliveries)')
+	diag "hook: $hook_view"
+	check "ppx log --json gives that entry with the same keys and values as the hook" \
+		[ -n "$log_view" -a "$hook_view" = "$log_view" ]
+	check "... which include the message's summary and direction" \
+		jq -e '.direction == "in" and .recipients == ["'"$P"'"] and .sender == "police.gwent" and (.time_ms | type) == "number"' <<<"$e"
 fi
 
 # --- a hook that hangs is killed after timeout_ms and run again ---------

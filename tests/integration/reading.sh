@@ -105,8 +105,8 @@ sent_ids() { pl log --json --kind SENT "$@" | field message_id | sort | tr '\n' 
 set_of() { printf '%s\n' "$@" | sort | tr '\n' ' '; }
 all=$(pl log --json)
 check "log --json: every line is JSON" json_ok <<<"$all"
-check "log --json keeps the old fields (seq first, kind, message_id)" \
-	grep -q "^{\"seq\":0,\"time\":\"[^\"]*\",\"time_ms\":[0-9]*,\"kind\":\"ENTRY_" <<<"$all"
+check "log --json prints the entry JSON of docs/HOOKS.md (agency, seq, time, kind first)" \
+	grep -q "^{\"agency\":\"police.gwent\",\"seq\":0,\"time\":\"[0-9T:.-]*Z\",\"kind\":\"ENTRY_" <<<"$all"
 n_all=$(lines <<<"$all")
 check "log: the table has a header and one line per entry" \
 	[ "$(pl log | lines)" -eq $((n_all + 1)) ]
