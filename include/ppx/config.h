@@ -100,6 +100,7 @@ struct ppx_config {
 	char crl[PATH_MAX];
 	char certs[PATH_MAX];
 	char signing_key[PATH_MAX];
+	int signer_in_process;		/* signer = in-process (else: process) */
 	char signing_cert[PATH_MAX];
 	char transport_key[PATH_MAX];
 	char transport_cert[PATH_MAX];
