@@ -37,6 +37,7 @@
 #include "ppx/checkpoint.h"
 #include "ppx/error.h"
 #include "ppxd.h"
+#include "signer.h"
 #include "spool.h"
 #include "transport.h"
 #include "writer.h"
@@ -223,7 +224,7 @@ int ppxd_run(struct ppxd *d)
 		     hooks_poll_max(d);
 	zmq_pollitem_t *items = calloc(max, sizeof(*items));
 	sigset_t mask;
-	int sfd;
+	int sfd, rc = 0;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -249,12 +250,19 @@ int ppxd_run(struct ppxd *d)
 		if (zmq_poll(items, (int)n, timeout) < 0 && zmq_errno() != EINTR)
 			log_warnx("poll failed: %s", zmq_strerror(zmq_errno()));
 		iterate(d, items, sfd);
+		if (d->signer_proc && signer_lost(d->signer_proc)) {
+			rc = PPX_EIO;	/* its error is ppx_error_last() */
+			break;
+		}
 	}
 	hooks_stop(d);		/* their cursors, committed */
-	final_checkpoint(d);	/* evidence of the log as we leave it */
+	if (rc == 0)
+		final_checkpoint(d);	/* evidence of the log as we leave it */
 	log_info("stopping: log committed at %llu entries",
 		 (unsigned long long)ppx_log_size(d->log));
 	close(sfd);
 	free(items);
-	return 0;
+	if (rc != 0 && d->signer_proc)
+		signer_lost(d->signer_proc);	/* its error, again */
+	return rc;
 }
