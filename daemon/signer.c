@@ -344,7 +344,8 @@ static void child_main(int fd, const struct ppx_config *cfg, pid_t parent)
 /* The parent                                                          */
 /* ------------------------------------------------------------------ */
 
-/* The signer is lost for good: say why, once. */
+/* The signer is lost for good: note why, once (the event loop stops the
+ * daemon and main.c logs it). */
 static int lose(struct signer_proc *p, const char *what)
 {
 	if (!p->lost) {
@@ -352,7 +353,6 @@ static int lose(struct signer_proc *p, const char *what)
 		snprintf(p->why, sizeof(p->why), "signer process %d: %s; "
 			 "stopping (restart ppxd: the log and the outbox are "
 			 "durable)", (int)p->pid, what);
-		log_warnx("%s", p->why);
 	}
 	return ppx_error_set(PPX_EIO, "%s", p->why);
 }
