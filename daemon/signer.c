@@ -41,7 +41,9 @@
  * lib/envelope.c).  So a compromised parser can have the agency sign
  * bodies, receipts and checkpoints — which it could ask for anyway — but
  * no bytes that something else would accept as signed by the agency.
- * After a refusal the child reads the next packet as a new request.
+ * A message refused as too long has its continuations read and dropped;
+ * after any other refusal the child reads the next packet as a new
+ * request (the parent never sends a malformed one).
  *
  * Failure.  The parent waits at most SIGNER_TIMEOUT_MS for any packet to
  * go or come (SO_SNDTIMEO, SO_RCVTIMEO).  If the child dies, closes its
@@ -161,15 +163,17 @@ int signer_parse_request(struct signer_hdr *out, const uint8_t *pkt,
 	if (trunc)
 		return ppx_error_set(PPX_EFRAME, "packet longer than %zu "
 				     "bytes", SIGNER_HDR_LEN + SIGNER_CHUNK);
-	if (out->len == 0 || out->len > max)
-		return ppx_error_set(PPX_ETOOBIG, "message of %u bytes (1 to "
-				     "%zu are signed)", out->len, max);
+	if (out->len == 0)
+		return ppx_error_set(PPX_EFRAME, "empty message");
 	first = out->len < SIGNER_CHUNK ? out->len : SIGNER_CHUNK;
 	if (n - SIGNER_HDR_LEN != first)
 		return ppx_error_set(PPX_EFRAME, "%zu payload bytes in the "
 				     "first packet of a %u-byte message, not "
 				     "%zu", n - SIGNER_HDR_LEN, out->len,
 				     first);
+	if (out->len > max)	/* last: its continuations are well formed */
+		return ppx_error_set(PPX_ETOOBIG, "message of %u bytes (at "
+				     "most %zu are signed)", out->len, max);
 	return 0;
 }
 
@@ -222,6 +226,22 @@ static int child_read_rest(int fd, uint8_t *msg, size_t have, size_t len)
 	return 0;
 }
 
+/* Read and drop the continuations of a message refused as too long, so
+ * that the next packet read is the next request. */
+static void child_drain(int fd, uint8_t *buf, size_t have, size_t len)
+{
+	while (have < len) {
+		size_t want = len - have < SIGNER_CHUNK ? len - have
+							  : SIGNER_CHUNK;
+		int trunc;
+		ssize_t n = recv_packet(fd, buf, want, &trunc);
+
+		if (n <= 0 || trunc || (size_t)n != want)
+			return;
+		have += (size_t)n;
+	}
+}
+
 /* Sign one message and answer with the signature. */
 static int child_sign(int fd, ppx_signer *s, uint32_t id, const uint8_t *msg,
 		      size_t len)
@@ -244,13 +264,15 @@ static int child_sign(int fd, ppx_signer *s, uint32_t id, const uint8_t *msg,
 
 /* One request whose first packet is pkt[0..n). */
 static void child_request(int fd, ppx_signer *s, size_t max,
-			  const uint8_t *pkt, size_t n, int trunc)
+			  uint8_t *pkt, size_t n, int trunc)
 {
 	struct signer_hdr h = {0};
 	uint8_t *msg = NULL;
 	size_t first = n > SIGNER_HDR_LEN ? n - SIGNER_HDR_LEN : 0;
 	int rc = signer_parse_request(&h, pkt, n, trunc, max);
 
+	if (rc == PPX_ETOOBIG)
+		child_drain(fd, pkt, first, h.len);
 	if (rc == 0 && !(msg = malloc(h.len)))
 		rc = ppx_error_set(PPX_ENOMEM, "out of memory");
 	if (rc == 0) {
