@@ -8,6 +8,10 @@
  *     -n       check the configuration, policy, keys and certificates and
  *              exit: 0 if all is well, 1 with the problem otherwise
  *
+ * The signing key is not read here: right after the configuration,
+ * load_signer() forks the signer process (signer.c), the only process
+ * that holds it (docs/ARCHITECTURE.md, "Processes and keys").
+ *
  * Start-up refuses to run with anything wrong: a key file others can read,
  * a certificate that does not pass the trust check, a corrupt log.  Those
  * are operator errors, reported with what to do, before any partner is
