@@ -588,6 +588,7 @@ static int spawn(struct signer_proc *p, const struct ppx_config *cfg)
 	}
 	if (p->pid == 0) {
 		close(sv[0]);
+		free(p);	/* the child's copy of the parent's handle */
 		child_main(sv[1], cfg, parent);
 	}
 	close(sv[1]);
