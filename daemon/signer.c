@@ -505,6 +505,17 @@ int signer_lost(struct signer_proc *self)
 	return self->lost;
 }
 
+int signer_set_timeout(struct signer_proc *self, int ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	if (setsockopt(self->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(self->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
+		return ppx_error_set(PPX_EIO, "signer process: socket "
+				     "timeouts: %s", strerror(errno));
+	return 0;
+}
+
 int signer_fd(const struct signer_proc *self)
 {
 	return self->fd;
@@ -569,8 +580,6 @@ static int probe(ppx_signer *s, const char *cert_file)
 /* socketpair + fork; the child never returns from here. */
 static int spawn(struct signer_proc *p, const struct ppx_config *cfg)
 {
-	struct timeval tv = {SIGNER_TIMEOUT_MS / 1000,
-			     (SIGNER_TIMEOUT_MS % 1000) * 1000};
 	pid_t parent = getpid();
 	int sv[2];
 
@@ -593,11 +602,7 @@ static int spawn(struct signer_proc *p, const struct ppx_config *cfg)
 	}
 	close(sv[1]);
 	p->fd = sv[0];
-	if (setsockopt(p->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
-	    setsockopt(p->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
-		return ppx_error_set(PPX_EIO, "signer process: socket "
-				     "timeouts: %s", strerror(errno));
-	return 0;
+	return signer_set_timeout(p, SIGNER_TIMEOUT_MS);
 }
 
 int signer_start(ppx_signer **out, struct signer_proc **proc,

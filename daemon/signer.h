@@ -58,6 +58,10 @@ int signer_start(ppx_signer **out, struct signer_proc **proc,
  */
 int signer_lost(struct signer_proc *self);
 
+/* How long any one packet may take to go or come (SIGNER_TIMEOUT_MS
+ * unless set; for tests). */
+int signer_set_timeout(struct signer_proc *self, int ms);
+
 /* The parent's end of the socket pair and the child's pid (for tests). */
 int signer_fd(const struct signer_proc *self);
 int signer_pid(const struct signer_proc *self);

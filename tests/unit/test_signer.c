@@ -242,6 +242,29 @@ static void test_signer__killed_process_is_lost(void **state)
 	ppx_config_free(cfg);
 }
 
+static void test_signer__silent_process_times_out(void **state)
+{
+	struct ppx_config *cfg =
+		config_for("agencies/police.gwent/signing.crt");
+	struct signer_proc *proc = NULL;
+	ppx_signer *s = NULL;
+	uint8_t sig[PPX_SIG_MAX];
+	size_t siglen;
+
+	(void)state;
+	assert_int_equal(signer_start(&s, &proc, cfg), 0);
+	assert_int_equal(signer_set_timeout(proc, 300), 0);
+	assert_int_equal(kill(signer_pid(proc), SIGSTOP), 0);
+	assert_int_equal(ppx_signer_sign(s, sig, sizeof(sig), &siglen,
+					 (const uint8_t *)"ppx/v1/body\0x",
+					 13), PPX_EIO);
+	assert_non_null(strstr(ppx_error_last(), "no answer in time"));
+	assert_true(signer_lost(proc));
+	assert_int_equal(kill(signer_pid(proc), SIGCONT), 0);
+	ppx_signer_free(s);	/* the child reads end of file and exits */
+	ppx_config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_signer__process_refuses_malformed_packets),
 		cmocka_unit_test(test_signer__key_that_does_not_match_is_refused),
 		cmocka_unit_test(test_signer__killed_process_is_lost),
+		cmocka_unit_test(test_signer__silent_process_times_out),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
