@@ -161,6 +161,12 @@ $(BUILD)/tests/bench_%: $(BUILD)/obj/tests/bench/bench_%.o \
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
+# bench_signer forks the daemon's signer process (daemon/signer.c).
+$(BUILD)/tests/bench_signer: $(BUILD)/obj/tests/bench/bench_signer.o \
+		$(UNIT_HELPERS:%.c=$(BUILD)/obj/%.o) $(DAEMON_LIB) $(LIBPPX)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
 # A partner that misbehaves on purpose, for tests/integration/refusals.sh:
 # the core in inject.c, its hostile modes in inject_*.c.
 INJECT_OBJ = $(patsubst %,$(BUILD)/obj/tests/tools/inject_%.o,text ids budget)

@@ -8,6 +8,10 @@
  *     -n       check the configuration, policy, keys and certificates and
  *              exit: 0 if all is well, 1 with the problem otherwise
  *
+ * The signing key is not read here: right after the configuration,
+ * load_signer() forks the signer process (signer.c), the only process
+ * that holds it (docs/ARCHITECTURE.md, "Processes and keys").
+ *
  * Start-up refuses to run with anything wrong: a key file others can read,
  * a certificate that does not pass the trust check, a corrupt log.  Those
  * are operator errors, reported with what to do, before any partner is
@@ -35,6 +39,7 @@
 #include "ppx/error.h"
 #include "ppx/signer_open.h"
 #include "ppxd.h"
+#include "signer.h"
 #include "spool.h"
 #include "transport.h"
 #include "writer.h"
@@ -92,6 +97,18 @@ static int check_own_certs(struct ppxd *d)
 	return rc;
 }
 
+/*
+ * The signing key: by default in the signer process (signer.c), forked
+ * now, when nothing but the configuration has been read; with
+ * `signer = in-process`, here.
+ */
+static int load_signer(struct ppxd *d)
+{
+	if (d->cfg->signer_in_process)
+		return ppx_signer_open(&d->signer, d->cfg);
+	return signer_start(&d->signer, &d->signer_proc, d->cfg);
+}
+
 /* Load everything that can be checked without opening sockets. */
 static int load(struct ppxd *d, const char *path, uint8_t secret[32],
 		uint8_t pub[32])
@@ -99,6 +116,7 @@ static int load(struct ppxd *d, const char *path, uint8_t secret[32],
 	int rc;
 
 	if ((rc = ppx_config_load(&d->cfg, path)) != 0 ||
+	    (rc = load_signer(d)) != 0 ||
 	    (rc = hooks_check(d->cfg)) != 0 ||
 	    (rc = policy_load(&d->policy, d->cfg->policy_path)) != 0 ||
 	    (rc = policy_check_config(d->policy, d->cfg)) != 0)
@@ -106,7 +124,6 @@ static int load(struct ppxd *d, const char *path, uint8_t secret[32],
 	ppxd_crl_seen(d);
 	if ((rc = ppx_trust_load(&d->trust, d->cfg->ca, d->cfg->crl,
 				 d->cfg->certs)) != 0 ||
-	    (rc = ppx_signer_open(&d->signer, d->cfg)) != 0 ||
 	    (rc = ppx_transport_key_load(secret, pub,
 					 d->cfg->transport_key)) != 0 ||
 	    (rc = check_own_certs(d)) != 0)

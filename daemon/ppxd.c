@@ -37,6 +37,7 @@
 #include "ppx/checkpoint.h"
 #include "ppx/error.h"
 #include "ppxd.h"
+#include "signer.h"
 #include "spool.h"
 #include "transport.h"
 #include "writer.h"
@@ -226,7 +227,7 @@ int ppxd_run(struct ppxd *d)
 	struct transport_wait *waits =
 		calloc(transport_waits_max(d->transport) + 1, sizeof(*waits));
 	sigset_t mask;
-	int sfd;
+	int sfd, rc = 0;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -252,13 +253,20 @@ int ppxd_run(struct ppxd *d)
 		if (zmq_poll(items, (int)n, timeout) < 0 && zmq_errno() != EINTR)
 			log_warnx("poll failed: %s", zmq_strerror(zmq_errno()));
 		iterate(d, items, sfd);
+		if (d->signer_proc && signer_lost(d->signer_proc)) {
+			rc = PPX_EIO;	/* its error is ppx_error_last() */
+			break;
+		}
 	}
 	hooks_stop(d);		/* their cursors, committed */
-	final_checkpoint(d);	/* evidence of the log as we leave it */
+	if (rc == 0)
+		final_checkpoint(d);	/* evidence of the log as we leave it */
 	log_info("stopping: log committed at %llu entries",
 		 (unsigned long long)ppx_log_size(d->log));
 	close(sfd);
 	free(waits);
 	free(items);
-	return 0;
+	if (rc != 0 && d->signer_proc)
+		signer_lost(d->signer_proc);	/* its error, again */
+	return rc;
 }

@@ -34,12 +34,15 @@ struct events;
 struct hooks;
 struct spool;
 struct budget;
+struct signer_proc;
 
 struct ppxd {
 	struct ppx_config *cfg;
 	ppxd_policy *policy;
 	ppx_trust *trust;
 	ppx_signer *signer;
+	struct signer_proc *signer_proc;	/* where signer's key is, or
+						 * NULL: in this process */
 	ppx_log *log;
 	void *zctx;
 	struct zap *zap;

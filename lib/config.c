@@ -171,6 +171,7 @@ enum key_type {
 	KEY_EVENTS,		/* ipc://PATH or tcp://LOOPBACK:PORT */
 	KEY_OPERATOR,		/* the id of an [operator ID] */
 	KEY_HOOK,		/* command and filters: config_hooks.c */
+	KEY_SIGNER,		/* process | in-process */
 };
 
 struct key_spec {
@@ -214,6 +215,7 @@ static const struct key_spec keys[] = {
 	STR(SEC_PKI, "signing_key", KEY_KEYREF, 1, signing_key),
 	STR(SEC_PKI, "pkcs11_module", KEY_PATH, 0, pkcs11_module),
 	STR(SEC_PKI, "pkcs11_pin_file", KEY_PATH, 0, pkcs11_pin_file),
+	STR(SEC_PKI, "signer", KEY_SIGNER, 0, signer_in_process),
 	STR(SEC_PKI, "signing_cert", KEY_PATH, 1, signing_cert),
 	STR(SEC_PKI, "transport_key", KEY_PATH, 1, transport_key),
 	STR(SEC_PKI, "transport_cert", KEY_PATH, 1, transport_cert),
@@ -412,6 +414,18 @@ static int set_partner_type(int *field, const struct ppx_ini_entry *e)
 	return 0;
 }
 
+/* Where the signing key is used: 0 its own process, 1 this one. */
+static int set_signer(int *field, const struct ppx_ini_entry *e)
+{
+	if (strcmp(e->value, "process") == 0)
+		*field = 0;
+	else if (strcmp(e->value, "in-process") == 0)
+		*field = 1;
+	else
+		return bad_value(e, "must be process or in-process");
+	return 0;
+}
+
 /* Check `e` against its row `k` and store it.  One case per type. */
 static int key_set(struct parse *p, const struct key_spec *k,
 		   const struct ppx_ini_entry *e)
@@ -466,6 +480,8 @@ static int key_set(struct parse *p, const struct key_spec *k,
 		if (ppxi_config_events_endpoint_parse(e->value, why, sizeof(why)))
 			return bad_value(e, why);
 		return set_string(field, k, e);
+	case KEY_SIGNER:
+		return set_signer((int *)(void *)field, e);
 	case KEY_HOOK:
 		if (ppxi_config_hook_value(p->base, e, p->dir, why, sizeof(why)))
 			return bad_value(e, why);

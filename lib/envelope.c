@@ -63,6 +63,28 @@ static const char *purpose_label(int purpose)
 	}
 }
 
+int ppx_tbs_purpose(const uint8_t *msg, size_t len)
+{
+	static const int purposes[] = {
+		PPX__V1__SIGNED_PURPOSE__SIGNED_BODY,
+		PPX__V1__SIGNED_PURPOSE__SIGNED_RECEIPT,
+		PPX__V1__SIGNED_PURPOSE__SIGNED_CHECKPOINT,
+	};
+	size_t pre = strlen(TBS_PREFIX);
+
+	if (len < pre || memcmp(msg, TBS_PREFIX, pre) != 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(purposes) / sizeof(purposes[0]); i++) {
+		const char *label = purpose_label(purposes[i]);
+		size_t n = strlen(label);
+
+		if (len > pre + n && memcmp(msg + pre, label, n) == 0 &&
+		    msg[pre + n] == 0)
+			return purposes[i];
+	}
+	return 0;
+}
+
 /* The bytes a signature covers: "ppx/v1/" label 0x00 body. */
 static int to_be_signed(uint8_t **out, size_t *outlen, int purpose,
 			const uint8_t *body, size_t len)

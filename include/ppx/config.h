@@ -102,6 +102,7 @@ struct ppx_config {
 	char signing_key[PATH_MAX];	/* a path, or a pkcs11: URI */
 	char pkcs11_module[PATH_MAX];	/* "" unless signing_key is a URI */
 	char pkcs11_pin_file[PATH_MAX];
+	int signer_in_process;		/* signer = in-process (else: process) */
 	char signing_cert[PATH_MAX];
 	char transport_key[PATH_MAX];
 	char transport_cert[PATH_MAX];

@@ -44,6 +44,14 @@ int ppx_sha256(uint8_t out[PPX_HASH_LEN], const uint8_t *data, size_t len);
  * and wrap it in a version-1 Frame whose content matches the purpose.  The
  * serialised frame is returned in *out (caller frees with free()).
  */
+/*
+ * The SignedPurpose whose to-be-signed prefix ("ppx/v1/" label 0x00) `msg`
+ * begins with, or 0 if it begins with none.  The labels are listed once,
+ * in envelope.c; the daemon's signer process (daemon/signer.c) signs
+ * nothing else.
+ */
+int ppx_tbs_purpose(const uint8_t *msg, size_t len);
+
 int ppx_frame_seal(uint8_t **out, size_t *outlen, ppx_signer *signer,
 		   int purpose, const uint8_t *body, size_t bodylen);
 

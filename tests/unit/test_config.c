@@ -409,6 +409,32 @@ static void test_config__partner_needs_endpoint_and_known_type(void **state)
 		       "duty-to-cooperate");
 }
 
+/* `full` with `line` added after its signing_key line (line 14). */
+static int load_with_signer(struct fixture *f, const char *line)
+{
+	const char *key = "signing_key = pki/signing.key\n";
+	const char *at = strstr(full, key) + strlen(key);
+	char text[sizeof(full) + 128];
+
+	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - full), full, line,
+		 at);
+	return load(f, text);
+}
+
+static void test_config__signer_is_a_process_unless_said(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, full), 0);
+	assert_int_equal(f->cfg->signer_in_process, 0);
+	assert_int_equal(load_with_signer(f, "signer = process\n"), 0);
+	assert_int_equal(f->cfg->signer_in_process, 0);
+	assert_int_equal(load_with_signer(f, "signer = in-process\n"), 0);
+	assert_int_equal(f->cfg->signer_in_process, 1);
+	assert_refused(f, load_with_signer(f, "signer = pkcs11\n"), 15,
+		       "must be process or in-process");
+}
+
 static void test_config__operator_with_both_user_and_uid_is_refused(
 	void **state)
 {
@@ -609,6 +635,7 @@ int main(void)
 		T(test_config__duplicate_partner_is_refused),
 		T(test_config__partner_named_like_self_is_refused),
 		T(test_config__partner_needs_endpoint_and_known_type),
+		T(test_config__signer_is_a_process_unless_said),
 		T(test_config__operator_with_both_user_and_uid_is_refused),
 		T(test_config__operator_with_neither_user_nor_uid_is_refused),
 		T(test_config__operator_unknown_user_is_refused),
