@@ -23,12 +23,6 @@ set -u
 MEMSEARCH=$TOP/tests/tools/memsearch
 fed_init
 
-# The signer child of an agency's ppxd: its one child that stays.
-signer_child() {
-	local pid
-	pid=$(fed_pid "$1") || return 1
-	cat /proc/"$pid"/task/*/children 2>/dev/null | tr ' ' '\n' | grep . | head -1
-}
 
 # The raw private key: the last 32 bytes of the PKCS#8 DER of an Ed25519 key.
 KEY=$PKI/agencies/police.gwent/signing.key
@@ -46,7 +40,7 @@ check "... and has signed receipts for all of them" \
 
 # ---- (2) where the key is ----
 main=$(fed_pid police.gwent)
-child=$(signer_child police.gwent)
+child=$(fed_signer_pid police.gwent)
 diag "police: ppxd pid $main, signer pid ${child:-none}"
 check "police's ppxd has a signer child process" [ -n "$child" ]
 out=$("$MEMSEARCH" "$main" "$KEYHEX")

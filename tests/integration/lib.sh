@@ -135,6 +135,14 @@ fed_start() {	# fed_start AGENCY: start ppxd in the background
 
 fed_pid() { cat "$FED/$1/pid" 2>/dev/null; }
 
+# The signer process of an agency's ppxd (daemon/signer.c): the one child
+# of the daemon's process that stays (hooks come and go).
+fed_signer_pid() {
+	local pid
+	pid=$(fed_pid "$1") || return 1
+	cat /proc/"$pid"/task/*/children 2>/dev/null | tr ' ' '\n' | grep . | head -1
+}
+
 # Wait until the daemon answers on its control socket.
 fed_wait_up() {
 	local i

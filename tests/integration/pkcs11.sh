@@ -39,8 +39,11 @@ diag "$out"
 
 fed_start police.gwent || { notok "police starts with its key in the token"; finish; exit 1; }
 fed_start probation.gwent || { notok "probation starts"; finish; exit 1; }
-check "police's daemon has the PKCS#11 module loaded" \
-	grep -q libsofthsm2.so "/proc/$(fed_pid police.gwent)/maps"
+signer=$(fed_signer_pid police.gwent)
+check "police's signer process has the PKCS#11 module loaded" \
+	grep -q libsofthsm2.so "/proc/${signer:-0}/maps"
+check "police's main process, which parses partners' frames, has not" \
+	fails grep -q libsofthsm2.so "/proc/$(fed_pid police.gwent)/maps"
 
 body_json police.gwent probation.gwent ARREST "signed on the token" >"$FED/p2b.json"
 out=$(ppx_send police.gwent "$FED/p2b.json" --wait --timeout 20 2>&1)
