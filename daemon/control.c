@@ -21,7 +21,7 @@
 #include "log.h"
 #include "ppx/control.h"
 #include "ppx/error.h"
-#include "ppxd.h"
+#include "state.h"
 #include "zap.h"
 
 struct control {

@@ -27,7 +27,7 @@
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/text.h"
-#include "ppxd.h"
+#include "state.h"
 #include "submit.h"
 #include "transport.h"
 #include "writer.h"

@@ -39,7 +39,7 @@
 #include "ppx/names.h"
 #include "ppx/text.h"
 #include "ppx/timefmt.h"
-#include "ppxd.h"
+#include "state.h"
 
 struct events {
 	void *sock;		/* NULL without [events] */

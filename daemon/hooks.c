@@ -47,7 +47,7 @@
 #include "hooks_int.h"
 #include "log.h"
 #include "ppx/error.h"
-#include "ppxd.h"
+#include "state.h"
 #include "writer.h"
 
 #define HOOK_SCAN_MAX 1024	/* entries a hook looks at per iteration */

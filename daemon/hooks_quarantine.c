@@ -42,7 +42,7 @@
 #include "hooks_int.h"
 #include "log.h"
 #include "ppx/error.h"
-#include "ppxd.h"
+#include "state.h"
 #include "writer.h"
 
 #define MARK_RETRY (UINT64_C(1) << 63)	/* in a mark's value */

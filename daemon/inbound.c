@@ -54,7 +54,7 @@
 #include "ppx/receipt.h"
 #include "ppx/text.h"
 #include "ppx/timefmt.h"
-#include "ppxd.h"
+#include "state.h"
 #include "ppx/records.h"
 #include "transport.h"
 #include "writer.h"

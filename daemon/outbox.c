@@ -31,7 +31,7 @@
 #include "ppx/error.h"
 #include "ppx/receipt.h"
 #include "ppx/text.h"
-#include "ppxd.h"
+#include "state.h"
 #include "writer.h"
 
 #define LANE_MAX (16u * 1024 * 1024)	/* pending messages per partner */

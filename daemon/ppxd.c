@@ -43,22 +43,6 @@
 #include "writer.h"
 #include "zap.h"
 
-int64_t ppxd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void ppxd_count_refusal(struct ppxd *d, int code)
-{
-	int r = ppx_error_reject_reason(code);
-
-	if (r >= 0 && r < PPXD_REASONS)
-		d->refusals[r]++;
-}
-
 /* On the way out: a checkpoint of the log as we leave it, if anything
  * follows the last one.  (While running, writer.c signs one in the batch
  * every `checkpoint_every` entries.) */

@@ -1,84 +1,16 @@
 /*
- * ppxd.h — the state of one running daemon, shared by its modules.
- *
- * ppxd is a single-threaded event loop (main.c).  Each iteration drains
- * what is ready on every socket; everything it must log goes into one
- * batch (writer.c) that is committed once, with one fsync, at the end of
- * the iteration.  Only then are receipts sent, control replies answered and
- * new messages handed to the outbox: nothing leaves the daemon that claims
- * more than the disk holds.
- *
- * The flow of a message: control.c (submit) -> writer.c (log SENT) ->
- * outbox.c -> transport.c -> partner ... partner's receipt -> transport.c ->
- * outbox.c (log RECEIPT_RECEIVED).  And inbound: transport.c -> inbound.c
- * (receive check, policy, log RECEIVED and RECEIPT_SENT) -> receipt back.
+ * ppxd.h — the event loop (ppxd.c), for main.c: the only file that
+ * includes it.  The modules share the daemon's state through state.h.
  */
 #ifndef PPXD_H
 #define PPXD_H
 
-#include <stdint.h>
-
-#include "ppx/config.h"
-#include "policy.h"
-#include "ppx/logstore.h"
-#include "ppx/pki.h"
-
-#define PPXD_REASONS 32
-
-struct zap;
-struct transport;
-struct outbox;
-struct control;
-struct writer;
-struct events;
-struct hooks;
-struct spool;
-struct budget;
-struct signer_proc;
-
-struct ppxd {
-	struct ppx_config *cfg;
-	ppxd_policy *policy;
-	ppx_trust *trust;
-	ppx_signer *signer;
-	struct signer_proc *signer_proc;	/* where signer's key is, or
-						 * NULL: in this process */
-	ppx_log *log;
-	void *zctx;
-	struct zap *zap;
-	struct transport *transport;
-	struct outbox *outbox;
-	struct control *control;
-	struct writer *writer;
-	struct events *events;		/* the event stream (events.c) */
-	struct hooks *hooks;		/* durable hooks (hooks.c) */
-	struct spool *spool;		/* the spool directory (spool.c) */
-	struct budget *budget;		/* partners' budgets (budget.c) */
-	uint64_t refusals[PPXD_REASONS];	/* by RejectReason */
-	uint64_t discarded;		/* frames of blocked partners, unanswered */
-	int64_t started_ms;
-	uint64_t checkpoint_size;	/* tree size the last checkpoint states
-					 * (the log size at start-up) */
-	struct {			/* the CRL file, watched (ppxd.c) */
-		int64_t checked_ms;
-		struct crl_file_id {
-			long long mtime_ns, size, ino;
-		} seen;			/* the file as last loaded */
-		int stale;		/* past its nextUpdate: warned */
-	} crl;
-	int stopping;
-};
-
-/* Count a refusal (a ppx_error code) under its wire reason. */
-void ppxd_count_refusal(struct ppxd *d, int code);
+#include "state.h"
 
 /* Note the CRL file as loaded: the loop reloads it when it changes. */
 void ppxd_crl_seen(struct ppxd *d);
 
 /* Run the event loop until SIGTERM or SIGINT. */
 int ppxd_run(struct ppxd *d);
-
-/* Unix time in milliseconds. */
-int64_t ppxd_now_ms(void);
 
 #endif

@@ -44,7 +44,7 @@
 #include "ppx/error.h"
 #include "ppx/json.h"
 #include "ppx/timefmt.h"
-#include "ppxd.h"
+#include "state.h"
 #include "spool.h"
 #include "submit.h"
 #include "writer.h"

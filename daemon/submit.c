@@ -28,7 +28,7 @@
 #include "ppx/records.h"
 #include "ppx/text.h"
 #include "ppx/timefmt.h"
-#include "ppxd.h"
+#include "state.h"
 #include "submit.h"
 #include "writer.h"
 

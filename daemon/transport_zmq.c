@@ -44,7 +44,7 @@
 
 #include "log.h"
 #include "ppx/error.h"
-#include "ppxd.h"
+#include "state.h"
 #include "transport.h"
 #include "zap.h"
 

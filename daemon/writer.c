@@ -17,7 +17,7 @@
 #include "log.h"
 #include "ppx/checkpoint.h"
 #include "ppx/error.h"
-#include "ppxd.h"
+#include "state.h"
 #include "writer.h"
 
 #define WRITER_ACTIONS_MAX (1u << 20)

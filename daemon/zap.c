@@ -25,7 +25,7 @@
 #include "log.h"
 #include "ppx/error.h"
 #include "writer.h"
-#include "ppxd.h"
+#include "state.h"
 #include "zap.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"

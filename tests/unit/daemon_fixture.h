@@ -9,7 +9,7 @@
 #ifndef PPX_TEST_DAEMON_FIXTURE_H
 #define PPX_TEST_DAEMON_FIXTURE_H
 
-#include "../../daemon/ppxd.h"
+#include "../../daemon/state.h"
 
 struct daemon_fixture {
 	struct ppxd d;

@@ -28,7 +28,7 @@
 #include "../../daemon/control.h"
 #include "../../daemon/hooks.h"
 #include "../../daemon/outbox.h"
-#include "../../daemon/ppxd.h"
+#include "../../daemon/state.h"
 #include "../../daemon/transport.h"
 #include "../../daemon/writer.h"
 #include "ppx/config.h"

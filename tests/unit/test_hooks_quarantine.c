@@ -25,7 +25,7 @@
 
 #include "ppx/config.h"
 #include "../../daemon/hooks.h"
-#include "../../daemon/ppxd.h"
+#include "../../daemon/state.h"
 #include "../../daemon/writer.h"
 #include "ppx/error.h"
 #include "ppx/logstore.h"

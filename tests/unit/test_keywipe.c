@@ -55,7 +55,7 @@
 #endif
 
 #include "ppx/config.h"
-#include "../../daemon/ppxd.h"
+#include "../../daemon/state.h"
 #include "../../daemon/transport.h"
 #include "ppx/error.h"
 #include "ppx/pki.h"
