@@ -85,8 +85,7 @@ id_count() {	# id_count AGENCY KIND ID
 }
 
 id_at() {	# id_at AGENCY SEQ: message id of the entry at SEQ
-	ppx_log "$1" | grep "^{\"seq\":$2," | grep -o '"message_id":"[0-9a-f]*"' |
-		cut -d'"' -f4
+	ppx_log "$1" | jq -r --argjson s "$2" 'select(.seq == $s) | .message_id'
 }
 
 starts_with() { [[ "$1" == "$2"* ]]; }
