@@ -68,6 +68,19 @@ static Ppx__V1__Frame *logged_frame(const Ppx__V1__LogEntry *e, int content,
 	return NULL;
 }
 
+/* The frame a message entry logged, or NULL with *rc set: PPX_ENOTFOUND
+ * for a kind that holds no message, or what logged_frame() says. */
+static Ppx__V1__Frame *message_frame(const Ppx__V1__LogEntry *e, int *rc)
+{
+	if (!ppx_entry_has_body(e->kind)) {
+		*rc = ppx_error_set(PPX_ENOTFOUND, "entry %llu (%s) holds no "
+				    "message", (unsigned long long)e->seq,
+				    kind_name(e->kind));
+		return NULL;
+	}
+	return logged_frame(e, PPX__V1__FRAME__CONTENT_MESSAGE, "message", rc);
+}
+
 int ppx_entry_body(Ppx__V1__Body **out, uint8_t body_hash[PPX_HASH_LEN],
 		   const Ppx__V1__LogEntry *e)
 {
@@ -76,12 +89,7 @@ int ppx_entry_body(Ppx__V1__Body **out, uint8_t body_hash[PPX_HASH_LEN],
 	int rc;
 
 	*out = NULL;
-	if (!ppx_entry_has_body(e->kind))
-		return ppx_error_set(PPX_ENOTFOUND, "entry %llu (%s) holds no "
-				     "message", (unsigned long long)e->seq,
-				     kind_name(e->kind));
-	if (!(f = logged_frame(e, PPX__V1__FRAME__CONTENT_MESSAGE, "message",
-			       &rc)))
+	if (!(f = message_frame(e, &rc)))
 		return rc;
 	sb = &f->message->signed_body;
 	*out = ppx__v1__body__unpack(NULL, sb->len, sb->data);
@@ -103,12 +111,7 @@ int ppx_entry_body_hash(uint8_t out[PPX_HASH_LEN], const Ppx__V1__LogEntry *e)
 	Ppx__V1__Frame *f;
 	int rc;
 
-	if (!ppx_entry_has_body(e->kind))
-		return ppx_error_set(PPX_ENOTFOUND, "entry %llu (%s) holds no "
-				     "message", (unsigned long long)e->seq,
-				     kind_name(e->kind));
-	if (!(f = logged_frame(e, PPX__V1__FRAME__CONTENT_MESSAGE, "message",
-			       &rc)))
+	if (!(f = message_frame(e, &rc)))
 		return rc;
 	if (ppx_sha256(out, f->message->signed_body.data,
 		       f->message->signed_body.len) != 0)
