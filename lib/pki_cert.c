@@ -57,14 +57,13 @@ int ppx_cert_load(ppx_cert **out, const char *path)
 
 	*out = NULL;
 	if (!bio)
-		return ppx_error_set(PPX_ENOTFOUND, "cannot open certificate %s",
-				     path);
+		return ppx_error_set(PPX_ENOTFOUND,
+				     "cannot open certificate %s", path);
 	x509 = PEM_read_bio_X509(bio, NULL, NULL, NULL);
 	BIO_free(bio);
 	if (!x509)
-		return ppx_error_set(PPX_EINVAL,
-				     "cannot read certificate %s: not PEM X.509",
-				     path);
+		return ppx_error_set(PPX_EINVAL, "cannot read certificate %s: "
+				     "not PEM X.509", path);
 	return ppxi_cert_adopt(out, x509);
 }
 

@@ -78,16 +78,17 @@ int ppx_trust_add_dir(ppx_trust *self, const char *dir);
 
 /* The known certificate with this fingerprint, borrowed; NULL if none. */
 const ppx_cert *ppx_trust_find(const ppx_trust *self,
-			   const uint8_t fingerprint[PPX_FINGERPRINT_LEN]);
+			       const uint8_t fingerprint[PPX_FINGERPRINT_LEN]);
 
 /* The known transport certificate holding X25519 key `key`, borrowed. */
 const ppx_cert *ppx_trust_find_transport(const ppx_trust *self,
-				   const uint8_t key[32]);
+					 const uint8_t key[32]);
 
 /* A known certificate of `agency` in `role` that passes ppx_trust_check()
  * at `now`, borrowed; NULL (PPX_ENOTFOUND set) if none. */
-const ppx_cert *ppx_trust_find_agency(const ppx_trust *self, const char *agency,
-				enum ppx_cert_role role, time_t now);
+const ppx_cert *ppx_trust_find_agency(const ppx_trust *self,
+				      const char *agency,
+				      enum ppx_cert_role role, time_t now);
 
 /*
  * Check `cert` at time `now`: chains to the CA, is within its validity

@@ -467,9 +467,10 @@ static void test_pki__certificate_without_key_usage_is_refused_in_every_role(
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		ppx_cert *bare = forge_cert("police.gwent", cases[i].role, NULL);
+		ppx_cert *bare = forge_cert("police.gwent", cases[i].role,
+					    NULL);
 		ppx_cert *good = forge_cert("police.gwent", cases[i].role,
-					cases[i].ku);
+					    cases[i].ku);
 
 		assert_int_equal(ppx_trust_check(t, bare, time(NULL),
 						 cases[i].as, &id),
