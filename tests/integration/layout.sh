@@ -13,8 +13,9 @@
 #   - the public headers in include/ppx/ include only C's own headers,
 #     <sys/...>, other ppx headers and protobuf-c's (whose generated
 #     Ppx__V1__ types are ppx's own): a program using libppx needs no
-#     OpenSSL or json-c headers.  The one exception is the bridge for
-#     programs that already use json-c, include/ppx/json-c.h.
+#     OpenSSL or json-c headers (read off the #include lines, and seen
+#     by the compiler compiling each header alone).  The one exception is
+#     the bridge for programs that already use json-c, include/ppx/json-c.h.
 set -u
 . "$(dirname "$0")/lib.sh"
 cd "$TOP" || exit 1
@@ -58,6 +59,22 @@ hits=$(grep -nE '^#[[:space:]]*include' include/ppx/*.h |
 	grep -v "^$bridge:" | grep -vE "^[^:]+:[0-9]+:$allowed")
 [ -z "$hits" ] || diag "$hits"
 check "include/ppx/ (but $bridge) includes no foreign library" [ -z "$hits" ]
+
+# The same, seen by the compiler: each header compiled alone opens no
+# OpenSSL or json-c header, directly or through another ppx header (which
+# the grep above would let through, the bridge included).
+foreign() {	# foreign HEADER: the foreign headers compiling it opens
+	${CC:-cc} -std=c11 -fsyntax-only -H -Iinclude -I"$BUILD/gen" -x c "$1" \
+		2>&1 >/dev/null | grep -E '^\.+ .*/(openssl|json-c)/'
+}
+hits=
+for h in include/ppx/*.h; do
+	[ "$h" = "$bridge" ] && continue
+	out=$(foreign "$h") && hits+="$h: $(head -1 <<<"$out")"$'\n'
+done
+[ -z "$hits" ] || diag "$hits"
+check "include/ppx/ (but $bridge) compiles without OpenSSL or json-c" \
+	[ -z "$hits" ]
 
 echo "1..$tap_n"
 [ "$tap_failed" -eq 0 ]
