@@ -26,10 +26,9 @@
 #include "client.h"
 #include "logread.h"
 #include "ppx/error.h"
-#include "ppx/json.h"
+#include "ppx/json-c.h"
 #include "ppx/names.h"
 #include "ppx/timefmt.h"
-#include "ppx/entry_json.h"
 #include "ppx/text.h"
 
 static const char usage[] =

@@ -25,7 +25,7 @@
 #include "compose.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
-#include "ppx/json.h"
+#include "ppx/json-c.h"
 #include "ppx/names.h"
 
 #define SEND_WINDOW 256

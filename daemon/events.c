@@ -27,17 +27,13 @@
 #include <time.h>
 #include <zmq.h>
 
-#include <json-c/json.h>
-
 #include "events.h"
 #include "log.h"
 #include "ppx/entry.h"
 #include "ppx/entry_json.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
-#include "ppx/json.h"
 #include "ppx/names.h"
-#include "ppx/text.h"
 #include "ppx/timefmt.h"
 #include "state.h"
 
@@ -93,23 +89,8 @@ static const char *or_empty(const char *name)
 int events_entry_json(char **out, const struct events_entry *v,
 		      const char *agency)
 {
-	json_object *o = NULL;
-	const char *text;
-	int rc = ppx_entry_json(&o, v->entry, v->body, agency,
-				PPX_ENTRY_JSON_BODY);
-
-	*out = NULL;
-	if (rc != 0)
-		return rc;
-	text = json_object_to_json_string_ext(
-		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	/* json-c copies bytes >= 0x80 as they are: the entry's own strings
-	 * (detail, person, subjects) from an older log could break the
-	 * encoding every hook reads.  Outside strings the text is ASCII, so
-	 * repairing the whole text only ever touches the inside of one. */
-	*out = text ? ppx_text_repair(text, strlen(text), NULL) : NULL;
-	json_object_put(o);
-	return *out ? 0 : ppx_error_set(PPX_ENOMEM, "out of memory");
+	return ppx_entry_json_print(out, v->entry, v->body, agency,
+				    PPX_ENTRY_JSON_BODY);
 }
 
 void events_topic(char *out, size_t cap, const struct events_entry *v)

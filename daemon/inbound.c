@@ -37,6 +37,7 @@
  * Receipts holding only refusals that were not logged are sent at once
  * and not logged: they claim nothing is on disk.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

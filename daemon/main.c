@@ -61,8 +61,9 @@ static void usage(void)
  * reloads the file when it changes), rather than refusing to start at all.
  * Without a CRL in force, ECRL means every earlier check passed.
  */
-static int check_own(struct ppxd *d, X509 *cert, enum ppx_cert_role role,
-		     const char *path, ppx_identity *id)
+static int check_own(struct ppxd *d, const ppx_cert *cert,
+		     enum ppx_cert_role role, const char *path,
+		     ppx_identity *id)
 {
 	int rc = ppx_trust_check(d->trust, cert, time(NULL), role, id);
 
@@ -84,7 +85,7 @@ static int check_own(struct ppxd *d, X509 *cert, enum ppx_cert_role role,
 static int check_own_certs(struct ppxd *d)
 {
 	ppx_identity id;
-	X509 *transport = NULL;
+	ppx_cert *transport = NULL;
 	int rc = check_own(d, ppx_signer_cert(d->signer), PPX_ROLE_SIGNING,
 			   d->cfg->signing_cert, &id);
 
@@ -93,7 +94,7 @@ static int check_own_certs(struct ppxd *d)
 	if (rc == 0)
 		rc = check_own(d, transport, PPX_ROLE_TRANSPORT,
 			       d->cfg->transport_cert, &id);
-	X509_free(transport);
+	ppx_cert_free(transport);
 	return rc;
 }
 

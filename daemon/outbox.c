@@ -18,6 +18,7 @@
  * their receipts are logged once there is room (the partner answers a
  * repeat with its original receipt).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

@@ -309,7 +309,7 @@ static int link_reset(struct zmq_transport *t, size_t i)
 	struct link *l = &t->links[i];
 	struct ppxd *d = t->d;
 	uint8_t server_key[32];
-	X509 *cert;
+	const ppx_cert *cert;
 
 	link_close(l);
 	l->generation++;

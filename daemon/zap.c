@@ -127,7 +127,7 @@ static int judge_partner(struct zap *z, const struct zap_request *r,
 			 char *user, size_t cap, char *key, size_t keycap)
 {
 	ppx_identity id;
-	X509 *cert;
+	const ppx_cert *cert;
 	int rc;
 
 	snprintf(key, keycap, "%s", UNKNOWN_KEYS);
@@ -146,7 +146,7 @@ static int judge_partner(struct zap *z, const struct zap_request *r,
 		char who[256], why[256];
 
 		snprintf(why, sizeof(why), "%s", ppx_error_last());
-		X509_NAME_oneline(X509_get_subject_name(cert), who, sizeof(who));
+		ppx_cert_subject(cert, who, sizeof(who));
 		snprintf(key, keycap, "%s", who);
 		return ppx_error_set(rc, "transport certificate %s: %s", who,
 				     why);

@@ -11,6 +11,7 @@
  * stored tree and with every signed checkpoint, and checks every signature.
  * The first sequence number at which anything differs is reported.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

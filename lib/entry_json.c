@@ -1,6 +1,7 @@
 /*
- * entry_json.c — a log entry as the entry JSON (include/ppx/entry_json.h;
- * the keys are documented in docs/HOOKS.md, "The entry JSON").
+ * entry_json.c — a log entry as the entry JSON (include/ppx/entry_json.h
+ * as text, include/ppx/json-c.h as a json-c object; the keys are
+ * documented in docs/HOOKS.md, "The entry JSON").
  *
  * Where it sits: the daemon's event stream and durable hooks
  * (daemon/events.c) and ppx's reading commands (client/cmd_log.c) build
@@ -10,14 +11,15 @@
  * from the decoded Body the caller passes.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "ppx/entry_json.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
-#include "ppx/json.h"
+#include "ppx/json-c.h"
 #include "ppx/names.h"
+#include "ppx/text.h"
 #include "ppx/timefmt.h"
 
 static void add_str(json_object *o, const char *key, const char *value)
@@ -195,4 +197,26 @@ int ppx_entry_json(json_object **out, const Ppx__V1__LogEntry *e,
 		json_object_object_add(o, "body", body_json(body));
 	*out = o;
 	return 0;
+}
+
+int ppx_entry_json_print(char **out, const Ppx__V1__LogEntry *e,
+			 const Ppx__V1__Body *body, const char *agency,
+			 unsigned flags)
+{
+	json_object *o = NULL;
+	const char *text;
+	int rc = ppx_entry_json(&o, e, body, agency, flags);
+
+	*out = NULL;
+	if (rc != 0)
+		return rc;
+	text = json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	/* json-c copies bytes >= 0x80 as they are: the entry's own strings
+	 * (detail, person, subjects) from an older log could break the
+	 * encoding every reader expects.  Outside strings the text is ASCII,
+	 * so repairing the whole text only ever touches the inside of one. */
+	*out = text ? ppx_text_repair(text, strlen(text), NULL) : NULL;
+	json_object_put(o);
+	return *out ? 0 : ppx_error_set(PPX_ENOMEM, "out of memory");
 }

@@ -321,7 +321,8 @@ int ppx_frame_decode(Ppx__V1__Frame **out, const uint8_t *buf, size_t len)
 }
 
 /* The envelope's signature, over the exact received bytes. */
-static int check_signature(X509 *cert, const Ppx__V1__Envelope *env)
+static int check_signature(const ppx_cert *cert,
+			   const Ppx__V1__Envelope *env)
 {
 	uint8_t *tbs = NULL;
 	size_t tbslen = 0;
@@ -341,7 +342,7 @@ int ppx_envelope_verify(const ppx_trust *trust, const Ppx__V1__Envelope *env,
 			int purpose, const char *expected_agency, time_t now,
 			ppx_identity *signer)
 {
-	X509 *cert;
+	const ppx_cert *cert;
 	int rc;
 
 	memset(signer, 0, sizeof(*signer));

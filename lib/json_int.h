@@ -12,7 +12,7 @@
 #include <json-c/json.h>
 #include <protobuf-c/protobuf-c.h>
 
-#include "ppx/json.h"
+#include "ppx/json-c.h"
 
 /* JSON nesting json-c accepts: a message level plus an array level for
  * each of PPX_JSON_MAX_DEPTH messages. */

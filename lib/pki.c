@@ -16,6 +16,10 @@
  * and EVP_PKEY_free() wipes the key itself.  Ed25519 and X25519 keys are
  * decoded here rather than by OpenSSL's PEM decoder, which leaves copies
  * of the key in the memory it frees (see raw_key_type()).
+ *
+ * Certificates go in and out as ppx_cert (lib/pki_cert.c), so that the
+ * public header names no OpenSSL type; the X509 inside is reached here
+ * through ppxi_cert_x509().
  */
 #include <dirent.h>
 #include <errno.h>
@@ -31,8 +35,8 @@
 #include <openssl/x509v3.h>
 
 #include "ppx/error.h"
-#include "ppx/pki.h"
 #include "ppx.pb-c.h"
+#include "pki_int.h"
 
 #define KEY_FILE_MAX (64 * 1024)
 #define KNOWN_MAX 4096
@@ -46,7 +50,8 @@
  */
 struct known_cert {
 	uint8_t fp[PPX_FINGERPRINT_LEN];
-	X509 *cert;
+	ppx_cert *cert;		/* owned; its own allocation, so that it
+				 * stays put as the array grows */
 	ppx_identity verdict;
 	unsigned verdict_crl;	/* crl_generation the verdict was made under */
 	time_t valid_from, valid_until;
@@ -56,7 +61,7 @@ struct known_cert {
 
 struct ppx_trust {
 	X509_STORE *store;
-	X509 *ca;
+	ppx_cert *ca;
 	X509_CRL *crl;
 	struct known_cert *known;
 	size_t n_known;
@@ -67,7 +72,7 @@ struct ppx_signer {
 	EVP_PKEY *key;			/* in-process key, or NULL */
 	const struct ppx_signer_backend *backend;	/* or NULL: `key` */
 	void *backend_ctx;
-	X509 *cert;
+	ppx_cert *cert;
 	int algorithm;
 	uint8_t fp[PPX_FINGERPRINT_LEN];
 	char agency[PPX_NAME_MAX];
@@ -248,24 +253,6 @@ static int load_private_key(EVP_PKEY **out, const char *path)
 	return 0;
 }
 
-int ppx_cert_load(X509 **out, const char *path)
-{
-	BIO *bio = BIO_new_file(path, "r");
-	X509 *cert;
-
-	if (!bio)
-		return ppx_error_set(PPX_ENOTFOUND, "cannot open certificate %s",
-				     path);
-	cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	if (!cert)
-		return ppx_error_set(PPX_EINVAL,
-				     "cannot read certificate %s: not PEM X.509",
-				     path);
-	*out = cert;
-	return 0;
-}
-
 static int load_crl(X509_CRL **out, const char *path)
 {
 	BIO *bio = BIO_new_file(path, "r");
@@ -279,16 +266,6 @@ static int load_crl(X509_CRL **out, const char *path)
 		return ppx_error_set(PPX_ECRL, "cannot read CRL %s: not PEM",
 				     path);
 	*out = crl;
-	return 0;
-}
-
-int ppx_cert_fingerprint(X509 *cert, uint8_t out[PPX_FINGERPRINT_LEN])
-{
-	unsigned int len = 0;
-
-	if (X509_digest(cert, EVP_sha256(), out, &len) != 1 ||
-	    len != PPX_FINGERPRINT_LEN)
-		return ppx_error_set(PPX_ECRYPTO, "cannot hash certificate");
 	return 0;
 }
 
@@ -307,10 +284,11 @@ int ppx_trust_load(ppx_trust **out, const char *ca_file, const char *crl_file,
 		return ppx_error_set(PPX_ENOMEM, "out of memory");
 	}
 	rc = ppx_cert_load(&t->ca, ca_file);
-	if (rc == 0 && X509_check_ca(t->ca) == 0)
+	if (rc == 0 && X509_check_ca(ppxi_cert_x509(t->ca)) == 0)
 		rc = ppx_error_set(PPX_EINVAL, "%s is not a CA certificate",
 				   ca_file);
-	if (rc == 0 && X509_STORE_add_cert(t->store, t->ca) != 1)
+	if (rc == 0 &&
+	    X509_STORE_add_cert(t->store, ppxi_cert_x509(t->ca)) != 1)
 		rc = ppx_error_set(PPX_ECRYPTO, "cannot use CA %s", ca_file);
 	if (rc == 0)
 		rc = ppx_trust_reload_crl(t, crl_file);
@@ -329,10 +307,10 @@ void ppx_trust_free(ppx_trust *self)
 	if (!self)
 		return;
 	for (size_t i = 0; i < self->n_known; i++)
-		X509_free(self->known[i].cert);
+		ppx_cert_free(self->known[i].cert);
 	free(self->known);
 	X509_CRL_free(self->crl);
-	X509_free(self->ca);
+	ppx_cert_free(self->ca);
 	X509_STORE_free(self->store);
 	free(self);
 }
@@ -430,13 +408,14 @@ static int crl_acceptable(const ppx_trust *self, X509_CRL *crl,
 int ppx_trust_reload_crl(ppx_trust *self, const char *crl_file)
 {
 	X509_CRL *crl = NULL;
-	EVP_PKEY *ca_key = X509_get0_pubkey(self->ca);
+	X509 *ca = ppxi_cert_x509(self->ca);
+	EVP_PKEY *ca_key = X509_get0_pubkey(ca);
 	int rc = load_crl(&crl, crl_file);
 
 	if (rc != 0)
 		return rc;
 	if (X509_NAME_cmp(X509_CRL_get_issuer(crl),
-			  X509_get_subject_name(self->ca)) != 0 ||
+			  X509_get_subject_name(ca)) != 0 ||
 	    !ca_key || X509_CRL_verify(crl, ca_key) != 1) {
 		X509_CRL_free(crl);
 		return ppx_error_set(PPX_ECRL,
@@ -456,31 +435,31 @@ int ppx_trust_reload_crl(ppx_trust *self, const char *crl_file)
 
 int ppx_trust_add_cert_file(ppx_trust *self, const char *path)
 {
-	X509 *cert = NULL;
+	ppx_cert *cert = NULL;
 	struct known_cert *grown;
 	int rc = ppx_cert_load(&cert, path);
 
 	if (rc != 0)
 		return rc;
 	if (self->n_known >= KNOWN_MAX) {
-		X509_free(cert);
+		ppx_cert_free(cert);
 		return ppx_error_set(PPX_ERANGE,
 				     "cannot add %s: more than %d certificates",
 				     path, KNOWN_MAX);
 	}
 	grown = realloc(self->known, (self->n_known + 1) * sizeof(*grown));
 	if (!grown) {
-		X509_free(cert);
+		ppx_cert_free(cert);
 		return ppx_error_set(PPX_ENOMEM, "out of memory");
 	}
 	self->known = grown;
 	rc = ppx_cert_fingerprint(cert, grown[self->n_known].fp);
 	if (rc != 0) {
-		X509_free(cert);
+		ppx_cert_free(cert);
 		return rc;
 	}
 	if (ppx_trust_find(self, grown[self->n_known].fp)) {
-		X509_free(cert);	/* the same certificate twice */
+		ppx_cert_free(cert);	/* the same certificate twice */
 		return 0;
 	}
 	memset(&grown[self->n_known].verdict, 0, sizeof(grown->verdict));
@@ -525,8 +504,8 @@ int ppx_trust_add_dir(ppx_trust *self, const char *dir)
 	return rc;
 }
 
-X509 *ppx_trust_find(const ppx_trust *self,
-		     const uint8_t fingerprint[PPX_FINGERPRINT_LEN])
+const ppx_cert *ppx_trust_find(const ppx_trust *self,
+			       const uint8_t fingerprint[PPX_FINGERPRINT_LEN])
 {
 	for (size_t i = 0; i < self->n_known; i++)
 		if (CRYPTO_memcmp(self->known[i].fp, fingerprint,
@@ -535,7 +514,8 @@ X509 *ppx_trust_find(const ppx_trust *self,
 	return NULL;
 }
 
-X509 *ppx_trust_find_transport(const ppx_trust *self, const uint8_t key[32])
+const ppx_cert *ppx_trust_find_transport(const ppx_trust *self,
+					 const uint8_t key[32])
 {
 	uint8_t k[32];
 
@@ -716,7 +696,8 @@ static time_t asn1_time(const ASN1_TIME *t)
 	return timegm(&tm);
 }
 
-static struct known_cert *known_entry(const ppx_trust *self, X509 *cert)
+static struct known_cert *known_entry(const ppx_trust *self,
+				      const ppx_cert *cert)
 {
 	for (size_t i = 0; i < self->n_known; i++)
 		if (self->known[i].cert == cert)
@@ -731,11 +712,11 @@ time_t ppx_trust_crl_next_update(const ppx_trust *self)
 
 /* Remember a successful check of a known certificate at `now` (or, with
  * now == 0, of its history, which holds for as long as the CA does). */
-static void cache_verdict(const ppx_trust *self, X509 *cert, time_t now,
-			  const ppx_identity *id)
+static void cache_verdict(const ppx_trust *self, const ppx_cert *cert,
+			  time_t now, const ppx_identity *id)
 {
 	struct known_cert *k = known_entry(self, cert);
-	time_t until = asn1_time(X509_get0_notAfter(cert));
+	time_t until = asn1_time(X509_get0_notAfter(ppxi_cert_x509(cert)));
 	time_t next;
 
 	if (k && now == 0) {
@@ -748,12 +729,13 @@ static void cache_verdict(const ppx_trust *self, X509 *cert, time_t now,
 		return;
 	k->verdict = *id;
 	k->verdict_crl = self->crl_generation;
-	k->valid_from = asn1_time(X509_get0_notBefore(cert));
+	k->valid_from = asn1_time(X509_get0_notBefore(ppxi_cert_x509(cert)));
 	k->valid_until = until < next ? until : next;
 }
 
-static int cached_verdict(const ppx_trust *self, X509 *cert, time_t now,
-			  enum ppx_cert_role role, ppx_identity *out)
+static int cached_verdict(const ppx_trust *self, const ppx_cert *cert,
+			  time_t now, enum ppx_cert_role role,
+			  ppx_identity *out)
 {
 	const struct known_cert *k = known_entry(self, cert);
 
@@ -769,7 +751,7 @@ static int cached_verdict(const ppx_trust *self, X509 *cert, time_t now,
 	return 1;
 }
 
-int ppx_trust_check(const ppx_trust *self, X509 *cert, time_t now,
+int ppx_trust_check(const ppx_trust *self, const ppx_cert *cert, time_t now,
 		    enum ppx_cert_role role, ppx_identity *out)
 {
 	unsigned seen = 0;
@@ -778,7 +760,7 @@ int ppx_trust_check(const ppx_trust *self, X509 *cert, time_t now,
 	memset(out, 0, sizeof(*out));
 	if (cached_verdict(self, cert, now, role, out))
 		return 0;
-	rc = verify_chain(self, cert, now, &seen);
+	rc = verify_chain(self, ppxi_cert_x509(cert), now, &seen);
 	if (rc != 0)
 		return rc;
 	if (!self->crl && now != 0)
@@ -798,7 +780,7 @@ int ppx_trust_check(const ppx_trust *self, X509 *cert, time_t now,
 		return ppx_error_set(PPX_ECRL,
 				     "no current CRL: publish a new one with "
 				     "ppx-pki crl and reload");
-	rc = check_role(cert, role, out);
+	rc = check_role(ppxi_cert_x509(cert), role, out);
 	if (rc == 0)
 		rc = ppx_cert_fingerprint(cert, out->fingerprint);
 	if (rc == 0)
@@ -820,9 +802,9 @@ static int key_algorithm(EVP_PKEY *key)
 	}
 }
 
-int ppx_cert_algorithm(X509 *cert)
+int ppx_cert_algorithm(const ppx_cert *cert)
 {
-	EVP_PKEY *key = X509_get0_pubkey(cert);
+	EVP_PKEY *key = X509_get0_pubkey(ppxi_cert_x509(cert));
 
 	return key ? key_algorithm(key) : 0;
 }
@@ -840,7 +822,8 @@ int ppx_signer_load(ppx_signer **out, const char *key_file,
 	rc = load_private_key(&s->key, key_file);
 	if (rc == 0)
 		rc = ppx_cert_load(&s->cert, cert_file);
-	if (rc == 0 && EVP_PKEY_eq(X509_get0_pubkey(s->cert), s->key) != 1)
+	if (rc == 0 &&
+	    EVP_PKEY_eq(X509_get0_pubkey(ppxi_cert_x509(s->cert)), s->key) != 1)
 		rc = ppx_error_set(PPX_EINVAL,
 				   "key %s does not match certificate %s",
 				   key_file, cert_file);
@@ -850,7 +833,8 @@ int ppx_signer_load(ppx_signer **out, const char *key_file,
 				   key_file);
 	if (rc == 0)
 		rc = ppx_cert_fingerprint(s->cert, s->fp);
-	subject = rc == 0 ? X509_get_subject_name(s->cert) : NULL;
+	subject = rc == 0 ? X509_get_subject_name(ppxi_cert_x509(s->cert))
+			  : NULL;
 	if (rc == 0 && name_field(s->agency, sizeof(s->agency), subject,
 				  NID_organizationName) != 0)
 		rc = ppx_error_set(PPX_EINVAL,
@@ -876,7 +860,8 @@ static int signer_cert(ppx_signer *s, const char *cert_file)
 				   cert_file);
 	if (rc == 0)
 		rc = ppx_cert_fingerprint(s->cert, s->fp);
-	subject = rc == 0 ? X509_get_subject_name(s->cert) : NULL;
+	subject = rc == 0 ? X509_get_subject_name(ppxi_cert_x509(s->cert))
+			  : NULL;
 	if (rc == 0 && name_field(s->agency, sizeof(s->agency), subject,
 				  NID_organizationName) != 0)
 		rc = ppx_error_set(PPX_EINVAL,
@@ -915,7 +900,7 @@ void ppx_signer_free(ppx_signer *self)
 	if (self->backend)
 		self->backend->free(self->backend_ctx);
 	EVP_PKEY_free(self->key);	/* OpenSSL wipes the private key */
-	X509_free(self->cert);
+	ppx_cert_free(self->cert);
 	ppx_wipe(self, sizeof(*self));
 	free(self);
 }
@@ -930,7 +915,7 @@ const char *ppx_signer_agency(const ppx_signer *self)
 	return self->agency;
 }
 
-X509 *ppx_signer_cert(const ppx_signer *self)
+const ppx_cert *ppx_signer_cert(const ppx_signer *self)
 {
 	return self->cert;
 }
@@ -970,10 +955,10 @@ int ppx_signer_sign(ppx_signer *self, uint8_t *sig, size_t cap,
 	return 0;
 }
 
-int ppx_cert_verify_signature(X509 *cert, const uint8_t *sig, size_t siglen,
-			      const uint8_t *msg, size_t len)
+int ppx_cert_verify_signature(const ppx_cert *cert, const uint8_t *sig,
+			      size_t siglen, const uint8_t *msg, size_t len)
 {
-	EVP_PKEY *key = X509_get0_pubkey(cert);
+	EVP_PKEY *key = X509_get0_pubkey(ppxi_cert_x509(cert));
 	EVP_MD_CTX *ctx;
 	int ok;
 
@@ -988,18 +973,6 @@ int ppx_cert_verify_signature(X509 *cert, const uint8_t *sig, size_t siglen,
 	EVP_MD_CTX_free(ctx);
 	if (!ok)
 		return ppx_error_set(PPX_EBADSIG, "signature does not verify");
-	return 0;
-}
-
-int ppx_cert_x25519_public(X509 *cert, uint8_t out[32])
-{
-	EVP_PKEY *key = X509_get0_pubkey(cert);
-	size_t len = 32;
-
-	if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_X25519 ||
-	    EVP_PKEY_get_raw_public_key(key, out, &len) != 1 || len != 32)
-		return ppx_error_set(PPX_EINVAL,
-				     "certificate does not hold an X25519 key");
 	return 0;
 }
 
@@ -1031,8 +1004,9 @@ int ppx_transport_key_load(uint8_t secret[32], uint8_t public_key[32],
 	return rc;
 }
 
-X509 *ppx_trust_find_agency(const ppx_trust *self, const char *agency,
-			    enum ppx_cert_role role, time_t now)
+const ppx_cert *ppx_trust_find_agency(const ppx_trust *self,
+				      const char *agency,
+				      enum ppx_cert_role role, time_t now)
 {
 	ppx_identity id;
 

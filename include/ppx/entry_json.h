@@ -9,16 +9,13 @@
  * acknowledgement state).  docs/HOOKS.md, "The entry JSON", is the
  * reference for every key.
  *
- * The object is a json-c object, as ppx_json_from_message() gives
- * (include/ppx/json.h), so that callers can add to it, embed it and
- * serialise it as they need.  Strings are copied as the log holds them: a
- * string from an older log may not be UTF-8, so callers repair the text
- * they write (ppx_text_repair()).
+ * Here the entry JSON is text, ready to hand on.  Callers that add to the
+ * object, or embed it in JSON of their own built with json-c (the
+ * client), take it as a json-c object from the bridge,
+ * include/ppx/json-c.h (ppx_entry_json()).
  */
 #ifndef PPX_ENTRY_JSON_H
 #define PPX_ENTRY_JSON_H
-
-#include <json-c/json.h>
 
 #include "ppx.pb-c.h"
 
@@ -27,14 +24,15 @@
 					 * canonical JSON, or null */
 
 /*
- * Entry `e` of the log of `agency` ("" when not known) as a new JSON
- * object (the caller json_object_put()s it).  `body` is the message the
- * entry holds (ppx_entry_body()), or NULL when it holds none or it does
- * not decode; the keys about the message are there only with a body.
- * PPX_ENOMEM.
+ * Entry `e` of the log of `agency` ("" when not known) as compact JSON
+ * text, NUL-terminated and malloc'd (the caller frees it).  `body` is the
+ * message the entry holds (ppx_entry_body()), or NULL when it holds none
+ * or it does not decode; the keys about the message are there only with a
+ * body.  The text is valid UTF-8: a string from an older log that is not
+ * has U+FFFD in place of each bad byte.  PPX_ENOMEM.
  */
-int ppx_entry_json(json_object **out, const Ppx__V1__LogEntry *e,
-		   const Ppx__V1__Body *body, const char *agency,
-		   unsigned flags);
+int ppx_entry_json_print(char **out, const Ppx__V1__LogEntry *e,
+			 const Ppx__V1__Body *body, const char *agency,
+			 unsigned flags);
 
 #endif

@@ -23,6 +23,11 @@
  * got a number`); text over PPX_JSON_MAX_INPUT bytes or nested deeper than
  * PPX_JSON_MAX_DEPTH messages is refused with PPX_ETOOBIG.
  *
+ * This header speaks JSON text only, so that a program using libppx needs
+ * no json-c headers.  Programs that already build their JSON with json-c
+ * take the message as a json-c object from the bridge, include/ppx/json-c.h
+ * (ppx_json_from_message(), ppx_json_to_message()).
+ *
  * Not supported, because ppx.proto does not use them: map fields (which
  * protobuf-c describes as repeated entry messages), the well-known types'
  * special forms (Timestamp, Duration, Any, wrappers), and the check that
@@ -33,7 +38,6 @@
 
 #include <stddef.h>
 
-#include <json-c/json.h>
 #include <protobuf-c/protobuf-c.h>
 
 #define PPX_JSON_MAX_INPUT (4 * 1024 * 1024)	/* bytes of JSON text */
@@ -43,35 +47,23 @@
 #define PPX_JSON_PRETTY 0x1u	/* indent by two spaces, one field a line */
 
 /*
- * `msg` as a JSON object (a new reference: the caller json_object_put()s
- * it).  A string that is not UTF-8 is written with U+FFFD in place of each
- * bad byte (JSON is text; ppx refuses such strings on the way in, but a
- * log may hold some from before).  Fails with PPX_EINVAL if the message is
- * malformed (a repeated field with a NULL element), PPX_ETOOBIG if it nests
- * deeper than PPX_JSON_MAX_DEPTH, PPX_ENOMEM.
- */
-int ppx_json_from_message(json_object **out, const ProtobufCMessage *msg);
-
-/*
  * `msg` as JSON text, NUL-terminated and malloc'd (the caller frees it).
- * Without flags the text is compact: no whitespace at all.
+ * Without flags the text is compact: no whitespace at all.  A string that
+ * is not UTF-8 is written with U+FFFD in place of each bad byte (JSON is
+ * text; ppx refuses such strings on the way in, but a log may hold some
+ * from before).  Fails with PPX_EINVAL if the message is malformed (a
+ * repeated field with a NULL element), PPX_ETOOBIG if it nests deeper than
+ * PPX_JSON_MAX_DEPTH, PPX_ENOMEM.
  */
 int ppx_json_print(char **out, const ProtobufCMessage *msg, unsigned flags);
 
 /*
- * A new message of type `desc` from the JSON object `obj`.  The message is
- * allocated as protobuf-c's unpacker would allocate it, so the caller frees
- * it with protobuf_c_message_free_unpacked(msg, NULL).  On failure *out is
- * NULL and nothing is left allocated.
- */
-int ppx_json_to_message(ProtobufCMessage **out,
-			const ProtobufCMessageDescriptor *desc,
-			json_object *obj);
-
-/*
- * As ppx_json_to_message(), from `len` bytes of JSON text (not necessarily
- * NUL-terminated).  The text must be one JSON object, valid UTF-8, with
- * nothing but whitespace after it.
+ * A new message of type `desc` from `len` bytes of JSON text (not
+ * necessarily NUL-terminated).  The text must be one JSON object, valid
+ * UTF-8, with nothing but whitespace after it.  The message is allocated
+ * as protobuf-c's unpacker would allocate it, so the caller frees it with
+ * protobuf_c_message_free_unpacked(msg, NULL).  On failure *out is NULL
+ * and nothing is left allocated.
  */
 int ppx_json_parse(ProtobufCMessage **out,
 		   const ProtobufCMessageDescriptor *desc, const char *text,

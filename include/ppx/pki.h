@@ -19,7 +19,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
-#include <openssl/x509.h>
 
 #define PPX_FINGERPRINT_LEN 32
 #define PPX_NAME_MAX 128	/* agency and person names, bytes incl. NUL */
@@ -29,6 +28,13 @@ enum ppx_cert_role {
 	PPX_ROLE_TRANSPORT = 2,
 	PPX_ROLE_PERSON = 3,
 };
+
+/*
+ * A certificate (X.509, read from PEM).  Opaque: programs using libppx
+ * judge it with ppx_trust_check() and read it with the ppx_cert_*
+ * functions, and need no OpenSSL headers to do so.
+ */
+typedef struct ppx_cert ppx_cert;
 
 /* Who a certificate speaks for, filled in by ppx_trust_check(). */
 typedef struct ppx_identity {
@@ -71,16 +77,18 @@ int ppx_trust_add_cert_file(ppx_trust *self, const char *path);
 int ppx_trust_add_dir(ppx_trust *self, const char *dir);
 
 /* The known certificate with this fingerprint, borrowed; NULL if none. */
-X509 *ppx_trust_find(const ppx_trust *self,
-		     const uint8_t fingerprint[PPX_FINGERPRINT_LEN]);
+const ppx_cert *ppx_trust_find(const ppx_trust *self,
+			       const uint8_t fingerprint[PPX_FINGERPRINT_LEN]);
 
 /* The known transport certificate holding X25519 key `key`, borrowed. */
-X509 *ppx_trust_find_transport(const ppx_trust *self, const uint8_t key[32]);
+const ppx_cert *ppx_trust_find_transport(const ppx_trust *self,
+					 const uint8_t key[32]);
 
 /* A known certificate of `agency` in `role` that passes ppx_trust_check()
  * at `now`, borrowed; NULL (PPX_ENOTFOUND set) if none. */
-X509 *ppx_trust_find_agency(const ppx_trust *self, const char *agency,
-			    enum ppx_cert_role role, time_t now);
+const ppx_cert *ppx_trust_find_agency(const ppx_trust *self,
+				      const char *agency,
+				      enum ppx_cert_role role, time_t now);
 
 /*
  * Check `cert` at time `now`: chains to the CA, is within its validity
@@ -95,17 +103,23 @@ X509 *ppx_trust_find_agency(const ppx_trust *self, const char *agency,
  * role only, without validity period or CRL, so that a log stays verifiable
  * after the certificates that signed it have expired.
  */
-int ppx_trust_check(const ppx_trust *self, X509 *cert, time_t now,
+int ppx_trust_check(const ppx_trust *self, const ppx_cert *cert, time_t now,
 		    enum ppx_cert_role role, ppx_identity *out);
 
 /* SHA-256 of the certificate's DER encoding. */
-int ppx_cert_fingerprint(X509 *cert, uint8_t out[PPX_FINGERPRINT_LEN]);
+int ppx_cert_fingerprint(const ppx_cert *cert,
+			 uint8_t out[PPX_FINGERPRINT_LEN]);
 
-/* Read one PEM certificate; the caller frees it with X509_free(). */
-int ppx_cert_load(X509 **out, const char *path);
+/* Read one PEM certificate; the caller frees it with ppx_cert_free(). */
+int ppx_cert_load(ppx_cert **out, const char *path);
+void ppx_cert_free(ppx_cert *self);
+
+/* The subject as one line ("/O=police.gwent/OU=transport/CN=..."), for
+ * messages; cut to `cap` bytes, always NUL-terminated when cap > 0. */
+void ppx_cert_subject(const ppx_cert *cert, char *out, size_t cap);
 
 /* The raw 32-byte X25519 public key of a transport certificate. */
-int ppx_cert_x25519_public(X509 *cert, uint8_t out[32]);
+int ppx_cert_x25519_public(const ppx_cert *cert, uint8_t out[32]);
 
 /*
  * A signer: an agency's (or person's) signing key and certificate.
@@ -119,7 +133,8 @@ int ppx_signer_load(ppx_signer **out, const char *key_file,
 void ppx_signer_free(ppx_signer *self);
 const uint8_t *ppx_signer_fingerprint(const ppx_signer *self);
 const char *ppx_signer_agency(const ppx_signer *self);
-X509 *ppx_signer_cert(const ppx_signer *self);
+/* The signer's certificate, borrowed: it lives as long as the signer. */
+const ppx_cert *ppx_signer_cert(const ppx_signer *self);
 /* SignatureAlgorithm value of the key (SIG_ED25519 or SIG_ECDSA_P256_SHA256) */
 int ppx_signer_algorithm(const ppx_signer *self);
 
@@ -157,11 +172,11 @@ int ppx_signer_with_backend(ppx_signer **out,
 			    void *ctx, const char *cert_file);
 
 /* The SignatureAlgorithm of the certificate's key, 0 if it cannot sign. */
-int ppx_cert_algorithm(X509 *cert);
+int ppx_cert_algorithm(const ppx_cert *cert);
 
 /* Verify `sig` over `msg` with the public key of `cert`: 0 or PPX_EBADSIG. */
-int ppx_cert_verify_signature(X509 *cert, const uint8_t *sig, size_t siglen,
-			      const uint8_t *msg, size_t len);
+int ppx_cert_verify_signature(const ppx_cert *cert, const uint8_t *sig,
+			      size_t siglen, const uint8_t *msg, size_t len);
 
 /*
  * An X25519 transport key (the CURVE secret) read from a 0600 PEM file, as

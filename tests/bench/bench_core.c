@@ -17,6 +17,7 @@
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/logstore.h"
+#include "../../lib/pki_int.h"
 #include "../unit/support.h"
 
 #define RUNS 5
@@ -189,7 +190,8 @@ int main(void)
 
 	c.signer = signer_at("police.gwent");
 	c.trust = trust_demo();
-	c.pub = X509_get0_pubkey(ppx_signer_cert(c.signer));
+	c.pub = X509_get0_pubkey(
+		ppxi_cert_x509(ppx_signer_cert(c.signer)));
 	c.body = body_new("police.gwent", "probation.gwent");
 	memset(c.tbs, 0x5a, sizeof(c.tbs));
 	if (ppx_body_seal(&c.frame, &c.frame_len, c.signer, c.body) != 0)

@@ -49,6 +49,7 @@
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/logstore.h"
+#include "../../lib/pki_int.h"
 #include "../unit/support.h"
 
 #define SUBJECTS 50000
@@ -442,7 +443,8 @@ static double measure_by_subject(struct growth *g, uint64_t size, double *us,
  * medians of RUNS runs. */
 static void raw_verify(struct figures *fig, ppx_signer *signer)
 {
-	EVP_PKEY *pub = X509_get0_pubkey(ppx_signer_cert(signer));
+	EVP_PKEY *pub =
+		X509_get0_pubkey(ppxi_cert_x509(ppx_signer_cert(signer)));
 	uint8_t tbs[400], sig[PPX_SIG_MAX];
 	size_t siglen = sizeof(sig);
 	double us[RUNS], cpu[RUNS];

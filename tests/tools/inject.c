@@ -423,14 +423,14 @@ int inject_load_keys(const struct opts *o, uint8_t secret[32],
 		     uint8_t public_key[32], uint8_t server[32])
 {
 	char path[PATH_CAP];
-	X509 *cert = NULL;
+	ppx_cert *cert = NULL;
 	int rc;
 
 	who_path(path, sizeof(path), o, o->to, "transport.crt");
 	rc = ppx_cert_load(&cert, path);
 	if (rc == 0)
 		rc = ppx_cert_x25519_public(cert, server);
-	X509_free(cert);
+	ppx_cert_free(cert);
 	if (rc != 0)
 		return rc;
 	who_path(path, sizeof(path), o, o->as, "transport.key");

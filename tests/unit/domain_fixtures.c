@@ -14,7 +14,7 @@
 
 #include "domain_fixtures.h"
 #include "ppx/error.h"
-#include "ppx/json.h"
+#include "ppx/json-c.h"
 
 const char DF_NOTE[] =
 	"{\"recipients\":[\"probation.gwent\"],\"marking\":\"OFFICIAL_SENSITIVE\","

@@ -16,6 +16,7 @@
 #include "pki_forge.h"
 #include "ppx/error.h"
 #include "ppx/pki.h"
+#include "../../lib/pki_int.h"
 #include "support.h"
 
 static EVP_PKEY *ca_key(void)
@@ -30,20 +31,29 @@ static EVP_PKEY *ca_key(void)
 	return k;
 }
 
+/* A demo PKI certificate as OpenSSL's own, to forge with. */
+static X509 *x509_load(const char *rel)
+{
+	FILE *f = fopen(pki_path(rel), "r");
+	X509 *c;
+
+	assert_non_null(f);
+	c = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	assert_non_null(c);
+	return c;
+}
+
 static X509 *ca_cert(void)
 {
-	X509 *c = NULL;
-
-	assert_int_equal(ppx_cert_load(&c, pki_path("ca/ca.crt")), 0);
-	return c;
+	return x509_load("ca/ca.crt");
 }
 
 static void crl_revoke(X509_CRL *crl, const char *rel, const ASN1_TIME *when)
 {
-	X509 *c = NULL;
+	X509 *c = x509_load(rel);
 	X509_REVOKED *r = X509_REVOKED_new();
 
-	assert_int_equal(ppx_cert_load(&c, pki_path(rel)), 0);
 	assert_non_null(r);
 	assert_int_equal(X509_REVOKED_set_serialNumber(
 				 r, X509_get_serialNumber(c)), 1);
@@ -125,8 +135,10 @@ static void cert_name(X509 *cert, const char *agency, const char *role)
 						    -1, -1, 0), 1);
 }
 
-X509 *forge_cert(const char *agency, const char *role, const char *key_usage)
+ppx_cert *forge_cert(const char *agency, const char *role,
+		     const char *key_usage)
 {
+	ppx_cert *out = NULL;
 	static long serial = 0x7000;
 	X509 *ca = ca_cert(), *c = X509_new();
 	EVP_PKEY *key = ca_key();
@@ -152,14 +164,15 @@ X509 *forge_cert(const char *agency, const char *role, const char *key_usage)
 	EVP_PKEY_free(own);
 	EVP_PKEY_free(key);
 	X509_free(ca);
-	return c;
+	assert_int_equal(ppxi_cert_adopt(&out, c), 0);
+	return out;
 }
 
-void forge_cert_write(const char *path, X509 *cert)
+void forge_cert_write(const char *path, const ppx_cert *cert)
 {
 	FILE *f = fopen(path, "w");
 
 	assert_non_null(f);
-	assert_int_equal(PEM_write_X509(f, cert), 1);
+	assert_int_equal(PEM_write_X509(f, ppxi_cert_x509(cert)), 1);
 	fclose(f);
 }

@@ -8,7 +8,7 @@
 
 #include <time.h>
 
-#include <openssl/x509.h>
+#include "ppx/pki.h"
 
 /* A CRL to make: `number` < 0 leaves out crlNumber, `next_update` 0
  * leaves out nextUpdate; `revoked` lists demo PKI certificate paths
@@ -26,10 +26,11 @@ void forge_crl_write(const char *path, const struct forge_crl *spec);
 /* A certificate of `agency` with OU `role`, signed by the demo CA, valid
  * for a day from an hour ago, basicConstraints CA:FALSE, and keyUsage
  * `key_usage` (an openssl.cnf value) or none if NULL.  The key is X25519
- * for role "transport", Ed25519 otherwise.  Free with X509_free(). */
-X509 *forge_cert(const char *agency, const char *role, const char *key_usage);
+ * for role "transport", Ed25519 otherwise.  Free with ppx_cert_free(). */
+ppx_cert *forge_cert(const char *agency, const char *role,
+		     const char *key_usage);
 
 /* Write a certificate as PEM to `path`. */
-void forge_cert_write(const char *path, X509 *cert);
+void forge_cert_write(const char *path, const ppx_cert *cert);
 
 #endif

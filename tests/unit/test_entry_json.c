@@ -5,11 +5,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
-#include "ppx/entry_json.h"
+#include "ppx/json-c.h"
 #include "ppx/error.h"
 #include "support.h"
 
@@ -233,6 +234,37 @@ static void test_entry_json__receipt_and_hook_entries(void **state)
 	json_object_put(o);
 }
 
+/* The text form is the object printed compactly, except that a string
+ * the log holds that is not UTF-8 comes out repaired (U+FFFD). */
+static void test_entry_json__print_is_the_object_as_utf8_text(void **state)
+{
+	Ppx__V1__Body *b = body_new("police.gwent", "probation.gwent");
+	Ppx__V1__LogEntry e;
+	json_object *o;
+	char *text = NULL;
+
+	(void)state;
+	entry_init(&e, PPX__V1__ENTRY_KIND__ENTRY_SENT);
+	e.message_id = b->message_id;
+	e.family = "notification";
+	e.person = "dana.evans";
+	assert_int_equal(ppx_entry_json_print(&text, &e, b, "police.gwent",
+					      PPX_ENTRY_JSON_BODY),
+			 0);
+	o = map(&e, b, PPX_ENTRY_JSON_BODY);
+	assert_string_equal(text, json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	free(text);
+
+	e.detail = "bad \xff byte";
+	assert_int_equal(ppx_entry_json_print(&text, &e, NULL, "", 0), 0);
+	assert_non_null(strstr(text, "\"detail\":\"bad \xef\xbf\xbd byte\""));
+	assert_null(strstr(text, "\xff"));
+	free(text);
+	body_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +274,8 @@ int main(void)
 		cmocka_unit_test(test_entry_json__received_without_body),
 		cmocka_unit_test(test_entry_json__rejected_frame),
 		cmocka_unit_test(test_entry_json__receipt_and_hook_entries),
+		cmocka_unit_test(
+			test_entry_json__print_is_the_object_as_utf8_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include "ppx/error.h"
-#include "ppx/json.h"
+#include "ppx/json-c.h"
 #include "ppx.pb-c.h"
 
 /* --- Building messages the way the unpacker would ---------------------- */

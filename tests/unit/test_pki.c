@@ -123,9 +123,9 @@ static void test_pki__signature_verifies_and_forgery_does_not(void **state)
 	ppx_signer_free(s);
 }
 
-static X509 *load(const char *rel)
+static ppx_cert *load(const char *rel)
 {
-	X509 *c = NULL;
+	ppx_cert *c = NULL;
 
 	assert_int_equal(ppx_cert_load(&c, pki_path(rel)), 0);
 	return c;
@@ -134,7 +134,7 @@ static X509 *load(const char *rel)
 static void test_pki__transport_cert_binds_agency_to_curve_key(void **state)
 {
 	ppx_trust *t = trust_demo();
-	X509 *c = load("agencies/probation.gwent/transport.crt");
+	ppx_cert *c = load("agencies/probation.gwent/transport.crt");
 	uint8_t secret[32], pub[32], from_cert[32];
 	ppx_identity id;
 
@@ -149,15 +149,33 @@ static void test_pki__transport_cert_binds_agency_to_curve_key(void **state)
 			 0);
 	assert_memory_equal(pub, from_cert, 32);
 	ppx_wipe(secret, sizeof(secret));
-	X509_free(c);
+	ppx_cert_free(c);
 	ppx_trust_free(t);
+}
+
+/* The subject names the certificate in messages (zap.c's refusals):
+ * agency and role are in it, and a short buffer still ends in NUL. */
+static void test_pki__subject_names_agency_and_role(void **state)
+{
+	ppx_cert *c = load("agencies/police.gwent/transport.crt");
+	char line[256], cut[8];
+
+	(void)state;
+	ppx_cert_subject(c, line, sizeof(line));
+	assert_non_null(strstr(line, "O=police.gwent"));
+	assert_non_null(strstr(line, "OU=transport"));
+	memset(cut, 'x', sizeof(cut));
+	ppx_cert_subject(c, cut, sizeof(cut));
+	assert_int_equal(strlen(cut), sizeof(cut) - 1);
+	assert_memory_equal(cut, line, sizeof(cut) - 1);
+	ppx_cert_free(c);
 }
 
 static void test_pki__certificate_used_in_wrong_role_is_refused(void **state)
 {
 	ppx_trust *t = trust_demo();
-	X509 *transport = load("agencies/police.gwent/transport.crt");
-	X509 *signing = load("agencies/police.gwent/signing.crt");
+	ppx_cert *transport = load("agencies/police.gwent/transport.crt");
+	ppx_cert *signing = load("agencies/police.gwent/signing.crt");
 	ppx_identity id;
 
 	(void)state;
@@ -170,22 +188,22 @@ static void test_pki__certificate_used_in_wrong_role_is_refused(void **state)
 	assert_int_equal(ppx_trust_check(t, signing, time(NULL),
 					 PPX_ROLE_SIGNING, &id),
 			 0);
-	X509_free(transport);
-	X509_free(signing);
+	ppx_cert_free(transport);
+	ppx_cert_free(signing);
 	ppx_trust_free(t);
 }
 
 static void test_pki__revoked_transport_cert_is_refused(void **state)
 {
 	ppx_trust *t = trust_demo();
-	X509 *c = load("test/revoked/housing.newport/transport.crt");
+	ppx_cert *c = load("test/revoked/housing.newport/transport.crt");
 	ppx_identity id;
 
 	(void)state;
 	assert_int_equal(ppx_trust_check(t, c, time(NULL), PPX_ROLE_TRANSPORT,
 					 &id),
 			 PPX_EREVOKED);
-	X509_free(c);
+	ppx_cert_free(c);
 	ppx_trust_free(t);
 }
 
@@ -193,8 +211,8 @@ static void test_pki__expired_and_future_transport_certs_are_refused(
 	void **state)
 {
 	ppx_trust *t = trust_demo();
-	X509 *old = load("test/expired/police.gwent/transport.crt");
-	X509 *future = load("test/notyet/police.gwent/transport.crt");
+	ppx_cert *old = load("test/expired/police.gwent/transport.crt");
+	ppx_cert *future = load("test/notyet/police.gwent/transport.crt");
 	ppx_identity id;
 
 	(void)state;
@@ -204,15 +222,15 @@ static void test_pki__expired_and_future_transport_certs_are_refused(
 	assert_int_equal(ppx_trust_check(t, future, time(NULL),
 					 PPX_ROLE_TRANSPORT, &id),
 			 PPX_ENOTYETVALID);
-	X509_free(old);
-	X509_free(future);
+	ppx_cert_free(old);
+	ppx_cert_free(future);
 	ppx_trust_free(t);
 }
 
 static void test_pki__crl_from_another_ca_is_refused_and_old_kept(void **state)
 {
 	ppx_trust *t = trust_demo();
-	X509 *c = load("test/revoked/police.gwent/signing.crt");
+	ppx_cert *c = load("test/revoked/police.gwent/signing.crt");
 	ppx_identity id;
 
 	(void)state;
@@ -223,7 +241,7 @@ static void test_pki__crl_from_another_ca_is_refused_and_old_kept(void **state)
 					 &id),
 			 PPX_EREVOKED);
 	assert_int_equal(ppx_trust_reload_crl(t, pki_path("ca/crl.pem")), 0);
-	X509_free(c);
+	ppx_cert_free(c);
 	ppx_trust_free(t);
 }
 
@@ -242,7 +260,7 @@ static void test_pki__trust_without_crl_cannot_be_loaded(void **state)
 static void test_pki__known_certificates_found_by_fingerprint(void **state)
 {
 	ppx_trust *t = trust_demo();
-	X509 *c = load("agencies/prison.cardiff/signing.crt");
+	ppx_cert *c = load("agencies/prison.cardiff/signing.crt");
 	uint8_t fp[PPX_FINGERPRINT_LEN];
 
 	(void)state;
@@ -250,7 +268,7 @@ static void test_pki__known_certificates_found_by_fingerprint(void **state)
 	assert_non_null(ppx_trust_find(t, fp));
 	fp[0] ^= 1;
 	assert_null(ppx_trust_find(t, fp));
-	X509_free(c);
+	ppx_cert_free(c);
 	ppx_trust_free(t);
 }
 
@@ -260,8 +278,8 @@ static void test_pki__cached_verdict_expires_with_crl_and_role(void **state)
 {
 	ppx_trust *t = trust_demo();
 	time_t now = time(NULL);
-	X509 *known = ppx_trust_find_agency(t, "police.gwent", PPX_ROLE_SIGNING,
-					     now);
+	const ppx_cert *known = ppx_trust_find_agency(t, "police.gwent",
+						      PPX_ROLE_SIGNING, now);
 	ppx_identity id;
 
 	(void)state;
@@ -314,11 +332,11 @@ static ppx_trust *trust_with_crl(const char *path, long number, time_t when)
 
 static int revoked_signing_status(const ppx_trust *t)
 {
-	X509 *c = load(REVOKED_SIGNING);
+	ppx_cert *c = load(REVOKED_SIGNING);
 	ppx_identity id;
 	int rc = ppx_trust_check(t, c, time(NULL), PPX_ROLE_SIGNING, &id);
 
-	X509_free(c);
+	ppx_cert_free(c);
 	return rc;
 }
 
@@ -449,9 +467,10 @@ static void test_pki__certificate_without_key_usage_is_refused_in_every_role(
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		X509 *bare = forge_cert("police.gwent", cases[i].role, NULL);
-		X509 *good = forge_cert("police.gwent", cases[i].role,
-					cases[i].ku);
+		ppx_cert *bare = forge_cert("police.gwent", cases[i].role,
+					    NULL);
+		ppx_cert *good = forge_cert("police.gwent", cases[i].role,
+					    cases[i].ku);
 
 		assert_int_equal(ppx_trust_check(t, bare, time(NULL),
 						 cases[i].as, &id),
@@ -462,8 +481,8 @@ static void test_pki__certificate_without_key_usage_is_refused_in_every_role(
 		assert_int_equal(ppx_trust_check(t, good, time(NULL),
 						 cases[i].as, &id),
 				 0);
-		X509_free(bare);
-		X509_free(good);
+		ppx_cert_free(bare);
+		ppx_cert_free(good);
 	}
 	ppx_trust_free(t);
 }
@@ -477,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_pki__missing_key_names_the_file),
 		cmocka_unit_test(test_pki__signature_verifies_and_forgery_does_not),
 		cmocka_unit_test(test_pki__transport_cert_binds_agency_to_curve_key),
+		cmocka_unit_test(test_pki__subject_names_agency_and_role),
 		cmocka_unit_test(test_pki__certificate_used_in_wrong_role_is_refused),
 		cmocka_unit_test(test_pki__revoked_transport_cert_is_refused),
 		cmocka_unit_test(test_pki__expired_and_future_transport_certs_are_refused),

@@ -1,0 +1,103 @@
+/*
+ * pki_cert.c — a certificate as libppx hands it out: ppx_cert, an X509
+ * behind a type of ppx's own.
+ *
+ * Programs that use libppx judge certificates through ppx_trust and sign
+ * and verify through ppx_signer and ppx_cert_verify_signature(); none of
+ * them needs OpenSSL's types to do so.  The X509 stays in here and in
+ * lib/pki.c, which reaches it through ppxi_cert_x509() (lib/pki_int.h).
+ * This file reads a certificate and what callers read off it: the
+ * fingerprint, the subject line and the X25519 key of a transport
+ * certificate.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "ppx/error.h"
+#include "pki_int.h"
+
+struct ppx_cert {
+	X509 *x509;
+};
+
+X509 *ppxi_cert_x509(const ppx_cert *cert)
+{
+	return cert->x509;
+}
+
+int ppxi_cert_adopt(ppx_cert **out, X509 *x509)
+{
+	ppx_cert *c = calloc(1, sizeof(*c));
+
+	*out = NULL;
+	if (!c) {
+		X509_free(x509);
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	}
+	c->x509 = x509;
+	*out = c;
+	return 0;
+}
+
+void ppx_cert_free(ppx_cert *self)
+{
+	if (!self)
+		return;
+	X509_free(self->x509);
+	free(self);
+}
+
+int ppx_cert_load(ppx_cert **out, const char *path)
+{
+	BIO *bio = BIO_new_file(path, "r");
+	X509 *x509;
+
+	*out = NULL;
+	if (!bio)
+		return ppx_error_set(PPX_ENOTFOUND,
+				     "cannot open certificate %s", path);
+	x509 = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (!x509)
+		return ppx_error_set(PPX_EINVAL, "cannot read certificate %s: "
+				     "not PEM X.509", path);
+	return ppxi_cert_adopt(out, x509);
+}
+
+int ppx_cert_fingerprint(const ppx_cert *cert,
+			 uint8_t out[PPX_FINGERPRINT_LEN])
+{
+	unsigned int len = 0;
+
+	if (X509_digest(cert->x509, EVP_sha256(), out, &len) != 1 ||
+	    len != PPX_FINGERPRINT_LEN)
+		return ppx_error_set(PPX_ECRYPTO, "cannot hash certificate");
+	return 0;
+}
+
+/* OpenSSL's own cut drops whole name entries; this one cuts at `cap`. */
+void ppx_cert_subject(const ppx_cert *cert, char *out, size_t cap)
+{
+	char *line;
+
+	if (cap == 0)
+		return;
+	line = X509_NAME_oneline(X509_get_subject_name(cert->x509), NULL, 0);
+	snprintf(out, cap, "%s", line ? line : "(no subject)");
+	OPENSSL_free(line);
+}
+
+int ppx_cert_x25519_public(const ppx_cert *cert, uint8_t out[32])
+{
+	EVP_PKEY *key = X509_get0_pubkey(cert->x509);
+	size_t len = 32;
+
+	if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_X25519 ||
+	    EVP_PKEY_get_raw_public_key(key, out, &len) != 1 || len != 32)
+		return ppx_error_set(PPX_EINVAL,
+				     "certificate does not hold an X25519 key");
+	return 0;
+}

@@ -1,0 +1,26 @@
+/*
+ * pki_int.h — libppx-internal view of a certificate: the X509 inside a
+ * ppx_cert.
+ *
+ * The public header (include/ppx/pki.h) keeps OpenSSL out of the programs
+ * that use libppx.  lib/pki.c reaches the X509 through these, and so do
+ * the tests and benches that need OpenSSL for their own purposes (forging
+ * certificates, timing raw verification); nothing else should.
+ */
+#ifndef PPX_PKI_INT_H
+#define PPX_PKI_INT_H
+
+#include <openssl/x509.h>
+
+#include "ppx/pki.h"
+
+/* The X509 of `cert`, borrowed: it lives as long as `cert`. */
+X509 *ppxi_cert_x509(const ppx_cert *cert);
+
+/*
+ * A ppx_cert owning `x509` (one reference of it is taken over, also on
+ * failure, when it is freed).  PPX_ENOMEM.
+ */
+int ppxi_cert_adopt(ppx_cert **out, X509 *x509);
+
+#endif
