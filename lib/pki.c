@@ -809,45 +809,6 @@ int ppx_cert_algorithm(const ppx_cert *cert)
 	return key ? key_algorithm(key) : 0;
 }
 
-int ppx_signer_load(ppx_signer **out, const char *key_file,
-		    const char *cert_file)
-{
-	ppx_signer *s = calloc(1, sizeof(*s));
-	X509_NAME *subject;
-	int rc;
-
-	*out = NULL;
-	if (!s)
-		return ppx_error_set(PPX_ENOMEM, "out of memory");
-	rc = load_private_key(&s->key, key_file);
-	if (rc == 0)
-		rc = ppx_cert_load(&s->cert, cert_file);
-	if (rc == 0 &&
-	    EVP_PKEY_eq(X509_get0_pubkey(ppxi_cert_x509(s->cert)), s->key) != 1)
-		rc = ppx_error_set(PPX_EINVAL,
-				   "key %s does not match certificate %s",
-				   key_file, cert_file);
-	if (rc == 0 && (s->algorithm = key_algorithm(s->key)) == 0)
-		rc = ppx_error_set(PPX_EINVAL,
-				   "key %s is neither Ed25519 nor ECDSA P-256",
-				   key_file);
-	if (rc == 0)
-		rc = ppx_cert_fingerprint(s->cert, s->fp);
-	subject = rc == 0 ? X509_get_subject_name(ppxi_cert_x509(s->cert))
-			  : NULL;
-	if (rc == 0 && name_field(s->agency, sizeof(s->agency), subject,
-				  NID_organizationName) != 0)
-		rc = ppx_error_set(PPX_EINVAL,
-				   "certificate %s names no single agency (O)",
-				   cert_file);
-	if (rc != 0) {
-		ppx_signer_free(s);
-		return rc;
-	}
-	*out = s;
-	return 0;
-}
-
 /* The certificate's agency, fingerprint and algorithm into s. */
 static int signer_cert(ppx_signer *s, const char *cert_file)
 {
@@ -868,6 +829,31 @@ static int signer_cert(ppx_signer *s, const char *cert_file)
 				   "certificate %s names no single agency (O)",
 				   cert_file);
 	return rc;
+}
+
+int ppx_signer_load(ppx_signer **out, const char *key_file,
+		    const char *cert_file)
+{
+	ppx_signer *s = calloc(1, sizeof(*s));
+	int rc;
+
+	*out = NULL;
+	if (!s)
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	rc = load_private_key(&s->key, key_file);
+	if (rc == 0)
+		rc = signer_cert(s, cert_file);
+	if (rc == 0 &&
+	    EVP_PKEY_eq(X509_get0_pubkey(ppxi_cert_x509(s->cert)), s->key) != 1)
+		rc = ppx_error_set(PPX_EINVAL,
+				   "key %s does not match certificate %s",
+				   key_file, cert_file);
+	if (rc != 0) {
+		ppx_signer_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
 }
 
 int ppx_signer_with_backend(ppx_signer **out,
