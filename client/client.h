@@ -75,7 +75,7 @@ struct log_opts {
 /*
  * Parse --log DIR --ca FILE --crl FILE --certs DIR --json, or --pki DIR
  * --agency NAME which fills them from a ppx-pki layout.  Returns 0, or
- * PPX_EXIT_USAGE after printing what is wrong; 1 for --help.
+ * PPX_EINVAL after printing what is wrong; 1 for --help.
  */
 int log_opts_parse(struct log_opts *o, int argc, char **argv,
 		   const char *usage);
