@@ -353,8 +353,9 @@ int send_composed(const struct send_common *o, const struct compose *c)
 	int rc = compose_check(c);
 
 	if (rc != 0)
-		return rc;
-	return o->print ? compose_print(c) : send_body(o, compose_body(c));
+		return ppx_exit_code(rc);
+	return o->print ? ppx_exit_code(compose_print(c))
+			: send_body(o, compose_body(c));
 }
 
 /* `ppx send FAMILY [flags]`: one body composed from flags. */
@@ -364,10 +365,10 @@ static int send_family(int argc, char **argv)
 	struct compose *c = NULL;
 	int rc = compose_send(&c, &o, argc, argv);
 
-	if (rc == 0)
-		rc = send_composed(&o, c);
+	rc = rc == 0 ? send_composed(&o, c)
+	     : rc == 1 ? PPX_EXIT_OK : ppx_exit_code(rc);
 	compose_free(&c);
-	return rc < 0 ? PPX_EXIT_OK : rc;
+	return rc;
 }
 
 int cmd_send(int argc, char **argv)
