@@ -59,7 +59,7 @@ static void test_daemon_codes__nothing_waiting_is_eagain(void **state)
 	daemon_fixture_free(&f);
 }
 
-static void test_daemon_codes__peer_cred_of_a_tcp_peer_is_not_found(
+static void test_daemon_codes__tcp_peer_cred_is_not_found(
 	void **state)
 {
 	long uid = -1, gid = -1;
@@ -82,7 +82,7 @@ int main(void)
 			test_daemon_codes__link_of_no_partner_is_not_found),
 		cmocka_unit_test(test_daemon_codes__nothing_waiting_is_eagain),
 		cmocka_unit_test(
-			test_daemon_codes__peer_cred_of_a_tcp_peer_is_not_found),
+			test_daemon_codes__tcp_peer_cred_is_not_found),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
