@@ -149,6 +149,12 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o \
 # __wrap_free and __wrap_realloc.
 $(BUILD)/tests/test_keywipe: ALL_LDFLAGS += -Wl,--wrap=free,--wrap=realloc
 
+# The client's helpers, tested alone: the one mapping to exit statuses,
+# and the codes of the control socket's side.
+$(BUILD)/tests/test_client_exit: $(BUILD)/obj/client/exit.o
+$(BUILD)/tests/test_client_ctl: $(BUILD)/obj/client/ctl.o \
+		$(BUILD)/obj/client/exit.o
+
 # Fuzz targets rebuilt with a small main() that replays a corpus, so that the
 # corpora run as regression tests with the ordinary compiler.
 $(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o \

@@ -1,5 +1,10 @@
 /*
  * client.h — what the subcommands of ppx share.
+ *
+ * Two kinds of code, kept apart: the helpers declared here (ctl_*) return
+ * 0 or a negative PPX_E* code (ppx/error.h), as libppx does; the cmd_*
+ * functions return the process's exit status (enum ppx_exit), and turn a
+ * PPX_E* code into one only through ppx_exit_code() (exit.c).
  */
 #ifndef PPX_CLIENT_H
 #define PPX_CLIENT_H
@@ -13,6 +18,13 @@ enum ppx_exit {
 	PPX_EXIT_USAGE = 2,
 	PPX_EXIT_UNAVAILABLE = 3,
 };
+
+/*
+ * The exit status for a PPX_E* code: PPX_EXIT_OK for 0, PPX_EXIT_USAGE
+ * for PPX_EINVAL, PPX_EXIT_NO for a refusal (PPX_ETOOBIG to PPX_EBUSY),
+ * PPX_EXIT_UNAVAILABLE for any other failure.
+ */
+int ppx_exit_code(int ppx_error);
 
 int cmd_verify(int argc, char **argv);
 int cmd_log(int argc, char **argv);
@@ -35,10 +47,12 @@ struct ctl {
 	void *sock;
 };
 
-/* Connect to the daemon of configuration `config_path`: 0 or an exit
- * code, after printing the problem. */
+/* Connect to the daemon of configuration `config_path`: 0, or after
+ * printing the problem PPX_EINVAL (the configuration does not load) or
+ * PPX_EIO (cannot connect). */
 int ctl_open(struct ctl *c, const char *config_path, int timeout_ms);
 void ctl_close(struct ctl *c);
+/* 0, or PPX_ENOMEM or PPX_EIO with the detail set. */
 int ctl_send(struct ctl *c, Ppx__V1__ControlRequest *req);
 /* 0, or PPX_EIO after the timeout; free with
  * ppx__v1__control_reply__free_unpacked(). */
@@ -61,7 +75,7 @@ struct log_opts {
 /*
  * Parse --log DIR --ca FILE --crl FILE --certs DIR --json, or --pki DIR
  * --agency NAME which fills them from a ppx-pki layout.  Returns 0, or
- * PPX_EXIT_USAGE after printing what is wrong; 1 for --help.
+ * PPX_EINVAL after printing what is wrong; 1 for --help.
  */
 int log_opts_parse(struct log_opts *o, int argc, char **argv,
 		   const char *usage);

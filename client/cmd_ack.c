@@ -19,8 +19,8 @@ int cmd_ack(int argc, char **argv)
 	struct compose *c = NULL;
 	int rc = compose_ack(&c, &o, argc, argv);
 
-	if (rc == 0)
-		rc = send_composed(&o, c);
+	rc = rc == 0 ? send_composed(&o, c)
+	     : rc == 1 ? PPX_EXIT_OK : ppx_exit_code(rc);
 	compose_free(&c);
-	return rc < 0 ? PPX_EXIT_OK : rc;
+	return rc;
 }

@@ -262,7 +262,7 @@ static int due_parse(struct deadlines_opts *o, long *soon, int argc,
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if ((rc = deadlines_opt(o, ch, optarg, "due")) != 0) {
 			if (rc != 1)
-				return rc;
+				return ppx_exit_code(rc);
 			continue;
 		}
 		if (ch == 's') {
@@ -296,7 +296,7 @@ int cmd_due(int argc, char **argv)
 		return rc == 1 ? PPX_EXIT_OK : rc;
 	if ((rc = deadlines_run_open(&r, &o, "due")) != 0) {
 		deadlines_run_close(&r);
-		return rc;
+		return ppx_exit_code(rc);
 	}
 	l.soon = soon >= 0 ? soon : r.cfg.due_soon_days;
 	l.as_of = r.as_of;

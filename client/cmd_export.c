@@ -208,8 +208,9 @@ static int run(logread *lr, const struct lr_opts *o, struct export *x)
 	if (rc < 0)
 		rc = lr_fail(o->cmd, rc);
 	else
-		rc = lr_flush(o->cmd, x->out, o->output ? o->output
-							: "standard output");
+		rc = ppx_exit_code(lr_flush(o->cmd, x->out,
+					    o->output ? o->output
+						      : "standard output"));
 	if (o->output && fclose(x->out) != 0 && rc == 0)
 		rc = lr_fail(o->cmd, ppx_error_set(PPX_EIO, "cannot write %s: "
 						   "%s", o->output,
@@ -231,7 +232,7 @@ int cmd_export(int argc, char **argv)
 			       0, usage);
 
 	if (rc != 0)
-		return rc == 1 ? PPX_EXIT_OK : rc;
+		return rc == 1 ? PPX_EXIT_OK : ppx_exit_code(rc);
 	if ((rc = check_format(&o)) != 0)
 		return rc;
 	if (o.force && !o.output) {

@@ -78,7 +78,7 @@ static int follow(logread *lr, const struct lr_opts *o, uint64_t next)
 		if (rc < 0)
 			return lr_fail(o->cmd, rc);
 		if ((rc = lr_flush(o->cmd, stdout, "standard output")) != 0)
-			return rc;
+			return ppx_exit_code(rc);
 		nanosleep(&pause, NULL);
 	}
 	return PPX_EXIT_OK;
@@ -92,7 +92,7 @@ int cmd_follow(int argc, char **argv)
 			       usage);
 
 	if (rc != 0)
-		return rc == 1 ? PPX_EXIT_OK : rc;
+		return rc == 1 ? PPX_EXIT_OK : ppx_exit_code(rc);
 	catch_signals();
 	if ((rc = logread_open(&lr, &o)) != 0)
 		return lr_fail(o.cmd, rc);

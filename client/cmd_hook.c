@@ -51,12 +51,13 @@ static int decide(const char *config, Ppx__V1__HookDecisionRequest *r)
 	int rc;
 
 	if ((rc = ctl_open(&c, config_path_default(config), 5000)) != 0)
-		return rc;
+		return ppx_exit_code(rc);
 	req.request_case = PPX__V1__CONTROL_REQUEST__REQUEST_HOOK_DECISION;
 	req.hook_decision = r;
-	if (ctl_send(&c, &req) != 0 || ctl_recv(&c, &reply) != 0) {
+	if ((rc = ctl_send(&c, &req)) != 0 ||
+	    (rc = ctl_recv(&c, &reply)) != 0) {
 		fprintf(stderr, "ppx hook: %s\n", ppx_error_last());
-		rc = PPX_EXIT_UNAVAILABLE;
+		rc = ppx_exit_code(rc);
 	} else if (reply->code != 0) {
 		fprintf(stderr, "ppx hook %s: %s\n", r->drop ? "drop" : "retry",
 			reply->error);

@@ -43,7 +43,10 @@ int lr_fail(const char *cmd, int rc)
 {
 	fprintf(stderr, "ppx %s: %s\n", cmd,
 		ppx_error_last()[0] ? ppx_error_last() : ppx_strerror(rc));
-	return rc == PPX_EINVAL ? PPX_EXIT_USAGE : PPX_EXIT_UNAVAILABLE;
+	/* A reader stopped by anything but a usage error cannot read what
+	 * was asked for, whatever the code (even a refusal from loading
+	 * the certificates). */
+	return ppx_exit_code(rc == PPX_EINVAL ? PPX_EINVAL : PPX_EIO);
 }
 
 /* ---- names ------------------------------------------------------------ */
@@ -187,9 +190,9 @@ int lr_flush(const char *cmd, FILE *out, const char *name)
 	if (fflush(out) != 0 || ferror(out)) {
 		fprintf(stderr, "ppx %s: cannot write to %s: %s\n", cmd, name,
 			strerror(errno));
-		return PPX_EXIT_UNAVAILABLE;
+		return PPX_EIO;
 	}
-	return PPX_EXIT_OK;
+	return 0;
 }
 
 /* ---- the JSON object of an entry -------------------------------------- */
@@ -404,7 +407,7 @@ int cmd_log(int argc, char **argv)
 	int rc = lr_opts_parse(&o, argc, argv, LR_OPT_FILTERS, 0, usage);
 
 	if (rc != 0)
-		return rc == 1 ? PPX_EXIT_OK : rc;
+		return rc == 1 ? PPX_EXIT_OK : ppx_exit_code(rc);
 	if ((rc = logread_open(&lr, &o)) != 0)
 		return lr_fail(o.cmd, rc);
 	if (!o.json)
@@ -414,5 +417,5 @@ int cmd_log(int argc, char **argv)
 	logread_close(lr);
 	if (rc < 0)
 		return lr_fail(o.cmd, rc);
-	return lr_flush(o.cmd, stdout, "standard output");
+	return ppx_exit_code(lr_flush(o.cmd, stdout, "standard output"));
 }

@@ -748,7 +748,7 @@ static int report_parse(struct deadlines_opts *o, struct report *rp,
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if ((rc = deadlines_opt(o, ch, optarg, "report")) != 0) {
 			if (rc != 1)
-				return rc;
+				return ppx_exit_code(rc);
 		} else if (ch == 'q') {
 			p.quarter = optarg;
 		} else if (ch == 'f') {
@@ -801,7 +801,7 @@ int cmd_report(int argc, char **argv)
 		return rc == 1 ? PPX_EXIT_OK : rc;
 	if ((rc = deadlines_run_open(&r, &o, "report")) != 0) {
 		deadlines_run_close(&r);
-		return rc;
+		return ppx_exit_code(rc);
 	}
 	rp.as_of = r.as_of;
 	count_all(&rp, r.dl);

@@ -200,11 +200,12 @@ static int submit_all(struct ctl *c, const char *text, size_t len,
 		if (outstanding == 0)
 			break;
 		Ppx__V1__ControlReply *r = NULL;
+		int err = ctl_recv(c, &r);
 
-		if (ctl_recv(c, &r) != 0) {
+		if (err != 0) {
 			fprintf(stderr, "ppx send: %s\n", ppx_error_last());
 			json_tokener_free(tok);
-			return PPX_EXIT_UNAVAILABLE;
+			return ppx_exit_code(err);
 		}
 		outstanding--;
 		if ((quiet ? r->code != 0 : print_reply(r)) && rc == PPX_EXIT_OK)
@@ -218,7 +219,8 @@ static int submit_all(struct ctl *c, const char *text, size_t len,
 	return rc;
 }
 
-/* 1 if every delivery of the message is settled (delivered or refused). */
+/* 1 if every delivery of the message is settled (delivered or refused),
+ * 0 if not yet, or the PPX_E* code of a failed exchange with ppxd. */
 static int settled(struct ctl *c, const uint8_t *id, int *refused)
 {
 	Ppx__V1__ControlRequest req = PPX__V1__CONTROL_REQUEST__INIT;
@@ -230,8 +232,8 @@ static int settled(struct ctl *c, const uint8_t *id, int *refused)
 	q.message_id.len = PPX_MESSAGE_ID_LEN;
 	req.request_case = PPX__V1__CONTROL_REQUEST__REQUEST_MESSAGE_STATE;
 	req.message_state = &q;
-	if (ctl_send(c, &req) != 0 || ctl_recv(c, &r) != 0)
-		return -1;
+	if ((done = ctl_send(c, &req)) != 0 || (done = ctl_recv(c, &r)) != 0)
+		return done;
 	if (r->code == 0 && r->message_state) {
 		done = 1;
 		for (size_t i = 0; i < r->message_state->n_deliveries; i++) {
@@ -257,7 +259,7 @@ static int wait_all(struct ctl *c, const struct sent_ids *ids, long timeout_s)
 		int s = settled(c, ids->id[next], &refused);
 
 		if (s < 0)
-			return PPX_EXIT_UNAVAILABLE;
+			return ppx_exit_code(s);
 		if (s > 0) {
 			next++;
 			continue;
@@ -323,14 +325,14 @@ int send_body(const struct send_common *o, const Ppx__V1__Body *b)
 	int rc = ctl_open(&c, config_path_default(o->config), 30000);
 
 	if (rc != 0)
-		return rc;
+		return ppx_exit_code(rc);
 	sub.body = (Ppx__V1__Body *)b;
 	req.request_case = PPX__V1__CONTROL_REQUEST__REQUEST_SUBMIT;
 	req.submit = &sub;
-	if (ctl_send(&c, &req) != 0 || ctl_recv(&c, &r) != 0) {
+	if ((rc = ctl_send(&c, &req)) != 0 || (rc = ctl_recv(&c, &r)) != 0) {
 		fprintf(stderr, "ppx send: %s\n", ppx_error_last());
 		ctl_close(&c);
-		return PPX_EXIT_UNAVAILABLE;
+		return ppx_exit_code(rc);
 	}
 	if (o->wait && r->code != 0)
 		fprintf(stderr, "ppx send: refused: %s\n", r->error);
@@ -351,8 +353,9 @@ int send_composed(const struct send_common *o, const struct compose *c)
 	int rc = compose_check(c);
 
 	if (rc != 0)
-		return rc;
-	return o->print ? compose_print(c) : send_body(o, compose_body(c));
+		return ppx_exit_code(rc);
+	return o->print ? ppx_exit_code(compose_print(c))
+			: send_body(o, compose_body(c));
 }
 
 /* `ppx send FAMILY [flags]`: one body composed from flags. */
@@ -362,10 +365,10 @@ static int send_family(int argc, char **argv)
 	struct compose *c = NULL;
 	int rc = compose_send(&c, &o, argc, argv);
 
-	if (rc == 0)
-		rc = send_composed(&o, c);
+	rc = rc == 0 ? send_composed(&o, c)
+	     : rc == 1 ? PPX_EXIT_OK : ppx_exit_code(rc);
 	compose_free(&c);
-	return rc < 0 ? PPX_EXIT_OK : rc;
+	return rc;
 }
 
 int cmd_send(int argc, char **argv)
@@ -385,7 +388,7 @@ int cmd_send(int argc, char **argv)
 		return rc;
 	if ((rc = ctl_open(&c, config_path_default(o.config), 30000)) != 0) {
 		free(text);
-		return rc;
+		return ppx_exit_code(rc);
 	}
 	rc = submit_all(&c, text, len, &ids, o.wait);
 	if (o.wait && rc == PPX_EXIT_OK)

@@ -431,13 +431,15 @@ int cmd_show(int argc, char **argv)
 	struct shown s = {0};
 	struct lr_ref *r = calloc(1, sizeof(*r));
 	logread *lr = NULL;
-	int rc = r ? lr_opts_parse(&o, argc, argv, LR_OPT_BODY, 1, usage)
-		   : lr_fail("show", ppx_error_set(PPX_ENOMEM, "out of "
-						   "memory"));
+	int rc;
 
+	if (!r)
+		return lr_fail("show", ppx_error_set(PPX_ENOMEM, "out of "
+						     "memory"));
+	rc = lr_opts_parse(&o, argc, argv, LR_OPT_BODY, 1, usage);
 	if (rc != 0) {
 		free(r);
-		return rc == 1 ? PPX_EXIT_OK : rc;
+		return rc == 1 ? PPX_EXIT_OK : ppx_exit_code(rc);
 	}
 	if ((rc = logread_open(&lr, &o)) != 0)
 		rc = lr_fail(o.cmd, rc);
@@ -460,5 +462,5 @@ int cmd_show(int argc, char **argv)
 	free(r);
 	if (rc != 0)
 		return rc;
-	return lr_flush(o.cmd, stdout, "standard output");
+	return ppx_exit_code(lr_flush(o.cmd, stdout, "standard output"));
 }

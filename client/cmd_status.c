@@ -145,13 +145,14 @@ int cmd_status(int argc, char **argv)
 		}
 	}
 	if ((rc = ctl_open(&c, config_path_default(config), 5000)) != 0)
-		return rc;
+		return ppx_exit_code(rc);
 	req.request_case = PPX__V1__CONTROL_REQUEST__REQUEST_STATUS;
 	req.status = 1;
 	if (ctl_send(&c, &req) != 0 || ctl_recv(&c, &reply) != 0 ||
 	    reply->code != 0 || !reply->status) {
 		fprintf(stderr, "ppx status: %s\n",
 			reply && reply->error[0] ? reply->error : ppx_error_last());
+		/* Even a refusal: no status is no status. */
 		rc = PPX_EXIT_UNAVAILABLE;
 	} else if (json) {
 		char *text = NULL;

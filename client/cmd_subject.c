@@ -384,7 +384,7 @@ static int run(struct history *h)
 	free(table);
 	if (rc != 0)
 		return lr_fail(h->o->cmd, rc);
-	return lr_flush(h->o->cmd, stdout, "standard output");
+	return ppx_exit_code(lr_flush(h->o->cmd, stdout, "standard output"));
 }
 
 int cmd_subject(int argc, char **argv)
@@ -395,7 +395,7 @@ int cmd_subject(int argc, char **argv)
 			       usage);
 
 	if (rc != 0)
-		return rc == 1 ? PPX_EXIT_OK : rc;
+		return rc == 1 ? PPX_EXIT_OK : ppx_exit_code(rc);
 	if (o.filter.subject) {
 		fprintf(stderr, "ppx subject: give the identifier as the "
 			"argument, not with --subject\n%s", usage);

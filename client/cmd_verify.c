@@ -64,7 +64,7 @@ int cmd_verify(int argc, char **argv)
 	int rc = log_opts_parse(&o, argc, argv, usage);
 
 	if (rc != 0)
-		return rc == 1 ? PPX_EXIT_OK : rc;
+		return rc == 1 ? PPX_EXIT_OK : ppx_exit_code(rc);
 	if (!o.ca || !o.crl) {
 		fprintf(stderr, "ppx verify: give --pki DIR or --ca and --crl\n%s",
 			usage);

@@ -217,7 +217,7 @@ int compose_fail(const struct compose *c, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	return PPX_EXIT_USAGE;
+	return PPX_EINVAL;
 }
 
 void *compose_alloc(struct compose *c, size_t size)
@@ -370,7 +370,7 @@ static int compose_new(struct compose **out, unsigned family, int argc,
 
 	*out = c;
 	if (!c)
-		return PPX_EXIT_UNAVAILABLE;
+		return PPX_ENOMEM;
 	while ((1u << fi) != family)
 		fi++;
 	c->family = family;
@@ -381,7 +381,7 @@ static int compose_new(struct compose **out, unsigned family, int argc,
 		return rc;
 	if (compose_val(c, O_HELP)) {
 		print_help(stdout, c);
-		return -1;
+		return 1;
 	}
 	if (compose_val(c, O_KINDS))
 		return compose_list_kinds();
@@ -453,7 +453,7 @@ int compose_id(struct compose *c, ProtobufCBinaryData *out, const char *text,
 	uint8_t *id = compose_alloc(c, PPX_MESSAGE_ID_LEN);
 
 	if (!id)
-		return PPX_EXIT_UNAVAILABLE;
+		return PPX_ENOMEM;
 	if (strlen(text) != 2 * PPX_MESSAGE_ID_LEN)
 		return compose_fail(c, "%s: a message id is 32 hex digits, as "
 				    "ppx send and ppx log print it", what);
@@ -530,7 +530,7 @@ int compose_person(struct compose *c, Ppx__V1__Person **out, const char *text)
 	const char *s = text;
 
 	if (!p)
-		return PPX_EXIT_UNAVAILABLE;
+		return PPX_ENOMEM;
 	ppx__v1__person__init(p);
 	slot[0] = &p->name;
 	slot[1] = &p->agency;
@@ -541,7 +541,7 @@ int compose_person(struct compose *c, Ppx__V1__Person **out, const char *text)
 		size_t len = comma ? (size_t)(comma - s) : strlen(s);
 
 		if (!(*slot[i] = trimmed(c, s, len)))
-			return PPX_EXIT_UNAVAILABLE;
+			return PPX_ENOMEM;
 		s = comma ? comma + 1 : NULL;
 	}
 	*out = p;
@@ -597,7 +597,7 @@ static int build_recipients(struct compose *c)
 	c->body.recipients = compose_alloc(c, COMPOSE_LIST_MAX * 8 *
 					      sizeof(char *));
 	if (!c->body.recipients)
-		return PPX_EXIT_UNAVAILABLE;
+		return PPX_ENOMEM;
 	for (size_t i = 0; i < l->n; i++)
 		for (const char *s = l->v[i]; s && *s;) {
 			const char *comma = strchr(s, ',');
@@ -607,7 +607,7 @@ static int build_recipients(struct compose *c)
 				return compose_fail(c, "too many recipients");
 			if (len && !(c->body.recipients[n++] =
 					     trimmed(c, s, len)))
-				return PPX_EXIT_UNAVAILABLE;
+				return PPX_ENOMEM;
 			s = comma ? comma + 1 : NULL;
 		}
 	c->body.n_recipients = n;
@@ -717,7 +717,7 @@ static int logged_pick(struct compose *c, struct ppx_logged_message *all,
 			     "name one as AGENCY/ID (%s)", what, n, ref, list);
 	else
 		return (int)at;
-	return -1;
+	return PPX_ENOTFOUND;
 }
 
 /* Open the local log read-only and find message `ref` in it: a message id
@@ -756,7 +756,7 @@ int compose_logged(struct compose *c, struct ppx_logged_message *out,
 		if ((int)i != at)
 			ppx_records_logged_free(&all[i]);
 	if (at < 0)
-		return PPX_EXIT_USAGE;
+		return PPX_EINVAL;	/* a reference to no message: said so */
 	*out = all[at];
 	return compose_keep(c, out->body);
 }
@@ -802,7 +802,7 @@ int compose_send(struct compose **out, struct send_common *common, int argc,
 		fprintf(stderr, "ppx send: '%s' is not notification, minutes, "
 			"disclosure or record\n", argv[0]);
 		*out = NULL;
-		return PPX_EXIT_USAGE;
+		return PPX_EINVAL;
 	}
 	if ((rc = compose_new(out, family, argc, argv, common)) != 0)
 		return rc;
@@ -895,7 +895,7 @@ int compose_check(const struct compose *c)
 	flag = flag_for(ppx_error_last());
 	fprintf(stderr, "%s: refused: %s%s%s%s\n", c->cmd, ppx_error_last(),
 		flag ? " [" : "", flag ? flag : "", flag ? "]" : "");
-	return PPX_EXIT_NO;
+	return PPX_EBODY;	/* whatever the rule: a refusal of the body */
 }
 
 int compose_print(const struct compose *c)
@@ -904,9 +904,9 @@ int compose_print(const struct compose *c)
 
 	if (ppx_json_print(&json, &c->body.base, PPX_JSON_PRETTY) != 0) {
 		fprintf(stderr, "%s: %s\n", c->cmd, ppx_error_last());
-		return PPX_EXIT_NO;
+		return PPX_EBODY;	/* a body JSON cannot hold */
 	}
 	puts(json);
 	free(json);
-	return PPX_EXIT_OK;
+	return 0;
 }

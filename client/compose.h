@@ -25,8 +25,9 @@ struct compose;
 
 /*
  * Parse the flags of `ppx send FAMILY ...` (argv[0] is the family) and
- * build the body.  0, or an exit code (enum ppx_exit) after printing the
- * problem; -1 after printing help.
+ * build the body.  0; 1 after printing help (or the kinds); or after
+ * printing the problem PPX_EINVAL (flags, configuration, a reference to
+ * no message) or PPX_ENOMEM.  compose_ack and compose_action likewise.
  */
 int compose_send(struct compose **out, struct send_common *common, int argc,
 		 char **argv);
@@ -47,21 +48,23 @@ const Ppx__V1__Body *compose_body(const struct compose *c);
 void compose_free(struct compose **c);
 
 /* Check the composed body against the domain rules; a refusal is
- * printed naming the field and its flag.  0, or an exit code. */
+ * printed naming the field and its flag.  0, or PPX_EBODY. */
 int compose_check(const struct compose *c);
 
-/* Print the composed body as JSON (--print).  An exit code. */
+/* Print the composed body as JSON (--print).  0, or PPX_EBODY after
+ * saying why it cannot. */
 int compose_print(const struct compose *c);
 
 /*
  * In cmd_send.c, which owns submitting: check the composed body
  * (compose_check), then print it (--print) or submit it with send_body().
- * An exit code.
+ * The exit status (cmd_send.c is a command's).
  */
 int send_composed(const struct send_common *o, const struct compose *c);
 
 /* Submit one body to the daemon and print "message-id log-seq
- * partner=state..."; with o->wait, wait for every receipt.  An exit code. */
+ * partner=state..."; with o->wait, wait for every receipt.  The exit
+ * status. */
 int send_body(const struct send_common *o, const Ppx__V1__Body *b);
 
 /* The agency of the configuration the compose read (for the rules). */

@@ -10,7 +10,9 @@
  *                     version, merges
  *
  * The compose_* value parsers print what is wrong (naming the flag) and
- * return an exit code (enum ppx_exit), 0 when all is well.
+ * return a PPX_E* code (PPX_EINVAL, PPX_ENOMEM), 0 when all is well;
+ * cmd_send.c, cmd_ack.c and cmd_action.c make it the exit status with
+ * ppx_exit_code().
  */
 #ifndef PPX_COMPOSE_INT_H
 #define PPX_COMPOSE_INT_H
@@ -95,7 +97,7 @@ struct compose {
 	Ppx__V1__ActionUpdate update;
 };
 
-/* Print "CMD: message" on stderr; PPX_EXIT_USAGE. */
+/* Print "CMD: message" on stderr; PPX_EINVAL. */
 int compose_fail(const struct compose *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -153,7 +155,7 @@ int compose_minutes(struct compose *c);
 int compose_disclosure(struct compose *c);
 int compose_record(struct compose *c);
 int compose_reply(struct compose *c);	/* ack and action */
-int compose_list_kinds(void);		/* prints; -1 */
+int compose_list_kinds(void);		/* prints; 1 (done, as --help) */
 
 /* Shared by the families: the risk picture flags over `base` (with
  * --level as the subject's level if `level`); --condition and --rosh as

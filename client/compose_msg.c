@@ -21,6 +21,7 @@
 #include "client.h"
 #include "compose_int.h"
 #include "ppx/envelope.h"
+#include "ppx/error.h"
 #include "ppx/timefmt.h"
 
 /* ------------------------------------------------------------------ */
@@ -36,7 +37,7 @@ int compose_rosh(struct compose *c, Ppx__V1__RiskOfSeriousHarm ***out,
 
 	*out = compose_alloc(c, (l->n + 1) * sizeof(**out));
 	if (!r || !*out)
-		return PPX_EXIT_UNAVAILABLE;
+		return PPX_ENOMEM;
 	for (*n = 0; rc == 0 && *n < l->n; (*n)++) {
 		const char *eq = strchr(l->v[*n], '=');
 		char *g = eq ? compose_strndup(c, l->v[*n],
@@ -117,7 +118,7 @@ static int one_condition(struct compose *c, Ppx__V1__Condition *k,
 	k->id = v[3] ? v[3] : compose_strndup(c, id, strlen(id));
 	k->start_date = v[4] ? v[4] : (char *)"";
 	k->end_date = v[5] ? v[5] : (char *)"";
-	return k->id ? 0 : PPX_EXIT_UNAVAILABLE;
+	return k->id ? 0 : PPX_ENOMEM;
 }
 
 int compose_conditions(struct compose *c, Ppx__V1__Condition ***out,
@@ -129,7 +130,7 @@ int compose_conditions(struct compose *c, Ppx__V1__Condition ***out,
 
 	*out = compose_alloc(c, (l->n + 1) * sizeof(**out));
 	if (!k || !*out)
-		return PPX_EXIT_UNAVAILABLE;
+		return PPX_ENOMEM;
 	for (*n = 0; rc == 0 && *n < l->n; (*n)++) {
 		rc = one_condition(c, &k[*n], l->v[*n], *n);
 		(*out)[*n] = &k[*n];
@@ -147,7 +148,7 @@ int compose_address(struct compose *c, Ppx__V1__Address **out,
 	int rc;
 
 	if (!a)
-		return PPX_EXIT_UNAVAILABLE;
+		return PPX_ENOMEM;
 	if ((rc = compose_spec(c, spec, "--address", keys, v)) != 0)
 		return rc;
 	ppx__v1__address__init(a);
@@ -179,7 +180,7 @@ int compose_list_kinds(void)
 		name[k] = '\0';
 		printf("%s\n", name);
 	}
-	return -1;
+	return 1;
 }
 
 static char *today(struct compose *c)
@@ -242,7 +243,7 @@ int compose_notification(struct compose *c)
 		n->kind = e;
 	n->effective_date = (char *)compose_val(c, O_EFFECTIVE);
 	if (!n->effective_date && !(n->effective_date = today(c)))
-		return PPX_EXIT_UNAVAILABLE;
+		return PPX_ENOMEM;
 	if ((v = compose_val(c, O_DETAILS)))
 		n->details = (char *)v;
 	if (rc == 0)
@@ -319,7 +320,7 @@ static int attendees(struct compose *c, int opt, Ppx__V1__Attendee ***out,
 		return 0;	/* keep what the amended minutes said */
 	*out = compose_alloc(c, (l->n + 1) * sizeof(**out));
 	if (!a || !*out)
-		return PPX_EXIT_UNAVAILABLE;
+		return PPX_ENOMEM;
 	for (*n = 0; rc == 0 && *n < l->n; (*n)++) {
 		ppx__v1__attendee__init(&a[*n]);
 		rc = compose_person(c, &a[*n].person, l->v[*n]);
@@ -342,7 +343,7 @@ static int one_action(struct compose *c, Ppx__V1__Action *a, const char *spec,
 	a->description = v[0] ? v[0] : (char *)"";
 	snprintf(id, sizeof(id), "A%zu", i + 1);
 	if (!(a->id = v[1] ? v[1] : compose_strndup(c, id, strlen(id))))
-		return PPX_EXIT_UNAVAILABLE;
+		return PPX_ENOMEM;
 	if (v[2] && (rc = compose_person(c, &a->owner, v[2])) != 0)
 		return rc;
 	a->due_date = v[3] ? v[3] : (char *)"";
@@ -366,7 +367,7 @@ static int actions(struct compose *c, Ppx__V1__Minutes *m)
 		return 0;
 	m->actions = compose_alloc(c, (l->n + 1) * sizeof(*m->actions));
 	if (!a || !m->actions)
-		return PPX_EXIT_UNAVAILABLE;
+		return PPX_ENOMEM;
 	for (m->n_actions = 0; rc == 0 && m->n_actions < l->n; m->n_actions++) {
 		rc = one_action(c, &a[m->n_actions], l->v[m->n_actions],
 				m->n_actions);
@@ -550,7 +551,7 @@ static int answer(struct compose *c, const struct ppx_logged_message *m)
 		to = compose_alloc(c, sizeof(*to));
 		if (!to || !(to[0] = compose_strndup(c, m->peer,
 						     strlen(m->peer))))
-			return PPX_EXIT_UNAVAILABLE;
+			return PPX_ENOMEM;
 		c->body.recipients = to;
 		c->body.n_recipients = 1;
 	} else {

@@ -76,7 +76,7 @@ static int merge_conditions(struct compose *c, Ppx__V1__PartnerRecord *r,
 	size_t n = 0;
 
 	if (!out)
-		return PPX_EXIT_UNAVAILABLE;
+		return PPX_ENOMEM;
 	for (size_t i = 0; i < r->n_conditions; i++) {
 		unsigned owners = ppx_condition_owners(r->conditions[i]->kind);
 
@@ -106,7 +106,7 @@ static int merge_one(struct compose *c, Ppx__V1__PartnerRecord *r,
 
 		if (strcmp(path, "conditions") == 0) {
 			if (merge_conditions(c, r, m) != 0)
-				return PPX_EXIT_UNAVAILABLE;
+				return PPX_ENOMEM;
 		} else if (!(owners & us) && (owners & them) &&
 			   ppx_record_field_take(r, path, m->partner_record)) {
 			return compose_fail(c, "%s", ppx_error_last());
@@ -124,7 +124,7 @@ static int load_merges(struct compose *c, ppx_log *log, const char *id,
 
 	r->merges = compose_alloc(c, (l->n + 1) * sizeof(*r->merges));
 	if (!r->merges)
-		return PPX_EXIT_UNAVAILABLE;
+		return PPX_ENOMEM;
 	for (r->n_merges = 0; rc == 0 && r->n_merges < l->n; r->n_merges++) {
 		ProtobufCBinaryData *mid = &r->merges[r->n_merges];
 
@@ -155,7 +155,7 @@ static int own_conditions(struct compose *c, Ppx__V1__PartnerRecord *r)
 	if ((rc = compose_conditions(c, &given, &n_given)) != 0)
 		return rc;
 	if (!(out = (Ppx__V1__Condition **)grow(c, r->n_conditions, n_given)))
-		return PPX_EXIT_UNAVAILABLE;
+		return PPX_ENOMEM;
 	for (size_t i = 0; i < r->n_conditions; i++)
 		if (!(ppx_condition_owners(r->conditions[i]->kind) & us))
 			out[n++] = r->conditions[i];
@@ -175,7 +175,7 @@ static int partners(struct compose *c, Ppx__V1__PartnerRecord *r)
 	size_t n = 0;
 
 	if (!out)
-		return PPX_EXIT_UNAVAILABLE;
+		return PPX_ENOMEM;
 	for (size_t i = 0; i < r->n_partner_agencies + add->n; i++) {
 		const char *a = i < r->n_partner_agencies
 					? r->partner_agencies[i]
@@ -214,7 +214,7 @@ static int record_lists(struct compose *c, Ppx__V1__PartnerRecord *r)
 		r->addresses = compose_alloc(c, (addr->n + 1) *
 						     sizeof(*r->addresses));
 		if (!r->addresses)
-			return PPX_EXIT_UNAVAILABLE;
+			return PPX_ENOMEM;
 		for (r->n_addresses = 0; rc == 0 && r->n_addresses < addr->n;
 		     r->n_addresses++)
 			rc = compose_address(c, &r->addresses[r->n_addresses],
@@ -273,7 +273,7 @@ static int finish(struct compose *c, Ppx__V1__PartnerRecord *r,
 	ppx_record_diff(diff, &n, br, r);
 	r->changed_fields = (char **)grow(c, n, 0);
 	if (!r->changed_fields)
-		return PPX_EXIT_UNAVAILABLE;
+		return PPX_ENOMEM;
 	for (r->n_changed_fields = 0; r->n_changed_fields < n;
 	     r->n_changed_fields++)
 		r->changed_fields[r->n_changed_fields] =

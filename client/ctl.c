@@ -21,7 +21,7 @@ int ctl_open(struct ctl *c, const char *config_path, int timeout_ms)
 	memset(c, 0, sizeof(*c));
 	if (ppx_config_load(&c->cfg, config_path) != 0) {
 		fprintf(stderr, "ppx: %s\n", ppx_error_last());
-		return PPX_EXIT_USAGE;
+		return PPX_EINVAL;
 	}
 	snprintf(ep, sizeof(ep), "ipc://%s/%s", c->cfg->control_dir,
 		 PPX_CONTROL_SOCKET);
@@ -36,7 +36,7 @@ int ctl_open(struct ctl *c, const char *config_path, int timeout_ms)
 		fprintf(stderr, "ppx: cannot connect to %s: %s\n", ep,
 			zmq_strerror(zmq_errno()));
 		ctl_close(c);
-		return PPX_EXIT_UNAVAILABLE;
+		return PPX_EIO;
 	}
 	return 0;
 }
@@ -61,9 +61,14 @@ int ctl_send(struct ctl *c, Ppx__V1__ControlRequest *req)
 	len = ppx__v1__control_request__get_packed_size(req);
 	buf = malloc(len ? len : 1);
 	if (!buf)
-		return PPX_ENOMEM;
+		return ppx_error_set(PPX_ENOMEM, "out of memory for a request "
+				     "of %zu bytes to ppxd", len);
 	ppx__v1__control_request__pack(req, buf);
-	rc = zmq_send(c->sock, buf, len, 0) < 0 ? PPX_EIO : 0;
+	rc = zmq_send(c->sock, buf, len, 0) < 0
+		     ? ppx_error_set(PPX_EIO, "cannot send to ppxd at %s: %s",
+				     c->cfg->control_dir,
+				     zmq_strerror(zmq_errno()))
+		     : 0;
 	free(buf);
 	return rc;
 }

@@ -173,7 +173,7 @@ struct deadlines_opts {
 	{"csv", no_argument, NULL, 'v'}
 
 /* Take option `ch` with `arg` into `o`: 1 if it was one of ours, 0 if not,
- * or PPX_EXIT_USAGE after saying what is wrong. */
+ * or PPX_EINVAL after saying what is wrong. */
 int deadlines_opt(struct deadlines_opts *o, int ch, const char *arg,
 		  const char *cmd);
 
@@ -188,7 +188,8 @@ struct deadlines_run {
 };
 
 /* Load the rules and calendar, open the log read-only and collect.  0, or
- * an exit code after printing the problem ("ppx CMD: ..."). */
+ * after printing the problem ("ppx CMD: ..."): PPX_EINVAL (options,
+ * configuration, rules or calendar) or PPX_EIO (the log cannot be read). */
 int deadlines_run_open(struct deadlines_run *r,
 		       const struct deadlines_opts *o, const char *cmd);
 void deadlines_run_close(struct deadlines_run *r);

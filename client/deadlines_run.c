@@ -153,7 +153,7 @@ int deadlines_opt(struct deadlines_opts *o, int ch, const char *arg,
 		if (o->format != FORMAT_TEXT) {
 			fprintf(stderr, "ppx %s: --json and --csv are "
 				"exclusive\n", cmd);
-			return PPX_EXIT_USAGE;
+			return PPX_EINVAL;
 		}
 		o->format = ch == 'j' ? FORMAT_JSON : FORMAT_CSV;
 		return 1;
@@ -172,7 +172,7 @@ static int run_where(struct deadlines_run *r, const struct deadlines_opts *o,
 	if (o->log_dir && o->config) {
 		fprintf(stderr, "ppx %s: give --log or --config, not both\n",
 			cmd);
-		return PPX_EXIT_USAGE;
+		return PPX_EINVAL;
 	}
 	if (o->log_dir) {
 		snprintf(dir, cap, "%s", o->log_dir);
@@ -180,7 +180,7 @@ static int run_where(struct deadlines_run *r, const struct deadlines_opts *o,
 	}
 	if (ppx_config_load(&cfg, config_path_default(o->config)) != 0) {
 		fprintf(stderr, "ppx %s: %s\n", cmd, ppx_error_last());
-		return PPX_EXIT_USAGE;
+		return PPX_EINVAL;
 	}
 	snprintf(dir, cap, "%s", cfg->log_dir);
 	snprintf(r->agency, sizeof(r->agency), "%s", cfg->agency);
@@ -195,17 +195,17 @@ static int run_rules(struct deadlines_run *r, const struct deadlines_opts *o,
 	if (deadlines_config_load(&r->cfg, o->deadlines) != 0) {
 		fprintf(stderr, "ppx %s: deadlines file: %s\n", cmd,
 			ppx_error_last());
-		return PPX_EXIT_USAGE;
+		return PPX_EINVAL;
 	}
 	if (r->cfg.bank_holidays[0]
 		    ? ppx_calendar_load(&r->cal, r->cfg.bank_holidays) != 0
 		    : ppx_calendar_new(&r->cal) != 0) {
 		fprintf(stderr, "ppx %s: %s\n", cmd, ppx_error_last());
-		return PPX_EXIT_USAGE;
+		return PPX_EINVAL;
 	}
 	if (o->as_of && ppx_date_parse(&r->as_of, o->as_of) != 0) {
 		fprintf(stderr, "ppx %s: --as-of: %s\n", cmd, ppx_error_last());
-		return PPX_EXIT_USAGE;
+		return PPX_EINVAL;
 	}
 	if (!o->as_of)
 		r->as_of = ppx_date_of_ms((int64_t)time(NULL) * 1000);
@@ -226,13 +226,13 @@ int deadlines_run_open(struct deadlines_run *r,
 	if (ppx_log_open(&r->log, dir, &ro) != 0) {
 		fprintf(stderr, "ppx %s: cannot open the log in %s: %s\n", cmd,
 			dir, ppx_error_last());
-		return PPX_EXIT_UNAVAILABLE;
+		return PPX_EIO;
 	}
 	if (deadlines_collect(&r->dl, r->log, &r->cfg, r->cal, r->as_of,
 			      r->agency) != 0) {
 		fprintf(stderr, "ppx %s: reading %s: %s\n", cmd, dir,
 			ppx_error_last());
-		return PPX_EXIT_UNAVAILABLE;
+		return PPX_EIO;
 	}
 	if (!r->agency[0])
 		snprintf(r->agency, sizeof(r->agency), "%s", r->dl->agency);

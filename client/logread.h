@@ -143,19 +143,19 @@ struct lr_opts {
  * Parse the options of `ppx CMD` (argv[0] is CMD), in options.c.  `flags` says which
  * options beyond the common ones are accepted; exactly `n_args`
  * positional arguments are required.  Returns 0; 1 after printing `usage`
- * to stdout for --help; or PPX_EXIT_USAGE after saying what is wrong on
+ * to stdout for --help; or PPX_EINVAL after saying what is wrong on
  * stderr.
  */
 int lr_opts_parse(struct lr_opts *o, int argc, char **argv, unsigned flags,
 		  size_t n_args, const char *usage);
 
 /* Print "ppx CMD: <what failed and what to do>" for code rc and return
- * the exit code: PPX_EXIT_USAGE for PPX_EINVAL, else
- * PPX_EXIT_UNAVAILABLE. */
+ * the exit status, through ppx_exit_code(): PPX_EXIT_USAGE for
+ * PPX_EINVAL, else PPX_EXIT_UNAVAILABLE. */
 int lr_fail(const char *cmd, int rc);
 
-/* Flush `out` (called `name` in the message): PPX_EXIT_OK, or
- * PPX_EXIT_UNAVAILABLE after saying why it cannot be written. */
+/* Flush `out` (called `name` in the message): 0, or PPX_EIO after
+ * saying why it cannot be written. */
 int lr_flush(const char *cmd, FILE *out, const char *name);
 
 /* Check a subject identifier given on the command line: a bare

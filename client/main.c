@@ -5,6 +5,8 @@
  * arguments after its name.  Exit codes (docs/ppx.1):
  *   0  success            1  the answer is "no" (e.g. a log does not verify)
  *   2  usage error        3  cannot read or reach what was asked for
+ * A command that fails on a PPX_E* code gets its status from
+ * ppx_exit_code() (exit.c), where that mapping is written once.
  */
 #include <signal.h>
 #include <stdio.h>

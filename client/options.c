@@ -57,7 +57,7 @@ int log_opts_parse(struct log_opts *o, int argc, char **argv,
 					optarg, "certs");
 			if (!o->ca || !o->crl || !o->certs) {
 				fprintf(stderr, "ppx: --pki path too long\n");
-				return PPX_EXIT_USAGE;
+				return PPX_EINVAL;
 			}
 			break;
 		case 'h':
@@ -65,14 +65,14 @@ int log_opts_parse(struct log_opts *o, int argc, char **argv,
 			return 1;
 		default:
 			fputs(usage, stderr);
-			return PPX_EXIT_USAGE;
+			return PPX_EINVAL;
 		}
 	}
 	if (optind != argc || !o->log_dir) {
 		fprintf(stderr, "ppx %s: %s\n%s", argv[0],
 			o->log_dir ? "unexpected argument" : "--log DIR is required",
 			usage);
-		return PPX_EXIT_USAGE;
+		return PPX_EINVAL;
 	}
 	return 0;
 }
@@ -447,14 +447,15 @@ static const char *opt_name(char *buf, size_t cap, int ch, int li,
 	return buf;
 }
 
-/* An option this command does not take, or whose value is missing. */
+/* An option this command does not take, or whose value is missing:
+ * PPX_EINVAL after saying so. */
 static int bad_option(const struct lr_opts *o, int ch, const char *name,
 		      const char *use)
 {
 	fprintf(stderr, "ppx %s: %s %s\n%s", o->cmd,
 		ch == ':' ? "this option needs a value:"
 			  : "not an option of this command:", name, use);
-	return PPX_EXIT_USAGE;
+	return PPX_EINVAL;
 }
 
 int lr_opts_parse(struct lr_opts *o, int argc, char **argv, unsigned flags,
@@ -480,11 +481,11 @@ int lr_opts_parse(struct lr_opts *o, int argc, char **argv, unsigned flags,
 		if (optarg && optarg[0] == '-' && optarg[1]) {
 			fprintf(stderr, "ppx %s: %s needs a value, not the "
 				"option %s\n", o->cmd, name, optarg);
-			return PPX_EXIT_USAGE;
+			return PPX_EINVAL;
 		}
 		if (parse_option(o, ch, optarg) != 0) {
 			fprintf(stderr, "ppx %s: %s\n", o->cmd, ppx_error_last());
-			return PPX_EXIT_USAGE;
+			return PPX_EINVAL;
 		}
 	}
 	for (; optind < argc && o->n_args < LR_MAX_ARGS; optind++)
@@ -493,7 +494,7 @@ int lr_opts_parse(struct lr_opts *o, int argc, char **argv, unsigned flags,
 		fprintf(stderr, "ppx %s: %s\n%s", o->cmd,
 			o->n_args < n_args ? "missing argument" :
 					     "unexpected argument", use);
-		return PPX_EXIT_USAGE;
+		return PPX_EINVAL;
 	}
 	return 0;
 }

@@ -83,13 +83,13 @@ static int lane_push(struct lane *l, uint64_t seq)
 	return 0;
 }
 
-/* Index of `seq` among the pending, or -1. */
+/* Index of `seq` among the pending, or PPX_ENOTFOUND. */
 static long lane_find(const struct lane *l, uint64_t seq)
 {
 	for (size_t i = l->head; i < l->n; i++)
 		if (l->seq[i] == seq)
 			return (long)i;
-	return -1;
+	return PPX_ENOTFOUND;
 }
 
 static int cmp_seq(const void *a, const void *b)
@@ -254,7 +254,8 @@ struct settled {
 };
 
 /* Parks a delivered message whose receipt our full log could not take;
- * 0, or -1 if there is no memory for it (it goes back into the lane). */
+ * 0, or PPX_ENOMEM if there is no memory for it (it goes back into the
+ * lane). */
 static int lane_park(struct ppxd *d, struct lane *l, uint64_t seq)
 {
 	if (l->n_parked == l->cap_parked) {
@@ -263,7 +264,7 @@ static int lane_park(struct ppxd *d, struct lane *l, uint64_t seq)
 
 		if (cap > LANE_MAX ||
 		    !(p = realloc(l->parked, cap * sizeof(*p))))
-			return -1;
+			return PPX_ENOMEM;
 		l->parked = p;
 		l->cap_parked = cap;
 	}
@@ -327,7 +328,9 @@ static void settle_after_commit(struct ppxd *d, void *arg, int rc)
 /*
  * Which pending message an item settles: its SENT entry must be waiting
  * for this link and the item must name exactly the bytes we signed.
- * Returns the seq, or -1 (ignored: already settled, or not ours).
+ * Returns the seq, or a negative code for an item ignored: PPX_ENOTFOUND
+ * (already settled, or not ours), PPX_EINVAL (another body than the one
+ * we sent), PPX_EAGAIN (a transient refusal, retried after the timeout).
  */
 static long long item_target(struct ppxd *d, size_t link,
 			     const Ppx__V1__ReceiptItem *it)
@@ -339,17 +342,18 @@ static long long item_target(struct ppxd *d, size_t link,
 	    ppx_log_find(d->log, PPX__V1__ENTRY_KIND__ENTRY_SENT, "",
 			 it->message_id.data, it->message_id.len, &seq) != 0 ||
 	    lane_find(&d->outbox->lanes[link], seq) < 0)
-		return -1;
+		return PPX_ENOTFOUND;
 	if (!matches_sent(d, seq, it)) {
 		log_warnx("receipt from %s names entry %llu with another body "
 			  "hash: ignored",
 			  agency, (unsigned long long)seq);
-		return -1;
+		return PPX_EINVAL;
 	}
 	if (it->status == PPX__V1__RECEIPT_STATUS__REFUSED) {
 		if (transient(it->reason)) {
+			/* retried after the timeout */
 			note_transient(&d->outbox->lanes[link], agency, seq, it);
-			return -1;	/* retried after the timeout */
+			return PPX_EAGAIN;
 		}
 		log_warnx("%s refused entry %llu: %s", agency,
 			  (unsigned long long)seq, it->detail);
@@ -475,22 +479,25 @@ void outbox_link_event(struct ppxd *d, size_t link, enum link_event ev)
 	}
 }
 
-/* Send the next message of lane `l` on link i: 0, or -1 to stop. */
+/* Send the next message of lane `l` on link i: 0, or a negative code to
+ * stop for now: that of an unreadable entry (logged), or PPX_EFULL if the
+ * link cannot take it now. */
 static int send_next(struct ppxd *d, size_t i, struct lane *l)
 {
 	uint64_t seq = l->seq[l->head + l->in_flight];
 	Ppx__V1__LogEntry *e = NULL;
 	int rc;
 
-	if (ppx_log_get(d->log, seq, &e) != 0) {
+	rc = ppx_log_get(d->log, seq, &e);
+	if (rc != 0) {
 		log_warnx("outbox entry %llu unreadable: %s",
 			  (unsigned long long)seq, ppx_error_last());
-		return -1;
+		return rc;
 	}
 	rc = transport_link_send(d->transport, i, e->data.data, e->data.len);
 	ppx__v1__log_entry__free_unpacked(e, NULL);
 	if (rc != 0)
-		return -1;
+		return rc;
 	if (l->in_flight == 0)
 		l->last_progress_ms = ppxd_now_ms();
 	l->in_flight++;

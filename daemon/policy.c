@@ -82,12 +82,13 @@ static const struct {
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))
 #define ALL_FAMILIES ((1u << N_FAMILIES) - 1)
 
+/* The index of a payload case in families[], or PPX_ENOTFOUND. */
 static int family_index(int payload)
 {
 	for (size_t i = 0; i < N_FAMILIES; i++)
 		if (families[i].payload == payload)
 			return (int)i;
-	return -1;
+	return PPX_ENOTFOUND;
 }
 
 static const char *marking_name(int marking)

@@ -75,7 +75,8 @@ struct spooled {
 /* ------------------------------------------------------------------ */
 
 /* dirfd/NAME.json.SUFFIX holds `json` and a newline, written to a
- * temporary name, synced, then renamed into place. */
+ * temporary name, synced, then renamed into place.  0, or PPX_EIO with
+ * errno saying why (the caller logs it). */
 static int write_outcome(int dirfd, const char *name, const char *suffix,
 			 json_object *o)
 {
@@ -90,12 +91,12 @@ static int write_outcome(int dirfd, const char *name, const char *suffix,
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
 		    O_CLOEXEC, 0600);
 	if (fd < 0)
-		return -1;
+		return PPX_EIO;
 	ok = write(fd, text, len) == (ssize_t)len && write(fd, "\n", 1) == 1 &&
 	     fsync(fd) == 0;
 	if (close(fd) != 0 || !ok || renameat(dirfd, tmp, dirfd, path) != 0) {
 		unlinkat(dirfd, tmp, 0);
-		return -1;
+		return PPX_EIO;
 	}
 	return 0;
 }
@@ -179,7 +180,9 @@ static void spooled_after_commit(struct ppxd *d, void *arg, int rc)
 /* ------------------------------------------------------------------ */
 
 /* Reads a regular file of at most PPX_JSON_MAX_INPUT bytes.  Returns 0,
- * 1 if it has gone (its writer took it back), or -1 with why set. */
+ * 1 if it has gone (its writer took it back), or with `why` set:
+ * PPX_EINVAL (a symbolic link, not a regular file), PPX_ERANGE (too
+ * large), PPX_ENOMEM, or PPX_EIO (cannot open or read it). */
 static int read_file(struct spool *sp, const char *name, char **out,
 		     size_t *len, char *why, size_t cap)
 {
@@ -187,27 +190,34 @@ static int read_file(struct spool *sp, const char *name, char **out,
 			O_CLOEXEC);
 	struct stat st;
 	ssize_t n = 0;
+	int rc = PPX_EIO;
 
 	*out = NULL;
 	if (fd < 0 && errno == ENOENT)
 		return 1;
-	if (fd < 0 && errno == ELOOP)
+	if (fd < 0 && errno == ELOOP) {
 		snprintf(why, cap, "a symbolic link: put the file itself in "
 			 "the spool");
-	else if (fd < 0)
+		rc = PPX_EINVAL;
+	} else if (fd < 0) {
 		snprintf(why, cap, "cannot open it: %s", strerror(errno));
+	}
 	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return rc;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		snprintf(why, cap, "not a regular file");
-	else if (st.st_size > PPX_JSON_MAX_INPUT)
+		rc = PPX_EINVAL;
+	} else if (st.st_size > PPX_JSON_MAX_INPUT) {
 		snprintf(why, cap, "%lld bytes; a message file may have at "
 			 "most %d", (long long)st.st_size, PPX_JSON_MAX_INPUT);
-	else if (!(*out = malloc((size_t)st.st_size + 1)))
+		rc = PPX_ERANGE;
+	} else if (!(*out = malloc((size_t)st.st_size + 1))) {
 		snprintf(why, cap, "out of memory");
-	else if ((n = read(fd, *out, (size_t)st.st_size)) != st.st_size)
+		rc = PPX_ENOMEM;
+	} else if ((n = read(fd, *out, (size_t)st.st_size)) != st.st_size) {
 		snprintf(why, cap, "cannot read it: %s",
 			 n < 0 ? strerror(errno) : "it changed while read");
+	}
 	close(fd);
 	if (*out && n == st.st_size) {
 		*len = (size_t)n;
@@ -215,7 +225,7 @@ static int read_file(struct spool *sp, const char *name, char **out,
 	}
 	free(*out);
 	*out = NULL;
-	return -1;
+	return rc;
 }
 
 /* The first 16 bytes of SHA-256(label 0 name 0 content). */

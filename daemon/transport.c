@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "ppx/error.h"
 #include "transport.h"
 
 void transport_free(struct transport **self)
@@ -42,7 +43,7 @@ int transport_link_find(struct transport *self, const char *agency)
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(transport_link_agency(self, i), agency) == 0)
 			return (int)i;
-	return -1;
+	return PPX_ENOTFOUND;
 }
 
 int transport_recv(struct transport *self, struct transport_route *route,

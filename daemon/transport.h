@@ -122,13 +122,14 @@ const char *transport_link_agency(struct transport *self, size_t i);
  * was last reset), else 0: a disabled link sends nothing. */
 int transport_link_open(struct transport *self, size_t i);
 int transport_link_up(struct transport *self, size_t i);
-/* The link of `agency`, or -1. */
+/* The link of `agency`, or PPX_ENOTFOUND if it is no partner's. */
 int transport_link_find(struct transport *self, const char *agency);
 
 /*
  * Receive one inbound frame without blocking: the route (for the
  * reply), the frame, and the agency the transport authenticated.
- * 0, or -1 when nothing is waiting.  Malformed messages are dropped and
+ * 0, PPX_EAGAIN when nothing is waiting, or PPX_ENOMEM (what waits is
+ * read once there is memory).  Malformed messages are dropped and
  * logged.  A frame received is given back with transport_frame_done().
  */
 int transport_recv(struct transport *self, struct transport_route *route,
@@ -139,7 +140,8 @@ void transport_reply(struct transport *self,
 		     const struct transport_route *route, const uint8_t *data,
 		     size_t len);
 
-/* Receive one frame on link i without blocking: 0, or -1. */
+/* Receive one frame on link i without blocking: 0, PPX_EAGAIN when
+ * nothing is waiting (or the link has no socket), or PPX_ENOMEM. */
 int transport_link_recv(struct transport *self, size_t i,
 			struct transport_frame *out);
 

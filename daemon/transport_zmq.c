@@ -117,7 +117,8 @@ static int common_options(struct ppxd *d, void *sock)
 }
 
 /* HOST and PORT of tcp://HOST:PORT (config.c checked the shape); HOST
- * "*" for any address, brackets of an IPv6 address dropped. */
+ * "*" for any address, brackets of an IPv6 address dropped.  0, or
+ * PPX_EINVAL (the caller says on what). */
 static int split_endpoint(const char *ep, char *host, size_t hcap,
 			  char *port, size_t pcap)
 {
@@ -125,14 +126,14 @@ static int split_endpoint(const char *ep, char *host, size_t hcap,
 	size_t hlen;
 
 	if (strncmp(ep, "tcp://", 6) != 0 || !colon)
-		return -1;
+		return PPX_EINVAL;
 	hlen = (size_t)(colon - h);
 	if (hlen >= 2 && h[0] == '[') {
 		h++;
 		hlen -= 2;
 	}
 	if (hlen >= hcap)
-		return -1;
+		return PPX_EINVAL;
 	memcpy(host, h, hlen);
 	host[hlen] = '\0';
 	snprintf(port, pcap, "%s", colon + 1);
@@ -285,6 +286,8 @@ static void link_close(struct link *l)
 	l->up = 0;
 }
 
+/* Watch link l's handshakes and disconnections on a PAIR socket: 0, or
+ * PPX_EIO (zmq_errno() says why; the caller logs it). */
 static int link_monitor(struct zmq_transport *t, struct link *l, size_t i)
 {
 	char ep[64];
@@ -296,12 +299,12 @@ static int link_monitor(struct zmq_transport *t, struct link *l, size_t i)
 				       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
 				       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
 				       ZMQ_EVENT_DISCONNECTED) != 0)
-		return -1;
+		return PPX_EIO;
 	l->monitor = zmq_socket(t->d->zctx, ZMQ_PAIR);
 	return l->monitor && set_int(l->monitor, ZMQ_LINGER, 0) == 0 &&
 			       zmq_connect(l->monitor, ep) == 0
 		       ? 0
-		       : -1;
+		       : PPX_EIO;
 }
 
 static int link_reset(struct zmq_transport *t, size_t i)
@@ -511,7 +514,7 @@ static void frame_of(struct transport_frame *out, zmq_msg_t *m)
 }
 
 /* One message from the ROUTER: its routing id and its single frame.
- * 0, or -1 when nothing is waiting. */
+ * 0, or PPX_EAGAIN when nothing is waiting. */
 static int router_recv(struct zmq_transport *self, zmq_msg_t *routing,
 		       zmq_msg_t *frame)
 {
@@ -519,7 +522,7 @@ static int router_recv(struct zmq_transport *self, zmq_msg_t *routing,
 		zmq_msg_init(routing);
 		if (zmq_msg_recv(routing, self->router, ZMQ_DONTWAIT) < 0) {
 			zmq_msg_close(routing);
-			return -1;
+			return PPX_EAGAIN;
 		}
 		zmq_msg_init(frame);
 		if (has_more(self->router) &&
@@ -543,12 +546,14 @@ static int zt_recv(struct transport *base, struct transport_route *route,
 	zmq_msg_t routing, *frame = msg_new();
 	const char *user;
 	size_t len;
+	int rc;
 
-	if (!frame)
-		return -1;	/* what waits is read once there is memory */
-	if (router_recv(self, &routing, frame) != 0) {
+	if (!frame)	/* what waits is read once there is memory */
+		return PPX_ENOMEM;
+	rc = router_recv(self, &routing, frame);
+	if (rc != 0) {
 		free(frame);
-		return -1;
+		return rc;
 	}
 	len = zmq_msg_size(&routing);
 	route->len = len < sizeof(route->id) ? len : sizeof(route->id);
@@ -579,13 +584,15 @@ static int zt_link_recv(struct transport *base, size_t i,
 	void *sock = self->links[i].sock;
 	zmq_msg_t *frame;
 
-	if (!sock || !(frame = msg_new()))
-		return -1;
+	if (!sock)
+		return PPX_EAGAIN;	/* a closed link: nothing to read */
+	if (!(frame = msg_new()))
+		return PPX_ENOMEM;
 	for (;;) {
 		if (zmq_msg_recv(frame, sock, ZMQ_DONTWAIT) < 0) {
 			zmq_msg_close(frame);
 			free(frame);
-			return -1;
+			return PPX_EAGAIN;
 		}
 		if (!has_more(sock)) {
 			frame_of(out, frame);
@@ -666,19 +673,21 @@ static int zt_cut_sessions(struct transport *base)
 	return 0;
 }
 
+/* The port of an IPv4 or IPv6 address (network order), or PPX_EINVAL
+ * for another family. */
 static int port_of(const struct sockaddr_storage *sa)
 {
 	if (sa->ss_family == AF_INET)
 		return ((const struct sockaddr_in *)sa)->sin_port;
 	if (sa->ss_family == AF_INET6)
 		return ((const struct sockaddr_in6 *)sa)->sin6_port;
-	return -1;
+	return PPX_EINVAL;
 }
 
 /* The peer of `fd` if it is a connection our listening socket accepted:
  * connected (a listening socket has no peer, and shutdown() would stop
  * it listening), and its local port is ours (our links' connections and
- * any other descriptor are left alone).  0, or -1. */
+ * any other descriptor are left alone).  0, or PPX_ENOTFOUND. */
 static int accepted_peer(struct zmq_transport *t, int fd,
 			 struct sockaddr_storage *peer, socklen_t *len)
 {
@@ -691,9 +700,10 @@ static int accepted_peer(struct zmq_transport *t, int fd,
 	    getpeername(fd, (struct sockaddr *)peer, len) != 0 ||
 	    getsockname(fd, (struct sockaddr *)&local, &llen) != 0 ||
 	    getsockname(t->listen_fd, (struct sockaddr *)&ours, &olen) != 0)
-		return -1;
-	return port_of(&local) >= 0 && port_of(&local) == port_of(&ours) ? 0
-									: -1;
+		return PPX_ENOTFOUND;
+	return port_of(&local) >= 0 && port_of(&local) == port_of(&ours)
+		       ? 0
+		       : PPX_ENOTFOUND;
 }
 
 /*

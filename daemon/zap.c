@@ -242,13 +242,13 @@ int zap_peer_cred(const char *address, long *uid, long *gid)
 		if (*--p == ':')
 			colons++;
 	if (colons < 3)
-		return -1;
+		return PPX_ENOTFOUND;
 	*uid = strtol(p + 1, &end, 10);
 	if (end == p + 1 || *end != ':')
-		return -1;
+		return PPX_ENOTFOUND;
 	p = end;
 	*gid = strtol(p + 1, &end, 10);
-	return end != p + 1 && *end == ':' ? 0 : -1;
+	return end != p + 1 && *end == ':' ? 0 : PPX_ENOTFOUND;
 }
 
 static int judge_operator(struct zap *z, const struct zap_request *r,

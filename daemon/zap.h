@@ -26,7 +26,8 @@ void zap_free(struct zap **self);
 void *zap_socket(struct zap *self);
 
 /* The uid and gid of an IPC peer from the address libzmq reports for it,
- * "host:uid:gid:pid" (SO_PEERCRED); -1 if it holds none. */
+ * "host:uid:gid:pid" (SO_PEERCRED): 0, or PPX_ENOTFOUND if it holds
+ * none (a TCP peer's address). */
 int zap_peer_cred(const char *address, long *uid, long *gid);
 
 /* Answer every pending request without blocking. */

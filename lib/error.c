@@ -45,6 +45,8 @@ static const struct code_info codes[] = {
 	{PPX_EPROOF, "proof does not verify",
 	 PPX__V1__REJECT_REASON__REJECT_INTERNAL},
 	{PPX_ERANGE, "out of range", PPX__V1__REJECT_REASON__REJECT_INTERNAL},
+	{PPX_EAGAIN, "nothing to read now",
+	 PPX__V1__REJECT_REASON__REJECT_INTERNAL},
 	{PPX_ETOOBIG, "frame too large", PPX__V1__REJECT_REASON__REJECT_TOO_LARGE},
 	{PPX_EFRAME, "frame does not decode",
 	 PPX__V1__REJECT_REASON__REJECT_BAD_FRAME},

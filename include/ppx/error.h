@@ -25,6 +25,7 @@ enum ppx_error {
 	PPX_ECRYPTO = -9,	/* a local cryptographic operation failed */
 	PPX_EPROOF = -10,	/* a Merkle proof does not verify */
 	PPX_ERANGE = -11,	/* index or size out of range */
+	PPX_EAGAIN = -12,	/* nothing to read now: try again later */
 	/* Refusals of input from outside, in pipeline order. */
 	PPX_ETOOBIG = -20,
 	PPX_EFRAME = -21,

@@ -176,7 +176,7 @@ static int tm_link_recv(struct transport *t, size_t i,
 	struct mframe *f = mq_pop(&tm(t)->links[i].in);
 
 	if (!f)
-		return -1;
+		return PPX_EAGAIN;
 	frame_of(out, f);
 	return 0;
 }
@@ -211,7 +211,7 @@ static int tm_recv(struct transport *t, struct transport_route *route,
 	struct mframe *f = mq_pop(&tm(t)->inbound);
 
 	if (!f)
-		return -1;
+		return PPX_EAGAIN;
 	*route = f->route;
 	snprintf(agency, PPX_NAME_MAX, "%s", f->agency);
 	frame_of(out, f);
