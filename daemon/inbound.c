@@ -600,16 +600,8 @@ static int check_accept(struct ppxd *d, const ppx_opened *o)
 	rc = ppx_subject_keys(&keys, &n, b->subject);
 	if (rc != 0)
 		return rc;
-	q.from = o->signer.agency;
+	policy_query_of(&q, b, o->signer.agency, keys, n);
 	q.to = d->cfg->agency;
-	q.family = (int)b->payload_case;
-	q.kind = b->payload_case == PPX__V1__BODY__PAYLOAD_NOTIFICATION
-			 ? (int)b->notification->kind
-			 : 0;
-	q.marking = (int)b->marking;
-	q.counter_terrorism = b->counter_terrorism;
-	q.subjects = (const char *const *)keys;
-	q.n_subjects = n;
 	rc = policy_check(d->policy, &q);
 	ppx_subject_keys_free(keys, n);
 	if (rc == 0)

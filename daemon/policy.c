@@ -669,6 +669,23 @@ static int dtc_allow(const ppxd_policy *self, const struct policy_query *q)
 			     used ? keys : "the message names no subject");
 }
 
+void policy_query_of(struct policy_query *q, const Ppx__V1__Body *b,
+		     const char *from, char *const *subjects,
+		     size_t n_subjects)
+{
+	memset(q, 0, sizeof(*q));
+	q->from = from;
+	q->family = (int)b->payload_case;
+	q->kind = b->payload_case == PPX__V1__BODY__PAYLOAD_NOTIFICATION &&
+			  b->notification
+		  ? (int)b->notification->kind
+		  : 0;
+	q->marking = (int)b->marking;
+	q->counter_terrorism = b->counter_terrorism;
+	q->subjects = (const char *const *)subjects;
+	q->n_subjects = n_subjects;
+}
+
 int policy_check(const ppxd_policy *self, const struct policy_query *q)
 {
 	char what[128];

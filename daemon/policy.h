@@ -49,6 +49,12 @@ struct policy_query {
 	size_t n_subjects;
 };
 
+/* The query for message body `b` from `from`, under its subject keys
+ * (ppx_subject_keys); `to` is left for the caller to set per recipient. */
+void policy_query_of(struct policy_query *q, const Ppx__V1__Body *b,
+		     const char *from, char *const *subjects,
+		     size_t n_subjects);
+
 /*
  * 0 if the policy lets `q` pass; otherwise PPX_EPOLICY and
  * ppx_error_last() says why in a sentence, e.g. "policy: no rule lets

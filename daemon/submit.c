@@ -40,15 +40,7 @@ static int check_recipients(struct ppxd *d, const Ppx__V1__Body *b)
 	size_t n = 0;
 	int rc = ppx_subject_keys(&keys, &n, b->subject);
 
-	q.from = d->cfg->agency;
-	q.family = (int)b->payload_case;
-	q.kind = b->payload_case == PPX__V1__BODY__PAYLOAD_NOTIFICATION
-			 ? (int)b->notification->kind
-			 : 0;
-	q.marking = (int)b->marking;
-	q.counter_terrorism = b->counter_terrorism;
-	q.subjects = (const char *const *)keys;
-	q.n_subjects = n;
+	policy_query_of(&q, b, d->cfg->agency, keys, n);
 	for (size_t i = 0; rc == 0 && i < b->n_recipients; i++) {
 		q.to = b->recipients[i];
 		if (!ppx_config_partner(d->cfg, b->recipients[i]))
