@@ -435,7 +435,9 @@ static int proc_sign(void *ctx, uint8_t *sig, size_t cap, size_t *siglen,
 	size_t off = len < SIGNER_CHUNK ? len : SIGNER_CHUNK;
 	int rc;
 
-	if (p->lost || signer_lost(p))
+	/* A child that died since the last request is found by the send
+	 * (EPIPE) or the read (end of file); the loop reaps it. */
+	if (p->lost)
 		return ppx_error_set(PPX_EIO, "%s", p->why);
 	if (len == 0 || len > UINT32_MAX)
 		return ppx_error_set(PPX_EINVAL, "cannot sign %zu bytes", len);
