@@ -22,6 +22,7 @@
 #include "ppx/control.h"
 #include "ppx/error.h"
 #include "state.h"
+#include "submit.h"
 #include "zap.h"
 
 struct control {
@@ -192,5 +193,6 @@ size_t control_drain(struct ppxd *d, size_t max)
 		zmq_msg_close(&routing);
 		n++;
 	}
+	submit_flush(d);	/* this drain's submits, signed together */
 	return n;
 }

@@ -153,23 +153,46 @@ static int defer_submit_reply(struct ppxd *d, const struct control_reply_to *to,
 	return 0;
 }
 
-/* A submit from operator `op`, answered after the commit. */
+/* A queued submit sealed and logged (or not): its reply waits for the
+ * commit.  `arg` is the request's reply handle, copied by submit(). */
+static void submit_done(struct ppxd *d, void *arg, int rc,
+			const struct submit_result *r)
+{
+	struct control_reply_to *to = arg;
+	Ppx__V1__Body b = PPX__V1__BODY__INIT;
+
+	if (rc == 0) {
+		b.message_id.data = (uint8_t *)r->id;
+		b.message_id.len = PPX_MESSAGE_ID_LEN;
+		b.recipients = (char **)r->recipients;
+		b.n_recipients = r->n_recipients;
+		rc = defer_submit_reply(d, to, &b, r->seq);
+	}
+	if (rc != 0) {
+		log_warnx("control submit not sent: %s", ppx_error_last());
+		send_error(d, to, rc);
+		release(to);
+	}
+	free(to);
+}
+
+/* A submit from operator `op`: checked now, sealed with the rest of this
+ * drain's submits (submit_queue), answered after the commit. */
 static int submit(struct ppxd *d, const struct control_reply_to *to,
 		  const struct ppx_operator *op, const Ppx__V1__Body *in)
 {
-	Ppx__V1__Body b = *in;
-	uint8_t id[PPX_MESSAGE_ID_LEN];
-	uint64_t seq = 0;
+	struct control_reply_to *copy;
 	int rc;
 
 	if (!op)
 		return ppx_error_set(PPX_EPERM, "caller is not an operator");
-	rc = submit_body(d, op, in, id, &seq);
+	if (!(copy = malloc(sizeof(*copy))))
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	*copy = *to;
+	rc = submit_queue(d, op, in, submit_done, copy);
 	if (rc != 0)
-		return rc;
-	b.message_id.data = id;
-	b.message_id.len = sizeof(id);
-	return defer_submit_reply(d, to, &b, seq);
+		free(copy);	/* refused now: control_handle answers */
+	return rc;
 }
 
 /* The partner's budgets (budget.c): refusals in the window, a block,

@@ -14,8 +14,11 @@
  * checkpoint), gets a fresh OpenSSL secure heap (memory locks are not
  * inherited across fork), loads the key with ppx_signer_open() (a key
  * file or a PKCS#11 token, as the configuration says) and serves
- * requests one at a time until the socket closes.  The parent never
- * opens the key file: its ppx_signer is made by ppx_signer_with_backend()
+ * requests in order until the socket closes (the parent may write up to
+ * SIGNER_BATCH requests before it reads their answers: a burst of
+ * submits costs one wake-up each way, not one per message).  The parent
+ * never opens the key file: its ppx_signer is made by
+ * ppx_signer_with_backend()
  * with the backend below, and at start-up it has the child sign a probe
  * and verifies it against the certificate, so that a key that does not
  * match its certificate stops the daemon there.
@@ -425,22 +428,19 @@ static int read_answer(struct signer_proc *p, uint32_t id, uint8_t *sig,
 	return 0;
 }
 
-/* The backend's sign(): one request, one answer. */
-static int proc_sign(void *ctx, uint8_t *sig, size_t cap, size_t *siglen,
-		     const uint8_t *msg, size_t len)
+/* Send one SIGN request for msg, in as many packets as it takes; its id
+ * into *id. */
+static int send_request(struct signer_proc *p, const uint8_t *msg, size_t len,
+			uint32_t *id)
 {
-	struct signer_proc *p = ctx;
 	struct signer_hdr h = {SIGNER_VERSION, SIGNER_SIGN, ++p->next_id,
 			       (uint32_t)len, 0};
 	size_t off = len < SIGNER_CHUNK ? len : SIGNER_CHUNK;
 	int rc;
 
-	/* A child that died since the last request is found by the send
-	 * (EPIPE) or the read (end of file); the loop reaps it. */
-	if (p->lost)
-		return ppx_error_set(PPX_EIO, "%s", p->why);
 	if (len == 0 || len > UINT32_MAX)
 		return ppx_error_set(PPX_EINVAL, "cannot sign %zu bytes", len);
+	*id = h.id;
 	rc = send_packet(p->fd, &h, msg, off);
 	while (rc == 0 && off < len) {
 		size_t n = len - off < SIGNER_CHUNK ? len - off : SIGNER_CHUNK;
@@ -448,9 +448,65 @@ static int proc_sign(void *ctx, uint8_t *sig, size_t cap, size_t *siglen,
 		rc = send_packet(p->fd, NULL, msg + off, n);
 		off += n;
 	}
-	if (rc != 0)
-		return lose(p, ppx_error_last());
-	return read_answer(p, h.id, sig, cap, siglen);
+	return rc != 0 ? lose(p, ppx_error_last()) : 0;
+}
+
+/* The backend's sign(): one request, one answer.  A child that died since
+ * the last request is found by the send (EPIPE) or the read (end of
+ * file); the loop reaps it. */
+static int proc_sign(void *ctx, uint8_t *sig, size_t cap, size_t *siglen,
+		     const uint8_t *msg, size_t len)
+{
+	struct signer_proc *p = ctx;
+	uint32_t id;
+	int rc;
+
+	if (p->lost)
+		return ppx_error_set(PPX_EIO, "%s", p->why);
+	if ((rc = send_request(p, msg, len, &id)) != 0)
+		return rc;
+	return read_answer(p, id, sig, cap, siglen);
+}
+
+/*
+ * The backend's sign_many(): up to SIGNER_BATCH requests written one
+ * after another, then their answers read in order, so that the child
+ * signs a burst in one wake-up and the daemon waits once.  Every answer
+ * to what was sent is read, even after an ERROR answer, so that the next
+ * request and answer stay in step.
+ */
+static int proc_sign_many(void *ctx, size_t n, uint8_t (*sig)[PPX_SIG_MAX],
+			  size_t *siglen, const uint8_t *const *msg,
+			  const size_t *len)
+{
+	struct signer_proc *p = ctx;
+	uint32_t first = 0, id;
+	int rc = 0;
+
+	for (size_t at = 0; rc == 0 && at < n; at += SIGNER_BATCH) {
+		size_t k = n - at < SIGNER_BATCH ? n - at : SIGNER_BATCH;
+		size_t sent = 0;
+
+		if (p->lost)
+			return ppx_error_set(PPX_EIO, "%s", p->why);
+		for (; rc == 0 && sent < k; sent++) {
+			rc = send_request(p, msg[at + sent], len[at + sent],
+					  &id);
+			if (sent == 0)
+				first = id;
+		}
+		if (rc != 0)
+			sent--;		/* the one that failed went nowhere */
+		for (size_t i = 0; i < sent && !p->lost; i++) {
+			int r = read_answer(p, first + (uint32_t)i,
+					    sig[at + i], PPX_SIG_MAX,
+					    &siglen[at + i]);
+
+			if (rc == 0)
+				rc = r;
+		}
+	}
+	return rc;
 }
 
 /* Wait for the child to exit, at most REAP_WAIT_MS; then kill it. */
@@ -485,6 +541,7 @@ static void proc_free(void *ctx)
 static const struct ppx_signer_backend proc_backend = {
 	.name = "signer process",
 	.sign = proc_sign,
+	.sign_many = proc_sign_many,
 	.free = proc_free,
 };
 

@@ -17,6 +17,7 @@
 
 #define SIGNER_VERSION 1
 #define SIGNER_CHUNK (32 * 1024)	/* payload bytes in one packet */
+#define SIGNER_BATCH 32		/* requests written before their answers are read */
 #define SIGNER_TEXT_MAX 256		/* an error answer's text */
 #define SIGNER_TIMEOUT_MS 10000		/* for any one packet */
 #define SIGNER_LABEL_MAX 32		/* "ppx/v1/" label 0x00, at most */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "outbox.h"
 #include "policy.h"
 #include "ppx/domain.h"
@@ -55,31 +56,85 @@ static int check_recipients(struct ppxd *d, const Ppx__V1__Body *b)
 	return rc;
 }
 
+/* A message checked and serialised, ready for its signature: what
+ * log_sent() needs of it, copied, so that it outlives the request. */
+struct pending {
+	uint8_t *body;			/* the serialised Body to sign */
+	size_t len;
+	uint8_t id[PPX_MESSAGE_ID_LEN];
+	char *person;			/* sender_person.id */
+	int family;			/* Body.payload case */
+	char **keys;			/* subject keys */
+	size_t n_keys;
+	char **recipients;
+	size_t n_recipients;
+	submit_done_fn *done;		/* submit_queue()'s caller */
+	void *arg;
+};
+
+/* The submissions of one control drain, sealed together by
+ * submit_flush(): one round trip to the signer process for the burst. */
+static struct pending queue[SUBMIT_QUEUE_MAX];
+static size_t queued;
+
+static void pending_free(struct pending *p)
+{
+	free(p->body);
+	free(p->person);
+	ppx_subject_keys_free(p->keys, p->n_keys);
+	for (size_t i = 0; p->recipients && i < p->n_recipients; i++)
+		free(p->recipients[i]);
+	free(p->recipients);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Copy what logging `b` needs into p, with its serialised bytes. */
+static int pending_of(struct pending *p, const Ppx__V1__Body *b)
+{
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	memcpy(p->id, b->message_id.data, PPX_MESSAGE_ID_LEN);
+	p->family = (int)b->payload_case;
+	if ((rc = ppx_body_pack(&p->body, &p->len, b)) != 0 ||
+	    (rc = ppx_records_subject_keys(&p->keys, &p->n_keys, b)) != 0)
+		goto fail;
+	p->person = strdup(b->sender_person->id);
+	p->recipients = calloc(b->n_recipients ? b->n_recipients : 1,
+			       sizeof(char *));
+	rc = p->person && p->recipients ? 0 : PPX_ENOMEM;
+	for (; rc == 0 && p->n_recipients < b->n_recipients; p->n_recipients++)
+		if (!(p->recipients[p->n_recipients] =
+			      strdup(b->recipients[p->n_recipients])))
+			rc = PPX_ENOMEM;
+	if (rc == 0)
+		return 0;
+	ppx_error_set(rc, "out of memory");
+fail:
+	pending_free(p);
+	return rc;
+}
+
 /* Log the sealed message as SENT with an outbox key per recipient. */
-static int log_sent(struct ppxd *d, const Ppx__V1__Body *b, uint8_t *frame,
+static int log_sent(struct ppxd *d, const struct pending *p, uint8_t *frame,
 		    size_t len, uint64_t *seq)
 {
 	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
-	char **keys = NULL;
-	size_t n = 0;
-	int rc = ppx_records_subject_keys(&keys, &n, b);
+	const char *family = ppx_family_name(p->family);
+	int rc;
 
-	if (rc != 0)
-		return rc;
 	e.kind = PPX__V1__ENTRY_KIND__ENTRY_SENT;
-	e.message_id = b->message_id;
-	e.person = b->sender_person->id;
+	e.message_id.data = (uint8_t *)p->id;
+	e.message_id.len = PPX_MESSAGE_ID_LEN;
+	e.person = p->person;
 	e.data.data = frame;
 	e.data.len = len;
-	e.subject_keys = keys;
-	e.n_subject_keys = n;
-	e.family = (char *)ppx_family_name((int)b->payload_case);
-	if (!e.family)
-		e.family = "";
+	e.subject_keys = p->keys;
+	e.n_subject_keys = p->n_keys;
+	e.family = (char *)(family ? family : "");
 	rc = writer_append(d, &e, seq);
-	ppx_subject_keys_free(keys, n);
-	for (size_t i = 0; rc == 0 && i < b->n_recipients; i++)
-		rc = outbox_add(d, b->recipients[i], *seq);
+	for (size_t i = 0; rc == 0 && i < p->n_recipients; i++)
+		rc = outbox_add(d, p->recipients[i], *seq);
 	return rc;
 }
 
@@ -223,32 +278,145 @@ static int check_reused(struct ppxd *d, Ppx__V1__Body *b, uint64_t *seq_out,
 	return rc;
 }
 
-int submit_body(struct ppxd *d, const struct ppx_operator *op,
-		const Ppx__V1__Body *in, uint8_t id_out[16], uint64_t *seq_out)
+/*
+ * Complete and check `in` as sent by `op`, into p (serialised, not yet
+ * signed).  *again: the same message was sent before under its id, at
+ * *seq_out, and p is left empty.
+ */
+static int prepare(struct ppxd *d, const struct ppx_operator *op,
+		   const Ppx__V1__Body *in, uint8_t id_out[16],
+		   uint64_t *seq_out, int *again, struct pending *p)
 {
 	const char *us = d->cfg->agency;
 	struct completion c;
 	Ppx__V1__Body b = *in;
-	uint8_t *frame = NULL;
-	size_t len = 0;
-	int rc, again = 0;
+	int rc;
 
+	memset(p, 0, sizeof(*p));
 	/* A retry is judged by its content first: its createdMs is not its
 	 * own (the first submission's stands, however long ago that was),
 	 * so the checks of a new createdMs come after, for a new message. */
 	b.created_ms = 0;
 	if ((rc = complete_body(d, op, &b, &c, id_out)) != 0 ||
-	    (rc = check_reused(d, &b, seq_out, &again)) != 0 || again)
+	    (rc = check_reused(d, &b, seq_out, again)) != 0 || *again)
 		return rc;
 	b.created_ms = in->created_ms;
 	if ((rc = complete_body(d, op, &b, &c, id_out)) != 0 ||
 	    (rc = ppx_body_check(&b, us)) != 0 ||
 	    (rc = ppx_domain_check(&b, us)) != 0 ||
 	    (rc = check_recipients(d, &b)) != 0 ||
-	    (rc = ppx_records_check(d->log, &b, us, 1)) != 0 ||
-	    (rc = ppx_body_seal(&frame, &len, d->signer, &b)) != 0)
+	    (rc = ppx_records_check(d->log, &b, us, 1)) != 0)
 		return rc;
-	rc = log_sent(d, &b, frame, len, seq_out);
-	free(frame);
+	return pending_of(p, &b);
+}
+
+/*
+ * Seal n prepared messages with one batch of signatures and log each as
+ * SENT, in order: rc[i] and seq[i] say how each went (a failed seal fails
+ * them all).  Returns the first failure, or 0.
+ */
+static int seal_and_log(struct ppxd *d, struct pending *p, size_t n,
+			int *rc, uint64_t *seq)
+{
+	uint8_t *frames[SUBMIT_QUEUE_MAX], *bodies[SUBMIT_QUEUE_MAX] = {0};
+	size_t frame_len[SUBMIT_QUEUE_MAX], body_len[SUBMIT_QUEUE_MAX] = {0};
+	int first;
+
+	for (size_t i = 0; i < n; i++) {
+		bodies[i] = p[i].body;
+		body_len[i] = p[i].len;
+	}
+	first = ppx_bodies_seal(frames, frame_len, d->signer, bodies, body_len,
+				n);
+	for (size_t i = 0; i < n; i++) {
+		rc[i] = first != 0 ? first
+				   : log_sent(d, &p[i], frames[i],
+					      frame_len[i], &seq[i]);
+		if (first == 0)
+			free(frames[i]);
+	}
+	for (size_t i = 0; first == 0 && i < n; i++)
+		if (rc[i] != 0)
+			first = rc[i];
+	return first;
+}
+
+int submit_body(struct ppxd *d, const struct ppx_operator *op,
+		const Ppx__V1__Body *in, uint8_t id_out[16], uint64_t *seq_out)
+{
+	struct pending p;
+	int rc, again = 0;
+
+	submit_flush(d);	/* what was queued goes first, and is seen */
+	rc = prepare(d, op, in, id_out, seq_out, &again, &p);
+	if (rc != 0 || again)
+		return rc;
+	seal_and_log(d, &p, 1, &rc, seq_out);
+	pending_free(&p);
 	return rc;
+}
+
+/* Whether `in` may wait in the queue behind what is queued: its checks
+ * must not depend on a queued message, which is not in the log yet.
+ * Notifications and disclosure decisions look nothing up in the log
+ * (ppx_records_check) but their own id (check_reused). */
+static int may_queue_behind(const Ppx__V1__Body *in)
+{
+	if (in->payload_case != PPX__V1__BODY__PAYLOAD_NOTIFICATION &&
+	    in->payload_case != PPX__V1__BODY__PAYLOAD_DISCLOSURE)
+		return 0;
+	for (size_t i = 0; in->message_id.len == PPX_MESSAGE_ID_LEN &&
+			   i < queued; i++)
+		if (memcmp(queue[i].id, in->message_id.data,
+			   PPX_MESSAGE_ID_LEN) == 0)
+			return 0;
+	return 1;
+}
+
+int submit_queue(struct ppxd *d, const struct ppx_operator *op,
+		 const Ppx__V1__Body *in, submit_done_fn *done, void *arg)
+{
+	struct submit_result r = {0};
+	uint8_t id[PPX_MESSAGE_ID_LEN];
+	int rc, again = 0;
+
+	if (queued && !may_queue_behind(in))
+		submit_flush(d);
+	rc = prepare(d, op, in, id, &r.seq, &again, &queue[queued]);
+	if (rc != 0)
+		return rc;
+	if (again) {		/* answered at once: nothing to sign */
+		r.id = id;
+		r.recipients = in->recipients;
+		r.n_recipients = in->n_recipients;
+		done(d, arg, 0, &r);
+		return 0;
+	}
+	queue[queued].done = done;
+	queue[queued].arg = arg;
+	if (++queued == SUBMIT_QUEUE_MAX)
+		submit_flush(d);
+	return 0;
+}
+
+void submit_flush(struct ppxd *d)
+{
+	uint64_t seq[SUBMIT_QUEUE_MAX] = {0};
+	int rc[SUBMIT_QUEUE_MAX];
+	size_t n = queued;
+
+	if (n == 0)
+		return;
+	queued = 0;
+	if (seal_and_log(d, queue, n, rc, seq) != 0)
+		log_warnx("submitted messages not all sent: %s",
+			  ppx_error_last());
+	for (size_t i = 0; i < n; i++) {
+		struct submit_result r = {queue[i].id, seq[i],
+					  queue[i].recipients,
+					  queue[i].n_recipients};
+
+		queue[i].done(d, queue[i].arg, rc[i], &r);
+		pending_free(&queue[i]);
+	}
 }

@@ -25,4 +25,38 @@ struct ppx_operator;
 int submit_body(struct ppxd *d, const struct ppx_operator *op,
 		const Ppx__V1__Body *in, uint8_t id_out[16], uint64_t *seq_out);
 
+/* Submissions queued at once: sealed together, one signature round trip
+ * to the signer process for the lot. */
+#define SUBMIT_QUEUE_MAX 32
+
+/* How a queued submission went: its id and log position, and its
+ * recipients (valid during the call only). */
+struct submit_result {
+	const uint8_t *id;
+	uint64_t seq;
+	char *const *recipients;
+	size_t n_recipients;
+};
+
+/* Called once per queued submission: rc 0 (r says where it is logged) or
+ * the failure, with its error set. */
+typedef void submit_done_fn(struct ppxd *d, void *arg, int rc,
+			    const struct submit_result *r);
+
+/*
+ * submit_body() for a burst: `in` is completed and checked now (a refusal
+ * is returned now, and done is not called), and sealed and logged with
+ * the others at submit_flush(), which then calls done.  A body whose
+ * checks read the log (a partner record, minutes, an acknowledgement, an
+ * action update, or an id already queued) first flushes the queue, so
+ * that every check sees what was submitted before it.  A resubmission of
+ * a message already logged calls done at once.
+ */
+int submit_queue(struct ppxd *d, const struct ppx_operator *op,
+		 const Ppx__V1__Body *in, submit_done_fn *done, void *arg);
+
+/* Seal and log what submit_queue() holds, and call each one's done.  The
+ * control drain calls it at its end, so nothing waits past the commit. */
+void submit_flush(struct ppxd *d);
+
 #endif

@@ -130,26 +130,20 @@ static void frame_set_content(Ppx__V1__Frame *f, Ppx__V1__Envelope *env)
 	}
 }
 
-int ppx_frame_seal(uint8_t **out, size_t *outlen, ppx_signer *signer,
-		   int purpose, const uint8_t *body, size_t bodylen)
+/* The frame of `body` signed by `signer` with sig (siglen bytes). */
+static int frame_assemble(uint8_t **out, size_t *outlen, ppx_signer *signer,
+			  int purpose, const uint8_t *body, size_t bodylen,
+			  const uint8_t *sig, size_t siglen)
 {
 	Ppx__V1__Envelope env = PPX__V1__ENVELOPE__INIT;
 	Ppx__V1__Frame frame = PPX__V1__FRAME__INIT;
-	uint8_t sig[PPX_SIG_MAX], *tbs = NULL, *buf;
-	size_t siglen = 0, tbslen = 0, size;
-	int rc;
+	uint8_t *buf;
+	size_t size;
 
 	*out = NULL;
-	rc = to_be_signed(&tbs, &tbslen, purpose, body, bodylen);
-	if (rc == 0)
-		rc = ppx_signer_sign(signer, sig, sizeof(sig), &siglen, tbs,
-				     tbslen);
-	free(tbs);
-	if (rc != 0)
-		return rc;
 	env.signed_body.data = (uint8_t *)body;
 	env.signed_body.len = bodylen;
-	env.signature.data = sig;
+	env.signature.data = (uint8_t *)sig;
 	env.signature.len = siglen;
 	env.signer_fingerprint.data = (uint8_t *)ppx_signer_fingerprint(signer);
 	env.signer_fingerprint.len = PPX_FINGERPRINT_LEN;
@@ -171,8 +165,26 @@ int ppx_frame_seal(uint8_t **out, size_t *outlen, ppx_signer *signer,
 	return 0;
 }
 
-int ppx_body_seal(uint8_t **out, size_t *outlen, ppx_signer *signer,
-		  const Ppx__V1__Body *body)
+int ppx_frame_seal(uint8_t **out, size_t *outlen, ppx_signer *signer,
+		   int purpose, const uint8_t *body, size_t bodylen)
+{
+	uint8_t sig[PPX_SIG_MAX], *tbs = NULL;
+	size_t siglen = 0, tbslen = 0;
+	int rc;
+
+	*out = NULL;
+	rc = to_be_signed(&tbs, &tbslen, purpose, body, bodylen);
+	if (rc == 0)
+		rc = ppx_signer_sign(signer, sig, sizeof(sig), &siglen, tbs,
+				     tbslen);
+	free(tbs);
+	if (rc != 0)
+		return rc;
+	return frame_assemble(out, outlen, signer, purpose, body, bodylen, sig,
+			      siglen);
+}
+
+int ppx_body_pack(uint8_t **out, size_t *outlen, const Ppx__V1__Body *body)
 {
 	size_t len = ppx__v1__body__get_packed_size(body);
 	uint8_t *bytes;
@@ -191,11 +203,80 @@ int ppx_body_seal(uint8_t **out, size_t *outlen, ppx_signer *signer,
 	 * bytes, the only place a NUL inside a string would show. */
 	rc = ppx_text_check(&ppx__v1__body__descriptor, bytes, len,
 			    "message to send");
-	if (rc == 0)
-		rc = ppx_frame_seal(out, outlen, signer,
-				    PPX__V1__SIGNED_PURPOSE__SIGNED_BODY, bytes,
-				    len);
+	if (rc != 0) {
+		free(bytes);
+		return rc;
+	}
+	*out = bytes;
+	*outlen = len;
+	return 0;
+}
+
+int ppx_body_seal(uint8_t **out, size_t *outlen, ppx_signer *signer,
+		  const Ppx__V1__Body *body)
+{
+	uint8_t *bytes;
+	size_t len;
+	int rc = ppx_body_pack(&bytes, &len, body);
+
+	*out = NULL;
+	if (rc != 0)
+		return rc;
+	rc = ppx_frame_seal(out, outlen, signer,
+			    PPX__V1__SIGNED_PURPOSE__SIGNED_BODY, bytes, len);
 	free(bytes);
+	return rc;
+}
+
+/* What ppx_bodies_seal() holds while the signatures are made. */
+struct seal_batch {
+	uint8_t **tbs;
+	size_t *tbs_len;
+	uint8_t (*sig)[PPX_SIG_MAX];
+	size_t *sig_len;
+};
+
+static void seal_batch_free(struct seal_batch *b, size_t n)
+{
+	for (size_t i = 0; b->tbs && i < n; i++)
+		free(b->tbs[i]);
+	free(b->tbs);
+	free(b->tbs_len);
+	free(b->sig);
+	free(b->sig_len);
+}
+
+int ppx_bodies_seal(uint8_t **frames, size_t *frame_len, ppx_signer *signer,
+		    uint8_t *const *bodies, const size_t *body_len, size_t n)
+{
+	struct seal_batch b = {calloc(n ? n : 1, sizeof(*b.tbs)),
+			       calloc(n ? n : 1, sizeof(*b.tbs_len)),
+			       calloc(n ? n : 1, sizeof(*b.sig)),
+			       calloc(n ? n : 1, sizeof(*b.sig_len))};
+	int rc = b.tbs && b.tbs_len && b.sig && b.sig_len
+			 ? 0
+			 : ppx_error_set(PPX_ENOMEM, "out of memory");
+
+	for (size_t i = 0; i < n; i++)
+		frames[i] = NULL;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = to_be_signed(&b.tbs[i], &b.tbs_len[i],
+				  PPX__V1__SIGNED_PURPOSE__SIGNED_BODY,
+				  bodies[i], body_len[i]);
+	if (rc == 0)
+		rc = ppx_signer_sign_many(signer, n, b.sig, b.sig_len,
+					  (const uint8_t *const *)b.tbs,
+					  b.tbs_len);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = frame_assemble(&frames[i], &frame_len[i], signer,
+				    PPX__V1__SIGNED_PURPOSE__SIGNED_BODY,
+				    bodies[i], body_len[i], b.sig[i],
+				    b.sig_len[i]);
+	for (size_t i = 0; rc != 0 && i < n; i++) {
+		free(frames[i]);
+		frames[i] = NULL;
+	}
+	seal_batch_free(&b, n);
 	return rc;
 }
 

@@ -941,6 +941,21 @@ int ppx_signer_sign(ppx_signer *self, uint8_t *sig, size_t cap,
 	return 0;
 }
 
+int ppx_signer_sign_many(ppx_signer *self, size_t n,
+			 uint8_t (*sig)[PPX_SIG_MAX], size_t *siglen,
+			 const uint8_t *const *msg, const size_t *len)
+{
+	int rc = 0;
+
+	if (self->backend && self->backend->sign_many)
+		return self->backend->sign_many(self->backend_ctx, n, sig,
+						siglen, msg, len);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = ppx_signer_sign(self, sig[i], PPX_SIG_MAX, &siglen[i],
+				     msg[i], len[i]);
+	return rc;
+}
+
 int ppx_cert_verify_signature(const ppx_cert *cert, const uint8_t *sig,
 			      size_t siglen, const uint8_t *msg, size_t len)
 {

@@ -61,6 +61,19 @@ int ppx_frame_seal(uint8_t **out, size_t *outlen, ppx_signer *signer,
 int ppx_body_seal(uint8_t **out, size_t *outlen, ppx_signer *signer,
 		  const Ppx__V1__Body *body);
 
+/* The bytes ppx_body_seal() signs for `body`: serialised, within the frame
+ * cap (PPX_ETOOBIG) and text (PPX_EBODY naming the field).  The caller
+ * frees *out. */
+int ppx_body_pack(uint8_t **out, size_t *outlen, const Ppx__V1__Body *body);
+
+/*
+ * Seal n serialised bodies (from ppx_body_pack) as message frames with
+ * one ppx_signer_sign_many(): frames[i] (frame_len[i] bytes), each freed
+ * by the caller.  On failure no frame is left allocated.
+ */
+int ppx_bodies_seal(uint8_t **frames, size_t *frame_len, ppx_signer *signer,
+		    uint8_t *const *bodies, const size_t *body_len, size_t n);
+
 /*
  * Decode a received frame: size cap (PPX_ETOOBIG), a version field other
  * than 1, read from the raw bytes before anything else is decoded

@@ -158,6 +158,11 @@ struct ppx_signer_backend {
 	int (*sign)(void *ctx, uint8_t *sig, size_t cap, size_t *siglen,
 		    const uint8_t *msg, size_t len);
 	void (*free)(void *ctx);
+	/* Optional: n messages at once, sig[i] of PPX_SIG_MAX bytes each
+	 * (see ppx_signer_sign_many); NULL signs them one by one. */
+	int (*sign_many)(void *ctx, size_t n, uint8_t (*sig)[PPX_SIG_MAX],
+			 size_t *siglen, const uint8_t *const *msg,
+			 const size_t *len);
 };
 
 /*
@@ -170,6 +175,16 @@ struct ppx_signer_backend {
 int ppx_signer_with_backend(ppx_signer **out,
 			    const struct ppx_signer_backend *backend,
 			    void *ctx, const char *cert_file);
+
+/*
+ * Sign n messages: sig[i] (siglen[i] bytes) over msg[i] (len[i] bytes), as
+ * ppx_signer_sign() would one by one.  A backend in another process takes
+ * them in one exchange, so a burst costs one round trip, not n.  0, or the
+ * first failure (then no signature is to be used).
+ */
+int ppx_signer_sign_many(ppx_signer *self, size_t n,
+			 uint8_t (*sig)[PPX_SIG_MAX], size_t *siglen,
+			 const uint8_t *const *msg, const size_t *len);
 
 /* The SignatureAlgorithm of the certificate's key, 0 if it cannot sign. */
 int ppx_cert_algorithm(const ppx_cert *cert);

@@ -29,6 +29,7 @@
 #include "../../daemon/hooks.h"
 #include "../../daemon/outbox.h"
 #include "../../daemon/state.h"
+#include "../../daemon/submit.h"
 #include "../../daemon/transport.h"
 #include "../../daemon/writer.h"
 #include "ppx/config.h"
@@ -69,6 +70,7 @@ struct fx {
 	struct ppxd d;
 	struct capture cap;
 	struct control_caller operator, stranger;
+	int burst;	/* leave submits queued, as within one drain */
 };
 
 /* "key = /absolute/path/of/the/demo/PKI/file". */
@@ -182,13 +184,16 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Hand `len` bytes from `who` to control_handle(). */
+/* Hand `len` bytes from `who` to control_handle(), then end the drain
+ * (submit_flush) as control_drain() does, unless f->burst. */
 static void handle_bytes(struct fx *f, const struct control_caller *who,
 			 const uint8_t *bytes, size_t len)
 {
 	struct control_reply_to to = {capture_send, capture_release, &f->cap};
 
 	control_handle(&f->d, who, bytes, len, &to);
+	if (!f->burst)
+		submit_flush(&f->d);
 }
 
 static void handle(struct fx *f, const struct control_caller *who,
@@ -336,6 +341,42 @@ static void test_control__status_at_once(void **state)
 	assert_int_equal(s->started_ms, f->d.started_ms);
 }
 
+/* Submits of one drain wait, checked, for the end of the drain; then
+ * they are signed together, logged in the order they came, and each
+ * answered after the commit. */
+static void test_control__burst_sealed_together(void **state)
+{
+	struct fx *f = *state;
+	Ppx__V1__Body *b[3];
+	Ppx__V1__LogEntry *e = NULL;
+
+	f->burst = 1;
+	for (size_t i = 0; i < 3; i++) {
+		b[i] = body_new("police.gwent", "probation.gwent");
+		b[i]->created_ms = 0;
+		submit(f, &f->operator, b[i]);
+	}
+	assert_int_equal(writer_pending(&f->d), 0);
+	assert_int_equal(f->cap.replies, 0);
+	submit_flush(&f->d);
+	assert_true(writer_pending(&f->d) > 0);
+	assert_int_equal(f->cap.replies, 0);
+	assert_int_equal(writer_flush(&f->d), 0);
+	assert_int_equal(f->cap.replies, 3);
+	assert_int_equal(f->cap.released, 3);
+	assert_int_equal(f->cap.reply->code, 0);
+	assert_int_equal(ppx_log_size(f->d.log), 3);
+	for (uint64_t seq = 0; seq < 3; seq++) {
+		assert_int_equal(ppx_log_get(f->d.log, seq, &e), 0);
+		assert_int_equal(e->kind, PPX__V1__ENTRY_KIND__ENTRY_SENT);
+		assert_memory_equal(e->message_id.data,
+				    b[seq]->message_id.data,
+				    PPX_MESSAGE_ID_LEN);
+		ppx__v1__log_entry__free_unpacked(e, NULL);
+		body_free(b[seq]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +392,8 @@ int main(void)
 			test_control__good_send_after_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_control__status_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_control__burst_sealed_together, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -265,6 +265,42 @@ static void test_signer__silent_process_times_out(void **state)
 	ppx_config_free(cfg);
 }
 
+/* A burst of more than SIGNER_BATCH messages signed in one call: every
+ * signature verifies; one refused message in a burst fails the call but
+ * leaves the link in step (every answer was read). */
+static void test_signer__process_signs_a_burst(void **state)
+{
+	struct ppx_config *cfg =
+		config_for("agencies/police.gwent/signing.crt");
+	enum { N = SIGNER_BATCH + 9 };
+	static uint8_t msg[N][64], sig[N][PPX_SIG_MAX];
+	const uint8_t *m[N];
+	size_t len[N], siglen[N];
+	struct signer_proc *proc = NULL;
+	ppx_signer *s = NULL;
+
+	(void)state;
+	assert_int_equal(signer_start(&s, &proc, cfg), 0);
+	for (size_t i = 0; i < N; i++) {
+		len[i] = (size_t)snprintf((char *)msg[i], sizeof(msg[i]),
+					  "ppx/v1/body%cmessage %zu", 0, i);
+		m[i] = msg[i];
+	}
+	assert_int_equal(ppx_signer_sign_many(s, N, sig, siglen, m, len), 0);
+	for (size_t i = 0; i < N; i++)
+		assert_int_equal(ppx_cert_verify_signature(ppx_signer_cert(s),
+							   sig[i], siglen[i],
+							   m[i], len[i]), 0);
+	m[3] = (const uint8_t *)"not a ppx message";
+	len[3] = strlen((const char *)m[3]);
+	assert_int_equal(ppx_signer_sign_many(s, N, sig, siglen, m, len),
+			 PPX_EPURPOSE);
+	assert_false(signer_lost(proc));
+	sign_and_verify(s, 100);	/* still in step after the burst */
+	ppx_signer_free(s);
+	ppx_config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_signer__key_that_does_not_match_is_refused),
 		cmocka_unit_test(test_signer__killed_process_is_lost),
 		cmocka_unit_test(test_signer__silent_process_times_out),
+		cmocka_unit_test(test_signer__process_signs_a_burst),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
