@@ -18,8 +18,8 @@
  * SIGNER_BATCH requests before it reads their answers: a burst of
  * submits costs one wake-up each way, not one per message).  The parent
  * never opens the key file: its ppx_signer is made by
- * ppx_signer_with_backend()
- * with the backend below, and at start-up it has the child sign a probe
+ * ppx_signer_with_backend() with the backend below, and at start-up it
+ * has the child sign a probe
  * and verifies it against the certificate, so that a key that does not
  * match its certificate stops the daemon there.
  *
