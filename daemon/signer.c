@@ -19,9 +19,8 @@
  * submits costs one wake-up each way, not one per message).  The parent
  * never opens the key file: its ppx_signer is made by
  * ppx_signer_with_backend() with the backend below, and at start-up it
- * has the child sign a probe
- * and verifies it against the certificate, so that a key that does not
- * match its certificate stops the daemon there.
+ * has the child sign a probe and verifies it against the certificate, so
+ * that a key that does not match its certificate stops the daemon there.
  *
  * The protocol.  Every packet but a request's continuations starts with a
  * struct signer_hdr (16 bytes, host byte order, the two ends being one
