@@ -947,17 +947,6 @@ void lr_hex_id(char out[LR_ID_HEX], const ProtobufCBinaryData *id)
 		ppx_hex(out, id->data, id->len);
 }
 
-int lr_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int lr_parse_id(uint8_t out[PPX_MESSAGE_ID_LEN], const char *hex)
 {
 	if (strlen(hex) != 2 * PPX_MESSAGE_ID_LEN)
@@ -965,8 +954,8 @@ int lr_parse_id(uint8_t out[PPX_MESSAGE_ID_LEN], const char *hex)
 				     "digits, not \"%s\"",
 				     2 * PPX_MESSAGE_ID_LEN, hex);
 	for (size_t i = 0; i < PPX_MESSAGE_ID_LEN; i++) {
-		int hi = lr_hexval((unsigned char)hex[2 * i]);
-		int lo = lr_hexval((unsigned char)hex[2 * i + 1]);
+		int hi = ppx_hex_digit((unsigned char)hex[2 * i]);
+		int lo = ppx_hex_digit((unsigned char)hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return ppx_error_set(PPX_EINVAL, "a message id is hex "

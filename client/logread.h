@@ -319,8 +319,6 @@ void lr_format_time(char *out, size_t cap, int64_t ms);
 /* In logread.c: lower-case hex of a 16-byte id, or "" if it is not 16
  * bytes. */
 void lr_hex_id(char out[LR_ID_HEX], const ProtobufCBinaryData *id);
-/* The value of hex digit c (either case), or -1. */
-int lr_hexval(int c);
 /* Parse a 32-digit hex message id. PPX_EINVAL. */
 int lr_parse_id(uint8_t out[PPX_MESSAGE_ID_LEN], const char *hex);
 /* A JSON string of `s`, with any byte that is not well-formed UTF-8

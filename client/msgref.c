@@ -44,7 +44,7 @@ static int ref_parse(struct lr_ref *r, const char *text)
 				     "%d hex digits (a prefix of the id)", text,
 				     2 * PPX_MESSAGE_ID_LEN);
 	for (size_t i = 0; i < n; i++) {
-		int v = lr_hexval((unsigned char)hex[i]);
+		int v = ppx_hex_digit((unsigned char)hex[i]);
 
 		if (v < 0)
 			return ppx_error_set(PPX_EINVAL, "\"%s\": a message id "

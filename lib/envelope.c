@@ -42,6 +42,17 @@ void ppx_hex(char *out, const uint8_t *in, size_t len)
 	out[2 * len] = '\0';
 }
 
+int ppx_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 int ppx_sha256(uint8_t out[PPX_HASH_LEN], const uint8_t *data, size_t len)
 {
 	if (EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL) != 1)

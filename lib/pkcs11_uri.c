@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/pkcs11.h"
 
@@ -24,17 +25,6 @@
 int ppx_pkcs11_uri_is(const char *s)
 {
 	return strncmp(s, SCHEME, strlen(SCHEME)) == 0;
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /*
@@ -51,8 +41,9 @@ static long decode(uint8_t *out, size_t cap, const char *s, size_t len,
 		int c = (unsigned char)s[i];
 
 		if (c == '%') {
-			int hi = i + 2 < len ? hexval(s[i + 1]) : -1;
-			int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
+			const unsigned char *h = (const unsigned char *)s + i;
+			int hi = i + 2 < len ? ppx_hex_digit(h[1]) : -1;
+			int lo = hi >= 0 ? ppx_hex_digit(h[2]) : -1;
 
 			if (lo < 0)
 				return -1;

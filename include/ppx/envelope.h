@@ -36,6 +36,9 @@ int ppx_message_id_new(uint8_t out[PPX_MESSAGE_ID_LEN]);
 /* Lower-case hex of `len` bytes into `out` (2*len+1 bytes). */
 void ppx_hex(char *out, const uint8_t *in, size_t len);
 
+/* The value of hex digit c (either case), or -1. */
+int ppx_hex_digit(int c);
+
 /* SHA-256. */
 int ppx_sha256(uint8_t out[PPX_HASH_LEN], const uint8_t *data, size_t len);
 
