@@ -192,7 +192,13 @@ pki: $(BUILD)/pki/ca/ca.crt
 $(BUILD)/pki/ca/ca.crt: certs/ppx-pki | $(DEPS_STAMP)
 	certs/ppx-pki demo $(BUILD)/pki
 
-test: all $(UNIT_BIN) $(FUZZ_REPLAY) $(BUILD)/tests/subscribe $(BUILD)/tests/inject pki
+# The protobuf classes of tests/tools/pyppx, the independent checker of
+# evidence written from the documents (PPX_PY points the tests at them).
+$(BUILD)/py/ppx_pb2.py: proto/ppx.proto | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	protoc --proto_path=proto --python_out=$(@D) proto/ppx.proto
+
+test: all $(UNIT_BIN) $(FUZZ_REPLAY) $(BUILD)/tests/subscribe $(BUILD)/tests/inject pki $(BUILD)/py/ppx_pb2.py
 ifeq ($(VALGRIND),1)
 	@command -v valgrind >/dev/null || \
 		{ echo "make test VALGRIND=1 needs valgrind: apt-get install valgrind" >&2; exit 1; }

@@ -283,3 +283,11 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	echo "lib.sh is sourced by the scenario tests, not run" >&2
 	exit 1
 fi
+
+# The independent checker (tests/tools/pyppx, written from the documents):
+# pycheck MODULE ARGS... runs `python3 -m pyppx.MODULE` with Debian's python3
+# and the protobuf classes make wrote into $BUILD/py.
+pycheck() {
+	local m=$1; shift
+	PYTHONPATH="$TOP/tests/tools:$TOP/$BUILD/py" /usr/bin/python3 -m "pyppx.$m" "$@"
+}
