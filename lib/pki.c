@@ -687,6 +687,12 @@ static int check_role(X509 *cert, enum ppx_cert_role role, ppx_identity *id)
 	return 0;
 }
 
+int ppxi_cert_check_role(X509 *cert, enum ppx_cert_role role,
+			 ppx_identity *id)
+{
+	return check_role(cert, role, id);
+}
+
 static time_t asn1_time(const ASN1_TIME *t)
 {
 	struct tm tm;

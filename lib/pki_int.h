@@ -23,4 +23,14 @@ X509 *ppxi_cert_x509(const ppx_cert *cert);
  */
 int ppxi_cert_adopt(ppx_cert **out, X509 *x509);
 
+/*
+ * Whether `cert` is a certificate of `role` (its single OU), with a single
+ * O and CN and the key usage of the role, filling in id->agency, name and
+ * role: 0, or PPX_EUNTRUSTED with the detail set.  No chain, time or CRL:
+ * ppx_trust_check() adds those, and lib/evidence.c checks them against
+ * the CA and CRL of an evidence bundle.
+ */
+int ppxi_cert_check_role(X509 *cert, enum ppx_cert_role role,
+			 ppx_identity *id);
+
 #endif
