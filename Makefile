@@ -181,6 +181,11 @@ $(BUILD)/tests/inject: $(BUILD)/obj/tests/tools/inject.o $(INJECT_OBJ) \
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
+# Every byte of an evidence bundle changed (tests/integration/evidence.sh).
+$(BUILD)/tests/evidence-flip: $(BUILD)/obj/tests/tools/evidence_flip.o $(LIBPPX)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 # Event-stream subscriber used by tests/integration/hooks.sh.
 $(BUILD)/tests/subscribe: $(BUILD)/obj/tests/tools/subscribe.o
 	@mkdir -p $(@D)
@@ -198,7 +203,7 @@ $(BUILD)/py/ppx_pb2.py: proto/ppx.proto | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	protoc --proto_path=proto --python_out=$(@D) proto/ppx.proto
 
-test: all $(UNIT_BIN) $(FUZZ_REPLAY) $(BUILD)/tests/subscribe $(BUILD)/tests/inject pki $(BUILD)/py/ppx_pb2.py
+test: all $(UNIT_BIN) $(FUZZ_REPLAY) $(BUILD)/tests/subscribe $(BUILD)/tests/inject $(BUILD)/tests/evidence-flip pki $(BUILD)/py/ppx_pb2.py
 ifeq ($(VALGRIND),1)
 	@command -v valgrind >/dev/null || \
 		{ echo "make test VALGRIND=1 needs valgrind: apt-get install valgrind" >&2; exit 1; }

@@ -27,6 +27,7 @@ enum ppx_exit {
 int ppx_exit_code(int ppx_error);
 
 int cmd_verify(int argc, char **argv);
+int cmd_prove(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_follow(int argc, char **argv);

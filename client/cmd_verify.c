@@ -5,19 +5,28 @@
  * is down.  The reading runs in a child process (ppx_log_check_dir()), so
  * that a file damaged in a way that crashes LMDB is reported as damaged.
  */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
 #include "client.h"
 #include "ppx/checkpoint.h"
 #include "ppx/error.h"
+#include "ppx/evidence.h"
 
 static const char usage[] =
 	"usage: ppx verify --log DIR (--pki DIR | --ca FILE --crl FILE "
 	"--certs DIR) [--json]\n"
+	"       ppx verify --bundle FILE [--ca FILE | --pki DIR] [--json]\n"
 	"Checks the log in DIR against the federation CA and the known\n"
-	"certificates.  Exit 0: verified; 1: something differs; 3: cannot read.\n";
+	"certificates; or, offline, the evidence bundle FILE (ppx prove)\n"
+	"against the CA given (without one, against the bundle's own CA,\n"
+	"which proves nothing by itself), printing what it proves.\n"
+	"Exit 0: verified; 1: something differs; 2: usage; 3: cannot read.\n";
 
 static void print_report(const char *dir, const ppx_verify_report *r, int json)
 {
@@ -56,13 +65,135 @@ static void print_report(const char *dir, const ppx_verify_report *r, int json)
 		       (unsigned long long)r->first_bad, r->reason);
 }
 
+/* The whole file, at most PPX_EVIDENCE_MAX bytes. */
+static int read_bundle(uint8_t **out, size_t *len, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf;
+	size_t n;
+
+	if (!f)
+		return ppx_error_set(PPX_EIO, "cannot open %s: %s", path,
+				     strerror(errno));
+	if (!(buf = malloc(PPX_EVIDENCE_MAX + 1))) {
+		fclose(f);
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	}
+	n = fread(buf, 1, PPX_EVIDENCE_MAX + 1, f);
+	if (ferror(f) || n > PPX_EVIDENCE_MAX) {
+		fclose(f);
+		free(buf);
+		return ppx_error_set(PPX_EIO, "cannot read %s, or it is over "
+				     "%u bytes", path, PPX_EVIDENCE_MAX);
+	}
+	fclose(f);
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+static void print_bundle(const char *path, const ppx_evidence_report *r,
+			 int json)
+{
+	if (json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "bundle", json_object_new_string(path));
+		json_object_object_add(o, "ok", json_object_new_boolean(r->ok));
+		json_object_object_add(o, "proves", json_object_new_string(
+					       r->text ? r->text : ""));
+		if (!r->ok)
+			json_object_object_add(o, "reason",
+					       json_object_new_string(r->reason));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+		return;
+	}
+	if (r->text)
+		fputs(r->text, stdout);
+	if (r->ok)
+		printf("%s: VERIFIED\n", path);
+	else
+		printf("%s: DOES NOT VERIFY: %s\n", path, r->reason);
+}
+
+static int verify_bundle(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"bundle", required_argument, NULL, 'b'},
+		{"ca", required_argument, NULL, 'a'},
+		{"pki", required_argument, NULL, 'p'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *path = NULL, *ca = NULL;
+	char ca_buf[4096];
+	uint8_t *buf = NULL, *der = NULL;
+	size_t len = 0, der_len = 0;
+	ppx_evidence_report r;
+	int ch, json = 0, rc;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'b': path = optarg; break;
+		case 'a': ca = optarg; break;
+		case 'p':
+			if ((size_t)snprintf(ca_buf, sizeof(ca_buf),
+					     "%s/ca/ca.crt", optarg) >=
+			    sizeof(ca_buf)) {
+				fprintf(stderr, "ppx verify: --pki path too "
+					"long\n");
+				return PPX_EXIT_USAGE;
+			}
+			ca = ca_buf;
+			break;
+		case 'j': json = 1; break;
+		case 'h': fputs(usage, stdout); return PPX_EXIT_OK;
+		default: fputs(usage, stderr); return PPX_EXIT_USAGE;
+		}
+	}
+	if (!path || optind != argc) {
+		fprintf(stderr, "ppx verify: --bundle FILE, and no argument\n%s",
+			usage);
+		return PPX_EXIT_USAGE;
+	}
+	if ((rc = read_bundle(&buf, &len, path)) != 0 ||
+	    (ca && (rc = ppx_evidence_read_ca(&der, &der_len, ca)) != 0) ||
+	    (rc = ppx_evidence_verify(&r, buf, len, der, der_len)) != 0) {
+		fprintf(stderr, "ppx verify: %s\n", ppx_error_last());
+		free(buf);
+		free(der);
+		return ppx_exit_code(rc);
+	}
+	print_bundle(path, &r, json);
+	rc = r.ok ? PPX_EXIT_OK : PPX_EXIT_NO;
+	ppx_evidence_report_clear(&r);
+	free(buf);
+	free(der);
+	return rc;
+}
+
+static int wants_bundle(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--bundle") == 0 ||
+		    strncmp(argv[i], "--bundle=", 9) == 0)
+			return 1;
+	return 0;
+}
+
 int cmd_verify(int argc, char **argv)
 {
 	struct log_opts o;
 	ppx_verify_report r;
 	ppx_trust *trust = NULL;
-	int rc = log_opts_parse(&o, argc, argv, usage);
+	int rc;
 
+	if (wants_bundle(argc, argv))
+		return verify_bundle(argc, argv);
+	rc = log_opts_parse(&o, argc, argv, usage);
 	if (rc != 0)
 		return rc == 1 ? PPX_EXIT_OK : ppx_exit_code(rc);
 	if (!o.ca || !o.crl) {

@@ -22,6 +22,8 @@ static const struct command {
 } commands[] = {
 	{"verify", cmd_verify, "check a log's hash chain, Merkle tree and "
 			       "signatures, read-only"},
+	{"prove", cmd_prove, "an evidence bundle of a message or an entry, "
+	 "for ppx verify --bundle"},
 	{"log", cmd_log, "list a log's entries, with filters, read-only"},
 	{"show", cmd_show, "one message in full: body, delivery, acks"},
 	{"follow", cmd_follow, "print a log's entries as they are committed"},
