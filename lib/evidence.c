@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -993,10 +994,42 @@ int ppx_evidence_cosigned_text(char *out, size_t cap, const char *agency,
 		r[o++] = left > 2 ? b64[v & 63] : '=';
 	}
 	r[o] = '\0';
-	n = snprintf(out, cap, "cosignature/v1\ntime %llu\n%s\n%llu\n%s\n",
+	n = snprintf(out, cap, "cosignature/v1\ntime %llu\n%s/ppx-log\n%llu\n%s\n",
 		     (unsigned long long)timestamp, agency,
 		     (unsigned long long)tree_size, r);
 	if (n < 0 || (size_t)n >= cap)
 		return ppx_error_set(PPX_ERANGE, "cosignature text too long");
 	return n;
+}
+
+int ppx_evidence_read_ca(uint8_t **out, size_t *len, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *der = NULL;
+	X509 *x;
+	int n;
+
+	*out = NULL;
+	*len = 0;
+	if (!f)
+		return ppx_error_set(PPX_EIO, "cannot open CA certificate %s",
+				     path);
+	if (!(x = PEM_read_X509(f, NULL, NULL, NULL))) {
+		rewind(f);
+		x = d2i_X509_fp(f, NULL);
+	}
+	fclose(f);
+	if (!x)
+		return ppx_error_set(PPX_EINVAL, "%s holds no certificate (PEM "
+				     "or DER)", path);
+	n = i2d_X509(x, &der);
+	X509_free(x);
+	if (n <= 0 || !(*out = malloc((size_t)n))) {
+		OPENSSL_free(der);
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	}
+	memcpy(*out, der, (size_t)n);
+	*len = (size_t)n;
+	OPENSSL_free(der);
+	return 0;
 }

@@ -46,6 +46,10 @@ int ppx_evidence_verify(ppx_evidence_report *out, const uint8_t *bundle,
 			size_t len, const uint8_t *ca_der, size_t ca_len);
 void ppx_evidence_report_clear(ppx_evidence_report *r);
 
+/* The certificate in `path` (PEM or DER) as DER, for ppx_evidence_verify();
+ * *out is malloc'd.  PPX_EIO, PPX_EINVAL. */
+int ppx_evidence_read_ca(uint8_t **out, size_t *len, const char *path);
+
 /* Where `ppx prove` finds the certificates, the CRL and the CA. */
 struct ppx_evidence_pki {
 	const ppx_trust *trust;	/* the known certificates */
@@ -68,8 +72,9 @@ int ppx_evidence_prove_entry(uint8_t **out, size_t *len, ppx_log *log,
 			     const struct ppx_evidence_pki *pki, uint64_t seq);
 
 /*
- * The C2SP cosignature/v1 message a witness signs for checkpoint
- * (origin `agency`, `tree_size`, `root`) at `timestamp` (POSIX seconds),
+ * The C2SP cosignature/v1 message a witness signs for the checkpoint of
+ * `agency` (origin "AGENCY/ppx-log"), `tree_size`, `root`, at `timestamp`
+ * (POSIX seconds; PROTOCOL.md 11.1),
  * written into `out` (NUL-terminated); its length, or PPX_ERANGE if `cap`
  * is too small.
  */

@@ -77,7 +77,7 @@ def varint(n):
 
 def cosigned_text(origin, size, root, timestamp):
     """EVIDENCE.md 4.3: the C2SP cosignature/v1 message."""
-    return ("cosignature/v1\ntime %d\n%s\n%d\n%s\n" % (
+    return ("cosignature/v1\ntime %d\n%s/ppx-log\n%d\n%s\n" % (
         timestamp, origin, size, base64.b64encode(root).decode())).encode()
 
 
