@@ -850,7 +850,7 @@ static int log_check(struct ev *ev, size_t k)
 static int structure_check(struct ev *ev)
 {
 	const Ppx__V1__EvidenceBundle *b = ev->b;
-	const uint8_t *tail = ev->raw + ev->raw_len - 2 - PPX_HASH_LEN;
+	const uint8_t *tail;
 
 	if (b->version != PPX_EVIDENCE_VERSION)
 		return fail(ev, PPX_EVERSION, "bundle: version %u, this "
@@ -871,8 +871,10 @@ static int structure_check(struct ev *ev)
 					    "field this version does not "
 					    "define", k + 1);
 	}
-	if (ev->raw_len < 2 + PPX_HASH_LEN || tail[0] != 0x7a ||
-	    tail[1] != PPX_HASH_LEN || b->digest.len != PPX_HASH_LEN)
+	tail = ev->raw_len < 2 + PPX_HASH_LEN
+		       ? NULL : ev->raw + ev->raw_len - 2 - PPX_HASH_LEN;
+	if (!tail || tail[0] != 0x7a || tail[1] != PPX_HASH_LEN ||
+	    b->digest.len != PPX_HASH_LEN)
 		return fail(ev, PPX_EFRAME, "bundle: the digest is not its "
 			    "last field");
 	if (b->n_logs == 0 || (!b->frame.len && (b->n_logs != 1 ||
