@@ -117,8 +117,8 @@ static int parse(struct prove_opts *o, int argc, char **argv)
 	if (rc != 0)
 		return rc;
 	if (argc - optind != (o->has_seq ? 0 : 1)) {
-		fprintf(stderr, "ppx prove: give one message ID, or --seq N\n%s",
-			usage);
+		fprintf(stderr, "ppx prove: give one message ID, or --seq "
+			"N\n%s", usage);
 		return PPX_EINVAL;
 	}
 	if (!o->has_seq)

@@ -98,13 +98,14 @@ static void print_bundle(const char *path, const ppx_evidence_report *r,
 	if (json) {
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "bundle", json_object_new_string(path));
+		json_object_object_add(o, "bundle",
+				       json_object_new_string(path));
 		json_object_object_add(o, "ok", json_object_new_boolean(r->ok));
 		json_object_object_add(o, "proves", json_object_new_string(
 					       r->text ? r->text : ""));
 		if (!r->ok)
-			json_object_object_add(o, "reason",
-					       json_object_new_string(r->reason));
+			json_object_object_add(
+				o, "reason", json_object_new_string(r->reason));
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 		json_object_put(o);
 		return;
@@ -155,8 +156,8 @@ static int verify_bundle(int argc, char **argv)
 		}
 	}
 	if (!path || optind != argc) {
-		fprintf(stderr, "ppx verify: --bundle FILE, and no argument\n%s",
-			usage);
+		fprintf(stderr, "ppx verify: --bundle FILE, and no "
+			"argument\n%s", usage);
 		return PPX_EXIT_USAGE;
 	}
 	if ((rc = read_bundle(&buf, &len, path)) != 0 ||

@@ -47,7 +47,7 @@ struct wit {
 	int ours;			/* ENTRY_COSIGNED: of our checkpoint */
 	Ppx__V1__Frame *request;	/* decoded, owned */
 	Ppx__V1__Checkpoint *cp;	/* of request's checkpoint, owned */
-	ProtobufCBinaryData reply;	/* the Frame{cosignature} bytes, owned */
+	ProtobufCBinaryData reply;	/* Frame{cosignature} bytes, owned */
 	Ppx__V1__Frame *rframe;		/* decoded reply, owned */
 };
 
@@ -140,13 +140,14 @@ static int add_witnessing(struct build *bd, uint64_t seq,
 	if (!(rec = ppx__v1__witness_record__unpack(NULL, e->data.len,
 						     e->data.data)))
 		return 0;
-	ok = ppx_frame_decode(&w.request, rec->request.data,
-			      rec->request.len) == 0 &&
+	ok = !ppx_frame_decode(&w.request, rec->request.data,
+			       rec->request.len) &&
 	     w.request->content_case == PPX__V1__FRAME__CONTENT_WITNESS &&
 	     (w.cp = checkpoint_of(w.request->witness->checkpoint)) &&
-	     ppx_frame_decode(&w.rframe, rec->reply.data, rec->reply.len) == 0 &&
+	     !ppx_frame_decode(&w.rframe, rec->reply.data, rec->reply.len) &&
 	     w.rframe->content_case == PPX__V1__FRAME__CONTENT_COSIGNATURE &&
-	     w.rframe->cosignature->result == PPX__V1__WITNESS_RESULT__COSIGNED &&
+	     w.rframe->cosignature->result ==
+		     PPX__V1__WITNESS_RESULT__COSIGNED &&
 	     (w.reply.data = malloc(rec->reply.len ? rec->reply.len : 1));
 	if (ok) {
 		memcpy(w.reply.data, rec->reply.data, rec->reply.len);
@@ -244,10 +245,10 @@ static int add_pki(struct build *bd)
 
 		if (!c) {
 			ppx_hex(h, bd->fps[i], PPX_FINGERPRINT_LEN);
-			return ppx_error_set(PPX_ENOTFOUND, "certificate %s is "
-					     "not among the known certificates: "
-					     "add it to the certificate "
-					     "directory", h);
+			return ppx_error_set(PPX_ENOTFOUND, "certificate %s "
+					     "is not among the known "
+					     "certificates: add it to the "
+					     "certificate directory", h);
 		}
 		if ((rc = der_of(&bd->certs[i], ppxi_cert_x509(c), NULL)))
 			return rc;

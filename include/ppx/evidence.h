@@ -29,7 +29,7 @@
 typedef struct ppx_evidence_report {
 	int ok;			/* 1: every check held */
 	int code;		/* when !ok: a ppx_error code */
-	char reason[512];	/* when !ok: the first thing that does not hold */
+	char reason[512];	/* when !ok: the first check that fails */
 	char *text;		/* what the bundle proves (or what held before
 				 * the failure), one statement a line */
 	size_t text_len, text_cap;

@@ -68,8 +68,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: evidence-flip BUNDLE CA.crt [STEP]\n");
 		return 2;
 	}
-	if (argc > 3)
-		step = strtoul(argv[3], NULL, 10) ? strtoul(argv[3], NULL, 10) : 1;
+	if (argc > 3 && strtoul(argv[3], NULL, 10) > 0)
+		step = strtoul(argv[3], NULL, 10);
 	if (ppx_evidence_verify(&r, buf, len, ca, ca_len) != 0 || !r.ok) {
 		fprintf(stderr, "the bundle does not verify unchanged: %s\n",
 			r.reason);

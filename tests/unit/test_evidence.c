@@ -56,7 +56,7 @@ static void test_evidence__garbage_is_not_a_bundle(void **state)
 	expect_fail(junk, sizeof(junk), "bundle: does not decode");
 }
 
-static void test_evidence__empty_file_fails_at_the_version(void **state)
+static void test_evidence__empty_file_has_no_version(void **state)
 {
 	(void)state;
 	expect_fail((const uint8_t *)"", 0, "bundle: version 0");
@@ -148,7 +148,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_evidence__garbage_is_not_a_bundle),
-		cmocka_unit_test(test_evidence__empty_file_fails_at_the_version),
+		cmocka_unit_test(test_evidence__empty_file_has_no_version),
 		cmocka_unit_test(test_evidence__other_version_is_refused),
 		cmocka_unit_test(test_evidence__unknown_field_is_refused),
 		cmocka_unit_test(test_evidence__digest_must_end_the_file),
