@@ -3,10 +3,16 @@
  * not a bundle, and the cosigned text it checks witnesses' signatures
  * over.
  *
- * Bundles made from real logs and every byte of them changed are tested
- * with real daemons in tests/integration/evidence.sh (build/tests/
- * evidence-flip); here the verifier meets input that must fail before any
- * certificate is needed, and must say which check failed, never crash.
+ * Bundles of messages made from real daemons' logs, and every byte of
+ * them changed, are tested in tests/integration/evidence.sh (build/tests/
+ * evidence-flip).  Here the verifier meets input that must fail before
+ * any certificate is needed, saying which check failed; and a log built
+ * in the test, with witnessing records as a log holds them (ENTRY_COSIGNED:
+ * our WitnessRequest and a partner's COSIGNED WitnessReply), gives an
+ * entry bundle that carries two witnesses' cosignatures -- one of the
+ * checkpoint proven against, one of a later checkpoint with the
+ * consistency proof to it -- which verifies, and fails with any byte
+ * changed.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,11 +20,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
+#include "ppx/checkpoint.h"
 #include "ppx/error.h"
 #include "ppx/evidence.h"
+#include "ppx/logstore.h"
+#include "support.h"
 #include "ppx.pb-c.h"
 
 /* Verify `buf` and expect a failure whose reason begins with `prefix`. */
@@ -144,6 +154,147 @@ static void test_evidence__cosigned_text_is_c2sp(void **state)
 			 PPX_ERANGE);
 }
 
+/* ---- a log with witnessing records --------------------------------- */
+
+static void append_note(ppx_log *log, const char *detail)
+{
+	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
+
+	e.kind = PPX__V1__ENTRY_KIND__ENTRY_NOTE;
+	e.time_ms = (int64_t)time(NULL) * 1000;
+	e.detail = (char *)detail;
+	assert_int_equal(ppx_log_append_one(log, &e, NULL), 0);
+}
+
+/* A frame of `f`, packed into a malloc'd buffer. */
+static ProtobufCBinaryData frame_pack(Ppx__V1__Frame *f)
+{
+	ProtobufCBinaryData d;
+
+	f->version = 1;
+	d.len = ppx__v1__frame__get_packed_size(f);
+	d.data = malloc(d.len);
+	assert_non_null(d.data);
+	ppx__v1__frame__pack(f, d.data);
+	return d;
+}
+
+/*
+ * Sign a checkpoint of police's log as it stands, and log `witness`'s
+ * cosignature of it as police's daemon would (ENTRY_COSIGNED).
+ */
+static void checkpoint_cosigned(ppx_log *log, ppx_signer *police,
+				const char *witness)
+{
+	Ppx__V1__Frame *cpf = NULL, req = PPX__V1__FRAME__INIT;
+	Ppx__V1__Frame rep = PPX__V1__FRAME__INIT;
+	Ppx__V1__WitnessRequest wq = PPX__V1__WITNESS_REQUEST__INIT;
+	Ppx__V1__WitnessReply wr = PPX__V1__WITNESS_REPLY__INIT;
+	Ppx__V1__WitnessRecord rec = PPX__V1__WITNESS_RECORD__INIT;
+	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
+	Ppx__V1__Checkpoint *cp;
+	ppx_signer *w = signer_at(witness);
+	uint8_t *frame, sig[PPX_SIG_MAX], data[8192];
+	size_t len, siglen;
+	char text[512];
+	time_t now = time(NULL);
+	int n;
+
+	assert_int_equal(ppx_checkpoint_append(log, police, &frame, &len,
+					       NULL), 0);
+	assert_int_equal(ppx_frame_decode(&cpf, frame, len), 0);
+	cp = ppx__v1__checkpoint__unpack(NULL,
+					 cpf->checkpoint->signed_body.len,
+					 cpf->checkpoint->signed_body.data);
+	assert_non_null(cp);
+	n = ppx_evidence_cosigned_text(text, sizeof(text), "police.gwent",
+				       cp->tree_size, cp->root_hash.data,
+				       (uint64_t)now);
+	assert_true(n > 0);
+	assert_int_equal(ppx_signer_sign(w, sig, sizeof(sig), &siglen,
+					 (const uint8_t *)text, (size_t)n), 0);
+	wq.checkpoint = cpf->checkpoint;
+	req.content_case = PPX__V1__FRAME__CONTENT_WITNESS;
+	req.witness = &wq;
+	wr.witness_agency = (char *)witness;
+	wr.log_agency = "police.gwent";
+	wr.tree_size = cp->tree_size;
+	wr.root_hash = cp->root_hash;
+	wr.result = PPX__V1__WITNESS_RESULT__COSIGNED;
+	wr.timestamp = (uint64_t)now;
+	wr.signature.data = sig;
+	wr.signature.len = siglen;
+	wr.algorithm = ppx_signer_algorithm(w);
+	wr.signer_fingerprint.data = (uint8_t *)ppx_signer_fingerprint(w);
+	wr.signer_fingerprint.len = PPX_FINGERPRINT_LEN;
+	rep.content_case = PPX__V1__FRAME__CONTENT_COSIGNATURE;
+	rep.cosignature = &wr;
+	rec.request = frame_pack(&req);
+	rec.reply = frame_pack(&rep);
+	assert_true(ppx__v1__witness_record__get_packed_size(&rec) <=
+		    sizeof(data));
+	e.data.len = ppx__v1__witness_record__pack(&rec, data);
+	e.data.data = data;
+	e.kind = PPX__V1__ENTRY_KIND__ENTRY_COSIGNED;
+	e.peer_agency = (char *)witness;
+	assert_int_equal(ppx_log_append_one(log, &e, NULL), 0);
+	free(rec.request.data);
+	free(rec.reply.data);
+	ppx__v1__checkpoint__free_unpacked(cp, NULL);
+	ppx__v1__frame__free_unpacked(cpf, NULL);
+	free(frame);
+	ppx_signer_free(w);
+}
+
+static void test_evidence__entry_with_two_witnesses_verifies(void **state)
+{
+	char *dir = tmpdir_new();
+	ppx_signer *police = signer_at("police.gwent");
+	ppx_trust *trust = trust_demo();
+	struct ppx_evidence_pki pki = {.trust = trust};
+	ppx_evidence_report r;
+	uint8_t *bundle = NULL, *ca = NULL;
+	size_t len = 0, ca_len = 0, still = 0;
+	ppx_log *log = NULL;
+
+	(void)state;
+	assert_int_equal(ppx_log_open(&log, dir, NULL), 0);
+	append_note(log, "the entry proven");
+	append_note(log, "another");
+	checkpoint_cosigned(log, police, "probation.gwent");	/* size 2 */
+	append_note(log, "later");
+	checkpoint_cosigned(log, police, "prison.cardiff");	/* size 5 */
+	pki.ca_file = pki_path("ca/ca.crt");
+	pki.crl_file = pki_path2("ca/crl.pem");
+	assert_int_equal(ppx_evidence_prove_entry(&bundle, &len, log, &pki, 0),
+			 0);
+	assert_int_equal(ppx_evidence_read_ca(&ca, &ca_len,
+					      pki_path("ca/ca.crt")), 0);
+	assert_int_equal(ppx_evidence_verify(&r, bundle, len, ca, ca_len), 0);
+	if (!r.ok)
+		fail_msg("%s\n%s", r.reason, r.text ? r.text : "");
+	assert_non_null(strstr(r.text, "checkpoint of 2 entries"));
+	assert_non_null(strstr(r.text, "cosigned by probation.gwent"));
+	assert_non_null(strstr(r.text, "cosigned by prison.cardiff"));
+	assert_non_null(strstr(r.text, "consistent with the checkpoint"));
+	ppx_evidence_report_clear(&r);
+	for (size_t i = 0; i < len; i++) {
+		bundle[i] ^= 0x01;
+		assert_int_equal(ppx_evidence_verify(&r, bundle, len, ca,
+						     ca_len), 0);
+		still += r.ok;
+		ppx_evidence_report_clear(&r);
+		bundle[i] ^= 0x01;
+	}
+	assert_int_equal(still, 0);
+	free(bundle);
+	free(ca);
+	ppx_log_close(log);
+	ppx_trust_free(trust);
+	ppx_signer_free(police);
+	tmpdir_remove(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -154,6 +305,8 @@ int main(void)
 		cmocka_unit_test(test_evidence__digest_must_end_the_file),
 		cmocka_unit_test(test_evidence__a_bundle_without_proofs_fails),
 		cmocka_unit_test(test_evidence__cosigned_text_is_c2sp),
+		cmocka_unit_test(
+			test_evidence__entry_with_two_witnesses_verifies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
