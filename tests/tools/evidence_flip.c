@@ -8,8 +8,8 @@
  * and with 0xff, runs ppx_evidence_verify() in-process on the copy, and
  * counts copies that still verify (there must be none).  It prints one
  * summary line, then how many times each failure was named ("receipt 1:
- * signature does not verify"), so the script can show that failures name
- * what.
+ * signature does not verify"; fingerprints in a reason shown as "#"), so
+ * the script can show that failures name what.
  * Exit 0 when every changed copy failed, 1 otherwise, 2 on bad use.
  */
 #include <stdio.h>
@@ -26,9 +26,30 @@ struct tally {
 	size_t k;
 };
 
+/* The reason with each run of 8 or more hex digits (a fingerprint) as
+ * "#", so that one check counts once however its bytes changed. */
+static void normalise(char *out, size_t cap, const char *reason)
+{
+	size_t o = 0;
+
+	for (const char *p = reason; *p && o + 1 < cap;) {
+		size_t n = strspn(p, "0123456789abcdef");
+
+		if (n >= 8) {
+			out[o++] = '#';
+			p += n;
+		} else {
+			out[o++] = *p++;
+		}
+	}
+	out[o] = '\0';
+}
+
 static void count(struct tally *t, const char *reason)
 {
-	const char *what = reason;
+	char what[sizeof(t->what[0])];
+
+	normalise(what, sizeof(what), reason);
 	for (size_t i = 0; i < t->k; i++)
 		if (strcmp(t->what[i], what) == 0) {
 			t->n[i]++;
