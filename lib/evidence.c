@@ -336,9 +336,11 @@ static int person_check(struct ev *ev, const Ppx__V1__Envelope *env)
 {
 	const Ppx__V1__PersonSignature *ps = env->person;
 	const uint8_t *p;
+	const ProtobufCBinaryData *named =
+		&ev->body->sender_person->certificate_fingerprint;
+	uint8_t *tbs, fp[PPX_HASH_LEN];
 	ppx_cert *cert = NULL;
 	ppx_identity id;
-	uint8_t *tbs;
 	size_t n;
 	X509 *x;
 	int rc;
@@ -371,6 +373,12 @@ static int person_check(struct ev *ev, const Ppx__V1__Envelope *env)
 			       ev->body->created_ms, &id);
 	free(tbs);
 	ppx_cert_free(cert);
+	ppx_sha256(fp, ps->certificate.data, ps->certificate.len);
+	if (rc == 0 && (named->len != PPX_HASH_LEN ||
+			memcmp(named->data, fp, PPX_HASH_LEN) != 0))
+		rc = fail(ev, PPX_EUNTRUSTED, "message: personal signature: "
+			  "not the sender person (sender_person names another "
+			  "certificate)");
 	if (rc == 0)
 		say(ev, "  signed personally by %s of %s (person certificate)",
 		    id.name, id.agency);

@@ -319,6 +319,109 @@ static void test_evidence__every_single_byte_change_fails(void **state)
 	free(ca);
 }
 
+/* ---- a message with a personal signature -------------------------- */
+
+/* A frame of `body` sealed by police, with dana.evans's personal
+ * signature over the same signed_body (PROTOCOL.md 3.2). */
+static ProtobufCBinaryData person_signed_frame(const Ppx__V1__Body *body)
+{
+	Ppx__V1__PersonSignature ps = PPX__V1__PERSON_SIGNATURE__INIT;
+	ppx_signer *police = signer_at("police.gwent"), *dana = NULL;
+	Ppx__V1__Frame *f = NULL;
+	ProtobufCBinaryData out;
+	uint8_t *frame, *tbs, sig[PPX_SIG_MAX];
+	size_t len, n, siglen;
+
+	assert_int_equal(ppx_body_seal(&frame, &len, police, body), 0);
+	assert_int_equal(ppx_frame_decode(&f, frame, len), 0);
+	assert_int_equal(ppx_signer_load(&dana, pki_path(
+		"people/police.gwent/dana.evans.key"), pki_path2(
+		"people/police.gwent/dana.evans.crt")), 0);
+	n = 14 + f->message->signed_body.len;
+	tbs = malloc(n);
+	assert_non_null(tbs);
+	memcpy(tbs, "ppx/v1/person", 14);
+	memcpy(tbs + 14, f->message->signed_body.data,
+	       f->message->signed_body.len);
+	assert_int_equal(ppx_signer_sign(dana, sig, sizeof(sig), &siglen, tbs,
+					 n), 0);
+	assert_int_equal(ppx_evidence_read_ca(&ps.certificate.data,
+					      &ps.certificate.len, pki_path(
+		"people/police.gwent/dana.evans.crt")), 0);
+	ps.signature.data = sig;
+	ps.signature.len = siglen;
+	ps.algorithm = ppx_signer_algorithm(dana);
+	f->message->person = &ps;
+	out.len = ppx__v1__frame__get_packed_size(f);
+	out.data = malloc(out.len);
+	assert_non_null(out.data);
+	ppx__v1__frame__pack(f, out.data);
+	f->message->person = NULL;
+	ppx__v1__frame__free_unpacked(f, NULL);
+	free(ps.certificate.data);
+	free(tbs);
+	free(frame);
+	ppx_signer_free(dana);
+	ppx_signer_free(police);
+	return out;
+}
+
+static void test_evidence__person_signed_message_names_the_person(
+	void **state)
+{
+	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
+	Ppx__V1__Body *body = body_new("police.gwent", "probation.gwent");
+	ppx_signer *police = signer_at("police.gwent");
+	ppx_trust *trust = trust_demo();
+	struct ppx_evidence_pki pki = {.trust = trust};
+	ppx_evidence_report r;
+	char *dir = tmpdir_new();
+	uint8_t *bundle = NULL, *ca = NULL;
+	size_t len = 0, ca_len = 0;
+	uint8_t fp[PPX_HASH_LEN];
+	ppx_log *log = NULL;
+
+	(void)state;
+	assert_int_equal(ppx_evidence_read_ca(&ca, &ca_len, pki_path(
+		"people/police.gwent/dana.evans.crt")), 0);
+	body->sender_person->certificate_fingerprint.data = fp;
+	body->sender_person->certificate_fingerprint.len = sizeof(fp);
+	ppx_sha256(fp, ca, ca_len);
+	free(ca);
+	assert_int_equal(ppx_log_open(&log, dir, NULL), 0);
+	e.kind = PPX__V1__ENTRY_KIND__ENTRY_SENT;
+	e.message_id = body->message_id;
+	e.time_ms = body->created_ms;
+	e.data = person_signed_frame(body);
+	assert_int_equal(ppx_log_append_one(log, &e, NULL), 0);
+	assert_int_equal(ppx_checkpoint_append(log, police, NULL, NULL, NULL),
+			 0);
+	pki.ca_file = pki_path("ca/ca.crt");
+	pki.crl_file = pki_path2("ca/crl.pem");
+	assert_int_equal(ppx_evidence_prove_message(&bundle, &len, log, &pki,
+						    NULL,
+						    body->message_id.data), 0);
+	assert_int_equal(ppx_evidence_read_ca(&ca, &ca_len,
+					      pki_path("ca/ca.crt")), 0);
+	assert_int_equal(ppx_evidence_verify(&r, bundle, len, ca, ca_len), 0);
+	if (!r.ok)
+		fail_msg("%s\n%s", r.reason, r.text ? r.text : "");
+	assert_non_null(strstr(r.text, "signed personally by Dana Evans of "
+				       "police.gwent"));
+	assert_non_null(strstr(r.text, "ENTRY_SENT"));
+	ppx_evidence_report_clear(&r);
+	free(e.data.data);
+	free(bundle);
+	free(ca);
+	ppx_log_close(log);
+	ppx_trust_free(trust);
+	ppx_signer_free(police);
+	body->sender_person->certificate_fingerprint.data = NULL;
+	body->sender_person->certificate_fingerprint.len = 0;
+	body_free(body);
+	tmpdir_remove(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -332,6 +435,8 @@ int main(void)
 		cmocka_unit_test(
 			test_evidence__entry_with_two_witnesses_verifies),
 		cmocka_unit_test(test_evidence__every_single_byte_change_fails),
+		cmocka_unit_test(
+			test_evidence__person_signed_message_names_the_person),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -250,6 +250,8 @@ class Verifier:
                 raise Fail("message: personal signature: signature does not verify")
             _, cn = self.cert_checks("message: personal signature", pc, "person",
                                      body.sender_agency, body.created_ms)
+            if body.sender_person.certificate_fingerprint != sig.fingerprint(ps.certificate):
+                raise Fail("message: personal signature: not the sender person")
             self.say("  signed personally by %s" % cn)
         else:
             self.say("  no personal signature")
