@@ -16,7 +16,7 @@
  *     from our log.  Without one, the oldest checkpoint entry that covers
  *     the entry, uncosigned.  Without that, nothing to prove against yet.
  *   - the partner's end: each receipt item that carries a checkpoint and
- *     an inclusion proof (PROTOCOL.md 5) is a proof of its own, pointed
+ *     an inclusion proof (PROTOCOL.md 5.3) is a proof of its own, pointed
  *     at, not copied; with our cosignature of that checkpoint when we hold
  *     one (ENTRY_WITNESSED), or of a later one whose request carried the
  *     consistency proof from it.
