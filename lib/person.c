@@ -164,22 +164,23 @@ static int check_standing(const ppx_trust *trust, const ppx_cert *cert,
 	case PPX_ECRL:
 		return rc;
 	case PPX_EREVOKED:
-		what = "revoked";
+		what = "revoked person certificate";
 		break;
 	case PPX_EEXPIRED:
-		what = "expired";
+		what = "expired person certificate";
 		break;
 	case PPX_ENOTYETVALID:
-		what = "not yet valid";
+		what = "person certificate not yet valid";
 		break;
 	default:
-		what = strstr(ppx_error_last(), "not a person") ? "other role"
-							       : "untrusted";
+		what = strstr(ppx_error_last(), "not a person")
+			       ? "other role (not a person certificate)"
+			       : "untrusted person certificate";
 		break;
 	}
 	snprintf(why, sizeof(why), "%s", ppx_error_last());
-	return ppx_error_set(PPX_EBADPERSON, "personal signature: person "
-			     "certificate %s: %s", what, why);
+	return ppx_error_set(PPX_EBADPERSON, "personal signature: %s: %s",
+			     what, why);
 }
 
 /* The body names this certificate as its sender person. */

@@ -29,6 +29,7 @@
 
 struct opts {
 	const char *endpoint, *as, *to, *pki, *mode, *arg, *kind;
+	const char *person;	/* person modes: REL of the person key */
 	const char *patch[8];	/* body-json: MARK=HEX */
 	size_t n_patch;
 	const char *receipts_to;	/* a directory, or NULL */
@@ -90,6 +91,10 @@ void save_receipt(const struct opts *o, const uint8_t *data, size_t len);
 int ident_mode(const char *mode);
 int ident_takes_arg(const char *mode);
 int build_ident(struct frames *fs, const struct opts *o);
+
+/* Personal signatures (inject_person.c). */
+int person_mode(const char *mode);
+int build_person(struct frames *fs, const struct opts *o);
 
 /* Budget modes (inject_budget.c). */
 int build_version_layout(struct frames *fs, const struct opts *o);
