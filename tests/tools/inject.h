@@ -4,8 +4,9 @@
  * inject.c holds the core: options, frames, sealing, the link to the
  * daemon, the answers and the verdict.  Its hostile modes live in files of
  * their own, one per concern: inject_text.c (body-json, hostile text),
- * inject_ids.c (hostile message ids) and inject_budget.c (budgets: junk,
- * latency, version layouts).  They see the options and the frames through
+ * inject_ids.c (hostile message ids), inject_person.c (personal
+ * signatures) and inject_budget.c (budgets: junk, latency, version
+ * layouts).  They see the options and the frames through
  * the types below, and reach the core through the inject_ helpers, so that
  * a mode builds its frames and, if it must, runs its own link without a
  * second copy of the plumbing.  This header is private to the tool.
