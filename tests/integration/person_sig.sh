@@ -17,7 +17,9 @@
 #       person certificate (ppx-pki revoke, the CRL reloaded), a signature
 #       over other bytes, and a body that does not name the signer ->
 #       REJECT_BAD_PERSON_SIGNATURE, each with its detail; a good one is
-#       stored.
+#       stored;
+#   (c) the same frames checked by pyppx.person, written from PROTOCOL.md
+#       3.2 alone, reach the same verdicts.
 #
 # The PKI is a copy in the federation's directory: the person certificates
 # issued and revoked here touch no other test.
@@ -132,24 +134,30 @@ check "(b) unsigned where required: REJECT_PERSON_SIGNATURE_REQUIRED" \
 check "(b) unsigned where not required: stored" \
 	answers "STORED" "" none
 check "(b) a good personal signature: stored" \
-	answers "STORED" "" good --person people/police.gwent/dana.evans
+	answers "STORED" "" good --person people/police.gwent/dana.evans \
+	--frame-to "$FED/good.bin"
 check "(b) a person certificate of another agency: REJECT_BAD_PERSON_SIGNATURE" \
 	answers "REFUSED REJECT_BAD_PERSON_SIGNATURE" "other agency" \
-	good "${R[@]}" --person people/probation.gwent/sam.okafor
+	good "${R[@]}" --person people/probation.gwent/sam.okafor \
+	--frame-to "$FED/other-agency.bin"
 check "(b) an agency signing certificate as a person's: REJECT_BAD_PERSON_SIGNATURE" \
 	answers "REFUSED REJECT_BAD_PERSON_SIGNATURE" "other role" \
-	good "${R[@]}" --person agencies/police.gwent/signing
+	good "${R[@]}" --person agencies/police.gwent/signing \
+	--frame-to "$FED/other-role.bin"
 check "(b) a signature over other bytes: REJECT_BAD_PERSON_SIGNATURE" \
 	answers "REFUSED REJECT_BAD_PERSON_SIGNATURE" "bad signature" \
-	other-bytes "${R[@]}" --person people/police.gwent/dana.evans
+	other-bytes "${R[@]}" --person people/police.gwent/dana.evans \
+	--frame-to "$FED/other-bytes.bin"
 check "(b) a body that does not name the signer: REJECT_BAD_PERSON_SIGNATURE" \
 	answers "REFUSED REJECT_BAD_PERSON_SIGNATURE" "not the sender person" \
-	not-sender --person people/police.gwent/dana.evans
+	not-sender --person people/police.gwent/dana.evans \
+	--frame-to "$FED/not-sender.bin"
 check "(b) a bad personal signature is refused even where none is required" \
 	answers "REFUSED REJECT_BAD_PERSON_SIGNATURE" "bad signature" \
 	other-bytes --person people/police.gwent/dana.evans
 check "(b) before revocation the second officer's signature is stored" \
-	answers "STORED" "" good --person people/police.gwent/revoked.officer
+	answers "STORED" "" good --person people/police.gwent/revoked.officer \
+	--frame-to "$FED/before-revocation.bin"
 revoke() { "$PKI_TOOL" revoke "$PKI" "$PKI/people/police.gwent/revoked.officer.crt" >/dev/null 2>&1; }
 check "(b) ppx-pki revokes the second officer's certificate" revoke
 cp "$PKI/ca/crl.pem" "$FED/crl.new" && mv -f "$FED/crl.new" "$FED/crl.pem"
@@ -157,12 +165,35 @@ crl_reloaded() { grep -q 'CRL file .* changed' "$FED/probation.gwent/ppxd.out"; 
 check "(b) probation reloads the CRL" wait_until 20 crl_reloaded
 check "(b) a revoked person certificate: REJECT_BAD_PERSON_SIGNATURE" \
 	answers "REFUSED REJECT_BAD_PERSON_SIGNATURE" "revoked person certificate" \
-	good --person people/police.gwent/revoked.officer
+	good --person people/police.gwent/revoked.officer \
+	--frame-to "$FED/revoked.bin"
 bad_logged() {
 	ppx_log probation.gwent | jq -r 'select(.kind == "ENTRY_REJECTED") | .reason' |
 		grep -c REJECT_BAD_PERSON_SIGNATURE
 }
 check "(b) probation logged the refusals" [ "$(bad_logged)" -ge 6 ]
+
+# --- (c) the independent check -------------------------------------------
+pyverdict() {	# pyverdict FRAME EXIT TEXT [options]: pyppx.person says so
+	local f=$1 want=$2 text=$3; shift 3
+	pycheck person "$FED/$f.bin" --ca "$PKI/ca/ca.crt" --crl "$FED/crl.pem" \
+		"$@" >"$FED/py.out" 2>&1
+	local rc=$?
+	[ "$rc" -eq "$want" ] && grep -qF -- "$text" "$FED/py.out" && return 0
+	diag "pyppx.person $f: exit $rc, wanted $want and '$text': $(cat "$FED/py.out")"
+	return 1
+}
+check "(c) pyppx.person accepts the good signature" \
+	pyverdict good 0 "signed by Dana Evans ($FPR) of police.gwent"
+check "(c) pyppx.person: another agency" pyverdict other-agency 1 "other agency"
+check "(c) pyppx.person: another role" pyverdict other-role 1 "other role"
+check "(c) pyppx.person: other bytes" pyverdict other-bytes 1 "bad signature"
+check "(c) pyppx.person: not the sender person" pyverdict not-sender 1 "not the sender person"
+check "(c) pyppx.person: revoked" pyverdict revoked 1 "revoked person certificate"
+check "(c) pyppx.person: signed before revocation, revoked now" \
+	pyverdict before-revocation 1 "revoked person certificate"
+check "(c) pyppx.person: ... but it holds as history" \
+	pyverdict before-revocation 0 "signed by Revoked Officer" --history
 
 fed_stop police.gwent
 fed_stop probation.gwent

@@ -75,10 +75,11 @@
  *                      DIR/receipt-PID-N.bin, for a strict decoder.
  *   version-layout N, junk N [--conns C], latency N
  *                      see "Budget modes" in inject_budget.c
- *   person CASE [--person REL]
+ *   person CASE [--person REL] [--frame-to FILE]
  *                      a message personally signed (or not) as CASE says:
  *                      none, good, other-bytes, not-sender; see
- *                      inject_person.c
+ *                      inject_person.c.  --frame-to writes the frame to
+ *                      FILE, for an independent check (pyppx.person)
  *
  * Exit: 0 when every frame got a verified answer (with --expect-no-connect:
  * when none did); 1 otherwise; 2 usage; 3 setup failed.
@@ -117,7 +118,7 @@ void inject_usage(int status)
 		"[--receipts-to DIR] |\n"
 		"       version-layout N | junk N [--conns C] | latency N |\n"
 		"       person none|good|other-bytes|not-sender "
-		"[--person REL]\n");
+		"[--person REL] [--frame-to FILE]\n");
 	exit(status);
 }
 
@@ -172,6 +173,7 @@ static const struct option longopts[] = {
 	{"hold-ms", required_argument, NULL, 'H'},
 	{"watch", no_argument, NULL, 'W'},
 	{"person", required_argument, NULL, 'S'},
+	{"frame-to", required_argument, NULL, 'O'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -194,6 +196,7 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		case 'k': o->kind = optarg; break;
 		case 'R': o->receipts_to = optarg; break;
 		case 'S': o->person = optarg; break;
+		case 'O': o->frame_to = optarg; break;
 		case 'P':
 			if (o->n_patch == sizeof(o->patch) / sizeof(o->patch[0]))
 				inject_usage(EXIT_USAGE);

@@ -31,6 +31,7 @@
 struct opts {
 	const char *endpoint, *as, *to, *pki, *mode, *arg, *kind;
 	const char *person;	/* person modes: REL of the person key */
+	const char *frame_to;	/* person modes: write the frame there */
 	const char *patch[8];	/* body-json: MARK=HEX */
 	size_t n_patch;
 	const char *receipts_to;	/* a directory, or NULL */

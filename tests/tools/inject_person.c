@@ -17,6 +17,9 @@
  *   person other-bytes  the same, but the signature is over another body
  *   person not-sender   signed by REL, but the body names no certificate
  *
+ * --frame-to FILE writes the frame there as well, for pyppx.person, the
+ * independent check written from the document.
+ *
  * The core (inject.c) asks person_mode() whether a mode is this one and
  * build_person() for its frame.
  */
@@ -76,6 +79,16 @@ static int seal_signed(uint8_t **out, size_t *len, const struct opts *o,
 	return rc;
 }
 
+static int write_frame(const char *path, const uint8_t *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	int ok = f && fwrite(buf, 1, len, f) == len;
+
+	if (f && fclose(f) != 0)
+		ok = 0;
+	return ok ? 0 : ppx_error_set(PPX_EIO, "cannot write %s", path);
+}
+
 int build_person(struct frames *fs, const struct opts *o)
 {
 	Ppx__V1__Body *b = body_new(o->agency, o->to);
@@ -117,5 +130,11 @@ int build_person(struct frames *fs, const struct opts *o)
 	}
 	ppx_signer_free(person);
 	body_free(b);
-	return rc ? rc : inject_frames_add(fs, buf, len);
+	if (rc == 0 && o->frame_to)
+		rc = write_frame(o->frame_to, buf, len);
+	if (rc != 0) {
+		free(buf);
+		return rc;
+	}
+	return inject_frames_add(fs, buf, len);
 }
