@@ -68,10 +68,12 @@ int ppx_person_signer_open(ppx_signer **out, const char *key,
 
 	*out = NULL;
 	if (ppx_pkcs11_uri_is(key)) {
-		if (!cert)
+		if (!cert || !module || !pin_file)
 			return ppx_error_set(PPX_EINVAL, "a person key on a "
-					     "token (%s) needs its certificate"
-					     " given (--sign-cert)", key);
+					     "token (%s) needs its certificate "
+					     "(--sign-cert), the PKCS#11 module "
+					     "($PPX_PKCS11_MODULE) and a 0600 PIN "
+					     "file ($PPX_PERSON_PIN_FILE)", key);
 		return ppx_signer_pkcs11_open(out, module, key, pin_file,
 					      cert);
 	}

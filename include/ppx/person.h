@@ -31,9 +31,10 @@ int ppx_person_tbs(uint8_t **out, size_t *outlen, const uint8_t *body,
 
 /*
  * Open a person's signer: `key` is a 0600 key file or a pkcs11: URI (then
- * `module` and `pin_file` are those of ppx_signer_pkcs11_open(), module
- * NULL for the default); `cert` is the person certificate (PEM), NULL for
- * the key file's name with ".crt" in place of ".key" (or appended).
+ * `module` and `pin_file` are those of ppx_signer_pkcs11_open(), and they
+ * and `cert` are required: PPX_EINVAL); `cert` is the person certificate
+ * (PEM), NULL for a key file's name with ".crt" in place of ".key" (or
+ * appended).
  */
 int ppx_person_signer_open(ppx_signer **out, const char *key,
 			   const char *cert, const char *module,
