@@ -333,8 +333,9 @@ static int check_person_required(struct ppxd *d, const Ppx__V1__Body *b)
 
 /*
  * Complete `in` as sent by `op` (with c's fingerprint) and check it; with
- * p, serialise it into p (not yet signed).  Without p (a prepare for a
- * personal signature), the completed body's bytes go to *bytes.
+ * p, an unsigned submission, serialise it into p (not yet signed), unless
+ * the policy requires a personal signature on it.  Without p (a prepare
+ * for a personal signature), the completed body's bytes go to *bytes.
  */
 static int prepare_body(struct ppxd *d, const struct ppx_operator *op,
 			const Ppx__V1__Body *in, struct completion *c,
@@ -363,8 +364,7 @@ static int prepare_body(struct ppxd *d, const struct ppx_operator *op,
 		return rc;
 	if (!p)
 		return ppx_body_pack(bytes, len, &b);
-	if (c->fingerprint.len == 0 &&
-	    (rc = check_person_required(d, &b)) != 0)
+	if ((rc = check_person_required(d, &b)) != 0)
 		return rc;
 	return pending_of(p, &b);
 }

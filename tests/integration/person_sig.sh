@@ -111,9 +111,14 @@ run_ok "(a) an unsigned notification (not required) is delivered" \
 	"$PPX" send notification "${POLICE[@]}" --to probation.gwent \
 	--kind arrest "${SUBJ[@]}" --details "Arrested 21:40 in the exclusion zone" \
 	--wait --timeout 20
-"$PPX" show "police.gwent/$(msg_id "$out")" "${PROBATION[@]}" >"$FED/show2.txt" 2>&1
-check "(a) ppx show says it has no personal signature" \
-	grep -qx "no personal signature" "$FED/show2.txt"
+unsigned=$(msg_id "$out")
+shows_unsigned() {
+	"$PPX" show "police.gwent/$unsigned" "${PROBATION[@]}" >"$FED/show2.txt" 2>&1 &&
+		grep -qx "no personal signature" "$FED/show2.txt" && return 0
+	diag "ppx show: $(cat "$FED/show2.txt")"
+	return 1
+}
+check "(a) ppx show says it has no personal signature" shows_unsigned
 
 # --- (b) receiving ----------------------------------------------------
 inject() {	# inject CASE [options]: police -> probation, the answer on stdout
