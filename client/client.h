@@ -21,7 +21,7 @@ enum ppx_exit {
 
 /*
  * The exit status for a PPX_E* code: PPX_EXIT_OK for 0, PPX_EXIT_USAGE
- * for PPX_EINVAL, PPX_EXIT_NO for a refusal (PPX_ETOOBIG to PPX_EBUSY),
+ * for PPX_EINVAL, PPX_EXIT_NO for a refusal (PPX_ETOOBIG to PPX_EBADPERSON),
  * PPX_EXIT_UNAVAILABLE for any other failure.
  */
 int ppx_exit_code(int ppx_error);

@@ -12,6 +12,13 @@
  * queues it.  For each message one line is printed: the message id, its
  * log position and its delivery state per recipient.  With --wait, ppx
  * waits until every recipient's signed receipt is logged (or --timeout).
+ *
+ * With --sign KEY the sender signs each message personally
+ * (docs/PROTOCOL.md 3.2): ppx asks the daemon to prepare the body (it
+ * completes it as it would seal it, naming the person certificate) and
+ * gets its exact bytes back, signs them with the person's key (a 0600
+ * file, or a pkcs11: URI with $PPX_PKCS11_MODULE and
+ * $PPX_PERSON_PIN_FILE), and submits the bytes with the signature.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -27,12 +34,14 @@
 #include "ppx/error.h"
 #include "ppx/json-c.h"
 #include "ppx/names.h"
+#include "ppx/person.h"
 
 #define SEND_WINDOW 256
 #define INPUT_MAX (256L * 1024 * 1024)
 
 static const char usage[] =
 	"usage: ppx send --json FILE|- [--config FILE] [--wait] [--timeout S]\n"
+	"                [--sign KEY [--sign-cert CERT]]\n"
 	"       ppx send notification|minutes|disclosure|record [OPTIONS]\n"
 	"Submits each ppx.v1.Body in FILE (canonical protobuf JSON, one\n"
 	"object after another), or the one the options describe (ppx send\n"
@@ -42,7 +51,7 @@ static const char usage[] =
 	"refused; 3: the daemon did not answer.\n";
 
 struct send_opts {
-	const char *config, *json;
+	const char *config, *json, *sign, *sign_cert;
 	int wait;
 	long timeout_s;
 };
@@ -169,6 +178,114 @@ static int remember(struct sent_ids *s, const Ppx__V1__ControlReply *r)
 	return 0;
 }
 
+/* The person's signer for --sign KEY [--sign-cert CERT]; NULL without
+ * --sign.  PPX_E* on failure, after saying why. */
+static int person_open(ppx_signer **out, const char *key, const char *cert)
+{
+	int rc;
+
+	*out = NULL;
+	if (!key)
+		return 0;
+	rc = ppx_person_signer_open(out, key, cert, getenv("PPX_PKCS11_MODULE"),
+				    getenv("PPX_PERSON_PIN_FILE"));
+	if (rc != 0)
+		fprintf(stderr, "ppx send: --sign: %s\n", ppx_error_last());
+	return rc;
+}
+
+/* One request and its reply. */
+static int exchange(struct ctl *c, Ppx__V1__SubmitRequest *sub,
+		    Ppx__V1__ControlReply **out)
+{
+	Ppx__V1__ControlRequest req = PPX__V1__CONTROL_REQUEST__INIT;
+	int rc;
+
+	req.request_case = PPX__V1__CONTROL_REQUEST__REQUEST_SUBMIT;
+	req.submit = sub;
+	if ((rc = ctl_send(c, &req)) != 0 || (rc = ctl_recv(c, out)) != 0)
+		fprintf(stderr, "ppx send: %s\n", ppx_error_last());
+	return rc;
+}
+
+/*
+ * Submit `b` signed by `person`: a prepare, the signature over the bytes
+ * it answers, and the signed submit, whose reply is *out (or the
+ * prepare's, when that was refused).
+ */
+static int submit_signed(struct ctl *c, const Ppx__V1__Body *b,
+			 ppx_signer *person, Ppx__V1__ControlReply **out)
+{
+	Ppx__V1__SubmitRequest sub = PPX__V1__SUBMIT_REQUEST__INIT;
+	Ppx__V1__PersonSignature *ps = NULL;
+	Ppx__V1__ControlReply *prep = NULL;
+	int rc;
+
+	*out = NULL;
+	sub.body = (Ppx__V1__Body *)b;
+	sub.prepare = 1;
+	if ((rc = ppx_cert_der(&sub.person_cert.data, &sub.person_cert.len,
+			       ppx_signer_cert(person))) != 0 ||
+	    (rc = exchange(c, &sub, &prep)) != 0) {
+		free(sub.person_cert.data);
+		return rc;
+	}
+	free(sub.person_cert.data);
+	if (prep->code != 0 || !prep->submit) {
+		*out = prep;
+		return 0;
+	}
+	rc = ppx_person_sign(&ps, person, prep->submit->prepared_body.data,
+			     prep->submit->prepared_body.len);
+	if (rc != 0)
+		fprintf(stderr, "ppx send: --sign: %s\n", ppx_error_last());
+	ppx__v1__submit_request__init(&sub);
+	sub.signed_body = prep->submit->prepared_body;
+	sub.person = ps;
+	if (rc == 0)
+		rc = exchange(c, &sub, out);
+	ppx_person_signature_free(ps);
+	ppx__v1__control_reply__free_unpacked(prep, NULL);
+	return rc;
+}
+
+/* Submit every body in the input, each signed by `person`, one at a
+ * time. */
+static int submit_all_signed(struct ctl *c, const char *text, size_t len,
+			     struct sent_ids *ids, int quiet,
+			     ppx_signer *person)
+{
+	json_tokener *tok = json_tokener_new();
+	size_t pos = 0;
+	int rc = tok ? PPX_EXIT_OK : PPX_EXIT_UNAVAILABLE;
+
+	while (tok) {
+		Ppx__V1__ControlReply *r = NULL;
+		Ppx__V1__Body *b = NULL;
+		int got = next_body(&b, tok, text, len, &pos), err;
+
+		if (got != 0) {
+			if (got < 0)
+				rc = PPX_EXIT_USAGE;
+			break;
+		}
+		err = submit_signed(c, b, person, &r);
+		ppx__v1__body__free_unpacked(b, NULL);
+		if (err != 0) {
+			rc = ppx_exit_code(err);
+			break;
+		}
+		if ((quiet ? r->code != 0 : print_reply(r)) && rc == PPX_EXIT_OK)
+			rc = PPX_EXIT_NO;
+		if (quiet && r->code != 0)
+			fprintf(stderr, "ppx send: refused: %s\n", r->error);
+		remember(ids, r);
+		ppx__v1__control_reply__free_unpacked(r, NULL);
+	}
+	json_tokener_free(tok);
+	return rc;
+}
+
 /* Submit every body in the input, up to SEND_WINDOW at a time. */
 static int submit_all(struct ctl *c, const char *text, size_t len,
 		      struct sent_ids *ids, int quiet)
@@ -282,6 +399,8 @@ static int parse(struct send_opts *o, int argc, char **argv)
 		{"json", required_argument, NULL, 'j'},
 		{"wait", no_argument, NULL, 'w'},
 		{"timeout", required_argument, NULL, 't'},
+		{"sign", required_argument, NULL, 's'},
+		{"sign-cert", required_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -291,11 +410,13 @@ static int parse(struct send_opts *o, int argc, char **argv)
 	memset(o, 0, sizeof(*o));
 	o->timeout_s = 60;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:j:wt:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:j:wt:s:C:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': o->config = optarg; break;
 		case 'j': o->json = optarg; break;
 		case 'w': o->wait = 1; break;
+		case 's': o->sign = optarg; break;
+		case 'C': o->sign_cert = optarg; break;
 		case 't':
 			o->timeout_s = strtol(optarg, &end, 10);
 			if (*end || o->timeout_s <= 0) {
@@ -308,7 +429,7 @@ static int parse(struct send_opts *o, int argc, char **argv)
 		default: fputs(usage, stderr); return PPX_EXIT_USAGE;
 		}
 	}
-	if (!o->json || optind != argc) {
+	if (!o->json || optind != argc || (o->sign_cert && !o->sign)) {
 		fputs(usage, stderr);
 		return PPX_EXIT_USAGE;
 	}
@@ -321,16 +442,25 @@ int send_body(const struct send_common *o, const Ppx__V1__Body *b)
 	Ppx__V1__SubmitRequest sub = PPX__V1__SUBMIT_REQUEST__INIT;
 	Ppx__V1__ControlReply *r = NULL;
 	struct sent_ids ids = {0};
+	ppx_signer *person = NULL;
 	struct ctl c;
-	int rc = ctl_open(&c, config_path_default(o->config), 30000);
+	int rc = person_open(&person, o->sign, o->sign_cert);
 
+	if (rc == 0 && (rc = ctl_open(&c, config_path_default(o->config),
+				      30000)) != 0)
+		ppx_signer_free(person);
 	if (rc != 0)
 		return ppx_exit_code(rc);
 	sub.body = (Ppx__V1__Body *)b;
 	req.request_case = PPX__V1__CONTROL_REQUEST__REQUEST_SUBMIT;
 	req.submit = &sub;
-	if ((rc = ctl_send(&c, &req)) != 0 || (rc = ctl_recv(&c, &r)) != 0) {
+	if (person)
+		rc = submit_signed(&c, b, person, &r);
+	else if ((rc = ctl_send(&c, &req)) != 0 ||
+		 (rc = ctl_recv(&c, &r)) != 0)
 		fprintf(stderr, "ppx send: %s\n", ppx_error_last());
+	ppx_signer_free(person);
+	if (rc != 0) {
 		ctl_close(&c);
 		return ppx_exit_code(rc);
 	}
@@ -375,6 +505,7 @@ int cmd_send(int argc, char **argv)
 {
 	struct send_opts o;
 	struct sent_ids ids = {0};
+	ppx_signer *person = NULL;
 	struct ctl c;
 	char *text = NULL;
 	size_t len = 0;
@@ -384,13 +515,20 @@ int cmd_send(int argc, char **argv)
 		return send_family(argc - 1, argv + 1);
 	if ((rc = parse(&o, argc, argv)) != 0)
 		return rc < 0 ? PPX_EXIT_OK : rc;
-	if ((rc = read_all(&text, &len, o.json)) != 0)
+	if ((rc = person_open(&person, o.sign, o.sign_cert)) != 0)
+		return ppx_exit_code(rc);
+	if ((rc = read_all(&text, &len, o.json)) != 0) {
+		ppx_signer_free(person);
 		return rc;
+	}
 	if ((rc = ctl_open(&c, config_path_default(o.config), 30000)) != 0) {
+		ppx_signer_free(person);
 		free(text);
 		return ppx_exit_code(rc);
 	}
-	rc = submit_all(&c, text, len, &ids, o.wait);
+	rc = person ? submit_all_signed(&c, text, len, &ids, o.wait, person)
+		    : submit_all(&c, text, len, &ids, o.wait);
+	ppx_signer_free(person);
 	if (o.wait && rc == PPX_EXIT_OK)
 		rc = wait_all(&c, &ids, o.timeout_s);
 	ctl_close(&c);

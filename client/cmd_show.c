@@ -18,7 +18,9 @@
  * sender_person belongs to the agency that signed.  Every other person a
  * body names (a chair, an action's owner, who decided or approved) is
  * that agency's statement about them, and is shown as such, "stated by"
- * the sender (PROTOCOL.md section 4).
+ * the sender (PROTOCOL.md section 4).  A message a person signed
+ * personally says so: "signed by NAME (person certificate FPR...) of
+ * AGENCY", or "no personal signature" (PROTOCOL.md 3.2).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -32,6 +34,8 @@
 #include "ppx/error.h"
 #include "ppx/json.h"
 #include "ppx/names.h"
+#include "ppx/entry.h"
+#include "ppx/person.h"
 #include "ppx/pki.h"
 
 #define SHOW_MAX_ENTRIES 4096	/* entries about one message listed */
@@ -271,6 +275,28 @@ static void print_persons(const Ppx__V1__Body *b)
 	persons_walk(&b->base, path, 0, 0, stated_line, (void *)b);
 }
 
+/* Who signed the message personally (PROTOCOL.md 3.2), if anyone. */
+static void print_person_signature(const struct lr_entry *m)
+{
+	char line[3 * PPX_NAME_MAX];
+	ppx_identity who;
+	int rc = ppx_entry_person(&who, m->e);
+
+	if (rc == 0) {
+		printf("no personal signature\n");
+		return;
+	}
+	if (rc < 0) {
+		printf("personal signature unreadable: ");
+		lr_print_clean(stdout, ppx_error_last());
+		putchar('\n');
+		return;
+	}
+	ppx_person_describe(line, sizeof(line), &who);
+	lr_print_clean(stdout, line);
+	putchar('\n');
+}
+
 static void print_heading(const struct lr_entry *m)
 {
 	const Ppx__V1__Body *b = m->body;
@@ -314,8 +340,10 @@ static int print_text(logread *lr, const struct shown *s)
 	} else {
 		printf("no copy of the message itself is in this log\n");
 	}
-	if (s->msg)
+	if (s->msg) {
+		print_person_signature(s->msg);
 		print_persons(s->msg->body);
+	}
 	printf("\nlog entries:\n");
 	lr_table_header(stdout);
 	for (size_t i = 0; i < s->n; i++)

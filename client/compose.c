@@ -59,6 +59,10 @@ static const struct flag {
 	[O_PRINT] = {"print", 0, ALL, "      print the body as JSON, send "
 		     "nothing"},
 	[O_HELP] = {"help", 0, ALL, "      this list"},
+	[O_SIGN] = {"sign", 1, ALL, "KEY   sign it yourself: your person key "
+		    "(0600 file or pkcs11: URI)"},
+	[O_SIGN_CERT] = {"sign-cert", 1, ALL, "CERT  your person certificate "
+			 "(default: KEY with .crt)"},
 	[O_TO] = {"to", 1, SEND, "AGENCY  a recipient (repeat, or a,b)"},
 	[O_MARKING] = {"marking", 1, SEND, "M     official | official-sensitive "
 		       "(default)"},
@@ -352,6 +356,8 @@ static int setup(struct compose *c, struct send_common *o)
 	o->config = compose_val(c, O_CONFIG);
 	o->wait = compose_val(c, O_WAIT) != NULL;
 	o->print = compose_val(c, O_PRINT) != NULL;
+	o->sign = compose_val(c, O_SIGN);
+	o->sign_cert = compose_val(c, O_SIGN_CERT);
 	o->timeout_s = t ? strtol(t, &end, 10) : 60;
 	if (t && (*end || o->timeout_s <= 0))
 		return compose_fail(c, "--timeout needs a positive number of "

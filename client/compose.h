@@ -19,6 +19,8 @@ struct send_common {
 	int wait;		/* --wait: until every receipt is logged */
 	long timeout_s;		/* --timeout, for --wait */
 	int print;		/* --print: show the body as JSON, send nothing */
+	const char *sign;	/* --sign: the person key (file or pkcs11:) */
+	const char *sign_cert;	/* --sign-cert: its certificate */
 };
 
 struct compose;

@@ -9,6 +9,9 @@
  * then dispatched: a submit goes through submit.c as the operator the
  * caller's uid maps to, status and message state are answered from the
  * daemon's state and the log, and a hook decision goes to hooks.c.  A
+ * personally signed message is two submits (docs/PROTOCOL.md 3.2): a
+ * prepare, answered at once with the body's bytes, then those bytes
+ * signed by the person.  A
  * submit's and a hook decision's reply follows the commit of this loop
  * iteration (writer_after), so that no caller is told of something the
  * disk does not yet hold; every other reply goes at once.
@@ -195,6 +198,82 @@ static int submit(struct ppxd *d, const struct control_reply_to *to,
 	return rc;
 }
 
+/* A prepare: the completed body's bytes, at once; nothing is logged. */
+static int submit_prepared(struct ppxd *d, const struct control_reply_to *to,
+			   const struct ppx_operator *op,
+			   const Ppx__V1__SubmitRequest *r)
+{
+	Ppx__V1__ControlReply reply = PPX__V1__CONTROL_REPLY__INIT;
+	Ppx__V1__SubmitReply sr = PPX__V1__SUBMIT_REPLY__INIT;
+	Ppx__V1__Body *b;
+	uint8_t *bytes = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!op)
+		return ppx_error_set(PPX_EPERM, "caller is not an operator");
+	if (!r->body)
+		return ppx_error_set(PPX_EINVAL, "a prepare carries a body");
+	rc = submit_prepare(d, op, r->body, r->person_cert.len
+			    ? r->person_cert.data : NULL, r->person_cert.len,
+			    &bytes, &len);
+	if (rc != 0)
+		return rc;
+	b = ppx__v1__body__unpack(NULL, len, bytes);
+	if (b) {
+		sr.message_id = b->message_id;
+		sr.prepared_body.data = bytes;
+		sr.prepared_body.len = len;
+		reply.version = PPX_CONTROL_VERSION;
+		reply.reply_case = PPX__V1__CONTROL_REPLY__REPLY_SUBMIT;
+		reply.submit = &sr;
+		send_reply(d, to, &reply);
+		release(to);
+		ppx__v1__body__free_unpacked(b, NULL);
+	}
+	free(bytes);
+	return b ? 0 : ppx_error_set(PPX_ENOMEM, "out of memory");
+}
+
+/* The prepared bytes signed by the person: checked now, sealed with the
+ * drain's submits, answered after the commit. */
+static int submit_signed(struct ppxd *d, const struct control_reply_to *to,
+			 const struct ppx_operator *op,
+			 const Ppx__V1__SubmitRequest *r)
+{
+	struct control_reply_to *copy;
+	int rc;
+
+	if (!op)
+		return ppx_error_set(PPX_EPERM, "caller is not an operator");
+	if (!r->person)
+		return ppx_error_set(PPX_EINVAL, "signed_body without the "
+				     "personal signature");
+	if (!(copy = malloc(sizeof(*copy))))
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	*copy = *to;
+	rc = submit_queue_signed(d, op, &r->signed_body, r->person,
+				 submit_done, copy);
+	if (rc != 0)
+		free(copy);
+	return rc;
+}
+
+/* A SubmitRequest, in whichever of its three forms. */
+static int submit_request(struct ppxd *d, const struct control_reply_to *to,
+			  const struct ppx_operator *op,
+			  const Ppx__V1__SubmitRequest *r)
+{
+	if (r->prepare)
+		return submit_prepared(d, to, op, r);
+	if (r->signed_body.len != 0 && !r->body)
+		return submit_signed(d, to, op, r);
+	if (!r->body || r->signed_body.len || r->person)
+		return ppx_error_set(PPX_EINVAL, "a submit carries a body, or "
+				     "signed_body with its person");
+	return submit(d, to, op, r->body);
+}
+
 /* The partner's budgets (budget.c): refusals in the window, a block,
  * the log bytes charged in the last hour and its quota. */
 static void status_budget(struct ppxd *d, Ppx__V1__PartnerStatus *ps)
@@ -358,9 +437,7 @@ static int dispatch(struct ppxd *d, const struct control_reply_to *to,
 {
 	switch (req->request_case) {
 	case PPX__V1__CONTROL_REQUEST__REQUEST_SUBMIT:
-		if (!req->submit->body)
-			break;
-		return submit(d, to, op, req->submit->body);
+		return submit_request(d, to, op, req->submit);
 	case PPX__V1__CONTROL_REQUEST__REQUEST_STATUS:
 		status(d, to);
 		release(to);

@@ -52,6 +52,7 @@
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/names.h"
+#include "ppx/person.h"
 #include "ppx/receipt.h"
 #include "ppx/text.h"
 #include "ppx/timefmt.h"
@@ -574,8 +575,35 @@ static int check_text_and_person(const ppx_opened *o)
 	return rc;
 }
 
-/* Text, sender, clock, recipient, policy and the domain: checks after the
- * signature holds. */
+/* A personal signature, wherever there is one, must hold (PROTOCOL.md
+ * 3.2): PPX_EBADPERSON naming the check that failed. */
+static int check_person_signature(struct ppxd *d, const ppx_opened *o)
+{
+	const Ppx__V1__Envelope *env = o->frame->message;
+	ppx_identity who;
+
+	if (!env->person)
+		return 0;
+	return ppx_person_verify(&who, d->trust, env->person,
+				 env->signed_body.data, env->signed_body.len,
+				 o->body, o->signer.agency, time(NULL));
+}
+
+/* Our policy wants a personal signature on this family or kind. */
+static int check_person_required(struct ppxd *d, const ppx_opened *o)
+{
+	char what[96];
+
+	if (o->frame->message->person ||
+	    !policy_person_required(d->policy, o->body, what, sizeof(what)))
+		return 0;
+	return ppx_error_set(PPX_EPERSON_REQUIRED, "%s from %s carries no "
+			     "personal signature; %s requires one for it",
+			     what, o->signer.agency, d->cfg->agency);
+}
+
+/* Text, sender, clock, personal signature, recipient, policy and the
+ * domain: checks after the signature holds. */
 static int check_accept(struct ppxd *d, const ppx_opened *o)
 {
 	const Ppx__V1__Body *b = o->body;
@@ -592,6 +620,8 @@ static int check_accept(struct ppxd *d, const ppx_opened *o)
 				     "future: check the sender's clock",
 				     o->signer.agency,
 				     (long long)(b->created_ms - ppxd_now_ms()));
+	if ((rc = check_person_signature(d, o)) != 0)
+		return rc;
 	if (!is_recipient(b, d->cfg->agency))
 		return ppx_error_set(PPX_ENOTRECIPIENT,
 				     "message from %s does not name %s among "
@@ -604,6 +634,8 @@ static int check_accept(struct ppxd *d, const ppx_opened *o)
 	q.to = d->cfg->agency;
 	rc = policy_check(d->policy, &q);
 	ppx_subject_keys_free(keys, n);
+	if (rc == 0)
+		rc = check_person_required(d, o);
 	if (rc == 0)
 		rc = ppx_domain_check(b, o->signer.agency);
 	if (rc == 0)

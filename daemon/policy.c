@@ -64,6 +64,10 @@ struct ppxd_policy {
 	size_t n_rules, cap_rules;
 	struct dtc *dtcs;
 	size_t n_dtcs, cap_dtcs;
+	/* [signatures] require_person_signature: the families and kinds
+	 * that must carry a personal signature, sent or received. */
+	struct rule person;
+	int signatures_line;
 };
 
 /* The message families, by their names in the file. */
@@ -101,13 +105,13 @@ static const char *marking_name(int marking)
 /* Loading                                                             */
 /* ------------------------------------------------------------------ */
 
-enum psec { PSEC_NONE, PSEC_RULE, PSEC_DTC };
+enum psec { PSEC_NONE, PSEC_RULE, PSEC_DTC, PSEC_SIGNATURES };
 
 struct load;
 typedef int item_fn(struct load *l, const struct ppx_ini_entry *e,
 		    const char *item);
 
-static item_fn add_from, add_to, add_kind, add_subject;
+static item_fn add_from, add_to, add_kind, add_subject, add_person_kind;
 static int set_marking(struct load *l, const struct ppx_ini_entry *e);
 static int set_ct(struct load *l, const struct ppx_ini_entry *e);
 
@@ -125,6 +129,8 @@ static const struct pkey {
 	{PSEC_RULE, "max_marking", 0, NULL, set_marking},
 	{PSEC_RULE, "counter_terrorism", 0, NULL, set_ct},
 	{PSEC_DTC, "subjects", 1, add_subject, NULL},
+	{PSEC_SIGNATURES, "require_person_signature", 0, add_person_kind,
+	 NULL},
 };
 
 #define N_PKEYS (sizeof(pkeys) / sizeof(pkeys[0]))
@@ -226,11 +232,10 @@ static int add_kind_glob(struct rule *r, const struct ppx_ini_entry *e,
 			"proto/ppx.proto)");
 }
 
-/* One item of kinds: "*", a family, or notification:KIND-GLOB. */
-static int add_kind(struct load *l, const struct ppx_ini_entry *e,
-		    const char *item)
+/* One item of kinds into r: "*", a family, or notification:KIND-GLOB. */
+static int add_kind_to(struct rule *r, const struct ppx_ini_entry *e,
+		       const char *item)
 {
-	struct rule *r = cur_rule(l);
 	const char *colon = strchr(item, ':');
 	size_t n = colon ? (size_t)(colon - item) : strlen(item);
 
@@ -254,6 +259,18 @@ static int add_kind(struct load *l, const struct ppx_ini_entry *e,
 	return bad_item(e, item, "unknown family; expected notification, "
 			"minutes, disclosure, partner_record, "
 			"acknowledgement, action_update, or *");
+}
+
+static int add_kind(struct load *l, const struct ppx_ini_entry *e,
+		    const char *item)
+{
+	return add_kind_to(cur_rule(l), e, item);
+}
+
+static int add_person_kind(struct load *l, const struct ppx_ini_entry *e,
+			   const char *item)
+{
+	return add_kind_to(&l->pol->person, e, item);
 }
 
 static int add_subject(struct load *l, const struct ppx_ini_entry *e,
@@ -383,7 +400,7 @@ static int close_section(struct load *l, int *line)
 	const char *name;
 	struct dtc *d;
 
-	if (l->sec == PSEC_NONE)
+	if (l->sec == PSEC_NONE || l->sec == PSEC_SIGNATURES)
 		return 0;
 	name = l->sec == PSEC_RULE ? cur_rule(l)->name : cur_dtc(l)->agency;
 	*line = l->sec == PSEC_RULE ? cur_rule(l)->line : cur_dtc(l)->line;
@@ -474,6 +491,17 @@ static int open_dtc(struct load *l, const char *agency, int line)
 	return 0;
 }
 
+static int open_signatures(struct load *l, int line)
+{
+	if (l->pol->signatures_line)
+		return ppx_error_set(PPX_EINVAL, "[signatures] given twice "
+				     "(first at line %d)",
+				     l->pol->signatures_line);
+	l->pol->signatures_line = line;
+	l->sec = PSEC_SIGNATURES;
+	return 0;
+}
+
 static int on_section(void *user, const char *section, int *line)
 {
 	struct load *l = user;
@@ -489,9 +517,11 @@ static int on_section(void *user, const char *section, int *line)
 		return open_rule(l, section + 5, header);
 	if (strncmp(section, "duty-to-cooperate ", 18) == 0)
 		return open_dtc(l, section + 18, header);
+	if (strcmp(section, "signatures") == 0)
+		return open_signatures(l, header);
 	return ppx_error_set(PPX_EINVAL, "[%s]: unknown section; expected "
-			     "[rule NAME] or [duty-to-cooperate AGENCY]",
-			     section);
+			     "[rule NAME], [duty-to-cooperate AGENCY] or "
+			     "[signatures]", section);
 }
 
 static int on_end(void *user, int *line)
@@ -667,6 +697,26 @@ static int dtc_allow(const ppxd_policy *self, const struct policy_query *q)
 	return ppx_error_set(PPX_EPOLICY, "policy: %s is not a partner on any "
 			     "case this message concerns (%s)", q->to,
 			     used ? keys : "the message names no subject");
+}
+
+int policy_person_required(const ppxd_policy *self, const Ppx__V1__Body *b,
+			   char *what, size_t size)
+{
+	int fi = family_index((int)b->payload_case);
+	int kind = b->payload_case == PPX__V1__BODY__PAYLOAD_NOTIFICATION &&
+			   b->notification
+		   ? (int)b->notification->kind : 0;
+	const char *kname = ppx_notification_kind_name(kind);
+
+	if (fi < 0)
+		return 0;
+	if (kind > 0 && kind < KIND_SLOTS && kname)
+		snprintf(what, size, "notification:%s", kname);
+	else
+		snprintf(what, size, "%s", families[fi].name);
+	if (self->person.families & (1u << fi))
+		return 1;
+	return kind > 0 && kind < KIND_SLOTS && self->person.kinds[kind];
 }
 
 void policy_query_of(struct policy_query *q, const Ppx__V1__Body *b,

@@ -63,6 +63,15 @@ void policy_query_of(struct policy_query *q, const Ppx__V1__Body *b,
  */
 int policy_check(const ppxd_policy *self, const struct policy_query *q);
 
+/*
+ * Nonzero if the policy's [signatures] require_person_signature lists the
+ * family (or notification kind) of `b`: then a message of it is sent and
+ * accepted only with a personal signature.  `what` gets the family or
+ * kind as the file writes it, e.g. "disclosure", for the refusal.
+ */
+int policy_person_required(const ppxd_policy *self, const Ppx__V1__Body *b,
+			   char *what, size_t size);
+
 /* Nonzero if `agency` has a [duty-to-cooperate AGENCY] section. */
 int policy_is_duty_to_cooperate(const ppxd_policy *self, const char *agency);
 

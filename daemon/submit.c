@@ -14,6 +14,17 @@
  * SENT, under its subject keys and a partner record's "record:<id>", with
  * one outbox key per recipient in this iteration's batch.  The caller
  * answers (or moves its file) after the commit.
+ *
+ * A personally signed message (docs/PROTOCOL.md 3.2) comes in twice: a
+ * prepare (submit_prepare) completes and checks the body as above, with
+ * sender_person.certificate_fingerprint naming the person certificate,
+ * and hands back its bytes; the person signs them; the signed submission
+ * (submit_queue_signed) must then be exactly those bytes, a body this
+ * daemon would complete so for this operator, signed by the person
+ * certificate the operator's person_cert names.  Those bytes are sealed
+ * unchanged and the frame carries the personal signature.  Where the
+ * policy requires a personal signature, an unsigned submission is
+ * refused (PPX_EPERSON_REQUIRED).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +37,7 @@
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/names.h"
+#include "ppx/person.h"
 #include "ppx/records.h"
 #include "ppx/text.h"
 #include "ppx/timefmt.h"
@@ -70,6 +82,8 @@ struct pending {
 	size_t n_recipients;
 	submit_done_fn *done;		/* submit_queue()'s caller */
 	void *arg;
+	int has_person;			/* signed: a personal signature */
+	Ppx__V1__PersonSignature signed_by;/* its bytes owned here */
 };
 
 /* The submissions of one control drain, sealed together by
@@ -85,7 +99,29 @@ static void pending_free(struct pending *p)
 	for (size_t i = 0; p->recipients && i < p->n_recipients; i++)
 		free(p->recipients[i]);
 	free(p->recipients);
+	free(p->signed_by.certificate.data);
+	free(p->signed_by.signature.data);
 	memset(p, 0, sizeof(*p));
+}
+
+/* Keep a copy of the personal signature `ps` in p. */
+static int pending_person(struct pending *p,
+			  const Ppx__V1__PersonSignature *ps)
+{
+	const ProtobufCBinaryData *c = &ps->certificate, *s = &ps->signature;
+
+	ppx__v1__person_signature__init(&p->signed_by);
+	p->signed_by.certificate.data = malloc(c->len ? c->len : 1);
+	p->signed_by.signature.data = malloc(s->len ? s->len : 1);
+	if (!p->signed_by.certificate.data || !p->signed_by.signature.data)
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	memcpy(p->signed_by.certificate.data, c->data, c->len);
+	p->signed_by.certificate.len = c->len;
+	memcpy(p->signed_by.signature.data, s->data, s->len);
+	p->signed_by.signature.len = s->len;
+	p->signed_by.algorithm = ps->algorithm;
+	p->has_person = 1;
+	return 0;
 }
 
 /* Copy what logging `b` needs into p, with its serialised bytes. */
@@ -140,6 +176,9 @@ static int log_sent(struct ppxd *d, const struct pending *p, uint8_t *frame,
 
 /* What the daemon, never the caller, says about a submitted body. */
 struct completion {
+	/* The person certificate a personal signature is to come from
+	 * (len 0: none), for sender_person.certificate_fingerprint. */
+	ProtobufCBinaryData fingerprint;
 	Ppx__V1__Person person;
 	Ppx__V1__Acknowledgement ack;
 	Ppx__V1__ActionUpdate update;
@@ -191,6 +230,7 @@ static int complete_body(struct ppxd *d, const struct ppx_operator *op,
 	c->person.agency = d->cfg->agency;
 	c->person.role = (char *)op->role;
 	c->person.grade = (char *)op->grade;
+	c->person.certificate_fingerprint = c->fingerprint;
 	b->sender_person = &c->person;
 	b->sender_agency = d->cfg->agency;
 	if (b->message_id.len == 0) {
@@ -278,6 +318,57 @@ static int check_reused(struct ppxd *d, Ppx__V1__Body *b, uint64_t *seq_out,
 	return rc;
 }
 
+/* The policy wants a personal signature on b and it has none. */
+static int check_person_required(struct ppxd *d, const Ppx__V1__Body *b)
+{
+	char what[96];
+
+	if (!policy_person_required(d->policy, b, what, sizeof(what)))
+		return 0;
+	return ppx_error_set(PPX_EPERSON_REQUIRED, "policy: %s needs a "
+			     "personal signature ([signatures] "
+			     "require_person_signature): send it with ppx "
+			     "send --sign KEY", what);
+}
+
+/*
+ * Complete `in` as sent by `op` (with c's fingerprint) and check it; with
+ * p, an unsigned submission, serialise it into p (not yet signed), unless
+ * the policy requires a personal signature on it.  Without p (a prepare
+ * for a personal signature), the completed body's bytes go to *bytes.
+ */
+static int prepare_body(struct ppxd *d, const struct ppx_operator *op,
+			const Ppx__V1__Body *in, struct completion *c,
+			uint8_t id_out[16], uint64_t *seq_out, int *again,
+			struct pending *p, uint8_t **bytes, size_t *len)
+{
+	const char *us = d->cfg->agency;
+	Ppx__V1__Body b = *in;
+	int rc;
+
+	if (p)
+		memset(p, 0, sizeof(*p));
+	/* A retry is judged by its content first: its createdMs is not its
+	 * own (the first submission's stands, however long ago that was),
+	 * so the checks of a new createdMs come after, for a new message. */
+	b.created_ms = 0;
+	if ((rc = complete_body(d, op, &b, c, id_out)) != 0 ||
+	    (rc = check_reused(d, &b, seq_out, again)) != 0 || *again)
+		return rc;
+	b.created_ms = in->created_ms;
+	if ((rc = complete_body(d, op, &b, c, id_out)) != 0 ||
+	    (rc = ppx_body_check(&b, us)) != 0 ||
+	    (rc = ppx_domain_check(&b, us)) != 0 ||
+	    (rc = check_recipients(d, &b)) != 0 ||
+	    (rc = ppx_records_check(d->log, &b, us, 1)) != 0)
+		return rc;
+	if (!p)
+		return ppx_body_pack(bytes, len, &b);
+	if ((rc = check_person_required(d, &b)) != 0)
+		return rc;
+	return pending_of(p, &b);
+}
+
 /*
  * Complete and check `in` as sent by `op`, into p (serialised, not yet
  * signed).  *again: the same message was sent before under its id, at
@@ -287,27 +378,133 @@ static int prepare(struct ppxd *d, const struct ppx_operator *op,
 		   const Ppx__V1__Body *in, uint8_t id_out[16],
 		   uint64_t *seq_out, int *again, struct pending *p)
 {
+	struct completion c = {{0, NULL}};
+
+	return prepare_body(d, op, in, &c, id_out, seq_out, again, p, NULL,
+			    NULL);
+}
+
+/* The operator's person_cert, as the fingerprint to complete bodies
+ * with; PPX_EBADPERSON if there is none or `der` (if given) is not it. */
+static int operator_person(const struct ppx_operator *op, const uint8_t *der,
+			   size_t len, ProtobufCBinaryData *fpr)
+{
+	uint8_t got[PPX_HASH_LEN];
+	int rc;
+
+	if (!op->has_person_cert)
+		return ppx_error_set(PPX_EBADPERSON, "operator %s has no "
+				     "person_cert in the configuration: a "
+				     "personal signature cannot be theirs",
+				     op->id);
+	fpr->data = (uint8_t *)op->person_cert;
+	fpr->len = PPX_HASH_LEN;
+	if (!der)
+		return 0;
+	if ((rc = ppx_sha256(got, der, len)) != 0)
+		return rc;
+	if (memcmp(got, op->person_cert, PPX_HASH_LEN) != 0)
+		return ppx_error_set(PPX_EBADPERSON, "the person certificate "
+				     "given is not operator %s's person_cert",
+				     op->id);
+	return 0;
+}
+
+int submit_prepare(struct ppxd *d, const struct ppx_operator *op,
+		   const Ppx__V1__Body *in, const uint8_t *cert,
+		   size_t cert_len, uint8_t **out, size_t *len)
+{
+	struct completion c = {{0, NULL}};
+	uint8_t id[PPX_MESSAGE_ID_LEN];
+	uint64_t seq = 0;
+	int rc, again = 0;
+
+	*out = NULL;
+	submit_flush(d);	/* what was queued is in the log to check */
+	if ((rc = operator_person(op, cert, cert_len, &c.fingerprint)) != 0)
+		return rc;
+	rc = prepare_body(d, op, in, &c, id, &seq, &again, NULL, out, len);
+	if (rc == 0 && again)
+		rc = ppx_error_set(PPX_EREUSED, "this message was sent already "
+				   "(log entry %llu): nothing to sign",
+				   (unsigned long long)seq);
+	return rc;
+}
+
+/*
+ * The signed bytes are a body this daemon prepares for `op`: completed
+ * again from themselves (who sends, our agency, the area, the person
+ * certificate, the time within the allowance), they encode to exactly
+ * the same bytes, and they pass the checks of a submit.
+ */
+static int check_signed_body(struct ppxd *d, const struct ppx_operator *op,
+			     const ProtobufCBinaryData *bytes,
+			     Ppx__V1__Body *b, struct completion *c,
+			     uint64_t *seq_out, int *again)
+{
 	const char *us = d->cfg->agency;
-	struct completion c;
-	Ppx__V1__Body b = *in;
+	uint8_t id[PPX_MESSAGE_ID_LEN], *mine = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = operator_person(op, NULL, 0, &c->fingerprint)) != 0)
+		return rc;
+	if (b->message_id.len != PPX_MESSAGE_ID_LEN || b->created_ms == 0)
+		return ppx_error_set(PPX_EBODY, "the signed body has no "
+				     "message id or time: sign what a prepare "
+				     "answered");
+	if ((rc = complete_body(d, op, b, c, id)) != 0 ||
+	    (rc = ppx_body_pack(&mine, &len, b)) != 0)
+		return rc;
+	if (len != bytes->len || memcmp(mine, bytes->data, len) != 0 ||
+	    b->base.n_unknown_fields != 0)
+		rc = ppx_error_set(PPX_EBODY, "the signed body is not one this "
+				   "daemon prepared for operator %s: sign the "
+				   "bytes a prepare answered, unchanged",
+				   op->id);
+	free(mine);
+	if (rc == 0)
+		rc = check_reused(d, b, seq_out, again);
+	if (rc != 0 || *again)
+		return rc;
+	if ((rc = ppx_body_check(b, us)) != 0 ||
+	    (rc = ppx_domain_check(b, us)) != 0 ||
+	    (rc = check_recipients(d, b)) != 0 ||
+	    (rc = ppx_records_check(d->log, b, us, 1)) != 0)
+		return rc;
+	return 0;
+}
+
+/* A signed submission checked (body and personal signature) into p. */
+static int prepare_signed(struct ppxd *d, const struct ppx_operator *op,
+			  const ProtobufCBinaryData *bytes,
+			  const Ppx__V1__PersonSignature *ps, uint8_t id[16],
+			  uint64_t *seq_out, int *again, struct pending *p)
+{
+	Ppx__V1__Body *b = ppx__v1__body__unpack(NULL, bytes->len, bytes->data);
+	struct completion c = {{0, NULL}};
+	Ppx__V1__Body done;	/* b completed: its fields point into c */
+	ppx_identity who;
 	int rc;
 
 	memset(p, 0, sizeof(*p));
-	/* A retry is judged by its content first: its createdMs is not its
-	 * own (the first submission's stands, however long ago that was),
-	 * so the checks of a new createdMs come after, for a new message. */
-	b.created_ms = 0;
-	if ((rc = complete_body(d, op, &b, &c, id_out)) != 0 ||
-	    (rc = check_reused(d, &b, seq_out, again)) != 0 || *again)
-		return rc;
-	b.created_ms = in->created_ms;
-	if ((rc = complete_body(d, op, &b, &c, id_out)) != 0 ||
-	    (rc = ppx_body_check(&b, us)) != 0 ||
-	    (rc = ppx_domain_check(&b, us)) != 0 ||
-	    (rc = check_recipients(d, &b)) != 0 ||
-	    (rc = ppx_records_check(d->log, &b, us, 1)) != 0)
-		return rc;
-	return pending_of(p, &b);
+	if (!b)
+		return ppx_error_set(PPX_EBODY, "the signed body does not "
+				     "decode as a Body");
+	done = *b;
+	rc = check_signed_body(d, op, bytes, &done, &c, seq_out, again);
+	if (rc == 0)
+		memcpy(id, done.message_id.data, PPX_MESSAGE_ID_LEN);
+	if (rc == 0 && !*again)
+		rc = ppx_person_verify(&who, d->trust, ps, bytes->data,
+				       bytes->len, &done, d->cfg->agency,
+				       time(NULL));
+	if (rc == 0 && !*again && (rc = pending_of(p, &done)) == 0)
+		rc = pending_person(p, ps);
+	if (rc != 0)
+		pending_free(p);
+	ppx__v1__body__free_unpacked(b, NULL);
+	return rc;
 }
 
 /*
@@ -328,6 +525,12 @@ static int seal_and_log(struct ppxd *d, struct pending *p, size_t n,
 	}
 	first = ppx_bodies_seal(frames, frame_len, d->signer, bodies, body_len,
 				n);
+	for (size_t i = 0; first == 0 && i < n; i++)
+		if (p[i].has_person &&
+		    (first = ppx_frame_set_person(&frames[i], &frame_len[i],
+						  &p[i].signed_by)) != 0)
+			for (size_t j = 0; j < n; j++)
+				free(frames[j]);
 	for (size_t i = 0; i < n; i++) {
 		rc[i] = first != 0 ? first
 				   : log_sent(d, &p[i], frames[i],
@@ -389,6 +592,32 @@ int submit_queue(struct ppxd *d, const struct ppx_operator *op,
 		r.id = id;
 		r.recipients = in->recipients;
 		r.n_recipients = in->n_recipients;
+		done(d, arg, 0, &r);
+		return 0;
+	}
+	queue[queued].done = done;
+	queue[queued].arg = arg;
+	if (++queued == SUBMIT_QUEUE_MAX)
+		submit_flush(d);
+	return 0;
+}
+
+int submit_queue_signed(struct ppxd *d, const struct ppx_operator *op,
+			const ProtobufCBinaryData *bytes,
+			const Ppx__V1__PersonSignature *ps,
+			submit_done_fn *done, void *arg)
+{
+	struct submit_result r = {0};
+	uint8_t id[PPX_MESSAGE_ID_LEN];
+	int rc, again = 0;
+
+	submit_flush(d);	/* its checks see what came before */
+	rc = prepare_signed(d, op, bytes, ps, id, &r.seq, &again,
+			    &queue[queued]);
+	if (rc != 0)
+		return rc;
+	if (again) {
+		r.id = id;
 		done(d, arg, 0, &r);
 		return 0;
 	}

@@ -55,6 +55,31 @@ typedef void submit_done_fn(struct ppxd *d, void *arg, int rc,
 int submit_queue(struct ppxd *d, const struct ppx_operator *op,
 		 const Ppx__V1__Body *in, submit_done_fn *done, void *arg);
 
+/*
+ * A prepare for a personal signature (docs/PROTOCOL.md 3.2): complete and
+ * check `in` as submit_queue() would, with sender_person's
+ * certificate_fingerprint the operator's person_cert (PPX_EBADPERSON if
+ * the operator has none, or `cert`, the DER the caller means to sign
+ * with, is not it), and give its exact bytes in *out (*len; caller frees).
+ * Nothing is signed or logged.
+ */
+int submit_prepare(struct ppxd *d, const struct ppx_operator *op,
+		   const Ppx__V1__Body *in, const uint8_t *cert,
+		   size_t cert_len, uint8_t **out, size_t *len);
+
+/*
+ * submit_queue() for bytes a prepare answered, with the person's
+ * signature `ps` over them: they must be exactly a body this daemon would
+ * prepare for `op` (PPX_EBODY otherwise) and pass every check of a
+ * submit, and `ps` must verify (ppx_person_verify: PPX_EBADPERSON).  The
+ * bytes are sealed unchanged and the frame carries `ps`.  A resubmission
+ * of a message already logged calls done at once (its recipients empty).
+ */
+int submit_queue_signed(struct ppxd *d, const struct ppx_operator *op,
+			const ProtobufCBinaryData *bytes,
+			const Ppx__V1__PersonSignature *ps,
+			submit_done_fn *done, void *arg);
+
 /* Seal and log what submit_queue() holds, and call each one's done.  The
  * control drain calls it at its end, so nothing waits past the commit. */
 void submit_flush(struct ppxd *d);

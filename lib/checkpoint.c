@@ -20,6 +20,7 @@
 #include "ppx/checkpoint.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
+#include "ppx/person.h"
 #include "ppx/text.h"
 
 static int64_t now_ms(void)
@@ -272,6 +273,20 @@ static int check_checkpoint(struct verify_ctx *v, uint64_t seq,
 	return 0;
 }
 
+/* A message's personal signature, if it carries one, as history
+ * (PROTOCOL.md 3.2: chain and role, not the period or the CRL). */
+static int check_person(struct verify_ctx *v, const ppx_opened *o)
+{
+	const Ppx__V1__Envelope *env = o->frame->message;
+	ppx_identity who;
+
+	if (!env->person)
+		return 0;
+	return ppx_person_verify(&who, v->trust, env->person,
+				 env->signed_body.data, env->signed_body.len,
+				 o->body, o->signer.agency, 0);
+}
+
 /* Check the signature an entry carries, by its kind. */
 static int check_signatures(struct verify_ctx *v, uint64_t seq,
 			    const Ppx__V1__LogEntry *e)
@@ -286,6 +301,8 @@ static int check_signatures(struct verify_ctx *v, uint64_t seq,
 	case PPX__V1__ENTRY_KIND__ENTRY_RECEIVED:
 		rc = ppx_message_open(&o, v->trust, e->data.data, e->data.len,
 				      NULL, 0);
+		if (rc == 0)
+			rc = check_person(v, o);
 		ppx_opened_free(o);
 		break;
 	case PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_SENT:

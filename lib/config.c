@@ -25,7 +25,9 @@
 
 #include "config_int.h"
 #include "ppx/error.h"
+#include "ppx/envelope.h"
 #include "ppx/pkcs11.h"
+#include "ppx/pki.h"
 
 /* ------------------------------------------------------------------ */
 /* Values                                                              */
@@ -172,6 +174,7 @@ enum key_type {
 	KEY_OPERATOR,		/* the id of an [operator ID] */
 	KEY_HOOK,		/* command and filters: config_hooks.c */
 	KEY_SIGNER,		/* process | in-process */
+	KEY_PERSON_CERT,	/* a SHA-256 in hex, or a certificate file */
 };
 
 struct key_spec {
@@ -243,6 +246,7 @@ static const struct key_spec keys[] = {
 	OPR("name", KEY_TEXT, 1, 0, name),
 	OPR("role", KEY_TEXT, 0, 0, role),
 	OPR("grade", KEY_TEXT, 0, 0, grade),
+	OPR("person_cert", KEY_PERSON_CERT, 0, 0, person_cert),
 	STR(SEC_EVENTS, "endpoint", KEY_EVENTS, 1, events_endpoint),
 	STR(SEC_SPOOL, "dir", KEY_PATH, 1, spool_dir),
 	STR(SEC_SPOOL, "operator", KEY_OPERATOR, 1, spool_operator),
@@ -426,6 +430,45 @@ static int set_signer(int *field, const struct ppx_ini_entry *e)
 	return 0;
 }
 
+/* person_cert = 64 hex digits (the certificate's SHA-256), or the path
+ * of the PEM certificate, read now and fingerprinted. */
+static int set_person_cert(struct parse *p, uint8_t *field,
+			   const struct ppx_ini_entry *e)
+{
+	struct ppx_operator *op = p->base;
+	char path[PATH_MAX], why[320];
+	ppx_cert *cert = NULL;
+	size_t n = strlen(e->value);
+	int hex = n == 64, rc;
+
+	for (size_t i = 0; hex && i < n; i++)
+		hex = ppx_hex_digit(e->value[i]) >= 0;
+	op->has_person_cert = 1;
+	if (hex) {
+		for (size_t i = 0; i < 32; i++)
+			field[i] = (uint8_t)(ppx_hex_digit(e->value[2 * i]) << 4 |
+					     ppx_hex_digit(e->value[2 * i + 1]));
+		return 0;
+	}
+	if (!text_valid(e->value))
+		return bad_value(e, "control character in path");
+	rc = e->value[0] == '/'
+		     ? snprintf(path, sizeof(path), "%s", e->value)
+		     : snprintf(path, sizeof(path), "%s/%s", p->dir, e->value);
+	if (rc < 0 || (size_t)rc >= sizeof(path))
+		return bad_value(e, "path too long once made absolute");
+	if (ppx_cert_load(&cert, path) != 0 ||
+	    ppx_cert_fingerprint(cert, field) != 0) {
+		snprintf(why, sizeof(why), "neither 64 hex digits (the "
+			 "certificate's SHA-256) nor a certificate: %s",
+			 ppx_error_last());
+		ppx_cert_free(cert);
+		return bad_value(e, why);
+	}
+	ppx_cert_free(cert);
+	return 0;
+}
+
 /* Check `e` against its row `k` and store it.  One case per type. */
 static int key_set(struct parse *p, const struct key_spec *k,
 		   const struct ppx_ini_entry *e)
@@ -482,6 +525,8 @@ static int key_set(struct parse *p, const struct key_spec *k,
 		return set_string(field, k, e);
 	case KEY_SIGNER:
 		return set_signer((int *)(void *)field, e);
+	case KEY_PERSON_CERT:
+		return set_person_cert(p, (uint8_t *)field, e);
 	case KEY_HOOK:
 		if (ppxi_config_hook_value(p->base, e, p->dir, why, sizeof(why)))
 			return bad_value(e, why);

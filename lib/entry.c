@@ -106,6 +106,25 @@ int ppx_entry_body(Ppx__V1__Body **out, uint8_t body_hash[PPX_HASH_LEN],
 	return rc;
 }
 
+int ppx_entry_person(ppx_identity *who, const Ppx__V1__LogEntry *e)
+{
+	const Ppx__V1__PersonSignature *ps;
+	ppx_cert *cert = NULL;
+	Ppx__V1__Frame *f;
+	int rc;
+
+	memset(who, 0, sizeof(*who));
+	if (!(f = message_frame(e, &rc)))
+		return rc;
+	ps = f->message->person;
+	if (ps && (rc = ppx_cert_from_der(&cert, ps->certificate.data,
+					  ps->certificate.len)) == 0)
+		rc = ppx_cert_identity(cert, who);
+	ppx_cert_free(cert);
+	ppx__v1__frame__free_unpacked(f, NULL);
+	return rc != 0 ? rc : ps != NULL;
+}
+
 int ppx_entry_body_hash(uint8_t out[PPX_HASH_LEN], const Ppx__V1__LogEntry *e)
 {
 	Ppx__V1__Frame *f;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ppx/entry.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/json-c.h"
@@ -160,6 +161,23 @@ static json_object *body_json(const Ppx__V1__Body *body)
 	return b;
 }
 
+/* Who signed the message personally, as stated by the person
+ * certificate the daemon verified before logging it; null if nobody. */
+static json_object *person_signature_json(const Ppx__V1__LogEntry *e)
+{
+	char fpr[2 * PPX_FINGERPRINT_LEN + 1];
+	ppx_identity who;
+	json_object *o;
+
+	if (ppx_entry_person(&who, e) != 1 || !(o = json_object_new_object()))
+		return NULL;
+	ppx_hex(fpr, who.fingerprint, PPX_FINGERPRINT_LEN);
+	add_str(o, "name", who.name);
+	add_str(o, "agency", who.agency);
+	add_str(o, "fingerprint", fpr);
+	return o;
+}
+
 int ppx_entry_json(json_object **out, const Ppx__V1__LogEntry *e,
 		   const Ppx__V1__Body *body, const char *agency,
 		   unsigned flags)
@@ -191,8 +209,11 @@ int ppx_entry_json(json_object **out, const Ppx__V1__LogEntry *e,
 	json_object_object_add(o, "time_ms", json_object_new_int64(e->time_ms));
 	add_str(o, "direction", direction(e->kind));
 	kind_keys(o, e);
-	if (body)
+	if (body) {
 		message_keys(o, body);
+		json_object_object_add(o, "person_signature",
+				       person_signature_json(e));
+	}
 	if (flags & PPX_ENTRY_JSON_BODY)
 		json_object_object_add(o, "body", body_json(body));
 	*out = o;

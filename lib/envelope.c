@@ -195,6 +195,43 @@ int ppx_frame_seal(uint8_t **out, size_t *outlen, ppx_signer *signer,
 			      siglen);
 }
 
+int ppx_frame_set_person(uint8_t **frame, size_t *len,
+			 const Ppx__V1__PersonSignature *ps)
+{
+	Ppx__V1__Frame *f = NULL;
+	uint8_t *buf;
+	size_t size;
+	int rc = ppx_frame_decode(&f, *frame, *len);
+
+	if (rc != 0)
+		return rc;
+	if (f->content_case != PPX__V1__FRAME__CONTENT_MESSAGE) {
+		ppx__v1__frame__free_unpacked(f, NULL);
+		return ppx_error_set(PPX_EPURPOSE, "a personal signature goes "
+				     "on a message frame only");
+	}
+	/* Borrowed into the decoded frame for the pack, taken back before
+	 * it is freed: the caller keeps `ps`. */
+	f->message->person = (Ppx__V1__PersonSignature *)ps;
+	size = ppx__v1__frame__get_packed_size(f);
+	buf = size <= PPX_FRAME_MAX ? malloc(size) : NULL;
+	if (buf)
+		ppx__v1__frame__pack(f, buf);
+	f->message->person = NULL;
+	ppx__v1__frame__free_unpacked(f, NULL);
+	if (!buf)
+		return size > PPX_FRAME_MAX
+			       ? ppx_error_set(PPX_ETOOBIG, "frame of %zu bytes"
+					       " with its personal signature "
+					       "exceeds the %d-byte cap",
+					       size, PPX_FRAME_MAX)
+			       : ppx_error_set(PPX_ENOMEM, "out of memory");
+	free(*frame);
+	*frame = buf;
+	*len = size;
+	return 0;
+}
+
 int ppx_body_pack(uint8_t **out, size_t *outlen, const Ppx__V1__Body *body)
 {
 	size_t len = ppx__v1__body__get_packed_size(body);
@@ -311,7 +348,8 @@ static int has_unknown_fields(const Ppx__V1__Frame *f)
 
 	return f->base.n_unknown_fields != 0 ||
 	       (env && (env->base.n_unknown_fields != 0 ||
-			(env->batch && env->batch->base.n_unknown_fields)));
+			(env->batch && env->batch->base.n_unknown_fields) ||
+			(env->person && env->person->base.n_unknown_fields)));
 }
 
 /* A protobuf varint at *p (below end): 0, or -1 if it runs off the end
@@ -449,6 +487,10 @@ int ppx_envelope_verify(const ppx_trust *trust, const Ppx__V1__Envelope *env,
 				     "envelope signed for purpose %d where %d "
 				     "was expected",
 				     env->purpose, purpose);
+	if (env->person && purpose != PPX__V1__SIGNED_PURPOSE__SIGNED_BODY)
+		return ppx_error_set(PPX_EFRAME,
+				     "a personal signature rides only on a "
+				     "message, not on purpose %d", purpose);
 	if (env->batch)
 		return ppx_error_set(PPX_EBATCH,
 				     "batch-signed envelopes are not accepted "

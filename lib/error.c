@@ -84,6 +84,10 @@ static const struct code_info codes[] = {
 	{PPX_EQUOTA, "log-growth quota spent: retry later",
 	 PPX__V1__REJECT_REASON__REJECT_OVER_QUOTA},
 	{PPX_EBUSY, "busy: retry later", PPX__V1__REJECT_REASON__REJECT_BUSY},
+	{PPX_EPERSON_REQUIRED, "a personal signature is required",
+	 PPX__V1__REJECT_REASON__REJECT_PERSON_SIGNATURE_REQUIRED},
+	{PPX_EBADPERSON, "personal signature does not hold",
+	 PPX__V1__REJECT_REASON__REJECT_BAD_PERSON_SIGNATURE},
 };
 
 static const struct code_info *lookup(int code)

@@ -633,6 +633,20 @@ static int name_field(char *out, size_t cap, X509_NAME *name, int nid)
 	return 0;
 }
 
+int ppx_cert_identity(const ppx_cert *cert, ppx_identity *out)
+{
+	X509_NAME *subject = X509_get_subject_name(ppxi_cert_x509(cert));
+
+	memset(out, 0, sizeof(*out));
+	if (name_field(out->agency, sizeof(out->agency), subject,
+		       NID_organizationName) != 0 ||
+	    name_field(out->name, sizeof(out->name), subject,
+		       NID_commonName) != 0)
+		return ppx_error_set(PPX_EINVAL, "certificate lacks a single O "
+				     "and CN");
+	return ppx_cert_fingerprint(cert, out->fingerprint);
+}
+
 static const char *role_name(enum ppx_cert_role role)
 {
 	switch (role) {

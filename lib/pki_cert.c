@@ -12,6 +12,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -65,6 +66,54 @@ int ppx_cert_load(ppx_cert **out, const char *path)
 		return ppx_error_set(PPX_EINVAL, "cannot read certificate %s: "
 				     "not PEM X.509", path);
 	return ppxi_cert_adopt(out, x509);
+}
+
+int ppx_cert_from_der(ppx_cert **out, const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	unsigned char *again = NULL;
+	X509 *x509;
+	int n;
+
+	*out = NULL;
+	if (len == 0 || len > 65536)
+		return ppx_error_set(PPX_EINVAL, "certificate of %zu bytes: "
+				     "expected DER X.509 of 1 to 65536 bytes",
+				     len);
+	x509 = d2i_X509(NULL, &p, (long)len);
+	if (!x509 || p != der + len) {
+		X509_free(x509);
+		return ppx_error_set(PPX_EINVAL, "certificate does not decode "
+				     "as one DER X.509 certificate");
+	}
+	n = i2d_X509(x509, &again);
+	if (n < 0 || (size_t)n != len || memcmp(again, der, len) != 0) {
+		OPENSSL_free(again);
+		X509_free(x509);
+		return ppx_error_set(PPX_EINVAL, "certificate is not in DER "
+				     "(it does not re-encode to its bytes)");
+	}
+	OPENSSL_free(again);
+	return ppxi_cert_adopt(out, x509);
+}
+
+int ppx_cert_der(uint8_t **out, size_t *len, const ppx_cert *cert)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509(cert->x509, &der);
+
+	*out = NULL;
+	if (n <= 0)
+		return ppx_error_set(PPX_ECRYPTO, "cannot encode a certificate");
+	*out = malloc((size_t)n);
+	if (!*out) {
+		OPENSSL_free(der);
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	}
+	memcpy(*out, der, (size_t)n);
+	*len = (size_t)n;
+	OPENSSL_free(der);
+	return 0;
 }
 
 int ppx_cert_fingerprint(const ppx_cert *cert,

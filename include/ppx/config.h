@@ -51,6 +51,10 @@ struct ppx_operator {
 	char name[128];		/* the named person */
 	char role[128];
 	char grade[64];
+	/* person_cert: the SHA-256 of the person certificate whose
+	 * signatures this operator may submit (docs/CONFIG.md), if given. */
+	uint8_t person_cert[32];
+	int has_person_cert;
 	int line;		/* of its [operator ID] header */
 };
 

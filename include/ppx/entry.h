@@ -55,6 +55,16 @@ int ppx_entry_body(Ppx__V1__Body **out, uint8_t body_hash[PPX_HASH_LEN],
 int ppx_entry_body_hash(uint8_t out[PPX_HASH_LEN], const Ppx__V1__LogEntry *e);
 
 /*
+ * Who signed message entry `e` personally (Envelope.person): 1 with `who`
+ * filled from the person certificate (name, agency, fingerprint), 0 when
+ * the message carries no personal signature.  The signature is not judged
+ * again here: the daemon verified it before it logged the message
+ * (docs/PROTOCOL.md 3.2).  Codes as ppx_entry_body(), and PPX_EINVAL for
+ * a certificate that does not decode.
+ */
+int ppx_entry_person(ppx_identity *who, const Ppx__V1__LogEntry *e);
+
+/*
  * The ReceiptBody a RECEIPT_SENT or RECEIPT_RECEIVED entry logged.  The
  * caller frees *out with ppx__v1__receipt_body__free_unpacked(*out,
  * NULL).  PPX_ENOTFOUND for any other kind, PPX_ECORRUPT when it does not

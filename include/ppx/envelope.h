@@ -58,6 +58,15 @@ int ppx_tbs_purpose(const uint8_t *msg, size_t len);
 int ppx_frame_seal(uint8_t **out, size_t *outlen, ppx_signer *signer,
 		   int purpose, const uint8_t *body, size_t bodylen);
 
+/*
+ * Put personal signature `ps` (include/ppx/person.h) into the message
+ * frame *frame (*len bytes, from ppx_body_seal and the like): the frame is
+ * re-packed around the same signed_body and agency signature, and *frame
+ * replaced (the old buffer freed).  The caller keeps `ps`.
+ */
+int ppx_frame_set_person(uint8_t **frame, size_t *len,
+			 const Ppx__V1__PersonSignature *ps);
+
 /* Serialise and seal a Body (purpose SIGNED_BODY).  Every string of the
  * serialised body must be text (ppx_text_check): PPX_EBODY naming the
  * field otherwise, and nothing is signed. */

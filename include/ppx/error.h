@@ -6,7 +6,7 @@
  * the most recent failure on this thread (what failed, on what, and what to
  * do) is available from ppx_error_last().
  *
- * Codes from PPX_ETOOBIG to PPX_EBUSY are refusals of input from outside;
+ * Codes from PPX_ETOOBIG to PPX_EBADPERSON are refusals of input from outside;
  * ppx_error_reject_reason() maps each to the RejectReason put on the wire.
  */
 #ifndef PPX_ERROR_H
@@ -52,6 +52,10 @@ enum ppx_error {
 	PPX_EQUOTA = -39,	/* the sender's log-growth quota is spent:
 				 * retry later */
 	PPX_EBUSY = -40,	/* cannot take it now: retry later */
+	PPX_EPERSON_REQUIRED = -41,	/* the policy wants a personal
+					 * signature on this and there is none */
+	PPX_EBADPERSON = -42,	/* a personal signature that does not hold
+				 * (PROTOCOL.md 3.2): the detail says why */
 };
 
 /* The fixed name of a code, e.g. "signature does not verify". */

@@ -112,6 +112,23 @@ int ppx_cert_fingerprint(const ppx_cert *cert,
 
 /* Read one PEM certificate; the caller frees it with ppx_cert_free(). */
 int ppx_cert_load(ppx_cert **out, const char *path);
+
+/*
+ * A certificate from its DER encoding, as carried on the wire (a person
+ * certificate in a PersonSignature).  Only DER is taken: bytes that decode
+ * but would not re-encode to themselves (BER, trailing bytes) are refused
+ * with PPX_EINVAL, so that the SHA-256 of the bytes received is the
+ * certificate's fingerprint.
+ */
+int ppx_cert_from_der(ppx_cert **out, const uint8_t *der, size_t len);
+
+/* The agency (O), name (CN) and fingerprint of `cert` as it states them,
+ * without judging it (ppx_trust_check() does that); role is 0.
+ * PPX_EINVAL if it lacks a single O or CN. */
+int ppx_cert_identity(const ppx_cert *cert, ppx_identity *out);
+
+/* The DER encoding of `cert` in *out (*len bytes; the caller frees it). */
+int ppx_cert_der(uint8_t **out, size_t *len, const ppx_cert *cert);
 void ppx_cert_free(ppx_cert *self);
 
 /* The subject as one line ("/O=police.gwent/OU=transport/CN=..."), for

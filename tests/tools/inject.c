@@ -75,6 +75,11 @@
  *                      DIR/receipt-PID-N.bin, for a strict decoder.
  *   version-layout N, junk N [--conns C], latency N
  *                      see "Budget modes" in inject_budget.c
+ *   person CASE [--person REL] [--frame-to FILE]
+ *                      a message personally signed (or not) as CASE says:
+ *                      none, good, other-bytes, not-sender; see
+ *                      inject_person.c.  --frame-to writes the frame to
+ *                      FILE, for an independent check (pyppx.person)
  *
  * Exit: 0 when every frame got a verified answer (with --expect-no-connect:
  * when none did); 1 otherwise; 2 usage; 3 setup failed.
@@ -111,7 +116,9 @@ void inject_usage(int status)
 		"       version N | kind KIND | flood N [--kind KIND] |\n"
 		"       body-json FILE [--patch MARK=HEX]... "
 		"[--receipts-to DIR] |\n"
-		"       version-layout N | junk N [--conns C] | latency N\n");
+		"       version-layout N | junk N [--conns C] | latency N |\n"
+		"       person none|good|other-bytes|not-sender "
+		"[--person REL] [--frame-to FILE]\n");
 	exit(status);
 }
 
@@ -147,7 +154,8 @@ static int mode_takes_arg(const char *mode)
 	       strcmp(mode, "version") == 0 || strcmp(mode, "kind") == 0 ||
 	       strcmp(mode, "flood") == 0 || strcmp(mode, "body-json") == 0 ||
 	       strcmp(mode, "version-layout") == 0 ||
-	       strcmp(mode, "junk") == 0 || strcmp(mode, "latency") == 0;
+	       strcmp(mode, "junk") == 0 || strcmp(mode, "latency") == 0 ||
+	       person_mode(mode);
 }
 
 /* What parse_opts() takes: the options inject_usage() lists. */
@@ -164,6 +172,8 @@ static const struct option longopts[] = {
 	{"conns", required_argument, NULL, 'C'},
 	{"hold-ms", required_argument, NULL, 'H'},
 	{"watch", no_argument, NULL, 'W'},
+	{"person", required_argument, NULL, 'S'},
+	{"frame-to", required_argument, NULL, 'O'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -185,6 +195,8 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		case 'W': o->watch = 1; break;
 		case 'k': o->kind = optarg; break;
 		case 'R': o->receipts_to = optarg; break;
+		case 'S': o->person = optarg; break;
+		case 'O': o->frame_to = optarg; break;
 		case 'P':
 			if (o->n_patch == sizeof(o->patch) / sizeof(o->patch[0]))
 				inject_usage(EXIT_USAGE);
@@ -381,6 +393,8 @@ static int build_frames(struct frames *fs, const struct opts *o)
 		return build_flood(fs, o);
 	if (strcmp(o->mode, "body-json") == 0)
 		return build_body_json(fs, o);
+	if (person_mode(o->mode))
+		return build_person(fs, o);
 	if (strcmp(o->mode, "repeat") == 0) {
 		if (inject_parse_long(o->arg, 1, REPEAT_MAX, &n) != 0)
 			inject_usage(EXIT_USAGE);

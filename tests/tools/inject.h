@@ -4,8 +4,9 @@
  * inject.c holds the core: options, frames, sealing, the link to the
  * daemon, the answers and the verdict.  Its hostile modes live in files of
  * their own, one per concern: inject_text.c (body-json, hostile text),
- * inject_ids.c (hostile message ids) and inject_budget.c (budgets: junk,
- * latency, version layouts).  They see the options and the frames through
+ * inject_ids.c (hostile message ids), inject_person.c (personal
+ * signatures) and inject_budget.c (budgets: junk, latency, version
+ * layouts).  They see the options and the frames through
  * the types below, and reach the core through the inject_ helpers, so that
  * a mode builds its frames and, if it must, runs its own link without a
  * second copy of the plumbing.  This header is private to the tool.
@@ -29,6 +30,8 @@
 
 struct opts {
 	const char *endpoint, *as, *to, *pki, *mode, *arg, *kind;
+	const char *person;	/* person modes: REL of the person key */
+	const char *frame_to;	/* person modes: write the frame there */
 	const char *patch[8];	/* body-json: MARK=HEX */
 	size_t n_patch;
 	const char *receipts_to;	/* a directory, or NULL */
@@ -90,6 +93,10 @@ void save_receipt(const struct opts *o, const uint8_t *data, size_t len);
 int ident_mode(const char *mode);
 int ident_takes_arg(const char *mode);
 int build_ident(struct frames *fs, const struct opts *o);
+
+/* Personal signatures (inject_person.c). */
+int person_mode(const char *mode);
+int build_person(struct frames *fs, const struct opts *o);
 
 /* Budget modes (inject_budget.c). */
 int build_version_layout(struct frames *fs, const struct opts *o);

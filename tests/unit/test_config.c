@@ -446,6 +446,44 @@ static void test_config__operator_with_both_user_and_uid_is_refused(
 		       "user and uid; give exactly one of user and uid");
 }
 
+/* person_cert: 64 hex digits, or a certificate file fingerprinted when
+ * the file is read; anything else is refused naming the key. */
+static void test_config__operator_person_cert_as_hex_or_file(void **state)
+{
+	struct fixture *f = *state;
+	const struct ppx_operator *op;
+	uint8_t want[PPX_FINGERPRINT_LEN];
+	ppx_cert *cert = NULL;
+	char text[2048], *crt;
+
+	assert_int_equal(load_extra(f, "[operator dana.evans]\nuid = 1000\n"
+				    "name = Dana Evans\nperson_cert = "
+				    "00112233445566778899AABBCCDDEEFF"
+				    "00112233445566778899aabbccddeeff\n"), 0);
+	op = ppx_config_operator_by_uid(f->cfg, 1000);
+	assert_true(op->has_person_cert);
+	assert_int_equal(op->person_cert[10], 0xaa);
+	assert_int_equal(op->person_cert[31], 0xff);
+	crt = realpath(pki_path("people/police.gwent/dana.evans.crt"), NULL);
+	assert_non_null(crt);
+	snprintf(text, sizeof(text), "[operator dana.evans]\nuid = 1000\n"
+		 "name = Dana Evans\nperson_cert = %s\n", crt);
+	assert_int_equal(load_extra(f, text), 0);
+	assert_int_equal(ppx_cert_load(&cert, crt), 0);
+	free(crt);
+	assert_int_equal(ppx_cert_fingerprint(cert, want), 0);
+	ppx_cert_free(cert);
+	op = ppx_config_operator_by_uid(f->cfg, 1000);
+	assert_memory_equal(op->person_cert, want, sizeof(want));
+	assert_int_equal(load_extra(f, "[operator dana.evans]\nuid = 1000\n"
+				    "name = Dana Evans\n"), 0);
+	assert_false(ppx_config_operator_by_uid(f->cfg, 1000)->has_person_cert);
+	assert_refused(f, load_extra(f, "[operator dana.evans]\nuid = 1000\n"
+				     "name = Dana Evans\nperson_cert = "
+				     "no-such.crt\n"),
+		       MINIMAL_LINES + 4, "neither 64 hex digits");
+}
+
 static void test_config__operator_with_neither_user_nor_uid_is_refused(
 	void **state)
 {
@@ -637,6 +675,7 @@ int main(void)
 		T(test_config__partner_needs_endpoint_and_known_type),
 		T(test_config__signer_is_a_process_unless_said),
 		T(test_config__operator_with_both_user_and_uid_is_refused),
+		T(test_config__operator_person_cert_as_hex_or_file),
 		T(test_config__operator_with_neither_user_nor_uid_is_refused),
 		T(test_config__operator_unknown_user_is_refused),
 		T(test_config__operator_user_name_resolves_to_uid),

@@ -9,8 +9,10 @@
  * proves that a request of another version, one that does not decode, a
  * caller who is not an operator and a send the policy refuses are each
  * refused with their code; that a good send is answered only after the
- * commit, with a SENT entry in the log under the operator's name; and
- * that status is answered at once.
+ * commit, with a SENT entry in the log under the operator's name; that
+ * status is answered at once; and that a personally signed submission
+ * (a prepare, then the prepared bytes signed) is sealed unchanged, while
+ * other bytes, or a person certificate not the operator's, are refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,7 +37,10 @@
 #include "ppx/config.h"
 #include "ppx/control.h"
 #include "ppx/error.h"
+#include "ppx/entry.h"
+#include "ppx/envelope.h"
 #include "ppx/logstore.h"
+#include "ppx/person.h"
 #include "support.h"
 
 /* What came back for one request. */
@@ -120,6 +125,7 @@ static void write_files(struct fx *f, char *conf, size_t cap)
 		"[operator dana.evans]\nname = Dana Evans\n"
 		"role = police offender manager\ngrade = DS\nuid = %u\n",
 		(unsigned)getuid());
+	pki_line(fp, "person_cert", "people/police.gwent/dana.evans.crt");
 	fclose(fp);
 }
 
@@ -377,6 +383,161 @@ static void test_control__burst_sealed_together(void **state)
 	}
 }
 
+/* Forget what came back, for the next request. */
+static void cap_reset(struct fx *f)
+{
+	if (f->cap.reply)
+		ppx__v1__control_reply__free_unpacked(f->cap.reply, NULL);
+	memset(&f->cap, 0, sizeof(f->cap));
+}
+
+/* Where `what` (n bytes) is in bytes; the test fails if it is not. */
+static uint8_t *find(const ProtobufCBinaryData *bytes, const char *what,
+		     size_t n)
+{
+	for (size_t i = 0; i + n <= bytes->len; i++)
+		if (memcmp(bytes->data + i, what, n) == 0)
+			return bytes->data + i;
+	fail_msg("'%s' is not in the prepared body", what);
+	return NULL;
+}
+
+static ppx_signer *person_at(const char *rel)
+{
+	char key[2048], crt[2048];
+	ppx_signer *s = NULL;
+
+	snprintf(key, sizeof(key), "%s.key", pki_path(rel));
+	snprintf(crt, sizeof(crt), "%s.crt", pki_path(rel));
+	ok(ppx_person_signer_open(&s, key, crt, NULL, NULL));
+	return s;
+}
+
+/* A prepare of b for `person`'s certificate: the bytes, or NULL after a
+ * refusal (f->cap.reply says which). */
+static ProtobufCBinaryData prepare(struct fx *f, Ppx__V1__Body *b,
+				   ppx_signer *person)
+{
+	Ppx__V1__ControlRequest req = PPX__V1__CONTROL_REQUEST__INIT;
+	Ppx__V1__SubmitRequest sub = PPX__V1__SUBMIT_REQUEST__INIT;
+	ProtobufCBinaryData out = {0, NULL};
+
+	cap_reset(f);
+	sub.body = b;
+	sub.prepare = 1;
+	ok(ppx_cert_der(&sub.person_cert.data, &sub.person_cert.len,
+			ppx_signer_cert(person)));
+	req.version = PPX_CONTROL_VERSION;
+	req.request_case = PPX__V1__CONTROL_REQUEST__REQUEST_SUBMIT;
+	req.submit = &sub;
+	handle(f, &f->operator, &req);
+	free(sub.person_cert.data);
+	if (f->cap.reply->code != 0)
+		return out;
+	out.len = f->cap.reply->submit->prepared_body.len;
+	out.data = malloc(out.len);
+	assert_non_null(out.data);
+	memcpy(out.data, f->cap.reply->submit->prepared_body.data, out.len);
+	return out;
+}
+
+/* Submit `bytes` signed by `person`. */
+static void submit_signed(struct fx *f, const ProtobufCBinaryData *bytes,
+			  ppx_signer *person)
+{
+	Ppx__V1__ControlRequest req = PPX__V1__CONTROL_REQUEST__INIT;
+	Ppx__V1__SubmitRequest sub = PPX__V1__SUBMIT_REQUEST__INIT;
+	Ppx__V1__PersonSignature *ps = NULL;
+
+	ok(ppx_person_sign(&ps, person, bytes->data, bytes->len));
+	sub.signed_body = *bytes;
+	sub.person = ps;
+	req.version = PPX_CONTROL_VERSION;
+	req.request_case = PPX__V1__CONTROL_REQUEST__REQUEST_SUBMIT;
+	req.submit = &sub;
+	cap_reset(f);
+	handle(f, &f->operator, &req);
+	ppx_person_signature_free(ps);
+}
+
+/* The prepare names the person certificate and logs nothing; the signed
+ * bytes are sealed as they are, with the signature in the frame. */
+static void test_control__signed_submission_sealed_unchanged(void **state)
+{
+	struct fx *f = *state;
+	Ppx__V1__Body *b = body_new("police.gwent", "probation.gwent");
+	ppx_signer *dana = person_at("people/police.gwent/dana.evans");
+	Ppx__V1__Body *prepared;
+	Ppx__V1__LogEntry *e = NULL;
+	Ppx__V1__Frame *frame = NULL;
+	ProtobufCBinaryData bytes;
+	ppx_identity who;
+
+	b->created_ms = 0;
+	bytes = prepare(f, b, dana);
+	assert_answered(f, 0);
+	assert_non_null(bytes.data);
+	assert_int_equal(writer_pending(&f->d), 0);
+	prepared = ppx__v1__body__unpack(NULL, bytes.len, bytes.data);
+	assert_non_null(prepared);
+	assert_memory_equal(prepared->sender_person->certificate_fingerprint.data,
+			    ppx_signer_fingerprint(dana), PPX_FINGERPRINT_LEN);
+	ppx__v1__body__free_unpacked(prepared, NULL);
+	submit_signed(f, &bytes, dana);
+	assert_int_equal(writer_flush(&f->d), 0);
+	assert_answered(f, 0);
+	ok(ppx_log_get(f->d.log, f->cap.reply->submit->log_seq, &e));
+	ok(ppx_frame_decode(&frame, e->data.data, e->data.len));
+	assert_int_equal(frame->message->signed_body.len, bytes.len);
+	assert_memory_equal(frame->message->signed_body.data, bytes.data,
+			    bytes.len);
+	assert_non_null(frame->message->person);
+	assert_int_equal(ppx_entry_person(&who, e), 1);
+	assert_string_equal(who.name, "Dana Evans");
+	ppx__v1__frame__free_unpacked(frame, NULL);
+	ppx__v1__log_entry__free_unpacked(e, NULL);
+	free(bytes.data);
+	ppx_signer_free(dana);
+	body_free(b);
+}
+
+/* Bytes other than a body the daemon prepares for the operator, and a
+ * person certificate not the operator's, are refused; nothing is logged. */
+static void test_control__signed_submission_refusals(void **state)
+{
+	struct fx *f = *state;
+	Ppx__V1__Body *b = body_new("police.gwent", "probation.gwent");
+	ppx_signer *dana = person_at("people/police.gwent/dana.evans");
+	ppx_signer *sam = person_at("people/probation.gwent/sam.okafor");
+	ProtobufCBinaryData bytes;
+	uint8_t *x;
+
+	b->created_ms = 0;
+	bytes = prepare(f, b, sam);
+	assert_answered(f, PPX_EBADPERSON);
+	assert_non_null(strstr(f->cap.reply->error, "person_cert"));
+	bytes = prepare(f, b, dana);
+	assert_non_null(bytes.data);
+	/* The content is the sender's to write (and sign), but who sends it
+	 * is the daemon's: "Dana Evans" as "Dana Evanz" was not prepared. */
+	x = find(&bytes, "Dana Evans", 10);
+	x[9] = 'z';
+	submit_signed(f, &bytes, dana);
+	assert_answered(f, PPX_EBODY);
+	assert_non_null(strstr(f->cap.reply->error, "not one this daemon "
+				"prepared"));
+	x[9] = 's';
+	submit_signed(f, &bytes, sam);
+	assert_answered(f, PPX_EBADPERSON);
+	assert_non_null(strstr(f->cap.reply->error, "other agency"));
+	assert_int_equal(writer_pending(&f->d), 0);
+	assert_int_equal(ppx_log_size(f->d.log), 0);
+	free(bytes.data);
+	ppx_signer_free(sam);
+	ppx_signer_free(dana);
+	body_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +555,12 @@ int main(void)
 			test_control__status_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_control__burst_sealed_together, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_control__signed_submission_sealed_unchanged, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_control__signed_submission_refusals, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

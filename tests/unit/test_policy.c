@@ -511,6 +511,41 @@ static void test_policy__repeats_are_refused(void **state)
 		       3, "only lists may go on over lines");
 }
 
+/* [signatures] require_person_signature: families and kinds, once. */
+static void test_policy__person_signature_required_for_listed_kinds(
+	void **state)
+{
+	struct fixture *f = *state;
+	Ppx__V1__Body b = PPX__V1__BODY__INIT;
+	Ppx__V1__Notification n = PPX__V1__NOTIFICATION__INIT;
+	char what[96];
+
+	assert_int_equal(load(f, "[signatures]\nrequire_person_signature = "
+			      "disclosure,\n    notification:RECALL_*\n"), 0);
+	b.payload_case = DISCLOSURE;
+	assert_true(policy_person_required(f->pol, &b, what, sizeof(what)));
+	assert_string_equal(what, "disclosure");
+	b.payload_case = MINUTES;
+	assert_false(policy_person_required(f->pol, &b, what, sizeof(what)));
+	b.payload_case = NOTIFICATION;
+	b.notification = &n;
+	n.kind = K(RECALL_DECIDED);
+	assert_true(policy_person_required(f->pol, &b, what, sizeof(what)));
+	assert_string_equal(what, "notification:RECALL_DECIDED");
+	n.kind = K(ARREST);
+	assert_false(policy_person_required(f->pol, &b, what, sizeof(what)));
+	/* Without the section nothing is required. */
+	assert_int_equal(load(f, policy_text), 0);
+	b.payload_case = DISCLOSURE;
+	assert_false(policy_person_required(f->pol, &b, what, sizeof(what)));
+	assert_refused(f, load(f, "[signatures]\nrequire_person_signature = "
+			       "minutes:X\n"), 2, "only notification has kinds");
+	assert_refused(f, load(f, "[signatures]\n[signatures]\n"), 2,
+		       "[signatures] given twice (first at line 1)");
+	assert_refused(f, load(f, "[signatures]\nrequire = disclosure\n"), 2,
+		       "unknown key");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 #define L(name) cmocka_unit_test_setup_teardown(name, setup_loaded, teardown)
 
@@ -538,6 +573,7 @@ int main(void)
 		T(test_policy__missing_required_key_names_the_rule),
 		T(test_policy__bad_values_are_refused),
 		T(test_policy__repeats_are_refused),
+		T(test_policy__person_signature_required_for_listed_kinds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
