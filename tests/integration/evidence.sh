@@ -12,7 +12,9 @@
 #   (d) every single byte of a bundle changed makes it fail, naming what
 #       (build/tests/evidence-flip, in-process); a few changes through
 #       `ppx verify --bundle` itself name the part that broke;
-#   (e) a bundle checked against another CA fails.
+#   (e) a bundle checked against another CA fails;
+#   (f) a message signed personally (ppx send --sign): its bundle names
+#       the person, and both verifiers check the personal signature.
 set -u
 . "$(dirname "$0")/lib.sh"
 INJECT=$TOP/$BUILD/tests/inject
@@ -20,6 +22,8 @@ FLIP=$TOP/$BUILD/tests/evidence-flip
 CA=$PKI/ca/ca.crt
 
 fed_init
+DANA=$PKI/people/police.gwent/dana.evans
+printf 'person_cert = %s.crt\n' "$DANA" >>"$(fed_conf police.gwent)"
 diag "federation in $FED (kept if a check fails, or with KEEP=1)"
 fed_start police.gwent || { notok "police starts"; finish; exit 1; }
 fed_start probation.gwent || { notok "probation starts"; finish; exit 1; }
@@ -28,6 +32,9 @@ body_json police.gwent probation.gwent ARREST "Arrested 21:40 on suspicion of br
 out=$(ppx_send police.gwent "$FED/arrest.json" --wait --timeout 20 2>&1)
 check "police's message is delivered to probation" grep -q "probation.gwent=DELIVERED" <<<"$out"
 id=$(cut -d' ' -f1 <<<"$out" | tail -1)
+out=$(ppx_send police.gwent "$FED/arrest.json" --sign "$DANA.key" --wait --timeout 20 2>&1)
+check "a message signed personally by dana.evans is delivered" grep -q "probation.gwent=DELIVERED" <<<"$out"
+signed=$(cut -d' ' -f1 <<<"$out" | tail -1)
 
 # A refusal at probation: prison may not send an arrest (REJECT_POLICY).
 "$INJECT" --pki "$PKI" --endpoint "tcp://127.0.0.1:$(fed_port probation.gwent)" \
@@ -122,4 +129,17 @@ rc=$?
 diag "$out"
 check "a bundle checked against another CA fails (exit 1)" [ "$rc" -eq 1 ]
 check "... saying the CA is not the one given" grep -q "CA: the bundle's CA certificate is not the CA given" <<<"$out"
+
+# (f) a personally signed message
+prove police.gwent "$FED/person.ppxe" "police.gwent/$signed"
+out=$(verify "$FED/person.ppxe" 2>&1)
+rc=$?
+diag "$out"
+check "the bundle of a personally signed message verifies" [ "$rc" -eq 0 ]
+check "... naming the person who signed it" grep -q "signed personally by Dana Evans of police.gwent" <<<"$out"
+out=$(pycheck evidence "$FED/person.ppxe" --ca "$CA" 2>&1)
+rc=$?
+diag "$out"
+check "... and the independent checker agrees" [ "$rc" -eq 0 ]
+check "... naming the person too" grep -q "signed personally by Dana Evans" <<<"$out"
 finish
