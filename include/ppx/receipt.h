@@ -77,6 +77,10 @@ typedef struct ppx_recorded {
  * Returns 0 with *out filled, PPX_ENOTFOUND when the item carries no
  * proof at all (a version-1 peer), PPX_EPROOF (or the signature's code)
  * with the error saying what failed.  `out` may be NULL.
+ *
+ * `trust` NULL checks all but the checkpoint's own signature: for a
+ * receipt whose signature (which covers the checkpoint's bytes) was
+ * checked when it was logged, as ppx show re-checks a logged receipt. 
  */
 int ppx_receipt_check_recorded(ppx_recorded *out, const ppx_trust *trust,
 			       const Ppx__V1__ReceiptBody *r,
