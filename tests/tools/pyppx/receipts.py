@@ -23,7 +23,8 @@ message of ours (an ENTRY_SENT entry with that message id):
 --mutate changes one byte of each item's proof (the entry head, the tail
 or a path hash, in turn) before checking: every such item must then fail.
 
-Prints "receipts R items I verified V failed F" (and one line per failure
+Prints "receipts R checkpoints C items I verified V failed F" (C: the
+receipts carrying a validly signed checkpoint) (and one line per failure
 on stderr); exits 0 only if F == 0 (without --mutate) or V == 0 (with).
 """
 import argparse
@@ -152,6 +153,8 @@ def check_receipt(data, sent, us, certs, do_mutate, tally):
         cp.ParseFromString(r.checkpoint.signed_body)
         if cp.agency != r.receiver_agency or len(cp.root_hash) != 32:
             cp = None
+        else:
+            tally["checkpoints"] += 1
     for item in r.items:
         if item.status not in (pb.STORED, pb.DUPLICATE):
             continue
@@ -187,15 +190,16 @@ def main():
             sent[e.message_id] = e.data
         elif e.kind == pb.ENTRY_RECEIPT_RECEIVED:
             receipts.append(e.data)
-    tally = {"items": 0, "verified": 0, "failed": 0}
+    tally = {"checkpoints": 0, "items": 0, "verified": 0, "failed": 0}
     for data in receipts:
         try:
             check_receipt(data, sent, a.us, certs, a.mutate, tally)
         except Bad as x:
             tally["failed"] += 1
             print("receipt: %s" % x, file=sys.stderr)
-    print("receipts %d items %d verified %d failed %d" % (
-        len(receipts), tally["items"], tally["verified"], tally["failed"]))
+    print("receipts %d checkpoints %d items %d verified %d failed %d" % (
+        len(receipts), tally["checkpoints"], tally["items"],
+        tally["verified"], tally["failed"]))
     if a.mutate:
         return 0 if tally["verified"] == 0 and tally["failed"] > 0 else 1
     return 0 if tally["failed"] == 0 else 1
