@@ -441,7 +441,8 @@ static int proofs_required(struct ppxd *d, const char *agency)
  * required), else the code with the error set. */
 static int check_item_proof(struct ppxd *d, size_t link,
 			    const Ppx__V1__ReceiptBody *r,
-			    const Ppx__V1__ReceiptItem *it, int required)
+			    const Ppx__V1__ReceiptItem *it, int required,
+			    const ppx_trust **trust)
 {
 	Ppx__V1__LogEntry *e = NULL;
 	uint64_t seq;
@@ -458,10 +459,12 @@ static int check_item_proof(struct ppxd *d, size_t link,
 		return 0;	/* settles nothing: item_target() says why */
 	if ((rc = ppx_log_get(d->log, seq, &e)) != 0)
 		return rc;
-	rc = ppx_receipt_check_recorded(NULL, d->trust, r, it, e->data.data,
+	rc = ppx_receipt_check_recorded(NULL, *trust, r, it, e->data.data,
 					e->data.len, d->cfg->agency,
 					time(NULL));
 	ppx__v1__log_entry__free_unpacked(e, NULL);
+	if (rc == 0)	/* the receipt's one checkpoint: its signature holds */
+		*trust = NULL;
 	if (rc == PPX_ENOTFOUND && !required)
 		rc = 0;
 	else if (rc == PPX_ENOTFOUND)
@@ -480,11 +483,13 @@ static int check_proofs(struct ppxd *d, size_t link,
 {
 	const char *agency = transport_link_agency(d->transport, link);
 	int required = proofs_required(d, agency);
+	const ppx_trust *trust = d->trust;	/* NULL once checked */
 	char raw[600], detail[256];
 	int rc = 0;
 
 	for (size_t i = 0; rc == 0 && i < r->n_items; i++)
-		rc = check_item_proof(d, link, r, r->items[i], required);
+		rc = check_item_proof(d, link, r, r->items[i], required,
+				      &trust);
 	if (rc == 0)
 		return 0;
 	snprintf(raw, sizeof(raw), "receipt without valid proof of "
