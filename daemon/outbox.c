@@ -445,6 +445,7 @@ static int check_item_proof(struct ppxd *d, size_t link,
 			    const ppx_trust **trust)
 {
 	Ppx__V1__LogEntry *e = NULL;
+	uint8_t hash[PPX_HASH_LEN];
 	uint64_t seq;
 	int rc;
 
@@ -455,10 +456,13 @@ static int check_item_proof(struct ppxd *d, size_t link,
 	    ppx_log_find(d->log, PPX__V1__ENTRY_KIND__ENTRY_SENT, "",
 			 it->message_id.data, it->message_id.len, &seq) != 0 ||
 	    lane_find(&d->outbox->lanes[link], seq) < 0 ||
-	    !matches_sent(d, seq, it))
+	    ppx_log_get(d->log, seq, &e) != 0)
 		return 0;	/* settles nothing: item_target() says why */
-	if ((rc = ppx_log_get(d->log, seq, &e)) != 0)
-		return rc;
+	if (ppx_entry_body_hash(hash, e) != 0 ||
+	    memcmp(hash, it->body_hash.data, sizeof(hash)) != 0) {
+		ppx__v1__log_entry__free_unpacked(e, NULL);
+		return 0;	/* another body: item_target() says so */
+	}
 	rc = ppx_receipt_check_recorded(NULL, *trust, r, it, e->data.data,
 					e->data.len, d->cfg->agency,
 					time(NULL));
