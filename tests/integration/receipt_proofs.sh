@@ -56,8 +56,10 @@ diag "$(grep -i 'recorded\|proof' <<<"$out")"
 check "ppx show: recorded at the partner's seq, in its checkpoint, verified" \
 	grep -q "recorded at their log seq [0-9]*, in their checkpoint of size [0-9]* signed at .*: proof verified" <<<"$out"
 out=$("$PPX" show "police.gwent/$id" --config "$(fed_conf police.gwent)" --json 2>&1)
-check "ppx show --json: proof verified, with the remote tree size" \
+shown_verified() {
 	jq -e '[.. | objects | select(has("proof"))] | length > 0 and all(.proof == "verified" and .remote_tree_size > 0)' <<<"$out" >/dev/null
+}
+check "ppx show --json: proof verified, with the remote tree size" shown_verified
 
 check "both logs verify" log_verify police.gwent
 check "... probation's too" log_verify probation.gwent
