@@ -166,11 +166,29 @@ struct pending {
 	size_t len;
 };
 
-/* Charge `bytes` and a logged item's share of the receipt to the
- * connection's partner. */
-static void charge_item(struct ppxd *d, struct group *g, size_t bytes)
+/*
+ * What proof of recording adds to a stored item's share of its receipt
+ * (PROTOCOL.md 5.3), so that the quota sees it before the receipt is
+ * sealed: the entry around the frame (`entry_extra` bytes) and an
+ * inclusion path of at most one 34-byte hash per bit of the tree size,
+ * reckoned with room for whatever this iteration may still log.
+ */
+static uint64_t proof_bytes(struct ppxd *d, uint64_t entry_extra)
 {
-	uint64_t ahead = ITEM_PRECHARGE + (g->precharged ? 0 : RECEIPT_PRECHARGE);
+	uint64_t size = ppx_log_size(d->log) + writer_pending(d) +
+			2 * (uint64_t)d->cfg->batch_max + 2;
+	unsigned bits = 64 - (unsigned)__builtin_clzll(size);
+
+	return d->cfg->evidence_proofs ? entry_extra + 16 + 34 * bits : 0;
+}
+
+/* Charge `bytes` and a logged item's share of the receipt (`extra` more
+ * for its proof) to the connection's partner. */
+static void charge_item(struct ppxd *d, struct group *g, size_t bytes,
+			uint64_t extra)
+{
+	uint64_t ahead = ITEM_PRECHARGE + extra +
+			 (g->precharged ? 0 : RECEIPT_PRECHARGE);
 
 	g->precharged += ahead;
 	budget_charge(d->budget, g->agency, bytes + ahead, ppxd_now_ms());
@@ -534,7 +552,7 @@ static void log_refusal(struct ppxd *d, struct group *g, struct item *it,
 		return;
 	}
 	it->logged = 1;
-	charge_item(d, g, ppx__v1__log_entry__get_packed_size(&e));
+	charge_item(d, g, ppx__v1__log_entry__get_packed_size(&e), 0);
 }
 
 /* Log a refusal (within the partner's budgets), count it, and list it in
@@ -703,8 +721,11 @@ static int accept_message(struct ppxd *d, struct group *g, const uint8_t *data,
 	if (!e.family)
 		e.family = "";
 	rc = writer_append(d, &e, &seq);
-	if (rc == 0)
-		charge_item(d, g, ppx__v1__log_entry__get_packed_size(&e));
+	if (rc == 0) {
+		size_t size = ppx__v1__log_entry__get_packed_size(&e);
+
+		charge_item(d, g, size, proof_bytes(d, size - len));
+	}
 	ppx_subject_keys_free(keys, n);
 	if (rc == PPX_EDUP && (rc = same_body(d, seq, o)) == 0)
 		/* answered with the original receipt */
@@ -924,8 +945,11 @@ static void handle_frame(struct ppxd *d, struct group *g,
 	rc = ppx_message_open(&o, d->trust, data, len, agency, time(NULL));
 	if (rc == 0)
 		rc = check_accept(d, o);
-	if (rc == 0 && !budget_quota_allows(d->budget, agency,
-					    len + ENTRY_OVERHEAD, ppxd_now_ms()))
+	if (rc == 0 &&
+	    !budget_quota_allows(d->budget, agency,
+				 len + ENTRY_OVERHEAD +
+					 proof_bytes(d, ENTRY_OVERHEAD),
+				 ppxd_now_ms()))
 		rc = ppx_error_set(PPX_EQUOTA, "%s has spent its log quota of "
 				   "%ld bytes an hour here: not stored, retry "
 				   "later", agency,
