@@ -5,7 +5,9 @@
  * A receipt with status STORED or DUPLICATE is only ever sealed after the
  * receiver's log transaction holding the message has committed; a sender
  * marks a message delivered only after ppx_receipt_open() accepted the
- * receipt and the receipt is in its own log.
+ * receipt, ppx_receipt_check_recorded() its proof of recording (or the
+ * partner is a version-1 peer allowed to send none), and the receipt is
+ * in its own log.
  */
 #ifndef PPX_RECEIPT_H
 #define PPX_RECEIPT_H
