@@ -210,6 +210,23 @@ static void add_time(json_object *o, const char *key, int64_t ms)
 	add_str(o, key, when);
 }
 
+/* What the receipt proves of the partner's log (PROTOCOL.md 5.3). */
+static void proof_json(json_object *o, const struct ppx_delivery *dv)
+{
+	static const char *const names[] = {
+		[PPX_DELIVERY_PROOF_NONE] = "none",
+		[PPX_DELIVERY_PROOF_VERIFIED] = "verified",
+		[PPX_DELIVERY_PROOF_FAILED] = "failed",
+	};
+
+	add_str(o, "proof", names[dv->proof]);
+	if (dv->proof != PPX_DELIVERY_PROOF_VERIFIED)
+		return;
+	json_object_object_add(o, "remote_tree_size",
+			       json_object_new_uint64(dv->remote_size));
+	add_time(o, "remote_checkpoint_time", dv->checkpoint_ms);
+}
+
 static json_object *party_json(const struct lr_entry *ent,
 			       const struct lr_party *p)
 {
@@ -224,6 +241,8 @@ static json_object *party_json(const struct lr_entry *ent,
 	if (dv->has_receipt && ent->dir == LR_DIR_OUT)
 		json_object_object_add(o, "remote_seq",
 				       json_object_new_uint64(dv->remote_seq));
+	if (dv->proof)
+		proof_json(o, dv);
 	if (dv->reason)
 		add_str(o, "reason", lr_reason_name(dv->reason));
 	if (dv->detail[0])

@@ -125,6 +125,24 @@ static void ack_who(logread *lr, uint64_t seq, char *who, size_t cap,
 	lr_entry_clear(&a);
 }
 
+/* What the receipt proves of the partner's log (PROTOCOL.md 5.3). */
+static void print_proof(const struct ppx_delivery *dv)
+{
+	char when[32];
+
+	printf("\n  %-24s ", "");
+	if (dv->proof == PPX_DELIVERY_PROOF_VERIFIED) {
+		lr_format_time(when, sizeof(when), dv->checkpoint_ms);
+		printf("recorded at their log seq %" PRIu64 ", in their "
+		       "checkpoint of size %" PRIu64 " signed at %s: proof "
+		       "verified", dv->remote_seq, dv->remote_size, when);
+	} else if (dv->proof == PPX_DELIVERY_PROOF_NONE) {
+		printf("no proof of recording (the partner sends none)");
+	} else {
+		printf("proof of recording does NOT verify");
+	}
+}
+
 static void print_party(logread *lr, const struct lr_entry *m,
 			const struct lr_party *p)
 {
@@ -136,6 +154,8 @@ static void print_party(logread *lr, const struct lr_entry *m,
 	if (dv->has_receipt && m->dir == LR_DIR_OUT && !dv->reason)
 		printf(" receipt at seq %" PRIu64 ", their seq %" PRIu64,
 		       dv->receipt_seq, dv->remote_seq);
+	if (m->dir == LR_DIR_OUT && !dv->reason && dv->proof)
+		print_proof(dv);
 	else if (dv->has_receipt && m->dir == LR_DIR_OUT)
 		printf(" receipt at seq %" PRIu64, dv->receipt_seq);
 	else if (dv->has_receipt)

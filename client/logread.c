@@ -432,9 +432,12 @@ static void apply_receipt(struct lr_entry *ent, const struct cached *c,
 	for (size_t k = 0; k < ent->n_parties; k++) {
 		struct lr_party *p = &ent->parties[k];
 
-		if (strcmp(p->partner, c->peer) == 0)
-			ppx_delivery_apply(&p->delivery, id->data, id->len,
-					   c->seq, c->receipt);
+		if (strcmp(p->partner, c->peer) == 0 &&
+		    ppx_delivery_apply(&p->delivery, id->data, id->len,
+				       c->seq, c->receipt) == 1 && c->receipt)
+			ppx_delivery_prove(&p->delivery, id->data, id->len,
+					   c->receipt, ent->e->data.data,
+					   ent->e->data.len);
 	}
 }
 

@@ -36,6 +36,17 @@
  * GROUPS_MAX of one iteration gets a receipt of REJECT_BUSY (transient).
  * Receipts holding only refusals that were not logged are sent at once
  * and not logged: they claim nothing is on disk.
+ *
+ * Proof of recording (PROTOCOL.md 5.3, `[evidence] proofs`): if an
+ * iteration stored anything, one checkpoint of the log as it then stands
+ * in the open batch (every entry so far, each RECEIVED entry of the
+ * iteration included) is signed before its receipts are sealed, and not
+ * appended: each receipt of logged items carries it, and so each
+ * RECEIPT_SENT entry logs it.  Each STORED item carries its RECEIVED
+ * entry as stored, split around the frame the sender sent (which the
+ * sender holds already), and the inclusion proof of that entry in the
+ * checkpoint.  A group's receipt is cut into receipts of at most
+ * RECEIPT_CHUNK items, so that proofs never push one past the frame cap.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +58,7 @@
 #include "inbound.h"
 #include "log.h"
 #include "policy.h"
+#include "ppx/checkpoint.h"
 #include "ppx/domain.h"
 #include "ppx/entry.h"
 #include "ppx/envelope.h"
@@ -84,6 +96,10 @@
  * before the receipt is sealed at the end of the iteration. */
 #define ITEM_PRECHARGE 160
 #define RECEIPT_PRECHARGE 1024	/* the receipt's own bytes, with its first */
+
+/* Items in one receipt: with proofs (about 1.3 KiB each in a log of a
+ * billion entries) well below PPX_FRAME_MAX. */
+#define RECEIPT_CHUNK 256
 
 
 /* One item of the receipt a connection will get. */
@@ -129,6 +145,19 @@ struct drain {
 /* Large; one drain at a time, and its cuts wait (CUT_DELAY_MS). */
 static struct drain drained;
 
+/* The checkpoint this iteration's receipts of logged items carry. */
+struct seal {
+	Ppx__V1__Frame *frame;	/* Frame{checkpoint}; NULL: none */
+	uint64_t size;		/* its tree size */
+};
+
+/* A STORED item's proof of recording, pointing into the open batch. */
+struct item_proof {
+	Ppx__V1__InclusionProof inclusion;
+	ProtobufCBinaryData path[PPX_MERKLE_MAX_PATH];
+	ppx_hash hash[PPX_MERKLE_MAX_PATH];
+};
+
 /* A reply that waits for the commit. */
 struct pending {
 	struct transport_route routing;
@@ -138,11 +167,29 @@ struct pending {
 	size_t len;
 };
 
-/* Charge `bytes` and a logged item's share of the receipt to the
- * connection's partner. */
-static void charge_item(struct ppxd *d, struct group *g, size_t bytes)
+/*
+ * What proof of recording adds to a stored item's share of its receipt
+ * (PROTOCOL.md 5.3), so that the quota sees it before the receipt is
+ * sealed: the entry around the frame (`entry_extra` bytes) and an
+ * inclusion path of at most one 34-byte hash per bit of the tree size,
+ * reckoned with room for whatever this iteration may still log.
+ */
+static uint64_t proof_bytes(struct ppxd *d, uint64_t entry_extra)
 {
-	uint64_t ahead = ITEM_PRECHARGE + (g->precharged ? 0 : RECEIPT_PRECHARGE);
+	uint64_t size = ppx_log_size(d->log) + writer_pending(d) +
+			2 * (uint64_t)d->cfg->batch_max + 2;
+	unsigned bits = 64 - (unsigned)__builtin_clzll(size);
+
+	return d->cfg->evidence_proofs ? entry_extra + 16 + 34 * bits : 0;
+}
+
+/* Charge `bytes` and a logged item's share of the receipt (`extra` more
+ * for its proof) to the connection's partner. */
+static void charge_item(struct ppxd *d, struct group *g, size_t bytes,
+			uint64_t extra)
+{
+	uint64_t ahead = ITEM_PRECHARGE + extra +
+			 (g->precharged ? 0 : RECEIPT_PRECHARGE);
 
 	g->precharged += ahead;
 	budget_charge(d->budget, g->agency, bytes + ahead, ppxd_now_ms());
@@ -506,7 +553,7 @@ static void log_refusal(struct ppxd *d, struct group *g, struct item *it,
 		return;
 	}
 	it->logged = 1;
-	charge_item(d, g, ppx__v1__log_entry__get_packed_size(&e));
+	charge_item(d, g, ppx__v1__log_entry__get_packed_size(&e), 0);
 }
 
 /* Log a refusal (within the partner's budgets), count it, and list it in
@@ -706,8 +753,11 @@ static int accept_message(struct ppxd *d, struct group *g, const uint8_t *data,
 	if (!e.family)
 		e.family = "";
 	rc = writer_append(d, &e, &seq);
-	if (rc == 0)
-		charge_item(d, g, ppx__v1__log_entry__get_packed_size(&e));
+	if (rc == 0) {
+		size_t size = ppx__v1__log_entry__get_packed_size(&e);
+
+		charge_item(d, g, size, proof_bytes(d, size - len));
+	}
 	ppx_subject_keys_free(keys, n);
 	if (rc == PPX_EDUP && (rc = same_body(d, seq, o)) == 0)
 		/* answered with the original receipt */
@@ -726,15 +776,62 @@ static int accept_message(struct ppxd *d, struct group *g, const uint8_t *data,
 	return 0;
 }
 
-/* The receipt items of a connection whose frames were (logged) or were
- * not logged. */
-static size_t select_items(struct group *g, int logged,
-			   Ppx__V1__ReceiptItem *iv, Ppx__V1__ReceiptItem **ip,
-			   ProtobufCBinaryData *ids, size_t *n_ids)
+/*
+ * The proof of recording of STORED item `it` (its entry is in the open
+ * batch) into iv and pr, which must outlive the sealing of the receipt.
+ * Failing leaves the item without proof: said, and its sender will not
+ * take the receipt as delivery (it retries).
+ */
+static void prove_item(struct ppxd *d, const struct seal *seal,
+		       const struct item *it, Ppx__V1__ReceiptItem *iv,
+		       struct item_proof *pr)
 {
-	size_t n = 0;
+	ppx_log_batch *b = NULL;
+	const uint8_t *entry = NULL;
+	size_t len = 0, head = 0, off = 0, data = 0, n = 0;
+	int rc = writer_batch(d, &b);
 
-	for (size_t i = 0; i < g->n; i++) {
+	if (rc == 0)
+		rc = ppx_log_batch_entry(&entry, &len, b, it->seq);
+	if (rc == 0)
+		rc = ppx_entry_split(&head, &off, &data, entry, len);
+	if (rc == 0)
+		rc = ppx_log_batch_inclusion_proof(b, it->seq, seal->size,
+						   pr->hash, &n);
+	if (rc != 0) {
+		log_warnx("cannot prove entry %llu in its receipt: %s",
+			  (unsigned long long)it->seq, ppx_error_last());
+		return;
+	}
+	iv->entry_head.data = (uint8_t *)entry;
+	iv->entry_head.len = head;
+	iv->entry_tail.data = (uint8_t *)entry + off + data;
+	iv->entry_tail.len = len - off - data;
+	ppx__v1__inclusion_proof__init(&pr->inclusion);
+	pr->inclusion.leaf_index = it->seq;
+	pr->inclusion.tree_size = seal->size;
+	for (size_t i = 0; i < n; i++) {
+		pr->path[i].data = pr->hash[i];
+		pr->path[i].len = sizeof(pr->hash[i]);
+	}
+	pr->inclusion.path = pr->path;
+	pr->inclusion.n_path = n;
+	iv->inclusion = &pr->inclusion;
+}
+
+/* The receipt items of a connection whose frames were (logged) or were
+ * not logged, from g->items[*from] on, at most RECEIPT_CHUNK of them;
+ * *from moves past those taken.  STORED items get their proof when there
+ * is a seal. */
+static size_t select_items(struct ppxd *d, struct group *g, int logged,
+			   size_t *from, const struct seal *seal,
+			   Ppx__V1__ReceiptItem *iv, Ppx__V1__ReceiptItem **ip,
+			   struct item_proof *pv, ProtobufCBinaryData *ids,
+			   size_t *n_ids)
+{
+	size_t n = 0, i = *from;
+
+	for (; i < g->n && n < RECEIPT_CHUNK; i++) {
 		struct item *it = &g->items[i];
 
 		if (it->logged != logged)
@@ -748,11 +845,15 @@ static size_t select_items(struct group *g, int logged,
 		iv[n].log_seq = it->seq;
 		iv[n].reason = it->reason;
 		iv[n].detail = it->detail;
+		if (seal->frame &&
+		    it->status == PPX__V1__RECEIPT_STATUS__STORED)
+			prove_item(d, seal, it, &iv[n], &pv[n]);
 		ip[n] = &iv[n];
 		if (it->has_id)
 			ids[(*n_ids)++] = iv[n].message_id;
 		n++;
 	}
+	*from = i;
 	return n;
 }
 
@@ -789,38 +890,79 @@ static int log_receipt(struct ppxd *d, struct group *g, uint8_t *receipt,
  * logged with every message id it answers, sent after the commit.  And
  * one for those that were not (over quota, busy, a refusal past the
  * quota): not logged, as it claims nothing is on disk, and sent at once,
- * so that a partner's quota is not spent on answering it.
+ * so that a partner's quota is not spent on answering it.  Either is cut
+ * into receipts of RECEIPT_CHUNK items.  Receipts of logged items carry
+ * the iteration's checkpoint, if there is one.
  */
-static void answer_items(struct ppxd *d, struct group *g, int logged)
+static void answer_items(struct ppxd *d, struct group *g, int logged,
+			 const struct seal *seal)
 {
-	Ppx__V1__ReceiptBody r = PPX__V1__RECEIPT_BODY__INIT;
-	Ppx__V1__ReceiptItem *iv = calloc(g->n, sizeof(*iv));
-	Ppx__V1__ReceiptItem **ip = calloc(g->n, sizeof(*ip));
-	ProtobufCBinaryData *ids = calloc(g->n, sizeof(*ids));
-	uint8_t *receipt = NULL;
-	size_t len = 0, n_ids = 0;
-	int rc = iv && ip && ids ? 0 : PPX_ENOMEM;
+	size_t cap = g->n == 0 ? 1 : g->n < RECEIPT_CHUNK ? g->n : RECEIPT_CHUNK;
+	int proofs = logged && seal->frame;
+	Ppx__V1__ReceiptItem *iv = calloc(cap, sizeof(*iv));
+	Ppx__V1__ReceiptItem **ip = calloc(cap, sizeof(*ip));
+	struct item_proof *pv = proofs ? calloc(cap, sizeof(*pv)) : NULL;
+	ProtobufCBinaryData *ids = calloc(cap, sizeof(*ids));
+	int rc = iv && ip && ids && (pv || !proofs) ?
+		 0 : ppx_error_set(PPX_ENOMEM, "out of memory");
+	size_t from = 0;
 
-	if (rc == 0)
-		r.n_items = select_items(g, logged, iv, ip, ids, &n_ids);
-	r.receiver_agency = d->cfg->agency;
-	r.sender_agency = g->agency;
-	r.time_ms = ppxd_now_ms();
-	r.items = ip;
-	if (rc == 0 && r.n_items > 0)
-		rc = ppx_receipt_seal(&receipt, &len, d->signer, &r);
-	if (rc == 0 && receipt && logged) {
-		rc = log_receipt(d, g, receipt, len, ids, n_ids);
-	} else if (rc == 0 && receipt) {
-		transport_reply(d->transport, &g->routing, receipt, len);
-		free(receipt);
+	while (rc == 0 && from < g->n) {
+		Ppx__V1__ReceiptBody r = PPX__V1__RECEIPT_BODY__INIT;
+		uint8_t *receipt = NULL;
+		size_t len = 0, n_ids = 0;
+
+		r.n_items = select_items(d, g, logged, &from, seal, iv, ip, pv,
+					 ids, &n_ids);
+		r.receiver_agency = d->cfg->agency;
+		r.sender_agency = g->agency;
+		r.time_ms = ppxd_now_ms();
+		r.items = ip;
+		if (logged && seal->frame)
+			r.checkpoint = seal->frame->checkpoint;
+		if (r.n_items > 0)
+			rc = ppx_receipt_seal(&receipt, &len, d->signer, &r);
+		if (rc == 0 && receipt && logged) {
+			rc = log_receipt(d, g, receipt, len, ids, n_ids);
+		} else if (rc == 0 && receipt) {
+			transport_reply(d->transport, &g->routing, receipt,
+					len);
+			free(receipt);
+		}
 	}
 	if (rc != 0)
-		log_warnx("cannot answer %zu frames from %s: %s", r.n_items,
+		log_warnx("cannot answer %zu frames from %s: %s", g->n,
 			  g->agency, ppx_error_last());
 	free(iv);
 	free(ip);
+	free(pv);
 	free(ids);
+}
+
+/* The iteration's checkpoint, if proofs are on and anything was stored:
+ * of every entry so far, not appended (PROTOCOL.md 5.3). */
+static void seal_iteration(struct ppxd *d, const struct drain *dr,
+			   struct seal *seal)
+{
+	ppx_log_batch *b = NULL;
+	uint8_t *frame = NULL;
+	size_t len = 0;
+	int stored = 0;
+
+	memset(seal, 0, sizeof(*seal));
+	for (size_t i = 0; i < dr->n && !stored; i++)
+		for (size_t k = 0; k < dr->g[i].n && !stored; k++)
+			stored = dr->g[i].items[k].status ==
+				 PPX__V1__RECEIPT_STATUS__STORED;
+	if (!stored || !d->cfg->evidence_proofs)
+		return;
+	if (writer_batch(d, &b) != 0 ||
+	    ppx_checkpoint_seal_batch(&frame, &len, &seal->size, b, d->log,
+				      d->signer) != 0 ||
+	    ppx_frame_decode(&seal->frame, frame, len) != 0)
+		log_warnx("cannot sign the checkpoint this iteration's "
+			  "receipts carry: %s", ppx_error_last());
+	free(frame);
 }
 
 static void handle_frame(struct ppxd *d, struct group *g,
@@ -835,8 +977,11 @@ static void handle_frame(struct ppxd *d, struct group *g,
 	rc = ppx_message_open(&o, d->trust, data, len, agency, time(NULL));
 	if (rc == 0)
 		rc = check_accept(d, o);
-	if (rc == 0 && !budget_quota_allows(d->budget, agency,
-					    len + ENTRY_OVERHEAD, ppxd_now_ms()))
+	if (rc == 0 &&
+	    !budget_quota_allows(d->budget, agency,
+				 len + ENTRY_OVERHEAD +
+					 proof_bytes(d, ENTRY_OVERHEAD),
+				 ppxd_now_ms()))
 		rc = ppx_error_set(PPX_EQUOTA, "%s has spent its log quota of "
 				   "%ld bytes an hour here: not stored, retry "
 				   "later", agency,
@@ -865,13 +1010,14 @@ static void refuse_busy(struct ppxd *d, struct group *g,
 
 /* Answer every group; a blocked partner's connections are cut once
  * their receipts, queued after the commit, had time to go out. */
-static void groups_end(struct ppxd *d, struct group *gs, size_t n)
+static void groups_end(struct ppxd *d, struct group *gs, size_t n,
+		       const struct seal *seal)
 {
 	int64_t now = ppxd_now_ms();
 
 	for (size_t i = 0; i < n; i++) {
-		answer_items(d, &gs[i], 1);
-		answer_items(d, &gs[i], 0);
+		answer_items(d, &gs[i], 1, seal);
+		answer_items(d, &gs[i], 0, seal);
 		if (budget_blocked(d->budget, gs[i].agency, now))
 			cut_add(d, &drained, &gs[i].routing, &gs[i].conn, NULL,
 				gs[i].agency);
@@ -885,6 +1031,7 @@ size_t inbound_drain(struct ppxd *d, size_t max)
 	char agency[PPX_NAME_MAX];
 	struct transport_route routing;
 	struct transport_frame frame;
+	struct seal seal;
 	size_t n = 0;
 	int busy;
 
@@ -905,8 +1052,11 @@ size_t inbound_drain(struct ppxd *d, size_t max)
 		transport_frame_done(d->transport, &frame);
 		n++;
 	}
-	groups_end(d, dr->g, dr->n);
-	groups_end(d, dr->busy, dr->n_busy);
+	seal_iteration(d, dr, &seal);
+	groups_end(d, dr->g, dr->n, &seal);
+	groups_end(d, dr->busy, dr->n_busy, &seal);
+	if (seal.frame)
+		ppx__v1__frame__free_unpacked(seal.frame, NULL);
 	dr->n = dr->n_busy = 0;
 	return n;
 }

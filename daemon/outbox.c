@@ -9,6 +9,16 @@
  * (storage full, internal fault) leaves the message pending; any other
  * refusal ends its delivery to that partner and is logged with the reason.
  *
+ * Proof of recording (PROTOCOL.md 5.3): before a receipt delivers
+ * anything, every STORED or DUPLICATE item of it that settles a message
+ * we wait for must prove that the partner logged exactly the frame we
+ * sent (ppx_receipt_check_recorded(): its checkpoint, our frame spliced
+ * into its entry, the inclusion proof).  A receipt whose proof fails
+ * delivers nothing: it is logged as REJECTED with what failed, counted
+ * (as REJECT_BAD_BODY) and said, and the messages stay queued.  A partner
+ * with `proofs = optional` (a version-1 peer) may send none: its receipts
+ * then deliver without proof of recording, which ppx show says.
+ *
  * When our own log is full the receipt cannot be logged and the message
  * stays in the durable outbox; it has been delivered, though, so it is
  * parked rather than put back to be sent again: resending it with the
@@ -26,6 +36,7 @@
 #include "inbound.h"
 #include "log.h"
 #include "outbox.h"
+#include "ppx/config.h"
 #include "ppx/delivery.h"
 #include "ppx/entry.h"
 #include "ppx/envelope.h"
@@ -417,6 +428,84 @@ static void settle_frame(struct ppxd *d, size_t link,
 	free(ids);
 }
 
+/* Must the partner behind `link` prove what it recorded? */
+static int proofs_required(struct ppxd *d, const char *agency)
+{
+	const struct ppx_partner *p = ppx_config_partner(d->cfg, agency);
+
+	return d->cfg->evidence_proofs && !(p && p->proofs_optional);
+}
+
+/* The proof of recording of item `it`, if it settles a message we wait
+ * for as STORED or DUPLICATE: 0 when it holds (or is absent and not
+ * required), else the code with the error set. */
+static int check_item_proof(struct ppxd *d, size_t link,
+			    const Ppx__V1__ReceiptBody *r,
+			    const Ppx__V1__ReceiptItem *it, int required,
+			    const ppx_trust **trust)
+{
+	Ppx__V1__LogEntry *e = NULL;
+	uint8_t hash[PPX_HASH_LEN];
+	uint64_t seq;
+	int rc;
+
+	if (it->status != PPX__V1__RECEIPT_STATUS__STORED &&
+	    it->status != PPX__V1__RECEIPT_STATUS__DUPLICATE)
+		return 0;
+	if (it->message_id.len != PPX_MESSAGE_ID_LEN ||
+	    ppx_log_find(d->log, PPX__V1__ENTRY_KIND__ENTRY_SENT, "",
+			 it->message_id.data, it->message_id.len, &seq) != 0 ||
+	    lane_find(&d->outbox->lanes[link], seq) < 0 ||
+	    ppx_log_get(d->log, seq, &e) != 0)
+		return 0;	/* settles nothing: item_target() says why */
+	if (ppx_entry_body_hash(hash, e) != 0 ||
+	    memcmp(hash, it->body_hash.data, sizeof(hash)) != 0) {
+		ppx__v1__log_entry__free_unpacked(e, NULL);
+		return 0;	/* another body: item_target() says so */
+	}
+	rc = ppx_receipt_check_recorded(NULL, *trust, r, it, e->data.data,
+					e->data.len, d->cfg->agency,
+					time(NULL));
+	ppx__v1__log_entry__free_unpacked(e, NULL);
+	if (rc == 0)	/* the receipt's one checkpoint: its signature holds */
+		*trust = NULL;
+	if (rc == PPX_ENOTFOUND && !required)
+		rc = 0;
+	else if (rc == PPX_ENOTFOUND)
+		rc = ppx_error_set(PPX_EPROOF, "%s (required: [evidence] "
+				   "proofs = yes and [partner %s] proofs = "
+				   "required)", ppx_error_last(),
+				   r->receiver_agency);
+	return rc;
+}
+
+/* Every item's proof of recording holds; else the receipt is logged as
+ * REJECTED, counted, said, and delivers nothing. */
+static int check_proofs(struct ppxd *d, size_t link,
+			const Ppx__V1__ReceiptBody *r, const uint8_t *data,
+			size_t len)
+{
+	const char *agency = transport_link_agency(d->transport, link);
+	int required = proofs_required(d, agency);
+	const ppx_trust *trust = d->trust;	/* NULL once checked */
+	char raw[600], detail[256];
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < r->n_items; i++)
+		rc = check_item_proof(d, link, r, r->items[i], required,
+				      &trust);
+	if (rc == 0)
+		return 0;
+	snprintf(raw, sizeof(raw), "receipt without valid proof of "
+		 "recording, nothing delivered: %s", ppx_error_last());
+	ppx_text_escape(detail, sizeof(detail), raw, strlen(raw));
+	log_warnx("%s: %s", agency, detail);
+	d->receipts_unproven++;
+	ppxd_count_refusal(d, PPX_EBODY);
+	inbound_log_refused_receipt(d, agency, data, len, PPX_EBODY, detail);
+	return rc;
+}
+
 static void receipt_frame(struct ppxd *d, size_t link, const uint8_t *data,
 			  size_t len)
 {
@@ -435,7 +524,8 @@ static void receipt_frame(struct ppxd *d, size_t link, const uint8_t *data,
 		inbound_log_refused_receipt(d, agency, data, len, rc, detail);
 		return;
 	}
-	settle_frame(d, link, r, data, len);
+	if (check_proofs(d, link, r, data, len) == 0)
+		settle_frame(d, link, r, data, len);
 	ppx__v1__receipt_body__free_unpacked(r, NULL);
 }
 

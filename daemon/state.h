@@ -62,6 +62,8 @@ struct ppxd {
 	struct budget *budget;		/* partners' budgets (budget.c) */
 	uint64_t refusals[PPXD_REASONS];	/* by RejectReason */
 	uint64_t discarded;		/* frames of blocked partners, unanswered */
+	uint64_t receipts_unproven;	/* partners' receipts refused: their
+					 * proof of recording failed */
 	int64_t started_ms;
 	uint64_t checkpoint_size;	/* tree size the last checkpoint states
 					 * (the log size at start-up) */

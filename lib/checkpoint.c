@@ -4,6 +4,9 @@
  *
  * ppx_checkpoint_append() is called by the daemon at intervals: it signs
  * (agency, tree size, root, time) and appends the signed frame as an entry.
+ * ppx_checkpoint_seal_batch() signs one without appending it: the one a
+ * loop iteration's receipts carry (PROTOCOL.md 5.3), logged inside each
+ * RECEIPT_SENT entry rather than as an entry of its own.
  *
  * ppx_log_verify() is what `ppx verify` runs.  It trusts nothing stored
  * beside the entries: it recomputes every leaf hash, the hash chain and a
@@ -101,6 +104,20 @@ int ppx_checkpoint_append_batch(ppx_log_batch *batch, ppx_log *log,
 		rc = checkpoint_put(log, batch, sealed, sealed_len, t, size,
 				    seq_out);
 	free(sealed);
+	return rc;
+}
+
+int ppx_checkpoint_seal_batch(uint8_t **frame, size_t *frame_len,
+			      uint64_t *size_out, ppx_log_batch *batch,
+			      ppx_log *log, ppx_signer *signer)
+{
+	uint64_t size = ppxi_logstore_batch_next(batch);
+	int64_t t = 0;
+	int rc = checkpoint_seal(frame, frame_len, &t, log, batch, signer,
+				 size);
+
+	if (rc == 0 && size_out)
+		*size_out = size;
 	return rc;
 }
 

@@ -155,6 +155,7 @@ enum section_kind {
 	SEC_EVENTS,
 	SEC_SPOOL,
 	SEC_HOOK,
+	SEC_EVIDENCE,
 	SEC_COUNT
 };
 
@@ -175,6 +176,8 @@ enum key_type {
 	KEY_HOOK,		/* command and filters: config_hooks.c */
 	KEY_SIGNER,		/* process | in-process */
 	KEY_PERSON_CERT,	/* a SHA-256 in hex, or a certificate file */
+	KEY_YESNO,		/* yes | no, into an int 1 | 0 (def: default) */
+	KEY_PROOFS,		/* required | optional, into an int 0 | 1 */
 };
 
 struct key_spec {
@@ -263,6 +266,11 @@ static const struct key_spec keys[] = {
 	HNUM("stuck_failures", 3, 1, 1000000, stuck_failures),
 	HNUM("quarantine_after", 5, 1, 1000000, quarantine_after),
 	HOOK("on_failure", KEY_HOOK, 0, on_failure_stop),
+	/* [evidence]: proof of recording (PROTOCOL.md 5.3); the witnessing
+	 * keys belong beside these */
+	{SEC_EVIDENCE, "proofs", KEY_YESNO, 0, 1, 0, 1,
+	 FIELD(struct ppx_config, evidence_proofs)},
+	PTN("proofs", KEY_PROOFS, 0, proofs_optional),
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -280,6 +288,7 @@ static const struct {
 	{"events", SEC_EVENTS, 0},
 	{"spool", SEC_SPOOL, 0},
 	{"hook", SEC_HOOK, 1},
+	{"evidence", SEC_EVIDENCE, 0},
 };
 
 /* What the parse has seen so far. */
@@ -418,6 +427,23 @@ static int set_partner_type(int *field, const struct ppx_ini_entry *e)
 	return 0;
 }
 
+/* One of two words into an int: `zero` gives 0, `one` gives 1. */
+static int set_choice(int *field, const struct ppx_ini_entry *e,
+		      const char *zero, const char *one)
+{
+	char why[80];
+
+	if (strcmp(e->value, zero) == 0)
+		*field = 0;
+	else if (strcmp(e->value, one) == 0)
+		*field = 1;
+	else {
+		snprintf(why, sizeof(why), "must be %s or %s", one, zero);
+		return bad_value(e, why);
+	}
+	return 0;
+}
+
 /* Where the signing key is used: 0 its own process, 1 this one. */
 static int set_signer(int *field, const struct ppx_ini_entry *e)
 {
@@ -527,6 +553,11 @@ static int key_set(struct parse *p, const struct key_spec *k,
 		return set_signer((int *)(void *)field, e);
 	case KEY_PERSON_CERT:
 		return set_person_cert(p, (uint8_t *)field, e);
+	case KEY_YESNO:
+		return set_choice((int *)(void *)field, e, "no", "yes");
+	case KEY_PROOFS:
+		return set_choice((int *)(void *)field, e, "required",
+				  "optional");
 	case KEY_HOOK:
 		if (ppxi_config_hook_value(p->base, e, p->dir, why, sizeof(why)))
 			return bad_value(e, why);
@@ -541,6 +572,9 @@ static void set_defaults(void *base, enum section_kind sec)
 		if (keys[i].section == sec && keys[i].type == KEY_LONG)
 			*(long *)(void *)((char *)base + keys[i].offset) =
 				(long)keys[i].def;
+		else if (keys[i].section == sec && keys[i].type == KEY_YESNO)
+			*(int *)(void *)((char *)base + keys[i].offset) =
+				(int)keys[i].def;
 }
 
 /* ------------------------------------------------------------------ */
@@ -754,7 +788,8 @@ static int on_section(void *user, const char *section, int *line)
 	p->sec = SEC_NONE;
 	return ppx_error_set(PPX_EINVAL, "[%s]: unknown section; expected "
 			     "[agency], [pki], [delivery], [partner NAME], "
-			     "[operator ID], [events], [spool] or [hook NAME]",
+			     "[operator ID], [events], [spool], [hook NAME] "
+			     "or [evidence]",
 			     section);
 }
 
@@ -933,6 +968,7 @@ int ppx_config_load(struct ppx_config **out, const char *path)
 		memcpy(p->cfg->path, path, strlen(path) + 1);
 		set_defaults(p->cfg, SEC_DELIVERY);
 		set_defaults(p->cfg, SEC_SPOOL);
+		set_defaults(p->cfg, SEC_EVIDENCE);
 		rc = ppx_ini_parse(path, &h, p);
 	}
 	if (rc < 0)

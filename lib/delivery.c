@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "ppx/delivery.h"
+#include "ppx/error.h"
+#include "ppx/receipt.h"
 
 void ppx_delivery_init(struct ppx_delivery *self)
 {
@@ -56,4 +58,28 @@ int ppx_delivery_apply(struct ppx_delivery *self, const uint8_t *id,
 			 it->detail ? it->detail : "");
 	}
 	return 1;
+}
+
+void ppx_delivery_prove(struct ppx_delivery *self, const uint8_t *id,
+			size_t id_len, const Ppx__V1__ReceiptBody *receipt,
+			const uint8_t *frame, size_t frame_len)
+{
+	const Ppx__V1__ReceiptItem *it = item_for(receipt, id, id_len);
+	ppx_recorded rec;
+	int rc;
+
+	if (!it || it->status == PPX__V1__RECEIPT_STATUS__REFUSED)
+		return;
+	rc = ppx_receipt_check_recorded(&rec, NULL, receipt, it, frame,
+					frame_len, receipt->sender_agency, 0);
+	if (rc == PPX_ENOTFOUND) {
+		self->proof = PPX_DELIVERY_PROOF_NONE;
+	} else if (rc != 0) {
+		self->proof = PPX_DELIVERY_PROOF_FAILED;
+	} else {
+		self->proof = PPX_DELIVERY_PROOF_VERIFIED;
+		self->remote_size = rec.tree_size;
+		self->checkpoint_ms = rec.checkpoint_ms;
+	}
+	ppx_error_clear();
 }

@@ -588,6 +588,30 @@ uint64_t ppx_log_batch_next(const ppx_log_batch *batch)
 	return ppxi_logstore_batch_next(batch);
 }
 
+/* The batch's records are in the order written, entries among them in
+ * seq order: search back from the newest, which is what a receipt asks
+ * for first. */
+int ppx_log_batch_entry(const uint8_t **out, size_t *len,
+			const ppx_log_batch *batch, uint64_t seq)
+{
+	*out = NULL;
+	*len = 0;
+	for (size_t i = batch->n; i-- > 0;) {
+		const struct batch_rec *rec = batch->recs[i];
+
+		if (rec->kind != REC_ENTRY || rec->seq > seq)
+			continue;
+		if (rec->seq < seq)
+			break;
+		*out = rec->bytes;
+		*len = rec->len;
+		return 0;
+	}
+	return ppx_error_set(PPX_ERANGE, "entry %llu is not in the open batch "
+			     "of log %s", (unsigned long long)seq,
+			     batch->log->dir);
+}
+
 uint64_t ppxi_logstore_batch_next(const ppx_log_batch *b)
 {
 	return b->next;

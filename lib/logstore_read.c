@@ -476,12 +476,8 @@ int ppx_log_root(ppx_log *self, uint64_t tree_size, ppx_hash out)
 	return rc;
 }
 
-int ppxi_logstore_batch_root(ppx_log_batch *b, uint64_t tree_size, ppx_hash out)
+static int check_batch_size(ppx_log_batch *b, uint64_t tree_size)
 {
-	ppx_log *log = ppxi_logstore_batch_log(b);
-	struct tree_reader r = {log, NULL};
-	int rc;
-
 	if (tree_size > ppxi_logstore_batch_next(b))
 		return ppx_error_set(
 			PPX_ERANGE,
@@ -489,10 +485,39 @@ int ppxi_logstore_batch_root(ppx_log_batch *b, uint64_t tree_size, ppx_hash out)
 			"%llu entries of log %s and its batch",
 			(unsigned long long)tree_size,
 			(unsigned long long)ppxi_logstore_batch_next(b),
-			log->dir);
-	if ((rc = ppxi_logstore_read_begin(log, &r.txn)) < 0)
+			ppxi_logstore_batch_log(b)->dir);
+	return 0;
+}
+
+int ppxi_logstore_batch_root(ppx_log_batch *b, uint64_t tree_size, ppx_hash out)
+{
+	ppx_log *log = ppxi_logstore_batch_log(b);
+	struct tree_reader r = {log, NULL};
+	int rc;
+
+	if ((rc = check_batch_size(b, tree_size)) < 0 ||
+	    (rc = ppxi_logstore_read_begin(log, &r.txn)) < 0)
 		return rc;
 	rc = ppx_merkle_root(out, tree_size, stored_subtree, &r);
+	ppxi_logstore_read_end(log, r.txn);
+	return rc;
+}
+
+/* Read through the batch's transaction, as ppxi_logstore_batch_root(). */
+int ppx_log_batch_inclusion_proof(ppx_log_batch *batch, uint64_t seq,
+				  uint64_t tree_size, ppx_hash *path,
+				  size_t *path_len)
+{
+	ppx_log *log = ppxi_logstore_batch_log(batch);
+	struct tree_reader r = {log, NULL};
+	int rc;
+
+	*path_len = 0;
+	if ((rc = check_batch_size(batch, tree_size)) < 0 ||
+	    (rc = ppxi_logstore_read_begin(log, &r.txn)) < 0)
+		return rc;
+	rc = ppx_merkle_inclusion_proof(path, path_len, seq, tree_size,
+					stored_subtree, &r);
 	ppxi_logstore_read_end(log, r.txn);
 	return rc;
 }

@@ -3,9 +3,10 @@
  * verification of a whole log.
  *
  * A checkpoint entry at sequence s carries a signed Checkpoint of tree size
- * s: the root over every entry before it.  Receipts carry the receiver's
- * latest checkpoint, so partners hold evidence of each other's logs, and a
- * later consistency proof shows whether a log was rewritten.
+ * s: the root over every entry before it.  Receipts carry a checkpoint of
+ * the receiver's log that holds the entries they answer (PROTOCOL.md 5.3),
+ * so partners hold evidence of each other's logs, and a later consistency
+ * proof shows whether a log was rewritten.
  */
 #ifndef PPX_CHECKPOINT_H
 #define PPX_CHECKPOINT_H
@@ -33,6 +34,17 @@ int ppx_checkpoint_append(ppx_log *log, ppx_signer *signer,
  */
 int ppx_checkpoint_append_batch(ppx_log_batch *batch, ppx_log *log,
 				ppx_signer *signer, uint64_t *seq_out);
+
+/*
+ * Sign a checkpoint of every entry of `log` and its open batch so far
+ * (tree size = the batch's next seq, returned in *size_out) WITHOUT
+ * appending it: the signed Frame{checkpoint} is returned in *frame
+ * (caller frees).  A receipt carries it; the RECEIPT_SENT entry that logs
+ * the receipt logs it with it.
+ */
+int ppx_checkpoint_seal_batch(uint8_t **frame, size_t *frame_len,
+			      uint64_t *size_out, ppx_log_batch *batch,
+			      ppx_log *log, ppx_signer *signer);
 
 /*
  * Verify a checkpoint frame signed by a known agency certificate (at time

@@ -41,6 +41,9 @@ struct ppx_partner {
 	char name[PPX_CONFIG_AGENCY_MAX];	/* dotted agency name */
 	char endpoint[256];		/* tcp://host:port */
 	int duty_to_cooperate;		/* 0: responsible authority */
+	int proofs_optional;		/* proofs = optional: a version-1
+					 * peer's receipts without proof of
+					 * recording deliver, marked so */
 	int line;			/* of its [partner NAME] header */
 };
 
@@ -130,6 +133,11 @@ struct ppx_config {
 	long log_quota_bytes_hour;	/* log growth per partner per hour */
 	long refusal_log_ms;		/* one refused-connection report per key
 					 * per this interval */
+
+	/* [evidence] */
+	int evidence_proofs;		/* proofs = yes (default): receipts
+					 * carry proof of recording, and
+					 * partners' receipts must */
 
 	/* [events]: "" if there is no event stream */
 	char events_endpoint[256];

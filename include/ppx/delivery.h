@@ -36,6 +36,20 @@ struct ppx_delivery {
 				 * log_seq; 0 without an item) */
 	int reason;		/* Ppx__V1__RejectReason when REFUSED */
 	char detail[PPX_DELIVERY_DETAIL_MAX];	/* the refusal's detail */
+	int proof;		/* enum ppx_delivery_proof */
+	uint64_t remote_size;	/* PROOF_VERIFIED: the tree size of the
+				 * partner's checkpoint that holds it */
+	int64_t checkpoint_ms;	/* ... and when the partner signed that */
+};
+
+/* What the deciding receipt proves of the partner's log (PROTOCOL.md
+ * 5.3), once ppx_delivery_prove() has looked. */
+enum ppx_delivery_proof {
+	PPX_DELIVERY_PROOF_UNKNOWN,	/* not looked at */
+	PPX_DELIVERY_PROOF_NONE,	/* no proof of recording (a version-1
+					 * partner with proofs = optional) */
+	PPX_DELIVERY_PROOF_VERIFIED,	/* the entry is in the checkpoint */
+	PPX_DELIVERY_PROOF_FAILED,	/* it carries one that does not hold */
 };
 
 /* QUEUED, no receipt. */
@@ -58,5 +72,16 @@ void ppx_delivery_init(struct ppx_delivery *self);
 int ppx_delivery_apply(struct ppx_delivery *self, const uint8_t *id,
 		       size_t id_len, uint64_t receipt_seq,
 		       const Ppx__V1__ReceiptBody *receipt);
+
+/*
+ * After ppx_delivery_apply() returned 1 for a STORED or DUPLICATE item:
+ * check the proof of recording the receipt gives for `frame`, the frame
+ * we sent (ppx_receipt_check_recorded(), without the checkpoint's own
+ * signature: the receipt's, which covers it, was checked before it was
+ * logged), and note what it proves in self.
+ */
+void ppx_delivery_prove(struct ppx_delivery *self, const uint8_t *id,
+			size_t id_len, const Ppx__V1__ReceiptBody *receipt,
+			const uint8_t *frame, size_t frame_len);
 
 #endif

@@ -102,6 +102,21 @@ void ppx_log_abort(ppx_log_batch *batch);
 /* The seq the next entry appended to the batch will get. */
 uint64_t ppx_log_batch_next(const ppx_log_batch *batch);
 
+/*
+ * The bytes of entry `seq` as the batch stored them (packed, with seq,
+ * prev_hash and time_ms filled in): *out points into the batch and stays
+ * valid until it ends.  PPX_ERANGE if `seq` was not appended in this batch.
+ */
+int ppx_log_batch_entry(const uint8_t **out, size_t *len,
+			const ppx_log_batch *batch, uint64_t seq);
+
+/* The audit path of entry `seq` in the tree of the first `tree_size`
+ * entries of the log and its open batch (ppx_log_inclusion_proof() sees
+ * committed entries only).  `path` has room for PPX_MERKLE_MAX_PATH. */
+int ppx_log_batch_inclusion_proof(ppx_log_batch *batch, uint64_t seq,
+				  uint64_t tree_size, ppx_hash *path,
+				  size_t *path_len);
+
 /* A batch of one. */
 int ppx_log_append_one(ppx_log *log, Ppx__V1__LogEntry *entry,
 		       uint64_t *seq_out);

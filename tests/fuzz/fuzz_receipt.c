@@ -3,7 +3,8 @@
  * back for a batch of our messages, through ppx_receipt_open() (frame
  * decoding, purpose, signature, then the receipt's own checks), and the
  * bytes decoded directly as a ppx.v1.ReceiptBody for coverage past the
- * signature.
+ * signature, whose items' proofs of recording are then checked
+ * (lib/receipt_proof.c).
  *
  * The trust store is the demo PKI ($PPX_TEST_PKI, else $BUILD/pki, else
  * build/pki), loaded once.  The demo certificates are made when the PKI
@@ -45,6 +46,29 @@ static ppx_trust *fuzz_trust(void)
 	return trust;
 }
 
+/* Every item's proof of recording, as a sender checks it for a frame of
+ * its own (PROTOCOL.md 5.3), with and without the checkpoint's
+ * signature, and the split of the items' heads as if they were entries. */
+static void check_proofs(const ppx_trust *trust, const Ppx__V1__ReceiptBody *r,
+			 time_t now)
+{
+	static const uint8_t frame[] = "the frame police.gwent sent";
+	size_t head, off, len;
+
+	for (size_t i = 0; i < r->n_items; i++) {
+		const Ppx__V1__ReceiptItem *it = r->items[i];
+
+		(void)ppx_receipt_check_recorded(NULL, trust, r, it, frame,
+						 sizeof(frame), "police.gwent",
+						 now);
+		(void)ppx_receipt_check_recorded(NULL, NULL, r, it, frame,
+						 sizeof(frame), "police.gwent",
+						 0);
+		(void)ppx_entry_split(&head, &off, &len, it->entry_head.data,
+				      it->entry_head.len);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	ppx_trust *trust = fuzz_trust();
@@ -60,6 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			     now) == 0)
 		ppx__v1__receipt_body__free_unpacked(r, NULL);
 	r = ppx__v1__receipt_body__unpack(NULL, size, data);
+	if (r)
+		check_proofs(trust, r, now);
 	if (r)
 		ppx__v1__receipt_body__free_unpacked(r, NULL);
 	return 0;

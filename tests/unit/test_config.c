@@ -409,6 +409,30 @@ static void test_config__partner_needs_endpoint_and_known_type(void **state)
 		       "duty-to-cooperate");
 }
 
+static void test_config__proofs_are_required_unless_said(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, MINIMAL), 0);
+	assert_int_equal(f->cfg->evidence_proofs, 1);
+	assert_int_equal(load_extra(f, "[evidence]\nproofs = no\n"
+				    "[partner prison.cardiff]\n"
+				    "endpoint = tcp://a:1\n"
+				    "[partner probation.gwent]\n"
+				    "endpoint = tcp://b:1\nproofs = optional\n"),
+			 0);
+	assert_int_equal(f->cfg->evidence_proofs, 0);
+	assert_int_equal(ppx_config_partner(f->cfg, "prison.cardiff")
+				 ->proofs_optional, 0);
+	assert_int_equal(ppx_config_partner(f->cfg, "probation.gwent")
+				 ->proofs_optional, 1);
+	assert_refused(f, load_extra(f, "[evidence]\nproofs = maybe\n"),
+		       MINIMAL_LINES + 2, "must be yes or no");
+	assert_refused(f, load_extra(f, "[partner prison.cardiff]\n"
+				     "endpoint = tcp://a:1\nproofs = no\n"),
+		       MINIMAL_LINES + 3, "must be optional or required");
+}
+
 /* `full` with `line` added after its signing_key line (line 14). */
 static int load_with_signer(struct fixture *f, const char *line)
 {
@@ -688,6 +712,7 @@ int main(void)
 		T(test_config__missing_file_is_an_io_error),
 		T(test_config__control_dir_fits_a_unix_socket_path),
 		T(test_config__example_file_loads),
+		T(test_config__proofs_are_required_unless_said),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

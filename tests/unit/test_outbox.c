@@ -176,6 +176,18 @@ static struct outbox_stats stats(struct daemon_fixture *f, const char *partner)
 	return st;
 }
 
+/* A daemon whose partners are version-1 peers (`proofs = optional`): the
+ * receipts these tests make carry no proof of recording, which
+ * test_receipt_proof.c and receipt_proofs.sh cover. */
+static struct daemon_fixture *fixture_v1(const char *delivery)
+{
+	struct daemon_fixture *f = daemon_fixture_new(US, delivery);
+
+	for (size_t i = 0; i < f->d.cfg->n_partners; i++)
+		f->d.cfg->partners[i].proofs_optional = 1;
+	return f;
+}
+
 static void links_up(struct daemon_fixture *f)
 {
 	for (size_t i = 0; i < transport_links(f->d.transport); i++)
@@ -184,7 +196,7 @@ static void links_up(struct daemon_fixture *f)
 
 static void test_outbox__sends_each_partners_messages_in_log_order(void **st)
 {
-	struct daemon_fixture *f = daemon_fixture_new(US, NULL);
+	struct daemon_fixture *f = fixture_v1(NULL);
 	size_t probation = daemon_fixture_link(f, PROBATION);
 	size_t prison = daemon_fixture_link(f, PRISON);
 	struct sent s[5];
@@ -211,7 +223,7 @@ static void test_outbox__sends_each_partners_messages_in_log_order(void **st)
 
 static void test_outbox__sends_no_more_than_the_window(void **st)
 {
-	struct daemon_fixture *f = daemon_fixture_new(US, "window = 2");
+	struct daemon_fixture *f = fixture_v1("window = 2");
 	size_t link = daemon_fixture_link(f, PROBATION);
 	struct sent s[5];
 
@@ -236,7 +248,7 @@ static void test_outbox__sends_no_more_than_the_window(void **st)
 
 static void test_outbox__a_full_link_holds_back_the_rest_in_order(void **st)
 {
-	struct daemon_fixture *f = daemon_fixture_new(US, NULL);
+	struct daemon_fixture *f = fixture_v1(NULL);
 	size_t link = daemon_fixture_link(f, PROBATION);
 	struct sent s[3];
 
@@ -260,7 +272,7 @@ static void test_outbox__a_full_link_holds_back_the_rest_in_order(void **st)
 static void test_outbox__after_link_down_resends_from_oldest_unreceipted(
 	void **st)
 {
-	struct daemon_fixture *f = daemon_fixture_new(US, NULL);
+	struct daemon_fixture *f = fixture_v1(NULL);
 	size_t link = daemon_fixture_link(f, PROBATION);
 	struct sent s[3];
 	size_t resets;
@@ -292,7 +304,7 @@ static void test_outbox__after_link_down_resends_from_oldest_unreceipted(
 static void test_outbox__receipt_completes_message_and_is_logged_once(
 	void **st)
 {
-	struct daemon_fixture *f = daemon_fixture_new(US, NULL);
+	struct daemon_fixture *f = fixture_v1(NULL);
 	size_t link = daemon_fixture_link(f, PROBATION);
 	struct sent s[2];
 
@@ -319,7 +331,7 @@ static void test_outbox__receipt_completes_message_and_is_logged_once(
 
 static void test_outbox__duplicate_receipt_changes_nothing(void **st)
 {
-	struct daemon_fixture *f = daemon_fixture_new(US, NULL);
+	struct daemon_fixture *f = fixture_v1(NULL);
 	struct sent s = submit(f, PROBATION);
 	uint64_t size;
 
@@ -368,7 +380,7 @@ static int logged_reason(struct daemon_fixture *f, int *status)
 static void test_outbox__refusal_receipt_is_recorded_with_its_reason(
 	void **st)
 {
-	struct daemon_fixture *f = daemon_fixture_new(US, NULL);
+	struct daemon_fixture *f = fixture_v1(NULL);
 	struct sent s = submit(f, PROBATION);
 	int status = 0;
 
@@ -391,7 +403,7 @@ static void test_outbox__refusal_receipt_is_recorded_with_its_reason(
 static void test_outbox__transient_refusal_keeps_the_message_pending(
 	void **st)
 {
-	struct daemon_fixture *f = daemon_fixture_new(US, NULL);
+	struct daemon_fixture *f = fixture_v1(NULL);
 	struct sent s = submit(f, PROBATION);
 
 	(void)st;
@@ -412,7 +424,7 @@ static void test_outbox__transient_refusal_keeps_the_message_pending(
 static void test_outbox__receipt_signed_by_another_partner_is_refused(
 	void **st)
 {
-	struct daemon_fixture *f = daemon_fixture_new(US, NULL);
+	struct daemon_fixture *f = fixture_v1(NULL);
 	struct sent s = submit(f, PROBATION);
 	int mismatch = PPX__V1__REJECT_REASON__REJECT_SENDER_MISMATCH;
 	size_t len = 0;
@@ -436,6 +448,38 @@ static void test_outbox__receipt_signed_by_another_partner_is_refused(
 	daemon_fixture_free(&f);
 }
 
+static void test_outbox__receipt_without_required_proof_delivers_nothing(
+	void **st)
+{
+	struct daemon_fixture *f = daemon_fixture_new(US, NULL);
+	struct sent s = submit(f, PROBATION);
+	int bad_body = PPX__V1__REJECT_REASON__REJECT_BAD_BODY;
+
+	(void)st;
+	links_up(f);
+	iterate(f);
+	push_receipt(f, PROBATION, &s, 1, 0);
+	iterate(f);
+	assert_int_equal(stats(f, PROBATION).delivered, 0);
+	assert_int_equal(durable_depth(f, PROBATION), 1);
+	assert_int_equal(daemon_fixture_count(
+				 f, PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED,
+				 NULL), 0);
+	assert_int_equal(daemon_fixture_count(
+				 f, PPX__V1__ENTRY_KIND__ENTRY_REJECTED,
+				 PROBATION), 1);
+	assert_int_equal(f->d.receipts_unproven, 1);
+	assert_int_equal(f->d.refusals[bad_body], 1);
+	/* the same partner made optional: the same receipt delivers */
+	for (size_t i = 0; i < f->d.cfg->n_partners; i++)
+		f->d.cfg->partners[i].proofs_optional = 1;
+	push_receipt(f, PROBATION, &s, 1, 0);
+	iterate(f);
+	assert_int_equal(stats(f, PROBATION).delivered, 1);
+	assert_int_equal(durable_depth(f, PROBATION), 0);
+	daemon_fixture_free(&f);
+}
+
 /* Test names are long: they say what each proves. */
 #define T(f) cmocka_unit_test(f)
 
@@ -451,6 +495,7 @@ int main(void)
 		T(test_outbox__refusal_receipt_is_recorded_with_its_reason),
 		T(test_outbox__transient_refusal_keeps_the_message_pending),
 		T(test_outbox__receipt_signed_by_another_partner_is_refused),
+		T(test_outbox__receipt_without_required_proof_delivers_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
