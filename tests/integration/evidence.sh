@@ -61,6 +61,8 @@ check "ppx verify --bundle accepts it (exit 0)" [ "$rc" -eq 0 ]
 check "... saying who sent what" grep -q "^message police.gwent/$id: notification" <<<"$out"
 check "... that probation stored it" grep -q "^receipt 1: probation.gwent stored it at seq" <<<"$out"
 check "... and police's SENT entry in a signed checkpoint" grep -q "^log of police.gwent: entry [0-9]*, ENTRY_SENT" <<<"$out"
+check "... and probation's RECEIVED entry in its checkpoint, by the receipt's proof" \
+	grep -q "^log of probation.gwent: entry [0-9]*, ENTRY_RECEIVED.*(proof carried by its receipt)" <<<"$out"
 out=$(pycheck evidence "$FED/sent.ppxe" --ca "$CA" 2>&1)
 rc=$?
 diag "$out"
