@@ -153,6 +153,7 @@ enum section_kind {
 	SEC_EVENTS,
 	SEC_SPOOL,
 	SEC_HOOK,
+	SEC_EVIDENCE,
 	SEC_COUNT
 };
 
@@ -172,6 +173,7 @@ enum key_type {
 	KEY_OPERATOR,		/* the id of an [operator ID] */
 	KEY_HOOK,		/* command and filters: config_hooks.c */
 	KEY_SIGNER,		/* process | in-process */
+	KEY_YESNO,		/* yes | no, into an int; def is the default */
 };
 
 struct key_spec {
@@ -244,6 +246,11 @@ static const struct key_spec keys[] = {
 	OPR("role", KEY_TEXT, 0, 0, role),
 	OPR("grade", KEY_TEXT, 0, 0, grade),
 	STR(SEC_EVENTS, "endpoint", KEY_EVENTS, 1, events_endpoint),
+	/* [evidence]: witnessing (PROTOCOL.md 11) */
+	{SEC_EVIDENCE, "witness", KEY_YESNO, 0, 1, 0, 1,
+	 FIELD(struct ppx_config, witness)},
+	{SEC_EVIDENCE, "witness_interval_ms", KEY_LONG, 0, 10000, 10, 86400000,
+	 FIELD(struct ppx_config, witness_interval_ms)},
 	STR(SEC_SPOOL, "dir", KEY_PATH, 1, spool_dir),
 	STR(SEC_SPOOL, "operator", KEY_OPERATOR, 1, spool_operator),
 	{SEC_SPOOL, "scan_ms", KEY_LONG, 0, 200, 10, 60000,
@@ -276,6 +283,7 @@ static const struct {
 	{"events", SEC_EVENTS, 0},
 	{"spool", SEC_SPOOL, 0},
 	{"hook", SEC_HOOK, 1},
+	{"evidence", SEC_EVIDENCE, 0},
 };
 
 /* What the parse has seen so far. */
@@ -426,6 +434,17 @@ static int set_signer(int *field, const struct ppx_ini_entry *e)
 	return 0;
 }
 
+static int set_yesno(int *field, const struct ppx_ini_entry *e)
+{
+	if (strcmp(e->value, "yes") == 0)
+		*field = 1;
+	else if (strcmp(e->value, "no") == 0)
+		*field = 0;
+	else
+		return bad_value(e, "must be yes or no");
+	return 0;
+}
+
 /* Check `e` against its row `k` and store it.  One case per type. */
 static int key_set(struct parse *p, const struct key_spec *k,
 		   const struct ppx_ini_entry *e)
@@ -482,6 +501,8 @@ static int key_set(struct parse *p, const struct key_spec *k,
 		return set_string(field, k, e);
 	case KEY_SIGNER:
 		return set_signer((int *)(void *)field, e);
+	case KEY_YESNO:
+		return set_yesno((int *)(void *)field, e);
 	case KEY_HOOK:
 		if (ppxi_config_hook_value(p->base, e, p->dir, why, sizeof(why)))
 			return bad_value(e, why);
@@ -496,6 +517,9 @@ static void set_defaults(void *base, enum section_kind sec)
 		if (keys[i].section == sec && keys[i].type == KEY_LONG)
 			*(long *)(void *)((char *)base + keys[i].offset) =
 				(long)keys[i].def;
+		else if (keys[i].section == sec && keys[i].type == KEY_YESNO)
+			*(int *)(void *)((char *)base + keys[i].offset) =
+				(int)keys[i].def;
 }
 
 /* ------------------------------------------------------------------ */
@@ -888,6 +912,7 @@ int ppx_config_load(struct ppx_config **out, const char *path)
 		memcpy(p->cfg->path, path, strlen(path) + 1);
 		set_defaults(p->cfg, SEC_DELIVERY);
 		set_defaults(p->cfg, SEC_SPOOL);
+		set_defaults(p->cfg, SEC_EVIDENCE);
 		rc = ppx_ini_parse(path, &h, p);
 	}
 	if (rc < 0)

@@ -135,6 +135,11 @@ struct ppx_config {
 	char spool_operator[128];	/* an [operator ID] */
 	long spool_scan_ms;
 
+	/* [evidence]: witnessing (PROTOCOL.md 11) */
+	int witness;			/* cosign partners, ask them to cosign */
+	long witness_interval_ms;	/* at most one request per partner per
+					 * interval while the log grows */
+
 	struct ppx_partner *partners;
 	size_t n_partners;
 	struct ppx_operator *operators;
