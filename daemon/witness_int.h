@@ -52,7 +52,10 @@ struct wpeer {
 	uint64_t cosigned_size;		/* 0: never */
 	int64_t cosigned_ms;
 	uint64_t cosigned_mark;
-	uint64_t cosigned_growth;	/* our growth() when it cosigned */
+	uint64_t cosigned_growth;	/* our growth() at the request it
+					 * last answered for good */
+	uint64_t req_growth;		/* our growth() at the request in
+					 * flight */
 	uint64_t prove_from[WITNESS_PROVE_MAX];
 	size_t n_prove_from;
 	uint8_t *req;			/* the request in flight (Frame) */

@@ -203,6 +203,7 @@ long witness_log_pump(struct ppxd *d, struct wpeer *p, size_t link,
 		return d->cfg->witness_interval_ms;
 	}
 	p->req_size = size;
+	p->req_growth = witness_growth(d);
 	memcpy(p->req_root, root, PPX_HASH_LEN);
 	p->retried = p->retry_now;
 	p->retry_now = 0;
@@ -271,7 +272,7 @@ static void cosigned(struct ppxd *d, struct wpeer *p, const uint8_t *data,
 	}
 	p->cosigned_size = p->req_size;
 	p->cosigned_ms = ppxd_now_ms();
-	p->cosigned_growth = witness_growth(d);
+	p->cosigned_growth = p->req_growth;
 	p->n_prove_from = 0;
 }
 
@@ -290,6 +291,7 @@ int witness_log_reply(struct ppxd *d, struct wpeer *p, const uint8_t *data,
 	if (r->result == PPX__V1__WITNESS_RESULT__WITNESS_REFUSED) {
 		log_warnx("%s does not witness our log: %s", p->agency,
 			  r->detail);
+		p->cosigned_growth = p->req_growth;	/* ask after growth */
 		goto out;
 	}
 	if (!p->req || r->tree_size != p->req_size ||
@@ -317,6 +319,7 @@ int witness_log_reply(struct ppxd *d, struct wpeer *p, const uint8_t *data,
 	case PPX__V1__WITNESS_RESULT__INCONSISTENT:
 		log_warnx("%s says our log does not extend what it cosigned "
 			  "of it: %s", p->agency, r->detail);
+		p->cosigned_growth = p->req_growth;	/* ask after growth */
 		break;
 	default:
 		log_warnx("%s gave an unknown witnessing answer %d",
