@@ -98,6 +98,8 @@ check "... as RECEIVED" [ "$(log_count police.gwent ENTRY_RECEIVED)" -gt "$n" ]
 ppx_log police.gwent | jq -c 'select(.kind == "ENTRY_WITNESS_ALARM")' >"$FED/alarms.json"
 diag "$(head -c 600 "$FED/alarms.json")"
 check "the alarm entry names probation" grep -q "$P" "$FED/alarms.json"
+check "... and the two checkpoints that disagree" \
+	jq -e 'select(.held_size != null and .presented_size != null and .held_root != .presented_root)' "$FED/alarms.json"
 
 fed_stop_all
 check "police's log verifies" log_verify police.gwent
