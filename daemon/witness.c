@@ -361,6 +361,7 @@ static void alarm_raise(struct ppxd *d, struct wpeer *p,
 	len = ppx__v1__witness_alarm__get_packed_size(&a);
 	if ((buf = malloc(len ? len : 1)) != NULL) {
 		ppx__v1__witness_alarm__pack(&a, buf);
+		budget_charge(d->budget, p->agency, len + 512, ppxd_now_ms());
 		if (witness_append(d, PPX__V1__ENTRY_KIND__ENTRY_WITNESS_ALARM,
 				   p->agency, buf, len, detail, &seq) != 0 ||
 		    witness_mark(d, MARK_ALARM, p->agency, &p->alarm_mark,
@@ -435,10 +436,10 @@ static int judge_seen(struct judge *j)
 			    : proof_ok(pf, s->root, root) != 0) {
 			char why[256];
 
-			snprintf(why, sizeof(why), "split view: %s showed %s "
+			snprintf(why, sizeof(why), "split view: %s showed us "
 				 "a checkpoint of size %llu that the log's own "
 				 "of size %llu does not extend", s->reported_by,
-				 "us", (unsigned long long)s->size,
+				 (unsigned long long)s->size,
 				 (unsigned long long)j->cp->tree_size);
 			alarm_raise(j->d, p, s, j->q->checkpoint,
 				    j->cp->tree_size, root, pf, why);
@@ -534,6 +535,17 @@ static int judge_cosign(struct judge *j)
 			  j->cp->root_hash.data, ppxd_now_ms());
 }
 
+/* 1 if this checkpoint of `c`'s log is among those still to prove. */
+static int seen_already(const struct wpeer *c, uint64_t size,
+			const uint8_t *root)
+{
+	for (size_t i = 0; i < c->n_seen; i++)
+		if (c->seen[i].size == size &&
+		    memcmp(c->seen[i].root, root, PPX_HASH_LEN) == 0)
+			return 1;
+	return 0;
+}
+
 /* Gossip in the request: checkpoints of third logs `agency` cosigned. */
 static void take_gossip(struct ppxd *d, const char *agency,
 			const Ppx__V1__WitnessRequest *q)
@@ -568,6 +580,7 @@ static void take_gossip(struct ppxd *d, const char *agency,
 			c->held.reported_by[0] = 0;
 		} else if ((!c->held.env || cp->tree_size != c->held.size) &&
 			   c->n_seen < WITNESS_SEEN_MAX &&
+			   !seen_already(c, cp->tree_size, cp->root_hash.data) &&
 			   wcheck_set(&s, env, cp->tree_size,
 				      cp->root_hash.data, ppxd_now_ms()) == 0) {
 			snprintf(s.reported_by, sizeof(s.reported_by), "%s",
