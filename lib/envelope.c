@@ -336,9 +336,15 @@ int ppx_bodies_seal(uint8_t **frames, size_t *frame_len, ppx_signer *signer,
  */
 static int has_unknown_fields(const Ppx__V1__Frame *f)
 {
-	const Ppx__V1__Envelope *env = f->message ? f->message
-				      : f->receipt ? f->receipt
-						   : f->checkpoint;
+	/* content is a oneof: read the member its case names, never
+	 * another (a WitnessRequest is no Envelope). */
+	const Ppx__V1__Envelope *env =
+		f->content_case == PPX__V1__FRAME__CONTENT_MESSAGE ? f->message
+		: f->content_case == PPX__V1__FRAME__CONTENT_RECEIPT
+			? f->receipt
+		: f->content_case == PPX__V1__FRAME__CONTENT_CHECKPOINT
+			? f->checkpoint
+			: NULL;
 
 	return f->base.n_unknown_fields != 0 ||
 	       (env && (env->base.n_unknown_fields != 0 ||
