@@ -525,8 +525,10 @@ static void receipt_frame(struct ppxd *d, size_t link, const uint8_t *data,
 		inbound_log_refused_receipt(d, agency, data, len, rc, detail);
 		return;
 	}
-	if (check_proofs(d, link, r, data, len) == 0)
+	if (check_proofs(d, link, r, data, len) == 0) {
 		settle_frame(d, link, r, data, len);
+		witness_receipt_seen(d, agency, r->checkpoint);
+	}
 	ppx__v1__receipt_body__free_unpacked(r, NULL);
 }
 

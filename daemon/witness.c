@@ -436,9 +436,12 @@ static int judge_seen(struct judge *j)
 			    : proof_ok(pf, s->root, root) != 0) {
 			char why[256];
 
-			snprintf(why, sizeof(why), "split view: %s showed us "
-				 "a checkpoint of size %llu that the log's own "
-				 "of size %llu does not extend", s->reported_by,
+			int own = strcmp(s->reported_by, p->agency) == 0;
+
+			snprintf(why, sizeof(why), "split view: %s%s showed "
+				 "us a checkpoint of size %llu that the log's "
+				 "own of size %llu does not extend",
+				 own ? "a receipt of " : "", s->reported_by,
 				 (unsigned long long)s->size,
 				 (unsigned long long)j->cp->tree_size);
 			alarm_raise(j->d, p, s, j->q->checkpoint,
@@ -546,6 +549,53 @@ static int seen_already(const struct wpeer *c, uint64_t size,
 	return 0;
 }
 
+/* Checkpoint `cp` of `c`'s log, signed in `env`, as shown to us by
+ * `shown_by` (a third partner's gossip, or `c` itself in a receipt): the
+ * same size as the one we hold with another root is a split-view alarm at
+ * once; another size is kept (bounded) to be proven consistent the next
+ * time `c` presents a checkpoint (judge_seen).  `c`'s own receipts take
+ * one place, the newest replacing the one before, so that a busy link
+ * cannot crowd the gossip out. */
+static void seen_add(struct ppxd *d, struct wpeer *c, Ppx__V1__Envelope *env,
+		     const Ppx__V1__Checkpoint *cp, const char *shown_by)
+{
+	int own = strcmp(shown_by, c->agency) == 0;
+	struct wcheck s = {0};
+	size_t at = c->n_seen;
+
+	if (c->held.env && cp->tree_size == c->held.size &&
+	    memcmp(cp->root_hash.data, c->held.root, PPX_HASH_LEN) != 0) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "split view: %s showed us a "
+			 "checkpoint of size %llu with another root than the "
+			 "one we cosigned", own ? "a receipt of the log" :
+			 shown_by, (unsigned long long)cp->tree_size);
+		snprintf(c->held.reported_by, sizeof(c->held.reported_by),
+			 "%s", shown_by);
+		alarm_raise(d, c, &c->held, env, cp->tree_size,
+			    cp->root_hash.data, NULL, why);
+		c->held.reported_by[0] = 0;
+		return;
+	}
+	if ((c->held.env && cp->tree_size == c->held.size) ||
+	    seen_already(c, cp->tree_size, cp->root_hash.data))
+		return;
+	for (size_t i = 0; own && i < c->n_seen; i++)
+		if (strcmp(c->seen[i].reported_by, c->agency) == 0)
+			at = i;
+	if (at == WITNESS_SEEN_MAX ||
+	    wcheck_set(&s, env, cp->tree_size, cp->root_hash.data,
+		       ppxd_now_ms()) != 0)
+		return;
+	snprintf(s.reported_by, sizeof(s.reported_by), "%s", shown_by);
+	if (at < c->n_seen)
+		wcheck_clear(&c->seen[at]);
+	else
+		c->n_seen++;
+	c->seen[at] = s;
+}
+
 /* Gossip in the request: checkpoints of third logs `agency` cosigned. */
 static void take_gossip(struct ppxd *d, const char *agency,
 			const Ppx__V1__WitnessRequest *q)
@@ -555,7 +605,6 @@ static void take_gossip(struct ppxd *d, const char *agency,
 		Ppx__V1__Checkpoint *cp = NULL;
 		ppx_identity id;
 		struct wpeer *c;
-		struct wcheck s = {0};
 
 		if (ppx_envelope_verify(d->trust, env,
 					PPX__V1__SIGNED_PURPOSE__SIGNED_CHECKPOINT,
@@ -564,31 +613,26 @@ static void take_gossip(struct ppxd *d, const char *agency,
 		    strcmp(id.agency, agency) == 0 ||
 		    checkpoint_open(&cp, &id, d->trust, env, id.agency) != 0)
 			continue;	/* not a partner's, or not good */
-		if (c->held.env && cp->tree_size == c->held.size &&
-		    memcmp(cp->root_hash.data, c->held.root,
-			   PPX_HASH_LEN) != 0) {
-			char why[256];
-
-			snprintf(why, sizeof(why), "split view: %s cosigned a "
-				 "checkpoint of size %llu with another root "
-				 "than the one we cosigned", agency,
-				 (unsigned long long)cp->tree_size);
-			snprintf(c->held.reported_by,
-				 sizeof(c->held.reported_by), "%s", agency);
-			alarm_raise(d, c, &c->held, env, cp->tree_size,
-				    cp->root_hash.data, NULL, why);
-			c->held.reported_by[0] = 0;
-		} else if ((!c->held.env || cp->tree_size != c->held.size) &&
-			   c->n_seen < WITNESS_SEEN_MAX &&
-			   !seen_already(c, cp->tree_size, cp->root_hash.data) &&
-			   wcheck_set(&s, env, cp->tree_size,
-				      cp->root_hash.data, ppxd_now_ms()) == 0) {
-			snprintf(s.reported_by, sizeof(s.reported_by), "%s",
-				 agency);
-			c->seen[c->n_seen++] = s;
-		}
+		seen_add(d, c, env, cp, agency);
 		ppx__v1__checkpoint__free_unpacked(cp, NULL);
 	}
+}
+
+void witness_receipt_seen(struct ppxd *d, const char *agency,
+			  Ppx__V1__Envelope *env)
+{
+	Ppx__V1__Checkpoint *cp = NULL;
+	ppx_identity id;
+	struct wpeer *c;
+
+	if (!d->witness || !env || !(c = witness_peer(d->witness, agency)) ||
+	    ppx_envelope_verify(d->trust, env,
+				PPX__V1__SIGNED_PURPOSE__SIGNED_CHECKPOINT,
+				NULL, time(NULL), &id) != 0 ||
+	    checkpoint_open(&cp, &id, d->trust, env, agency) != 0)
+		return;
+	seen_add(d, c, env, cp, agency);
+	ppx__v1__checkpoint__free_unpacked(cp, NULL);
 }
 
 static void judge(struct judge *j)

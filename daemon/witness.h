@@ -47,6 +47,14 @@ int witness_inbound(struct ppxd *d, const struct transport_route *route,
 int witness_link_frame(struct ppxd *d, size_t link, const uint8_t *data,
 		       size_t len);
 
+/*
+ * outbox.c, for each receipt of `agency` accepted: its checkpoint (the
+ * receiver's, PROTOCOL.md 5.3) is kept to be proven consistent with the
+ * next checkpoint `agency` presents for cosigning, like gossip.
+ */
+void witness_receipt_seen(struct ppxd *d, const char *agency,
+			  Ppx__V1__Envelope *checkpoint);
+
 /* outbox.c: link i came up (a new session: ask again) or went down. */
 void witness_link_event(struct ppxd *d, size_t link, int up);
 
