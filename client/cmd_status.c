@@ -21,7 +21,9 @@ static const char usage[] =
 	"Shows each partner (link up or down, messages waiting, last\n"
 	"receipt), the counts of refused frames by reason, and each hook\n"
 	"(its cursor, entries behind, and STUCK with the last error), with\n"
-	"the entries it set aside (QUARANTINED: see ppx hook).\n";
+	"the entries it set aside (QUARANTINED: see ppx hook), and the\n"
+	"witnessing of each partner: its checkpoint we hold, ours it\n"
+	"cosigned, and ALARM when its log did not extend what we cosigned.\n";
 
 const char *config_path_default(const char *given)
 {
@@ -85,6 +87,34 @@ static void print_budget(const Ppx__V1__PartnerStatus *p)
 	       p->blocked_episodes, until[0] ? ", BLOCKED until " : "", until);
 }
 
+/* "N entries, T s ago", or "none" (0: never). */
+static void witness_point(char *out, size_t cap, uint64_t size, int64_t ms)
+{
+	long long age = (long long)time(NULL) * 1000 - ms;
+
+	if (!ms)
+		snprintf(out, cap, "none");
+	else
+		snprintf(out, cap, "%llu (%llds ago)", (unsigned long long)size,
+			 age > 0 ? age / 1000 : 0);
+}
+
+/* Witnessing, one line per partner: its checkpoint we hold, ours it
+ * cosigned, and an ALARM with what it was about. */
+static void print_witness(const Ppx__V1__WitnessStatus *w)
+{
+	char held[64], ours[64], when[32] = "-";
+
+	witness_point(held, sizeof(held), w->held_size, w->held_ms);
+	witness_point(ours, sizeof(ours), w->cosigned_size, w->cosigned_ms);
+	printf("witness %-20s its log held %-18s ours cosigned %-18s %s\n",
+	       w->agency, held, ours, w->alarm ? "ALARM" : "ok");
+	if (w->alarm) {
+		ppx_time_iso(when, sizeof(when), w->alarm_ms);
+		printf("  ALARM since %s: %s\n", when, w->alarm_detail);
+	}
+}
+
 static void print_text(const Ppx__V1__StatusReply *s)
 {
 	printf("%s: %llu log entries\n", s->agency,
@@ -117,6 +147,8 @@ static void print_text(const Ppx__V1__StatusReply *s)
 	}
 	for (size_t i = 0; i < s->n_hooks; i++)
 		print_hook(s->hooks[i]);
+	for (size_t i = 0; i < s->n_witnesses; i++)
+		print_witness(s->witnesses[i]);
 }
 
 int cmd_status(int argc, char **argv)

@@ -33,6 +33,7 @@
 #include "state.h"
 #include "submit.h"
 #include "transport.h"
+#include "witness.h"
 #include "writer.h"
 
 /* Pack `reply` and hand it to where it goes; a reply that cannot be
@@ -337,6 +338,7 @@ static void status(struct ppxd *d, const struct control_reply_to *to)
 	sr.listening = transport_listening(d->transport, &listen_error);
 	sr.listen_error = (char *)listen_error;
 	hooks_status(d, &sr);
+	witness_status(d, &sr);
 	reply.version = PPX_CONTROL_VERSION;
 	reply.reply_case = PPX__V1__CONTROL_REPLY__REPLY_STATUS;
 	reply.status = &sr;

@@ -71,6 +71,7 @@
 #include "state.h"
 #include "ppx/records.h"
 #include "transport.h"
+#include "witness.h"
 #include "writer.h"
 
 /* Bytes of a refused frame kept in its REJECTED entry (PROTOCOL.md 6). */
@@ -1041,6 +1042,9 @@ size_t inbound_drain(struct ppxd *d, size_t max)
 
 		if (budget_blocked(d->budget, agency, ppxd_now_ms()))
 			say_discarded(d, &routing, &frame, agency);
+		else if (witness_inbound(d, &routing, agency, frame.data,
+					 frame.len))
+			;	/* a WitnessRequest: answered by witness.c */
 		else if (!(g = group_for(d, dr, &routing, &frame, agency,
 					 &busy)))
 			log_warnx("out of memory: a frame from %s is dropped "

@@ -42,6 +42,7 @@
 #include "signer.h"
 #include "spool.h"
 #include "transport.h"
+#include "witness.h"
 #include "writer.h"
 #include "zap.h"
 
@@ -186,7 +187,8 @@ static int start(struct ppxd *d, const uint8_t secret[32],
 	    (rc = control_new(&d->control, d)) != 0 ||
 	    (rc = events_new(&d->events, d)) != 0 ||
 	    (rc = hooks_new(&d->hooks, d)) != 0 ||
-	    (rc = spool_new(&d->spool, d)) != 0)
+	    (rc = spool_new(&d->spool, d)) != 0 ||
+	    (rc = witness_new(&d->witness, d)) != 0)
 		return rc;
 	d->checkpoint_size = ppx_log_size(d->log);
 	d->started_ms = ppxd_now_ms();
@@ -195,6 +197,7 @@ static int start(struct ppxd *d, const uint8_t secret[32],
 
 static void stop(struct ppxd *d)
 {
+	witness_free(&d->witness);
 	spool_free(&d->spool);
 	hooks_free(&d->hooks);
 	events_free(&d->events);

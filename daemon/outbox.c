@@ -44,6 +44,7 @@
 #include "ppx/receipt.h"
 #include "ppx/text.h"
 #include "state.h"
+#include "witness.h"
 #include "writer.h"
 
 #define LANE_MAX (16u * 1024 * 1024)	/* pending messages per partner */
@@ -524,8 +525,10 @@ static void receipt_frame(struct ppxd *d, size_t link, const uint8_t *data,
 		inbound_log_refused_receipt(d, agency, data, len, rc, detail);
 		return;
 	}
-	if (check_proofs(d, link, r, data, len) == 0)
+	if (check_proofs(d, link, r, data, len) == 0) {
 		settle_frame(d, link, r, data, len);
+		witness_receipt_seen(d, agency, r->checkpoint);
+	}
 	ppx__v1__receipt_body__free_unpacked(r, NULL);
 }
 
@@ -536,7 +539,8 @@ void outbox_receipts(struct ppxd *d, size_t link, size_t max)
 	for (size_t n = 0;
 	     n < max && transport_link_recv(d->transport, link, &frame) == 0;
 	     n++) {
-		receipt_frame(d, link, frame.data, frame.len);
+		if (!witness_link_frame(d, link, frame.data, frame.len))
+			receipt_frame(d, link, frame.data, frame.len);
 		transport_frame_done(d->transport, &frame);
 	}
 }
@@ -546,6 +550,7 @@ void outbox_link_event(struct ppxd *d, size_t link, enum link_event ev)
 	struct lane *l = &d->outbox->lanes[link];
 	const char *agency = transport_link_agency(d->transport, link);
 
+	witness_link_event(d, link, ev == LINK_UP);
 	if (ev == LINK_UP) {
 		log_info("link to %s is up", agency);
 		l->last_progress_ms = ppxd_now_ms();

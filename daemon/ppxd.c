@@ -40,6 +40,7 @@
 #include "signer.h"
 #include "spool.h"
 #include "transport.h"
+#include "witness.h"
 #include "writer.h"
 #include "zap.h"
 
@@ -225,8 +226,8 @@ int ppxd_run(struct ppxd *d)
 	log_info("%s listening on %s with %zu partners", d->cfg->agency,
 		 d->cfg->listen, transport_links(d->transport));
 	while (!d->stopping) {
-		long timeout = inbound_timeout(
-			spool_timeout(d, hooks_timeout(d, outbox_pump(d))));
+		long timeout = inbound_timeout(spool_timeout(
+			d, hooks_timeout(d, witness_pump(d, outbox_pump(d)))));
 		size_t n = build_poll(d, sfd, items, max, waits);
 		const char *why;
 

@@ -46,6 +46,10 @@
  * lib/envelope.c).  So a compromised parser can have the agency sign
  * bodies, receipts and checkpoints — which it could ask for anyway — but
  * no bytes that something else would accept as signed by the agency.
+ * Two text forms are signed besides (lib/note.c, PROTOCOL.md 11.1): the
+ * C2SP note text of a checkpoint of this agency, and a cosignature/v1
+ * message over any well-formed checkpoint note; both are exactly
+ * parsed, hold no NUL and cannot begin with "ppx/v1/".
  * A message refused as too long has its continuations read and dropped;
  * after any other refusal the child reads the next packet as a new
  * request (the parent never sends a malformed one).
@@ -96,6 +100,7 @@
 #include "log.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
+#include "ppx/note.h"
 #include "ppx/signer_open.h"
 #include "signer.h"
 
@@ -189,12 +194,17 @@ int signer_parse_request(struct signer_hdr *out, const uint8_t *pkt,
 	return 0;
 }
 
-int signer_check_message(const uint8_t *msg, size_t len)
+int signer_check_message(const uint8_t *msg, size_t len,
+			 const char *agency)
 {
-	if (ppx_tbs_purpose(msg, len) == 0)
+	if (ppx_tbs_purpose(msg, len) == 0 &&
+	    ppx_note_sign_form(msg, len, agency) == 0)
 		return ppx_error_set(PPX_EPURPOSE, "message does not begin "
 				     "with a ppx label (\"ppx/v1/\" body, "
-				     "receipt or checkpoint, then 0x00)");
+				     "receipt or checkpoint, then 0x00) and is "
+				     "no checkpoint note of %s nor a "
+				     "cosignature/v1 message",
+				     agency ? agency : "this agency");
 	return 0;
 }
 
@@ -261,7 +271,7 @@ static int child_sign(int fd, ppx_signer *s, uint32_t id, const uint8_t *msg,
 	struct signer_hdr h = {SIGNER_VERSION, SIGNER_SIGNATURE, id, 0, 0};
 	uint8_t sig[PPX_SIG_MAX];
 	size_t siglen = 0;
-	int rc = signer_check_message(msg, len);
+	int rc = signer_check_message(msg, len, ppx_signer_agency(s));
 
 	if (rc == 0)
 		rc = ppx_signer_sign(s, sig, sizeof(sig), &siglen, msg, len);

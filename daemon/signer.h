@@ -77,8 +77,10 @@ int signer_pid(const struct signer_proc *self);
 int signer_parse_request(struct signer_hdr *out, const uint8_t *pkt,
 			 size_t n, int trunc, size_t max);
 
-/* 0 if `msg` begins with one of ppx's to-be-signed prefixes, else
- * PPX_EPURPOSE. */
-int signer_check_message(const uint8_t *msg, size_t len);
+/* 0 if `msg` begins with one of ppx's to-be-signed prefixes, or is the
+ * checkpoint note text of `agency` or a cosignature/v1 message over a
+ * checkpoint note (lib/note.c); else PPX_EPURPOSE. */
+int signer_check_message(const uint8_t *msg, size_t len,
+			 const char *agency);
 
 #endif

@@ -41,6 +41,7 @@ struct hooks;
 struct spool;
 struct budget;
 struct signer_proc;
+struct witness;
 
 struct ppxd {
 	struct ppx_config *cfg;
@@ -60,6 +61,7 @@ struct ppxd {
 	struct hooks *hooks;		/* durable hooks (hooks.c) */
 	struct spool *spool;		/* the spool directory (spool.c) */
 	struct budget *budget;		/* partners' budgets (budget.c) */
+	struct witness *witness;	/* witnessing (witness.c) */
 	uint64_t refusals[PPXD_REASONS];	/* by RejectReason */
 	uint64_t discarded;		/* frames of blocked partners, unanswered */
 	uint64_t receipts_unproven;	/* partners' receipts refused: their

@@ -266,10 +266,14 @@ static const struct key_spec keys[] = {
 	HNUM("stuck_failures", 3, 1, 1000000, stuck_failures),
 	HNUM("quarantine_after", 5, 1, 1000000, quarantine_after),
 	HOOK("on_failure", KEY_HOOK, 0, on_failure_stop),
-	/* [evidence]: proof of recording (PROTOCOL.md 5.3); the witnessing
-	 * keys belong beside these */
+	/* [evidence]: proof of recording (PROTOCOL.md 5.3) and witnessing
+	 * (PROTOCOL.md 11) */
 	{SEC_EVIDENCE, "proofs", KEY_YESNO, 0, 1, 0, 1,
 	 FIELD(struct ppx_config, evidence_proofs)},
+	{SEC_EVIDENCE, "witness", KEY_YESNO, 0, 1, 0, 1,
+	 FIELD(struct ppx_config, witness)},
+	{SEC_EVIDENCE, "witness_interval_ms", KEY_LONG, 0, 10000, 10, 86400000,
+	 FIELD(struct ppx_config, witness_interval_ms)},
 	PTN("proofs", KEY_PROOFS, 0, proofs_optional),
 };
 

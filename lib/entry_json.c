@@ -134,9 +134,47 @@ static void message_keys(json_object *o, const Ppx__V1__Body *b)
 		add_time(o, "ack_deadline", b->ack_deadline_ms);
 }
 
-/* The keys of a refused frame and of a hook's entries. */
+/* The size and root of a signed checkpoint, as "PREFIX_size" and
+ * "PREFIX_root" (hex); nothing if it does not decode. */
+static void checkpoint_keys(json_object *o, const char *prefix,
+			    const Ppx__V1__Envelope *env)
+{
+	Ppx__V1__Checkpoint *cp = env ? ppx__v1__checkpoint__unpack(
+						NULL, env->signed_body.len,
+						env->signed_body.data)
+				      : NULL;
+	char key[32];
+
+	if (!cp)
+		return;
+	snprintf(key, sizeof(key), "%s_size", prefix);
+	json_object_object_add(o, key, json_object_new_uint64(cp->tree_size));
+	snprintf(key, sizeof(key), "%s_root", prefix);
+	json_object_object_add(o, key, hex_string(&cp->root_hash));
+	ppx__v1__checkpoint__free_unpacked(cp, NULL);
+}
+
+/* An alarm's evidence (PROTOCOL.md 11.3): the log, the two checkpoints
+ * that disagree and whose gossip showed the held one. */
+static void alarm_keys(json_object *o, const Ppx__V1__LogEntry *e)
+{
+	Ppx__V1__WitnessAlarm *a = ppx__v1__witness_alarm__unpack(
+		NULL, e->data.len, e->data.data);
+
+	if (!a)
+		return;
+	add_str(o, "log_agency", a->log_agency);
+	checkpoint_keys(o, "held", a->held);
+	checkpoint_keys(o, "presented", a->presented);
+	add_str(o, "reported_by", a->reported_by);
+	ppx__v1__witness_alarm__free_unpacked(a, NULL);
+}
+
+/* The keys of a refused frame, of a hook's entries and of an alarm. */
 static void kind_keys(json_object *o, const Ppx__V1__LogEntry *e)
 {
+	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_WITNESS_ALARM)
+		alarm_keys(o, e);
 	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_HOOK_QUARANTINE ||
 	    e->kind == PPX__V1__ENTRY_KIND__ENTRY_HOOK_DECISION)
 		json_object_object_add(o, "related_seq",

@@ -138,6 +138,10 @@ struct ppx_config {
 	int evidence_proofs;		/* proofs = yes (default): receipts
 					 * carry proof of recording, and
 					 * partners' receipts must */
+	int witness;			/* cosign partners, ask them to cosign
+					 * (PROTOCOL.md 11) */
+	long witness_interval_ms;	/* at most one request per partner per
+					 * interval while the log grows */
 
 	/* [events]: "" if there is no event stream */
 	char events_endpoint[256];

@@ -14,6 +14,12 @@ set -u
 . "$(dirname "$0")/lib.sh"
 N=${N:-50}
 fed_init
+# The damage below is aimed at leaf pages by the text they hold, stale
+# bytes of a reused page included; witnessing's marks rewrite the meta
+# pages each commit, which then reuse freed pages that still hold the
+# text, and the format record would be hit instead of an entry.  So it is
+# left out here (witness*.sh test it).
+for a in $AGENCIES; do fed_config "$a" $'[evidence]\nwitness = no'; done
 LOG=$(fed_log_dir police.gwent)
 
 fed_burst police.gwent probation.gwent "$N" "corrupt marker" >"$FED/burst.json"

@@ -75,6 +75,14 @@ static void test_signer__parse_refuses_malformed_requests(void **state)
 	assert_int_equal(signer_parse_request(&h, buf, n, 0, 3), PPX_ETOOBIG);
 }
 
+/* Checkpoint notes (lib/note.c) of police and of prison, and a
+ * cosignature/v1 message over prison's. */
+#define ROOT0 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+#define N1 "police/ppx-log\n12\n" ROOT0
+#define N2 "prison/ppx-log\n12\n" ROOT0
+#define C2 "cosignature/v1\ntime 1700000000\n" N2
+#define C0 "cosignature/v1\ntime 01\n" N1
+
 static void test_signer__only_ppx_labels_are_signed(void **state)
 {
 	static const struct {
@@ -92,13 +100,18 @@ static void test_signer__only_ppx_labels_are_signed(void **state)
 		{"\0ppx/v1/body\0", 13, 0},
 		{"GET / HTTP/1.0\r\n", 16, 0},
 		{"", 0, 0},
+		{N1, sizeof(N1) - 1, 1},
+		{N2, sizeof(N2) - 1, 0},	/* another agency's note */
+		{C2, sizeof(C2) - 1, 1},	/* cosigning it is fine */
+		{N1 "x\n", sizeof(N1) + 1, 0},	/* an extension line */
+		{C0, sizeof(C0) - 1, 0},	/* a leading zero */
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		assert_int_equal(signer_check_message(
 					 (const uint8_t *)cases[i].msg,
-					 cases[i].len),
+					 cases[i].len, "police"),
 				 cases[i].ok ? 0 : PPX_EPURPOSE);
 }
 
