@@ -39,6 +39,7 @@
 #include "ppx/error.h"
 #include "ppx/evidence.h"
 #include "ppx/merkle.h"
+#include "ppx/note.h"
 #include "ppx/timefmt.h"
 
 #define EV_TEXT_MAX (1024 * 1024)	/* bytes of report text */
@@ -626,31 +627,18 @@ int ppx_evidence_cosigned_text(char *out, size_t cap, const char *agency,
 			       uint64_t tree_size, const uint8_t *root,
 			       uint64_t timestamp)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
-				  "opqrstuvwxyz0123456789+/";
-	char r[45];
-	size_t o = 0;
-	int n;
+	char note[PPX_NOTE_MAX];
+	size_t note_len, len;
+	int rc;
 
-	for (size_t i = 0; i < PPX_MERKLE_HASH_LEN; i += 3) {
-		uint32_t v = (uint32_t)root[i] << 16;
-		size_t left = PPX_MERKLE_HASH_LEN - i;
-
-		v |= left > 1 ? (uint32_t)root[i + 1] << 8 : 0;
-		v |= left > 2 ? root[i + 2] : 0;
-		r[o++] = b64[(v >> 18) & 63];
-		r[o++] = b64[(v >> 12) & 63];
-		r[o++] = left > 1 ? b64[(v >> 6) & 63] : '=';
-		r[o++] = left > 2 ? b64[v & 63] : '=';
-	}
-	r[o] = '\0';
-	n = snprintf(out, cap,
-		     "cosignature/v1\ntime %llu\n%s/ppx-log\n%llu\n%s\n",
-		     (unsigned long long)timestamp, agency,
-		     (unsigned long long)tree_size, r);
-	if (n < 0 || (size_t)n >= cap)
-		return ppx_error_set(PPX_ERANGE, "cosignature text too long");
-	return n;
+	if ((rc = ppx_note_checkpoint_text(note, sizeof(note), &note_len,
+					   agency, tree_size, root)) != 0 ||
+	    (rc = ppx_note_cosigned_message(out, cap, &len, timestamp, note,
+					    note_len)) != 0)
+		return rc == PPX_ETOOBIG ? ppx_error_set(PPX_ERANGE, "%s",
+							 ppx_error_last())
+					 : rc;
+	return (int)len;
 }
 
 int ppx_evidence_read_ca(uint8_t **out, size_t *len, const char *path)

@@ -74,9 +74,9 @@ int ppx_evidence_prove_entry(uint8_t **out, size_t *len, ppx_log *log,
 /*
  * The C2SP cosignature/v1 message a witness signs for the checkpoint of
  * `agency` (origin "AGENCY/ppx-log"), `tree_size`, `root`, at `timestamp`
- * (POSIX seconds; PROTOCOL.md 11.1),
+ * (POSIX seconds; PROTOCOL.md 11.1, made by ppx/note.h),
  * written into `out` (NUL-terminated); its length, or PPX_ERANGE if `cap`
- * is too small.
+ * is too small, PPX_EINVAL for a name that cannot be an origin.
  */
 int ppx_evidence_cosigned_text(char *out, size_t cap, const char *agency,
 			       uint64_t tree_size, const uint8_t *root,
