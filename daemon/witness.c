@@ -44,6 +44,7 @@
 #include "budget.h"
 #include "log.h"
 #include "ppx/entry.h"
+#include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/merkle.h"
 #include "ppx/note.h"
@@ -156,24 +157,6 @@ int witness_record(uint8_t **out, size_t *len, const uint8_t *req,
 	return 0;
 }
 
-/* A varint at p[*at..len): 0, or -1 if cut short or too long. */
-static int read_varint(uint64_t *out, const uint8_t *p, size_t len,
-		       size_t *at)
-{
-	uint64_t v = 0;
-
-	for (int shift = 0; shift < 64 && *at < len; shift += 7) {
-		uint8_t b = p[(*at)++];
-
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*out = v;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 int witness_frame_content(const uint8_t *data, size_t len)
 {
 	size_t at = 0;
@@ -182,18 +165,18 @@ int witness_frame_content(const uint8_t *data, size_t len)
 	while (at < len) {
 		uint64_t tag, v;
 
-		if (read_varint(&tag, data, len, &at) != 0)
+		if (ppx_varint_read(data, len, &at, &tag) != 0)
 			return 0;
 		switch (tag & 7) {
 		case 0:
-			if (read_varint(&v, data, len, &at) != 0)
+			if (ppx_varint_read(data, len, &at, &v) != 0)
 				return 0;
 			break;
 		case 1:
 			at += 8;
 			break;
 		case 2:
-			if (read_varint(&v, data, len, &at) != 0 ||
+			if (ppx_varint_read(data, len, &at, &v) != 0 ||
 			    v > len - at)
 				return 0;
 			at += v;

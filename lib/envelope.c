@@ -53,6 +53,23 @@ int ppx_hex_digit(int c)
 	return -1;
 }
 
+int ppx_varint_read(const uint8_t *buf, size_t len, size_t *pos,
+		    uint64_t *out)
+{
+	uint64_t v = 0;
+
+	for (unsigned shift = 0; shift < 64 && *pos < len; shift += 7) {
+		uint8_t b = buf[(*pos)++];
+
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*out = v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 int ppx_sha256(uint8_t out[PPX_HASH_LEN], const uint8_t *data, size_t len)
 {
 	if (EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL) != 1)

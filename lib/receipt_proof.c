@@ -25,24 +25,6 @@
 /* A log entry holds at most 64 MiB (logstore_batch.c): so does each part. */
 #define SPLICE_PART_MAX (UINT64_C(64) << 20)
 
-/* One varint at *pos, below `end`; 0, or -1 if malformed. */
-static int read_varint(const uint8_t *p, size_t end, size_t *pos,
-		       uint64_t *out)
-{
-	uint64_t v = 0;
-
-	for (unsigned shift = 0; shift < 64 && *pos < end; shift += 7) {
-		uint8_t b = p[(*pos)++];
-
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*out = v;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 static size_t write_varint(uint8_t *out, uint64_t v)
 {
 	size_t n = 0;
@@ -63,13 +45,13 @@ static int skip_value(const uint8_t *p, size_t end, size_t *pos, unsigned wt,
 	*len = 0;
 	switch (wt) {
 	case 0:
-		return read_varint(p, end, pos, &v);
+		return ppx_varint_read(p, end, pos, &v);
 	case 1:
 	case 5:
 		v = wt == 1 ? 8 : 4;
 		break;
 	case 2:
-		if (read_varint(p, end, pos, &v) != 0)
+		if (ppx_varint_read(p, end, pos, &v) != 0)
 			return -1;
 		*len = v;
 		break;
@@ -92,7 +74,7 @@ int ppx_entry_split(size_t *head_len, size_t *data_off, size_t *data_len,
 		size_t start = pos;
 		uint64_t tag, vlen;
 
-		if (read_varint(entry, len, &pos, &tag) != 0 ||
+		if (ppx_varint_read(entry, len, &pos, &tag) != 0 ||
 		    skip_value(entry, len, &pos, (unsigned)(tag & 7), &vlen) !=
 			    0)
 			return ppx_error_set(PPX_ECORRUPT, "log entry of %zu "

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/text.h"
 
@@ -87,23 +88,6 @@ struct walk {
 	const char *what;
 };
 
-static int read_varint(const uint8_t *buf, size_t len, size_t *pos,
-		       uint64_t *out)
-{
-	uint64_t v = 0;
-
-	for (unsigned shift = 0; shift < 64 && *pos < len; shift += 7) {
-		uint8_t b = buf[(*pos)++];
-
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*out = v;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 /* The next field at *pos: 0, 1 at the end, -1 if the bytes are not a
  * protobuf encoding (groups, wire types 3 and 4, included: ppx.proto has
  * none and protobuf-c would not decode them). */
@@ -115,20 +99,20 @@ static int next_field(const uint8_t *buf, size_t len, size_t *pos,
 	if (*pos == len)
 		return 1;
 	f->start = *pos;
-	if (read_varint(buf, len, pos, &tag) != 0 || (tag >> 3) == 0 ||
+	if (ppx_varint_read(buf, len, pos, &tag) != 0 || (tag >> 3) == 0 ||
 	    (tag >> 3) > 0x1fffffff)
 		return -1;
 	f->id = (uint32_t)(tag >> 3);
 	f->type = (unsigned)(tag & 7);
 	switch (f->type) {
 	case 0:
-		return read_varint(buf, len, pos, &v);
+		return ppx_varint_read(buf, len, pos, &v);
 	case 1:
 	case 5:
 		v = f->type == 1 ? 8 : 4;
 		break;
 	case 2:
-		if (read_varint(buf, len, pos, &v) != 0)
+		if (ppx_varint_read(buf, len, pos, &v) != 0)
 			return -1;
 		break;
 	default:

@@ -39,6 +39,12 @@ void ppx_hex(char *out, const uint8_t *in, size_t len);
 /* The value of hex digit c (either case), or -1. */
 int ppx_hex_digit(int c);
 
+/* The protobuf varint at buf[*pos..len), *pos moved past it: 0, or -1 if
+ * it is cut short or longer than 10 bytes.  For the few places that read
+ * the wire format itself (which fields a frame holds, an entry's split). */
+int ppx_varint_read(const uint8_t *buf, size_t len, size_t *pos,
+		    uint64_t *out);
+
 /* SHA-256. */
 int ppx_sha256(uint8_t out[PPX_HASH_LEN], const uint8_t *data, size_t len);
 
