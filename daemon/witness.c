@@ -758,6 +758,7 @@ int witness_inbound(struct ppxd *d, const struct transport_route *route,
 {
 	int content = witness_frame_content(data, len);
 	struct wpeer *p = witness_peer(d->witness, agency);
+	const struct ppx_partner *pt = ppx_config_partner(d->cfg, agency);
 	Ppx__V1__Frame *f = NULL;
 
 	if (content != PPX__V1__FRAME__CONTENT_WITNESS &&
@@ -765,7 +766,7 @@ int witness_inbound(struct ppxd *d, const struct transport_route *route,
 		return 0;
 	if (content == PPX__V1__FRAME__CONTENT_COSIGNATURE)
 		return 1;	/* answers come on our link, never here */
-	if (!p || !d->cfg->witness)
+	if (!p || !d->cfg->witness || (pt && pt->witness_off))
 		reply_now(d, route, agency,
 			  PPX__V1__WITNESS_RESULT__WITNESS_REFUSED,
 			  "this daemon does not witness your log");

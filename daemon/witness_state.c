@@ -195,7 +195,13 @@ long witness_pump(struct ppxd *d, long max)
 	if (!d->witness || !d->cfg->witness)
 		return max;
 	for (size_t i = 0; i < d->witness->n; i++) {
-		long t = witness_log_pump(d, &d->witness->p[i], i, now);
+		const struct ppx_partner *pt =
+			ppx_config_partner(d->cfg, d->witness->p[i].agency);
+		long t;
+
+		if (pt && pt->witness_off)
+			continue;	/* [partner NAME] witness = no */
+		t = witness_log_pump(d, &d->witness->p[i], i, now);
 
 		if (t >= 0 && (next < 0 || t < next))
 			next = t;

@@ -178,6 +178,8 @@ enum key_type {
 	KEY_PERSON_CERT,	/* a SHA-256 in hex, or a certificate file */
 	KEY_YESNO,		/* yes | no, into an int 1 | 0 (def: default) */
 	KEY_PROOFS,		/* required | optional, into an int 0 | 1 */
+	KEY_SWITCH_OFF,		/* yes | no, into an int 0 | 1: "no" turns
+				 * off what is on by default */
 };
 
 struct key_spec {
@@ -275,6 +277,7 @@ static const struct key_spec keys[] = {
 	{SEC_EVIDENCE, "witness_interval_ms", KEY_LONG, 0, 10000, 10, 86400000,
 	 FIELD(struct ppx_config, witness_interval_ms)},
 	PTN("proofs", KEY_PROOFS, 0, proofs_optional),
+	PTN("witness", KEY_SWITCH_OFF, 0, witness_off),
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -562,6 +565,8 @@ static int key_set(struct parse *p, const struct key_spec *k,
 	case KEY_PROOFS:
 		return set_choice((int *)(void *)field, e, "required",
 				  "optional");
+	case KEY_SWITCH_OFF:
+		return set_choice((int *)(void *)field, e, "yes", "no");
 	case KEY_HOOK:
 		if (ppxi_config_hook_value(p->base, e, p->dir, why, sizeof(why)))
 			return bad_value(e, why);

@@ -44,6 +44,9 @@ struct ppx_partner {
 	int proofs_optional;		/* proofs = optional: a version-1
 					 * peer's receipts without proof of
 					 * recording deliver, marked so */
+	int witness_off;		/* witness = no: neither asks it to
+					 * cosign nor cosigns for it (a
+					 * version-1 peer) */
 	int line;			/* of its [partner NAME] header */
 };
 

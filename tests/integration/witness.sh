@@ -67,6 +67,26 @@ check "probation's checkpoint that police cosigned verifies too" \
 	--log probation.gwent="$PKI/agencies/probation.gwent/signing.crt" \
 	--witness police.gwent="$PKI/agencies/police.gwent/signing.crt"
 
+# [partner probation.gwent] witness = no at police (a version-1 peer):
+# police neither asks probation to cosign nor cosigns for it; messages
+# still flow.
+fed_stop police.gwent
+sed -i '/^\[partner probation.gwent\]/a witness = no' "$(fed_conf police.gwent)"
+fed_start police.gwent || notok "police restarts"
+cosigned_before=$(log_count police.gwent ENTRY_COSIGNED)
+witnessed_before=$(log_count police.gwent ENTRY_WITNESSED)
+body_json police.gwent probation.gwent ARREST "Arrested again" >"$FED/again.json"
+check "with witness = no for probation, a message is delivered" \
+	ppx_send police.gwent "$FED/again.json" --wait --timeout 20
+body_json probation.gwent police.gwent ARREST "Noted" >"$FED/back.json"
+check "... and one the other way" \
+	ppx_send probation.gwent "$FED/back.json" --wait --timeout 20
+sleep 2	# ten witnessing intervals: nothing may come of them
+check "... and police logs no cosignature from probation" \
+	[ "$(log_count police.gwent ENTRY_COSIGNED)" -eq "$cosigned_before" ]
+check "... and cosigns nothing for it" \
+	[ "$(log_count police.gwent ENTRY_WITNESSED)" -eq "$witnessed_before" ]
+
 fed_stop_all
 check "police's log verifies" log_verify police.gwent
 check "probation's log verifies" log_verify probation.gwent

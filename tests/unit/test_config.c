@@ -433,6 +433,32 @@ static void test_config__proofs_are_required_unless_said(void **state)
 		       MINIMAL_LINES + 3, "must be optional or required");
 }
 
+static void test_config__witnessing_is_on_unless_said(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, MINIMAL), 0);
+	assert_int_equal(f->cfg->witness, 1);
+	assert_int_equal(f->cfg->witness_interval_ms, 10000);
+	assert_int_equal(load_extra(f, "[evidence]\nwitness_interval_ms = 200\n"
+				    "[partner prison.cardiff]\n"
+				    "endpoint = tcp://a:1\n"
+				    "[partner probation.gwent]\n"
+				    "endpoint = tcp://b:1\nwitness = no\n"),
+			 0);
+	assert_int_equal(f->cfg->witness, 1);
+	assert_int_equal(f->cfg->witness_interval_ms, 200);
+	assert_int_equal(ppx_config_partner(f->cfg, "prison.cardiff")
+				 ->witness_off, 0);
+	assert_int_equal(ppx_config_partner(f->cfg, "probation.gwent")
+				 ->witness_off, 1);
+	assert_int_equal(load_extra(f, "[evidence]\nwitness = no\n"), 0);
+	assert_int_equal(f->cfg->witness, 0);
+	assert_refused(f, load_extra(f, "[partner prison.cardiff]\n"
+				     "endpoint = tcp://a:1\nwitness = off\n"),
+		       MINIMAL_LINES + 3, "must be no or yes");
+}
+
 /* `full` with `line` added after its signing_key line (line 14). */
 static int load_with_signer(struct fixture *f, const char *line)
 {
@@ -713,6 +739,7 @@ int main(void)
 		T(test_config__control_dir_fits_a_unix_socket_path),
 		T(test_config__example_file_loads),
 		T(test_config__proofs_are_required_unless_said),
+		T(test_config__witnessing_is_on_unless_said),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
