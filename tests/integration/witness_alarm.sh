@@ -81,9 +81,10 @@ check "prison's log verifies" log_verify prison.cardiff
 for a in $AGENCIES; do rm -rf "$FED/$a/log"; fed_start "$a" || notok "$a restarts"; done
 check "probation -> police delivered" send $P police.gwent "fresh"
 check "police holds probation's fresh log" wait_until 20 at_least 2 held police.gwent $P
+check "prison holds it too" wait_until 20 at_least 1 held prison.cardiff $P
 size=$(held police.gwent $P)
 before=$(alarms police.gwent)
-check "no alarm yet" [ "$before" -eq 0 ]
+check "no alarm yet" [ "$before" -eq 0 ] && [ "$(alarms prison.cardiff)" -eq 0 ]
 fed_stop $P
 rm -rf "$FED/$P/log"
 fed_start $P || notok "probation restarts with an empty log"
@@ -91,6 +92,7 @@ for i in 1 2 3 4 5 6 7 8; do send $P police.gwent "rewritten $i"; done
 check "police's status shows the ALARM" wait_until 20 alarmed police.gwent $P
 more() { [ "$(alarms police.gwent)" -gt "$before" ]; }
 check "police logs an alarm for the rewritten log" wait_until 20 more
+check "prison logs one too" wait_until 20 at_least 1 alarms prison.cardiff
 check "police still holds the checkpoint it cosigned" at_least "$size" held police.gwent $P
 n=$(log_count police.gwent ENTRY_RECEIVED)
 check "messages from the rewritten probation are still stored" send $P police.gwent "still flowing"
