@@ -46,7 +46,10 @@
  * entry as stored, split around the frame the sender sent (which the
  * sender holds already), and the inclusion proof of that entry in the
  * checkpoint.  A group's receipt is cut into receipts of at most
- * RECEIPT_CHUNK items, so that proofs never push one past the frame cap.
+ * RECEIPT_CHUNK items and RECEIPT_ITEMS_MAX bytes of items, so that
+ * proofs never push one past the frame cap.  An item whose proof fails is
+ * answered REFUSED (REJECT_INTERNAL, transient), not STORED without
+ * proof: its entry cannot be taken back out of the batch (unproved()).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,9 +101,16 @@
 #define ITEM_PRECHARGE 160
 #define RECEIPT_PRECHARGE 1024	/* the receipt's own bytes, with its first */
 
-/* Items in one receipt: with proofs (about 1.3 KiB each in a log of a
- * billion entries) well below PPX_FRAME_MAX. */
+/* Items in one receipt: at most RECEIPT_CHUNK, and no more than fit in
+ * RECEIPT_ITEMS_MAX bytes, packed.  An item with its proof is about
+ * 1.3 KiB in a log of a billion entries, but its entry's head repeats
+ * strings of the message (the sending person's id, the subject keys):
+ * large strings make large items.  Half of PPX_FRAME_MAX leaves the rest
+ * of the receipt (checkpoint, signature) ample room. */
 #define RECEIPT_CHUNK 256
+#define RECEIPT_ITEMS_MAX (PPX_FRAME_MAX / 2)
+/* An item's tag and length in the receipt, beyond its packed size. */
+#define ITEM_FRAMING 8
 
 
 /* One item of the receipt a connection will get. */
@@ -780,10 +790,9 @@ static int accept_message(struct ppxd *d, struct group *g, const uint8_t *data,
 /*
  * The proof of recording of STORED item `it` (its entry is in the open
  * batch) into iv and pr, which must outlive the sealing of the receipt.
- * Failing leaves the item without proof: said, and its sender will not
- * take the receipt as delivery (it retries).
+ * Failing leaves the item without proof: said, and unproved() answers it.
  */
-static void prove_item(struct ppxd *d, const struct seal *seal,
+static int prove_item(struct ppxd *d, const struct seal *seal,
 		       const struct item *it, Ppx__V1__ReceiptItem *iv,
 		       struct item_proof *pr)
 {
@@ -802,7 +811,7 @@ static void prove_item(struct ppxd *d, const struct seal *seal,
 	if (rc != 0) {
 		log_warnx("cannot prove entry %llu in its receipt: %s",
 			  (unsigned long long)it->seq, ppx_error_last());
-		return;
+		return rc;
 	}
 	iv->entry_head.data = (uint8_t *)entry;
 	iv->entry_head.len = head;
@@ -818,22 +827,49 @@ static void prove_item(struct ppxd *d, const struct seal *seal,
 	pr->inclusion.path = pr->path;
 	pr->inclusion.n_path = n;
 	iv->inclusion = &pr->inclusion;
+	return 0;
+}
+
+/*
+ * A STORED item whose proof failed is not claimed as stored: a receipt
+ * carrying the checkpoint with an item it does not prove would be
+ * refused whole by its sender, the proved items with it.  Its entry
+ * cannot be taken out of the open batch (the log is a hash chain and a
+ * Merkle tree, appended to), so it stays logged, and the item says so:
+ * REFUSED, REJECT_INTERNAL (transient), naming the entry.
+ */
+static void unproved(struct item *it, Ppx__V1__ReceiptItem *iv)
+{
+	it->status = PPX__V1__RECEIPT_STATUS__REFUSED;
+	it->reason = PPX__V1__REJECT_REASON__REJECT_INTERNAL;
+	snprintf(it->detail, sizeof(it->detail), "logged as entry %llu but "
+		 "its proof of recording failed here: ask our operator",
+		 (unsigned long long)it->seq);
+	it->seq = 0;	/* as in every refused item (PROTOCOL.md 5.2) */
+	iv->log_seq = 0;
+	iv->status = it->status;
+	iv->reason = it->reason;
+	iv->detail = it->detail;
+	iv->entry_head.data = iv->entry_tail.data = NULL;
+	iv->entry_head.len = iv->entry_tail.len = 0;
+	iv->inclusion = NULL;
 }
 
 /* The receipt items of a connection whose frames were (logged) or were
- * not logged, from g->items[*from] on, at most RECEIPT_CHUNK of them;
- * *from moves past those taken.  STORED items get their proof when there
- * is a seal. */
+ * not logged, from g->items[*from] on, at most RECEIPT_CHUNK of them and
+ * RECEIPT_ITEMS_MAX bytes (the first is always taken); *from moves past
+ * those taken.  STORED items get their proof when there is a seal. */
 static size_t select_items(struct ppxd *d, struct group *g, int logged,
 			   size_t *from, const struct seal *seal,
 			   Ppx__V1__ReceiptItem *iv, Ppx__V1__ReceiptItem **ip,
 			   struct item_proof *pv, ProtobufCBinaryData *ids,
 			   size_t *n_ids)
 {
-	size_t n = 0, i = *from;
+	size_t n = 0, i = *from, bytes = 0;
 
 	for (; i < g->n && n < RECEIPT_CHUNK; i++) {
 		struct item *it = &g->items[i];
+		size_t size;
 
 		if (it->logged != logged)
 			continue;
@@ -847,8 +883,14 @@ static size_t select_items(struct ppxd *d, struct group *g, int logged,
 		iv[n].reason = it->reason;
 		iv[n].detail = it->detail;
 		if (seal->frame &&
-		    it->status == PPX__V1__RECEIPT_STATUS__STORED)
-			prove_item(d, seal, it, &iv[n], &pv[n]);
+		    it->status == PPX__V1__RECEIPT_STATUS__STORED &&
+		    prove_item(d, seal, it, &iv[n], &pv[n]) != 0)
+			unproved(it, &iv[n]);
+		size = ppx__v1__receipt_item__get_packed_size(&iv[n]) +
+		       ITEM_FRAMING;
+		if (n > 0 && bytes + size > RECEIPT_ITEMS_MAX)
+			break;	/* the next receipt's first */
+		bytes += size;
 		ip[n] = &iv[n];
 		if (it->has_id)
 			ids[(*n_ids)++] = iv[n].message_id;

@@ -330,6 +330,88 @@ static void test_inbound__frame_naming_other_agencys_officer_is_refused(
 	body_free(b);
 }
 
+/* Messages whose sending person's id is BIG_ID bytes long: each stored
+ * item's entry_head repeats it, so that RECEIPT_CHUNK (256) such items
+ * would be about 1.5 MiB, past PPX_FRAME_MAX. */
+#define BIG_N 300
+#define BIG_ID 6000
+
+/* The frame of message `id` among the BIG_N pushed, by its id. */
+static size_t big_find(uint8_t id[][PPX_MESSAGE_ID_LEN], const uint8_t *want)
+{
+	for (size_t i = 0; i < BIG_N; i++)
+		if (memcmp(id[i], want, PPX_MESSAGE_ID_LEN) == 0)
+			return i;
+	fail_msg("a receipt item names a message not sent");
+	return 0;
+}
+
+/* A burst from one connection whose receipt by count alone would pass
+ * the frame cap: it is cut by size, and every message gets a receipt
+ * that seals, opens and proves its recording. */
+static void test_inbound__large_items_are_cut_into_receipts_under_the_cap(
+	void **st)
+{
+	struct daemon_fixture *f = daemon_fixture_new(US, NULL);
+	static uint8_t id[BIG_N][PPX_MESSAGE_ID_LEN];
+	uint8_t *frame[BIG_N], *data = NULL, seen[BIG_N] = {0};
+	size_t len[BIG_N], rlen = 0, receipts = 0, items = 0;
+	struct transport_route route;
+	char *person = malloc(BIG_ID + 1);
+
+	(void)st;
+	assert_non_null(person);
+	memset(person, 'd', BIG_ID);
+	person[BIG_ID] = '\0';
+	for (size_t i = 0; i < BIG_N; i++) {
+		Ppx__V1__Body *b = body_new(POLICE, US);
+
+		free(b->sender_person->id);
+		b->sender_person->id = strdup(person);
+		assert_non_null(b->sender_person->id);
+		frame[i] = seal(POLICE, b, &len[i]);
+		memcpy(id[i], b->message_id.data, PPX_MESSAGE_ID_LEN);
+		body_free(b);
+		transport_mem_inbound_push(f->d.transport, POLICE, ROUTE,
+					   frame[i], len[i]);
+	}
+	assert_int_equal(inbound_drain(&f->d, BIG_N), BIG_N);
+	writer_flush(&f->d);
+	assert_int_equal(count(f, PPX__V1__ENTRY_KIND__ENTRY_RECEIVED), BIG_N);
+	while (transport_mem_reply_take(f->d.transport, &route, &data,
+					&rlen) == 0) {
+		Ppx__V1__ReceiptBody *r = NULL;
+
+		assert_true(rlen <= PPX_FRAME_MAX);
+		assert_int_equal(ppx_receipt_open(&r, f->d.trust, data, rlen,
+						  US, POLICE, time(NULL)), 0);
+		assert_non_null(r->checkpoint);
+		for (size_t k = 0; k < r->n_items; k++) {
+			const Ppx__V1__ReceiptItem *it = r->items[k];
+			size_t i = big_find(id, it->message_id.data);
+
+			assert_int_equal(it->status,
+					 PPX__V1__RECEIPT_STATUS__STORED);
+			assert_int_equal(ppx_receipt_check_recorded(
+				NULL, f->d.trust, r, it, frame[i], len[i],
+				POLICE, time(NULL)), 0);
+			assert_int_equal(seen[i]++, 0);
+			items++;
+		}
+		ppx__v1__receipt_body__free_unpacked(r, NULL);
+		free(data);
+		receipts++;
+	}
+	assert_int_equal(items, BIG_N);
+	assert_true(receipts > BIG_N / 256 + 1);	/* cut by size too */
+	assert_int_equal(count(f, PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_SENT),
+			 receipts);
+	for (size_t i = 0; i < BIG_N; i++)
+		free(frame[i]);
+	free(person);
+	daemon_fixture_free(&f);
+}
+
 /* Test names are long: they say what each proves. */
 #define T(f) cmocka_unit_test(f)
 
@@ -346,6 +428,7 @@ int main(void)
 		T(test_inbound__oversized_frame_is_refused),
 		T(test_inbound__malformed_frame_is_refused),
 		T(test_inbound__frame_naming_other_agencys_officer_is_refused),
+		T(test_inbound__large_items_are_cut_into_receipts_under_the_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
