@@ -40,7 +40,7 @@ struct wpeer {
 	/* We witness its log. */
 	struct wcheck held;		/* the newest we cosigned */
 	uint64_t held_mark;		/* its entry's seq (0 with no mark) */
-	struct wcheck seen[WITNESS_SEEN_MAX];	/* shown, to prove: one per reporter */
+	struct wcheck seen[WITNESS_SEEN_MAX];	/* to prove, one per reporter */
 	size_t n_seen;
 	int alarm;
 	char alarm_detail[256];
