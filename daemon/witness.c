@@ -433,7 +433,8 @@ static int judge_seen(struct judge *j)
 			alarm_raise(j->d, p, s, j->q->checkpoint,
 				    j->cp->tree_size, root, pf, why);
 			if (!bad) {	/* the answer shows the first */
-				judge_say(j, PPX__V1__WITNESS_RESULT__INCONSISTENT,
+				judge_say(j,
+					  PPX__V1__WITNESS_RESULT__INCONSISTENT,
 					  "%s", why);
 				j->held = ppx__v1__envelope__unpack(NULL,
 						s->env_len, s->env);
