@@ -24,13 +24,15 @@
  * cosigned, and both are alarms.  Gossip (the checkpoints of third logs
  * the requester cosigned) is compared with what we hold of those logs:
  * the same size with another root is a split view, raised at once; any
- * other size is remembered (WITNESS_SEEN_MAX per log) and that log is
+ * other size is remembered (the newest per log and reporter) and that log is
  * asked, when it next presents a checkpoint at least as large, for a
  * proof from it too.  A failed proof is a split view.
  *
- * Every answer is logged as ENTRY_WITNESSED (the request and reply frames)
- * and charged to the partner's hourly log quota (budget.c); past it the
- * partner gets WITNESS_REFUSED, not logged.  The reply goes out after the
+ * Every answer after the signature checks is logged as ENTRY_WITNESSED
+ * (the request and reply frames) and charged to the partner's hourly log
+ * quota (budget.c); past that quota, or with a checkpoint or note
+ * signature that does not verify, the partner gets WITNESS_REFUSED at
+ * once, not logged.  The reply goes out after the
  * commit.  What we hold survives a restart through one mark per partner
  * (MARK_HELD, MARK_COSIGNED, MARK_ALARM): witness_new() reads those
  * entries, not the log.
@@ -67,6 +69,7 @@ struct judge {
 	Ppx__V1__Checkpoint *cp;
 	ppx_identity signer;
 	Ppx__V1__WitnessReply r;
+	Ppx__V1__Envelope *held;	/* r.held, when INCONSISTENT */
 	uint64_t prove[WITNESS_PROVE_MAX];
 	char detail[256];
 	char note[PPX_NOTE_MAX];
@@ -429,6 +432,13 @@ static int judge_seen(struct judge *j)
 				 (unsigned long long)j->cp->tree_size);
 			alarm_raise(j->d, p, s, j->q->checkpoint,
 				    j->cp->tree_size, root, pf, why);
+			if (!bad) {	/* the answer shows the first */
+				judge_say(j,
+					  PPX__V1__WITNESS_RESULT__INCONSISTENT,
+					  "%s", why);
+				j->held = ppx__v1__envelope__unpack(NULL,
+						s->env_len, s->env);
+			}
 			bad = 1;
 		}
 		wcheck_clear(s);
@@ -476,13 +486,11 @@ static void judge_against_held(struct judge *j)
 			  (unsigned long long)h->size);
 		alarm_raise(j->d, p, h, j->q->checkpoint, size, root, pf,
 			    j->detail);
+		j->held = ppx__v1__envelope__unpack(NULL, h->env_len, h->env);
 		return;
 	}
-	if (judge_seen(j) != 0) {
-		judge_say(j, PPX__V1__WITNESS_RESULT__INCONSISTENT, "%s",
-			  p->alarm_detail);
-		return;
-	}
+	if (judge_seen(j) != 0)
+		return;		/* INCONSISTENT, the gossip in j->held */
 	if ((n = judge_needs(j)) > 0) {
 		judge_say(j, PPX__V1__WITNESS_RESULT__PROOF_NEEDED,
 			  "send consistency proofs from the sizes asked");
@@ -535,10 +543,11 @@ static int seen_already(const struct wpeer *c, uint64_t size,
 /* Checkpoint `cp` of `c`'s log, signed in `env`, as shown to us by
  * `shown_by` (a third partner's gossip, or `c` itself in a receipt): the
  * same size as the one we hold with another root is a split-view alarm at
- * once; another size is kept (bounded) to be proven consistent the next
- * time `c` presents a checkpoint (judge_seen).  `c`'s own receipts take
- * one place, the newest replacing the one before, so that a busy link
- * cannot crowd the gossip out. */
+ * once; another size is kept to be proven consistent the next time `c`
+ * presents a checkpoint (judge_seen).  Each reporter (`c` itself for its
+ * receipts) takes one place, its newest checkpoint replacing the one
+ * before, so that no partner can crowd out another's gossip or `c`'s
+ * receipts. */
 static void seen_add(struct ppxd *d, struct wpeer *c, Ppx__V1__Envelope *env,
 		     const Ppx__V1__Checkpoint *cp, const char *shown_by)
 {
@@ -564,9 +573,11 @@ static void seen_add(struct ppxd *d, struct wpeer *c, Ppx__V1__Envelope *env,
 	if ((c->held.env && cp->tree_size == c->held.size) ||
 	    seen_already(c, cp->tree_size, cp->root_hash.data))
 		return;
-	for (size_t i = 0; own && i < c->n_seen; i++)
-		if (strcmp(c->seen[i].reported_by, c->agency) == 0)
+	for (size_t i = 0; i < c->n_seen; i++)
+		if (strcmp(c->seen[i].reported_by, shown_by) == 0)
 			at = i;
+	if (at < c->n_seen && c->seen[at].size >= cp->tree_size)
+		return;		/* that reporter's newer one stays */
 	if (at == WITNESS_SEEN_MAX ||
 	    wcheck_set(&s, env, cp->tree_size, cp->root_hash.data,
 		       ppxd_now_ms()) != 0)
@@ -618,7 +629,9 @@ void witness_receipt_seen(struct ppxd *d, const char *agency,
 	ppx__v1__checkpoint__free_unpacked(cp, NULL);
 }
 
-static void judge(struct judge *j)
+/* Judge the request into j->r: 0, or -1 if refused at step 1 (its
+ * signatures), an answer not to be logged. */
+static int judge(struct judge *j)
 {
 	int rc = checkpoint_open(&j->cp, &j->signer, j->d->trust,
 				 j->q->checkpoint, j->agency);
@@ -628,19 +641,19 @@ static void judge(struct judge *j)
 	if (rc != 0) {
 		judge_say(j, PPX__V1__WITNESS_RESULT__WITNESS_REFUSED, "%s",
 			  ppx_error_last());
-		return;
+		return -1;
 	}
 	j->r.tree_size = j->cp->tree_size;
 	j->r.root_hash = j->cp->root_hash;
 	take_gossip(j->d, j->agency, j->q);
 	judge_against_held(j);
 	if (j->r.result == PPX__V1__WITNESS_RESULT__INCONSISTENT)
-		j->r.held = ppx__v1__envelope__unpack(NULL, j->p->held.env_len,
-						      j->p->held.env);
+		j->r.held = j->held;	/* NULL if nothing was held */
 	if (j->r.result == PPX__V1__WITNESS_RESULT__COSIGNED &&
 	    (rc = judge_cosign(j)) != 0)
 		judge_say(j, PPX__V1__WITNESS_RESULT__WITNESS_REFUSED,
 			  "cannot cosign now: %s", ppx_error_last());
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -743,12 +756,16 @@ static void request(struct ppxd *d, const struct transport_route *route,
 	ppx__v1__witness_reply__init(&j.r);
 	j.r.witness_agency = d->cfg->agency;
 	j.r.log_agency = p->agency;
-	judge(&j);
-	if (j.r.result != PPX__V1__WITNESS_RESULT__COSIGNED)
-		log_info("witnessing %s: %s", p->agency, j.detail);
-	answer(&j, route, data, len);
-	if (j.r.held)
-		ppx__v1__envelope__free_unpacked(j.r.held, NULL);
+	if (judge(&j) != 0) {
+		log_info("witnessing %s refused: %s", p->agency, j.detail);
+		reply_now(d, route, p->agency, j.r.result, j.detail);
+	} else {
+		if (j.r.result != PPX__V1__WITNESS_RESULT__COSIGNED)
+			log_info("witnessing %s: %s", p->agency, j.detail);
+		answer(&j, route, data, len);
+	}
+	if (j.held)
+		ppx__v1__envelope__free_unpacked(j.held, NULL);
 	if (j.cp)
 		ppx__v1__checkpoint__free_unpacked(j.cp, NULL);
 }

@@ -12,7 +12,8 @@
 #include "witness.h"
 
 #define WITNESS_PROVE_MAX 8	/* sizes a witness may ask proofs from */
-#define WITNESS_SEEN_MAX 8	/* gossiped checkpoints of a log, to prove */
+#define WITNESS_SEEN_MAX 8	/* checkpoints of a log to prove: one per
+				 * reporter (gossip, the log's receipts) */
 #define WITNESS_GOSSIP_MAX 16	/* third-party checkpoints per request */
 #define WITNESS_ALARM_KEYS 16	/* (held, presented) pairs alarmed */
 #define WITNESS_REQUEST_MAX (64 * 1024)	/* bytes of a request taken */
@@ -39,7 +40,7 @@ struct wpeer {
 	/* We witness its log. */
 	struct wcheck held;		/* the newest we cosigned */
 	uint64_t held_mark;		/* its entry's seq (0 with no mark) */
-	struct wcheck seen[WITNESS_SEEN_MAX];	/* gossiped, to prove */
+	struct wcheck seen[WITNESS_SEEN_MAX];	/* to prove, one per reporter */
 	size_t n_seen;
 	int alarm;
 	char alarm_detail[256];

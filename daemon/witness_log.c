@@ -11,19 +11,23 @@
  * consistency proofs to it from the size the partner last cosigned and
  * from every size it asked for, and the checkpoints of the other
  * partners' logs we hold (gossip).  One request is in flight per partner;
- * a new one replaces it.
+ * a new one replaces it, and an answer ends it: a second answer (a replay)
+ * finds nothing in flight and is dropped.
  *
- * A COSIGNED answer is checked before it is logged: the witness's signing
- * certificate (by fingerprint, chained, of the partner's agency) over the
- * cosignature/v1 message of exactly the checkpoint we sent.  It is then
- * logged as ENTRY_COSIGNED (both frames) and marked, so that a restart
- * knows where the partner stands.
+ * A COSIGNED answer is checked before it is logged: it names the partner
+ * as witness and us as the log, its timestamp is within clock_skew_ms of
+ * our clock, and the witness's signing certificate (by fingerprint,
+ * chained at that time, of the partner's agency) signed the cosignature/v1
+ * message of exactly the checkpoint we sent.  It is then logged as
+ * ENTRY_COSIGNED (both frames, charged to the partner's log quota) and
+ * marked, so that a restart knows where the partner stands.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "budget.h"
 #include "log.h"
 #include "ppx/error.h"
 #include "ppx/note.h"
@@ -225,13 +229,28 @@ static int cosignature_check(struct ppxd *d, const struct wpeer *p,
 	ppx_identity id;
 	int rc = 0;
 
+	uint64_t now = (uint64_t)time(NULL);
+	uint64_t skew = (uint64_t)d->cfg->clock_skew_ms / 1000;
+
+	if (!r->witness_agency || strcmp(r->witness_agency, p->agency) != 0 ||
+	    !r->log_agency || strcmp(r->log_agency, d->cfg->agency) != 0)
+		return ppx_error_set(PPX_ESENDER, "cosignature names witness "
+				     "%s of log %s, not %s of ours",
+				     r->witness_agency, r->log_agency,
+				     p->agency);
+	if (r->timestamp + skew < now || r->timestamp > now + skew)
+		return ppx_error_set(PPX_EINVAL, "cosignature timestamp %llu "
+				     "is more than clock_skew_ms from our "
+				     "clock (%llu)",
+				     (unsigned long long)r->timestamp,
+				     (unsigned long long)now);
 	if (r->signer_fingerprint.len == PPX_FINGERPRINT_LEN)
 		cert = ppx_trust_find(d->trust, r->signer_fingerprint.data);
 	if (!cert)
 		return ppx_error_set(PPX_EUNTRUSTED, "cosignature by an "
 				     "unknown certificate");
-	rc = ppx_trust_check(d->trust, cert, time(NULL), PPX_ROLE_SIGNING,
-			     &id);
+	rc = ppx_trust_check(d->trust, cert, (time_t)r->timestamp,
+			     PPX_ROLE_SIGNING, &id);
 	if (rc == 0 && strcmp(id.agency, p->agency) != 0)
 		rc = ppx_error_set(PPX_ESENDER, "cosignature by %s, not %s",
 				   id.agency, p->agency);
@@ -259,6 +278,9 @@ static void cosigned(struct ppxd *d, struct wpeer *p, const uint8_t *data,
 	int rc = witness_record(&rec, &rec_len, p->req, p->req_len, data, len);
 
 	if (rc == 0)
+		budget_charge(d->budget, p->agency, rec_len + 512,
+			      ppxd_now_ms());
+	if (rc == 0)
 		rc = witness_append(d, PPX__V1__ENTRY_KIND__ENTRY_COSIGNED,
 				    p->agency, rec, rec_len, "", &seq);
 	if (rc == 0)
@@ -276,6 +298,15 @@ static void cosigned(struct ppxd *d, struct wpeer *p, const uint8_t *data,
 	p->n_prove_from = 0;
 }
 
+/* The request in flight was answered: a replay of the answer finds none. */
+static void request_done(struct wpeer *p)
+{
+	free(p->req);
+	p->req = NULL;
+	p->req_len = 0;
+	p->req_size = 0;
+}
+
 int witness_log_reply(struct ppxd *d, struct wpeer *p, const uint8_t *data,
 		      size_t len)
 {
@@ -288,13 +319,21 @@ int witness_log_reply(struct ppxd *d, struct wpeer *p, const uint8_t *data,
 		goto out;
 	}
 	r = f->cosignature;
+	if (!p->req) {
+		log_info("%s answered with no witnessing request of ours in "
+			 "flight", p->agency);
+		goto out;
+	}
 	if (r->result == PPX__V1__WITNESS_RESULT__WITNESS_REFUSED) {
+		/* a refusal may name no checkpoint: it answers the one
+		 * request in flight */
 		log_warnx("%s does not witness our log: %s", p->agency,
 			  r->detail);
 		p->cosigned_growth = p->req_growth;	/* ask after growth */
+		request_done(p);
 		goto out;
 	}
-	if (!p->req || r->tree_size != p->req_size ||
+	if (r->tree_size != p->req_size ||
 	    r->root_hash.len != PPX_HASH_LEN ||
 	    memcmp(r->root_hash.data, p->req_root, PPX_HASH_LEN) != 0) {
 		log_info("%s answered a witnessing request no longer in "
@@ -303,9 +342,10 @@ int witness_log_reply(struct ppxd *d, struct wpeer *p, const uint8_t *data,
 	}
 	switch (r->result) {
 	case PPX__V1__WITNESS_RESULT__COSIGNED:
-		if (cosignature_check(d, p, r) == 0)
+		if (cosignature_check(d, p, r) == 0) {
 			cosigned(d, p, data, len);
-		else
+			request_done(p);
+		} else
 			log_warnx("cosignature of %s refused: %s", p->agency,
 				  ppx_error_last());
 		break;
@@ -315,11 +355,13 @@ int witness_log_reply(struct ppxd *d, struct wpeer *p, const uint8_t *data,
 				   i < WITNESS_PROVE_MAX; i++)
 			p->prove_from[p->n_prove_from++] = r->prove_from[i];
 		p->retry_now = !p->retried;
+		request_done(p);
 		break;
 	case PPX__V1__WITNESS_RESULT__INCONSISTENT:
 		log_warnx("%s says our log does not extend what it cosigned "
 			  "of it: %s", p->agency, r->detail);
 		p->cosigned_growth = p->req_growth;	/* ask after growth */
+		request_done(p);
 		break;
 	default:
 		log_warnx("%s gave an unknown witnessing answer %d",
