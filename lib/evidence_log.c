@@ -254,6 +254,10 @@ static int cosignature_check(struct ev *ev, struct ev_proof *p, size_t i,
 			PPX_MERKLE_HASH_LEN) != 0)
 		rc = fail(ev, PPX_EPROOF, "%s: cosigns another root at the "
 			  "checkpoint's size", what);
+	else if (wr->timestamp > (uint64_t)(INT64_MAX / 1000))
+		rc = fail(ev, PPX_EINVAL, "%s: timestamp %llu is past any "
+			  "time in milliseconds", what,
+			  (unsigned long long)wr->timestamp);
 	else if (wr->tree_size > p->cp->tree_size)
 		rc = consistency_check(ev, what, p->lp, p->cp, wr, used);
 	if (rc == 0 && (n = ppx_evidence_cosigned_text(

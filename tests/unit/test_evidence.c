@@ -559,6 +559,26 @@ static void test_evidence__consistency_of_another_log_proof_fails(
 	free(ca);
 }
 
+/* A cosignature whose timestamp x 1000 is no int64 time is refused before
+ * its time is computed. */
+static void test_evidence__cosignature_timestamp_past_int64_ms_fails(
+	void **state)
+{
+	Ppx__V1__WitnessReply wr = PPX__V1__WITNESS_REPLY__INIT;
+	uint8_t *bundle = NULL, *ca = NULL, *out;
+	size_t len = 0, ca_len = 0, out_len;
+
+	(void)state;
+	person_signed_bundle(&bundle, &len, &ca, &ca_len);
+	wr.timestamp = (uint64_t)(INT64_MAX / 1000) + 1;
+	out = hostile_bundle(bundle, len, &wr, 0, 0, &out_len);
+	expect_fail_ca(out, out_len, ca, ca_len,
+		       "log proof 1: cosignature 1: timestamp");
+	free(out);
+	free(bundle);
+	free(ca);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -576,6 +596,8 @@ int main(void)
 			test_evidence__person_signed_message_names_the_person),
 		cmocka_unit_test(
 			test_evidence__consistency_of_another_log_proof_fails),
+		cmocka_unit_test(
+			test_evidence__cosignature_timestamp_past_int64_ms_fails),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
