@@ -579,6 +579,56 @@ static void test_evidence__cosignature_timestamp_past_int64_ms_fails(
 	free(ca);
 }
 
+/* A bundle certificate in BER, not DER (its outer length in 3 bytes, not
+ * 2) is refused as it decodes (PROTOCOL.md 3.2 step 1). */
+static void test_evidence__certificate_not_in_der_fails(void **state)
+{
+	Ppx__V1__EvidenceBundle *b;
+	ProtobufCBinaryData *certs, ber;
+	uint8_t *bundle = NULL, *ca = NULL, *out;
+	size_t len = 0, ca_len = 0, n, saved_n;
+	ProtobufCBinaryData *saved;
+
+	(void)state;
+	person_signed_bundle(&bundle, &len, &ca, &ca_len);
+	b = ppx__v1__evidence_bundle__unpack(NULL, len - 34, bundle);
+	assert_non_null(b);
+	assert_true(b->n_certificates > 0);
+	assert_int_equal(b->certificates[0].data[1], 0x82);
+	ber.len = b->certificates[0].len + 1;
+	ber.data = malloc(ber.len);
+	assert_non_null(ber.data);
+	ber.data[0] = 0x30;
+	ber.data[1] = 0x83;
+	ber.data[2] = 0x00;
+	memcpy(ber.data + 3, b->certificates[0].data + 2,
+	       b->certificates[0].len - 2);
+	certs = malloc((b->n_certificates + 1) * sizeof(*certs));
+	assert_non_null(certs);
+	memcpy(certs, b->certificates, b->n_certificates * sizeof(*certs));
+	certs[b->n_certificates] = ber;
+	saved = b->certificates;
+	saved_n = b->n_certificates;
+	b->certificates = certs;
+	b->n_certificates = saved_n + 1;
+	n = ppx__v1__evidence_bundle__get_packed_size(b);
+	out = malloc(n + 34);
+	assert_non_null(out);
+	ppx__v1__evidence_bundle__pack(b, out);
+	b->certificates = saved;
+	b->n_certificates = saved_n;
+	out[n] = 0x7a;
+	out[n + 1] = 0x20;
+	ppx_sha256(out + n + 2, out, n);
+	expect_fail_ca(out, n + 34, ca, ca_len, "not in DER");
+	free(out);
+	free(certs);
+	free(ber.data);
+	ppx__v1__evidence_bundle__free_unpacked(b, NULL);
+	free(bundle);
+	free(ca);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -598,6 +648,7 @@ int main(void)
 			test_evidence__consistency_of_another_log_proof_fails),
 		cmocka_unit_test(
 			test_evidence__cosignature_timestamp_past_int64_ms_fails),
+		cmocka_unit_test(test_evidence__certificate_not_in_der_fails),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
