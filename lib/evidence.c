@@ -316,16 +316,11 @@ static int load_certs(struct ev *ev)
 		return fail(ev, PPX_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		const ProtobufCBinaryData *d = &ev->b->certificates[i];
-		const uint8_t *p = d->data;
-		X509 *x = d2i_X509(NULL, &p, (long)d->len);
 
-		if (!x || p != d->data + d->len) {
-			X509_free(x);
-			return fail(ev, PPX_EUNTRUSTED, "certificate %zu: does "
-				    "not decode", i + 1);
-		}
-		if (ppxi_cert_adopt(&ev->certs[i].cert, x) != 0)
-			return fail(ev, PPX_ENOMEM, "out of memory");
+		/* PROTOCOL.md 3.2 step 1: canonical DER, at most 64 KiB */
+		if (ppx_cert_from_der(&ev->certs[i].cert, d->data, d->len))
+			return fail(ev, PPX_EUNTRUSTED, "certificate %zu: %s",
+				    i + 1, ppx_error_last());
 		ev->n_certs++;
 		ppx_sha256(ev->certs[i].fp, d->data, d->len);
 	}
@@ -336,14 +331,12 @@ static int load_certs(struct ev *ev)
 static int person_check(struct ev *ev, const Ppx__V1__Envelope *env)
 {
 	const Ppx__V1__PersonSignature *ps = env->person;
-	const uint8_t *p;
 	const ProtobufCBinaryData *named =
 		&ev->body->sender_person->certificate_fingerprint;
 	uint8_t *tbs, fp[PPX_HASH_LEN];
 	ppx_cert *cert = NULL;
 	ppx_identity id;
 	size_t n;
-	X509 *x;
 	int rc;
 
 	if (!ps) {
@@ -351,15 +344,11 @@ static int person_check(struct ev *ev, const Ppx__V1__Envelope *env)
 		    "sending agency's statement");
 		return 0;
 	}
-	p = ps->certificate.data;
-	x = d2i_X509(NULL, &p, (long)ps->certificate.len);
-	if (!x || p != ps->certificate.data + ps->certificate.len) {
-		X509_free(x);
-		return fail(ev, PPX_EUNTRUSTED, "message: person certificate "
-			    "does not decode");
-	}
-	if (ppxi_cert_adopt(&cert, x) != 0)
-		return fail(ev, PPX_ENOMEM, "out of memory");
+	/* PROTOCOL.md 3.2 step 1: canonical DER, at most 64 KiB */
+	if (ppx_cert_from_der(&cert, ps->certificate.data,
+			      ps->certificate.len))
+		return fail(ev, PPX_EUNTRUSTED, "message: person certificate: "
+			    "%s", ppx_error_last());
 	n = 14 + env->signed_body.len;
 	if (!(tbs = malloc(n))) {
 		ppx_cert_free(cert);

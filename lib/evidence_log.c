@@ -183,17 +183,17 @@ static int checkpoint_check(struct ev *ev, struct ev_proof *p)
 	return 0;
 }
 
+/* A ConsistencyProof of this log proof `lp` (never of another one of the
+ * same agency: `used` has one slot per proof of `lp`) from the checkpoint
+ * to the cosigned tree. */
 static int consistency_check(struct ev *ev, const char *what,
+			     const Ppx__V1__LogProof *lp,
 			     const Ppx__V1__Checkpoint *cp,
 			     const Ppx__V1__WitnessReply *wr, int *used)
 {
-	const Ppx__V1__LogProof *lp = NULL;
 	ppx_hash path[PPX_MERKLE_MAX_PATH], r1, r2;
 
-	for (size_t k = 0; k < ev->b->n_logs; k++)
-		if (strcmp(ev->b->logs[k]->agency, cp->agency) == 0)
-			lp = ev->b->logs[k];
-	for (size_t i = 0; lp && i < lp->n_consistency; i++) {
+	for (size_t i = 0; i < lp->n_consistency; i++) {
 		const Ppx__V1__ConsistencyProof *c = lp->consistency[i];
 
 		if (c->old_size != cp->tree_size ||
@@ -254,8 +254,12 @@ static int cosignature_check(struct ev *ev, struct ev_proof *p, size_t i,
 			PPX_MERKLE_HASH_LEN) != 0)
 		rc = fail(ev, PPX_EPROOF, "%s: cosigns another root at the "
 			  "checkpoint's size", what);
+	else if (wr->timestamp > (uint64_t)(INT64_MAX / 1000))
+		rc = fail(ev, PPX_EINVAL, "%s: timestamp %llu is past any "
+			  "time in milliseconds", what,
+			  (unsigned long long)wr->timestamp);
 	else if (wr->tree_size > p->cp->tree_size)
-		rc = consistency_check(ev, what, p->cp, wr, used);
+		rc = consistency_check(ev, what, p->lp, p->cp, wr, used);
 	if (rc == 0 && (n = ppx_evidence_cosigned_text(
 				text, sizeof(text), wr->log_agency,
 				wr->tree_size, wr->root_hash.data,

@@ -16,6 +16,7 @@
  */
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -366,28 +367,27 @@ static ProtobufCBinaryData person_signed_frame(const Ppx__V1__Body *body)
 	return out;
 }
 
-static void test_evidence__person_signed_message_names_the_person(
-	void **state)
+/* Police's log with the SENT entry of a person-signed message and a
+ * checkpoint of it, and the message bundle with the CA it is checked
+ * against. */
+static void person_signed_bundle(uint8_t **bundle, size_t *len, uint8_t **ca,
+				 size_t *ca_len)
 {
 	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
 	Ppx__V1__Body *body = body_new("police.gwent", "probation.gwent");
 	ppx_signer *police = signer_at("police.gwent");
 	ppx_trust *trust = trust_demo();
 	struct ppx_evidence_pki pki = {.trust = trust};
-	ppx_evidence_report r;
 	char *dir = tmpdir_new();
-	uint8_t *bundle = NULL, *ca = NULL;
-	size_t len = 0, ca_len = 0;
 	uint8_t fp[PPX_HASH_LEN];
 	ppx_log *log = NULL;
 
-	(void)state;
-	assert_int_equal(ppx_evidence_read_ca(&ca, &ca_len, pki_path(
+	assert_int_equal(ppx_evidence_read_ca(ca, ca_len, pki_path(
 		"people/police.gwent/dana.evans.crt")), 0);
 	body->sender_person->certificate_fingerprint.data = fp;
 	body->sender_person->certificate_fingerprint.len = sizeof(fp);
-	ppx_sha256(fp, ca, ca_len);
-	free(ca);
+	ppx_sha256(fp, *ca, *ca_len);
+	free(*ca);
 	assert_int_equal(ppx_log_open(&log, dir, NULL), 0);
 	e.kind = PPX__V1__ENTRY_KIND__ENTRY_SENT;
 	e.message_id = body->message_id;
@@ -398,21 +398,12 @@ static void test_evidence__person_signed_message_names_the_person(
 			 0);
 	pki.ca_file = pki_path("ca/ca.crt");
 	pki.crl_file = pki_path2("ca/crl.pem");
-	assert_int_equal(ppx_evidence_prove_message(&bundle, &len, log, &pki,
+	assert_int_equal(ppx_evidence_prove_message(bundle, len, log, &pki,
 						    NULL,
 						    body->message_id.data), 0);
-	assert_int_equal(ppx_evidence_read_ca(&ca, &ca_len,
+	assert_int_equal(ppx_evidence_read_ca(ca, ca_len,
 					      pki_path("ca/ca.crt")), 0);
-	assert_int_equal(ppx_evidence_verify(&r, bundle, len, ca, ca_len), 0);
-	if (!r.ok)
-		fail_msg("%s\n%s", r.reason, r.text ? r.text : "");
-	assert_non_null(strstr(r.text, "signed personally by Dana Evans of "
-				       "police.gwent"));
-	assert_non_null(strstr(r.text, "ENTRY_SENT"));
-	ppx_evidence_report_clear(&r);
 	free(e.data.data);
-	free(bundle);
-	free(ca);
 	ppx_log_close(log);
 	ppx_trust_free(trust);
 	ppx_signer_free(police);
@@ -420,6 +411,222 @@ static void test_evidence__person_signed_message_names_the_person(
 	body->sender_person->certificate_fingerprint.len = 0;
 	body_free(body);
 	tmpdir_remove(dir);
+}
+
+static void test_evidence__person_signed_message_names_the_person(
+	void **state)
+{
+	ppx_evidence_report r;
+	uint8_t *bundle = NULL, *ca = NULL;
+	size_t len = 0, ca_len = 0;
+
+	(void)state;
+	person_signed_bundle(&bundle, &len, &ca, &ca_len);
+	assert_int_equal(ppx_evidence_verify(&r, bundle, len, ca, ca_len), 0);
+	if (!r.ok)
+		fail_msg("%s\n%s", r.reason, r.text ? r.text : "");
+	assert_non_null(strstr(r.text, "signed personally by Dana Evans of "
+				       "police.gwent"));
+	assert_non_null(strstr(r.text, "ENTRY_SENT"));
+	ppx_evidence_report_clear(&r);
+	free(bundle);
+	free(ca);
+}
+
+/*
+ * The message bundle `bundle` with the cosignature `wr` (of police's log,
+ * at the checkpoint's size + `grow`, by probation, signed by no one)
+ * added to log proof 1, and, if `second`, a second log proof of the same
+ * agency carrying the consistency proof from the checkpoint's size to
+ * that size.  Ended with a correct digest; malloc'd.
+ */
+static uint8_t *hostile_bundle(const uint8_t *bundle, size_t len,
+			       Ppx__V1__WitnessReply *wr, uint64_t grow,
+			       int second, size_t *out_len)
+{
+	Ppx__V1__EvidenceBundle *b;
+	Ppx__V1__LogProof *lp, lp2, *logs[2];
+	Ppx__V1__ConsistencyProof cons = PPX__V1__CONSISTENCY_PROOF__INIT;
+	Ppx__V1__ConsistencyProof *conss[1] = {&cons};
+	Ppx__V1__Frame rep = PPX__V1__FRAME__INIT;
+	Ppx__V1__Checkpoint *cp;
+	ProtobufCBinaryData cosig, *cosigs, *saved_cosigs, path[1];
+	Ppx__V1__LogProof **saved_logs;
+	uint8_t *out, root[32], hash[32];
+	size_t n, n_cosigs;
+
+	b = ppx__v1__evidence_bundle__unpack(NULL, len - 34, bundle);
+	assert_non_null(b);
+	assert_int_equal(b->n_logs, 1);
+	lp = b->logs[0];
+	assert_int_equal(lp->n_consistency, 0);
+	cp = ppx__v1__checkpoint__unpack(NULL, lp->checkpoint->signed_body.len,
+					 lp->checkpoint->signed_body.data);
+	assert_non_null(cp);
+
+	memset(root, 0xab, sizeof(root));
+	memset(hash, 0xcd, sizeof(hash));
+	wr->result = PPX__V1__WITNESS_RESULT__COSIGNED;
+	wr->log_agency = lp->agency;
+	wr->witness_agency = "probation.gwent";
+	wr->root_hash.data = grow ? root : cp->root_hash.data;
+	wr->root_hash.len = sizeof(root);
+	wr->tree_size = cp->tree_size + grow;
+	rep.content_case = PPX__V1__FRAME__CONTENT_COSIGNATURE;
+	rep.cosignature = wr;
+	cosig = frame_pack(&rep);
+	n_cosigs = lp->n_cosignatures;
+	cosigs = malloc((n_cosigs + 1) * sizeof(*cosigs));
+	assert_non_null(cosigs);
+	for (size_t i = 0; i < n_cosigs; i++)
+		cosigs[i] = lp->cosignatures[i];
+	cosigs[n_cosigs] = cosig;
+
+	cons.old_size = cp->tree_size;
+	cons.new_size = cp->tree_size + grow;
+	path[0].data = hash;
+	path[0].len = sizeof(hash);
+	cons.path = path;
+	cons.n_path = 1;
+	lp2 = *lp;
+	lp2.consistency = conss;
+	lp2.n_consistency = 1;
+	logs[0] = lp;
+	logs[1] = &lp2;
+
+	saved_logs = b->logs;
+	saved_cosigs = lp->cosignatures;
+	b->logs = logs;
+	b->n_logs = second ? 2 : 1;
+	lp->cosignatures = cosigs;
+	lp->n_cosignatures = n_cosigs + 1;
+	n = ppx__v1__evidence_bundle__get_packed_size(b);
+	out = malloc(n + 34);
+	assert_non_null(out);
+	ppx__v1__evidence_bundle__pack(b, out);
+	lp->cosignatures = saved_cosigs;
+	lp->n_cosignatures = n_cosigs;
+	b->logs = saved_logs;
+	b->n_logs = 1;
+	/* the digest, as ppx prove ends a bundle */
+	out[n] = 0x7a;
+	out[n + 1] = 0x20;
+	ppx_sha256(out + n + 2, out, n);
+	*out_len = n + 34;
+
+	free(cosigs);
+	free(cosig.data);
+	ppx__v1__checkpoint__free_unpacked(cp, NULL);
+	ppx__v1__evidence_bundle__free_unpacked(b, NULL);
+	return out;
+}
+
+/* Verify `buf` against `ca` and expect a failure whose reason has `part`. */
+static void expect_fail_ca(const uint8_t *buf, size_t len, const uint8_t *ca,
+			   size_t ca_len, const char *part)
+{
+	ppx_evidence_report r;
+
+	assert_int_equal(ppx_evidence_verify(&r, buf, len, ca, ca_len), 0);
+	assert_int_equal(r.ok, 0);
+	if (!strstr(r.reason, part))
+		fail_msg("reason '%s', expected '...%s...'", r.reason, part);
+	ppx_evidence_report_clear(&r);
+}
+
+/*
+ * Log proof 1 gets a made-up cosignature of a tree one entry larger than
+ * its checkpoint, and a second log proof of the same agency carries the
+ * consistency proof to that size (at index 0, past log proof 1's none).
+ * The consistency proof must be one of log proof 1's own: the bundle
+ * fails, cleanly, at cosignature 1.
+ */
+static void test_evidence__consistency_of_another_log_proof_fails(
+	void **state)
+{
+	Ppx__V1__WitnessReply wr = PPX__V1__WITNESS_REPLY__INIT;
+	uint8_t *bundle = NULL, *ca = NULL, *out;
+	size_t len = 0, ca_len = 0, out_len;
+
+	(void)state;
+	person_signed_bundle(&bundle, &len, &ca, &ca_len);
+	wr.timestamp = (uint64_t)time(NULL);
+	out = hostile_bundle(bundle, len, &wr, 1, 1, &out_len);
+	expect_fail_ca(out, out_len, ca, ca_len,
+		       "log proof 1: cosignature 1: no consistency proof");
+	free(out);
+	free(bundle);
+	free(ca);
+}
+
+/* A cosignature whose timestamp x 1000 is no int64 time is refused before
+ * its time is computed. */
+static void test_evidence__cosignature_timestamp_past_int64_ms_fails(
+	void **state)
+{
+	Ppx__V1__WitnessReply wr = PPX__V1__WITNESS_REPLY__INIT;
+	uint8_t *bundle = NULL, *ca = NULL, *out;
+	size_t len = 0, ca_len = 0, out_len;
+
+	(void)state;
+	person_signed_bundle(&bundle, &len, &ca, &ca_len);
+	wr.timestamp = (uint64_t)(INT64_MAX / 1000) + 1;
+	out = hostile_bundle(bundle, len, &wr, 0, 0, &out_len);
+	expect_fail_ca(out, out_len, ca, ca_len,
+		       "log proof 1: cosignature 1: timestamp");
+	free(out);
+	free(bundle);
+	free(ca);
+}
+
+/* A bundle certificate in BER, not DER (its outer length in 3 bytes, not
+ * 2) is refused as it decodes (PROTOCOL.md 3.2 step 1). */
+static void test_evidence__certificate_not_in_der_fails(void **state)
+{
+	Ppx__V1__EvidenceBundle *b;
+	ProtobufCBinaryData *certs, ber;
+	uint8_t *bundle = NULL, *ca = NULL, *out;
+	size_t len = 0, ca_len = 0, n, saved_n;
+	ProtobufCBinaryData *saved;
+
+	(void)state;
+	person_signed_bundle(&bundle, &len, &ca, &ca_len);
+	b = ppx__v1__evidence_bundle__unpack(NULL, len - 34, bundle);
+	assert_non_null(b);
+	assert_true(b->n_certificates > 0);
+	assert_int_equal(b->certificates[0].data[1], 0x82);
+	ber.len = b->certificates[0].len + 1;
+	ber.data = malloc(ber.len);
+	assert_non_null(ber.data);
+	ber.data[0] = 0x30;
+	ber.data[1] = 0x83;
+	ber.data[2] = 0x00;
+	memcpy(ber.data + 3, b->certificates[0].data + 2,
+	       b->certificates[0].len - 2);
+	certs = malloc((b->n_certificates + 1) * sizeof(*certs));
+	assert_non_null(certs);
+	memcpy(certs, b->certificates, b->n_certificates * sizeof(*certs));
+	certs[b->n_certificates] = ber;
+	saved = b->certificates;
+	saved_n = b->n_certificates;
+	b->certificates = certs;
+	b->n_certificates = saved_n + 1;
+	n = ppx__v1__evidence_bundle__get_packed_size(b);
+	out = malloc(n + 34);
+	assert_non_null(out);
+	ppx__v1__evidence_bundle__pack(b, out);
+	b->certificates = saved;
+	b->n_certificates = saved_n;
+	out[n] = 0x7a;
+	out[n + 1] = 0x20;
+	ppx_sha256(out + n + 2, out, n);
+	expect_fail_ca(out, n + 34, ca, ca_len, "not in DER");
+	free(out);
+	free(certs);
+	free(ber.data);
+	ppx__v1__evidence_bundle__free_unpacked(b, NULL);
+	free(bundle);
+	free(ca);
 }
 
 int main(void)
@@ -437,6 +644,11 @@ int main(void)
 		cmocka_unit_test(test_evidence__every_single_byte_change_fails),
 		cmocka_unit_test(
 			test_evidence__person_signed_message_names_the_person),
+		cmocka_unit_test(
+			test_evidence__consistency_of_another_log_proof_fails),
+		cmocka_unit_test(
+			test_evidence__cosignature_timestamp_past_int64_ms_fails),
+		cmocka_unit_test(test_evidence__certificate_not_in_der_fails),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
