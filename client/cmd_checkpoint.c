@@ -117,6 +117,12 @@ static int print_note(const struct exchange *x, const ppx_trust *trust,
 
 	if (rc != 0)
 		return rc;
+	if (!c2sp) {
+		printf("checkpoint of %s: size %llu\n", x->cp->agency,
+		       (unsigned long long)x->cp->tree_size);
+		return 0;
+	}
+	/* the C2SP line only for --c2sp: it refuses a P-256 log key */
 	if (!cert)
 		return ppx_error_set(PPX_EUNTRUSTED, "the certificate that "
 				     "signed %s's checkpoint is not in the "
@@ -128,11 +134,7 @@ static int print_note(const struct exchange *x, const ppx_trust *trust,
 				     x->req->witness->note_signature.len);
 	if (rc != 0)
 		return rc;
-	if (c2sp)
-		printf("%s\n%s", note, line);
-	else
-		printf("checkpoint of %s: size %llu\n", x->cp->agency,
-		       (unsigned long long)x->cp->tree_size);
+	printf("%s\n%s", note, line);
 	return 0;
 }
 

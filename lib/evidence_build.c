@@ -469,19 +469,31 @@ static int their_cosignature(struct build *bd, Ppx__V1__LogProof *lp,
 			need_cert(bd, &wr->signer_fingerprint);
 			return add_cosignature(lp, w);
 		}
+		/* The log's own proofs, checked here: our witness checked
+		 * only those from sizes it asked for. */
 		for (size_t j = 0; j < rq->n_consistency; j++) {
 			const Ppx__V1__ConsistencyProof *c = rq->consistency[j];
-			ppx_hash path[PPX_MERKLE_MAX_PATH];
+			ppx_hash path[PPX_MERKLE_MAX_PATH], r1, r2;
+			size_t k;
 			int rc;
 
 			if (c->old_size != cp->tree_size ||
 			    c->new_size != wr->tree_size ||
-			    c->n_path > PPX_MERKLE_MAX_PATH)
+			    c->n_path > PPX_MERKLE_MAX_PATH ||
+			    cp->root_hash.len != PPX_MERKLE_HASH_LEN ||
+			    wr->root_hash.len != PPX_MERKLE_HASH_LEN)
 				continue;
-			for (size_t k = 0; k < c->n_path; k++)
-				if (c->path[k].len == PPX_MERKLE_HASH_LEN)
-					memcpy(path[k], c->path[k].data,
-					       PPX_MERKLE_HASH_LEN);
+			for (k = 0; k < c->n_path &&
+				    c->path[k].len == PPX_MERKLE_HASH_LEN; k++)
+				memcpy(path[k], c->path[k].data,
+				       PPX_MERKLE_HASH_LEN);
+			memcpy(r1, cp->root_hash.data, PPX_MERKLE_HASH_LEN);
+			memcpy(r2, wr->root_hash.data, PPX_MERKLE_HASH_LEN);
+			if (k < c->n_path ||
+			    ppx_merkle_verify_consistency(
+				    c->old_size, c->new_size, r1, r2,
+				    (const ppx_hash *)path, c->n_path) != 0)
+				continue;
 			if ((rc = consistency_new(lp, c->old_size,
 						  c->new_size,
 						  (const ppx_hash *)path,
