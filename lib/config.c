@@ -156,6 +156,7 @@ enum section_kind {
 	SEC_SPOOL,
 	SEC_HOOK,
 	SEC_EVIDENCE,
+	SEC_ACCOUNTABILITY,
 	SEC_COUNT
 };
 
@@ -178,6 +179,8 @@ enum key_type {
 	KEY_PERSON_CERT,	/* a SHA-256 in hex, or a certificate file */
 	KEY_YESNO,		/* yes | no, into an int 1 | 0 (def: default) */
 	KEY_PROOFS,		/* required | optional, into an int 0 | 1 */
+	KEY_REASON,		/* optional | required | out-of-hours */
+	KEY_NEED_TO_KNOW,	/* all | agency | named */
 	KEY_SWITCH_OFF,		/* yes | no, into an int 0 | 1: "no" turns
 				 * off what is on by default */
 };
@@ -252,6 +255,8 @@ static const struct key_spec keys[] = {
 	OPR("role", KEY_TEXT, 0, 0, role),
 	OPR("grade", KEY_TEXT, 0, 0, grade),
 	OPR("person_cert", KEY_PERSON_CERT, 0, 0, person_cert),
+	OPR("purpose", KEY_TEXT, 0, 0, purpose),
+	OPR("need_to_know", KEY_NEED_TO_KNOW, 0, 0, need_to_know),
 	STR(SEC_EVENTS, "endpoint", KEY_EVENTS, 1, events_endpoint),
 	STR(SEC_SPOOL, "dir", KEY_PATH, 1, spool_dir),
 	STR(SEC_SPOOL, "operator", KEY_OPERATOR, 1, spool_operator),
@@ -278,6 +283,15 @@ static const struct key_spec keys[] = {
 	 FIELD(struct ppx_config, witness_interval_ms)},
 	PTN("proofs", KEY_PROOFS, 0, proofs_optional),
 	PTN("witness", KEY_SWITCH_OFF, 0, witness_off),
+	/* [accountability]: who read what and why; break-glass */
+	STR(SEC_ACCOUNTABILITY, "reason", KEY_REASON, 0, reason_rule),
+	STR(SEC_ACCOUNTABILITY, "emergency_reviewer", KEY_OPERATOR, 0,
+	    emergency_reviewer),
+	{SEC_ACCOUNTABILITY, "emergency_review_days", KEY_LONG, 0, 2, 1, 60,
+	 FIELD(struct ppx_config, emergency_review_days)},
+	{SEC_ACCOUNTABILITY, "counting_log_ms", KEY_LONG, 0, 3600000, 0,
+	 604800000, FIELD(struct ppx_config, counting_log_ms)},
+	STR(SEC_ACCOUNTABILITY, "ppx", KEY_PATH, 0, ppx_path),
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -296,6 +310,7 @@ static const struct {
 	{"spool", SEC_SPOOL, 0},
 	{"hook", SEC_HOOK, 1},
 	{"evidence", SEC_EVIDENCE, 0},
+	{"accountability", SEC_ACCOUNTABILITY, 0},
 };
 
 /* What the parse has seen so far. */
@@ -451,6 +466,22 @@ static int set_choice(int *field, const struct ppx_ini_entry *e,
 	return 0;
 }
 
+/* One of three words, into 0, 1 or 2. */
+static int set_choice3(int *field, const struct ppx_ini_entry *e,
+		       const char *zero, const char *one, const char *two)
+{
+	char why[96];
+
+	if (strcmp(e->value, two) == 0) {
+		*field = 2;
+		return 0;
+	}
+	if (strcmp(e->value, zero) == 0 || strcmp(e->value, one) == 0)
+		return set_choice(field, e, zero, one);
+	snprintf(why, sizeof(why), "must be %s, %s or %s", zero, one, two);
+	return bad_value(e, why);
+}
+
 /* Where the signing key is used: 0 its own process, 1 this one. */
 static int set_signer(int *field, const struct ppx_ini_entry *e)
 {
@@ -567,6 +598,12 @@ static int key_set(struct parse *p, const struct key_spec *k,
 				  "optional");
 	case KEY_SWITCH_OFF:
 		return set_choice((int *)(void *)field, e, "yes", "no");
+	case KEY_REASON:
+		return set_choice3((int *)(void *)field, e, "optional",
+				   "required", "out-of-hours");
+	case KEY_NEED_TO_KNOW:
+		return set_choice3((int *)(void *)field, e, "all", "agency",
+				   "named");
 	case KEY_HOOK:
 		if (ppxi_config_hook_value(p->base, e, p->dir, why, sizeof(why)))
 			return bad_value(e, why);
@@ -911,6 +948,8 @@ static int on_end(void *user, int *line)
 		rc = check_pkcs11(p, line);
 	if (rc == 0)
 		rc = ppxi_config_hooks_check(c, key_line(p, SEC_SPOOL, "operator"),
+					key_line(p, SEC_ACCOUNTABILITY,
+						 "emergency_reviewer"),
 					line);
 	if (rc == 0)
 		rc = check_order(p, line, "heartbeat_timeout_ms",
@@ -978,6 +1017,7 @@ int ppx_config_load(struct ppx_config **out, const char *path)
 		set_defaults(p->cfg, SEC_DELIVERY);
 		set_defaults(p->cfg, SEC_SPOOL);
 		set_defaults(p->cfg, SEC_EVIDENCE);
+		set_defaults(p->cfg, SEC_ACCOUNTABILITY);
 		rc = ppx_ini_parse(path, &h, p);
 	}
 	if (rc < 0)

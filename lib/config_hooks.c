@@ -477,13 +477,21 @@ int ppxi_config_hook_finish(struct ppx_hook_config *h, const struct ppxi_config_
 }
 
 int ppxi_config_hooks_check(const struct ppx_config *c, int operator_line,
-		       int *line)
+		       int reviewer_line, int *line)
 {
 	if (c->spool_dir[0] && !ppx_config_operator_by_id(c, c->spool_operator)) {
 		*line = operator_line;
 		return ppx_error_set(PPX_EINVAL, "[spool] operator = %s: not a "
 				     "configured [operator]; the spool sends "
 				     "as that person", c->spool_operator);
+	}
+	if (c->emergency_reviewer[0] &&
+	    !ppx_config_operator_by_id(c, c->emergency_reviewer)) {
+		*line = reviewer_line;
+		return ppx_error_set(PPX_EINVAL, "[accountability] "
+				     "emergency_reviewer = %s: not a "
+				     "configured [operator]",
+				     c->emergency_reviewer);
 	}
 	for (size_t i = 0; i < c->n_hooks; i++) {
 		const struct ppx_hook_config *h = &c->hooks[i];

@@ -34,9 +34,10 @@ struct ppxi_config_hook_lines {
 int ppxi_config_hook_finish(struct ppx_hook_config *h,
 			    const struct ppxi_config_hook_lines *l, int *line);
 
-/* After the whole file: the spool's operator (given at operator_line) is
- * one of ours, and each hook's exact partner names are partners. */
+/* After the whole file: the spool's operator (given at operator_line) and
+ * the emergency reviewer (at reviewer_line) are ours, and each hook's
+ * exact partner names are partners. */
 int ppxi_config_hooks_check(const struct ppx_config *c, int operator_line,
-			    int *line);
+			    int reviewer_line, int *line);
 
 #endif

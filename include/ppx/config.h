@@ -50,6 +50,25 @@ struct ppx_partner {
 	int line;			/* of its [partner NAME] header */
 };
 
+/* Which subjects an operator may read and send about without
+ * --emergency ([operator ID] need_to_know, docs/CONFIG.md). */
+enum ppx_need_to_know {
+	PPX_NTK_ALL = 0,	/* every subject in the log (the default) */
+	PPX_NTK_AGENCY,		/* subjects whose latest partner record names
+				 * this agency as lead, partner or prison */
+	PPX_NTK_NAMED,		/* subjects whose latest partner record names
+				 * this person as one of its officers */
+};
+
+/* When a reading command must be given a reason ([accountability]
+ * reason). */
+enum ppx_reason_rule {
+	PPX_REASON_OPTIONAL = 0,
+	PPX_REASON_REQUIRED,
+	PPX_REASON_OUT_OF_HOURS,	/* outside 08:00-18:00 UK time on a
+					 * working day (lib/workdays.c) */
+};
+
 struct ppx_operator {
 	char id[128];		/* stable person id, from [operator ID] */
 	char user[64];		/* Unix user name, "" if given by uid */
@@ -61,6 +80,10 @@ struct ppx_operator {
 	 * signatures this operator may submit (docs/CONFIG.md), if given. */
 	uint8_t person_cert[32];
 	int has_person_cert;
+	/* purpose: a standing reason for this person's reads, used when
+	 * ppx is given no --reason (docs/CONFIG.md [operator]) */
+	char purpose[256];
+	int need_to_know;	/* enum ppx_need_to_know */
 	int line;		/* of its [operator ID] header */
 };
 
@@ -145,6 +168,17 @@ struct ppx_config {
 					 * (PROTOCOL.md 11) */
 	long witness_interval_ms;	/* at most one request per partner per
 					 * interval while the log grows */
+
+	/* [accountability] (docs/CONFIG.md): reads, reasons, break-glass */
+	int reason_rule;		/* enum ppx_reason_rule */
+	char emergency_reviewer[128];	/* an [operator ID]; "": no
+					 * emergency access is possible */
+	long emergency_review_days;	/* working days to review one in */
+	long counting_log_ms;		/* one ENTRY_READ per operator and
+					 * counting command (status) per
+					 * interval, with the count */
+	char ppx_path[PATH_MAX];	/* the ppx the daemon runs for reads;
+					 * "": ppx beside ppxd */
 
 	/* [events]: "" if there is no event stream */
 	char events_endpoint[256];
