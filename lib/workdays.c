@@ -355,3 +355,13 @@ long ppx_workdays_between(const ppx_calendar *self, ppx_day from, ppx_day to)
 
 	return (long)(from <= to ? n : -n);
 }
+
+int64_t ppx_review_due_ms(const ppx_calendar *self, int64_t at_ms, long days)
+{
+	ppx_day due;
+
+	if (days < 0 || days > PPX_WORKDAYS_MAX ||
+	    ppx_workdays_add(&due, self, ppx_date_of_ms(at_ms), (int)days) != 0)
+		return 0;
+	return ppx_date_start_ms(due) + 86400000;
+}

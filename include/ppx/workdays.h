@@ -105,4 +105,12 @@ int ppx_workdays_add(ppx_day *out, const ppx_calendar *self, ppx_day from,
  */
 long ppx_workdays_between(const ppx_calendar *self, ppx_day from, ppx_day to);
 
+/*
+ * When the review of an emergency access at `at_ms` falls due: the end
+ * (the first millisecond after) of the `days`-th working day after the
+ * access's UTC date ([accountability] emergency_review_days).  0 if that
+ * leaves the years ppx supports.
+ */
+int64_t ppx_review_due_ms(const ppx_calendar *self, int64_t at_ms, long days);
+
 #endif
