@@ -46,6 +46,7 @@
 #include "budget.h"
 #include "log.h"
 #include "ppx/entry.h"
+#include "ppx/checkpoint.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/merkle.h"
@@ -244,17 +245,8 @@ static int checkpoint_open(Ppx__V1__Checkpoint **out, ppx_identity *signer,
 				 agency, time(NULL), signer);
 	if (rc != 0)
 		return rc;
-	cp = ppx__v1__checkpoint__unpack(NULL, env->signed_body.len,
-					 env->signed_body.data);
-	if (!cp)
-		return ppx_error_set(PPX_EFRAME, "checkpoint does not decode");
-	if (strcmp(cp->agency, agency) != 0 ||
-	    cp->root_hash.len != PPX_HASH_LEN) {
-		ppx__v1__checkpoint__free_unpacked(cp, NULL);
-		return ppx_error_set(PPX_EFRAME, "checkpoint of %s is not one "
-				     "of %s with a 32-byte root", cp->agency,
-				     agency);
-	}
+	if (ppx_checkpoint_decode(&cp, env, agency) != 0)
+		return ppx_error_set(PPX_EFRAME, "%s", ppx_error_last());
 	*out = cp;
 	return 0;
 }

@@ -143,12 +143,37 @@ int ppx_checkpoint_append(ppx_log *log, ppx_signer *signer, uint8_t **frame,
 	return rc;
 }
 
+int ppx_checkpoint_decode(Ppx__V1__Checkpoint **out,
+			  const Ppx__V1__Envelope *env, const char *agency)
+{
+	Ppx__V1__Checkpoint *cp;
+	int rc;
+
+	*out = NULL;
+	cp = ppx__v1__checkpoint__unpack(NULL, env->signed_body.len,
+					 env->signed_body.data);
+	if (!cp)
+		return ppx_error_set(PPX_EBODY, "checkpoint does not decode");
+	rc = ppx_text_check(&ppx__v1__checkpoint__descriptor,
+			    env->signed_body.data, env->signed_body.len,
+			    "checkpoint");
+	if (rc == 0 && (!cp->agency || strcmp(cp->agency, agency) != 0 ||
+			cp->root_hash.len != PPX_MERKLE_HASH_LEN))
+		rc = ppx_error_set(PPX_EBODY, "checkpoint is not one of %s "
+				   "with a 32-byte root", agency);
+	if (rc != 0) {
+		ppx__v1__checkpoint__free_unpacked(cp, NULL);
+		return rc;
+	}
+	*out = cp;
+	return 0;
+}
+
 int ppx_checkpoint_open(Ppx__V1__Checkpoint **out, const ppx_trust *trust,
 			const uint8_t *frame, size_t len,
 			const char *expected_agency, time_t now)
 {
 	Ppx__V1__Frame *f = NULL;
-	Ppx__V1__Checkpoint *cp = NULL;
 	ppx_identity signer;
 	int rc;
 
@@ -162,28 +187,10 @@ int ppx_checkpoint_open(Ppx__V1__Checkpoint **out, const ppx_trust *trust,
 		rc = ppx_envelope_verify(trust, f->checkpoint,
 					 PPX__V1__SIGNED_PURPOSE__SIGNED_CHECKPOINT,
 					 expected_agency, now, &signer);
-	if (rc == 0 && !(cp = ppx__v1__checkpoint__unpack(
-				 NULL, f->checkpoint->signed_body.len,
-				 f->checkpoint->signed_body.data)))
-		rc = ppx_error_set(PPX_EBODY, "checkpoint does not decode");
 	if (rc == 0)
-		rc = ppx_text_check(&ppx__v1__checkpoint__descriptor,
-				    f->checkpoint->signed_body.data,
-				    f->checkpoint->signed_body.len, "checkpoint");
-	if (rc == 0 && (cp->root_hash.len != PPX_MERKLE_HASH_LEN ||
-			!cp->agency || strcmp(cp->agency, signer.agency) != 0))
-		rc = ppx_error_set(PPX_EBODY,
-				   "checkpoint of %s is malformed or signed by "
-				   "another agency",
-				   signer.agency);
+		rc = ppx_checkpoint_decode(out, f->checkpoint, signer.agency);
 	ppx__v1__frame__free_unpacked(f, NULL);
-	if (rc != 0) {
-		if (cp)
-			ppx__v1__checkpoint__free_unpacked(cp, NULL);
-		return rc;
-	}
-	*out = cp;
-	return 0;
+	return rc;
 }
 
 /*

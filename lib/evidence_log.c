@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "evidence_int.h"
+#include "ppx/checkpoint.h"
 #include "ppx/error.h"
 #include "ppx/merkle.h"
 
@@ -143,19 +144,14 @@ static int checkpoint_check(struct ev *ev, struct ev_proof *p)
 	ppx_identity id;
 	char w[64];
 
-	p->cp = ppx__v1__checkpoint__unpack(NULL, p->cp_env->signed_body.len,
-					    p->cp_env->signed_body.data);
-	if (!p->cp || p->cp->root_hash.len != PPX_MERKLE_HASH_LEN)
-		return fail(ev, PPX_EBODY, "%s: checkpoint does not decode",
-			    p->what);
+	if (ppx_checkpoint_decode(&p->cp, p->cp_env, lp->agency) != 0)
+		return fail(ev, PPX_EBODY, "%s: %s", p->what,
+			    ppx_error_last());
 	snprintf(w, sizeof(w), "%s: checkpoint", p->what);
 	if (ppxi_ev_envelope(ev, w, p->cp_env,
 			   PPX__V1__SIGNED_PURPOSE__SIGNED_CHECKPOINT,
 			   lp->agency, p->cp->time_ms, &id) != 0)
 		return ev->r->code;
-	if (strcmp(p->cp->agency, lp->agency) != 0)
-		return fail(ev, PPX_ESENDER, "%s: checkpoint of %s, not of %s",
-			    p->what, p->cp->agency, lp->agency);
 	if (p->tree_size == UINT64_MAX)
 		p->tree_size = p->cp->tree_size;
 	if (p->leaf_index != lp->seq || p->tree_size != p->cp->tree_size ||

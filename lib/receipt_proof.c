@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ppx/checkpoint.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/receipt.h"
@@ -160,17 +161,11 @@ static int open_checkpoint(Ppx__V1__Checkpoint **out, const ppx_trust *trust,
 		return ppx_error_set(rc, "checkpoint in a receipt from %s: %s",
 				     rcv, ppx_error_last());
 	}
-	cp = ppx__v1__checkpoint__unpack(NULL, r->checkpoint->signed_body.len,
-					 r->checkpoint->signed_body.data);
-	if (!cp)
-		return bad(rcv, seq, "its checkpoint does not decode");
-	if (!cp->agency || strcmp(cp->agency, rcv) != 0 ||
-	    strcmp(signer.agency, rcv) != 0 ||
-	    cp->root_hash.len != PPX_MERKLE_HASH_LEN) {
-		ppx__v1__checkpoint__free_unpacked(cp, NULL);
-		return bad(rcv, seq, "its checkpoint names another agency or "
-			   "has no 32-byte root");
-	}
+	if (strcmp(signer.agency, rcv) != 0)
+		return bad(rcv, seq, "its checkpoint is signed by another "
+			   "agency");
+	if (ppx_checkpoint_decode(&cp, r->checkpoint, rcv) != 0)
+		return bad(rcv, seq, ppx_error_last());
 	*out = cp;
 	return 0;
 }

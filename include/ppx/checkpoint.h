@@ -47,6 +47,16 @@ int ppx_checkpoint_seal_batch(uint8_t **frame, size_t *frame_len,
 			      ppx_log *log, ppx_signer *signer);
 
 /*
+ * Decode the Checkpoint that signed envelope `env` carries (its signature
+ * is the caller's to check, against whatever anchor and time it holds)
+ * and check that it is one of `agency`, with a 32-byte root and text that
+ * is well formed.  PPX_EBODY saying which is not so.  Free with
+ * ppx__v1__checkpoint__free_unpacked().
+ */
+int ppx_checkpoint_decode(Ppx__V1__Checkpoint **out,
+			  const Ppx__V1__Envelope *env, const char *agency);
+
+/*
  * Verify a checkpoint frame signed by a known agency certificate (at time
  * `now`, or chain and role only when `now` is 0, for history) and decode it.
  * Free with ppx__v1__checkpoint__free_unpacked().
