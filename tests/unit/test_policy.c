@@ -267,13 +267,19 @@ static void test_policy__dtc_agency_gets_only_its_cases(void **state)
 	q.n_subjects = 1;
 	assert_int_equal(check(f, q), 0);
 	q.subjects = other;
-	assert_denied(f, q, "policy: housing.newport is not a partner on any "
-		      "case this message concerns (crn:X999)");
+	assert_denied(f, q, "policy: housing.newport is not on the case of "
+		      "crn:X999: this agency holds no partner record of the "
+		      "case, and [duty-to-cooperate housing.newport] does not "
+		      "list crn:X999");
+	/* An emergency waives need to know (and only it). */
+	q.emergency = 1;
+	assert_int_equal(check(f, q), 0);
+	q.emergency = 0;
 	q.subjects = NULL;
 	q.n_subjects = 0;
-	assert_denied(f, q, "policy: housing.newport is not a partner on any "
-		      "case this message concerns (the message names no "
-		      "subject)");
+	assert_denied(f, q, "policy: housing.newport is not on any case: the "
+		      "message names no subject, and only a subject's case or "
+		      "[duty-to-cooperate housing.newport] lets it receive");
 	/* Other recipients are not limited to these cases. */
 	q = query("police.gwent", "probation.gwent", NOTIFICATION, K(ARREST));
 	q.subjects = other;
