@@ -87,14 +87,18 @@ static int check_operator(struct ppxd *d, const struct ppx_operator *op,
 	    (ppx_case_names_person(c, op->id, us) ||
 	     (r && ppx_record_names_person(r, op->id, us))))
 		return 0;
+	if (op->need_to_know == PPX_NTK_AGENCY)
+		return ppx_error_set(PPX_EPOLICY, "need to know: operator %s "
+				     "(need_to_know = agency) sends only about "
+				     "cases that list %s, and no partner record "
+				     "this agency holds of the case of %s does; "
+				     "in an emergency, send with --emergency "
+				     "--reason TEXT", op->id, us, keys);
 	return ppx_error_set(PPX_EPOLICY, "need to know: operator %s "
-			     "(need_to_know = %s) is not %s on the case of %s "
-			     "by any partner record this agency holds; in an "
-			     "emergency, send with --emergency --reason TEXT",
-			     op->id, op->need_to_know == PPX_NTK_AGENCY
-			     ? "agency" : "named",
-			     op->need_to_know == PPX_NTK_AGENCY
-			     ? "(by agency) listed" : "named", keys);
+			     "(need_to_know = named) is not named on the case "
+			     "of %s by any partner record this agency holds; "
+			     "in an emergency, send with --emergency --reason "
+			     "TEXT", op->id, keys);
 }
 
 /* An emergency needs someone to review it ([accountability]

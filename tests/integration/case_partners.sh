@@ -24,7 +24,8 @@
 #       REJECT_BAD_BODY; ppx show prints EMERGENCY;
 #   (f) police's operator has need_to_know = named: a subject whose records
 #       do not name them is refused ("need to know"), and allowed with
-#       --emergency;
+#       --emergency; probation's, restarted with need_to_know = agency, may
+#       send about a case whose record lists probation, not about another;
 #   (g) the logs verify.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -236,6 +237,18 @@ run_ok "(f) ... but may with --emergency" \
 run_ok "(f) and may about the case whose record names her" \
 	"$PPX" send notification "${POLICE[@]}" --to probation.gwent --kind arrest \
 	"${SUBJ[@]}" --details "Arrested" --wait --timeout 20
+
+# probation's operator with need_to_know = agency (a restart reads it).
+fed_stop probation.gwent
+echo "need_to_know = agency" >>"$(fed_conf probation.gwent)"
+fed_start probation.gwent || notok "probation restarts"
+run_ok "(f) sam.okafor (need_to_know = agency) may send about a case whose record lists probation" \
+	"$PPX" send notification "${PROBATION[@]}" --to police.gwent --kind arrest \
+	"${OTHER[@]}" --details "Arrested" --wait --timeout 20
+refused "(f) ... but not about a subject no record of which lists probation" \
+	"need to know: operator sam.okafor (need_to_know = agency) sends only about cases that list probation.gwent" \
+	"$PPX" send notification "${PROBATION[@]}" --to police.gwent --kind arrest \
+	--pnc 2022/0000888T --name "Nobody Listed" --details "Arrested" --wait --timeout 20
 
 # --- (g) ---------------------------------------------------------------------
 for a in $AGENCIES; do check "(g) $a's log verifies" log_verify "$a"; done
