@@ -317,6 +317,26 @@ static void print_person_signature(const struct lr_entry *m)
 	putchar('\n');
 }
 
+/* Break-glass (PROTOCOL.md 3.6): the signed reason, and at the sender
+ * who reviews it by when. */
+static void print_emergency(const struct lr_entry *m)
+{
+	const Ppx__V1__Access *a = m->e->access;
+	char when[32];
+
+	if (!m->body->emergency)
+		return;
+	printf("EMERGENCY: ");
+	lr_print_clean(stdout, m->body->emergency->reason);
+	if (a && a->reviewer && a->reviewer[0]) {
+		lr_format_time(when, sizeof(when), a->review_due_ms);
+		printf("\n  review owed by ");
+		lr_print_clean(stdout, a->reviewer);
+		printf(" by %s", when);
+	}
+	printf("\n  ");
+}
+
 static void print_heading(const struct lr_entry *m)
 {
 	const Ppx__V1__Body *b = m->body;
@@ -332,6 +352,7 @@ static void print_heading(const struct lr_entry *m)
 	if (b->priority)
 		printf(", %s", or_unknown(ppx_priority_name(b->priority)));
 	printf(", %s\n  ", or_unknown(ppx_marking_name(b->marking)));
+	print_emergency(m);
 	print_ids(b);
 	lr_format_time(when, sizeof(when), b->ack_deadline_ms);
 	if (b->ack_deadline_ms > 0)

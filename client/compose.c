@@ -75,6 +75,9 @@ static const struct flag {
 			   "(default), dpa-2018-part3, ..."},
 	[O_AREA] = {"area", 1, SEND, "AREA  the MAPPA area (default: ours)"},
 	[O_CT] = {"ct", 0, SEND, "      counter-terrorism material"},
+	[O_EMERGENCY] = {"emergency", 0, SEND, "      break-glass: send without "
+			 "need to know (with --reason; reviewed)"},
+	[O_REASON] = {"reason", 1, SEND, "TEXT  why, for --emergency"},
 	[O_SUPERSEDES] = {"supersedes", 1, F_NOTIFICATION | F_DISCLOSURE,
 			  "ID    the message this one replaces"},
 	[O_PNC] = {"pnc", 1, SUBJ, "ID    subject's PNC id"},
@@ -655,7 +658,28 @@ int compose_subject(struct compose *c, Ppx__V1__SubjectIds *s,
 	return 0;
 }
 
-/* Recipients, marking, priority, deadline, purpose, area, CT, subject. */
+/* --emergency --reason TEXT: Body.emergency (PROTOCOL.md 3.6).  Each
+ * needs the other; the reason's rules are the domain's. */
+static int compose_emergency(struct compose *c)
+{
+	const char *reason = compose_val(c, O_REASON);
+	int emergency = compose_val(c, O_EMERGENCY) != NULL;
+
+	if (emergency && !reason)
+		return compose_fail(c, "--emergency needs --reason TEXT: why "
+				    "this must be sent without need to know");
+	if (reason && !emergency)
+		return compose_fail(c, "--reason goes with --emergency");
+	if (!emergency)
+		return 0;
+	ppx__v1__emergency__init(&c->emergency);
+	c->emergency.reason = (char *)reason;
+	c->body.emergency = &c->emergency;
+	return 0;
+}
+
+/* Recipients, marking, priority, deadline, purpose, area, CT, emergency,
+ * subject. */
 int compose_common(struct compose *c)
 {
 	const char *v;
@@ -690,6 +714,8 @@ int compose_common(struct compose *c)
 	if ((v = compose_val(c, O_AREA)))
 		c->body.area = (char *)v;
 	c->body.counter_terrorism = compose_val(c, O_CT) != NULL;
+	if (rc == 0)
+		rc = compose_emergency(c);
 	if (rc == 0 && (rc = compose_subject(c, &c->subject, NULL)) == 0)
 		c->body.subject = &c->subject;
 	return rc;

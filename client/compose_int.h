@@ -41,7 +41,7 @@ enum {
 enum opt {
 	O_CONFIG, O_WAIT, O_TIMEOUT, O_PRINT, O_HELP, O_SIGN, O_SIGN_CERT,
 	O_TO, O_MARKING, O_PRIORITY, O_ACK_BY, O_PURPOSE, O_LEGAL_BASIS,
-	O_AREA, O_CT, O_SUPERSEDES,
+	O_AREA, O_CT, O_SUPERSEDES, O_EMERGENCY, O_REASON,
 	O_PNC, O_CRO, O_CRN, O_PRISON_NUMBER, O_VISOR, O_NAME, O_ALIAS, O_DOB,
 	O_KIND, O_KINDS, O_EFFECTIVE, O_DETAILS, O_CATEGORY, O_LEVEL, O_ROSH,
 	O_IMMINENCE, O_ASSESSMENT, O_CONDITION, O_ADDRESS, O_FROM_AREA,
@@ -83,6 +83,7 @@ struct compose {
 	/* storage the body points into */
 	Ppx__V1__SubjectIds subject;
 	Ppx__V1__Purpose purpose;
+	Ppx__V1__Emergency emergency;
 	Ppx__V1__RiskPicture risk;
 	Ppx__V1__Notification notification;
 	Ppx__V1__HomeVisit visit;

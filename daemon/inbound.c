@@ -61,6 +61,7 @@
 #include "inbound.h"
 #include "log.h"
 #include "policy.h"
+#include "ppx/cases.h"
 #include "ppx/checkpoint.h"
 #include "ppx/domain.h"
 #include "ppx/entry.h"
@@ -666,6 +667,7 @@ static int check_accept(struct ppxd *d, const ppx_opened *o)
 {
 	const Ppx__V1__Body *b = o->body;
 	struct policy_query q = {0};
+	struct ppx_case c = {0};
 	char **keys = NULL;
 	size_t n = 0;
 	int rc;
@@ -688,9 +690,16 @@ static int check_accept(struct ppxd *d, const ppx_opened *o)
 	rc = ppx_subject_keys(&keys, &n, b->subject);
 	if (rc != 0)
 		return rc;
+	/* Need to know (PROTOCOL.md 3.5): a duty-to-co-operate agency
+	 * decides from the case as its own log holds it, before storing. */
+	if (policy_is_duty_to_cooperate(d->policy, d->cfg->agency))
+		rc = ppx_case_load(&c, d->log, keys, n);
 	policy_query_of(&q, b, o->signer.agency, keys, n);
 	q.to = d->cfg->agency;
-	rc = policy_check(d->policy, &q);
+	q.cas = &c;
+	if (rc == 0)
+		rc = policy_check(d->policy, &q);
+	ppx_case_free(&c);
 	ppx_subject_keys_free(keys, n);
 	if (rc == 0)
 		rc = check_person_required(d, o);
@@ -743,6 +752,7 @@ static int accept_message(struct ppxd *d, struct group *g, const uint8_t *data,
 {
 	const Ppx__V1__Body *b = o->body;
 	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
+	Ppx__V1__Access access = PPX__V1__ACCESS__INIT;
 	const char *agency = g->agency;
 	struct item *it;
 	char **keys = NULL;
@@ -763,6 +773,13 @@ static int accept_message(struct ppxd *d, struct group *g, const uint8_t *data,
 	e.family = (char *)ppx_family_name((int)b->payload_case);
 	if (!e.family)
 		e.family = "";
+	/* Break-glass (PROTOCOL.md 3.6): the sending agency reviews it, so
+	 * the receiver records only that it was one, and why. */
+	if (b->emergency) {
+		access.emergency = 1;
+		access.reason = b->emergency->reason;
+		e.access = &access;
+	}
 	rc = writer_append(d, &e, &seq);
 	if (rc == 0) {
 		size_t size = ppx__v1__log_entry__get_packed_size(&e);

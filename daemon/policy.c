@@ -14,12 +14,14 @@
  * signing and by the receiver in its pipeline; either way a refusal is a
  * sentence that says which part failed: no rule for this sender,
  * recipient and kind; the marking above what the rules allow; counter-
- * terrorism material; or a duty-to-co-operate recipient that is not a
- * partner on the case.
+ * terrorism material; or a duty-to-co-operate recipient that is not on
+ * the case.
  *
- * Subject keys ("crn:X123456") name a case by one of its identifiers;
- * each duty-to-co-operate agency's list is sorted once, and a message
- * passes if any of its keys is in the list.
+ * Subject keys ("crn:X123456") name a case by one of its identifiers.
+ * Who is on a case is what the latest partner records in the caller's log
+ * say (lib/cases.c; the caller loads the case into the query); each
+ * duty-to-co-operate agency's static list, sorted once, overrides it: a
+ * message passes if any of its keys is in the list.
  */
 #include <fnmatch.h>
 #include <limits.h>
@@ -673,30 +675,67 @@ static const struct dtc *dtc_find(const ppxd_policy *self,
 	return NULL;
 }
 
-/* A duty-to-co-operate recipient is a partner on the message's case. */
-static int dtc_allow(const ppxd_policy *self, const struct policy_query *q)
+/* The message's subject keys, comma-separated, into `keys`. */
+static void keys_list(char *keys, size_t cap, const struct policy_query *q)
 {
-	const struct dtc *d = dtc_find(self, q->to);
-	char keys[256] = "";
 	size_t used = 0;
 
-	if (!d)
-		return 0;
+	keys[0] = '\0';
+	for (size_t i = 0; i < q->n_subjects && used < cap; i++) {
+		int n;
+
+		if (!q->subjects[i])
+			continue;
+		n = snprintf(keys + used, cap - used, "%s%s", used ? ", " : "",
+			     q->subjects[i]);
+		used += n > 0 ? (size_t)n : 0;
+	}
+}
+
+/* One of the message's subject keys is in T's static list (the
+ * override). */
+static int dtc_lists_subject(const struct dtc *d, const struct policy_query *q)
+{
 	for (size_t i = 0; i < q->n_subjects; i++) {
 		const char *k = q->subjects[i];
 
 		if (k && d->n && bsearch(&k, d->subjects, d->n,
 					 sizeof(*d->subjects), cmp_str))
-			return 0;
-		if (k && used < sizeof(keys)) {
-			int n = snprintf(keys + used, sizeof(keys) - used,
-					 "%s%s", used ? ", " : "", k);
-			used += n > 0 ? (size_t)n : 0;
-		}
+			return 1;
 	}
-	return ppx_error_set(PPX_EPOLICY, "policy: %s is not a partner on any "
-			     "case this message concerns (%s)", q->to,
-			     used ? keys : "the message names no subject");
+	return 0;
+}
+
+/*
+ * Need to know of a duty-to-co-operate recipient (PROTOCOL.md 3.5): the
+ * static list, an emergency, the message itself as a partner record that
+ * lists it, or the latest partner records of the case in our log.
+ */
+static int dtc_allow(const ppxd_policy *self, const struct policy_query *q)
+{
+	const struct dtc *d = dtc_find(self, q->to);
+	char keys[256], why[512];
+
+	if (!d || dtc_lists_subject(d, q) || q->emergency)
+		return 0;
+	if (q->record && ppx_record_lists_agency(q->record, q->to))
+		return 0;
+	if (q->cas && ppx_case_lists_agency(q->cas, q->to, why, sizeof(why)))
+		return 0;
+	if (!q->cas)
+		snprintf(why, sizeof(why), "this agency holds no partner record"
+			 " of the case");
+	keys_list(keys, sizeof(keys), q);
+	if (!keys[0])
+		return ppx_error_set(PPX_EPOLICY, "policy: %s is not on any "
+				     "case: the message names no subject, and "
+				     "only a subject's case or [duty-to-"
+				     "cooperate %s] lets it receive", q->to,
+				     q->to);
+	return ppx_error_set(PPX_EPOLICY, "policy: %s is not on the case of "
+			     "%s: %s, and [duty-to-cooperate %s] does not list "
+			     "%s", q->to, keys, why, q->to,
+			     q->n_subjects > 1 ? "any of them" : keys);
 }
 
 int policy_person_required(const ppxd_policy *self, const Ppx__V1__Body *b,
@@ -734,6 +773,9 @@ void policy_query_of(struct policy_query *q, const Ppx__V1__Body *b,
 	q->counter_terrorism = b->counter_terrorism;
 	q->subjects = (const char *const *)subjects;
 	q->n_subjects = n_subjects;
+	if (b->payload_case == PPX__V1__BODY__PAYLOAD_PARTNER_RECORD)
+		q->record = b->partner_record;
+	q->emergency = b->emergency != NULL;
 }
 
 int policy_check(const ppxd_policy *self, const struct policy_query *q)

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 
+#include "ppx/cases.h"
 #include "ppx/config.h"
 #include "ppx.pb-c.h"
 
@@ -47,10 +48,19 @@ struct policy_query {
 	int counter_terrorism;		/* nonzero for CT material */
 	const char *const *subjects;	/* subject keys, "crn:X123456" */
 	size_t n_subjects;
+	/* Need to know by case (PROTOCOL.md 3.5), for a duty-to-co-operate
+	 * recipient: the case of the subject keys as this agency's log holds
+	 * it (ppx_case_load; NULL: no record held), the message itself when
+	 * it is a partner record, and whether it is sent in an emergency
+	 * (Body.emergency, which waives this test and only this one). */
+	const struct ppx_case *cas;
+	const Ppx__V1__PartnerRecord *record;
+	int emergency;
 };
 
 /* The query for message body `b` from `from`, under its subject keys
- * (ppx_subject_keys); `to` is left for the caller to set per recipient. */
+ * (ppx_subject_keys), with its record and emergency; `to` and `cas` are
+ * left for the caller to set. */
 void policy_query_of(struct policy_query *q, const Ppx__V1__Body *b,
 		     const char *from, char *const *subjects,
 		     size_t n_subjects);
@@ -59,7 +69,14 @@ void policy_query_of(struct policy_query *q, const Ppx__V1__Body *b,
  * 0 if the policy lets `q` pass; otherwise PPX_EPOLICY and
  * ppx_error_last() says why in a sentence, e.g. "policy: no rule lets
  * police.gwent send notification:ARREST to housing.newport".  A query
- * with an unknown family, kind or marking is refused the same way.
+ * with an unknown family, kind or marking is refused the same way.  A
+ * duty-to-co-operate recipient T passes need to know if its static
+ * subjects list one of the keys, or the message is an emergency, or the
+ * message is a partner record listing T, or the case (q->cas) lists T;
+ * else the refusal names the record that decided: "policy:
+ * housing.newport is not on the case of crn:X1: partner record R v3
+ * (police.gwent) does not list housing.newport, and [duty-to-cooperate
+ * housing.newport] does not list crn:X1".
  */
 int policy_check(const ppxd_policy *self, const struct policy_query *q);
 

@@ -26,12 +26,14 @@
  * policy requires a personal signature, an unsigned submission is
  * refused (PPX_EPERSON_REQUIRED).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "outbox.h"
 #include "policy.h"
+#include "ppx/cases.h"
 #include "ppx/domain.h"
 #include "ppx/entry.h"
 #include "ppx/envelope.h"
@@ -41,29 +43,124 @@
 #include "ppx/records.h"
 #include "ppx/text.h"
 #include "ppx/timefmt.h"
+#include "ppx/workdays.h"
 #include "state.h"
 #include "submit.h"
 #include "writer.h"
 
-/* Every recipient is a partner and the policy lets us send it this. */
-static int check_recipients(struct ppxd *d, const Ppx__V1__Body *b)
+/* The case of b's subject is needed: a recipient is a duty-to-co-operate
+ * agency, or the operator's need to know is limited. */
+static int case_needed(struct ppxd *d, const struct ppx_operator *op,
+		       const Ppx__V1__Body *b)
 {
-	struct policy_query q = {0};
-	char **keys = NULL;
-	size_t n = 0;
-	int rc = ppx_subject_keys(&keys, &n, b->subject);
+	if (op->need_to_know != PPX_NTK_ALL)
+		return 1;
+	for (size_t i = 0; i < b->n_recipients; i++)
+		if (policy_is_duty_to_cooperate(d->policy, b->recipients[i]))
+			return 1;
+	return 0;
+}
 
-	policy_query_of(&q, b, d->cfg->agency, keys, n);
+/*
+ * The operator's own need to know ([operator] need_to_know): with
+ * `agency`, the case must list this agency; with `named`, a record of
+ * the case must name the operator as an officer.  A partner record being
+ * sent counts for itself.  An emergency waives it; so does a message
+ * that names no subject.
+ */
+static int check_operator(struct ppxd *d, const struct ppx_operator *op,
+			  const Ppx__V1__Body *b, const struct ppx_case *c,
+			  const char *keys)
+{
+	const Ppx__V1__PartnerRecord *r =
+		b->payload_case == PPX__V1__BODY__PAYLOAD_PARTNER_RECORD
+			? b->partner_record : NULL;
+	const char *us = d->cfg->agency;
+
+	if (op->need_to_know == PPX_NTK_ALL || b->emergency || !keys[0])
+		return 0;
+	if (op->need_to_know == PPX_NTK_AGENCY &&
+	    (ppx_case_lists_agency(c, us, NULL, 0) ||
+	     (r && ppx_record_lists_agency(r, us))))
+		return 0;
+	if (op->need_to_know == PPX_NTK_NAMED &&
+	    (ppx_case_names_person(c, op->id, us) ||
+	     (r && ppx_record_names_person(r, op->id, us))))
+		return 0;
+	if (op->need_to_know == PPX_NTK_AGENCY)
+		return ppx_error_set(PPX_EPOLICY, "need to know: operator %s "
+				     "(need_to_know = agency) sends only about "
+				     "cases that list %s, and no partner record "
+				     "this agency holds of the case of %s does; "
+				     "in an emergency, send with --emergency "
+				     "--reason TEXT", op->id, us, keys);
+	return ppx_error_set(PPX_EPOLICY, "need to know: operator %s "
+			     "(need_to_know = named) is not named on the case "
+			     "of %s by any partner record this agency holds; "
+			     "in an emergency, send with --emergency --reason "
+			     "TEXT", op->id, keys);
+}
+
+/* An emergency needs someone to review it ([accountability]
+ * emergency_reviewer); its reason is checked with the body
+ * (ppx_domain_check). */
+static int check_emergency(struct ppxd *d, const Ppx__V1__Body *b)
+{
+	if (!b->emergency || d->cfg->emergency_reviewer[0])
+		return 0;
+	return ppx_error_set(PPX_EPOLICY, "emergency: no [accountability] "
+			     "emergency_reviewer is configured at %s, so no "
+			     "one could review this; an emergency send is "
+			     "refused until one is", d->cfg->agency);
+}
+
+/* Each recipient against the policy, under the case `c`. */
+static int check_each_recipient(struct ppxd *d, const Ppx__V1__Body *b,
+				struct policy_query *q)
+{
+	int rc = 0;
+
 	for (size_t i = 0; rc == 0 && i < b->n_recipients; i++) {
-		q.to = b->recipients[i];
+		q->to = b->recipients[i];
 		if (!ppx_config_partner(d->cfg, b->recipients[i]))
 			rc = ppx_error_set(PPX_EINVAL,
 					   "recipient %s is not a configured "
 					   "partner of %s",
 					   b->recipients[i], d->cfg->agency);
 		else
-			rc = policy_check(d->policy, &q);
+			rc = policy_check(d->policy, q);
 	}
+	return rc;
+}
+
+/* Every recipient is a partner and the policy lets us send it this; the
+ * operator may send about its subject.  Need to know is decided from the
+ * case as this agency's log holds it (lib/cases.c). */
+static int check_recipients(struct ppxd *d, const struct ppx_operator *op,
+			    const Ppx__V1__Body *b)
+{
+	struct policy_query q = {0};
+	struct ppx_case c = {0};
+	char **keys = NULL, list[256] = "";
+	size_t n = 0, used = 0;
+	int rc = ppx_subject_keys(&keys, &n, b->subject);
+
+	if (rc == 0)
+		rc = check_emergency(d, b);
+	if (rc == 0 && case_needed(d, op, b))
+		rc = ppx_case_load(&c, d->log, keys, n);
+	for (size_t i = 0; i < n && used < sizeof(list); i++) {
+		int w = snprintf(list + used, sizeof(list) - used, "%s%s",
+				 used ? ", " : "", keys[i]);
+		used += w > 0 ? (size_t)w : 0;
+	}
+	if (rc == 0)
+		rc = check_operator(d, op, b, &c, list);
+	policy_query_of(&q, b, d->cfg->agency, keys, n);
+	q.cas = &c;
+	if (rc == 0)
+		rc = check_each_recipient(d, b, &q);
+	ppx_case_free(&c);
 	ppx_subject_keys_free(keys, n);
 	return rc;
 }
@@ -83,6 +180,7 @@ struct pending {
 	submit_done_fn *done;		/* submit_queue()'s caller */
 	void *arg;
 	int has_person;			/* signed: a personal signature */
+	char *emergency;		/* Body.emergency.reason, or NULL */
 	Ppx__V1__PersonSignature signed_by;/* its bytes owned here */
 };
 
@@ -95,6 +193,7 @@ static void pending_free(struct pending *p)
 {
 	free(p->body);
 	free(p->person);
+	free(p->emergency);
 	ppx_subject_keys_free(p->keys, p->n_keys);
 	for (size_t i = 0; p->recipients && i < p->n_recipients; i++)
 		free(p->recipients[i]);
@@ -139,6 +238,10 @@ static int pending_of(struct pending *p, const Ppx__V1__Body *b)
 	p->recipients = calloc(b->n_recipients ? b->n_recipients : 1,
 			       sizeof(char *));
 	rc = p->person && p->recipients ? 0 : PPX_ENOMEM;
+	if (rc == 0 && b->emergency &&
+	    !(p->emergency = strdup(b->emergency->reason ? b->emergency->reason
+							 : "")))
+		rc = PPX_ENOMEM;
 	for (; rc == 0 && p->n_recipients < b->n_recipients; p->n_recipients++)
 		if (!(p->recipients[p->n_recipients] =
 			      strdup(b->recipients[p->n_recipients])))
@@ -151,14 +254,24 @@ fail:
 	return rc;
 }
 
-/* Log the sealed message as SENT with an outbox key per recipient. */
+/* Log the sealed message as SENT with an outbox key per recipient; an
+ * emergency with its reason, its reviewer and when the review is due. */
 static int log_sent(struct ppxd *d, const struct pending *p, uint8_t *frame,
 		    size_t len, uint64_t *seq)
 {
 	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
+	Ppx__V1__Access access = PPX__V1__ACCESS__INIT;
 	const char *family = ppx_family_name(p->family);
 	int rc;
 
+	if (p->emergency) {
+		access.emergency = 1;
+		access.reason = p->emergency;
+		access.reviewer = d->cfg->emergency_reviewer;
+		access.review_due_ms = ppx_review_due_ms(
+			NULL, ppxd_now_ms(), d->cfg->emergency_review_days);
+		e.access = &access;
+	}
 	e.kind = PPX__V1__ENTRY_KIND__ENTRY_SENT;
 	e.message_id.data = (uint8_t *)p->id;
 	e.message_id.len = PPX_MESSAGE_ID_LEN;
@@ -359,7 +472,7 @@ static int prepare_body(struct ppxd *d, const struct ppx_operator *op,
 	if ((rc = complete_body(d, op, &b, c, id_out)) != 0 ||
 	    (rc = ppx_body_check(&b, us)) != 0 ||
 	    (rc = ppx_domain_check(&b, us)) != 0 ||
-	    (rc = check_recipients(d, &b)) != 0 ||
+	    (rc = check_recipients(d, op, &b)) != 0 ||
 	    (rc = ppx_records_check(d->log, &b, us, 1)) != 0)
 		return rc;
 	if (!p)
@@ -469,7 +582,7 @@ static int check_signed_body(struct ppxd *d, const struct ppx_operator *op,
 		return rc;
 	if ((rc = ppx_body_check(b, us)) != 0 ||
 	    (rc = ppx_domain_check(b, us)) != 0 ||
-	    (rc = check_recipients(d, b)) != 0 ||
+	    (rc = check_recipients(d, op, b)) != 0 ||
 	    (rc = ppx_records_check(d->log, b, us, 1)) != 0)
 		return rc;
 	return 0;
@@ -562,16 +675,19 @@ int submit_body(struct ppxd *d, const struct ppx_operator *op,
 /* Whether `in` may wait in the queue behind what is queued: its checks
  * must not depend on a queued message, which is not in the log yet.
  * Notifications and disclosure decisions look nothing up in the log
- * (ppx_records_check) but their own id (check_reused). */
+ * (ppx_records_check) but their own id (check_reused) and the partner
+ * records of their case (need to know): a queued partner record is
+ * flushed first. */
 static int may_queue_behind(const Ppx__V1__Body *in)
 {
 	if (in->payload_case != PPX__V1__BODY__PAYLOAD_NOTIFICATION &&
 	    in->payload_case != PPX__V1__BODY__PAYLOAD_DISCLOSURE)
 		return 0;
-	for (size_t i = 0; in->message_id.len == PPX_MESSAGE_ID_LEN &&
-			   i < queued; i++)
-		if (memcmp(queue[i].id, in->message_id.data,
-			   PPX_MESSAGE_ID_LEN) == 0)
+	for (size_t i = 0; i < queued; i++)
+		if (queue[i].family == PPX__V1__BODY__PAYLOAD_PARTNER_RECORD ||
+		    (in->message_id.len == PPX_MESSAGE_ID_LEN &&
+		     memcmp(queue[i].id, in->message_id.data,
+			    PPX_MESSAGE_ID_LEN) == 0))
 			return 0;
 	return 1;
 }

@@ -196,18 +196,22 @@ static int is_person(const Ppx__V1__Person *p, const char *id,
 	       strcmp(p->agency, agency) == 0;
 }
 
+int ppx_record_names_person(const Ppx__V1__PartnerRecord *r,
+			    const char *person_id, const char *agency)
+{
+	const Ppx__V1__NamedOfficers *o = r->officers;
+
+	return o && (is_person(o->offender_manager, person_id, agency) ||
+		     is_person(o->police_offender_manager, person_id, agency) ||
+		     is_person(o->police_supervisor, person_id, agency));
+}
+
 int ppx_case_names_person(const struct ppx_case *c, const char *person_id,
 			  const char *agency)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		const Ppx__V1__NamedOfficers *o =
-			c->records[i].body->partner_record->officers;
-
-		if (o && (is_person(o->offender_manager, person_id, agency) ||
-			  is_person(o->police_offender_manager, person_id,
-				    agency) ||
-			  is_person(o->police_supervisor, person_id, agency)))
+	for (size_t i = 0; i < c->n; i++)
+		if (ppx_record_names_person(c->records[i].body->partner_record,
+					    person_id, agency))
 			return 1;
-	}
 	return 0;
 }

@@ -29,6 +29,7 @@
 
 #include "domain_int.h"
 #include "ppx/error.h"
+#include "ppx/text.h"
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */
@@ -852,8 +853,37 @@ static int check_action_update(const Ppx__V1__Body *b)
 /* Dispatch                                                            */
 /* ------------------------------------------------------------------ */
 
+/* Body.emergency (PROTOCOL.md 3.6): a reason of 1 to 1024 bytes of
+ * printable UTF-8 (no control character), not only spaces. */
+static int check_emergency(const Ppx__V1__Emergency *e)
+{
+	const char *r = e->reason ? e->reason : "";
+	size_t len = strlen(r), blank = strspn(r, " ");
+
+	if (len == 0 || blank == len)
+		return ppxi_refuse(PPX_EBODY, "emergency.reason",
+				   "an emergency needs a reason");
+	if (len > PPX_EMERGENCY_REASON_MAX)
+		return ppxi_refuse(PPX_EBODY, "emergency.reason",
+				   "longer than 1024 bytes");
+	if (ppx_utf8_find_bad((const uint8_t *)r, len) != len)
+		return ppxi_refuse(PPX_EBODY, "emergency.reason",
+				   "not UTF-8 text");
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)r[i] < 0x20 || r[i] == 0x7f)
+			return ppxi_refuse(PPX_EBODY, "emergency.reason",
+					   "holds a control character");
+	return 0;
+}
+
 static int check_common(const Ppx__V1__Body *b)
 {
+	if (b->emergency) {
+		int rc = check_emergency(b->emergency);
+
+		if (rc != 0)
+			return rc;
+	}
 	if (b->ack_deadline_ms < 0 ||
 	    (b->ack_deadline_ms > 0 && b->created_ms > 0 &&
 	     b->ack_deadline_ms <= b->created_ms))

@@ -67,4 +67,9 @@ int ppx_record_lists_agency(const Ppx__V1__PartnerRecord *r,
 int ppx_case_names_person(const struct ppx_case *c, const char *person_id,
 			  const char *agency);
 
+/* Whether partner record `r` itself names that person as one of its
+ * officers (a record being sent counts for its own sender's operator). */
+int ppx_record_names_person(const Ppx__V1__PartnerRecord *r,
+			    const char *person_id, const char *agency);
+
 #endif

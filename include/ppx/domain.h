@@ -58,6 +58,9 @@ int ppx_domain_check(const Ppx__V1__Body *b, const char *sender_agency);
 /* The number of PartnerRecord field paths that can change (below). */
 #define PPX_RECORD_FIELDS 19
 
+/* Bytes of Body.emergency.reason at most (PROTOCOL.md 3.6). */
+#define PPX_EMERGENCY_REASON_MAX 1024
+
 /*
  * The field paths an update can change, as `changed_fields` names them:
  * "subject.pnc_id", ..., "addresses", "category", "level", "rosh",

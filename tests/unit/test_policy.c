@@ -267,17 +267,80 @@ static void test_policy__dtc_agency_gets_only_its_cases(void **state)
 	q.n_subjects = 1;
 	assert_int_equal(check(f, q), 0);
 	q.subjects = other;
-	assert_denied(f, q, "policy: housing.newport is not a partner on any "
-		      "case this message concerns (crn:X999)");
+	assert_denied(f, q, "policy: housing.newport is not on the case of "
+		      "crn:X999: this agency holds no partner record of the "
+		      "case, and [duty-to-cooperate housing.newport] does not "
+		      "list crn:X999");
+	/* An emergency waives need to know (and only it). */
+	q.emergency = 1;
+	assert_int_equal(check(f, q), 0);
+	q.emergency = 0;
 	q.subjects = NULL;
 	q.n_subjects = 0;
-	assert_denied(f, q, "policy: housing.newport is not a partner on any "
-		      "case this message concerns (the message names no "
-		      "subject)");
+	assert_denied(f, q, "policy: housing.newport is not on any case: the "
+		      "message names no subject, and only a subject's case or "
+		      "[duty-to-cooperate housing.newport] lets it receive");
 	/* Other recipients are not limited to these cases. */
 	q = query("police.gwent", "probation.gwent", NOTIFICATION, K(ARREST));
 	q.subjects = other;
 	assert_int_equal(check(f, q), 0);
+}
+
+/*
+ * With an empty static list the case decides (PROTOCOL.md 3.5): the
+ * latest records of the case as the caller loaded them, or the message
+ * itself when it is a partner record that lists the recipient.  An
+ * emergency waives this test and never the rules: counter-terrorism
+ * material stays refused.
+ */
+static void test_policy__dtc_the_case_decides(void **state)
+{
+	struct fixture *f = *state;
+	char *on[] = {(char *)"police.gwent", (char *)"housing.newport"};
+	char *off[] = {(char *)"police.gwent"};
+	Ppx__V1__PartnerRecord r = PPX__V1__PARTNER_RECORD__INIT;
+	Ppx__V1__Body b = PPX__V1__BODY__INIT;
+	struct ppx_case c = {0};
+	struct policy_query q;
+
+	if (load(f, "[rule police]\nfrom = police.*\nto = housing.*\n"
+		    "kinds = *\n[duty-to-cooperate housing.newport]\n"
+		    "subjects =\n") != 0)
+		fail_msg("%s", ppx_error_last());
+	q = query("police.gwent", "housing.newport", NOTIFICATION, K(ARREST));
+	assert_denied(f, q, "policy: housing.newport is not on the case of "
+		      "crn:X123456: this agency holds no partner record of the "
+		      "case, and [duty-to-cooperate housing.newport] does not "
+		      "list crn:X123456");
+	r.record_id = (char *)"JS-1";
+	r.version = 3;
+	r.partner_agencies = off;
+	r.n_partner_agencies = 1;
+	b.sender_agency = (char *)"police.gwent";
+	b.payload_case = PPX__V1__BODY__PAYLOAD_PARTNER_RECORD;
+	b.partner_record = &r;
+	c.records[0].body = &b;
+	c.n = 1;
+	q.cas = &c;
+	assert_denied(f, q, "policy: housing.newport is not on the case of "
+		      "crn:X123456: partner record JS-1 v3 (police.gwent) does "
+		      "not list housing.newport, and [duty-to-cooperate "
+		      "housing.newport] does not list crn:X123456");
+	r.partner_agencies = on;
+	r.n_partner_agencies = 2;
+	assert_int_equal(check(f, q), 0);
+	/* a partner record that lists it passes against a case that does
+	 * not: the update adding it back */
+	q.record = &r;
+	q.cas = NULL;
+	assert_int_equal(check(f, q), 0);
+	q.record = NULL;
+	q.emergency = 1;
+	assert_int_equal(check(f, q), 0);
+	q.counter_terrorism = 1;
+	assert_denied(f, q, "policy: no rule lets police.gwent send "
+		      "counter-terrorism material (notification:ARREST) to "
+		      "housing.newport");
 }
 
 /* Replies carry the subject, and are held to it like anything else. */
@@ -560,6 +623,7 @@ int main(void)
 		L(test_policy__ct_material_needs_a_rule_that_allows_it),
 		L(test_policy__dtc_agency_gets_only_its_cases),
 		L(test_policy__dtc_limit_applies_to_acknowledgements),
+		T(test_policy__dtc_the_case_decides),
 		L(test_policy__unknown_query_values_are_refused),
 		T(test_policy__empty_policy_refuses_everything),
 		T(test_policy__subject_keys_from_subject_ids),
