@@ -39,6 +39,7 @@
 #include "ppx/error.h"
 #include "ppx/signer_open.h"
 #include "ppxd.h"
+#include "reload.h"
 #include "signer.h"
 #include "spool.h"
 #include "transport.h"
@@ -123,7 +124,7 @@ static int load(struct ppxd *d, const char *path, uint8_t secret[32],
 	    (rc = policy_load(&d->policy, d->cfg->policy_path)) != 0 ||
 	    (rc = policy_check_config(d->policy, d->cfg)) != 0)
 		return rc;
-	ppxd_crl_seen(d);
+	reload_crl_seen(d);
 	if ((rc = ppx_trust_load(&d->trust, d->cfg->ca, d->cfg->crl,
 				 d->cfg->certs)) != 0 ||
 	    (rc = ppx_transport_key_load(secret, pub,
@@ -167,6 +168,21 @@ static int open_log(struct ppxd *d)
 	return 0;
 }
 
+/*
+ * The files in force, each logged if it changed since the log last said
+ * (changes.c), committed before any partner is contacted.
+ */
+static int log_changes(struct ppxd *d)
+{
+	int rc;
+
+	if ((rc = changes_new(&d->changes, d)) != 0 ||
+	    (rc = changes_start(d)) != 0)
+		return ppx_error_set(rc, "cannot log the files in force: %s",
+				     ppx_error_last());
+	return writer_flush(d);
+}
+
 static int start(struct ppxd *d, const uint8_t secret[32],
 		 const uint8_t pub[32])
 {
@@ -192,11 +208,12 @@ static int start(struct ppxd *d, const uint8_t secret[32],
 		return rc;
 	d->checkpoint_size = ppx_log_size(d->log);
 	d->started_ms = ppxd_now_ms();
-	return 0;
+	return log_changes(d);
 }
 
 static void stop(struct ppxd *d)
 {
+	changes_free(&d->changes);
 	witness_free(&d->witness);
 	spool_free(&d->spool);
 	hooks_free(&d->hooks);
