@@ -105,6 +105,21 @@ out=$("$PPX" reload --config "$CONF" 2>&1)
 check "a second ppx reload, nothing changed: nothing logged" grep -q "^0 change entries logged" <<<"$out"
 check "... really nothing" [ "$(n_changes $P)" -eq $((before + 2)) ]
 
+# The operators are in force at once: the test user's uid moved away, then
+# back (by SIGHUP, since it is no longer an operator).
+reload_ok() { "$PPX" reload --config "$CONF" >/dev/null 2>&1; }
+sed -i "s/^uid = $(id -u)\$/uid = 4243/" "$CONF"
+check "ppx reload with our operator's uid changed" reload_ok
+check "... and we are no longer an operator, at once" fails reload_ok
+c=$(latest $P configuration)
+check "... the entry says so, with the operator" has_change "$c" \
+	"[operator dana.evans] uid: $(id -u) -> 4243"
+sed -i "s/^uid = 4243\$/uid = $(id -u)/" "$CONF"
+kill -HUP "$(fed_pid $P)"
+check "SIGHUP puts us back" wait_until 10 reload_ok
+c=$(latest $P configuration)
+check "... logged with no person" jqe '.person == "" and .change.cause == "reload"' <<<"$c"
+
 # --- a new CRL, SIGHUP -----------------------------------------------------
 cp -r "$PKI" "$FED/pki"
 old_number=$(jq -r '.change.in_force[] | select(startswith("number = "))' <<<"$(latest $P crl)")
