@@ -349,12 +349,14 @@ int changes_note(struct ppxd *d, const char *what, const char *path,
 	char real[PATH_MAX];
 	int rc;
 
+	if (!d->changes)
+		return ppx_error_set(PPX_EINVAL, "no table of files in force");
 	canonical(real, path);
-	if ((rc = change_state_read(&now, what, real)) != 0)
-		return rc;
 	t = tracked_find(d->changes, what, real);
 	if (t)
-		t->seen = 1;
+		t->seen = 1;	/* even if unreadable now: not "removed" */
+	if ((rc = change_state_read(&now, what, real)) != 0)
+		return rc;
 	if (t && t->st.present &&
 	    memcmp(t->st.sha256, now.sha256, 32) == 0) {
 		change_state_clear(&now);
@@ -377,6 +379,8 @@ int changes_refused(struct ppxd *d, const char *what, const char *path,
 	uint64_t seq;
 	int rc;
 
+	if (!d->changes)
+		return ppx_error_set(PPX_EINVAL, "no table of files in force");
 	canonical(real, path);
 	if (r->code == 0) {
 		snprintf(r->error, sizeof(r->error), "reload refused: %s",
@@ -459,6 +463,29 @@ static int removed_certs(struct ppxd *d, const char *cause,
 	return rc;
 }
 
+static int first_error(int a, int b)
+{
+	return a ? a : b;
+}
+
+/* changes_note() for each of `paths`; one that cannot be read is said and
+ * skipped (reload.c), the first error returned. */
+static int note_each(struct ppxd *d, const char *what,
+		     const char *const *paths, size_t n, const char *cause,
+		     const char *person, struct changes_report *r)
+{
+	int rc = 0, one;
+
+	for (size_t i = 0; i < n; i++)
+		if ((one = changes_note(d, what, paths[i], cause, person,
+					r)) != 0) {
+			log_warnx("%s %s: %s", what, paths[i],
+				  ppx_error_last());
+			rc = first_error(rc, one);
+		}
+	return rc;
+}
+
 int changes_keys(struct ppxd *d, const char *cause, const char *person,
 		 struct changes_report *r)
 {
@@ -467,23 +494,23 @@ int changes_keys(struct ppxd *d, const char *cause, const char *person,
 	size_t n = 0;
 	int rc;
 
+	if (!d->changes)
+		return ppx_error_set(PPX_EINVAL, "no table of files in force");
 	for (size_t i = 0; i < d->changes->n; i++)
 		d->changes->v[i].seen = 0;
-	if ((rc = changes_note(d, "ca", cfg->ca, cause, person, r)) != 0 ||
-	    (rc = changes_note(d, "certificate", cfg->signing_cert, cause,
-			       person, r)) != 0 ||
-	    (rc = changes_note(d, "certificate", cfg->transport_cert, cause,
-			       person, r)) != 0 ||
-	    (rc = cert_files(&files, &n, cfg->certs)) != 0) {
-		change_lines_free(files, n);
+	if ((rc = cert_files(&files, &n, cfg->certs)) != 0)
 		return rc;
-	}
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = changes_note(d, "certificate", files[i], cause, person, r);
+	rc = note_each(d, "ca", (const char *const[]){cfg->ca}, 1, cause,
+		       person, r);
+	rc = first_error(rc, note_each(d, "certificate",
+				       (const char *const[]){cfg->signing_cert,
+							     cfg->transport_cert},
+				       2, cause, person, r));
+	rc = first_error(rc, note_each(d, "certificate",
+				       (const char *const *)files, n, cause,
+				       person, r));
 	change_lines_free(files, n);
-	if (rc == 0)
-		rc = removed_certs(d, cause, person, r);
-	return rc;
+	return first_error(rc, removed_certs(d, cause, person, r));
 }
 
 int changes_start(struct ppxd *d)
