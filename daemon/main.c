@@ -170,7 +170,8 @@ static int open_log(struct ppxd *d)
 
 /*
  * The files in force, each logged if it changed since the log last said
- * (changes.c), committed before any partner is contacted.
+ * (changes.c), committed before any socket is opened: a partner or a
+ * client that finds the daemon up finds them in the log.
  */
 static int log_changes(struct ppxd *d)
 {
@@ -195,7 +196,10 @@ static int start(struct ppxd *d, const uint8_t secret[32],
 	d->zctx = zmq_ctx_new();
 	if (!d->zctx)
 		return ppx_error_set(PPX_EIO, "cannot create ZeroMQ context");
-	if ((rc = writer_new(&d->writer)) != 0 ||
+	if ((rc = writer_new(&d->writer)) != 0)
+		return rc;
+	d->checkpoint_size = ppx_log_size(d->log);
+	if ((rc = log_changes(d)) != 0 ||
 	    (rc = budget_new(&d->budget, d->cfg)) != 0 ||
 	    (rc = zap_new(&d->zap, d)) != 0 ||
 	    (rc = transport_new(&d->transport, d, secret, pub)) != 0 ||
@@ -206,9 +210,8 @@ static int start(struct ppxd *d, const uint8_t secret[32],
 	    (rc = spool_new(&d->spool, d)) != 0 ||
 	    (rc = witness_new(&d->witness, d)) != 0)
 		return rc;
-	d->checkpoint_size = ppx_log_size(d->log);
 	d->started_ms = ppxd_now_ms();
-	return log_changes(d);
+	return 0;
 }
 
 static void stop(struct ppxd *d)
