@@ -150,7 +150,8 @@ check "the daemon still runs" kill -0 "$(fed_pid $P)"
 cp "$FED/good.conf" "$CONF"
 check "... and answers" fed_alive $P
 fed_burst $P probation.gwent 5 "after refusal" >"$FED/after.json"
-check "... and still exchanges messages" ppx_send $P "$FED/after.json" >/dev/null
+send_after() { ppx_send $P "$FED/after.json" >/dev/null; }
+check "... and still exchanges messages" send_after
 check "... delivered" wait_until 30 fed_settled $P probation.gwent
 # A file that loads but does not agree with the policy: ppx reload says so.
 sed -i "/^\[partner probation.gwent\]/a type = duty-to-cooperate" "$CONF"
