@@ -244,7 +244,8 @@ static int needs_restart(const char *what, const char *change)
 /* The changes of one file; those that wait for a restart say so, and
  * go into r->restart.  A first entry lists what is in force. */
 static int changes_of(char ***out, size_t *n, const char *what,
-		      const char *cause, const struct tracked *t,
+		      const char *path, const char *cause,
+		      const struct tracked *t,
 		      const struct change_state *now,
 		      struct changes_report *r)
 {
@@ -252,6 +253,12 @@ static int changes_of(char ***out, size_t *n, const char *what,
 	int rc = 0;
 
 	if (!t) {
+		/* A certificate put beside the others: in force at restart. */
+		if (strcmp(cause, "reload") == 0 && needs_restart(what, "") &&
+		    (rc = change_lines_add(out, n, "added (takes effect at "
+					   "restart)")) == 0)
+			rc = change_lines_add(&r->restart, &r->n_restart,
+					      "%s %s: added", what, path);
 		for (size_t i = 0; rc == 0 && i < now->n; i++)
 			rc = change_lines_add(out, n, "in force: %s",
 					      now->lines[i]);
@@ -267,8 +274,8 @@ static int changes_of(char ***out, size_t *n, const char *what,
 
 		if (!needs_restart(what, line))
 			continue;
-		rc = change_lines_add(&r->restart, &r->n_restart, "%s %s",
-				      what, line);
+		rc = change_lines_add(&r->restart, &r->n_restart, "%s %s: %s",
+				      what, path, line);
 		if (rc == 0)
 			rc = change_lines_add(out, n, "%s (takes effect at "
 					      "restart)", line);
@@ -292,7 +299,7 @@ static int record(struct ppxd *d, const char *what, const char *path,
 	size_t n = 0;
 	uint64_t seq;
 	ppx_log_batch *b;
-	int rc = changes_of(&lines, &n, what, cause, t, now, r);
+	int rc = changes_of(&lines, &n, what, path, cause, t, now, r);
 
 	cr.what = (char *)what;
 	cr.path = (char *)path;

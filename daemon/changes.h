@@ -29,7 +29,8 @@ struct changes_report {
 	char **changes;		/* "policy /etc/ppx/policy.conf: [rule r]
 				 * added" */
 	size_t n_changes;
-	char **restart;		/* "[delivery] window": in force at restart */
+	char **restart;		/* "configuration PATH: [delivery] window:
+				 * 64 -> 128": in force at restart */
 	size_t n_restart;
 	int code;		/* 0, or the refusal */
 	char error[1024];	/* "reload refused: file:line: ..." */

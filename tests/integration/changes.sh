@@ -31,10 +31,13 @@ has_change() {	# has_change JSON TEXT: one of its changes is exactly TEXT
 	jqe --arg t "$2" '.change.changes | index($t) != null' <<<"$1" >/dev/null
 }
 
+# Police's known certificates in a copy it may change.
+cp -r "$PKI/certs" "$FED/certs"
+sed -i "s|^certs = .*|certs = $FED/certs|" "$CONF"
 fed_start $P && fed_start probation.gwent || notok "daemons start"
 
 # --- first start -----------------------------------------------------------
-certs=$(ls "$PKI"/certs/*.pem "$PKI"/certs/*.crt 2>/dev/null | wc -l)
+certs=$(ls "$FED"/certs/*.pem "$FED"/certs/*.crt 2>/dev/null | wc -l)
 want=$((4 + 2 + certs))	# configuration, policy, CRL, CA, own two, certs/
 check "first start: one change entry per file ($want)" [ "$(n_changes $P)" -eq "$want" ]
 c=$(latest $P configuration)
@@ -85,7 +88,7 @@ rc=$?
 diag "$out"
 check "ppx reload succeeds" [ "$rc" -eq 0 ]
 check "... and says two entries were logged" grep -q "^2 change entries logged" <<<"$out"
-check "... and what waits for a restart" grep -q "^at restart: configuration \[delivery\] retry_max_ms: 2000 -> 3000" <<<"$out"
+check "... and what waits for a restart" grep -qF "at restart: configuration $(realpath "$CONF"): [delivery] retry_max_ms: 2000 -> 3000" <<<"$out"
 check "two new entries, no more" [ "$(n_changes $P)" -eq $((before + 2)) ]
 c=$(latest $P configuration)
 check "the configuration's entry names the operator and cause reload" \
@@ -119,6 +122,24 @@ kill -HUP "$(fed_pid $P)"
 check "SIGHUP puts us back" wait_until 10 reload_ok
 c=$(latest $P configuration)
 check "... logged with no person" jqe '.person == "" and .change.cause == "reload"' <<<"$c"
+
+# A certificate put beside the others and one taken away: logged, in
+# force at restart.
+cp "$FED/certs/probation.gwent-person-sam.okafor.pem" "$FED/certs/extra.pem"
+rm "$FED/certs/prison.cardiff-person-priya.shah.pem"
+out=$("$PPX" reload --config "$CONF" 2>&1)
+diag "$out"
+check "ppx reload with a certificate added and one removed: two entries" \
+	grep -q "^2 change entries logged" <<<"$out"
+c=$(latest $P certificate "$FED/certs/extra.pem")
+check "... the new one's entry: added, at restart, with its subject" \
+	jqe '.kind == "ENTRY_KEY_CHANGE" and .person == "dana.evans" and
+		.change.changes[0] == "added (takes effect at restart)" and
+		(.change.changes[1] | startswith("in force: subject = "))' <<<"$c"
+c=$(latest $P certificate "$FED/certs/prison.cardiff-person-priya.shah.pem")
+check "... the removed one's: removed, no sha256, the old one before" \
+	jqe '.change.changes == ["removed (takes effect at restart)"] and
+		.change.sha256 == "" and .change.previous_sha256 != ""' <<<"$c"
 
 # --- a new CRL, SIGHUP -----------------------------------------------------
 cp -r "$PKI" "$FED/pki"
