@@ -532,8 +532,8 @@ int changes_start(struct ppxd *d)
 	    (rc = changes_note(d, "crl", d->cfg->crl, "start", "", &r)) == 0)
 		rc = changes_keys(d, "start", "", &r);
 	if (rc == 0 && r.entries)
-		log_info("%u files in force changed since the log last said: "
-			 "logged", r.entries);
+		log_info("files in force: %u change entries logged",
+			 r.entries);
 	changes_report_clear(&r);
 	return rc;
 }
