@@ -41,6 +41,7 @@ int cmd_hook(int argc, char **argv);
 int cmd_due(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
 
 /* The control socket of a running ppxd (ctl.c). */
 struct ctl {

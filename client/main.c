@@ -34,6 +34,8 @@ static const struct command {
 	{"action", cmd_action, "progress on a MAPPA action, to the minutes' "
 			       "sender"},
 	{"status", cmd_status, "partners, links, outboxes and refusals"},
+	{"reload", cmd_reload, "re-read the configuration, policy, "
+			       "certificates and CRL, logged"},
 	{"hook", cmd_hook, "retry or drop an entry a hook set aside"},
 	{"due", cmd_due, "what is overdue or due soon, by owner, read-only"},
 	{"report", cmd_report, "the board's figures for a period, read-only"},

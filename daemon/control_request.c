@@ -25,6 +25,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "outbox.h"
+#include "reload.h"
 #include "ppx/control.h"
 #include "ppx/entry.h"
 #include "ppx/envelope.h"
@@ -431,6 +432,59 @@ static int hook_decision(struct ppxd *d, const struct control_reply_to *to,
 	return 0;
 }
 
+/* A reload's report, waiting for the commit of its entries. */
+struct reloaded {
+	struct control_reply_to to;
+	struct changes_report r;
+};
+
+static void reloaded_after_commit(struct ppxd *d, void *arg, int rc)
+{
+	struct reloaded *x = arg;
+	Ppx__V1__ControlReply reply = PPX__V1__CONTROL_REPLY__INIT;
+	Ppx__V1__ReloadReply rr = PPX__V1__RELOAD_REPLY__INIT;
+
+	reply.version = PPX_CONTROL_VERSION;
+	reply.code = rc ? rc : x->r.code;
+	reply.error = rc ? (char *)ppx_error_last() : x->r.error;
+	rr.entries = x->r.entries;
+	rr.changes = x->r.changes;
+	rr.n_changes = x->r.n_changes;
+	rr.restart = x->r.restart;
+	rr.n_restart = x->r.n_restart;
+	reply.reply_case = PPX__V1__CONTROL_REPLY__REPLY_RELOAD;
+	reply.reload = &rr;
+	send_reply(d, &x->to, &reply);
+	release(&x->to);
+	changes_report_clear(&x->r);
+	free(x);
+}
+
+/* ppx reload: everything re-read as the operator (reload.c); the change
+ * entries name them; answered after the commit with what changed, or
+ * what was refused. */
+static int reload(struct ppxd *d, const struct control_reply_to *to,
+		  const struct ppx_operator *op)
+{
+	struct reloaded *x;
+	char person[sizeof(op->id)];
+
+	if (!op)
+		return ppx_error_set(PPX_EPERM, "caller is not an operator");
+	if (!(x = calloc(1, sizeof(*x))))
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	/* op points into the operator table a reload may replace. */
+	memcpy(person, op->id, sizeof(person));
+	reload_all(d, person, &x->r);
+	if (writer_after(d, reloaded_after_commit, x) != 0) {
+		changes_report_clear(&x->r);
+		free(x);
+		return PPX_ENOMEM;
+	}
+	x->to = *to;
+	return 0;
+}
+
 /* Hand the request to its handler: 0 when it is answered (or will be
  * after the commit), else the refusal to answer with now. */
 static int dispatch(struct ppxd *d, const struct control_reply_to *to,
@@ -453,6 +507,8 @@ static int dispatch(struct ppxd *d, const struct control_reply_to *to,
 	}
 	case PPX__V1__CONTROL_REQUEST__REQUEST_HOOK_DECISION:
 		return hook_decision(d, to, op, req->hook_decision);
+	case PPX__V1__CONTROL_REQUEST__REQUEST_RELOAD:
+		return reload(d, to, op);
 	default:
 		break;
 	}

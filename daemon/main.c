@@ -39,6 +39,7 @@
 #include "ppx/error.h"
 #include "ppx/signer_open.h"
 #include "ppxd.h"
+#include "reload.h"
 #include "signer.h"
 #include "spool.h"
 #include "transport.h"
@@ -123,7 +124,7 @@ static int load(struct ppxd *d, const char *path, uint8_t secret[32],
 	    (rc = policy_load(&d->policy, d->cfg->policy_path)) != 0 ||
 	    (rc = policy_check_config(d->policy, d->cfg)) != 0)
 		return rc;
-	ppxd_crl_seen(d);
+	reload_crl_seen(d);
 	if ((rc = ppx_trust_load(&d->trust, d->cfg->ca, d->cfg->crl,
 				 d->cfg->certs)) != 0 ||
 	    (rc = ppx_transport_key_load(secret, pub,
@@ -167,6 +168,22 @@ static int open_log(struct ppxd *d)
 	return 0;
 }
 
+/*
+ * The files in force, each logged if it changed since the log last said
+ * (changes.c), committed before any socket is opened: a partner or a
+ * client that finds the daemon up finds them in the log.
+ */
+static int log_changes(struct ppxd *d)
+{
+	int rc;
+
+	if ((rc = changes_new(&d->changes, d)) != 0 ||
+	    (rc = changes_start(d)) != 0)
+		return ppx_error_set(rc, "cannot log the files in force: %s",
+				     ppx_error_last());
+	return writer_flush(d);
+}
+
 static int start(struct ppxd *d, const uint8_t secret[32],
 		 const uint8_t pub[32])
 {
@@ -179,7 +196,10 @@ static int start(struct ppxd *d, const uint8_t secret[32],
 	d->zctx = zmq_ctx_new();
 	if (!d->zctx)
 		return ppx_error_set(PPX_EIO, "cannot create ZeroMQ context");
-	if ((rc = writer_new(&d->writer)) != 0 ||
+	if ((rc = writer_new(&d->writer)) != 0)
+		return rc;
+	d->checkpoint_size = ppx_log_size(d->log);
+	if ((rc = log_changes(d)) != 0 ||
 	    (rc = budget_new(&d->budget, d->cfg)) != 0 ||
 	    (rc = zap_new(&d->zap, d)) != 0 ||
 	    (rc = transport_new(&d->transport, d, secret, pub)) != 0 ||
@@ -190,13 +210,13 @@ static int start(struct ppxd *d, const uint8_t secret[32],
 	    (rc = spool_new(&d->spool, d)) != 0 ||
 	    (rc = witness_new(&d->witness, d)) != 0)
 		return rc;
-	d->checkpoint_size = ppx_log_size(d->log);
 	d->started_ms = ppxd_now_ms();
 	return 0;
 }
 
 static void stop(struct ppxd *d)
 {
+	changes_free(&d->changes);
 	witness_free(&d->witness);
 	spool_free(&d->spool);
 	hooks_free(&d->hooks);

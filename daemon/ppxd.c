@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -37,6 +36,7 @@
 #include "ppx/checkpoint.h"
 #include "ppx/error.h"
 #include "ppxd.h"
+#include "reload.h"
 #include "signer.h"
 #include "spool.h"
 #include "transport.h"
@@ -65,48 +65,17 @@ static void final_checkpoint(struct ppxd *d)
 		d->checkpoint_size = seq;
 }
 
-/* SIGHUP: reload the CRL; cut live sessions so that partners are judged
- * again; re-check our links' certificates. */
+/* SIGHUP: everything reloaded (reload.c), each change logged. */
 static void reload(struct ppxd *d)
 {
-	ppxd_crl_seen(d);
-	if (ppx_trust_reload_crl(d->trust, d->cfg->crl) != 0) {
-		log_warnx("CRL not reloaded, the old one stays: %s",
-			  ppx_error_last());
-		return;
-	}
-	log_info("reloaded CRL %s; cutting sessions so partners are judged "
-		 "again",
-		 d->cfg->crl);
-	if (transport_cut_sessions(d->transport) != 0)
-		log_warnx("%s", ppx_error_last());
-	for (size_t i = 0; i < transport_links(d->transport); i++)
-		outbox_link_event(d, i, LINK_DOWN);
-}
+	struct changes_report r = {0};
 
-/* The CRL file's identity: a new file copied or renamed into place changes
- * it.  All -1 if the file cannot be read. */
-static struct crl_file_id crl_file_id(const struct ppxd *d)
-{
-	struct crl_file_id id = {-1, -1, -1};
-	struct stat st;
-
-	if (stat(d->cfg->crl, &st) == 0) {
-		id.mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL +
-			      st.st_mtim.tv_nsec;
-		id.size = (long long)st.st_size;
-		id.ino = (long long)st.st_ino;
-	}
-	return id;
-}
-
-void ppxd_crl_seen(struct ppxd *d)
-{
-	d->crl.seen = crl_file_id(d);
+	reload_all(d, "", &r);
+	changes_report_clear(&r);
 }
 
 /*
- * Once a second: reload the CRL when its file changes (as on SIGHUP), and
+ * Once a second: reload the CRL when its file changes (reload.c), and
  * say once when the CRL in force passes its nextUpdate — from then on
  * every partner is refused (REJECT_CRL_UNAVAILABLE, which senders retry)
  * until a current one is installed.
@@ -114,18 +83,17 @@ void ppxd_crl_seen(struct ppxd *d)
 static void crl_watch(struct ppxd *d)
 {
 	int64_t now = ppxd_now_ms();
-	struct crl_file_id id;
 	time_t next;
 
 	if (now - d->crl.checked_ms < 1000)
 		return;
 	d->crl.checked_ms = now;
-	id = crl_file_id(d);
-	if (id.mtime_ns != -1 && (id.mtime_ns != d->crl.seen.mtime_ns ||
-				  id.size != d->crl.seen.size ||
-				  id.ino != d->crl.seen.ino)) {
+	if (reload_crl_replaced(d)) {
+		struct changes_report r = {0};
+
 		log_info("CRL file %s changed", d->cfg->crl);
-		reload(d);
+		reload_crl(d, &r);
+		changes_report_clear(&r);
 	}
 	next = ppx_trust_crl_next_update(d->trust);
 	if (next != 0 && next * 1000LL < now && !d->crl.stale) {

@@ -7,9 +7,6 @@
 
 #include "state.h"
 
-/* Note the CRL file as loaded: the loop reloads it when it changes. */
-void ppxd_crl_seen(struct ppxd *d);
-
 /* Run the event loop until SIGTERM or SIGINT. */
 int ppxd_run(struct ppxd *d);
 

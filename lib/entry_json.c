@@ -170,9 +170,44 @@ static void alarm_keys(json_object *o, const Ppx__V1__LogEntry *e)
 	ppx__v1__witness_alarm__free_unpacked(a, NULL);
 }
 
-/* The keys of a refused frame, of a hook's entries and of an alarm. */
+static int is_change(int kind)
+{
+	return kind == PPX__V1__ENTRY_KIND__ENTRY_CONFIG_CHANGE ||
+	       kind == PPX__V1__ENTRY_KIND__ENTRY_POLICY_CHANGE ||
+	       kind == PPX__V1__ENTRY_KIND__ENTRY_KEY_CHANGE;
+}
+
+/* A change entry's ChangeRecord (PROTOCOL.md), as "change": {...}; null
+ * if its data does not decode. */
+static void change_keys(json_object *o, const Ppx__V1__LogEntry *e)
+{
+	Ppx__V1__ChangeRecord *cr = ppx__v1__change_record__unpack(
+		NULL, e->data.len, e->data.data);
+	json_object *c = cr ? json_object_new_object() : NULL;
+
+	if (c) {
+		add_str(c, "what", cr->what);
+		add_str(c, "path", cr->path);
+		json_object_object_add(c, "sha256", hex_string(&cr->sha256));
+		json_object_object_add(c, "previous_sha256",
+				       hex_string(&cr->previous_sha256));
+		add_str(c, "cause", cr->cause);
+		json_object_object_add(c, "changes", string_array(
+			cr->changes, cr->n_changes));
+		json_object_object_add(c, "in_force", string_array(
+			cr->in_force, cr->n_in_force));
+	}
+	json_object_object_add(o, "change", c);
+	if (cr)
+		ppx__v1__change_record__free_unpacked(cr, NULL);
+}
+
+/* The keys of a refused frame, of a hook's entries, of an alarm and of a
+ * change. */
 static void kind_keys(json_object *o, const Ppx__V1__LogEntry *e)
 {
+	if (is_change(e->kind))
+		change_keys(o, e);
 	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_WITNESS_ALARM)
 		alarm_keys(o, e);
 	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_HOOK_QUARANTINE ||

@@ -112,6 +112,10 @@ static void test_entry_json__every_kind_has_the_common_keys(void **state)
 				 k == PPX__V1__ENTRY_KIND__ENTRY_REJECTED);
 		assert_int_equal(has(o, "frame_hash"),
 				 k == PPX__V1__ENTRY_KIND__ENTRY_REJECTED);
+		assert_int_equal(has(o, "change"),
+			k == PPX__V1__ENTRY_KIND__ENTRY_CONFIG_CHANGE ||
+			k == PPX__V1__ENTRY_KIND__ENTRY_POLICY_CHANGE ||
+			k == PPX__V1__ENTRY_KIND__ENTRY_KEY_CHANGE);
 		json_object_put(o);
 	}
 }
@@ -234,6 +238,49 @@ static void test_entry_json__receipt_and_hook_entries(void **state)
 	json_object_put(o);
 }
 
+/* A change entry's ChangeRecord, decoded under "change". */
+static void test_entry_json__change_record(void **state)
+{
+	Ppx__V1__LogEntry e;
+	Ppx__V1__ChangeRecord cr = PPX__V1__CHANGE_RECORD__INIT;
+	uint8_t sha[32] = {0x12, 0x34}, buf[512];
+	char *changes[] = {"[rule r] added"}, *in_force[] = {"[rule r]"};
+	json_object *o, *c;
+
+	(void)state;
+	cr.what = "policy";
+	cr.path = "/etc/ppx/policy.conf";
+	cr.sha256.data = sha;
+	cr.sha256.len = sizeof(sha);
+	cr.cause = "reload";
+	cr.changes = changes;
+	cr.n_changes = 1;
+	cr.in_force = in_force;
+	cr.n_in_force = 1;
+	entry_init(&e, PPX__V1__ENTRY_KIND__ENTRY_POLICY_CHANGE);
+	e.person = "dana.evans";
+	e.data.data = buf;
+	e.data.len = ppx__v1__change_record__pack(&cr, buf);
+	o = map(&e, NULL, 0);
+	c = key(o, "change");
+	assert_string_equal(str(c, "what"), "policy");
+	assert_string_equal(str(c, "path"), "/etc/ppx/policy.conf");
+	assert_int_equal(strncmp(str(c, "sha256"), "123400", 6), 0);
+	assert_string_equal(str(c, "previous_sha256"), "");
+	assert_string_equal(str(c, "cause"), "reload");
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(
+				    key(c, "changes"), 0)), "[rule r] added");
+	assert_int_equal(json_object_array_length(key(c, "in_force")), 1);
+	assert_string_equal(str(o, "person"), "dana.evans");
+	json_object_put(o);
+	/* Data that does not decode: null, not a failure. */
+	buf[0] = 0xff;
+	e.data.len = 1;
+	o = map(&e, NULL, 0);
+	assert_true(json_object_get_type(key(o, "change")) == json_type_null);
+	json_object_put(o);
+}
+
 /* The text form is the object printed compactly, except that a string
  * the log holds that is not UTF-8 comes out repaired (U+FFFD). */
 static void test_entry_json__print_is_the_object_as_utf8_text(void **state)
@@ -274,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_entry_json__received_without_body),
 		cmocka_unit_test(test_entry_json__rejected_frame),
 		cmocka_unit_test(test_entry_json__receipt_and_hook_entries),
+		cmocka_unit_test(test_entry_json__change_record),
 		cmocka_unit_test(
 			test_entry_json__print_is_the_object_as_utf8_text),
 	};
