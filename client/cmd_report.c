@@ -908,7 +908,7 @@ int cmd_report(int argc, char **argv)
 		else if (o.format == FORMAT_CSV)
 			print_csv(&rp);
 		else if (o.format == FORMAT_HTML)
-			report_html(stdout, &rp, r.agency, &r);
+			report_html(stdout, &rp, r.agency);
 		else
 			print_text(&rp, &r);
 		if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -138,8 +138,7 @@ ppx_day report_last_march31(ppx_day day);
 const char *report_level_name(int level);
 
 /* The page: one self-contained HTML document (report_html.c). */
-void report_html(FILE *out, struct report *rp, const char *agency,
-		 const struct deadlines_run *r);
+void report_html(FILE *out, struct report *rp, const char *agency);
 
 /* The median of s in ms, or -1 when empty (sorts s). */
 int64_t report_median(struct samples *s);

@@ -207,12 +207,10 @@ static void definitions(FILE *out)
 	fputs("</dl>\n", out);
 }
 
-void report_html(FILE *out, struct report *rp, const char *agency,
-		 const struct deadlines_run *r)
+void report_html(FILE *out, struct report *rp, const char *agency)
 {
 	char from[PPX_DATE_LEN], to[PPX_DATE_LEN], as_of[PPX_DATE_LEN];
 
-	(void)r;
 	ppx_date_format(from, rp->from);
 	ppx_date_format(to, rp->to);
 	ppx_date_format(as_of, rp->as_of);
