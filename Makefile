@@ -156,6 +156,7 @@ $(BUILD)/tests/test_client_ctl: $(BUILD)/obj/client/ctl.o \
 		$(BUILD)/obj/client/exit.o
 # The board report's measures, over a log built by the test.
 $(BUILD)/tests/test_report_measures: $(BUILD)/obj/client/report_measures.o \
+		$(BUILD)/obj/client/report_rows.o \
 		$(BUILD)/obj/client/deadlines.o $(BUILD)/obj/client/deadlines_join.o
 
 # Fuzz targets rebuilt with a small main() that replays a corpus, so that the

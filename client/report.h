@@ -1,9 +1,10 @@
 /*
  * report.h — what the three files of `ppx report` share: the figures of a
  * period as counts over totals, by agency, by area and by month
- * (cmd_report.c counts the obligations of deadlines.c and prints text,
- * CSV and JSON; report_measures.c counts the board's other measures from
- * its own pass over the log; report_html.c draws the page).
+ * (report_rows.c keeps the rows; cmd_report.c counts the obligations of
+ * deadlines.c into them and prints text, CSV and JSON; report_measures.c
+ * counts the board's other measures from its own pass over the log;
+ * report_html.c draws the page).
  *
  * docs/ppx-deadlines.md defines every measure: what is counted over what.
  */

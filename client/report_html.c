@@ -30,7 +30,8 @@ static const char style[] =
 	"th,td{border:1px solid #999;padding:.2em .5em;text-align:right}"
 	"th[scope=row],th:first-child{text-align:left}caption{text-align:left;"
 	"font-weight:bold;padding:.3em 0}"
-	"figure{margin:1em 0;display:inline-block;vertical-align:top}"
+	"figure{margin:1em 2em 1em 0;display:inline-block;vertical-align:top}"
+	".wide{overflow-x:auto}"
 	"figcaption{font-weight:bold}.good{fill:#2a7a3b}.bad{fill:#b3261e}"
 	".rest{fill:#ddd}svg text{font-size:12px;fill:#111}"
 	"dl dt{font-weight:bold}";
@@ -79,8 +80,9 @@ static void table(FILE *out, const char *id, const char *caption,
 		  const char *first, const struct row *v, size_t n,
 		  const struct row *total)
 {
-	fprintf(out, "<table id=\"%s\"><caption>%s</caption>\n<thead><tr>"
-		"<th scope=\"col\">%s</th>", id, caption, first);
+	fprintf(out, "<div class=\"wide\"><table id=\"%s\"><caption>%s"
+		"</caption>\n<thead><tr><th scope=\"col\">%s</th>", id, caption,
+		first);
 	for (int k = 0; k < M_COUNT; k++)
 		fprintf(out, "<th scope=\"col\">%s</th>", report_measure[k].title);
 	fputs("</tr></thead>\n<tbody>\n", out);
@@ -96,7 +98,7 @@ static void table(FILE *out, const char *id, const char *caption,
 			cell(out, &w->m[k], k);
 		fputs("</tr>\n", out);
 	}
-	fputs("</tbody></table>\n", out);
+	fputs("</tbody></table></div>\n", out);
 }
 
 static const char *colour(enum measure k)
