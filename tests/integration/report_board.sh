@@ -169,6 +169,12 @@ check "30 April snapshot: Alan's level 3 since 10 April, and Carl ($got)" \
 got=$(jq -c '[.months[] | {(.agency): "\(.attended.count)/\(.attended.total)"}] | add' <<<"$json")
 check "attendance by month: April 1/2, May 3/3, June 2/2 ($got)" \
 	[ "$got" = '{"2026-04":"1/2","2026-05":"3/3","2026-06":"2/2"}' ]
+got=$(jq -c '[.months[] | {(.agency): "\(.plans_copied.count)/\(.plans_copied.total)"}] | add' <<<"$json")
+check "plans copied by month: May's (MB, copied) 1/1, June's (MG, new) 0/1 ($got)" \
+	[ "$got" = '{"2026-04":"0/0","2026-05":"1/1","2026-06":"0/1"}' ]
+got=$(jq -c '[.months[] | {(.agency): "\(.cancelled_not_rearranged.count)/\(.cancelled_not_rearranged.total)"}] | add' <<<"$json")
+check "cancelled by month: May's (MC, Beth) not rearranged, June's two rearranged ($got)" \
+	[ "$got" = '{"2026-04":"0/0","2026-05":"1/1","2026-06":"0/2"}' ]
 got=$(jq -r --arg h "$HOSTILE" '[.areas[] | select(.agency == $h or .agency == "dyfed-powys") | "\(.agency)=\(.attended.total),\(.transfers_not_accepted.count)"] | join(";")' <<<"$json")
 check "by area: the hostile area's one meeting, dyfed-powys's unaccepted transfer ($got)" \
 	[ "$got" = "$HOSTILE=1,0;dyfed-powys=0,1" ]
