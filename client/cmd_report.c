@@ -92,10 +92,8 @@ static void tally(struct ratio *r, int yes)
 static void count_obligation(struct report *rp, const struct obligation *o,
 			     ppx_day when)
 {
-	struct row *w = report_row(rp, &rp->agencies, o->agency);
+	struct row *w;
 
-	if (!w)
-		return;
 	switch (o->kind) {
 	case OBLIGATION_MINUTES:
 		report_tally(rp, M_MINUTES, o->agency, NULL, when,
@@ -109,7 +107,9 @@ static void count_obligation(struct report *rp, const struct obligation *o,
 	case OBLIGATION_ACK:
 		report_tally(rp, M_ACKS, o->agency, NULL, when,
 			     o->done && o->done_ms <= o->due_ms);
-		for (int i = 0; i < 2; i++) {
+		/* After the tally: a new row may have moved the rows. */
+		w = report_row(rp, &rp->agencies, o->agency);
+		for (int i = 0; w && i < 2; i++) {
 			struct row *x = i ? &rp->total : w;
 
 			if (o->to_receipt_ms >= 0)

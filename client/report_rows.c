@@ -137,8 +137,7 @@ static struct row *month_of(struct report *rp, ppx_day day)
 void report_tally(struct report *rp, enum measure k, const char *agency,
 		  const char *area, ppx_day day, int yes)
 {
-	struct row *w = report_row(rp, &rp->agencies,
-				   agency && *agency ? agency : "(unknown)");
+	struct row *w = report_row(rp, &rp->agencies, agency ? agency : "");
 	struct row *mo = month_of(rp, day);
 
 	if (!w)
