@@ -359,6 +359,19 @@ check "the screenshot is not blank: ${nonwhite:-0} pixels not white, ${colours:-
 check "the bars are drawn: ${green:-0} green and ${red:-0} red pixels" \
 	[ "${green:-0}" -gt 1000 ] && [ "${red:-0}" -gt 1000 ]
 
+# Under VALGRIND=1 the other ppx calls run natively (tests/run-tests):
+# the report itself runs under valgrind here, in each format.
+if [ "${VALGRIND:-0}" = 1 ]; then
+	for f in text json csv html; do
+		valgrind -q --error-exitcode=97 --leak-check=full \
+			--errors-for-leak-kinds=definite,indirect \
+			"$PPX" report --log "$POLICE_LOG" "${Q2[@]}" --format "$f" \
+			--output "$FED/vg.$f" 2>"$FED/vg-$f.err"; rc=$?
+		check "ppx report --format $f runs clean under valgrind" [ "$rc" -eq 0 ]
+		[ "$rc" -eq 0 ] || diag "$(head -20 "$FED/vg-$f.err")"
+	done
+fi
+
 if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$ERR" 2>/dev/null; then
 	notok "ppx ran without sanitizer reports"
 	grep -E -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$ERR" | head -40 | sed 's/^/# /'
