@@ -154,6 +154,10 @@ $(BUILD)/tests/test_keywipe: ALL_LDFLAGS += -Wl,--wrap=free,--wrap=realloc
 $(BUILD)/tests/test_client_exit: $(BUILD)/obj/client/exit.o
 $(BUILD)/tests/test_client_ctl: $(BUILD)/obj/client/ctl.o \
 		$(BUILD)/obj/client/exit.o
+# The board report's measures, over a log built by the test.
+$(BUILD)/tests/test_report_measures: $(BUILD)/obj/client/report_measures.o \
+		$(BUILD)/obj/client/report_rows.o \
+		$(BUILD)/obj/client/deadlines.o $(BUILD)/obj/client/deadlines_join.o
 
 # Fuzz targets rebuilt with a small main() that replays a corpus, so that the
 # corpora run as regression tests with the ordinary compiler.

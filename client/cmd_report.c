@@ -23,6 +23,7 @@
  * The obligations come from deadlines.c; the record comparison is here.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,54 +33,25 @@
 
 #include "client.h"
 #include "deadlines.h"
+#include "report.h"
 #include "logread.h"
 #include "ppx/error.h"
 
 static const char usage[] =
 	"usage: ppx report [--log DIR | --config FILE] [--deadlines FILE]\n"
 	"                  (--quarter YYYYQn | --from YYYY-MM-DD --to YYYY-MM-DD)\n"
-	"                  [--as-of YYYY-MM-DD] [--json | --csv]\n"
+	"                  [--as-of YYYY-MM-DD] [--snapshot YYYY-MM-DD]\n"
+	"                  [--format text|json|csv|html | --json | --csv]\n"
+	"                  [--output FILE]\n"
 	"The board's figures for the period, per partner agency, as counts\n"
 	"over totals: minutes on time, disclosure considered, actions done and\n"
 	"overdue, notifications acknowledged in time (median time to receipt\n"
-	"and to acknowledgement) and partner-record mismatches.  Read-only;\n"
+	"and to acknowledgement), partner-record mismatches, attendance,\n"
+	"agencies on the case not invited, referral timeliness, transfers\n"
+	"not accepted, cancelled meetings not rearranged, plans copied\n"
+	"unchanged, emergency accesses and their reviews, and the partner\n"
+	"records by category and level on 31 March (--snapshot).  Read-only;\n"
 	"docs/ppx-deadlines.md gives the rules.\n";
-
-#define MAX_AGENCIES 4096
-
-struct ratio {
-	long count, total;
-};
-
-struct samples {
-	int64_t *v;
-	size_t n, cap;
-};
-
-struct row {
-	const char *agency;
-	struct ratio minutes, disclosure, done, overdue, acks, records;
-	struct samples receipt, ack;
-};
-
-/* One comparable pair of latest record versions of two agencies. */
-struct pair {
-	size_t a, b;		/* indexes into report.latest */
-	int level;		/* the levels differ */
-	unsigned rosh;		/* bit per RiskGroup whose levels differ */
-};
-
-struct report {
-	ppx_day from, to, as_of;
-	struct row *rows;
-	size_t n_rows;
-	struct row total;
-	const struct record_copy **latest;	/* per agency and record */
-	size_t n_latest;
-	struct pair *pairs;
-	size_t n_pairs;
-	int failed;		/* out of memory along the way */
-};
 
 /* qsort(), which may not be given a NULL array even when n is 0. */
 static void sort_n(void *base, size_t n, size_t size,
@@ -92,25 +64,6 @@ static void sort_n(void *base, size_t n, size_t size,
 /* ------------------------------------------------------------------ */
 /* Rows                                                                */
 /* ------------------------------------------------------------------ */
-
-static struct row *row_of(struct report *rp, const char *agency)
-{
-	struct row *g;
-
-	for (size_t i = 0; i < rp->n_rows; i++)
-		if (strcmp(rp->rows[i].agency, agency) == 0)
-			return &rp->rows[i];
-	if (rp->n_rows == MAX_AGENCIES ||
-	    !(g = realloc(rp->rows, (rp->n_rows + 1) * sizeof(*g)))) {
-		rp->failed = 1;
-		return NULL;
-	}
-	rp->rows = g;
-	g = &rp->rows[rp->n_rows++];
-	memset(g, 0, sizeof(*g));
-	g->agency = agency;
-	return g;
-}
 
 static void sample(struct report *rp, struct samples *s, int64_t v)
 {
@@ -135,37 +88,38 @@ static void tally(struct ratio *r, int yes)
 	r->total++;
 }
 
-static int in_period(const struct report *rp, ppx_day d)
+/* Count one obligation into its agency's row, its month and the total. */
+static void count_obligation(struct report *rp, const struct obligation *o,
+			     ppx_day when)
 {
-	return d != DEADLINES_NONE && d >= rp->from && d <= rp->to;
-}
+	struct row *w;
 
-/* Count one obligation into its agency's row and the total row. */
-static void count_obligation(struct report *rp, const struct obligation *o)
-{
-	struct row *rows[2] = {row_of(rp, o->agency), &rp->total};
+	switch (o->kind) {
+	case OBLIGATION_MINUTES:
+		report_tally(rp, M_MINUTES, o->agency, NULL, when,
+			     o->done_day <= o->due);
+		break;
+	case OBLIGATION_ACTION:
+		report_tally(rp, M_DONE, o->agency, NULL, when, o->done);
+		report_tally(rp, M_OVERDUE, o->agency, NULL, when,
+			     !o->done && o->due < rp->as_of);
+		break;
+	case OBLIGATION_ACK:
+		report_tally(rp, M_ACKS, o->agency, NULL, when,
+			     o->done && o->done_ms <= o->due_ms);
+		/* After the tally: a new row may have moved the rows. */
+		w = report_row(rp, &rp->agencies, o->agency);
+		for (int i = 0; w && i < 2; i++) {
+			struct row *x = i ? &rp->total : w;
 
-	for (size_t i = 0; rows[0] && i < 2; i++) {
-		struct row *w = rows[i];
-
-		switch (o->kind) {
-		case OBLIGATION_MINUTES:
-			tally(&w->minutes, o->done_day <= o->due);
-			break;
-		case OBLIGATION_ACTION:
-			tally(&w->done, o->done);
-			tally(&w->overdue, !o->done && o->due < rp->as_of);
-			break;
-		case OBLIGATION_ACK:
-			tally(&w->acks, o->done && o->done_ms <= o->due_ms);
 			if (o->to_receipt_ms >= 0)
-				sample(rp, &w->receipt, o->to_receipt_ms);
+				sample(rp, &x->receipt, o->to_receipt_ms);
 			if (o->to_ack_ms >= 0)
-				sample(rp, &w->ack, o->to_ack_ms);
-			break;
-		case OBLIGATION_REVIEW:
-			break;
+				sample(rp, &x->ack, o->to_ack_ms);
 		}
+		break;
+	case OBLIGATION_REVIEW:
+		break;
 	}
 }
 
@@ -175,18 +129,15 @@ static void count_all(struct report *rp, const struct deadlines *dl)
 		const struct obligation *o = &dl->ob[i];
 		ppx_day when = o->kind == OBLIGATION_ACTION ? o->due : o->start;
 
-		if (o->kind != OBLIGATION_REVIEW && in_period(rp, when))
-			count_obligation(rp, o);
+		if (o->kind != OBLIGATION_REVIEW && report_in_period(rp, when))
+			count_obligation(rp, o, when);
 	}
 	for (size_t i = 0; i < dl->n_meetings; i++) {
 		const struct meeting *mt = &dl->meetings[i];
-		struct row *w;
 
-		if (mt->cancelled || !in_period(rp, mt->date) ||
-		    !(w = row_of(rp, mt->agency)))
-			continue;
-		tally(&w->disclosure, mt->considered);
-		tally(&rp->total.disclosure, mt->considered);
+		if (!mt->cancelled && report_in_period(rp, mt->date))
+			report_tally(rp, M_DISCLOSURE, mt->agency, NULL,
+				     mt->date, mt->considered);
 	}
 }
 
@@ -336,13 +287,15 @@ static int count_records(struct report *rp, const struct deadlines *dl)
 
 		seen[p->a] |= 1 | (differ ? 2 : 0);
 		seen[p->b] |= 1 | (differ ? 2 : 0);
-		tally(&rp->total.records, differ);
+		tally(&rp->total.m[M_RECORDS], differ);
 	}
 	for (size_t i = 0; i < rp->n_latest; i++) {
-		struct row *w = seen[i] ? row_of(rp, rp->latest[i]->agency) : NULL;
+		struct row *w = seen[i] ? report_row(rp, &rp->agencies,
+						     rp->latest[i]->agency)
+					: NULL;
 
 		if (w)
-			tally(&w->records, seen[i] & 2);
+			tally(&w->m[M_RECORDS], seen[i] & 2);
 	}
 	free(seen);
 	return 0;
@@ -361,7 +314,7 @@ static int cmp_int64(const void *a, const void *b)
 
 /* The median in ms (the mean of the middle two for an even count), or
  * -1 when there is nothing to take it of. */
-static int64_t median(struct samples *s)
+int64_t report_median(struct samples *s)
 {
 	if (s->n == 0)
 		return -1;
@@ -429,14 +382,14 @@ static void text_row(const struct row *w, const char *name)
 	char c[7][24], rec[24], ack[24];
 	struct samples rs = w->receipt, as = w->ack;
 
-	fmt_ratio(c[0], sizeof(c[0]), &w->minutes);
-	fmt_ratio(c[1], sizeof(c[1]), &w->disclosure);
-	fmt_ratio(c[2], sizeof(c[2]), &w->done);
-	fmt_ratio(c[3], sizeof(c[3]), &w->overdue);
-	fmt_ratio(c[4], sizeof(c[4]), &w->acks);
-	fmt_ratio(c[5], sizeof(c[5]), &w->records);
-	fmt_duration(rec, sizeof(rec), median(&rs));
-	fmt_duration(ack, sizeof(ack), median(&as));
+	fmt_ratio(c[0], sizeof(c[0]), &w->m[M_MINUTES]);
+	fmt_ratio(c[1], sizeof(c[1]), &w->m[M_DISCLOSURE]);
+	fmt_ratio(c[2], sizeof(c[2]), &w->m[M_DONE]);
+	fmt_ratio(c[3], sizeof(c[3]), &w->m[M_OVERDUE]);
+	fmt_ratio(c[4], sizeof(c[4]), &w->m[M_ACKS]);
+	fmt_ratio(c[5], sizeof(c[5]), &w->m[M_RECORDS]);
+	fmt_duration(rec, sizeof(rec), report_median(&rs));
+	fmt_duration(ack, sizeof(ack), report_median(&as));
 	deadlines_print_clean(stdout, name, 24);
 	printf(" %-9s %-10s %-8s %-8s %-8s %-10s %-10s %s\n", c[0], c[1], c[2],
 	       c[3], c[4], rec, ack, c[5]);
@@ -468,6 +421,48 @@ static void text_mismatch(const struct report *rp, const struct pair *p)
 	printf("\n");
 }
 
+/* The board's other measures, by agency and area, and the snapshot. */
+static void text_board_rows(const struct row *v, size_t n, const char *what)
+{
+	char c[24];
+
+	printf("\n%-24s", what);
+	for (int k = M_ATTENDED; k < M_COUNT; k++)
+		printf(k + 1 < M_COUNT ? " %-9s" : " %s\n",
+		       report_measure[k].label);
+	for (size_t i = 0; i < n; i++) {
+		deadlines_print_clean(stdout, v[i].agency, 24);
+		for (int k = M_ATTENDED; k < M_COUNT; k++) {
+			fmt_ratio(c, sizeof(c), &v[i].m[k]);
+			printf(k + 1 < M_COUNT ? " %-9s" : " %s\n", c);
+		}
+	}
+}
+
+static void text_board(struct report *rp)
+{
+	char d[PPX_DATE_LEN];
+
+	printf("\nthe board's other measures (count/total; "
+	       "docs/ppx-deadlines.md):\n");
+	for (int k = M_ATTENDED; k < M_COUNT; k++)
+		printf("  %-9s %s over %s\n", report_measure[k].label,
+		       report_measure[k].title, report_measure[k].over);
+	text_board_rows(rp->agencies.v, rp->agencies.n, "agency");
+	text_board_rows(&rp->total, 1, "");
+	if (rp->areas.n)
+		text_board_rows(rp->areas.v, rp->areas.n, "area");
+	ppx_date_format(d, rp->snap.day);
+	printf("\npartner records by category and level on %s: %ld\n", d,
+	       rp->snap.total);
+	for (int c = 0; c < REPORT_CATEGORIES; c++)
+		for (int l = 0; l < REPORT_LEVELS; l++)
+			if (rp->snap.n[c][l])
+				printf("  category %s level %s: %ld\n",
+				       report_level_name(c),
+				       report_level_name(l), rp->snap.n[c][l]);
+}
+
 static void print_text(struct report *rp, const struct deadlines_run *r)
 {
 	char from[PPX_DATE_LEN], to[PPX_DATE_LEN], as_of[PPX_DATE_LEN];
@@ -488,9 +483,10 @@ static void print_text(struct report *rp, const struct deadlines_run *r)
 	printf("%-24s %-9s %-10s %-8s %-8s %-8s %-10s %-10s %s\n", "agency",
 	       "on time", "considered", "done", "overdue", "in time", "receipt",
 	       "ack", "mismatches");
-	for (size_t i = 0; i < rp->n_rows; i++)
-		text_row(&rp->rows[i], rp->rows[i].agency);
+	for (size_t i = 0; i < rp->agencies.n; i++)
+		text_row(&rp->agencies.v[i], rp->agencies.v[i].agency);
 	text_row(&rp->total, "total");
+	text_board(rp);
 	for (size_t i = 0; i < rp->n_pairs; i++) {
 		if (!rp->pairs[i].level && !rp->pairs[i].rosh)
 			continue;
@@ -512,7 +508,7 @@ static void csv_ratio(const struct ratio *r, int with_total)
 
 static void csv_median(struct samples *s)
 {
-	int64_t m = median(s);
+	int64_t m = report_median(s);
 
 	if (m >= 0)
 		printf(",%lld", (long long)m);
@@ -525,14 +521,16 @@ static void csv_row(struct row *w, const char *name)
 	struct samples rs = w->receipt, as = w->ack;
 
 	deadlines_csv_field(stdout, name);
-	csv_ratio(&w->minutes, 1);
-	csv_ratio(&w->disclosure, 1);
-	csv_ratio(&w->done, 0);
-	csv_ratio(&w->overdue, 1);
-	csv_ratio(&w->acks, 1);
+	csv_ratio(&w->m[M_MINUTES], 1);
+	csv_ratio(&w->m[M_DISCLOSURE], 1);
+	csv_ratio(&w->m[M_DONE], 0);
+	csv_ratio(&w->m[M_OVERDUE], 1);
+	csv_ratio(&w->m[M_ACKS], 1);
 	csv_median(&rs);
 	csv_median(&as);
-	csv_ratio(&w->records, 1);
+	csv_ratio(&w->m[M_RECORDS], 1);
+	for (int k = M_ATTENDED; k < M_COUNT; k++)
+		csv_ratio(&w->m[k], 1);
 	printf("\r\n");
 }
 
@@ -541,9 +539,13 @@ static void print_csv(struct report *rp)
 	printf("agency,minutes_on_time,minutes_total,disclosure_considered,"
 	       "meetings_total,actions_done,actions_overdue,actions_total,"
 	       "acks_in_time,acks_total,median_receipt_ms,median_ack_ms,"
-	       "records_mismatched,records_compared\r\n");
-	for (size_t i = 0; i < rp->n_rows; i++)
-		csv_row(&rp->rows[i], rp->rows[i].agency);
+	       "records_mismatched,records_compared");
+	for (int k = M_ATTENDED; k < M_COUNT; k++)
+		printf(",%s,%s_total", report_measure[k].key,
+		       report_measure[k].key);
+	printf("\r\n");
+	for (size_t i = 0; i < rp->agencies.n; i++)
+		csv_row(&rp->agencies.v[i], rp->agencies.v[i].agency);
 	csv_row(&rp->total, "total");
 }
 
@@ -558,7 +560,7 @@ static json_object *json_ratio(const struct ratio *r)
 
 static json_object *json_median(struct samples *s)
 {
-	int64_t m = median(s);
+	int64_t m = report_median(s);
 
 	return m >= 0 ? json_object_new_int64(m) : NULL;
 }
@@ -569,15 +571,18 @@ static json_object *json_row(struct row *w, const char *name)
 	struct samples rs = w->receipt, as = w->ack;
 
 	json_object_object_add(o, "agency", json_object_new_string(name));
-	json_object_object_add(o, "minutes_on_time", json_ratio(&w->minutes));
+	json_object_object_add(o, "minutes_on_time", json_ratio(&w->m[M_MINUTES]));
 	json_object_object_add(o, "disclosure_considered",
-			       json_ratio(&w->disclosure));
-	json_object_object_add(o, "actions_done", json_ratio(&w->done));
-	json_object_object_add(o, "actions_overdue", json_ratio(&w->overdue));
-	json_object_object_add(o, "acks_in_time", json_ratio(&w->acks));
+			       json_ratio(&w->m[M_DISCLOSURE]));
+	json_object_object_add(o, "actions_done", json_ratio(&w->m[M_DONE]));
+	json_object_object_add(o, "actions_overdue", json_ratio(&w->m[M_OVERDUE]));
+	json_object_object_add(o, "acks_in_time", json_ratio(&w->m[M_ACKS]));
 	json_object_object_add(o, "median_receipt_ms", json_median(&rs));
 	json_object_object_add(o, "median_ack_ms", json_median(&as));
-	json_object_object_add(o, "record_mismatches", json_ratio(&w->records));
+	json_object_object_add(o, "record_mismatches", json_ratio(&w->m[M_RECORDS]));
+	for (int k = M_ATTENDED; k < M_COUNT; k++)
+		json_object_object_add(o, report_measure[k].key,
+				       json_ratio(&w->m[k]));
 	return o;
 }
 
@@ -631,6 +636,42 @@ static json_object *json_mismatches(const struct report *rp)
 	return a;
 }
 
+static json_object *json_rows(struct row *v, size_t n)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(a, json_row(&v[i], v[i].agency));
+	return a;
+}
+
+static json_object *json_snapshot(const struct snapshot *s)
+{
+	json_object *o = json_object_new_object(), *a = json_object_new_array();
+	char d[PPX_DATE_LEN];
+
+	ppx_date_format(d, s->day);
+	json_object_object_add(o, "date", json_object_new_string(d));
+	for (int c = 0; c < REPORT_CATEGORIES; c++)
+		for (int l = 0; l < REPORT_LEVELS; l++) {
+			json_object *x;
+
+			if (!s->n[c][l])
+				continue;
+			x = json_object_new_object();
+			json_object_object_add(x, "category", json_object_new_string(
+						       report_level_name(c)));
+			json_object_object_add(x, "level", json_object_new_string(
+						       report_level_name(l)));
+			json_object_object_add(x, "count",
+					       json_object_new_int64(s->n[c][l]));
+			json_object_array_add(a, x);
+		}
+	json_object_object_add(o, "counts", a);
+	json_object_object_add(o, "total", json_object_new_int64(s->total));
+	return o;
+}
+
 static void print_json(struct report *rp, const struct deadlines_run *r)
 {
 	json_object *root = json_object_new_object(), *rows, *rules;
@@ -656,12 +697,17 @@ static void print_json(struct report *rp, const struct deadlines_run *r)
 				       (int64_t)ppx_calendar_count(r->cal)));
 	json_object_object_add(root, "rules", rules);
 	rows = json_object_new_array();
-	for (size_t i = 0; i < rp->n_rows; i++)
-		json_object_array_add(rows, json_row(&rp->rows[i],
-						     rp->rows[i].agency));
+	for (size_t i = 0; i < rp->agencies.n; i++)
+		json_object_array_add(rows, json_row(&rp->agencies.v[i],
+						     rp->agencies.v[i].agency));
 	json_object_object_add(root, "rows", rows);
 	json_object_object_add(root, "total", json_row(&rp->total, "total"));
 	json_object_object_add(root, "mismatches", json_mismatches(rp));
+	json_object_object_add(root, "areas", json_rows(rp->areas.v,
+							rp->areas.n));
+	json_object_object_add(root, "months", json_rows(rp->months,
+							 rp->n_months));
+	json_object_object_add(root, "snapshot", json_snapshot(&rp->snap));
 	lr_json_write(stdout, root, JSON_C_TO_STRING_PLAIN);
 	json_object_put(root);
 }
@@ -729,6 +775,43 @@ static int period_parse(struct report *rp, const struct period_args *p)
 	return 0;
 }
 
+struct report_args {
+	struct period_args p;
+	const char *format, *output, *snapshot;
+};
+
+/* --format, --snapshot/--at: what period_parse leaves. */
+static int extra_parse(struct deadlines_opts *o, struct report *rp,
+		       const struct report_args *x)
+{
+	static const char *const names[] = {"text", "json", "csv", "html"};
+	int f = -1;
+
+	for (int i = 0; x->format && i < 4; i++)
+		if (strcmp(x->format, names[i]) == 0)
+			f = i;
+	if (x->format && (f < 0 || (o->format != FORMAT_TEXT &&
+				    o->format != f))) {
+		fprintf(stderr, "ppx report: --format %s: give one of text, "
+			"json, csv, html (and no other --json or --csv)\n",
+			x->format);
+		return PPX_EXIT_USAGE;
+	}
+	if (x->format)
+		o->format = f;
+	rp->snap.day = DEADLINES_NONE;
+	if (x->snapshot && ppx_date_parse(&rp->snap.day, x->snapshot) != 0) {
+		fprintf(stderr, "ppx report: --snapshot: %s\n", ppx_error_last());
+		return PPX_EXIT_USAGE;
+	}
+	if (x->output && !freopen(x->output, "w", stdout)) {
+		fprintf(stderr, "ppx report: cannot write %s: %s\n", x->output,
+			strerror(errno));
+		return PPX_EXIT_UNAVAILABLE;
+	}
+	return 0;
+}
+
 static int report_parse(struct deadlines_opts *o, struct report *rp,
 			int argc, char **argv)
 {
@@ -737,10 +820,14 @@ static int report_parse(struct deadlines_opts *o, struct report *rp,
 		{"quarter", required_argument, NULL, 'q'},
 		{"from", required_argument, NULL, 'f'},
 		{"to", required_argument, NULL, 't'},
+		{"format", required_argument, NULL, 'F'},
+		{"output", required_argument, NULL, 'o'},
+		{"snapshot", required_argument, NULL, 's'},
+		{"at", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct period_args p = {0};
+	struct report_args x = {0};
 	int ch, rc;
 
 	memset(o, 0, sizeof(*o));
@@ -749,12 +836,12 @@ static int report_parse(struct deadlines_opts *o, struct report *rp,
 		if ((rc = deadlines_opt(o, ch, optarg, "report")) != 0) {
 			if (rc != 1)
 				return ppx_exit_code(rc);
-		} else if (ch == 'q') {
-			p.quarter = optarg;
-		} else if (ch == 'f') {
-			p.from = optarg;
-		} else if (ch == 't') {
-			p.to = optarg;
+		} else if (ch == 'q' || ch == 'f' || ch == 't') {
+			*(ch == 'q' ? &x.p.quarter : ch == 'f' ? &x.p.from
+							       : &x.p.to) = optarg;
+		} else if (ch == 'F' || ch == 'o' || ch == 's') {
+			*(ch == 'F' ? &x.format : ch == 'o' ? &x.output
+							    : &x.snapshot) = optarg;
 		} else if (ch == 'h') {
 			fputs(usage, stdout);
 			return 1;
@@ -768,7 +855,9 @@ static int report_parse(struct deadlines_opts *o, struct report *rp,
 			argv[optind], usage);
 		return PPX_EXIT_USAGE;
 	}
-	return period_parse(rp, &p);
+	if ((rc = period_parse(rp, &x.p)) != 0)
+		return rc;
+	return extra_parse(o, rp, &x);
 }
 
 static int cmp_row(const void *a, const void *b)
@@ -777,17 +866,27 @@ static int cmp_row(const void *a, const void *b)
 		      ((const struct row *)b)->agency);
 }
 
-static void report_free(struct report *rp)
+/* Count everything; 0, or an exit status after saying what failed. */
+static int report_count(struct report *rp, struct deadlines_run *r)
 {
-	for (size_t i = 0; i < rp->n_rows; i++) {
-		free(rp->rows[i].receipt.v);
-		free(rp->rows[i].ack.v);
+	rp->as_of = r->as_of;
+	if (rp->snap.day == DEADLINES_NONE)
+		rp->snap.day = report_last_march31(rp->to);
+	if (report_init(rp) != 0) {
+		fprintf(stderr, "ppx report: %s\n", ppx_error_last());
+		return PPX_EXIT_USAGE;
 	}
-	free(rp->rows);
-	free(rp->total.receipt.v);
-	free(rp->total.ack.v);
-	free(rp->latest);
-	free(rp->pairs);
+	count_all(rp, r->dl);
+	if (count_records(rp, r->dl) != 0 || rp->failed ||
+	    report_measures(rp, r->log, r->agency) != 0) {
+		fprintf(stderr, "ppx report: %s\n", rp->failed ? "out of memory"
+							       : ppx_error_last());
+		return PPX_EXIT_UNAVAILABLE;
+	}
+	sort_n(rp->agencies.v, rp->agencies.n, sizeof(*rp->agencies.v),
+	       cmp_row);
+	sort_n(rp->areas.v, rp->areas.n, sizeof(*rp->areas.v), cmp_row);
+	return 0;
 }
 
 int cmd_report(int argc, char **argv)
@@ -803,23 +902,22 @@ int cmd_report(int argc, char **argv)
 		deadlines_run_close(&r);
 		return ppx_exit_code(rc);
 	}
-	rp.as_of = r.as_of;
-	count_all(&rp, r.dl);
-	if (count_records(&rp, r.dl) != 0 || rp.failed) {
-		fprintf(stderr, "ppx report: %s\n", rp.failed ? "out of memory"
-							       : ppx_error_last());
-		report_free(&rp);
-		deadlines_run_close(&r);
-		return PPX_EXIT_UNAVAILABLE;
+	if ((rc = report_count(&rp, &r)) == 0) {
+		if (o.format == FORMAT_JSON)
+			print_json(&rp, &r);
+		else if (o.format == FORMAT_CSV)
+			print_csv(&rp);
+		else if (o.format == FORMAT_HTML)
+			report_html(stdout, &rp, r.agency);
+		else
+			print_text(&rp, &r);
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			fprintf(stderr, "ppx report: cannot write the report: "
+				"%s\n", strerror(errno));
+			rc = PPX_EXIT_UNAVAILABLE;
+		}
 	}
-	sort_n(rp.rows, rp.n_rows, sizeof(*rp.rows), cmp_row);
-	if (o.format == FORMAT_JSON)
-		print_json(&rp, &r);
-	else if (o.format == FORMAT_CSV)
-		print_csv(&rp);
-	else
-		print_text(&rp, &r);
 	report_free(&rp);
 	deadlines_run_close(&r);
-	return PPX_EXIT_OK;
+	return rc;
 }

@@ -185,9 +185,8 @@ static const char *subject_label(struct deadlines_mem *m,
 }
 
 /* The identifier keys of all of `ids`, without repeats, in the pool. */
-static void subject_keys(struct deadlines_mem *m, const char ***out,
-			 size_t *n, const Ppx__V1__SubjectIds *const *ids,
-			 size_t n_ids)
+void dl_subject_keys(struct deadlines_mem *m, const char ***out, size_t *n,
+		     const Ppx__V1__SubjectIds *const *ids, size_t n_ids)
 {
 	const char **keys = dl_pool_alloc(m, (n_ids * N_SCHEMES + 1) *
 					      sizeof(*keys));
@@ -242,7 +241,7 @@ static void add_notification(struct deadlines_mem *m,
 	n->sender = dl_str(m, b->sender_agency);
 	n->kind = dl_str(m, kind ? kind : "notification");
 	n->subject = subject_label(m, &subj, 1);
-	subject_keys(m, &n->keys, &n->n_keys, &subj, 1);
+	dl_subject_keys(m, &n->keys, &n->n_keys, &subj, 1);
 	n->logged_ms = e->time_ms;
 	n->deadline_ms = b->ack_deadline_ms;
 	n->sent_ms = e->kind == PPX__V1__ENTRY_KIND__ENTRY_SENT ? e->time_ms
@@ -305,7 +304,7 @@ static void add_minutes(struct deadlines_mem *m, const Ppx__V1__LogEntry *e,
 			ids[i] = mn->subjects[i];
 		ids[mn->n_subjects] = b->subject;
 		v->subject = subject_label(m, ids, mn->n_subjects + 1);
-		subject_keys(m, &v->keys, &v->n_keys, ids, mn->n_subjects + 1);
+		dl_subject_keys(m, &v->keys, &v->n_keys, ids, mn->n_subjects + 1);
 	}
 	copy_actions(m, v, mn);
 }
@@ -386,7 +385,7 @@ static void add_record(struct deadlines_mem *m, struct deadlines *dl,
 	v->agency = dl_str(m, b->sender_agency);
 	v->record_id = dl_str(m, r->record_id);
 	v->subject = subject_label(m, ids, 2);
-	subject_keys(m, &keys, &v->n_keys, ids, 2);
+	dl_subject_keys(m, &keys, &v->n_keys, ids, 2);
 	v->keys = keys;
 	v->version = r->version;
 	v->logged_ms = e->time_ms;
@@ -541,19 +540,26 @@ static void free_facts(struct deadlines_mem *m)
 	m->decisions = NULL;
 }
 
+void dl_mem_free(struct deadlines_mem *m)
+{
+	if (!m)
+		return;
+	while (m->chunks) {
+		struct chunk *c = m->chunks;
+
+		m->chunks = c->next;
+		free(c);
+	}
+	free(m);
+}
+
 void deadlines_free(struct deadlines *self)
 {
 	if (!self)
 		return;
 	if (self->mem) {
 		free_facts(self->mem);
-		while (self->mem->chunks) {
-			struct chunk *c = self->mem->chunks;
-
-			self->mem->chunks = c->next;
-			free(c);
-		}
-		free(self->mem);
+		dl_mem_free(self->mem);
 	}
 	free(self->ob);
 	free(self->meetings);

@@ -152,7 +152,7 @@ const char *obligation_kind_name(enum obligation_kind kind);
 
 /* ---- what ppx due and ppx report share ------------------------------- */
 
-enum deadlines_format { FORMAT_TEXT = 0, FORMAT_JSON, FORMAT_CSV };
+enum deadlines_format { FORMAT_TEXT = 0, FORMAT_JSON, FORMAT_CSV, FORMAT_HTML };
 
 /* The options both commands take. */
 struct deadlines_opts {

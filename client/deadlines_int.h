@@ -120,6 +120,14 @@ void *dl_push(struct deadlines_mem *m, void **arr, size_t *n, size_t *cap,
 #define PUSH(m, arr, n, cap) \
 	dl_push(m, (void **)&(arr), &(n), &(cap), sizeof(*(arr)))
 
+/* The identifier keys ("pnc:..", "crn:..") of all of `ids`, without
+ * repeats, in the pool. */
+void dl_subject_keys(struct deadlines_mem *m, const char ***out, size_t *n,
+		     const Ppx__V1__SubjectIds *const *ids, size_t n_ids);
+
+/* Free the pool and `m` itself (not its arrays); NULL ok. */
+void dl_mem_free(struct deadlines_mem *m);
+
 /* Join the facts into dl's obligations and meetings (deadlines_join.c). */
 int dl_join(struct deadlines_mem *m, struct deadlines *dl,
 	    const struct deadlines_config *cfg, const ppx_calendar *cal);

@@ -45,24 +45,8 @@ set -u
 unset PPX_DEADLINES
 . "$(dirname "$0")/lib.sh"
 fed_init
-# The daemons' clock: an offset from the real one in $FED/clock, read by
-# libfaketime on every call; ZeroMQ's timers keep real time.  Under
-# AddressSanitizer the preloaded library must be allowed to come first.
-export FAKETIME_DONT_FAKE_MONOTONIC=1
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
-FAKETIME_LIB=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketime.so.1$' | head -1)
-set_clock() {	# set_clock MS: the daemons' clock at MS (Unix milliseconds)
-	printf '%+d\n' $(( $1 / 1000 - $(date -u +%s) )) >"$FED/clock.new" &&
-		mv "$FED/clock.new" "$FED/clock"
-}
-set_clock "$(( $(date -u -d 2026-06-20T00:00Z +%s) * 1000 ))"
-faketime '2026-06-01 00:00:00' "$TOP/certs/ppx-pki" demo "$FED/pki" >/dev/null &&
-	faketime '2026-06-01 00:00:00' "$TOP/certs/ppx-pki" crl "$FED/pki" --days 400 >/dev/null ||
-	{ notok "a PKI issued on 1 June 2026"; finish; exit 1; }
-PKI=$FED/pki
-cp "$PKI/ca/crl.pem" "$FED/crl.pem"
-for a in $AGENCIES; do fed_config "$a"; done
-PPXD_WRAP="env LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$FED/clock FAKETIME_NO_CACHE=1 ${PPXD_WRAP:-}"
+. "$(dirname "$0")/history.bash"
+history_pki 2026-06-01 || { notok "a PKI issued on 1 June 2026"; finish; exit 1; }
 fed_start police.gwent || { notok "police starts"; finish; exit 1; }
 fed_start probation.gwent || { notok "probation starts"; finish; exit 1; }
 fed_start prison.cardiff || { notok "prison starts"; finish; exit 1; }
@@ -74,14 +58,6 @@ POLICE_LOG=$FED/police.gwent/log
 HOLIDAYS=$TOP/docs/examples/bank-holidays-england-wales-2026-2027.txt
 EXAMPLE_RULES=$TOP/docs/examples/deadlines.conf
 
-ms() { echo $(( $(date -u -d "$1" +%s) * 1000 )); }
-mid() { printf '%-16.16s' "$1" | base64; }	# a 16-byte id, in base64
-hexid() { printf '%-16.16s' "$1" | od -An -tx1 | tr -d ' \n'; }
-
-person() {	# person ID NAME AGENCY ROLE
-	printf '{"id":"%s","name":"%s","agency":"%s","role":"%s","grade":"-"}' \
-		"$1" "$2" "$3" "$4"
-}
 DANA=$(person dana.evans "Dana Evans" police.gwent "police offender manager")
 SAM=$(person sam.okafor "Sam Okafor" probation.gwent "offender manager")
 PRIYA=$(person priya.shah "Priya Shah" prison.cardiff "offender management unit")
@@ -91,25 +67,6 @@ JS='{"pncId":"2019/0123456X","crn":"X123456","name":"John Smith","dateOfBirth":"
 MJ='{"pncId":"2020/0654321Y","crn":"Y654321","name":"Mark Jones","dateOfBirth":"1985-07-02"}'
 IP='{"pncId":"2018/0111111Z","crn":"Z111111","name":"Ian Price","dateOfBirth":"1990-11-30"}'
 COMMON='"marking":"OFFICIAL_SENSITIVE","priority":"ROUTINE","purpose":{"legalBasis":"CJA_2003_S325","text":"MAPPA co-operation"}'
-
-# send AGENCY NAME JSON: queue the message; replay sends the queue.
-send() {
-	printf '%s\n' "$3" >"$FED/msg-$2.json"
-	printf '%s %s %s\n' "$(jq -r .createdMs <<<"$3")" "$1" "$2" >>"$FED/queue"
-}
-# Submit every queued message in time order, the daemons' clock at its
-# creation time, and wait for every recipient's receipt.
-replay() {
-	local t a name out
-	while read -r t a name; do
-		set_clock "$t"
-		if ! out=$(ppx_send "$a" "$FED/msg-$name.json" --wait --timeout 20 2>&1); then
-			notok "$name is accepted and delivered"
-			diag "$out"
-			return 1
-		fi
-	done < <(sort -n "$FED/queue")
-}
 
 action() {	# action ID OWNER DUE STATUS [OUTCOME]
 	printf '{"id":"%s","description":"%s","owner":%s,"dueDate":"%s","status":"%s"%s}' \
@@ -312,8 +269,8 @@ near_row() {
 near() { [ -n "$2" ] && [ $(( ($2 - $1) * ($2 - $1) )) -le 25000000 ]; }
 export -f near
 csv=$(report "${Q3[@]}" --csv | tr -d '\r')
-check "report --csv: the header" grep -qx 'agency,minutes_on_time,minutes_total,disclosure_considered,meetings_total,actions_done,actions_overdue,actions_total,acks_in_time,acks_total,median_receipt_ms,median_ack_ms,records_mismatched,records_compared' <<<"$csv"
-check "report --csv: police.gwent" grep -qx 'police.gwent,3,3,3,3,2,1,3,0,1,,,2,3' <<<"$csv"
+check "report --csv: the header" grep -q '^agency,minutes_on_time,minutes_total,disclosure_considered,meetings_total,actions_done,actions_overdue,actions_total,acks_in_time,acks_total,median_receipt_ms,median_ack_ms,records_mismatched,records_compared,attended,attended_total,' <<<"$csv"
+check "report --csv: police.gwent" grep -q '^police.gwent,3,3,3,3,2,1,3,0,1,,,2,3,' <<<"$csv"
 check "report --csv: prison.cardiff (median to ack 21600000 ms)" near_row "$csv" prison.cardiff,0,0,0,0,1,0,2,1,2 21600000 0,0
 check "report --csv: probation.gwent (median to ack 172800000 ms)" near_row "$csv" probation.gwent,0,1,0,1,1,0,1,1,2 172800000 2,3
 check "report --csv: total (median to ack 86400000 ms)" near_row "$csv" total,3,4,3,4,4,1,6,2,5 86400000 2,3
@@ -322,13 +279,13 @@ check "report --csv: five records" [ "$(grep -c . <<<"$csv")" -eq 5 ]
 json=$(report "${Q3[@]}" --json)
 r() { printf '"minutes_on_time":{"count":%s,"total":%s},"disclosure_considered":{"count":%s,"total":%s},"actions_done":{"count":%s,"total":%s},"actions_overdue":{"count":%s,"total":%s},"acks_in_time":{"count":%s,"total":%s},' "$@"; }
 check "report --json: police.gwent" \
-	grep -qF '{"agency":"police.gwent",'"$(r 3 3 3 3 2 3 1 3 0 1)"'"median_receipt_ms":null,"median_ack_ms":null,"record_mismatches":{"count":2,"total":3}}' <<<"$json"
+	grep -qF '{"agency":"police.gwent",'"$(r 3 3 3 3 2 3 1 3 0 1)"'"median_receipt_ms":null,"median_ack_ms":null,"record_mismatches":{"count":2,"total":3},' <<<"$json"
 check "report --json: prison.cardiff" \
-	grep -qE '\{"agency":"prison.cardiff",'"$(r 0 0 0 0 1 2 0 2 1 2)"'"median_receipt_ms":[0-9]+,"median_ack_ms":[0-9]+,"record_mismatches":\{"count":0,"total":0\}\}' <<<"$json"
+	grep -qE '\{"agency":"prison.cardiff",'"$(r 0 0 0 0 1 2 0 2 1 2)"'"median_receipt_ms":[0-9]+,"median_ack_ms":[0-9]+,"record_mismatches":\{"count":0,"total":0\},' <<<"$json"
 check "report --json: probation.gwent" \
-	grep -qE '\{"agency":"probation.gwent",'"$(r 0 1 0 1 1 1 0 1 1 2)"'"median_receipt_ms":[0-9]+,"median_ack_ms":[0-9]+,"record_mismatches":\{"count":2,"total":3\}\}' <<<"$json"
+	grep -qE '\{"agency":"probation.gwent",'"$(r 0 1 0 1 1 1 0 1 1 2)"'"median_receipt_ms":[0-9]+,"median_ack_ms":[0-9]+,"record_mismatches":\{"count":2,"total":3\},' <<<"$json"
 check "report --json: total" \
-	grep -qE '"total":\{"agency":"total",'"$(r 3 4 3 4 4 6 1 6 2 5)"'"median_receipt_ms":[0-9]+,"median_ack_ms":[0-9]+,"record_mismatches":\{"count":2,"total":3\}\}' <<<"$json"
+	grep -qE '"total":\{"agency":"total",'"$(r 3 4 3 4 4 6 1 6 2 5)"'"median_receipt_ms":[0-9]+,"median_ack_ms":[0-9]+,"record_mismatches":\{"count":2,"total":3\},' <<<"$json"
 acks=$(jq -r '[.rows[], .total] | map(select(.agency != "police.gwent") | .median_ack_ms) | join(" ")' <<<"$json")
 check "report --json: median times to ack 6 h, 48 h, 24 h within 5 s ($acks)" \
 	bash -c 'set -- $1; near 21600000 "$1" && near 172800000 "$2" && near 86400000 "$3"' _ "$acks"
