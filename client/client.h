@@ -38,6 +38,8 @@ int cmd_ack(int argc, char **argv);
 int cmd_action(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_hook(int argc, char **argv);
+int cmd_review(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 int cmd_due(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);

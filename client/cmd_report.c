@@ -164,6 +164,7 @@ static void count_obligation(struct report *rp, const struct obligation *o)
 				sample(rp, &w->ack, o->to_ack_ms);
 			break;
 		case OBLIGATION_REVIEW:
+		case OBLIGATION_EMERGENCY:
 			break;
 		}
 	}
