@@ -214,7 +214,7 @@ check "the text of due names the access, the person, the reason and the reviewer
 	bash -c "\"$PPX\" due --config \"$(fed_conf police.gwent)\" | grep -q 'review of emergency send at seq $em_seq by dana.evans (Out of hours: officer at the door) owed by rita.reviewer'"
 checkx "audit Y shows the emergency send with its reason" \
 	'px audit pnc:2020/0654321Y --log "$POLICE_LOG" --format jsonl |
-	 jq -e "select(.action == \"emergency sent\") | select(.why | startswith(\"emergency: Out of hours\"))" >/dev/null'
+	 jq -se "map(select(.action == \"emergency sent\" and (.why | startswith(\"emergency: Out of hours\")))) | length == 1" >/dev/null'
 out=$("$PPX" review "$em_seq" --justified --finding "It was an emergency" "${POLICE[@]}" 2>&1)
 rc=$?
 checkx "ppx review by dana.evans (not the reviewer): refused" \
@@ -233,7 +233,7 @@ check "a second review: refused" \
 	fails px review "$em_seq" --justified --finding "again" "${POLICE[@]}"
 checkx "audit Y shows the review, its verdict and finding" \
 	'px audit pnc:2020/0654321Y --log "$POLICE_LOG" --format jsonl |
-	 jq -e "select(.action == \"reviewed\" and .person == \"rita.reviewer\") | select(.why == \"not justified: No risk to life; should have waited\")" >/dev/null'
+	 jq -se "map(select(.action == \"reviewed\" and .person == \"rita.reviewer\" and .why == \"not justified: No risk to life; should have waited\")) | length == 1" >/dev/null'
 check "ppx ran without sanitizer reports" \
 	bash -c "! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \"$ERR\""
 finish
