@@ -13,8 +13,8 @@
  * Only the configured reviewer may review, and never an access of their
  * own.  The finding is logged as ENTRY_REVIEW: person the reviewer,
  * related_seq the access, access{reason = finding, justified}, under the
- * subject keys and message id of the access so that ppx audit and ppx
- * show find it.  Whether an access was reviewed is a mark (REVIEW_MARKS)
+ * subject keys, message id and partner of the access so that ppx audit
+ * and ppx show find it.  Whether an access was reviewed is a mark (REVIEW_MARKS)
  * written in the same batch as the ENTRY_REVIEW: the log has no index on
  * related_seq, and the mark and the entry commit together, so they never
  * disagree after a crash.
@@ -129,6 +129,7 @@ static int review_append(struct ppxd *d, const char *person,
 	e.subject_keys = a->subject_keys;
 	e.n_subject_keys = a->n_subject_keys;
 	e.message_id = a->message_id;
+	e.peer_agency = a->peer_agency;	/* whose message, as the access's */
 	e.access = &acc;
 	if ((rc = writer_append(d, &e, seq)) != 0 ||
 	    (rc = writer_batch(d, &b)) != 0 ||

@@ -19,8 +19,8 @@ struct ppxd;
 /*
  * Log the finding of operator `person` on the emergency access at r->seq:
  * an ENTRY_REVIEW in this iteration's batch (person, related_seq, the
- * reviewed entry's subject keys and message id, access{reason = finding,
- * justified}) and its mark, so that a second review is refused.  *seq is
+ * reviewed entry's subject keys, message id and peer_agency,
+ * access{reason = finding, justified}) and its mark, so that a second review is refused.  *seq is
  * the ENTRY_REVIEW's place.  Refused: PPX_EPERM when `person` is not the
  * configured emergency_reviewer or is the one who accessed; PPX_EINVAL
  * for a finding that is empty, too long or not printable, or an entry

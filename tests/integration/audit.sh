@@ -234,6 +234,11 @@ check "a second review: refused" \
 checkx "audit Y shows the review, its verdict and finding" \
 	'px audit pnc:2020/0654321Y --log "$POLICE_LOG" --format jsonl |
 	 jq -se "map(select(.action == \"reviewed\" and .person == \"rita.reviewer\" and .why == \"not justified: No risk to life; should have waited\")) | length == 1" >/dev/null'
+fed_stop police.gwent
+check "police's log with the review verifies" log_verify police.gwent
+check "police restarts on it (the start-up check of the indexes)" fed_start police.gwent
+checkx "after the restart the review is still done: due lists nothing owed" \
+	'[ -z "$(owed --soon 5)" ] && fails px review "$em_seq" --justified --finding "again" "${POLICE[@]}"'
 check "ppx ran without sanitizer reports" \
 	bash -c "! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \"$ERR\""
 finish
