@@ -135,27 +135,6 @@ static int by_key(struct audit *a, const char *key, uint64_t **seqs,
 	return logread_by_subject(a->lr, key, seqs, n);
 }
 
-static int seq_cmp(const void *x, const void *y)
-{
-	const uint64_t *p = x, *q = y;
-
-	return *p < *q ? -1 : *p > *q;
-}
-
-/* Sort a[0..*n) and drop repeats. */
-static void unique(uint64_t *v, size_t *n)
-{
-	size_t k = 0;
-
-	if (*n < 2)
-		return;
-	qsort(v, *n, sizeof(*v), seq_cmp);
-	for (size_t i = 1; i < *n; i++)
-		if (v[i] != v[k])
-			v[++k] = v[i];
-	*n = k + 1;
-}
-
 static int append_seqs(uint64_t **all, size_t *n, const uint64_t *more,
 		       size_t m)
 {
@@ -186,14 +165,13 @@ static int find_entries(struct audit *a)
 			rc = append_seqs(&a->seqs, &a->n_seqs, seqs, m);
 		free(seqs);
 	}
-	unique(a->seqs, &a->n_seqs);
+	lr_seqs_unique(a->seqs, &a->n_seqs);
 	return rc;
 }
 
 static int found(const struct audit *a, uint64_t seq)
 {
-	return a->n_seqs && bsearch(&seq, a->seqs, a->n_seqs, sizeof(seq),
-				    seq_cmp) != NULL;
+	return lr_seqs_has(a->seqs, a->n_seqs, seq);
 }
 
 /* ---- rows ------------------------------------------------------------- */
@@ -675,7 +653,7 @@ static int run(struct audit *a)
 
 		a->extra = NULL;
 		a->n_extra = a->cap_extra = 0;
-		unique(extra, &n);
+		lr_seqs_unique(extra, &n);
 		rc = walk(a, extra, n);
 		free(extra);
 	}

@@ -10,7 +10,6 @@
  * access and a second review, logs ENTRY_REVIEW with the finding and
  * answers with its place after the commit (daemon/review.c).
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,39 +27,19 @@ static const char usage[] =
 	"your name as ENTRY_REVIEW; an access is reviewed once, and never by\n"
 	"the person who made it.\n";
 
-/* SEQ: a decimal number. */
-static int parse_seq(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s[0] || strspn(s, "0123456789") != strlen(s))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* Sends the request; the exit code. */
 static int send_review(const char *config, Ppx__V1__ReviewRequest *r)
 {
 	Ppx__V1__ControlRequest req = PPX__V1__CONTROL_REQUEST__INIT;
 	Ppx__V1__ControlReply *reply = NULL;
-	struct ctl c;
 	int rc;
 
-	if ((rc = ctl_open(&c, config_path_default(config), 5000)) != 0)
-		return ppx_exit_code(rc);
 	req.request_case = PPX__V1__CONTROL_REQUEST__REQUEST_REVIEW;
 	req.review = r;
-	if ((rc = ctl_send(&c, &req)) != 0 ||
-	    (rc = ctl_recv(&c, &reply)) != 0) {
-		fprintf(stderr, "ppx review: %s\n", ppx_error_last());
-		rc = ppx_exit_code(rc);
-	} else if (reply->code != 0) {
+	if ((rc = ctl_call(config_path_default(config), &req, &reply,
+			   "review")) != 0)
+		return rc;
+	if (reply->code != 0) {
 		fprintf(stderr, "ppx review: %s\n", reply->error);
 		rc = reply->code == PPX_EINVAL ? PPX_EXIT_USAGE : PPX_EXIT_NO;
 	} else if (reply->reply_case !=
@@ -74,9 +53,7 @@ static int send_review(const char *config, Ppx__V1__ReviewRequest *r)
 		       r->justified ? "justified" : "not justified",
 		       (unsigned long long)reply->review->log_seq);
 	}
-	if (reply)
-		ppx__v1__control_reply__free_unpacked(reply, NULL);
-	ctl_close(&c);
+	ppx__v1__control_reply__free_unpacked(reply, NULL);
 	return rc;
 }
 
@@ -108,7 +85,7 @@ int cmd_review(int argc, char **argv)
 			return ch == 'h' ? PPX_EXIT_OK : PPX_EXIT_USAGE;
 		}
 	}
-	if (argc - optind != 1 || parse_seq(argv[optind], &r.seq) != 0) {
+	if (argc - optind != 1 || ctl_parse_seq(argv[optind], &r.seq) != 0) {
 		fputs(usage, stderr);
 		return PPX_EXIT_USAGE;
 	}
