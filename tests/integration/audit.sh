@@ -125,7 +125,7 @@ shape() {
 }
 jl=$(px audit pnc:2019/0123456X --log "$POLICE_LOG" --format jsonl)
 diag "$(jq -c '[.seq, .action, .person, .agency, .partner, .message_id[0:8], .why]' <<<"$jl" 2>/dev/null)"
-check "audit --format jsonl: every line is JSON" jq -e . <<<"$jl" >/dev/null
+checkx "audit --format jsonl: every line is JSON" 'jq -e . <<<"$jl" >/dev/null'
 checkx "audit X: exactly the known rows (actions, persons, agencies, partners, messages)" \
 	'[ "$(shape <<<"$jl")" = "$(sort <<<"$EXPECTED")" ]'
 checkx "audit X: rows in log order" \
