@@ -399,14 +399,12 @@ static void read_what(char *out, size_t cap, const Ppx__V1__LogEntry *e)
 }
 
 /* Action, what and why of an entry that is not a message. */
-static void other_fields(struct audit *a, const struct lr_entry *ent,
-			 const char **action, char *what, size_t wcap,
-			 char *why, size_t ycap)
+static void other_fields(const struct lr_entry *ent, const char **action,
+			 char *what, size_t wcap, char *why, size_t ycap)
 {
 	const Ppx__V1__LogEntry *e = ent->e;
 	const Ppx__V1__Access *acc = e->access;
 
-	(void)a;
 	lr_describe(what, wcap, ent);
 	switch (e->kind) {
 	case PPX__V1__ENTRY_KIND__ENTRY_READ:
@@ -458,7 +456,7 @@ static void other_row(struct audit *a, const struct lr_entry *ent)
 	json_object *o;
 	int ours = e->kind != PPX__V1__ENTRY_KIND__ENTRY_REJECTED;
 
-	other_fields(a, ent, &action, what, sizeof(what), why, sizeof(why));
+	other_fields(ent, &action, what, sizeof(what), why, sizeof(why));
 	if (!(o = row_new(a, ent->seq, e->time_ms, action)))
 		return;
 	put(o, "direction", lr_dir_name(ent->dir));
