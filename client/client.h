@@ -38,6 +38,8 @@ int cmd_ack(int argc, char **argv);
 int cmd_action(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_hook(int argc, char **argv);
+int cmd_review(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 int cmd_due(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);
@@ -60,6 +62,17 @@ int ctl_send(struct ctl *c, Ppx__V1__ControlRequest *req);
 /* 0, or PPX_EIO after the timeout; free with
  * ppx__v1__control_reply__free_unpacked(). */
 int ctl_recv(struct ctl *c, Ppx__V1__ControlReply **out);
+
+/* One request and its reply, for a command `cmd` ("hook", "review"):
+ * 0 with *out (free with ppx__v1__control_reply__free_unpacked()), or
+ * after printing the problem the exit status (the daemon is not there,
+ * does not answer). */
+int ctl_call(const char *config_path, Ppx__V1__ControlRequest *req,
+	     Ppx__V1__ControlReply **out, const char *cmd);
+
+/* A log position given on the command line: decimal digits only.  0, or
+ * -1. */
+int ctl_parse_seq(const char *s, uint64_t *out);
 
 /* The configuration file: --config, else $PPX_CONFIG, else
  * /etc/ppx/ppxd.conf. */

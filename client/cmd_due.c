@@ -3,7 +3,7 @@
  * agency and person, from the local log, read-only.
  *
  * deadlines.c works out the obligations (minutes, actions,
- * acknowledgements, reviews) as of a date; this file keeps those not met
+ * acknowledgements, reviews, reviews of emergency access) as of a date; this file keeps those not met
  * whose due date is before that date (overdue) or within --soon working
  * days of it (due soon), and prints them as a table grouped by agency and
  * person, as JSON or as CSV.  The exit status says whether anything is
@@ -25,12 +25,12 @@
 static const char usage[] =
 	"usage: ppx due [--log DIR | --config FILE] [--deadlines FILE]\n"
 	"               [--as-of YYYY-MM-DD] [--soon DAYS] [--json | --csv]\n"
-	"Lists the minutes, actions, acknowledgements and reviews that are\n"
-	"overdue, or due within DAYS working days (due_soon_days of the\n"
-	"deadlines file, default 5), by owner agency and person.  The rules\n"
-	"and bank holidays come from --deadlines FILE or $PPX_DEADLINES\n"
-	"(docs/ppx-deadlines.md).  Exit 0: nothing overdue; 1: something is;\n"
-	"2: usage; 3: the log cannot be read.\n";
+	"Lists the minutes, actions, acknowledgements, reviews and reviews of\n"
+	"emergency access that are overdue, or due within DAYS working days\n"
+	"(due_soon_days of the deadlines file, default 5), by owner agency\n"
+	"and person.  The rules and bank holidays come from --deadlines FILE\n"
+	"or $PPX_DEADLINES (docs/ppx-deadlines.md).  Exit 0: nothing\n"
+	"overdue; 1: something is; 2: usage; 3: the log cannot be read.\n";
 
 struct due_item {
 	const struct obligation *o;

@@ -10,7 +10,6 @@
  * hook on the entry again, out of log order; drop takes it out of the
  * quarantine: the hook never gets it.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,39 +25,19 @@ static const char usage[] =
 	"it out of the quarantine for good.  The decision is logged with your\n"
 	"name and the reason.\n";
 
-/* SEQ: a decimal number. */
-static int parse_seq(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s[0] || strspn(s, "0123456789") != strlen(s))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* Sends the request; the exit code. */
 static int decide(const char *config, Ppx__V1__HookDecisionRequest *r)
 {
 	Ppx__V1__ControlRequest req = PPX__V1__CONTROL_REQUEST__INIT;
 	Ppx__V1__ControlReply *reply = NULL;
-	struct ctl c;
 	int rc;
 
-	if ((rc = ctl_open(&c, config_path_default(config), 5000)) != 0)
-		return ppx_exit_code(rc);
 	req.request_case = PPX__V1__CONTROL_REQUEST__REQUEST_HOOK_DECISION;
 	req.hook_decision = r;
-	if ((rc = ctl_send(&c, &req)) != 0 ||
-	    (rc = ctl_recv(&c, &reply)) != 0) {
-		fprintf(stderr, "ppx hook: %s\n", ppx_error_last());
-		rc = ppx_exit_code(rc);
-	} else if (reply->code != 0) {
+	if ((rc = ctl_call(config_path_default(config), &req, &reply,
+			   "hook")) != 0)
+		return rc;
+	if (reply->code != 0) {
 		fprintf(stderr, "ppx hook %s: %s\n", r->drop ? "drop" : "retry",
 			reply->error);
 		rc = PPX_EXIT_NO;
@@ -68,9 +47,7 @@ static int decide(const char *config, Ppx__V1__HookDecisionRequest *r)
 		       "dropped from the quarantine" :
 		       "will be given to the hook again");
 	}
-	if (reply)
-		ppx__v1__control_reply__free_unpacked(reply, NULL);
-	ctl_close(&c);
+	ppx__v1__control_reply__free_unpacked(reply, NULL);
 	return rc;
 }
 
@@ -99,7 +76,7 @@ int cmd_hook(int argc, char **argv)
 	}
 	if (argc - optind != 3 || (strcmp(argv[optind], "retry") != 0 &&
 				   strcmp(argv[optind], "drop") != 0) ||
-	    parse_seq(argv[optind + 2], &r.seq) != 0) {
+	    ctl_parse_seq(argv[optind + 2], &r.seq) != 0) {
 		fputs(usage, stderr);
 		return PPX_EXIT_USAGE;
 	}

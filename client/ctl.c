@@ -3,6 +3,7 @@
  * its configuration, connect over IPC, exchange ControlRequest and
  * ControlReply messages.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,5 +92,37 @@ int ctl_recv(struct ctl *c, Ppx__V1__ControlReply **out)
 	zmq_msg_close(&m);
 	if (!*out)
 		return ppx_error_set(PPX_EIO, "ppxd's answer does not decode");
+	return 0;
+}
+
+int ctl_call(const char *config_path, Ppx__V1__ControlRequest *req,
+	     Ppx__V1__ControlReply **out, const char *cmd)
+{
+	struct ctl c;
+	int rc;
+
+	*out = NULL;
+	if ((rc = ctl_open(&c, config_path, 5000)) != 0)
+		return ppx_exit_code(rc);
+	if ((rc = ctl_send(&c, req)) != 0 || (rc = ctl_recv(&c, out)) != 0) {
+		fprintf(stderr, "ppx %s: %s\n", cmd, ppx_error_last());
+		rc = ppx_exit_code(rc);
+	}
+	ctl_close(&c);
+	return rc;
+}
+
+int ctl_parse_seq(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s[0] || strspn(s, "0123456789") != strlen(s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
 	return 0;
 }

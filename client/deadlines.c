@@ -489,11 +489,11 @@ static int scan_entry(void *ctx, uint64_t seq, const uint8_t *data,
 	struct scan *s = ctx;
 	Ppx__V1__LogEntry *e = ppx__v1__log_entry__unpack(NULL, len, data);
 
-	(void)seq;
 	if (!e) {
 		s->dl->undecodable++;
 		return 0;
 	}
+	dl_scan_emergency(s->m, seq, e);
 	switch (e->kind) {
 	case PPX__V1__ENTRY_KIND__ENTRY_SENT:
 	case PPX__V1__ENTRY_KIND__ENTRY_RECEIVED:
@@ -532,6 +532,10 @@ static void free_facts(struct deadlines_mem *m)
 	free(m->acks);
 	free(m->receipts);
 	free(m->decisions);
+	free(m->emergencies);
+	free(m->reviews);
+	m->emergencies = NULL;
+	m->reviews = NULL;
 	m->notifs = NULL;
 	m->mins = NULL;
 	m->updates = NULL;
@@ -590,6 +594,10 @@ int deadlines_collect(struct deadlines **out, ppx_log *log,
 	rc = ppx_log_foreach(log, 0, ppx_log_size(log), scan_entry, &s);
 	if (rc == 0)
 		rc = dl_join(dl->mem, dl, cfg, cal);
+	if (rc == 0) {
+		dl_join_emergency(dl->mem, dl);
+		rc = dl->mem->rc;
+	}
 	if (rc != 0) {
 		deadlines_free(dl);
 		return rc;
@@ -607,6 +615,7 @@ const char *obligation_kind_name(enum obligation_kind kind)
 	case OBLIGATION_ACTION: return "action";
 	case OBLIGATION_ACK: return "acknowledge";
 	case OBLIGATION_REVIEW: return "review";
+	case OBLIGATION_EMERGENCY: return "emergency-review";
 	}
 	return "?";
 }

@@ -20,7 +20,12 @@
  *   review    the next meeting about the same subject, owed by the chair
  *             within 16 (level 2) or 8 (level 3) weeks of the meeting; met
  *             by the minutes of a later meeting about any of the same
- *             subject identifiers.
+ *             subject identifiers;
+ *   emergency-review
+ *             an emergency (break-glass) read or send of this agency,
+ *             owed by the configured reviewer the entry names by its
+ *             access.review_due_ms; met by an ENTRY_REVIEW naming it
+ *             (deadlines_emergency.c).
  *
  * Beside the obligations it keeps what the board report needs: each
  * meeting (was disclosure considered?) and every partner record version.
@@ -75,6 +80,7 @@ enum obligation_kind {
 	OBLIGATION_ACTION,
 	OBLIGATION_ACK,
 	OBLIGATION_REVIEW,
+	OBLIGATION_EMERGENCY,	/* the review of an emergency access */
 };
 
 struct obligation {
@@ -88,7 +94,8 @@ struct obligation {
 	const char *person;	/* owner's name; "" when nobody is named */
 	ppx_day start;		/* meeting date, or notification date */
 	ppx_day due;
-	int64_t due_ms;		/* ack: the exact deadline; else 0 */
+	int64_t due_ms;		/* ack, emergency: the exact deadline;
+				 * else 0 */
 	int done;		/* met, as of the view's date */
 	ppx_day done_day;	/* when (DEADLINES_NONE if not done) */
 	int64_t done_ms;	/* minutes, ack: the exact time; else 0 */
@@ -147,7 +154,7 @@ int deadlines_collect(struct deadlines **out, ppx_log *log,
 		      const char *agency);
 void deadlines_free(struct deadlines *self);	/* NULL ok */
 
-/* "minutes", "action", "acknowledge", "review". */
+/* "minutes", "action", "acknowledge", "review", "emergency-review". */
 const char *obligation_kind_name(enum obligation_kind kind);
 
 /* ---- what ppx due and ppx report share ------------------------------- */

@@ -88,6 +88,22 @@ struct decision {
 	int considered;
 };
 
+/* An emergency read or send of this agency (ENTRY_READ or ENTRY_SENT with
+ * access.emergency), and a review of one (ENTRY_REVIEW). */
+struct emergency {
+	uint64_t seq;
+	const char *what;	/* "read" or "send" */
+	const char *person, *reason, *reviewer;
+	const char **keys;
+	size_t n_keys;
+	int64_t logged_ms, due_ms;
+};
+
+struct review_done {
+	uint64_t related_seq;
+	int64_t logged_ms;
+};
+
 struct deadlines_mem {
 	struct chunk *chunks;
 	size_t pool_bytes;
@@ -100,6 +116,8 @@ struct deadlines_mem {
 	ARRAY(struct ack, acks);
 	ARRAY(struct receipt, receipts);
 	ARRAY(struct decision, decisions);
+	ARRAY(struct emergency, emergencies);
+	ARRAY(struct review_done, reviews);
 	size_t cap_ob, cap_meetings, cap_records;
 };
 
@@ -131,6 +149,13 @@ void dl_mem_free(struct deadlines_mem *m);
 /* Join the facts into dl's obligations and meetings (deadlines_join.c). */
 int dl_join(struct deadlines_mem *m, struct deadlines *dl,
 	    const struct deadlines_config *cfg, const ppx_calendar *cal);
+
+/* An emergency access, or a review of one, from entry e at seq
+ * (deadlines_emergency.c); other entries are ignored. */
+void dl_scan_emergency(struct deadlines_mem *m, uint64_t seq,
+		       const Ppx__V1__LogEntry *e);
+/* Their obligations, one per emergency access, into dl. */
+void dl_join_emergency(struct deadlines_mem *m, struct deadlines *dl);
 
 /* qsort(), which may not be given a NULL array even when n is 0. */
 static inline void sort_n(void *base, size_t n, size_t size,

@@ -877,6 +877,24 @@ static int seq_cmp(const void *a, const void *b)
 	return *x < *y ? -1 : *x > *y;
 }
 
+void lr_seqs_unique(uint64_t *v, size_t *n)
+{
+	size_t k = 0;
+
+	if (*n < 2)
+		return;
+	qsort(v, *n, sizeof(*v), seq_cmp);
+	for (size_t i = 1; i < *n; i++)
+		if (v[i] != v[k])
+			v[++k] = v[i];
+	*n = k + 1;
+}
+
+int lr_seqs_has(const uint64_t *v, size_t n, uint64_t seq)
+{
+	return n && bsearch(&seq, v, n, sizeof(seq), seq_cmp) != NULL;
+}
+
 /* Append src[0..n) to *all (of *count), then free src. */
 static int seqs_append(uint64_t **all, size_t *count, uint64_t *src, size_t n)
 {
@@ -900,7 +918,7 @@ static int seqs_append(uint64_t **all, size_t *count, uint64_t *src, size_t n)
 int logread_by_subject(logread *self, const char *key, uint64_t **seqs,
 		       size_t *n)
 {
-	size_t slen = 0, k = 0;
+	size_t slen = 0;
 	const char *scheme = subject_scheme(key, &slen);
 	char buf[1024];
 	int rc = 0;
@@ -926,13 +944,8 @@ int logread_by_subject(logread *self, const char *key, uint64_t **seqs,
 		if (rc == 0)
 			rc = seqs_append(seqs, n, one, m);
 	}
-	if (rc == 0 && *n > 1) {
-		qsort(*seqs, *n, sizeof(**seqs), seq_cmp);
-		for (size_t i = 1; i < *n; i++)
-			if ((*seqs)[i] != (*seqs)[k])
-				(*seqs)[++k] = (*seqs)[i];
-		*n = k + 1;
-	}
+	if (rc == 0)
+		lr_seqs_unique(*seqs, n);
 	if (rc != 0) {
 		free(*seqs);
 		*seqs = NULL;

@@ -261,6 +261,10 @@ int logread_by_message(logread *self, const uint8_t *id, uint64_t **seqs,
 int logread_by_subject(logread *self, const char *key, uint64_t **seqs,
 		       size_t *n);
 
+/* Sort v[0..*n) and drop repeats; whether sorted v[0..n) holds seq. */
+void lr_seqs_unique(uint64_t *v, size_t *n);
+int lr_seqs_has(const uint64_t *v, size_t n, uint64_t seq);
+
 /* Whether `key` ("pnc:...") matches the subject `subject` of a filter. */
 int lr_subject_matches(const char *subject, const char *key);
 

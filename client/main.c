@@ -28,6 +28,8 @@ static const struct command {
 	{"show", cmd_show, "one message in full: body, delivery, acks"},
 	{"follow", cmd_follow, "print a log's entries as they are committed"},
 	{"subject", cmd_subject, "one subject's history across every partner"},
+	{"audit", cmd_audit, "every entry about one person: who did what, "
+	 "when and why"},
 	{"export", cmd_export, "a log's entries as JSON Lines or CSV"},
 	{"send", cmd_send, "submit messages (JSON, or composed from flags)"},
 	{"ack", cmd_ack, "a named person takes on a received message"},
@@ -36,6 +38,8 @@ static const struct command {
 	{"status", cmd_status, "partners, links, outboxes and refusals"},
 	{"reload", cmd_reload, "re-read the configuration, policy, "
 			       "certificates and CRL, logged"},
+	{"review", cmd_review, "the reviewer's finding on an emergency "
+			       "access"},
 	{"hook", cmd_hook, "retry or drop an entry a hook set aside"},
 	{"due", cmd_due, "what is overdue or due soon, by owner, read-only"},
 	{"report", cmd_report, "the board's figures for a period, read-only"},

@@ -11,8 +11,8 @@
  * daemon's state and the log, and a hook decision goes to hooks.c.  A
  * personally signed message is two submits (docs/PROTOCOL.md 3.2): a
  * prepare, answered at once with the body's bytes, then those bytes
- * signed by the person.  A
- * submit's and a hook decision's reply follows the commit of this loop
+ * signed by the person.  A review of an emergency access goes to
+ * review.c.  A submit's, a hook decision's and a review's reply follows the commit of this loop
  * iteration (writer_after), so that no caller is told of something the
  * disk does not yet hold; every other reply goes at once.
  */
@@ -31,6 +31,7 @@
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/text.h"
+#include "review.h"
 #include "state.h"
 #include "submit.h"
 #include "transport.h"
@@ -485,6 +486,57 @@ static int reload(struct ppxd *d, const struct control_reply_to *to,
 	return 0;
 }
 
+/* A review's reply: the place of its ENTRY_REVIEW, after the commit. */
+struct reviewed {
+	struct control_reply_to to;
+	uint64_t seq;
+};
+
+static void reviewed_after_commit(struct ppxd *d, void *arg, int rc)
+{
+	struct reviewed *r = arg;
+	Ppx__V1__ControlReply reply = PPX__V1__CONTROL_REPLY__INIT;
+	Ppx__V1__SubmitReply sr = PPX__V1__SUBMIT_REPLY__INIT;
+
+	if (rc == 0) {
+		sr.log_seq = r->seq;
+		reply.version = PPX_CONTROL_VERSION;
+		reply.reply_case = PPX__V1__CONTROL_REPLY__REPLY_REVIEW;
+		reply.review = &sr;
+		send_reply(d, &r->to, &reply);
+	} else {
+		send_error(d, &r->to, rc);
+	}
+	release(&r->to);
+	free(r);
+}
+
+/* ppx review SEQ: the caller, the emergency reviewer, gives their
+ * finding on an emergency access (review.c logs it); answered after the
+ * commit. */
+static int review(struct ppxd *d, const struct control_reply_to *to,
+		  const struct ppx_operator *op,
+		  const Ppx__V1__ReviewRequest *q)
+{
+	struct reviewed *r;
+	int rc;
+
+	if (!op)
+		return ppx_error_set(PPX_EPERM, "caller is not an operator");
+	if (!(r = calloc(1, sizeof(*r))))
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	if ((rc = review_log(d, op->id, q, &r->seq)) != 0) {
+		free(r);
+		return rc;
+	}
+	r->to = *to;
+	if (writer_after(d, reviewed_after_commit, r) != 0) {
+		free(r);
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
 /* Hand the request to its handler: 0 when it is answered (or will be
  * after the commit), else the refusal to answer with now. */
 static int dispatch(struct ppxd *d, const struct control_reply_to *to,
@@ -509,6 +561,8 @@ static int dispatch(struct ppxd *d, const struct control_reply_to *to,
 		return hook_decision(d, to, op, req->hook_decision);
 	case PPX__V1__CONTROL_REQUEST__REQUEST_RELOAD:
 		return reload(d, to, op);
+	case PPX__V1__CONTROL_REQUEST__REQUEST_REVIEW:
+		return review(d, to, op, req->review);
 	default:
 		break;
 	}
