@@ -157,7 +157,8 @@ $(BUILD)/tests/test_client_ctl: $(BUILD)/obj/client/ctl.o \
 # The board report's measures, over a log built by the test.
 $(BUILD)/tests/test_report_measures: $(BUILD)/obj/client/report_measures.o \
 		$(BUILD)/obj/client/report_rows.o \
-		$(BUILD)/obj/client/deadlines.o $(BUILD)/obj/client/deadlines_join.o
+		$(BUILD)/obj/client/deadlines.o $(BUILD)/obj/client/deadlines_join.o \
+		$(BUILD)/obj/client/deadlines_emergency.o
 
 # Fuzz targets rebuilt with a small main() that replays a corpus, so that the
 # corpora run as regression tests with the ordinary compiler.
