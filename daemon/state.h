@@ -42,6 +42,7 @@ struct spool;
 struct budget;
 struct signer_proc;
 struct witness;
+struct reads;
 
 struct ppxd {
 	struct ppx_config *cfg;
@@ -62,6 +63,7 @@ struct ppxd {
 	struct spool *spool;		/* the spool directory (spool.c) */
 	struct budget *budget;		/* partners' budgets (budget.c) */
 	struct witness *witness;	/* witnessing (witness.c) */
+	struct reads *reads;		/* the read broker (reads.c) */
 	uint64_t refusals[PPXD_REASONS];	/* by RejectReason */
 	uint64_t discarded;		/* frames of blocked partners, unanswered */
 	uint64_t receipts_unproven;	/* partners' receipts refused: their
