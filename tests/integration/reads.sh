@@ -22,7 +22,8 @@
 #     operator) are refused, logged as refused, and the daemon goes on;
 #   - `ppx follow` through the daemon ends when its client is killed;
 #   - a read of the files while the daemon is down (--log) leaves a record
-#     that the next start logs as a direct read.
+#     that the next start logs as a direct read (and SIGHUP, one made while
+#     it runs).
 set -u
 . "$(dirname "$0")/lib.sh"
 fed_init
@@ -187,6 +188,11 @@ fed_start police.gwent || notok "police restarts"
 px log --config "$C" >/dev/null
 checkx "with a purpose, no --reason is needed, and the purpose is logged" \
 	'reads_of log | tail -1 | jq -e ".access.reason == \"MAPPA case management\"" >/dev/null'
+# a direct read while the daemon runs: logged on SIGHUP
+"$PPX" export --format csv --log "$POLICE_LOG" --reason "hup check" >/dev/null 2>>"$ERR"
+kill -HUP "$(fed_pid police.gwent)"
+hup_logged() { px log --config "$C" --json --kind READ | any 'select(.access.direct and .access.reason == "hup check" and .access.command == "export")'; }
+check "a direct read is logged on SIGHUP" wait_until 10 hup_logged
 fed_stop police.gwent
 
 # --- need to know = named, and break-glass ---------------------------------------
