@@ -511,6 +511,16 @@ out:
 	return status;
 }
 
+/* Whether DIR holds a log (a read of it is to be recorded). */
+static int holds_log(const char *dir)
+{
+	char path[4200];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	return stat(path, &st) == 0 || errno != ENOENT;
+}
+
 int read_via(int argc, char **argv, int (*run)(int, char **))
 {
 	struct via v;
@@ -532,6 +542,8 @@ int read_via(int argc, char **argv, int (*run)(int, char **))
 	}
 	if (!v.log_dir)
 		return via_daemon(&v);
+	if (!holds_log(v.log_dir))	/* nothing to read: the command says */
+		return run(v.argc, v.argv);
 	if (record_write(&v, why, sizeof(why)) != 0) {
 		fprintf(stderr, "ppx %s: cannot leave a read record in %s/reads: "
 			"%s; reading directly is recorded, so nothing is "

@@ -139,9 +139,13 @@ struct read_plan {
  * allowed command, at most READS_ARGS_MAX items of printable text, only
  * options that read this log and write nothing but standard output (no
  * --log, --config, --output, files of any kind), at most one positional
- * argument.  0, or PPX_EINVAL with the error set.
+ * argument.  0, or PPX_EINVAL with the error set.  READS_PLAN_FILES
+ * lets --deadlines FILE through: for a caller who can read whatever the
+ * daemon can (root, or the daemon's own user).
  */
-int reads_plan(struct read_plan *p, char *const *argv, size_t argc);
+#define READS_PLAN_FILES 1u
+int reads_plan(struct read_plan *p, char *const *argv, size_t argc,
+	       unsigned flags);
 
 /* Inside working hours: Monday to Friday, 08:00 to 18:00 (local time). */
 int reads_in_hours(const struct tm *local);

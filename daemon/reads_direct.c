@@ -238,7 +238,7 @@ static void record_about(struct ppxd *d, struct record *r,
 	struct read_plan p;
 
 	memset(a, 0, sizeof(*a));
-	if (reads_plan(&p, r->argv, r->argc) != 0 ||
+	if (reads_plan(&p, r->argv, r->argc, READS_PLAN_FILES) != 0 ||
 	    reads_about(a, d->log, d->cfg->agency, &p) != 0) {
 		ppx_error_clear();
 		memset(a, 0, sizeof(*a));

@@ -168,7 +168,7 @@ checkx "... and logged as uid:4243" \
 
 for bad in "log --log /tmp" "log --output /tmp/x" "export --config /etc/passwd" \
 	   "log --lo /tmp" "log -l/tmp" "verify --log /tmp" "send --json x" "MANY" "CTRL" \
-	   "prove --pki /tmp" "due --deadlines /etc/shadow"; do
+	   "prove --pki /tmp"; do
 	# shellcheck disable=SC2086
 	out=$(probe $bad)
 	checkx "refused: $bad ($out)" '[[ "$out" == -* ]]'

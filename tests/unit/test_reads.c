@@ -30,7 +30,7 @@ static int plan(struct read_plan *p, const char *first, ...)
 	       (argv[n] = va_arg(ap, char *)))
 		n++;
 	va_end(ap);
-	return reads_plan(p, argv, n);
+	return reads_plan(p, argv, n, 0);
 }
 
 static void test_reads__plan_takes_the_reading_commands(void **state)
@@ -46,6 +46,8 @@ static void test_reads__plan_takes_the_reading_commands(void **state)
 	assert_int_equal(plan(&p, "due", NULL), 0);
 	assert_int_equal(p.counting, 1);
 	assert_int_equal(plan(&p, "report", "--quarter", "2026Q4", NULL), 0);
+	assert_int_equal(plan(&p, "due", "--as-of", "2026-09-14", "--csv",
+			      "--soon", "2", NULL), 0);
 	assert_int_equal(p.counting, 1);
 }
 
@@ -114,9 +116,23 @@ static void test_reads__plan_refuses_commands_and_shapes(void **state)
 	many[0] = "log";
 	for (size_t i = 1; i <= READS_ARGS_MAX; i++)
 		many[i] = "--json";
-	assert_int_equal(reads_plan(&p, many, READS_ARGS_MAX + 1), PPX_EINVAL);
-	assert_int_equal(reads_plan(&p, many, READS_ARGS_MAX), 0);
-	assert_int_equal(reads_plan(&p, many, 0), PPX_EINVAL);
+	assert_int_equal(reads_plan(&p, many, READS_ARGS_MAX + 1, 0),
+			 PPX_EINVAL);
+	assert_int_equal(reads_plan(&p, many, READS_ARGS_MAX, 0), 0);
+	assert_int_equal(reads_plan(&p, many, 0, 0), PPX_EINVAL);
+}
+
+static void test_reads__plan_deadlines_only_for_the_privileged(void **state)
+{
+	char *argv[] = {"due", "--deadlines", "/etc/ppx/deadlines.conf"};
+	char *bad[] = {"due", "--deadlines", "/x", "--log", "/y"};
+	struct read_plan p;
+
+	(void)state;
+	assert_int_equal(reads_plan(&p, argv, 3, 0), PPX_EINVAL);
+	assert_int_equal(reads_plan(&p, argv, 3, READS_PLAN_FILES), 0);
+	assert_int_equal(reads_plan(&p, bad, 5, READS_PLAN_FILES),
+			 PPX_EINVAL);
 }
 
 static struct tm at(int wday, int hour)
@@ -155,6 +171,7 @@ int main(void)
 		cmocka_unit_test(test_reads__plan_finds_subjects_refs_and_seqs),
 		cmocka_unit_test(test_reads__plan_refuses_files_and_other_logs),
 		cmocka_unit_test(test_reads__plan_refuses_commands_and_shapes),
+		cmocka_unit_test(test_reads__plan_deadlines_only_for_the_privileged),
 		cmocka_unit_test(test_reads__reason_rule_hours),
 	};
 
