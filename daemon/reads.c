@@ -781,8 +781,8 @@ static int find_ppx(struct ppxd *d, struct reads *rs)
 				     "run ppx beside it: set [accountability] "
 				     "ppx");
 	self[n] = '\0';
-	slash = strrchr(self, '/');
-	*slash = '\0';
+	if ((slash = strrchr(self, '/')))
+		*slash = '\0';
 	if ((size_t)snprintf(rs->ppx, sizeof(rs->ppx), "%s/ppx", self) >=
 	    sizeof(rs->ppx))
 		return ppx_error_set(PPX_EINVAL, "path of ppx too long");
