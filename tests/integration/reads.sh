@@ -203,6 +203,13 @@ checkx "named: the subject whose record names the operator is readable" '[ $? -e
 msg=$("$PPX" subject pnc:2019/0000002B --config "$C" 2>&1 >/dev/null); rc=$?
 checkx "named: another subject is refused, saying how to break glass" \
 	'[ $rc -ne 0 ] && grep -q "need to know" <<<"$msg" && grep -q -- "--emergency --reason" <<<"$msg"'
+B_ID=$("$PPX" log --log "$POLICE_LOG" --json --kind SENT 2>>"$ERR" |
+	jq -r 'select(.subjects | index("pnc:2019/0000002B")) | .message_id' | head -1)
+checkx "named: show of a message about the named subject is allowed" \
+	'px show "$A_ID" --config "$C" | grep -q "subject A"'
+msg=$("$PPX" show "$B_ID" --config "$C" 2>&1 >/dev/null); rc=$?
+checkx "named: show of a message about another subject is refused" \
+	'[ $rc -ne 0 ] && grep -q "pnc:2019/0000002B" <<<"$msg"'
 msg=$("$PPX" log --config "$C" 2>&1 >/dev/null); rc=$?
 checkx "named: a read of every subject is refused" '[ $rc -ne 0 ] && grep -q "need_to_know = all" <<<"$msg"'
 msg=$("$PPX" subject pnc:2019/0000002B --config "$C" --emergency 2>&1 >/dev/null); rc=$?
