@@ -45,6 +45,15 @@ int cmd_report(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
 
+/*
+ * Run reading command `run` (argv[0] its name) as docs/ppx-reading.md
+ * says: --reason and --emergency taken out; in the daemon's child (a
+ * grant in the environment) as it is; with --log DIR after leaving a
+ * record of the read in DIR/reads/; otherwise through ppxd's read.sock.
+ * The process's exit status (readvia.c).
+ */
+int read_via(int argc, char **argv, int (*run)(int argc, char **argv));
+
 /* The control socket of a running ppxd (ctl.c). */
 struct ctl {
 	struct ppx_config *cfg;

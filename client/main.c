@@ -7,6 +7,8 @@
  *   2  usage error        3  cannot read or reach what was asked for
  * A command that fails on a PPX_E* code gets its status from
  * ppx_exit_code() (exit.c), where that mapping is written once.
+ * The reading commands go through read_via() (readvia.c): the daemon
+ * logs each read, or a direct read of the files leaves a record.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -46,6 +48,20 @@ static const struct command {
 	{"checkpoint", cmd_checkpoint, "our newest cosigned checkpoint, in "
 				       "C2SP form with --c2sp"},
 };
+
+/* The commands that read the log's content or figures: they go through
+ * the daemon, or leave a record of a direct read (readvia.c). */
+static int is_read(const char *name)
+{
+	static const char *const reads[] = {"log", "show", "follow",
+					    "subject", "export", "prove",
+					    "audit", "due", "report"};
+
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
+		if (strcmp(name, reads[i]) == 0)
+			return 1;
+	return 0;
+}
 
 static void usage(FILE *out)
 {
@@ -100,7 +116,10 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
+			return is_read(argv[1])
+				       ? read_via(argc - 1, argv + 1,
+						  commands[i].run)
+				       : commands[i].run(argc - 1, argv + 1);
 	fprintf(stderr, "ppx: unknown command '%s'; see ppx help\n", argv[1]);
 	return PPX_EXIT_USAGE;
 }

@@ -114,7 +114,11 @@ static int ref_collect(struct lr_ref *r, logread *lr, const uint8_t *id)
 
 		if (ppx_log_get(logread_log(lr), seqs[i], &e) != 0)
 			continue;	/* ppx show reports it when listed */
-		ref_note(r, id, e);
+		/* Reads and reviews of a message name it; they are
+		 * nobody's message of that id. */
+		if (e->kind != PPX__V1__ENTRY_KIND__ENTRY_READ &&
+		    e->kind != PPX__V1__ENTRY_KIND__ENTRY_REVIEW)
+			ref_note(r, id, e);
 		ppx__v1__log_entry__free_unpacked(e, NULL);
 	}
 	free(seqs);

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "reload.h"
+#include "reads.h"
 #include "ppx/control.h"
 #include "ppx/entry.h"
 #include "ppx/envelope.h"
@@ -540,13 +541,14 @@ static int review(struct ppxd *d, const struct control_reply_to *to,
 /* Hand the request to its handler: 0 when it is answered (or will be
  * after the commit), else the refusal to answer with now. */
 static int dispatch(struct ppxd *d, const struct control_reply_to *to,
-		    const struct ppx_operator *op,
+		    const struct ppx_operator *op, uid_t uid,
 		    const Ppx__V1__ControlRequest *req)
 {
 	switch (req->request_case) {
 	case PPX__V1__CONTROL_REQUEST__REQUEST_SUBMIT:
 		return submit_request(d, to, op, req->submit);
 	case PPX__V1__CONTROL_REQUEST__REQUEST_STATUS:
+		reads_count(d, op, uid, "status");	/* a counting read */
 		status(d, to);
 		release(to);
 		return 0;
@@ -580,7 +582,7 @@ void control_handle(struct ppxd *d, const struct control_caller *who,
 	int rc = request_check(req, bytes, len);
 
 	if (rc == 0)
-		rc = dispatch(d, to, op, req);
+		rc = dispatch(d, to, op, who->uid, req);
 	if (rc != 0) {
 		if (op)
 			log_info("control request from %s refused: %s", op->id,

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
@@ -40,6 +41,7 @@
 #include "ppx/signer_open.h"
 #include "ppxd.h"
 #include "reload.h"
+#include "reads.h"
 #include "signer.h"
 #include "spool.h"
 #include "transport.h"
@@ -208,8 +210,11 @@ static int start(struct ppxd *d, const uint8_t secret[32],
 	    (rc = events_new(&d->events, d)) != 0 ||
 	    (rc = hooks_new(&d->hooks, d)) != 0 ||
 	    (rc = spool_new(&d->spool, d)) != 0 ||
-	    (rc = witness_new(&d->witness, d)) != 0)
+	    (rc = witness_new(&d->witness, d)) != 0 ||
+	    (rc = reads_direct_dir(d)) != 0 ||
+	    (rc = reads_new(&d->reads, d)) != 0)
 		return rc;
+	reads_direct_ingest(d);	/* direct reads while we were down */
 	d->started_ms = ppxd_now_ms();
 	return 0;
 }
@@ -217,6 +222,7 @@ static int start(struct ppxd *d, const uint8_t secret[32],
 static void stop(struct ppxd *d)
 {
 	changes_free(&d->changes);
+	reads_free(&d->reads);
 	witness_free(&d->witness);
 	spool_free(&d->spool);
 	hooks_free(&d->hooks);
@@ -278,6 +284,7 @@ int main(int argc, char **argv)
 	log_init("ppxd", foreground, verbose);
 	protect_memory();
 	signal(SIGPIPE, SIG_IGN);
+	umask(077);	/* the log and everything else: ours alone */
 	rc = load(&d, path, secret, pub);
 	if (rc == 0 && check) {
 		printf("%s: configuration OK for %s\n", path, d.cfg->agency);

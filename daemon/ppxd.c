@@ -33,6 +33,7 @@
 #include "inbound.h"
 #include "log.h"
 #include "outbox.h"
+#include "reads.h"
 #include "ppx/checkpoint.h"
 #include "ppx/error.h"
 #include "ppxd.h"
@@ -74,6 +75,13 @@ static void reload(struct ppxd *d)
 	changes_report_clear(&r);
 }
 
+/* SIGHUP: the direct reads recorded since, then everything reloaded. */
+static void hangup(struct ppxd *d)
+{
+	reads_direct_ingest(d);
+	reload(d);
+}
+
 /*
  * Once a second: reload the CRL when its file changes (reload.c), and
  * say once when the CRL in force passes its nextUpdate — from then on
@@ -112,7 +120,7 @@ static void handle_signals(struct ppxd *d, int sfd)
 
 	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP)
-			reload(d);
+			hangup(d);
 		else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 			d->stopping = 1;
 		/* SIGCHLD only wakes the loop: hooks_reap() collects. */
@@ -142,7 +150,8 @@ static size_t build_poll(struct ppxd *d, int sfd, zmq_pollitem_t *items,
 	}
 	for (size_t i = 0; i < n; i++)
 		items[i].events = ZMQ_POLLIN;
-	return n + hooks_poll_items(d, items + n, max - n);
+	n += hooks_poll_items(d, items + n, max - n);
+	return n + reads_poll_items(d, items + n, max - n);
 }
 
 /* One iteration: drain, commit once, act, send. */
@@ -164,6 +173,7 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 			outbox_link_event(d, i, ev);
 	}
 	control_drain(d, max);
+	reads_handle(d);
 	spool_scan(d, max);
 	hooks_reap(d);
 	writer_flush(d);
@@ -175,7 +185,7 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 int ppxd_run(struct ppxd *d)
 {
 	size_t max = P_FIXED + transport_waits_max(d->transport) +
-		     hooks_poll_max(d);
+		     hooks_poll_max(d) + reads_poll_max();
 	zmq_pollitem_t *items = calloc(max, sizeof(*items));
 	struct transport_wait *waits =
 		calloc(transport_waits_max(d->transport) + 1, sizeof(*waits));
@@ -194,8 +204,8 @@ int ppxd_run(struct ppxd *d)
 	log_info("%s listening on %s with %zu partners", d->cfg->agency,
 		 d->cfg->listen, transport_links(d->transport));
 	while (!d->stopping) {
-		long timeout = inbound_timeout(spool_timeout(
-			d, hooks_timeout(d, witness_pump(d, outbox_pump(d)))));
+		long timeout = reads_timeout(d, inbound_timeout(spool_timeout(
+			d, hooks_timeout(d, witness_pump(d, outbox_pump(d))))));
 		size_t n = build_poll(d, sfd, items, max, waits);
 		const char *why;
 
@@ -211,6 +221,8 @@ int ppxd_run(struct ppxd *d)
 			break;
 		}
 	}
+	reads_stop(d);		/* readers stopped, counts logged */
+	writer_flush(d);
 	hooks_stop(d);		/* their cursors, committed */
 	if (rc == 0)
 		final_checkpoint(d);	/* evidence of the log as we leave it */

@@ -43,6 +43,7 @@ struct budget;
 struct signer_proc;
 struct witness;
 struct changes;
+struct reads;
 
 struct ppxd {
 	struct ppx_config *cfg;
@@ -64,6 +65,7 @@ struct ppxd {
 	struct budget *budget;		/* partners' budgets (budget.c) */
 	struct witness *witness;	/* witnessing (witness.c) */
 	struct changes *changes;	/* the files in force (changes.c) */
+	struct reads *reads;		/* the read broker (reads.c) */
 	uint64_t refusals[PPXD_REASONS];	/* by RejectReason */
 	uint64_t discarded;		/* frames of blocked partners, unanswered */
 	uint64_t receipts_unproven;	/* partners' receipts refused: their

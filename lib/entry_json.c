@@ -251,6 +251,16 @@ static json_object *person_signature_json(const Ppx__V1__LogEntry *e)
 	return o;
 }
 
+/* "access": who read and why, break-glass (proto Access, as mapped by
+ * ppx_json_from_message). */
+static void access_key(json_object *o, const Ppx__V1__Access *a)
+{
+	json_object *v = NULL;
+
+	if (ppx_json_from_message(&v, &a->base) == 0)
+		json_object_object_add(o, "access", v);
+}
+
 int ppx_entry_json(json_object **out, const Ppx__V1__LogEntry *e,
 		   const Ppx__V1__Body *body, const char *agency,
 		   unsigned flags)
@@ -282,6 +292,8 @@ int ppx_entry_json(json_object **out, const Ppx__V1__LogEntry *e,
 	json_object_object_add(o, "time_ms", json_object_new_int64(e->time_ms));
 	add_str(o, "direction", direction(e->kind));
 	kind_keys(o, e);
+	if (e->access)		/* READ, REVIEW, emergency SENT/RECEIVED */
+		access_key(o, e->access);
 	if (body) {
 		message_keys(o, body);
 		json_object_object_add(o, "person_signature",

@@ -65,8 +65,8 @@ enum ppx_need_to_know {
 enum ppx_reason_rule {
 	PPX_REASON_OPTIONAL = 0,
 	PPX_REASON_REQUIRED,
-	PPX_REASON_OUT_OF_HOURS,	/* outside 08:00-18:00 UK time on a
-					 * working day (lib/workdays.c) */
+	PPX_REASON_OUT_OF_HOURS,	/* outside 08:00-18:00 Monday to
+					 * Friday, local time (reads_check.c) */
 };
 
 struct ppx_operator {

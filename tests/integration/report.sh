@@ -220,8 +220,11 @@ check "ppx due --json: the review of Ian Price, owed by the chair" \
 check "ppx due --json: prison's unacknowledged LEVEL_SET, with its deadline" \
 	grep -q '"state":"overdue","kind":"acknowledge","ref":"'"$N3"'","due":"2026-09-11","working_days":-1,"deadline":"2026-09-11T12:00:00Z"' <<<"$json"
 
+# Through the configuration, a read goes through the running daemon.
+fed_start police.gwent || notok "police restarts"
 got=$(px due --config "$(fed_conf police.gwent)" "${RULES[@]}" "${AS_OF[@]}" --csv | tr -d '\r')
-check "ppx due --config finds the log through the daemon's configuration" [ "$got" = "$expected" ]
+check "ppx due --config reads the log through the daemon of the configuration" [ "$got" = "$expected" ]
+fed_stop police.gwent
 
 got=$(due "${AS_OF[@]}" --soon 2 --csv | tr -d '\r' | cut -d, -f3,7 | tail -n +2 | tr '\n' ' ')
 check "--soon 2 stops at Wednesday 16 September (A3 on the 17th is left out)" \
