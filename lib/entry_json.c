@@ -299,14 +299,6 @@ int ppx_entry_json(json_object **out, const Ppx__V1__LogEntry *e,
 		json_object_object_add(o, "person_signature",
 				       person_signature_json(e));
 	}
-	/* Why a person did it (READ, emergency SENT/RECEIVED, REVIEW): the
-	 * Access message in the canonical mapping, only where there is one. */
-	if (e->access) {
-		json_object *a = NULL;
-
-		if (ppx_json_from_message(&a, &e->access->base) == 0)
-			json_object_object_add(o, "access", a);
-	}
 	if (flags & PPX_ENTRY_JSON_BODY)
 		json_object_object_add(o, "body", body_json(body));
 	*out = o;
