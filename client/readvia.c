@@ -215,13 +215,13 @@ static int via_parse(struct via *v, int argc, char **argv)
 	return 0;
 }
 
-/* Whether argv asks for help only: nothing is read. */
+/* Whether argv asks for help only: nothing is read.  Only the first
+ * argument counts: a later "-h" may be an option's value
+ * (`--output -h`), and the command then reads. */
 static int wants_help(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-			return 1;
-	return 0;
+	return argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
+			     strcmp(argv[1], "-h") == 0);
 }
 
 /* ---- in the daemon's child ----------------------------------------------- */

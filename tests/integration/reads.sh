@@ -246,6 +246,9 @@ checkx "the log still verifies" 'log_verify police.gwent'
 msg=$("$PPX" log --config "$C" 2>&1 >/dev/null); rc=$?
 checkx "with the daemon down, a read says so and how to read directly" \
 	'[ $rc -ne 0 ] && grep -q -- "--log" <<<"$msg"'
+msg=$("$PPX" log --partner -h --config "$C" 2>&1 >/dev/null); rc=$?
+checkx "a \"-h\" as an option's value is no help request: the read still needs the daemon" \
+	'[ $rc -ne 0 ] && grep -q "does not answer" <<<"$msg"'
 if grep -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$ERR" >/dev/null; then
 	notok "ppx ran without sanitizer reports"; grep -m5 -E "Sanitizer|runtime error" "$ERR" | sed 's/^/# /'
 fi
