@@ -112,6 +112,13 @@ checkx "ppx report (counting) needs no reason, and is logged" \
 checkx "the reads of subject A are found through the subject index" \
 	'any "select(.kind == \"ENTRY_READ\")" "$FED/subj-a.json" >/dev/null'
 
+# a grant is for the daemon's log only: not for another --log
+gseq=$(last_read | jq -r .seq)
+rm -f "$FED"/probation.gwent/log/reads/*.json
+msg=$(PPX_READ_GRANT=$gseq "$PPX" log --config "$C" --log "$FED/probation.gwent/log" 2>&1 >/dev/null); rc=$?
+checkx "PPX_READ_GRANT with --log DIR reads nothing" \
+	'[ $rc -ne 0 ] && grep -q "not the daemon.s grant" <<<"$msg"'
+
 # follow: its entries while it runs; killed with its client
 "$PPX" follow "${R[@]}" --from 0 >"$FED/follow.out" 2>>"$ERR" &
 fpid=$!
