@@ -40,7 +40,7 @@ static const struct {
 	{"subject", 1}, {"kind", 1}, {"partner", 1}, {"direction", 1},
 	{"since", 1}, {"until", 1}, {"state", 1}, {"ack", 1}, {"from", 1},
 	{"format", 1}, {"seq", 1}, {"soon", 1}, {"quarter", 1}, {"to", 1},
-	{"as-of", 1}, {"csv", 0},
+	{"as-of", 1}, {"csv", 0}, {"snapshot", 1}, {"at", 1},
 };
 
 /* Short options: j and h alone; s k p d f with a value (lr_opts_parse). */

@@ -46,6 +46,9 @@ static void test_reads__plan_takes_the_reading_commands(void **state)
 	assert_int_equal(plan(&p, "due", NULL), 0);
 	assert_int_equal(p.counting, 1);
 	assert_int_equal(plan(&p, "report", "--quarter", "2026Q4", NULL), 0);
+	assert_int_equal(plan(&p, "report", "--snapshot", "2026-03-31", NULL),
+			 0);
+	assert_int_equal(plan(&p, "report", "--at=2026-03-31", NULL), 0);
 	assert_int_equal(plan(&p, "due", "--as-of", "2026-09-14", "--csv",
 			      "--soon", "2", NULL), 0);
 	assert_int_equal(p.counting, 1);
