@@ -523,7 +523,7 @@ static int read_reason(struct ppxd *d, const struct ppx_operator *op,
 		return PPX_EINVAL;
 	}
 	if (!(*reason)[0] &&
-	    reads_reason_needed(d->cfg->reason_rule, p->counting, &local)) {
+	    reads_reason_needed(d->cfg->reason_rule, p->no_reason, &local)) {
 		snprintf(why, cap, "a reason is required for reading%s: give "
 			 "--reason TEXT (or configure a purpose for %s)",
 			 d->cfg->reason_rule == PPX_REASON_OUT_OF_HOURS

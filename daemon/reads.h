@@ -125,7 +125,8 @@ int reads_need_to_know(ppx_log *log, const struct ppx_config *cfg,
 /* What one read asks for, from its argv (the command first). */
 struct read_plan {
 	const char *command;
-	int counting;		/* due, report: figures, no content */
+	int counting;		/* report: figures, no content */
+	int no_reason;		/* due, report: no reason needed */
 	const char *subjects[READS_SUBJECTS_MAX];	/* as given */
 	size_t n_subjects;
 	const char *ref;	/* show, prove: the message reference */

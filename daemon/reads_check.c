@@ -19,15 +19,19 @@
 #include "ppx/error.h"
 #include "reads.h"
 
-/* The reading commands, and whether they only count. */
+/* The reading commands, whether they only count (report: figures, no
+ * content) and whether they need no reason (report, and due, which shows
+ * subjects and reasons and so needs need to know like any read naming
+ * no subject). */
 static const struct {
 	const char *name;
 	int counting;
+	int no_reason;
 	int positional;		/* 0 none, 1 a subject, 2 a message ref */
 } commands[] = {
-	{"log", 0, 0}, {"show", 0, 2}, {"follow", 0, 0},
-	{"subject", 0, 1}, {"export", 0, 0}, {"prove", 0, 2},
-	{"audit", 0, 1}, {"due", 1, 0}, {"report", 1, 0},
+	{"log", 0, 0, 0}, {"show", 0, 0, 2}, {"follow", 0, 0, 0},
+	{"subject", 0, 0, 1}, {"export", 0, 0, 0}, {"prove", 0, 0, 2},
+	{"audit", 0, 0, 1}, {"due", 0, 1, 0}, {"report", 1, 1, 0},
 };
 
 /* The long options the reading commands take that are safe to run as the
@@ -191,6 +195,7 @@ static int plan_command(struct read_plan *p, const char *cmd, int *positional)
 		if (strcmp(commands[i].name, cmd) == 0) {
 			p->command = commands[i].name;
 			p->counting = commands[i].counting;
+			p->no_reason = commands[i].no_reason;
 			*positional = commands[i].positional;
 			return 0;
 		}

@@ -103,10 +103,10 @@ checkx "ppx prove through the daemon writes the bundle" '[ -s "$FED/bundle" ]'
 checkx "ppx prove: ENTRY_READ with the message id" \
 	'reads_of prove | any --arg id "$A_ID" "select(.message_id == \$id)" >/dev/null'
 px due --config "$C" >/dev/null
-checkx "ppx due (counting) needs no reason, and is logged" \
+checkx "ppx due needs no reason, and is logged" \
 	'reads_of due | any "select(.person == \"dana.evans\")" >/dev/null'
 px report --config "$C" >/dev/null
-checkx "ppx report (counting) needs no reason, and is logged" \
+checkx "ppx report needs no reason, and is logged" \
 	'reads_of report | any "select(.person == \"dana.evans\")" >/dev/null'
 "$PPX" log --subject pnc:2019/0000001A --log "$POLICE_LOG" --json 2>>"$ERR" >"$FED/subj-a.json"
 checkx "the reads of subject A are found through the subject index" \
@@ -219,6 +219,10 @@ checkx "named: show of a message about another subject is refused" \
 	'[ $rc -ne 0 ] && grep -q "pnc:2019/0000002B" <<<"$msg"'
 msg=$("$PPX" log --config "$C" 2>&1 >/dev/null); rc=$?
 checkx "named: a read of every subject is refused" '[ $rc -ne 0 ] && grep -q "need_to_know = all" <<<"$msg"'
+msg=$("$PPX" due --config "$C" 2>&1 >/dev/null); rc=$?
+checkx "named: ppx due (it lists subjects and reasons) is refused" '[ $rc -ne 0 ] && grep -q "need_to_know = all" <<<"$msg"'
+px report --config "$C" >/dev/null
+checkx "named: ppx report (figures only) is allowed" '[ $? -eq 0 ]'
 msg=$("$PPX" subject pnc:2019/0000002B --config "$C" --emergency 2>&1 >/dev/null); rc=$?
 checkx "--emergency without --reason is refused" '[ $rc -ne 0 ] && grep -q "needs --reason" <<<"$msg"'
 px subject pnc:2019/0000002B --config "$C" --emergency --reason "threat to life reported" >"$FED/b.subject"

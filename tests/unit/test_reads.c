@@ -44,13 +44,16 @@ static void test_reads__plan_takes_the_reading_commands(void **state)
 	assert_int_equal(p.n_subjects, 0);
 	assert_string_equal(p.scope, "--json --kind SENT");
 	assert_int_equal(plan(&p, "due", NULL), 0);
-	assert_int_equal(p.counting, 1);
+	assert_int_equal(p.counting, 0);	/* it shows subjects */
+	assert_int_equal(p.no_reason, 1);
 	assert_int_equal(plan(&p, "report", "--quarter", "2026Q4", NULL), 0);
 	assert_int_equal(plan(&p, "report", "--snapshot", "2026-03-31", NULL),
 			 0);
 	assert_int_equal(plan(&p, "report", "--at=2026-03-31", NULL), 0);
 	assert_int_equal(plan(&p, "due", "--as-of", "2026-09-14", "--csv",
 			      "--soon", "2", NULL), 0);
+	assert_int_equal(p.counting, 0);
+	assert_int_equal(plan(&p, "report", NULL), 0);
 	assert_int_equal(p.counting, 1);
 }
 
