@@ -419,13 +419,15 @@ static int child_start(struct reads *rs, struct conn *c)
 	return rc;
 }
 
-/* `ppx CMD --config OURS ARGS...` for the child, owned by c. */
+/* `ppx CMD --config OURS ARGS... [--exact]` for the child, owned by c.
+ * --exact when the reader's need to know was judged on the identifiers
+ * given alone: subject and audit would otherwise follow linked ones. */
 static int child_argv(struct reads *rs, struct conn *c, char *const *argv,
-		      size_t argc)
+		      size_t argc, int exact)
 {
 	size_t k = 0;
 
-	if (!(c->argv = calloc(argc + 4, sizeof(char *))))
+	if (!(c->argv = calloc(argc + 5, sizeof(char *))))
 		return PPX_ENOMEM;
 	c->argv[k++] = strdup("ppx");
 	c->argv[k++] = strdup(argv[0]);
@@ -433,6 +435,8 @@ static int child_argv(struct reads *rs, struct conn *c, char *const *argv,
 	c->argv[k++] = strdup(rs->config);
 	for (size_t i = 1; i < argc; i++)
 		c->argv[k++] = strdup(argv[i]);
+	if (exact)
+		c->argv[k++] = strdup("--exact");
 	for (size_t i = 0; i < k; i++)
 		if (!c->argv[i])
 			return PPX_ENOMEM;
@@ -606,8 +610,11 @@ static int read_request(struct ppxd *d, struct conn *c,
 	r.command = p->command;
 	r.scope = p->scope;
 	r.about = &a;
-	if (rc == 0 && (rc = child_argv(d->reads, c, req->argv,
-					req->n_argv)) != 0)
+	if (rc == 0 && (rc = child_argv(d->reads, c, req->argv, req->n_argv,
+					op->need_to_know != PPX_NTK_ALL &&
+					!r.emergency &&
+					(strcmp(p->command, "subject") == 0 ||
+					 strcmp(p->command, "audit") == 0))) != 0)
 		snprintf(why, cap, "out of memory");
 	if (rc == 0 && ((rc = reads_log_entry(d, &r, &c->seq)) != 0 ||
 			(rc = writer_after(d, read_committed, c)) != 0))

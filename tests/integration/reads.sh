@@ -58,6 +58,13 @@ body_json police.gwent probation.gwent ARREST "Arrested: subject B" |
 	jq '.subject = {"pncId": "2019/0000002B", "name": "Bea Baker"}' >"$FED/b.json"
 px send --json "$FED/a.json" --config "$C" --wait --timeout 20 >"$FED/a.out"
 px send --json "$FED/b.json" --config "$C" --wait --timeout 20 >"$FED/b.out"
+# C links A's PNC to a CRN that D, about B, also carries (a wrong link)
+body_json police.gwent probation.gwent ARREST "Arrested: subject C" |
+	jq '.subject = {"pncId": "2019/0000001A", "crn": "X100", "name": "Alan Able"}' >"$FED/c.json"
+body_json police.gwent probation.gwent ARREST "Arrested: subject D" |
+	jq '.subject = {"pncId": "2019/0000002B", "crn": "X100", "name": "Bea Baker"}' >"$FED/d.json"
+px send --json "$FED/c.json" --config "$C" --wait --timeout 20 >/dev/null
+px send --json "$FED/d.json" --config "$C" --wait --timeout 20 >/dev/null
 "$PPX" send record --config "$C" --to probation.gwent --record-id AA-1 \
 	--pnc 2019/0000001A --name "Alan Able" --category 2 --level 2 \
 	--lead-agency police.gwent --partner police.gwent --partner probation.gwent \
@@ -205,8 +212,10 @@ fed_stop police.gwent
 # --- need to know = named, and break-glass ---------------------------------------
 police_config $'purpose = MAPPA case management\nneed_to_know = named\n'
 fed_start police.gwent || notok "police restarts"
-px subject pnc:2019/0000001A --config "$C" >/dev/null
+px subject pnc:2019/0000001A --config "$C" >"$FED/a.subject"
 checkx "named: the subject whose record names the operator is readable" '[ $? -eq 0 ]'
+checkx "named: ppx subject does not follow a linked identifier to another subject" \
+	'grep -q "0000001A" "$FED/a.subject" && ! grep -q "0000002B" "$FED/a.subject"'
 msg=$("$PPX" subject pnc:2019/0000002B --config "$C" 2>&1 >/dev/null); rc=$?
 checkx "named: another subject is refused, saying how to break glass" \
 	'[ $rc -ne 0 ] && grep -q "need to know" <<<"$msg" && grep -q -- "--emergency --reason" <<<"$msg"'
