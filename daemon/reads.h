@@ -105,6 +105,8 @@ struct read_about {
 	uint8_t ids[READS_IDS_MAX][PPX_LOG_ID_LEN];	/* messages named */
 	size_t n_ids;
 	int every;		/* names no subject: reads every subject */
+	int more;		/* a reference matched as many ids as are
+				 * looked at: it may name more */
 };
 
 /* From plan `p` and the log (`ours`: our agency name).  0 or the log's
