@@ -521,9 +521,8 @@ static int read_reason(struct ppxd *d, const struct ppx_operator *op,
 
 	*reason = r->reason[0] ? r->reason : op->purpose;
 	localtime_r(&now, &local);
-	if (strlen(r->reason) > READS_REASON_MAX) {
-		snprintf(why, cap, "a reason is at most %d bytes",
-			 READS_REASON_MAX);
+	if (reads_reason_check(r->reason) != 0) {
+		snprintf(why, cap, "%s", ppx_error_last());
 		return PPX_EINVAL;
 	}
 	if (!(*reason)[0] &&

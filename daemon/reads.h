@@ -151,6 +151,11 @@ int reads_plan(struct read_plan *p, char *const *argv, size_t argc,
 	       unsigned flags);
 
 /* Inside working hours: Monday to Friday, 08:00 to 18:00 (local time). */
+/* A read's --reason (may be ""): 0, or PPX_EINVAL with the error set —
+ * longer than READS_REASON_MAX, only spaces, not UTF-8, or holding a
+ * control character. */
+int reads_reason_check(const char *reason);
+
 int reads_in_hours(const struct tm *local);
 
 /* Whether a read needs a reason under `rule` (enum ppx_reason_rule) at

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ppx/error.h"
+#include "ppx/text.h"
 #include "reads.h"
 
 /* The reading commands, whether they only count (report: figures, no
@@ -250,6 +251,23 @@ int reads_plan(struct read_plan *p, char *const *argv, size_t argc,
 			p->ref = argv[i];
 	}
 	plan_scope(p, argv, argc);
+	return 0;
+}
+
+int reads_reason_check(const char *reason)
+{
+	size_t len = strlen(reason);
+
+	if (len > READS_REASON_MAX)
+		return ppx_error_set(PPX_EINVAL, "a reason is at most %d "
+				     "bytes", READS_REASON_MAX);
+	if (len > 0 && strspn(reason, " ") == len)
+		return ppx_error_set(PPX_EINVAL, "a reason must say why, not "
+				     "be only spaces");
+	if (ppx_utf8_find_bad((const uint8_t *)reason, len) != len ||
+	    !printable(reason))
+		return ppx_error_set(PPX_EINVAL, "a reason is printable UTF-8 "
+				     "text, without control characters");
 	return 0;
 }
 

@@ -83,6 +83,11 @@ checkx "a read without a reason is refused when one is required" \
 checkx "the refusal is logged as a refused ENTRY_READ" \
 	'last_read | jq -e ".detail | startswith(\"refused: a reason is required\")" >/dev/null'
 
+msg=$("$PPX" log --config "$C" --reason " " 2>&1 >/dev/null); rc=$?
+checkx "a reason of only spaces is refused" '[ $rc -ne 0 ] && grep -q "only spaces" <<<"$msg"'
+msg=$("$PPX" log --config "$C" --reason $'why\e[2J' 2>&1 >/dev/null); rc=$?
+checkx "a reason with a control character is refused" '[ $rc -ne 0 ] && grep -q "control characters" <<<"$msg"'
+
 # --- every reading command, through the daemon ---------------------------------
 R=(--config "$C" --reason "case review")
 px log "${R[@]}" --json >"$FED/log.out"

@@ -205,6 +205,26 @@ static void test_reads__need_to_know_refuses_what_names_nothing(void **state)
 					    sizeof(why)), 1);
 }
 
+static void test_reads__reason_is_printable_text(void **state)
+{
+	char big[READS_REASON_MAX + 2];
+
+	(void)state;
+	assert_int_equal(reads_reason_check(""), 0);
+	assert_int_equal(reads_reason_check("case review"), 0);
+	assert_int_equal(reads_reason_check("r\xc3\xa9vision"), 0);
+	assert_int_equal(reads_reason_check(" "), PPX_EINVAL);
+	assert_int_equal(reads_reason_check("   "), PPX_EINVAL);
+	assert_int_equal(reads_reason_check("why\x1b[2J"), PPX_EINVAL);
+	assert_int_equal(reads_reason_check("tab\there"), PPX_EINVAL);
+	assert_int_equal(reads_reason_check("bad \xff utf8"), PPX_EINVAL);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(reads_reason_check(big), PPX_EINVAL);
+	big[READS_REASON_MAX] = '\0';
+	assert_int_equal(reads_reason_check(big), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_reads__plan_refuses_commands_and_shapes),
 		cmocka_unit_test(test_reads__plan_deadlines_only_for_the_privileged),
 		cmocka_unit_test(test_reads__reason_rule_hours),
+		cmocka_unit_test(test_reads__reason_is_printable_text),
 		cmocka_unit_test(test_reads__need_to_know_refuses_what_names_nothing),
 	};
 
