@@ -151,6 +151,10 @@ int reads_plan(struct read_plan *p, char *const *argv, size_t argc,
 	       unsigned flags);
 
 /* Inside working hours: Monday to Friday, 08:00 to 18:00 (local time). */
+/* Whether `s` is one acceptable argv item: 1 to READS_ARG_LEN_MAX bytes
+ * of printable UTF-8. */
+int reads_item_ok(const char *s);
+
 /* A read's --reason (may be ""): 0, or PPX_EINVAL with the error set —
  * longer than READS_REASON_MAX, only spaces, not UTF-8, or holding a
  * control character. */

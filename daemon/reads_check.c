@@ -254,6 +254,15 @@ int reads_plan(struct read_plan *p, char *const *argv, size_t argc,
 	return 0;
 }
 
+int reads_item_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	return len > 0 && len <= READS_ARG_LEN_MAX &&
+	       ppx_utf8_find_bad((const uint8_t *)s, len) == len &&
+	       printable(s);
+}
+
 int reads_reason_check(const char *reason)
 {
 	size_t len = strlen(reason);

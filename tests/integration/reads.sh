@@ -257,6 +257,11 @@ msg=$(setpriv --reuid=4243 --regid=4243 --clear-groups "$PPX" log --log "$POLICE
 checkx "a reader who cannot leave a record reads nothing" '[ $rc -ne 0 ] && grep -q "cannot leave a read record" <<<"$msg"'
 record=$(ls "$POLICE_LOG"/reads/*.json)
 echo 'not json' >"$POLICE_LOG/reads/read-0-0.json"
+rec() { jq -cn --argjson t "$1" --arg r "$2" --argjson e "$3" \
+	'{uid: 0, user: "x", time_ms: $t, argv: ["log"], reason: $r, emergency: $e}'; }
+rec 1000 "backdated" false >"$POLICE_LOG/reads/read-1-1.json"
+rec "$before" "" true >"$POLICE_LOG/reads/read-2-2.json"
+rec "$before" $'bell\a' false >"$POLICE_LOG/reads/read-3-3.json"
 fed_start police.gwent || notok "police restarts"
 fed_stop police.gwent
 "$PPX" log --log "$POLICE_LOG" --json --kind READ 2>>"$ERR" >"$FED/reads.json"
@@ -264,6 +269,12 @@ checkx "the direct read is logged: direct, read_ms, person, reason" \
 	'any --argjson t "$before" "select(.access.direct == true and .access.command == \"log\" and .person == \"dana.evans\" and .access.reason == \"daemon down: checking\" and (.access.readMs | tonumber) >= \$t)" "$FED/reads.json" >/dev/null'
 checkx "a malformed record is logged and moved aside" \
 	'any "select(.detail | test(\"read-0-0.json is not one\"))" "$FED/reads.json" >/dev/null && [ -f "$POLICE_LOG/reads/read-0-0.json.bad" ]'
+checkx "a record's time_ms does not backdate the read (the file's mtime counts)" \
+	'any --argjson t "$before" "select(.access.reason == \"backdated\" and (.access.readMs | tonumber) >= \$t)" "$FED/reads.json" >/dev/null'
+checkx "a record of an emergency read without a reason is moved aside" \
+	'[ -f "$POLICE_LOG/reads/read-2-2.json.bad" ]'
+checkx "a record whose reason holds a control character is moved aside" \
+	'[ -f "$POLICE_LOG/reads/read-3-3.json.bad" ]'
 checkx "a record logged is removed" '[ ! -e "$record" ]'
 checkx "the log directory is the daemon's alone" '[ "$(stat -c %a "$POLICE_LOG")" = 700 ]'
 checkx "the log still verifies" 'log_verify police.gwent'
