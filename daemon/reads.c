@@ -438,8 +438,13 @@ static int child_argv(struct reads *rs, struct conn *c, char *const *argv,
 	if (exact)
 		c->argv[k++] = strdup("--exact");
 	for (size_t i = 0; i < k; i++)
-		if (!c->argv[i])
+		if (!c->argv[i]) {	/* conn_free stops at the first NULL */
+			for (size_t j = 0; j < k; j++)
+				free(c->argv[j]);
+			free(c->argv);
+			c->argv = NULL;
 			return PPX_ENOMEM;
+		}
 	return 0;
 }
 
