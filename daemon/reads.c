@@ -168,13 +168,18 @@ void reads_count(struct ppxd *d, const struct ppx_operator *op, uid_t uid,
 		 const char *command)
 {
 	char buf[32];
-	struct counter *c;
+	struct counter *c, alone = {0};
 	int64_t now = ppxd_now_ms();
 
 	(void)command;	/* status is the one counted on the control socket */
-	if (!d->reads || !(c = counter_of(d->reads, person_of(op, uid, buf,
-							       sizeof(buf)))))
+	if (!d->reads)
 		return;
+	if (!(c = counter_of(d->reads, person_of(op, uid, buf, sizeof(buf))))) {
+		/* no room to count this person's calls: log this one now */
+		snprintf(alone.person, sizeof(alone.person), "%s",
+			 person_of(op, uid, buf, sizeof(buf)));
+		c = &alone;
+	}
 	c->count++;
 	if (c->last_ms == 0 || now - c->last_ms >= d->cfg->counting_log_ms)
 		counter_log(d, c, now);
