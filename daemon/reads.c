@@ -46,6 +46,7 @@
 #define COUNTERS_MAX 64		/* people with counted status calls */
 #define REFUSALS_LOGGED 10	/* refusal entries per window, at most */
 #define REFUSALS_WINDOW_MS 60000
+#define REFUSERS_MAX 64		/* uids whose refusals are counted */
 
 extern char **environ;
 
@@ -71,6 +72,13 @@ struct counter {
 	int64_t last_ms;	/* when last logged */
 };
 
+/* One uid's refusals in the current window. */
+struct refusals {
+	uid_t uid;
+	int64_t since_ms;	/* 0: unused */
+	unsigned logged, unlogged;
+};
+
 struct reads {
 	int listen_fd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -80,8 +88,7 @@ struct reads {
 	size_t running;
 	struct counter counters[COUNTERS_MAX];
 	size_t n_counters;
-	int64_t refusals_since_ms;
-	unsigned refusals_logged, refusals_unlogged;
+	struct refusals refusals[REFUSERS_MAX];	/* per uid */
 };
 
 /* ---- the entries ------------------------------------------------------- */
@@ -490,6 +497,7 @@ static void refuse(struct ppxd *d, struct conn *c,
 		   int code, const char *why)
 {
 	struct reads *rs = d->reads;
+	struct refusals *f = NULL;
 	struct read_entry r = {0};
 	char buf[32], detail[1400];
 	int64_t now = ppxd_now_ms();
@@ -497,16 +505,29 @@ static void refuse(struct ppxd *d, struct conn *c,
 
 	log_info("read by %s refused: %s", person_of(op, c->uid, buf,
 						      sizeof(buf)), why);
-	if (now - rs->refusals_since_ms >= REFUSALS_WINDOW_MS) {
-		rs->refusals_since_ms = now;
-		rs->refusals_logged = 0;
+	/* this uid's window: found, else the stalest (one flooding caller
+	 * does not silence the refusals of another) */
+	for (size_t i = 0; i < REFUSERS_MAX; i++) {
+		if (rs->refusals[i].since_ms && rs->refusals[i].uid == c->uid) {
+			f = &rs->refusals[i];
+			break;
+		}
+		if (!f || rs->refusals[i].since_ms < f->since_ms)
+			f = &rs->refusals[i];
 	}
-	if (rs->refusals_logged < REFUSALS_LOGGED) {
-		rs->refusals_logged++;
+	if (f->uid != c->uid || now - f->since_ms >= REFUSALS_WINDOW_MS) {
+		if (f->uid != c->uid)
+			f->unlogged = 0;
+		f->uid = c->uid;
+		f->since_ms = now;
+		f->logged = 0;
+	}
+	if (f->logged < REFUSALS_LOGGED) {
+		f->logged++;
 		snprintf(detail, sizeof(detail), "refused: %s%s", why,
-			 rs->refusals_unlogged ? " (and refusals before it "
-						 "not logged: too many)" : "");
-		rs->refusals_unlogged = 0;
+			 f->unlogged ? " (and refusals before it "
+				       "not logged: too many)" : "");
+		f->unlogged = 0;
 		r.person = person_of(op, c->uid, buf, sizeof(buf));
 		r.command = p && p->command ? p->command : "";
 		r.scope = p ? p->scope : "";
@@ -515,7 +536,7 @@ static void refuse(struct ppxd *d, struct conn *c,
 			log_warnx("cannot log a refused read: %s",
 				  ppx_error_last());
 	} else {
-		rs->refusals_unlogged++;
+		f->unlogged++;
 	}
 	reply_error(c->fd, code, why);
 }

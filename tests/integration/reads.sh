@@ -197,6 +197,12 @@ for i in $(seq 1 30); do probe log --log /tmp >/dev/null; done
 refused=$("$PPX" log --log "$POLICE_LOG" --json --kind READ 2>>"$ERR" | jq -c "select(.detail | startswith(\"refused\"))" | wc -l)
 checkx "refused requests are logged, at most 10 a minute ($refused of 44)" \
 	'[ "$refused" -ge 5 ] && [ "$refused" -le 20 ]'
+# the limit is per caller: after that flood, another's refusal is logged
+chmod o+x "$FED" "$FED/police.gwent" "$FED/police.gwent/run"; chmod o+w "$SOCK"
+setpriv --reuid=4243 --regid=4243 --clear-groups /usr/bin/python3 "$FED/sock.py" "$SOCK" "$TOP/$BUILD/py" due >/dev/null 2>&1
+chmod o-w "$SOCK"; chmod o-x "$FED" "$FED/police.gwent" "$FED/police.gwent/run"
+checkx "the refusal limit is per caller: another caller's refusal is still logged" \
+	'[ "$("$PPX" log --log "$POLICE_LOG" --json --kind READ 2>>"$ERR" | jq -c "select(.person == \"uid:4243\")" | wc -l)" -ge 2 ]'
 fed_stop police.gwent
 checkx "status calls are coalesced: one entry with their count" \
 	'reads_of status | jq -s -e "map(.access.count) | add >= 4 and length <= 3" >/dev/null'
