@@ -606,6 +606,17 @@ static int read_allowed(struct ppxd *d, const struct ppx_operator *op,
 	return 0;
 }
 
+/* The reads running, or logged and about to run, for `uid`. */
+static size_t running_of(const struct reads *rs, uid_t uid)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < READS_CONNS_MAX; i++)
+		n += rs->conns[i] && rs->conns[i]->uid == uid &&
+		     (rs->conns[i]->child > 0 || rs->conns[i]->argv);
+	return n;
+}
+
 /* A decoded read from an operator: judged, logged, and the run set up
  * for after the commit.  0, or the refusal code with `why`. */
 static int read_request(struct ppxd *d, struct conn *c,
@@ -628,6 +639,11 @@ static int read_request(struct ppxd *d, struct conn *c,
 	if (d->reads->running >= READS_RUNNING_MAX) {
 		snprintf(why, cap, "busy: %d reads are running; try again",
 			 READS_RUNNING_MAX);
+		return PPX_EAGAIN;
+	}
+	if (running_of(d->reads, c->uid) >= READS_RUNNING_PER_UID) {
+		snprintf(why, cap, "busy: you have %d reads running; try again "
+			 "when one ends", READS_RUNNING_PER_UID);
 		return PPX_EAGAIN;
 	}
 	if ((rc = reads_about(&a, d->log, d->cfg->agency, p)) != 0) {

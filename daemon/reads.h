@@ -32,6 +32,7 @@ struct reads;
 #define READS_SOCKET "read.sock"
 #define READS_FRAME_MAX (64 * 1024)	/* one request or reply frame */
 #define READS_RUNNING_MAX 16		/* reads answered at once */
+#define READS_RUNNING_PER_UID 4		/* of them, one caller's */
 #define READS_CONNS_MAX 64		/* connections, running or not */
 #define READS_ARGS_MAX 32		/* argv items of one read */
 #define READS_ARG_LEN_MAX 1024		/* bytes of one argv item */

@@ -142,6 +142,18 @@ kill -TERM "$fpid"; wait "$fpid" 2>/dev/null
 gone() { ! pgrep -f -- "follow --config $(realpath "$C")" >/dev/null; }
 check "killing the follow client ends the daemon's child" wait_until 5 gone
 checkx "ppx follow: ENTRY_READ" 'reads_of follow | grep -q .'
+# one caller holds at most 4 running reads
+fpids=()
+for i in 1 2 3 4; do
+	"$PPX" follow "${R[@]}" --from 0 >/dev/null 2>>"$ERR" & fpids+=($!)
+done
+four() { [ "$(pgrep -f -- "follow --config $(realpath "$C")" | wc -l)" -ge 4 ]; }
+wait_until 10 four
+msg=$("$PPX" log "${R[@]}" 2>&1 >/dev/null); rc=$?
+checkx "a fifth running read of one caller is refused as busy" \
+	'[ $rc -ne 0 ] && grep -q "you have 4 reads running" <<<"$msg"'
+kill -TERM "${fpids[@]}"; wait "${fpids[@]}" 2>/dev/null
+check "their children end with them" wait_until 5 gone
 
 # status: counted
 for i in 1 2 3; do px status --config "$C" >/dev/null; done
