@@ -40,6 +40,10 @@ struct reads;
 #define READS_SUBJECTS_MAX 8		/* --subject options of one read */
 #define READS_KEYS_MAX 32		/* subject keys an entry carries */
 #define READS_IDS_MAX 16		/* message ids an entry carries */
+#define READS_CASE_ENTRIES_MAX 5000	/* entries per subject key looked at
+					 * for need to know: the check runs
+					 * in the event loop; a record past
+					 * them is not found (refused) */
 #define READS_GRANT_ENV "PPX_READ_GRANT"
 #define READS_GRANT_MAX_AGE_MS 60000	/* a child starts well within it */
 #define READS_DIRECT_DIR "reads"	/* in the log directory */

@@ -220,7 +220,7 @@ static int key_known(ppx_log *log, const struct ppx_config *cfg,
 	struct ppx_case c;
 	int ok;
 
-	if (ppx_case_load(&c, log, &key, 1) != 0)
+	if (ppx_case_load_max(&c, log, &key, 1, READS_CASE_ENTRIES_MAX) != 0)
 		return ppx_error_last_code();
 	if (op->need_to_know == PPX_NTK_AGENCY)
 		ok = ppx_case_lists_agency(&c, cfg->agency, NULL, 0);
