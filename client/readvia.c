@@ -250,6 +250,7 @@ static int grant_check(const struct via *v, const char *grant)
 		     !e->access->direct &&
 		     strcmp(e->access->command, v->argv[0]) == 0 &&
 		     strncmp(e->detail, "refused", 7) != 0 &&
+		     strncmp(e->detail, "not run", 7) != 0 &&
 		     e->time_ms > now_ms() - GRANT_MAX_AGE_MS;
 	if (e)
 		ppx__v1__log_entry__free_unpacked(e, NULL);

@@ -460,6 +460,27 @@ static int child_argv(struct reads *rs, struct conn *c, char *const *argv,
 	return 0;
 }
 
+/* The ENTRY_READ at c->seq was logged but nothing was read: say so in a
+ * follow-up entry, so that the log does not show a read that never ran. */
+static void read_not_run(struct ppxd *d, const struct conn *c,
+			 const char *why)
+{
+	const struct ppx_operator *op =
+		ppx_config_operator_by_uid(d->cfg, c->uid);
+	struct read_entry r = {0};
+	char buf[32], detail[256];
+	uint64_t seq;
+
+	snprintf(detail, sizeof(detail), "not run: the read logged at seq "
+		 "%llu was not run (%s)", (unsigned long long)c->seq, why);
+	r.person = person_of(op, c->uid, buf, sizeof(buf));
+	r.command = c->argv && c->argv[1] ? c->argv[1] : "";
+	r.detail = detail;
+	if (reads_log_entry(d, &r, &seq) != 0)
+		log_warnx("cannot log that read %llu was not run: %s",
+			  (unsigned long long)c->seq, ppx_error_last());
+}
+
 /* After the commit of the ENTRY_READ: run the read, or say why not. */
 static void read_committed(struct ppxd *d, void *arg, int rc)
 {
@@ -471,10 +492,12 @@ static void read_committed(struct ppxd *d, void *arg, int rc)
 		reply_error(c->fd, rc, "the read could not be logged, so "
 			    "nothing is shown");
 	} else if (d->stopping) {
+		read_not_run(d, c, "ppxd is stopping");
 		reply_error(c->fd, PPX_EAGAIN, "ppxd is stopping");
 	} else if ((err = child_start(rs, c)) != 0) {
 		log_warnx("read %llu: cannot run %s: %s",
 			  (unsigned long long)c->seq, rs->ppx, strerror(err));
+		read_not_run(d, c, "ppxd cannot run ppx");
 		reply_error(c->fd, PPX_EIO, "ppxd cannot run ppx for the read "
 			    "(see its log)");
 	} else {
@@ -662,9 +685,12 @@ static int read_request(struct ppxd *d, struct conn *c,
 					(strcmp(p->command, "subject") == 0 ||
 					 strcmp(p->command, "audit") == 0))) != 0)
 		snprintf(why, cap, "out of memory");
-	if (rc == 0 && ((rc = reads_log_entry(d, &r, &c->seq)) != 0 ||
-			(rc = writer_after(d, read_committed, c)) != 0))
+	if (rc == 0 && (rc = reads_log_entry(d, &r, &c->seq)) != 0)
 		snprintf(why, cap, "cannot log the read: %s", ppx_error_last());
+	else if (rc == 0 && (rc = writer_after(d, read_committed, c)) != 0) {
+		snprintf(why, cap, "cannot run the read: %s", ppx_error_last());
+		read_not_run(d, c, "ppxd could not wait for its commit");
+	}
 	reads_about_free(&a);
 	return rc;
 }
