@@ -125,7 +125,8 @@ checkx "the reads of subject A are found through the subject index" \
 	'any "select(.kind == \"ENTRY_READ\")" "$FED/subj-a.json" >/dev/null'
 
 # a grant is for the daemon's log only: not for another --log
-gseq=$(last_read | jq -r .seq)
+px log "${R[@]}" >/dev/null
+gseq=$(reads_of log | tail -1 | jq -r .seq)
 rm -f "$FED"/probation.gwent/log/reads/*.json
 msg=$(PPX_READ_GRANT=$gseq "$PPX" log --config "$C" --log "$FED/probation.gwent/log" 2>&1 >/dev/null); rc=$?
 checkx "PPX_READ_GRANT with --log DIR reads nothing" \
