@@ -25,7 +25,7 @@
 #include "ppx/entry.h"
 #include "ppx/error.h"
 
-#define REF_IDS_MAX 64		/* ids one prefix may stand for */
+#define REF_IDS_MAX PPX_LOG_REF_IDS_MAX	/* ids one prefix may stand for */
 
 /* "[AGENCY/]HEX" into its parts: the agency ("" if none), and the id or
  * prefix as bytes (an odd last digit in the high nibble). */

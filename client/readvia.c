@@ -9,8 +9,9 @@
  *
  *   - In a child the daemon started for a read (PPX_READ_GRANT=SEQ in the
  *     environment), the grant is checked — the entry SEQ of the log is an
- *     ENTRY_READ of this command, logged in the last minute — and the
- *     command runs: the daemon has recorded the read.
+ *     ENTRY_READ of this command, logged in the last minute, we run as
+ *     the owner of the log (the daemon's user) and no --log is given —
+ *     and the command runs: the daemon has recorded the read.
  *   - With --log DIR the files are read directly: a record of the read is
  *     left in DIR/reads/ first (ppxd logs it at its next start or reload),
  *     and without one nothing is read.
@@ -215,13 +216,13 @@ static int via_parse(struct via *v, int argc, char **argv)
 	return 0;
 }
 
-/* Whether argv asks for help only: nothing is read. */
+/* Whether argv asks for help only: nothing is read.  Only the first
+ * argument counts: a later "-h" may be an option's value
+ * (`--output -h`), and the command then reads. */
 static int wants_help(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-			return 1;
-	return 0;
+	return argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
+			     strcmp(argv[1], "-h") == 0);
 }
 
 /* ---- in the daemon's child ----------------------------------------------- */
@@ -234,16 +235,22 @@ static int grant_check(const struct via *v, const char *grant)
 	Ppx__V1__LogEntry *e = NULL;
 	char *end;
 	unsigned long long seq = strtoull(grant, &end, 10);
+	struct stat st;
 	int ok = 0;
 
-	if (*grant && !*end && v->config &&
+	/* Only the daemon's own child: run as the user who owns the log
+	 * (the daemon's), not setuid, and reading that log, no other. */
+	if (*grant && !*end && v->config && !v->log_dir &&
+	    getuid() == geteuid() &&
 	    ppx_config_load(&cfg, v->config) == 0 &&
+	    stat(cfg->log_dir, &st) == 0 && st.st_uid == getuid() &&
 	    ppx_log_open(&log, cfg->log_dir, &ro) == 0 &&
 	    ppx_log_get(log, seq, &e) == 0)
 		ok = e->kind == PPX__V1__ENTRY_KIND__ENTRY_READ && e->access &&
 		     !e->access->direct &&
 		     strcmp(e->access->command, v->argv[0]) == 0 &&
 		     strncmp(e->detail, "refused", 7) != 0 &&
+		     strncmp(e->detail, "not run", 7) != 0 &&
 		     e->time_ms > now_ms() - GRANT_MAX_AGE_MS;
 	if (e)
 		ppx__v1__log_entry__free_unpacked(e, NULL);

@@ -46,6 +46,7 @@
 #define COUNTERS_MAX 64		/* people with counted status calls */
 #define REFUSALS_LOGGED 10	/* refusal entries per window, at most */
 #define REFUSALS_WINDOW_MS 60000
+#define REFUSERS_MAX 64		/* uids whose refusals are counted */
 
 extern char **environ;
 
@@ -71,6 +72,13 @@ struct counter {
 	int64_t last_ms;	/* when last logged */
 };
 
+/* One uid's refusals in the current window. */
+struct refusals {
+	uid_t uid;
+	int64_t since_ms;	/* 0: unused */
+	unsigned logged, unlogged;
+};
+
 struct reads {
 	int listen_fd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -80,8 +88,7 @@ struct reads {
 	size_t running;
 	struct counter counters[COUNTERS_MAX];
 	size_t n_counters;
-	int64_t refusals_since_ms;
-	unsigned refusals_logged, refusals_unlogged;
+	struct refusals refusals[REFUSERS_MAX];	/* per uid */
 };
 
 /* ---- the entries ------------------------------------------------------- */
@@ -168,13 +175,18 @@ void reads_count(struct ppxd *d, const struct ppx_operator *op, uid_t uid,
 		 const char *command)
 {
 	char buf[32];
-	struct counter *c;
+	struct counter *c, alone = {0};
 	int64_t now = ppxd_now_ms();
 
 	(void)command;	/* status is the one counted on the control socket */
-	if (!d->reads || !(c = counter_of(d->reads, person_of(op, uid, buf,
-							       sizeof(buf)))))
+	if (!d->reads)
 		return;
+	if (!(c = counter_of(d->reads, person_of(op, uid, buf, sizeof(buf))))) {
+		/* no room to count this person's calls: log this one now */
+		snprintf(alone.person, sizeof(alone.person), "%s",
+			 person_of(op, uid, buf, sizeof(buf)));
+		c = &alone;
+	}
 	c->count++;
 	if (c->last_ms == 0 || now - c->last_ms >= d->cfg->counting_log_ms)
 		counter_log(d, c, now);
@@ -419,13 +431,15 @@ static int child_start(struct reads *rs, struct conn *c)
 	return rc;
 }
 
-/* `ppx CMD --config OURS ARGS...` for the child, owned by c. */
+/* `ppx CMD --config OURS ARGS... [--exact]` for the child, owned by c.
+ * --exact when the reader's need to know was judged on the identifiers
+ * given alone: subject and audit would otherwise follow linked ones. */
 static int child_argv(struct reads *rs, struct conn *c, char *const *argv,
-		      size_t argc)
+		      size_t argc, int exact)
 {
 	size_t k = 0;
 
-	if (!(c->argv = calloc(argc + 4, sizeof(char *))))
+	if (!(c->argv = calloc(argc + 5, sizeof(char *))))
 		return PPX_ENOMEM;
 	c->argv[k++] = strdup("ppx");
 	c->argv[k++] = strdup(argv[0]);
@@ -433,10 +447,38 @@ static int child_argv(struct reads *rs, struct conn *c, char *const *argv,
 	c->argv[k++] = strdup(rs->config);
 	for (size_t i = 1; i < argc; i++)
 		c->argv[k++] = strdup(argv[i]);
+	if (exact)
+		c->argv[k++] = strdup("--exact");
 	for (size_t i = 0; i < k; i++)
-		if (!c->argv[i])
+		if (!c->argv[i]) {	/* conn_free stops at the first NULL */
+			for (size_t j = 0; j < k; j++)
+				free(c->argv[j]);
+			free(c->argv);
+			c->argv = NULL;
 			return PPX_ENOMEM;
+		}
 	return 0;
+}
+
+/* The ENTRY_READ at c->seq was logged but nothing was read: say so in a
+ * follow-up entry, so that the log does not show a read that never ran. */
+static void read_not_run(struct ppxd *d, const struct conn *c,
+			 const char *why)
+{
+	const struct ppx_operator *op =
+		ppx_config_operator_by_uid(d->cfg, c->uid);
+	struct read_entry r = {0};
+	char buf[32], detail[256];
+	uint64_t seq;
+
+	snprintf(detail, sizeof(detail), "not run: the read logged at seq "
+		 "%llu was not run (%s)", (unsigned long long)c->seq, why);
+	r.person = person_of(op, c->uid, buf, sizeof(buf));
+	r.command = c->argv && c->argv[1] ? c->argv[1] : "";
+	r.detail = detail;
+	if (reads_log_entry(d, &r, &seq) != 0)
+		log_warnx("cannot log that read %llu was not run: %s",
+			  (unsigned long long)c->seq, ppx_error_last());
 }
 
 /* After the commit of the ENTRY_READ: run the read, or say why not. */
@@ -450,10 +492,12 @@ static void read_committed(struct ppxd *d, void *arg, int rc)
 		reply_error(c->fd, rc, "the read could not be logged, so "
 			    "nothing is shown");
 	} else if (d->stopping) {
+		read_not_run(d, c, "ppxd is stopping");
 		reply_error(c->fd, PPX_EAGAIN, "ppxd is stopping");
 	} else if ((err = child_start(rs, c)) != 0) {
 		log_warnx("read %llu: cannot run %s: %s",
 			  (unsigned long long)c->seq, rs->ppx, strerror(err));
+		read_not_run(d, c, "ppxd cannot run ppx");
 		reply_error(c->fd, PPX_EIO, "ppxd cannot run ppx for the read "
 			    "(see its log)");
 	} else {
@@ -476,6 +520,7 @@ static void refuse(struct ppxd *d, struct conn *c,
 		   int code, const char *why)
 {
 	struct reads *rs = d->reads;
+	struct refusals *f = NULL;
 	struct read_entry r = {0};
 	char buf[32], detail[1400];
 	int64_t now = ppxd_now_ms();
@@ -483,16 +528,29 @@ static void refuse(struct ppxd *d, struct conn *c,
 
 	log_info("read by %s refused: %s", person_of(op, c->uid, buf,
 						      sizeof(buf)), why);
-	if (now - rs->refusals_since_ms >= REFUSALS_WINDOW_MS) {
-		rs->refusals_since_ms = now;
-		rs->refusals_logged = 0;
+	/* this uid's window: found, else the stalest (one flooding caller
+	 * does not silence the refusals of another) */
+	for (size_t i = 0; i < REFUSERS_MAX; i++) {
+		if (rs->refusals[i].since_ms && rs->refusals[i].uid == c->uid) {
+			f = &rs->refusals[i];
+			break;
+		}
+		if (!f || rs->refusals[i].since_ms < f->since_ms)
+			f = &rs->refusals[i];
 	}
-	if (rs->refusals_logged < REFUSALS_LOGGED) {
-		rs->refusals_logged++;
+	if (f->uid != c->uid || now - f->since_ms >= REFUSALS_WINDOW_MS) {
+		if (f->uid != c->uid)
+			f->unlogged = 0;
+		f->uid = c->uid;
+		f->since_ms = now;
+		f->logged = 0;
+	}
+	if (f->logged < REFUSALS_LOGGED) {
+		f->logged++;
 		snprintf(detail, sizeof(detail), "refused: %s%s", why,
-			 rs->refusals_unlogged ? " (and refusals before it "
-						 "not logged: too many)" : "");
-		rs->refusals_unlogged = 0;
+			 f->unlogged ? " (and refusals before it "
+				       "not logged: too many)" : "");
+		f->unlogged = 0;
 		r.person = person_of(op, c->uid, buf, sizeof(buf));
 		r.command = p && p->command ? p->command : "";
 		r.scope = p ? p->scope : "";
@@ -501,7 +559,7 @@ static void refuse(struct ppxd *d, struct conn *c,
 			log_warnx("cannot log a refused read: %s",
 				  ppx_error_last());
 	} else {
-		rs->refusals_unlogged++;
+		f->unlogged++;
 	}
 	reply_error(c->fd, code, why);
 }
@@ -517,13 +575,12 @@ static int read_reason(struct ppxd *d, const struct ppx_operator *op,
 
 	*reason = r->reason[0] ? r->reason : op->purpose;
 	localtime_r(&now, &local);
-	if (strlen(r->reason) > READS_REASON_MAX) {
-		snprintf(why, cap, "a reason is at most %d bytes",
-			 READS_REASON_MAX);
+	if (reads_reason_check(r->reason) != 0) {
+		snprintf(why, cap, "%s", ppx_error_last());
 		return PPX_EINVAL;
 	}
 	if (!(*reason)[0] &&
-	    reads_reason_needed(d->cfg->reason_rule, p->counting, &local)) {
+	    reads_reason_needed(d->cfg->reason_rule, p->no_reason, &local)) {
 		snprintf(why, cap, "a reason is required for reading%s: give "
 			 "--reason TEXT (or configure a purpose for %s)",
 			 d->cfg->reason_rule == PPX_REASON_OUT_OF_HOURS
@@ -572,6 +629,17 @@ static int read_allowed(struct ppxd *d, const struct ppx_operator *op,
 	return 0;
 }
 
+/* The reads running, or logged and about to run, for `uid`. */
+static size_t running_of(const struct reads *rs, uid_t uid)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < READS_CONNS_MAX; i++)
+		n += rs->conns[i] && rs->conns[i]->uid == uid &&
+		     (rs->conns[i]->child > 0 || rs->conns[i]->argv);
+	return n;
+}
+
 /* A decoded read from an operator: judged, logged, and the run set up
  * for after the commit.  0, or the refusal code with `why`. */
 static int read_request(struct ppxd *d, struct conn *c,
@@ -596,6 +664,11 @@ static int read_request(struct ppxd *d, struct conn *c,
 			 READS_RUNNING_MAX);
 		return PPX_EAGAIN;
 	}
+	if (running_of(d->reads, c->uid) >= READS_RUNNING_PER_UID) {
+		snprintf(why, cap, "busy: you have %d reads running; try again "
+			 "when one ends", READS_RUNNING_PER_UID);
+		return PPX_EAGAIN;
+	}
 	if ((rc = reads_about(&a, d->log, d->cfg->agency, p)) != 0) {
 		snprintf(why, cap, "cannot look the read up: %s",
 			 ppx_error_last());
@@ -606,12 +679,18 @@ static int read_request(struct ppxd *d, struct conn *c,
 	r.command = p->command;
 	r.scope = p->scope;
 	r.about = &a;
-	if (rc == 0 && (rc = child_argv(d->reads, c, req->argv,
-					req->n_argv)) != 0)
+	if (rc == 0 && (rc = child_argv(d->reads, c, req->argv, req->n_argv,
+					op->need_to_know != PPX_NTK_ALL &&
+					!r.emergency &&
+					(strcmp(p->command, "subject") == 0 ||
+					 strcmp(p->command, "audit") == 0))) != 0)
 		snprintf(why, cap, "out of memory");
-	if (rc == 0 && ((rc = reads_log_entry(d, &r, &c->seq)) != 0 ||
-			(rc = writer_after(d, read_committed, c)) != 0))
+	if (rc == 0 && (rc = reads_log_entry(d, &r, &c->seq)) != 0)
 		snprintf(why, cap, "cannot log the read: %s", ppx_error_last());
+	else if (rc == 0 && (rc = writer_after(d, read_committed, c)) != 0) {
+		snprintf(why, cap, "cannot run the read: %s", ppx_error_last());
+		read_not_run(d, c, "ppxd could not wait for its commit");
+	}
 	reads_about_free(&a);
 	return rc;
 }

@@ -32,6 +32,7 @@ struct reads;
 #define READS_SOCKET "read.sock"
 #define READS_FRAME_MAX (64 * 1024)	/* one request or reply frame */
 #define READS_RUNNING_MAX 16		/* reads answered at once */
+#define READS_RUNNING_PER_UID 4		/* of them, one caller's */
 #define READS_CONNS_MAX 64		/* connections, running or not */
 #define READS_ARGS_MAX 32		/* argv items of one read */
 #define READS_ARG_LEN_MAX 1024		/* bytes of one argv item */
@@ -39,6 +40,10 @@ struct reads;
 #define READS_SUBJECTS_MAX 8		/* --subject options of one read */
 #define READS_KEYS_MAX 32		/* subject keys an entry carries */
 #define READS_IDS_MAX 16		/* message ids an entry carries */
+#define READS_CASE_ENTRIES_MAX 5000	/* entries per subject key looked at
+					 * for need to know: the check runs
+					 * in the event loop; a record past
+					 * them is not found (refused) */
 #define READS_GRANT_ENV "PPX_READ_GRANT"
 #define READS_GRANT_MAX_AGE_MS 60000	/* a child starts well within it */
 #define READS_DIRECT_DIR "reads"	/* in the log directory */
@@ -105,6 +110,8 @@ struct read_about {
 	uint8_t ids[READS_IDS_MAX][PPX_LOG_ID_LEN];	/* messages named */
 	size_t n_ids;
 	int every;		/* names no subject: reads every subject */
+	int more;		/* a reference matched as many ids as are
+				 * looked at: it may name more */
 };
 
 /* From plan `p` and the log (`ours`: our agency name).  0 or the log's
@@ -125,7 +132,8 @@ int reads_need_to_know(ppx_log *log, const struct ppx_config *cfg,
 /* What one read asks for, from its argv (the command first). */
 struct read_plan {
 	const char *command;
-	int counting;		/* due, report: figures, no content */
+	int counting;		/* report: figures, no content */
+	int no_reason;		/* due, report: no reason needed */
 	const char *subjects[READS_SUBJECTS_MAX];	/* as given */
 	size_t n_subjects;
 	const char *ref;	/* show, prove: the message reference */
@@ -148,6 +156,15 @@ int reads_plan(struct read_plan *p, char *const *argv, size_t argc,
 	       unsigned flags);
 
 /* Inside working hours: Monday to Friday, 08:00 to 18:00 (local time). */
+/* Whether `s` is one acceptable argv item: 1 to READS_ARG_LEN_MAX bytes
+ * of printable UTF-8. */
+int reads_item_ok(const char *s);
+
+/* A read's --reason (may be ""): 0, or PPX_EINVAL with the error set —
+ * longer than READS_REASON_MAX, only spaces, not UTF-8, or holding a
+ * control character. */
+int reads_reason_check(const char *reason);
+
 int reads_in_hours(const struct tm *local);
 
 /* Whether a read needs a reason under `rule` (enum ppx_reason_rule) at

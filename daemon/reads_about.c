@@ -37,8 +37,12 @@ static int add_key(struct read_about *a, const char *key)
 	for (size_t i = 0; i < a->n_keys; i++)
 		if (strcmp(a->keys[i], key) == 0)
 			return 0;
-	if (a->n_keys == READS_KEYS_MAX || !ppx_subject_key_valid(key))
-		return 0;	/* the entry names the first ones */
+	if (!ppx_subject_key_valid(key))
+		return 0;
+	if (a->n_keys == READS_KEYS_MAX)	/* not all could be checked */
+		return ppx_error_set(PPX_EINVAL, "the read is about more than "
+				     "%d subject identifiers: name fewer",
+				     READS_KEYS_MAX);
 	if (!(a->keys[a->n_keys] = strdup(key)))
 		return ppx_error_set(PPX_ENOMEM, "out of memory");
 	a->n_keys++;
@@ -143,7 +147,7 @@ static int add_ref(struct read_about *a, ppx_log *log, const char *ref,
 		   const char *ours)
 {
 	const char *slash = strchr(ref, '/'), *hex = slash ? slash + 1 : ref;
-	uint8_t prefix[PPX_LOG_ID_LEN] = {0}, ids[READS_IDS_MAX][PPX_LOG_ID_LEN];
+	uint8_t prefix[PPX_LOG_ID_LEN] = {0}, (*ids)[PPX_LOG_ID_LEN];
 	char agency[256] = "";
 	size_t len = strlen(hex), n = 0;
 	int rc = 0;
@@ -160,10 +164,17 @@ static int add_ref(struct read_about *a, ppx_log *log, const char *ref,
 			return 0;
 		prefix[i / 2] |= (uint8_t)(i % 2 ? v : v << 4);
 	}
-	if (ppx_log_ids_by_prefix(log, prefix, len, ids, READS_IDS_MAX, &n))
+	if (!(ids = calloc(PPX_LOG_REF_IDS_MAX, sizeof(*ids))))
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	if (ppx_log_ids_by_prefix(log, prefix, len, ids, PPX_LOG_REF_IDS_MAX,
+				  &n)) {
+		free(ids);
 		return ppx_error_last_code();
+	}
+	a->more = n == PPX_LOG_REF_IDS_MAX;
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = add_message(a, log, ids[i], agency, ours);
+	free(ids);
 	return rc;
 }
 
@@ -209,7 +220,7 @@ static int key_known(ppx_log *log, const struct ppx_config *cfg,
 	struct ppx_case c;
 	int ok;
 
-	if (ppx_case_load(&c, log, &key, 1) != 0)
+	if (ppx_case_load_max(&c, log, &key, 1, READS_CASE_ENTRIES_MAX) != 0)
 		return ppx_error_last_code();
 	if (op->need_to_know == PPX_NTK_AGENCY)
 		ok = ppx_case_lists_agency(&c, cfg->agency, NULL, 0);
@@ -241,9 +252,16 @@ int reads_need_to_know(ppx_log *log, const struct ppx_config *cfg,
 			 p->command);
 		return 0;
 	}
-	if ((p->ref || p->has_seq) && a->n_ids > 0 && a->n_keys == 0) {
+	if (a->more) {
+		snprintf(why, cap, "need to know: %s may name more than %d "
+			 "messages; give more of the reference", p->ref,
+			 PPX_LOG_REF_IDS_MAX);
+		return 0;
+	}
+	if (a->n_keys == 0) {	/* names nothing known, or no subject */
 		snprintf(why, cap, "need to know: what %s names is about no "
-			 "subject, which needs need_to_know = all", p->scope);
+			 "subject in the log, which needs need_to_know = all",
+			 p->scope);
 		return 0;
 	}
 	for (size_t i = 0; ok == 1 && i < a->n_keys; i++)

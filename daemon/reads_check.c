@@ -17,17 +17,22 @@
 #include <string.h>
 
 #include "ppx/error.h"
+#include "ppx/text.h"
 #include "reads.h"
 
-/* The reading commands, and whether they only count. */
+/* The reading commands, whether they only count (report: figures, no
+ * content) and whether they need no reason (report, and due, which shows
+ * subjects and reasons and so needs need to know like any read naming
+ * no subject). */
 static const struct {
 	const char *name;
 	int counting;
+	int no_reason;
 	int positional;		/* 0 none, 1 a subject, 2 a message ref */
 } commands[] = {
-	{"log", 0, 0}, {"show", 0, 2}, {"follow", 0, 0},
-	{"subject", 0, 1}, {"export", 0, 0}, {"prove", 0, 2},
-	{"audit", 0, 1}, {"due", 1, 0}, {"report", 1, 0},
+	{"log", 0, 0, 0}, {"show", 0, 0, 2}, {"follow", 0, 0, 0},
+	{"subject", 0, 0, 1}, {"export", 0, 0, 0}, {"prove", 0, 0, 2},
+	{"audit", 0, 0, 1}, {"due", 0, 1, 0}, {"report", 1, 1, 0},
 };
 
 /* The long options the reading commands take that are safe to run as the
@@ -40,7 +45,7 @@ static const struct {
 	{"subject", 1}, {"kind", 1}, {"partner", 1}, {"direction", 1},
 	{"since", 1}, {"until", 1}, {"state", 1}, {"ack", 1}, {"from", 1},
 	{"format", 1}, {"seq", 1}, {"soon", 1}, {"quarter", 1}, {"to", 1},
-	{"as-of", 1}, {"csv", 0},
+	{"as-of", 1}, {"csv", 0}, {"snapshot", 1}, {"at", 1},
 };
 
 /* Short options: j and h alone; s k p d f with a value (lr_opts_parse). */
@@ -191,6 +196,7 @@ static int plan_command(struct read_plan *p, const char *cmd, int *positional)
 		if (strcmp(commands[i].name, cmd) == 0) {
 			p->command = commands[i].name;
 			p->counting = commands[i].counting;
+			p->no_reason = commands[i].no_reason;
 			*positional = commands[i].positional;
 			return 0;
 		}
@@ -245,6 +251,32 @@ int reads_plan(struct read_plan *p, char *const *argv, size_t argc,
 			p->ref = argv[i];
 	}
 	plan_scope(p, argv, argc);
+	return 0;
+}
+
+int reads_item_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	return len > 0 && len <= READS_ARG_LEN_MAX &&
+	       ppx_utf8_find_bad((const uint8_t *)s, len) == len &&
+	       printable(s);
+}
+
+int reads_reason_check(const char *reason)
+{
+	size_t len = strlen(reason);
+
+	if (len > READS_REASON_MAX)
+		return ppx_error_set(PPX_EINVAL, "a reason is at most %d "
+				     "bytes", READS_REASON_MAX);
+	if (len > 0 && strspn(reason, " ") == len)
+		return ppx_error_set(PPX_EINVAL, "a reason must say why, not "
+				     "be only spaces");
+	if (ppx_utf8_find_bad((const uint8_t *)reason, len) != len ||
+	    !printable(reason))
+		return ppx_error_set(PPX_EINVAL, "a reason is printable UTF-8 "
+				     "text, without control characters");
 	return 0;
 }
 

@@ -129,8 +129,10 @@ static int record_argv(struct record *r, json_object *o, const char **why)
 		json_object *v = json_object_array_get_idx(a, i);
 
 		if (!json_object_is_type(v, json_type_string) ||
+		    !reads_item_ok(json_object_get_string(v)) ||
 		    !(r->argv[r->argc] = strdup(json_object_get_string(v)))) {
-			*why = "argv holds something other than strings";
+			*why = "argv holds something other than strings of "
+			       "printable text";
 			return -1;
 		}
 		if (i > 0 && at < 1023)
@@ -154,12 +156,22 @@ static int record_parse(struct record *r, const char *text, const char **why)
 		goto out;
 	if (record_argv(r, o, why) != 0)
 		goto out;
+	/* read_ms stays the file's mtime: the record's time_ms is the
+	 * reader's word, and could backdate the read */
 	r->reason = json_str(o, "reason");
 	r->user = json_str(o, "user");
-	if (json_object_object_get_ex(o, "time_ms", &v))
-		r->read_ms = json_object_get_int64(v);
 	if (json_object_object_get_ex(o, "emergency", &v))
 		r->emergency = json_object_get_boolean(v);
+	*why = "its reason or user is not printable text of at most 1024 "
+	       "bytes";
+	if ((r->reason && reads_reason_check(r->reason) != 0) ||
+	    (r->user && (strlen(r->user) > 64 || !reads_item_ok(r->user)))) {
+		ppx_error_clear();
+		goto out;
+	}
+	*why = "an emergency read without a reason";
+	if (r->emergency && (!r->reason || !r->reason[0]))
+		goto out;
 	rc = 0;
 out:
 	json_object_put(o);

@@ -103,6 +103,12 @@ static int add_latest(struct ppx_case *c, ppx_log *log, const char *id)
 int ppx_case_load(struct ppx_case *c, ppx_log *log, char *const *keys,
 		  size_t n_keys)
 {
+	return ppx_case_load_max(c, log, keys, n_keys, PPX_CASE_ENTRIES_MAX);
+}
+
+int ppx_case_load_max(struct ppx_case *c, ppx_log *log, char *const *keys,
+		      size_t n_keys, size_t max_entries)
+{
 	int rc = 0;
 
 	memset(c, 0, sizeof(*c));
@@ -113,7 +119,7 @@ int ppx_case_load(struct ppx_case *c, ppx_log *log, char *const *keys,
 		if (!keys[k] || is_record_key(keys[k]))
 			continue;
 		rc = ppx_log_by_subject(log, keys[k], &seqs, &n,
-					PPX_CASE_ENTRIES_MAX);
+					max_entries);
 		for (size_t i = n; rc == 0 && i-- > 0;) {
 			char id[256];
 

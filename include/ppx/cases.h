@@ -47,6 +47,11 @@ struct ppx_case {
  */
 int ppx_case_load(struct ppx_case *c, ppx_log *log, char *const *keys,
 		  size_t n_keys);
+/* The same, looking at no more than `max_entries` entries per key (as
+ * ppx_log_by_subject() returns them): for callers that must stay quick,
+ * such as the daemon's event loop; a record beyond them is not found. */
+int ppx_case_load_max(struct ppx_case *c, ppx_log *log, char *const *keys,
+		      size_t n_keys, size_t max_entries);
 void ppx_case_free(struct ppx_case *c);
 
 /*

@@ -207,6 +207,9 @@ int ppx_log_by_subject(ppx_log *self, const char *key, uint64_t **seqs,
  * many.  An id names a message only together with its sender: each id
  * found may stand for messages of several agencies. */
 #define PPX_LOG_ID_LEN 16
+/* How many ids a message reference's prefix is resolved to, by ppx and
+ * ppxd alike; as many found means there may be more. */
+#define PPX_LOG_REF_IDS_MAX 64
 int ppx_log_ids_by_prefix(ppx_log *self, const uint8_t *prefix,
 			  size_t nibbles, uint8_t (*ids)[PPX_LOG_ID_LEN],
 			  size_t max, size_t *n);

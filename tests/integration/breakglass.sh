@@ -29,9 +29,10 @@ POLICE_LOG=$FED/police.gwent/log
 px() { "$PPX" "$@" 2>>"$ERR"; }
 checkx() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
 X=(--pnc 2019/0123456X --name "John Smith")
-# The emergency reviews due lists at police: "ref|reviewer|state" lines.
+# The emergency reviews due lists at police: "ref|reviewer|state" lines
+# (read directly: through the daemon, ppx due needs need_to_know = all).
 owed() {
-	px due --config "$C" --json "$@" | jq -r '.owners[] | .person as $p |
+	px due --log "$POLICE_LOG" --json "$@" | jq -r '.owners[] | .person as $p |
 		.items[] | select(.kind == "emergency-review") |
 		"\(.ref)|\($p)|\(.state)"' | sort
 }

@@ -58,6 +58,13 @@ body_json police.gwent probation.gwent ARREST "Arrested: subject B" |
 	jq '.subject = {"pncId": "2019/0000002B", "name": "Bea Baker"}' >"$FED/b.json"
 px send --json "$FED/a.json" --config "$C" --wait --timeout 20 >"$FED/a.out"
 px send --json "$FED/b.json" --config "$C" --wait --timeout 20 >"$FED/b.out"
+# C links A's PNC to a CRN that D, about B, also carries (a wrong link)
+body_json police.gwent probation.gwent ARREST "Arrested: subject C" |
+	jq '.subject = {"pncId": "2019/0000001A", "crn": "X100", "name": "Alan Able"}' >"$FED/c.json"
+body_json police.gwent probation.gwent ARREST "Arrested: subject D" |
+	jq '.subject = {"pncId": "2019/0000002B", "crn": "X100", "name": "Bea Baker"}' >"$FED/d.json"
+px send --json "$FED/c.json" --config "$C" --wait --timeout 20 >/dev/null
+px send --json "$FED/d.json" --config "$C" --wait --timeout 20 >/dev/null
 "$PPX" send record --config "$C" --to probation.gwent --record-id AA-1 \
 	--pnc 2019/0000001A --name "Alan Able" --category 2 --level 2 \
 	--lead-agency police.gwent --partner police.gwent --partner probation.gwent \
@@ -75,6 +82,11 @@ checkx "a read without a reason is refused when one is required" \
 	'[ $rc -ne 0 ] && grep -q "a reason is required" <<<"$msg"'
 checkx "the refusal is logged as a refused ENTRY_READ" \
 	'last_read | jq -e ".detail | startswith(\"refused: a reason is required\")" >/dev/null'
+
+msg=$("$PPX" log --config "$C" --reason " " 2>&1 >/dev/null); rc=$?
+checkx "a reason of only spaces is refused" '[ $rc -ne 0 ] && grep -q "only spaces" <<<"$msg"'
+msg=$("$PPX" log --config "$C" --reason $'why\e[2J' 2>&1 >/dev/null); rc=$?
+checkx "a reason with a control character is refused" '[ $rc -ne 0 ] && grep -q "control characters" <<<"$msg"'
 
 # --- every reading command, through the daemon ---------------------------------
 R=(--config "$C" --reason "case review")
@@ -103,14 +115,22 @@ checkx "ppx prove through the daemon writes the bundle" '[ -s "$FED/bundle" ]'
 checkx "ppx prove: ENTRY_READ with the message id" \
 	'reads_of prove | any --arg id "$A_ID" "select(.message_id == \$id)" >/dev/null'
 px due --config "$C" >/dev/null
-checkx "ppx due (counting) needs no reason, and is logged" \
+checkx "ppx due needs no reason, and is logged" \
 	'reads_of due | any "select(.person == \"dana.evans\")" >/dev/null'
 px report --config "$C" >/dev/null
-checkx "ppx report (counting) needs no reason, and is logged" \
+checkx "ppx report needs no reason, and is logged" \
 	'reads_of report | any "select(.person == \"dana.evans\")" >/dev/null'
 "$PPX" log --subject pnc:2019/0000001A --log "$POLICE_LOG" --json 2>>"$ERR" >"$FED/subj-a.json"
 checkx "the reads of subject A are found through the subject index" \
 	'any "select(.kind == \"ENTRY_READ\")" "$FED/subj-a.json" >/dev/null'
+
+# a grant is for the daemon's log only: not for another --log
+px log "${R[@]}" >/dev/null
+gseq=$(reads_of log | tail -1 | jq -r .seq)
+rm -f "$FED"/probation.gwent/log/reads/*.json
+msg=$(PPX_READ_GRANT=$gseq "$PPX" log --config "$C" --log "$FED/probation.gwent/log" 2>&1 >/dev/null); rc=$?
+checkx "PPX_READ_GRANT with --log DIR reads nothing" \
+	'[ $rc -ne 0 ] && grep -q "not the daemon.s grant" <<<"$msg"'
 
 # follow: its entries while it runs; killed with its client
 "$PPX" follow "${R[@]}" --from 0 >"$FED/follow.out" 2>>"$ERR" &
@@ -123,6 +143,18 @@ kill -TERM "$fpid"; wait "$fpid" 2>/dev/null
 gone() { ! pgrep -f -- "follow --config $(realpath "$C")" >/dev/null; }
 check "killing the follow client ends the daemon's child" wait_until 5 gone
 checkx "ppx follow: ENTRY_READ" 'reads_of follow | grep -q .'
+# one caller holds at most 4 running reads
+fpids=()
+for i in 1 2 3 4; do
+	"$PPX" follow "${R[@]}" --from 0 >/dev/null 2>>"$ERR" & fpids+=($!)
+done
+four() { [ "$(pgrep -f -- "follow --config $(realpath "$C")" | wc -l)" -ge 4 ]; }
+wait_until 10 four
+msg=$("$PPX" log "${R[@]}" 2>&1 >/dev/null); rc=$?
+checkx "a fifth running read of one caller is refused as busy" \
+	'[ $rc -ne 0 ] && grep -q "you have 4 reads running" <<<"$msg"'
+kill -TERM "${fpids[@]}"; wait "${fpids[@]}" 2>/dev/null
+check "their children end with them" wait_until 5 gone
 
 # status: counted
 for i in 1 2 3; do px status --config "$C" >/dev/null; done
@@ -178,6 +210,12 @@ for i in $(seq 1 30); do probe log --log /tmp >/dev/null; done
 refused=$("$PPX" log --log "$POLICE_LOG" --json --kind READ 2>>"$ERR" | jq -c "select(.detail | startswith(\"refused\"))" | wc -l)
 checkx "refused requests are logged, at most 10 a minute ($refused of 44)" \
 	'[ "$refused" -ge 5 ] && [ "$refused" -le 20 ]'
+# the limit is per caller: after that flood, another's refusal is logged
+chmod o+x "$FED" "$FED/police.gwent" "$FED/police.gwent/run"; chmod o+w "$SOCK"
+setpriv --reuid=4243 --regid=4243 --clear-groups /usr/bin/python3 "$FED/sock.py" "$SOCK" "$TOP/$BUILD/py" due >/dev/null 2>&1
+chmod o-w "$SOCK"; chmod o-x "$FED" "$FED/police.gwent" "$FED/police.gwent/run"
+checkx "the refusal limit is per caller: another caller's refusal is still logged" \
+	'[ "$("$PPX" log --log "$POLICE_LOG" --json --kind READ 2>>"$ERR" | jq -c "select(.person == \"uid:4243\")" | wc -l)" -ge 2 ]'
 fed_stop police.gwent
 checkx "status calls are coalesced: one entry with their count" \
 	'reads_of status | jq -s -e "map(.access.count) | add >= 4 and length <= 3" >/dev/null'
@@ -198,8 +236,10 @@ fed_stop police.gwent
 # --- need to know = named, and break-glass ---------------------------------------
 police_config $'purpose = MAPPA case management\nneed_to_know = named\n'
 fed_start police.gwent || notok "police restarts"
-px subject pnc:2019/0000001A --config "$C" >/dev/null
+px subject pnc:2019/0000001A --config "$C" >"$FED/a.subject"
 checkx "named: the subject whose record names the operator is readable" '[ $? -eq 0 ]'
+checkx "named: ppx subject does not follow a linked identifier to another subject" \
+	'grep -q "0000001A" "$FED/a.subject" && ! grep -q "0000002B" "$FED/a.subject"'
 msg=$("$PPX" subject pnc:2019/0000002B --config "$C" 2>&1 >/dev/null); rc=$?
 checkx "named: another subject is refused, saying how to break glass" \
 	'[ $rc -ne 0 ] && grep -q "need to know" <<<"$msg" && grep -q -- "--emergency --reason" <<<"$msg"'
@@ -212,6 +252,10 @@ checkx "named: show of a message about another subject is refused" \
 	'[ $rc -ne 0 ] && grep -q "pnc:2019/0000002B" <<<"$msg"'
 msg=$("$PPX" log --config "$C" 2>&1 >/dev/null); rc=$?
 checkx "named: a read of every subject is refused" '[ $rc -ne 0 ] && grep -q "need_to_know = all" <<<"$msg"'
+msg=$("$PPX" due --config "$C" 2>&1 >/dev/null); rc=$?
+checkx "named: ppx due (it lists subjects and reasons) is refused" '[ $rc -ne 0 ] && grep -q "need_to_know = all" <<<"$msg"'
+msg=$("$PPX" report --config "$C" 2>&1 >/dev/null)
+checkx "named: ppx report (figures only) is allowed" '! grep -q "refused by ppxd" <<<"$msg"'
 msg=$("$PPX" subject pnc:2019/0000002B --config "$C" --emergency 2>&1 >/dev/null); rc=$?
 checkx "--emergency without --reason is refused" '[ $rc -ne 0 ] && grep -q "needs --reason" <<<"$msg"'
 px subject pnc:2019/0000002B --config "$C" --emergency --reason "threat to life reported" >"$FED/b.subject"
@@ -232,6 +276,11 @@ msg=$(setpriv --reuid=4243 --regid=4243 --clear-groups "$PPX" log --log "$POLICE
 checkx "a reader who cannot leave a record reads nothing" '[ $rc -ne 0 ] && grep -q "cannot leave a read record" <<<"$msg"'
 record=$(ls "$POLICE_LOG"/reads/*.json)
 echo 'not json' >"$POLICE_LOG/reads/read-0-0.json"
+rec() { jq -cn --argjson t "$1" --arg r "$2" --argjson e "$3" \
+	'{uid: 0, user: "x", time_ms: $t, argv: ["log"], reason: $r, emergency: $e}'; }
+rec 1000 "backdated" false >"$POLICE_LOG/reads/read-1-1.json"
+rec "$before" "" true >"$POLICE_LOG/reads/read-2-2.json"
+rec "$before" $'bell\a' false >"$POLICE_LOG/reads/read-3-3.json"
 fed_start police.gwent || notok "police restarts"
 fed_stop police.gwent
 "$PPX" log --log "$POLICE_LOG" --json --kind READ 2>>"$ERR" >"$FED/reads.json"
@@ -239,6 +288,12 @@ checkx "the direct read is logged: direct, read_ms, person, reason" \
 	'any --argjson t "$before" "select(.access.direct == true and .access.command == \"log\" and .person == \"dana.evans\" and .access.reason == \"daemon down: checking\" and (.access.readMs | tonumber) >= \$t)" "$FED/reads.json" >/dev/null'
 checkx "a malformed record is logged and moved aside" \
 	'any "select(.detail | test(\"read-0-0.json is not one\"))" "$FED/reads.json" >/dev/null && [ -f "$POLICE_LOG/reads/read-0-0.json.bad" ]'
+checkx "a record's time_ms does not backdate the read (the file's mtime counts)" \
+	'any --argjson t "$before" "select(.access.reason == \"backdated\" and (.access.readMs | tonumber) >= \$t)" "$FED/reads.json" >/dev/null'
+checkx "a record of an emergency read without a reason is moved aside" \
+	'[ -f "$POLICE_LOG/reads/read-2-2.json.bad" ]'
+checkx "a record whose reason holds a control character is moved aside" \
+	'[ -f "$POLICE_LOG/reads/read-3-3.json.bad" ]'
 checkx "a record logged is removed" '[ ! -e "$record" ]'
 checkx "the log directory is the daemon's alone" '[ "$(stat -c %a "$POLICE_LOG")" = 700 ]'
 checkx "the log still verifies" 'log_verify police.gwent'
@@ -246,6 +301,9 @@ checkx "the log still verifies" 'log_verify police.gwent'
 msg=$("$PPX" log --config "$C" 2>&1 >/dev/null); rc=$?
 checkx "with the daemon down, a read says so and how to read directly" \
 	'[ $rc -ne 0 ] && grep -q -- "--log" <<<"$msg"'
+msg=$("$PPX" log --partner -h --config "$C" 2>&1 >/dev/null); rc=$?
+checkx "a \"-h\" as an option's value is no help request: the read still needs the daemon" \
+	'[ $rc -ne 0 ] && grep -q "does not answer" <<<"$msg"'
 if grep -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$ERR" >/dev/null; then
 	notok "ppx ran without sanitizer reports"; grep -m5 -E "Sanitizer|runtime error" "$ERR" | sed 's/^/# /'
 fi

@@ -44,10 +44,16 @@ static void test_reads__plan_takes_the_reading_commands(void **state)
 	assert_int_equal(p.n_subjects, 0);
 	assert_string_equal(p.scope, "--json --kind SENT");
 	assert_int_equal(plan(&p, "due", NULL), 0);
-	assert_int_equal(p.counting, 1);
+	assert_int_equal(p.counting, 0);	/* it shows subjects */
+	assert_int_equal(p.no_reason, 1);
 	assert_int_equal(plan(&p, "report", "--quarter", "2026Q4", NULL), 0);
+	assert_int_equal(plan(&p, "report", "--snapshot", "2026-03-31", NULL),
+			 0);
+	assert_int_equal(plan(&p, "report", "--at=2026-03-31", NULL), 0);
 	assert_int_equal(plan(&p, "due", "--as-of", "2026-09-14", "--csv",
 			      "--soon", "2", NULL), 0);
+	assert_int_equal(p.counting, 0);
+	assert_int_equal(plan(&p, "report", NULL), 0);
 	assert_int_equal(p.counting, 1);
 }
 
@@ -164,6 +170,61 @@ static void test_reads__reason_rule_hours(void **state)
 	assert_false(reads_reason_needed(PPX_REASON_OUT_OF_HOURS, 1, &sat10));
 }
 
+/* A reference or --seq naming nothing the daemon found, or possibly
+ * more than it looked at, is refused below need_to_know = all. */
+static void test_reads__need_to_know_refuses_what_names_nothing(void **state)
+{
+	struct ppx_config cfg;
+	struct ppx_operator op;
+	struct read_plan p;
+	struct read_about a;
+	char why[512];
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&op, 0, sizeof(op));
+	snprintf(op.id, sizeof(op.id), "%s", "dana.evans");
+	op.need_to_know = PPX_NTK_NAMED;
+	assert_int_equal(plan(&p, "show", "police.gwent/ab", NULL), 0);
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(reads_need_to_know(NULL, &cfg, &op, &p, &a, why,
+					    sizeof(why)), 0);
+	assert_int_equal(plan(&p, "prove", "--seq", "7", NULL), 0);
+	assert_int_equal(reads_need_to_know(NULL, &cfg, &op, &p, &a, why,
+					    sizeof(why)), 0);
+	assert_int_equal(plan(&p, "subject", "X1", NULL), 0);
+	assert_int_equal(reads_need_to_know(NULL, &cfg, &op, &p, &a, why,
+					    sizeof(why)), 0);
+	a.more = 1;
+	assert_int_equal(plan(&p, "show", "ab", NULL), 0);
+	assert_int_equal(reads_need_to_know(NULL, &cfg, &op, &p, &a, why,
+					    sizeof(why)), 0);
+	assert_non_null(strstr(why, "more than"));
+	op.need_to_know = PPX_NTK_ALL;
+	assert_int_equal(reads_need_to_know(NULL, &cfg, &op, &p, &a, why,
+					    sizeof(why)), 1);
+}
+
+static void test_reads__reason_is_printable_text(void **state)
+{
+	char big[READS_REASON_MAX + 2];
+
+	(void)state;
+	assert_int_equal(reads_reason_check(""), 0);
+	assert_int_equal(reads_reason_check("case review"), 0);
+	assert_int_equal(reads_reason_check("r\xc3\xa9vision"), 0);
+	assert_int_equal(reads_reason_check(" "), PPX_EINVAL);
+	assert_int_equal(reads_reason_check("   "), PPX_EINVAL);
+	assert_int_equal(reads_reason_check("why\x1b[2J"), PPX_EINVAL);
+	assert_int_equal(reads_reason_check("tab\there"), PPX_EINVAL);
+	assert_int_equal(reads_reason_check("bad \xff utf8"), PPX_EINVAL);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(reads_reason_check(big), PPX_EINVAL);
+	big[READS_REASON_MAX] = '\0';
+	assert_int_equal(reads_reason_check(big), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +234,8 @@ int main(void)
 		cmocka_unit_test(test_reads__plan_refuses_commands_and_shapes),
 		cmocka_unit_test(test_reads__plan_deadlines_only_for_the_privileged),
 		cmocka_unit_test(test_reads__reason_rule_hours),
+		cmocka_unit_test(test_reads__reason_is_printable_text),
+		cmocka_unit_test(test_reads__need_to_know_refuses_what_names_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
