@@ -959,6 +959,19 @@ static int log_receipt(struct ppxd *d, struct group *g, uint8_t *receipt,
 			   n_stored);
 }
 
+/* The log filled as the receipt of items `from`... was logged: the batch
+ * failed, so their messages were not stored after all.  They count as
+ * refused REJECT_STORAGE_FULL (ppx status); the sender, unanswered,
+ * retries.  Earlier receipts of the group are counted by
+ * send_after_commit. */
+static void unstored(struct ppxd *d, struct group *g, size_t from)
+{
+	for (size_t i = from; i < g->n; i++)
+		if (g->items[i].logged &&
+		    g->items[i].status == PPX__V1__RECEIPT_STATUS__STORED)
+			ppxd_count_refusal(d, PPX_EFULL);
+}
+
 /*
  * Seal one receipt for the connection's items whose frames were logged:
  * logged with every message id it answers, sent after the commit.  And
@@ -979,10 +992,12 @@ static void answer_items(struct ppxd *d, struct group *g, int logged,
 	ProtobufCBinaryData *ids = calloc(cap, sizeof(*ids));
 	int rc = iv && ip && ids && (pv || !proofs) ?
 		 0 : ppx_error_set(PPX_ENOMEM, "out of memory");
-	size_t from = 0;
+	size_t from = 0, chunk = 0;
 
 	while (rc == 0 && from < g->n) {
 		Ppx__V1__ReceiptBody r = PPX__V1__RECEIPT_BODY__INIT;
+
+		chunk = from;
 		uint8_t *receipt = NULL;
 		size_t len = 0, n_ids = 0;
 
@@ -1013,6 +1028,8 @@ static void answer_items(struct ppxd *d, struct group *g, int logged,
 	if (rc != 0)
 		log_warnx("cannot answer %zu frames from %s: %s", g->n,
 			  g->agency, ppx_error_last());
+	if (rc == PPX_EFULL && logged)
+		unstored(d, g, chunk);
 	free(iv);
 	free(ip);
 	free(pv);
