@@ -90,17 +90,6 @@ static const struct review_done *review_of(const struct deadlines_mem *m,
 	       ? &m->reviews[lo] : NULL;
 }
 
-/* The UTC day of a time in ms (a due time is the first ms after its day,
- * so the day is that of the ms before it). */
-static ppx_day day_of_ms(int64_t ms)
-{
-	int64_t days = ms / 86400000;
-
-	if (ms % 86400000 < 0)
-		days--;
-	return (ppx_day)days;
-}
-
 void dl_join_emergency(struct deadlines_mem *m, struct deadlines *dl)
 {
 	char buf[1400];
@@ -128,11 +117,15 @@ void dl_join_emergency(struct deadlines_mem *m, struct deadlines *dl)
 		o->what = dl_str(m, buf);
 		o->agency = m->agency ? m->agency : "";
 		o->person = x->reviewer;
-		o->start = day_of_ms(x->logged_ms);
-		o->due = x->due_ms > 0 ? day_of_ms(x->due_ms - 1) : o->start;
+		/* UTC dates, as ppx_review_due_ms() counted the working days
+		 * and as every other deadline and "today" are; a due time is
+		 * the first ms after its day, so its day is the ms before. */
+		o->start = ppx_date_of_ms(x->logged_ms);
+		o->due = x->due_ms > 0 ? ppx_date_of_ms(x->due_ms - 1)
+				       : o->start;
 		o->due_ms = x->due_ms;
 		o->done = r != NULL;
-		o->done_day = r ? day_of_ms(r->logged_ms) : DEADLINES_NONE;
+		o->done_day = r ? ppx_date_of_ms(r->logged_ms) : DEADLINES_NONE;
 		o->done_ms = r ? r->logged_ms : 0;
 		o->to_receipt_ms = -1;
 		o->to_ack_ms = -1;

@@ -6,9 +6,12 @@
  * at start and on every reload, and logs the difference from the state the
  * file's latest change entry recorded.  The lines are what the next
  * comparison starts from, so they are recorded in the entry itself
- * (ChangeRecord.in_force); they never hold a secret: keys that name key or
- * PIN material, and a hook's command (which may carry a database
- * password), are shown by a hash of their value only.
+ * (ChangeRecord.in_force); they never hold a secret, nor any digest of
+ * one: keys that name key or PIN material, and a hook's command (which may
+ * carry a database password), are shown as "(hidden)".  Whether a hidden
+ * value changed is told by hidden_tag, an HMAC-SHA256 of the hidden values
+ * under a random key the daemon keeps to itself (change_state_set_key;
+ * changes.c keeps the tag in the file's LMDB mark, never in an entry).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -17,7 +20,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -30,10 +35,21 @@
 #define FILE_MAX (64u << 20)		/* bytes read of one file */
 #define LINES_MAX 1000000
 
-/* Keys whose values are shown only by a hash ("do not log secrets"). */
+/* Keys whose values are never shown ("do not log secrets"). */
 static const char *const hidden_keys[] = {
 	"signing_key", "transport_key", "pkcs11_pin_file", "command",
 };
+
+/* The key of the hidden tags (change_state_set_key); all zero until set. */
+static uint8_t tag_key[32];
+
+void change_state_set_key(const uint8_t key[32])
+{
+	if (key)
+		memcpy(tag_key, key, sizeof(tag_key));
+	else
+		OPENSSL_cleanse(tag_key, sizeof(tag_key));
+}
 
 int change_lines_add(char ***out, size_t *n, const char *fmt, ...)
 {
@@ -219,21 +235,46 @@ static int is_hidden(const char *line)
 	return 0;
 }
 
-/* "KEY = (hidden, sha256 0123456789abcdef)" for a secret's line. */
+/* The hidden values' HMAC-SHA256 (first 8 bytes): "KEY\0VALUE\0" of each. */
+static int hidden_tag(uint64_t *out, char *const *lines, size_t n)
+{
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+	uint8_t md[32];
+	size_t mdlen = 0;
+	int ok = ctx && EVP_MAC_init(ctx, tag_key, sizeof(tag_key), params);
+
+	for (size_t i = 0; ok && i < n; i++)
+		if (is_hidden(lines[i]))
+			ok = EVP_MAC_update(ctx, (const uint8_t *)lines[i],
+					    strlen(lines[i]) + 1);
+	ok = ok && EVP_MAC_final(ctx, md, &mdlen, sizeof(md)) && mdlen == 32;
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
+	if (!ok)
+		return ppx_error_set(PPX_EINVAL, "cannot compute an HMAC");
+	*out = 0;
+	for (int i = 0; i < 8; i++)
+		*out = (*out << 8) | md[i];
+	OPENSSL_cleanse(md, sizeof(md));
+	return 0;
+}
+
+/* "KEY = (hidden)" for a secret's line; the value is wiped. */
 static int hide(char **line)
 {
 	size_t klen = key_len(*line);
-	const char *value = *line + klen + 3;
-	uint8_t h[32];
-	char hex[65], *s;
-	size_t cap = klen + 64;
+	char *s;
 
-	if (ppx_sha256(h, (const uint8_t *)value, strlen(value)) != 0 ||
-	    !(s = malloc(cap)))
+	if (!(s = malloc(klen + sizeof(" = (hidden)"))))
 		return ppx_error_set(PPX_ENOMEM, "out of memory");
-	ppx_hex(hex, h, sizeof(h));
-	snprintf(s, cap, "%.*s = (hidden, sha256 %.16s)", (int)klen, *line,
-		 hex);
+	memcpy(s, *line, klen);
+	memcpy(s + klen, " = (hidden)", sizeof(" = (hidden)"));
+	OPENSSL_cleanse(*line, strlen(*line));
 	free(*line);
 	*line = s;
 	return 0;
@@ -245,6 +286,8 @@ static int ini_read(struct change_state *st, const char *path)
 	struct ppx_ini_handler h = {.section = ini_section, .key = ini_key};
 	int rc = ppx_ini_parse(path, &h, &l);
 
+	if (rc == 0)
+		rc = hidden_tag(&st->hidden_tag, st->lines, st->n);
 	for (size_t i = 0; rc == 0 && i < st->n; i++)
 		if (is_hidden(st->lines[i]))
 			rc = hide(&st->lines[i]);
@@ -612,9 +655,8 @@ static int value_diff(char ***out, size_t *n, const char *was,
 	size_t klen = key_len(now);
 	const char *a = was + klen + 3, *b = now + klen + 3;
 
-	if (strstr(now + klen, "(hidden, sha256"))
-		return change_lines_add(out, n, "%.*s: changed", (int)klen,
-					now);
+	if (strncmp(a, "(hidden", 7) == 0 && strncmp(b, "(hidden", 7) == 0)
+		return 0;	/* hidden_diff says it */
 	if (strchr(a, ',') || strchr(b, ','))
 		return list_diff(out, n, now, klen, a, b);
 	return change_lines_add(out, n, "%.*s: %s -> %s", (int)klen, now, a,
@@ -660,6 +702,31 @@ static int key_diff(char ***out, size_t *n, const struct change_state *old,
 	return rc;
 }
 
+/* A hidden value changed: which one is not known (only a tag of them all
+ * is kept), so the hidden keys in both states are named:
+ * "hidden value changed (one or more of [pki] signing_key, ...)". */
+static int hidden_diff(char ***out, size_t *n, const struct change_state *old,
+		       const struct change_state *now)
+{
+	char buf[CHANGE_LINE_MAX];
+	size_t used = 0;
+
+	for (size_t i = 0; i < now->n && used < sizeof(buf); i++) {
+		size_t klen = key_len(now->lines[i]);
+
+		if (strcmp(now->lines[i] + klen, " = (hidden)") != 0 ||
+		    !find_key(old, now->lines[i]))
+			continue;
+		used += (size_t)snprintf(buf + used, sizeof(buf) - used,
+					 "%s%.*s", used ? ", " : "",
+					 (int)klen, now->lines[i]);
+	}
+	if (used == 0)
+		return 0;	/* a hidden key added or removed: said above */
+	return change_lines_add(out, n, "hidden value changed (one or more "
+				"of %s)", buf);
+}
+
 int change_diff(char ***out, size_t *n, const struct change_state *old,
 		const struct change_state *now)
 {
@@ -677,6 +744,9 @@ int change_diff(char ***out, size_t *n, const struct change_state *old,
 	if ((rc = section_diff(out, n, now, old, "added")) != 0 ||
 	    (rc = section_diff(out, n, old, now, "removed")) != 0 ||
 	    (rc = key_diff(out, n, old, now)) != 0)
+		return rc;
+	if (rc == 0 && old->hidden_tag != now->hidden_tag &&
+	    (rc = hidden_diff(out, n, old, now)) != 0)
 		return rc;
 	if (*n == n0)	/* comments or layout only */
 		return change_lines_add(out, n, "changed (comments or layout "

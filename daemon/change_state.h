@@ -5,7 +5,8 @@
  *
  * The configuration and the policy file are read with libppx's INI reader
  * into "[section] key = value" lines (a continued value joined with a
- * space, keys that name secrets shown only by a hash of their value); a
+ * space, keys that name secrets shown as "(hidden)", with no digest of
+ * their value: hidden_tag, a keyed HMAC of them, tells their change); a
  * certificate file into its subject, serial, fingerprint and validity; a
  * CRL into its number, lastUpdate, nextUpdate and revoked count.  Nothing
  * is ever read from a key file.  changes.c logs these (ENTRY_CONFIG_CHANGE,
@@ -26,7 +27,14 @@ struct change_state {
 	int present;		/* 0: the file is gone (or never read) */
 	char **lines;		/* "KEY = VALUE", in file order */
 	size_t n;
+	uint64_t hidden_tag;	/* HMAC-SHA256 (8 bytes) of the hidden values */
 };
+
+/*
+ * The key of hidden_tag: 32 random bytes the daemon keeps to itself
+ * (changes.c); NULL wipes it.  Until set, tags are keyed with zeros.
+ */
+void change_state_set_key(const uint8_t key[32]);
 
 /*
  * Read the file at `path` as a `what` ("configuration", "policy",
@@ -50,8 +58,8 @@ void change_state_clear(struct change_state *self);
 /*
  * What changed from `old` to `now`, one readable line each, appended to
  * *out (malloc'd strings; *n counts them): "[rule r] added", "[operator o]
- * removed", "[partner x] endpoint: A -> B", "[pki] pkcs11_pin_file:
- * changed" (a hidden value), a list's items "added X, Y; removed Z".  An
+ * removed", "[partner x] endpoint: A -> B", "hidden value changed (one or
+ * more of [pki] pkcs11_pin_file, [hook h] command)" (hidden_tag differs), a list's items "added X, Y; removed Z".  An
  * `old` without lines but present gives "changed (previous content not
  * recorded)".
  */

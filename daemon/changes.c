@@ -9,12 +9,24 @@
  * that entry's seq; it is read back at start from the marks of the set
  * "changes", one per file, so that start-up reads a handful of entries,
  * not the log.  A commit that fails leaves the table as the marks say.
+ *
+ * A file's mark also holds the tag of its hidden values (change_state.h):
+ * an HMAC-SHA256 under the key in LOG_DIR/change-key (32 random bytes,
+ * mode 0600, made at the first start and kept), so that a changed secret
+ * is told without any digest of it in the log.
  */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "change_state.h"
 #include "changes.h"
@@ -27,6 +39,7 @@
 #define MARK_SET "changes"
 #define TRACKED_MAX 65536
 #define DETAIL_MAX 600
+#define KEY_FILE "change-key"
 
 struct tracked {
 	char what[16];
@@ -91,7 +104,8 @@ static void table_clear(struct changes *c)
 }
 
 /* One file's latest entry, from its mark. */
-static int table_load_one(struct changes *c, ppx_log *log, uint64_t seq)
+static int table_load_one(struct changes *c, ppx_log *log, uint64_t seq,
+			  uint64_t tag)
 {
 	Ppx__V1__LogEntry *e = NULL;
 	Ppx__V1__ChangeRecord *cr = NULL;
@@ -107,6 +121,7 @@ static int table_load_one(struct changes *c, ppx_log *log, uint64_t seq)
 		rc = PPX_ENOMEM;
 	if (rc == 0) {
 		t->seq = seq;
+		t->st.hidden_tag = tag;
 		t->st.present = cr->sha256.len == 32;
 		if (t->st.present)
 			memcpy(t->st.sha256, cr->sha256.data, 32);
@@ -127,8 +142,68 @@ static int table_load(struct changes *c, ppx_log *log)
 	int rc = ppx_log_mark_list(log, MARK_SET, &m, &n, TRACKED_MAX);
 
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = table_load_one(c, log, m[i].seq);
+		rc = table_load_one(c, log, m[i].seq, m[i].value);
 	free(m);
+	return rc;
+}
+
+/* Make the key file: 32 random bytes, mode 0600, never replaced. */
+static int key_create(const char *path)
+{
+	uint8_t key[32];
+	int fd, rc = 0;
+
+	if (RAND_bytes(key, sizeof(key)) != 1)
+		return ppx_error_set(PPX_EINVAL, "no random bytes for %s",
+				     path);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		       O_CLOEXEC, 0600)) < 0)
+		rc = ppx_error_set(PPX_EIO, "cannot create %s: %s", path,
+				   strerror(errno));
+	else if (write(fd, key, sizeof(key)) != (ssize_t)sizeof(key) ||
+		 fsync(fd) != 0)
+		rc = ppx_error_set(PPX_EIO, "cannot write %s: %s", path,
+				   strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (rc != 0 && fd >= 0)
+		unlink(path);
+	OPENSSL_cleanse(key, sizeof(key));
+	return rc;
+}
+
+/* Read (first making) LOG_DIR/change-key into change_state's key. */
+static int key_load(const char *log_dir)
+{
+	char path[PATH_MAX];
+	uint8_t key[32];
+	struct stat st;
+	int fd, rc = 0;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/" KEY_FILE, log_dir) >=
+	    sizeof(path))
+		return ppx_error_set(PPX_ERANGE, "log directory path too long");
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 &&
+	    errno == ENOENT) {
+		if ((rc = key_create(path)) != 0)
+			return rc;
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return ppx_error_set(PPX_EIO, "cannot open %s: %s", path,
+				     strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 077) || st.st_uid != geteuid())
+		rc = ppx_error_set(PPX_EINVAL, "%s: must be a regular file "
+				   "of the daemon's user, mode 0600", path);
+	else if (read(fd, key, sizeof(key)) != (ssize_t)sizeof(key))
+		rc = ppx_error_set(PPX_ECORRUPT, "%s: not 32 bytes; restore "
+				   "it from a backup of the log directory",
+				   path);
+	close(fd);
+	if (rc == 0)
+		change_state_set_key(key);
+	OPENSSL_cleanse(key, sizeof(key));
 	return rc;
 }
 
@@ -138,7 +213,8 @@ int changes_new(struct changes **out, struct ppxd *d)
 
 	if (!(*out = calloc(1, sizeof(**out))))
 		return ppx_error_set(PPX_ENOMEM, "out of memory");
-	if ((rc = table_load(*out, d->log)) != 0)
+	if ((rc = key_load(d->cfg->log_dir)) != 0 ||
+	    (rc = table_load(*out, d->log)) != 0)
 		changes_free(out);
 	return rc;
 }
@@ -148,6 +224,7 @@ void changes_free(struct changes **self)
 	if (!*self)
 		return;
 	table_clear(*self);
+	change_state_set_key(NULL);
 	free(*self);
 	*self = NULL;
 }
@@ -229,16 +306,55 @@ static int append_record(struct ppxd *d, const Ppx__V1__ChangeRecord *cr,
 
 /* Whether a change to `what` (the line `change`) waits for a restart:
  * the configuration but its [operator] and [accountability] sections,
- * which reload.c applies, and the certificates and the CA, which the
- * trust store holds from start. */
+ * which reload.c applies (save [accountability] ppx: the path of the
+ * program reads run is found once at start), and the certificates and
+ * the CA, which the trust store holds from start. */
 static int needs_restart(const char *what, const char *change)
 {
 	if (strcmp(what, "certificate") == 0 || strcmp(what, "ca") == 0)
 		return 1;
 	if (strcmp(what, "configuration") != 0)
 		return 0;
+	if (strncmp(change, "[accountability] ppx:", 21) == 0)
+		return 1;
 	return strncmp(change, "[operator ", 10) != 0 &&
 	       strncmp(change, "[accountability]", 16) != 0;
+}
+
+/* Whether `st` sets [accountability] ppx. */
+static int sets_ppx(const struct change_state *st)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (strncmp(st->lines[i], "[accountability] ppx = ", 23) == 0)
+			return 1;
+	return 0;
+}
+
+/* An [accountability] section added or removed whole, with a ppx in it:
+ * that key waits for a restart though the section is live. */
+static int ppx_section_restart(char ***out, size_t *n, size_t first,
+			       const char *path, const struct tracked *t,
+			       const struct change_state *now,
+			       struct changes_report *r)
+{
+	size_t end = *n;
+	int rc = 0;
+
+	if (!sets_ppx(&t->st) && !sets_ppx(now))
+		return 0;
+	for (size_t i = first; rc == 0 && i < end; i++)
+		if (strcmp((*out)[i], "[accountability] added") == 0 ||
+		    strcmp((*out)[i], "[accountability] removed") == 0) {
+			rc = change_lines_add(out, n, "[accountability] ppx "
+					      "(takes effect at restart)");
+			if (rc == 0)
+				rc = change_lines_add(
+					&r->restart, &r->n_restart,
+					"configuration %s: [accountability] "
+					"ppx", path);
+			break;
+		}
+	return rc;
 }
 
 /* The changes of one file; those that wait for a restart say so, and
@@ -284,6 +400,8 @@ static int changes_of(char ***out, size_t *n, const char *what,
 			free(line);
 		}
 	}
+	if (rc == 0 && strcmp(what, "configuration") == 0)
+		rc = ppx_section_restart(out, n, first, path, t, now, r);
 	return rc;
 }
 
@@ -321,7 +439,7 @@ static int record(struct ppxd *d, const char *what, const char *path,
 	if (rc == 0 && t)
 		rc = ppx_log_mark_del(b, MARK_SET, t->seq);
 	if (rc == 0)
-		rc = ppx_log_mark_put(b, MARK_SET, seq, 0);
+		rc = ppx_log_mark_put(b, MARK_SET, seq, now->hidden_tag);
 	if (rc == 0 && !t && !(t = tracked_add(d->changes, what, path)))
 		rc = PPX_ENOMEM;
 	if (rc == 0)

@@ -177,6 +177,7 @@ struct pending {
 	uint8_t id[PPX_MESSAGE_ID_LEN];
 	uint8_t *frame;		/* receipt to send; NULL: look up original */
 	size_t len;
+	size_t n_stored;	/* messages the receipt says were stored */
 };
 
 /*
@@ -249,11 +250,21 @@ static int original_receipt(struct ppxd *d, const char *agency,
 }
 
 /* After the commit: send the receipt, or the original receipt of a
- * duplicate.  If the commit failed nothing is sent: the sender retries. */
+ * duplicate.  If the commit failed nothing is sent: the sender retries;
+ * the messages the receipt would have said were stored were refused
+ * after all (REJECT_STORAGE_FULL when the log is full), and ppx status
+ * counts them so, as if refused before they were logged. */
 static void send_after_commit(struct ppxd *d, void *arg, int rc)
 {
 	struct pending *p = arg;
 	Ppx__V1__LogEntry *orig = NULL;
+
+	if (rc != 0 && p->n_stored) {
+		log_warnx("%zu messages from %s not stored: the commit failed; "
+			  "the sender retries", p->n_stored, p->agency);
+		for (size_t i = 0; i < p->n_stored; i++)
+			ppxd_count_refusal(d, rc);
+	}
 
 	if (rc == 0 && p->frame) {
 		transport_reply(d->transport, &p->routing, p->frame, p->len);
@@ -271,7 +282,7 @@ static void send_after_commit(struct ppxd *d, void *arg, int rc)
 
 static int defer_reply(struct ppxd *d, const struct transport_route *routing,
 		       const char *agency, const uint8_t *id, uint8_t *frame,
-		       size_t len)
+		       size_t len, size_t n_stored)
 {
 	struct pending *p = calloc(1, sizeof(*p));
 
@@ -285,6 +296,7 @@ static int defer_reply(struct ppxd *d, const struct transport_route *routing,
 		memcpy(p->id, id, sizeof(p->id));
 	p->frame = frame;
 	p->len = len;
+	p->n_stored = n_stored;
 	if (writer_after(d, send_after_commit, p) != 0) {
 		pending_free(p);
 		return PPX_ENOMEM;
@@ -790,7 +802,7 @@ static int accept_message(struct ppxd *d, struct group *g, const uint8_t *data,
 	if (rc == PPX_EDUP && (rc = same_body(d, seq, o)) == 0)
 		/* answered with the original receipt */
 		return defer_reply(d, &g->routing, agency, b->message_id.data,
-				   NULL, 0);
+				   NULL, 0, 0);
 	if (rc != 0)
 		return rc;
 	if (!(it = item_add(g)))
@@ -920,7 +932,8 @@ static size_t select_items(struct ppxd *d, struct group *g, int logged,
 /* Log a sealed receipt of logged items, charge it, and send it after the
  * commit. */
 static int log_receipt(struct ppxd *d, struct group *g, uint8_t *receipt,
-		       size_t len, ProtobufCBinaryData *ids, size_t n_ids)
+		       size_t len, ProtobufCBinaryData *ids, size_t n_ids,
+		       size_t n_stored)
 {
 	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
 	uint64_t seq;
@@ -942,7 +955,21 @@ static int log_receipt(struct ppxd *d, struct group *g, uint8_t *receipt,
 		free(receipt);
 		return rc;
 	}
-	return defer_reply(d, &g->routing, g->agency, NULL, receipt, len);
+	return defer_reply(d, &g->routing, g->agency, NULL, receipt, len,
+			   n_stored);
+}
+
+/* The log filled as the receipt of items `from`... was logged: the batch
+ * failed, so their messages were not stored after all.  They count as
+ * refused REJECT_STORAGE_FULL (ppx status); the sender, unanswered,
+ * retries.  Earlier receipts of the group are counted by
+ * send_after_commit. */
+static void unstored(struct ppxd *d, struct group *g, size_t from)
+{
+	for (size_t i = from; i < g->n; i++)
+		if (g->items[i].logged &&
+		    g->items[i].status == PPX__V1__RECEIPT_STATUS__STORED)
+			ppxd_count_refusal(d, PPX_EFULL);
 }
 
 /*
@@ -965,10 +992,12 @@ static void answer_items(struct ppxd *d, struct group *g, int logged,
 	ProtobufCBinaryData *ids = calloc(cap, sizeof(*ids));
 	int rc = iv && ip && ids && (pv || !proofs) ?
 		 0 : ppx_error_set(PPX_ENOMEM, "out of memory");
-	size_t from = 0;
+	size_t from = 0, chunk = 0;
 
 	while (rc == 0 && from < g->n) {
 		Ppx__V1__ReceiptBody r = PPX__V1__RECEIPT_BODY__INIT;
+
+		chunk = from;
 		uint8_t *receipt = NULL;
 		size_t len = 0, n_ids = 0;
 
@@ -983,7 +1012,13 @@ static void answer_items(struct ppxd *d, struct group *g, int logged,
 		if (r.n_items > 0)
 			rc = ppx_receipt_seal(&receipt, &len, d->signer, &r);
 		if (rc == 0 && receipt && logged) {
-			rc = log_receipt(d, g, receipt, len, ids, n_ids);
+			size_t n_stored = 0;
+
+			for (size_t k = 0; k < r.n_items; k++)
+				n_stored += ip[k]->status ==
+					    PPX__V1__RECEIPT_STATUS__STORED;
+			rc = log_receipt(d, g, receipt, len, ids, n_ids,
+					 n_stored);
 		} else if (rc == 0 && receipt) {
 			transport_reply(d->transport, &g->routing, receipt,
 					len);
@@ -993,6 +1028,8 @@ static void answer_items(struct ppxd *d, struct group *g, int logged,
 	if (rc != 0)
 		log_warnx("cannot answer %zu frames from %s: %s", g->n,
 			  g->agency, ppx_error_last());
+	if (rc == PPX_EFULL && logged)
+		unstored(d, g, chunk);
 	free(iv);
 	free(ip);
 	free(pv);

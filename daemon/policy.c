@@ -675,20 +675,22 @@ static const struct dtc *dtc_find(const ppxd_policy *self,
 	return NULL;
 }
 
-/* The message's subject keys, comma-separated, into `keys`. */
-static void keys_list(char *keys, size_t cap, const struct policy_query *q)
+void policy_keys_text(char *out, size_t cap, const char *const *keys,
+		      size_t n)
 {
 	size_t used = 0;
 
-	keys[0] = '\0';
-	for (size_t i = 0; i < q->n_subjects && used < cap; i++) {
-		int n;
+	if (cap == 0)
+		return;
+	out[0] = '\0';
+	for (size_t i = 0; i < n && used < cap; i++) {
+		int w;
 
-		if (!q->subjects[i])
+		if (!keys[i])
 			continue;
-		n = snprintf(keys + used, cap - used, "%s%s", used ? ", " : "",
-			     q->subjects[i]);
-		used += n > 0 ? (size_t)n : 0;
+		w = snprintf(out + used, cap - used, "%s%s", used ? ", " : "",
+			     keys[i]);
+		used += w > 0 ? (size_t)w : 0;
 	}
 }
 
@@ -713,6 +715,7 @@ static int dtc_lists_subject(const struct dtc *d, const struct policy_query *q)
  */
 static int dtc_allow(const ppxd_policy *self, const struct policy_query *q)
 {
+	static const struct ppx_case none;	/* no record held */
 	const struct dtc *d = dtc_find(self, q->to);
 	char keys[256], why[512];
 
@@ -720,12 +723,10 @@ static int dtc_allow(const ppxd_policy *self, const struct policy_query *q)
 		return 0;
 	if (q->record && ppx_record_lists_agency(q->record, q->to))
 		return 0;
-	if (q->cas && ppx_case_lists_agency(q->cas, q->to, why, sizeof(why)))
+	if (ppx_case_lists_agency(q->cas ? q->cas : &none, q->to, why,
+				  sizeof(why)))
 		return 0;
-	if (!q->cas)
-		snprintf(why, sizeof(why), "this agency holds no partner record"
-			 " of the case");
-	keys_list(keys, sizeof(keys), q);
+	policy_keys_text(keys, sizeof(keys), q->subjects, q->n_subjects);
 	if (!keys[0])
 		return ppx_error_set(PPX_EPOLICY, "policy: %s is not on any "
 				     "case: the message names no subject, and "

@@ -65,6 +65,11 @@ void policy_query_of(struct policy_query *q, const Ppx__V1__Body *b,
 		     const char *from, char *const *subjects,
 		     size_t n_subjects);
 
+/* Subject keys `keys` (NULLs skipped) as "K1, K2" into `out` (cut at
+ * `cap`), as refusals name them. */
+void policy_keys_text(char *out, size_t cap, const char *const *keys,
+		      size_t n);
+
 /*
  * 0 if the policy lets `q` pass; otherwise PPX_EPOLICY and
  * ppx_error_last() says why in a sentence, e.g. "policy: no rule lets

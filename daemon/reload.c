@@ -104,7 +104,9 @@ static void free_policy(struct ppxd *d, void *arg, int rc)
 /*
  * Put the live part of `next` in force: the operators (swapped, so that
  * `next` now holds the old table, freed after the commit) and
- * [accountability].  Every other key stays as loaded at start.
+ * [accountability] but its `ppx` (reads.c finds the program once, at
+ * start; changes.c says "takes effect at restart").  Every other key
+ * stays as loaded at start.
  */
 static void config_apply(struct ppxd *d, struct ppx_config *next)
 {
@@ -121,7 +123,6 @@ static void config_apply(struct ppxd *d, struct ppx_config *next)
 	       sizeof(cur->emergency_reviewer));
 	cur->emergency_review_days = next->emergency_review_days;
 	cur->counting_log_ms = next->counting_log_ms;
-	memcpy(cur->ppx_path, next->ppx_path, sizeof(cur->ppx_path));
 	if (writer_after(d, free_config, next) != 0)
 		ppx_config_free(next);	/* only the old table: unused now */
 }

@@ -17,7 +17,9 @@
  * and ppx show find it.  Whether an access was reviewed is a mark (REVIEW_MARKS)
  * written in the same batch as the ENTRY_REVIEW: the log has no index on
  * related_seq, and the mark and the entry commit together, so they never
- * disagree after a crash.
+ * disagree after a crash.  Until that batch commits the mark is not
+ * seen, so the accesses reviewed in the open batch are also kept here
+ * (in_batch) and forgotten once it commits.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -68,6 +70,35 @@ static int finding_check(const char *finding)
 	return 0;
 }
 
+/* Accesses reviewed in the batch not yet committed, with their reviews'
+ * seqs (the daemon has one writer, so one open batch). */
+#define IN_BATCH_MAX 64
+static struct ppx_log_mark in_batch[IN_BATCH_MAX];
+static size_t n_in_batch;
+static int in_batch_after;		/* in_batch_done registered */
+
+static void in_batch_done(struct ppxd *d, void *arg, int rc)
+{
+	(void)d;
+	(void)arg;
+	(void)rc;	/* committed: the marks say it; failed: not reviewed */
+	n_in_batch = 0;
+	in_batch_after = 0;
+}
+
+/* Remember that access `seq` was reviewed at `at` in the open batch. */
+static int in_batch_add(struct ppxd *d, uint64_t seq, uint64_t at)
+{
+	if (!in_batch_after) {
+		if (writer_after(d, in_batch_done, NULL) != 0)
+			return ppx_error_set(PPX_ENOMEM, "out of memory");
+		in_batch_after = 1;
+	}
+	in_batch[n_in_batch].seq = seq;
+	in_batch[n_in_batch++].value = at;
+	return 0;
+}
+
 /* The ENTRY_REVIEW of access seq, if any: its seq in *at.  0 or 1. */
 static int reviewed(struct ppxd *d, uint64_t seq, uint64_t *at, int *rc)
 {
@@ -75,6 +106,12 @@ static int reviewed(struct ppxd *d, uint64_t seq, uint64_t *at, int *rc)
 	size_t n = 0;
 	int found = 0;
 
+	*rc = 0;
+	for (size_t i = 0; i < n_in_batch; i++)
+		if (in_batch[i].seq == seq) {
+			*at = in_batch[i].value;
+			return 1;
+		}
 	*rc = ppx_log_mark_list(d->log, REVIEW_MARKS, &marks, &n, SIZE_MAX);
 	for (size_t i = 0; *rc == 0 && i < n && !found; i++)
 		if (marks[i].seq == seq) {
@@ -103,6 +140,9 @@ static int access_check(struct ppxd *d, const char *person, uint64_t seq,
 		return ppx_error_set(PPX_EPERM, "entry %llu is your own "
 				     "emergency access: someone else must "
 				     "review it", (unsigned long long)seq);
+	if (n_in_batch >= IN_BATCH_MAX)
+		return ppx_error_set(PPX_EBUSY, "%d reviews are being "
+				     "logged; try again", IN_BATCH_MAX);
 	if (reviewed(d, seq, &at, &rc))
 		return ppx_error_set(PPX_EDUP, "emergency access %llu was "
 				     "reviewed already, at entry %llu",
@@ -135,7 +175,7 @@ static int review_append(struct ppxd *d, const char *person,
 	    (rc = writer_batch(d, &b)) != 0 ||
 	    (rc = ppx_log_mark_put(b, REVIEW_MARKS, r->seq, *seq)) != 0)
 		return rc;
-	return 0;
+	return in_batch_add(d, r->seq, *seq);
 }
 
 int review_log(struct ppxd *d, const char *person,

@@ -142,18 +142,14 @@ static int check_recipients(struct ppxd *d, const struct ppx_operator *op,
 	struct policy_query q = {0};
 	struct ppx_case c = {0};
 	char **keys = NULL, list[256] = "";
-	size_t n = 0, used = 0;
+	size_t n = 0;
 	int rc = ppx_subject_keys(&keys, &n, b->subject);
 
 	if (rc == 0)
 		rc = check_emergency(d, b);
 	if (rc == 0 && case_needed(d, op, b))
 		rc = ppx_case_load(&c, d->log, keys, n);
-	for (size_t i = 0; i < n && used < sizeof(list); i++) {
-		int w = snprintf(list + used, sizeof(list) - used, "%s%s",
-				 used ? ", " : "", keys[i]);
-		used += w > 0 ? (size_t)w : 0;
-	}
+	policy_keys_text(list, sizeof(list), (const char *const *)keys, n);
 	if (rc == 0)
 		rc = check_operator(d, op, b, &c, list);
 	policy_query_of(&q, b, d->cfg->agency, keys, n);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "../../daemon/change_state.h"
+#include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "support.h"
 
@@ -116,22 +117,55 @@ static void test_change_state__list_items_named(void **state)
 			    "added crn:D; removed crn:B");
 }
 
+/* A secret is never in the lines, nor any digest of it: "(hidden)", and
+ * a keyed tag (not logged) tells that it changed. */
 static void test_change_state__secrets_only_said_changed(void **state)
 {
 	struct fx *f = *state;
+	uint8_t h[32];
+	char hex[65];
 
 	diff_of(f, "configuration", "[pki]\npkcs11_pin_file = /etc/a.pin\n"
 		"[hook h]\ncommand = /bin/sink postgresql://u:SECRET@h/db\n",
 		"[pki]\npkcs11_pin_file = /etc/b.pin\n"
-		"[hook h]\ncommand = /bin/sink postgresql://u:OTHER@h/db\n");
-	assert_int_equal(f->n, 2);
-	assert_string_equal(f->out[0], "[pki] pkcs11_pin_file: changed");
-	assert_string_equal(f->out[1], "[hook h] command: changed");
+		"[hook h]\ncommand = /bin/sink postgresql://u:SECRET@h/db\n");
+	assert_int_equal(f->n, 1);
+	assert_string_equal(f->out[0], "hidden value changed (one or more of "
+			    "[pki] pkcs11_pin_file, [hook h] command)");
+	assert_int_equal(f->b.n, 4);
+	assert_string_equal(f->b.lines[1], "[pki] pkcs11_pin_file = (hidden)");
+	assert_string_equal(f->b.lines[3], "[hook h] command = (hidden)");
+	assert_true(f->a.hidden_tag != f->b.hidden_tag);
+	assert_int_equal(ppx_sha256(h, (const uint8_t *)"/etc/b.pin", 10), 0);
+	ppx_hex(hex, h, sizeof(h));
+	hex[16] = '\0';
 	for (size_t i = 0; i < f->b.n; i++) {
 		assert_null(strstr(f->b.lines[i], "SECRET"));
-		assert_null(strstr(f->b.lines[i], "OTHER"));
 		assert_null(strstr(f->b.lines[i], ".pin"));
+		assert_null(strstr(f->b.lines[i], "sha256"));
+		assert_null(strstr(f->b.lines[i], hex));
 	}
+}
+
+/* The tag is keyed: the same secrets under another key tag differently,
+ * and unchanged secrets under one key tag the same (layout only). */
+static void test_change_state__hidden_tag_is_keyed(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t k1[32] = {1}, k2[32] = {2};
+	uint64_t t1;
+
+	change_state_set_key(k1);
+	diff_of(f, "configuration", "[pki]\nsigning_key = /k/a.key\n",
+		"# moved\n[pki]\nsigning_key = /k/a.key\n");
+	assert_int_equal(f->n, 1);
+	assert_string_equal(f->out[0], "changed (comments or layout only)");
+	t1 = f->b.hidden_tag;
+	change_state_set_key(k2);
+	assert_int_equal(change_state_read(&f->b, "configuration", f->path),
+			 0);
+	change_state_set_key(NULL);
+	assert_true(t1 != f->b.hidden_tag);
 }
 
 static void test_change_state__layout_only(void **state)
@@ -196,6 +230,7 @@ int main(void)
 		T(test_change_state__sections_added_and_removed_once),
 		T(test_change_state__list_items_named),
 		T(test_change_state__secrets_only_said_changed),
+		T(test_change_state__hidden_tag_is_keyed),
 		T(test_change_state__layout_only),
 		T(test_change_state__bad_ini_refused_with_line),
 		T(test_change_state__certificate_and_crl),

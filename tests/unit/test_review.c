@@ -210,6 +210,31 @@ static void test_review__second_review_refused(void **state)
 			 1);
 }
 
+/* Two reviews of one access in one loop iteration (before the batch
+ * commits and its mark is seen): the second is refused. */
+static void test_review__second_review_in_the_same_batch_refused(
+	void **state)
+{
+	struct fx *x = *state;
+	uint64_t access = append(x, PPX__V1__ENTRY_KIND__ENTRY_SENT,
+				 "sam.other", 1), at = 0, again = 0;
+	Ppx__V1__ReviewRequest r = PPX__V1__REVIEW_REQUEST__INIT;
+
+	r.seq = access;
+	r.finding = "no need";
+	assert_int_equal(review_log(&x->f->d, "dana.evans", &r, &at), 0);
+	r.finding = "again";
+	assert_int_equal(review_log(&x->f->d, "dana.evans", &r, &again),
+			 PPX_EDUP);
+	assert_int_equal(writer_flush(&x->f->d), 0);
+	assert_int_equal(daemon_fixture_count(
+				 x->f, PPX__V1__ENTRY_KIND__ENTRY_REVIEW, NULL),
+			 1);
+	/* committed: the mark refuses it from now on */
+	assert_int_equal(review_log(&x->f->d, "dana.evans", &r, &again),
+			 PPX_EDUP);
+}
+
 static void test_review__only_the_reviewer(void **state)
 {
 	struct fx *x = *state;
@@ -273,6 +298,9 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_review__second_review_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_review__second_review_in_the_same_batch_refused,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_review__only_the_reviewer, setup, teardown),
 		cmocka_unit_test_setup_teardown(
