@@ -8,6 +8,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 CHUNKS=${CHUNKS:-40}
 PER=${PER:-40}
+SETTLE_S=${SETTLE_S:-120}
 fed_init
 
 for c in $(seq -w 1 "$CHUNKS"); do
@@ -48,7 +49,7 @@ check "police streamed all through the flapping" kill -0 "$streamer"
 touch "$FED/flaps-done"
 wait "$streamer"
 check "police accepted every chunk while probation flapped" [ ! -s "$FED/stream.out" ]
-check "police's outbox for probation settles" wait_until 120 fed_settled police.gwent probation.gwent
+check "police's outbox for probation settles" wait_until "$SETTLE_S" fed_settled police.gwent probation.gwent
 fed_tally police.gwent probation.gwent "police -> probation across $flaps flaps"
 check "every message arrived once, in the order police sent them" \
 	[ "$(sent_to police.gwent probation.gwent)" = "$(received_from probation.gwent police.gwent)" ]
