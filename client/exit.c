@@ -9,7 +9,7 @@
  * mapping is written once:
  *
  *   0                       0  success
- *   PPX_ETOOBIG..PPX_EBADPERSON  1  a refusal: the check ran, the answer is no
+ *   PPX_ETOOBIG..PPX_EBADDIR  1  a refusal: the check ran, the answer is no
  *   PPX_EINVAL              2  usage error (options, configuration)
  *   anything else           3  cannot read or reach what was asked for
  */
@@ -22,7 +22,7 @@ int ppx_exit_code(int ppx_error)
 		return PPX_EXIT_OK;
 	if (ppx_error == PPX_EINVAL)
 		return PPX_EXIT_USAGE;
-	if (ppx_error <= PPX_ETOOBIG && ppx_error >= PPX_EBADPERSON)
+	if (ppx_error <= PPX_ETOOBIG && ppx_error >= PPX_EBADDIR)
 		return PPX_EXIT_NO;
 	return PPX_EXIT_UNAVAILABLE;
 }

@@ -44,6 +44,8 @@ struct signer_proc;
 struct witness;
 struct changes;
 struct reads;
+struct federation;
+struct ppx_directory;
 
 struct ppxd {
 	struct ppx_config *cfg;
@@ -66,6 +68,16 @@ struct ppxd {
 	struct witness *witness;	/* witnessing (witness.c) */
 	struct changes *changes;	/* the files in force (changes.c) */
 	struct reads *reads;		/* the read broker (reads.c) */
+	struct federation *federation;	/* directory and CRL intake and
+					 * forwarding (federation.c); NULL
+					 * without [federation] directory */
+	/* The directory in force, owned by federation.c, read by
+	 * partners.c and the checks; NULL: none (partners from the
+	 * [partner] sections only). */
+	struct ppx_directory *directory;
+	/* Its baseline_policy, loaded; NULL: none.  A message passes only
+	 * if this and d->policy both let it (policy.c callers). */
+	ppxd_policy *baseline;
 	uint64_t refusals[PPXD_REASONS];	/* by RejectReason */
 	uint64_t discarded;		/* frames of blocked partners, unanswered */
 	uint64_t receipts_unproven;	/* partners' receipts refused: their

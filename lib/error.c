@@ -88,6 +88,12 @@ static const struct code_info codes[] = {
 	 PPX__V1__REJECT_REASON__REJECT_PERSON_SIGNATURE_REQUIRED},
 	{PPX_EBADPERSON, "personal signature does not hold",
 	 PPX__V1__REJECT_REASON__REJECT_BAD_PERSON_SIGNATURE},
+	{PPX_ENOTLISTED, "not listed in the federation directory",
+	 PPX__V1__REJECT_REASON__REJECT_NOT_IN_DIRECTORY},
+	{PPX_ESTALE, "directory not newer than the one held",
+	 PPX__V1__REJECT_REASON__REJECT_DIRECTORY_STALE},
+	{PPX_EBADDIR, "directory does not verify",
+	 PPX__V1__REJECT_REASON__REJECT_BAD_DIRECTORY},
 };
 
 static const struct code_info *lookup(int code)

@@ -656,6 +656,8 @@ static const char *role_name(enum ppx_cert_role role)
 		return "transport";
 	case PPX_ROLE_PERSON:
 		return "person";
+	case PPX_ROLE_DIRECTORY:
+		return "directory";
 	}
 	return "?";
 }

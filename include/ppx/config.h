@@ -47,7 +47,25 @@ struct ppx_partner {
 	int witness_off;		/* witness = no: neither asks it to
 					 * cosign nor cosigns for it (a
 					 * version-1 peer) */
-	int line;			/* of its [partner NAME] header */
+	int line;			/* of its [partner NAME] header; 0 if
+					 * added from the directory */
+	/* With a directory in force (PROTOCOL.md 13, daemon/partners.c): */
+	int from_directory;		/* 1: no [partner] section; added by
+					 * the directory */
+	int standing;			/* enum ppx_standing */
+	char type[32];			/* the directory's agency type, or ""
+					 * (a [partner] without directory) */
+};
+
+/* A partner's standing (PartnerStatus.standing). */
+enum ppx_standing {
+	PPX_STANDING_CONFIGURED = 0,	/* no directory in force: [partner] */
+	PPX_STANDING_ACTIVE,
+	PPX_STANDING_SUSPENDED,		/* cut off; its queue kept */
+	PPX_STANDING_LEAVING,		/* queued delivered; nothing new */
+	PPX_STANDING_REMOVED,		/* in no directory in force: cut off */
+	PPX_STANDING_NOT_ALLOWED,	/* listed; [federation] partners
+					 * excludes it: cut off */
 };
 
 /* Which subjects an operator may read and send about without
@@ -180,6 +198,18 @@ struct ppx_config {
 	char ppx_path[PATH_MAX];	/* the ppx the daemon runs for reads;
 					 * "": ppx beside ppxd */
 
+	/* [federation] (docs/CONFIG.md, PROTOCOL.md 13): "" if this daemon
+	 * takes no directory (its partners are its [partner] sections) */
+	char directory_drop[PATH_MAX];	/* the file drop, watched */
+	char federation[64];		/* the federation's name: directories
+					 * naming another are refused */
+	/* Which listed agencies this daemon deals with: agency names and
+	 * globs; default "*" */
+	char fed_partners[PPX_CONFIG_HOOK_PARTNERS][PPX_CONFIG_AGENCY_MAX];
+	size_t n_fed_partners;
+	int fed_forward;		/* pass directories and CRLs on to
+					 * partners (default yes) */
+
 	/* [events]: "" if there is no event stream */
 	char events_endpoint[256];
 
@@ -209,6 +239,23 @@ void ppx_config_free(struct ppx_config *self);
 /* The partner named `agency`, or NULL. */
 const struct ppx_partner *ppx_config_partner(const struct ppx_config *self,
 					  const char *agency);
+
+/*
+ * Add partner `p` (copied) at the end of self->partners, for the
+ * directory (daemon/partners.c): 0, PPX_ERANGE past
+ * PPX_CONFIG_MAX_PARTNERS, PPX_EDUP if one of that name is there, or
+ * PPX_ENOMEM.  The array may move: pointers into it taken before are
+ * invalid; indexes stay.
+ */
+int ppx_config_add_partner(struct ppx_config *self,
+			   const struct ppx_partner *p);
+
+/* Nonzero if [federation] partners lets this daemon deal with `agency`. */
+int ppx_config_fed_allows(const struct ppx_config *self, const char *agency);
+
+/* The standing as PartnerStatus.standing says it: "configured",
+ * "active", "suspended", "leaving", "removed", "not-allowed". */
+const char *ppx_standing_name(int standing);
 
 /* The operator mapped to Unix user `uid`, or NULL: not an operator. */
 const struct ppx_operator *ppx_config_operator_by_uid(

@@ -6,7 +6,7 @@
  * the most recent failure on this thread (what failed, on what, and what to
  * do) is available from ppx_error_last().
  *
- * Codes from PPX_ETOOBIG to PPX_EBADPERSON are refusals of input from outside;
+ * Codes from PPX_ETOOBIG to PPX_EBADDIR are refusals of input from outside;
  * ppx_error_reject_reason() maps each to the RejectReason put on the wire.
  */
 #ifndef PPX_ERROR_H
@@ -56,6 +56,12 @@ enum ppx_error {
 					 * signature on this and there is none */
 	PPX_EBADPERSON = -42,	/* a personal signature that does not hold
 				 * (PROTOCOL.md 3.2): the detail says why */
+	PPX_ENOTLISTED = -43,	/* a directory is in force and does not list
+				 * the agency as active, or the certificate
+				 * (PROTOCOL.md 13.4) */
+	PPX_ESTALE = -44,	/* a directory not newer than the one held */
+	PPX_EBADDIR = -45,	/* a directory that does not verify, is
+				 * malformed, or is outside its validity */
 };
 
 /* The fixed name of a code, e.g. "signature does not verify". */

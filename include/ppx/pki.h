@@ -5,6 +5,9 @@
  *   agency signing cert   O=<agency>, OU=signing,   CN=<agency>   (Ed25519 or P-256)
  *   agency transport cert O=<agency>, OU=transport, CN=<agency>   (X25519, the CURVE key)
  *   person cert           O=<agency>, OU=person,    CN=<person name>
+ *   directory cert        O=<federation>, OU=directory, CN=<federation> directory
+ *                         (Ed25519; signs federation directories only,
+ *                         PROTOCOL.md 13)
  *   CA                    OU=ca
  * The agency a certificate speaks for is its O attribute; the role is OU and
  * is checked, so that no certificate can stand in for another role.
@@ -27,6 +30,7 @@ enum ppx_cert_role {
 	PPX_ROLE_SIGNING = 1,
 	PPX_ROLE_TRANSPORT = 2,
 	PPX_ROLE_PERSON = 3,
+	PPX_ROLE_DIRECTORY = 4,
 };
 
 /*
@@ -70,6 +74,33 @@ int ppx_trust_reload_crl(ppx_trust *self, const char *crl_file);
 
 /* The nextUpdate of the CRL in force (Unix time; 0 if no CRL is held). */
 time_t ppx_trust_crl_next_update(const ppx_trust *self);
+
+/*
+ * Replace the CRL with one given as DER bytes (a CRL a partner passed on,
+ * PROTOCOL.md 13.5), under the same rules as ppx_trust_reload_crl(); in
+ * particular PPX_ECRL for one not newer than the CRL in force (the
+ * detail says "not newer" so that callers can tell an old CRL from a bad
+ * one: ppx_trust_crl_newer() answers that first).
+ */
+int ppx_trust_reload_crl_der(ppx_trust *self, const uint8_t *der, size_t len);
+
+/* 1 if the DER CRL is signed by the CA and newer than the CRL in force
+ * (by crlNumber, else thisUpdate), 0 if it is not newer, or a negative
+ * code (PPX_ECRL: does not decode or verify). */
+int ppx_trust_crl_newer(const ppx_trust *self, const uint8_t *der,
+			size_t len);
+
+/* The CRL in force as DER (*out, *len bytes; the caller frees it), and
+ * its crlNumber (0 if it has none).  PPX_ENOTFOUND if none is held. */
+int ppx_trust_crl_der(const ppx_trust *self, uint8_t **out, size_t *len);
+uint64_t ppx_trust_crl_number(const ppx_trust *self);
+
+/* Add `cert` (a copy) as a known certificate; a certificate already known
+ * is not added twice.  It is judged when used, by ppx_trust_check(). */
+int ppx_trust_add_cert(ppx_trust *self, const ppx_cert *cert);
+
+/* The CA certificate, borrowed. */
+const ppx_cert *ppx_trust_ca(const ppx_trust *self);
 
 /* Add a known certificate from a PEM file, or every *.pem / *.crt in a
  * directory. */
@@ -134,6 +165,13 @@ void ppx_cert_free(ppx_cert *self);
 /* The subject as one line ("/O=police.gwent/OU=transport/CN=..."), for
  * messages; cut to `cap` bytes, always NUL-terminated when cap > 0. */
 void ppx_cert_subject(const ppx_cert *cert, char *out, size_t cap);
+
+/* The validity period of `cert` (Unix time). */
+void ppx_cert_dates(const ppx_cert *cert, time_t *not_before,
+		    time_t *not_after);
+
+/* The serial number as lower-case hex into `out` (cut at `cap`). */
+void ppx_cert_serial_hex(const ppx_cert *cert, char *out, size_t cap);
 
 /* The raw 32-byte X25519 public key of a transport certificate. */
 int ppx_cert_x25519_public(const ppx_cert *cert, uint8_t out[32]);

@@ -1,0 +1,48 @@
+/*
+ * federation.h — the federation directory and the CRL, taken in and passed
+ * on (PROTOCOL.md 13; docs/CONFIG.md [federation]).
+ *
+ * A directory reaches ppxd three ways: the copy it held when it stopped
+ * (LOG_DIR/directory.pb), the file drop ([federation] directory, watched
+ * like the CRL), and a partner's Frame{directory}.  Each is judged by
+ * ppx_directory_parse and ppx_directory_supersedes; one that is newer is
+ * logged (ENTRY_DIRECTORY), written to LOG_DIR/directory.pb, put in force
+ * (d->directory, d->baseline, partners_apply) and sent to every partner
+ * link that is up, and to each link as it comes up.  One that is older,
+ * or does not verify, is logged as ENTRY_REJECTED (rate-limited per
+ * source) and counted against the partner's budget; the same bytes again
+ * are dropped quietly.  The CRL travels the same way (Frame{crl}, held in
+ * LOG_DIR/crl.der, logged as ENTRY_KEY_CHANGE with cause "partner AGENCY").
+ */
+#ifndef PPXD_FEDERATION_H
+#define PPXD_FEDERATION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ppx.pb-c.h"
+#include "state.h"
+
+/* At start, after the log, the trust store and the transport are open:
+ * take the held directory and CRL, then the file drop.  0, or a code
+ * when the daemon must not start (a held directory that does not
+ * verify is logged and set aside, not fatal). */
+int federation_open(struct ppxd *d);
+void federation_free(struct ppxd *d);
+
+/* Each loop iteration: look at the file drop (at most once a second). */
+void federation_tick(struct ppxd *d, int64_t now_ms);
+
+/* A Frame{directory} or Frame{crl} from `agency` (authenticated by the
+ * transport): `raw` is the whole frame as received. */
+void federation_frame(struct ppxd *d, const char *agency,
+		      const Ppx__V1__Frame *f, const uint8_t *raw,
+		      size_t len);
+
+/* Link `link` came up: send it the directory and CRL we hold. */
+void federation_link_up(struct ppxd *d, size_t link);
+
+/* Fill the status reply's directory (unset if none in force). */
+int federation_status(struct ppxd *d, Ppx__V1__DirectoryStatus **out);
+
+#endif

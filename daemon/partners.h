@@ -1,0 +1,62 @@
+/*
+ * partners.h — the partners as the directory in force makes them
+ * (PROTOCOL.md 13.4).
+ *
+ * Without a directory the partners are the [partner] sections, as
+ * before.  With one, a partner is an agency the directory lists (not us)
+ * that [federation] partners allows; a [partner] section of the same name
+ * only narrows how we deal with it (duty_to_cooperate, proofs, witness).
+ * Partners are never taken out of d->cfg->partners: one that leaves the
+ * directory, is suspended or not allowed keeps its index, its link
+ * (disabled), its outbox lane (kept, not sent) and its budget and
+ * witnessing state, so that nothing queued is lost and it resumes where
+ * it stopped when it is active again.
+ */
+#ifndef PPXD_PARTNERS_H
+#define PPXD_PARTNERS_H
+
+#include <stdint.h>
+
+#include "ppx/directory.h"
+#include "state.h"
+
+/*
+ * Put `dir` in force for the partners (d->directory is already `dir`):
+ * add every newly listed allowed agency (config, transport link, outbox
+ * lane, budget, witness), set each partner's standing, endpoint and the
+ * certificates it is accepted with, add the listed certificates to the
+ * trust store, and cut the live sessions of every partner now cut off or
+ * whose certificates changed.  0, or a code (then what could be applied
+ * is; the rest is retried on the next directory).
+ */
+int partners_apply(struct ppxd *d, const struct ppx_directory *dir);
+
+/*
+ * May `agency` use the certificate with fingerprint `fp` in `role` now?
+ * 0 if no directory is in force (the trust store alone judges it), or
+ * the directory lists it for that agency and the agency's standing lets
+ * the use: PARTNERS_USE_SESSION (a transport handshake: active or
+ * leaving), PARTNERS_USE_MESSAGE (a message from it: active),
+ * PARTNERS_USE_RECEIPT (a receipt, cosignature or witness request from
+ * it: active or leaving).  PPX_ENOTLISTED otherwise, with the detail
+ * ("housing.newport is suspended in directory serial 5").
+ */
+enum partners_use {
+	PARTNERS_USE_SESSION = 1,
+	PARTNERS_USE_MESSAGE,
+	PARTNERS_USE_RECEIPT,
+};
+int partners_cert_allowed(struct ppxd *d, const char *agency,
+			  enum ppx_cert_role role,
+			  const uint8_t fp[PPX_FINGERPRINT_LEN],
+			  enum partners_use use);
+
+/* May a new message be addressed to `agency`?  0, or PPX_ENOTLISTED
+ * (suspended, leaving, removed, not allowed) with the detail. */
+int partners_may_send(struct ppxd *d, const char *agency);
+
+/* Fill PartnerStatus standing, endpoint, type and certificates for the
+ * partner at index i. */
+int partners_status(struct ppxd *d, size_t i, Ppx__V1__PartnerStatus *ps);
+
+#endif
