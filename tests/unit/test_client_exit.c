@@ -33,7 +33,8 @@ static void test_client_exit__refusals_answer_no(void **state)
 	static const int refusals[] = {
 		PPX_ETOOBIG, PPX_EBADSIG, PPX_EPOLICY, PPX_EBODY,
 		PPX_ENOTRECIPIENT, PPX_EQUOTA, PPX_EBUSY,
-		PPX_EPERSON_REQUIRED, PPX_EBADPERSON,
+		PPX_EPERSON_REQUIRED, PPX_EBADPERSON, PPX_ENOTLISTED,
+		PPX_ESTALE, PPX_EBADDIR,
 	};
 
 	(void)state;
@@ -48,7 +49,7 @@ static void test_client_exit__other_failures_are_unavailable(void **state)
 {
 	static const int others[] = {
 		PPX_EIO, PPX_ENOMEM, PPX_ENOTFOUND, PPX_EPERM, PPX_ECORRUPT,
-		PPX_ERANGE, PPX_EAGAIN, -19, -43, -1000,
+		PPX_ERANGE, PPX_EAGAIN, -19, -46, -1000,
 	};
 
 	(void)state;
