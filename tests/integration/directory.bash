@@ -201,3 +201,54 @@ all_alive() {	# all_alive NAME...
 	local a
 	for a in "$@"; do fed_alive "$a" || return 1; done
 }
+
+# A copy of the signed directory IN, re-signed by KEY with CERT in place of
+# the directory certificate (e.g. an agency's signing key: a signature
+# that verifies, by a certificate the federation CA issued, for another
+# role).  With the protobuf classes make writes into $BUILD/py and the
+# openssl command: nothing of ppx's own signing code.
+dir_resign() {	# dir_resign IN OUT KEY CERT
+	PYTHONPATH="$TOP/$BUILD/py" /usr/bin/python3 - "$@" <<'PY'
+import subprocess, sys, tempfile, os
+import ppx_pb2
+src, out, key, cert = sys.argv[1:5]
+sd = ppx_pb2.SignedDirectory()
+sd.ParseFromString(open(src, "rb").read())
+der = subprocess.run(["openssl", "x509", "-in", cert, "-outform", "DER"],
+                     check=True, capture_output=True).stdout
+with tempfile.NamedTemporaryFile(delete=False) as f:
+    f.write(b"ppx/v1/directory\x00" + sd.directory)
+sig = subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin", "-inkey", key,
+                      "-in", f.name], check=True, capture_output=True).stdout
+os.unlink(f.name)
+sd.signer_certificate = der
+sd.signature = sig
+open(out, "wb").write(sd.SerializeToString())
+PY
+}
+
+# A copy of FILE with the byte at OFFSET (default: the middle) inverted.
+flip_byte() {	# flip_byte IN OUT [OFFSET]
+	/usr/bin/python3 - "$@" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+i = int(sys.argv[3]) if len(sys.argv) > 3 else len(b) // 2
+b[i] ^= 0xff
+open(sys.argv[2], "wb").write(bytes(b))
+PY
+}
+
+# The number of the CRL in force at NAME's daemon (decimal).
+crl_number() { ppx_status_json "$1" | jq -r '.directory.crlNumber // "0"'; }
+crl_at_least() {	# crl_at_least N NAME...
+	local n=$1 a; shift
+	for a in "$@"; do
+		[ "$(crl_number "$a")" -ge "$n" ] 2>/dev/null || return 1
+	done
+}
+# The number of a CRL file (decimal).
+crl_file_number() {
+	local h
+	h=$(openssl crl -in "$1" -noout -crlnumber | sed 's/^crlNumber=0x//; s/^crlNumber=//')
+	echo $((16#$h))
+}
