@@ -252,3 +252,7 @@ crl_file_number() {
 	h=$(openssl crl -in "$1" -noout -crlnumber | sed 's/^crlNumber=0x//; s/^crlNumber=//')
 	echo $((16#$h))
 }
+rejected_more() {	# rejected_more NAME REASON COUNT: more than COUNT now
+	[ "$(rejected_count "$1" "$2")" -gt "$3" ]
+}
+endpoint_is() { [ "$(partner_field "$1" "$2" endpoint)" = "$3" ]; }	# NAME P EP

@@ -93,7 +93,7 @@ dir_drop police.gwent "$FED/dir5.pb"
 check "all four hold serial 5" wait_until "$WITHIN" dir_all_at 5 $RUN
 new_ep=$(fed_listen prison.cardiff)
 check "police's link to prison follows it to $new_ep" \
-	wait_until 10 bash -c '[ "$(partner_field police.gwent prison.cardiff endpoint)" = "$1" ]' _ "$new_ep"
+	wait_until 10 endpoint_is police.gwent prison.cardiff "$new_ep"
 dir_send police.gwent prison.cardiff "$N" moved || notok "police submits to prison"
 dir_send probation.gwent prison.cardiff "$N" moved || notok "probation submits to prison"
 check "police delivers to prison at its new endpoint" wait_until 60 fed_settled police.gwent prison.cardiff
@@ -106,7 +106,7 @@ check "nobody else was restarted" [ "$(pids_of police.gwent probation.gwent $X)"
 stale0=$(rejected_count probation.gwent REJECT_DIRECTORY_STALE)
 dir_drop probation.gwent "$FED/dir2.pb"
 check "serial 2 dropped at probation is refused as REJECT_DIRECTORY_STALE" \
-	wait_until 10 bash -c '[ "$(rejected_count probation.gwent REJECT_DIRECTORY_STALE)" -gt "$1" ]' _ "$stale0"
+	wait_until 10 rejected_more probation.gwent REJECT_DIRECTORY_STALE "$stale0"
 check "... and probation keeps serial 5" dir_at probation.gwent 5
 stale_from_l() {
 	local a
@@ -130,7 +130,7 @@ if dir_resign "$FED/dir6.pb" "$FED/agency-signed.pb" \
 		fails "$PPX" directory show "$FED/agency-signed.pb" --ca "$PKI/ca/ca.crt"
 	dir_drop prison.cardiff "$FED/agency-signed.pb"
 	check "prison refuses it as REJECT_BAD_DIRECTORY" \
-		wait_until 10 bash -c '[ "$(rejected_count prison.cardiff REJECT_BAD_DIRECTORY)" -gt "$1" ]' _ "$bad0"
+		wait_until 10 rejected_more prison.cardiff REJECT_BAD_DIRECTORY "$bad0"
 	check "... and keeps serial 5" dir_at prison.cardiff 5
 else
 	notok "a directory re-signed with an agency's key is made"
@@ -139,7 +139,7 @@ bad1=$(rejected_count prison.cardiff REJECT_BAD_DIRECTORY)
 flip_byte "$FED/dir6.pb" "$FED/flipped.pb"
 dir_drop prison.cardiff "$FED/flipped.pb"
 check "prison refuses one with a byte flipped as REJECT_BAD_DIRECTORY" \
-	wait_until 10 bash -c '[ "$(rejected_count prison.cardiff REJECT_BAD_DIRECTORY)" -gt "$1" ]' _ "$bad1"
+	wait_until 10 rejected_more prison.cardiff REJECT_BAD_DIRECTORY "$bad1"
 sleep 2
 check "... and nobody took serial 6" dir_all_at 5 $RUN $L
 dir_drop prison.cardiff "$FED/dir6.pb"
