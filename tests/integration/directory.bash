@@ -20,6 +20,11 @@
 PPXPKI=$TOP/certs/ppx-pki
 FEDNAME=gwent-test
 THREE="police.gwent probation.gwent prison.cardiff"
+# Seconds to wait: for a change to show in status (SOON), for a link to
+# come up (UP), for an outbox to empty (SETTLE); longer under valgrind.
+SOON=${SOON:-10}
+UP=${UP:-20}
+SETTLE=${SETTLE:-60}
 export PPX	# ppx-pki directory-sign runs $PPX
 
 # lib.sh's fed_port gives every agency but the three the same port; here

@@ -24,8 +24,8 @@ dir_make 1 "$FED/dir1.pb" $THREE || notok "directory serial 1 is made"
 for a in $THREE; do dir_drop "$a" "$FED/dir1.pb"; done
 for a in $THREE; do fed_start "$a" || notok "$a starts"; done
 check "the three hold serial 1" wait_until "$WITHIN" dir_all_at 1 $THREE
-check "police and probation are connected" wait_until 20 connected police.gwent probation.gwent
-check "prison and police are connected" wait_until 20 connected prison.cardiff police.gwent
+check "police and probation are connected" wait_until "$UP" connected police.gwent probation.gwent
+check "prison and police are connected" wait_until "$UP" connected prison.cardiff police.gwent
 
 # The newcomers are issued their certificates now, with the three running.
 for a in $NEW; do
@@ -67,7 +67,7 @@ check "ppx directory shows serial 2 at probation.dyfed" \
 	_ "$PPX" "$(fed_conf probation.dyfed)"
 for a in $THREE; do
 	for n in $NEW; do
-		check "$a sees $n active" wait_until 10 standing_is "$a" "$n" active
+		check "$a sees $n active" wait_until "$SOON" standing_is "$a" "$n" active
 	done
 done
 
@@ -79,8 +79,8 @@ for n in $NEW; do
 done
 for n in $NEW; do
 	for a in $THREE; do
-		check "$n -> $a settles" wait_until 60 fed_settled "$n" "$a"
-		check "$a -> $n settles" wait_until 60 fed_settled "$a" "$n"
+		check "$n -> $a settles" wait_until "$SETTLE" fed_settled "$n" "$a"
+		check "$a -> $n settles" wait_until "$SETTLE" fed_settled "$a" "$n"
 	done
 done
 for n in $NEW; do

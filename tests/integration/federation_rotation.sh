@@ -33,7 +33,7 @@ for a in $TWO; do dir_config "$a"; done
 dir_make 1 "$FED/dir1.pb" police.gwent $P || notok "serial 1 is made"
 for a in $TWO; do dir_drop "$a" "$FED/dir1.pb"; fed_start "$a" || notok "$a starts"; done
 check "both hold serial 1" wait_until "$WITHIN" dir_all_at 1 $TWO
-check "police and probation are connected" wait_until 20 connected police.gwent $P
+check "police and probation are connected" wait_until "$UP" connected police.gwent $P
 
 # The load: one message each way per PACE, numbered, until load.stop.
 load() {
@@ -69,7 +69,7 @@ check "... its configured signing certificate is now another" \
 	fails cmp -s "$FED/old-signing.crt" "$PKI/agencies/$P/signing.crt"
 fed_stop $P
 fed_start $P || notok "probation restarts on its new keys"
-check "police and probation are connected again" wait_until 20 connected police.gwent $P
+check "police and probation are connected again" wait_until "$UP" connected police.gwent $P
 sleep "$STEP"
 
 dir_make 3 "$FED/dir3.pb" police.gwent $P || notok "serial 3 is made"
@@ -82,8 +82,8 @@ wait "$load_pid"
 diag "police's submissions refused: $(grep -c . "$FED/load-police.failed" 2>/dev/null || echo 0)"
 diag "probation's refused (its daemon restarting): $(grep -c . "$FED/load-probation.failed" 2>/dev/null || echo 0)"
 check "police never refused a submission" [ ! -s "$FED/load-police.failed" ]
-check "police -> probation settles" wait_until 60 fed_settled police.gwent $P
-check "probation -> police settles" wait_until 60 fed_settled $P police.gwent
+check "police -> probation settles" wait_until "$SETTLE" fed_settled police.gwent $P
+check "probation -> police settles" wait_until "$SETTLE" fed_settled $P police.gwent
 in_order() {	# in_order FROM TO: TO stored FROM's messages in the order sent
 	cmp -s <(sent_to "$1" "$2") <(received_from "$2" "$1" | awk '!seen[$0]++')
 }
@@ -103,8 +103,9 @@ accepted_certs() {	# how many of probation's certificates police accepts
 	ppx_status_json police.gwent | jq --arg p $P \
 		'[.partners[] | select(.agency == $p) | .certificates[]?] | length'
 }
+certs_are() { [ "$(accepted_certs)" = "$1" ]; }
 check "police accepts probation's new pair only (2 certificates)" \
-	wait_until 10 bash -c '[ "$1" = 2 ]' _ "$(accepted_certs)"
+	wait_until "$SOON" certs_are 2
 diag "police's view of probation: $(ppx_status_json police.gwent | jq -c --arg p $P '.partners[] | select(.agency == $p) | .certificates')"
 fed_stop_all
 for a in $TWO; do check "$a's log verifies" log_verify "$a"; done

@@ -32,12 +32,12 @@ listing() { echo "$THREE $L $X:$1"; }	# listing STATUS-of-X
 dir_make 2 "$FED/dir2.pb" $(listing active) || notok "serial 2 is made"
 for a in $RUN; do dir_drop "$a" "$FED/dir2.pb"; fed_start "$a" || notok "$a starts"; done
 check "the four hold serial 2" wait_until "$WITHIN" dir_all_at 2 $RUN
-check "police and $X are connected" wait_until 20 connected police.gwent $X
-check "probation and $X are connected" wait_until 20 connected probation.gwent $X
+check "police and $X are connected" wait_until "$UP" connected police.gwent $X
+check "probation and $X are connected" wait_until "$UP" connected probation.gwent $X
 dir_send police.gwent $X "$N" base || notok "police submits to $X"
 dir_send $X probation.gwent "$N" base || notok "$X submits to probation"
-check "police -> $X settles" wait_until 60 fed_settled police.gwent $X
-check "$X -> probation settles" wait_until 60 fed_settled $X probation.gwent
+check "police -> $X settles" wait_until "$SETTLE" fed_settled police.gwent $X
+check "$X -> probation settles" wait_until "$SETTLE" fed_settled $X probation.gwent
 
 # --- 1. suspended, then reinstated
 dir_make 3 "$FED/dir3.pb" $(listing suspended) || notok "serial 3 is made"
@@ -45,10 +45,10 @@ dir_send police.gwent $X "$((N * 10))" before || notok "police submits to $X"
 dir_drop police.gwent "$FED/dir3.pb"
 check "the three hold serial 3" wait_until "$WITHIN" dir_all_at 3 $THREE
 for a in $THREE; do
-	check "$a shows $X suspended" wait_until 10 standing_is "$a" $X suspended
+	check "$a shows $X suspended" wait_until "$SOON" standing_is "$a" $X suspended
 done
-check "police's session with $X is cut" wait_until 10 not_connected police.gwent $X
-check "probation's session with $X is cut" wait_until 10 not_connected probation.gwent $X
+check "police's session with $X is cut" wait_until "$SOON" not_connected police.gwent $X
+check "probation's session with $X is cut" wait_until "$SOON" not_connected probation.gwent $X
 sleep 1
 recv0=$(received_from $X police.gwent | sort -u | wc -l)
 recv1=$(received_from probation.gwent $X | sort -u | wc -l)
@@ -75,9 +75,9 @@ check "... the ones submitted after the suspension too" \
 dir_make 4 "$FED/dir4.pb" $(listing active) || notok "serial 4 is made"
 dir_drop police.gwent "$FED/dir4.pb"
 check "all four hold serial 4" wait_until "$WITHIN" dir_all_at 4 $RUN
-check "police shows $X active again" wait_until 10 standing_is police.gwent $X active
-check "police's queue for $X drains" wait_until 60 fed_settled police.gwent $X
-check "$X's queue for probation drains" wait_until 60 fed_settled $X probation.gwent
+check "police shows $X active again" wait_until "$SOON" standing_is police.gwent $X active
+check "police's queue for $X drains" wait_until "$SETTLE" fed_settled police.gwent $X
+check "$X's queue for probation drains" wait_until "$SETTLE" fed_settled $X probation.gwent
 fed_tally police.gwent $X "police -> $X, across the suspension"
 check "police -> $X: every message receipted" fed_all_receipted police.gwent $X
 fed_tally $X probation.gwent "$X -> probation, across the suspension"
@@ -93,11 +93,11 @@ dir_drop police.gwent "$FED/dir5.pb"
 check "all four hold serial 5" wait_until "$WITHIN" dir_all_at 5 $RUN
 new_ep=$(fed_listen prison.cardiff)
 check "police's link to prison follows it to $new_ep" \
-	wait_until 10 endpoint_is police.gwent prison.cardiff "$new_ep"
+	wait_until "$SOON" endpoint_is police.gwent prison.cardiff "$new_ep"
 dir_send police.gwent prison.cardiff "$N" moved || notok "police submits to prison"
 dir_send probation.gwent prison.cardiff "$N" moved || notok "probation submits to prison"
-check "police delivers to prison at its new endpoint" wait_until 60 fed_settled police.gwent prison.cardiff
-check "probation delivers to prison at its new endpoint" wait_until 60 fed_settled probation.gwent prison.cardiff
+check "police delivers to prison at its new endpoint" wait_until "$SETTLE" fed_settled police.gwent prison.cardiff
+check "probation delivers to prison at its new endpoint" wait_until "$SETTLE" fed_settled probation.gwent prison.cardiff
 fed_tally police.gwent prison.cardiff "police -> moved prison"
 fed_tally probation.gwent prison.cardiff "probation -> moved prison"
 check "nobody else was restarted" [ "$(pids_of police.gwent probation.gwent $X)" = "$pids_before" ]
@@ -106,7 +106,7 @@ check "nobody else was restarted" [ "$(pids_of police.gwent probation.gwent $X)"
 stale0=$(rejected_count probation.gwent REJECT_DIRECTORY_STALE)
 dir_drop probation.gwent "$FED/dir2.pb"
 check "serial 2 dropped at probation is refused as REJECT_DIRECTORY_STALE" \
-	wait_until 10 rejected_more probation.gwent REJECT_DIRECTORY_STALE "$stale0"
+	wait_until "$SOON" rejected_more probation.gwent REJECT_DIRECTORY_STALE "$stale0"
 check "... and probation keeps serial 5" dir_at probation.gwent 5
 stale_from_l() {
 	local a
@@ -119,7 +119,7 @@ stale_from_l() {
 dir_drop $L "$FED/dir2.pb"
 fed_start $L || notok "$L starts, holding serial 2"
 check "$L takes serial 5 from a partner" wait_until "$WITHIN" dir_at $L 5
-check "a partner refused $L's serial 2 as REJECT_DIRECTORY_STALE" wait_until 10 stale_from_l
+check "a partner refused $L's serial 2 as REJECT_DIRECTORY_STALE" wait_until "$SOON" stale_from_l
 check "the others keep serial 5" dir_all_at 5 $RUN
 
 dir_make 6 "$FED/dir6.pb" $(listing active) || notok "serial 6 is made"
@@ -130,7 +130,7 @@ if dir_resign "$FED/dir6.pb" "$FED/agency-signed.pb" \
 		fails "$PPX" directory show "$FED/agency-signed.pb" --ca "$PKI/ca/ca.crt"
 	dir_drop prison.cardiff "$FED/agency-signed.pb"
 	check "prison refuses it as REJECT_BAD_DIRECTORY" \
-		wait_until 10 rejected_more prison.cardiff REJECT_BAD_DIRECTORY "$bad0"
+		wait_until "$SOON" rejected_more prison.cardiff REJECT_BAD_DIRECTORY "$bad0"
 	check "... and keeps serial 5" dir_at prison.cardiff 5
 else
 	notok "a directory re-signed with an agency's key is made"
@@ -139,14 +139,14 @@ bad1=$(rejected_count prison.cardiff REJECT_BAD_DIRECTORY)
 flip_byte "$FED/dir6.pb" "$FED/flipped.pb"
 dir_drop prison.cardiff "$FED/flipped.pb"
 check "prison refuses one with a byte flipped as REJECT_BAD_DIRECTORY" \
-	wait_until 10 rejected_more prison.cardiff REJECT_BAD_DIRECTORY "$bad1"
+	wait_until "$SOON" rejected_more prison.cardiff REJECT_BAD_DIRECTORY "$bad1"
 sleep 2
 check "... and nobody took serial 6" dir_all_at 5 $RUN $L
 dir_drop prison.cardiff "$FED/dir6.pb"
 check "serial 6 as signed is taken by all five" wait_until "$WITHIN" dir_all_at 6 $RUN $L
 
 # --- 4. a CRL revoking police.dyfed, dropped at one daemon
-check "police.dyfed exchanges with prison before" wait_until 20 connected prison.cardiff $L
+check "police.dyfed exchanges with prison before" wait_until "$UP" connected prison.cardiff $L
 "$PPXPKI" revoke "$PKI" "$PKI/agencies/$L/transport.crt" --reason keyCompromise >/dev/null 2>&1 &&
 	"$PPXPKI" revoke "$PKI" "$PKI/agencies/$L/signing.crt" --reason keyCompromise >/dev/null 2>&1 ||
 	notok "ppx-pki revokes $L"
@@ -156,7 +156,7 @@ cp "$PKI/ca/crl.pem" "$FED/police.gwent/crl.new" && mv -f "$FED/police.gwent/crl
 for a in $RUN; do
 	check "$a holds CRL $n within ${WITHIN}s" wait_until "$WITHIN" crl_at_least "$n" "$a"
 done
-check "prison's session with $L is cut" wait_until 10 not_connected prison.cardiff $L
+check "prison's session with $L is cut" wait_until "$SOON" not_connected prison.cardiff $L
 r=$(received_from prison.cardiff $L | wc -l)
 dir_send $L prison.cardiff "$N" revoked || diag "$L could not submit"
 sleep 4
