@@ -22,6 +22,7 @@
 
 #include "budget.h"
 #include "control.h"
+#include "federation.h"
 #include "hooks.h"
 #include "log.h"
 #include "outbox.h"
@@ -342,6 +343,7 @@ static void status(struct ppxd *d, const struct control_reply_to *to)
 	sr.listen_error = (char *)listen_error;
 	hooks_status(d, &sr);
 	witness_status(d, &sr);
+	federation_status(d, &sr.directory);
 	reply.version = PPX_CONTROL_VERSION;
 	reply.reply_case = PPX__V1__CONTROL_REPLY__REPLY_STATUS;
 	reply.status = &sr;

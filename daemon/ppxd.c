@@ -29,6 +29,7 @@
 
 #include "control.h"
 #include "events.h"
+#include "federation.h"
 #include "hooks.h"
 #include "inbound.h"
 #include "log.h"
@@ -162,6 +163,7 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 	if (items[P_SIGNAL].revents)
 		handle_signals(d, sfd);
 	crl_watch(d);
+	federation_tick(d, ppxd_now_ms());	/* the file drop, owed sends */
 	transport_tick(d->transport);
 	zap_handle(d->zap);
 	inbound_drain(d, max);
@@ -169,8 +171,12 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 		enum link_event ev;
 
 		outbox_receipts(d, i, max);
-		while ((ev = transport_link_event(d->transport, i)) != LINK_NONE)
+		while ((ev = transport_link_event(d->transport, i)) !=
+		       LINK_NONE) {
 			outbox_link_event(d, i, ev);
+			if (ev == LINK_UP)
+				federation_link_up(d, i);
+		}
 	}
 	control_drain(d, max);
 	reads_handle(d);

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "federation.h"
 #include "log.h"
 #include "outbox.h"
 #include "policy.h"
@@ -128,7 +129,7 @@ static int check_each_recipient(struct ppxd *d, const Ppx__V1__Body *b,
 					   "partner of %s",
 					   b->recipients[i], d->cfg->agency);
 		else
-			rc = policy_check(d->policy, q);
+			rc = federation_policy_check(d, q);
 	}
 	return rc;
 }
