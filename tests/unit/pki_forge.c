@@ -7,7 +7,6 @@
 #include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <openssl/evp.h>
@@ -176,45 +175,4 @@ void forge_cert_write(const char *path, const ppx_cert *cert)
 	assert_non_null(f);
 	assert_int_equal(PEM_write_X509(f, ppxi_cert_x509(cert)), 1);
 	fclose(f);
-}
-
-ppx_signer *forge_directory_signer(const char *federation, const char *dir)
-{
-	char key_path[1024], cert_path[1024];
-	X509 *ca = ca_cert(), *c = X509_new();
-	EVP_PKEY *key = ca_key();
-	EVP_PKEY *own = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	ppx_signer *s = NULL;
-	FILE *f;
-
-	assert_non_null(c);
-	assert_non_null(own);
-	assert_int_equal(X509_set_version(c, X509_VERSION_3), 1);
-	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(c), 0x7800), 1);
-	assert_int_equal(X509_set_issuer_name(c, X509_get_subject_name(ca)),
-			 1);
-	cert_name(c, federation, "directory");
-	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(c), -3600));
-	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(c), 86400));
-	assert_int_equal(X509_set_pubkey(c, own), 1);
-	cert_ext(c, ca, NID_basic_constraints, "critical,CA:FALSE");
-	cert_ext(c, ca, NID_key_usage, "critical,digitalSignature");
-	assert_true(X509_sign(c, key, NULL) > 0);
-	snprintf(key_path, sizeof(key_path), "%s/directory.key", dir);
-	snprintf(cert_path, sizeof(cert_path), "%s/directory.crt", dir);
-	assert_non_null(f = fopen(key_path, "w"));
-	assert_int_equal(PEM_write_PrivateKey(f, own, NULL, NULL, 0, NULL,
-					      NULL), 1);
-	fclose(f);
-	assert_int_equal(chmod(key_path, 0600), 0);
-	assert_non_null(f = fopen(cert_path, "w"));
-	assert_int_equal(PEM_write_X509(f, c), 1);
-	fclose(f);
-	if (ppx_signer_load(&s, key_path, cert_path) != 0)
-		fail_msg("directory signer: %s", ppx_error_last());
-	X509_free(c);
-	EVP_PKEY_free(own);
-	EVP_PKEY_free(key);
-	X509_free(ca);
-	return s;
 }

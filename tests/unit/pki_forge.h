@@ -33,10 +33,4 @@ ppx_cert *forge_cert(const char *agency, const char *role,
 /* Write a certificate as PEM to `path`. */
 void forge_cert_write(const char *path, const ppx_cert *cert);
 
-/* A directory certificate of `federation` (O=federation, OU=directory,
- * keyUsage digitalSignature, not a CA), valid for a day from an hour ago,
- * signed by the demo CA; its key and certificate are written to `dir`
- * (directory.key, directory.crt) and loaded as a signer. */
-ppx_signer *forge_directory_signer(const char *federation, const char *dir);
-
 #endif
