@@ -31,6 +31,7 @@
 #include <zmq.h>
 
 #include "budget.h"
+#include "partners.h"
 #include "control.h"
 #include "events.h"
 #include "hooks.h"
@@ -232,6 +233,7 @@ static void stop(struct ppxd *d)
 	transport_free(&d->transport);
 	zap_free(&d->zap);
 	budget_free(&d->budget);
+	partners_free(d);
 	writer_free(&d->writer);
 	if (d->zctx)
 		zmq_ctx_term(d->zctx);
