@@ -61,6 +61,7 @@
 #include "federation.h"
 #include "inbound.h"
 #include "log.h"
+#include "partners.h"
 #include "policy.h"
 #include "ppx/cases.h"
 #include "ppx/checkpoint.h"
@@ -685,6 +686,11 @@ static int check_accept(struct ppxd *d, const ppx_opened *o)
 	size_t n = 0;
 	int rc;
 
+	/* With a directory: its signing certificate listed, it active. */
+	if ((rc = partners_cert_allowed(d, o->signer.agency, PPX_ROLE_SIGNING,
+					o->signer.fingerprint,
+					PARTNERS_USE_MESSAGE)) != 0)
+		return rc;
 	if ((rc = check_text_and_person(o)) != 0)
 		return rc;
 	if (b->created_ms > ppxd_now_ms() + d->cfg->clock_skew_ms)

@@ -32,6 +32,7 @@
 
 #include "budget.h"
 #include "federation.h"
+#include "partners.h"
 #include "control.h"
 #include "events.h"
 #include "hooks.h"
@@ -235,6 +236,7 @@ static void stop(struct ppxd *d)
 	transport_free(&d->transport);
 	zap_free(&d->zap);
 	budget_free(&d->budget);
+	partners_free(d);
 	writer_free(&d->writer);
 	if (d->zctx)
 		zmq_ctx_term(d->zctx);

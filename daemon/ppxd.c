@@ -188,13 +188,23 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 	hooks_start(d);
 }
 
+/* Room for the transport's waits with every partner the configuration
+ * may have: the directory adds links while the daemon runs. */
+static size_t waits_room(struct ppxd *d)
+{
+	size_t now = transport_waits_max(d->transport),
+	       most = 1 + 2 * (size_t)PPX_CONFIG_MAX_PARTNERS;
+
+	return now > most ? now : most;
+}
+
 int ppxd_run(struct ppxd *d)
 {
-	size_t max = P_FIXED + transport_waits_max(d->transport) +
-		     hooks_poll_max(d) + reads_poll_max();
+	size_t max = P_FIXED + waits_room(d) + hooks_poll_max(d) +
+		     reads_poll_max();
 	zmq_pollitem_t *items = calloc(max, sizeof(*items));
 	struct transport_wait *waits =
-		calloc(transport_waits_max(d->transport) + 1, sizeof(*waits));
+		calloc(waits_room(d) + 1, sizeof(*waits));
 	sigset_t mask;
 	int sfd, rc = 0;
 

@@ -33,6 +33,7 @@
 #include "federation.h"
 #include "log.h"
 #include "outbox.h"
+#include "partners.h"
 #include "policy.h"
 #include "ppx/cases.h"
 #include "ppx/domain.h"
@@ -134,6 +135,19 @@ static int check_each_recipient(struct ppxd *d, const Ppx__V1__Body *b,
 	return rc;
 }
 
+/* With a directory in force, every recipient that is a partner is
+ * active in it: a suspended, leaving, removed or not-allowed one gets
+ * nothing new (its queue still goes out if it may connect). */
+static int check_standing(struct ppxd *d, const Ppx__V1__Body *b)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < b->n_recipients; i++)
+		if (ppx_config_partner(d->cfg, b->recipients[i]))
+			rc = partners_may_send(d, b->recipients[i]);
+	return rc;
+}
+
 /* Every recipient is a partner and the policy lets us send it this; the
  * operator may send about its subject.  Need to know is decided from the
  * case as this agency's log holds it (lib/cases.c). */
@@ -155,6 +169,8 @@ static int check_recipients(struct ppxd *d, const struct ppx_operator *op,
 		rc = check_operator(d, op, b, &c, list);
 	policy_query_of(&q, b, d->cfg->agency, keys, n);
 	q.cas = &c;
+	if (rc == 0)
+		rc = check_standing(d, b);
 	if (rc == 0)
 		rc = check_each_recipient(d, b, &q);
 	ppx_case_free(&c);

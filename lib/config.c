@@ -17,6 +17,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -157,6 +158,7 @@ enum section_kind {
 	SEC_HOOK,
 	SEC_EVIDENCE,
 	SEC_ACCOUNTABILITY,
+	SEC_FEDERATION,
 	SEC_COUNT
 };
 
@@ -183,6 +185,8 @@ enum key_type {
 	KEY_NEED_TO_KNOW,	/* all | agency | named */
 	KEY_SWITCH_OFF,		/* yes | no, into an int 0 | 1: "no" turns
 				 * off what is on by default */
+	KEY_FED_NAME,		/* a federation's name: like an operator id */
+	KEY_FED_PARTNERS,	/* agency names and globs, comma-separated */
 };
 
 struct key_spec {
@@ -247,7 +251,8 @@ static const struct key_spec keys[] = {
 	NUM("log_quota_bytes_hour", 134217728, 65536, 1099511627776LL,
 	    log_quota_bytes_hour),
 	NUM("refusal_log_ms", 10000, 100, 3600000, refusal_log_ms),
-	PTN("endpoint", KEY_ENDPOINT, 1, endpoint),
+	/* required unless [federation] directory is set: on_end checks */
+	PTN("endpoint", KEY_ENDPOINT, 0, endpoint),
 	PTN("type", KEY_PARTNER_TYPE, 0, duty_to_cooperate),
 	OPR("user", KEY_USER, 0, 0, user),
 	OPR("uid", KEY_UID, 0, 4294967294LL, uid),
@@ -292,6 +297,12 @@ static const struct key_spec keys[] = {
 	{SEC_ACCOUNTABILITY, "counting_log_ms", KEY_LONG, 0, 3600000, 0,
 	 604800000, FIELD(struct ppx_config, counting_log_ms)},
 	STR(SEC_ACCOUNTABILITY, "ppx", KEY_PATH, 0, ppx_path),
+	/* [federation]: the signed directory (PROTOCOL.md 13) */
+	STR(SEC_FEDERATION, "directory", KEY_PATH, 1, directory_drop),
+	STR(SEC_FEDERATION, "name", KEY_FED_NAME, 0, federation),
+	STR(SEC_FEDERATION, "partners", KEY_FED_PARTNERS, 0, fed_partners),
+	{SEC_FEDERATION, "forward", KEY_YESNO, 0, 1, 0, 1,
+	 FIELD(struct ppx_config, fed_forward)},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -311,6 +322,7 @@ static const struct {
 	{"hook", SEC_HOOK, 1},
 	{"evidence", SEC_EVIDENCE, 0},
 	{"accountability", SEC_ACCOUNTABILITY, 0},
+	{"federation", SEC_FEDERATION, 0},
 };
 
 /* What the parse has seen so far. */
@@ -533,6 +545,46 @@ static int set_person_cert(struct parse *p, uint8_t *field,
 	return 0;
 }
 
+#define AGENCY_GLOB_CHARS LOWER DIGIT ".-*?[]!"
+
+/* [federation] partners = names and globs, comma-separated: each item
+ * trimmed, non-empty, of agency-name and glob characters. */
+static int set_fed_partners(struct ppx_config *c,
+			    const struct ppx_ini_entry *e)
+{
+	const char *s = e->value;
+
+	c->n_fed_partners = 0;
+	for (;;) {
+		const char *end = strchr(s, ',');
+		size_t n = end ? (size_t)(end - s) : strlen(s);
+		char *item;
+
+		while (n > 0 && isspace((unsigned char)*s)) {
+			s++;
+			n--;
+		}
+		while (n > 0 && isspace((unsigned char)s[n - 1]))
+			n--;
+		if (n == 0)
+			return bad_value(e, "empty item in the list");
+		if (n >= PPX_CONFIG_AGENCY_MAX)
+			return bad_value(e, "an item is longer than an agency "
+					 "name");
+		if (c->n_fed_partners >= PPX_CONFIG_HOOK_PARTNERS)
+			return bad_value(e, "more than 32 names or globs");
+		item = c->fed_partners[c->n_fed_partners++];
+		memcpy(item, s, n);
+		item[n] = '\0';
+		if (strspn(item, AGENCY_GLOB_CHARS) != n)
+			return bad_value(e, "not agency names or globs (a-z, "
+					 "0-9, '.', '-', and * ? [ ])");
+		if (!end)
+			return 0;
+		s = end + 1;
+	}
+}
+
 /* Check `e` against its row `k` and store it.  One case per type. */
 static int key_set(struct parse *p, const struct key_spec *k,
 		   const struct ppx_ini_entry *e)
@@ -604,6 +656,14 @@ static int key_set(struct parse *p, const struct key_spec *k,
 	case KEY_NEED_TO_KNOW:
 		return set_choice3((int *)(void *)field, e, "all", "agency",
 				   "named");
+	case KEY_FED_NAME:
+		if (!id_valid(e->value))
+			return bad_value(e, "not a federation name such as "
+					 "england-wales (a-z, 0-9, '.', '_', "
+					 "'-')");
+		return set_string(field, k, e);
+	case KEY_FED_PARTNERS:
+		return set_fed_partners(p->cfg, e);
 	case KEY_HOOK:
 		if (ppxi_config_hook_value(p->base, e, p->dir, why, sizeof(why)))
 			return bad_value(e, why);
@@ -755,7 +815,7 @@ static int close_hook(struct parse *p, int *line)
 	return ppxi_config_hook_finish(p->base, &l, line);
 }
 
-/* The required keys of the current partner or operator are all there;
+/* The required keys of the current operator are all there;
  * an operator is one Unix user, and nobody else's. */
 static int close_entry(struct parse *p, int *line)
 {
@@ -766,12 +826,6 @@ static int close_entry(struct parse *p, int *line)
 
 	if (p->sec == SEC_HOOK)
 		return close_hook(p, line);
-	if (p->sec == SEC_PARTNER && !key_line(p, SEC_PARTNER, "endpoint")) {
-		*line = ((const struct ppx_partner *)p->base)->line;
-		return ppx_error_set(PPX_EINVAL, "[partner %s] has no endpoint;"
-				     " it is required",
-				     ((const struct ppx_partner *)p->base)->name);
-	}
 	if (p->sec != SEC_OPERATOR)
 		return 0;
 	*line = op->line;
@@ -834,8 +888,8 @@ static int on_section(void *user, const char *section, int *line)
 	p->sec = SEC_NONE;
 	return ppx_error_set(PPX_EINVAL, "[%s]: unknown section; expected "
 			     "[agency], [pki], [delivery], [partner NAME], "
-			     "[operator ID], [events], [spool], [hook NAME] "
-			     "or [evidence]",
+			     "[operator ID], [events], [spool], [hook NAME], "
+			     "[evidence], [accountability] or [federation]",
 			     section);
 }
 
@@ -866,7 +920,7 @@ static int on_key(void *user, const struct ppx_ini_entry *e)
 /* ------------------------------------------------------------------ */
 
 /* The required keys of the fixed sections: [agency] and [pki] always,
- * [events] and [spool] if they are there.  (close_entry checks those of
+ * [events], [spool] and [federation] if they are there.  (close_entry checks those of
  * the named sections.) */
 static int check_required(const struct parse *p, int *line)
 {
@@ -874,7 +928,8 @@ static int check_required(const struct parse *p, int *line)
 		const struct key_spec *k = &keys[i];
 		const char *sec = section_title(k->section);
 		int optional = k->section == SEC_EVENTS ||
-			       k->section == SEC_SPOOL;
+			       k->section == SEC_SPOOL ||
+			       k->section == SEC_FEDERATION;
 
 		if (!k->required || (k->section > SEC_DELIVERY && !optional) ||
 		    (optional && !p->top_line[k->section]) ||
@@ -936,6 +991,23 @@ static int check_pkcs11(const struct parse *p, int *line)
 	return 0;
 }
 
+/*
+ * Every [partner] has an endpoint, unless a [federation] directory is
+ * set: then the directory's endpoint wins and a section only narrows.
+ */
+static int check_partners(const struct ppx_config *c, int *line)
+{
+	for (size_t i = 0; i < c->n_partners && !c->directory_drop[0]; i++)
+		if (!c->partners[i].endpoint[0]) {
+			*line = c->partners[i].line;
+			return ppx_error_set(PPX_EINVAL, "[partner %s] has no "
+					     "endpoint; it is required "
+					     "without a [federation] "
+					     "directory", c->partners[i].name);
+		}
+	return 0;
+}
+
 static int on_end(void *user, int *line)
 {
 	struct parse *p = user;
@@ -961,6 +1033,8 @@ static int on_end(void *user, int *line)
 	if (rc == 0)
 		rc = check_order(p, line, "block_max_ms", c->block_max_ms,
 				 "block_initial_ms", c->block_initial_ms);
+	if (rc == 0)
+		rc = check_partners(c, line);
 	for (size_t i = 0; rc == 0 && i < c->n_partners; i++)
 		if (strcmp(c->partners[i].name, c->agency) == 0) {
 			*line = c->partners[i].line;
@@ -1018,6 +1092,7 @@ int ppx_config_load(struct ppx_config **out, const char *path)
 		set_defaults(p->cfg, SEC_SPOOL);
 		set_defaults(p->cfg, SEC_EVIDENCE);
 		set_defaults(p->cfg, SEC_ACCOUNTABILITY);
+		set_defaults(p->cfg, SEC_FEDERATION);
 		rc = ppx_ini_parse(path, &h, p);
 	}
 	if (rc < 0)
@@ -1063,4 +1138,53 @@ const struct ppx_operator *ppx_config_operator_by_uid(
 		if (self->operators[i].uid == uid)
 			return &self->operators[i];
 	return NULL;
+}
+
+int ppx_config_add_partner(struct ppx_config *self,
+			   const struct ppx_partner *p)
+{
+	struct ppx_partner *na;
+
+	if (ppx_config_partner(self, p->name))
+		return ppx_error_set(PPX_EDUP, "partner %s: already a partner",
+				     p->name);
+	if (self->n_partners >= PPX_CONFIG_MAX_PARTNERS)
+		return ppx_error_set(PPX_ERANGE, "partner %s: more than %d "
+				     "partners", p->name,
+				     PPX_CONFIG_MAX_PARTNERS);
+	/* The parse grew the array by doubling and kept its capacity to
+	 * itself: an exact realloc is right whatever it was. */
+	na = realloc(self->partners, (self->n_partners + 1) * sizeof(*na));
+	if (!na)
+		return ppx_error_set(PPX_ENOMEM, "partner %s: out of memory",
+				     p->name);
+	self->partners = na;
+	na[self->n_partners++] = *p;
+	return 0;
+}
+
+int ppx_config_fed_allows(const struct ppx_config *self, const char *agency)
+{
+	if (self->n_fed_partners == 0)
+		return 1;	/* partners = * */
+	for (size_t i = 0; i < self->n_fed_partners; i++)
+		if (fnmatch(self->fed_partners[i], agency, 0) == 0)
+			return 1;
+	return 0;
+}
+
+const char *ppx_standing_name(int standing)
+{
+	static const char *const names[] = {
+		[PPX_STANDING_CONFIGURED] = "configured",
+		[PPX_STANDING_ACTIVE] = "active",
+		[PPX_STANDING_SUSPENDED] = "suspended",
+		[PPX_STANDING_LEAVING] = "leaving",
+		[PPX_STANDING_REMOVED] = "removed",
+		[PPX_STANDING_NOT_ALLOWED] = "not-allowed",
+	};
+
+	if (standing < 0 || (size_t)standing >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[standing];
 }
