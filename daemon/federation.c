@@ -326,7 +326,12 @@ void fed_take_directory(struct ppxd *d, const char *source,
 	}
 	if (rc == 0)
 		rc = baseline_load(d, dir, &base);
-	if (rc == PPX_ENOMEM || rc == PPX_EIO) {
+	if (rc == PPX_ESTALE && f->opening) {
+		/* The drop often holds an older directory than one a
+		 * partner brought: not news at every start. */
+		log_info("%s: %s; the directory in force stays", source,
+			 ppx_error_last());
+	} else if (rc == PPX_ENOMEM || rc == PPX_EIO) {
 		struct fed_peer *p = fed_peer(f, source);
 
 		log_warnx("directory from %s not judged: %s", source,
@@ -541,7 +546,9 @@ int federation_open(struct ppxd *d)
 	if ((rc = held_open(d)) != 0)
 		return rc;
 	fed_crl_open(d);
+	f->opening = 1;
 	drop_look(d);
+	f->opening = 0;
 	f->drop_checked_ms = ppxd_now_ms();
 	if ((rc = writer_flush(d)) != 0)
 		return rc;

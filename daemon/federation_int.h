@@ -49,6 +49,7 @@ struct federation {
 	uint64_t log_seq;		/* its ENTRY_DIRECTORY; 0: none yet */
 	int has_seq;
 	int dated;			/* outside its dates: warned */
+	int opening;			/* in federation_open() */
 	char crl_source[FED_SOURCE_MAX];
 	uint8_t crl_sha[32];		/* the CRL in force, as last sent */
 	int has_crl;
