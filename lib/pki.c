@@ -40,6 +40,7 @@
 
 #define KEY_FILE_MAX (64 * 1024)
 #define KNOWN_MAX 4096
+#define CRL_DER_MAX (4 * 1024 * 1024)
 
 /*
  * A known certificate, with the last successful verdict on it: the
@@ -405,24 +406,31 @@ static int crl_acceptable(const ppx_trust *self, X509_CRL *crl,
 	return 0;
 }
 
-int ppx_trust_reload_crl(ppx_trust *self, const char *crl_file)
+/* Whether `crl` is the federation CA's: issued by its name, signed by
+ * its key. */
+static int crl_signed_by_ca(const ppx_trust *self, X509_CRL *crl)
 {
-	X509_CRL *crl = NULL;
 	X509 *ca = ppxi_cert_x509(self->ca);
 	EVP_PKEY *ca_key = X509_get0_pubkey(ca);
-	int rc = load_crl(&crl, crl_file);
 
-	if (rc != 0)
-		return rc;
-	if (X509_NAME_cmp(X509_CRL_get_issuer(crl),
-			  X509_get_subject_name(ca)) != 0 ||
-	    !ca_key || X509_CRL_verify(crl, ca_key) != 1) {
+	return X509_NAME_cmp(X509_CRL_get_issuer(crl),
+			     X509_get_subject_name(ca)) == 0 &&
+	       ca_key && X509_CRL_verify(crl, ca_key) == 1;
+}
+
+/* Put `crl` (owned, freed on failure) in force if it is the CA's and may
+ * replace the CRL in force; `name` says where it came from. */
+static int install_crl(ppx_trust *self, X509_CRL *crl, const char *name)
+{
+	int rc;
+
+	if (!crl_signed_by_ca(self, crl)) {
 		X509_CRL_free(crl);
 		return ppx_error_set(PPX_ECRL,
 				     "CRL %s is not signed by the federation CA",
-				     crl_file);
+				     name);
 	}
-	rc = crl_acceptable(self, crl, crl_file);
+	rc = crl_acceptable(self, crl, name);
 	if (rc != 0) {
 		X509_CRL_free(crl);
 		return rc;
@@ -433,19 +441,135 @@ int ppx_trust_reload_crl(ppx_trust *self, const char *crl_file)
 	return 0;
 }
 
-int ppx_trust_add_cert_file(ppx_trust *self, const char *path)
+int ppx_trust_reload_crl(ppx_trust *self, const char *crl_file)
 {
-	ppx_cert *cert = NULL;
-	struct known_cert *grown;
-	int rc = ppx_cert_load(&cert, path);
+	X509_CRL *crl = NULL;
+	int rc = load_crl(&crl, crl_file);
 
 	if (rc != 0)
 		return rc;
+	return install_crl(self, crl, crl_file);
+}
+
+/* A CRL from DER bytes, refusing trailing bytes. */
+static int crl_from_der(X509_CRL **out, const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509_CRL *crl;
+
+	*out = NULL;
+	if (len == 0 || len > CRL_DER_MAX)
+		return ppx_error_set(PPX_ECRL, "CRL of %zu bytes: expected DER "
+				     "of 1 to %d bytes", len, CRL_DER_MAX);
+	crl = d2i_X509_CRL(NULL, &p, (long)len);
+	if (!crl || p != der + len) {
+		X509_CRL_free(crl);
+		return ppx_error_set(PPX_ECRL, "CRL does not decode as one DER "
+				     "X.509 CRL");
+	}
+	*out = crl;
+	return 0;
+}
+
+/* 1 if the DER CRL is the CA's and newer than the CRL in force, 0 if
+ * it is not newer, or PPX_ECRL. */
+static int crl_newer_than_held(const ppx_trust *self, const uint8_t *der,
+			       size_t len)
+{
+	X509_CRL *crl = NULL;
+	const char *what = NULL;
+	int rc = crl_from_der(&crl, der, len);
+
+	if (rc != 0)
+		return rc;
+	if (!crl_signed_by_ca(self, crl)) {
+		X509_CRL_free(crl);
+		return ppx_error_set(PPX_ECRL, "CRL (DER) is not signed by the "
+				     "federation CA");
+	}
+	rc = !self->crl || crl_order(crl, self->crl, &what) > 0;
+	X509_CRL_free(crl);
+	return rc;
+}
+
+int ppx_trust_crl_newer(const ppx_trust *self, const uint8_t *der,
+			size_t len)
+{
+	return crl_newer_than_held(self, der, len);
+}
+
+int ppx_trust_crl_der(const ppx_trust *self, uint8_t **out, size_t *len)
+{
+	unsigned char *der = NULL;
+	int n;
+
+	*out = NULL;
+	*len = 0;
+	if (!self->crl)
+		return ppx_error_set(PPX_ENOTFOUND, "no CRL is held");
+	n = i2d_X509_CRL(self->crl, &der);
+	if (n <= 0)
+		return ppx_error_set(PPX_ECRYPTO, "cannot encode the CRL");
+	*out = malloc((size_t)n);
+	if (!*out) {
+		OPENSSL_free(der);
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	}
+	memcpy(*out, der, (size_t)n);
+	*len = (size_t)n;
+	OPENSSL_free(der);
+	return 0;
+}
+
+uint64_t ppx_trust_crl_number(const ppx_trust *self)
+{
+	ASN1_INTEGER *n = self->crl ? crl_number(self->crl) : NULL;
+	uint64_t v = 0;
+
+	if (n && ASN1_INTEGER_get_uint64(&v, n) != 1)
+		v = 0;
+	ASN1_INTEGER_free(n);
+	return v;
+}
+
+const ppx_cert *ppx_trust_ca(const ppx_trust *self)
+{
+	return self->ca;
+}
+
+int ppx_trust_reload_crl_der(ppx_trust *self, const uint8_t *der, size_t len)
+{
+	X509_CRL *crl = NULL;
+	int rc = crl_newer_than_held(self, der, len);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return ppx_error_set(PPX_ECRL, "CRL (DER) is not newer than the "
+				     "CRL in force: refused");
+	rc = crl_from_der(&crl, der, len);
+	if (rc != 0)
+		return rc;
+	return install_crl(self, crl, "(DER)");
+}
+
+/* Add `cert` (owned, freed when not kept) as a known certificate; `name`
+ * says which, for messages. */
+static int add_known(ppx_trust *self, ppx_cert *cert, const char *name)
+{
+	struct known_cert *grown;
+	uint8_t fp[PPX_FINGERPRINT_LEN];
+	int rc = ppx_cert_fingerprint(cert, fp);
+
+	if (rc != 0 || ppx_trust_find(self, fp)) {
+		ppx_cert_free(cert);	/* the same certificate twice */
+		return rc;
+	}
 	if (self->n_known >= KNOWN_MAX) {
 		ppx_cert_free(cert);
 		return ppx_error_set(PPX_ERANGE,
 				     "cannot add %s: more than %d certificates",
-				     path, KNOWN_MAX);
+				     name, KNOWN_MAX);
 	}
 	grown = realloc(self->known, (self->n_known + 1) * sizeof(*grown));
 	if (!grown) {
@@ -453,20 +577,34 @@ int ppx_trust_add_cert_file(ppx_trust *self, const char *path)
 		return ppx_error_set(PPX_ENOMEM, "out of memory");
 	}
 	self->known = grown;
-	rc = ppx_cert_fingerprint(cert, grown[self->n_known].fp);
-	if (rc != 0) {
-		ppx_cert_free(cert);
-		return rc;
-	}
-	if (ppx_trust_find(self, grown[self->n_known].fp)) {
-		ppx_cert_free(cert);	/* the same certificate twice */
-		return 0;
-	}
-	memset(&grown[self->n_known].verdict, 0, sizeof(grown->verdict));
-	grown[self->n_known].verdict_crl = 0;
-	grown[self->n_known].has_history = 0;
+	memset(&grown[self->n_known], 0, sizeof(*grown));
+	memcpy(grown[self->n_known].fp, fp, sizeof(fp));
 	grown[self->n_known++].cert = cert;
 	return 0;
+}
+
+int ppx_trust_add_cert_file(ppx_trust *self, const char *path)
+{
+	ppx_cert *cert = NULL;
+	int rc = ppx_cert_load(&cert, path);
+
+	if (rc != 0)
+		return rc;
+	return add_known(self, cert, path);
+}
+
+int ppx_trust_add_cert(ppx_trust *self, const ppx_cert *cert)
+{
+	X509 *x = ppxi_cert_x509(cert);
+	ppx_cert *copy = NULL;
+	int rc;
+
+	if (X509_up_ref(x) != 1)
+		return ppx_error_set(PPX_ECRYPTO, "cannot copy a certificate");
+	rc = ppxi_cert_adopt(&copy, x);
+	if (rc != 0)
+		return rc;
+	return add_known(self, copy, "a certificate");
 }
 
 static int has_suffix(const char *s, const char *suffix)
