@@ -46,8 +46,8 @@ pids_before=$(pids_of $THREE)
 sums_before=$(conf_sums $ALL)
 
 dir_make 2 "$FED/dir2.pb" $ALL || notok "directory serial 2 is made"
-check "ppx directory show accepts serial 2" \
-	"$PPX" directory show "$FED/dir2.pb" --ca "$PKI/ca/ca.crt" >"$FED/show2.out" 2>&1
+show() { "$PPX" directory show "$1" --ca "$PKI/ca/ca.crt" >"$1.show" 2>&1; }
+check "ppx directory show accepts serial 2" show "$FED/dir2.pb"
 dir_drop police.gwent "$FED/dir2.pb"
 t0=$(date +%s)
 for a in $ALL; do
