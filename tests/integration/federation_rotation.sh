@@ -53,16 +53,16 @@ load &
 load_pid=$!
 sleep "$STEP"
 
-check "ppx-pki renew makes probation's next pair" \
-	"$PPXPKI" renew "$PKI" $P >"$FED/renew.out" 2>&1
+quietly() { "$@" >>"$FED/quiet.out" 2>&1; }	# its output into a file
+renew() { "$PPXPKI" renew "$PKI" $P >"$FED/renew.out" 2>&1; }
+check "ppx-pki renew makes probation's next pair" renew
 diag "$(cat "$FED/renew.out")"
 dir_make 2 "$FED/dir2.pb" police.gwent $P:active:cur+next || notok "serial 2 is made"
 dir_drop police.gwent "$FED/dir2.pb"
 check "both hold serial 2 (old and new pairs)" wait_until "$WITHIN" dir_all_at 2 $TWO
 sleep "$STEP"
 
-check "ppx-pki switch puts the new pair in place" \
-	"$PPXPKI" switch "$PKI" $P >"$FED/switch.out" 2>&1
+check "ppx-pki switch puts the new pair in place" quietly "$PPXPKI" switch "$PKI" $P
 check "... and keeps the old one as previous" \
 	cmp -s "$FED/old-signing.crt" "$PKI/agencies/$P/previous/signing.crt"
 check "... its configured signing certificate is now another" \
@@ -117,21 +117,23 @@ if [ -z "$FAKETIME_LIB" ]; then
 fi
 later() { env LD_PRELOAD="$FAKETIME_LIB" FAKETIME=+3d "$@"; }
 check "with the clock 3 days on, probation's old certificate has expired" \
-	fails later openssl x509 -in "$FED/old-signing.crt" -noout -checkend 0
+	fails quietly later openssl x509 -in "$FED/old-signing.crt" -noout -checkend 0
 check "... and its new one has not" \
-	later openssl x509 -in "$PKI/agencies/$P/signing.crt" -noout -checkend 0
+	quietly later openssl x509 -in "$PKI/agencies/$P/signing.crt" -noout -checkend 0
 for a in $TWO; do
 	check "3 days on, $a's log verifies (certificates from the PKI's certs)" \
-		later "$PPX" verify --log "$(fed_log_dir "$a")" --pki "$PKI"
+		quietly later "$PPX" verify --log "$(fed_log_dir "$a")" --pki "$PKI"
 done
 # Without the old certificates' copies in certs/: they are in the log's
 # ENTRY_DIRECTORY entries, if ppx verify takes them from there.
 cp -a "$PKI" "$FED/pki-without-old"
+removed=0
 for f in "$FED"/pki-without-old/certs/*; do
 	if cmp -s "$f" "$FED/old-signing.crt" || cmp -s "$f" "$FED/old-transport.crt"; then
-		rm -f "$f"
+		rm -f "$f"; removed=$((removed + 1))
 	fi
 done
+diag "old certificate files in certs/: $removed ($(ls "$PKI/certs" | grep $P | tr '\n' ' '))"
 rm -rf "$FED/pki-without-old/agencies/$P/previous"
 for a in $TWO; do
 	if later "$PPX" verify --log "$(fed_log_dir "$a")" --pki "$FED/pki-without-old" >"$FED/verify-$a.out" 2>&1; then
