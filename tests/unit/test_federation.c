@@ -27,6 +27,7 @@
 #include "../../daemon/changes.h"
 #include "../../daemon/federation.h"
 #include "../../daemon/inbound.h"
+#include "../../daemon/partners.h"
 #include "../../daemon/writer.h"
 #include "daemon_fixture.h"
 #include "pki_forge.h"
@@ -69,7 +70,9 @@ static struct fed *fed_new(void)
 
 static void fed_free(struct fed *t)
 {
+	writer_flush(&t->f->d);	/* what a new directory replaced, freed */
 	federation_free(&t->f->d);
+	partners_free(&t->f->d);
 	changes_free(&t->f->d.changes);
 	daemon_fixture_free(&t->f);
 	tmpdir_remove(t->drop_dir);
