@@ -568,3 +568,11 @@ int federation_frame(struct ppxd *d, const char *agency, const uint8_t *raw,
 	take_crl(d, source, agency, body, n);
 	return 1;
 }
+
+int federation_crl_newer_than_file(struct ppxd *d)
+{
+	const struct federation *f = d->federation;
+
+	return f && f->has_crl && strncmp(f->crl_source, "file ", 5) != 0 &&
+	       strstr(ppx_error_last(), " is older ") != NULL;
+}
