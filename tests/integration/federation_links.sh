@@ -7,7 +7,8 @@
 # (REJECT_BAD_DIRECTORY), and the directory in force stays.  Messages
 # flow throughout; a daemon restarted keeps the directory it held
 # (LOG_DIR/directory.pb) without logging it again; `ppx directory` shows
-# it.
+# it.  A new CRL put in police's own CRL file reaches the others over the
+# links (Frame{crl}), held in their LOG_DIR/crl.der.
 set -u
 . "$(dirname "$0")/lib.sh"
 N=${N:-20}
@@ -58,6 +59,11 @@ refused() {	# refused AGENCY REASON
 
 check "directory serial 1 made" make_dir 1 "$FED/d1.pb"
 check "directory serial 2 made" make_dir 2 "$FED/d2.pb"
+# police has a CRL file of its own, to publish new CRLs into; a copy of
+# the CA to issue them, so the shared demo PKI is left alone.
+cp "$PKI/ca/crl.pem" "$FED/police.gwent/crl.pem"
+sed -i "s|^crl = .*|crl = $FED/police.gwent/crl.pem|" "$(fed_conf police.gwent)"
+cp -r "$PKI/ca" "$FED/ca"
 for a in $AGENCIES; do
 	check "$a starts with [federation] and no directory" fed_start "$a"
 done
@@ -98,6 +104,18 @@ check "... which ppx directory shows" \
 	sh -c "'$PPX' directory --config '$(fed_conf probation.gwent)' | grep -q 'serial 2'"
 check "ppx status shows the directory" \
 	sh -c "'$PPX' status --config '$(fed_conf police.gwent)' | grep -qi 'directory'"
+PPX_CA_DIR=$FED/ca openssl ca -batch -config "$FED/ca/openssl.cnf" \
+	-gencrl -crldays 2 -out "$FED/crl.new" 2>/dev/null &&
+	openssl crl -in "$FED/crl.new" -outform DER -out "$FED/crl.der" &&
+	mv -f "$FED/crl.new" "$FED/police.gwent/crl.pem"
+has_crl() { cmp -s "$FED/crl.der" "$(fed_log_dir "$1")/crl.der"; }
+check "a new CRL at police reaches probation over the link" wait_until 20 has_crl probation.gwent
+check "... and prison" wait_until 20 has_crl prison.cardiff
+check "... logged as a key change" \
+	sh -c "'$PPX' log --log '$(fed_log_dir prison.cardiff)' --json | grep ENTRY_KEY_CHANGE | grep -q crl.der"
+fed_burst police.gwent prison.cardiff 5 "after the CRL" >"$FED/b3.json"
+ppx_send police.gwent "$FED/b3.json" >/dev/null
+check "messages flow after the sessions were cut for it" wait_until 60 fed_settled police.gwent prison.cardiff
 for a in $AGENCIES; do
 	check "$a's log verifies" log_verify "$a"
 done
