@@ -397,9 +397,9 @@ static void test_federation__older_is_refused_logged_and_not_answered(
 	assert_int_equal(transport_mem_replies(d->transport), 0);
 	assert_int_equal(
 		d->refusals[PPX__V1__REJECT_REASON__REJECT_DIRECTORY_STALE], 1);
-	/* A stale directory is sent in good faith: no budget spent. */
+	/* It spends the budget, as every refused frame does. */
 	budget_view(d->budget, "prison.cardiff", ppxd_now_ms(), &v);
-	assert_int_equal(v.refusals_window, 0);
+	assert_int_equal(v.refusals_window, 1);
 	free(d3);
 	free(d5);
 	fed_free(t);
