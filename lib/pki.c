@@ -39,7 +39,10 @@
 #include "pki_int.h"
 
 #define KEY_FILE_MAX (64 * 1024)
-#define KNOWN_MAX 4096
+/* Known certificates: the certificates directory plus, with a federation
+ * directory, up to 4 signing and 4 transport certificates of each of its
+ * 4,096 agencies (include/ppx/directory.h). */
+#define KNOWN_MAX (4096 + 4096 * 8)
 #define CRL_DER_MAX (4 * 1024 * 1024)
 
 /*
