@@ -193,7 +193,9 @@ void directory_status_line(char *out, size_t cap,
 	ppx_time_iso(until, sizeof(until), d->not_after_ms);
 	snprintf(out, cap, "directory %s serial %llu, taken %s ago from %s, "
 		 "valid until %s%s", d->federation,
-		 (unsigned long long)d->serial, age, d->source, until,
+		 (unsigned long long)d->serial, age,
+		 strcmp(d->source, "held") == 0 ? "the held copy" : d->source,
+		 until,
 		 d->not_after_ms <= (int64_t)time(NULL) * 1000 ? " (EXPIRED)"
 							       : "");
 }
