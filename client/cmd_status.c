@@ -1,7 +1,9 @@
 /*
  * cmd_status.c — `ppx status`: the daemon's partners, link state, outbox
  * depth, last receipt, the frames it refused, by reason, and its durable
- * hooks (docs/HOOKS.md): how far each got and whether it is stuck.
+ * hooks (docs/HOOKS.md): how far each got and whether it is stuck; with
+ * a federation directory in force, one line for it and each partner's
+ * standing (PROTOCOL.md 13.4; `ppx directory` has the detail).
  */
 #include <getopt.h>
 #include <stdio.h>

@@ -443,7 +443,7 @@ static int held_open(struct ppxd *d)
 	int rc = !lg || !hd ? (hd ? 0 : PPX_ESTALE)
 			    : ppx_directory_supersedes(lg, hd);
 
-	snprintf(source, sizeof(source), "held %s", f->held_path);
+	snprintf(source, sizeof(source), "held");
 	if (!lg && !hd)
 		return 0;
 	if (rc == PPX_EDUP) {
@@ -463,10 +463,10 @@ static int held_open(struct ppxd *d)
 		return take(d, hd, base, source, "");
 	}
 	ppx_directory_free(hd);	/* the log is ahead: the file follows */
+	log_info("held directory %s is behind the log (entry %llu): "
+		 "rewritten", f->held_path, (unsigned long long)f->log_seq);
 	if (fed_write_atomic(f->held_path, lg->bytes, lg->len) != 0)
 		log_warnx("%s", ppx_error_last());
-	snprintf(source, sizeof(source), "log entry %llu",
-		 (unsigned long long)f->log_seq);
 	return in_force_now(d, lg, source);
 }
 

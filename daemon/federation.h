@@ -49,6 +49,11 @@ void federation_link_up(struct ppxd *d, size_t link);
  * federation_free(). */
 int federation_status(struct ppxd *d, Ppx__V1__DirectoryStatus **out);
 
+/* 1 if the CRL in force came from a partner (or its held copy) and the
+ * CRL file was just refused as older than it: not a refusal to report
+ * (reload.c), the file is simply behind.  Else 0. */
+int federation_crl_newer_than_file(struct ppxd *d);
+
 /* policy_check() by the local policy, then by the directory's baseline
  * policy when one is in force (a message passes only if both let it):
  * 0, or PPX_EPOLICY, the baseline's refusal saying "federation baseline

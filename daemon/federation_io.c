@@ -313,10 +313,10 @@ void fed_refuse(struct ppxd *d, const char *source, const char *agency,
 
 	snprintf(error, sizeof(error), "%s", ppx_error_last());
 	ppxd_count_refusal(d, code);
-	/* A stale directory is what a partner that has not yet taken ours
-	 * sends in good faith (both sides send at link-up): logged, but
-	 * only a bad document spends the budget. */
-	if (agency[0] && code != PPX_ESTALE &&
+	/* Stale ones too (PROTOCOL.md 13.5): a partner that has not yet
+	 * taken ours sends its own once per link-up, and the same bytes are
+	 * judged once, so only one that keeps sending them spends it. */
+	if (agency[0] &&
 	    budget_refusal(d->budget, agency, now, &until, &episode))
 		inbound_block_partner(d, agency, until, episode);
 	if (p && p->entry_ms && now - p->entry_ms < FED_REFUSAL_EVERY_MS) {
@@ -567,4 +567,12 @@ int federation_frame(struct ppxd *d, const char *agency, const uint8_t *raw,
 	p->has_crl = 1;
 	take_crl(d, source, agency, body, n);
 	return 1;
+}
+
+int federation_crl_newer_than_file(struct ppxd *d)
+{
+	const struct federation *f = d->federation;
+
+	return f && f->has_crl && strncmp(f->crl_source, "file ", 5) != 0 &&
+	       strstr(ppx_error_last(), " is older ") != NULL;
 }

@@ -27,6 +27,7 @@
 #include "../../daemon/changes.h"
 #include "../../daemon/federation.h"
 #include "../../daemon/inbound.h"
+#include "../../daemon/partners.h"
 #include "../../daemon/writer.h"
 #include "daemon_fixture.h"
 #include "pki_forge.h"
@@ -69,7 +70,9 @@ static struct fed *fed_new(void)
 
 static void fed_free(struct fed *t)
 {
+	writer_flush(&t->f->d);	/* what a new directory replaced, freed */
 	federation_free(&t->f->d);
+	partners_free(&t->f->d);
 	changes_free(&t->f->d.changes);
 	daemon_fixture_free(&t->f);
 	tmpdir_remove(t->drop_dir);
@@ -89,8 +92,11 @@ static ProtobufCBinaryData cert_der(const char *agency, const char *role)
 	return b;
 }
 
+static int64_t valid_from_days = -1, valid_to_days = 30;
+
 /* A SignedDirectory of the three demo agencies, serial `serial`, with
- * `baseline` (may be ""), signed by the demo directory key. */
+ * `baseline` (may be ""), valid from valid_from_days to valid_to_days
+ * from now, signed by the demo directory key. */
 static uint8_t *directory(uint64_t serial, const char *baseline, size_t *len)
 {
 	Ppx__V1__Directory d = PPX__V1__DIRECTORY__INIT;
@@ -106,8 +112,8 @@ static uint8_t *directory(uint64_t serial, const char *baseline, size_t *len)
 	d.federation = "england-wales";
 	d.serial = serial;
 	d.issued_ms = now;
-	d.not_before_ms = now - DAY_MS;
-	d.not_after_ms = now + 30 * DAY_MS;
+	d.not_before_ms = now + valid_from_days * DAY_MS;
+	d.not_after_ms = now + valid_to_days * DAY_MS;
 	d.baseline_policy = (char *)baseline;
 	for (int i = 0; i < N_AGENCIES; i++) {
 		ppx__v1__directory_agency__init(&a[i]);
@@ -391,9 +397,9 @@ static void test_federation__older_is_refused_logged_and_not_answered(
 	assert_int_equal(transport_mem_replies(d->transport), 0);
 	assert_int_equal(
 		d->refusals[PPX__V1__REJECT_REASON__REJECT_DIRECTORY_STALE], 1);
-	/* A stale directory is sent in good faith: no budget spent. */
+	/* It spends the budget, as every refused frame does. */
 	budget_view(d->budget, "prison.cardiff", ppxd_now_ms(), &v);
-	assert_int_equal(v.refusals_window, 0);
+	assert_int_equal(v.refusals_window, 1);
 	free(d3);
 	free(d5);
 	fed_free(t);
@@ -526,6 +532,41 @@ static void test_federation__baseline_policy_narrows_the_local_one(
 	fed_free(t);
 }
 
+static void test_federation__expired_held_directory_stays_with_a_warning(
+	void **state)
+{
+	struct fed *t = fed_new();
+	struct ppxd *d = &t->f->d;
+	Ppx__V1__DirectoryStatus *st = NULL;
+	char path[1200];
+	size_t len, len9;
+	uint8_t *bytes, *d9;
+
+	(void)state;
+	valid_from_days = -3;
+	valid_to_days = -1;
+	bytes = directory(8, "", &len);
+	valid_from_days = -1;
+	valid_to_days = 30;
+	held_path(t, path, sizeof(path), "directory.pb");
+	write_bytes(path, bytes, len);
+	assert_int_equal(federation_open(d), 0);
+	assert_non_null(d->directory);
+	assert_int_equal(d->directory->serial, 8);
+	assert_int_equal(federation_status(d, &st), 0);
+	assert_non_null(st);
+	assert_non_null(strstr(st->source, "WARNING: expired"));
+	/* A current one replaces it, and the warning goes. */
+	d9 = directory(9, "", &len9);
+	receive(t, "probation.gwent", 7, d9, len9);
+	assert_int_equal(d->directory->serial, 9);
+	assert_int_equal(federation_status(d, &st), 0);
+	assert_null(strstr(st->source, "WARNING"));
+	free(bytes);
+	free(d9);
+	fed_free(t);
+}
+
 /* A CRL newer than the demo's, as DER. */
 static uint8_t *newer_crl(struct fed *t, size_t *len)
 {
@@ -623,6 +664,8 @@ int main(void)
 		cmocka_unit_test(test_federation__bad_held_file_is_moved_aside),
 		cmocka_unit_test(
 			test_federation__baseline_policy_narrows_the_local_one),
+		cmocka_unit_test(
+			test_federation__expired_held_directory_stays_with_a_warning),
 		cmocka_unit_test(
 			test_federation__crl_from_a_partner_is_taken_held_and_logged),
 	};

@@ -22,13 +22,17 @@
 #include <cmocka.h>
 
 #include "../../daemon/budget.h"
+#include "../../daemon/inbound.h"
 #include "../../daemon/outbox.h"
 #include "../../daemon/partners.h"
 #include "../../daemon/transport.h"
+#include "../../daemon/writer.h"
 #include "daemon_fixture.h"
 #include "pki_forge.h"
 #include "ppx/directory.h"
+#include "ppx/envelope.h"
 #include "ppx/error.h"
+#include "ppx/receipt.h"
 #include "ppx.pb-c.h"
 #include "support.h"
 #include "transport_mem.h"
@@ -560,6 +564,62 @@ static void test_partners__status_says_standing_endpoint_certificates(
 	assert_true(ps.certificates[1]->serial[0] != '\0');
 }
 
+/* A message from probation.gwent to us, received as one iteration does:
+ * the status of the one receipt item it gets, and its reason. */
+static int receive_from_probation(struct fixture *f, int *reason)
+{
+	Ppx__V1__Body *b = body_new(names[PROBATION], names[POLICE]);
+	ppx_signer *s = signer_at(names[PROBATION]);
+	Ppx__V1__ReceiptBody *r = NULL;
+	struct transport_route route;
+	uint8_t *frame = NULL, *data = NULL;
+	size_t len = 0, dlen = 0;
+	int status;
+
+	assert_int_equal(ppx_body_seal(&frame, &len, s, b), 0);
+	transport_mem_inbound_push(f->d->transport, names[PROBATION], "c1",
+				   frame, len);
+	assert_int_equal(inbound_drain(f->d, 100), 1);
+	writer_flush(f->d);
+	assert_int_equal(transport_mem_reply_take(f->d->transport, &route,
+						  &data, &dlen), 0);
+	assert_int_equal(ppx_receipt_open(&r, f->d->trust, data, dlen,
+					  names[POLICE], names[PROBATION],
+					  time(NULL)), 0);
+	status = r->items[0]->status;
+	*reason = r->items[0]->reason;
+	ppx__v1__receipt_body__free_unpacked(r, NULL);
+	free(data);
+	free(frame);
+	ppx_signer_free(s);
+	body_free(b);
+	return status;
+}
+
+static void test_partners__messages_of_a_suspended_partner_are_refused(
+	void **state)
+{
+	struct fixture *f = *state;
+	int reason = 0;
+
+	f->l[PROBATION].status = PPX__V1__AGENCY_STATUS__AGENCY_SUSPENDED;
+	assert_int_equal(apply(f), 0);
+	assert_int_equal(receive_from_probation(f, &reason),
+			 PPX__V1__RECEIPT_STATUS__REFUSED);
+	assert_int_equal(reason,
+			 PPX__V1__REJECT_REASON__REJECT_NOT_IN_DIRECTORY);
+	assert_int_equal(daemon_fixture_count(f->df,
+					      PPX__V1__ENTRY_KIND__ENTRY_RECEIVED,
+					      NULL), 0);
+	f->l[PROBATION].status = PPX__V1__AGENCY_STATUS__AGENCY_ACTIVE;
+	assert_int_equal(apply(f), 0);
+	assert_int_equal(receive_from_probation(f, &reason),
+			 PPX__V1__RECEIPT_STATUS__STORED);
+	assert_int_equal(daemon_fixture_count(f->df,
+					      PPX__V1__ENTRY_KIND__ENTRY_RECEIVED,
+					      NULL), 1);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -576,6 +636,7 @@ int main(void)
 		T(test_partners__changed_certificates_cut_sessions),
 		T(test_partners__server_key_is_a_listed_transport_key),
 		T(test_partners__status_says_standing_endpoint_certificates),
+		T(test_partners__messages_of_a_suspended_partner_are_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
