@@ -109,13 +109,12 @@ dir_type() {
 # renew), "previous" (after ppx-pki switch).  The endpoint is the one in
 # NAME's configuration.
 dir_spec() {	# dir_spec SERIAL OUT ENTRY...
-	local serial=$1 out=$2 e a st pairs p d sig=() tr=()
+	local serial=$1 out=$2 e a st pairs p d
+	local agencies=() list=() sig=() tr=()
 	shift 2
-	local agencies=()
 	for e in "$@"; do
 		IFS=: read -r a st pairs <<<"$e"
 		sig=() tr=()
-		local list=()
 		IFS=+ read -ra list <<<"${pairs:-cur}"
 		for p in "${list[@]}"; do
 			d=$PKI/agencies/$a
@@ -124,11 +123,11 @@ dir_spec() {	# dir_spec SERIAL OUT ENTRY...
 		done
 		agencies+=("$(jq -n --arg name "$a" --arg type "$(dir_type "$a")" \
 			--arg ep "$(fed_listen "$a")" --arg st "${st:-active}" \
+			--argjson s "$(printf '%s\n' "${sig[@]}" | jq -R . | jq -s .)" \
+			--argjson t "$(printf '%s\n' "${tr[@]}" | jq -R . | jq -s .)" \
 			'{name: $name, type: $type, display_name: $name,
-				endpoints: [$ep], status: $st}' |
-			jq --argjson s "$(printf '%s\n' "${sig[@]}" | jq -R . | jq -s .)" \
-			   --argjson t "$(printf '%s\n' "${tr[@]}" | jq -R . | jq -s .)" \
-			   '. + {signing_certificates: $s, transport_certificates: $t}')")
+			  endpoints: [$ep], status: $st,
+			  signing_certificates: $s, transport_certificates: $t}')")
 	done
 	printf '%s\n' "${agencies[@]}" | jq -s --arg fed "$FEDNAME" --argjson serial "$serial" \
 		'{federation: $fed, serial: $serial, valid_days: 30, agencies: .}' >"$out"

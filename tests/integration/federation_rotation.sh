@@ -25,8 +25,7 @@ FAKETIME_LIB=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketime.so.1$' | hea
 dir_init
 AGENCIES=$TWO
 
-old_end=$(date -u -d "+1 day" +%Y-%m-%dT%H:%MZ)
-check "probation's pair is reissued to expire in a day ($old_end)" dir_agency $P --force --days 1
+check "probation's pair is reissued to expire in a day" dir_agency $P --force --days 1
 cp "$PKI/agencies/$P/signing.crt" "$FED/old-signing.crt"
 cp "$PKI/agencies/$P/transport.crt" "$FED/old-transport.crt"
 for a in $TWO; do dir_config "$a"; done
