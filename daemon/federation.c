@@ -40,17 +40,7 @@
 #include "transport.h"
 #include "writer.h"
 
-#define MARK_SET "directory"
 #define DETAIL_MAX 4000
-
-/* A directory logged in this iteration, put in force after the commit. */
-struct taking {
-	struct ppx_directory *dir;
-	ppxd_policy *baseline;
-	char source[FED_SOURCE_MAX];
-	char agency[PPX_NAME_MAX];
-	uint64_t seq;
-};
 
 /* What a new directory replaced, freed after the next commit: submits
  * queued before it may still point at the old baseline. */
@@ -64,8 +54,8 @@ struct replaced {
 /* ------------------------------------------------------------------ */
 
 /* Parse at `now` (0: no dates) and check it is of our federation. */
-static int judge(struct ppxd *d, struct ppx_directory **out,
-		 const uint8_t *bytes, size_t len, time_t now)
+int fed_judge(struct ppxd *d, struct ppx_directory **out,
+	      const uint8_t *bytes, size_t len, time_t now)
 {
 	int rc;
 
@@ -91,8 +81,8 @@ static int judge(struct ppxd *d, struct ppx_directory **out,
 /* The directory's baseline policy, loaded (through the file
  * LOG_DIR/baseline.policy.new: policy.c reads files); NULL if it has
  * none. */
-static int baseline_load(struct ppxd *d, const struct ppx_directory *dir,
-			 ppxd_policy **out)
+int fed_baseline_load(struct ppxd *d, const struct ppx_directory *dir,
+		      ppxd_policy **out)
 {
 	char path[PATH_MAX + 8];
 	int rc;
@@ -154,7 +144,7 @@ static void date_check(struct ppxd *d)
 	f->dated = out;
 }
 
-static void put_in_force(struct ppxd *d, struct taking *t)
+void fed_put_in_force(struct ppxd *d, struct fed_taking *t)
 {
 	struct federation *f = d->federation;
 	struct replaced *r = calloc(1, sizeof(*r));
@@ -194,7 +184,7 @@ static void put_in_force(struct ppxd *d, struct taking *t)
 /* After the commit: in force, held, said, sent on. */
 static void taken(struct ppxd *d, void *arg, int rc)
 {
-	struct taking *t = arg;
+	struct fed_taking *t = arg;
 	struct federation *f = d->federation;
 
 	if (f->pending == t->dir)
@@ -213,7 +203,7 @@ static void taken(struct ppxd *d, void *arg, int rc)
 		free(t);
 		return;
 	}
-	put_in_force(d, t);
+	fed_put_in_force(d, t);
 	if (fed_write_atomic(f->held_path, t->dir->bytes, t->dir->len) != 0)
 		log_warnx("directory serial %llu is in force but not held "
 			  "for the next start (the log has it): %s",
@@ -266,19 +256,19 @@ static int log_directory(struct ppxd *d, const struct ppx_directory *dir,
 	if (rc == 0)
 		rc = writer_batch(d, &b);
 	if (rc == 0 && f->has_seq)
-		rc = ppx_log_mark_del(b, MARK_SET, f->log_seq);
+		rc = ppx_log_mark_del(b, FED_MARK_SET, f->log_seq);
 	if (rc == 0)
-		rc = ppx_log_mark_put(b, MARK_SET, *seq, 0);
+		rc = ppx_log_mark_put(b, FED_MARK_SET, *seq, 0);
 	free(detail);
 	return rc;
 }
 
 /* Log `dir` and put it in force after the commit (it is owned now). */
-static int take(struct ppxd *d, struct ppx_directory *dir, ppxd_policy *base,
-		const char *source, const char *agency)
+int fed_take(struct ppxd *d, struct ppx_directory *dir, ppxd_policy *base,
+	     const char *source, const char *agency)
 {
 	struct federation *f = d->federation;
-	struct taking *t = calloc(1, sizeof(*t));
+	struct fed_taking *t = calloc(1, sizeof(*t));
 	const struct ppx_directory *old = f->pending ? f->pending
 						     : d->directory;
 	int rc = t ? 0 : ppx_error_set(PPX_ENOMEM, "out of memory");
@@ -317,7 +307,7 @@ void fed_take_directory(struct ppxd *d, const char *source,
 
 	if (held && held->len == len && memcmp(held->bytes, bytes, len) == 0)
 		return;	/* the one we hold */
-	rc = judge(d, &dir, bytes, len, time(NULL));
+	rc = fed_judge(d, &dir, bytes, len, time(NULL));
 	if (rc == 0)
 		rc = ppx_directory_supersedes(held, dir);
 	if (rc == PPX_EDUP) {
@@ -325,7 +315,7 @@ void fed_take_directory(struct ppxd *d, const char *source,
 		return;
 	}
 	if (rc == 0)
-		rc = baseline_load(d, dir, &base);
+		rc = fed_baseline_load(d, dir, &base);
 	if (rc == PPX_ESTALE && f->opening) {
 		/* The drop often holds an older directory than one a
 		 * partner brought: not news at every start. */
@@ -347,127 +337,7 @@ void fed_take_directory(struct ppxd *d, const char *source,
 		ppx_directory_free(dir);
 		return;
 	}
-	take(d, dir, base, source, agency);
-}
-
-/* ------------------------------------------------------------------ */
-/* At start                                                            */
-/* ------------------------------------------------------------------ */
-
-/* The log's latest ENTRY_DIRECTORY, judged without dates; NULL if none
- * (or, said, if it no longer judges: a CA replaced since). */
-static struct ppx_directory *logged_directory(struct ppxd *d)
-{
-	struct federation *f = d->federation;
-	struct ppx_log_mark *m = NULL;
-	Ppx__V1__LogEntry *e = NULL;
-	struct ppx_directory *dir = NULL;
-	size_t n = 0;
-
-	if (ppx_log_mark_list(d->log, MARK_SET, &m, &n, 64) != 0 || n == 0) {
-		free(m);
-		return NULL;
-	}
-	f->log_seq = m[n - 1].seq;
-	f->has_seq = 1;
-	free(m);
-	if (ppx_log_get(d->log, f->log_seq, &e) == 0 &&
-	    e->kind == PPX__V1__ENTRY_KIND__ENTRY_DIRECTORY &&
-	    judge(d, &dir, e->data.data, e->data.len, 0) != 0)
-		log_warnx("the directory of log entry %llu does not verify "
-			  "now: %s", (unsigned long long)f->log_seq,
-			  ppx_error_last());
-	if (e)
-		ppx__v1__log_entry__free_unpacked(e, NULL);
-	return dir;
-}
-
-/* LOG_DIR/directory.pb, judged without dates; one that does not verify
- * is moved aside (directory.pb.bad-TIME) and said, not fatal. */
-static struct ppx_directory *held_directory(struct ppxd *d)
-{
-	struct federation *f = d->federation;
-	struct ppx_directory *dir = NULL;
-	char aside[PATH_MAX + 40], when[40];
-	uint8_t *bytes = NULL;
-	size_t len = 0;
-	int rc = fed_read_file(&bytes, &len, f->held_path,
-			       PPX_DIRECTORY_MAX_BYTES);
-
-	if (rc == PPX_ENOTFOUND)
-		return NULL;
-	if (rc == 0)
-		rc = judge(d, &dir, bytes, len, 0);
-	free(bytes);
-	if (rc == 0)
-		return dir;
-	ppx_time_iso(when, sizeof(when), ppxd_now_ms());
-	if ((size_t)snprintf(aside, sizeof(aside), "%s.bad-%s", f->held_path,
-			     when) >= sizeof(aside))
-		aside[0] = '\0';
-	log_warnx("held directory %s not taken: %s; moved aside to %s",
-		  f->held_path, ppx_error_last(), aside);
-	if (rename(f->held_path, aside) != 0)
-		log_warn("cannot move %s aside", f->held_path);
-	return NULL;
-}
-
-/* In force at once: what the log already says. */
-static int in_force_now(struct ppxd *d, struct ppx_directory *dir,
-			const char *source)
-{
-	struct taking t = {.dir = dir, .seq = d->federation->log_seq};
-	int rc = baseline_load(d, dir, &t.baseline);
-
-	if (rc != 0) {
-		log_warnx("directory serial %llu not put in force: %s",
-			  (unsigned long long)dir->serial, ppx_error_last());
-		ppx_directory_free(dir);
-		return 0;
-	}
-	snprintf(t.source, sizeof(t.source), "%s", source);
-	put_in_force(d, &t);
-	log_info("directory serial %llu of %s in force (%s): %zu agencies",
-		 (unsigned long long)dir->serial, dir->federation, source,
-		 dir->n_agencies);
-	return 0;
-}
-
-/* The newer of the held file and the log's latest entry. */
-static int held_open(struct ppxd *d)
-{
-	struct federation *f = d->federation;
-	struct ppx_directory *lg = logged_directory(d);
-	struct ppx_directory *hd = held_directory(d);
-	char source[FED_SOURCE_MAX];
-	int rc = !lg || !hd ? (hd ? 0 : PPX_ESTALE)
-			    : ppx_directory_supersedes(lg, hd);
-
-	snprintf(source, sizeof(source), "held");
-	if (!lg && !hd)
-		return 0;
-	if (rc == PPX_EDUP) {
-		ppx_directory_free(lg);
-		return in_force_now(d, hd, source);
-	}
-	if (rc == 0) {	/* the file is ahead of the log: log it */
-		ppxd_policy *base = NULL;
-
-		ppx_directory_free(lg);
-		if (baseline_load(d, hd, &base) != 0) {
-			log_warnx("held directory not taken: %s",
-				  ppx_error_last());
-			ppx_directory_free(hd);
-			return 0;
-		}
-		return take(d, hd, base, source, "");
-	}
-	ppx_directory_free(hd);	/* the log is ahead: the file follows */
-	log_info("held directory %s is behind the log (entry %llu): "
-		 "rewritten", f->held_path, (unsigned long long)f->log_seq);
-	if (fed_write_atomic(f->held_path, lg->bytes, lg->len) != 0)
-		log_warnx("%s", ppx_error_last());
-	return in_force_now(d, lg, source);
+	fed_take(d, dir, base, source, agency);
 }
 
 /* ------------------------------------------------------------------ */
@@ -543,7 +413,7 @@ int federation_open(struct ppxd *d)
 		      "baseline.policy") != 0)
 		return PPX_ERANGE;
 	f->drop_seen = (struct crl_file_id){-2, -2, -2};
-	if ((rc = held_open(d)) != 0)
+	if ((rc = fed_held_open(d)) != 0)
 		return rc;
 	fed_crl_open(d);
 	f->opening = 1;

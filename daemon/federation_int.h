@@ -1,7 +1,8 @@
 /*
  * federation_int.h — what federation.c (the directory: taking it, holding
- * it, its status) and federation_io.c (frames, forwarding, the CRL,
- * refusals, the held files' bytes) share.  Private to those two files.
+ * it, its status), federation_io.c (frames, forwarding, refusals, the
+ * held files' bytes) and federation_crl.c (the CRL over the links)
+ * share.  Private to those files.
  */
 #ifndef PPXD_FEDERATION_INT_H
 #define PPXD_FEDERATION_INT_H
@@ -9,6 +10,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "federation.h"
 #include "ppx/directory.h"
@@ -62,6 +64,32 @@ struct federation {
 	Ppx__V1__DirectoryStatus st;	/* federation_status() fills it */
 };
 
+/* A directory logged in this iteration, put in force after the commit. */
+struct fed_taking {
+	struct ppx_directory *dir;
+	ppxd_policy *baseline;
+	char source[FED_SOURCE_MAX];
+	char agency[PPX_NAME_MAX];
+	uint64_t seq;
+};
+
+#define FED_MARK_SET "directory"	/* the latest ENTRY_DIRECTORY */
+
+/* federation.c */
+/* Parse at `now` (0: no dates) and check it is of our federation. */
+int fed_judge(struct ppxd *d, struct ppx_directory **out,
+	      const uint8_t *bytes, size_t len, time_t now);
+/* The directory's baseline policy, loaded; NULL if it has none. */
+int fed_baseline_load(struct ppxd *d, const struct ppx_directory *dir,
+		      ppxd_policy **out);
+/* Put t->dir and t->baseline in force now (what the log already says). */
+void fed_put_in_force(struct ppxd *d, struct fed_taking *t);
+/* Log `dir` (owned now) and put it in force after the commit. */
+int fed_take(struct ppxd *d, struct ppx_directory *dir, ppxd_policy *base,
+	     const char *source, const char *agency);
+/* federation_held.c: the newer of the held file and the log's latest. */
+int fed_held_open(struct ppxd *d);
+
 /* federation.c: take a SignedDirectory from `source` ("file PATH",
  * "partner AGENCY"; `agency` the partner or "").  Refusals are logged
  * here; nothing is returned to the sender. */
@@ -86,9 +114,14 @@ int fed_frame(uint8_t **out, size_t *len, int field, const uint8_t *bytes,
 void fed_send(struct ppxd *d, size_t link, unsigned what);
 /* Owe every link that is up (but `except`'s) `what`, and send it. */
 void fed_forward(struct ppxd *d, unsigned what, const char *except);
+/* federation_crl.c */
 /* The CRL in force changed (any way): note it, owe it to every link. */
 void fed_crl_check(struct ppxd *d, const char *source);
 /* Take the held CRL at start. */
 void fed_crl_open(struct ppxd *d);
+/* A CRL from a partner: taken if newer, refused if it does not verify,
+ * dropped quietly if not newer. */
+void fed_take_crl(struct ppxd *d, const char *source, const char *agency,
+		  const uint8_t *der, size_t len);
 
 #endif
