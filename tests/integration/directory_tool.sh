@@ -32,9 +32,14 @@ JSON
 show() { "$PPX" directory show "$@" --ca "$P/ca/ca.crt"; }
 fp() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
 
-check "the demo PKI has a directory key of england-wales" \
-	grep -q 'england-wales directory' <(openssl x509 -in "$P/directory/directory.crt" -noout -subject)
-check "the directory key is mode 0600" [ "$(stat -c %a "$P/directory/directory.key")" = 600 ]
+check "the demo has a directory key, marked as the demo's" test -f "$P/directory/DEMO"
+check "directory-key replaces the demo's without --force" \
+	"$PKITOOL" directory-key "$P" --federation england-wales
+check "... and it is no longer the demo's" test ! -e "$P/directory/DEMO"
+check "... named for the federation, in the directory role" \
+	grep -q 'O = england-wales, OU = directory, CN = england-wales directory' \
+	<(openssl x509 -in "$P/directory/directory.crt" -noout -subject)
+check "... the key mode 0600" [ "$(stat -c %a "$P/directory/directory.key")" = 600 ]
 check "directory-key will not replace it without --force" \
 	fails "$PKITOOL" directory-key "$P" --federation england-wales
 "$PKITOOL" directory-key "$P" --federation 'Bad Name' 2>/dev/null

@@ -5,7 +5,7 @@
  *
  * Directories are built here from the demo PKI's real certificates
  * (make pki: the directory key of federation england-wales is
- * DIR/directory/, a rogue CA's one DIR/test/rogue/directory/), changed in
+ * DIR/test/directory/, a rogue CA's one DIR/test/rogue/directory/), changed in
  * one way per test, and signed with real keys.
  */
 #include <stdarg.h>
@@ -163,7 +163,7 @@ static uint8_t *sign_extra(struct fixture *f, const char *dir,
 
 static uint8_t *sign_dir(struct fixture *f, size_t *len)
 {
-	return sign_extra(f, "directory", "directory", NULL, 0, len);
+	return sign_extra(f, "test/directory", "directory", NULL, 0, len);
 }
 
 /* Sign the fixture and expect PPX_EBADDIR with `detail` in the message. */
@@ -318,7 +318,7 @@ static void test_directory__unknown_fields_are_refused(void **state)
 	struct fixture *f = fixture_new();
 	struct ppx_directory *dir = NULL;
 	size_t len = 0;
-	uint8_t *bytes = sign_extra(f, "directory", "directory", unknown,
+	uint8_t *bytes = sign_extra(f, "test/directory", "directory", unknown,
 				    sizeof(unknown), &len), *outer;
 
 	(void)state;
