@@ -359,15 +359,15 @@ static int spec_build(uint8_t **out, size_t *len, json_object *spec,
 static int make_directory(const char *spec_file, const char *key,
 			  const char *cert, const char *outfile)
 {
-	char *text = NULL, base[4096];
+	char *text = NULL, path[4096], base[4096];
 	size_t len = 0, dir_len = 0, signed_len = 0;
 	uint8_t *dir = NULL, *sd = NULL;
 	json_object *spec = NULL;
 	ppx_signer *signer = NULL;
 	int rc = read_all(&text, &len, spec_file, SPEC_MAX);
 
-	snprintf(base, sizeof(base), "%s", spec_file);
-	snprintf(base, sizeof(base), "%s", dirname(base));
+	snprintf(path, sizeof(path), "%s", spec_file);
+	snprintf(base, sizeof(base), "%s", dirname(path));
 	if (rc == 0 && !(spec = json_tokener_parse(text)))
 		rc = ppx_error_set(PPX_EINVAL, "%s is not JSON", spec_file);
 	if (rc == 0 && !json_object_is_type(spec, json_type_object))

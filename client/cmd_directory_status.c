@@ -15,7 +15,7 @@
 #include "client.h"
 #include "directory_cmd.h"
 #include "ppx/error.h"
-#include "ppx/json.h"
+#include "ppx/json-c.h"
 #include "ppx/timefmt.h"
 
 static const char usage[] =
@@ -65,9 +65,9 @@ static void cert_print(const ppx_cert *cert, const char *role,
 	json_object_object_add(o, "role", json_object_new_string(role));
 	json_object_object_add(o, "fingerprint", json_object_new_string(fp));
 	json_object_object_add(o, "serial", json_object_new_string(serial));
-	json_object_object_add(o, "not_before", json_object_new_string(b));
-	json_object_object_add(o, "not_after", json_object_new_string(a));
-	json_object_object_add(o, "days_left",
+	json_object_object_add(o, "notBefore", json_object_new_string(b));
+	json_object_object_add(o, "notAfter", json_object_new_string(a));
+	json_object_object_add(o, "daysLeft",
 			       json_object_new_int64(days_left((int64_t)na *
 							       1000)));
 	json_object_array_add(list, o);
@@ -80,7 +80,7 @@ static json_object *agency_json(const struct ppx_dir_agency *a)
 
 	json_object_object_add(o, "name", json_object_new_string(a->name));
 	json_object_object_add(o, "type", json_object_new_string(a->type));
-	json_object_object_add(o, "display_name",
+	json_object_object_add(o, "displayName",
 			       json_object_new_string(a->display_name));
 	json_object_object_add(o, "status", json_object_new_string(
 			       ppx_agency_status_name(a->status)));
@@ -109,13 +109,13 @@ static void print_json(const struct ppx_directory *dir)
 	ppx_time_iso(t, sizeof(t), dir->issued_ms);
 	json_object_object_add(o, "issued", json_object_new_string(t));
 	ppx_time_iso(t, sizeof(t), dir->not_before_ms);
-	json_object_object_add(o, "not_before", json_object_new_string(t));
+	json_object_object_add(o, "notBefore", json_object_new_string(t));
 	ppx_time_iso(t, sizeof(t), dir->not_after_ms);
-	json_object_object_add(o, "not_after", json_object_new_string(t));
+	json_object_object_add(o, "notAfter", json_object_new_string(t));
 	json_object_object_add(o, "signer", json_object_new_string(dir->signer));
 	hex(sha, dir->sha256, sizeof(dir->sha256));
 	json_object_object_add(o, "sha256", json_object_new_string(sha));
-	json_object_object_add(o, "baseline_policy",
+	json_object_object_add(o, "baselinePolicy",
 			       json_object_new_string(dir->baseline_policy));
 	for (size_t i = 0; i < dir->n_agencies; i++)
 		json_object_array_add(list, agency_json(&dir->agencies[i]));
@@ -193,7 +193,9 @@ void directory_status_line(char *out, size_t cap,
 	ppx_time_iso(until, sizeof(until), d->not_after_ms);
 	snprintf(out, cap, "directory %s serial %llu, taken %s ago from %s, "
 		 "valid until %s%s", d->federation,
-		 (unsigned long long)d->serial, age, d->source, until,
+		 (unsigned long long)d->serial, age,
+		 strcmp(d->source, "held") == 0 ? "the held copy" : d->source,
+		 until,
 		 d->not_after_ms <= (int64_t)time(NULL) * 1000 ? " (EXPIRED)"
 							       : "");
 }
@@ -249,19 +251,42 @@ static void print_in_force(const Ppx__V1__StatusReply *s)
 	}
 }
 
-/* --json: the directory status and the partners' parts of StatusReply. */
+/* --json: the directory status and the partners' parts of StatusReply,
+ * as proto3 JSON, with what the table works out added: the directory's
+ * age (ageS) and each certificate's daysLeft. */
 static void print_in_force_json(const Ppx__V1__StatusReply *s)
 {
 	Ppx__V1__StatusReply only = PPX__V1__STATUS_REPLY__INIT;
-	char *text = NULL;
+	json_object *o = NULL, *dir, *partners, *certs;
 
 	only.agency = s->agency;
 	only.directory = s->directory;
 	only.n_partners = s->n_partners;
 	only.partners = s->partners;
-	if (ppx_json_print(&text, &only.base, 0) == 0)
-		puts(text);
-	free(text);
+	if (ppx_json_from_message(&o, &only.base) != 0) {
+		fprintf(stderr, "ppx directory: %s\n", ppx_error_last());
+		return;
+	}
+	if (s->directory && json_object_object_get_ex(o, "directory", &dir))
+		json_object_object_add(dir, "ageS", json_object_new_int64(
+			((int64_t)time(NULL) * 1000 - s->directory->taken_ms) /
+			1000));
+	for (size_t i = 0; json_object_object_get_ex(o, "partners", &partners)
+			   && i < s->n_partners; i++) {
+		json_object *p = json_object_array_get_idx(partners, i);
+
+		if (!json_object_object_get_ex(p, "certificates", &certs))
+			continue;
+		for (size_t k = 0; k < s->partners[i]->n_certificates; k++)
+			json_object_object_add(
+				json_object_array_get_idx(certs, k),
+				"daysLeft", json_object_new_int64(days_left(
+					s->partners[i]->certificates[k]
+						->not_after_ms)));
+	}
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
 }
 
 int directory_in_force(int argc, char **argv)

@@ -223,6 +223,16 @@ static int judge_header(struct judge *j, struct ppx_directory *dir,
 	return 0;
 }
 
+/* `s` as it may be quoted in a message: control characters escaped, cut
+ * at 64 bytes (it comes from outside). */
+static const char *shown(char out[80], const char *s)
+{
+	size_t n = strlen(s);
+
+	ppx_text_escape(out, 80, s, n > 64 ? 64 : n);
+	return out;
+}
+
 static int type_index(const char *type)
 {
 	for (int i = 0; ppx_directory_types[i]; i++)
@@ -365,19 +375,20 @@ static int judge_agency_fields(struct judge *j, const struct ppx_directory *dir,
 			       struct ppx_dir_agency *a,
 			       const Ppx__V1__DirectoryAgency *pa, size_t index)
 {
+	char q[80];
 	int t;
 
 	if (!ppx_config_agency_name_valid(pa->name) ||
 	    strlen(pa->name) >= sizeof(a->name))
-		return refuse(j, "agency %zu: '%.64s' is not an agency name "
-			      "(e.g. police.gwent)", index, pa->name);
+		return refuse(j, "agency %zu: '%s' is not an agency name "
+			      "(e.g. police.gwent)", index, shown(q, pa->name));
 	snprintf(a->name, sizeof(a->name), "%s", pa->name);
 	if (ppx_directory_agency(dir, a->name))
 		return refuse(j, "agency %s is listed twice", a->name);
 	t = type_index(pa->type);
 	if (t < 0)
-		return refuse(j, "agency %s: unknown type '%.32s'", a->name,
-			      pa->type);
+		return refuse(j, "agency %s: unknown type '%s'", a->name,
+			      shown(q, pa->type));
 	snprintf(a->type, sizeof(a->type), "%s", pa->type);
 	a->duty_to_cooperate = t >= RESPONSIBLE_TYPES;
 	if (strlen(pa->display_name) >= sizeof(a->display_name))
@@ -390,9 +401,9 @@ static int judge_agency_fields(struct judge *j, const struct ppx_directory *dir,
 			      pa->n_endpoints, PPX_DIRECTORY_MAX_ENDPOINTS);
 	for (size_t i = 0; i < pa->n_endpoints; i++) {
 		if (!endpoint_valid(pa->endpoints[i]))
-			return refuse(j, "agency %s: endpoint %zu '%.64s' is "
+			return refuse(j, "agency %s: endpoint %zu '%s' is "
 				      "not tcp://HOST:PORT", a->name, i,
-				      pa->endpoints[i]);
+				      shown(q, pa->endpoints[i]));
 		snprintf(a->endpoints[i], sizeof(a->endpoints[i]), "%s",
 			 pa->endpoints[i]);
 	}

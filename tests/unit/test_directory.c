@@ -5,7 +5,7 @@
  *
  * Directories are built here from the demo PKI's real certificates
  * (make pki: the directory key of federation england-wales is
- * DIR/directory/, a rogue CA's one DIR/test/rogue/directory/), changed in
+ * DIR/test/directory/, a rogue CA's one DIR/test/rogue/directory/), changed in
  * one way per test, and signed with real keys.
  */
 #include <stdarg.h>
@@ -22,6 +22,9 @@
 #include <openssl/x509.h>
 
 #include "pki_forge.h"
+#include "ppx/checkpoint.h"
+#include "ppx/envelope.h"
+#include "ppx/logstore.h"
 #include "ppx/directory.h"
 #include "ppx/error.h"
 #include "ppx/pki.h"
@@ -160,7 +163,7 @@ static uint8_t *sign_extra(struct fixture *f, const char *dir,
 
 static uint8_t *sign_dir(struct fixture *f, size_t *len)
 {
-	return sign_extra(f, "directory", "directory", NULL, 0, len);
+	return sign_extra(f, "test/directory", "directory", NULL, 0, len);
 }
 
 /* Sign the fixture and expect PPX_EBADDIR with `detail` in the message. */
@@ -315,7 +318,7 @@ static void test_directory__unknown_fields_are_refused(void **state)
 	struct fixture *f = fixture_new();
 	struct ppx_directory *dir = NULL;
 	size_t len = 0;
-	uint8_t *bytes = sign_extra(f, "directory", "directory", unknown,
+	uint8_t *bytes = sign_extra(f, "test/directory", "directory", unknown,
 				    sizeof(unknown), &len), *outer;
 
 	(void)state;
@@ -645,6 +648,79 @@ static void test_directory__cert_dates_serial_and_added_cert(void **state)
 	ppx_trust_free(t);
 }
 
+/* A log with (if `dir_bytes`) an ENTRY_DIRECTORY, then a message signed
+ * by police.gwent; verified with a trust store that knows no agency
+ * certificate of its own. */
+static ppx_verify_report verify_log_with(const uint8_t *dir_bytes,
+					 size_t dir_len)
+{
+	char *tmp = tmpdir_new(), ca[2048], crl[2048];
+	Ppx__V1__Body *b = body_new("police.gwent", "probation.gwent");
+	Ppx__V1__LogEntry de = PPX__V1__LOG_ENTRY__INIT;
+	Ppx__V1__LogEntry sent = PPX__V1__LOG_ENTRY__INIT;
+	ppx_signer *police = signer_at("police.gwent");
+	ppx_verify_report r;
+	ppx_trust *bare = NULL;
+	ppx_log *log = NULL;
+	uint8_t *frame = NULL;
+	size_t len = 0;
+	uint64_t seq;
+
+	assert_int_equal(ppx_log_open(&log, tmp, NULL), 0);
+	if (dir_bytes) {
+		de.kind = PPX__V1__ENTRY_KIND__ENTRY_DIRECTORY;
+		de.data.data = (uint8_t *)dir_bytes;
+		de.data.len = dir_len;
+		de.detail = "serial 4 from file /etc/ppx/directory.pb";
+		assert_int_equal(ppx_log_append_one(log, &de, &seq), 0);
+	}
+	assert_int_equal(ppx_body_seal(&frame, &len, police, b), 0);
+	sent.kind = PPX__V1__ENTRY_KIND__ENTRY_SENT;
+	sent.message_id = b->message_id;
+	sent.data.data = frame;
+	sent.data.len = len;
+	assert_int_equal(ppx_log_append_one(log, &sent, &seq), 0);
+	snprintf(ca, sizeof(ca), "%s", pki_path("ca/ca.crt"));
+	snprintf(crl, sizeof(crl), "%s", pki_path("ca/crl.pem"));
+	assert_int_equal(ppx_trust_load(&bare, ca, crl, NULL), 0);
+	assert_int_equal(ppx_log_verify(&r, log, bare), 0);
+	ppx_trust_free(bare);
+	ppx_log_close(log);
+	free(frame);
+	body_free(b);
+	ppx_signer_free(police);
+	tmpdir_remove(tmp);
+	return r;
+}
+
+static void test_directory__log_verifies_with_certs_it_carries(void **state)
+{
+	struct fixture *f = fixture_new();
+	ppx_verify_report r;
+	size_t len = 0;
+	uint8_t *bytes;
+
+	(void)state;
+	/* Expired long ago: a log is history, judged without time. */
+	f->d.not_before_ms = 1000;
+	f->d.not_after_ms = 2000;
+	bytes = sign_dir(f, &len);
+	r = verify_log_with(NULL, 0);
+	assert_false(r.ok);
+	assert_int_equal(r.code, PPX_EUNKNOWN_SIGNER);
+	r = verify_log_with(bytes, len);
+	if (!r.ok)
+		fail_msg("log with its directory does not verify: %s",
+			 r.reason);
+	assert_int_equal(r.entries, 2);
+	bytes[len - 1] ^= 1;	/* the signer certificate's last byte */
+	r = verify_log_with(bytes, len);
+	assert_false(r.ok);
+	assert_int_equal(r.first_bad, 0);
+	free(bytes);
+	fixture_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -666,6 +742,7 @@ int main(void)
 		cmocka_unit_test(test_directory__changes_are_readable),
 		cmocka_unit_test(test_directory__crl_der_reload_takes_only_newer),
 		cmocka_unit_test(test_directory__cert_dates_serial_and_added_cert),
+		cmocka_unit_test(test_directory__log_verifies_with_certs_it_carries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
