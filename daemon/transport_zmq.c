@@ -44,7 +44,6 @@
 
 #include "log.h"
 #include "partners.h"
-#include "ppx/directory.h"
 #include "ppx/error.h"
 #include "state.h"
 #include "transport.h"
@@ -126,12 +125,6 @@ static int set_int(void *sock, int opt, int value)
 static int common_options(struct ppxd *d, void *sock)
 {
 	int64_t maxmsg = 2 * (int64_t)d->cfg->max_frame + 65536;
-
-	/* A Frame{directory} may be up to PPX_DIRECTORY_MAX_BYTES
-	 * (PROTOCOL.md 13.5): federation.c judges it; every other frame
-	 * keeps max_frame, checked when it is opened. */
-	if (maxmsg < (int64_t)PPX_DIRECTORY_MAX_BYTES + 65536)
-		maxmsg = (int64_t)PPX_DIRECTORY_MAX_BYTES + 65536;
 
 	return set_int(sock, ZMQ_LINGER, 0) ||
 	       set_int(sock, ZMQ_HEARTBEAT_IVL, (int)d->cfg->heartbeat_ms) ||
