@@ -7,7 +7,8 @@
  *
  * A real daemon state (daemon_fixture: configuration, policy, LMDB log,
  * writer, budgets, outbox) on the in-memory transport, with directories
- * signed by the demo PKI's test directory key (make pki: DIR/test/directory/).
+ * signed by the demo PKI's test directory key (make pki:
+ * DIR/test/directory/).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -138,8 +139,10 @@ static uint8_t *directory(uint64_t serial, const char *baseline, size_t *len)
 	n = ppx__v1__directory__get_packed_size(&d);
 	assert_non_null(buf = malloc(n));
 	ppx__v1__directory__pack(&d, buf);
-	snprintf(key, sizeof(key), "%s/directory.key", pki_path("test/directory"));
-	snprintf(crt, sizeof(crt), "%s/directory.crt", pki_path("test/directory"));
+	snprintf(key, sizeof(key), "%s/directory.key",
+		 pki_path("test/directory"));
+	snprintf(crt, sizeof(crt), "%s/directory.crt",
+		 pki_path("test/directory"));
 	if (ppx_signer_load(&s, key, crt) != 0)
 		fail_msg("no directory key (make pki): %s", ppx_error_last());
 	assert_int_equal(ppx_directory_sign(&out, len, buf, n, s), 0);
