@@ -310,10 +310,10 @@ void fed_refuse(struct ppxd *d, const char *source, const char *agency,
 
 	snprintf(error, sizeof(error), "%s", ppx_error_last());
 	ppxd_count_refusal(d, code);
-	/* Stale ones too (PROTOCOL.md 13.5): a partner that has not yet
-	 * taken ours sends its own once per link-up, and the same bytes are
-	 * judged once, so only one that keeps sending them spends it. */
-	if (agency[0] &&
+	/* A stale directory is what a partner that has not yet taken ours
+	 * sends in good faith (both sides send at link-up, PROTOCOL.md
+	 * 13.5): logged, but only a bad document spends the budget. */
+	if (agency[0] && code != PPX_ESTALE &&
 	    budget_refusal(d->budget, agency, now, &until, &episode))
 		inbound_block_partner(d, agency, until, episode);
 	if (p && p->entry_ms && now - p->entry_ms < FED_REFUSAL_EVERY_MS) {
@@ -373,8 +373,17 @@ static int send_one(struct ppxd *d, size_t link, int field)
 		bytes = der;
 	}
 	rc = fed_frame(&frame, &len, field, bytes, n);
-	if (rc == 0)
+	if (rc == 0 && len > (size_t)d->cfg->max_frame) {
+		/* Frames keep the frame limit (PROTOCOL.md 13.5): such a
+		 * directory is put at each daemon's file drop instead. */
+		log_warnx("%s of %zu bytes not sent to %s: larger than "
+			  "max_frame", field == FIELD_DIRECTORY ? "directory"
+								: "CRL",
+			  len, transport_link_agency(d->transport, link));
+		rc = 0;
+	} else if (rc == 0) {
 		rc = transport_link_send(d->transport, link, frame, len);
+	}
 	free(frame);
 	free(der);
 	return rc == PPX_ENOMEM ? PPX_EFULL : rc;
@@ -436,6 +445,13 @@ int federation_frame(struct ppxd *d, const char *agency, const uint8_t *raw,
 	if (!d->federation)
 		return 1;	/* no [federation]: not ours to take */
 	snprintf(source, sizeof(source), "partner %s", agency);
+	if (len > (size_t)d->cfg->max_frame) {
+		ppx_error_set(PPX_ETOOBIG, "frame of %zu bytes exceeds the "
+			      "%ld-byte cap", len, d->cfg->max_frame);
+		fed_refuse(d, source, agency, raw, len, PPX_ETOOBIG,
+			   content == FIELD_DIRECTORY ? "directory" : "CRL");
+		return 1;
+	}
 	if (!(p = fed_peer(d->federation, source)))
 		return 1;
 	ppx_sha256(sha, body, n);

@@ -44,7 +44,6 @@
 
 #include "log.h"
 #include "partners.h"
-#include "ppx/directory.h"
 #include "ppx/error.h"
 #include "state.h"
 #include "transport.h"
@@ -126,12 +125,6 @@ static int set_int(void *sock, int opt, int value)
 static int common_options(struct ppxd *d, void *sock)
 {
 	int64_t maxmsg = 2 * (int64_t)d->cfg->max_frame + 65536;
-
-	/* A Frame{directory} may be up to PPX_DIRECTORY_MAX_BYTES
-	 * (PROTOCOL.md 13.5): federation.c judges it; every other frame
-	 * keeps max_frame, checked when it is opened. */
-	if (maxmsg < (int64_t)PPX_DIRECTORY_MAX_BYTES + 65536)
-		maxmsg = (int64_t)PPX_DIRECTORY_MAX_BYTES + 65536;
 
 	return set_int(sock, ZMQ_LINGER, 0) ||
 	       set_int(sock, ZMQ_HEARTBEAT_IVL, (int)d->cfg->heartbeat_ms) ||
@@ -922,13 +915,16 @@ static void zt_conn_forget(struct transport *base, const char *agency)
 			memset(&self->cuts[i], 0, sizeof(self->cuts[i]));
 }
 
+static int zt_cut_sessions(struct transport *base);
+
 /*
  * Shut down every accepted connection remembered as `agency`'s that
  * still has the peer it had (accepted_peer: not closed since, its number
  * not given to another connection).  A session of that agency that has
- * sent no frame since the directory came is not known here; its first
- * frame is refused by the checks (partners_cert_allowed) and then cut
- * like a blocked partner's.
+ * sent no frame since a directory came into force is not known here: if
+ * none was found, every session is cut (as on a CRL reload), so that
+ * none of that agency's survives; the other partners reconnect and
+ * resend what has no receipt.
  */
 static int zt_cut_agency(struct transport *base, const char *agency)
 {
@@ -950,10 +946,14 @@ static int zt_cut_agency(struct transport *base, const char *agency)
 		memset(k, 0, sizeof(*k));
 		k->c.fd = -1;
 	}
-	if (cut)
+	if (cut) {
 		log_info("cut %d session%s of %s", cut, cut == 1 ? "" : "s",
 			 agency);
-	return 0;
+		return 0;
+	}
+	log_info("no session of %s known by its frames: cutting every "
+		 "partner session, the others reconnect", agency);
+	return zt_cut_sessions(base);
 }
 
 static int zt_link_add(struct transport *base, const char *agency,

@@ -7,7 +7,8 @@
  *
  * A real daemon state (daemon_fixture: configuration, policy, LMDB log,
  * writer, budgets, outbox) on the in-memory transport, with directories
- * signed by the demo PKI's directory key (make pki: DIR/directory/).
+ * signed by the demo PKI's test directory key (make pki:
+ * DIR/test/directory/).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -138,8 +139,10 @@ static uint8_t *directory(uint64_t serial, const char *baseline, size_t *len)
 	n = ppx__v1__directory__get_packed_size(&d);
 	assert_non_null(buf = malloc(n));
 	ppx__v1__directory__pack(&d, buf);
-	snprintf(key, sizeof(key), "%s/directory.key", pki_path("directory"));
-	snprintf(crt, sizeof(crt), "%s/directory.crt", pki_path("directory"));
+	snprintf(key, sizeof(key), "%s/directory.key",
+		 pki_path("test/directory"));
+	snprintf(crt, sizeof(crt), "%s/directory.crt",
+		 pki_path("test/directory"));
 	if (ppx_signer_load(&s, key, crt) != 0)
 		fail_msg("no directory key (make pki): %s", ppx_error_last());
 	assert_int_equal(ppx_directory_sign(&out, len, buf, n, s), 0);
@@ -397,9 +400,9 @@ static void test_federation__older_is_refused_logged_and_not_answered(
 	assert_int_equal(transport_mem_replies(d->transport), 0);
 	assert_int_equal(
 		d->refusals[PPX__V1__REJECT_REASON__REJECT_DIRECTORY_STALE], 1);
-	/* It spends the budget, as every refused frame does. */
+	/* A stale directory is sent in good faith: no budget spent. */
 	budget_view(d->budget, "prison.cardiff", ppxd_now_ms(), &v);
-	assert_int_equal(v.refusals_window, 1);
+	assert_int_equal(v.refusals_window, 0);
 	free(d3);
 	free(d5);
 	fed_free(t);
@@ -440,6 +443,36 @@ static void test_federation__bad_directory_is_refused_once_per_interval(
 	assert_int_equal(
 		d->refusals[PPX__V1__REJECT_REASON__REJECT_BAD_DIRECTORY], 2);
 	free(bytes);
+	fed_free(t);
+}
+
+static void test_federation__oversized_frame_is_refused_unjudged(
+	void **state)
+{
+	struct fed *t = fed_new();
+	struct ppxd *d = &t->f->d;
+	size_t n = (size_t)d->cfg->max_frame + 16, at = 0;
+	uint8_t *frame = calloc(1, n + 16);
+	Ppx__V1__LogEntry *e;
+
+	(void)state;
+	assert_non_null(frame);
+	assert_int_equal(federation_open(d), 0);
+	frame[at++] = 7 << 3 | 2;	/* Frame.directory, n bytes */
+	for (size_t v = n; v; v >>= 7)
+		frame[at++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+	transport_mem_inbound_push(d->transport, "probation.gwent", "r",
+				   frame, at + n);
+	inbound_drain(d, 4);
+	writer_flush(d);
+	e = last_entry(t, PPX__V1__ENTRY_KIND__ENTRY_REJECTED);
+	assert_int_equal(e->reason, PPX__V1__REJECT_REASON__REJECT_TOO_LARGE);
+	assert_int_equal(e->frame_size, at + n);
+	assert_true(e->data.len <= 1024);
+	ppx__v1__log_entry__free_unpacked(e, NULL);
+	assert_int_equal(transport_mem_replies(d->transport), 0);
+	assert_null(d->directory);
+	free(frame);
 	fed_free(t);
 }
 
@@ -659,6 +692,8 @@ int main(void)
 			test_federation__older_is_refused_logged_and_not_answered),
 		cmocka_unit_test(
 			test_federation__bad_directory_is_refused_once_per_interval),
+		cmocka_unit_test(
+			test_federation__oversized_frame_is_refused_unjudged),
 		cmocka_unit_test(
 			test_federation__start_follows_the_log_when_the_file_is_behind),
 		cmocka_unit_test(test_federation__bad_held_file_is_moved_aside),

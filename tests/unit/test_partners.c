@@ -170,10 +170,12 @@ static ppx_signer *directory_signer(void)
 	char key[4096], crt[4096];
 	ppx_signer *s = NULL;
 
-	snprintf(key, sizeof(key), "%s", pki_path("directory/directory.key"));
-	snprintf(crt, sizeof(crt), "%s", pki_path("directory/directory.crt"));
+	snprintf(key, sizeof(key), "%s",
+		 pki_path("test/directory/directory.key"));
+	snprintf(crt, sizeof(crt), "%s",
+		 pki_path("test/directory/directory.crt"));
 	if (ppx_signer_load(&s, key, crt) != 0)
-		fail_msg("no demo directory key (make pki): %s",
+		fail_msg("no test directory key (make pki): %s",
 			 ppx_error_last());
 	return s;
 }
