@@ -60,7 +60,12 @@ if [ "${SUSPENDED_TAKES_NEW:-1}" = 1 ]; then
 else
 	check "police refuses new messages for suspended $X" [ "$took" = 0 ]
 fi
-[ "$took" = 1 ] || diag "$(head -1 "$FED/send-police.gwent-$X-after.json.out")"
+if [ "$took" = 1 ]; then
+	check "... each reported QUEUED" [ "$(grep -c "$X=QUEUED" "$FED/send-police.gwent-$X-after.json.out")" = "$N" ]
+	check "... and held: police's depth for $X is $N" [ "$(fed_depth police.gwent $X)" = "$N" ]
+else
+	diag "$(head -1 "$FED/send-police.gwent-$X-after.json.out")"
+fi
 dir_send $X probation.gwent "$N" suspended ||
 	diag "$X's own daemon refused to send while suspended: $(head -1 "$FED/send-$X-probation.gwent-suspended.json.out")"
 sleep 4
@@ -68,6 +73,7 @@ check "$X stores nothing from police while suspended" \
 	[ "$(received_from $X police.gwent | sort -u | wc -l)" -eq "$recv0" ]
 check "probation stores nothing from $X while suspended" \
 	[ "$(received_from probation.gwent $X | sort -u | wc -l)" -eq "$recv1" ]
+[ "$took" = 1 ] && check "police still holds the $N for $X" [ "$(fed_depth police.gwent $X)" = "$N" ]
 dir_make 4 "$FED/dir4.pb" $(listing active) || notok "serial 4 is made"
 dir_drop police.gwent "$FED/dir4.pb"
 check "all four hold serial 4" wait_until "$WITHIN" dir_all_at 4 $RUN
