@@ -13,11 +13,11 @@
  * type, required, default, range and where it goes in the struct.
  * docs/CONFIG.md documents each row.  The values of the integration
  * sections ([events], [spool], [hook NAME]: a command, lists of kinds and
- * partners) are parsed by config_hooks.c.
+ * partners) are parsed by config_hooks.c; [federation] partners, and the
+ * partners a directory adds at run time, by config_fed.c.
  */
 #include <ctype.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -545,46 +545,6 @@ static int set_person_cert(struct parse *p, uint8_t *field,
 	return 0;
 }
 
-#define AGENCY_GLOB_CHARS LOWER DIGIT ".-*?[]!"
-
-/* [federation] partners = names and globs, comma-separated: each item
- * trimmed, non-empty, of agency-name and glob characters. */
-static int set_fed_partners(struct ppx_config *c,
-			    const struct ppx_ini_entry *e)
-{
-	const char *s = e->value;
-
-	c->n_fed_partners = 0;
-	for (;;) {
-		const char *end = strchr(s, ',');
-		size_t n = end ? (size_t)(end - s) : strlen(s);
-		char *item;
-
-		while (n > 0 && isspace((unsigned char)*s)) {
-			s++;
-			n--;
-		}
-		while (n > 0 && isspace((unsigned char)s[n - 1]))
-			n--;
-		if (n == 0)
-			return bad_value(e, "empty item in the list");
-		if (n >= PPX_CONFIG_AGENCY_MAX)
-			return bad_value(e, "an item is longer than an agency "
-					 "name");
-		if (c->n_fed_partners >= PPX_CONFIG_HOOK_PARTNERS)
-			return bad_value(e, "more than 32 names or globs");
-		item = c->fed_partners[c->n_fed_partners++];
-		memcpy(item, s, n);
-		item[n] = '\0';
-		if (strspn(item, AGENCY_GLOB_CHARS) != n)
-			return bad_value(e, "not agency names or globs (a-z, "
-					 "0-9, '.', '-', and * ? [ ])");
-		if (!end)
-			return 0;
-		s = end + 1;
-	}
-}
-
 /* Check `e` against its row `k` and store it.  One case per type. */
 static int key_set(struct parse *p, const struct key_spec *k,
 		   const struct ppx_ini_entry *e)
@@ -663,7 +623,10 @@ static int key_set(struct parse *p, const struct key_spec *k,
 					 "'-')");
 		return set_string(field, k, e);
 	case KEY_FED_PARTNERS:
-		return set_fed_partners(p->cfg, e);
+		if (ppxi_config_fed_partners_parse(p->cfg, e->value, why,
+						   sizeof(why)))
+			return bad_value(e, why);
+		return 0;
 	case KEY_HOOK:
 		if (ppxi_config_hook_value(p->base, e, p->dir, why, sizeof(why)))
 			return bad_value(e, why);
@@ -1138,53 +1101,4 @@ const struct ppx_operator *ppx_config_operator_by_uid(
 		if (self->operators[i].uid == uid)
 			return &self->operators[i];
 	return NULL;
-}
-
-int ppx_config_add_partner(struct ppx_config *self,
-			   const struct ppx_partner *p)
-{
-	struct ppx_partner *na;
-
-	if (ppx_config_partner(self, p->name))
-		return ppx_error_set(PPX_EDUP, "partner %s: already a partner",
-				     p->name);
-	if (self->n_partners >= PPX_CONFIG_MAX_PARTNERS)
-		return ppx_error_set(PPX_ERANGE, "partner %s: more than %d "
-				     "partners", p->name,
-				     PPX_CONFIG_MAX_PARTNERS);
-	/* The parse grew the array by doubling and kept its capacity to
-	 * itself: an exact realloc is right whatever it was. */
-	na = realloc(self->partners, (self->n_partners + 1) * sizeof(*na));
-	if (!na)
-		return ppx_error_set(PPX_ENOMEM, "partner %s: out of memory",
-				     p->name);
-	self->partners = na;
-	na[self->n_partners++] = *p;
-	return 0;
-}
-
-int ppx_config_fed_allows(const struct ppx_config *self, const char *agency)
-{
-	if (self->n_fed_partners == 0)
-		return 1;	/* partners = * */
-	for (size_t i = 0; i < self->n_fed_partners; i++)
-		if (fnmatch(self->fed_partners[i], agency, 0) == 0)
-			return 1;
-	return 0;
-}
-
-const char *ppx_standing_name(int standing)
-{
-	static const char *const names[] = {
-		[PPX_STANDING_CONFIGURED] = "configured",
-		[PPX_STANDING_ACTIVE] = "active",
-		[PPX_STANDING_SUSPENDED] = "suspended",
-		[PPX_STANDING_LEAVING] = "leaving",
-		[PPX_STANDING_REMOVED] = "removed",
-		[PPX_STANDING_NOT_ALLOWED] = "not-allowed",
-	};
-
-	if (standing < 0 || (size_t)standing >= sizeof(names) / sizeof(names[0]))
-		return "unknown";
-	return names[standing];
 }
