@@ -44,6 +44,7 @@ int cmd_due(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
+int cmd_directory(int argc, char **argv);
 
 /*
  * Run reading command `run` (argv[0] its name) as docs/ppx-reading.md

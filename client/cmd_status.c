@@ -1,16 +1,20 @@
 /*
  * cmd_status.c — `ppx status`: the daemon's partners, link state, outbox
  * depth, last receipt, the frames it refused, by reason, and its durable
- * hooks (docs/HOOKS.md): how far each got and whether it is stuck.
+ * hooks (docs/HOOKS.md): how far each got and whether it is stuck; with
+ * a federation directory in force, one line for it and each partner's
+ * standing (PROTOCOL.md 13.4; `ppx directory` has the detail).
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <json-c/json.h>
 
 #include "client.h"
+#include "directory_cmd.h"
 #include "ppx/error.h"
 #include "ppx/json.h"
 #include "ppx/names.h"
@@ -23,7 +27,9 @@ static const char usage[] =
 	"(its cursor, entries behind, and STUCK with the last error), with\n"
 	"the entries it set aside (QUARANTINED: see ppx hook), and the\n"
 	"witnessing of each partner: its checkpoint we hold, ours it\n"
-	"cosigned, and ALARM when its log did not extend what we cosigned.\n";
+	"cosigned, and ALARM when its log did not extend what we cosigned.\n"
+	"With a federation directory in force (ppx directory), one line\n"
+	"names it, and each partner's standing is shown under it.\n";
 
 const char *config_path_default(const char *given)
 {
@@ -87,6 +93,17 @@ static void print_budget(const Ppx__V1__PartnerStatus *p)
 	       p->blocked_episodes, until[0] ? ", BLOCKED until " : "", until);
 }
 
+/* A partner's standing in the directory in force, under its line when
+ * there is one ("configured": no directory, nothing to add). */
+static void print_standing(const Ppx__V1__PartnerStatus *p)
+{
+	if (!p->standing[0] || strcmp(p->standing, "configured") == 0)
+		return;
+	printf("  %-22s %s%s%s%s%s\n", "", p->standing,
+	       p->type[0] ? ", " : "", p->type,
+	       p->endpoint[0] ? ", at " : "", p->endpoint);
+}
+
 /* "N entries, T s ago", or "none" (0: never). */
 static void witness_point(char *out, size_t cap, uint64_t size, int64_t ms)
 {
@@ -121,6 +138,12 @@ static void print_text(const Ppx__V1__StatusReply *s)
 	       (unsigned long long)s->log_size);
 	if (!s->listening)
 		printf("NOT LISTENING for partners: %s\n", s->listen_error);
+	if (s->directory) {
+		char line[512];
+
+		directory_status_line(line, sizeof(line), s->directory);
+		printf("%s\n", line);
+	}
 	printf("%-24s %-5s %8s %10s %10s %8s  %s\n", "partner", "link",
 	       "waiting", "sent", "delivered", "refused", "last receipt");
 	for (size_t i = 0; i < s->n_partners; i++) {
@@ -137,6 +160,7 @@ static void print_text(const Ppx__V1__StatusReply *s)
 		       (unsigned long long)p->delivered,
 		       (unsigned long long)p->refused, when);
 		print_budget(p);
+		print_standing(p);
 	}
 	for (size_t i = 0; i < s->n_refusals; i++) {
 		const char *reason = ppx_reject_reason_name(

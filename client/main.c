@@ -45,6 +45,8 @@ static const struct command {
 	{"hook", cmd_hook, "retry or drop an entry a hook set aside"},
 	{"due", cmd_due, "what is overdue or due soon, by owner, read-only"},
 	{"report", cmd_report, "the board's figures for a period, read-only"},
+	{"directory", cmd_directory, "the federation directory in force, and "
+				     "make or judge one"},
 	{"checkpoint", cmd_checkpoint, "our newest cosigned checkpoint, in "
 				       "C2SP form with --c2sp"},
 };

@@ -51,6 +51,8 @@ struct budget {
 	struct conn conn[CONN_KEYS];
 };
 
+static struct partner *find(struct budget *b, const char *agency);
+
 int budget_new(struct budget **out, const struct ppx_config *cfg)
 {
 	struct budget *b = calloc(1, sizeof(*b));
@@ -71,6 +73,22 @@ int budget_new(struct budget **out, const struct ppx_config *cfg)
 		memcpy(b->p[b->n++].agency, cfg->partners[i].name,
 		       sizeof(b->p[0].agency));
 	*out = b;
+	return 0;
+}
+
+int budget_partner_added(struct budget *self, const char *agency)
+{
+	struct partner *np;
+
+	if (find(self, agency))
+		return 0;
+	np = realloc(self->p, (self->n + 1) * sizeof(*np));
+	if (!np)
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	self->p = np;
+	memset(&np[self->n], 0, sizeof(np[0]));
+	snprintf(np[self->n].agency, sizeof(np[0].agency), "%s", agency);
+	self->n++;
 	return 0;
 }
 

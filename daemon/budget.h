@@ -46,6 +46,10 @@ struct budget_view {
 int budget_new(struct budget **out, const struct ppx_config *cfg);
 void budget_free(struct budget **self);
 
+/* A budget for `agency`, a partner the directory brought: 0 (also if it
+ * has one), or PPX_ENOMEM. */
+int budget_partner_added(struct budget *self, const char *agency);
+
 /* 1 if `agency` is blocked at `now`, else 0. */
 int budget_blocked(struct budget *self, const char *agency, int64_t now);
 

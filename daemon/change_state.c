@@ -447,6 +447,12 @@ static int pem_read(struct change_state *st, const char *what,
 		return ppx_error_set(PPX_ENOMEM, "out of memory");
 	if (strcmp(what, "crl") == 0) {
 		X509_CRL *crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
+		const uint8_t *p = data;
+
+		/* A CRL a partner passed on is held as DER (federation). */
+		if (!crl && !(crl = d2i_X509_CRL(NULL, &p, (long)len)))
+			rc = ppx_error_set(PPX_EINVAL, "%s: not a PEM or DER "
+					   "CRL", path);
 
 		if (crl)
 			rc = crl_lines(st, crl);

@@ -22,7 +22,9 @@
 
 #include "budget.h"
 #include "control.h"
+#include "federation.h"
 #include "hooks.h"
+#include "partners.h"
 #include "log.h"
 #include "outbox.h"
 #include "reload.h"
@@ -309,6 +311,11 @@ static void status_partner(struct ppxd *d, size_t i,
 	ps->refused = st.refused;
 	ps->next_retry_ms = st.next_retry_ms;
 	status_budget(d, ps);
+	for (size_t k = 0; ps->agency && k < d->cfg->n_partners; k++)
+		if (strcmp(d->cfg->partners[k].name, ps->agency) == 0 &&
+		    partners_status(d, k, ps) != 0)
+			log_warnx("status of %s: %s", ps->agency,
+				  ppx_error_last());
 }
 
 static void status(struct ppxd *d, const struct control_reply_to *to)
@@ -342,6 +349,7 @@ static void status(struct ppxd *d, const struct control_reply_to *to)
 	sr.listen_error = (char *)listen_error;
 	hooks_status(d, &sr);
 	witness_status(d, &sr);
+	federation_status(d, &sr.directory);
 	reply.version = PPX_CONTROL_VERSION;
 	reply.reply_case = PPX__V1__CONTROL_REPLY__REPLY_STATUS;
 	reply.status = &sr;

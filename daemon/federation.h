@@ -30,19 +30,35 @@
 int federation_open(struct ppxd *d);
 void federation_free(struct ppxd *d);
 
-/* Each loop iteration: look at the file drop (at most once a second). */
+/* Each loop iteration: look at the file drop (at most once a second),
+ * send what links are owed, and pass on a CRL newly in force. */
 void federation_tick(struct ppxd *d, int64_t now_ms);
 
-/* A Frame{directory} or Frame{crl} from `agency` (authenticated by the
- * transport): `raw` is the whole frame as received. */
-void federation_frame(struct ppxd *d, const char *agency,
-		      const Ppx__V1__Frame *f, const uint8_t *raw,
-		      size_t len);
+/* A frame from `agency` (authenticated by the transport), `raw` as
+ * received: 1 if it is a Frame{directory} or Frame{crl}, taken or
+ * refused here and never answered; 0 if it is anything else (the
+ * caller's).  Without [federation] such frames are dropped quietly. */
+int federation_frame(struct ppxd *d, const char *agency, const uint8_t *raw,
+		     size_t len);
 
 /* Link `link` came up: send it the directory and CRL we hold. */
 void federation_link_up(struct ppxd *d, size_t link);
 
-/* Fill the status reply's directory (unset if none in force). */
+/* The status reply's directory: NULL if none is in force; else storage
+ * of the federation module, valid until the next call or
+ * federation_free(). */
 int federation_status(struct ppxd *d, Ppx__V1__DirectoryStatus **out);
+
+/* 1 if the CRL in force came from a partner (or its held copy) and the
+ * CRL file was just refused as older than it: not a refusal to report
+ * (reload.c), the file is simply behind.  Else 0. */
+int federation_crl_newer_than_file(struct ppxd *d);
+
+/* policy_check() by the local policy, then by the directory's baseline
+ * policy when one is in force (a message passes only if both let it):
+ * 0, or PPX_EPOLICY, the baseline's refusal saying "federation baseline
+ * policy: ...".  For submit.c and inbound.c. */
+struct policy_query;
+int federation_policy_check(struct ppxd *d, const struct policy_query *q);
 
 #endif

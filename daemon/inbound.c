@@ -58,8 +58,10 @@
 
 #include "budget.h"
 #include "events.h"
+#include "federation.h"
 #include "inbound.h"
 #include "log.h"
+#include "partners.h"
 #include "policy.h"
 #include "ppx/cases.h"
 #include "ppx/checkpoint.h"
@@ -490,8 +492,8 @@ static void say_discarded(struct ppxd *d,
 /* The partner spent its refusal budget: one entry for the episode; its
  * connections this iteration read from are cut once their receipts are
  * out (groups_end, inbound_cut), the rest when they next send. */
-static void block_partner(struct ppxd *d, const char *agency, int64_t until,
-			  uint32_t episode)
+void inbound_block_partner(struct ppxd *d, const char *agency, int64_t until,
+			   uint32_t episode)
 {
 	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
 	char detail[300], when[40];
@@ -608,7 +610,7 @@ static void refuse(struct ppxd *d, struct group *g, const uint8_t *data,
 	if (!is_transient(it->reason) &&
 	    budget_refusal(d->budget, g->agency, ppxd_now_ms(), &until,
 			   &episode))
-		block_partner(d, g->agency, until, episode);
+		inbound_block_partner(d, g->agency, until, episode);
 }
 
 static int is_recipient(const Ppx__V1__Body *b, const char *us)
@@ -684,6 +686,11 @@ static int check_accept(struct ppxd *d, const ppx_opened *o)
 	size_t n = 0;
 	int rc;
 
+	/* With a directory: its signing certificate listed, it active. */
+	if ((rc = partners_cert_allowed(d, o->signer.agency, PPX_ROLE_SIGNING,
+					o->signer.fingerprint,
+					PARTNERS_USE_MESSAGE)) != 0)
+		return rc;
 	if ((rc = check_text_and_person(o)) != 0)
 		return rc;
 	if (b->created_ms > ppxd_now_ms() + d->cfg->clock_skew_ms)
@@ -710,7 +717,7 @@ static int check_accept(struct ppxd *d, const ppx_opened *o)
 	q.to = d->cfg->agency;
 	q.cas = &c;
 	if (rc == 0)
-		rc = policy_check(d->policy, &q);
+		rc = federation_policy_check(d, &q);
 	ppx_case_free(&c);
 	ppx_subject_keys_free(keys, n);
 	if (rc == 0)
@@ -1141,6 +1148,8 @@ size_t inbound_drain(struct ppxd *d, size_t max)
 		else if (witness_inbound(d, &routing, agency, frame.data,
 					 frame.len))
 			;	/* a WitnessRequest: answered by witness.c */
+		else if (federation_frame(d, agency, frame.data, frame.len))
+			;	/* a directory or CRL: never answered */
 		else if (!(g = group_for(d, dr, &routing, &frame, agency,
 					 &busy)))
 			log_warnx("out of memory: a frame from %s is dropped "

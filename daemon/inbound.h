@@ -29,5 +29,10 @@ void inbound_log_refused_receipt(struct ppxd *d, const char *agency,
 				 const uint8_t *data, size_t len, int code,
 				 const char *detail);
 
+/* The partner spent its refusal budget (budget_refusal() said so): one
+ * ENTRY_PARTNER_BLOCKED for the episode, its handshakes refused.  Also
+ * for documents refused by federation_io.c. */
+void inbound_block_partner(struct ppxd *d, const char *agency, int64_t until,
+			   uint32_t episode);
 
 #endif

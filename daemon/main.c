@@ -31,6 +31,8 @@
 #include <zmq.h>
 
 #include "budget.h"
+#include "federation.h"
+#include "partners.h"
 #include "control.h"
 #include "events.h"
 #include "hooks.h"
@@ -212,7 +214,8 @@ static int start(struct ppxd *d, const uint8_t secret[32],
 	    (rc = spool_new(&d->spool, d)) != 0 ||
 	    (rc = witness_new(&d->witness, d)) != 0 ||
 	    (rc = reads_direct_dir(d)) != 0 ||
-	    (rc = reads_new(&d->reads, d)) != 0)
+	    (rc = reads_new(&d->reads, d)) != 0 ||
+	    (rc = federation_open(d)) != 0)
 		return rc;
 	reads_direct_ingest(d);	/* direct reads while we were down */
 	d->started_ms = ppxd_now_ms();
@@ -221,6 +224,7 @@ static int start(struct ppxd *d, const uint8_t secret[32],
 
 static void stop(struct ppxd *d)
 {
+	federation_free(d);
 	changes_free(&d->changes);
 	reads_free(&d->reads);
 	witness_free(&d->witness);
@@ -232,6 +236,7 @@ static void stop(struct ppxd *d)
 	transport_free(&d->transport);
 	zap_free(&d->zap);
 	budget_free(&d->budget);
+	partners_free(d);
 	writer_free(&d->writer);
 	if (d->zctx)
 		zmq_ctx_term(d->zctx);

@@ -36,6 +36,7 @@
 #include "inbound.h"
 #include "log.h"
 #include "outbox.h"
+#include "partners.h"
 #include "ppx/config.h"
 #include "ppx/delivery.h"
 #include "ppx/entry.h"
@@ -123,6 +124,25 @@ static void lane_remove(struct lane *l, size_t i)
 	l->n--;
 }
 
+/* Lane i, empty, filled from the durable outbox of link i's partner. */
+static int lane_load(struct ppxd *d, struct lane *l, size_t i)
+{
+	const char *agency = transport_link_agency(d->transport, i);
+	uint64_t *seqs = NULL;
+	size_t n = 0;
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	l->backoff_ms = d->cfg->retry_initial_ms;
+	rc = ppx_log_outbox_list(d->log, agency, &seqs, &n, LANE_MAX);
+	for (size_t k = 0; rc == 0 && k < n; k++)
+		rc = lane_push(l, seqs[k]);
+	free(seqs);
+	if (n)
+		log_info("outbox: %zu messages wait for %s", n, agency);
+	return rc;
+}
+
 int outbox_new(struct outbox **out, struct ppxd *d)
 {
 	struct outbox *o = calloc(1, sizeof(*o));
@@ -135,20 +155,8 @@ int outbox_new(struct outbox **out, struct ppxd *d)
 		return ppx_error_set(PPX_ENOMEM, "out of memory");
 	}
 	o->n = links;
-	for (size_t i = 0; rc == 0 && i < links; i++) {
-		uint64_t *seqs = NULL;
-		size_t n = 0;
-
-		o->lanes[i].backoff_ms = d->cfg->retry_initial_ms;
-		rc = ppx_log_outbox_list(d->log, transport_link_agency(d->transport, i),
-					 &seqs, &n, LANE_MAX);
-		for (size_t k = 0; rc == 0 && k < n; k++)
-			rc = lane_push(&o->lanes[i], seqs[k]);
-		free(seqs);
-		if (n)
-			log_info("outbox: %zu messages wait for %s", n,
-				 transport_link_agency(d->transport, i));
-	}
+	for (size_t i = 0; rc == 0 && i < links; i++)
+		rc = lane_load(d, &o->lanes[i], i);
 	if (rc != 0) {
 		outbox_free(&o);
 		return rc;
@@ -168,6 +176,22 @@ void outbox_free(struct outbox **self)
 	free((*self)->lanes);
 	free(*self);
 	*self = NULL;
+}
+
+int outbox_partner_added(struct ppxd *d, size_t link)
+{
+	struct outbox *o = d->outbox;
+	struct lane *nl;
+
+	if (link != o->n)
+		return ppx_error_set(PPX_EINVAL, "outbox: lane %zu added after "
+				     "%zu lanes", link, o->n);
+	nl = realloc(o->lanes, (o->n + 1) * sizeof(*nl));
+	if (!nl)
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	o->lanes = nl;
+	o->n++;
+	return lane_load(d, &nl[link], link);
 }
 
 struct queued {
@@ -515,6 +539,10 @@ static void receipt_frame(struct ppxd *d, size_t link, const uint8_t *data,
 	int rc = ppx_receipt_open(&r, d->trust, data, len, agency,
 				  d->cfg->agency, time(NULL));
 
+	if (rc == 0)	/* with a directory: listed, and not cut off */
+		rc = partners_frame_allowed(d, agency, data, len,
+					    PARTNERS_USE_RECEIPT);
+
 	if (rc != 0) {
 		char raw[600], detail[256];
 
@@ -523,6 +551,8 @@ static void receipt_frame(struct ppxd *d, size_t link, const uint8_t *data,
 		ppx_text_escape(detail, sizeof(detail), raw, strlen(raw));
 		ppxd_count_refusal(d, rc);
 		inbound_log_refused_receipt(d, agency, data, len, rc, detail);
+		if (r)
+			ppx__v1__receipt_body__free_unpacked(r, NULL);
 		return;
 	}
 	if (check_proofs(d, link, r, data, len) == 0) {

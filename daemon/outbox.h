@@ -26,6 +26,11 @@ struct outbox;
 int outbox_new(struct outbox **out, struct ppxd *d);
 void outbox_free(struct outbox **self);
 
+/* The lane of link `link`, just added (transport_link_add, the next
+ * index), with what the durable outbox holds for its partner (one the
+ * directory brings back after a restart). */
+int outbox_partner_added(struct ppxd *d, size_t link);
+
 /* Record in this iteration's batch that SENT entry `seq` waits for the
  * receipt of `partner`; after the commit it is queued for sending. */
 int outbox_add(struct ppxd *d, const char *partner, uint64_t seq);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "ppx/directory.h"
+#include "ppx.pb-c.h"
 #include "state.h"
 
 /*
@@ -56,7 +57,30 @@ int partners_cert_allowed(struct ppxd *d, const char *agency,
 int partners_may_send(struct ppxd *d, const char *agency);
 
 /* Fill PartnerStatus standing, endpoint, type and certificates for the
- * partner at index i. */
+ * partner at index i.  What it points to is the daemon's, valid until
+ * the next call for that partner or the next directory. */
 int partners_status(struct ppxd *d, size_t i, Ppx__V1__PartnerStatus *ps);
+
+/* partners_cert_allowed for the signer of the envelope a frame carries
+ * (message, receipt or checkpoint), `agency`'s signing certificate: 0
+ * without a directory; PPX_EFRAME if it names none. */
+int partners_frame_allowed(struct ppxd *d, const char *agency,
+			   const uint8_t *data, size_t len,
+			   enum partners_use use);
+
+/*
+ * The CURVE server key link `agency` pins, into key: without a
+ * directory (or for an agency it does not list) a valid transport
+ * certificate of the agency from the trust store, as before; with one,
+ * the listed transport certificates that pass ppx_trust_check now, in
+ * the directory's order, number `attempt` modulo their count (the next
+ * one after a failed handshake: rotation).  How many there are (> 0), or
+ * PPX_ENOTFOUND with the detail.
+ */
+int partners_server_key(struct ppxd *d, const char *agency, unsigned attempt,
+			uint8_t key[32]);
+
+/* Free what partners_apply() kept (d->partners); accepts none. */
+void partners_free(struct ppxd *d);
 
 #endif

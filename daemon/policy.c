@@ -802,6 +802,9 @@ int policy_check_config(const ppxd_policy *self, const struct ppx_config *cfg)
 		const struct ppx_partner *p = &cfg->partners[i];
 		const struct dtc *d = dtc_find(self, p->name);
 
+		if (p->from_directory)
+			continue;	/* its type is the directory's; it has
+					 * no [partner] section to set */
 		if (p->duty_to_cooperate && !d)
 			return ppx_error_set(PPX_EINVAL, "%s:%d: [partner %s] "
 					     "is duty-to-cooperate but %s has "

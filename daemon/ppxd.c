@@ -29,6 +29,7 @@
 
 #include "control.h"
 #include "events.h"
+#include "federation.h"
 #include "hooks.h"
 #include "inbound.h"
 #include "log.h"
@@ -162,6 +163,7 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 	if (items[P_SIGNAL].revents)
 		handle_signals(d, sfd);
 	crl_watch(d);
+	federation_tick(d, ppxd_now_ms());	/* the file drop, owed sends */
 	transport_tick(d->transport);
 	zap_handle(d->zap);
 	inbound_drain(d, max);
@@ -169,8 +171,12 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 		enum link_event ev;
 
 		outbox_receipts(d, i, max);
-		while ((ev = transport_link_event(d->transport, i)) != LINK_NONE)
+		while ((ev = transport_link_event(d->transport, i)) !=
+		       LINK_NONE) {
 			outbox_link_event(d, i, ev);
+			if (ev == LINK_UP)
+				federation_link_up(d, i);
+		}
 	}
 	control_drain(d, max);
 	reads_handle(d);
@@ -182,13 +188,23 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 	hooks_start(d);
 }
 
+/* Room for the transport's waits with every partner the configuration
+ * may have: the directory adds links while the daemon runs. */
+static size_t waits_room(struct ppxd *d)
+{
+	size_t now = transport_waits_max(d->transport),
+	       most = 1 + 2 * (size_t)PPX_CONFIG_MAX_PARTNERS;
+
+	return now > most ? now : most;
+}
+
 int ppxd_run(struct ppxd *d)
 {
-	size_t max = P_FIXED + transport_waits_max(d->transport) +
-		     hooks_poll_max(d) + reads_poll_max();
+	size_t max = P_FIXED + waits_room(d) + hooks_poll_max(d) +
+		     reads_poll_max();
 	zmq_pollitem_t *items = calloc(max, sizeof(*items));
 	struct transport_wait *waits =
-		calloc(transport_waits_max(d->transport) + 1, sizeof(*waits));
+		calloc(waits_room(d) + 1, sizeof(*waits));
 	sigset_t mask;
 	int sfd, rc = 0;
 

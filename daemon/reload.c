@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "federation.h"
 #include "hooks.h"
 #include "log.h"
 #include "outbox.h"
@@ -65,6 +66,11 @@ static void crl(struct ppxd *d, const char *person, struct changes_report *r)
 {
 	reload_crl_seen(d);
 	if (ppx_trust_reload_crl(d->trust, d->cfg->crl) != 0) {
+		if (federation_crl_newer_than_file(d)) {
+			log_info("CRL file %s is older than the CRL in force "
+				 "(%s): kept", d->cfg->crl, ppx_error_last());
+			return;
+		}
 		log_warnx("CRL not reloaded, the old one stays: %s",
 			  ppx_error_last());
 		if (changes_refused(d, "crl", d->cfg->crl, person, PPX_ECRL,

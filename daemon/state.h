@@ -46,6 +46,7 @@ struct changes;
 struct reads;
 struct federation;
 struct ppx_directory;
+struct partners;
 
 struct ppxd {
 	struct ppx_config *cfg;
@@ -78,6 +79,9 @@ struct ppxd {
 	/* Its baseline_policy, loaded; NULL: none.  A message passes only
 	 * if this and d->policy both let it (policy.c callers). */
 	ppxd_policy *baseline;
+	/* What the directory in force made of each partner (partners.c);
+	 * NULL until one is applied. */
+	struct partners *partners;
 	uint64_t refusals[PPXD_REASONS];	/* by RejectReason */
 	uint64_t discarded;		/* frames of blocked partners, unanswered */
 	uint64_t receipts_unproven;	/* partners' receipts refused: their

@@ -30,8 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "federation.h"
 #include "log.h"
 #include "outbox.h"
+#include "partners.h"
 #include "policy.h"
 #include "ppx/cases.h"
 #include "ppx/domain.h"
@@ -128,8 +130,21 @@ static int check_each_recipient(struct ppxd *d, const Ppx__V1__Body *b,
 					   "partner of %s",
 					   b->recipients[i], d->cfg->agency);
 		else
-			rc = policy_check(d->policy, q);
+			rc = federation_policy_check(d, q);
 	}
+	return rc;
+}
+
+/* With a directory in force, every recipient that is a partner is
+ * active in it: a suspended, leaving, removed or not-allowed one gets
+ * nothing new (its queue still goes out if it may connect). */
+static int check_standing(struct ppxd *d, const Ppx__V1__Body *b)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < b->n_recipients; i++)
+		if (ppx_config_partner(d->cfg, b->recipients[i]))
+			rc = partners_may_send(d, b->recipients[i]);
 	return rc;
 }
 
@@ -154,6 +169,8 @@ static int check_recipients(struct ppxd *d, const struct ppx_operator *op,
 		rc = check_operator(d, op, b, &c, list);
 	policy_query_of(&q, b, d->cfg->agency, keys, n);
 	q.cas = &c;
+	if (rc == 0)
+		rc = check_standing(d, b);
 	if (rc == 0)
 		rc = check_each_recipient(d, b, &q);
 	ppx_case_free(&c);

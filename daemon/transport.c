@@ -146,3 +146,30 @@ int transport_route_eq(const struct transport_route *a,
 {
 	return a->len == b->len && memcmp(a->id, b->id, a->len) == 0;
 }
+
+int transport_link_add(struct transport *self, const char *agency,
+		       const char *endpoint)
+{
+	return self->ops->link_add(self, agency, endpoint);
+}
+
+int transport_link_set(struct transport *self, size_t i, const char *endpoint,
+		       int enabled)
+{
+	return self->ops->link_set(self, i, endpoint, enabled);
+}
+
+const char *transport_link_endpoint(struct transport *self, size_t i)
+{
+	return self->ops->link_endpoint(self, i);
+}
+
+int transport_link_key(struct transport *self, size_t i, uint8_t key[32])
+{
+	return self->ops->link_key(self, i, key);
+}
+
+int transport_cut_agency(struct transport *self, const char *agency)
+{
+	return self->ops->cut_agency(self, agency);
+}

@@ -104,6 +104,13 @@ struct transport_ops {
 	size_t (*waits)(struct transport *t, struct transport_wait *out,
 			size_t max);
 	size_t (*waits_max)(struct transport *t);
+	int (*link_add)(struct transport *t, const char *agency,
+			const char *endpoint);
+	int (*link_set)(struct transport *t, size_t i, const char *endpoint,
+			int enabled);
+	int (*cut_agency)(struct transport *t, const char *agency);
+	const char *(*link_endpoint)(struct transport *t, size_t i);
+	int (*link_key)(struct transport *t, size_t i, uint8_t key[32]);
 };
 
 /* The common head of every implementation's state. */
@@ -203,6 +210,42 @@ int transport_listening(struct transport *self, const char **error);
 size_t transport_waits(struct transport *self, struct transport_wait *out,
 		       size_t max);
 size_t transport_waits_max(struct transport *self);
+
+/*
+ * A link to a partner the directory brought (partners.c): to `agency` at
+ * `endpoint`, opened at once.  Its index (the next one: indexes of
+ * links, cfg->partners and outbox lanes stay aligned), or PPX_ENOMEM.
+ * transport_waits_max() grows by its waits.
+ */
+int transport_link_add(struct transport *self, const char *agency,
+		       const char *endpoint);
+
+/*
+ * Where link i connects, and whether it may open at all (0: a partner
+ * the directory cut off; the link stays closed through resets, sends
+ * nothing, and its queue is the outbox's to keep).  Takes effect at the
+ * next transport_link_reset().
+ */
+int transport_link_set(struct transport *self, size_t i, const char *endpoint,
+		       int enabled);
+
+/* The endpoint link i connects to. */
+const char *transport_link_endpoint(struct transport *self, size_t i);
+
+/* The server key link i was last opened with: 0, or PPX_ENOTFOUND (not
+ * open). */
+int transport_link_key(struct transport *self, size_t i, uint8_t key[32]);
+
+/*
+ * End every accepted session whose peer authenticated as `agency` (cut
+ * off, or its certificates changed): 0, or a code.  The ZeroMQ transport
+ * does it per agency where it can: each accepted connection's ZAP
+ * user-id is known from its frames; if it knows none of that agency's
+ * (a session that sent nothing since the directory came), it cuts every
+ * session instead, as transport_cut_sessions(), and the other partners
+ * reconnect.
+ */
+int transport_cut_agency(struct transport *self, const char *agency);
 
 /* Two routes are the same reply handle. */
 int transport_route_eq(const struct transport_route *a,

@@ -43,6 +43,7 @@
 #include <zmq.h>
 
 #include "log.h"
+#include "partners.h"
 #include "ppx/error.h"
 #include "state.h"
 #include "transport.h"
@@ -55,12 +56,30 @@ struct link {
 	void *monitor;
 	unsigned generation;
 	int up;
+	int disabled;		/* the directory cut the partner off */
+	/* The partner's server key: the listed transport certificates
+	 * usable now are tried in turn (partners_server_key), the next one
+	 * after a refused or unfinished handshake. */
+	uint8_t key[32];
+	unsigned key_attempt;
+	int n_keys;		/* candidates at the last reset */
+	int64_t opened_ms;
+	int was_up;		/* in this generation */
+};
+
+/* An accepted connection, named from a frame it sent (zt_recv), so that
+ * an agency's sessions can be cut (transport_cut_agency). */
+struct known_conn {
+	struct transport_conn c;
+	char addr[64];		/* its frames' Peer-Address */
+	char agency[PPX_NAME_MAX];
 };
 
 #define LISTEN_RETRY_MS 1000
 #define LISTEN_BACKLOG 256
 #define CUT_LINGER_MS 1000
 #define CUTS_REMEMBERED 128	/* connections judged for a cut (ring) */
+#define CONNS_KNOWN 512		/* accepted connections named (ring) */
 
 /* A connection of the ROUTER that was judged for a cut (cut, or found
  * gone): its routing id is never judged again, so that its frames still
@@ -88,6 +107,8 @@ struct zmq_transport {
 	uint8_t public_key[32];
 	struct cut_seen cuts[CUTS_REMEMBERED];	/* a ring */
 	size_t next_cut;
+	struct known_conn conns[CONNS_KNOWN];	/* a ring */
+	size_t next_conn;
 };
 
 static int set_int(void *sock, int opt, int value)
@@ -246,10 +267,34 @@ static struct zmq_transport *zt(struct transport *self)
 	return (struct zmq_transport *)self;
 }
 
+static int link_reset(struct zmq_transport *t, size_t i);
+
+/* A link with other keys to try whose handshake has not succeeded in
+ * twice the handshake deadline: the partner may have switched to its
+ * next key (rotation, PROTOCOL.md 13): reset it onto the next one. */
+static void rotate_stuck(struct zmq_transport *t)
+{
+	int64_t now = ppxd_now_ms();
+
+	for (size_t i = 0; i < t->n_links; i++) {
+		struct link *l = &t->links[i];
+
+		if (l->sock && !l->was_up && l->n_keys > 1 && l->opened_ms &&
+		    now - l->opened_ms >= 2 * t->d->cfg->handshake_timeout_ms) {
+			log_info("link to %s: no session with its transport "
+				 "key %u of %d; trying the next", l->agency,
+				 l->key_attempt % (unsigned)l->n_keys + 1,
+				 l->n_keys);
+			link_reset(t, i);
+		}
+	}
+}
+
 static void zt_tick(struct transport *base)
 {
 	struct zmq_transport *self = zt(base);
 
+	rotate_stuck(self);
 	if (self->listen_fd >= 0 ||
 	    ppxd_now_ms() - self->listen_tried_ms < LISTEN_RETRY_MS)
 		return;
@@ -307,20 +352,48 @@ static int link_monitor(struct zmq_transport *t, struct link *l, size_t i)
 		       : PPX_EIO;
 }
 
+/* The server key of link l for this reset: the next candidate if the
+ * last one never got a session up in time.  0, or a code (logged). */
+static int link_server_key(struct zmq_transport *t, struct link *l)
+{
+	int64_t now = ppxd_now_ms();
+	int n;
+
+	if (l->opened_ms && !l->was_up && l->n_keys > 1 &&
+	    now - l->opened_ms >= 2 * t->d->cfg->handshake_timeout_ms)
+		l->key_attempt++;
+	n = partners_server_key(t->d, l->agency, l->key_attempt, l->key);
+	if (n < 0) {
+		log_warnx("link to %s disabled: %s", l->agency,
+			  ppx_error_last());
+		l->n_keys = 0;
+		return n;
+	}
+	l->n_keys = n;
+	return 0;
+}
+
 static int link_reset(struct zmq_transport *t, size_t i)
 {
 	struct link *l = &t->links[i];
 	struct ppxd *d = t->d;
-	uint8_t server_key[32];
-	const ppx_cert *cert;
 
 	link_close(l);
 	l->generation++;
-	cert = ppx_trust_find_agency(d->trust, l->agency, PPX_ROLE_TRANSPORT,
-				     time(NULL));
-	if (!cert || ppx_cert_x25519_public(cert, server_key) != 0) {
-		log_warnx("link to %s disabled: %s", l->agency,
-			  ppx_error_last());
+	if (l->disabled) {
+		l->opened_ms = 0;
+		log_debug("link to %s stays closed: cut off by the directory",
+			  l->agency);
+		return PPX_ENOTLISTED;
+	}
+	if (!l->endpoint[0]) {
+		l->opened_ms = 0;
+		log_warnx("link to %s disabled: no endpoint until a directory "
+			  "lists one", l->agency);
+		return PPX_ENOTFOUND;
+	}
+	if (link_server_key(t, l) != 0) {
+		l->opened_ms = 0;
 		return PPX_ENOTFOUND;
 	}
 	l->sock = zmq_socket(d->zctx, ZMQ_DEALER);
@@ -329,7 +402,7 @@ static int link_reset(struct zmq_transport *t, size_t i)
 	    set_int(l->sock, ZMQ_SNDHWM, (int)d->cfg->window + 16) ||
 	    set_int(l->sock, ZMQ_RECONNECT_IVL, (int)d->cfg->retry_initial_ms) ||
 	    set_int(l->sock, ZMQ_RECONNECT_IVL_MAX, (int)d->cfg->retry_max_ms) ||
-	    zmq_setsockopt(l->sock, ZMQ_CURVE_SERVERKEY, server_key, 32) ||
+	    zmq_setsockopt(l->sock, ZMQ_CURVE_SERVERKEY, l->key, 32) ||
 	    zmq_setsockopt(l->sock, ZMQ_CURVE_PUBLICKEY, t->public_key, 32) ||
 	    zmq_setsockopt(l->sock, ZMQ_CURVE_SECRETKEY, t->secret, 32) ||
 	    link_monitor(t, l, i) != 0 || zmq_connect(l->sock, l->endpoint)) {
@@ -338,6 +411,8 @@ static int link_reset(struct zmq_transport *t, size_t i)
 		link_close(l);
 		return PPX_EIO;
 	}
+	l->opened_ms = ppxd_now_ms();
+	l->was_up = 0;
 	return 0;
 }
 
@@ -356,6 +431,8 @@ int transport_new(struct transport **out, struct ppxd *d,
 	t->base.ops = &zt_ops;
 	t->d = d;
 	t->listen_fd = -1;	/* not fd 0, should the next step fail */
+	for (size_t i = 0; i < CONNS_KNOWN; i++)
+		t->conns[i].c.fd = -1;
 	memcpy(t->secret, secret, 32);
 	memcpy(t->public_key, public_key, 32);
 	t->links = calloc(d->cfg->n_partners ? d->cfg->n_partners : 1,
@@ -537,6 +614,38 @@ static int router_recv(struct zmq_transport *self, zmq_msg_t *routing,
 	return 0;
 }
 
+static int zt_conn_name(struct transport *base,
+			const struct transport_frame *f,
+			struct transport_conn *out);
+
+/* Remember the connection a frame of `agency` came on, for
+ * transport_cut_agency: once per connection (descriptor, address and
+ * agency the same as remembered: nothing to do). */
+static void conn_learn(struct zmq_transport *t, const struct transport_frame *f,
+		       const char *agency)
+{
+	const char *addr = zmq_msg_gets(f->impl, "Peer-Address");
+	int fd = zmq_msg_get(f->impl, ZMQ_SRCFD);
+	struct known_conn *k;
+
+	if (fd < 0 || !addr || !agency[0] || !t->d->directory)
+		return;	/* without a directory nobody is cut off this way */
+	for (size_t i = 0; i < CONNS_KNOWN; i++) {
+		k = &t->conns[i];
+		if (k->c.fd == fd && strcmp(k->agency, agency) == 0 &&
+		    strcmp(k->addr, addr) == 0)
+			return;
+	}
+	k = &t->conns[t->next_conn++ % CONNS_KNOWN];
+	if (zt_conn_name(&t->base, f, &k->c) != 0) {
+		memset(k, 0, sizeof(*k));
+		k->c.fd = -1;
+		return;
+	}
+	snprintf(k->addr, sizeof(k->addr), "%s", addr);
+	snprintf(k->agency, sizeof(k->agency), "%s", agency);
+}
+
 /* A routing id longer than a route holds cannot be answered: libzmq
  * caps them at 255 bytes, so none is. */
 static int zt_recv(struct transport *base, struct transport_route *route,
@@ -562,6 +671,7 @@ static int zt_recv(struct transport *base, struct transport_route *route,
 	user = zmq_msg_gets(frame, "User-Id");
 	snprintf(agency, PPX_NAME_MAX, "%s", user ? user : "");
 	frame_of(out, frame);
+	conn_learn(self, out, agency);
 	return 0;
 }
 
@@ -636,6 +746,7 @@ static enum link_event zt_link_event(struct transport *base, size_t i)
 	drain(l->monitor);
 	if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
 		l->up = 1;
+		l->was_up = 1;
 		return LINK_UP;
 	}
 	if (event == ZMQ_EVENT_DISCONNECTED && l->up) {
@@ -646,6 +757,10 @@ static enum link_event zt_link_event(struct transport *base, size_t i)
 	    event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
 	    event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
 		l->up = 0;
+		if (!l->was_up) {	/* the next reset tries the next key */
+			l->key_attempt++;
+			l->opened_ms = 0;
+		}
 		return LINK_REFUSED;	/* libzmq will not try again by itself */
 	}
 	return LINK_NONE;
@@ -670,6 +785,9 @@ static int zt_cut_sessions(struct transport *base)
 	zmq_close(self->router);
 	self->router = r;
 	memset(self->cuts, 0, sizeof(self->cuts));	/* the old ROUTER's */
+	memset(self->conns, 0, sizeof(self->conns));
+	for (size_t i = 0; i < CONNS_KNOWN; i++)
+		self->conns[i].c.fd = -1;
 	return 0;
 }
 
@@ -797,6 +915,93 @@ static void zt_conn_forget(struct transport *base, const char *agency)
 			memset(&self->cuts[i], 0, sizeof(self->cuts[i]));
 }
 
+static int zt_cut_sessions(struct transport *base);
+
+/*
+ * Shut down every accepted connection remembered as `agency`'s that
+ * still has the peer it had (accepted_peer: not closed since, its number
+ * not given to another connection).  A session of that agency that has
+ * sent no frame since a directory came into force is not known here: if
+ * none was found, every session is cut (as on a CRL reload), so that
+ * none of that agency's survives; the other partners reconnect and
+ * resend what has no receipt.
+ */
+static int zt_cut_agency(struct transport *base, const char *agency)
+{
+	struct zmq_transport *self = zt(base);
+	int cut = 0;
+
+	for (size_t i = 0; i < CONNS_KNOWN; i++) {
+		struct known_conn *k = &self->conns[i];
+		struct sockaddr_storage now;
+		socklen_t len;
+
+		if (!k->agency[0] || strcmp(k->agency, agency) != 0)
+			continue;
+		if (k->c.fd >= 0 &&
+		    accepted_peer(self, k->c.fd, &now, &len) == 0 &&
+		    len == k->c.peer_len && memcmp(&now, &k->c.peer, len) == 0 &&
+		    shutdown(k->c.fd, SHUT_RDWR) == 0)
+			cut++;
+		memset(k, 0, sizeof(*k));
+		k->c.fd = -1;
+	}
+	if (cut) {
+		log_info("cut %d session%s of %s", cut, cut == 1 ? "" : "s",
+			 agency);
+		return 0;
+	}
+	log_info("no session of %s known by its frames: cutting every "
+		 "partner session, the others reconnect", agency);
+	return zt_cut_sessions(base);
+}
+
+static int zt_link_add(struct transport *base, const char *agency,
+		       const char *endpoint)
+{
+	struct zmq_transport *self = zt(base);
+	struct link *nl = realloc(self->links,
+				  (self->n_links + 1) * sizeof(*nl));
+	size_t i = self->n_links;
+
+	if (!nl)
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	self->links = nl;
+	memset(&nl[i], 0, sizeof(nl[i]));
+	snprintf(nl[i].agency, sizeof(nl[i].agency), "%s", agency);
+	snprintf(nl[i].endpoint, sizeof(nl[i].endpoint), "%s", endpoint);
+	self->n_links++;
+	link_reset(self, i);	/* a disabled link is not fatal */
+	return (int)i;
+}
+
+static int zt_link_set(struct transport *base, size_t i, const char *endpoint,
+		       int enabled)
+{
+	struct link *l = &zt(base)->links[i];
+
+	if (strcmp(l->endpoint, endpoint) != 0)
+		l->key_attempt = 0;	/* a new place: its first key */
+	snprintf(l->endpoint, sizeof(l->endpoint), "%s", endpoint);
+	l->disabled = !enabled;
+	return 0;
+}
+
+static const char *zt_link_endpoint(struct transport *base, size_t i)
+{
+	return zt(base)->links[i].endpoint;
+}
+
+static int zt_link_key(struct transport *base, size_t i, uint8_t key[32])
+{
+	struct link *l = &zt(base)->links[i];
+
+	if (!l->sock)
+		return PPX_ENOTFOUND;
+	memcpy(key, l->key, 32);
+	return 0;
+}
+
 static const struct transport_ops zt_ops = {
 	.free = zt_free,
 	.links = zt_links,
@@ -819,4 +1024,9 @@ static const struct transport_ops zt_ops = {
 	.listening = zt_listening,
 	.waits = zt_waits,
 	.waits_max = zt_waits_max,
+	.link_add = zt_link_add,
+	.link_set = zt_link_set,
+	.cut_agency = zt_cut_agency,
+	.link_endpoint = zt_link_endpoint,
+	.link_key = zt_link_key,
 };

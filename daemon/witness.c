@@ -45,6 +45,7 @@
 
 #include "budget.h"
 #include "log.h"
+#include "partners.h"
 #include "ppx/entry.h"
 #include "ppx/checkpoint.h"
 #include "ppx/envelope.h"
@@ -628,6 +629,10 @@ static int judge(struct judge *j)
 	int rc = checkpoint_open(&j->cp, &j->signer, j->d->trust,
 				 j->q->checkpoint, j->agency);
 
+	if (rc == 0)	/* with a directory: listed, and not cut off */
+		rc = partners_cert_allowed(j->d, j->agency, PPX_ROLE_SIGNING,
+					   j->signer.fingerprint,
+					   PARTNERS_USE_RECEIPT);
 	if (rc == 0)
 		rc = judge_note(j);
 	if (rc != 0) {

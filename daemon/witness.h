@@ -35,6 +35,10 @@ struct witness;
 int witness_new(struct witness **out, struct ppxd *d);
 void witness_free(struct witness **self);
 
+/* Witnessing with the partner of link `link`, just added by the
+ * directory (the next index), its state restored from the log. */
+int witness_partner_added(struct ppxd *d, size_t link);
+
 /*
  * inbound.c, for each frame a partner sends: 1 if it was a WitnessRequest
  * (or a cosignature sent the wrong way) and is taken care of here, 0 if

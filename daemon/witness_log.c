@@ -29,6 +29,7 @@
 
 #include "budget.h"
 #include "log.h"
+#include "partners.h"
 #include "ppx/error.h"
 #include "ppx/note.h"
 #include "state.h"
@@ -254,6 +255,9 @@ static int cosignature_check(struct ppxd *d, const struct wpeer *p,
 	if (rc == 0 && strcmp(id.agency, p->agency) != 0)
 		rc = ppx_error_set(PPX_ESENDER, "cosignature by %s, not %s",
 				   id.agency, p->agency);
+	if (rc == 0)	/* with a directory: listed, and not cut off */
+		rc = partners_cert_allowed(d, p->agency, PPX_ROLE_SIGNING,
+					   id.fingerprint, PARTNERS_USE_RECEIPT);
 	if (rc == 0)
 		rc = ppx_note_checkpoint_text(note, sizeof(note), &note_len,
 					      d->cfg->agency, p->req_size,

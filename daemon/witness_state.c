@@ -146,6 +146,40 @@ int witness_new(struct witness **out, struct ppxd *d)
 	return 0;
 }
 
+int witness_partner_added(struct ppxd *d, size_t link)
+{
+	struct witness *w = d->witness;
+	struct wpeer *np;
+	Ppx__V1__WitnessStatus *nst, **nstp;
+	size_t n;
+
+	if (!w)
+		return 0;	/* no witnessing in this daemon (tests) */
+	if (link != w->n)
+		return ppx_error_set(PPX_EINVAL, "witness: partner %zu added "
+				     "after %zu", link, w->n);
+	n = w->n + 1;
+	if (!(np = realloc(w->p, n * sizeof(*np))))
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	w->p = np;
+	if (!(nst = realloc(w->st, n * sizeof(*nst))))
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	w->st = nst;	/* witness_status() points stp into it anew */
+	if (!(nstp = realloc(w->stp, n * sizeof(*nstp))))
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	w->stp = nstp;
+	memset(&np[link], 0, sizeof(np[link]));
+	memset(&nst[link], 0, sizeof(nst[link]));
+	nstp[link] = NULL;
+	snprintf(np[link].agency, sizeof(np[link].agency), "%s",
+		 transport_link_agency(d->transport, link));
+	w->n = n;
+	restore_held(d, &np[link]);
+	witness_log_restore(d, &np[link]);
+	restore_alarm(d, &np[link]);
+	return 0;
+}
+
 void witness_free(struct witness **self)
 {
 	struct witness *w = *self;

@@ -12,7 +12,9 @@
  * for all CURVE keys of no known certificate, so that neither a partner
  * reconnecting in a loop nor an outsider with fresh keys can grow the log
  * or the daemon's output faster than that.  A partner that spent its
- * refusal budget is refused here until its block ends.
+ * refusal budget is refused here until its block ends.  With a
+ * federation directory in force, a partner's key must also be listed and
+ * the partner active or leaving in it (partners_cert_allowed).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 #include "budget.h"
 #include "events.h"
 #include "log.h"
+#include "partners.h"
 #include "ppx/error.h"
 #include "writer.h"
 #include "state.h"
@@ -152,6 +155,11 @@ static int judge_partner(struct zap *z, const struct zap_request *r,
 				     why);
 	}
 	snprintf(key, keycap, "%s", id.agency);
+	rc = partners_cert_allowed(z->d, id.agency, PPX_ROLE_TRANSPORT,
+				   id.fingerprint, PARTNERS_USE_SESSION);
+	if (rc != 0)
+		return rc;	/* a directory is in force: cut off, or a
+				 * certificate it does not list */
 	if (!ppx_config_partner(z->d->cfg, id.agency))
 		return ppx_error_set(PPX_EPOLICY,
 				     "%s is not a configured partner",

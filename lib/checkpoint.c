@@ -21,6 +21,7 @@
 
 #include "logstore_int.h"
 #include "ppx/checkpoint.h"
+#include "ppx/directory.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/person.h"
@@ -311,6 +312,33 @@ static int check_person(struct verify_ctx *v, const ppx_opened *o)
 				 o->body, o->signer.agency, 0);
 }
 
+/*
+ * A directory the daemon took (ENTRY_DIRECTORY, PROTOCOL.md 13.3), judged
+ * as history (now 0: signature, chain and role; not its dates): its
+ * certificates become known for the entries after it, so that a log keeps
+ * verifying after a rotation even when the old certificate's file is gone.
+ * Adding a certificate only lets it be found by fingerprint; every use of
+ * it is still judged by ppx_trust_check() against the CA, so the store's
+ * const is kept in spirit: it trusts nothing more than before.
+ */
+static int check_directory(struct verify_ctx *v, const Ppx__V1__LogEntry *e)
+{
+	ppx_trust *trust = (ppx_trust *)v->trust;
+	struct ppx_directory *dir = NULL;
+	int rc = ppx_directory_parse(&dir, e->data.data, e->data.len, trust, 0);
+
+	for (size_t i = 0; rc == 0 && i < dir->n_agencies; i++) {
+		const struct ppx_dir_agency *a = &dir->agencies[i];
+
+		for (size_t k = 0; rc == 0 && k < a->n_signing; k++)
+			rc = ppx_trust_add_cert(trust, a->signing[k]);
+		for (size_t k = 0; rc == 0 && k < a->n_transport; k++)
+			rc = ppx_trust_add_cert(trust, a->transport[k]);
+	}
+	ppx_directory_free(dir);
+	return rc;
+}
+
 /* Check the signature an entry carries, by its kind. */
 static int check_signatures(struct verify_ctx *v, uint64_t seq,
 			    const Ppx__V1__LogEntry *e)
@@ -335,6 +363,9 @@ static int check_signatures(struct verify_ctx *v, uint64_t seq,
 		break;
 	case PPX__V1__ENTRY_KIND__ENTRY_CHECKPOINT:
 		return check_checkpoint(v, seq, e);
+	case PPX__V1__ENTRY_KIND__ENTRY_DIRECTORY:
+		rc = check_directory(v, e);
+		break;
 	default:
 		return 0;	/* no signature in this kind of entry */
 	}

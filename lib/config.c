@@ -13,7 +13,8 @@
  * type, required, default, range and where it goes in the struct.
  * docs/CONFIG.md documents each row.  The values of the integration
  * sections ([events], [spool], [hook NAME]: a command, lists of kinds and
- * partners) are parsed by config_hooks.c.
+ * partners) are parsed by config_hooks.c; [federation] partners, and the
+ * partners a directory adds at run time, by config_fed.c.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -157,6 +158,7 @@ enum section_kind {
 	SEC_HOOK,
 	SEC_EVIDENCE,
 	SEC_ACCOUNTABILITY,
+	SEC_FEDERATION,
 	SEC_COUNT
 };
 
@@ -183,6 +185,8 @@ enum key_type {
 	KEY_NEED_TO_KNOW,	/* all | agency | named */
 	KEY_SWITCH_OFF,		/* yes | no, into an int 0 | 1: "no" turns
 				 * off what is on by default */
+	KEY_FED_NAME,		/* a federation's name: like an operator id */
+	KEY_FED_PARTNERS,	/* agency names and globs, comma-separated */
 };
 
 struct key_spec {
@@ -247,7 +251,8 @@ static const struct key_spec keys[] = {
 	NUM("log_quota_bytes_hour", 134217728, 65536, 1099511627776LL,
 	    log_quota_bytes_hour),
 	NUM("refusal_log_ms", 10000, 100, 3600000, refusal_log_ms),
-	PTN("endpoint", KEY_ENDPOINT, 1, endpoint),
+	/* required unless [federation] directory is set: on_end checks */
+	PTN("endpoint", KEY_ENDPOINT, 0, endpoint),
 	PTN("type", KEY_PARTNER_TYPE, 0, duty_to_cooperate),
 	OPR("user", KEY_USER, 0, 0, user),
 	OPR("uid", KEY_UID, 0, 4294967294LL, uid),
@@ -292,6 +297,12 @@ static const struct key_spec keys[] = {
 	{SEC_ACCOUNTABILITY, "counting_log_ms", KEY_LONG, 0, 3600000, 0,
 	 604800000, FIELD(struct ppx_config, counting_log_ms)},
 	STR(SEC_ACCOUNTABILITY, "ppx", KEY_PATH, 0, ppx_path),
+	/* [federation]: the signed directory (PROTOCOL.md 13) */
+	STR(SEC_FEDERATION, "directory", KEY_PATH, 1, directory_drop),
+	STR(SEC_FEDERATION, "name", KEY_FED_NAME, 0, federation),
+	STR(SEC_FEDERATION, "partners", KEY_FED_PARTNERS, 0, fed_partners),
+	{SEC_FEDERATION, "forward", KEY_YESNO, 0, 1, 0, 1,
+	 FIELD(struct ppx_config, fed_forward)},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -311,6 +322,7 @@ static const struct {
 	{"hook", SEC_HOOK, 1},
 	{"evidence", SEC_EVIDENCE, 0},
 	{"accountability", SEC_ACCOUNTABILITY, 0},
+	{"federation", SEC_FEDERATION, 0},
 };
 
 /* What the parse has seen so far. */
@@ -604,6 +616,17 @@ static int key_set(struct parse *p, const struct key_spec *k,
 	case KEY_NEED_TO_KNOW:
 		return set_choice3((int *)(void *)field, e, "all", "agency",
 				   "named");
+	case KEY_FED_NAME:
+		if (!id_valid(e->value))
+			return bad_value(e, "not a federation name such as "
+					 "england-wales (a-z, 0-9, '.', '_', "
+					 "'-')");
+		return set_string(field, k, e);
+	case KEY_FED_PARTNERS:
+		if (ppxi_config_fed_partners_parse(p->cfg, e->value, why,
+						   sizeof(why)))
+			return bad_value(e, why);
+		return 0;
 	case KEY_HOOK:
 		if (ppxi_config_hook_value(p->base, e, p->dir, why, sizeof(why)))
 			return bad_value(e, why);
@@ -755,7 +778,7 @@ static int close_hook(struct parse *p, int *line)
 	return ppxi_config_hook_finish(p->base, &l, line);
 }
 
-/* The required keys of the current partner or operator are all there;
+/* The required keys of the current operator are all there;
  * an operator is one Unix user, and nobody else's. */
 static int close_entry(struct parse *p, int *line)
 {
@@ -766,12 +789,6 @@ static int close_entry(struct parse *p, int *line)
 
 	if (p->sec == SEC_HOOK)
 		return close_hook(p, line);
-	if (p->sec == SEC_PARTNER && !key_line(p, SEC_PARTNER, "endpoint")) {
-		*line = ((const struct ppx_partner *)p->base)->line;
-		return ppx_error_set(PPX_EINVAL, "[partner %s] has no endpoint;"
-				     " it is required",
-				     ((const struct ppx_partner *)p->base)->name);
-	}
 	if (p->sec != SEC_OPERATOR)
 		return 0;
 	*line = op->line;
@@ -834,8 +851,8 @@ static int on_section(void *user, const char *section, int *line)
 	p->sec = SEC_NONE;
 	return ppx_error_set(PPX_EINVAL, "[%s]: unknown section; expected "
 			     "[agency], [pki], [delivery], [partner NAME], "
-			     "[operator ID], [events], [spool], [hook NAME] "
-			     "or [evidence]",
+			     "[operator ID], [events], [spool], [hook NAME], "
+			     "[evidence], [accountability] or [federation]",
 			     section);
 }
 
@@ -866,7 +883,7 @@ static int on_key(void *user, const struct ppx_ini_entry *e)
 /* ------------------------------------------------------------------ */
 
 /* The required keys of the fixed sections: [agency] and [pki] always,
- * [events] and [spool] if they are there.  (close_entry checks those of
+ * [events], [spool] and [federation] if they are there.  (close_entry checks those of
  * the named sections.) */
 static int check_required(const struct parse *p, int *line)
 {
@@ -874,7 +891,8 @@ static int check_required(const struct parse *p, int *line)
 		const struct key_spec *k = &keys[i];
 		const char *sec = section_title(k->section);
 		int optional = k->section == SEC_EVENTS ||
-			       k->section == SEC_SPOOL;
+			       k->section == SEC_SPOOL ||
+			       k->section == SEC_FEDERATION;
 
 		if (!k->required || (k->section > SEC_DELIVERY && !optional) ||
 		    (optional && !p->top_line[k->section]) ||
@@ -936,6 +954,23 @@ static int check_pkcs11(const struct parse *p, int *line)
 	return 0;
 }
 
+/*
+ * Every [partner] has an endpoint, unless a [federation] directory is
+ * set: then the directory's endpoint wins and a section only narrows.
+ */
+static int check_partners(const struct ppx_config *c, int *line)
+{
+	for (size_t i = 0; i < c->n_partners && !c->directory_drop[0]; i++)
+		if (!c->partners[i].endpoint[0]) {
+			*line = c->partners[i].line;
+			return ppx_error_set(PPX_EINVAL, "[partner %s] has no "
+					     "endpoint; it is required "
+					     "without a [federation] "
+					     "directory", c->partners[i].name);
+		}
+	return 0;
+}
+
 static int on_end(void *user, int *line)
 {
 	struct parse *p = user;
@@ -961,6 +996,8 @@ static int on_end(void *user, int *line)
 	if (rc == 0)
 		rc = check_order(p, line, "block_max_ms", c->block_max_ms,
 				 "block_initial_ms", c->block_initial_ms);
+	if (rc == 0)
+		rc = check_partners(c, line);
 	for (size_t i = 0; rc == 0 && i < c->n_partners; i++)
 		if (strcmp(c->partners[i].name, c->agency) == 0) {
 			*line = c->partners[i].line;
@@ -1018,6 +1055,7 @@ int ppx_config_load(struct ppx_config **out, const char *path)
 		set_defaults(p->cfg, SEC_SPOOL);
 		set_defaults(p->cfg, SEC_EVIDENCE);
 		set_defaults(p->cfg, SEC_ACCOUNTABILITY);
+		set_defaults(p->cfg, SEC_FEDERATION);
 		rc = ppx_ini_parse(path, &h, p);
 	}
 	if (rc < 0)

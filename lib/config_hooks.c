@@ -497,7 +497,9 @@ int ppxi_config_hooks_check(const struct ppx_config *c, int operator_line,
 		const struct ppx_hook_config *h = &c->hooks[i];
 
 		for (size_t j = 0; j < h->n_partners; j++) {
+			/* With a directory, partners come and go with it. */
 			if (strpbrk(h->partners[j], "*?[") ||
+			    c->directory_drop[0] ||
 			    ppx_config_partner(c, h->partners[j]))
 				continue;
 			*line = h->partners_line;

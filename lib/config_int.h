@@ -40,4 +40,9 @@ int ppxi_config_hook_finish(struct ppx_hook_config *h,
 int ppxi_config_hooks_check(const struct ppx_config *c, int operator_line,
 			    int reviewer_line, int *line);
 
+/* [federation] partners = names and globs, comma-separated, into
+ * c->fed_partners (config_fed.c). */
+int ppxi_config_fed_partners_parse(struct ppx_config *c, const char *value,
+				   char *why, size_t cap);
+
 #endif

@@ -17,6 +17,9 @@
  * decoded here rather than by OpenSSL's PEM decoder, which leaves copies
  * of the key in the memory it frees (see raw_key_type()).
  *
+ * The CRL is read, taken and handed out by lib/pki_crl.c; the trust
+ * store's struct is in lib/pki_int.h for it.
+ *
  * Certificates go in and out as ppx_cert (lib/pki_cert.c), so that the
  * public header names no OpenSSL type; the X509 inside is reached here
  * through ppxi_cert_x509().
@@ -39,34 +42,11 @@
 #include "pki_int.h"
 
 #define KEY_FILE_MAX (64 * 1024)
-#define KNOWN_MAX 4096
+/* Known certificates: the certificates directory plus, with a federation
+ * directory, up to 4 signing and 4 transport certificates of each of its
+ * 4,096 agencies (include/ppx/directory.h). */
+#define KNOWN_MAX (4096 + 4096 * 8)
 
-/*
- * A known certificate, with the last successful verdict on it: the
- * identity, the role it was checked for, and until when that verdict
- * holds (the earlier of the certificate's notAfter and the CRL's
- * nextUpdate) under which CRL.  The chain check then runs once per
- * certificate and CRL rather than once per message.
- */
-struct known_cert {
-	uint8_t fp[PPX_FINGERPRINT_LEN];
-	ppx_cert *cert;		/* owned; its own allocation, so that it
-				 * stays put as the array grows */
-	ppx_identity verdict;
-	unsigned verdict_crl;	/* crl_generation the verdict was made under */
-	time_t valid_from, valid_until;
-	ppx_identity history;	/* the verdict with no time (now == 0) ... */
-	int has_history;	/* ... once made: chain and role do not change */
-};
-
-struct ppx_trust {
-	X509_STORE *store;
-	ppx_cert *ca;
-	X509_CRL *crl;
-	struct known_cert *known;
-	size_t n_known;
-	unsigned crl_generation;	/* bumped on every CRL load; never 0 */
-};
 
 struct ppx_signer {
 	EVP_PKEY *key;			/* in-process key, or NULL */
@@ -253,22 +233,6 @@ static int load_private_key(EVP_PKEY **out, const char *path)
 	return 0;
 }
 
-static int load_crl(X509_CRL **out, const char *path)
-{
-	BIO *bio = BIO_new_file(path, "r");
-	X509_CRL *crl;
-
-	if (!bio)
-		return ppx_error_set(PPX_ECRL, "cannot open CRL %s", path);
-	crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	if (!crl)
-		return ppx_error_set(PPX_ECRL, "cannot read CRL %s: not PEM",
-				     path);
-	*out = crl;
-	return 0;
-}
-
 int ppx_trust_load(ppx_trust **out, const char *ca_file, const char *crl_file,
 		   const char *certs_dir)
 {
@@ -315,137 +279,29 @@ void ppx_trust_free(ppx_trust *self)
 	free(self);
 }
 
-/* The CRL's crlNumber, or NULL if it has none; free with
- * ASN1_INTEGER_free(). */
-static ASN1_INTEGER *crl_number(const X509_CRL *crl)
+const ppx_cert *ppx_trust_ca(const ppx_trust *self)
 {
-	return X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
+	return self->ca;
 }
 
-/*
- * Whether `a` is older (< 0), of the same rank (0) or newer (> 0) than `b`:
- * by crlNumber when both carry one (RFC 5280 5.2.3: a CA numbers its CRLs
- * in increasing order), else by thisUpdate.  `what` says which was used,
- * for the error message.
- */
-static int crl_order(const X509_CRL *a, const X509_CRL *b, const char **what)
+
+/* Add `cert` (owned, freed when not kept) as a known certificate; `name`
+ * says which, for messages. */
+static int add_known(ppx_trust *self, ppx_cert *cert, const char *name)
 {
-	ASN1_INTEGER *na = crl_number(a), *nb = crl_number(b);
-	int cmp;
-
-	if (na && nb) {
-		*what = "crlNumber";
-		cmp = ASN1_INTEGER_cmp(na, nb);
-	} else {
-		*what = "thisUpdate";
-		cmp = ASN1_TIME_compare(X509_CRL_get0_lastUpdate(a),
-					X509_CRL_get0_lastUpdate(b));
-	}
-	ASN1_INTEGER_free(na);
-	ASN1_INTEGER_free(nb);
-	return cmp;
-}
-
-/* Whether `crl` revokes every certificate `held` revokes. */
-static int crl_revokes_all_of(X509_CRL *crl, const X509_CRL *held)
-{
-	STACK_OF(X509_REVOKED) *old = X509_CRL_get_REVOKED((X509_CRL *)held);
-	X509_REVOKED *r;
-
-	for (int i = 0; i < sk_X509_REVOKED_num(old); i++) {
-		const X509_REVOKED *o = sk_X509_REVOKED_value(old, i);
-
-		if (X509_CRL_get0_by_serial(crl, &r, (ASN1_INTEGER *)
-					    X509_REVOKED_get0_serialNumber(o))
-		    != 1)
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * May `crl` replace the CRL in force?  It must have a nextUpdate (one
- * without would never go stale, so a withheld CRL would go unnoticed).
- * It must not be older than the CRL in force: installing an older one
- * would un-revoke every certificate revoked since.  One of the same rank
- * (same crlNumber, or same thisUpdate) is taken only if it is the same
- * CRL or revokes everything the one in force revokes, so that even a CA
- * that issued two CRLs in one second, or reused a number, cannot lift a
- * revocation this way.
- */
-static int crl_acceptable(const ppx_trust *self, X509_CRL *crl,
-			  const char *crl_file)
-{
-	const char *what = NULL;
-	int cmp;
-
-	if (!X509_CRL_get0_nextUpdate(crl))
-		return ppx_error_set(PPX_ECRL,
-				     "CRL %s has no nextUpdate, so it would "
-				     "never go stale: refused; publish one "
-				     "with a nextUpdate (ppx-pki crl)",
-				     crl_file);
-	if (!self->crl)
-		return 0;
-	cmp = crl_order(crl, self->crl, &what);
-	if (cmp < 0)
-		return ppx_error_set(PPX_ECRL,
-				     "CRL %s is older (by %s) than the CRL in "
-				     "force: refused, as it would lift later "
-				     "revocations; install the CA's latest CRL",
-				     crl_file, what);
-	if (cmp == 0 && X509_CRL_match(crl, self->crl) != 0 &&
-	    !crl_revokes_all_of(crl, self->crl))
-		return ppx_error_set(PPX_ECRL,
-				     "CRL %s has the same %s as the CRL in "
-				     "force but does not list every "
-				     "certificate that one revokes: refused; "
-				     "install the CA's latest CRL",
-				     crl_file, what);
-	return 0;
-}
-
-int ppx_trust_reload_crl(ppx_trust *self, const char *crl_file)
-{
-	X509_CRL *crl = NULL;
-	X509 *ca = ppxi_cert_x509(self->ca);
-	EVP_PKEY *ca_key = X509_get0_pubkey(ca);
-	int rc = load_crl(&crl, crl_file);
-
-	if (rc != 0)
-		return rc;
-	if (X509_NAME_cmp(X509_CRL_get_issuer(crl),
-			  X509_get_subject_name(ca)) != 0 ||
-	    !ca_key || X509_CRL_verify(crl, ca_key) != 1) {
-		X509_CRL_free(crl);
-		return ppx_error_set(PPX_ECRL,
-				     "CRL %s is not signed by the federation CA",
-				     crl_file);
-	}
-	rc = crl_acceptable(self, crl, crl_file);
-	if (rc != 0) {
-		X509_CRL_free(crl);
-		return rc;
-	}
-	X509_CRL_free(self->crl);
-	self->crl = crl;
-	self->crl_generation++;	/* forget every cached verdict */
-	return 0;
-}
-
-int ppx_trust_add_cert_file(ppx_trust *self, const char *path)
-{
-	ppx_cert *cert = NULL;
 	struct known_cert *grown;
-	int rc = ppx_cert_load(&cert, path);
+	uint8_t fp[PPX_FINGERPRINT_LEN];
+	int rc = ppx_cert_fingerprint(cert, fp);
 
-	if (rc != 0)
+	if (rc != 0 || ppx_trust_find(self, fp)) {
+		ppx_cert_free(cert);	/* the same certificate twice */
 		return rc;
+	}
 	if (self->n_known >= KNOWN_MAX) {
 		ppx_cert_free(cert);
 		return ppx_error_set(PPX_ERANGE,
 				     "cannot add %s: more than %d certificates",
-				     path, KNOWN_MAX);
+				     name, KNOWN_MAX);
 	}
 	grown = realloc(self->known, (self->n_known + 1) * sizeof(*grown));
 	if (!grown) {
@@ -453,20 +309,34 @@ int ppx_trust_add_cert_file(ppx_trust *self, const char *path)
 		return ppx_error_set(PPX_ENOMEM, "out of memory");
 	}
 	self->known = grown;
-	rc = ppx_cert_fingerprint(cert, grown[self->n_known].fp);
-	if (rc != 0) {
-		ppx_cert_free(cert);
-		return rc;
-	}
-	if (ppx_trust_find(self, grown[self->n_known].fp)) {
-		ppx_cert_free(cert);	/* the same certificate twice */
-		return 0;
-	}
-	memset(&grown[self->n_known].verdict, 0, sizeof(grown->verdict));
-	grown[self->n_known].verdict_crl = 0;
-	grown[self->n_known].has_history = 0;
+	memset(&grown[self->n_known], 0, sizeof(*grown));
+	memcpy(grown[self->n_known].fp, fp, sizeof(fp));
 	grown[self->n_known++].cert = cert;
 	return 0;
+}
+
+int ppx_trust_add_cert_file(ppx_trust *self, const char *path)
+{
+	ppx_cert *cert = NULL;
+	int rc = ppx_cert_load(&cert, path);
+
+	if (rc != 0)
+		return rc;
+	return add_known(self, cert, path);
+}
+
+int ppx_trust_add_cert(ppx_trust *self, const ppx_cert *cert)
+{
+	X509 *x = ppxi_cert_x509(cert);
+	ppx_cert *copy = NULL;
+	int rc;
+
+	if (X509_up_ref(x) != 1)
+		return ppx_error_set(PPX_ECRYPTO, "cannot copy a certificate");
+	rc = ppxi_cert_adopt(&copy, x);
+	if (rc != 0)
+		return rc;
+	return add_known(self, copy, "a certificate");
 }
 
 static int has_suffix(const char *s, const char *suffix)

@@ -7,13 +7,15 @@
  * them needs OpenSSL's types to do so.  The X509 stays in here and in
  * lib/pki.c, which reaches it through ppxi_cert_x509() (lib/pki_int.h).
  * This file reads a certificate and what callers read off it: the
- * fingerprint, the subject line and the X25519 key of a transport
- * certificate.
+ * fingerprint, the subject line, the dates and serial number, and the
+ * X25519 key of a transport certificate.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
@@ -149,4 +151,39 @@ int ppx_cert_x25519_public(const ppx_cert *cert, uint8_t out[32])
 		return ppx_error_set(PPX_EINVAL,
 				     "certificate does not hold an X25519 key");
 	return 0;
+}
+
+static time_t cert_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return timegm(&tm);
+}
+
+void ppx_cert_dates(const ppx_cert *cert, time_t *not_before,
+		    time_t *not_after)
+{
+	*not_before = cert_time(X509_get0_notBefore(cert->x509));
+	*not_after = cert_time(X509_get0_notAfter(cert->x509));
+}
+
+void ppx_cert_serial_hex(const ppx_cert *cert, char *out, size_t cap)
+{
+	BIGNUM *bn;
+	char *hex = NULL;
+
+	if (cap == 0)
+		return;
+	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert->x509), NULL);
+	if (bn)
+		hex = BN_bn2hex(bn);
+	if (hex)
+		for (char *p = hex; *p; p++)
+			if (*p >= 'A' && *p <= 'F')
+				*p = (char)(*p - 'A' + 'a');
+	snprintf(out, cap, "%s", hex ? hex : "?");
+	OPENSSL_free(hex);
+	BN_free(bn);
 }

@@ -1,6 +1,6 @@
 /*
- * pki_int.h — libppx-internal view of a certificate: the X509 inside a
- * ppx_cert.
+ * pki_int.h — libppx-internal view of a certificate (the X509 inside a
+ * ppx_cert) and of the trust store.
  *
  * The public header (include/ppx/pki.h) keeps OpenSSL out of the programs
  * that use libppx.  lib/pki.c reaches the X509 through these, and so do
@@ -10,9 +10,40 @@
 #ifndef PPX_PKI_INT_H
 #define PPX_PKI_INT_H
 
+#include <time.h>
+
 #include <openssl/x509.h>
 
 #include "ppx/pki.h"
+
+/*
+ * A known certificate, with the last successful verdict on it: the
+ * identity, the role it was checked for, and until when that verdict
+ * holds (the earlier of the certificate's notAfter and the CRL's
+ * nextUpdate) under which CRL.  The chain check then runs once per
+ * certificate and CRL rather than once per message.
+ */
+struct known_cert {
+	uint8_t fp[PPX_FINGERPRINT_LEN];
+	ppx_cert *cert;		/* owned; its own allocation, so that it
+				 * stays put as the array grows */
+	ppx_identity verdict;
+	unsigned verdict_crl;	/* crl_generation the verdict was made under */
+	time_t valid_from, valid_until;
+	ppx_identity history;	/* the verdict with no time (now == 0) ... */
+	int has_history;	/* ... once made: chain and role do not change */
+};
+
+/* The trust store (include/ppx/pki.h), shared by lib/pki.c and
+ * lib/pki_crl.c. */
+struct ppx_trust {
+	X509_STORE *store;
+	ppx_cert *ca;
+	X509_CRL *crl;
+	struct known_cert *known;
+	size_t n_known;
+	unsigned crl_generation;	/* bumped on every CRL load; never 0 */
+};
 
 /* The X509 of `cert`, borrowed: it lives as long as `cert`. */
 X509 *ppxi_cert_x509(const ppx_cert *cert);

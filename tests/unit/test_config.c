@@ -398,9 +398,11 @@ static void test_config__partner_needs_endpoint_and_known_type(void **state)
 {
 	struct fixture *f = *state;
 
+	/* Checked at the end of the file: a [federation] after it would
+	 * make the endpoint optional. */
 	assert_refused(f, load_extra(f, "[partner prison.cardiff]\n"
 				     "type = duty-to-cooperate\n\n"
-				     "[operator a]\n"),
+				     "[operator a]\nuid = 1000\nname = A\n"),
 		       MINIMAL_LINES + 1, "[partner prison.cardiff] has no "
 		       "endpoint; it is required");
 	assert_refused(f, load_extra(f, "[partner prison.cardiff]\n"
@@ -702,6 +704,167 @@ static void test_config__example_file_loads(void **state)
 	assert_non_null(strstr(f->cfg->policy_path, "/docs/examples/policy.conf"));
 }
 
+/* [federation]: a directory makes [partner] endpoints optional; the
+ * section needs its directory; partners globs narrow. */
+#define FEDERATION                                  \
+	"[federation]\n"                            \
+	"directory = directory.pb\n"                \
+	"name = england-wales\n"                    \
+	"partners = police.*, probation.gwent\n"    \
+	"forward = no\n"
+
+static void test_config__federation_section_loads(void **state)
+{
+	struct fixture *f = *state;
+	char want[1100];
+
+	assert_int_equal(load_extra(f, "[partner probation.gwent]\n"
+				    "type = duty-to-cooperate\n"
+				    FEDERATION), 0);
+	snprintf(want, sizeof(want), "%s/directory.pb", f->dir);
+	assert_non_null(strstr(f->cfg->directory_drop, "/directory.pb"));
+	assert_string_equal(f->cfg->federation, "england-wales");
+	assert_int_equal(f->cfg->n_fed_partners, 2);
+	assert_string_equal(f->cfg->fed_partners[0], "police.*");
+	assert_string_equal(f->cfg->fed_partners[1], "probation.gwent");
+	assert_int_equal(f->cfg->fed_forward, 0);
+	assert_int_equal(f->cfg->n_partners, 1);
+	assert_string_equal(f->cfg->partners[0].endpoint, "");
+	assert_int_equal(f->cfg->partners[0].duty_to_cooperate, 1);
+	assert_int_equal(f->cfg->partners[0].from_directory, 0);
+	assert_int_equal(f->cfg->partners[0].standing,
+			 PPX_STANDING_CONFIGURED);
+}
+
+static void test_config__federation_defaults_allow_all_and_forward(
+	void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_extra(f, "[federation]\n"
+				    "directory = /etc/ppx/directory.pb\n"), 0);
+	assert_string_equal(f->cfg->directory_drop, "/etc/ppx/directory.pb");
+	assert_int_equal(f->cfg->fed_forward, 1);
+	assert_int_equal(f->cfg->n_fed_partners, 0);
+	assert_true(ppx_config_fed_allows(f->cfg, "housing.newport"));
+	assert_int_equal(load(f, MINIMAL), 0);
+	assert_string_equal(f->cfg->directory_drop, "");
+	assert_int_equal(f->cfg->fed_forward, 1);
+}
+
+static void test_config__federation_needs_its_directory(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_refused(f, load_extra(f, "[federation]\n"
+				     "name = england-wales\n"),
+		       MINIMAL_LINES + 1, "[federation] has no directory; it "
+		       "is required");
+	assert_refused(f, load_extra(f, "[federation]\n"
+				     "directory = d.pb\npartners = police.*,"
+				     "\n"),
+		       MINIMAL_LINES + 3, "empty item in the list");
+	assert_refused(f, load_extra(f, "[federation]\n"
+				     "directory = d.pb\npartners = Police\n"),
+		       MINIMAL_LINES + 3, "not agency names or globs");
+	assert_refused(f, load_extra(f, "[federation]\n"
+				     "directory = d.pb\nname = Eng land\n"),
+		       MINIMAL_LINES + 3, "not a federation name");
+	assert_refused(f, load_extra(f, "[federation]\n"
+				     "directory = d.pb\nforward = maybe\n"),
+		       MINIMAL_LINES + 3, "must be yes or no");
+}
+
+static void test_config__partner_endpoint_optional_with_a_directory(
+	void **state)
+{
+	struct fixture *f = *state;
+
+	/* [federation] after the partner still counts. */
+	assert_int_equal(load_extra(f, "[partner prison.cardiff]\n"
+				    "witness = no\n"
+				    "[federation]\ndirectory = d.pb\n"), 0);
+	assert_int_equal(f->cfg->partners[0].witness_off, 1);
+	assert_refused(f, load_extra(f, "[partner prison.cardiff]\n"
+				     "witness = no\n"),
+		       MINIMAL_LINES + 1, "has no endpoint; it is required "
+		       "without a [federation] directory");
+}
+
+static void test_config__hook_may_name_a_partner_the_directory_brings(
+	void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_extra(f, "[federation]\ndirectory = d.pb\n"
+				    "[hook h]\ncommand = /bin/true\n"
+				    "partners = housing.newport\n"), 0);
+	assert_refused(f, load_extra(f, "[hook h]\ncommand = /bin/true\n"
+				     "partners = housing.newport\n"),
+		       MINIMAL_LINES + 3, "not a configured [partner]");
+}
+
+static void test_config__fed_allows_matches_names_and_globs(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load_extra(f, FEDERATION), 0);
+	assert_true(ppx_config_fed_allows(f->cfg, "police.gwent"));
+	assert_true(ppx_config_fed_allows(f->cfg, "police.dyfed-powys"));
+	assert_true(ppx_config_fed_allows(f->cfg, "probation.gwent"));
+	assert_false(ppx_config_fed_allows(f->cfg, "probation.dyfed"));
+	assert_false(ppx_config_fed_allows(f->cfg, "housing.newport"));
+}
+
+static void test_config__add_partner_appends_and_refuses_duplicates(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct ppx_partner p = {0};
+	const struct ppx_partner *got;
+
+	assert_int_equal(load_extra(f, "[partner probation.gwent]\n"
+				    "endpoint = tcp://127.0.0.1:7102\n"), 0);
+	memcpy(p.name, "housing.newport", sizeof("housing.newport"));
+	memcpy(p.endpoint, "tcp://127.0.0.1:7104",
+	       sizeof("tcp://127.0.0.1:7104"));
+	memcpy(p.type, "housing", sizeof("housing"));
+	p.from_directory = 1;
+	p.duty_to_cooperate = 1;
+	p.standing = PPX_STANDING_ACTIVE;
+	assert_int_equal(ppx_config_add_partner(f->cfg, &p), 0);
+	assert_int_equal(f->cfg->n_partners, 2);
+	assert_string_equal(f->cfg->partners[0].name, "probation.gwent");
+	got = ppx_config_partner(f->cfg, "housing.newport");
+	assert_ptr_equal(got, &f->cfg->partners[1]);
+	assert_int_equal(got->from_directory, 1);
+	assert_string_equal(got->type, "housing");
+	assert_int_equal(ppx_config_add_partner(f->cfg, &p), PPX_EDUP);
+	for (int i = 2; i < PPX_CONFIG_MAX_PARTNERS; i++) {
+		snprintf(p.name, sizeof(p.name), "agency.n%d", i);
+		assert_int_equal(ppx_config_add_partner(f->cfg, &p), 0);
+	}
+	memcpy(p.name, "agency.over", sizeof("agency.over"));
+	assert_int_equal(ppx_config_add_partner(f->cfg, &p), PPX_ERANGE);
+	assert_int_equal(f->cfg->n_partners, PPX_CONFIG_MAX_PARTNERS);
+}
+
+static void test_config__standing_names(void **state)
+{
+	(void)state;
+	assert_string_equal(ppx_standing_name(PPX_STANDING_CONFIGURED),
+			    "configured");
+	assert_string_equal(ppx_standing_name(PPX_STANDING_ACTIVE), "active");
+	assert_string_equal(ppx_standing_name(PPX_STANDING_SUSPENDED),
+			    "suspended");
+	assert_string_equal(ppx_standing_name(PPX_STANDING_LEAVING), "leaving");
+	assert_string_equal(ppx_standing_name(PPX_STANDING_REMOVED), "removed");
+	assert_string_equal(ppx_standing_name(PPX_STANDING_NOT_ALLOWED),
+			    "not-allowed");
+	assert_string_equal(ppx_standing_name(99), "unknown");
+	assert_string_equal(ppx_standing_name(-1), "unknown");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -740,6 +903,14 @@ int main(void)
 		T(test_config__example_file_loads),
 		T(test_config__proofs_are_required_unless_said),
 		T(test_config__witnessing_is_on_unless_said),
+		T(test_config__federation_section_loads),
+		T(test_config__federation_defaults_allow_all_and_forward),
+		T(test_config__federation_needs_its_directory),
+		T(test_config__partner_endpoint_optional_with_a_directory),
+		T(test_config__hook_may_name_a_partner_the_directory_brings),
+		T(test_config__fed_allows_matches_names_and_globs),
+		T(test_config__add_partner_appends_and_refuses_duplicates),
+		T(test_config__standing_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,6 +29,9 @@ struct mqueue {
 
 struct mlink {
 	char agency[PPX_NAME_MAX];
+	char endpoint[256];
+	int enabled;		/* transport_link_set */
+	size_t cuts;		/* transport_cut_agency of its agency */
 	int up;
 	size_t capacity;	/* frames sent and not taken, at most */
 	size_t resets;
@@ -141,9 +144,7 @@ static const char *tm_link_agency(struct transport *t, size_t i)
 
 static int tm_link_open(struct transport *t, size_t i)
 {
-	(void)t;
-	(void)i;
-	return 1;
+	return tm(t)->links[i].enabled;
 }
 
 static int tm_link_up(struct transport *t, size_t i)
@@ -156,7 +157,7 @@ static int tm_link_send(struct transport *t, size_t i, const uint8_t *data,
 {
 	struct mlink *l = &tm(t)->links[i];
 
-	if (!l->up || mq_len(&l->out) >= l->capacity)
+	if (!l->enabled || !l->up || mq_len(&l->out) >= l->capacity)
 		return PPX_EFULL;
 	mq_push(&l->out, data, len, NULL, NULL);
 	return 0;
@@ -297,6 +298,62 @@ static size_t tm_waits_max(struct transport *t)
 	return 0;
 }
 
+static void mlink_init(struct mlink *l, const char *agency,
+		       const char *endpoint)
+{
+	memset(l, 0, sizeof(*l));
+	snprintf(l->agency, sizeof(l->agency), "%s", agency);
+	snprintf(l->endpoint, sizeof(l->endpoint), "%s", endpoint);
+	l->capacity = SIZE_MAX;
+	l->enabled = 1;
+}
+
+static int tm_link_add(struct transport *t, const char *agency,
+		       const char *endpoint)
+{
+	struct transport_mem *m = tm(t);
+	struct mlink *nl = realloc(m->links, (m->n_links + 1) * sizeof(*nl));
+
+	if (!nl)
+		abort();
+	m->links = nl;
+	mlink_init(&nl[m->n_links], agency, endpoint);
+	return (int)m->n_links++;
+}
+
+static int tm_link_set(struct transport *t, size_t i, const char *endpoint,
+		       int enabled)
+{
+	struct mlink *l = &tm(t)->links[i];
+
+	snprintf(l->endpoint, sizeof(l->endpoint), "%s", endpoint);
+	l->enabled = enabled;
+	return 0;
+}
+
+static const char *tm_link_endpoint(struct transport *t, size_t i)
+{
+	return tm(t)->links[i].endpoint;
+}
+
+static int tm_link_key(struct transport *t, size_t i, uint8_t key[32])
+{
+	(void)t;
+	(void)i;
+	memset(key, 0, 32);
+	return PPX_ENOTFOUND;
+}
+
+static int tm_cut_agency(struct transport *t, const char *agency)
+{
+	struct transport_mem *m = tm(t);
+
+	for (size_t i = 0; i < m->n_links; i++)
+		if (strcmp(m->links[i].agency, agency) == 0)
+			m->links[i].cuts++;
+	return 0;
+}
+
 static const struct transport_ops tm_ops = {
 	.free = tm_free,
 	.links = tm_links,
@@ -319,6 +376,11 @@ static const struct transport_ops tm_ops = {
 	.listening = tm_listening,
 	.waits = tm_waits,
 	.waits_max = tm_waits_max,
+	.link_add = tm_link_add,
+	.link_set = tm_link_set,
+	.cut_agency = tm_cut_agency,
+	.link_endpoint = tm_link_endpoint,
+	.link_key = tm_link_key,
 };
 
 int transport_mem_new(struct transport **out, const char *const *agencies,
@@ -333,11 +395,8 @@ int transport_mem_new(struct transport **out, const char *const *agencies,
 	}
 	t->base.ops = &tm_ops;
 	t->n_links = n;
-	for (size_t i = 0; i < n; i++) {
-		snprintf(t->links[i].agency, sizeof(t->links[i].agency), "%s",
-			 agencies[i]);
-		t->links[i].capacity = SIZE_MAX;
-	}
+	for (size_t i = 0; i < n; i++)
+		mlink_init(&t->links[i], agencies[i], "");
 	*out = &t->base;
 	return 0;
 }
@@ -422,4 +481,9 @@ int transport_mem_reply_take(struct transport *t,
 size_t transport_mem_replies(struct transport *t)
 {
 	return mq_len(&tm(t)->replies);
+}
+
+size_t transport_mem_link_cuts(struct transport *t, size_t i)
+{
+	return tm(t)->links[i].cuts;
 }

@@ -41,6 +41,10 @@ size_t transport_mem_link_queued(struct transport *t, size_t i);
 /* How often link i was reset. */
 size_t transport_mem_link_resets(struct transport *t, size_t i);
 
+/* How often the sessions of link i's agency were cut
+ * (transport_cut_agency). */
+size_t transport_mem_link_cuts(struct transport *t, size_t i);
+
 /* A frame arriving on link i (the partner's receipt), copied. */
 void transport_mem_link_push(struct transport *t, size_t i,
 			     const uint8_t *data, size_t len);

@@ -1,0 +1,519 @@
+/*
+ * federation.c — the federation directory in force: taken from the held
+ * copy, the file drop or a partner, logged, held, put in force and passed
+ * on (federation.h; docs/CONFIG.md [federation]).
+ *
+ * Where it sits: main.c opens it once the log, the transport, the outbox
+ * and the witness are up (federation_open), so that partners_apply() can
+ * add links and lanes; ppxd.c ticks it every iteration and tells it of
+ * each link that comes up; inbound.c hands it partners' frames through
+ * federation_frame() (federation_io.c).
+ *
+ * The order of taking a directory: judged (ppx_directory_parse at now,
+ * our federation's name, its baseline policy loads, newer than the one
+ * in force or taken earlier in this iteration), then ENTRY_DIRECTORY is
+ * appended to the iteration's batch with the mark "directory" moved to
+ * it; only after the commit is it put in force (d->directory,
+ * d->baseline, partners_apply), written to LOG_DIR/directory.pb and sent
+ * on.  So the log is never behind what is in force.  A crash between the
+ * commit and the file leaves the file behind the log: at start the
+ * newer of the two (the held file, the log's latest ENTRY_DIRECTORY,
+ * both judged without dates) is put in force, the file rewritten if it
+ * was behind, and a held file newer than the log (a log restored from a
+ * backup) is logged again, cause "held".  A commit that fails puts
+ * nothing in force: the source is looked at again (the drop) or taken
+ * when its partner sends it again.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "federation_int.h"
+#include "log.h"
+#include "partners.h"
+#include "ppx/error.h"
+#include "ppx/timefmt.h"
+#include "state.h"
+#include "transport.h"
+#include "writer.h"
+
+#define DETAIL_MAX 4000
+
+/* What a new directory replaced, freed after the next commit: submits
+ * queued before it may still point at the old baseline. */
+struct replaced {
+	struct ppx_directory *dir;
+	ppxd_policy *baseline;
+};
+
+/* ------------------------------------------------------------------ */
+/* Judging                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Parse at `now` (0: no dates) and check it is of our federation. */
+int fed_judge(struct ppxd *d, struct ppx_directory **out,
+	      const uint8_t *bytes, size_t len, time_t now)
+{
+	int rc;
+
+	*out = NULL;
+	if (len > PPX_DIRECTORY_MAX_BYTES)
+		return ppx_error_set(PPX_EBADDIR, "%zu bytes, more than the "
+				     "%u a directory may have", len,
+				     PPX_DIRECTORY_MAX_BYTES);
+	if ((rc = ppx_directory_parse(out, bytes, len, d->trust, now)) != 0)
+		return rc;
+	if (d->cfg->federation[0] &&
+	    strcmp((*out)->federation, d->cfg->federation) != 0) {
+		rc = ppx_error_set(PPX_EBADDIR, "directory serial %llu is of "
+				   "federation %s; this daemon is in %s",
+				   (unsigned long long)(*out)->serial,
+				   (*out)->federation, d->cfg->federation);
+		ppx_directory_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* The directory's baseline policy, loaded (through the file
+ * LOG_DIR/baseline.policy.new: policy.c reads files); NULL if it has
+ * none. */
+int fed_baseline_load(struct ppxd *d, const struct ppx_directory *dir,
+		      ppxd_policy **out)
+{
+	char path[PATH_MAX + 8];
+	int rc;
+
+	*out = NULL;
+	if (!dir->baseline_policy || !dir->baseline_policy[0])
+		return 0;
+	snprintf(path, sizeof(path), "%s.new", d->federation->baseline_path);
+	if ((rc = fed_write_atomic(path, (const uint8_t *)dir->baseline_policy,
+				   strlen(dir->baseline_policy))) != 0)
+		return rc;
+	rc = policy_load(out, path);
+	unlink(path);
+	if (rc != 0)
+		return ppx_error_set(PPX_EBADDIR, "directory serial %llu: its "
+				     "baseline policy does not load: %s",
+				     (unsigned long long)dir->serial,
+				     ppx_error_last());
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Putting in force                                                    */
+/* ------------------------------------------------------------------ */
+
+static void free_replaced(struct ppxd *d, void *arg, int rc)
+{
+	struct replaced *r = arg;
+
+	(void)d;
+	(void)rc;
+	ppx_directory_free(r->dir);
+	policy_free(r->baseline);
+	free(r);
+}
+
+/* Say once when the directory in force is outside its dates: it stays in
+ * force (nothing newer was taken), and `ppx status` says so too. */
+static void date_check(struct ppxd *d)
+{
+	struct federation *f = d->federation;
+	int64_t now = ppxd_now_ms();
+	char when[40];
+	int out;
+
+	if (!d->directory)
+		return;
+	out = now > d->directory->not_after_ms ? 1
+	      : now < d->directory->not_before_ms ? -1 : 0;
+	if (out && !f->dated) {
+		ppx_time_iso(when, sizeof(when),
+			     out > 0 ? d->directory->not_after_ms
+				     : d->directory->not_before_ms);
+		log_warnx("WARNING: the directory in force (serial %llu) %s "
+			  "%s; it stays in force until a newer one is taken: "
+			  "publish one", (unsigned long long)d->directory->serial,
+			  out > 0 ? "expired at" : "is not valid before", when);
+	}
+	f->dated = out;
+}
+
+void fed_put_in_force(struct ppxd *d, struct fed_taking *t)
+{
+	struct federation *f = d->federation;
+	struct replaced *r = calloc(1, sizeof(*r));
+
+	if (r) {
+		r->dir = d->directory;
+		r->baseline = d->baseline;
+	}
+	d->directory = t->dir;
+	d->baseline = t->baseline;
+	/* What is in force, for the operator to read: the policy itself
+	 * was loaded from baseline.policy.new when the directory was
+	 * judged. */
+	if (t->baseline &&
+	    fed_write_atomic(f->baseline_path,
+			     (const uint8_t *)t->dir->baseline_policy,
+			     strlen(t->dir->baseline_policy)) != 0)
+		log_warnx("%s", ppx_error_last());
+	else if (!t->baseline)
+		unlink(f->baseline_path);
+	snprintf(f->source, sizeof(f->source), "%s", t->source);
+	f->taken_ms = ppxd_now_ms();
+	f->log_seq = t->seq;
+	f->has_seq = 1;
+	f->dated = 0;
+	if (partners_apply(d, t->dir) != 0)
+		log_warnx("directory serial %llu: not every partner updated: "
+			  "%s", (unsigned long long)t->dir->serial,
+			  ppx_error_last());
+	if (!r || writer_after(d, free_replaced, r) != 0) {
+		free(r);	/* the old ones are kept: a small leak, no harm */
+		log_warnx("out of memory: the replaced directory is kept");
+	}
+	date_check(d);
+}
+
+/* After the commit: in force, held, said, sent on. */
+static void taken(struct ppxd *d, void *arg, int rc)
+{
+	struct fed_taking *t = arg;
+	struct federation *f = d->federation;
+
+	if (f->pending == t->dir)
+		f->pending = NULL;
+	if (rc != 0) {
+		struct fed_peer *p = fed_peer(f, t->source);
+
+		log_warnx("directory serial %llu from %s not taken: the log "
+			  "commit failed", (unsigned long long)t->dir->serial,
+			  t->source);
+		if (p)
+			p->has_dir = 0;	/* judged again when sent again */
+		memset(&f->drop_seen, 0, sizeof(f->drop_seen));
+		ppx_directory_free(t->dir);
+		policy_free(t->baseline);
+		free(t);
+		return;
+	}
+	fed_put_in_force(d, t);
+	if (fed_write_atomic(f->held_path, t->dir->bytes, t->dir->len) != 0)
+		log_warnx("directory serial %llu is in force but not held "
+			  "for the next start (the log has it): %s",
+			  (unsigned long long)t->dir->serial, ppx_error_last());
+	log_info("directory serial %llu of %s from %s in force: %zu "
+		 "agencies", (unsigned long long)t->dir->serial,
+		 t->dir->federation, t->source, t->dir->n_agencies);
+	fed_forward(d, OWE_DIRECTORY, t->agency[0] ? t->agency : NULL);
+	free(t);
+}
+
+/* ENTRY_DIRECTORY for `dir` from `source`, with the mark moved to it. */
+static int log_directory(struct ppxd *d, const struct ppx_directory *dir,
+			 const struct ppx_directory *old, const char *source,
+			 const char *agency, uint64_t *seq)
+{
+	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
+	struct federation *f = d->federation;
+	char *detail = malloc(DETAIL_MAX), *lines = malloc(DETAIL_MAX);
+	ppx_log_batch *b = NULL;
+	size_t at;
+	int rc;
+
+	if (!detail || !lines) {
+		free(detail);
+		free(lines);
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	}
+	ppx_directory_changes(old, dir, lines, DETAIL_MAX);
+	at = (size_t)snprintf(detail, DETAIL_MAX, "serial %llu from %s: ",
+			      (unsigned long long)dir->serial, source);
+	if (at >= DETAIL_MAX)
+		at = DETAIL_MAX - 1;
+	for (const char *c = lines; *c && at + 3 < DETAIL_MAX; c++) {
+		if (*c != '\n')
+			detail[at++] = *c;
+		else if (c[1]) {	/* one line each: "a; b" */
+			detail[at++] = ';';
+			detail[at++] = ' ';
+		}
+	}
+	detail[at] = '\0';
+	free(lines);
+	e.kind = PPX__V1__ENTRY_KIND__ENTRY_DIRECTORY;
+	e.peer_agency = (char *)agency;
+	e.detail = detail;
+	e.data.data = dir->bytes;
+	e.data.len = dir->len;
+	rc = writer_append(d, &e, seq);
+	if (rc == 0)
+		rc = writer_batch(d, &b);
+	if (rc == 0 && f->has_seq)
+		rc = ppx_log_mark_del(b, FED_MARK_SET, f->log_seq);
+	if (rc == 0)
+		rc = ppx_log_mark_put(b, FED_MARK_SET, *seq, 0);
+	free(detail);
+	return rc;
+}
+
+/* Log `dir` and put it in force after the commit (it is owned now). */
+int fed_take(struct ppxd *d, struct ppx_directory *dir, ppxd_policy *base,
+	     const char *source, const char *agency)
+{
+	struct federation *f = d->federation;
+	struct fed_taking *t = calloc(1, sizeof(*t));
+	const struct ppx_directory *old = f->pending ? f->pending
+						     : d->directory;
+	int rc = t ? 0 : ppx_error_set(PPX_ENOMEM, "out of memory");
+
+	if (rc == 0)
+		rc = log_directory(d, dir, old, source, agency, &t->seq);
+	if (rc == 0) {
+		t->dir = dir;
+		t->baseline = base;
+		snprintf(t->source, sizeof(t->source), "%s", source);
+		snprintf(t->agency, sizeof(t->agency), "%s", agency);
+		rc = writer_after(d, taken, t);
+	}
+	if (rc != 0) {
+		log_warnx("directory serial %llu from %s not taken: %s",
+			  (unsigned long long)dir->serial, source,
+			  ppx_error_last());
+		free(t);
+		ppx_directory_free(dir);
+		policy_free(base);
+		return rc;
+	}
+	f->pending = dir;
+	return 0;
+}
+
+void fed_take_directory(struct ppxd *d, const char *source,
+			const char *agency, const uint8_t *bytes, size_t len)
+{
+	struct federation *f = d->federation;
+	const struct ppx_directory *held = f->pending ? f->pending
+						      : d->directory;
+	struct ppx_directory *dir = NULL;
+	ppxd_policy *base = NULL;
+	int rc;
+
+	if (held && held->len == len && memcmp(held->bytes, bytes, len) == 0)
+		return;	/* the one we hold */
+	rc = fed_judge(d, &dir, bytes, len, time(NULL));
+	if (rc == 0)
+		rc = ppx_directory_supersedes(held, dir);
+	if (rc == PPX_EDUP) {
+		ppx_directory_free(dir);
+		return;
+	}
+	if (rc == 0)
+		rc = fed_baseline_load(d, dir, &base);
+	if (rc == PPX_ESTALE && f->opening) {
+		/* The drop often holds an older directory than one a
+		 * partner brought: not news at every start. */
+		log_info("%s: %s; the directory in force stays", source,
+			 ppx_error_last());
+	} else if (rc == PPX_ENOMEM || rc == PPX_EIO) {
+		struct fed_peer *p = fed_peer(f, source);
+
+		log_warnx("directory from %s not judged: %s", source,
+			  ppx_error_last());
+		if (p)
+			p->has_dir = 0;
+	} else if (rc != 0) {
+		fed_refuse(d, source, agency, bytes, len,
+			   rc == PPX_ESTALE ? PPX_ESTALE : PPX_EBADDIR,
+			   "directory");
+	}
+	if (rc != 0) {
+		ppx_directory_free(dir);
+		return;
+	}
+	fed_take(d, dir, base, source, agency);
+}
+
+/* ------------------------------------------------------------------ */
+/* The file drop                                                       */
+/* ------------------------------------------------------------------ */
+
+static struct crl_file_id drop_id(const char *path)
+{
+	struct crl_file_id id = {-1, -1, -1};
+	struct stat st;
+
+	if (stat(path, &st) == 0) {
+		id.mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL +
+			      st.st_mtim.tv_nsec;
+		id.size = (long long)st.st_size;
+		id.ino = (long long)st.st_ino;
+	}
+	return id;
+}
+
+/* The drop, if it changed since last looked at: a missing file is
+ * nothing new; one that cannot be read is said once per change. */
+static void drop_look(struct ppxd *d)
+{
+	struct federation *f = d->federation;
+	const char *path = d->cfg->directory_drop;
+	struct crl_file_id id = drop_id(path);
+	char source[FED_SOURCE_MAX];
+	uint8_t *bytes = NULL;
+	size_t len = 0;
+
+	if (id.mtime_ns == f->drop_seen.mtime_ns &&
+	    id.size == f->drop_seen.size && id.ino == f->drop_seen.ino)
+		return;
+	f->drop_seen = id;
+	if (id.mtime_ns == -1)
+		return;
+	if (fed_read_file(&bytes, &len, path, PPX_DIRECTORY_MAX_BYTES) != 0) {
+		log_warnx("directory file drop: %s", ppx_error_last());
+		return;
+	}
+	snprintf(source, sizeof(source), "file %s", path);
+	fed_take_directory(d, source, "", bytes, len);
+	free(bytes);
+}
+
+/* ------------------------------------------------------------------ */
+/* The module                                                          */
+/* ------------------------------------------------------------------ */
+
+/* LOG_DIR/name into out (PATH_MAX). */
+static int held_path(char *out, const char *dir, const char *name)
+{
+	if ((size_t)snprintf(out, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX)
+		return ppx_error_set(PPX_ERANGE, "%s/%s: path too long", dir,
+				     name);
+	return 0;
+}
+
+int federation_open(struct ppxd *d)
+{
+	struct federation *f;
+	int rc;
+
+	if (!d->cfg->directory_drop[0])
+		return 0;
+	if (!(f = calloc(1, sizeof(*f))))
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	d->federation = f;
+	if (held_path(f->held_path, d->cfg->log_dir, "directory.pb") != 0 ||
+	    held_path(f->crl_path, d->cfg->log_dir, "crl.der") != 0 ||
+	    held_path(f->baseline_path, d->cfg->log_dir,
+		      "baseline.policy") != 0)
+		return PPX_ERANGE;
+	f->drop_seen = (struct crl_file_id){-2, -2, -2};
+	if ((rc = fed_held_open(d)) != 0)
+		return rc;
+	fed_crl_open(d);
+	f->opening = 1;
+	drop_look(d);
+	f->opening = 0;
+	f->drop_checked_ms = ppxd_now_ms();
+	if ((rc = writer_flush(d)) != 0)
+		return rc;
+	if (!d->directory)
+		log_info("no federation directory yet: waiting for one at %s "
+			 "or from a partner", d->cfg->directory_drop);
+	return 0;
+}
+
+void federation_free(struct ppxd *d)
+{
+	struct federation *f = d->federation;
+
+	ppx_directory_free(d->directory);
+	d->directory = NULL;
+	policy_free(d->baseline);
+	d->baseline = NULL;
+	if (!f)
+		return;
+	free(f->owed);
+	free(f->peers);
+	free(f);
+	d->federation = NULL;
+}
+
+void federation_tick(struct ppxd *d, int64_t now_ms)
+{
+	struct federation *f = d->federation;
+
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n_owed; i++)
+		if (f->owed[i])
+			fed_send(d, i, 0);
+	if (now_ms - f->drop_checked_ms < 1000)
+		return;
+	f->drop_checked_ms = now_ms;
+	drop_look(d);
+	fed_crl_check(d, NULL);	/* the CRL file reloaded: pass it on */
+	date_check(d);
+}
+
+int federation_status(struct ppxd *d, Ppx__V1__DirectoryStatus **out)
+{
+	struct federation *f = d->federation;
+	const struct ppx_directory *dir = d->directory;
+	Ppx__V1__DirectoryStatus *st;
+	char when[40];
+
+	*out = NULL;
+	if (!f || !dir)
+		return 0;
+	st = &f->st;
+	ppx__v1__directory_status__init(st);
+	st->federation = (char *)dir->federation;
+	st->serial = dir->serial;
+	st->issued_ms = dir->issued_ms;
+	st->not_before_ms = dir->not_before_ms;
+	st->not_after_ms = dir->not_after_ms;
+	st->signer = (char *)dir->signer;
+	memcpy(f->status_sha, dir->sha256, 32);
+	st->sha256.data = f->status_sha;
+	st->sha256.len = 32;
+	st->taken_ms = f->taken_ms;
+	snprintf(f->status_source, sizeof(f->status_source), "%s", f->source);
+	if (f->dated) {
+		ppx_time_iso(when, sizeof(when), f->dated > 0
+				     ? dir->not_after_ms : dir->not_before_ms);
+		snprintf(f->status_source + strlen(f->status_source),
+			 sizeof(f->status_source) - strlen(f->status_source),
+			 " (WARNING: %s %s; in force until a newer one is "
+			 "taken)", f->dated > 0 ? "expired" : "not valid before",
+			 when);
+	}
+	st->source = f->status_source;
+	st->agencies = (uint32_t)dir->n_agencies;
+	st->crl_number = ppx_trust_crl_number(d->trust);
+	st->crl_next_update_ms = (int64_t)ppx_trust_crl_next_update(d->trust) *
+				 1000;
+	st->crl_source = f->crl_source;
+	st->log_seq = f->log_seq;
+	*out = st;
+	return 0;
+}
+
+int federation_policy_check(struct ppxd *d, const struct policy_query *q)
+{
+	int rc = policy_check(d->policy, q);
+	char why[600];
+
+	if (rc != 0 || !d->baseline)
+		return rc;
+	if ((rc = policy_check(d->baseline, q)) != 0) {
+		snprintf(why, sizeof(why), "%s", ppx_error_last());
+		return ppx_error_set(rc, "federation baseline policy: %s", why);
+	}
+	return 0;
+}

@@ -1,0 +1,479 @@
+/*
+ * federation_io.c — the directory's and the CRL's way in and out: frames
+ * from partners (federation_frame), what each link is owed and sent
+ * (federation_link_up, fed_forward), the refusals of documents that do
+ * not verify, and the held files' bytes.  The CRL is federation_crl.c's.
+ *
+ * Where it sits: inbound.c hands every frame to federation_frame() before
+ * the message pipeline; a Frame{directory} or Frame{crl} is consumed here
+ * and never answered.  A partner is trusted to be who it is, not to
+ * behave: each document costs a signature check, so a source's same bytes
+ * again are dropped without parsing, and at most FED_PARSES_PER_S are
+ * judged per source per second (the rest dropped, counted and said).  A
+ * refused document is logged as ENTRY_REJECTED at most once per source
+ * per FED_REFUSAL_EVERY_MS (the entry counts those not logged since),
+ * within the partner's log quota, and spends its refusal budget.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "budget.h"
+#include "federation_int.h"
+#include "inbound.h"
+#include "log.h"
+#include "ppx/envelope.h"
+#include "ppx/error.h"
+#include "state.h"
+#include "transport.h"
+#include "writer.h"
+
+#define FIELD_DIRECTORY 7	/* Frame.directory */
+#define FIELD_CRL 8		/* Frame.crl */
+#define REFUSAL_PREFIX_MAX 1024	/* bytes of a refused document logged */
+#define ENTRY_OVERHEAD 512
+
+/* ------------------------------------------------------------------ */
+/* Files                                                               */
+/* ------------------------------------------------------------------ */
+
+int fed_read_file(uint8_t **out, size_t *len, const char *path, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t got = 0;
+	int rc = 0;
+
+	*out = NULL;
+	*len = 0;
+	if (fd < 0)
+		return ppx_error_set(errno == ENOENT ? PPX_ENOTFOUND : PPX_EIO,
+				     "cannot open %s: %s", path,
+				     strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		rc = ppx_error_set(PPX_EIO, "%s: not a regular file", path);
+	else if ((uint64_t)st.st_size > max)
+		rc = ppx_error_set(PPX_ETOOBIG, "%s: %lld bytes, more than "
+				   "the %zu a document may have", path,
+				   (long long)st.st_size, max);
+	else if (!(buf = malloc((size_t)st.st_size + 1)))
+		rc = ppx_error_set(PPX_ENOMEM, "out of memory");
+	while (rc == 0 && got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			rc = ppx_error_set(PPX_EIO, "cannot read %s: %s", path,
+					   n < 0 ? strerror(errno)
+						 : "file shrank");
+		else
+			got += (size_t)n;
+	}
+	close(fd);
+	if (rc != 0) {
+		free(buf);
+		return rc;
+	}
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+/* Write `path` so that it is the old or the new bytes, never half: a
+ * temporary file written and synced, renamed over, the directory
+ * synced. */
+int fed_write_atomic(const char *path, const uint8_t *data, size_t len)
+{
+	char tmp[PATH_MAX + 8], dir[PATH_MAX];
+	int fd, rc = 0, dfd;
+	size_t put = 0;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return ppx_error_set(PPX_ERANGE, "%s: path too long", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0)
+		return ppx_error_set(PPX_EIO, "cannot create %s: %s", tmp,
+				     strerror(errno));
+	while (rc == 0 && put < len) {
+		ssize_t n = write(fd, data + put, len - put);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			rc = ppx_error_set(PPX_EIO, "cannot write %s: %s", tmp,
+					   strerror(errno));
+		else
+			put += (size_t)n;
+	}
+	if (rc == 0 && fsync(fd) != 0)
+		rc = ppx_error_set(PPX_EIO, "cannot sync %s: %s", tmp,
+				   strerror(errno));
+	close(fd);
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = ppx_error_set(PPX_EIO, "cannot rename %s to %s: %s", tmp,
+				   path, strerror(errno));
+	if (rc != 0) {
+		unlink(tmp);
+		return rc;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		if (fsync(dfd) != 0)
+			log_warn("cannot sync the directory of %s", path);
+		close(dfd);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Frames                                                              */
+/* ------------------------------------------------------------------ */
+
+static size_t varint_put(uint8_t *out, uint64_t v)
+{
+	size_t n = 0;
+
+	do {
+		out[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	return n;
+}
+
+/* Frame{version 1, field: bytes}, the bytes as they are (a
+ * SignedDirectory is passed on verbatim, never re-encoded). */
+int fed_frame(uint8_t **out, size_t *len, int field, const uint8_t *bytes,
+	      size_t n)
+{
+	uint8_t *f = malloc(n + 16);
+	size_t at = 0;
+
+	if (!f)
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	f[at++] = 1 << 3;	/* version, varint */
+	f[at++] = 1;
+	f[at++] = (uint8_t)(field << 3 | 2);
+	at += varint_put(f + at, n);
+	memcpy(f + at, bytes, n);
+	*out = f;
+	*len = at + n;
+	return 0;
+}
+
+static int varint_get(const uint8_t *p, size_t len, size_t *at, uint64_t *v)
+{
+	*v = 0;
+	for (int shift = 0; shift < 64 && *at < len; shift += 7) {
+		uint8_t b = p[(*at)++];
+
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return 0;
+	}
+	return -1;
+}
+
+/*
+ * The content of a frame without decoding it: the field number of the
+ * last field of the oneof (2..8; protobuf keeps the last), and for 7 or
+ * 8 where its bytes are.  0 if the frame does not scan as protobuf (the
+ * message pipeline then refuses it as it always has).
+ */
+static int frame_content(const uint8_t *p, size_t len, const uint8_t **body,
+			 size_t *n)
+{
+	size_t at = 0;
+	int content = 0;
+
+	while (at < len) {
+		uint64_t tag, v;
+
+		if (varint_get(p, len, &at, &tag) != 0)
+			return 0;
+		switch (tag & 7) {
+		case 0:
+			if (varint_get(p, len, &at, &v) != 0)
+				return 0;
+			break;
+		case 1:
+		case 5:
+			if (len - at < ((tag & 7) == 1 ? 8u : 4u))
+				return 0;
+			at += (tag & 7) == 1 ? 8 : 4;
+			break;
+		case 2:
+			if (varint_get(p, len, &at, &v) != 0 || v > len - at)
+				return 0;
+			if ((tag >> 3) >= 2 && (tag >> 3) <= 8) {
+				content = (int)(tag >> 3);
+				*body = p + at;
+				*n = (size_t)v;
+			}
+			at += (size_t)v;
+			break;
+		default:
+			return 0;
+		}
+	}
+	return content;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sources and refusals                                                */
+/* ------------------------------------------------------------------ */
+
+struct fed_peer *fed_peer(struct federation *f, const char *key)
+{
+	struct fed_peer *p;
+
+	for (size_t i = 0; i < f->n_peers; i++)
+		if (strcmp(f->peers[i].key, key) == 0)
+			return &f->peers[i];
+	if (f->n_peers >= FED_PEERS_MAX)
+		return &f->peers[0];	/* shared: only the limits are */
+	p = realloc(f->peers, (f->n_peers + 1) * sizeof(*p));
+	if (!p)
+		return f->n_peers ? &f->peers[0] : NULL;
+	f->peers = p;
+	p = &f->peers[f->n_peers++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->key, sizeof(p->key), "%s", key);
+	return p;
+}
+
+int fed_may_parse(struct fed_peer *p, int64_t now)
+{
+	if (now - p->window_ms >= 1000) {
+		if (p->skipped)
+			log_warnx("%s: %llu documents not judged: more than "
+				  "%d a second", p->key,
+				  (unsigned long long)p->skipped,
+				  FED_PARSES_PER_S);
+		p->window_ms = now;
+		p->parses = 0;
+		p->skipped = 0;
+	}
+	if (p->parses >= FED_PARSES_PER_S) {
+		p->skipped++;
+		return 0;
+	}
+	p->parses++;
+	return 1;
+}
+
+static void append_refusal(struct ppxd *d, const char *agency,
+			   const uint8_t *bytes, size_t len, int code,
+			   const char *detail)
+{
+	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
+	uint8_t hash[PPX_HASH_LEN];
+	int64_t now = ppxd_now_ms();
+	uint64_t seq;
+
+	e.kind = PPX__V1__ENTRY_KIND__ENTRY_REJECTED;
+	e.peer_agency = (char *)agency;
+	e.data.data = (uint8_t *)bytes;
+	e.data.len = len < REFUSAL_PREFIX_MAX ? len : REFUSAL_PREFIX_MAX;
+	e.frame_size = len;
+	ppx_sha256(hash, bytes, len);
+	e.frame_hash.data = hash;
+	e.frame_hash.len = sizeof(hash);
+	e.reason = ppx_error_reject_reason(code);
+	e.detail = (char *)detail;
+	if (agency[0] && !budget_quota_allows(d->budget, agency,
+					      e.data.len + ENTRY_OVERHEAD, now))
+		return;
+	if (writer_append(d, &e, &seq) != 0) {
+		log_warnx("cannot log the refusal: %s", ppx_error_last());
+		return;
+	}
+	if (agency[0])
+		budget_charge(d->budget, agency,
+			      ppx__v1__log_entry__get_packed_size(&e), now);
+}
+
+void fed_refuse(struct ppxd *d, const char *source, const char *agency,
+		const uint8_t *bytes, size_t len, int code, const char *what)
+{
+	struct fed_peer *p = fed_peer(d->federation, source);
+	int64_t now = ppxd_now_ms(), until;
+	char error[600], detail[800];
+	uint32_t episode;
+
+	snprintf(error, sizeof(error), "%s", ppx_error_last());
+	ppxd_count_refusal(d, code);
+	/* A stale directory is what a partner that has not yet taken ours
+	 * sends in good faith (both sides send at link-up, PROTOCOL.md
+	 * 13.5): logged, but only a bad document spends the budget. */
+	if (agency[0] && code != PPX_ESTALE &&
+	    budget_refusal(d->budget, agency, now, &until, &episode))
+		inbound_block_partner(d, agency, until, episode);
+	if (p && p->entry_ms && now - p->entry_ms < FED_REFUSAL_EVERY_MS) {
+		p->unlogged++;
+		return;
+	}
+	snprintf(detail, sizeof(detail), "%s from %s refused: %s", what,
+		 source, error);
+	if (p && p->unlogged)
+		snprintf(detail + strlen(detail),
+			 sizeof(detail) - strlen(detail),
+			 " (and %llu more from it since the last entry)",
+			 (unsigned long long)p->unlogged);
+	log_warnx("%s", detail);
+	append_refusal(d, agency, bytes, len, code, detail);
+	if (p) {
+		p->entry_ms = now;
+		p->unlogged = 0;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Sending                                                             */
+/* ------------------------------------------------------------------ */
+
+static int owe(struct federation *f, size_t link, unsigned what)
+{
+	if (link >= f->n_owed) {
+		uint8_t *o = realloc(f->owed, link + 1);
+
+		if (!o)
+			return ppx_error_set(PPX_ENOMEM, "out of memory");
+		memset(o + f->n_owed, 0, link + 1 - f->n_owed);
+		f->owed = o;
+		f->n_owed = link + 1;
+	}
+	f->owed[link] |= (uint8_t)what;
+	return 0;
+}
+
+/* One document on link i: 0 sent (or nothing to send), PPX_EFULL. */
+static int send_one(struct ppxd *d, size_t link, int field)
+{
+	uint8_t *der = NULL, *frame = NULL;
+	const uint8_t *bytes;
+	size_t n = 0, len = 0;
+	int rc;
+
+	if (field == FIELD_DIRECTORY) {
+		if (!d->directory)
+			return 0;
+		bytes = d->directory->bytes;
+		n = d->directory->len;
+	} else {
+		if (ppx_trust_crl_der(d->trust, &der, &n) != 0)
+			return 0;
+		bytes = der;
+	}
+	rc = fed_frame(&frame, &len, field, bytes, n);
+	if (rc == 0 && len > (size_t)d->cfg->max_frame) {
+		/* Frames keep the frame limit (PROTOCOL.md 13.5): such a
+		 * directory is put at each daemon's file drop instead. */
+		log_warnx("%s of %zu bytes not sent to %s: larger than "
+			  "max_frame", field == FIELD_DIRECTORY ? "directory"
+								: "CRL",
+			  len, transport_link_agency(d->transport, link));
+		rc = 0;
+	} else if (rc == 0) {
+		rc = transport_link_send(d->transport, link, frame, len);
+	}
+	free(frame);
+	free(der);
+	return rc == PPX_ENOMEM ? PPX_EFULL : rc;
+}
+
+void fed_send(struct ppxd *d, size_t link, unsigned what)
+{
+	struct federation *f = d->federation;
+
+	if (owe(f, link, what) != 0 || !f->owed[link] ||
+	    !transport_link_up(d->transport, link))
+		return;
+	if ((f->owed[link] & OWE_DIRECTORY) &&
+	    send_one(d, link, FIELD_DIRECTORY) == 0)
+		f->owed[link] &= (uint8_t)~OWE_DIRECTORY;
+	if ((f->owed[link] & OWE_CRL) && send_one(d, link, FIELD_CRL) == 0)
+		f->owed[link] &= (uint8_t)~OWE_CRL;
+}
+
+void fed_forward(struct ppxd *d, unsigned what, const char *except)
+{
+	if (!d->cfg->fed_forward)
+		return;
+	for (size_t i = 0; i < transport_links(d->transport); i++) {
+		const char *a = transport_link_agency(d->transport, i);
+
+		if (!transport_link_up(d->transport, i) ||
+		    (except && a && strcmp(a, except) == 0))
+			continue;
+		fed_send(d, i, what);
+	}
+}
+
+void federation_link_up(struct ppxd *d, size_t link)
+{
+	if (!d->federation || !d->cfg->fed_forward)
+		return;
+	if (owe(d->federation, link, 0) == 0)
+		d->federation->owed[link] = 0;	/* a new session: all again */
+	fed_send(d, link, OWE_DIRECTORY | OWE_CRL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Frames from partners                                                */
+/* ------------------------------------------------------------------ */
+
+int federation_frame(struct ppxd *d, const char *agency, const uint8_t *raw,
+		     size_t len)
+{
+	const uint8_t *body = NULL;
+	size_t n = 0;
+	int content = frame_content(raw, len, &body, &n);
+	char source[FED_SOURCE_MAX];
+	struct fed_peer *p;
+	uint8_t sha[32];
+
+	if (content != FIELD_DIRECTORY && content != FIELD_CRL)
+		return 0;
+	if (!d->federation)
+		return 1;	/* no [federation]: not ours to take */
+	snprintf(source, sizeof(source), "partner %s", agency);
+	if (len > (size_t)d->cfg->max_frame) {
+		ppx_error_set(PPX_ETOOBIG, "frame of %zu bytes exceeds the "
+			      "%ld-byte cap", len, d->cfg->max_frame);
+		fed_refuse(d, source, agency, raw, len, PPX_ETOOBIG,
+			   content == FIELD_DIRECTORY ? "directory" : "CRL");
+		return 1;
+	}
+	if (!(p = fed_peer(d->federation, source)))
+		return 1;
+	ppx_sha256(sha, body, n);
+	if (content == FIELD_DIRECTORY) {
+		if (p->has_dir && memcmp(p->dir_sha, sha, 32) == 0)
+			return 1;	/* judged already */
+		if (!fed_may_parse(p, ppxd_now_ms()))
+			return 1;
+		memcpy(p->dir_sha, sha, 32);
+		p->has_dir = 1;
+		fed_take_directory(d, source, agency, body, n);
+		return 1;
+	}
+	if ((p->has_crl && memcmp(p->crl_sha, sha, 32) == 0) ||
+	    (d->federation->has_crl &&
+	     memcmp(d->federation->crl_sha, sha, 32) == 0))
+		return 1;
+	if (!fed_may_parse(p, ppxd_now_ms()))
+		return 1;
+	memcpy(p->crl_sha, sha, 32);
+	p->has_crl = 1;
+	fed_take_crl(d, source, agency, body, n);
+	return 1;
+}
+
