@@ -393,7 +393,12 @@ int partners_may_send(struct ppxd *d, const char *agency)
 	if (!d->directory)
 		return 0;
 	standing = standing_of(d, d->directory, agency);
-	if (standing == PPX_STANDING_ACTIVE)
+	/* A suspension is a pause: what is sent meanwhile is logged and
+	 * held in the outbox, delivered once the agency is reinstated, so
+	 * that no notification waits on the sender remembering to send it
+	 * again (PROTOCOL.md 13.4). */
+	if (standing == PPX_STANDING_ACTIVE ||
+	    standing == PPX_STANDING_SUSPENDED)
 		return 0;
 	return refused(d, agency, standing, ": no new messages");
 }

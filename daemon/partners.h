@@ -52,8 +52,9 @@ int partners_cert_allowed(struct ppxd *d, const char *agency,
 			  const uint8_t fp[PPX_FINGERPRINT_LEN],
 			  enum partners_use use);
 
-/* May a new message be addressed to `agency`?  0, or PPX_ENOTLISTED
- * (suspended, leaving, removed, not allowed) with the detail. */
+/* May a new message be addressed to `agency`?  0 (active, or suspended:
+ * it is held until reinstated), or PPX_ENOTLISTED (leaving, removed, not
+ * allowed) with the detail. */
 int partners_may_send(struct ppxd *d, const char *agency);
 
 /* Fill PartnerStatus standing, endpoint, type and certificates for the

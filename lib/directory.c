@@ -43,6 +43,8 @@ const char *const ppx_directory_types[] = {
 struct judge {
 	const ppx_trust *trust;
 	uint64_t serial;	/* 0 until the Directory is decoded */
+	char signer_org[PPX_NAME_MAX];	/* the directory certificate's O:
+					 * the federation it signs for */
 };
 
 /* Set PPX_EBADDIR with "directory serial N: " (once known) in front. */
@@ -155,6 +157,7 @@ static int judge_signature(struct judge *j, struct ppx_directory *dir,
 	}
 	ppx_cert_subject(signer, dir->signer, sizeof(dir->signer));
 	memcpy(dir->signer_fp, id.fingerprint, PPX_FINGERPRINT_LEN);
+	snprintf(j->signer_org, sizeof(j->signer_org), "%s", id.agency);
 	if ((int)sd->algorithm != ppx_cert_algorithm(signer)) {
 		rc = refuse(j, "signature algorithm %d is not the signer "
 			    "certificate's (%d)", (int)sd->algorithm,
@@ -172,6 +175,16 @@ done:
 	free(tbs);
 	ppx_cert_free(signer);
 	return rc;
+}
+
+/* `s` as it may be quoted in a message: control characters escaped, cut
+ * at 64 bytes (it comes from outside). */
+static const char *shown(char out[80], const char *s)
+{
+	size_t n = strlen(s);
+
+	ppx_text_escape(out, 80, s, n > 64 ? 64 : n);
+	return out;
 }
 
 /* Printable ASCII, 1 to max-1 bytes. */
@@ -192,10 +205,18 @@ static int judge_header(struct judge *j, struct ppx_directory *dir,
 			const Ppx__V1__Directory *d, time_t now)
 {
 	int64_t now_ms = (int64_t)now * 1000;
+	char fed[80], org[80];
 
 	if (!printable(d->federation, PPX_DIRECTORY_FEDERATION_MAX))
 		return refuse(j, "federation name must be 1 to %d printable "
 			      "characters", PPX_DIRECTORY_FEDERATION_MAX - 1);
+	/* One CA may certify the directory keys of several federations:
+	 * a key signs for the federation its certificate names, no other. */
+	if (strcmp(d->federation, j->signer_org) != 0)
+		return refuse(j, "federation %s is not the one the signer "
+			      "certificate signs for (O=%s)",
+			      shown(fed, d->federation),
+			      shown(org, j->signer_org));
 	if (d->serial == 0)
 		return refuse(j, "serial must be greater than 0");
 	if (d->not_before_ms >= d->not_after_ms)
@@ -221,16 +242,6 @@ static int judge_header(struct judge *j, struct ppx_directory *dir,
 	if (!dir->baseline_policy)
 		return ppx_error_set(PPX_ENOMEM, "out of memory");
 	return 0;
-}
-
-/* `s` as it may be quoted in a message: control characters escaped, cut
- * at 64 bytes (it comes from outside). */
-static const char *shown(char out[80], const char *s)
-{
-	size_t n = strlen(s);
-
-	ppx_text_escape(out, 80, s, n > 64 ? 64 : n);
-	return out;
 }
 
 static int type_index(const char *type)

@@ -311,6 +311,19 @@ static void test_directory__expired_and_not_yet_valid_are_refused(
 	fixture_free(f);
 }
 
+/* A directory key signs for the federation its certificate names (O):
+ * one CA may certify several federations' keys. */
+static void test_directory__other_federation_name_is_refused(void **state)
+{
+	struct fixture *f = fixture_new();
+
+	(void)state;
+	f->d.federation = "scotland";
+	expect_refused(f, "federation scotland is not the one the signer "
+			  "certificate signs for");
+	fixture_free(f);
+}
+
 static void test_directory__unknown_fields_are_refused(void **state)
 {
 	/* Field 15, varint 1: a field the schema does not name. */
@@ -501,8 +514,10 @@ static void test_directory__supersedes_only_newer_of_same_federation(
 	other = parse_ok(f);
 	assert_int_equal(ppx_directory_supersedes(held, other), PPX_ESTALE);
 	f->d.serial = 9;
-	f->d.federation = "scotland";
 	fed = parse_ok(f);
+	/* Another federation's directory (signed by its own key): as if
+	 * parsed under that key, the name is all that differs. */
+	snprintf(fed->federation, sizeof(fed->federation), "%s", "scotland");
 	assert_int_equal(ppx_directory_supersedes(held, fed), PPX_EBADDIR);
 	ppx_directory_free(held);
 	ppx_directory_free(newer);
@@ -738,6 +753,7 @@ int main(void)
 		cmocka_unit_test(test_directory__bad_type_and_status_are_refused),
 		cmocka_unit_test(test_directory__over_limits_are_refused),
 		cmocka_unit_test(test_directory__oversized_and_garbage_are_refused),
+		cmocka_unit_test(test_directory__other_federation_name_is_refused),
 		cmocka_unit_test(test_directory__supersedes_only_newer_of_same_federation),
 		cmocka_unit_test(test_directory__changes_are_readable),
 		cmocka_unit_test(test_directory__crl_der_reload_takes_only_newer),

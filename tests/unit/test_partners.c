@@ -344,7 +344,13 @@ static void test_partners__suspended_is_cut_off_and_reinstated(void **state)
 	/* Kept: the partner, its link and its lane. */
 	assert_int_equal(f->d->cfg->n_partners, 3);
 	assert_int_equal(transport_links(f->d->transport), 3);
-	assert_int_equal(partners_may_send(f->d, names[HOUSING]),
+	/* A pause: new messages are taken and held with the queue. */
+	assert_int_equal(partners_may_send(f->d, names[HOUSING]), 0);
+	/* Its frames are not. */
+	assert_int_equal(partners_cert_allowed(f->d, names[HOUSING],
+					       PPX_ROLE_SIGNING,
+					       f->sign_fp[HOUSING],
+					       PARTNERS_USE_MESSAGE),
 			 PPX_ENOTLISTED);
 	assert_detail("housing.newport is suspended in directory serial 6");
 	/* A link cut off sends nothing, however often it is reset. */
