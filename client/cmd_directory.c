@@ -15,16 +15,12 @@
  * the signed result is still judged by every receiver, and `show` judges
  * it here exactly as ppxd does, through ppx_directory_parse().
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -32,6 +28,7 @@
 #include "directory_cmd.h"
 #include "ppx/directory.h"
 #include "ppx/error.h"
+#include "ppx/file.h"
 #include "ppx/pki.h"
 #include "ppx/timefmt.h"
 
@@ -51,60 +48,11 @@ static const char usage[] =
 /* A whole file, at most `max` bytes, into *out (NUL-terminated). */
 static int read_all(char **out, size_t *len, const char *path, size_t max)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	size_t n;
+	uint8_t *buf = NULL;
+	int rc = ppx_file_read(&buf, len, path, max);
 
-	*out = NULL;
-	if (!f)
-		return ppx_error_set(PPX_ENOTFOUND, "cannot open %s: %s", path,
-				     strerror(errno));
-	buf = malloc(max + 1);
-	if (!buf) {
-		fclose(f);
-		return ppx_error_set(PPX_ENOMEM, "out of memory");
-	}
-	n = fread(buf, 1, max + 1, f);
-	if (ferror(f) || n > max) {
-		int over = n > max;
-
-		fclose(f);
-		free(buf);
-		return ppx_error_set(over ? PPX_ETOOBIG : PPX_EIO,
-				     over ? "%s is over %zu bytes"
-					  : "cannot read %s", path, max);
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
-/* Write `len` bytes to `path` atomically: a temporary file beside it,
- * fsync, rename. */
-static int write_atomic(const char *path, const uint8_t *data, size_t len)
-{
-	char tmp[4096];
-	int fd, ok;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path,
-			     (long)getpid()) >= sizeof(tmp))
-		return ppx_error_set(PPX_EINVAL, "path too long: %s", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return ppx_error_set(PPX_EIO, "cannot create %s: %s", tmp,
-				     strerror(errno));
-	ok = write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
-	ok = close(fd) == 0 && ok;
-	if (!ok || rename(tmp, path) != 0) {
-		int e = errno;
-
-		unlink(tmp);
-		return ppx_error_set(PPX_EIO, "cannot write %s: %s", path,
-				     strerror(e));
-	}
-	return 0;
+	*out = (char *)buf;
+	return rc;
 }
 
 /* `rel` against the spec's directory `base` (unless absolute). */
@@ -380,7 +328,7 @@ static int make_directory(const char *spec_file, const char *key,
 	if (rc == 0)
 		rc = ppx_directory_sign(&sd, &signed_len, dir, dir_len, signer);
 	if (rc == 0)
-		rc = write_atomic(outfile, sd, signed_len);
+		rc = ppx_file_write_atomic(outfile, sd, signed_len, 0644);
 	ppx_signer_free(signer);
 	json_object_put(spec);
 	free(text);

@@ -91,8 +91,9 @@ int fed_baseline_load(struct ppxd *d, const struct ppx_directory *dir,
 	if (!dir->baseline_policy || !dir->baseline_policy[0])
 		return 0;
 	snprintf(path, sizeof(path), "%s.new", d->federation->baseline_path);
-	if ((rc = fed_write_atomic(path, (const uint8_t *)dir->baseline_policy,
-				   strlen(dir->baseline_policy))) != 0)
+	if ((rc = ppx_file_write_atomic(path,
+			(const uint8_t *)dir->baseline_policy,
+			strlen(dir->baseline_policy), 0600)) != 0)
 		return rc;
 	rc = policy_load(out, path);
 	unlink(path);
@@ -159,9 +160,9 @@ void fed_put_in_force(struct ppxd *d, struct fed_taking *t)
 	 * was loaded from baseline.policy.new when the directory was
 	 * judged. */
 	if (t->baseline &&
-	    fed_write_atomic(f->baseline_path,
-			     (const uint8_t *)t->dir->baseline_policy,
-			     strlen(t->dir->baseline_policy)) != 0)
+	    ppx_file_write_atomic(f->baseline_path,
+				  (const uint8_t *)t->dir->baseline_policy,
+				  strlen(t->dir->baseline_policy), 0600) != 0)
 		log_warnx("%s", ppx_error_last());
 	else if (!t->baseline)
 		unlink(f->baseline_path);
@@ -204,7 +205,7 @@ static void taken(struct ppxd *d, void *arg, int rc)
 		return;
 	}
 	fed_put_in_force(d, t);
-	if (fed_write_atomic(f->held_path, t->dir->bytes, t->dir->len) != 0)
+	if (ppx_file_write_atomic(f->held_path, t->dir->bytes, t->dir->len, 0600) != 0)
 		log_warnx("directory serial %llu is in force but not held "
 			  "for the next start (the log has it): %s",
 			  (unsigned long long)t->dir->serial, ppx_error_last());
@@ -375,7 +376,7 @@ static void drop_look(struct ppxd *d)
 	f->drop_seen = id;
 	if (id.mtime_ns == -1)
 		return;
-	if (fed_read_file(&bytes, &len, path, PPX_DIRECTORY_MAX_BYTES) != 0) {
+	if (ppx_file_read(&bytes, &len, path, PPX_DIRECTORY_MAX_BYTES) != 0) {
 		log_warnx("directory file drop: %s", ppx_error_last());
 		return;
 	}

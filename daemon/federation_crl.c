@@ -88,7 +88,7 @@ void fed_take_crl(struct ppxd *d, const char *source, const char *agency,
 		fed_refuse(d, source, agency, der, len, PPX_EBADDIR, "CRL");
 		return;
 	}
-	if (fed_write_atomic(f->crl_path, der, len) != 0)
+	if (ppx_file_write_atomic(f->crl_path, der, len, 0600) != 0)
 		log_warnx("the CRL from %s is in force but not held for the "
 			  "next start: %s", source, ppx_error_last());
 	crl_in_force(d, source);
@@ -101,7 +101,7 @@ void fed_crl_open(struct ppxd *d)
 	struct changes_report r = {0};
 	uint8_t *der = NULL;
 	size_t len = 0;
-	int rc = fed_read_file(&der, &len, f->crl_path, CRL_MAX);
+	int rc = ppx_file_read(&der, &len, f->crl_path, CRL_MAX);
 
 	if (rc == 0 && (rc = ppx_trust_crl_newer(d->trust, der, len)) == 1 &&
 	    (rc = ppx_trust_reload_crl_der(d->trust, der, len)) == 0) {

@@ -53,7 +53,7 @@ static struct ppx_directory *held_directory(struct ppxd *d)
 	char aside[PATH_MAX + 40], when[40];
 	uint8_t *bytes = NULL;
 	size_t len = 0;
-	int rc = fed_read_file(&bytes, &len, f->held_path,
+	int rc = ppx_file_read(&bytes, &len, f->held_path,
 			       PPX_DIRECTORY_MAX_BYTES);
 
 	if (rc == PPX_ENOTFOUND)
@@ -127,7 +127,7 @@ int fed_held_open(struct ppxd *d)
 	ppx_directory_free(hd);	/* the log is ahead: the file follows */
 	log_info("held directory %s is behind the log (entry %llu): "
 		 "rewritten", f->held_path, (unsigned long long)f->log_seq);
-	if (fed_write_atomic(f->held_path, lg->bytes, lg->len) != 0)
+	if (ppx_file_write_atomic(f->held_path, lg->bytes, lg->len, 0600) != 0)
 		log_warnx("%s", ppx_error_last());
 	return in_force_now(d, lg, source);
 }

@@ -14,6 +14,7 @@
 
 #include "federation.h"
 #include "ppx/directory.h"
+#include "ppx/file.h"
 
 #define FED_SOURCE_MAX (PATH_MAX + 16)	/* "file PATH", "partner AGENCY" */
 #define FED_PEERS_MAX 8192		/* sources remembered */
@@ -104,8 +105,6 @@ int fed_may_parse(struct fed_peer *p, int64_t now);
  * count it, and charge the partner (`agency`, "" for the file). */
 void fed_refuse(struct ppxd *d, const char *source, const char *agency,
 		const uint8_t *bytes, size_t len, int code, const char *what);
-int fed_read_file(uint8_t **out, size_t *len, const char *path, size_t max);
-int fed_write_atomic(const char *path, const uint8_t *data, size_t len);
 /* Frame{directory} with `bytes` verbatim, or Frame{crl}. */
 int fed_frame(uint8_t **out, size_t *len, int field, const uint8_t *bytes,
 	      size_t n);
