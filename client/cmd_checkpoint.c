@@ -8,20 +8,26 @@
  * It reads the log read-only (the daemon may be running) through the
  * marks the daemon keeps per partner: for our log, the last ENTRY_COSIGNED
  * of each partner, of which the largest checkpoint is printed; for a
- * partner's, our last ENTRY_WITNESSED that cosigned it.  Certificates are
- * found by fingerprint in the configured trust store.  A P-256 agency's
- * signatures have no C2SP form: the command says so and fails.
+ * partner's, our last ENTRY_WITNESSED that cosigned it.  The partners are
+ * the [partner] sections and, with [federation], the agencies of the
+ * directory the daemon holds (LOG_DIR/directory.pb), whose certificates
+ * join the configured trust store; certificates are found there by
+ * fingerprint.  A P-256 agency's signatures have no C2SP form: the
+ * command says so and fails.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "client.h"
 #include "ppx/config.h"
+#include "ppx/directory.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/logstore.h"
+#include "ppx/file.h"
 #include "ppx/note.h"
 
 static const char usage[] =
@@ -170,20 +176,75 @@ static int print_cosignature(const struct exchange *x,
 	return rc;
 }
 
+/* The directory the daemon holds, judged without dates (NULL: none, or
+ * no [federation]); its certificates join `trust`. */
+static int held_directory(struct ppx_directory **out,
+			  const struct ppx_config *cfg, ppx_trust *trust)
+{
+	char path[PATH_MAX + 16];
+	uint8_t *bytes = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	if (!cfg->directory_drop[0])
+		return 0;
+	snprintf(path, sizeof(path), "%s/directory.pb", cfg->log_dir);
+	rc = ppx_file_read(&bytes, &len, path, PPX_DIRECTORY_MAX_BYTES);
+	if (rc == PPX_ENOTFOUND)
+		return 0;
+	if (rc == 0)
+		rc = ppx_directory_parse(out, bytes, len, trust, 0);
+	free(bytes);
+	for (size_t i = 0; rc == 0 && i < (*out)->n_agencies; i++) {
+		const struct ppx_dir_agency *a = &(*out)->agencies[i];
+
+		for (size_t k = 0; rc == 0 && k < a->n_signing; k++)
+			rc = ppx_trust_add_cert(trust, a->signing[k]);
+	}
+	return rc;
+}
+
+/* The partners: the [partner] sections, then the directory's agencies
+ * (not us, not twice); borrowed names. */
+static size_t partner_names(const char **names, size_t cap,
+			    const struct ppx_config *cfg,
+			    const struct ppx_directory *dir)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->n_partners && n < cap; i++)
+		names[n++] = cfg->partners[i].name;
+	for (size_t i = 0; dir && i < dir->n_agencies && n < cap; i++) {
+		const char *a = dir->agencies[i].name;
+
+		if (strcmp(a, cfg->agency) != 0 && !ppx_config_partner(cfg, a))
+			names[n++] = a;
+	}
+	return n;
+}
+
 /* Our log: the largest checkpoint any partner cosigned, and every
  * partner's cosignature of exactly that one. */
-static int ours(const struct ppx_config *cfg, ppx_log *log,
+static int ours(const struct ppx_config *cfg,
+		const struct ppx_directory *dir, ppx_log *log,
 		const ppx_trust *trust, int c2sp)
 {
-	struct exchange *x = calloc(cfg->n_partners + 1, sizeof(*x));
-	size_t best = 0, found = 0;
+	size_t cap = cfg->n_partners + (dir ? dir->n_agencies : 0) + 1;
+	const char **names = calloc(cap, sizeof(*names));
+	struct exchange *x = calloc(cap, sizeof(*x));
+	size_t best = 0, found = 0, n;
 	int rc = 0;
 
-	if (!x)
+	if (!x || !names) {
+		free(names);
+		free(x);
 		return ppx_error_set(PPX_ENOMEM, "out of memory");
-	for (size_t i = 0; i < cfg->n_partners; i++)
+	}
+	n = partner_names(names, cap, cfg, dir);
+	for (size_t i = 0; i < n; i++)
 		if (exchange_load(&x[i], log, "witness-cosigned/",
-				  cfg->partners[i].name) == 0 &&
+				  names[i]) == 0 &&
 		    (!found++ || x[i].cp->tree_size > x[best].cp->tree_size))
 			best = i;
 	if (!found)
@@ -191,12 +252,13 @@ static int ours(const struct ppx_config *cfg, ppx_log *log,
 				   "checkpoint of our log yet");
 	if (rc == 0)
 		rc = print_note(&x[best], trust, c2sp);
-	for (size_t i = 0; rc == 0 && i < cfg->n_partners; i++)
+	for (size_t i = 0; rc == 0 && i < n; i++)
 		if (x[i].rep)
 			rc = print_cosignature(&x[i], x[best].cp, trust, c2sp);
-	for (size_t i = 0; i < cfg->n_partners; i++)
+	for (size_t i = 0; i < n; i++)
 		exchange_clear(&x[i]);
 	free(x);
+	free(names);
 	return rc;
 }
 
@@ -227,6 +289,7 @@ int cmd_checkpoint(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
+	struct ppx_directory *dir = NULL;
 	const char *config = NULL;
 	struct ppx_config *cfg = NULL;
 	ppx_trust *trust = NULL;
@@ -251,13 +314,16 @@ int cmd_checkpoint(int argc, char **argv)
 	if (rc == 0)
 		rc = ppx_trust_load(&trust, cfg->ca, cfg->crl, cfg->certs);
 	if (rc == 0)
+		rc = held_directory(&dir, cfg, trust);
+	if (rc == 0)
 		rc = ppx_log_open(&log, cfg->log_dir, &ro);
 	if (rc == 0)
 		rc = optind < argc ? theirs(log, trust, argv[optind], c2sp)
-				   : ours(cfg, log, trust, c2sp);
+				   : ours(cfg, dir, log, trust, c2sp);
 	if (rc != 0)
 		fprintf(stderr, "ppx checkpoint: %s\n", ppx_error_last());
 	ppx_log_close(log);
+	ppx_directory_free(dir);
 	ppx_trust_free(trust);
 	ppx_config_free(cfg);
 	return rc;
