@@ -93,6 +93,12 @@ for n in $NEW; do
 	done
 done
 
+# Witnessing needs no [partner] section either: a newcomer's log is
+# cosigned by partners it knows only from the directory, and ppx checkpoint
+# finds their cosignatures (and certificates) through the held directory.
+cosigned() { "$PPX" checkpoint --config "$(fed_conf "$1")" 2>&1 | grep -q '^cosigned by '; }
+check "police.dyfed's log is cosigned by partners the directory brought" \
+	wait_until "$SETTLE" cosigned police.dyfed
 check "the three were not restarted" [ "$(pids_of $THREE)" = "$pids_before" ]
 check "no configuration was changed" [ "$(conf_sums $ALL)" = "$sums_before" ]
 check "all five still run" all_alive $ALL
