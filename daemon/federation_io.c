@@ -10,8 +10,9 @@
  * behave: each document costs a signature check, so a source's same bytes
  * again are dropped without parsing, and at most FED_PARSES_PER_S are
  * judged per source per second (the rest dropped, counted and said).  A
- * refused document is logged as ENTRY_REJECTED at most once per source
- * per FED_REFUSAL_EVERY_MS (the entry counts those not logged since),
+ * refused document is logged as ENTRY_REJECTED at most once per partner
+ * per FED_REFUSAL_EVERY_MS (the entry counts those not logged since; the
+ * file drop's each time, being judged once per change of the file),
  * within the partner's log quota, and spends its refusal budget.
  */
 #include <errno.h>
@@ -223,7 +224,11 @@ void fed_refuse(struct ppxd *d, const char *source, const char *agency,
 	if (agency[0] && code != PPX_ESTALE &&
 	    budget_refusal(d->budget, agency, now, &until, &episode))
 		inbound_block_partner(d, agency, until, episode);
-	if (p && p->entry_ms && now - p->entry_ms < FED_REFUSAL_EVERY_MS) {
+	/* A partner's refusals are logged at most once per interval; the
+	 * file drop's are each the local operator's own act, judged once
+	 * per change of the file, and each is logged. */
+	if (agency[0] && p && p->entry_ms &&
+	    now - p->entry_ms < FED_REFUSAL_EVERY_MS) {
 		p->unlogged++;
 		return;
 	}

@@ -446,6 +446,34 @@ static void test_federation__bad_directory_is_refused_once_per_interval(
 	fed_free(t);
 }
 
+/* The file drop is the local operator's: each bad file dropped is
+ * refused and logged, however soon after the last. */
+static void test_federation__each_bad_drop_is_logged(void **state)
+{
+	struct fed *t = fed_new();
+	struct ppxd *d = &t->f->d;
+	int64_t now = ppxd_now_ms();
+	size_t len;
+	uint8_t *bytes = directory(6, "", &len);
+
+	(void)state;
+	assert_int_equal(federation_open(d), 0);
+	bytes[len - 1] ^= 1;
+	write_bytes(t->drop, bytes, len);
+	federation_tick(d, now + 5000);	/* looked at once a second */
+	writer_flush(d);
+	bytes[len - 2] ^= 1;
+	write_bytes(t->drop, bytes, len - 1);	/* another size: changed */
+	federation_tick(d, now + 7000);
+	writer_flush(d);
+	assert_null(d->directory);
+	assert_int_equal(daemon_fixture_count(
+				 t->f, PPX__V1__ENTRY_KIND__ENTRY_REJECTED,
+				 ""), 2);
+	free(bytes);
+	fed_free(t);
+}
+
 static void test_federation__oversized_frame_is_refused_unjudged(
 	void **state)
 {
@@ -697,6 +725,7 @@ int main(void)
 		cmocka_unit_test(
 			test_federation__start_follows_the_log_when_the_file_is_behind),
 		cmocka_unit_test(test_federation__bad_held_file_is_moved_aside),
+		cmocka_unit_test(test_federation__each_bad_drop_is_logged),
 		cmocka_unit_test(
 			test_federation__baseline_policy_narrows_the_local_one),
 		cmocka_unit_test(
