@@ -36,8 +36,6 @@
 
 #define FIELD_DIRECTORY 7	/* Frame.directory */
 #define FIELD_CRL 8		/* Frame.crl */
-#define REFUSAL_PREFIX_MAX 1024	/* bytes of a refused document logged */
-#define ENTRY_OVERHEAD 512
 
 /* ------------------------------------------------------------------ */
 /* Files                                                               */
@@ -177,37 +175,6 @@ int fed_may_parse(struct fed_peer *p, int64_t now)
 	return 1;
 }
 
-static void append_refusal(struct ppxd *d, const char *agency,
-			   const uint8_t *bytes, size_t len, int code,
-			   const char *detail)
-{
-	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
-	uint8_t hash[PPX_HASH_LEN];
-	int64_t now = ppxd_now_ms();
-	uint64_t seq;
-
-	e.kind = PPX__V1__ENTRY_KIND__ENTRY_REJECTED;
-	e.peer_agency = (char *)agency;
-	e.data.data = (uint8_t *)bytes;
-	e.data.len = len < REFUSAL_PREFIX_MAX ? len : REFUSAL_PREFIX_MAX;
-	e.frame_size = len;
-	ppx_sha256(hash, bytes, len);
-	e.frame_hash.data = hash;
-	e.frame_hash.len = sizeof(hash);
-	e.reason = ppx_error_reject_reason(code);
-	e.detail = (char *)detail;
-	if (agency[0] && !budget_quota_allows(d->budget, agency,
-					      e.data.len + ENTRY_OVERHEAD, now))
-		return;
-	if (writer_append(d, &e, &seq) != 0) {
-		log_warnx("cannot log the refusal: %s", ppx_error_last());
-		return;
-	}
-	if (agency[0])
-		budget_charge(d->budget, agency,
-			      ppx__v1__log_entry__get_packed_size(&e), now);
-}
-
 void fed_refuse(struct ppxd *d, const char *source, const char *agency,
 		const uint8_t *bytes, size_t len, int code, const char *what)
 {
@@ -240,7 +207,7 @@ void fed_refuse(struct ppxd *d, const char *source, const char *agency,
 			 " (and %llu more from it since the last entry)",
 			 (unsigned long long)p->unlogged);
 	log_warnx("%s", detail);
-	append_refusal(d, agency, bytes, len, code, detail);
+	inbound_log_refused(d, agency, bytes, len, code, detail);
 	if (p) {
 		p->entry_ms = now;
 		p->unlogged = 0;

@@ -513,12 +513,13 @@ void inbound_block_partner(struct ppxd *d, const char *agency, int64_t until,
 	transport_conn_forget(d->transport, agency);
 }
 
-/* The REJECTED entry of a refusal, if the partner's quota allows it (a
- * REJECT_OVER_QUOTA is logged once an hour): its hash, size, reason and
- * at most REFUSAL_PREFIX_MAX bytes of it. */
-void inbound_log_refused_receipt(struct ppxd *d, const char *agency,
-				 const uint8_t *data, size_t len, int code,
-				 const char *detail)
+/* The REJECTED entry of a refused frame or document, if the partner's
+ * quota allows it (a REJECT_OVER_QUOTA is logged once an hour): its
+ * hash, size, reason and at most REFUSAL_PREFIX_MAX bytes of it.
+ * `agency` "" (a local file): no quota, nothing charged. */
+void inbound_log_refused(struct ppxd *d, const char *agency,
+			 const uint8_t *data, size_t len, int code,
+			 const char *detail)
 {
 	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
 	uint8_t frame_hash[PPX_HASH_LEN];
@@ -535,16 +536,24 @@ void inbound_log_refused_receipt(struct ppxd *d, const char *agency,
 	e.frame_hash.len = sizeof(frame_hash);
 	e.reason = ppx_error_reject_reason(code);
 	e.detail = (char *)detail;
-	say_refused(d, agency, detail);
-	if (!budget_quota_allows(d->budget, agency,
-				 e.data.len + ENTRY_OVERHEAD, now))
+	if (agency[0] && !budget_quota_allows(d->budget, agency,
+					      e.data.len + ENTRY_OVERHEAD, now))
 		return;
 	if (writer_append(d, &e, &seq) != 0) {
 		log_warnx("cannot log the refusal: %s", ppx_error_last());
 		return;
 	}
-	budget_charge(d->budget, agency, ppx__v1__log_entry__get_packed_size(&e),
-		      now);
+	if (agency[0])
+		budget_charge(d->budget, agency,
+			      ppx__v1__log_entry__get_packed_size(&e), now);
+}
+
+void inbound_log_refused_receipt(struct ppxd *d, const char *agency,
+				 const uint8_t *data, size_t len, int code,
+				 const char *detail)
+{
+	say_refused(d, agency, detail);
+	inbound_log_refused(d, agency, data, len, code, detail);
 }
 
 static void log_refusal(struct ppxd *d, struct group *g, struct item *it,

@@ -22,9 +22,15 @@ void inbound_cut(struct ppxd *d);
 /* `max`, or less if a cut falls due sooner (ms; -1: none). */
 long inbound_timeout(long max);
 
-/* A receipt frame refused on our link to `agency` (outbox.c), logged
- * like a refused frame: size, hash, reason, detail and at most a 1 KiB
- * prefix, within the partner's quota; its line rate-limited. */
+/* A refused frame or document from `agency` ("" for a local file)
+ * logged as ENTRY_REJECTED: size, hash, reason, detail and at most a
+ * 1 KiB prefix, within the partner's quota (federation_io.c). */
+void inbound_log_refused(struct ppxd *d, const char *agency,
+			 const uint8_t *data, size_t len, int code,
+			 const char *detail);
+
+/* A receipt frame refused on our link to `agency` (outbox.c): logged as
+ * inbound_log_refused does, and said on a rate-limited line. */
 void inbound_log_refused_receipt(struct ppxd *d, const char *agency,
 				 const uint8_t *data, size_t len, int code,
 				 const char *detail);
