@@ -123,10 +123,52 @@ pyout=$(py verify "$W/order.pb" --ca "$CA"); pyrc=$?
 cout=$(show "$W/order.pb" 2>&1 >/dev/null); crc=$?
 check "unknown Directory field and a bad signature: both refuse" [ $pyrc = 1 ] && [ $crc = 1 ]
 diag "pyppx: $pyout"; diag "ppx: $cout"
-# A known disagreement, shown, not judged: 13.2 allows "an IPv6 address in
-# brackets"; ppx also takes an IPv4 address in brackets.
-diag "tcp://[10.0.0.1]:7101: pyppx: $(py verify "$W/v4br.pb" --ca "$CA")"
-diag "tcp://[10.0.0.1]:7101: ppx: $(show "$W/v4br.pb" 2>&1 | head -1)"
+# Known disagreements (docs-findings-15.md), shown, not judged: 13.2 allows
+# "an IPv6 address in brackets", an agency name "under 64 characters" and a
+# directory certificate that is "not a CA"; ppx also takes an IPv4 address
+# in brackets, longer names and a directory certificate with
+# basicConstraints CA:TRUE (issued here by the CA of a copy of the PKI).
+cp -r "$P" "$W/capki"
+PYTHONPATH="$TOP/tests/tools:$TOP/$BUILD/py" /usr/bin/python3 - "$W" "$DKEY" "$DCERT" <<'PY'
+import datetime, sys
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from pyppx import directory as D
+w, k, c = sys.argv[1:4]
+d = D.directory_from_spec(w + "/spec.json")
+d.agencies[0].name = "a." + "b" * 62
+open(w + "/name64.pb", "wb").write(D.sign_bytes(d.SerializeToString(), k, c).SerializeToString())
+cakey = serialization.load_pem_private_key(open(w + "/capki/ca/ca.key", "rb").read(), None)
+ca = x509.load_pem_x509_certificate(open(w + "/capki/ca/ca.crt", "rb").read())
+key = ed25519.Ed25519PrivateKey.generate()
+now = datetime.datetime.utcnow()
+ku = dict.fromkeys(["content_commitment", "key_encipherment", "data_encipherment",
+                    "key_agreement", "key_cert_sign", "crl_sign", "encipher_only",
+                    "decipher_only"], False)
+cert = (x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "england-wales"),
+                                 x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "directory"),
+                                 x509.NameAttribute(NameOID.COMMON_NAME, "england-wales directory")]))
+        .issuer_name(ca.subject).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=10))
+        .add_extension(x509.KeyUsage(digital_signature=True, **ku), critical=True)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(cakey, None))
+open(w + "/caflag.key", "wb").write(key.private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+open(w + "/caflag.crt", "wb").write(cert.public_bytes(serialization.Encoding.PEM))
+d = D.directory_from_spec(w + "/spec.json")
+open(w + "/caflag.pb", "wb").write(
+    D.sign_bytes(d.SerializeToString(), w + "/caflag.key", w + "/caflag.crt").SerializeToString())
+PY
+for f in v4br name64 caflag; do
+	diag "$f: pyppx: $(py verify "$W/$f.pb" --ca "$W/capki/ca/ca.crt" 2>&1)"
+	diag "$f: ppx: $("$PPX" directory show "$W/$f.pb" --ca "$W/capki/ca/ca.crt" 2>&1 | head -1)"
+done
 
 # Time: rules marked † (13.2).  The expired directory verifies without time;
 # before the directory certificate was issued, it is out of its period.
@@ -148,6 +190,24 @@ cout=$("$PPX" directory show "$W/p.pb" --ca "$W/rpki/ca/ca.crt" --crl "$W/rpki/c
 check "a revoked signer: both refuse" [ $pyrc = 1 ] && [ $crc = 1 ]
 check "... pyppx by rule 2, revoked" grep -q 'rule 2: signer certificate revoked' <<<"$pyout"
 check "... ppx naming the signer certificate, revoked" grep -q 'signer certificate.*revoked' <<<"$cout"
+PYTHONPATH="$TOP/tests/tools:$TOP/$BUILD/py" /usr/bin/python3 - "$W" <<'PY'
+import datetime, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+w = sys.argv[1]
+cakey = serialization.load_pem_private_key(open(w + "/capki/ca/ca.key", "rb").read(), None)
+ca = x509.load_pem_x509_certificate(open(w + "/capki/ca/ca.crt", "rb").read())
+now = datetime.datetime.utcnow()
+crl = (x509.CertificateRevocationListBuilder().issuer_name(ca.subject)
+       .last_update(now - datetime.timedelta(days=2))
+       .next_update(now - datetime.timedelta(hours=1))
+       .add_extension(x509.CRLNumber(99), False).sign(cakey, None))
+open(w + "/stale-crl.pem", "wb").write(crl.public_bytes(serialization.Encoding.PEM))
+PY
+pyout=$(py verify "$W/p.pb" --ca "$W/capki/ca/ca.crt" --crl "$W/stale-crl.pem"); pyrc=$?
+cout=$("$PPX" directory show "$W/p.pb" --ca "$W/capki/ca/ca.crt" --crl "$W/stale-crl.pem" 2>&1 >/dev/null); crc=$?
+check "a CRL past its nextUpdate: both refuse, for want of a current CRL" \
+	[ $pyrc = 1 ] && [ $crc = 1 ] && grep -q 'rule 2: no current CRL' <<<"$pyout" && grep -q 'no current CRL' <<<"$cout"
 check "... pyppx without time still accepts it (the CRL is †)" \
 	py verify "$W/p.pb" --ca "$W/rpki/ca/ca.crt" --crl "$W/rpki/ca/crl.pem" --no-time >/dev/null
 
