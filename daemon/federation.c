@@ -53,9 +53,11 @@ struct replaced {
 /* Judging                                                             */
 /* ------------------------------------------------------------------ */
 
-/* Parse at `now` (0: no dates) and check it is of our federation. */
+/* Parse at `now` (0: no dates) as a successor of `held` (NULL: none;
+ * ppx_directory_parse_next) and check it is of our federation. */
 int fed_judge(struct ppxd *d, struct ppx_directory **out,
-	      const uint8_t *bytes, size_t len, time_t now)
+	      const uint8_t *bytes, size_t len, time_t now,
+	      const struct ppx_directory *held)
 {
 	int rc;
 
@@ -64,7 +66,8 @@ int fed_judge(struct ppxd *d, struct ppx_directory **out,
 		return ppx_error_set(PPX_EBADDIR, "%zu bytes, more than the "
 				     "%u a directory may have", len,
 				     PPX_DIRECTORY_MAX_BYTES);
-	if ((rc = ppx_directory_parse(out, bytes, len, d->trust, now)) != 0)
+	if ((rc = ppx_directory_parse_next(out, bytes, len, d->trust, now,
+					   held)) != 0)
 		return rc;
 	if (d->cfg->federation[0] &&
 	    strcmp((*out)->federation, d->cfg->federation) != 0) {
@@ -308,7 +311,7 @@ void fed_take_directory(struct ppxd *d, const char *source,
 
 	if (held && held->len == len && memcmp(held->bytes, bytes, len) == 0)
 		return;	/* the one we hold */
-	rc = fed_judge(d, &dir, bytes, len, time(NULL));
+	rc = fed_judge(d, &dir, bytes, len, time(NULL), held);
 	if (rc == 0)
 		rc = ppx_directory_supersedes(held, dir);
 	if (rc == PPX_EDUP) {

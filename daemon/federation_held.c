@@ -35,7 +35,7 @@ static struct ppx_directory *logged_directory(struct ppxd *d)
 	free(m);
 	if (ppx_log_get(d->log, f->log_seq, &e) == 0 &&
 	    e->kind == PPX__V1__ENTRY_KIND__ENTRY_DIRECTORY &&
-	    fed_judge(d, &dir, e->data.data, e->data.len, 0) != 0)
+	    fed_judge(d, &dir, e->data.data, e->data.len, 0, NULL) != 0)
 		log_warnx("the directory of log entry %llu does not verify "
 			  "now: %s", (unsigned long long)f->log_seq,
 			  ppx_error_last());
@@ -59,7 +59,7 @@ static struct ppx_directory *held_directory(struct ppxd *d)
 	if (rc == PPX_ENOTFOUND)
 		return NULL;
 	if (rc == 0)
-		rc = fed_judge(d, &dir, bytes, len, 0);
+		rc = fed_judge(d, &dir, bytes, len, 0, NULL);
 	free(bytes);
 	if (rc == 0)
 		return dir;

@@ -79,7 +79,8 @@ struct fed_taking {
 /* federation.c */
 /* Parse at `now` (0: no dates) and check it is of our federation. */
 int fed_judge(struct ppxd *d, struct ppx_directory **out,
-	      const uint8_t *bytes, size_t len, time_t now);
+	      const uint8_t *bytes, size_t len, time_t now,
+	      const struct ppx_directory *held);
 /* The directory's baseline policy, loaded; NULL if it has none. */
 int fed_baseline_load(struct ppxd *d, const struct ppx_directory *dir,
 		      ppxd_policy **out);

@@ -92,6 +92,21 @@ extern const char *const ppx_directory_types[];
 int ppx_directory_parse(struct ppx_directory **out, const uint8_t *bytes,
 			size_t len, const ppx_trust *trust, time_t now);
 
+/*
+ * ppx_directory_parse for a directory offered to replace `held` (NULL:
+ * none; then the same): one of the same federation whose serial is not
+ * higher is refused with PPX_ESTALE as soon as its signature and header
+ * are judged, before its agencies, so that replaying old directories
+ * costs one signature check and not one per certificate; and a
+ * certificate `held` lists for the same agency in the same role is not
+ * verified against the CA again (the same bytes, the same CA: the same
+ * verdict without time).  Every other rule is judged as by
+ * ppx_directory_parse.
+ */
+int ppx_directory_parse_next(struct ppx_directory **out, const uint8_t *bytes,
+			     size_t len, const ppx_trust *trust, time_t now,
+			     const struct ppx_directory *held);
+
 void ppx_directory_free(struct ppx_directory *self);
 
 /*
