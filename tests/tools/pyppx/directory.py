@@ -397,9 +397,11 @@ def directory_from_spec(spec_path, now_ms=None):
     if "not_before" in spec or "not_after" in spec:
         d.not_before_ms = parse_time(spec["not_before"])
         d.not_after_ms = parse_time(spec["not_after"])
-    else:
+    elif "valid_days" in spec:
         d.not_before_ms = now - 60 * 1000
-        d.not_after_ms = now + int(spec.get("valid_days", 30)) * 86400 * 1000
+        d.not_after_ms = now + int(spec["valid_days"]) * 86400 * 1000
+    else:
+        raise SystemExit('pyppx.directory: give "valid_days", or "not_before" and "not_after"')
     if spec.get("baseline_policy_file"):
         d.baseline_policy = open(rel(spec["baseline_policy_file"])).read()
     for a in spec["agencies"]:
@@ -408,7 +410,9 @@ def directory_from_spec(spec_path, now_ms=None):
         x.type = a["type"]
         x.display_name = a.get("display_name", "")
         x.endpoints.extend(a["endpoints"])
-        x.status = STATUS[a.get("status", "active")]
+        if a.get("status") not in STATUS:
+            raise SystemExit('pyppx.directory: agency %s: "status" must be active, suspended or leaving' % a["name"])
+        x.status = STATUS[a["status"]]
         x.signing_certificates.extend(load_cert_der(rel(p)) for p in a["signing_certificates"])
         x.transport_certificates.extend(load_cert_der(rel(p)) for p in a["transport_certificates"])
     return d
