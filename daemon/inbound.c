@@ -720,10 +720,11 @@ static int check_accept(struct ppxd *d, const ppx_opened *o)
 		return rc;
 	/* Need to know (PROTOCOL.md 3.5): a duty-to-co-operate agency
 	 * decides from the case as its own log holds it, before storing. */
-	if (policy_is_duty_to_cooperate(d->policy, d->cfg->agency))
+	if (ppxd_duty_to_cooperate(d, d->cfg->agency))
 		rc = ppx_case_load(&c, d->log, keys, n);
 	policy_query_of(&q, b, o->signer.agency, keys, n);
 	q.to = d->cfg->agency;
+	q.to_dtc = ppxd_duty_to_cooperate(d, d->cfg->agency);
 	q.cas = &c;
 	if (rc == 0)
 		rc = federation_policy_check(d, &q);

@@ -719,7 +719,8 @@ static int dtc_allow(const ppxd_policy *self, const struct policy_query *q)
 	const struct dtc *d = dtc_find(self, q->to);
 	char keys[256], why[512];
 
-	if (!d || dtc_lists_subject(d, q) || q->emergency)
+	if ((!d && !q->to_dtc) || (d && dtc_lists_subject(d, q)) ||
+	    q->emergency)
 		return 0;
 	if (q->record && ppx_record_lists_agency(q->record, q->to))
 		return 0;
@@ -727,6 +728,12 @@ static int dtc_allow(const ppxd_policy *self, const struct policy_query *q)
 				  sizeof(why)))
 		return 0;
 	policy_keys_text(keys, sizeof(keys), q->subjects, q->n_subjects);
+	if (!d)	/* duty-to-co-operate by its type: no static list */
+		return ppx_error_set(PPX_EPOLICY, "policy: %s is a duty-to-"
+				     "co-operate agency not on the case of "
+				     "%s: %s", q->to, keys[0] ? keys :
+				     "a message that names no subject",
+				     why);
 	if (!keys[0])
 		return ppx_error_set(PPX_EPOLICY, "policy: %s is not on any "
 				     "case: the message names no subject, and "

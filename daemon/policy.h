@@ -56,6 +56,11 @@ struct policy_query {
 	const struct ppx_case *cas;
 	const Ppx__V1__PartnerRecord *record;
 	int emergency;
+	/* `to` is a duty-to-co-operate agency by the directory or the
+	 * configuration (ppxd_duty_to_cooperate), even without a
+	 * [duty-to-cooperate] section here: judged with an empty static
+	 * list, by its cases only. */
+	int to_dtc;
 };
 
 /* The query for message body `b` from `from`, under its subject keys

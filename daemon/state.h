@@ -99,6 +99,13 @@ struct ppxd {
 	int stopping;
 };
 
+/* 1 if `agency` (a partner, or this agency) is a duty-to-co-operate
+ * agency, whose need to know is judged by its cases (PROTOCOL.md 3.5):
+ * a [duty-to-cooperate] section of the policy or of the directory's
+ * baseline says so, or its [partner] type, or, with a directory in
+ * force, its listed type (any but police, probation and prison; 13.4). */
+int ppxd_duty_to_cooperate(const struct ppxd *d, const char *agency);
+
 /* Count a refusal (a ppx_error code) under its wire reason. */
 void ppxd_count_refusal(struct ppxd *d, int code);
 

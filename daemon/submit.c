@@ -58,7 +58,7 @@ static int case_needed(struct ppxd *d, const struct ppx_operator *op,
 	if (op->need_to_know != PPX_NTK_ALL)
 		return 1;
 	for (size_t i = 0; i < b->n_recipients; i++)
-		if (policy_is_duty_to_cooperate(d->policy, b->recipients[i]))
+		if (ppxd_duty_to_cooperate(d, b->recipients[i]))
 			return 1;
 	return 0;
 }
@@ -124,6 +124,7 @@ static int check_each_recipient(struct ppxd *d, const Ppx__V1__Body *b,
 
 	for (size_t i = 0; rc == 0 && i < b->n_recipients; i++) {
 		q->to = b->recipients[i];
+		q->to_dtc = ppxd_duty_to_cooperate(d, q->to);
 		if (!ppx_config_partner(d->cfg, b->recipients[i]))
 			rc = ppx_error_set(PPX_EINVAL,
 					   "recipient %s is not a configured "

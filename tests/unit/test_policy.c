@@ -343,6 +343,42 @@ static void test_policy__dtc_the_case_decides(void **state)
 		      "housing.newport");
 }
 
+/* An agency the directory lists with a duty-to-co-operate type needs no
+ * [duty-to-cooperate] section to be held to its cases: with none, its
+ * static list is empty and the case decides. */
+static void test_policy__dtc_by_type_without_a_section(void **state)
+{
+	struct fixture *f = *state;
+	char *on[] = {(char *)"police.gwent", (char *)"health.gwent"};
+	Ppx__V1__PartnerRecord r = PPX__V1__PARTNER_RECORD__INIT;
+	Ppx__V1__Body b = PPX__V1__BODY__INIT;
+	struct ppx_case c = {0};
+	struct policy_query q;
+
+	if (load(f, "[rule police]\nfrom = police.*\nto = *\nkinds = *\n") != 0)
+		fail_msg("%s", ppx_error_last());
+	q = query("police.gwent", "health.gwent", NOTIFICATION, K(ARREST));
+	assert_int_equal(check(f, q), 0);	/* a responsible authority */
+	q.to_dtc = 1;
+	assert_denied(f, q, "policy: health.gwent is a duty-to-co-operate "
+		      "agency not on the case of crn:X123456: this agency "
+		      "holds no partner record of the case");
+	r.record_id = (char *)"JS-1";
+	r.version = 1;
+	r.partner_agencies = on;
+	r.n_partner_agencies = 2;
+	b.sender_agency = (char *)"police.gwent";
+	b.payload_case = PPX__V1__BODY__PAYLOAD_PARTNER_RECORD;
+	b.partner_record = &r;
+	c.records[0].body = &b;
+	c.n = 1;
+	q.cas = &c;
+	assert_int_equal(check(f, q), 0);
+	q.cas = NULL;
+	q.emergency = 1;
+	assert_int_equal(check(f, q), 0);
+}
+
 /* Replies carry the subject, and are held to it like anything else. */
 static void test_policy__dtc_limit_applies_to_acknowledgements(void **state)
 {
@@ -623,6 +659,7 @@ int main(void)
 		L(test_policy__ct_material_needs_a_rule_that_allows_it),
 		L(test_policy__dtc_agency_gets_only_its_cases),
 		L(test_policy__dtc_limit_applies_to_acknowledgements),
+		T(test_policy__dtc_by_type_without_a_section),
 		T(test_policy__dtc_the_case_decides),
 		L(test_policy__unknown_query_values_are_refused),
 		T(test_policy__empty_policy_refuses_everything),
