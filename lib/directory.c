@@ -253,6 +253,22 @@ static int type_index(const char *type)
 	return -1;
 }
 
+/* The type agrees with the name, from which section 4.1 of PROTOCOL.md
+ * takes it: a responsible authority's name starts with its type's label
+ * ("prison.cardiff"), a duty-to-co-operate agency's with none of those. */
+static int type_fits_name(int t, const char *name)
+{
+	size_t label = strcspn(name, ".");
+
+	for (int i = 0; i < RESPONSIBLE_TYPES; i++) {
+		size_t n = strlen(ppx_directory_types[i]);
+
+		if (label == n && strncmp(name, ppx_directory_types[i], n) == 0)
+			return t == i;
+	}
+	return t >= RESPONSIBLE_TYPES;
+}
+
 /* tcp://HOST:PORT: HOST a host name, IPv4 address or [IPv6] address,
  * PORT 1..65535, nothing else. */
 static int endpoint_valid(const char *ep)
@@ -270,6 +286,8 @@ static int endpoint_valid(const char *ep)
 		for (p = host + 1; p < colon; p++)
 			if (!strchr("0123456789abcdefABCDEF:.", *p))
 				return 0;
+		if (!memchr(host + 1, ':', (size_t)(colon - host - 1)))
+			return 0;	/* brackets hold IPv6 only */
 		colon++;
 	} else {
 		colon = strrchr(host, ':');
@@ -411,6 +429,11 @@ static int judge_agency_fields(struct judge *j, const struct ppx_directory *dir,
 			      shown(q, pa->type));
 	snprintf(a->type, sizeof(a->type), "%s", pa->type);
 	a->duty_to_cooperate = t >= RESPONSIBLE_TYPES;
+	if (!type_fits_name(t, a->name))
+		return refuse(j, "agency %s: type %s does not fit its name "
+			      "(police, probation and prison agencies are "
+			      "named by their type, others are not)",
+			      a->name, a->type);
 	if (strlen(pa->display_name) >= sizeof(a->display_name))
 		return refuse(j, "agency %s: display name over %d bytes",
 			      a->name, PPX_NAME_MAX - 1);

@@ -565,7 +565,10 @@ static int check_role(X509 *cert, enum ppx_cert_role role, ppx_identity *id)
 				     role == PPX_ROLE_TRANSPORT
 					     ? "keyAgreement"
 					     : "digitalSignature");
-	if (X509_check_ca(cert) != 0 || !(ku & need))
+	/* X509_check_ca() says 0 for basicConstraints CA:TRUE without
+	 * keyCertSign: a certificate that claims to be a CA is no role's. */
+	if (X509_check_ca(cert) != 0 ||
+	    (X509_get_extension_flags(cert) & EXFLAG_CA) || !(ku & need))
 		return ppx_error_set(PPX_EUNTRUSTED,
 				     "certificate of %s lacks %s key usage",
 				     id->agency, role_name(role));

@@ -405,6 +405,7 @@ static void test_directory__bad_endpoints_are_refused(void **state)
 		"tcp://127.0.0.1:0", "tcp://127.0.0.1:65536", "http://a.b:1",
 		"tcp://a b:1", "tcp://host:", "tcp://:7101", "tcp://[::1:7101",
 		"tcp://host:71x", "tcp://host:7101/x", "tcp://host:07101",
+		"tcp://[10.0.0.1]:7101",	/* brackets hold IPv6 only */
 	};
 	static const char *const good[] = {
 		"tcp://localhost:1", "tcp://[fe80::1]:65535",
@@ -435,6 +436,14 @@ static void test_directory__bad_type_and_status_are_refused(void **state)
 	(void)state;
 	f->a[1].type = "bakery";
 	expect_refused(f, "agency probation.gwent: unknown type 'bakery'");
+	/* The type agrees with the name (PROTOCOL.md 4.1 takes it from
+	 * there): not police for probation.*, nor housing for one. */
+	f->a[1].type = "police";
+	expect_refused(f, "agency probation.gwent: type police does not fit "
+			  "its name");
+	f->a[1].type = "housing";
+	expect_refused(f, "agency probation.gwent: type housing does not fit "
+			  "its name");
 	f->a[1].type = "probation";
 	f->a[1].status = PPX__V1__AGENCY_STATUS__AGENCY_STATUS_UNSPECIFIED;
 	expect_refused(f, "agency probation.gwent: status 0");

@@ -333,13 +333,17 @@ def verify(data, ca, crl=None, now_ms=None):
     names, seen = set(), set()
     for i, a in enumerate(d.agencies):
         at = pre + "agency %s: " % (a.name if NAME_RE.match(a.name) else "%d" % i)
-        if not NAME_RE.match(a.name) or len(a.name) >= 64:
+        if not NAME_RE.match(a.name) or len(a.name) >= 128:
             raise Refused(7, pre + "agency %d: bad name" % i)
         if a.name in names:
             raise Refused(7, at + "listed twice")
         names.add(a.name)
         if a.type not in TYPES:
             raise Refused(7, at + "unknown type %r" % a.type)
+        first = a.name.split(".")[0]
+        responsible = ("police", "probation", "prison")
+        if (first in responsible or a.type in responsible) and first != a.type:
+            raise Refused(7, at + "type %s does not fit its name" % a.type)
         if len(a.display_name.encode()) >= 128:
             raise Refused(7, at + "display name 128 bytes or more")
         if not 1 <= len(a.endpoints) <= 4:
@@ -581,6 +585,8 @@ CRAFT = {
     "bad-name": (7, _set(lambda d: setattr(d.agencies[0], "name", "Police.Gwent"))),
     "duplicate-agency": (7, _set(lambda d: d.agencies.add().CopyFrom(d.agencies[0]))),
     "bad-type": (7, _set(lambda d: setattr(d.agencies[0], "type", "police-force"))),
+    "type-not-of-name": (7, _set(lambda d: setattr(d.agencies[0], "type", "housing"))),
+    "ipv4-bracketed": (7, _set(lambda d: d.agencies[0].endpoints.__setitem__(0, "tcp://[10.0.0.1]:7101"))),
     "long-display-name": (7, _set(lambda d: setattr(d.agencies[0], "display_name", "x" * 128))),
     "no-endpoint": (7, _set(lambda d: d.agencies[0].ClearField("endpoints"))),
     "five-endpoints": (7, _set(lambda d: d.agencies[0].endpoints.extend(["tcp://h:%d" % p for p in range(1, 5)]))),
