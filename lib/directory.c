@@ -228,8 +228,9 @@ static int judge_header(struct judge *j, struct ppx_directory *dir,
 	if (now && now_ms >= d->not_after_ms)
 		return refuse(j, "expired (valid until %lld ms)",
 			      (long long)d->not_after_ms);
-	if (d->n_agencies > PPX_DIRECTORY_MAX_AGENCIES)
-		return refuse(j, "%zu agencies: at most %d", d->n_agencies,
+	/* A directory that lists nobody would cut every partner off. */
+	if (d->n_agencies < 1 || d->n_agencies > PPX_DIRECTORY_MAX_AGENCIES)
+		return refuse(j, "%zu agencies: 1 to %d", d->n_agencies,
 			      PPX_DIRECTORY_MAX_AGENCIES);
 	if (strlen(d->baseline_policy) > PPX_DIRECTORY_BASELINE_MAX)
 		return refuse(j, "baseline policy over %u bytes",

@@ -324,8 +324,8 @@ def verify(data, ca, crl=None, now_ms=None):
             raise Refused(6, pre + "not yet valid")
         if now_ms >= d.not_after_ms:
             raise Refused(6, pre + "expired")
-    if len(d.agencies) > 4096:
-        raise Refused(6, pre + "more than 4096 agencies")
+    if not 1 <= len(d.agencies) <= 4096:
+        raise Refused(6, pre + "%d agencies: 1 to 4096" % len(d.agencies))
     if len(d.baseline_policy.encode()) > 256 * 1024:
         raise Refused(6, pre + "baseline policy over 256 KiB")
 
@@ -581,6 +581,7 @@ CRAFT = {
     "backwards-validity": (6, _set(lambda d: (setattr(d, "not_before_ms", d.not_after_ms)))),
     "expired": (6, _set(_expired)),
     "not-yet-valid": (6, _set(_future)),
+    "no-agency": (6, _set(lambda d: d.ClearField("agencies"))),
     "big-baseline": (6, _set(lambda d: setattr(d, "baseline_policy", "#" * (256 * 1024 + 1)))),
     "bad-name": (7, _set(lambda d: setattr(d.agencies[0], "name", "Police.Gwent"))),
     "duplicate-agency": (7, _set(lambda d: d.agencies.add().CopyFrom(d.agencies[0]))),
