@@ -69,8 +69,9 @@ int fed_judge(struct ppxd *d, struct ppx_directory **out,
 	if ((rc = ppx_directory_parse_next(out, bytes, len, d->trust, now,
 					   held)) != 0)
 		return rc;
-	if (d->cfg->federation[0] &&
-	    strcmp((*out)->federation, d->cfg->federation) != 0) {
+	/* [federation] name is required (config.c), so the first directory
+	 * is held to it as well as every later one. */
+	if (strcmp((*out)->federation, d->cfg->federation) != 0) {
 		rc = ppx_error_set(PPX_EBADDIR, "directory serial %llu is of "
 				   "federation %s; this daemon is in %s",
 				   (unsigned long long)(*out)->serial,
