@@ -504,6 +504,56 @@ static void test_federation__oversized_frame_is_refused_unjudged(
 	fed_free(t);
 }
 
+/* A frame that protobuf would read otherwise than the scanner (two
+ * SignedDirectory fields are merged; another wire version) is refused
+ * before anything in it is judged. */
+static void test_federation__ambiguous_frame_is_refused_unjudged(
+	void **state)
+{
+	struct fed *t = fed_new();
+	struct ppxd *d = &t->f->d;
+	Ppx__V1__LogEntry *e;
+	size_t len5, len, n2;
+	uint8_t *d5 = directory(5, "", &len5), *f, *twice;
+
+	(void)state;
+	assert_int_equal(federation_open(d), 0);
+	f = frame_of(7, d5, len5, &len);
+	assert_int_equal(f[0], 1 << 3);	/* version 1 first, then field 7 */
+	n2 = len + len - 2;
+	assert_non_null(twice = malloc(n2));
+	memcpy(twice, f, len);
+	memcpy(twice + len, f + 2, len - 2);
+	transport_mem_inbound_push(d->transport, "probation.gwent", "r",
+				   twice, n2);
+	inbound_drain(d, 4);
+	writer_flush(d);
+	assert_null(d->directory);
+	e = last_entry(t, PPX__V1__ENTRY_KIND__ENTRY_REJECTED);
+	assert_non_null(strstr(e->detail, "2 directory or CRL fields"));
+	ppx__v1__log_entry__free_unpacked(e, NULL);
+
+	f[1] = 2;	/* wire version 2 */
+	transport_mem_inbound_push(d->transport, "prison.cardiff", "r", f,
+				   len);
+	inbound_drain(d, 4);
+	writer_flush(d);
+	assert_null(d->directory);
+	e = last_entry(t, PPX__V1__ENTRY_KIND__ENTRY_REJECTED);
+	assert_non_null(strstr(e->detail, "wire version 2"));
+	ppx__v1__log_entry__free_unpacked(e, NULL);
+	assert_int_equal(transport_mem_replies(d->transport), 0);
+
+	/* The same directory in a proper frame is judged and taken. */
+	receive(t, "prison.cardiff", 7, d5, len5);
+	assert_non_null(d->directory);
+	assert_int_equal(d->directory->serial, 5);
+	free(twice);
+	free(f);
+	free(d5);
+	fed_free(t);
+}
+
 static void test_federation__start_follows_the_log_when_the_file_is_behind(
 	void **state)
 {
@@ -722,6 +772,8 @@ int main(void)
 			test_federation__bad_directory_is_refused_once_per_interval),
 		cmocka_unit_test(
 			test_federation__oversized_frame_is_refused_unjudged),
+		cmocka_unit_test(
+			test_federation__ambiguous_frame_is_refused_unjudged),
 		cmocka_unit_test(
 			test_federation__start_follows_the_log_when_the_file_is_behind),
 		cmocka_unit_test(test_federation__bad_held_file_is_moved_aside),
