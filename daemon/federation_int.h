@@ -56,6 +56,8 @@ struct federation {
 	char crl_source[FED_SOURCE_MAX];
 	uint8_t crl_sha[32];		/* the CRL in force, as last sent */
 	int has_crl;
+	const void *crl_trust;		/* the trust store and its CRL */
+	unsigned crl_generation;	/* generation crl_sha was taken at */
 	uint8_t *owed;			/* per link, OWE_* bits */
 	size_t n_owed;
 	struct fed_peer *peers;

@@ -709,14 +709,23 @@ static void test_federation__crl_from_a_partner_is_taken_held_and_logged(
 	Ppx__V1__LogEntry *e;
 	Ppx__V1__ChangeRecord *cr;
 	char path[1200];
-	size_t len, held_len, keys;
+	size_t len, held_len, keys, frame_len;
 	uint8_t *der = newer_crl(t, &len), *held, junk[64] = {0x30, 0x3e};
+	uint8_t *frame;
 
 	(void)state;
 	assert_int_equal(federation_open(d), 0);
 	keys = daemon_fixture_count(t->f, PPX__V1__ENTRY_KIND__ENTRY_KEY_CHANGE,
 				    NULL);
-	receive(t, "probation.gwent", 8, der, len);
+	/* Logged first: in force only once the entry is committed. */
+	frame = frame_of(8, der, len, &frame_len);
+	transport_mem_inbound_push(d->transport, "probation.gwent",
+				   "probation.gwent", frame, frame_len);
+	free(frame);
+	inbound_drain(d, 16);
+	assert_true(writer_pending(d) > 0);
+	assert_true(ppx_trust_crl_number(d->trust) < 1000);
+	writer_flush(d);
 	assert_int_equal(ppx_trust_crl_number(d->trust), 1000);
 	held_path(t, path, sizeof(path), "crl.der");
 	assert_non_null(held = read_bytes(path, &held_len));
