@@ -47,6 +47,7 @@ struct federation {
 	/* The directory taken this iteration, logged, waiting for the
 	 * commit to be put in force; later offers are judged against it. */
 	struct ppx_directory *pending;
+	uint64_t pending_seq;		/* its ENTRY_DIRECTORY */
 	char source[FED_SOURCE_MAX];	/* of the directory in force */
 	int64_t taken_ms;
 	uint64_t log_seq;		/* its ENTRY_DIRECTORY; 0: none yet */
@@ -74,6 +75,7 @@ struct fed_taking {
 	char source[FED_SOURCE_MAX];
 	char agency[PPX_NAME_MAX];
 	uint64_t seq;
+	int logged;		/* its entry is in the batch */
 };
 
 #define FED_MARK_SET "directory"	/* the latest ENTRY_DIRECTORY */

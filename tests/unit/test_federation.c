@@ -372,6 +372,43 @@ static void test_federation__newer_from_a_partner_is_taken_and_sent_on(
 	fed_free(t);
 }
 
+/* Two directories taken in one iteration: the log's mark "directory"
+ * ends on the second's entry alone, the first's mark moved on too. */
+static void test_federation__two_in_one_iteration_leave_one_mark(
+	void **state)
+{
+	struct fed *t = fed_new();
+	struct ppxd *d = &t->f->d;
+	struct ppx_log_mark *m = NULL;
+	size_t len4, len5, len6, n = 0, flen;
+	uint8_t *d4 = directory(4, "", &len4), *d5 = directory(5, "", &len5);
+	uint8_t *d6 = directory(6, "", &len6), *frame;
+
+	(void)state;
+	write_bytes(t->drop, d4, len4);
+	assert_int_equal(federation_open(d), 0);
+	writer_flush(d);
+	frame = frame_of(7, d5, len5, &flen);
+	transport_mem_inbound_push(d->transport, "probation.gwent",
+				   "probation.gwent", frame, flen);
+	free(frame);
+	frame = frame_of(7, d6, len6, &flen);
+	transport_mem_inbound_push(d->transport, "prison.cardiff",
+				   "prison.cardiff", frame, flen);
+	free(frame);
+	inbound_drain(d, 16);
+	writer_flush(d);
+	assert_int_equal(d->directory->serial, 6);
+	assert_int_equal(ppx_log_mark_list(d->log, "directory", &m, &n, 64),
+			 0);
+	assert_int_equal(n, 1);
+	free(m);
+	free(d4);
+	free(d5);
+	free(d6);
+	fed_free(t);
+}
+
 static void test_federation__older_is_refused_logged_and_not_answered(
 	void **state)
 {
@@ -777,6 +814,8 @@ int main(void)
 			test_federation__newer_from_a_partner_is_taken_and_sent_on),
 		cmocka_unit_test(
 			test_federation__older_is_refused_logged_and_not_answered),
+		cmocka_unit_test(
+			test_federation__two_in_one_iteration_leave_one_mark),
 		cmocka_unit_test(
 			test_federation__bad_directory_is_refused_once_per_interval),
 		cmocka_unit_test(
