@@ -26,6 +26,7 @@
  * nothing in force: the source is looked at again (the drop) or taken
  * when its partner sends it again.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +182,10 @@ void fed_put_in_force(struct ppxd *d, struct fed_taking *t)
 	else if (!t->baseline)
 		unlink(f->baseline_path);
 	snprintf(f->source, sizeof(f->source), "%s", t->source);
+	if (f->closed)
+		log_info("a directory is in force again: partners are judged "
+			 "by it");
+	f->closed = 0;
 	f->taken_ms = ppxd_now_ms();
 	f->log_seq = t->seq;
 	f->has_seq = 1;
@@ -194,6 +199,46 @@ void fed_put_in_force(struct ppxd *d, struct fed_taking *t)
 		log_warnx("out of memory: the replaced directory is kept");
 	}
 	date_check(d);
+}
+
+/*
+ * Fail closed (PROTOCOL.md 13.3): the log has held a directory (its mark
+ * "directory"), but none could be put in force at start (none verifies
+ * now, or its baseline policy does not load).  Trusting every [partner]
+ * on the CA alone again would undo what the directories decided (an
+ * agency suspended, removed or excluded), so a stand-in that lists no
+ * agency is put in force instead: every partner is removed, its
+ * handshakes and frames refused, until a directory is taken (from the
+ * file drop: no partner can reach us).  It is never logged, held or sent.
+ */
+static int fail_closed(struct ppxd *d)
+{
+	struct federation *f = d->federation;
+	struct ppx_directory *none = calloc(1, sizeof(*none));
+
+	if (!none || !(none->baseline_policy = calloc(1, 1))) {
+		free(none);
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	}
+	snprintf(none->federation, sizeof(none->federation), "%s",
+		 d->cfg->federation);
+	none->not_after_ms = INT64_MAX;
+	snprintf(none->signer, sizeof(none->signer), "none");
+	d->directory = none;
+	f->closed = 1;
+	snprintf(f->source, sizeof(f->source), "none (WARNING: the log has "
+		 "held a directory, entry %llu, but none could be put in "
+		 "force: every partner is cut off until one is)",
+		 (unsigned long long)f->log_seq);
+	log_warnx("WARNING: the log has held a federation directory (entry "
+		  "%llu) but none could be put in force at start: every "
+		  "partner is cut off, its handshakes and messages refused, "
+		  "until a directory is in force; put the federation's "
+		  "current directory at %s", (unsigned long long)f->log_seq,
+		  d->cfg->directory_drop);
+	if (partners_apply(d, none) != 0)
+		log_warnx("not every partner cut off: %s", ppx_error_last());
+	return 0;
 }
 
 /* After the commit: in force, held, said, sent on; or, not logged or
@@ -304,14 +349,25 @@ static int log_directory(struct ppxd *d, const struct ppx_directory *dir,
 	return rc;
 }
 
+/* What an offered directory is judged against: the one taken earlier in
+ * this iteration, else the one in force; NULL when there is none, or
+ * only the stand-in of a daemon that fails closed (fail_closed). */
+static const struct ppx_directory *fed_current(const struct ppxd *d)
+{
+	const struct federation *f = d->federation;
+
+	if (f->pending)
+		return f->pending;
+	return f->closed ? NULL : d->directory;
+}
+
 /* Log `dir` and put it in force after the commit (it is owned now). */
 int fed_take(struct ppxd *d, struct ppx_directory *dir, ppxd_policy *base,
 	     const char *source, const char *agency)
 {
 	struct federation *f = d->federation;
 	struct fed_taking *t = calloc(1, sizeof(*t));
-	const struct ppx_directory *old = f->pending ? f->pending
-						     : d->directory;
+	const struct ppx_directory *old = fed_current(d);
 	int rc = t ? 0 : ppx_error_set(PPX_ENOMEM, "out of memory");
 
 	/* The action first: once the entry is in the batch nothing may
@@ -343,8 +399,7 @@ void fed_take_directory(struct ppxd *d, const char *source,
 			const char *agency, const uint8_t *bytes, size_t len)
 {
 	struct federation *f = d->federation;
-	const struct ppx_directory *held = f->pending ? f->pending
-						      : d->directory;
+	const struct ppx_directory *held = fed_current(d);
 	struct ppx_directory *dir = NULL;
 	ppxd_policy *base = NULL;
 	int rc;
@@ -466,6 +521,8 @@ int federation_open(struct ppxd *d)
 	f->drop_checked_ms = ppxd_now_ms();
 	if ((rc = writer_flush(d)) != 0)
 		return rc;
+	if (!d->directory && f->has_seq)
+		return fail_closed(d);
 	if (!d->directory)
 		log_info("no federation directory yet: waiting for one at %s "
 			 "or from a partner", d->cfg->directory_drop);

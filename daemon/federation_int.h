@@ -54,6 +54,8 @@ struct federation {
 	int has_seq;
 	int dated;			/* outside its dates: warned */
 	int opening;			/* in federation_open() */
+	int closed;			/* d->directory is fail_closed()'s
+					 * stand-in, listing nobody */
 	char crl_source[FED_SOURCE_MAX];
 	uint8_t crl_sha[32];		/* the CRL in force, as last sent */
 	int has_crl;

@@ -271,8 +271,8 @@ static int send_one(struct ppxd *d, size_t link, int field)
 	int rc;
 
 	if (field == FIELD_DIRECTORY) {
-		if (!d->directory)
-			return 0;
+		if (!d->directory || d->federation->closed)
+			return 0;	/* none, or the stand-in: nothing */
 		bytes = d->directory->bytes;
 		n = d->directory->len;
 	} else {

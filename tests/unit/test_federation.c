@@ -19,6 +19,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/pem.h>
@@ -652,6 +653,62 @@ static void test_federation__bad_held_file_is_moved_aside(void **state)
 	fed_free(t);
 }
 
+/* The log has held a directory, but at start none verifies (here: the
+ * configuration now names another federation): no partner is trusted on
+ * the CA alone, every one is cut off until a directory is in force, and
+ * the stand-in is never sent. */
+static void test_federation__fails_closed_when_no_directory_can_be_in_force(
+	void **state)
+{
+	struct fed *t = fed_new();
+	struct ppxd *d = &t->f->d;
+	Ppx__V1__DirectoryStatus *st = NULL;
+	const struct ppx_partner *p;
+	uint8_t fp[PPX_FINGERPRINT_LEN] = {0};
+	size_t len4, len5;
+	uint8_t *d4 = directory(4, "", &len4), *d5 = directory(5, "", &len5);
+
+	(void)state;
+	write_bytes(t->drop, d4, len4);
+	assert_int_equal(federation_open(d), 0);
+	assert_int_equal(d->directory->serial, 4);
+	writer_flush(d);
+	federation_free(d);
+	partners_free(d);
+	unlink(t->drop);
+
+	snprintf(d->cfg->federation, sizeof(d->cfg->federation), "scotland");
+	assert_int_equal(federation_open(d), 0);
+	assert_non_null(d->directory);
+	assert_int_equal(d->directory->serial, 0);
+	assert_int_equal(d->directory->n_agencies, 0);
+	p = ppx_config_partner(d->cfg, "probation.gwent");
+	assert_non_null(p);
+	assert_int_equal(p->standing, PPX_STANDING_REMOVED);
+	assert_int_not_equal(partners_cert_allowed(d, "probation.gwent",
+						   PPX_ROLE_TRANSPORT, fp,
+						   PARTNERS_USE_SESSION), 0);
+	assert_int_equal(federation_status(d, &st), 0);
+	assert_non_null(st);
+	assert_non_null(strstr(st->source, "WARNING"));
+	link_up(t, "probation.gwent");
+	assert_int_equal(sent(t, "probation.gwent",
+			      PPX__V1__FRAME__CONTENT_DIRECTORY), 0);
+
+	/* A directory dropped in is taken, and the partners are back. */
+	snprintf(d->cfg->federation, sizeof(d->cfg->federation),
+		 "england-wales");
+	write_bytes(t->drop, d5, len5);
+	federation_tick(d, ppxd_now_ms() + 5000);
+	writer_flush(d);
+	assert_int_equal(d->directory->serial, 5);
+	p = ppx_config_partner(d->cfg, "probation.gwent");
+	assert_int_equal(p->standing, PPX_STANDING_ACTIVE);
+	free(d4);
+	free(d5);
+	fed_free(t);
+}
+
 static void test_federation__baseline_policy_narrows_the_local_one(
 	void **state)
 {
@@ -825,6 +882,8 @@ int main(void)
 		cmocka_unit_test(
 			test_federation__start_follows_the_log_when_the_file_is_behind),
 		cmocka_unit_test(test_federation__bad_held_file_is_moved_aside),
+		cmocka_unit_test(
+			test_federation__fails_closed_when_no_directory_can_be_in_force),
 		cmocka_unit_test(test_federation__each_bad_drop_is_logged),
 		cmocka_unit_test(
 			test_federation__baseline_policy_narrows_the_local_one),
