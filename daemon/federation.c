@@ -24,7 +24,9 @@
  * was behind, and a held file newer than the log (a log restored from a
  * backup) is logged again, cause "held".  A commit that fails puts
  * nothing in force: the source is looked at again (the drop) or taken
- * when its partner sends it again.
+ * when its partner sends it again.  A daemon whose log has held a
+ * directory but can put none in force at start fails closed
+ * (fail_closed): every partner cut off until one is taken.
  */
 #include <stdint.h>
 #include <stdio.h>
