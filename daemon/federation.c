@@ -13,7 +13,9 @@
  * our federation's name, its baseline policy loads, newer than the one
  * in force or taken earlier in this iteration), then ENTRY_DIRECTORY is
  * appended to the iteration's batch with the mark "directory" moved to
- * it; only after the commit is it put in force (d->directory,
+ * it (the after-commit action registered first, so that nothing can fail
+ * between the entry and it: an entry appended is put in force if the
+ * batch commits); only after the commit is it put in force (d->directory,
  * d->baseline, partners_apply), written to LOG_DIR/directory.pb and sent
  * on.  So the log is never behind what is in force.  A crash between the
  * commit and the file leaves the file behind the log: at start the
@@ -22,8 +24,11 @@
  * was behind, and a held file newer than the log (a log restored from a
  * backup) is logged again, cause "held".  A commit that fails puts
  * nothing in force: the source is looked at again (the drop) or taken
- * when its partner sends it again.
+ * when its partner sends it again.  A daemon whose log has held a
+ * directory but can put none in force at start fails closed
+ * (fail_closed): every partner cut off until one is taken.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +47,16 @@
 
 #define DETAIL_MAX 4000
 
-/* What a new directory replaced, freed after the next commit: submits
- * queued before it may still point at the old baseline. */
+/*
+ * What a new directory replaced, freed after the next commit.  The
+ * invariant: a pointer taken from d->directory or d->baseline (an agency,
+ * a name, a policy and the text of its verdicts) stays valid until the
+ * end of the loop iteration that took it, never longer; nothing may keep
+ * one across iterations (inbound groups and pending replies copy what
+ * they need).  A directory is put in force from an after-commit action,
+ * possibly while such pointers of the same iteration are still in use,
+ * so what it replaced lives until the next commit.
+ */
 struct replaced {
 	struct ppx_directory *dir;
 	ppxd_policy *baseline;
@@ -69,8 +82,9 @@ int fed_judge(struct ppxd *d, struct ppx_directory **out,
 	if ((rc = ppx_directory_parse_next(out, bytes, len, d->trust, now,
 					   held)) != 0)
 		return rc;
-	if (d->cfg->federation[0] &&
-	    strcmp((*out)->federation, d->cfg->federation) != 0) {
+	/* [federation] name is required (config.c), so the first directory
+	 * is held to it as well as every later one. */
+	if (strcmp((*out)->federation, d->cfg->federation) != 0) {
 		rc = ppx_error_set(PPX_EBADDIR, "directory serial %llu is of "
 				   "federation %s; this daemon is in %s",
 				   (unsigned long long)(*out)->serial,
@@ -170,6 +184,10 @@ void fed_put_in_force(struct ppxd *d, struct fed_taking *t)
 	else if (!t->baseline)
 		unlink(f->baseline_path);
 	snprintf(f->source, sizeof(f->source), "%s", t->source);
+	if (f->closed)
+		log_info("a directory is in force again: partners are judged "
+			 "by it");
+	f->closed = 0;
 	f->taken_ms = ppxd_now_ms();
 	f->log_seq = t->seq;
 	f->has_seq = 1;
@@ -185,7 +203,48 @@ void fed_put_in_force(struct ppxd *d, struct fed_taking *t)
 	date_check(d);
 }
 
-/* After the commit: in force, held, said, sent on. */
+/*
+ * Fail closed (PROTOCOL.md 13.3): the log has held a directory (its mark
+ * "directory"), but none could be put in force at start (none verifies
+ * now, or its baseline policy does not load).  Trusting every [partner]
+ * on the CA alone again would undo what the directories decided (an
+ * agency suspended, removed or excluded), so a stand-in that lists no
+ * agency is put in force instead: every partner is removed, its
+ * handshakes and frames refused, until a directory is taken (from the
+ * file drop: no partner can reach us).  It is never logged, held or sent.
+ */
+static int fail_closed(struct ppxd *d)
+{
+	struct federation *f = d->federation;
+	struct ppx_directory *none = calloc(1, sizeof(*none));
+
+	if (!none || !(none->baseline_policy = calloc(1, 1))) {
+		free(none);
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	}
+	snprintf(none->federation, sizeof(none->federation), "%s",
+		 d->cfg->federation);
+	none->not_after_ms = INT64_MAX;
+	snprintf(none->signer, sizeof(none->signer), "none");
+	d->directory = none;
+	f->closed = 1;
+	snprintf(f->source, sizeof(f->source), "none (WARNING: the log has "
+		 "held a directory, entry %llu, but none could be put in "
+		 "force: every partner is cut off until one is)",
+		 (unsigned long long)f->log_seq);
+	log_warnx("WARNING: the log has held a federation directory (entry "
+		  "%llu) but none could be put in force at start: every "
+		  "partner is cut off, its handshakes and messages refused, "
+		  "until a directory is in force; put the federation's "
+		  "current directory at %s", (unsigned long long)f->log_seq,
+		  d->cfg->directory_drop);
+	if (partners_apply(d, none) != 0)
+		log_warnx("not every partner cut off: %s", ppx_error_last());
+	return 0;
+}
+
+/* After the commit: in force, held, said, sent on; or, not logged or
+ * not committed, nothing. */
 static void taken(struct ppxd *d, void *arg, int rc)
 {
 	struct fed_taking *t = arg;
@@ -193,12 +252,12 @@ static void taken(struct ppxd *d, void *arg, int rc)
 
 	if (f->pending == t->dir)
 		f->pending = NULL;
-	if (rc != 0) {
+	if (rc != 0 || !t->logged) {
 		struct fed_peer *p = fed_peer(f, t->source);
 
-		log_warnx("directory serial %llu from %s not taken: the log "
-			  "commit failed", (unsigned long long)t->dir->serial,
-			  t->source);
+		log_warnx("directory serial %llu from %s not taken: %s",
+			  (unsigned long long)t->dir->serial, t->source,
+			  rc != 0 ? "the log commit failed" : "not logged");
 		if (p)
 			p->has_dir = 0;	/* judged again when sent again */
 		memset(&f->drop_seen, 0, sizeof(f->drop_seen));
@@ -219,15 +278,44 @@ static void taken(struct ppxd *d, void *arg, int rc)
 	free(t);
 }
 
-/* ENTRY_DIRECTORY for `dir` from `source`, with the mark moved to it. */
+/*
+ * The mark "directory" moved to entry `seq`: the new one put before the
+ * old one goes, so that a failure between them leaves two (the latest
+ * is read at start) rather than none.  The entry is what counts: once
+ * it is appended the directory is taken if the batch commits, and a
+ * mark that could not be moved is said, not a reason to drop it (at
+ * start the held file, written after the commit, is the newer).
+ */
+static void mark_move(struct ppxd *d, const struct ppx_directory *dir,
+		      uint64_t seq)
+{
+	struct federation *f = d->federation;
+	/* The mark before: of one taken earlier in this iteration, else of
+	 * the directory in force. */
+	uint64_t before = f->pending ? f->pending_seq : f->log_seq;
+	int had = f->pending || f->has_seq;
+	ppx_log_batch *b = NULL;
+	int rc = writer_batch(d, &b);
+
+	if (rc == 0)
+		rc = ppx_log_mark_put(b, FED_MARK_SET, seq, 0);
+	if (rc == 0 && had && before != seq)
+		rc = ppx_log_mark_del(b, FED_MARK_SET, before);
+	if (rc != 0)
+		log_warnx("directory serial %llu logged as entry %llu, but "
+			  "the log's mark of the directory in force could not "
+			  "be moved to it: %s; at the next start the held "
+			  "file decides", (unsigned long long)dir->serial,
+			  (unsigned long long)seq, ppx_error_last());
+}
+
+/* ENTRY_DIRECTORY for `dir` from `source`, its mark moved to it (mark_move). */
 static int log_directory(struct ppxd *d, const struct ppx_directory *dir,
 			 const struct ppx_directory *old, const char *source,
 			 const char *agency, uint64_t *seq)
 {
 	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
-	struct federation *f = d->federation;
 	char *detail = malloc(DETAIL_MAX), *lines = malloc(DETAIL_MAX);
-	ppx_log_batch *b = NULL;
 	size_t at;
 	int rc;
 
@@ -257,14 +345,22 @@ static int log_directory(struct ppxd *d, const struct ppx_directory *dir,
 	e.data.data = dir->bytes;
 	e.data.len = dir->len;
 	rc = writer_append(d, &e, seq);
-	if (rc == 0)
-		rc = writer_batch(d, &b);
-	if (rc == 0 && f->has_seq)
-		rc = ppx_log_mark_del(b, FED_MARK_SET, f->log_seq);
-	if (rc == 0)
-		rc = ppx_log_mark_put(b, FED_MARK_SET, *seq, 0);
 	free(detail);
+	if (rc == 0)
+		mark_move(d, dir, *seq);
 	return rc;
+}
+
+/* What an offered directory is judged against: the one taken earlier in
+ * this iteration, else the one in force; NULL when there is none, or
+ * only the stand-in of a daemon that fails closed (fail_closed). */
+static const struct ppx_directory *fed_current(const struct ppxd *d)
+{
+	const struct federation *f = d->federation;
+
+	if (f->pending)
+		return f->pending;
+	return f->closed ? NULL : d->directory;
 }
 
 /* Log `dir` and put it in force after the commit (it is owned now). */
@@ -273,29 +369,31 @@ int fed_take(struct ppxd *d, struct ppx_directory *dir, ppxd_policy *base,
 {
 	struct federation *f = d->federation;
 	struct fed_taking *t = calloc(1, sizeof(*t));
-	const struct ppx_directory *old = f->pending ? f->pending
-						     : d->directory;
+	const struct ppx_directory *old = fed_current(d);
 	int rc = t ? 0 : ppx_error_set(PPX_ENOMEM, "out of memory");
 
-	if (rc == 0)
-		rc = log_directory(d, dir, old, source, agency, &t->seq);
-	if (rc == 0) {
-		t->dir = dir;
-		t->baseline = base;
-		snprintf(t->source, sizeof(t->source), "%s", source);
-		snprintf(t->agency, sizeof(t->agency), "%s", agency);
-		rc = writer_after(d, taken, t);
-	}
+	/* The action first: once the entry is in the batch nothing may
+	 * fail that would leave it there with nothing put in force. */
+	if (rc == 0 && (rc = writer_after(d, taken, t)) != 0)
+		free(t);
 	if (rc != 0) {
 		log_warnx("directory serial %llu from %s not taken: %s",
 			  (unsigned long long)dir->serial, source,
 			  ppx_error_last());
-		free(t);
 		ppx_directory_free(dir);
 		policy_free(base);
 		return rc;
 	}
+	t->dir = dir;
+	t->baseline = base;
+	snprintf(t->source, sizeof(t->source), "%s", source);
+	snprintf(t->agency, sizeof(t->agency), "%s", agency);
+	rc = log_directory(d, dir, old, source, agency, &t->seq);
+	if (rc != 0)
+		return rc;	/* taken() frees it after the commit */
+	t->logged = 1;
 	f->pending = dir;
+	f->pending_seq = t->seq;
 	return 0;
 }
 
@@ -303,8 +401,7 @@ void fed_take_directory(struct ppxd *d, const char *source,
 			const char *agency, const uint8_t *bytes, size_t len)
 {
 	struct federation *f = d->federation;
-	const struct ppx_directory *held = f->pending ? f->pending
-						      : d->directory;
+	const struct ppx_directory *held = fed_current(d);
 	struct ppx_directory *dir = NULL;
 	ppxd_policy *base = NULL;
 	int rc;
@@ -426,6 +523,8 @@ int federation_open(struct ppxd *d)
 	f->drop_checked_ms = ppxd_now_ms();
 	if ((rc = writer_flush(d)) != 0)
 		return rc;
+	if (!d->directory && f->has_seq)
+		return fail_closed(d);
 	if (!d->directory)
 		log_info("no federation directory yet: waiting for one at %s "
 			 "or from a partner", d->cfg->directory_drop);

@@ -47,15 +47,20 @@ struct federation {
 	/* The directory taken this iteration, logged, waiting for the
 	 * commit to be put in force; later offers are judged against it. */
 	struct ppx_directory *pending;
+	uint64_t pending_seq;		/* its ENTRY_DIRECTORY */
 	char source[FED_SOURCE_MAX];	/* of the directory in force */
 	int64_t taken_ms;
 	uint64_t log_seq;		/* its ENTRY_DIRECTORY; 0: none yet */
 	int has_seq;
 	int dated;			/* outside its dates: warned */
 	int opening;			/* in federation_open() */
+	int closed;			/* d->directory is fail_closed()'s
+					 * stand-in, listing nobody */
 	char crl_source[FED_SOURCE_MAX];
 	uint8_t crl_sha[32];		/* the CRL in force, as last sent */
 	int has_crl;
+	const void *crl_trust;		/* the trust store and its CRL */
+	unsigned crl_generation;	/* generation crl_sha was taken at */
 	uint8_t *owed;			/* per link, OWE_* bits */
 	size_t n_owed;
 	struct fed_peer *peers;
@@ -72,6 +77,7 @@ struct fed_taking {
 	char source[FED_SOURCE_MAX];
 	char agency[PPX_NAME_MAX];
 	uint64_t seq;
+	int logged;		/* its entry is in the batch */
 };
 
 #define FED_MARK_SET "directory"	/* the latest ENTRY_DIRECTORY */

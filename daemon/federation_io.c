@@ -87,49 +87,78 @@ static int varint_get(const uint8_t *p, size_t len, size_t *at, uint64_t *v)
 	return -1;
 }
 
+/* What frame_content() found of a frame. */
+struct frame_scan {
+	int content;		/* the last oneof field (2..8), or 0 */
+	const uint8_t *body;	/* field 7 or 8: its bytes */
+	size_t n;
+	unsigned docs;		/* fields 7 and 8, of any wire type */
+	uint64_t version;	/* field 1, the last; 0 if none */
+	int version_bad;	/* field 1 not a varint */
+};
+
+/* One length-delimited field at p[*at] of `tag`, into `s`. */
+static int scan_bytes(struct frame_scan *s, const uint8_t *p, size_t len,
+		      size_t *at, uint64_t tag)
+{
+	uint64_t v;
+
+	if (varint_get(p, len, at, &v) != 0 || v > len - *at)
+		return -1;
+	if ((tag >> 3) >= 2 && (tag >> 3) <= 8) {
+		s->content = (int)(tag >> 3);
+		s->body = p + *at;
+		s->n = (size_t)v;
+	}
+	*at += (size_t)v;
+	return 0;
+}
+
 /*
  * The content of a frame without decoding it: the field number of the
  * last field of the oneof (2..8; protobuf keeps the last), and for 7 or
- * 8 where its bytes are.  0 if the frame does not scan as protobuf (the
- * message pipeline then refuses it as it always has).
+ * 8 where its bytes are; with the version and how many fields 7 and 8
+ * it has, so that federation_frame() can refuse what protobuf would read
+ * otherwise (a repeated SignedDirectory is merged, not replaced).  -1 if
+ * the frame does not scan as protobuf (the message pipeline then refuses
+ * it as it always has).
  */
-static int frame_content(const uint8_t *p, size_t len, const uint8_t **body,
-			 size_t *n)
+static int frame_content(struct frame_scan *s, const uint8_t *p, size_t len)
 {
 	size_t at = 0;
-	int content = 0;
 
+	memset(s, 0, sizeof(*s));
 	while (at < len) {
 		uint64_t tag, v;
 
 		if (varint_get(p, len, &at, &tag) != 0)
-			return 0;
+			return -1;
+		if ((tag >> 3) == FIELD_DIRECTORY || (tag >> 3) == FIELD_CRL)
+			s->docs++;
+		if ((tag >> 3) == 1)
+			s->version_bad = (tag & 7) != 0;
 		switch (tag & 7) {
 		case 0:
 			if (varint_get(p, len, &at, &v) != 0)
-				return 0;
+				return -1;
+			if ((tag >> 3) == 1)
+				s->version = v;
 			break;
 		case 1:
 		case 5:
 			if (len - at < ((tag & 7) == 1 ? 8u : 4u))
-				return 0;
+				return -1;
 			at += (tag & 7) == 1 ? 8 : 4;
 			break;
 		case 2:
-			if (varint_get(p, len, &at, &v) != 0 || v > len - at)
-				return 0;
-			if ((tag >> 3) >= 2 && (tag >> 3) <= 8) {
-				content = (int)(tag >> 3);
-				*body = p + at;
-				*n = (size_t)v;
-			}
-			at += (size_t)v;
+			if (scan_bytes(s, p, len, &at, tag) != 0)
+				return -1;
 			break;
 		default:
-			return 0;
+			return -1;
 		}
 	}
-	return content;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -242,8 +271,8 @@ static int send_one(struct ppxd *d, size_t link, int field)
 	int rc;
 
 	if (field == FIELD_DIRECTORY) {
-		if (!d->directory)
-			return 0;
+		if (!d->directory || d->federation->closed)
+			return 0;	/* none, or the stand-in: nothing */
 		bytes = d->directory->bytes;
 		n = d->directory->len;
 	} else {
@@ -309,28 +338,60 @@ void federation_link_up(struct ppxd *d, size_t link)
 /* Frames from partners                                                */
 /* ------------------------------------------------------------------ */
 
+/*
+ * A frame carrying a directory or a CRL is judged only as protobuf would
+ * read it the same way: version 1 and one field 7 or 8.  Otherwise it is
+ * refused (and spends the budget), so that two implementations never
+ * judge different bytes of the same frame.  1 if refused.
+ */
+static int frame_refused(struct ppxd *d, const struct frame_scan *s,
+			 const char *source, const char *agency,
+			 const uint8_t *raw, size_t len, const char *what)
+{
+	int code = 0;
+
+	if (s->version_bad || s->version != 1)
+		code = ppx_error_set(PPX_EVERSION, "frame has wire version "
+				     "%llu; this daemon speaks version 1",
+				     (unsigned long long)s->version);
+	else if (s->docs > 1)
+		code = ppx_error_set(PPX_EFRAME, "frame has %u directory or "
+				     "CRL fields; one is allowed", s->docs);
+	if (code != 0)
+		fed_refuse(d, source, agency, raw, len, code, what);
+	return code != 0;
+}
+
 int federation_frame(struct ppxd *d, const char *agency, const uint8_t *raw,
 		     size_t len)
 {
-	const uint8_t *body = NULL;
-	size_t n = 0;
-	int content = frame_content(raw, len, &body, &n);
+	struct frame_scan s;
+	int content;
+	const uint8_t *body;
+	size_t n;
+	const char *what;
 	char source[FED_SOURCE_MAX];
 	struct fed_peer *p;
 	uint8_t sha[32];
 
-	if (content != FIELD_DIRECTORY && content != FIELD_CRL)
+	if (frame_content(&s, raw, len) != 0 ||
+	    (s.content != FIELD_DIRECTORY && s.content != FIELD_CRL))
 		return 0;
 	if (!d->federation)
 		return 1;	/* no [federation]: not ours to take */
+	content = s.content;
+	body = s.body;
+	n = s.n;
+	what = content == FIELD_DIRECTORY ? "directory" : "CRL";
 	snprintf(source, sizeof(source), "partner %s", agency);
 	if (len > (size_t)d->cfg->max_frame) {
 		ppx_error_set(PPX_ETOOBIG, "frame of %zu bytes exceeds the "
 			      "%ld-byte cap", len, d->cfg->max_frame);
-		fed_refuse(d, source, agency, raw, len, PPX_ETOOBIG,
-			   content == FIELD_DIRECTORY ? "directory" : "CRL");
+		fed_refuse(d, source, agency, raw, len, PPX_ETOOBIG, what);
 		return 1;
 	}
+	if (frame_refused(d, &s, source, agency, raw, len, what))
+		return 1;
 	if (!(p = fed_peer(d->federation, source)))
 		return 1;
 	ppx_sha256(sha, body, n);

@@ -514,7 +514,8 @@ static int check_proofs(struct ppxd *d, size_t link,
 	int required = proofs_required(d, agency);
 	const ppx_trust *trust = d->trust;	/* NULL once checked */
 	char raw[600], detail[256];
-	int rc = 0;
+	/* The proofs' checkpoint: signed by a key the directory lists. */
+	int rc = witness_checkpoint_allowed(d, agency, r->checkpoint);
 
 	for (size_t i = 0; rc == 0 && i < r->n_items; i++)
 		rc = check_item_proof(d, link, r, r->items[i], required,

@@ -583,6 +583,22 @@ static void seen_add(struct ppxd *d, struct wpeer *c, Ppx__V1__Envelope *env,
 	c->seen[at] = s;
 }
 
+/*
+ * A third log's checkpoint in gossip is evidence about that log, not
+ * traffic from its agency: with a directory in force its signing
+ * certificate must be one the directory lists for the log's agency
+ * (PROTOCOL.md 13.4), whatever that agency's standing.  A suspended or
+ * leaving agency's listed key still speaks for its log; a removed one,
+ * or a key dropped from the directory, speaks for nothing, and an alarm
+ * raised on it would be raised by a key the federation cut.
+ */
+static int gossip_signer_listed(const struct ppxd *d, const ppx_identity *id)
+{
+	return !d->directory ||
+	       ppx_directory_lists_cert(d->directory, id->agency,
+					PPX_ROLE_SIGNING, id->fingerprint);
+}
+
 /* Gossip in the request: checkpoints of third logs `agency` cosigned. */
 static void take_gossip(struct ppxd *d, const char *agency,
 			const Ppx__V1__WitnessRequest *q)
@@ -598,11 +614,30 @@ static void take_gossip(struct ppxd *d, const char *agency,
 					NULL, time(NULL), &id) != 0 ||
 		    !(c = witness_peer(d->witness, id.agency)) ||
 		    strcmp(id.agency, agency) == 0 ||
+		    !gossip_signer_listed(d, &id) ||
 		    checkpoint_open(&cp, &id, d->trust, env, id.agency) != 0)
 			continue;	/* not a partner's, or not good */
 		seen_add(d, c, env, cp, agency);
 		ppx__v1__checkpoint__free_unpacked(cp, NULL);
 	}
+}
+
+int witness_checkpoint_allowed(struct ppxd *d, const char *agency,
+			       const Ppx__V1__Envelope *env)
+{
+	ppx_identity id;
+	int rc;
+
+	if (!d->directory || !env)
+		return 0;
+	rc = ppx_envelope_verify(d->trust, env,
+				 PPX__V1__SIGNED_PURPOSE__SIGNED_CHECKPOINT,
+				 agency, time(NULL), &id);
+	if (rc == 0)
+		rc = partners_cert_allowed(d, agency, PPX_ROLE_SIGNING,
+					   id.fingerprint,
+					   PARTNERS_USE_RECEIPT);
+	return rc;
 }
 
 void witness_receipt_seen(struct ppxd *d, const char *agency,
@@ -613,9 +648,7 @@ void witness_receipt_seen(struct ppxd *d, const char *agency,
 	struct wpeer *c;
 
 	if (!d->witness || !env || !(c = witness_peer(d->witness, agency)) ||
-	    ppx_envelope_verify(d->trust, env,
-				PPX__V1__SIGNED_PURPOSE__SIGNED_CHECKPOINT,
-				NULL, time(NULL), &id) != 0 ||
+	    witness_checkpoint_allowed(d, agency, env) != 0 ||
 	    checkpoint_open(&cp, &id, d->trust, env, agency) != 0)
 		return;
 	seen_add(d, c, env, cp, agency);

@@ -59,6 +59,16 @@ int witness_link_frame(struct ppxd *d, size_t link, const uint8_t *data,
 void witness_receipt_seen(struct ppxd *d, const char *agency,
 			  Ppx__V1__Envelope *checkpoint);
 
+/*
+ * A checkpoint `agency` signed, from its receipt or proof: with a
+ * directory in force its signature must verify and its certificate be
+ * one the directory lists for `agency` with a standing that may send
+ * receipts (partners_cert_allowed, PARTNERS_USE_RECEIPT).  0, or the
+ * code with the error set.  Without a directory, 0.
+ */
+int witness_checkpoint_allowed(struct ppxd *d, const char *agency,
+			       const Ppx__V1__Envelope *checkpoint);
+
 /* outbox.c: link i came up (a new session: ask again) or went down. */
 void witness_link_event(struct ppxd *d, size_t link, int up);
 

@@ -299,7 +299,9 @@ static const struct key_spec keys[] = {
 	STR(SEC_ACCOUNTABILITY, "ppx", KEY_PATH, 0, ppx_path),
 	/* [federation]: the signed directory (PROTOCOL.md 13) */
 	STR(SEC_FEDERATION, "directory", KEY_PATH, 1, directory_drop),
-	STR(SEC_FEDERATION, "name", KEY_FED_NAME, 0, federation),
+	/* Required: without it the first directory from any partner could
+	 * move the daemon into another federation under the same CA. */
+	STR(SEC_FEDERATION, "name", KEY_FED_NAME, 1, federation),
 	STR(SEC_FEDERATION, "partners", KEY_FED_PARTNERS, 0, fed_partners),
 	{SEC_FEDERATION, "forward", KEY_YESNO, 0, 1, 0, 1,
 	 FIELD(struct ppx_config, fed_forward)},

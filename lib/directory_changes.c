@@ -16,6 +16,7 @@
 #include "directory_int.h"
 #include "ppx/directory.h"
 #include "ppx/error.h"
+#include "ppx/text.h"
 #include "ppx.pb-c.h"
 
 int ppx_directory_supersedes(const struct ppx_directory *held,
@@ -163,10 +164,34 @@ static void endpoints_text(char *out, size_t cap,
 	}
 }
 
+/*
+ * A display name as it is quoted in the changes: a directory may give
+ * any UTF-8, so a quote, a ';' or a backslash becomes \xNN as a control
+ * or a byte that is not text does (ppx_text_escape).  A name can then
+ * neither end its quotes nor pass for further changes once the lines
+ * are joined with "; " in the ENTRY_DIRECTORY detail.
+ */
+static void quote_name(char *out, size_t cap, const char *name)
+{
+	char plain[PPX_NAME_MAX * 4];
+	size_t used = 0;
+
+	for (const char *p = name; *p && used + 5 < sizeof(plain); p++) {
+		if (*p == '\'' || *p == ';' || *p == '\\')
+			used += (size_t)snprintf(plain + used,
+						 sizeof(plain) - used,
+						 "\\x%02x", (unsigned char)*p);
+		else
+			plain[used++] = *p;
+	}
+	plain[used] = '\0';
+	ppx_text_escape(out, cap, plain, used);
+}
+
 static void agency_changes(struct changes *c, const struct ppx_dir_agency *o,
 			   const struct ppx_dir_agency *n)
 {
-	char eo[1100], en[1100];
+	char eo[1100], en[1100], qo[PPX_NAME_MAX * 4], qn[PPX_NAME_MAX * 4];
 
 	if (strcmp(o->type, n->type) != 0)
 		change(c, "%s: type %s -> %s", n->name, o->type, n->type);
@@ -178,9 +203,11 @@ static void agency_changes(struct changes *c, const struct ppx_dir_agency *o,
 	endpoints_text(en, sizeof(en), n);
 	if (strcmp(eo, en) != 0)
 		change(c, "%s: endpoint %s -> %s", n->name, eo, en);
-	if (strcmp(o->display_name, n->display_name) != 0)
-		change(c, "%s: display name '%s' -> '%s'", n->name,
-		       o->display_name, n->display_name);
+	if (strcmp(o->display_name, n->display_name) != 0) {
+		quote_name(qo, sizeof(qo), o->display_name);
+		quote_name(qn, sizeof(qn), n->display_name);
+		change(c, "%s: display name '%s' -> '%s'", n->name, qo, qn);
+	}
 	cert_changes(c, n->name, "signing",
 		     (const uint8_t (*)[32])o->signing_fp, o->n_signing,
 		     (const uint8_t (*)[32])n->signing_fp, n->n_signing);

@@ -208,6 +208,11 @@ static int crl_newer_than_held(const ppx_trust *self, const uint8_t *der,
 				     "federation CA");
 	}
 	rc = !self->crl || crl_order(crl, self->crl, &what) > 0;
+	/* Newer: whatever else ppx_trust_reload_crl_der() would refuse it
+	 * for, so that a CRL judged here can be logged before it is put in
+	 * force. */
+	if (rc == 1 && crl_acceptable(self, crl, "(DER)") != 0)
+		rc = PPX_ECRL;
 	X509_CRL_free(crl);
 	return rc;
 }
@@ -239,6 +244,11 @@ int ppx_trust_crl_der(const ppx_trust *self, uint8_t **out, size_t *len)
 	*len = (size_t)n;
 	OPENSSL_free(der);
 	return 0;
+}
+
+unsigned ppx_trust_crl_generation(const ppx_trust *self)
+{
+	return self->crl_generation;
 }
 
 uint64_t ppx_trust_crl_number(const ppx_trust *self)

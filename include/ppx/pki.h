@@ -85,8 +85,9 @@ time_t ppx_trust_crl_next_update(const ppx_trust *self);
 int ppx_trust_reload_crl_der(ppx_trust *self, const uint8_t *der, size_t len);
 
 /* 1 if the DER CRL is signed by the CA and newer than the CRL in force
- * (by crlNumber, else thisUpdate), 0 if it is not newer, or a negative
- * code (PPX_ECRL: does not decode or verify). */
+ * (by crlNumber, else thisUpdate), so that ppx_trust_reload_crl_der()
+ * takes it; 0 if it is not newer, or a negative code (PPX_ECRL: does not
+ * decode or verify, or is newer but refused, e.g. no nextUpdate). */
 int ppx_trust_crl_newer(const ppx_trust *self, const uint8_t *der,
 			size_t len);
 
@@ -94,6 +95,10 @@ int ppx_trust_crl_newer(const ppx_trust *self, const uint8_t *der,
  * its crlNumber (0 if it has none).  PPX_ENOTFOUND if none is held. */
 int ppx_trust_crl_der(const ppx_trust *self, uint8_t **out, size_t *len);
 uint64_t ppx_trust_crl_number(const ppx_trust *self);
+
+/* A number that changes whenever a CRL is put in force (never 0 once
+ * one is): what a caller caching anything about the CRL compares. */
+unsigned ppx_trust_crl_generation(const ppx_trust *self);
 
 /* Add `cert` (a copy) as a known certificate; a certificate already known
  * is not added twice.  It is judged when used, by ppx_trust_check(). */

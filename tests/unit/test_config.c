@@ -742,7 +742,8 @@ static void test_config__federation_defaults_allow_all_and_forward(
 	struct fixture *f = *state;
 
 	assert_int_equal(load_extra(f, "[federation]\n"
-				    "directory = /etc/ppx/directory.pb\n"), 0);
+				    "directory = /etc/ppx/directory.pb\n"
+				    "name = england-wales\n"), 0);
 	assert_string_equal(f->cfg->directory_drop, "/etc/ppx/directory.pb");
 	assert_int_equal(f->cfg->fed_forward, 1);
 	assert_int_equal(f->cfg->n_fed_partners, 0);
@@ -760,19 +761,26 @@ static void test_config__federation_needs_its_directory(void **state)
 				     "name = england-wales\n"),
 		       MINIMAL_LINES + 1, "[federation] has no directory; it "
 		       "is required");
+	/* The name too: one CA may serve several federations. */
 	assert_refused(f, load_extra(f, "[federation]\n"
-				     "directory = d.pb\npartners = police.*,"
-				     "\n"),
-		       MINIMAL_LINES + 3, "empty item in the list");
+				     "directory = d.pb\n"),
+		       MINIMAL_LINES + 1, "[federation] has no name; it is "
+		       "required");
 	assert_refused(f, load_extra(f, "[federation]\n"
-				     "directory = d.pb\npartners = Police\n"),
-		       MINIMAL_LINES + 3, "not agency names or globs");
+				     "directory = d.pb\nname = e\n"
+				     "partners = police.*,\n"),
+		       MINIMAL_LINES + 4, "empty item in the list");
+	assert_refused(f, load_extra(f, "[federation]\n"
+				     "directory = d.pb\nname = e\n"
+				     "partners = Police\n"),
+		       MINIMAL_LINES + 4, "not agency names or globs");
 	assert_refused(f, load_extra(f, "[federation]\n"
 				     "directory = d.pb\nname = Eng land\n"),
 		       MINIMAL_LINES + 3, "not a federation name");
 	assert_refused(f, load_extra(f, "[federation]\n"
-				     "directory = d.pb\nforward = maybe\n"),
-		       MINIMAL_LINES + 3, "must be yes or no");
+				     "directory = d.pb\nname = e\n"
+				     "forward = maybe\n"),
+		       MINIMAL_LINES + 4, "must be yes or no");
 }
 
 static void test_config__partner_endpoint_optional_with_a_directory(
@@ -783,7 +791,8 @@ static void test_config__partner_endpoint_optional_with_a_directory(
 	/* [federation] after the partner still counts. */
 	assert_int_equal(load_extra(f, "[partner prison.cardiff]\n"
 				    "witness = no\n"
-				    "[federation]\ndirectory = d.pb\n"), 0);
+				    "[federation]\ndirectory = d.pb\n"
+				    "name = e\n"), 0);
 	assert_int_equal(f->cfg->partners[0].witness_off, 1);
 	assert_refused(f, load_extra(f, "[partner prison.cardiff]\n"
 				     "witness = no\n"),
@@ -797,7 +806,7 @@ static void test_config__hook_may_name_a_partner_the_directory_brings(
 	struct fixture *f = *state;
 
 	assert_int_equal(load_extra(f, "[federation]\ndirectory = d.pb\n"
-				    "[hook h]\ncommand = /bin/true\n"
+				    "name = e\n[hook h]\ncommand = /bin/true\n"
 				    "partners = housing.newport\n"), 0);
 	assert_refused(f, load_extra(f, "[hook h]\ncommand = /bin/true\n"
 				     "partners = housing.newport\n"),

@@ -582,6 +582,30 @@ static void test_directory__changes_are_readable(void **state)
 	fixture_free(f);
 }
 
+/* A display name cannot end its quotes or pass for more changes: a
+ * quote, ';', a backslash and a newline are shown as \xNN. */
+static void test_directory__changes_escape_display_names(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct ppx_directory *old, *new;
+	char text[2048];
+
+	(void)state;
+	old = parse_ok(f);
+	f->d.serial = 5;
+	f->a[0].display_name = "x'; removed police.dyfed;\n\\y";
+	new = parse_ok(f);
+	assert_int_equal(ppx_directory_changes(old, new, text, sizeof(text)),
+			 2);
+	assert_string_equal(text, "serial 4 -> 5\npolice.gwent: display name "
+			    "'' -> 'x\\x27\\x3b removed police.dyfed\\x3b"
+			    "\\x0a\\x5cy'\n");
+	f->a[0].display_name = "";
+	ppx_directory_free(old);
+	ppx_directory_free(new);
+	fixture_free(f);
+}
+
 /* A CRL of the demo CA with crlNumber `number`, as DER. */
 static uint8_t *crl_der(long number, size_t *len)
 {
@@ -765,6 +789,7 @@ int main(void)
 		cmocka_unit_test(test_directory__other_federation_name_is_refused),
 		cmocka_unit_test(test_directory__supersedes_only_newer_of_same_federation),
 		cmocka_unit_test(test_directory__changes_are_readable),
+		cmocka_unit_test(test_directory__changes_escape_display_names),
 		cmocka_unit_test(test_directory__crl_der_reload_takes_only_newer),
 		cmocka_unit_test(test_directory__cert_dates_serial_and_added_cert),
 		cmocka_unit_test(test_directory__log_verifies_with_certs_it_carries),

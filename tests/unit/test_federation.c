@@ -19,6 +19,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/pem.h>
@@ -372,6 +373,43 @@ static void test_federation__newer_from_a_partner_is_taken_and_sent_on(
 	fed_free(t);
 }
 
+/* Two directories taken in one iteration: the log's mark "directory"
+ * ends on the second's entry alone, the first's mark moved on too. */
+static void test_federation__two_in_one_iteration_leave_one_mark(
+	void **state)
+{
+	struct fed *t = fed_new();
+	struct ppxd *d = &t->f->d;
+	struct ppx_log_mark *m = NULL;
+	size_t len4, len5, len6, n = 0, flen;
+	uint8_t *d4 = directory(4, "", &len4), *d5 = directory(5, "", &len5);
+	uint8_t *d6 = directory(6, "", &len6), *frame;
+
+	(void)state;
+	write_bytes(t->drop, d4, len4);
+	assert_int_equal(federation_open(d), 0);
+	writer_flush(d);
+	frame = frame_of(7, d5, len5, &flen);
+	transport_mem_inbound_push(d->transport, "probation.gwent",
+				   "probation.gwent", frame, flen);
+	free(frame);
+	frame = frame_of(7, d6, len6, &flen);
+	transport_mem_inbound_push(d->transport, "prison.cardiff",
+				   "prison.cardiff", frame, flen);
+	free(frame);
+	inbound_drain(d, 16);
+	writer_flush(d);
+	assert_int_equal(d->directory->serial, 6);
+	assert_int_equal(ppx_log_mark_list(d->log, "directory", &m, &n, 64),
+			 0);
+	assert_int_equal(n, 1);
+	free(m);
+	free(d4);
+	free(d5);
+	free(d6);
+	fed_free(t);
+}
+
 static void test_federation__older_is_refused_logged_and_not_answered(
 	void **state)
 {
@@ -504,6 +542,56 @@ static void test_federation__oversized_frame_is_refused_unjudged(
 	fed_free(t);
 }
 
+/* A frame that protobuf would read otherwise than the scanner (two
+ * SignedDirectory fields are merged; another wire version) is refused
+ * before anything in it is judged. */
+static void test_federation__ambiguous_frame_is_refused_unjudged(
+	void **state)
+{
+	struct fed *t = fed_new();
+	struct ppxd *d = &t->f->d;
+	Ppx__V1__LogEntry *e;
+	size_t len5, len, n2;
+	uint8_t *d5 = directory(5, "", &len5), *f, *twice;
+
+	(void)state;
+	assert_int_equal(federation_open(d), 0);
+	f = frame_of(7, d5, len5, &len);
+	assert_int_equal(f[0], 1 << 3);	/* version 1 first, then field 7 */
+	n2 = len + len - 2;
+	assert_non_null(twice = malloc(n2));
+	memcpy(twice, f, len);
+	memcpy(twice + len, f + 2, len - 2);
+	transport_mem_inbound_push(d->transport, "probation.gwent", "r",
+				   twice, n2);
+	inbound_drain(d, 4);
+	writer_flush(d);
+	assert_null(d->directory);
+	e = last_entry(t, PPX__V1__ENTRY_KIND__ENTRY_REJECTED);
+	assert_non_null(strstr(e->detail, "2 directory or CRL fields"));
+	ppx__v1__log_entry__free_unpacked(e, NULL);
+
+	f[1] = 2;	/* wire version 2 */
+	transport_mem_inbound_push(d->transport, "prison.cardiff", "r", f,
+				   len);
+	inbound_drain(d, 4);
+	writer_flush(d);
+	assert_null(d->directory);
+	e = last_entry(t, PPX__V1__ENTRY_KIND__ENTRY_REJECTED);
+	assert_non_null(strstr(e->detail, "wire version 2"));
+	ppx__v1__log_entry__free_unpacked(e, NULL);
+	assert_int_equal(transport_mem_replies(d->transport), 0);
+
+	/* The same directory in a proper frame is judged and taken. */
+	receive(t, "prison.cardiff", 7, d5, len5);
+	assert_non_null(d->directory);
+	assert_int_equal(d->directory->serial, 5);
+	free(twice);
+	free(f);
+	free(d5);
+	fed_free(t);
+}
+
 static void test_federation__start_follows_the_log_when_the_file_is_behind(
 	void **state)
 {
@@ -562,6 +650,62 @@ static void test_federation__bad_held_file_is_moved_aside(void **state)
 	closedir(dp);
 	assert_int_equal(aside, 1);
 	assert_null(read_bytes(path, &(size_t){0}));
+	fed_free(t);
+}
+
+/* The log has held a directory, but at start none verifies (here: the
+ * configuration now names another federation): no partner is trusted on
+ * the CA alone, every one is cut off until a directory is in force, and
+ * the stand-in is never sent. */
+static void test_federation__fails_closed_when_no_directory_can_be_in_force(
+	void **state)
+{
+	struct fed *t = fed_new();
+	struct ppxd *d = &t->f->d;
+	Ppx__V1__DirectoryStatus *st = NULL;
+	const struct ppx_partner *p;
+	uint8_t fp[PPX_FINGERPRINT_LEN] = {0};
+	size_t len4, len5;
+	uint8_t *d4 = directory(4, "", &len4), *d5 = directory(5, "", &len5);
+
+	(void)state;
+	write_bytes(t->drop, d4, len4);
+	assert_int_equal(federation_open(d), 0);
+	assert_int_equal(d->directory->serial, 4);
+	writer_flush(d);
+	federation_free(d);
+	partners_free(d);
+	unlink(t->drop);
+
+	snprintf(d->cfg->federation, sizeof(d->cfg->federation), "scotland");
+	assert_int_equal(federation_open(d), 0);
+	assert_non_null(d->directory);
+	assert_int_equal(d->directory->serial, 0);
+	assert_int_equal(d->directory->n_agencies, 0);
+	p = ppx_config_partner(d->cfg, "probation.gwent");
+	assert_non_null(p);
+	assert_int_equal(p->standing, PPX_STANDING_REMOVED);
+	assert_int_not_equal(partners_cert_allowed(d, "probation.gwent",
+						   PPX_ROLE_TRANSPORT, fp,
+						   PARTNERS_USE_SESSION), 0);
+	assert_int_equal(federation_status(d, &st), 0);
+	assert_non_null(st);
+	assert_non_null(strstr(st->source, "WARNING"));
+	link_up(t, "probation.gwent");
+	assert_int_equal(sent(t, "probation.gwent",
+			      PPX__V1__FRAME__CONTENT_DIRECTORY), 0);
+
+	/* A directory dropped in is taken, and the partners are back. */
+	snprintf(d->cfg->federation, sizeof(d->cfg->federation),
+		 "england-wales");
+	write_bytes(t->drop, d5, len5);
+	federation_tick(d, ppxd_now_ms() + 5000);
+	writer_flush(d);
+	assert_int_equal(d->directory->serial, 5);
+	p = ppx_config_partner(d->cfg, "probation.gwent");
+	assert_int_equal(p->standing, PPX_STANDING_ACTIVE);
+	free(d4);
+	free(d5);
 	fed_free(t);
 }
 
@@ -659,14 +803,23 @@ static void test_federation__crl_from_a_partner_is_taken_held_and_logged(
 	Ppx__V1__LogEntry *e;
 	Ppx__V1__ChangeRecord *cr;
 	char path[1200];
-	size_t len, held_len, keys;
+	size_t len, held_len, keys, frame_len;
 	uint8_t *der = newer_crl(t, &len), *held, junk[64] = {0x30, 0x3e};
+	uint8_t *frame;
 
 	(void)state;
 	assert_int_equal(federation_open(d), 0);
 	keys = daemon_fixture_count(t->f, PPX__V1__ENTRY_KIND__ENTRY_KEY_CHANGE,
 				    NULL);
-	receive(t, "probation.gwent", 8, der, len);
+	/* Logged first: in force only once the entry is committed. */
+	frame = frame_of(8, der, len, &frame_len);
+	transport_mem_inbound_push(d->transport, "probation.gwent",
+				   "probation.gwent", frame, frame_len);
+	free(frame);
+	inbound_drain(d, 16);
+	assert_true(writer_pending(d) > 0);
+	assert_true(ppx_trust_crl_number(d->trust) < 1000);
+	writer_flush(d);
 	assert_int_equal(ppx_trust_crl_number(d->trust), 1000);
 	held_path(t, path, sizeof(path), "crl.der");
 	assert_non_null(held = read_bytes(path, &held_len));
@@ -719,12 +872,18 @@ int main(void)
 		cmocka_unit_test(
 			test_federation__older_is_refused_logged_and_not_answered),
 		cmocka_unit_test(
+			test_federation__two_in_one_iteration_leave_one_mark),
+		cmocka_unit_test(
 			test_federation__bad_directory_is_refused_once_per_interval),
 		cmocka_unit_test(
 			test_federation__oversized_frame_is_refused_unjudged),
 		cmocka_unit_test(
+			test_federation__ambiguous_frame_is_refused_unjudged),
+		cmocka_unit_test(
 			test_federation__start_follows_the_log_when_the_file_is_behind),
 		cmocka_unit_test(test_federation__bad_held_file_is_moved_aside),
+		cmocka_unit_test(
+			test_federation__fails_closed_when_no_directory_can_be_in_force),
 		cmocka_unit_test(test_federation__each_bad_drop_is_logged),
 		cmocka_unit_test(
 			test_federation__baseline_policy_narrows_the_local_one),

@@ -4,12 +4,15 @@
  * answers (replays, hostile cosignatures) and the witness's side judging
  * requests the test builds itself (a refused request is not logged; one
  * partner's gossip cannot crowd out a log's own receipts; a split view's
- * answer shows the checkpoint that disagrees).
+ * answer shows the checkpoint that disagrees; with a directory in force,
+ * a checkpoint signed by a key it does not list is not taken as gossip or
+ * from a receipt).
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,6 +22,8 @@
 #include "../../daemon/witness.h"
 #include "../../daemon/writer.h"
 #include "daemon_fixture.h"
+#include "pki_forge.h"
+#include "ppx/directory.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/note.h"
@@ -28,6 +33,7 @@
 #define POLICE "police.gwent"
 #define PROBATION "probation.gwent"
 #define PRISON "prison.cardiff"
+#define DAY_MS (86400LL * 1000)
 
 static struct daemon_fixture *daemon(const char *agency)
 {
@@ -403,6 +409,161 @@ static void test_split_view_shows_checkpoint(void **state)
 	daemon_free(&pri);
 }
 
+/* ------------------------------------------------------------------ */
+/* A directory in force that no longer lists prison's signing key      */
+/* ------------------------------------------------------------------ */
+
+static ProtobufCBinaryData der(ppx_cert *c)
+{
+	ProtobufCBinaryData b = {0, NULL};
+
+	assert_int_equal(ppx_cert_der(&b.data, &b.len, c), 0);
+	ppx_cert_free(c);
+	return b;
+}
+
+static ProtobufCBinaryData demo_der(const char *agency, const char *role)
+{
+	char rel[256];
+	ppx_cert *c = NULL;
+
+	snprintf(rel, sizeof(rel), "agencies/%s/%s.crt", agency, role);
+	assert_int_equal(ppx_cert_load(&c, pki_path(rel)), 0);
+	return der(c);
+}
+
+static ppx_signer *directory_signer(void)
+{
+	char key[4096], crt[4096];
+	ppx_signer *s = NULL;
+
+	snprintf(key, sizeof(key), "%s",
+		 pki_path("test/directory/directory.key"));
+	snprintf(crt, sizeof(crt), "%s",
+		 pki_path("test/directory/directory.crt"));
+	if (ppx_signer_load(&s, key, crt) != 0)
+		fail_msg("no test directory key (make pki): %s",
+			 ppx_error_last());
+	return s;
+}
+
+/*
+ * A directory judged by `f`'s trust: police, probation and prison all
+ * active with their transport keys; police and probation with their
+ * signing keys, prison with a new one only (its old key dropped, as
+ * after a compromise, and not revoked yet).
+ */
+static struct ppx_directory *directory_without_prison_key(
+	struct daemon_fixture *f)
+{
+	static const char *const names[3] = {POLICE, PROBATION, PRISON};
+	static const char *const types[3] = {"police", "probation", "prison"};
+	Ppx__V1__Directory dir = PPX__V1__DIRECTORY__INIT;
+	Ppx__V1__DirectoryAgency a[3], *ap[3];
+	ProtobufCBinaryData sign[3], trans[3];
+	char *eps[3][1] = {{"tcp://127.0.0.1:7101"}, {"tcp://127.0.0.1:7102"},
+			   {"tcp://127.0.0.1:7103"}};
+	int64_t now = (int64_t)time(NULL) * 1000;
+	uint8_t *buf, *signed_bytes = NULL;
+	size_t len = 0, packed;
+	ppx_signer *s = directory_signer();
+	struct ppx_directory *parsed = NULL;
+
+	dir.federation = "england-wales";
+	dir.serial = 1;
+	dir.issued_ms = now;
+	dir.not_before_ms = now - DAY_MS;
+	dir.not_after_ms = now + DAY_MS;
+	dir.baseline_policy = "";
+	for (int i = 0; i < 3; i++) {
+		sign[i] = i == 2 ? der(forge_cert(PRISON, "signing",
+						  "critical,digitalSignature"))
+				 : demo_der(names[i], "signing");
+		trans[i] = demo_der(names[i], "transport");
+		ppx__v1__directory_agency__init(&a[i]);
+		a[i].name = (char *)names[i];
+		a[i].type = (char *)types[i];
+		a[i].display_name = "";
+		a[i].endpoints = eps[i];
+		a[i].n_endpoints = 1;
+		a[i].signing_certificates = &sign[i];
+		a[i].n_signing_certificates = 1;
+		a[i].transport_certificates = &trans[i];
+		a[i].n_transport_certificates = 1;
+		a[i].status = PPX__V1__AGENCY_STATUS__AGENCY_ACTIVE;
+		ap[i] = &a[i];
+	}
+	dir.agencies = ap;
+	dir.n_agencies = 3;
+	packed = ppx__v1__directory__get_packed_size(&dir);
+	buf = malloc(packed);
+	assert_non_null(buf);
+	ppx__v1__directory__pack(&dir, buf);
+	assert_int_equal(ppx_directory_sign(&signed_bytes, &len, buf, packed,
+					    s), 0);
+	if (ppx_directory_parse(&parsed, signed_bytes, len, f->d.trust,
+				time(NULL)) != 0)
+		fail_msg("directory refused: %s", ppx_error_last());
+	for (int i = 0; i < 3; i++) {
+		free(sign[i].data);
+		free(trans[i].data);
+	}
+	free(buf);
+	free(signed_bytes);
+	ppx_signer_free(s);
+	return parsed;
+}
+
+/*
+ * With that directory in force at probation, police gossips and prison's
+ * receipt shows checkpoints of prison's log signed with the dropped key:
+ * neither is kept.  Later (the directory taken away, so that prison's own
+ * request is judged at all) prison asks to cosign a third root at that
+ * size, and is cosigned: nothing of the dropped key was held
+ * against it, and no alarm is raised.
+ */
+static void test_dropped_key_checkpoints_not_taken(void **state)
+{
+	struct daemon_fixture *pol = daemon(POLICE), *w = daemon(PROBATION),
+			      *pri = daemon(PRISON);
+	struct ppx_directory *dir = directory_without_prison_key(w);
+	Ppx__V1__Envelope *g, *receipt_cp;
+	uint8_t *req, *reply;
+	size_t len, reply_len;
+
+	(void)state;
+	w->d.directory = dir;
+	g = checkpoint(pri, 4, 0x44, NULL, NULL);
+	req = request(pol, 3, 0x01, &g, 1, 0, &len);
+	reply = witness_answers(w, POLICE, req, len, &reply_len);
+	assert_non_null(reply);
+	assert_int_equal(result(reply, reply_len),
+			 PPX__V1__WITNESS_RESULT__COSIGNED);
+	free(reply);
+	free(req);
+	ppx__v1__envelope__free_unpacked(g, NULL);
+	receipt_cp = checkpoint(pri, 4, 0x66, NULL, NULL);
+	witness_receipt_seen(&w->d, PRISON, receipt_cp);
+	assert_int_not_equal(witness_checkpoint_allowed(&w->d, PRISON,
+							receipt_cp), 0);
+	ppx__v1__envelope__free_unpacked(receipt_cp, NULL);
+	w->d.directory = NULL;
+
+	req = request(pri, 4, 0x55, NULL, 0, 0, &len);
+	reply = witness_answers(w, PRISON, req, len, &reply_len);
+	assert_non_null(reply);
+	assert_int_equal(result(reply, reply_len),
+			 PPX__V1__WITNESS_RESULT__COSIGNED);
+	free(reply);
+	free(req);
+	assert_int_equal(count(w, PPX__V1__ENTRY_KIND__ENTRY_WITNESS_ALARM),
+			 0);
+	ppx_directory_free(dir);
+	daemon_free(&pol);
+	daemon_free(&w);
+	daemon_free(&pri);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +572,7 @@ int main(void)
 		cmocka_unit_test(test_refused_not_logged),
 		cmocka_unit_test(test_gossip_cannot_crowd_out),
 		cmocka_unit_test(test_split_view_shows_checkpoint),
+		cmocka_unit_test(test_dropped_key_checkpoints_not_taken),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
