@@ -199,16 +199,38 @@ static int add_partner(struct ppxd *d, const struct ppx_directory *dir,
 /* Applying a directory to one partner                                  */
 /* ------------------------------------------------------------------ */
 
-/* Did the listed certificates of partner i change?  Remembers the new. */
-static int certs_changed(struct pstate *s, const struct ppx_dir_agency *a)
+/* Is every fingerprint of `had` (n of them) among the `m` of `now`? */
+static int all_kept(const uint8_t (*had)[PPX_FINGERPRINT_LEN], size_t n,
+		    const uint8_t (*now)[PPX_FINGERPRINT_LEN], size_t m)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+
+		while (k < m && memcmp(had[i], now[k], PPX_FINGERPRINT_LEN))
+			k++;
+		if (k == m)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Did the directory stop listing a certificate of partner i that the
+ * last one listed?  Remembers the new list.  Only a removal counts: a
+ * certificate added beside the old (rotation step 2) or a new order
+ * leaves every live session valid, and cutting then would make a
+ * routine rotation reconnect the federation.
+ */
+static int certs_removed(struct pstate *s, const struct ppx_dir_agency *a)
 {
 	size_t ns = a ? a->n_signing : 0, nt = a ? a->n_transport : 0;
-	int changed = s->applied &&
-		      (ns != s->n_signing || nt != s->n_transport ||
-		       (ns && memcmp(s->signing, a->signing_fp,
-				     ns * PPX_FINGERPRINT_LEN)) ||
-		       (nt && memcmp(s->transport, a->transport_fp,
-				     nt * PPX_FINGERPRINT_LEN)));
+	int removed = s->applied &&
+		      (!all_kept((const uint8_t (*)[PPX_FINGERPRINT_LEN])
+					 s->signing, s->n_signing,
+				 a ? a->signing_fp : NULL, ns) ||
+		       !all_kept((const uint8_t (*)[PPX_FINGERPRINT_LEN])
+					 s->transport, s->n_transport,
+				 a ? a->transport_fp : NULL, nt));
 
 	if (a) {
 		memcpy(s->signing, a->signing_fp, ns * PPX_FINGERPRINT_LEN);
@@ -217,12 +239,12 @@ static int certs_changed(struct pstate *s, const struct ppx_dir_agency *a)
 	s->n_signing = ns;
 	s->n_transport = nt;
 	s->applied = 1;
-	return changed;
+	return removed;
 }
 
 /* The link of partner i follows its standing and endpoint: closed and
- * its sessions cut when cut off or its certificates changed, reset
- * (resending from the oldest unreceipted) when anything changed. */
+ * its sessions cut when cut off or a certificate of it was de-listed,
+ * reset (resending from the oldest unreceipted) when anything changed. */
 static void apply_link(struct ppxd *d, size_t i, int was, int changed_certs)
 {
 	struct ppx_partner *p = &d->cfg->partners[i];
@@ -235,8 +257,10 @@ static void apply_link(struct ppxd *d, size_t i, int was, int changed_certs)
 	moved = strcmp(transport_link_endpoint(d->transport, (size_t)link),
 		       p->endpoint) != 0;
 	transport_link_set(d->transport, (size_t)link, p->endpoint, on);
-	if ((standing_connects(was) && !on) || changed_certs)
-		transport_cut_agency(d->transport, p->name);
+	if (((standing_connects(was) && !on) || changed_certs) &&
+	    transport_cut_agency(d->transport, p->name) != 0)
+		log_warnx("partner %s: cannot cut its sessions: %s", p->name,
+			  ppx_error_last());
 	if (moved || changed_certs || standing_connects(was) != on ||
 	    (on && !transport_link_open(d->transport, (size_t)link)))
 		outbox_link_event(d, (size_t)link, LINK_DOWN);
@@ -259,15 +283,15 @@ static void apply_one(struct ppxd *d, const struct ppx_directory *dir,
 		if (p->from_directory)
 			p->duty_to_cooperate = a->duty_to_cooperate;
 	}
-	changed = certs_changed(&d->partners->p[i], a);
+	changed = certs_removed(&d->partners->p[i], a);
 	if (was != p->standing)
 		log_info("partner %s: %s -> %s (directory serial %llu)",
 			 p->name, ppx_standing_name(was),
 			 ppx_standing_name(p->standing),
 			 (unsigned long long)dir->serial);
 	if (changed)
-		log_info("partner %s: its listed certificates changed; its "
-			 "sessions are cut", p->name);
+		log_info("partner %s: a certificate of it is no longer "
+			 "listed; its sessions are cut", p->name);
 	apply_link(d, i, was, changed);
 }
 
@@ -384,6 +408,19 @@ int partners_frame_allowed(struct ppxd *d, const char *agency,
 					   env->signer_fingerprint.data, use);
 	ppx__v1__frame__free_unpacked(f, NULL);
 	return rc;
+}
+
+int partners_session_allowed(struct ppxd *d, const char *agency)
+{
+	int standing;
+
+	if (!d->directory)
+		return 0;
+	standing = standing_of(d, d->directory, agency);
+	if (standing == PPX_STANDING_ACTIVE ||
+	    standing == PPX_STANDING_LEAVING)
+		return 0;
+	return refused(d, agency, standing, "");
 }
 
 int partners_may_send(struct ppxd *d, const char *agency)

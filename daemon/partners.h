@@ -52,6 +52,12 @@ int partners_cert_allowed(struct ppxd *d, const char *agency,
 			  const uint8_t fp[PPX_FINGERPRINT_LEN],
 			  enum partners_use use);
 
+/* May `agency` hold a session, and be heard on it (a directory or CRL
+ * it passes on)?  0 without a directory, or active or leaving; else
+ * PPX_ENOTLISTED with the detail.  Checked per frame: a session of an
+ * agency cut off may still deliver frames queued before the cut. */
+int partners_session_allowed(struct ppxd *d, const char *agency);
+
 /* May a new message be addressed to `agency`?  0 (active, or suspended:
  * it is held until reinstated), or PPX_ENOTLISTED (leaving, removed, not
  * allowed) with the detail. */

@@ -238,12 +238,11 @@ int transport_link_key(struct transport *self, size_t i, uint8_t key[32]);
 
 /*
  * End every accepted session whose peer authenticated as `agency` (cut
- * off, or its certificates changed): 0, or a code.  The ZeroMQ transport
- * does it per agency where it can: each accepted connection's ZAP
- * user-id is known from its frames; if it knows none of that agency's
- * (a session that sent nothing since the directory came), it cuts every
- * session instead, as transport_cut_sessions(), and the other partners
- * reconnect.
+ * off, or a certificate of it de-listed): 0, or a code.  None of them
+ * may survive.  The ZeroMQ transport shuts down the connections it knows
+ * as that agency's by their frames, and then every other session too,
+ * as transport_cut_sessions(): a session that sent nothing since the
+ * directory came cannot be told apart, and the other partners reconnect.
  */
 int transport_cut_agency(struct transport *self, const char *agency);
 

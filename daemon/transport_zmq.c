@@ -918,12 +918,15 @@ static void zt_conn_forget(struct transport *base, const char *agency)
 static int zt_cut_sessions(struct transport *base);
 
 /*
- * Shut down every accepted connection remembered as `agency`'s that
- * still has the peer it had (accepted_peer: not closed since, its number
- * not given to another connection).  A session of that agency that has
- * sent no frame since a directory came into force is not known here: if
- * none was found, every session is cut (as on a CRL reload), so that
- * none of that agency's survives; the other partners reconnect and
+ * Cut every live session of `agency`.  The connections remembered as
+ * its own (accepted_peer: not closed since, its number not given to
+ * another connection) are shut down first; but a session of it that has
+ * sent no frame since a directory came into force, or that the ring
+ * (CONNS_KNOWN) no longer holds, is not known here, and ZAP is asked only
+ * at the handshake, so such a session would live on.  Which sessions are
+ * the agency's is therefore never known exactly, and every session is
+ * cut as well (as on a CRL reload): none of the agency's survives, its
+ * reconnection is refused by ZAP, and the other partners reconnect and
  * resend what has no receipt.
  */
 static int zt_cut_agency(struct transport *base, const char *agency)
@@ -946,13 +949,9 @@ static int zt_cut_agency(struct transport *base, const char *agency)
 		memset(k, 0, sizeof(*k));
 		k->c.fd = -1;
 	}
-	if (cut) {
-		log_info("cut %d session%s of %s", cut, cut == 1 ? "" : "s",
-			 agency);
-		return 0;
-	}
-	log_info("no session of %s known by its frames: cutting every "
-		 "partner session, the others reconnect", agency);
+	log_info("cut %d session%s of %s known by its frames, and every "
+		 "other partner session, which may be %s's too; the others "
+		 "reconnect", cut, cut == 1 ? "" : "s", agency, agency);
 	return zt_cut_sessions(base);
 }
 

@@ -22,6 +22,8 @@
 #include <cmocka.h>
 
 #include "../../daemon/budget.h"
+#include "../../daemon/federation.h"
+#include "../../daemon/federation_int.h"
 #include "../../daemon/inbound.h"
 #include "../../daemon/outbox.h"
 #include "../../daemon/partners.h"
@@ -211,11 +213,13 @@ static int apply(struct fixture *f)
 		eps[n][0] = f->l[i].endpoint;
 		a[n].endpoints = eps[n];
 		a[n].n_endpoints = 1;
-		sign[n][0] = f->sign[i];
+		/* probation_two_signing 2: the new one alone */
+		sign[n][0] = i == PROBATION && f->probation_two_signing == 2 ?
+				     f->sign2 : f->sign[i];
 		sign[n][1] = f->sign2;
 		a[n].signing_certificates = sign[n];
 		a[n].n_signing_certificates =
-			i == PROBATION && f->probation_two_signing ? 2 : 1;
+			i == PROBATION && f->probation_two_signing == 1 ? 2 : 1;
 		a[n].transport_certificates = &f->trans[i];
 		a[n].n_transport_certificates = 1;
 		a[n].status = f->l[i].status;
@@ -507,18 +511,18 @@ static void test_partners__leaving_gets_no_new_messages(void **state)
 	assert_int_equal(transport_mem_link_cuts(f->d->transport, i), 0);
 }
 
-static void test_partners__changed_certificates_cut_sessions(void **state)
+static void test_partners__added_certificate_cuts_no_session(void **state)
 {
 	struct fixture *f = *state;
 	size_t i = link_of(f, PROBATION), resets;
 
 	assert_int_equal(apply(f), 0);
 	resets = transport_mem_link_resets(f->d->transport, i);
-	/* Rotation: the new signing certificate beside the old. */
+	/* Rotation step 2: the new signing certificate beside the old. */
 	f->probation_two_signing = 1;
 	assert_int_equal(apply(f), 0);
-	assert_int_equal(transport_mem_link_cuts(f->d->transport, i), 1);
-	assert_true(transport_mem_link_resets(f->d->transport, i) > resets);
+	assert_int_equal(transport_mem_link_cuts(f->d->transport, i), 0);
+	assert_int_equal(transport_mem_link_resets(f->d->transport, i), resets);
 	assert_int_equal(partners_cert_allowed(f->d, names[PROBATION],
 					       PPX_ROLE_SIGNING, f->sign2_fp,
 					       PARTNERS_USE_MESSAGE), 0);
@@ -528,6 +532,52 @@ static void test_partners__changed_certificates_cut_sessions(void **state)
 					       PARTNERS_USE_MESSAGE), 0);
 	/* The new certificate is known to the trust store now. */
 	assert_non_null(ppx_trust_find(f->d->trust, f->sign2_fp));
+}
+
+static void test_partners__removed_certificate_cuts_sessions(void **state)
+{
+	struct fixture *f = *state;
+	size_t i = link_of(f, PROBATION), resets;
+
+	f->probation_two_signing = 1;
+	assert_int_equal(apply(f), 0);
+	resets = transport_mem_link_resets(f->d->transport, i);
+	/* Rotation step 3: the old certificate de-listed. */
+	f->probation_two_signing = 2;
+	assert_int_equal(apply(f), 0);
+	assert_int_equal(transport_mem_link_cuts(f->d->transport, i), 1);
+	assert_true(transport_mem_link_resets(f->d->transport, i) > resets);
+	assert_int_equal(partners_cert_allowed(f->d, names[PROBATION],
+					       PPX_ROLE_SIGNING,
+					       f->sign_fp[PROBATION],
+					       PARTNERS_USE_MESSAGE),
+			 PPX_ENOTLISTED);
+}
+
+/* A directory or CRL passed on by a partner cut off is not parsed. */
+static void test_partners__directory_from_a_suspended_partner_is_dropped(
+	void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *frame = NULL;
+	size_t len = 0;
+
+	assert_non_null(f->d->federation = calloc(1, sizeof(struct federation)));
+	f->l[HOUSING].status = PPX__V1__AGENCY_STATUS__AGENCY_SUSPENDED;
+	assert_int_equal(apply(f), 0);
+	assert_int_equal(fed_frame(&frame, &len, 7, (const uint8_t *)"x", 1),
+			 0);
+	assert_int_equal(federation_frame(f->d, names[HOUSING], frame, len),
+			 1);
+	assert_int_equal(f->d->federation->n_peers, 0);
+	/* An active one's is judged (and this one refused). */
+	assert_int_equal(federation_frame(f->d, names[PROBATION], frame, len),
+			 1);
+	assert_int_equal(f->d->federation->n_peers, 1);
+	free(frame);
+	free(f->d->federation->peers);
+	free(f->d->federation);
+	f->d->federation = NULL;
 }
 
 static void test_partners__server_key_is_a_listed_transport_key(
@@ -641,7 +691,9 @@ int main(void)
 		T(test_partners__endpoint_change_resets_the_link),
 		T(test_partners__cert_allowed_per_standing_and_use),
 		T(test_partners__leaving_gets_no_new_messages),
-		T(test_partners__changed_certificates_cut_sessions),
+		T(test_partners__added_certificate_cuts_no_session),
+		T(test_partners__removed_certificate_cuts_sessions),
+		T(test_partners__directory_from_a_suspended_partner_is_dropped),
 		T(test_partners__server_key_is_a_listed_transport_key),
 		T(test_partners__status_says_standing_endpoint_certificates),
 		T(test_partners__messages_of_a_suspended_partner_are_refused),
