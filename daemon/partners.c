@@ -63,22 +63,11 @@ void partners_free(struct ppxd *d)
 }
 
 /* d->partners with a state for every configured partner. */
+static int state_reserve(struct ppxd *d, size_t n);
+
 static int state_grow(struct ppxd *d)
 {
-	size_t n = d->cfg->n_partners;
-	struct pstate *np;
-
-	if (!d->partners && !(d->partners = calloc(1, sizeof(*d->partners))))
-		return ppx_error_set(PPX_ENOMEM, "out of memory");
-	if (d->partners->n >= n)
-		return 0;
-	np = realloc(d->partners->p, n * sizeof(*np));
-	if (!np)
-		return ppx_error_set(PPX_ENOMEM, "out of memory");
-	memset(np + d->partners->n, 0, (n - d->partners->n) * sizeof(*np));
-	d->partners->p = np;
-	d->partners->n = n;
-	return 0;
+	return state_reserve(d, d->cfg->n_partners);
 }
 
 /* ------------------------------------------------------------------ */
@@ -146,8 +135,32 @@ static int refused(const struct ppxd *d, const char *agency, int standing,
 /* Growth                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Every per-partner structure for the partner just added at index i:
- * link, outbox lane, budget, witness, state; indexes stay aligned. */
+/* d->partners with a state for n partners (more is harmless). */
+static int state_reserve(struct ppxd *d, size_t n)
+{
+	struct pstate *np;
+
+	if (!d->partners && !(d->partners = calloc(1, sizeof(*d->partners))))
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	if (d->partners->n >= n)
+		return 0;
+	np = realloc(d->partners->p, n * sizeof(*np));
+	if (!np)
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	memset(np + d->partners->n, 0, (n - d->partners->n) * sizeof(*np));
+	d->partners->p = np;
+	d->partners->n = n;
+	return 0;
+}
+
+/*
+ * Every per-partner structure for the partner just added at index i,
+ * or none: link, outbox lane and witness slot share its index, so a
+ * step that fails undoes the ones before it, and the caller the config
+ * entry.  The witness comes last because a failed witness_partner_added
+ * leaves its count as it was; the budget (by name) and the state (only
+ * grows) are made before the partner is added.
+ */
 static int grow_structures(struct ppxd *d, size_t i)
 {
 	const struct ppx_partner *p = &d->cfg->partners[i];
@@ -156,17 +169,27 @@ static int grow_structures(struct ppxd *d, size_t i)
 
 	if (link < 0)
 		return link;
-	if ((size_t)link != i)
-		return ppx_error_set(PPX_EINVAL, "partner %s: link %d is not at "
-				     "its index %zu", p->name, link, i);
-	if ((rc = outbox_partner_added(d, i)) != 0 ||
-	    (rc = budget_partner_added(d->budget, p->name)) != 0 ||
-	    (rc = witness_partner_added(d, i)) != 0)
+	if ((size_t)link != i) {
+		rc = ppx_error_set(PPX_EINVAL, "partner %s: link %d is not at "
+				   "its index %zu", p->name, link, i);
+		transport_link_drop(d->transport);
 		return rc;
-	return state_grow(d);
+	}
+	if ((rc = outbox_partner_added(d, i)) != 0) {
+		outbox_partner_dropped(d, i);
+		transport_link_drop(d->transport);
+		return rc;
+	}
+	if ((rc = witness_partner_added(d, i)) != 0) {
+		outbox_partner_dropped(d, i);
+		transport_link_drop(d->transport);
+		return rc;
+	}
+	return 0;
 }
 
-/* Listed agency `a`, allowed, not yet a partner: make it one. */
+/* Listed agency `a`, allowed, not yet a partner: make it one, whole or
+ * not at all (a later directory tries again). */
 static int add_partner(struct ppxd *d, const struct ppx_directory *dir,
 		       const struct ppx_dir_agency *a)
 {
@@ -180,19 +203,18 @@ static int add_partner(struct ppxd *d, const struct ppx_directory *dir,
 	p.duty_to_cooperate = a->duty_to_cooperate;
 	p.from_directory = 1;
 	p.standing = standing_of(d, dir, a->name);
-	rc = ppx_config_add_partner(d->cfg, &p);
-	if (rc != 0)
+	if ((rc = state_reserve(d, d->cfg->n_partners + 1)) != 0 ||
+	    (rc = budget_partner_added(d->budget, p.name)) != 0 ||
+	    (rc = ppx_config_add_partner(d->cfg, &p)) != 0)
 		return rc;
-	rc = grow_structures(d, d->cfg->n_partners - 1);
-	if (rc != 0)
-		log_warnx("partner %s added but not complete: %s", a->name,
-			  ppx_error_last());
-	else
-		log_info("partner %s added from directory serial %llu (%s, "
-			 "%s, %s)", a->name,
-			 (unsigned long long)dir->serial, a->type,
-			 ppx_standing_name(p.standing), p.endpoint);
-	return rc;
+	if ((rc = grow_structures(d, d->cfg->n_partners - 1)) != 0) {
+		d->cfg->n_partners--;	/* the entry is a plain copy */
+		return rc;
+	}
+	log_info("partner %s added from directory serial %llu (%s, %s, %s)",
+		 a->name, (unsigned long long)dir->serial, a->type,
+		 ppx_standing_name(p.standing), p.endpoint);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -106,6 +106,7 @@ struct transport_ops {
 	size_t (*waits_max)(struct transport *t);
 	int (*link_add)(struct transport *t, const char *agency,
 			const char *endpoint);
+	void (*link_drop)(struct transport *t);
 	int (*link_set)(struct transport *t, size_t i, const char *endpoint,
 			int enabled);
 	int (*cut_agency)(struct transport *t, const char *agency);
@@ -219,6 +220,10 @@ size_t transport_waits_max(struct transport *self);
  */
 int transport_link_add(struct transport *self, const char *agency,
 		       const char *endpoint);
+
+/* Close and forget the last link, the one transport_link_add() just
+ * added: a partner whose other structures could not be made. */
+void transport_link_drop(struct transport *self);
 
 /*
  * Where link i connects, and whether it may open at all (0: a partner

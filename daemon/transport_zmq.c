@@ -974,6 +974,14 @@ static int zt_link_add(struct transport *base, const char *agency,
 	return (int)i;
 }
 
+static void zt_link_drop(struct transport *base)
+{
+	struct zmq_transport *self = zt(base);
+
+	if (self->n_links)
+		link_close(&self->links[--self->n_links]);
+}
+
 static int zt_link_set(struct transport *base, size_t i, const char *endpoint,
 		       int enabled)
 {
@@ -1024,6 +1032,7 @@ static const struct transport_ops zt_ops = {
 	.waits = zt_waits,
 	.waits_max = zt_waits_max,
 	.link_add = zt_link_add,
+	.link_drop = zt_link_drop,
 	.link_set = zt_link_set,
 	.cut_agency = zt_cut_agency,
 	.link_endpoint = zt_link_endpoint,

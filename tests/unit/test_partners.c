@@ -332,6 +332,36 @@ static void test_partners__a_listed_agency_joins_with_link_lane_budget(
 	assert_int_equal(transport_links(f->d->transport), 3);
 }
 
+static void test_partners__failed_addition_leaves_indexes_aligned(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct outbox_stats st;
+	size_t i;
+
+	transport_mem_fail_link_add(f->d->transport, 1);
+	assert_int_equal(apply(f), PPX_ENOMEM);
+	/* Not added at all: no config entry without its link and lane. */
+	assert_null(ppx_config_partner(f->d->cfg, names[HOUSING]));
+	assert_int_equal(f->d->cfg->n_partners, 2);
+	assert_int_equal(transport_links(f->d->transport), 2);
+	/* Beyond the lanes, the outbox's entry points do nothing. */
+	outbox_stats(f->d, 7, &st);
+	assert_int_equal(st.depth, 0);
+	outbox_link_event(f->d, 7, LINK_DOWN);
+	outbox_receipts(f->d, 7, 10);
+	/* The next directory adds it whole, at aligned indexes. */
+	transport_mem_fail_link_add(f->d->transport, 0);
+	assert_int_equal(apply(f), 0);
+	assert_int_equal(f->d->cfg->n_partners, 3);
+	assert_int_equal(transport_links(f->d->transport), 3);
+	i = link_of(f, HOUSING);
+	assert_int_equal(i, 2);
+	assert_string_equal(f->d->cfg->partners[i].name, names[HOUSING]);
+	outbox_stats(f->d, i, &st);
+	assert_int_equal(st.depth, 0);
+}
+
 static void test_partners__suspended_is_cut_off_and_reinstated(void **state)
 {
 	struct fixture *f = *state;
@@ -685,6 +715,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_partners__without_a_directory_all_is_as_configured),
 		T(test_partners__a_listed_agency_joins_with_link_lane_budget),
+		T(test_partners__failed_addition_leaves_indexes_aligned),
 		T(test_partners__suspended_is_cut_off_and_reinstated),
 		T(test_partners__removed_is_cut_off_with_its_lane_kept),
 		T(test_partners__not_allowed_by_glob_is_neither_added_nor_let_in),
