@@ -445,6 +445,18 @@ int partners_session_allowed(struct ppxd *d, const char *agency)
 	return refused(d, agency, standing, "");
 }
 
+int partners_endpoint(struct ppxd *d, const char *agency, unsigned attempt,
+		      char *out, size_t size)
+{
+	const struct ppx_dir_agency *a =
+		d->directory ? ppx_directory_agency(d->directory, agency) : NULL;
+
+	if (!a || a->n_endpoints == 0)
+		return 0;
+	snprintf(out, size, "%s", a->endpoints[attempt % a->n_endpoints]);
+	return (int)a->n_endpoints;
+}
+
 int partners_may_send(struct ppxd *d, const char *agency)
 {
 	int standing;

@@ -87,6 +87,15 @@ int partners_frame_allowed(struct ppxd *d, const char *agency,
 int partners_server_key(struct ppxd *d, const char *agency, unsigned attempt,
 			uint8_t key[32]);
 
+/*
+ * The endpoint link `agency` connects to at try `attempt`: the
+ * directory's endpoints for it in turn (the first preferred), number
+ * `attempt` modulo their count, into out.  How many there are, or 0
+ * (no directory, or it does not list the agency: the link's own).
+ */
+int partners_endpoint(struct ppxd *d, const char *agency, unsigned attempt,
+		      char *out, size_t size);
+
 /* Free what partners_apply() kept (d->partners); accepts none. */
 void partners_free(struct ppxd *d);
 

@@ -57,12 +57,16 @@ struct link {
 	unsigned generation;
 	int up;
 	int disabled;		/* the directory cut the partner off */
-	/* The partner's server key: the listed transport certificates
-	 * usable now are tried in turn (partners_server_key), the next one
-	 * after a refused or unfinished handshake. */
+	/* The partner's server key and place: the listed transport
+	 * certificates usable now (partners_server_key) and the listed
+	 * endpoints (partners_endpoint) are tried in turn, every key at
+	 * one endpoint before the next endpoint, the next pair after a
+	 * refused or unfinished handshake or a connection never made. */
 	uint8_t key[32];
 	unsigned key_attempt;
 	int n_keys;		/* candidates at the last reset */
+	int n_tries;		/* keys times endpoints at the last reset */
+	char connect_to[256];	/* the endpoint of this reset */
 	int64_t opened_ms;
 	int was_up;		/* in this generation */
 };
@@ -279,10 +283,11 @@ static void rotate_stuck(struct zmq_transport *t)
 	for (size_t i = 0; i < t->n_links; i++) {
 		struct link *l = &t->links[i];
 
-		if (l->sock && !l->was_up && l->n_keys > 1 && l->opened_ms &&
+		if (l->sock && !l->was_up && l->n_tries > 1 && l->opened_ms &&
 		    now - l->opened_ms >= 2 * t->d->cfg->handshake_timeout_ms) {
-			log_info("link to %s: no session with its transport "
-				 "key %u of %d; trying the next", l->agency,
+			log_info("link to %s: no session at %s with its "
+				 "transport key %u of %d; trying the next",
+				 l->agency, l->connect_to,
 				 l->key_attempt % (unsigned)l->n_keys + 1,
 				 l->n_keys);
 			link_reset(t, i);
@@ -352,24 +357,31 @@ static int link_monitor(struct zmq_transport *t, struct link *l, size_t i)
 		       : PPX_EIO;
 }
 
-/* The server key of link l for this reset: the next candidate if the
- * last one never got a session up in time.  0, or a code (logged). */
+/* The server key and endpoint of link l for this reset: the next pair
+ * if the last one never got a session up in time (attempt a: key a mod
+ * keys, endpoint a / keys mod endpoints).  0, or a code (logged). */
 static int link_server_key(struct zmq_transport *t, struct link *l)
 {
 	int64_t now = ppxd_now_ms();
-	int n;
+	int n, e;
 
-	if (l->opened_ms && !l->was_up && l->n_keys > 1 &&
+	if (l->opened_ms && !l->was_up && l->n_tries > 1 &&
 	    now - l->opened_ms >= 2 * t->d->cfg->handshake_timeout_ms)
 		l->key_attempt++;
 	n = partners_server_key(t->d, l->agency, l->key_attempt, l->key);
 	if (n < 0) {
 		log_warnx("link to %s disabled: %s", l->agency,
 			  ppx_error_last());
-		l->n_keys = 0;
+		l->n_keys = l->n_tries = 0;
 		return n;
 	}
+	e = partners_endpoint(t->d, l->agency, l->key_attempt / (unsigned)n,
+			      l->connect_to, sizeof(l->connect_to));
+	if (e == 0)	/* not listed: the configured one */
+		snprintf(l->connect_to, sizeof(l->connect_to), "%s",
+			 l->endpoint);
 	l->n_keys = n;
+	l->n_tries = n * (e ? e : 1);
 	return 0;
 }
 
@@ -405,9 +417,9 @@ static int link_reset(struct zmq_transport *t, size_t i)
 	    zmq_setsockopt(l->sock, ZMQ_CURVE_SERVERKEY, l->key, 32) ||
 	    zmq_setsockopt(l->sock, ZMQ_CURVE_PUBLICKEY, t->public_key, 32) ||
 	    zmq_setsockopt(l->sock, ZMQ_CURVE_SECRETKEY, t->secret, 32) ||
-	    link_monitor(t, l, i) != 0 || zmq_connect(l->sock, l->endpoint)) {
+	    link_monitor(t, l, i) != 0 || zmq_connect(l->sock, l->connect_to)) {
 		log_warnx("cannot open link to %s at %s: %s", l->agency,
-			  l->endpoint, zmq_strerror(zmq_errno()));
+			  l->connect_to, zmq_strerror(zmq_errno()));
 		link_close(l);
 		return PPX_EIO;
 	}

@@ -56,6 +56,7 @@ struct listing {
 	int listed;
 	int status;		/* PPX__V1__AGENCY_STATUS__AGENCY_* */
 	char endpoint[256];
+	char standby[256];	/* a second endpoint, if not "" */
 };
 
 struct fixture {
@@ -188,7 +189,7 @@ static int apply(struct fixture *f)
 {
 	Ppx__V1__Directory dir = PPX__V1__DIRECTORY__INIT;
 	Ppx__V1__DirectoryAgency a[AGENCIES], *ap[AGENCIES];
-	char *eps[AGENCIES][1];
+	char *eps[AGENCIES][2];
 	ProtobufCBinaryData sign[AGENCIES][2];
 	int64_t now = (int64_t)time(NULL) * 1000;
 	uint8_t *buf, *signed_bytes = NULL;
@@ -211,8 +212,9 @@ static int apply(struct fixture *f)
 		a[n].type = (char *)types[i];
 		a[n].display_name = "";
 		eps[n][0] = f->l[i].endpoint;
+		eps[n][1] = f->l[i].standby;
 		a[n].endpoints = eps[n];
-		a[n].n_endpoints = 1;
+		a[n].n_endpoints = f->l[i].standby[0] ? 2 : 1;
 		/* probation_two_signing 2: the new one alone */
 		sign[n][0] = i == PROBATION && f->probation_two_signing == 2 ?
 				     f->sign2 : f->sign[i];
@@ -610,6 +612,35 @@ static void test_partners__directory_from_a_suspended_partner_is_dropped(
 	f->d->federation = NULL;
 }
 
+static void test_partners__every_listed_endpoint_is_tried_in_turn(
+	void **state)
+{
+	struct fixture *f = *state;
+	char ep[256];
+
+	snprintf(f->l[PRISON].standby, sizeof(f->l[PRISON].standby),
+		 "tcp://127.0.0.1:7999");
+	assert_int_equal(apply(f), 0);
+	/* The link is set to the first; the transport walks the others. */
+	assert_string_equal(transport_link_endpoint(f->d->transport,
+						    link_of(f, PRISON)),
+			    f->l[PRISON].endpoint);
+	assert_int_equal(partners_endpoint(f->d, names[PRISON], 0, ep,
+					   sizeof(ep)), 2);
+	assert_string_equal(ep, f->l[PRISON].endpoint);
+	assert_int_equal(partners_endpoint(f->d, names[PRISON], 1, ep,
+					   sizeof(ep)), 2);
+	assert_string_equal(ep, "tcp://127.0.0.1:7999");
+	assert_int_equal(partners_endpoint(f->d, names[PRISON], 2, ep,
+					   sizeof(ep)), 2);
+	assert_string_equal(ep, f->l[PRISON].endpoint);
+	assert_int_equal(partners_endpoint(f->d, names[PROBATION], 1, ep,
+					   sizeof(ep)), 1);
+	assert_string_equal(ep, f->l[PROBATION].endpoint);
+	assert_int_equal(partners_endpoint(f->d, "council.cardiff", 0, ep,
+					   sizeof(ep)), 0);
+}
+
 static void test_partners__server_key_is_a_listed_transport_key(
 	void **state)
 {
@@ -725,6 +756,7 @@ int main(void)
 		T(test_partners__added_certificate_cuts_no_session),
 		T(test_partners__removed_certificate_cuts_sessions),
 		T(test_partners__directory_from_a_suspended_partner_is_dropped),
+		T(test_partners__every_listed_endpoint_is_tried_in_turn),
 		T(test_partners__server_key_is_a_listed_transport_key),
 		T(test_partners__status_says_standing_endpoint_certificates),
 		T(test_partners__messages_of_a_suspended_partner_are_refused),
