@@ -432,6 +432,56 @@ int partners_frame_allowed(struct ppxd *d, const char *agency,
 	return rc;
 }
 
+/* One candidate of partners_transport_cert: 0, or its refusal with
+ * `who` set. */
+static int transport_candidate(struct ppxd *d, const ppx_cert *cert,
+			       ppx_identity *id, char *who, size_t cap)
+{
+	int rc = ppx_trust_check(d->trust, cert, time(NULL),
+				 PPX_ROLE_TRANSPORT, id);
+
+	if (rc != 0) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", ppx_error_last());
+		ppx_cert_subject(cert, who, cap);
+		return ppx_error_set(rc, "transport certificate %s: %s", who,
+				     why);
+	}
+	snprintf(who, cap, "%s", id->agency);
+	return partners_cert_allowed(d, id->agency, PPX_ROLE_TRANSPORT,
+				     id->fingerprint, PARTNERS_USE_SESSION);
+}
+
+int partners_transport_cert(struct ppxd *d, const uint8_t key[32],
+			    ppx_identity *id, char *who, size_t cap)
+{
+	char first_who[256] = "", first_why[600] = "";
+	int first = 0, rc;
+	size_t at = 0;
+	const ppx_cert *cert;
+
+	while ((cert = ppx_trust_find_transport_next(d->trust, key, &at))) {
+		char w[256];
+
+		if ((rc = transport_candidate(d, cert, id, w, sizeof(w))) == 0) {
+			snprintf(who, cap, "%s", w);
+			return 0;
+		}
+		if (!first) {	/* the one reported, as before */
+			first = rc;
+			snprintf(first_who, sizeof(first_who), "%s", w);
+			snprintf(first_why, sizeof(first_why), "%s",
+				 ppx_error_last());
+		}
+	}
+	if (!first)
+		return ppx_error_set(PPX_EUNKNOWN_SIGNER, "CURVE key belongs "
+				     "to no known transport certificate");
+	snprintf(who, cap, "%s", first_who);
+	return ppx_error_set(first, "%s", first_why);
+}
+
 int partners_session_allowed(struct ppxd *d, const char *agency)
 {
 	int standing;

@@ -52,6 +52,18 @@ int partners_cert_allowed(struct ppxd *d, const char *agency,
 			  const uint8_t fp[PPX_FINGERPRINT_LEN],
 			  enum partners_use use);
 
+/*
+ * The certificate a connecting CURVE `key` authenticates with: of the
+ * known transport certificates holding it, the first that passes
+ * ppx_trust_check() now and partners_cert_allowed() for a session (with
+ * a directory: listed for its agency), its identity into id.  0; else
+ * the refusal of the first candidate, `who` naming it (its subject if
+ * the CA refuses it, its agency if the directory does), or
+ * PPX_EUNKNOWN_SIGNER (no certificate holds the key, `who` untouched).
+ */
+int partners_transport_cert(struct ppxd *d, const uint8_t key[32],
+			    ppx_identity *id, char *who, size_t cap);
+
 /* May `agency` hold a session, and be heard on it (a directory or CRL
  * it passes on)?  0 without a directory, or active or leaving; else
  * PPX_ENOTLISTED with the detail.  Checked per frame: a session of an

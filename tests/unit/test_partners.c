@@ -641,6 +641,48 @@ static void test_partners__every_listed_endpoint_is_tried_in_turn(
 					   sizeof(ep)), 0);
 }
 
+/* Two known certificates hold prison's transport key (certified again
+ * with new dates); the directory lists only the second. */
+static void test_partners__handshake_judges_the_listed_certificate_of_a_key(
+	void **state)
+{
+	struct fixture *f = *state;
+	ppx_cert *old = NULL, *again;
+	const ppx_cert *first;
+	uint8_t fp[PPX_FINGERPRINT_LEN];
+	ppx_identity id;
+	uint8_t key[32];
+	char who[256] = "";
+
+	assert_int_equal(ppx_cert_load(&old, pki_path("agencies/prison.cardiff/"
+						       "transport.crt")), 0);
+	assert_int_equal(ppx_cert_x25519_public(old, key), 0);
+	again = forge_cert_like(names[PRISON], "transport",
+				"critical,keyAgreement", old);
+	free(f->trans[PRISON].data);
+	f->trans[PRISON] = der_of(again, f->trans_fp[PRISON]);
+	assert_int_equal(apply(f), 0);
+	/* The old one comes first in the trust store: it is not listed. */
+	first = ppx_trust_find_transport(f->d->trust, key);
+	assert_non_null(first);
+	assert_int_equal(ppx_cert_fingerprint(first, fp), 0);
+	assert_memory_not_equal(fp, f->trans_fp[PRISON], PPX_FINGERPRINT_LEN);
+	assert_int_equal(partners_transport_cert(f->d, key, &id, who,
+						 sizeof(who)), 0);
+	assert_string_equal(who, names[PRISON]);
+	assert_memory_equal(id.fingerprint, f->trans_fp[PRISON],
+			    PPX_FINGERPRINT_LEN);
+	/* A key nobody's certificate holds. */
+	key[0] ^= 1;
+	snprintf(who, sizeof(who), "unchanged");
+	assert_int_equal(partners_transport_cert(f->d, key, &id, who,
+						 sizeof(who)),
+			 PPX_EUNKNOWN_SIGNER);
+	assert_string_equal(who, "unchanged");
+	ppx_cert_free(again);
+	ppx_cert_free(old);
+}
+
 static void test_partners__server_key_is_a_listed_transport_key(
 	void **state)
 {
@@ -757,6 +799,7 @@ int main(void)
 		T(test_partners__removed_certificate_cuts_sessions),
 		T(test_partners__directory_from_a_suspended_partner_is_dropped),
 		T(test_partners__every_listed_endpoint_is_tried_in_turn),
+		T(test_partners__handshake_judges_the_listed_certificate_of_a_key),
 		T(test_partners__server_key_is_a_listed_transport_key),
 		T(test_partners__status_says_standing_endpoint_certificates),
 		T(test_partners__messages_of_a_suspended_partner_are_refused),
