@@ -317,31 +317,55 @@ static void apply_one(struct ppxd *d, const struct ppx_directory *dir,
 	apply_link(d, i, was, changed);
 }
 
-/* Every listed certificate into the trust store (judged when used). */
+/* Certificates into the trust store: how many could not be added (the
+ * first failure's code into *rc). */
+static size_t add_list(struct ppxd *d, const ppx_cert *const *certs, size_t n,
+		       int *rc)
+{
+	size_t missed = 0;
+	int r;
+
+	for (size_t k = 0; k < n; k++)
+		if ((r = ppx_trust_add_cert(d->trust, certs[k])) != 0) {
+			missed++;
+			*rc = *rc ? *rc : r;
+		}
+	return missed;
+}
+
+/*
+ * Every listed certificate into the trust store (judged when used).
+ * One not added is unknown: its agency's handshakes and signatures with
+ * it are refused.  That happens when the store is full (its cap, in
+ * lib/pki.c, counts every certificate of every directory since start),
+ * so it is said as a warning on every directory until a restart.
+ */
 static int add_certs(struct ppxd *d, const struct ppx_directory *dir)
 {
+	size_t missed = 0;
 	int rc = 0;
 
 	for (size_t i = 0; i < dir->n_agencies; i++) {
 		const struct ppx_dir_agency *a = &dir->agencies[i];
 
-		for (size_t k = 0; k < a->n_signing; k++)
-			if (ppx_trust_add_cert(d->trust, a->signing[k]) != 0)
-				rc = rc ? rc : PPX_ENOMEM;
-		for (size_t k = 0; k < a->n_transport; k++)
-			if (ppx_trust_add_cert(d->trust, a->transport[k]) != 0)
-				rc = rc ? rc : PPX_ENOMEM;
+		missed += add_list(d, (const ppx_cert *const *)a->signing,
+				   a->n_signing, &rc);
+		missed += add_list(d, (const ppx_cert *const *)a->transport,
+				   a->n_transport, &rc);
 	}
-	if (rc != 0)
-		log_warnx("directory serial %llu: cannot add every listed "
-			  "certificate: %s", (unsigned long long)dir->serial,
-			  ppx_error_last());
+	if (missed)
+		log_warnx("directory serial %llu: %zu listed certificate%s "
+			  "not known (%s): handshakes and signatures with "
+			  "them are refused; restart the daemon to start its "
+			  "trust store afresh", (unsigned long long)dir->serial,
+			  missed, missed == 1 ? "" : "s", ppx_error_last());
 	return rc;
 }
 
 int partners_apply(struct ppxd *d, const struct ppx_directory *dir)
 {
 	int rc = add_certs(d, dir), r;
+	size_t over = 0;
 
 	if ((r = state_grow(d)) != 0)
 		return r;
@@ -352,12 +376,26 @@ int partners_apply(struct ppxd *d, const struct ppx_directory *dir)
 		    ppx_config_partner(d->cfg, a->name) ||
 		    !ppx_config_fed_allows(d->cfg, a->name))
 			continue;
+		if (d->cfg->n_partners >= PPX_CONFIG_MAX_PARTNERS) {
+			over++;
+			continue;
+		}
 		if ((r = add_partner(d, dir, a)) != 0) {
 			log_warnx("directory serial %llu: cannot add partner "
 				  "%s: %s", (unsigned long long)dir->serial,
 				  a->name, ppx_error_last());
 			rc = rc ? rc : r;
 		}
+	}
+	if (over) {
+		log_warnx("directory serial %llu: %zu listed agenc%s not "
+			  "partners: this daemon has its maximum of %d "
+			  "partners; narrow [federation] partners to the "
+			  "agencies it deals with",
+			  (unsigned long long)dir->serial, over,
+			  over == 1 ? "y is" : "ies are",
+			  PPX_CONFIG_MAX_PARTNERS);
+		rc = rc ? rc : PPX_ERANGE;
 	}
 	if ((r = state_grow(d)) != 0)
 		return r;

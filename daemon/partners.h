@@ -27,8 +27,11 @@
  * lane, budget, witness), set each partner's standing, endpoint and the
  * certificates it is accepted with, add the listed certificates to the
  * trust store, and cut the live sessions of every partner now cut off or
- * whose certificates changed.  0, or a code (then what could be applied
- * is; the rest is retried on the next directory).
+ * of which a certificate is no longer listed.  0, or a code (then what
+ * could be applied is; the rest is retried on the next directory):
+ * PPX_ERANGE when agencies are left out because the daemon has
+ * PPX_CONFIG_MAX_PARTNERS partners, or certificates because the trust
+ * store is full, each said as a warning.
  */
 int partners_apply(struct ppxd *d, const struct ppx_directory *dir);
 
