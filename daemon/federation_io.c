@@ -28,6 +28,7 @@
 #include "federation_int.h"
 #include "inbound.h"
 #include "log.h"
+#include "partners.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "state.h"
@@ -383,6 +384,11 @@ int federation_frame(struct ppxd *d, const char *agency, const uint8_t *raw,
 	body = s.body;
 	n = s.n;
 	what = content == FIELD_DIRECTORY ? "directory" : "CRL";
+	if (partners_session_allowed(d, agency) != 0) {
+		log_debug("%s from %s dropped: %s", what, agency,
+			  ppx_error_last());
+		return 1;	/* cut off: not heard, not parsed */
+	}
 	snprintf(source, sizeof(source), "partner %s", agency);
 	if (len > (size_t)d->cfg->max_frame) {
 		ppx_error_set(PPX_ETOOBIG, "frame of %zu bytes exceeds the "

@@ -194,6 +194,17 @@ int outbox_partner_added(struct ppxd *d, size_t link)
 	return lane_load(d, &nl[link], link);
 }
 
+void outbox_partner_dropped(struct ppxd *d, size_t link)
+{
+	struct outbox *o = d->outbox;
+
+	if (link + 1 != o->n)
+		return;
+	free(o->lanes[link].seq);
+	free(o->lanes[link].parked);
+	o->n--;
+}
+
 struct queued {
 	size_t link;
 	uint64_t seq;
@@ -203,7 +214,8 @@ static void queue_after_commit(struct ppxd *d, void *arg, int rc)
 {
 	struct queued *q = arg;
 
-	if (rc == 0 && lane_push(&d->outbox->lanes[q->link], q->seq) != 0)
+	if (rc == 0 && q->link < d->outbox->n &&
+	    lane_push(&d->outbox->lanes[q->link], q->seq) != 0)
 		log_warnx("cannot queue entry %llu: %s",
 			  (unsigned long long)q->seq, ppx_error_last());
 	free(q);
@@ -216,7 +228,7 @@ int outbox_add(struct ppxd *d, const char *partner, uint64_t seq)
 	struct queued *q;
 	int rc;
 
-	if (link < 0)
+	if (link < 0 || (size_t)link >= d->outbox->n)
 		return ppx_error_set(PPX_EINVAL, "%s is not a configured partner",
 				     partner);
 	rc = writer_batch(d, &b);
@@ -567,6 +579,8 @@ void outbox_receipts(struct ppxd *d, size_t link, size_t max)
 {
 	struct transport_frame frame;
 
+	if (link >= d->outbox->n)
+		return;	/* a link without a lane: nothing is owed on it */
 	for (size_t n = 0;
 	     n < max && transport_link_recv(d->transport, link, &frame) == 0;
 	     n++) {
@@ -578,8 +592,13 @@ void outbox_receipts(struct ppxd *d, size_t link, size_t max)
 
 void outbox_link_event(struct ppxd *d, size_t link, enum link_event ev)
 {
-	struct lane *l = &d->outbox->lanes[link];
-	const char *agency = transport_link_agency(d->transport, link);
+	struct lane *l;
+	const char *agency;
+
+	if (link >= d->outbox->n)
+		return;
+	l = &d->outbox->lanes[link];
+	agency = transport_link_agency(d->transport, link);
 
 	witness_link_event(d, link, ev == LINK_UP);
 	if (ev == LINK_UP) {
@@ -695,8 +714,12 @@ long outbox_pump(struct ppxd *d)
 
 void outbox_stats(struct ppxd *d, size_t link, struct outbox_stats *out)
 {
-	const struct lane *l = &d->outbox->lanes[link];
+	const struct lane *l;
 
+	memset(out, 0, sizeof(*out));
+	if (link >= d->outbox->n)
+		return;
+	l = &d->outbox->lanes[link];
 	*out = l->stats;
 	out->depth = l->n - l->head + l->n_parked;
 	out->next_retry_ms = l->next_retry_ms;

@@ -31,6 +31,10 @@ void outbox_free(struct outbox **self);
  * directory brings back after a restart). */
 int outbox_partner_added(struct ppxd *d, size_t link);
 
+/* Forget the lane of link `link` again, if it is the last one: the
+ * partner could not be added whole (partners.c undoes its addition). */
+void outbox_partner_dropped(struct ppxd *d, size_t link);
+
 /* Record in this iteration's batch that SENT entry `seq` waits for the
  * receipt of `partner`; after the commit it is queued for sending. */
 int outbox_add(struct ppxd *d, const char *partner, uint64_t seq);

@@ -63,22 +63,11 @@ void partners_free(struct ppxd *d)
 }
 
 /* d->partners with a state for every configured partner. */
+static int state_reserve(struct ppxd *d, size_t n);
+
 static int state_grow(struct ppxd *d)
 {
-	size_t n = d->cfg->n_partners;
-	struct pstate *np;
-
-	if (!d->partners && !(d->partners = calloc(1, sizeof(*d->partners))))
-		return ppx_error_set(PPX_ENOMEM, "out of memory");
-	if (d->partners->n >= n)
-		return 0;
-	np = realloc(d->partners->p, n * sizeof(*np));
-	if (!np)
-		return ppx_error_set(PPX_ENOMEM, "out of memory");
-	memset(np + d->partners->n, 0, (n - d->partners->n) * sizeof(*np));
-	d->partners->p = np;
-	d->partners->n = n;
-	return 0;
+	return state_reserve(d, d->cfg->n_partners);
 }
 
 /* ------------------------------------------------------------------ */
@@ -146,8 +135,32 @@ static int refused(const struct ppxd *d, const char *agency, int standing,
 /* Growth                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Every per-partner structure for the partner just added at index i:
- * link, outbox lane, budget, witness, state; indexes stay aligned. */
+/* d->partners with a state for n partners (more is harmless). */
+static int state_reserve(struct ppxd *d, size_t n)
+{
+	struct pstate *np;
+
+	if (!d->partners && !(d->partners = calloc(1, sizeof(*d->partners))))
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	if (d->partners->n >= n)
+		return 0;
+	np = realloc(d->partners->p, n * sizeof(*np));
+	if (!np)
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	memset(np + d->partners->n, 0, (n - d->partners->n) * sizeof(*np));
+	d->partners->p = np;
+	d->partners->n = n;
+	return 0;
+}
+
+/*
+ * Every per-partner structure for the partner just added at index i,
+ * or none: link, outbox lane and witness slot share its index, so a
+ * step that fails undoes the ones before it, and the caller the config
+ * entry.  The witness comes last because a failed witness_partner_added
+ * leaves its count as it was; the budget (by name) and the state (only
+ * grows) are made before the partner is added.
+ */
 static int grow_structures(struct ppxd *d, size_t i)
 {
 	const struct ppx_partner *p = &d->cfg->partners[i];
@@ -156,17 +169,27 @@ static int grow_structures(struct ppxd *d, size_t i)
 
 	if (link < 0)
 		return link;
-	if ((size_t)link != i)
-		return ppx_error_set(PPX_EINVAL, "partner %s: link %d is not at "
-				     "its index %zu", p->name, link, i);
-	if ((rc = outbox_partner_added(d, i)) != 0 ||
-	    (rc = budget_partner_added(d->budget, p->name)) != 0 ||
-	    (rc = witness_partner_added(d, i)) != 0)
+	if ((size_t)link != i) {
+		rc = ppx_error_set(PPX_EINVAL, "partner %s: link %d is not at "
+				   "its index %zu", p->name, link, i);
+		transport_link_drop(d->transport);
 		return rc;
-	return state_grow(d);
+	}
+	if ((rc = outbox_partner_added(d, i)) != 0) {
+		outbox_partner_dropped(d, i);
+		transport_link_drop(d->transport);
+		return rc;
+	}
+	if ((rc = witness_partner_added(d, i)) != 0) {
+		outbox_partner_dropped(d, i);
+		transport_link_drop(d->transport);
+		return rc;
+	}
+	return 0;
 }
 
-/* Listed agency `a`, allowed, not yet a partner: make it one. */
+/* Listed agency `a`, allowed, not yet a partner: make it one, whole or
+ * not at all (a later directory tries again). */
 static int add_partner(struct ppxd *d, const struct ppx_directory *dir,
 		       const struct ppx_dir_agency *a)
 {
@@ -180,35 +203,56 @@ static int add_partner(struct ppxd *d, const struct ppx_directory *dir,
 	p.duty_to_cooperate = a->duty_to_cooperate;
 	p.from_directory = 1;
 	p.standing = standing_of(d, dir, a->name);
-	rc = ppx_config_add_partner(d->cfg, &p);
-	if (rc != 0)
+	if ((rc = state_reserve(d, d->cfg->n_partners + 1)) != 0 ||
+	    (rc = budget_partner_added(d->budget, p.name)) != 0 ||
+	    (rc = ppx_config_add_partner(d->cfg, &p)) != 0)
 		return rc;
-	rc = grow_structures(d, d->cfg->n_partners - 1);
-	if (rc != 0)
-		log_warnx("partner %s added but not complete: %s", a->name,
-			  ppx_error_last());
-	else
-		log_info("partner %s added from directory serial %llu (%s, "
-			 "%s, %s)", a->name,
-			 (unsigned long long)dir->serial, a->type,
-			 ppx_standing_name(p.standing), p.endpoint);
-	return rc;
+	if ((rc = grow_structures(d, d->cfg->n_partners - 1)) != 0) {
+		d->cfg->n_partners--;	/* the entry is a plain copy */
+		return rc;
+	}
+	log_info("partner %s added from directory serial %llu (%s, %s, %s)",
+		 a->name, (unsigned long long)dir->serial, a->type,
+		 ppx_standing_name(p.standing), p.endpoint);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
 /* Applying a directory to one partner                                  */
 /* ------------------------------------------------------------------ */
 
-/* Did the listed certificates of partner i change?  Remembers the new. */
-static int certs_changed(struct pstate *s, const struct ppx_dir_agency *a)
+/* Is every fingerprint of `had` (n of them) among the `m` of `now`? */
+static int all_kept(const uint8_t (*had)[PPX_FINGERPRINT_LEN], size_t n,
+		    const uint8_t (*now)[PPX_FINGERPRINT_LEN], size_t m)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+
+		while (k < m && memcmp(had[i], now[k], PPX_FINGERPRINT_LEN))
+			k++;
+		if (k == m)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Did the directory stop listing a certificate of partner i that the
+ * last one listed?  Remembers the new list.  Only a removal counts: a
+ * certificate added beside the old (rotation step 2) or a new order
+ * leaves every live session valid, and cutting then would make a
+ * routine rotation reconnect the federation.
+ */
+static int certs_removed(struct pstate *s, const struct ppx_dir_agency *a)
 {
 	size_t ns = a ? a->n_signing : 0, nt = a ? a->n_transport : 0;
-	int changed = s->applied &&
-		      (ns != s->n_signing || nt != s->n_transport ||
-		       (ns && memcmp(s->signing, a->signing_fp,
-				     ns * PPX_FINGERPRINT_LEN)) ||
-		       (nt && memcmp(s->transport, a->transport_fp,
-				     nt * PPX_FINGERPRINT_LEN)));
+	int removed = s->applied &&
+		      (!all_kept((const uint8_t (*)[PPX_FINGERPRINT_LEN])
+					 s->signing, s->n_signing,
+				 a ? a->signing_fp : NULL, ns) ||
+		       !all_kept((const uint8_t (*)[PPX_FINGERPRINT_LEN])
+					 s->transport, s->n_transport,
+				 a ? a->transport_fp : NULL, nt));
 
 	if (a) {
 		memcpy(s->signing, a->signing_fp, ns * PPX_FINGERPRINT_LEN);
@@ -217,12 +261,12 @@ static int certs_changed(struct pstate *s, const struct ppx_dir_agency *a)
 	s->n_signing = ns;
 	s->n_transport = nt;
 	s->applied = 1;
-	return changed;
+	return removed;
 }
 
 /* The link of partner i follows its standing and endpoint: closed and
- * its sessions cut when cut off or its certificates changed, reset
- * (resending from the oldest unreceipted) when anything changed. */
+ * its sessions cut when cut off or a certificate of it was de-listed,
+ * reset (resending from the oldest unreceipted) when anything changed. */
 static void apply_link(struct ppxd *d, size_t i, int was, int changed_certs)
 {
 	struct ppx_partner *p = &d->cfg->partners[i];
@@ -235,8 +279,10 @@ static void apply_link(struct ppxd *d, size_t i, int was, int changed_certs)
 	moved = strcmp(transport_link_endpoint(d->transport, (size_t)link),
 		       p->endpoint) != 0;
 	transport_link_set(d->transport, (size_t)link, p->endpoint, on);
-	if ((standing_connects(was) && !on) || changed_certs)
-		transport_cut_agency(d->transport, p->name);
+	if (((standing_connects(was) && !on) || changed_certs) &&
+	    transport_cut_agency(d->transport, p->name) != 0)
+		log_warnx("partner %s: cannot cut its sessions: %s", p->name,
+			  ppx_error_last());
 	if (moved || changed_certs || standing_connects(was) != on ||
 	    (on && !transport_link_open(d->transport, (size_t)link)))
 		outbox_link_event(d, (size_t)link, LINK_DOWN);
@@ -259,43 +305,67 @@ static void apply_one(struct ppxd *d, const struct ppx_directory *dir,
 		if (p->from_directory)
 			p->duty_to_cooperate = a->duty_to_cooperate;
 	}
-	changed = certs_changed(&d->partners->p[i], a);
+	changed = certs_removed(&d->partners->p[i], a);
 	if (was != p->standing)
 		log_info("partner %s: %s -> %s (directory serial %llu)",
 			 p->name, ppx_standing_name(was),
 			 ppx_standing_name(p->standing),
 			 (unsigned long long)dir->serial);
 	if (changed)
-		log_info("partner %s: its listed certificates changed; its "
-			 "sessions are cut", p->name);
+		log_info("partner %s: a certificate of it is no longer "
+			 "listed; its sessions are cut", p->name);
 	apply_link(d, i, was, changed);
 }
 
-/* Every listed certificate into the trust store (judged when used). */
+/* Certificates into the trust store: how many could not be added (the
+ * first failure's code into *rc). */
+static size_t add_list(struct ppxd *d, const ppx_cert *const *certs, size_t n,
+		       int *rc)
+{
+	size_t missed = 0;
+	int r;
+
+	for (size_t k = 0; k < n; k++)
+		if ((r = ppx_trust_add_cert(d->trust, certs[k])) != 0) {
+			missed++;
+			*rc = *rc ? *rc : r;
+		}
+	return missed;
+}
+
+/*
+ * Every listed certificate into the trust store (judged when used).
+ * One not added is unknown: its agency's handshakes and signatures with
+ * it are refused.  That happens when the store is full (its cap, in
+ * lib/pki.c, counts every certificate of every directory since start),
+ * so it is said as a warning on every directory until a restart.
+ */
 static int add_certs(struct ppxd *d, const struct ppx_directory *dir)
 {
+	size_t missed = 0;
 	int rc = 0;
 
 	for (size_t i = 0; i < dir->n_agencies; i++) {
 		const struct ppx_dir_agency *a = &dir->agencies[i];
 
-		for (size_t k = 0; k < a->n_signing; k++)
-			if (ppx_trust_add_cert(d->trust, a->signing[k]) != 0)
-				rc = rc ? rc : PPX_ENOMEM;
-		for (size_t k = 0; k < a->n_transport; k++)
-			if (ppx_trust_add_cert(d->trust, a->transport[k]) != 0)
-				rc = rc ? rc : PPX_ENOMEM;
+		missed += add_list(d, (const ppx_cert *const *)a->signing,
+				   a->n_signing, &rc);
+		missed += add_list(d, (const ppx_cert *const *)a->transport,
+				   a->n_transport, &rc);
 	}
-	if (rc != 0)
-		log_warnx("directory serial %llu: cannot add every listed "
-			  "certificate: %s", (unsigned long long)dir->serial,
-			  ppx_error_last());
+	if (missed)
+		log_warnx("directory serial %llu: %zu listed certificate%s "
+			  "not known (%s): handshakes and signatures with "
+			  "them are refused; restart the daemon to start its "
+			  "trust store afresh", (unsigned long long)dir->serial,
+			  missed, missed == 1 ? "" : "s", ppx_error_last());
 	return rc;
 }
 
 int partners_apply(struct ppxd *d, const struct ppx_directory *dir)
 {
 	int rc = add_certs(d, dir), r;
+	size_t over = 0;
 
 	if ((r = state_grow(d)) != 0)
 		return r;
@@ -306,12 +376,26 @@ int partners_apply(struct ppxd *d, const struct ppx_directory *dir)
 		    ppx_config_partner(d->cfg, a->name) ||
 		    !ppx_config_fed_allows(d->cfg, a->name))
 			continue;
+		if (d->cfg->n_partners >= PPX_CONFIG_MAX_PARTNERS) {
+			over++;
+			continue;
+		}
 		if ((r = add_partner(d, dir, a)) != 0) {
 			log_warnx("directory serial %llu: cannot add partner "
 				  "%s: %s", (unsigned long long)dir->serial,
 				  a->name, ppx_error_last());
 			rc = rc ? rc : r;
 		}
+	}
+	if (over) {
+		log_warnx("directory serial %llu: %zu listed agenc%s not "
+			  "partners: this daemon has its maximum of %d "
+			  "partners; narrow [federation] partners to the "
+			  "agencies it deals with",
+			  (unsigned long long)dir->serial, over,
+			  over == 1 ? "y is" : "ies are",
+			  PPX_CONFIG_MAX_PARTNERS);
+		rc = rc ? rc : PPX_ERANGE;
 	}
 	if ((r = state_grow(d)) != 0)
 		return r;
@@ -384,6 +468,81 @@ int partners_frame_allowed(struct ppxd *d, const char *agency,
 					   env->signer_fingerprint.data, use);
 	ppx__v1__frame__free_unpacked(f, NULL);
 	return rc;
+}
+
+/* One candidate of partners_transport_cert: 0, or its refusal with
+ * `who` set. */
+static int transport_candidate(struct ppxd *d, const ppx_cert *cert,
+			       ppx_identity *id, char *who, size_t cap)
+{
+	int rc = ppx_trust_check(d->trust, cert, time(NULL),
+				 PPX_ROLE_TRANSPORT, id);
+
+	if (rc != 0) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", ppx_error_last());
+		ppx_cert_subject(cert, who, cap);
+		return ppx_error_set(rc, "transport certificate %s: %s", who,
+				     why);
+	}
+	snprintf(who, cap, "%s", id->agency);
+	return partners_cert_allowed(d, id->agency, PPX_ROLE_TRANSPORT,
+				     id->fingerprint, PARTNERS_USE_SESSION);
+}
+
+int partners_transport_cert(struct ppxd *d, const uint8_t key[32],
+			    ppx_identity *id, char *who, size_t cap)
+{
+	char first_who[256] = "", first_why[600] = "";
+	int first = 0, rc;
+	size_t at = 0;
+	const ppx_cert *cert;
+
+	while ((cert = ppx_trust_find_transport_next(d->trust, key, &at))) {
+		char w[256];
+
+		if ((rc = transport_candidate(d, cert, id, w, sizeof(w))) == 0) {
+			snprintf(who, cap, "%s", w);
+			return 0;
+		}
+		if (!first) {	/* the one reported, as before */
+			first = rc;
+			snprintf(first_who, sizeof(first_who), "%s", w);
+			snprintf(first_why, sizeof(first_why), "%s",
+				 ppx_error_last());
+		}
+	}
+	if (!first)
+		return ppx_error_set(PPX_EUNKNOWN_SIGNER, "CURVE key belongs "
+				     "to no known transport certificate");
+	snprintf(who, cap, "%s", first_who);
+	return ppx_error_set(first, "%s", first_why);
+}
+
+int partners_session_allowed(struct ppxd *d, const char *agency)
+{
+	int standing;
+
+	if (!d->directory)
+		return 0;
+	standing = standing_of(d, d->directory, agency);
+	if (standing == PPX_STANDING_ACTIVE ||
+	    standing == PPX_STANDING_LEAVING)
+		return 0;
+	return refused(d, agency, standing, "");
+}
+
+int partners_endpoint(struct ppxd *d, const char *agency, unsigned attempt,
+		      char *out, size_t size)
+{
+	const struct ppx_dir_agency *a =
+		d->directory ? ppx_directory_agency(d->directory, agency) : NULL;
+
+	if (!a || a->n_endpoints == 0)
+		return 0;
+	snprintf(out, size, "%s", a->endpoints[attempt % a->n_endpoints]);
+	return (int)a->n_endpoints;
 }
 
 int partners_may_send(struct ppxd *d, const char *agency)

@@ -27,8 +27,11 @@
  * lane, budget, witness), set each partner's standing, endpoint and the
  * certificates it is accepted with, add the listed certificates to the
  * trust store, and cut the live sessions of every partner now cut off or
- * whose certificates changed.  0, or a code (then what could be applied
- * is; the rest is retried on the next directory).
+ * of which a certificate is no longer listed.  0, or a code (then what
+ * could be applied is; the rest is retried on the next directory):
+ * PPX_ERANGE when agencies are left out because the daemon has
+ * PPX_CONFIG_MAX_PARTNERS partners, or certificates because the trust
+ * store is full, each said as a warning.
  */
 int partners_apply(struct ppxd *d, const struct ppx_directory *dir);
 
@@ -51,6 +54,24 @@ int partners_cert_allowed(struct ppxd *d, const char *agency,
 			  enum ppx_cert_role role,
 			  const uint8_t fp[PPX_FINGERPRINT_LEN],
 			  enum partners_use use);
+
+/*
+ * The certificate a connecting CURVE `key` authenticates with: of the
+ * known transport certificates holding it, the first that passes
+ * ppx_trust_check() now and partners_cert_allowed() for a session (with
+ * a directory: listed for its agency), its identity into id.  0; else
+ * the refusal of the first candidate, `who` naming it (its subject if
+ * the CA refuses it, its agency if the directory does), or
+ * PPX_EUNKNOWN_SIGNER (no certificate holds the key, `who` untouched).
+ */
+int partners_transport_cert(struct ppxd *d, const uint8_t key[32],
+			    ppx_identity *id, char *who, size_t cap);
+
+/* May `agency` hold a session, and be heard on it (a directory or CRL
+ * it passes on)?  0 without a directory, or active or leaving; else
+ * PPX_ENOTLISTED with the detail.  Checked per frame: a session of an
+ * agency cut off may still deliver frames queued before the cut. */
+int partners_session_allowed(struct ppxd *d, const char *agency);
 
 /* May a new message be addressed to `agency`?  0 (active, or suspended:
  * it is held until reinstated), or PPX_ENOTLISTED (leaving, removed, not
@@ -80,6 +101,15 @@ int partners_frame_allowed(struct ppxd *d, const char *agency,
  */
 int partners_server_key(struct ppxd *d, const char *agency, unsigned attempt,
 			uint8_t key[32]);
+
+/*
+ * The endpoint link `agency` connects to at try `attempt`: the
+ * directory's endpoints for it in turn (the first preferred), number
+ * `attempt` modulo their count, into out.  How many there are, or 0
+ * (no directory, or it does not list the agency: the link's own).
+ */
+int partners_endpoint(struct ppxd *d, const char *agency, unsigned attempt,
+		      char *out, size_t size);
 
 /* Free what partners_apply() kept (d->partners); accepts none. */
 void partners_free(struct ppxd *d);

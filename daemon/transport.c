@@ -153,6 +153,11 @@ int transport_link_add(struct transport *self, const char *agency,
 	return self->ops->link_add(self, agency, endpoint);
 }
 
+void transport_link_drop(struct transport *self)
+{
+	self->ops->link_drop(self);
+}
+
 int transport_link_set(struct transport *self, size_t i, const char *endpoint,
 		       int enabled)
 {

@@ -106,6 +106,7 @@ struct transport_ops {
 	size_t (*waits_max)(struct transport *t);
 	int (*link_add)(struct transport *t, const char *agency,
 			const char *endpoint);
+	void (*link_drop)(struct transport *t);
 	int (*link_set)(struct transport *t, size_t i, const char *endpoint,
 			int enabled);
 	int (*cut_agency)(struct transport *t, const char *agency);
@@ -220,6 +221,10 @@ size_t transport_waits_max(struct transport *self);
 int transport_link_add(struct transport *self, const char *agency,
 		       const char *endpoint);
 
+/* Close and forget the last link, the one transport_link_add() just
+ * added: a partner whose other structures could not be made. */
+void transport_link_drop(struct transport *self);
+
 /*
  * Where link i connects, and whether it may open at all (0: a partner
  * the directory cut off; the link stays closed through resets, sends
@@ -238,12 +243,11 @@ int transport_link_key(struct transport *self, size_t i, uint8_t key[32]);
 
 /*
  * End every accepted session whose peer authenticated as `agency` (cut
- * off, or its certificates changed): 0, or a code.  The ZeroMQ transport
- * does it per agency where it can: each accepted connection's ZAP
- * user-id is known from its frames; if it knows none of that agency's
- * (a session that sent nothing since the directory came), it cuts every
- * session instead, as transport_cut_sessions(), and the other partners
- * reconnect.
+ * off, or a certificate of it de-listed): 0, or a code.  None of them
+ * may survive.  The ZeroMQ transport shuts down the connections it knows
+ * as that agency's by their frames, and then every other session too,
+ * as transport_cut_sessions(): a session that sent nothing since the
+ * directory came cannot be told apart, and the other partners reconnect.
  */
 int transport_cut_agency(struct transport *self, const char *agency);
 

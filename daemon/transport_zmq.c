@@ -57,12 +57,16 @@ struct link {
 	unsigned generation;
 	int up;
 	int disabled;		/* the directory cut the partner off */
-	/* The partner's server key: the listed transport certificates
-	 * usable now are tried in turn (partners_server_key), the next one
-	 * after a refused or unfinished handshake. */
+	/* The partner's server key and place: the listed transport
+	 * certificates usable now (partners_server_key) and the listed
+	 * endpoints (partners_endpoint) are tried in turn, every key at
+	 * one endpoint before the next endpoint, the next pair after a
+	 * refused or unfinished handshake or a connection never made. */
 	uint8_t key[32];
 	unsigned key_attempt;
 	int n_keys;		/* candidates at the last reset */
+	int n_tries;		/* keys times endpoints at the last reset */
+	char connect_to[256];	/* the endpoint of this reset */
 	int64_t opened_ms;
 	int was_up;		/* in this generation */
 };
@@ -279,10 +283,11 @@ static void rotate_stuck(struct zmq_transport *t)
 	for (size_t i = 0; i < t->n_links; i++) {
 		struct link *l = &t->links[i];
 
-		if (l->sock && !l->was_up && l->n_keys > 1 && l->opened_ms &&
+		if (l->sock && !l->was_up && l->n_tries > 1 && l->opened_ms &&
 		    now - l->opened_ms >= 2 * t->d->cfg->handshake_timeout_ms) {
-			log_info("link to %s: no session with its transport "
-				 "key %u of %d; trying the next", l->agency,
+			log_info("link to %s: no session at %s with its "
+				 "transport key %u of %d; trying the next",
+				 l->agency, l->connect_to,
 				 l->key_attempt % (unsigned)l->n_keys + 1,
 				 l->n_keys);
 			link_reset(t, i);
@@ -352,24 +357,31 @@ static int link_monitor(struct zmq_transport *t, struct link *l, size_t i)
 		       : PPX_EIO;
 }
 
-/* The server key of link l for this reset: the next candidate if the
- * last one never got a session up in time.  0, or a code (logged). */
+/* The server key and endpoint of link l for this reset: the next pair
+ * if the last one never got a session up in time (attempt a: key a mod
+ * keys, endpoint a / keys mod endpoints).  0, or a code (logged). */
 static int link_server_key(struct zmq_transport *t, struct link *l)
 {
 	int64_t now = ppxd_now_ms();
-	int n;
+	int n, e;
 
-	if (l->opened_ms && !l->was_up && l->n_keys > 1 &&
+	if (l->opened_ms && !l->was_up && l->n_tries > 1 &&
 	    now - l->opened_ms >= 2 * t->d->cfg->handshake_timeout_ms)
 		l->key_attempt++;
 	n = partners_server_key(t->d, l->agency, l->key_attempt, l->key);
 	if (n < 0) {
 		log_warnx("link to %s disabled: %s", l->agency,
 			  ppx_error_last());
-		l->n_keys = 0;
+		l->n_keys = l->n_tries = 0;
 		return n;
 	}
+	e = partners_endpoint(t->d, l->agency, l->key_attempt / (unsigned)n,
+			      l->connect_to, sizeof(l->connect_to));
+	if (e == 0)	/* not listed: the configured one */
+		snprintf(l->connect_to, sizeof(l->connect_to), "%s",
+			 l->endpoint);
 	l->n_keys = n;
+	l->n_tries = n * (e ? e : 1);
 	return 0;
 }
 
@@ -405,9 +417,9 @@ static int link_reset(struct zmq_transport *t, size_t i)
 	    zmq_setsockopt(l->sock, ZMQ_CURVE_SERVERKEY, l->key, 32) ||
 	    zmq_setsockopt(l->sock, ZMQ_CURVE_PUBLICKEY, t->public_key, 32) ||
 	    zmq_setsockopt(l->sock, ZMQ_CURVE_SECRETKEY, t->secret, 32) ||
-	    link_monitor(t, l, i) != 0 || zmq_connect(l->sock, l->endpoint)) {
+	    link_monitor(t, l, i) != 0 || zmq_connect(l->sock, l->connect_to)) {
 		log_warnx("cannot open link to %s at %s: %s", l->agency,
-			  l->endpoint, zmq_strerror(zmq_errno()));
+			  l->connect_to, zmq_strerror(zmq_errno()));
 		link_close(l);
 		return PPX_EIO;
 	}
@@ -918,12 +930,15 @@ static void zt_conn_forget(struct transport *base, const char *agency)
 static int zt_cut_sessions(struct transport *base);
 
 /*
- * Shut down every accepted connection remembered as `agency`'s that
- * still has the peer it had (accepted_peer: not closed since, its number
- * not given to another connection).  A session of that agency that has
- * sent no frame since a directory came into force is not known here: if
- * none was found, every session is cut (as on a CRL reload), so that
- * none of that agency's survives; the other partners reconnect and
+ * Cut every live session of `agency`.  The connections remembered as
+ * its own (accepted_peer: not closed since, its number not given to
+ * another connection) are shut down first; but a session of it that has
+ * sent no frame since a directory came into force, or that the ring
+ * (CONNS_KNOWN) no longer holds, is not known here, and ZAP is asked only
+ * at the handshake, so such a session would live on.  Which sessions are
+ * the agency's is therefore never known exactly, and every session is
+ * cut as well (as on a CRL reload): none of the agency's survives, its
+ * reconnection is refused by ZAP, and the other partners reconnect and
  * resend what has no receipt.
  */
 static int zt_cut_agency(struct transport *base, const char *agency)
@@ -946,13 +961,9 @@ static int zt_cut_agency(struct transport *base, const char *agency)
 		memset(k, 0, sizeof(*k));
 		k->c.fd = -1;
 	}
-	if (cut) {
-		log_info("cut %d session%s of %s", cut, cut == 1 ? "" : "s",
-			 agency);
-		return 0;
-	}
-	log_info("no session of %s known by its frames: cutting every "
-		 "partner session, the others reconnect", agency);
+	log_info("cut %d session%s of %s known by its frames, and every "
+		 "other partner session, which may be %s's too; the others "
+		 "reconnect", cut, cut == 1 ? "" : "s", agency, agency);
 	return zt_cut_sessions(base);
 }
 
@@ -973,6 +984,14 @@ static int zt_link_add(struct transport *base, const char *agency,
 	self->n_links++;
 	link_reset(self, i);	/* a disabled link is not fatal */
 	return (int)i;
+}
+
+static void zt_link_drop(struct transport *base)
+{
+	struct zmq_transport *self = zt(base);
+
+	if (self->n_links)
+		link_close(&self->links[--self->n_links]);
 }
 
 static int zt_link_set(struct transport *base, size_t i, const char *endpoint,
@@ -1025,6 +1044,7 @@ static const struct transport_ops zt_ops = {
 	.waits = zt_waits,
 	.waits_max = zt_waits_max,
 	.link_add = zt_link_add,
+	.link_drop = zt_link_drop,
 	.link_set = zt_link_set,
 	.cut_agency = zt_cut_agency,
 	.link_endpoint = zt_link_endpoint,

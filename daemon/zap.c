@@ -130,36 +130,17 @@ static int judge_partner(struct zap *z, const struct zap_request *r,
 			 char *user, size_t cap, char *key, size_t keycap)
 {
 	ppx_identity id;
-	const ppx_cert *cert;
 	int rc;
 
 	snprintf(key, keycap, "%s", UNKNOWN_KEYS);
 	if (r->n < 7 || strcmp(r->part[5], "CURVE") != 0 || r->len[6] != 32)
 		return ppx_error_set(PPX_EUNTRUSTED,
 				     "partner connection without a CURVE key");
-	cert = ppx_trust_find_transport(z->d->trust,
-					(const uint8_t *)r->part[6]);
-	if (!cert)
-		return ppx_error_set(PPX_EUNKNOWN_SIGNER,
-				     "CURVE key belongs to no known transport "
-				     "certificate");
-	rc = ppx_trust_check(z->d->trust, cert, time(NULL), PPX_ROLE_TRANSPORT,
-			     &id);
-	if (rc != 0) {
-		char who[256], why[256];
-
-		snprintf(why, sizeof(why), "%s", ppx_error_last());
-		ppx_cert_subject(cert, who, sizeof(who));
-		snprintf(key, keycap, "%s", who);
-		return ppx_error_set(rc, "transport certificate %s: %s", who,
-				     why);
-	}
-	snprintf(key, keycap, "%s", id.agency);
-	rc = partners_cert_allowed(z->d, id.agency, PPX_ROLE_TRANSPORT,
-				   id.fingerprint, PARTNERS_USE_SESSION);
+	rc = partners_transport_cert(z->d, (const uint8_t *)r->part[6], &id,
+				     key, keycap);
 	if (rc != 0)
-		return rc;	/* a directory is in force: cut off, or a
-				 * certificate it does not list */
+		return rc;	/* unknown, refused by the CA, or (a directory
+				 * in force) cut off or not listed */
 	if (!ppx_config_partner(z->d->cfg, id.agency))
 		return ppx_error_set(PPX_EPOLICY,
 				     "%s is not a configured partner",

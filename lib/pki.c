@@ -311,7 +311,13 @@ static int add_known(ppx_trust *self, ppx_cert *cert, const char *name)
 	self->known = grown;
 	memset(&grown[self->n_known], 0, sizeof(*grown));
 	memcpy(grown[self->n_known].fp, fp, sizeof(fp));
-	grown[self->n_known++].cert = cert;
+	grown[self->n_known].cert = cert;
+	/* Read now, so that a handshake compares keys, not certificates. */
+	grown[self->n_known].has_x25519 =
+		ppx_cert_x25519_public(cert, grown[self->n_known].x25519) == 0;
+	if (!grown[self->n_known].has_x25519)
+		ppx_error_clear();
+	self->n_known++;
 	return 0;
 }
 
@@ -387,13 +393,22 @@ const ppx_cert *ppx_trust_find(const ppx_trust *self,
 const ppx_cert *ppx_trust_find_transport(const ppx_trust *self,
 					 const uint8_t key[32])
 {
-	uint8_t k[32];
+	size_t at = 0;
 
-	for (size_t i = 0; i < self->n_known; i++)
-		if (ppx_cert_x25519_public(self->known[i].cert, k) == 0 &&
-		    CRYPTO_memcmp(k, key, sizeof(k)) == 0)
+	return ppx_trust_find_transport_next(self, key, &at);
+}
+
+const ppx_cert *ppx_trust_find_transport_next(const ppx_trust *self,
+					      const uint8_t key[32],
+					      size_t *at)
+{
+	for (size_t i = *at; i < self->n_known; i++)
+		if (self->known[i].has_x25519 &&
+		    CRYPTO_memcmp(self->known[i].x25519, key, 32) == 0) {
+			*at = i + 1;
 			return self->known[i].cert;
-	ppx_error_clear();
+		}
+	*at = self->n_known;
 	return NULL;
 }
 

@@ -27,6 +27,8 @@ struct known_cert {
 	uint8_t fp[PPX_FINGERPRINT_LEN];
 	ppx_cert *cert;		/* owned; its own allocation, so that it
 				 * stays put as the array grows */
+	uint8_t x25519[32];	/* its X25519 key, read once when added ... */
+	int has_x25519;		/* ... if it has one (a transport cert) */
 	ppx_identity verdict;
 	unsigned verdict_crl;	/* crl_generation the verdict was made under */
 	time_t valid_from, valid_until;

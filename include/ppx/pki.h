@@ -116,9 +116,17 @@ int ppx_trust_add_dir(ppx_trust *self, const char *dir);
 const ppx_cert *ppx_trust_find(const ppx_trust *self,
 			       const uint8_t fingerprint[PPX_FINGERPRINT_LEN]);
 
-/* The known transport certificate holding X25519 key `key`, borrowed. */
+/* The first known transport certificate holding X25519 key `key`,
+ * borrowed; NULL if none. */
 const ppx_cert *ppx_trust_find_transport(const ppx_trust *self,
 					 const uint8_t key[32]);
+
+/* Each of them in turn: the next one from *at (0 for the first), *at
+ * moved past it; NULL when there is no other.  Several certificates can
+ * hold one key (a transport key certified again with new dates). */
+const ppx_cert *ppx_trust_find_transport_next(const ppx_trust *self,
+					      const uint8_t key[32],
+					      size_t *at);
 
 /* A known certificate of `agency` in `role` that passes ppx_trust_check()
  * at `now`, borrowed; NULL (PPX_ENOTFOUND set) if none. */

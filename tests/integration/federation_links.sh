@@ -23,6 +23,15 @@ partners = *
 forward = yes"
 done
 
+# From serial 2, police lists a standby endpoint first where nobody
+# listens (FED_PORT + 9): its partners reach it only by trying the next
+# listed endpoint (PROTOCOL.md 13.4).
+eps() {	# eps SERIAL AGENCY: its endpoints, JSON
+	if [ "$1" -ge 2 ] && [ "$2" = police.gwent ]; then
+		printf '"tcp://127.0.0.1:%s", ' $((FED_PORT + 9))
+	fi
+	printf '"tcp://127.0.0.1:%s"' "$(fed_port "$2")"
+}
 spec() {	# spec SERIAL: the directory of the three agencies
 	local a first=1
 	printf '{"federation": "england-wales", "serial": %s, "valid_days": 30,\n "agencies": [' "$1"
@@ -32,8 +41,8 @@ spec() {	# spec SERIAL: the directory of the three agencies
 		case $a in
 		police.gwent) t=police ;; probation.gwent) t=probation ;; *) t=prison ;;
 		esac
-		printf '\n  {"name": "%s", "type": "%s", "display_name": "%s", "endpoints": ["tcp://127.0.0.1:%s"], "status": "active", "signing_certificates": ["%s"], "transport_certificates": ["%s"]}' \
-			"$a" "$t" "$a" "$(fed_port "$a")" \
+		printf '\n  {"name": "%s", "type": "%s", "display_name": "%s", "endpoints": [%s], "status": "active", "signing_certificates": ["%s"], "transport_certificates": ["%s"]}' \
+			"$a" "$t" "$a" "$(eps "$1" "$a")" \
 			"$PKI/agencies/$a/signing.crt" "$PKI/agencies/$a/transport.crt"
 	done
 	printf '\n]}\n'
@@ -95,6 +104,8 @@ check "serial 2 stays in force everywhere" dirs_are 2
 fed_burst probation.gwent police.gwent "$N" "federation after" >"$FED/b2.json"
 ppx_send probation.gwent "$FED/b2.json" >/dev/null
 check "messages flow under serial 2" wait_until 60 fed_settled probation.gwent police.gwent
+check "probation reached police at its second listed endpoint" \
+	grep -q "link to police.gwent: no session at tcp://127.0.0.1:$((FED_PORT + 9))" "$FED/probation.gwent/ppxd.out"
 
 fed_stop probation.gwent
 check "probation restarts" fed_start probation.gwent

@@ -138,13 +138,19 @@ static void cert_name(X509 *cert, const char *agency, const char *role)
 ppx_cert *forge_cert(const char *agency, const char *role,
 		     const char *key_usage)
 {
+	return forge_cert_like(agency, role, key_usage, NULL);
+}
+
+ppx_cert *forge_cert_like(const char *agency, const char *role,
+			  const char *key_usage, const ppx_cert *like)
+{
 	ppx_cert *out = NULL;
 	static long serial = 0x7000;
 	X509 *ca = ca_cert(), *c = X509_new();
 	EVP_PKEY *key = ca_key();
-	EVP_PKEY *own = EVP_PKEY_Q_keygen(NULL, NULL,
-					  strcmp(role, "transport") == 0
-						  ? "X25519" : "ED25519");
+	EVP_PKEY *own = like ? X509_get_pubkey(ppxi_cert_x509(like)) :
+		EVP_PKEY_Q_keygen(NULL, NULL, strcmp(role, "transport") == 0
+						      ? "X25519" : "ED25519");
 
 	assert_non_null(c);
 	assert_non_null(own);

@@ -30,6 +30,11 @@ void forge_crl_write(const char *path, const struct forge_crl *spec);
 ppx_cert *forge_cert(const char *agency, const char *role,
 		     const char *key_usage);
 
+/* The same, with the public key of `like` (a key certified again), or a
+ * new one if `like` is NULL. */
+ppx_cert *forge_cert_like(const char *agency, const char *role,
+			  const char *key_usage, const ppx_cert *like);
+
 /* Write a certificate as PEM to `path`. */
 void forge_cert_write(const char *path, const ppx_cert *cert);
 

@@ -22,6 +22,8 @@
 #include <cmocka.h>
 
 #include "../../daemon/budget.h"
+#include "../../daemon/federation.h"
+#include "../../daemon/federation_int.h"
 #include "../../daemon/inbound.h"
 #include "../../daemon/outbox.h"
 #include "../../daemon/partners.h"
@@ -54,6 +56,7 @@ struct listing {
 	int listed;
 	int status;		/* PPX__V1__AGENCY_STATUS__AGENCY_* */
 	char endpoint[256];
+	char standby[256];	/* a second endpoint, if not "" */
 };
 
 struct fixture {
@@ -186,7 +189,7 @@ static int apply(struct fixture *f)
 {
 	Ppx__V1__Directory dir = PPX__V1__DIRECTORY__INIT;
 	Ppx__V1__DirectoryAgency a[AGENCIES], *ap[AGENCIES];
-	char *eps[AGENCIES][1];
+	char *eps[AGENCIES][2];
 	ProtobufCBinaryData sign[AGENCIES][2];
 	int64_t now = (int64_t)time(NULL) * 1000;
 	uint8_t *buf, *signed_bytes = NULL;
@@ -209,13 +212,16 @@ static int apply(struct fixture *f)
 		a[n].type = (char *)types[i];
 		a[n].display_name = "";
 		eps[n][0] = f->l[i].endpoint;
+		eps[n][1] = f->l[i].standby;
 		a[n].endpoints = eps[n];
-		a[n].n_endpoints = 1;
-		sign[n][0] = f->sign[i];
+		a[n].n_endpoints = f->l[i].standby[0] ? 2 : 1;
+		/* probation_two_signing 2: the new one alone */
+		sign[n][0] = i == PROBATION && f->probation_two_signing == 2 ?
+				     f->sign2 : f->sign[i];
 		sign[n][1] = f->sign2;
 		a[n].signing_certificates = sign[n];
 		a[n].n_signing_certificates =
-			i == PROBATION && f->probation_two_signing ? 2 : 1;
+			i == PROBATION && f->probation_two_signing == 1 ? 2 : 1;
 		a[n].transport_certificates = &f->trans[i];
 		a[n].n_transport_certificates = 1;
 		a[n].status = f->l[i].status;
@@ -326,6 +332,36 @@ static void test_partners__a_listed_agency_joins_with_link_lane_budget(
 	assert_int_equal(apply(f), 0);
 	assert_int_equal(f->d->cfg->n_partners, 3);
 	assert_int_equal(transport_links(f->d->transport), 3);
+}
+
+static void test_partners__failed_addition_leaves_indexes_aligned(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct outbox_stats st;
+	size_t i;
+
+	transport_mem_fail_link_add(f->d->transport, 1);
+	assert_int_equal(apply(f), PPX_ENOMEM);
+	/* Not added at all: no config entry without its link and lane. */
+	assert_null(ppx_config_partner(f->d->cfg, names[HOUSING]));
+	assert_int_equal(f->d->cfg->n_partners, 2);
+	assert_int_equal(transport_links(f->d->transport), 2);
+	/* Beyond the lanes, the outbox's entry points do nothing. */
+	outbox_stats(f->d, 7, &st);
+	assert_int_equal(st.depth, 0);
+	outbox_link_event(f->d, 7, LINK_DOWN);
+	outbox_receipts(f->d, 7, 10);
+	/* The next directory adds it whole, at aligned indexes. */
+	transport_mem_fail_link_add(f->d->transport, 0);
+	assert_int_equal(apply(f), 0);
+	assert_int_equal(f->d->cfg->n_partners, 3);
+	assert_int_equal(transport_links(f->d->transport), 3);
+	i = link_of(f, HOUSING);
+	assert_int_equal(i, 2);
+	assert_string_equal(f->d->cfg->partners[i].name, names[HOUSING]);
+	outbox_stats(f->d, i, &st);
+	assert_int_equal(st.depth, 0);
 }
 
 static void test_partners__suspended_is_cut_off_and_reinstated(void **state)
@@ -507,18 +543,18 @@ static void test_partners__leaving_gets_no_new_messages(void **state)
 	assert_int_equal(transport_mem_link_cuts(f->d->transport, i), 0);
 }
 
-static void test_partners__changed_certificates_cut_sessions(void **state)
+static void test_partners__added_certificate_cuts_no_session(void **state)
 {
 	struct fixture *f = *state;
 	size_t i = link_of(f, PROBATION), resets;
 
 	assert_int_equal(apply(f), 0);
 	resets = transport_mem_link_resets(f->d->transport, i);
-	/* Rotation: the new signing certificate beside the old. */
+	/* Rotation step 2: the new signing certificate beside the old. */
 	f->probation_two_signing = 1;
 	assert_int_equal(apply(f), 0);
-	assert_int_equal(transport_mem_link_cuts(f->d->transport, i), 1);
-	assert_true(transport_mem_link_resets(f->d->transport, i) > resets);
+	assert_int_equal(transport_mem_link_cuts(f->d->transport, i), 0);
+	assert_int_equal(transport_mem_link_resets(f->d->transport, i), resets);
 	assert_int_equal(partners_cert_allowed(f->d, names[PROBATION],
 					       PPX_ROLE_SIGNING, f->sign2_fp,
 					       PARTNERS_USE_MESSAGE), 0);
@@ -528,6 +564,123 @@ static void test_partners__changed_certificates_cut_sessions(void **state)
 					       PARTNERS_USE_MESSAGE), 0);
 	/* The new certificate is known to the trust store now. */
 	assert_non_null(ppx_trust_find(f->d->trust, f->sign2_fp));
+}
+
+static void test_partners__removed_certificate_cuts_sessions(void **state)
+{
+	struct fixture *f = *state;
+	size_t i = link_of(f, PROBATION), resets;
+
+	f->probation_two_signing = 1;
+	assert_int_equal(apply(f), 0);
+	resets = transport_mem_link_resets(f->d->transport, i);
+	/* Rotation step 3: the old certificate de-listed. */
+	f->probation_two_signing = 2;
+	assert_int_equal(apply(f), 0);
+	assert_int_equal(transport_mem_link_cuts(f->d->transport, i), 1);
+	assert_true(transport_mem_link_resets(f->d->transport, i) > resets);
+	assert_int_equal(partners_cert_allowed(f->d, names[PROBATION],
+					       PPX_ROLE_SIGNING,
+					       f->sign_fp[PROBATION],
+					       PARTNERS_USE_MESSAGE),
+			 PPX_ENOTLISTED);
+}
+
+/* A directory or CRL passed on by a partner cut off is not parsed. */
+static void test_partners__directory_from_a_suspended_partner_is_dropped(
+	void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *frame = NULL;
+	size_t len = 0;
+
+	assert_non_null(f->d->federation = calloc(1, sizeof(struct federation)));
+	f->l[HOUSING].status = PPX__V1__AGENCY_STATUS__AGENCY_SUSPENDED;
+	assert_int_equal(apply(f), 0);
+	assert_int_equal(fed_frame(&frame, &len, 7, (const uint8_t *)"x", 1),
+			 0);
+	assert_int_equal(federation_frame(f->d, names[HOUSING], frame, len),
+			 1);
+	assert_int_equal(f->d->federation->n_peers, 0);
+	/* An active one's is judged (and this one refused). */
+	assert_int_equal(federation_frame(f->d, names[PROBATION], frame, len),
+			 1);
+	assert_int_equal(f->d->federation->n_peers, 1);
+	free(frame);
+	free(f->d->federation->peers);
+	free(f->d->federation);
+	f->d->federation = NULL;
+}
+
+static void test_partners__every_listed_endpoint_is_tried_in_turn(
+	void **state)
+{
+	struct fixture *f = *state;
+	char ep[256];
+
+	snprintf(f->l[PRISON].standby, sizeof(f->l[PRISON].standby),
+		 "tcp://127.0.0.1:7999");
+	assert_int_equal(apply(f), 0);
+	/* The link is set to the first; the transport walks the others. */
+	assert_string_equal(transport_link_endpoint(f->d->transport,
+						    link_of(f, PRISON)),
+			    f->l[PRISON].endpoint);
+	assert_int_equal(partners_endpoint(f->d, names[PRISON], 0, ep,
+					   sizeof(ep)), 2);
+	assert_string_equal(ep, f->l[PRISON].endpoint);
+	assert_int_equal(partners_endpoint(f->d, names[PRISON], 1, ep,
+					   sizeof(ep)), 2);
+	assert_string_equal(ep, "tcp://127.0.0.1:7999");
+	assert_int_equal(partners_endpoint(f->d, names[PRISON], 2, ep,
+					   sizeof(ep)), 2);
+	assert_string_equal(ep, f->l[PRISON].endpoint);
+	assert_int_equal(partners_endpoint(f->d, names[PROBATION], 1, ep,
+					   sizeof(ep)), 1);
+	assert_string_equal(ep, f->l[PROBATION].endpoint);
+	assert_int_equal(partners_endpoint(f->d, "council.cardiff", 0, ep,
+					   sizeof(ep)), 0);
+}
+
+/* Two known certificates hold prison's transport key (certified again
+ * with new dates); the directory lists only the second. */
+static void test_partners__handshake_judges_the_listed_certificate_of_a_key(
+	void **state)
+{
+	struct fixture *f = *state;
+	ppx_cert *old = NULL, *again;
+	const ppx_cert *first;
+	uint8_t fp[PPX_FINGERPRINT_LEN];
+	ppx_identity id;
+	uint8_t key[32];
+	char who[256] = "";
+
+	assert_int_equal(ppx_cert_load(&old, pki_path("agencies/prison.cardiff/"
+						       "transport.crt")), 0);
+	assert_int_equal(ppx_cert_x25519_public(old, key), 0);
+	again = forge_cert_like(names[PRISON], "transport",
+				"critical,keyAgreement", old);
+	free(f->trans[PRISON].data);
+	f->trans[PRISON] = der_of(again, f->trans_fp[PRISON]);
+	assert_int_equal(apply(f), 0);
+	/* The old one comes first in the trust store: it is not listed. */
+	first = ppx_trust_find_transport(f->d->trust, key);
+	assert_non_null(first);
+	assert_int_equal(ppx_cert_fingerprint(first, fp), 0);
+	assert_memory_not_equal(fp, f->trans_fp[PRISON], PPX_FINGERPRINT_LEN);
+	assert_int_equal(partners_transport_cert(f->d, key, &id, who,
+						 sizeof(who)), 0);
+	assert_string_equal(who, names[PRISON]);
+	assert_memory_equal(id.fingerprint, f->trans_fp[PRISON],
+			    PPX_FINGERPRINT_LEN);
+	/* A key nobody's certificate holds. */
+	key[0] ^= 1;
+	snprintf(who, sizeof(who), "unchanged");
+	assert_int_equal(partners_transport_cert(f->d, key, &id, who,
+						 sizeof(who)),
+			 PPX_EUNKNOWN_SIGNER);
+	assert_string_equal(who, "unchanged");
+	ppx_cert_free(again);
+	ppx_cert_free(old);
 }
 
 static void test_partners__server_key_is_a_listed_transport_key(
@@ -635,13 +788,18 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_partners__without_a_directory_all_is_as_configured),
 		T(test_partners__a_listed_agency_joins_with_link_lane_budget),
+		T(test_partners__failed_addition_leaves_indexes_aligned),
 		T(test_partners__suspended_is_cut_off_and_reinstated),
 		T(test_partners__removed_is_cut_off_with_its_lane_kept),
 		T(test_partners__not_allowed_by_glob_is_neither_added_nor_let_in),
 		T(test_partners__endpoint_change_resets_the_link),
 		T(test_partners__cert_allowed_per_standing_and_use),
 		T(test_partners__leaving_gets_no_new_messages),
-		T(test_partners__changed_certificates_cut_sessions),
+		T(test_partners__added_certificate_cuts_no_session),
+		T(test_partners__removed_certificate_cuts_sessions),
+		T(test_partners__directory_from_a_suspended_partner_is_dropped),
+		T(test_partners__every_listed_endpoint_is_tried_in_turn),
+		T(test_partners__handshake_judges_the_listed_certificate_of_a_key),
 		T(test_partners__server_key_is_a_listed_transport_key),
 		T(test_partners__status_says_standing_endpoint_certificates),
 		T(test_partners__messages_of_a_suspended_partner_are_refused),

@@ -45,6 +45,7 @@ struct transport_mem {
 	struct transport base;	/* first: the interface's */
 	struct mlink *links;
 	size_t n_links;
+	int fail_link_add;	/* transport_mem_fail_link_add */
 	struct mqueue inbound;
 	struct mqueue replies;
 };
@@ -312,13 +313,27 @@ static int tm_link_add(struct transport *t, const char *agency,
 		       const char *endpoint)
 {
 	struct transport_mem *m = tm(t);
-	struct mlink *nl = realloc(m->links, (m->n_links + 1) * sizeof(*nl));
+	struct mlink *nl;
 
+	if (m->fail_link_add)
+		return ppx_error_set(PPX_ENOMEM, "out of memory (test)");
+	nl = realloc(m->links, (m->n_links + 1) * sizeof(*nl));
 	if (!nl)
 		abort();
 	m->links = nl;
 	mlink_init(&nl[m->n_links], agency, endpoint);
 	return (int)m->n_links++;
+}
+
+static void tm_link_drop(struct transport *t)
+{
+	struct transport_mem *m = tm(t);
+
+	if (m->n_links) {
+		m->n_links--;
+		mq_free(&m->links[m->n_links].out);
+		mq_free(&m->links[m->n_links].in);
+	}
 }
 
 static int tm_link_set(struct transport *t, size_t i, const char *endpoint,
@@ -377,6 +392,7 @@ static const struct transport_ops tm_ops = {
 	.waits = tm_waits,
 	.waits_max = tm_waits_max,
 	.link_add = tm_link_add,
+	.link_drop = tm_link_drop,
 	.link_set = tm_link_set,
 	.cut_agency = tm_cut_agency,
 	.link_endpoint = tm_link_endpoint,
@@ -486,4 +502,9 @@ size_t transport_mem_replies(struct transport *t)
 size_t transport_mem_link_cuts(struct transport *t, size_t i)
 {
 	return tm(t)->links[i].cuts;
+}
+
+void transport_mem_fail_link_add(struct transport *t, int fail)
+{
+	tm(t)->fail_link_add = fail;
 }

@@ -45,6 +45,9 @@ size_t transport_mem_link_resets(struct transport *t, size_t i);
  * (transport_cut_agency). */
 size_t transport_mem_link_cuts(struct transport *t, size_t i);
 
+/* While `fail` is set, transport_link_add() fails with PPX_ENOMEM. */
+void transport_mem_fail_link_add(struct transport *t, int fail);
+
 /* A frame arriving on link i (the partner's receipt), copied. */
 void transport_mem_link_push(struct transport *t, size_t i,
 			     const uint8_t *data, size_t len);
