@@ -82,6 +82,14 @@ int ctl_call(const char *config_path, Ppx__V1__ControlRequest *req,
 
 /* A log position given on the command line: decimal digits only.  0, or
  * -1. */
+/* The daemon's StatusReply, for `cmd` ("status", "directory"): 0 with
+ * *out, the whole reply (free with
+ * ppx__v1__control_reply__free_unpacked(); its status is set), or after
+ * printing the problem the exit status: even a refusal is "no status",
+ * PPX_EXIT_UNAVAILABLE. */
+int ctl_status(const char *config_path, Ppx__V1__ControlReply **out,
+	       const char *cmd);
+
 int ctl_parse_seq(const char *s, uint64_t *out);
 
 /* The configuration file: --config, else $PPX_CONFIG, else

@@ -297,7 +297,6 @@ int directory_in_force(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	Ppx__V1__ControlRequest req = PPX__V1__CONTROL_REQUEST__INIT;
 	Ppx__V1__ControlReply *reply = NULL;
 	const char *config = NULL;
 	int ch, json = 0, rc;
@@ -318,20 +317,13 @@ int directory_in_force(int argc, char **argv)
 			argv[optind], usage);
 		return PPX_EXIT_USAGE;
 	}
-	req.request_case = PPX__V1__CONTROL_REQUEST__REQUEST_STATUS;
-	req.status = 1;
-	rc = ctl_call(config_path_default(config), &req, &reply, "directory");
+	rc = ctl_status(config_path_default(config), &reply, "directory");
 	if (rc != 0)
 		return rc;
-	if (reply->code != 0 || !reply->status) {
-		fprintf(stderr, "ppx directory: %s\n",
-			reply->error[0] ? reply->error : "no status");
-		rc = PPX_EXIT_UNAVAILABLE;
-	} else if (json) {
+	if (json)
 		print_in_force_json(reply->status);
-	} else {
+	else
 		print_in_force(reply->status);
-	}
 	ppx__v1__control_reply__free_unpacked(reply, NULL);
-	return rc;
+	return PPX_EXIT_OK;
 }

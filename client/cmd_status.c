@@ -183,10 +183,8 @@ int cmd_status(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	Ppx__V1__ControlRequest req = PPX__V1__CONTROL_REQUEST__INIT;
 	Ppx__V1__ControlReply *reply = NULL;
 	const char *config = NULL;
-	struct ctl c;
 	int ch, json = 0, rc;
 
 	optind = 1;
@@ -200,17 +198,10 @@ int cmd_status(int argc, char **argv)
 			return ch == 'h' ? PPX_EXIT_OK : PPX_EXIT_USAGE;
 		}
 	}
-	if ((rc = ctl_open(&c, config_path_default(config), 5000)) != 0)
-		return ppx_exit_code(rc);
-	req.request_case = PPX__V1__CONTROL_REQUEST__REQUEST_STATUS;
-	req.status = 1;
-	if (ctl_send(&c, &req) != 0 || ctl_recv(&c, &reply) != 0 ||
-	    reply->code != 0 || !reply->status) {
-		fprintf(stderr, "ppx status: %s\n",
-			reply && reply->error[0] ? reply->error : ppx_error_last());
-		/* Even a refusal: no status is no status. */
-		rc = PPX_EXIT_UNAVAILABLE;
-	} else if (json) {
+	if ((rc = ctl_status(config_path_default(config), &reply,
+			     "status")) != 0)
+		return rc;
+	if (json) {
 		char *text = NULL;
 
 		if (ppx_json_print(&text, &reply->status->base, 0) == 0)
@@ -219,8 +210,6 @@ int cmd_status(int argc, char **argv)
 	} else {
 		print_text(reply->status);
 	}
-	if (reply)
-		ppx__v1__control_reply__free_unpacked(reply, NULL);
-	ctl_close(&c);
-	return rc;
+	ppx__v1__control_reply__free_unpacked(reply, NULL);
+	return PPX_EXIT_OK;
 }

@@ -112,6 +112,26 @@ int ctl_call(const char *config_path, Ppx__V1__ControlRequest *req,
 	return rc;
 }
 
+int ctl_status(const char *config_path, Ppx__V1__ControlReply **out,
+	       const char *cmd)
+{
+	Ppx__V1__ControlRequest req = PPX__V1__CONTROL_REQUEST__INIT;
+	int rc;
+
+	req.request_case = PPX__V1__CONTROL_REQUEST__REQUEST_STATUS;
+	req.status = 1;
+	if ((rc = ctl_call(config_path, &req, out, cmd)) != 0)
+		return rc;
+	if ((*out)->code != 0 || !(*out)->status) {
+		fprintf(stderr, "ppx %s: %s\n", cmd,
+			(*out)->error[0] ? (*out)->error : "no status");
+		ppx__v1__control_reply__free_unpacked(*out, NULL);
+		*out = NULL;
+		return PPX_EXIT_UNAVAILABLE;
+	}
+	return 0;
+}
+
 int ctl_parse_seq(const char *s, uint64_t *out)
 {
 	char *end;
