@@ -313,7 +313,7 @@ deb: | $(DEPS_STAMP)
 		a=$$(dpkg-architecture -qDEB_HOST_ARCH) && \
 		mv ../ppx_$${v}_$${a}.deb ../ppx_$${v}_$${a}.buildinfo \
 		   ../ppx_$${v}_$${a}.changes $(BUILD)/deb/ && \
-		rm -f ../ppx-dbgsym_$${v}_$${a}.deb && \
+		mv ../ppx-dbgsym_$${v}_$${a}.deb $(BUILD)/deb/ && \
 		echo "built $(BUILD)/deb/ppx_$${v}_$${a}.deb"
 
 clean:
