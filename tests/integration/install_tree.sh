@@ -2,8 +2,9 @@
 # install_tree.sh — make install DESTDIR=TMP PREFIX=/usr puts exactly the
 # files of docs/OPERATIONS.md section 1 there, with their modes; the units
 # pass systemd-analyze verify against that tree; ppxd@.service's exposure
-# (systemd-analyze security --offline=true) is at most 2.0; make uninstall
-# leaves nothing.  No root needed.
+# (systemd-analyze security --offline=true) is at most 2.0; the installed
+# ppxd runs the installed ppx for reads; make uninstall leaves nothing.  No
+# root needed.
 set -u
 . "$(dirname "$0")/lib.sh"
 FED=$(mktemp -d /tmp/ppx-install-XXXXXX)
@@ -90,6 +91,21 @@ for u in ppx-metrics@ ppx-metrics-http@; do
 	check "$u.service's exposure level is at most $MAX_EXPOSURE" \
 		awk -v l="$l" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(l != "" && l + 0 <= m + 0) }'
 done
+
+# The installed ppxd (in sbin) finds the installed ppx (in bin) for reads,
+# with [accountability] ppx unset: a read through the daemon works.
+FED_DIR=$FED fed_init
+PPXD=$DEST/usr/sbin/ppxd
+PPX=$DEST/usr/bin/ppx
+if fed_start police.gwent; then
+	out=$("$PPX" log --config "$(fed_conf police.gwent)" --reason "install test" --json 2>&1)
+	check "a read through the installed ppxd runs the installed ppx (../bin/ppx)" \
+		grep -q '"access":{"reason":"install test","command":"log"' <<<"$out"
+	grep -q '"install test"' <<<"$out" || diag "$(tail -3 <<<"$out" | cut -c1-300)"
+	fed_stop police.gwent
+else
+	notok "the installed ppxd starts"
+fi
 
 out=$(inst uninstall 2>&1)
 check "make uninstall succeeds" [ $? -eq 0 ]
