@@ -8,6 +8,9 @@
 #   make demo       build, make a demo PKI and exercise it
 #   make bench      benchmarks (medians of several runs)
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS (clang)
+#   make install    install under PREFIX (default /usr/local), into DESTDIR
+#   make uninstall  remove what make install put there
+#   make deb        the Debian package, into $(BUILD)/deb (debian/)
 #
 # Every target depends on `deps`, which installs missing Debian packages.
 # Library flags come from pkg-config and are expanded when recipes run, that
@@ -70,7 +73,7 @@ SINKS = $(BUILD)/ppx-sink-sqlite $(BUILD)/ppx-sink-pg
 
 DEPS_STAMP = $(BUILD)/.deps-installed
 
-.PHONY: all deps test bench demo pki fuzz fuzz-seeds clean
+.PHONY: all deps test bench demo pki fuzz fuzz-seeds clean install uninstall deb
 .DEFAULT_GOAL := all
 
 all: $(LIBPPX) $(PROGRAMS) $(SINKS)
@@ -239,6 +242,79 @@ $(BUILD)/tests/gen_seeds: $(BUILD)/obj/tests/fuzz/gen_seeds.o \
 FUZZ_SECONDS ?= 60
 fuzz: | $(DEPS_STAMP)
 	BUILD=build-fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run-fuzzers
+
+# ---- install ------------------------------------------------------------------
+# The FHS layout of docs/OPERATIONS.md section 1.  With PREFIX=/usr (the
+# Debian package): ppxd in /usr/sbin, ppx, ppx-pki and the sinks in
+# /usr/bin, the units in /lib/systemd/system, the configuration in /etc/ppx,
+# the logs under /var/lib/ppx.  /run/ppx is made at boot (tmpfiles.d), not
+# installed.  The directories' owner (the ppx user) is set by the package or
+# by the commands in OPERATIONS.md, not here: make install needs no root.
+PREFIX ?= /usr/local
+DESTDIR ?=
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/ppx
+SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
+# /usr/lib/systemd/... under /usr/local; /lib/systemd/system for /usr, as
+# Debian 12 has it.
+UNITDIR ?= $(patsubst /usr,,$(PREFIX))/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+INSTALL ?= install
+
+UNITS = $(sort $(wildcard dist/systemd/*.service dist/systemd/*.timer))
+MAN1 = $(sort $(wildcard docs/man/*.1))
+MAN8 = $(sort $(wildcard docs/man/*.8))
+EXAMPLES = dist/examples/police.gwent.conf docs/examples/policy.conf
+BIN_PROGRAMS = ppx ppx-sink-sqlite ppx-sink-pg
+
+install: all
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DOCDIR)/examples
+	$(INSTALL) -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/ppx \
+		$(DESTDIR)$(LOCALSTATEDIR)/lib/ppx
+	$(INSTALL) -m 0755 $(BUILD)/ppxd $(DESTDIR)$(SBINDIR)/ppxd
+	$(INSTALL) -m 0755 $(BIN_PROGRAMS:%=$(BUILD)/%) certs/ppx-pki \
+		$(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 $(UNITS) $(DESTDIR)$(UNITDIR)/
+	$(INSTALL) -m 0644 dist/sysusers.d/ppx.conf $(DESTDIR)$(SYSUSERSDIR)/ppx.conf
+	$(INSTALL) -m 0644 dist/tmpfiles.d/ppx.conf $(DESTDIR)$(TMPFILESDIR)/ppx.conf
+	$(INSTALL) -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+
+# Removes the files make install put there and the directories it made if
+# they are empty: an agency's configuration and log are never removed.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/ppxd \
+		$(BIN_PROGRAMS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(BINDIR)/ppx-pki \
+		$(MAN1:docs/man/%=$(DESTDIR)$(MANDIR)/man1/%) \
+		$(MAN8:docs/man/%=$(DESTDIR)$(MANDIR)/man8/%) \
+		$(UNITS:dist/systemd/%=$(DESTDIR)$(UNITDIR)/%) \
+		$(DESTDIR)$(SYSUSERSDIR)/ppx.conf $(DESTDIR)$(TMPFILESDIR)/ppx.conf \
+		$(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(EXAMPLES)))
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/ppx $(DESTDIR)$(LOCALSTATEDIR)/lib/ppx \
+		2>/dev/null
+
+# The Debian package (debian/rules builds with this Makefile, in
+# build-deb): ppx_VERSION_ARCH.deb, with its .buildinfo and .changes, is
+# moved from the parent directory, where dpkg-buildpackage writes it, into
+# $(BUILD)/deb.
+deb: | $(DEPS_STAMP)
+	dpkg-buildpackage -us -uc -b
+	@mkdir -p $(BUILD)/deb
+	v=$$(dpkg-parsechangelog -SVersion) && \
+		a=$$(dpkg-architecture -qDEB_HOST_ARCH) && \
+		mv ../ppx_$${v}_$${a}.deb ../ppx_$${v}_$${a}.buildinfo \
+		   ../ppx_$${v}_$${a}.changes $(BUILD)/deb/ && \
+		mv ../ppx-dbgsym_$${v}_$${a}.deb $(BUILD)/deb/ && \
+		echo "built $(BUILD)/deb/ppx_$${v}_$${a}.deb"
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -843,12 +843,17 @@ long reads_timeout(struct ppxd *d, long max)
 
 /* ---- start and stop ----------------------------------------------------------- */
 
-/* The ppx to run: [accountability] ppx, else the one beside ppxd. */
+/*
+ * The ppx to run: [accountability] ppx, else the one beside ppxd (the build
+ * tree), else DIR/../bin/ppx for a ppxd installed in DIR = PREFIX/sbin
+ * (make install, the Debian package: /usr/sbin/ppxd runs /usr/bin/ppx).
+ */
 static int find_ppx(struct ppxd *d, struct reads *rs)
 {
 	char self[PATH_MAX];
 	ssize_t n;
 	char *slash;
+	size_t len;
 
 	if (d->cfg->ppx_path[0]) {
 		snprintf(rs->ppx, sizeof(rs->ppx), "%s", d->cfg->ppx_path);
@@ -863,6 +868,14 @@ static int find_ppx(struct ppxd *d, struct reads *rs)
 	if ((slash = strrchr(self, '/')))
 		*slash = '\0';
 	if ((size_t)snprintf(rs->ppx, sizeof(rs->ppx), "%s/ppx", self) >=
+	    sizeof(rs->ppx))
+		return ppx_error_set(PPX_EINVAL, "path of ppx too long");
+	len = strlen(self);
+	if (access(rs->ppx, X_OK) == 0 || len < 5 ||
+	    strcmp(self + len - 5, "/sbin") != 0)
+		return 0;
+	self[len - 5] = '\0';
+	if ((size_t)snprintf(rs->ppx, sizeof(rs->ppx), "%s/bin/ppx", self) >=
 	    sizeof(rs->ppx))
 		return ppx_error_set(PPX_EINVAL, "path of ppx too long");
 	return 0;
