@@ -106,8 +106,13 @@ $(DAEMON_LIB): $(DAEMON_LIB_OBJ)
 $(BUILD)/ppxd: $(BUILD)/obj/daemon/main.o $(DAEMON_LIB) $(LIBPPX)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# Only `ppx metrics --listen` speaks HTTP (client/metrics_http.c): the
+# client links libmicrohttpd, the daemon never does.
 $(BUILD)/ppx: $(CLIENT_SRC:%.c=$(BUILD)/obj/%.o) $(LIBPPX)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) \
+		$(shell pkg-config --libs libmicrohttpd) -lm
+$(BUILD)/obj/client/metrics_http.o: ALL_CFLAGS += \
+	$(shell pkg-config --cflags libmicrohttpd)
 
 # The PKCS#11 signer (lib/pkcs11.c) takes its header from p11-kit and
 # loads the module with dlopen, so it links nothing more.
