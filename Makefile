@@ -159,6 +159,8 @@ $(BUILD)/tests/test_keywipe: ALL_LDFLAGS += -Wl,--wrap=free,--wrap=realloc
 $(BUILD)/tests/test_client_exit: $(BUILD)/obj/client/exit.o
 $(BUILD)/tests/test_client_ctl: $(BUILD)/obj/client/ctl.o \
 		$(BUILD)/obj/client/exit.o
+# The metrics' exposition, over statuses built by the test.
+$(BUILD)/tests/test_metrics_render: $(BUILD)/obj/client/metrics_render.o
 # The board report's measures, over a log built by the test.
 $(BUILD)/tests/test_report_measures: $(BUILD)/obj/client/report_measures.o \
 		$(BUILD)/obj/client/report_rows.o \

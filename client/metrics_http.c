@@ -147,28 +147,23 @@ static enum MHD_Result answer_metrics(struct MHD_Connection *conn,
 	return ret;
 }
 
-/* libmicrohttpd's request handler: GET or HEAD /metrics; 405 for any
- * other method, 404 for any other path; a request body is refused. */
+/* libmicrohttpd's request handler, called once the headers are in:
+ * answered then, before any body is read (a GET has none; anything else
+ * is refused unread).  GET or HEAD /metrics; 405 for any other method,
+ * 404 for any other path. */
 static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 			      const char *url, const char *method,
 			      const char *version, const char *upload,
 			      size_t *upload_size, void **req)
 {
-	static int first;
-
 	(void)version;
 	(void)upload;
-	if (!*req) {	/* the headers are in: answer on the next call */
-		*req = &first;
-		return MHD_YES;
-	}
+	(void)upload_size;
+	(void)req;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return answer_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 				   "only GET /metrics is served\n");
-	if (*upload_size != 0)
-		return answer_text(conn, MHD_HTTP_BAD_REQUEST,
-				   "a GET has no body\n");
 	if (strcmp(url, "/metrics") != 0)
 		return answer_text(conn, MHD_HTTP_NOT_FOUND,
 				   "not found: the figures are at /metrics\n");

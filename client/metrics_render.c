@@ -459,18 +459,19 @@ static void daemon_figures(struct mx *m, const Ppx__V1__StatusReply *s)
 		       "time.", (double)s->restored_ms / 1000.0);
 }
 
-/* Close the stream `f` wrote into *buf: 0 with *out, or PPX_ENOMEM. */
-static int finish(char **out, size_t *len, FILE *f, char *buf,
+/* Close the stream `f` (open_memstream(buf, buflen)), which sets *buf
+ * and *buflen only then: 0 with *out, or PPX_ENOMEM. */
+static int finish(char **out, size_t *len, FILE *f, char **buf,
 		  size_t *buflen)
 {
 	int failed = ferror(f);
 
 	if (fclose(f) != 0 || failed || *buflen > METRICS_MAX) {
-		free(buf);
+		free(*buf);
 		return ppx_error_set(PPX_ENOMEM, "the metrics do not fit in "
 				     "%u bytes", METRICS_MAX);
 	}
-	*out = buf;
+	*out = *buf;
 	*len = *buflen;
 	return 0;
 }
@@ -492,7 +493,7 @@ int metrics_render(char **out, size_t *len, const Ppx__V1__StatusReply *s,
 	hooks(&m, s);
 	certificates(&m, s);
 	crl_and_directory(&m, s);
-	return finish(out, len, m.f, buf, &buflen);
+	return finish(out, len, m.f, &buf, &buflen);
 }
 
 int metrics_render_down(char **out, size_t *len, const char *agency)
@@ -512,5 +513,5 @@ int metrics_render_down(char **out, size_t *len, const char *agency)
 	} else {
 		fputs("ppx_up 0\n", f);
 	}
-	return finish(out, len, f, buf, &buflen);
+	return finish(out, len, f, &buf, &buflen);
 }
