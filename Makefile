@@ -110,7 +110,7 @@ $(BUILD)/ppxd: $(BUILD)/obj/daemon/main.o $(DAEMON_LIB) $(LIBPPX)
 # client links libmicrohttpd, the daemon never does.
 $(BUILD)/ppx: $(CLIENT_SRC:%.c=$(BUILD)/obj/%.o) $(LIBPPX)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) \
-		$(shell pkg-config --libs libmicrohttpd) -lm
+		$(shell pkg-config --libs libmicrohttpd)
 $(BUILD)/obj/client/metrics_http.o: ALL_CFLAGS += \
 	$(shell pkg-config --cflags libmicrohttpd)
 

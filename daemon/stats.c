@@ -49,7 +49,7 @@ void stats_free(struct stats **self)
 
 /* The counters of `partner`, added if new; NULL when the name does not
  * fit, the table is full or memory is short (the count is lost, and
- * said once). */
+ * said). */
 static struct partner_stats *stats_partner(struct ppxd *d,
 					   const char *partner)
 {
@@ -68,9 +68,7 @@ static struct partner_stats *stats_partner(struct ppxd *d,
 
 		if (cap > STATS_PARTNERS_MAX ||
 		    !(p = realloc(s->p, cap * sizeof(*p)))) {
-			if (s->cap != 0 && s->n == s->cap)
-				log_warnx("stats: no room to count %s",
-					  partner);
+			log_warnx("stats: no room to count %s", partner);
 			return NULL;
 		}
 		s->p = p;

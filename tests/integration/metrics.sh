@@ -64,12 +64,12 @@ promtool_ok() { promtool check metrics <<<"$1" >"$FED/promtool.out" 2>&1; }
 
 # ---- (a) traffic, a link down, a refusal ----
 fed_burst police.gwent probation.gwent 3 "metrics {}" >"$FED/p2prob.json"
-out=$(ppx_send police.gwent "$FED/p2prob.json" --wait --timeout 20 2>&1)
+out=$(ppx_send police.gwent "$FED/p2prob.json" --wait --timeout "$UP" 2>&1)
 check "(a) police delivers 3 messages to probation" \
 	[ "$(grep -c "probation.gwent=DELIVERED" <<<"$out")" -eq 3 ]
 body_json probation.gwent police.gwent ARREST "from probation 1" >"$FED/prob2p.json"
 body_json probation.gwent police.gwent ARREST "from probation 2" >>"$FED/prob2p.json"
-out=$(ppx_send probation.gwent "$FED/prob2p.json" --wait --timeout 20 2>&1)
+out=$(ppx_send probation.gwent "$FED/prob2p.json" --wait --timeout "$UP" 2>&1)
 check "(a) probation delivers 2 messages to police" \
 	[ "$(grep -c "police.gwent=DELIVERED" <<<"$out")" -eq 2 ]
 fed_stop prison.cardiff
@@ -83,7 +83,7 @@ check "(a) probation refuses garbage on police's link: REJECT_BAD_FRAME" \
 	grep -q "^REFUSED REJECT_BAD_FRAME" <<<"$out"
 prison_down() { "$PPX" status --config "$(fed_conf police.gwent)" --json |
 	jq -e '.partners[] | select(.agency == "prison.cardiff") | .connected != true' >/dev/null; }
-check "(a) police sees its link to prison down" wait_until 10 prison_down
+check "(a) police sees its link to prison down" wait_until "$UP" prison_down
 sleep 1.1	# the oldest message waiting for prison is a second old
 
 # ---- (b) the exposition and its figures ----

@@ -22,9 +22,14 @@
 /* The line of `text` that starts with `prefix`, copied; NULL if none. */
 static char *line_of(const char *text, const char *prefix)
 {
-	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p)
+	const char *p = text;
+
+	while (p) {
 		if (strncmp(p, prefix, strlen(prefix)) == 0)
 			return strndup(p, strcspn(p, "\n"));
+		p = strchr(p, '\n');
+		p = p && p[1] ? p + 1 : NULL;
+	}
 	return NULL;
 }
 
