@@ -109,8 +109,13 @@ $(DAEMON_LIB): $(DAEMON_LIB_OBJ)
 $(BUILD)/ppxd: $(BUILD)/obj/daemon/main.o $(DAEMON_LIB) $(LIBPPX)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# Only `ppx metrics --listen` speaks HTTP (client/metrics_http.c): the
+# client links libmicrohttpd, the daemon never does.
 $(BUILD)/ppx: $(CLIENT_SRC:%.c=$(BUILD)/obj/%.o) $(LIBPPX)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) \
+		$(shell pkg-config --libs libmicrohttpd)
+$(BUILD)/obj/client/metrics_http.o: ALL_CFLAGS += \
+	$(shell pkg-config --cflags libmicrohttpd)
 
 # The PKCS#11 signer (lib/pkcs11.c) takes its header from p11-kit and
 # loads the module with dlopen, so it links nothing more.
@@ -157,6 +162,8 @@ $(BUILD)/tests/test_keywipe: ALL_LDFLAGS += -Wl,--wrap=free,--wrap=realloc
 $(BUILD)/tests/test_client_exit: $(BUILD)/obj/client/exit.o
 $(BUILD)/tests/test_client_ctl: $(BUILD)/obj/client/ctl.o \
 		$(BUILD)/obj/client/exit.o
+# The metrics' exposition, over statuses built by the test.
+$(BUILD)/tests/test_metrics_render: $(BUILD)/obj/client/metrics_render.o
 # The board report's measures, over a log built by the test.
 $(BUILD)/tests/test_report_measures: $(BUILD)/obj/client/report_measures.o \
 		$(BUILD)/obj/client/report_rows.o \

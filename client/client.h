@@ -37,6 +37,7 @@ int cmd_send(int argc, char **argv);
 int cmd_ack(int argc, char **argv);
 int cmd_action(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
 int cmd_hook(int argc, char **argv);
 int cmd_review(int argc, char **argv);
 int cmd_audit(int argc, char **argv);

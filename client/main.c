@@ -38,6 +38,8 @@ static const struct command {
 	{"action", cmd_action, "progress on a MAPPA action, to the minutes' "
 			       "sender"},
 	{"status", cmd_status, "partners, links, outboxes and refusals"},
+	{"metrics", cmd_metrics, "the daemon's figures for Prometheus, "
+				 "printed, written or served"},
 	{"reload", cmd_reload, "re-read the configuration, policy, "
 			       "certificates and CRL, logged"},
 	{"review", cmd_review, "the reviewer's finding on an emergency "

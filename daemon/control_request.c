@@ -36,6 +36,7 @@
 #include "ppx/text.h"
 #include "review.h"
 #include "state.h"
+#include "stats.h"
 #include "submit.h"
 #include "transport.h"
 #include "witness.h"
@@ -350,6 +351,7 @@ static void status(struct ppxd *d, const struct control_reply_to *to)
 	hooks_status(d, &sr);
 	witness_status(d, &sr);
 	federation_status(d, &sr.directory);
+	stats_status(d, &sr);
 	reply.version = PPX_CONTROL_VERSION;
 	reply.reply_case = PPX__V1__CONTROL_REPLY__REPLY_STATUS;
 	reply.status = &sr;

@@ -75,6 +75,7 @@
 #include "ppx/text.h"
 #include "ppx/timefmt.h"
 #include "state.h"
+#include "stats.h"
 #include "ppx/records.h"
 #include "transport.h"
 #include "witness.h"
@@ -264,9 +265,13 @@ static void send_after_commit(struct ppxd *d, void *arg, int rc)
 	if (rc != 0 && p->n_stored) {
 		log_warnx("%zu messages from %s not stored: the commit failed; "
 			  "the sender retries", p->n_stored, p->agency);
-		for (size_t i = 0; i < p->n_stored; i++)
+		for (size_t i = 0; i < p->n_stored; i++) {
 			ppxd_count_refusal(d, rc);
+			stats_refused(d, p->agency, rc);
+		}
 	}
+	if (rc == 0)
+		stats_received(d, p->agency, p->n_stored);
 
 	if (rc == 0 && p->frame) {
 		transport_reply(d->transport, &p->routing, p->frame, p->len);
@@ -611,6 +616,7 @@ static void refuse(struct ppxd *d, struct group *g, const uint8_t *data,
 			strlen(ppx_error_last()));
 	say_refused(d, g->agency, it->detail);
 	ppxd_count_refusal(d, code);
+	stats_refused(d, g->agency, code);
 	refusal_names(data, len, it->hash, it->id, &it->has_id);
 	it->status = PPX__V1__RECEIPT_STATUS__REFUSED;
 	it->reason = ppx_error_reject_reason(code);
@@ -985,8 +991,10 @@ static void unstored(struct ppxd *d, struct group *g, size_t from)
 {
 	for (size_t i = from; i < g->n; i++)
 		if (g->items[i].logged &&
-		    g->items[i].status == PPX__V1__RECEIPT_STATUS__STORED)
+		    g->items[i].status == PPX__V1__RECEIPT_STATUS__STORED) {
 			ppxd_count_refusal(d, PPX_EFULL);
+			stats_refused(d, g->agency, PPX_EFULL);
+		}
 }
 
 /*

@@ -46,6 +46,7 @@
 #include "reads.h"
 #include "signer.h"
 #include "spool.h"
+#include "stats.h"
 #include "transport.h"
 #include "witness.h"
 #include "writer.h"
@@ -236,6 +237,7 @@ static void stop(struct ppxd *d)
 	transport_free(&d->transport);
 	zap_free(&d->zap);
 	budget_free(&d->budget);
+	stats_free(&d->stats);
 	partners_free(d);
 	writer_free(&d->writer);
 	if (d->zctx)

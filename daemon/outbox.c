@@ -45,6 +45,7 @@
 #include "ppx/receipt.h"
 #include "ppx/text.h"
 #include "state.h"
+#include "stats.h"
 #include "witness.h"
 #include "writer.h"
 
@@ -540,6 +541,7 @@ static int check_proofs(struct ppxd *d, size_t link,
 	log_warnx("%s: %s", agency, detail);
 	d->receipts_unproven++;
 	ppxd_count_refusal(d, PPX_EBODY);
+	stats_refused(d, agency, PPX_EBODY);
 	inbound_log_refused_receipt(d, agency, data, len, PPX_EBODY, detail);
 	return rc;
 }
@@ -563,6 +565,7 @@ static void receipt_frame(struct ppxd *d, size_t link, const uint8_t *data,
 		snprintf(raw, sizeof(raw), "receipt: %s", ppx_error_last());
 		ppx_text_escape(detail, sizeof(detail), raw, strlen(raw));
 		ppxd_count_refusal(d, rc);
+		stats_refused(d, agency, rc);
 		inbound_log_refused_receipt(d, agency, data, len, rc, detail);
 		if (r)
 			ppx__v1__receipt_body__free_unpacked(r, NULL);
@@ -723,6 +726,26 @@ void outbox_stats(struct ppxd *d, size_t link, struct outbox_stats *out)
 	*out = l->stats;
 	out->depth = l->n - l->head + l->n_parked;
 	out->next_retry_ms = l->next_retry_ms;
+}
+
+int outbox_oldest(struct ppxd *d, size_t link, uint64_t *out)
+{
+	const struct lane *l;
+	int found = 0;
+
+	if (link >= d->outbox->n)
+		return PPX_ENOTFOUND;
+	l = &d->outbox->lanes[link];
+	if (l->head < l->n) {	/* the lane is in log order */
+		*out = l->seq[l->head];
+		found = 1;
+	}
+	for (size_t i = 0; i < l->n_parked; i++)
+		if (!found || l->parked[i] < *out) {
+			*out = l->parked[i];
+			found = 1;
+		}
+	return found ? 0 : PPX_ENOTFOUND;
 }
 
 /* Entry `seq`, if it is a receipt from `partner`, into the delivery of

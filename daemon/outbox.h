@@ -60,6 +60,11 @@ struct outbox_stats {
 };
 void outbox_stats(struct ppxd *d, size_t link, struct outbox_stats *out);
 
+/* The log position of the oldest message waiting for link `link`'s
+ * partner, unsent, unreceipted or parked: 0, or PPX_ENOTFOUND when none
+ * waits. */
+int outbox_oldest(struct ppxd *d, size_t link, uint64_t *out);
+
 /* The delivery state of SENT message `id` for `partner`. */
 int outbox_delivery(struct ppxd *d, const uint8_t *id, const char *partner,
 		    Ppx__V1__Delivery *out);

@@ -47,6 +47,7 @@ struct reads;
 struct federation;
 struct ppx_directory;
 struct partners;
+struct stats;
 
 struct ppxd {
 	struct ppx_config *cfg;
@@ -83,6 +84,8 @@ struct ppxd {
 	 * NULL until one is applied. */
 	struct partners *partners;
 	uint64_t refusals[PPXD_REASONS];	/* by RejectReason */
+	struct stats *stats;		/* per partner counters (stats.c);
+					 * NULL until the first count */
 	uint64_t discarded;		/* frames of blocked partners, unanswered */
 	uint64_t receipts_unproven;	/* partners' receipts refused: their
 					 * proof of recording failed */

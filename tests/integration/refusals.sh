@@ -56,10 +56,9 @@ inject() {
 status_json() { "$PPX" status --config "$(fed_conf "$1")" --json; }
 
 refusal_count() {	# refusal_count AGENCY REASON: frames refused for it
-	local n
-	n=$(status_json "$1" | grep -o "\"reason\":\"$2\",\"count\":\"[0-9]*\"" |
-		grep -o '[0-9]*"$' | tr -d '"')
-	echo "${n:-0}"
+	# The daemon's total (.refusals), not a partner's refusalsByReason.
+	status_json "$1" | jq -r --arg r "$2" \
+		'[.refusals[]? | select(.reason == $r) | .count | tonumber] | add // 0'
 }
 
 partner_json() {	# partner_json AGENCY PARTNER: the PartnerStatus object
