@@ -127,6 +127,7 @@ struct backup_info {
 	Ppx__V1__Checkpoint *newest;	/* the newest ENTRY_CHECKPOINT's */
 	uint64_t newest_seq;
 	Ppx__V1__Checkpoint *cosigned;	/* the newest ENTRY_COSIGNED's */
+	uint64_t cosigned_seq;
 	char cosigner[256];
 	uint8_t sha256[32];
 };
@@ -137,5 +138,10 @@ int backup_info_read(struct backup_info *out, const char *file,
 		     const ppx_trust *trust);
 void backup_info_print(const struct backup_info *b, const char *file);
 void backup_info_clear(struct backup_info *b);
+/* Entry `seq` of the copy in `file` (an ENTRY_CHECKPOINT or ENTRY_COSIGNED)
+ * holds a checkpoint signed by a certificate of `agency` that names it:
+ * 0, or the code with the detail set. */
+int backup_check_agency(const char *file, uint64_t seq,
+			const ppx_trust *trust, const char *agency);
 
 #endif

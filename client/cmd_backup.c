@@ -98,27 +98,51 @@ static int copy_run(int argc, char **argv)
 
 /* ---- what a copy holds ----------------------------------------------- */
 
-/* The checkpoint a Frame{checkpoint} or a WitnessRecord's request holds. */
-static Ppx__V1__Checkpoint *checkpoint_in(const Ppx__V1__LogEntry *e)
+/* The envelope of our checkpoint an entry holds: an ENTRY_CHECKPOINT's
+ * Frame{checkpoint}, or the Frame{witness} of an ENTRY_COSIGNED (our
+ * checkpoint, which a partner cosigned).  *frame and *rec own it. */
+static const Ppx__V1__Envelope *checkpoint_env(Ppx__V1__Frame **frame,
+					       Ppx__V1__WitnessRecord **rec,
+					       const Ppx__V1__LogEntry *e)
 {
-	Ppx__V1__WitnessRecord *rec = NULL;
-	Ppx__V1__Frame *f = NULL;
 	const ProtobufCBinaryData *bytes = &e->data;
-	const Ppx__V1__Envelope *env = NULL;
-	Ppx__V1__Checkpoint *cp = NULL;
 
+	*frame = NULL;
+	*rec = NULL;
 	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_COSIGNED) {
-		if (!(rec = ppx__v1__witness_record__unpack(
+		if (!(*rec = ppx__v1__witness_record__unpack(
 			      NULL, e->data.len, e->data.data)))
 			return NULL;
-		bytes = &rec->request;
+		bytes = &(*rec)->request;
+	} else if (e->kind != PPX__V1__ENTRY_KIND__ENTRY_CHECKPOINT) {
+		return NULL;
 	}
-	if (ppx_frame_decode(&f, bytes->data, bytes->len) == 0) {
-		if (f->content_case == PPX__V1__FRAME__CONTENT_CHECKPOINT)
-			env = f->checkpoint;
-		else if (f->content_case == PPX__V1__FRAME__CONTENT_WITNESS)
-			env = f->witness->checkpoint;
-	}
+	if (ppx_frame_decode(frame, bytes->data, bytes->len) != 0)
+		return NULL;
+	if ((*frame)->content_case == PPX__V1__FRAME__CONTENT_CHECKPOINT)
+		return (*frame)->checkpoint;
+	if ((*frame)->content_case == PPX__V1__FRAME__CONTENT_WITNESS)
+		return (*frame)->witness->checkpoint;
+	return NULL;
+}
+
+static void checkpoint_env_free(Ppx__V1__Frame *frame,
+				Ppx__V1__WitnessRecord *rec)
+{
+	if (frame)
+		ppx__v1__frame__free_unpacked(frame, NULL);
+	if (rec)
+		ppx__v1__witness_record__free_unpacked(rec, NULL);
+}
+
+/* The checkpoint an entry holds, decoded, not judged (the copy verified). */
+static Ppx__V1__Checkpoint *checkpoint_in(const Ppx__V1__LogEntry *e)
+{
+	Ppx__V1__WitnessRecord *rec;
+	Ppx__V1__Frame *f;
+	const Ppx__V1__Envelope *env = checkpoint_env(&f, &rec, e);
+	Ppx__V1__Checkpoint *cp = NULL;
+
 	if (env)
 		cp = ppx__v1__checkpoint__unpack(NULL, env->signed_body.len,
 						 env->signed_body.data);
@@ -126,11 +150,41 @@ static Ppx__V1__Checkpoint *checkpoint_in(const Ppx__V1__LogEntry *e)
 		ppx__v1__checkpoint__free_unpacked(cp, NULL);
 		cp = NULL;
 	}
-	if (f)
-		ppx__v1__frame__free_unpacked(f, NULL);
-	if (rec)
-		ppx__v1__witness_record__free_unpacked(rec, NULL);
+	checkpoint_env_free(f, rec);
 	return cp;
+}
+
+int backup_check_agency(const char *file, uint64_t seq,
+			const ppx_trust *trust, const char *agency)
+{
+	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
+	Ppx__V1__Checkpoint *cp = NULL;
+	Ppx__V1__WitnessRecord *rec = NULL;
+	Ppx__V1__Frame *f = NULL;
+	Ppx__V1__LogEntry *e = NULL;
+	const Ppx__V1__Envelope *env;
+	ppx_identity signer;
+	ppx_log *log = NULL;
+	int rc;
+
+	if ((rc = ppx_log_open(&log, file, &ro)) == 0)
+		rc = ppx_log_get(log, seq, &e);
+	if (rc == 0 && !(env = checkpoint_env(&f, &rec, e)))
+		rc = ppx_error_set(PPX_EBODY, "entry %llu holds no checkpoint",
+				   (unsigned long long)seq);
+	if (rc == 0)
+		rc = ppx_envelope_verify(trust, env,
+					 PPX__V1__SIGNED_PURPOSE__SIGNED_CHECKPOINT,
+					 agency, 0, &signer);
+	if (rc == 0)
+		rc = ppx_checkpoint_decode(&cp, env, agency);
+	if (cp)
+		ppx__v1__checkpoint__free_unpacked(cp, NULL);
+	checkpoint_env_free(f, rec);
+	if (e)
+		ppx__v1__log_entry__free_unpacked(e, NULL);
+	ppx_log_close(log);
+	return rc;
 }
 
 void backup_info_clear(struct backup_info *b)
@@ -165,9 +219,11 @@ static int scan_back(struct backup_info *b, ppx_log *log)
 		if (slot && (*slot = checkpoint_in(e)) != NULL) {
 			if (slot == &b->newest)
 				b->newest_seq = s - 1;
-			else
+			else {
+				b->cosigned_seq = s - 1;
 				snprintf(b->cosigner, sizeof(b->cosigner),
 					 "%s", e->peer_agency);
+			}
 		}
 		if (s == n)
 			b->last_ms = e->time_ms;

@@ -29,7 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -110,10 +112,28 @@ static int log_path(char *buf, size_t cap, const struct restore *r,
 	return 0;
 }
 
+/* Whether ppxd answers on its read socket: running, whatever the lock
+ * says (a daemon of a version before the lock). */
+static int daemon_answers(const struct restore *r)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, up;
+
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/read.sock",
+			     r->cfg->control_dir) >= sizeof(sa.sun_path))
+		return 0;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 0;
+	up = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return up;
+}
+
 /* The one-writer lock, held until we exit: refused while ppxd runs. */
 static int take_lock(struct restore *r)
 {
 	char path[PATH_MAX], pid[32] = "";
+	struct stat st;
 	ssize_t n;
 	int rc;
 
@@ -124,8 +144,20 @@ static int take_lock(struct restore *r)
 	if (r->lock_fd < 0)
 		return ppx_error_set(PPX_EIO, "cannot open %s: %s", path,
 				     strerror(errno));
-	if (flock(r->lock_fd, LOCK_EX | LOCK_NB) == 0)
-		return 0;
+	if (geteuid() == 0 && stat(r->cfg->log_dir, &st) == 0 &&
+	    fchown(r->lock_fd, st.st_uid, st.st_gid) != 0)
+		return ppx_error_set(PPX_EIO, "cannot give %s to uid %u: %s",
+				     path, (unsigned)st.st_uid,
+				     strerror(errno));
+	if (flock(r->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+		if (!daemon_answers(r))
+			return 0;
+		return ppx_error_set(PPX_EBUSY, "ppxd of %s is running (it "
+				     "answers on %s/read.sock): stop it "
+				     "first (systemctl stop ppxd@%s)",
+				     r->cfg->log_dir, r->cfg->control_dir,
+				     r->cfg->agency);
+	}
 	if (errno != EWOULDBLOCK)
 		return ppx_error_set(PPX_EIO, "cannot lock %s: %s", path,
 				     strerror(errno));
@@ -138,42 +170,28 @@ static int take_lock(struct restore *r)
 			     r->cfg->agency);
 }
 
-/* The copy's newest checkpoint is signed by a certificate of our agency
- * and names it: the copy is a log of this configuration's agency. */
+/* The copy's newest checkpoint of its own (one it signed, or one a
+ * partner cosigned) is signed by a certificate of our agency and names
+ * it: the copy is a log of this configuration's agency. */
 static int check_agency(struct restore *r)
 {
-	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
-	Ppx__V1__Checkpoint *cp = NULL;
-	ppx_log *log = NULL;
-	uint8_t *raw = NULL;
-	size_t len = 0;
+	const struct backup_info *b = &r->copy;
+	uint64_t seq;
 	int rc;
 
-	if (!r->copy.newest)
+	if (!b->newest && !b->cosigned)
 		return ppx_error_set(PPX_EBADSIG, "%s holds no checkpoint: "
 				     "nothing says it is a log of %s",
 				     r->from, r->cfg->agency);
-	if ((rc = ppx_log_open(&log, r->from, &ro)) == 0)
-		rc = ppx_log_get_raw(log, r->copy.newest_seq, &raw, &len);
-	if (rc == 0) {
-		Ppx__V1__LogEntry *e = ppx__v1__log_entry__unpack(NULL, len,
-								   raw);
-
-		rc = e ? ppx_checkpoint_open(&cp, r->trust, e->data.data,
-					     e->data.len, r->cfg->agency, 0)
-		       : ppx_error_set(PPX_ECORRUPT, "entry does not decode");
-		if (e)
-			ppx__v1__log_entry__free_unpacked(e, NULL);
-	}
+	seq = b->newest && (!b->cosigned || b->newest_seq > b->cosigned_seq)
+		      ? b->newest_seq : b->cosigned_seq;
+	rc = backup_check_agency(r->from, seq, r->trust, r->cfg->agency);
 	if (rc != 0)
-		rc = ppx_error_set(rc, "%s is not a log of %s: its newest "
-				   "checkpoint: %s", r->from, r->cfg->agency,
-				   ppx_error_last());
-	if (cp)
-		ppx__v1__checkpoint__free_unpacked(cp, NULL);
-	free(raw);
-	ppx_log_close(log);
-	return rc;
+		return ppx_error_set(rc, "%s is not a log of %s: its "
+				     "checkpoint at entry %llu: %s", r->from,
+				     r->cfg->agency, (unsigned long long)seq,
+				     ppx_error_last());
+	return 0;
 }
 
 /* The log the copy replaces, if it can be read: its size and root, and
