@@ -139,6 +139,10 @@ static int take_lock(struct restore *r)
 
 	if ((rc = log_path(path, sizeof(path), r, LOCK_FILE)) != 0)
 		return rc;
+	/* A log directory lost with its disk: the restore makes it. */
+	if (mkdir(r->cfg->log_dir, 0700) != 0 && errno != EEXIST)
+		return ppx_error_set(PPX_EIO, "cannot create %s: %s",
+				     r->cfg->log_dir, strerror(errno));
 	r->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 			  0600);
 	if (r->lock_fd < 0)

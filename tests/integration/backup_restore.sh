@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# backup_restore.sh — `ppx backup` copies a running daemon's log while a
+# steady load goes on, and `ppx restore` puts such a copy back.
+#
+# police.gwent and probation.gwent send each other a message every
+# ${PACE:-0.1}s.  While they do:
+#   - ppx backup of probation through its read socket: a compacted copy,
+#     verified, its checkpoint printed, logged as a read (ENTRY_READ
+#     "backup"); FILE is not replaced without --force;
+#   - a copy with a byte flipped, or truncated, is refused by ppx verify
+#     and by ppx restore, and nothing of the log is touched;
+#   - ppx restore is refused while probation runs, and with another
+#     agency's configuration (the copy is not its log).
+# Then probation is stopped, the copy restored (the replaced files kept in
+# replaced-*/, restored.json written), and probation starts on it and
+# takes messages again; both logs verify.
+set -u
+. "$(dirname "$0")/lib.sh"
+PACE=${PACE:-0.1}	# seconds between a pair of load messages
+STEP=${STEP:-2}		# seconds of load between the steps
+P=probation.gwent
+AGENCIES="police.gwent $P"
+fed_init
+PC=$(fed_conf $P)
+PLOG=$FED/$P/log
+OUT=$FED/out
+fed_start police.gwent || { notok "police starts"; finish; exit 1; }
+fed_start $P || { notok "probation starts"; finish; exit 1; }
+
+load() {
+	local i=0 n
+	while [ ! -e "$FED/load.stop" ]; do
+		i=$((i + 1)); n=$(printf %05d "$i")
+		body_json police.gwent $P ARREST "load police $n" >"$FED/load-police.json"
+		ppx_send police.gwent "$FED/load-police.json" >>"$FED/load-police.out" 2>&1 ||
+			echo "$n" >>"$FED/load-police.failed"
+		body_json $P police.gwent ARREST "load probation $n" >"$FED/load-probation.json"
+		ppx_send $P "$FED/load-probation.json" >>"$FED/load-probation.out" 2>&1 ||
+			echo "$n" >>"$FED/load-probation.failed"
+		sleep "$PACE"
+	done
+}
+load &
+load_pid=$!
+sleep "$STEP"
+
+# --- the backup, while the load goes on -------------------------------------
+"$PPX" backup --to "$FED/p.bak" --config "$PC" >"$OUT" 2>&1
+rc=$?
+diag "$(cat "$OUT")"
+check "ppx backup of the running probation exits 0" [ "$rc" -eq 0 ]
+check "... saying the copy verified, with its entries" grep -q "p.bak: verified: [0-9]* entries" "$OUT"
+check "... and the newest checkpoint a partner cosigned" grep -q "newest cosigned: tree size [0-9]*, by police.gwent" "$OUT"
+check "... and the file's sha256" grep -q "sha256 $(sha256sum "$FED/p.bak" | cut -d' ' -f1)" "$OUT"
+check "... leaving no temporary file" [ ! -e "$FED/p.bak.tmp" ]
+check "ppx verify checks the copy as a log" "$PPX" verify --log "$FED/p.bak" --pki "$PKI"
+check "... leaving no lock file beside it" [ ! -e "$FED/p.bak-lock" ]
+copied=$(sed -n 's/.*verified: \([0-9]*\) entries.*/\1/p' "$OUT")
+reads=$("$PPX" log --log "$PLOG" --json --kind READ 2>/dev/null |
+	jq -c 'select(.access.command == "backup")' | wc -l)
+check "the backup is logged as a read by probation (ENTRY_READ backup)" [ "$reads" -ge 1 ]
+"$PPX" backup --to "$FED/p.bak" --config "$PC" >"$OUT" 2>&1
+rc=$?
+check "a second backup to the same FILE is refused" [ "$rc" -ne 0 ]
+check "... saying --force replaces it" grep -q "give --force" "$OUT"
+sleep "$STEP"
+
+# --- damaged copies ----------------------------------------------------------
+cp "$FED/p.bak" "$FED/flipped.bak"
+size=$(stat -c %s "$FED/flipped.bak")
+# A byte of the newest load message the copy holds, inverted.
+off=$(grep -obUa "load p[a-z]* [0-9]*" "$FED/flipped.bak" | tail -1 | cut -d: -f1)
+off=$((off + 5))
+orig=$(od -An -tu1 -j "$off" -N1 "$FED/flipped.bak" | tr -d ' ')
+printf "$(printf '\\%03o' $(( (orig ^ 255) & 255 )))" |
+	dd of="$FED/flipped.bak" bs=1 seek="$off" conv=notrunc status=none
+check "ppx verify refuses a copy with a byte flipped" fails "$PPX" verify --log "$FED/flipped.bak" --pki "$PKI"
+head -c $((size / 2)) "$FED/p.bak" >"$FED/truncated.bak"
+check "ppx verify refuses a truncated copy" fails "$PPX" verify --log "$FED/truncated.bak" --pki "$PKI"
+
+# --- restore refused ---------------------------------------------------------
+"$PPX" restore --from "$FED/p.bak" --config "$PC" --reason "disk lost" >"$OUT" 2>&1
+rc=$?
+diag "$(cat "$OUT")"
+check "ppx restore is refused while probation runs" [ "$rc" -ne 0 ]
+check "... saying it must be stopped" grep -q "stop it first" "$OUT"
+fed_stop $P
+before=$(sha256sum "$PLOG/data.mdb" | cut -d' ' -f1)
+"$PPX" restore --from "$FED/flipped.bak" --config "$PC" --reason "disk lost" >"$OUT" 2>&1
+rc=$?
+diag "$(cat "$OUT")"
+check "ppx restore refuses a copy with a byte flipped" [ "$rc" -ne 0 ]
+"$PPX" restore --from "$FED/truncated.bak" --config "$PC" --reason "disk lost" >"$OUT" 2>&1
+rc=$?
+diag "$(cat "$OUT")"
+check "ppx restore refuses a truncated copy" [ "$rc" -ne 0 ]
+# police's configuration, on a log directory of its own (police runs).
+mkdir -p "$FED/other"
+sed "s|^log_dir = .*|log_dir = $FED/other/log|; s|^control = .*|control = $FED/other/run|" \
+	"$(fed_conf police.gwent)" >"$FED/other/ppxd.conf"
+"$PPX" restore --from "$FED/p.bak" --config "$FED/other/ppxd.conf" --reason "wrong one" >"$OUT" 2>&1
+rc=$?
+diag "$(cat "$OUT")"
+check "ppx restore refuses a copy of another agency's log" [ "$rc" -ne 0 ]
+check "... saying whose it is not" grep -q "is not a log of police.gwent" "$OUT"
+check "... and the refusals left probation's log as it was" \
+	[ "$(sha256sum "$PLOG/data.mdb" | cut -d' ' -f1)" = "$before" ]
+
+# --- the restore ---------------------------------------------------------------
+replaced=$("$PPX" log --log "$PLOG" --json 2>/dev/null | wc -l)
+"$PPX" restore --from "$FED/p.bak" --config "$PC" --reason "disk lost" >"$OUT" 2>&1
+rc=$?
+diag "$(cat "$OUT")"
+check "ppx restore puts the copy in place (exit 0)" [ "$rc" -eq 0 ]
+check "... saying how the copy compares with the log it replaces" \
+	grep -q "copy holds $copied entries; the log it replaces holds [0-9]* (the copy is a prefix of it)" "$OUT"
+check "... keeping the replaced log in replaced-*/" bash -c "cmp -s <(sha256sum \"$PLOG\"/replaced-*/data.mdb | cut -d' ' -f1) <(echo $before)"
+check "... the data file is now the copy's" cmp -s "$PLOG/data.mdb" "$FED/p.bak"
+check "... and restored.json says what was restored, why and by whom" \
+	jq -e --argjson n "$copied" --argjson r "$replaced" \
+	'.size == $n and .replaced_size == $r and .reason == "disk lost" and (.operator | length) > 0 and .copied_ms <= .restored_ms' \
+	"$PLOG/restored.json"
+check "... and the directory's other files stay" [ -e "$PLOG/change-key" ]
+fed_start $P || notok "probation starts on the restored log"
+sleep "$STEP"
+touch "$FED/load.stop"
+wait "$load_pid"
+check "probation took messages on its restored log" wait_until 30 \
+	bash -c "[ \$(\"$PPX\" log --log \"$PLOG\" --json 2>/dev/null | wc -l) -gt $copied ]"
+fed_stop_all
+check "police's log verifies" log_verify police.gwent
+check "probation's log verifies" log_verify $P
+finish
