@@ -43,6 +43,7 @@
 #include "ppx/signer_open.h"
 #include "ppxd.h"
 #include "reload.h"
+#include "restore.h"
 #include "reads.h"
 #include "signer.h"
 #include "spool.h"
@@ -201,6 +202,9 @@ static int start(struct ppxd *d, const uint8_t secret[32],
 	if (!d->zctx)
 		return ppx_error_set(PPX_EIO, "cannot create ZeroMQ context");
 	if ((rc = writer_new(&d->writer)) != 0)
+		return rc;
+	/* A restored log says so first (restore.c). */
+	if ((rc = restore_start(d)) != 0)
 		return rc;
 	d->checkpoint_size = ppx_log_size(d->log);
 	if ((rc = log_changes(d)) != 0 ||

@@ -12,8 +12,9 @@
 #   - ppx restore is refused while probation runs, and with another
 #     agency's configuration (the copy is not its log).
 # Then probation is stopped, the copy restored (the replaced files kept in
-# replaced-*/, restored.json written), and probation starts on it and
-# takes messages again; both logs verify.
+# replaced-*/, restored.json written), and probation starts on it: its
+# first entry is ENTRY_RESTORED (the signed notice), ppx status says so,
+# and it takes messages again; both logs verify.
 set -u
 . "$(dirname "$0")/lib.sh"
 PACE=${PACE:-0.1}	# seconds between a pair of load messages
@@ -122,6 +123,13 @@ check "... and restored.json says what was restored, why and by whom" \
 	"$PLOG/restored.json"
 check "... and the directory's other files stay" [ -e "$PLOG/change-key" ]
 fed_start $P || notok "probation starts on the restored log"
+restored=$("$PPX" log --log "$PLOG" --json --kind RESTORED 2>/dev/null)
+diag "$restored"
+check "probation logged ENTRY_RESTORED once, as the first entry after the copy" \
+	[ "$(jq -s --argjson n "$copied" 'length == 1 and .[0].seq == $n' <<<"$restored")" = true ]
+check "... saying from what, by whom and why" grep -q "restored from a backup at .* (disk lost): $copied entries" <<<"$restored"
+check "... and removed restored.json" [ ! -e "$PLOG/restored.json" ]
+check "ppx status says the log was restored" bash -c "\"$PPX\" status --config \"$PC\" | grep -q 'restored from a backup at'"
 sleep "$STEP"
 touch "$FED/load.stop"
 wait "$load_pid"
