@@ -138,6 +138,12 @@ static void print_text(const Ppx__V1__StatusReply *s)
 	       (unsigned long long)s->log_size);
 	if (!s->listening)
 		printf("NOT LISTENING for partners: %s\n", s->listen_error);
+	if (s->restored_ms) {
+		char when[PPX_TIME_ISO_LEN];
+
+		ppx_time_iso(when, sizeof(when), s->restored_ms);
+		printf("restored from a backup at %s\n", when);
+	}
 	if (s->directory) {
 		char line[512];
 
