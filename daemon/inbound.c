@@ -76,6 +76,7 @@
 #include "ppx/timefmt.h"
 #include "state.h"
 #include "ppx/records.h"
+#include "restore.h"
 #include "transport.h"
 #include "witness.h"
 #include "writer.h"
@@ -1160,6 +1161,8 @@ size_t inbound_drain(struct ppxd *d, size_t max)
 			;	/* a WitnessRequest: answered by witness.c */
 		else if (federation_frame(d, agency, frame.data, frame.len))
 			;	/* a directory or CRL: never answered */
+		else if (restore_frame(d, agency, frame.data, frame.len))
+			;	/* a restore notice: never answered */
 		else if (!(g = group_for(d, dr, &routing, &frame, agency,
 					 &busy)))
 			log_warnx("out of memory: a frame from %s is dropped "

@@ -229,6 +229,7 @@ static int start(struct ppxd *d, const uint8_t secret[32],
 static void stop(struct ppxd *d)
 {
 	federation_free(d);
+	restore_free(&d->restore);
 	changes_free(&d->changes);
 	reads_free(&d->reads);
 	witness_free(&d->witness);

@@ -38,12 +38,14 @@
 #include "ppx/file.h"
 #include "ppx/timefmt.h"
 #include "restore.h"
+#include "restore_int.h"
 #include "state.h"
 #include "writer.h"
 
 #define MARKER_FILE "restored.json"
 #define MARKER_MAX (16 * 1024)
 #define MARK_SET "restored/"
+#define PARTNER_SET "partner-restored/"
 #define MARKS_MAX 256		/* restores of one log found for status */
 #define TEXT_MAX 1024		/* reason, operator, file: at most */
 
@@ -296,7 +298,86 @@ static int marker_remove(const char *path, const char *dir)
 	return 0;
 }
 
+static int restore_marker(struct ppxd *d);
+
+/* Our newest ENTRY_RESTORED's frame, sent at each link-up. */
+static int load_frame(struct restore *r, ppx_log *log)
+{
+	struct ppx_log_mark m;
+	Ppx__V1__LogEntry *e = NULL;
+	int rc;
+
+	if (!last_mark(log, &m))
+		return 0;
+	if ((rc = ppx_log_get(log, m.seq, &e)) != 0)
+		return rc;
+	if (e->kind != PPX__V1__ENTRY_KIND__ENTRY_RESTORED ||
+	    !(r->frame = malloc(e->data.len ? e->data.len : 1)))
+		rc = ppx_error_set(PPX_ECORRUPT, "entry %llu marked as our "
+				   "restore is not one, or out of memory",
+				   (unsigned long long)m.seq);
+	else {
+		memcpy(r->frame, e->data.data, e->data.len);
+		r->frame_len = e->data.len;
+	}
+	ppx__v1__log_entry__free_unpacked(e, NULL);
+	return rc;
+}
+
+void restore_free(struct restore **self)
+{
+	if (!self || !*self)
+		return;
+	free((*self)->frame);
+	free(*self);
+	*self = NULL;
+}
+
+int64_t restore_partner_last(struct ppxd *d, const char *agency)
+{
+	char set[PPX_LOG_CURSOR_NAME_MAX + 1];
+	struct ppx_log_mark *m = NULL;
+	size_t n = 0;
+	int64_t ms = 0;
+
+	if (snprintf(set, sizeof(set), "%s%s", PARTNER_SET, agency) <
+		    (int)sizeof(set) &&
+	    ppx_log_mark_list(d->log, set, &m, &n, MARKS_MAX) == 0 && n > 0)
+		ms = (int64_t)m[n - 1].value;
+	free(m);
+	return ms;
+}
+
+int restore_partner_mark(struct ppxd *d, const char *agency, uint64_t seq,
+			 int64_t restored_ms)
+{
+	char set[PPX_LOG_CURSOR_NAME_MAX + 1];
+	ppx_log_batch *b = NULL;
+	int rc;
+
+	if (snprintf(set, sizeof(set), "%s%s", PARTNER_SET, agency) >=
+	    (int)sizeof(set))
+		return ppx_error_set(PPX_EINVAL, "agency name too long: %s",
+				     agency);
+	if ((rc = writer_batch(d, &b)) == 0)
+		rc = ppx_log_mark_put(b, set, seq, (uint64_t)restored_ms);
+	return rc;
+}
+
 int restore_start(struct ppxd *d)
+{
+	int rc = restore_marker(d);
+
+	if (rc == 0 && !(d->restore = calloc(1, sizeof(*d->restore))))
+		rc = ppx_error_set(PPX_ENOMEM, "out of memory");
+	if (rc == 0) {
+		d->restore->d = d;
+		rc = load_frame(d->restore, d->log);
+	}
+	return rc;
+}
+
+static int restore_marker(struct ppxd *d)
 {
 	char path[PATH_MAX];
 	struct ppx_log_mark last;

@@ -22,6 +22,9 @@ STEP=${STEP:-2}		# seconds of load between the steps
 P=probation.gwent
 AGENCIES="police.gwent $P"
 fed_init
+# Witnessing often, so that police holds a checkpoint of probation's log
+# larger than the copy.
+for a in $AGENCIES; do fed_config "$a" $'[evidence]\nwitness_interval_ms = 300'; done
 PC=$(fed_conf $P)
 PLOG=$FED/$P/log
 OUT=$FED/out
@@ -135,6 +138,45 @@ touch "$FED/load.stop"
 wait "$load_pid"
 check "probation took messages on its restored log" wait_until 30 \
 	bash -c "[ \$(\"$PPX\" log --log \"$PLOG\" --json 2>/dev/null | wc -l) -gt $copied ]"
+check "both outboxes settle" wait_until 60 bash -c \
+	"[ \$(\"$PPX\" status --config \"$PC\" | awk '\$1 == \"police.gwent\" { print \$3 }') = 0 ] &&
+	 [ \$(\"$PPX\" status --config \"$(fed_conf police.gwent)\" | awk '\$1 == \"$P\" { print \$3 }') = 0 ]"
+
+# --- counts: nothing lost, nothing duplicated -------------------------------
+sent_to police.gwent $P | sort >"$FED/s.police"
+received_from $P police.gwent | sort >"$FED/r.probation"
+sent_to $P police.gwent | sort >"$FED/s.probation"
+received_from police.gwent $P | sort >"$FED/r.police"
+S=$(wc -l <"$FED/s.police")
+lost=$(comm -23 "$FED/s.police" <(sort -u "$FED/r.probation") | wc -l)
+dup=$(uniq -d "$FED/r.probation" | wc -l)
+diag "police -> probation: sent $S, received $(wc -l <"$FED/r.probation"), lost $lost, duplicated $dup"
+check "every message police sent probation is in probation's log (none lost)" [ "$S" -gt 0 -a "$lost" -eq 0 ]
+check "... exactly once (none duplicated)" [ "$dup" -eq 0 ]
+lost=$(comm -23 "$FED/s.probation" <(sort -u "$FED/r.police") | wc -l)
+dup=$(uniq -d "$FED/r.police" | wc -l)
+diag "probation -> police: sent (in its log) $(wc -l <"$FED/s.probation"), received $(wc -l <"$FED/r.police"), lost $lost, duplicated $dup"
+check "every message probation's log says it sent is in police's log" [ "$lost" -eq 0 ]
+check "... exactly once" [ "$dup" -eq 0 ]
+
+# --- police took the notice --------------------------------------------------
+taken=$("$PPX" log --log "$FED/police.gwent/log" --json --kind PARTNER_RESTORED 2>/dev/null)
+diag "$taken"
+K=$(jq -r '.detail' <<<"$taken" | sed -n 's/.*; \([0-9]*\) messages queued again.*/\1/p')
+# What probation received after the copy, in the log the copy replaced.
+after=$("$PPX" log --log "$(echo "$PLOG"/replaced-*)" --json --kind RECEIVED 2>/dev/null |
+	jq -s --argjson n "$copied" '[.[] | select(.seq >= $n)] | length')
+diag "queued again: $K; probation had received $after after the copy"
+held=$(jq -r '.detail' <<<"$taken" | sed -n 's/.*(held \([0-9]*\)).*/\1/p')
+check "... which held a checkpoint of probation's log larger than the copy" [ "${held:-0}" -gt "$copied" ]
+check "police logged ENTRY_PARTNER_RESTORED once, for probation" \
+	[ "$(jq -s --arg p $P 'length == 1 and .[0].peer == $p' <<<"$taken")" = true ]
+check "... queuing again K > 0 messages, at most what probation received after the copy" \
+	[ "${K:-0}" -gt 0 -a "${K:-0}" -le "$after" ]
+check "police shows no witnessing alarm for probation" \
+	bash -c "! \"$PPX\" status --config \"$(fed_conf police.gwent)\" | grep -q 'ALARM'"
+check "witnessing resumes: police cosigns probation's restored log" wait_until 60 bash -c \
+	"\"$PPX\" log --log \"$PLOG\" --json --kind COSIGNED 2>/dev/null | jq -e -s 'map(select(.seq > $copied)) | length > 0' >/dev/null"
 fed_stop_all
 check "police's log verifies" log_verify police.gwent
 check "probation's log verifies" log_verify $P
