@@ -14,7 +14,14 @@
 # Then probation is stopped, the copy restored (the replaced files kept in
 # replaced-*/, restored.json written), and probation starts on it: its
 # first entry is ENTRY_RESTORED (the signed notice), ppx status says so,
-# and it takes messages again; both logs verify.
+# and it tells police, which queues again what probation had receipted
+# after the copy and witnesses on from the restored checkpoint: police's
+# messages are in probation's log once each (none lost, none duplicated),
+# probation's are in police's once each, and no alarm is raised.  Forged
+# notices (another agency's key, another agency's checkpoint; the inject
+# tool) are refused and logged; a restart of police does not take the
+# notice twice; and the copy put in place by hand, unannounced, raises the
+# witnessing alarm as a rewrite would.  Both logs verify.
 set -u
 . "$(dirname "$0")/lib.sh"
 PACE=${PACE:-0.1}	# seconds between a pair of load messages
@@ -177,6 +184,51 @@ check "police shows no witnessing alarm for probation" \
 	bash -c "! \"$PPX\" status --config \"$(fed_conf police.gwent)\" | grep -q 'ALARM'"
 check "witnessing resumes: police cosigns probation's restored log" wait_until 60 bash -c \
 	"\"$PPX\" log --log \"$PLOG\" --json --kind COSIGNED 2>/dev/null | jq -e -s 'map(select(.seq > $copied)) | length > 0' >/dev/null"
+
+# --- forged notices ----------------------------------------------------------
+INJECT=$TOP/$BUILD/tests/inject
+PLOG_POLICE=$FED/police.gwent/log
+rejected() { "$PPX" log --log "$PLOG_POLICE" --json --kind REJECTED 2>/dev/null |
+	jq -c --arg p $P 'select(.peer == $p and (.detail | test("restore notice refused")))' | wc -l; }
+forge() {	# forge MODE AGENCY2: a notice over probation's link to police
+	sleep 1.1	# one notice per partner per second is judged
+	"$INJECT" --pki "$PKI" --endpoint "tcp://127.0.0.1:$(fed_port police.gwent)" \
+		--to police.gwent --as $P --timeout-ms 1500 "$@" >>"$FED/inject.err" 2>&1 || true
+}
+before=$(rejected)
+forge restore-signed-as prison.cardiff
+check "a notice of probation signed with prison's key is refused and logged" \
+	wait_until 10 bash -c "[ \$(\"$PPX\" log --log \"$PLOG_POLICE\" --json --kind REJECTED 2>/dev/null | grep -c 'restore notice refused') -gt $before ]"
+before=$(rejected)
+forge restore-checkpoint-of prison.cardiff
+check "a notice of probation holding prison's checkpoint is refused and logged" \
+	wait_until 10 bash -c "[ \$(\"$PPX\" log --log \"$PLOG_POLICE\" --json --kind REJECTED 2>/dev/null | grep -c 'restore notice refused') -gt $before ]"
+check "... and police took no notice from them (one ENTRY_PARTNER_RESTORED)" \
+	[ "$("$PPX" log --log "$PLOG_POLICE" --json --kind PARTNER_RESTORED 2>/dev/null | wc -l)" -eq 1 ]
+check "... and still shows no alarm" \
+	bash -c "! \"$PPX\" status --config \"$(fed_conf police.gwent)\" | grep -q 'ALARM'"
+
+# --- police restarts: the notice is not taken twice --------------------------
+fed_stop police.gwent
+fed_start police.gwent || notok "police restarts"
+check "police and probation are connected again" wait_until 30 bash -c \
+	"\"$PPX\" status --config \"$PC\" | awk '\$1 == \"police.gwent\" { print \$2 }' | grep -q up"
+sleep "$STEP"
+check "after a restart police takes probation's notice no second time" \
+	[ "$("$PPX" log --log "$PLOG_POLICE" --json --kind PARTNER_RESTORED 2>/dev/null | wc -l)" -eq 1 ]
+check "... and witnesses probation from the restored checkpoint, without alarm" \
+	bash -c "! \"$PPX\" status --config \"$(fed_conf police.gwent)\" | grep -q 'ALARM'"
+
+# --- an unannounced restore still alarms -------------------------------------
+# The same copy put in place by hand, restored.json removed: probation's
+# log is again shorter than what police holds, and nothing says why.
+cosigned=$("$PPX" log --log "$PLOG" --json --kind COSIGNED 2>/dev/null | wc -l)
+fed_stop $P
+cp "$FED/p.bak" "$PLOG/data.mdb"
+rm -f "$PLOG/lock.mdb" "$PLOG/restored.json"
+fed_start $P || notok "probation starts on the copy put in place by hand"
+check "police raises the witnessing alarm for probation" wait_until 60 bash -c \
+	"\"$PPX\" status --config \"$(fed_conf police.gwent)\" | grep -q 'ALARM'"
 fed_stop_all
 check "police's log verifies" log_verify police.gwent
 check "probation's log verifies" log_verify $P
