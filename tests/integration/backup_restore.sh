@@ -26,6 +26,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 PACE=${PACE:-0.1}	# seconds between a pair of load messages
 STEP=${STEP:-2}		# seconds of load between the steps
+WITHIN=${WITHIN:-60}	# seconds a wait may take
 P=probation.gwent
 AGENCIES="police.gwent $P"
 fed_init
@@ -143,9 +144,9 @@ check "ppx status says the log was restored" bash -c "\"$PPX\" status --config \
 sleep "$STEP"
 touch "$FED/load.stop"
 wait "$load_pid"
-check "probation took messages on its restored log" wait_until 30 \
+check "probation took messages on its restored log" wait_until "$WITHIN" \
 	bash -c "[ \$(\"$PPX\" log --log \"$PLOG\" --json 2>/dev/null | wc -l) -gt $copied ]"
-check "both outboxes settle" wait_until 60 bash -c \
+check "both outboxes settle" wait_until "$WITHIN" bash -c \
 	"[ \$(\"$PPX\" status --config \"$PC\" | awk '\$1 == \"police.gwent\" { print \$3 }') = 0 ] &&
 	 [ \$(\"$PPX\" status --config \"$(fed_conf police.gwent)\" | awk '\$1 == \"$P\" { print \$3 }') = 0 ]"
 
@@ -182,7 +183,7 @@ check "... queuing again K > 0 messages, at most what probation received after t
 	[ "${K:-0}" -gt 0 -a "${K:-0}" -le "$after" ]
 check "police shows no witnessing alarm for probation" \
 	bash -c "! \"$PPX\" status --config \"$(fed_conf police.gwent)\" | grep -q 'ALARM'"
-check "witnessing resumes: police cosigns probation's restored log" wait_until 60 bash -c \
+check "witnessing resumes: police cosigns probation's restored log" wait_until "$WITHIN" bash -c \
 	"\"$PPX\" log --log \"$PLOG\" --json --kind COSIGNED 2>/dev/null | jq -e -s 'map(select(.seq > $copied)) | length > 0' >/dev/null"
 
 # --- forged notices ----------------------------------------------------------
@@ -198,11 +199,11 @@ forge() {	# forge MODE AGENCY2: a notice over probation's link to police
 before=$(rejected)
 forge restore-signed-as prison.cardiff
 check "a notice of probation signed with prison's key is refused and logged" \
-	wait_until 10 bash -c "[ \$(\"$PPX\" log --log \"$PLOG_POLICE\" --json --kind REJECTED 2>/dev/null | grep -c 'restore notice refused') -gt $before ]"
+	wait_until "$WITHIN" bash -c "[ \$(\"$PPX\" log --log \"$PLOG_POLICE\" --json --kind REJECTED 2>/dev/null | grep -c 'restore notice refused') -gt $before ]"
 before=$(rejected)
 forge restore-checkpoint-of prison.cardiff
 check "a notice of probation holding prison's checkpoint is refused and logged" \
-	wait_until 10 bash -c "[ \$(\"$PPX\" log --log \"$PLOG_POLICE\" --json --kind REJECTED 2>/dev/null | grep -c 'restore notice refused') -gt $before ]"
+	wait_until "$WITHIN" bash -c "[ \$(\"$PPX\" log --log \"$PLOG_POLICE\" --json --kind REJECTED 2>/dev/null | grep -c 'restore notice refused') -gt $before ]"
 check "... and police took no notice from them (one ENTRY_PARTNER_RESTORED)" \
 	[ "$("$PPX" log --log "$PLOG_POLICE" --json --kind PARTNER_RESTORED 2>/dev/null | wc -l)" -eq 1 ]
 check "... and still shows no alarm" \
@@ -211,7 +212,7 @@ check "... and still shows no alarm" \
 # --- police restarts: the notice is not taken twice --------------------------
 fed_stop police.gwent
 fed_start police.gwent || notok "police restarts"
-check "police and probation are connected again" wait_until 30 bash -c \
+check "police and probation are connected again" wait_until "$WITHIN" bash -c \
 	"\"$PPX\" status --config \"$PC\" | awk '\$1 == \"police.gwent\" { print \$2 }' | grep -q up"
 sleep "$STEP"
 check "after a restart police takes probation's notice no second time" \
@@ -227,7 +228,7 @@ fed_stop $P
 cp "$FED/p.bak" "$PLOG/data.mdb"
 rm -f "$PLOG/lock.mdb" "$PLOG/restored.json"
 fed_start $P || notok "probation starts on the copy put in place by hand"
-check "police raises the witnessing alarm for probation" wait_until 60 bash -c \
+check "police raises the witnessing alarm for probation" wait_until "$WITHIN" bash -c \
 	"\"$PPX\" status --config \"$(fed_conf police.gwent)\" | grep -q 'ALARM'"
 fed_stop_all
 check "police's log verifies" log_verify police.gwent
