@@ -52,6 +52,7 @@ load() {
 		sleep "$PACE"
 	done
 }
+quietly() { "$@" >>"$FED/quiet.out" 2>&1; }	# its output into a file
 load &
 load_pid=$!
 sleep "$STEP"
@@ -231,6 +232,11 @@ fed_start $P || notok "probation starts on the copy put in place by hand"
 check "police raises the witnessing alarm for probation" wait_until "$WITHIN" bash -c \
 	"\"$PPX\" status --config \"$(fed_conf police.gwent)\" | grep -q 'ALARM'"
 fed_stop_all
+# Root or the daemon's user may copy the files directly: a record is left.
+records=$(ls "$PLOG/reads" 2>/dev/null | wc -l)
+check "ppx backup --log copies a log directly" \
+	quietly "$PPX" backup --to "$FED/direct.bak" --log "$PLOG" --pki "$PKI"
+check "... leaving a record of the read in reads/" [ "$(ls "$PLOG/reads" | wc -l)" -gt "$records" ]
 check "police's log verifies" log_verify police.gwent
 check "probation's log verifies" log_verify $P
 finish
