@@ -16,6 +16,8 @@
  * and the removal is recognised at the next start by the mark's time and
  * the marker is then only removed.
  *
+ * Telling partners, and taking their notices, is restore_partner.c.
+ *
  * The marker is a local file written by an operator's tool, read as
  * hostile all the same: bounded, every field checked, and a marker that
  * does not describe this log (another size or root) stops the daemon with

@@ -271,15 +271,52 @@ static int requeue(struct notice *n, struct ppxd *d, const char *agency)
 	return rc;
 }
 
-/* ENTRY_PARTNER_RESTORED, the held checkpoint moved, the mark moved. */
-static int log_taken(struct notice *n, struct ppxd *d, const char *agency,
-		     const uint8_t *raw, size_t len)
+/* ENTRY_PARTNER_RESTORED appended: data the record of the notice `raw`
+ * and the checkpoint held (`held`, may be NULL), related_ids the messages
+ * queued again. */
+static int append_record(struct ppxd *d, const struct notice *n,
+			 const char *agency, const uint8_t *raw, size_t len,
+			 Ppx__V1__Envelope *held, const char *detail,
+			 uint64_t *seq)
 {
 	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
 	Ppx__V1__PartnerRestoreRecord rec = PPX__V1__PARTNER_RESTORE_RECORD__INIT;
-	Ppx__V1__Envelope *held_env = NULL;
 	ProtobufCBinaryData *ids = NULL;
-	uint8_t held_root[PPX_HASH_LEN], *data = NULL;
+	uint8_t *data = NULL;
+	int rc = 0;
+
+	rec.notice.data = (uint8_t *)raw;
+	rec.notice.len = len;
+	rec.held = held;
+	rec.resent = n->n_ids;
+	if ((n->n_ids && !(ids = calloc(n->n_ids, sizeof(*ids)))) ||
+	    !(data = malloc(ppx__v1__partner_restore_record__get_packed_size(
+				    &rec) + 1)))
+		rc = ppx_error_set(PPX_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < n->n_ids; i++)
+		ids[i] = (ProtobufCBinaryData){PPX_MESSAGE_ID_LEN, n->ids[i]};
+	if (rc == 0) {
+		e.kind = PPX__V1__ENTRY_KIND__ENTRY_PARTNER_RESTORED;
+		e.peer_agency = (char *)agency;
+		e.detail = (char *)detail;
+		e.data.data = data;
+		e.data.len = ppx__v1__partner_restore_record__pack(&rec, data);
+		e.related_ids = ids;
+		e.n_related_ids = n->n_ids;
+		rc = writer_append(d, &e, seq);
+	}
+	free(ids);
+	free(data);
+	return rc;
+}
+
+/* The record, the mark moved, the held checkpoint moved back if ours is
+ * larger than the notice's (or as large with another root). */
+static int log_taken(struct notice *n, struct ppxd *d, const char *agency,
+		     const uint8_t *raw, size_t len)
+{
+	Ppx__V1__Envelope *held_env = NULL;
+	uint8_t held_root[PPX_HASH_LEN];
 	uint64_t held_size = 0, seq;
 	size_t held_len = 0;
 	const uint8_t *held = witness_held(d, agency, &held_len, &held_size,
@@ -289,35 +326,15 @@ static int log_taken(struct notice *n, struct ppxd *d, const char *agency,
 			     memcmp(held_root, n->cp->root_hash.data,
 				    PPX_HASH_LEN) != 0));
 	char detail[300];
-	int rc = 0;
+	int rc;
 
 	if (held)
 		held_env = ppx__v1__envelope__unpack(NULL, held_len, held);
-	rec.notice.data = (uint8_t *)raw;
-	rec.notice.len = len;
-	rec.held = held_env;
-	rec.resent = n->n_ids;
-	if (n->n_ids && !(ids = calloc(n->n_ids, sizeof(*ids))))
-		rc = ppx_error_set(PPX_ENOMEM, "out of memory");
-	for (size_t i = 0; rc == 0 && i < n->n_ids; i++)
-		ids[i] = (ProtobufCBinaryData){PPX_MESSAGE_ID_LEN, n->ids[i]};
-	if (rc == 0 && !(data = malloc(
-				 ppx__v1__partner_restore_record__get_packed_size(&rec) + 1)))
-		rc = ppx_error_set(PPX_ENOMEM, "out of memory");
-	if (rc == 0) {
-		snprintf(detail, sizeof(detail), "restored to %llu entries "
-			 "(held %llu); %zu messages queued again",
-			 (unsigned long long)n->cp->tree_size,
-			 (unsigned long long)held_size, n->n_ids);
-		e.kind = PPX__V1__ENTRY_KIND__ENTRY_PARTNER_RESTORED;
-		e.peer_agency = (char *)agency;
-		e.detail = detail;
-		e.data.data = data;
-		e.data.len = ppx__v1__partner_restore_record__pack(&rec, data);
-		e.related_ids = ids;
-		e.n_related_ids = n->n_ids;
-		rc = writer_append(d, &e, &seq);
-	}
+	snprintf(detail, sizeof(detail), "restored to %llu entries (held "
+		 "%llu); %zu messages queued again",
+		 (unsigned long long)n->cp->tree_size,
+		 (unsigned long long)held_size, n->n_ids);
+	rc = append_record(d, n, agency, raw, len, held_env, detail, &seq);
 	if (rc == 0)
 		rc = restore_partner_mark(d, agency, seq,
 					  n->notice->restored_ms);
@@ -334,8 +351,6 @@ static int log_taken(struct notice *n, struct ppxd *d, const char *agency,
 	}
 	if (held_env)
 		ppx__v1__envelope__free_unpacked(held_env, NULL);
-	free(ids);
-	free(data);
 	return rc;
 }
 
