@@ -182,6 +182,8 @@ check "police logged ENTRY_PARTNER_RESTORED once, for probation" \
 	[ "$(jq -s --arg p $P 'length == 1 and .[0].peer == $p' <<<"$taken")" = true ]
 check "... queuing again K > 0 messages, at most what probation received after the copy" \
 	[ "${K:-0}" -gt 0 -a "${K:-0}" -le "$after" ]
+check "police's ppx status says probation's log was restored" bash -c \
+	"\"$PPX\" status --config \"$(fed_conf police.gwent)\" | grep -q 'its log was restored from a backup at .*, to $copied entries'"
 check "police shows no witnessing alarm for probation" \
 	bash -c "! \"$PPX\" status --config \"$(fed_conf police.gwent)\" | grep -q 'ALARM'"
 check "witnessing resumes: police cosigns probation's restored log" wait_until "$WITHIN" bash -c \
