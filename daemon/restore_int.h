@@ -36,6 +36,7 @@ struct notice {
 	Ppx__V1__RestoreNotice *notice;
 	Ppx__V1__Checkpoint *cp;
 	uint8_t (*ids)[PPX_MESSAGE_ID_LEN];	/* queued again */
+	uint64_t *seqs;				/* their SENT entries */
 	size_t n_ids, cap;
 };
 

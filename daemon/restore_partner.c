@@ -25,8 +25,9 @@
  * large with another root (witness_restored), so that its next
  * checkpoints, which extend the restored log, are cosigned instead of
  * alarmed; and every message we sent it whose receipt names a log_seq at
- * or beyond the notice's tree_size queued to it again (outbox_add: the
- * same frame bytes, which its lost dedupe now stores as new).  They are
+ * or beyond the notice's tree_size queued to it again, in the order they
+ * were sent (outbox_add: the same frame bytes, which its lost dedupe now
+ * stores as new; behind whatever was already queued to it).  They are
  * found walking back from our log's end over the entries logged since the
  * copy (time_ms >= copied_ms less the clock skew allowance): entries are
  * appended in time order, so the walk stops at the first older one.
@@ -183,6 +184,7 @@ static void notice_clear(struct notice *n)
 	if (n->frame)
 		ppx__v1__frame__free_unpacked(n->frame, NULL);
 	free(n->ids);
+	free(n->seqs);
 	memset(n, 0, sizeof(*n));
 }
 
@@ -194,10 +196,30 @@ static int resent_has(const struct notice *n, const uint8_t *id)
 	return 0;
 }
 
-/* The messages of one of our RECEIPT_RECEIVED entries from `agency` that
- * it stored at or beyond the notice's size: queued again. */
+static int resent_add(struct notice *n, const uint8_t *id, uint64_t seq)
+{
+	if (n->n_ids == n->cap) {
+		size_t cap = n->cap ? 2 * n->cap : 64;
+		uint8_t(*ids)[PPX_MESSAGE_ID_LEN] =
+			realloc(n->ids, cap * sizeof(*ids));
+		uint64_t *seqs;
+
+		if (ids)
+			n->ids = ids;
+		if (!ids || !(seqs = realloc(n->seqs, cap * sizeof(*seqs))))
+			return ppx_error_set(PPX_ENOMEM, "out of memory");
+		n->seqs = seqs;
+		n->cap = cap;
+	}
+	memcpy(n->ids[n->n_ids], id, PPX_MESSAGE_ID_LEN);
+	n->seqs[n->n_ids++] = seq;
+	return 0;
+}
+
+/* The messages of one of our RECEIPT_RECEIVED entries from the partner
+ * that it stored at or beyond the notice's size: noted, to queue again. */
 static int requeue_receipt(struct notice *n, struct ppxd *d,
-			   const char *agency, const Ppx__V1__LogEntry *e)
+			   const Ppx__V1__LogEntry *e)
 {
 	Ppx__V1__Frame *f = NULL;
 	Ppx__V1__ReceiptBody *rb = NULL;
@@ -223,21 +245,8 @@ static int requeue_receipt(struct notice *n, struct ppxd *d,
 				 it->message_id.data, it->message_id.len,
 				 &seq) != 0)
 			continue;
-		if (n->n_ids == n->cap) {
-			size_t cap = n->cap ? 2 * n->cap : 64;
-			uint8_t(*ids)[PPX_MESSAGE_ID_LEN] =
-				realloc(n->ids, cap * sizeof(*ids));
-
-			if (!ids) {
-				rc = ppx_error_set(PPX_ENOMEM, "out of memory");
-				break;
-			}
-			n->ids = ids;
-			n->cap = cap;
-		}
-		if ((rc = outbox_add(d, agency, seq)) == 0)
-			memcpy(n->ids[n->n_ids++], it->message_id.data,
-			       PPX_MESSAGE_ID_LEN);
+		if ((rc = resent_add(n, it->message_id.data, seq)) != 0)
+			break;
 	}
 out:
 	if (rb)
@@ -247,7 +256,15 @@ out:
 	return rc;
 }
 
-/* Walk back over what we logged since the copy. */
+static int by_seq(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Walk back over what we logged since the copy; then queue what it found
+ * again in the order it was sent. */
 static int requeue(struct notice *n, struct ppxd *d, const char *agency)
 {
 	int64_t since = n->notice->copied_ms - d->cfg->clock_skew_ms;
@@ -265,8 +282,19 @@ static int requeue(struct notice *n, struct ppxd *d, const char *agency)
 		}
 		if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED &&
 		    e->peer_agency && strcmp(e->peer_agency, agency) == 0)
-			rc = requeue_receipt(n, d, agency, e);
+			rc = requeue_receipt(n, d, e);
 		ppx__v1__log_entry__free_unpacked(e, NULL);
+	}
+	if (rc == 0 && n->n_ids > 0) {
+		uint64_t *order = malloc(n->n_ids * sizeof(*order));
+
+		if (!order)
+			return ppx_error_set(PPX_ENOMEM, "out of memory");
+		memcpy(order, n->seqs, n->n_ids * sizeof(*order));
+		qsort(order, n->n_ids, sizeof(*order), by_seq);
+		for (size_t i = 0; rc == 0 && i < n->n_ids; i++)
+			rc = outbox_add(d, agency, order[i]);
+		free(order);
 	}
 	return rc;
 }
