@@ -9,6 +9,7 @@
 #ifndef PPX_CLIENT_H
 #define PPX_CLIENT_H
 
+#include "ppx/checkpoint.h"
 #include "ppx/config.h"
 #include "ppx.pb-c.h"
 
@@ -46,6 +47,8 @@ int cmd_report(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
 int cmd_directory(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 
 /*
  * Run reading command `run` (argv[0] its name) as docs/ppx-reading.md
@@ -114,5 +117,32 @@ struct log_opts {
  */
 int log_opts_parse(struct log_opts *o, int argc, char **argv,
 		   const char *usage);
+
+/* What a backup copy holds, read after it verified (cmd_backup.c; ppx
+ * restore reads the copy it is given the same way). */
+struct backup_info {
+	ppx_verify_report report;	/* the verdict; the rest only if ok */
+	uint64_t entries, bytes;
+	ppx_hash root;			/* of all the entries */
+	int64_t last_ms;		/* the newest entry's time */
+	Ppx__V1__Checkpoint *newest;	/* the newest ENTRY_CHECKPOINT's */
+	uint64_t newest_seq;
+	Ppx__V1__Checkpoint *cosigned;	/* the newest ENTRY_COSIGNED's */
+	uint64_t cosigned_seq;
+	char cosigner[256];
+	uint8_t sha256[32];
+};
+
+/* The copy in `file` checked (ppx_log_check_dir()) and, if it verifies,
+ * read.  0 with the verdict in out->report, or a negative code. */
+int backup_info_read(struct backup_info *out, const char *file,
+		     const ppx_trust *trust);
+void backup_info_print(const struct backup_info *b, const char *file);
+void backup_info_clear(struct backup_info *b);
+/* Entry `seq` of the copy in `file` (an ENTRY_CHECKPOINT or ENTRY_COSIGNED)
+ * holds a checkpoint signed by a certificate of `agency` that names it:
+ * 0, or the code with the detail set. */
+int backup_check_agency(const char *file, uint64_t seq,
+			const ppx_trust *trust, const char *agency);
 
 #endif

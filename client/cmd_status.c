@@ -130,6 +130,12 @@ static void print_witness(const Ppx__V1__WitnessStatus *w)
 		ppx_time_iso(when, sizeof(when), w->alarm_ms);
 		printf("  ALARM since %s: %s\n", when, w->alarm_detail);
 	}
+	if (w->restored_ms) {
+		ppx_time_iso(when, sizeof(when), w->restored_ms);
+		printf("  its log was restored from a backup at %s, to %llu "
+		       "entries\n", when,
+		       (unsigned long long)w->restored_size);
+	}
 }
 
 static void print_text(const Ppx__V1__StatusReply *s)
@@ -138,6 +144,12 @@ static void print_text(const Ppx__V1__StatusReply *s)
 	       (unsigned long long)s->log_size);
 	if (!s->listening)
 		printf("NOT LISTENING for partners: %s\n", s->listen_error);
+	if (s->restored_ms) {
+		char when[PPX_TIME_ISO_LEN];
+
+		ppx_time_iso(when, sizeof(when), s->restored_ms);
+		printf("restored from a backup at %s\n", when);
+	}
 	if (s->directory) {
 		char line[512];
 

@@ -49,6 +49,10 @@ static const struct command {
 	{"report", cmd_report, "the board's figures for a period, read-only"},
 	{"directory", cmd_directory, "the federation directory in force, and "
 				     "make or judge one"},
+	{"backup", cmd_backup, "a verified, compacted copy of the running "
+			       "daemon's log"},
+	{"restore", cmd_restore, "put a backup in place of the log, checked, "
+				 "the daemon stopped"},
 	{"checkpoint", cmd_checkpoint, "our newest cosigned checkpoint, in "
 				       "C2SP form with --c2sp"},
 };

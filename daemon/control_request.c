@@ -29,6 +29,7 @@
 #include "outbox.h"
 #include "reload.h"
 #include "reads.h"
+#include "restore.h"
 #include "ppx/control.h"
 #include "ppx/entry.h"
 #include "ppx/envelope.h"
@@ -346,6 +347,7 @@ static void status(struct ppxd *d, const struct control_reply_to *to)
 	sr.partners = pp;
 	sr.refusals = rp;
 	sr.started_ms = d->started_ms;
+	sr.restored_ms = restore_last_ms(d);
 	sr.listening = transport_listening(d->transport, &listen_error);
 	sr.listen_error = (char *)listen_error;
 	hooks_status(d, &sr);

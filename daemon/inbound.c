@@ -77,6 +77,7 @@
 #include "state.h"
 #include "stats.h"
 #include "ppx/records.h"
+#include "restore.h"
 #include "transport.h"
 #include "witness.h"
 #include "writer.h"
@@ -1168,6 +1169,8 @@ size_t inbound_drain(struct ppxd *d, size_t max)
 			;	/* a WitnessRequest: answered by witness.c */
 		else if (federation_frame(d, agency, frame.data, frame.len))
 			;	/* a directory or CRL: never answered */
+		else if (restore_frame(d, agency, frame.data, frame.len))
+			;	/* a restore notice: never answered */
 		else if (!(g = group_for(d, dr, &routing, &frame, agency,
 					 &busy)))
 			log_warnx("out of memory: a frame from %s is dropped "

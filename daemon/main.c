@@ -43,6 +43,7 @@
 #include "ppx/signer_open.h"
 #include "ppxd.h"
 #include "reload.h"
+#include "restore.h"
 #include "reads.h"
 #include "signer.h"
 #include "spool.h"
@@ -203,6 +204,9 @@ static int start(struct ppxd *d, const uint8_t secret[32],
 		return ppx_error_set(PPX_EIO, "cannot create ZeroMQ context");
 	if ((rc = writer_new(&d->writer)) != 0)
 		return rc;
+	/* A restored log says so first (restore.c). */
+	if ((rc = restore_start(d)) != 0)
+		return rc;
 	d->checkpoint_size = ppx_log_size(d->log);
 	if ((rc = log_changes(d)) != 0 ||
 	    (rc = budget_new(&d->budget, d->cfg)) != 0 ||
@@ -226,6 +230,7 @@ static int start(struct ppxd *d, const uint8_t secret[32],
 static void stop(struct ppxd *d)
 {
 	federation_free(d);
+	restore_free(&d->restore);
 	changes_free(&d->changes);
 	reads_free(&d->reads);
 	witness_free(&d->witness);

@@ -35,6 +35,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "reads.h"
+#include "restore.h"
 #include "ppx/checkpoint.h"
 #include "ppx/error.h"
 #include "ppxd.h"
@@ -173,6 +174,8 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 		outbox_receipts(d, i, max);
 		while ((ev = transport_link_event(d->transport, i)) !=
 		       LINK_NONE) {
+			if (ev == LINK_UP)	/* before anything it sends */
+				restore_link_up(d, i);
 			outbox_link_event(d, i, ev);
 			if (ev == LINK_UP)
 				federation_link_up(d, i);

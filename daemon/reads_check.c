@@ -33,6 +33,7 @@ static const struct {
 	{"log", 0, 0, 0}, {"show", 0, 0, 2}, {"follow", 0, 0, 0},
 	{"subject", 0, 0, 1}, {"export", 0, 0, 0}, {"prove", 0, 0, 2},
 	{"audit", 0, 0, 1}, {"due", 0, 1, 0}, {"report", 1, 1, 0},
+	{"backup", 0, 0, 0},	/* the whole log, copied (cmd_backup.c) */
 };
 
 /* The long options the reading commands take that are safe to run as the

@@ -69,6 +69,7 @@ struct ppxd {
 	struct budget *budget;		/* partners' budgets (budget.c) */
 	struct witness *witness;	/* witnessing (witness.c) */
 	struct changes *changes;	/* the files in force (changes.c) */
+	struct restore *restore;	/* restores, ours and partners' (restore.c) */
 	struct reads *reads;		/* the read broker (reads.c) */
 	struct federation *federation;	/* directory and CRL intake and
 					 * forwarding (federation.c); NULL

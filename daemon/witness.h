@@ -75,6 +75,22 @@ void witness_link_event(struct ppxd *d, size_t link, int up);
 /* The loop: send the requests that are due; ms until the next one is. */
 long witness_pump(struct ppxd *d, long max);
 
+/*
+ * restore.c, taking a partner's RestoreNotice (PROTOCOL.md 14): the
+ * checkpoint held of its log (NULL: none; *len, *size, root filled), and
+ * moving it to the notice's, `env`, logged at entry `seq` of this
+ * iteration's batch (the held mark moves there); what gossip showed of
+ * the log beyond `size` is forgotten.  witness_restored_status() is what
+ * status shows.
+ */
+const uint8_t *witness_held(struct ppxd *d, const char *agency, size_t *len,
+			    uint64_t *size, uint8_t root[32]);
+int witness_restored(struct ppxd *d, const char *agency,
+		     const Ppx__V1__Envelope *env, uint64_t size,
+		     const uint8_t root[32], uint64_t seq);
+void witness_restored_status(struct ppxd *d, const char *agency,
+			     int64_t restored_ms, uint64_t size);
+
 /* control_request.c: StatusReply.witnesses, valid until the next call. */
 void witness_status(struct ppxd *d, Ppx__V1__StatusReply *sr);
 

@@ -67,6 +67,8 @@ struct wpeer {
 	int retry_now;			/* answered PROOF_NEEDED: send again */
 	int retried;			/* the request in flight is that */
 	int up;				/* its link is up */
+	int64_t restored_ms;		/* its last RestoreNotice taken */
+	uint64_t restored_size;
 };
 
 struct witness {

@@ -62,15 +62,43 @@ static Ppx__V1__Frame *record_frame(const Ppx__V1__LogEntry *e, int which)
 	return f;
 }
 
+/* The checkpoint an ENTRY_PARTNER_RESTORED moved the held one to: its
+ * notice's (restore.c), as a Frame{witness} would carry it. */
+static Ppx__V1__Frame *restored_frame(const Ppx__V1__LogEntry *e,
+				      Ppx__V1__RestoreNotice **notice)
+{
+	Ppx__V1__PartnerRestoreRecord *rec =
+		ppx__v1__partner_restore_record__unpack(NULL, e->data.len,
+							 e->data.data);
+	Ppx__V1__Frame *f = NULL;
+
+	*notice = NULL;
+	if (rec && ppx_frame_decode(&f, rec->notice.data, rec->notice.len) == 0 &&
+	    f->content_case == PPX__V1__FRAME__CONTENT_RESTORE)
+		*notice = ppx__v1__restore_notice__unpack(
+			NULL, f->restore->signed_body.len,
+			f->restore->signed_body.data);
+	if (rec)
+		ppx__v1__partner_restore_record__free_unpacked(rec, NULL);
+	return f;
+}
+
 static void restore_held(struct ppxd *d, struct wpeer *p)
 {
 	Ppx__V1__LogEntry *e = marked(d, MARK_HELD, p->agency, &p->held_mark);
-	Ppx__V1__Frame *f = e ? record_frame(e, 0) : NULL;
+	Ppx__V1__RestoreNotice *notice = NULL;
+	Ppx__V1__Frame *f = NULL;
 	Ppx__V1__Checkpoint *cp = NULL;
-	const Ppx__V1__Envelope *env;
+	const Ppx__V1__Envelope *env = NULL;
 
-	if (f && f->content_case == PPX__V1__FRAME__CONTENT_WITNESS &&
-	    (env = f->witness->checkpoint) != NULL &&
+	if (e && e->kind == PPX__V1__ENTRY_KIND__ENTRY_PARTNER_RESTORED) {
+		f = restored_frame(e, &notice);
+		env = notice ? notice->checkpoint : NULL;
+	} else if (e && (f = record_frame(e, 0)) != NULL &&
+		   f->content_case == PPX__V1__FRAME__CONTENT_WITNESS) {
+		env = f->witness->checkpoint;
+	}
+	if (env &&
 	    (cp = ppx__v1__checkpoint__unpack(NULL, env->signed_body.len,
 					      env->signed_body.data)) &&
 	    cp->root_hash.len == PPX_HASH_LEN) {
@@ -86,10 +114,72 @@ static void restore_held(struct ppxd *d, struct wpeer *p)
 	}
 	if (cp)
 		ppx__v1__checkpoint__free_unpacked(cp, NULL);
+	if (notice)
+		ppx__v1__restore_notice__free_unpacked(notice, NULL);
 	if (f)
 		ppx__v1__frame__free_unpacked(f, NULL);
 	if (e)
 		ppx__v1__log_entry__free_unpacked(e, NULL);
+}
+
+const uint8_t *witness_held(struct ppxd *d, const char *agency, size_t *len,
+			    uint64_t *size, uint8_t root[PPX_HASH_LEN])
+{
+	struct wpeer *p = d->witness ? witness_peer(d->witness, agency) : NULL;
+
+	if (!p || !p->held.env)
+		return NULL;
+	*len = p->held.env_len;
+	*size = p->held.size;
+	memcpy(root, p->held.root, PPX_HASH_LEN);
+	return p->held.env;
+}
+
+int witness_restored(struct ppxd *d, const char *agency,
+		     const Ppx__V1__Envelope *env, uint64_t size,
+		     const uint8_t root[PPX_HASH_LEN], uint64_t seq)
+{
+	struct wpeer *p = d->witness ? witness_peer(d->witness, agency) : NULL;
+	size_t len = ppx__v1__envelope__get_packed_size(env), k = 0;
+	uint8_t *copy;
+	int rc;
+
+	if (!p)
+		return 0;
+	if (!(copy = malloc(len ? len : 1)))
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	if ((rc = witness_mark(d, MARK_HELD, agency, &p->held_mark, seq)) != 0) {
+		free(copy);
+		return rc;
+	}
+	ppx__v1__envelope__pack(env, copy);
+	free(p->held.env);
+	p->held.env = copy;
+	p->held.env_len = len;
+	p->held.size = size;
+	memcpy(p->held.root, root, PPX_HASH_LEN);
+	p->held.ms = ppxd_now_ms();
+	/* What gossip and receipts showed of the log it replaced. */
+	for (size_t i = 0; i < p->n_seen; i++) {
+		if (p->seen[i].size > size) {
+			free(p->seen[i].env);
+			continue;
+		}
+		p->seen[k++] = p->seen[i];
+	}
+	p->n_seen = k;
+	return 0;
+}
+
+void witness_restored_status(struct ppxd *d, const char *agency,
+			     int64_t restored_ms, uint64_t size)
+{
+	struct wpeer *p = d->witness ? witness_peer(d->witness, agency) : NULL;
+
+	if (p) {
+		p->restored_ms = restored_ms;
+		p->restored_size = size;
+	}
 }
 
 void witness_log_restore(struct ppxd *d, struct wpeer *p)
@@ -262,6 +352,8 @@ void witness_status(struct ppxd *d, Ppx__V1__StatusReply *sr)
 		s->alarm = p->alarm;
 		s->alarm_detail = (char *)p->alarm_detail;
 		s->alarm_ms = p->alarm_ms;
+		s->restored_ms = p->restored_ms;
+		s->restored_size = p->restored_size;
 		w->stp[i] = s;
 	}
 	sr->n_witnesses = w->n;

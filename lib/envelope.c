@@ -86,6 +86,8 @@ static const char *purpose_label(int purpose)
 		return "receipt";
 	case PPX__V1__SIGNED_PURPOSE__SIGNED_CHECKPOINT:
 		return "checkpoint";
+	case PPX__V1__SIGNED_PURPOSE__SIGNED_RESTORE:
+		return "restore";
 	default:
 		return NULL;
 	}
@@ -97,6 +99,7 @@ int ppx_tbs_purpose(const uint8_t *msg, size_t len)
 		PPX__V1__SIGNED_PURPOSE__SIGNED_BODY,
 		PPX__V1__SIGNED_PURPOSE__SIGNED_RECEIPT,
 		PPX__V1__SIGNED_PURPOSE__SIGNED_CHECKPOINT,
+		PPX__V1__SIGNED_PURPOSE__SIGNED_RESTORE,
 	};
 	size_t pre = strlen(TBS_PREFIX);
 
@@ -150,6 +153,10 @@ static void frame_set_content(Ppx__V1__Frame *f, Ppx__V1__Envelope *env)
 	case PPX__V1__SIGNED_PURPOSE__SIGNED_CHECKPOINT:
 		f->content_case = PPX__V1__FRAME__CONTENT_CHECKPOINT;
 		f->checkpoint = env;
+		break;
+	case PPX__V1__SIGNED_PURPOSE__SIGNED_RESTORE:
+		f->content_case = PPX__V1__FRAME__CONTENT_RESTORE;
+		f->restore = env;
 		break;
 	default:
 		f->content_case = PPX__V1__FRAME__CONTENT_MESSAGE;

@@ -285,6 +285,12 @@ static int prepare_dir(ppx_log *log, int *fresh)
 	struct stat st;
 	int ro = log->flags & PPX_LOG_READONLY;
 
+	/* A backup (ppx backup) is the data file alone: read it as one. */
+	if (ro && stat(log->dir, &st) == 0 && S_ISREG(st.st_mode)) {
+		log->file = 1;
+		*fresh = st.st_size == 0;
+		return 0;
+	}
 	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb", log->dir) >=
 	    sizeof(path))
 		return ppx_error_set(PPX_EINVAL, "log directory name too long: "
@@ -321,7 +327,10 @@ static int check_file_size(ppx_log *log)
 	if (mdb_env_info(log->env, &info) != 0 ||
 	    mdb_env_stat(log->env, &st) != 0)
 		return ppxi_logstore_corrupt(log, "cannot read its header");
-	snprintf(path, sizeof(path), "%s/data.mdb", log->dir);
+	if (log->file)
+		snprintf(path, sizeof(path), "%s", log->dir);
+	else
+		snprintf(path, sizeof(path), "%s/data.mdb", log->dir);
 	if (stat(path, &fs) != 0)
 		return ppxi_logstore_fail(errno, "cannot open log %s: %s",
 					  log->dir, path);
@@ -382,7 +391,11 @@ static int env_open(ppx_log *log, uint64_t map_size, int fresh)
 					  "cannot open log %s: "
 					  "mdb_env_set_mapsize",
 					  log->dir);
-	rc = mdb_env_open(log->env, log->dir, ro ? MDB_RDONLY : 0, 0600);
+	/* A copy is read without a lock file: nothing writes it, and
+	 * checking it leaves nothing behind. */
+	rc = mdb_env_open(log->env, log->dir,
+			  (ro ? MDB_RDONLY : 0) |
+			  (log->file ? MDB_NOSUBDIR | MDB_NOLOCK : 0), 0600);
 	if (rc != 0)
 		return ppxi_logstore_fail(
 			rc, "cannot open log %s: mdb_env_open", log->dir);

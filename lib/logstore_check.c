@@ -17,7 +17,9 @@
  * in the same commit, listing the message id in related_ids.  The check
  * replays that in a search tree of what is still pending and requires the
  * outbox to hold exactly that: a record lost from it would be a message
- * never resent, a silent loss.
+ * never resent, a silent loss.  A partner's restore (ENTRY_PARTNER_RESTORED,
+ * its related_ids the messages queued to it again) makes them pending
+ * again.
  *
  * It runs in one read transaction, so that the entries and the indexes it
  * compares are one state of the log even while a daemon appends.
@@ -267,6 +269,51 @@ static void outbox_settle(struct index_check *c, const Ppx__V1__LogEntry *e)
 	}
 }
 
+/* A partner's restore queued again what it had receipted after its copy
+ * (daemon/restore.c): the ENTRY_PARTNER_RESTORED lists their ids, each
+ * the message of our SENT entry the dedupe index names.  Returns 1, 0
+ * for an id with no SENT entry, or a negative code. */
+static int outbox_requeue(struct index_check *c, const Ppx__V1__LogEntry *e)
+{
+	for (size_t i = 0; e->peer_agency && i < e->n_related_ids; i++) {
+		uint8_t key[LOGSTORE_KEY_BUF];
+		struct pending probe = {.partner = e->peer_agency}, *p;
+		size_t len = logstore_dedupe_key_len(
+			PPX__V1__ENTRY_KIND__ENTRY_SENT, NULL,
+			e->related_ids[i].len);
+		MDB_val k = {len, key}, v;
+		int rc;
+
+		if (e->related_ids[i].len != PPX_MESSAGE_ID_LEN ||
+		    len >= sizeof(key))
+			return 0;
+		logstore_dedupe_key(key, PPX__V1__ENTRY_KIND__ENTRY_SENT, NULL,
+				    e->related_ids[i].data,
+				    e->related_ids[i].len);
+		rc = mdb_get(c->txn, c->log->dbi[DB_DEDUPE], &k, &v);
+		if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size != 8))
+			return 0;
+		if (rc != 0)
+			return check_fail(c, rc);
+		memcpy(probe.id, e->related_ids[i].data, sizeof(probe.id));
+		if (tfind(&probe, &c->pending, pending_cmp))
+			continue;	/* still pending: nothing to add */
+		if (!(p = calloc(1, sizeof(*p))) ||
+		    !(p->partner = strdup(e->peer_agency))) {
+			free(p);
+			return out_of_memory(c);
+		}
+		memcpy(p->id, probe.id, sizeof(p->id));
+		p->seq = logstore_get_be64(v.mv_data);
+		if (!tsearch(p, &c->pending, pending_cmp)) {
+			pending_free(p);
+			return out_of_memory(c);
+		}
+		c->n_pending++;
+	}
+	return 1;
+}
+
 struct outbox_walk {
 	struct index_check *c;
 	const struct pending *missing;	/* the first pending not in it */
@@ -362,6 +409,11 @@ static int check_entry(struct index_check *c, const MDB_val *k,
 	else if (rc == 1 &&
 		 e->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED)
 		outbox_settle(c, e);
+	else if (rc == 1 &&
+		 e->kind == PPX__V1__ENTRY_KIND__ENTRY_PARTNER_RESTORED &&
+		 (rc = outbox_requeue(c, e)) == 0)
+		differs(c, logstore_get_be64(seq), "a message this partner "
+			"restore queued again is not one we sent");
 	ppx__v1__log_entry__free_unpacked(e, NULL);
 	return rc < 0 ? rc : rc == 0;
 }

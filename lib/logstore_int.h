@@ -33,6 +33,7 @@ struct ppx_log {
 	MDB_dbi dbi[NUM_DBS];
 	char *dir;
 	unsigned flags;		/* enum ppx_log_flags */
+	int file;		/* a copy: one data file, no lock file */
 	uint64_t map_max;
 	size_t key_max;		/* LMDB's largest key, below KEY_BUF */
 	uint64_t size;		/* committed entries */

@@ -246,6 +246,15 @@ int ppx_log_foreach(ppx_log *self, uint64_t from, uint64_t to,
  */
 int ppx_log_walk(ppx_log *self, uint64_t *records);
 
+/*
+ * A consistent, compacted copy of the log's data file written to `fd` (a
+ * file or a pipe), in one read transaction: one committed state, while a
+ * writer in another process goes on (ppx backup).  A read-only open of a
+ * regular file instead of a directory reads such a copy, without a lock
+ * file.  PPX_EINVAL while a batch is open.
+ */
+int ppx_log_copy_fd(ppx_log *self, int fd);
+
 /* Current map size in bytes (for tests and status). */
 uint64_t ppx_log_map_size(ppx_log *self);
 

@@ -75,6 +75,8 @@
  *                      DIR/receipt-PID-N.bin, for a strict decoder.
  *   version-layout N, junk N [--conns C], latency N
  *                      see "Budget modes" in inject_budget.c
+ *   restore-signed-as A2, restore-checkpoint-of A2
+ *                      forged restore notices; see inject_restore.c
  *   person CASE [--person REL] [--frame-to FILE]
  *                      a message personally signed (or not) as CASE says:
  *                      none, good, other-bytes, not-sender; see
@@ -155,7 +157,7 @@ static int mode_takes_arg(const char *mode)
 	       strcmp(mode, "flood") == 0 || strcmp(mode, "body-json") == 0 ||
 	       strcmp(mode, "version-layout") == 0 ||
 	       strcmp(mode, "junk") == 0 || strcmp(mode, "latency") == 0 ||
-	       person_mode(mode);
+	       person_mode(mode) || restore_mode(mode);
 }
 
 /* What parse_opts() takes: the options inject_usage() lists. */
@@ -395,6 +397,8 @@ static int build_frames(struct frames *fs, const struct opts *o)
 		return build_body_json(fs, o);
 	if (person_mode(o->mode))
 		return build_person(fs, o);
+	if (restore_mode(o->mode))
+		return build_restore(fs, o);
 	if (strcmp(o->mode, "repeat") == 0) {
 		if (inject_parse_long(o->arg, 1, REPEAT_MAX, &n) != 0)
 			inject_usage(EXIT_USAGE);

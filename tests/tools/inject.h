@@ -98,6 +98,10 @@ int build_ident(struct frames *fs, const struct opts *o);
 int person_mode(const char *mode);
 int build_person(struct frames *fs, const struct opts *o);
 
+/* Forged restore notices (inject_restore.c). */
+int restore_mode(const char *mode);
+int build_restore(struct frames *fs, const struct opts *o);
+
 /* Budget modes (inject_budget.c). */
 int build_version_layout(struct frames *fs, const struct opts *o);
 int build_junk(struct frames *fs, const struct opts *o);

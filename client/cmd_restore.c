@@ -1,0 +1,435 @@
+/*
+ * cmd_restore.c — `ppx restore --from FILE`: a backup (ppx backup) put in
+ * place of the log, checked first, with the daemon stopped.
+ *
+ * Nothing is touched until everything is known:
+ *   - the daemon is stopped: we take the one-writer lock LOG_DIR/ppxd.lock
+ *     (flock, exclusive, non-blocking) that ppxd holds for its life, and
+ *     hold it to the end;
+ *   - the copy verifies as ppx verify checks a log (cmd_backup.c);
+ *   - it is a log of this configuration's agency: its newest checkpoint
+ *     is signed by a certificate of that agency and names it;
+ *   - the log it replaces, if it can be read, is compared: the copy is a
+ *     prefix of it (the usual case: the log is damaged or lost after the
+ *     copy) or it is not (--yes is then needed, and said).
+ * Then the log's files are moved aside into LOG_DIR/replaced-STAMP/ (never
+ * deleted), the copy is copied in as data.mdb (synced, renamed, the
+ * directory synced), owned as the directory is, and LOG_DIR/restored.json
+ * says what the daemon tells its partners at its next start (PROTOCOL.md
+ * 14): when, the copy's size, root and newest time, what it replaced, the
+ * reason and who.  The other files of LOG_DIR (change-key, directory.pb,
+ * crl.der, reads/) stay as they are.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "client.h"
+#include "ppx/checkpoint.h"
+#include "ppx/config.h"
+#include "ppx/envelope.h"
+#include "ppx/error.h"
+#include "ppx/file.h"
+#include "ppx/logstore.h"
+
+#define LOCK_FILE "ppxd.lock"
+#define MARKER_FILE "restored.json"
+
+static const char usage[] =
+	"usage: ppx restore --from FILE --reason TEXT [--config FILE] [--yes]\n"
+	"Puts the backup FILE (ppx backup) in place of the log of the\n"
+	"configuration's daemon, which must be stopped.  The copy is checked\n"
+	"first (it verifies, it is this agency's log, and how it compares\n"
+	"with the log it replaces); the replaced files are kept in\n"
+	"LOG_DIR/replaced-STAMP/.  --yes: replace a log the copy is not a\n"
+	"prefix of.  At its next start the daemon tells its partners.\n";
+
+struct restore {
+	const char *from, *config, *reason;
+	int yes;
+	struct ppx_config *cfg;
+	ppx_trust *trust;
+	struct backup_info copy;
+	int lock_fd;
+	int old_readable;
+	uint64_t old_size;
+	ppx_hash old_root;
+	char aside[PATH_MAX];
+	int64_t now_ms;
+};
+
+static int parse(struct restore *r, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"from", required_argument, NULL, 'f'},
+		{"config", required_argument, NULL, 'c'},
+		{"reason", required_argument, NULL, 'r'},
+		{"yes", no_argument, NULL, 'y'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f': r->from = optarg; break;
+		case 'c': r->config = optarg; break;
+		case 'r': r->reason = optarg; break;
+		case 'y': r->yes = 1; break;
+		case 'h': fputs(usage, stdout); return 1;
+		default: fputs(usage, stderr); return PPX_EINVAL;
+		}
+	}
+	if (optind != argc || !r->from || !r->reason || !*r->reason) {
+		fprintf(stderr, "ppx restore: --from FILE and --reason TEXT "
+			"are needed, and no argument\n%s", usage);
+		return PPX_EINVAL;
+	}
+	return 0;
+}
+
+/* LOG_DIR/name into buf. */
+static int log_path(char *buf, size_t cap, const struct restore *r,
+		    const char *name)
+{
+	if ((size_t)snprintf(buf, cap, "%s/%s", r->cfg->log_dir, name) >= cap)
+		return ppx_error_set(PPX_EINVAL, "log directory name too "
+				     "long: %s", r->cfg->log_dir);
+	return 0;
+}
+
+/* Whether ppxd answers on its read socket: running, whatever the lock
+ * says (a daemon of a version before the lock). */
+static int daemon_answers(const struct restore *r)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, up;
+
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/read.sock",
+			     r->cfg->control_dir) >= sizeof(sa.sun_path))
+		return 0;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 0;
+	up = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return up;
+}
+
+/* The one-writer lock, held until we exit: refused while ppxd runs. */
+static int take_lock(struct restore *r)
+{
+	char path[PATH_MAX], pid[32] = "";
+	struct stat st;
+	ssize_t n;
+	int rc;
+
+	if ((rc = log_path(path, sizeof(path), r, LOCK_FILE)) != 0)
+		return rc;
+	/* A log directory lost with its disk: the restore makes it. */
+	if (mkdir(r->cfg->log_dir, 0700) != 0 && errno != EEXIST)
+		return ppx_error_set(PPX_EIO, "cannot create %s: %s",
+				     r->cfg->log_dir, strerror(errno));
+	r->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			  0600);
+	if (r->lock_fd < 0)
+		return ppx_error_set(PPX_EIO, "cannot open %s: %s", path,
+				     strerror(errno));
+	if (geteuid() == 0 && stat(r->cfg->log_dir, &st) == 0 &&
+	    fchown(r->lock_fd, st.st_uid, st.st_gid) != 0)
+		return ppx_error_set(PPX_EIO, "cannot give %s to uid %u: %s",
+				     path, (unsigned)st.st_uid,
+				     strerror(errno));
+	if (flock(r->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+		if (!daemon_answers(r))
+			return 0;
+		return ppx_error_set(PPX_EBUSY, "ppxd of %s is running (it "
+				     "answers on %s/read.sock): stop it "
+				     "first (systemctl stop ppxd@%s)",
+				     r->cfg->log_dir, r->cfg->control_dir,
+				     r->cfg->agency);
+	}
+	if (errno != EWOULDBLOCK)
+		return ppx_error_set(PPX_EIO, "cannot lock %s: %s", path,
+				     strerror(errno));
+	n = pread(r->lock_fd, pid, sizeof(pid) - 1, 0);
+	pid[n > 0 ? n : 0] = '\0';
+	pid[strcspn(pid, "\n")] = '\0';
+	return ppx_error_set(PPX_EBUSY, "log %s is in use by another ppxd "
+			     "(pid %s): stop it first (systemctl stop "
+			     "ppxd@%s)", r->cfg->log_dir, pid[0] ? pid : "?",
+			     r->cfg->agency);
+}
+
+/* The copy's newest checkpoint of its own (one it signed, or one a
+ * partner cosigned) is signed by a certificate of our agency and names
+ * it: the copy is a log of this configuration's agency. */
+static int check_agency(struct restore *r)
+{
+	const struct backup_info *b = &r->copy;
+	uint64_t seq;
+	int rc;
+
+	if (!b->newest && !b->cosigned)
+		return ppx_error_set(PPX_EBADSIG, "%s holds no checkpoint: "
+				     "nothing says it is a log of %s",
+				     r->from, r->cfg->agency);
+	seq = b->newest && (!b->cosigned || b->newest_seq > b->cosigned_seq)
+		      ? b->newest_seq : b->cosigned_seq;
+	rc = backup_check_agency(r->from, seq, r->trust, r->cfg->agency);
+	if (rc != 0)
+		return ppx_error_set(rc, "%s is not a log of %s: its "
+				     "checkpoint at entry %llu: %s", r->from,
+				     r->cfg->agency, (unsigned long long)seq,
+				     ppx_error_last());
+	return 0;
+}
+
+/* The log the copy replaces, if it can be read: its size and root, and
+ * whether the copy is a prefix of it. */
+static int compare_old(struct restore *r)
+{
+	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
+	ppx_log *log = NULL;
+	ppx_hash at;
+	int prefix = 0;
+
+	if (ppx_log_open(&log, r->cfg->log_dir, &ro) != 0) {
+		printf("the log it replaces cannot be read (%s)\n",
+		       ppx_error_last());
+		return 0;
+	}
+	r->old_size = ppx_log_size(log);
+	if (r->old_size > 0 &&
+	    ppx_log_root(log, r->old_size, r->old_root) == 0)
+		r->old_readable = 1;
+	if (r->old_readable && r->copy.entries <= r->old_size &&
+	    (r->copy.entries == 0 ||
+	     (ppx_log_root(log, r->copy.entries, at) == 0 &&
+	      memcmp(at, r->copy.root, sizeof(at)) == 0)))
+		prefix = 1;
+	ppx_log_close(log);
+	printf("copy holds %llu entries; the log it replaces holds %llu%s\n",
+	       (unsigned long long)r->copy.entries,
+	       (unsigned long long)r->old_size,
+	       prefix ? " (the copy is a prefix of it)"
+		      : " (the copy is NOT a prefix of it)");
+	if (!prefix && r->old_size > 0 && !r->yes)
+		return ppx_error_set(PPX_ECONFLICT, "the copy does not match "
+				     "the start of the log it would replace; "
+				     "give --yes if that is what you mean");
+	return 0;
+}
+
+/* Moves data.mdb and lock.mdb into LOG_DIR/replaced-STAMP/. */
+static int move_aside(struct restore *r)
+{
+	static const char *const files[] = {"data.mdb", "lock.mdb"};
+	char stamp[64], from[PATH_MAX], to[PATH_MAX + 16];
+	time_t t = (time_t)(r->now_ms / 1000);
+	struct tm tm;
+	int rc;
+
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "replaced-%Y%m%dT%H%M%SZ", &tm);
+	if ((rc = log_path(r->aside, sizeof(r->aside), r, stamp)) != 0)
+		return rc;
+	if (mkdir(r->aside, 0700) != 0)
+		return ppx_error_set(PPX_EIO, "cannot create %s: %s", r->aside,
+				     strerror(errno));
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(to, sizeof(to), "%s/%s", r->aside, files[i]);
+		if ((rc = log_path(from, sizeof(from), r, files[i])) != 0)
+			return rc;
+		if (rename(from, to) != 0 && errno != ENOENT)
+			return ppx_error_set(PPX_EIO, "cannot move %s to %s: "
+					     "%s", from, to, strerror(errno));
+	}
+	return 0;
+}
+
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0 || fsync(fd) != 0)
+		rc = ppx_error_set(PPX_EIO, "cannot sync %s: %s", dir,
+				   strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Copies src into dst_fd. */
+static int copy_bytes(int dst_fd, const char *src)
+{
+	char buf[65536];
+	int fd = open(src, O_RDONLY | O_CLOEXEC), rc = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return ppx_error_set(PPX_EIO, "cannot open %s: %s", src,
+				     strerror(errno));
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		for (ssize_t off = 0; n > 0 && off < n;) {
+			ssize_t w = write(dst_fd, buf + off, (size_t)(n - off));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				rc = ppx_error_set(PPX_EIO, "cannot write the "
+						   "log: %s", strerror(errno));
+				n = -1;
+				break;
+			}
+			off += w;
+		}
+	if (n < 0 && rc == 0)
+		rc = ppx_error_set(PPX_EIO, "cannot read %s: %s", src,
+				   strerror(errno));
+	close(fd);
+	return rc;
+}
+
+/* The copy as LOG_DIR/data.mdb, owned as LOG_DIR is (the daemon's user,
+ * when root restores). */
+static int put_in_place(struct restore *r)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	struct stat st;
+	int fd, rc;
+
+	if ((rc = log_path(tmp, sizeof(tmp), r, "data.mdb.restoring")) != 0 ||
+	    (rc = log_path(path, sizeof(path), r, "data.mdb")) != 0)
+		return rc;
+	if (stat(r->cfg->log_dir, &st) != 0)
+		return ppx_error_set(PPX_EIO, "cannot stat %s: %s",
+				     r->cfg->log_dir, strerror(errno));
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0)
+		return ppx_error_set(PPX_EIO, "cannot create %s: %s", tmp,
+				     strerror(errno));
+	rc = copy_bytes(fd, r->from);
+	if (rc == 0 && geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) != 0)
+		rc = ppx_error_set(PPX_EIO, "cannot give %s to uid %u: %s", tmp,
+				   (unsigned)st.st_uid, strerror(errno));
+	if (rc == 0 && fsync(fd) != 0)
+		rc = ppx_error_set(PPX_EIO, "cannot sync %s: %s", tmp,
+				   strerror(errno));
+	close(fd);
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = ppx_error_set(PPX_EIO, "cannot rename %s: %s", tmp,
+				   strerror(errno));
+	if (rc != 0)
+		unlink(tmp);
+	return rc == 0 ? sync_dir(r->cfg->log_dir) : rc;
+}
+
+static void add_hex(json_object *o, const char *key, const uint8_t *b,
+		    size_t len)
+{
+	char hex[2 * PPX_HASH_LEN + 1];
+
+	ppx_hex(hex, b, len);
+	json_object_object_add(o, key, json_object_new_string(hex));
+}
+
+/* LOG_DIR/restored.json: what the daemon says at its next start. */
+static int write_marker(struct restore *r)
+{
+	json_object *o = json_object_new_object();
+	struct passwd *pw = getpwuid(getuid());
+	char path[PATH_MAX], uid[32];
+	const char *s;
+	int rc;
+
+	snprintf(uid, sizeof(uid), "uid %u", (unsigned)getuid());
+	json_object_object_add(o, "restored_ms",
+			       json_object_new_int64(r->now_ms));
+	json_object_object_add(o, "copied_ms",
+			       json_object_new_int64(r->copy.last_ms));
+	json_object_object_add(o, "size",
+			       json_object_new_uint64(r->copy.entries));
+	add_hex(o, "root", r->copy.root, PPX_HASH_LEN);
+	json_object_object_add(o, "replaced_size", json_object_new_uint64(
+				       r->old_readable ? r->old_size : 0));
+	if (r->old_readable)
+		add_hex(o, "replaced_root", r->old_root, PPX_HASH_LEN);
+	json_object_object_add(o, "reason", json_object_new_string(r->reason));
+	json_object_object_add(o, "operator", json_object_new_string(
+				       pw ? pw->pw_name : uid));
+	json_object_object_add(o, "from", json_object_new_string(r->from));
+	add_hex(o, "sha256", r->copy.sha256, PPX_HASH_LEN);
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	rc = log_path(path, sizeof(path), r, MARKER_FILE);
+	if (rc == 0)
+		rc = ppx_file_write_atomic(path, (const uint8_t *)s, strlen(s),
+					   0600);
+	json_object_put(o);
+	return rc;
+}
+
+static int checks(struct restore *r)
+{
+	int rc;
+
+	if ((rc = ppx_config_load(&r->cfg, config_path_default(r->config))) ||
+	    (rc = ppx_trust_load(&r->trust, r->cfg->ca, r->cfg->crl,
+				 r->cfg->certs)) ||
+	    (rc = take_lock(r)) ||
+	    (rc = backup_info_read(&r->copy, r->from, r->trust)))
+		return rc;
+	if (!r->copy.report.ok)
+		return ppx_error_set(PPX_ECORRUPT, "%s DOES NOT VERIFY at "
+				     "entry %llu: %s; nothing changed",
+				     r->from,
+				     (unsigned long long)r->copy.report.first_bad,
+				     r->copy.report.reason);
+	backup_info_print(&r->copy, r->from);
+	if ((rc = check_agency(r)) != 0)
+		return rc;
+	return compare_old(r);
+}
+
+int cmd_restore(int argc, char **argv)
+{
+	struct restore r;
+	struct timespec ts;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.lock_fd = -1;
+	if ((rc = parse(&r, argc, argv)) != 0)
+		return rc == 1 ? PPX_EXIT_OK : PPX_EXIT_USAGE;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if ((rc = checks(&r)) == 0 && (rc = move_aside(&r)) == 0 &&
+	    (rc = put_in_place(&r)) == 0)
+		rc = write_marker(&r);
+	if (rc == 0)
+		printf("restored %s into %s; the replaced files are in %s; "
+		       "start the daemon: it tells its partners\n", r.from,
+		       r.cfg->log_dir, r.aside);
+	else
+		fprintf(stderr, "ppx restore: %s\n", ppx_error_last());
+	backup_info_clear(&r.copy);
+	ppx_trust_free(r.trust);
+	ppx_config_free(r.cfg);
+	if (r.lock_fd >= 0)
+		close(r.lock_fd);
+	return ppx_exit_code(rc);
+}

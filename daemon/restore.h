@@ -1,0 +1,38 @@
+/*
+ * restore.h — a log restored from a backup, said in the log at start
+ * (restore.c).
+ */
+#ifndef PPXD_RESTORE_H
+#define PPXD_RESTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ppxd;
+struct restore;
+
+/*
+ * If ppx restore left LOG_DIR/restored.json, append ENTRY_RESTORED (the
+ * signed Frame{restore}) and its mark, commit, and remove the file.  Call
+ * after the log check, before anything else is appended; d->restore is
+ * then made (restore_free).  0, or a code with the detail set: the daemon
+ * does not start.
+ */
+int restore_start(struct ppxd *d);
+
+void restore_free(struct restore **self);
+
+/* Link `link` came up: our newest restore notice is sent on it. */
+void restore_link_up(struct ppxd *d, size_t link);
+
+/*
+ * inbound.c, for each frame a partner sends: 1 if it is a Frame{restore}
+ * (taken, dropped or refused here), 0 otherwise.
+ */
+int restore_frame(struct ppxd *d, const char *agency, const uint8_t *raw,
+		  size_t len);
+
+/* restored_ms of the log's newest ENTRY_RESTORED; 0: never restored. */
+int64_t restore_last_ms(struct ppxd *d);
+
+#endif
