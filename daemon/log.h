@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <syslog.h>	/* LOG_WARNING, ... for log_event() */
 
 void log_init(const char *ident, int foreground, int verbose);
 
