@@ -100,8 +100,8 @@ static void crl_watch(struct ppxd *d)
 	int64_t now = ppxd_now_ms();
 	time_t next;
 
-	if (now - d->crl.checked_ms < 1000)
-		return;
+	if (now >= d->crl.checked_ms && now - d->crl.checked_ms < 1000)
+		return;		/* (a clock set back checks at once) */
 	d->crl.checked_ms = now;
 	if (reload_crl_replaced(d)) {
 		struct changes_report r = {0};
