@@ -388,7 +388,7 @@ void expiry_status(struct ppxd *d, Ppx__V1__StatusReply *sr)
 
 	if (!e)
 		return;
-	expiry_check(d);
+	expiry_tick(d);		/* the warnings at most an hour old */
 	own_status(e, &n, "signing", ppx_signer_cert(d->signer), now);
 	own_status(e, &n, "transport", e->transport, now);
 	own_status(e, &n, "ca", ppx_trust_ca(d->trust), now);

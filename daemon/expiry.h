@@ -37,8 +37,8 @@ void expiry_tick(struct ppxd *d);
 
 /* The status reply's certificates (own signing and transport, CA,
  * directory signer), crl_next_update_ms, warnings, and warn_days on
- * every CertStatus it carries (the partners' too).  What it points to
- * lives until the next call. */
+ * every CertStatus it carries (the partners' too), after expiry_tick().
+ * What it points to lives until the next call. */
 void expiry_status(struct ppxd *d, Ppx__V1__StatusReply *sr);
 
 #endif

@@ -34,7 +34,7 @@
 #include "ppx/text.h"
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
-#define FIELD_MAX 512		/* one field, name and escaped value */
+#define FIELD_MAX 1100		/* one field: its name and a whole line */
 
 static int log_foreground = 1;
 static int log_verbose;
