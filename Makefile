@@ -36,7 +36,7 @@ else
 Q =
 MSG = @true
 endif
-PKGS = libzmq libprotobuf-c lmdb openssl json-c inih
+PKGS = libzmq libprotobuf-c lmdb openssl json-c inih libsystemd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka)

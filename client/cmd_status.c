@@ -3,7 +3,11 @@
  * depth, last receipt, the frames it refused, by reason, and its durable
  * hooks (docs/HOOKS.md): how far each got and whether it is stuck; with
  * a federation directory in force, one line for it and each partner's
- * standing (PROTOCOL.md 13.4; `ppx directory` has the detail).
+ * standing (PROTOCOL.md 13.4; `ppx directory` has the detail).  Its own
+ * certificates (signing, transport, the CA's, the directory signer's)
+ * with the days each has left, the CRL's nextUpdate, and the expiry
+ * warnings in force (daemon/expiry.c) come first: they are what an
+ * operator must act on before anything breaks.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -29,7 +33,11 @@ static const char usage[] =
 	"witnessing of each partner: its checkpoint we hold, ours it\n"
 	"cosigned, and ALARM when its log did not extend what we cosigned.\n"
 	"With a federation directory in force (ppx directory), one line\n"
-	"names it, and each partner's standing is shown under it.\n";
+	"names it, and each partner's standing is shown under it.\n"
+	"Before all that: the daemon's own certificates with the days each\n"
+	"has left, the CRL's nextUpdate, and a WARNING line for each\n"
+	"certificate or CRL within its expiry warning (90, 30, 7 days; the\n"
+	"CRL: 3 and 1 day).\n";
 
 const char *config_path_default(const char *given)
 {
@@ -138,6 +146,38 @@ static void print_witness(const Ppx__V1__WitnessStatus *w)
 	}
 }
 
+/* Days from now to `ms`, rounded down; negative once past. */
+static long long days_left(int64_t ms)
+{
+	int64_t left = ms - (int64_t)time(NULL) * 1000;
+
+	return (long long)(left >= 0 ? left / 86400000
+				     : -((-left + 86399999) / 86400000));
+}
+
+/* Our own certificates, the CRL, then the warnings in force. */
+static void print_expiry(const Ppx__V1__StatusReply *s)
+{
+	for (size_t i = 0; i < s->n_certificates; i++) {
+		const Ppx__V1__CertStatus *c = s->certificates[i];
+		char when[PPX_TIME_ISO_LEN];
+
+		ppx_time_iso(when, sizeof(when), c->not_after_ms);
+		printf("certificate %-10s serial %-20s expires %s (%lld days "
+		       "left)\n", c->role, c->serial, when,
+		       days_left(c->not_after_ms));
+	}
+	if (s->crl_next_update_ms) {
+		char when[PPX_TIME_ISO_LEN];
+
+		ppx_time_iso(when, sizeof(when), s->crl_next_update_ms);
+		printf("CRL next update %s (%lld days left)\n", when,
+		       days_left(s->crl_next_update_ms));
+	}
+	for (size_t i = 0; i < s->n_warnings; i++)
+		printf("WARNING: %s\n", s->warnings[i]);
+}
+
 static void print_text(const Ppx__V1__StatusReply *s)
 {
 	printf("%s: %llu log entries\n", s->agency,
@@ -150,6 +190,7 @@ static void print_text(const Ppx__V1__StatusReply *s)
 		ppx_time_iso(when, sizeof(when), s->restored_ms);
 		printf("restored from a backup at %s\n", when);
 	}
+	print_expiry(s);
 	if (s->directory) {
 		char line[512];
 

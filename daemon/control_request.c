@@ -27,6 +27,7 @@
 #include "partners.h"
 #include "log.h"
 #include "outbox.h"
+#include "expiry.h"
 #include "reload.h"
 #include "reads.h"
 #include "restore.h"
@@ -354,6 +355,7 @@ static void status(struct ppxd *d, const struct control_reply_to *to)
 	witness_status(d, &sr);
 	federation_status(d, &sr.directory);
 	stats_status(d, &sr);
+	expiry_status(d, &sr);	/* certificates, CRL, warnings */
 	reply.version = PPX_CONTROL_VERSION;
 	reply.reply_case = PPX__V1__CONTROL_REPLY__REPLY_STATUS;
 	reply.status = &sr;

@@ -210,7 +210,11 @@ static void hook_failed(struct hook *h, int64_t now, const char *what)
 	tail_line(h, line, sizeof(line));
 	snprintf(h->last_error, sizeof(h->last_error), "%s%s%s", what,
 		 line[0] ? ": " : "", line);
-	log_warnx("hook %s: entry %llu not stored (%s); failure %u, trying "
+	log_event(LOG_WARNING, &(struct log_fields){
+			  .seq = h->seq, .has_seq = 1,
+			  .reason = hook_stuck(h, now) ? "hook-stuck"
+						       : "hook-failed"},
+		  "hook %s: entry %llu not stored (%s); failure %u, trying "
 		  "again in %ld ms%s", h->cfg->name,
 		  (unsigned long long)h->seq, h->last_error, h->failures,
 		  delay, hook_stuck(h, now) ? "; the hook is STUCK" : "");

@@ -266,7 +266,10 @@ int hook_quarantine_maybe(struct ppxd *d, struct hook *h, int64_t now)
 		free(c);
 		return 0;
 	}
-	log_warnx("hook %s: entry %llu set aside after %u failures (%s); "
+	log_event(LOG_WARNING, &(struct log_fields){
+			  .seq = h->seq, .has_seq = 1,
+			  .reason = "hook-quarantine"},
+		  "hook %s: entry %llu set aside after %u failures (%s); "
 		  "the hook goes on", h->cfg->name, (unsigned long long)h->seq,
 		  h->failures, h->last_error);
 	q->why_seq = why_seq;

@@ -430,23 +430,31 @@ static int is_transient(int reason)
 	}
 }
 
-/* One line on stderr/syslog per partner per refusal_log_ms, with the
- * count: a flood of refused frames is not a flood of lines. */
-static void say_refused(struct ppxd *d, const char *agency,
-			const char *detail)
+/* One line on stderr/syslog/the journal per partner per refusal_log_ms,
+ * with the count: a flood of refused frames is not a flood of lines.  In
+ * the journal the line carries the partner, the reason (the RejectReason
+ * name) and the message id when the frame names one. */
+static void say_refused(struct ppxd *d, const char *agency, int code,
+			const uint8_t *id, const char *detail)
 {
 	char key[PPX_NAME_MAX + 16];
 	uint64_t n = 0;
+	struct log_fields f = {
+		.partner = agency[0] ? agency : NULL,
+		.message_id = id,
+		.reason = ppx_reject_reason_name(ppx_error_reject_reason(code)),
+	};
 
 	snprintf(key, sizeof(key), "frames from %s", agency[0] ? agency : "?");
 	if (!budget_conn_refused(d->budget, key, ppxd_now_ms(), &n))
 		return;
 	if (n == 1)
-		log_warnx("refused a frame from %s: %s", agency, detail);
+		log_event(LOG_WARNING, &f, "refused a frame from %s: %s",
+			  agency, detail);
 	else
-		log_warnx("refused %llu frames from %s since the last report; "
-			  "the latest: %s", (unsigned long long)n, agency,
-			  detail);
+		log_event(LOG_WARNING, &f, "refused %llu frames from %s since "
+			  "the last report; the latest: %s",
+			  (unsigned long long)n, agency, detail);
 }
 
 /* Note the connection behind `routing` for inbound_cut(), once; `conn`
@@ -510,7 +518,9 @@ void inbound_block_partner(struct ppxd *d, const char *agency, int64_t until,
 		 "%ld ms: its connections cut, handshakes refused until %s "
 		 "(episode %u)", d->cfg->refusal_budget,
 		 d->cfg->refusal_window_ms, when, episode);
-	log_warnx("partner %s blocked: %s", agency, detail);
+	log_event(LOG_WARNING, &(struct log_fields){.partner = agency,
+						     .reason = "blocked"},
+		  "partner %s blocked: %s", agency, detail);
 	e.kind = PPX__V1__ENTRY_KIND__ENTRY_PARTNER_BLOCKED;
 	e.peer_agency = (char *)agency;
 	e.detail = detail;
@@ -558,7 +568,7 @@ void inbound_log_refused_receipt(struct ppxd *d, const char *agency,
 				 const uint8_t *data, size_t len, int code,
 				 const char *detail)
 {
-	say_refused(d, agency, detail);
+	say_refused(d, agency, code, NULL, detail);
 	inbound_log_refused(d, agency, data, len, code, detail);
 }
 
@@ -615,10 +625,11 @@ static void refuse(struct ppxd *d, struct group *g, const uint8_t *data,
 	 * character, never inside one. */
 	ppx_text_escape(it->detail, sizeof(it->detail), ppx_error_last(),
 			strlen(ppx_error_last()));
-	say_refused(d, g->agency, it->detail);
 	ppxd_count_refusal(d, code);
 	stats_refused(d, g->agency, code);
 	refusal_names(data, len, it->hash, it->id, &it->has_id);
+	say_refused(d, g->agency, code, it->has_id ? it->id : NULL,
+		    it->detail);
 	it->status = PPX__V1__RECEIPT_STATUS__REFUSED;
 	it->reason = ppx_error_reject_reason(code);
 	if (code != PPX_EFULL && code != PPX_EBUSY)

@@ -35,8 +35,11 @@
 #include "partners.h"
 #include "control.h"
 #include "events.h"
+#include "expiry.h"
 #include "hooks.h"
+#include "lock.h"
 #include "log.h"
+#include "notify.h"
 #include "outbox.h"
 #include "ppx/checkpoint.h"
 #include "ppx/error.h"
@@ -220,15 +223,18 @@ static int start(struct ppxd *d, const uint8_t secret[32],
 	    (rc = witness_new(&d->witness, d)) != 0 ||
 	    (rc = reads_direct_dir(d)) != 0 ||
 	    (rc = reads_new(&d->reads, d)) != 0 ||
-	    (rc = federation_open(d)) != 0)
+	    (rc = federation_open(d)) != 0 ||
+	    (rc = expiry_new(&d->expiry)) != 0)
 		return rc;
 	reads_direct_ingest(d);	/* direct reads while we were down */
 	d->started_ms = ppxd_now_ms();
+	expiry_check(d);	/* what expires soon, said at once */
 	return 0;
 }
 
 static void stop(struct ppxd *d)
 {
+	expiry_free(&d->expiry);
 	federation_free(d);
 	restore_free(&d->restore);
 	changes_free(&d->changes);
@@ -280,7 +286,7 @@ int main(int argc, char **argv)
 	struct ppxd d = {0};
 	const char *path = NULL;
 	uint8_t secret[32], pub[32];
-	int ch, foreground = 0, verbose = 0, check = 0, rc;
+	int ch, foreground = 0, verbose = 0, check = 0, rc, lock_fd = -1;
 
 	while ((ch = getopt(argc, argv, "c:fvn")) != -1) {
 		switch (ch) {
@@ -294,21 +300,32 @@ int main(int argc, char **argv)
 	if (!path || optind != argc)
 		usage();
 	log_init("ppxd", foreground, verbose);
+	notify_init();
 	protect_memory();
 	signal(SIGPIPE, SIG_IGN);
 	umask(077);	/* the log and everything else: ours alone */
 	rc = load(&d, path, secret, pub);
+	if (rc == 0)
+		log_set_agency(d.cfg->agency);
 	if (rc == 0 && check) {
 		printf("%s: configuration OK for %s\n", path, d.cfg->agency);
 	} else if (rc == 0) {
-		rc = start(&d, secret, pub);
+		/* One writer: the lock before the log, after the signer's
+		 * fork (lock.c says why). */
+		if ((rc = lock_take(&lock_fd, d.cfg->log_dir)) == 0)
+			rc = start(&d, secret, pub);
 		ppx_wipe(secret, sizeof(secret));
-		if (rc == 0)
+		if (rc == 0) {
+			notify_ready(&d);	/* log checked, sockets bound */
 			rc = ppxd_run(&d);
+		}
 	}
 	ppx_wipe(secret, sizeof(secret));
-	if (rc != 0)
+	if (rc != 0) {
 		log_warnx("%s", ppx_error_last());
+		notify_failed(ppx_error_last(), 0);
+	}
 	stop(&d);
+	lock_release(&lock_fd);	/* after the log is closed */
 	return rc == 0 ? 0 : 1;
 }

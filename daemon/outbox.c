@@ -42,6 +42,7 @@
 #include "ppx/entry.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
+#include "ppx/names.h"
 #include "ppx/receipt.h"
 #include "ppx/text.h"
 #include "state.h"
@@ -286,7 +287,10 @@ static void note_transient(struct lane *l, const char *agency, uint64_t seq,
 	if (l->transient_reason != it->reason)
 		l->transient_n = 1;
 	l->transient_reason = it->reason;
-	log_warnx("%s refused entry %llu for now (%llu such refusals), will "
+	log_event(LOG_WARNING, &(struct log_fields){
+			  .partner = agency, .seq = seq, .has_seq = 1,
+			  .reason = ppx_reject_reason_name(it->reason)},
+		  "%s refused entry %llu for now (%llu such refusals), will "
 		  "retry: %s", agency, (unsigned long long)seq,
 		  (unsigned long long)l->transient_n, it->detail);
 }
@@ -404,7 +408,10 @@ static long long item_target(struct ppxd *d, size_t link,
 			note_transient(&d->outbox->lanes[link], agency, seq, it);
 			return PPX_EAGAIN;
 		}
-		log_warnx("%s refused entry %llu: %s", agency,
+		log_event(LOG_WARNING, &(struct log_fields){
+				  .partner = agency, .seq = seq, .has_seq = 1,
+				  .reason = ppx_reject_reason_name(it->reason)},
+			  "%s refused entry %llu: %s", agency,
 			  (unsigned long long)seq, it->detail);
 	}
 	return (long long)seq;
@@ -605,13 +612,17 @@ void outbox_link_event(struct ppxd *d, size_t link, enum link_event ev)
 
 	witness_link_event(d, link, ev == LINK_UP);
 	if (ev == LINK_UP) {
-		log_info("link to %s is up", agency);
+		log_event(LOG_INFO, &(struct log_fields){.partner = agency,
+							  .reason = "link-up"},
+			  "link to %s is up", agency);
 		l->last_progress_ms = ppxd_now_ms();
 	} else if (ev == LINK_REFUSED) {
 		/* libzmq gives up after a refused handshake: try again later,
 		 * e.g. once the partner has our renewed certificate. */
-		log_warnx("%s refused our connection; retrying in %ld ms", agency,
-			  l->backoff_ms);
+		log_event(LOG_WARNING, &(struct log_fields){
+				  .partner = agency, .reason = "link-refused"},
+			  "%s refused our connection; retrying in %ld ms",
+			  agency, l->backoff_ms);
 		l->in_flight = 0;
 		l->needs_reset = 1;
 		l->next_retry_ms = ppxd_now_ms() + l->backoff_ms;
@@ -619,8 +630,10 @@ void outbox_link_event(struct ppxd *d, size_t link, enum link_event ev)
 					? d->cfg->retry_max_ms
 					: l->backoff_ms * 2;
 	} else if (ev == LINK_DOWN) {
-		log_info("link to %s is down; %zu messages wait", agency,
-			 l->n - l->head);
+		log_event(LOG_INFO, &(struct log_fields){
+				  .partner = agency, .reason = "link-down"},
+			  "link to %s is down; %zu messages wait", agency,
+			  l->n - l->head);
 		/* Drop what the socket still queues: resend in order. */
 		l->in_flight = 0;
 		transport_link_reset(d->transport, link);
@@ -656,10 +669,12 @@ static int send_next(struct ppxd *d, size_t i, struct lane *l)
 /* No receipt for too long: start again from the oldest, waiting longer. */
 static void retry_lane(struct ppxd *d, size_t i, struct lane *l, int64_t now)
 {
-	log_info("no receipt from %s for %lld ms; resending %zu messages from "
-		 "the oldest",
-		 transport_link_agency(d->transport, i),
-		 (long long)(now - l->last_progress_ms), l->n - l->head);
+	log_event(LOG_INFO, &(struct log_fields){
+			  .partner = transport_link_agency(d->transport, i),
+			  .reason = "resend"},
+		  "no receipt from %s for %lld ms; resending %zu messages "
+		  "from the oldest", transport_link_agency(d->transport, i),
+		  (long long)(now - l->last_progress_ms), l->n - l->head);
 	l->in_flight = 0;
 	l->backoff_ms = l->backoff_ms * 2 > d->cfg->retry_max_ms
 				? d->cfg->retry_max_ms

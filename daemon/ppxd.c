@@ -29,10 +29,12 @@
 
 #include "control.h"
 #include "events.h"
+#include "expiry.h"
 #include "federation.h"
 #include "hooks.h"
 #include "inbound.h"
 #include "log.h"
+#include "notify.h"
 #include "outbox.h"
 #include "reads.h"
 #include "restore.h"
@@ -77,11 +79,15 @@ static void reload(struct ppxd *d)
 	changes_report_clear(&r);
 }
 
-/* SIGHUP: the direct reads recorded since, then everything reloaded. */
+/* SIGHUP: the direct reads recorded since, then everything reloaded,
+ * told to systemd (RELOADING=1 ... READY=1), expiry checked again. */
 static void hangup(struct ppxd *d)
 {
+	notify_reloading();
 	reads_direct_ingest(d);
 	reload(d);
+	expiry_check(d);
+	notify_ready(d);
 }
 
 /*
@@ -95,8 +101,8 @@ static void crl_watch(struct ppxd *d)
 	int64_t now = ppxd_now_ms();
 	time_t next;
 
-	if (now - d->crl.checked_ms < 1000)
-		return;
+	if (now >= d->crl.checked_ms && now - d->crl.checked_ms < 1000)
+		return;		/* (a clock set back checks at once) */
 	d->crl.checked_ms = now;
 	if (reload_crl_replaced(d)) {
 		struct changes_report r = {0};
@@ -123,8 +129,11 @@ static void handle_signals(struct ppxd *d, int sfd)
 	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP)
 			hangup(d);
-		else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+		else if ((si.ssi_signo == SIGTERM ||
+			  si.ssi_signo == SIGINT) && !d->stopping) {
 			d->stopping = 1;
+			notify_stopping();
+		}
 		/* SIGCHLD only wakes the loop: hooks_reap() collects. */
 	}
 }
@@ -164,6 +173,7 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 	if (items[P_SIGNAL].revents)
 		handle_signals(d, sfd);
 	crl_watch(d);
+	expiry_tick(d);		/* hourly, and when the trust changed */
 	federation_tick(d, ppxd_now_ms());	/* the file drop, owed sends */
 	transport_tick(d->transport);
 	zap_handle(d->zap);
@@ -189,6 +199,7 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 	inbound_cut(d);		/* blocked partners' own, once due */
 	events_publish(d);
 	hooks_start(d);
+	notify_tick(d);		/* the watchdog's ping: the loop turns */
 }
 
 /* Room for the transport's waits with every partner the configuration
@@ -231,6 +242,7 @@ int ppxd_run(struct ppxd *d)
 		if (!transport_listening(d->transport, &why) &&
 		    (timeout < 0 || timeout > 1000))
 			timeout = 1000;	/* transport_tick() tries again */
+		timeout = notify_timeout(timeout);	/* the watchdog */
 
 		if (zmq_poll(items, (int)n, timeout) < 0 && zmq_errno() != EINTR)
 			log_warnx("poll failed: %s", zmq_strerror(zmq_errno()));

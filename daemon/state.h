@@ -100,6 +100,8 @@ struct ppxd {
 		} seen;			/* the file as last loaded */
 		int stale;		/* past its nextUpdate: warned */
 	} crl;
+	struct expiry *expiry;		/* certificates' and CRL's expiry
+					 * watch (expiry.c) */
 	int stopping;
 };
 

@@ -329,7 +329,9 @@ static void alarm_raise(struct ppxd *d, struct wpeer *p,
 	snprintf(p->alarm_detail, sizeof(p->alarm_detail), "%s", detail);
 	if (!alarm_new(p, held, size, root))
 		return;
-	log_warnx("ALARM: the log of %s: %s", p->agency, detail);
+	log_event(LOG_ERR, &(struct log_fields){.partner = p->agency,
+						 .reason = "witness-alarm"},
+		  "ALARM: the log of %s: %s", p->agency, detail);
 	h = ppx__v1__envelope__unpack(NULL, held->env_len, held->env);
 	a.log_agency = p->agency;
 	a.held = h;
