@@ -101,6 +101,23 @@ level() {	# level DAYS_BEFORE LEVEL
 		grep -q "^WARNING: $SIGNING (serial [0-9a-f]*) expires in $left days" <<<"$st"
 	check "(b) ... and shows $left days left" grep -q "^certificate signing .*($left days left)" <<<"$st"
 	check "(b) ... warnDays $2 on both" [ "$(warn_days signing)/$(warn_days transport)" = "$2/$2" ]
+	metrics_level "$1"
+}
+# The same in `ppx metrics`: police's own signing certificate's seconds
+# left (an hour less than DAYS days, give or take the seconds the check
+# takes), the warnings counted, and the exposition valid for promtool.
+metrics_level() {	# metrics_level DAYS_BEFORE
+	local m secs lo hi
+	m=$(faked "$PPX" metrics --config "$(fed_conf $P)")
+	secs=$(awk -v a="$P" '/^ppx_certificate_expiry_seconds\{/ && /role="signing"/ &&
+		index($0, "owner=\"" a "\"") { print int($NF) }' <<<"$m" | head -1)
+	lo=$(( $1 * 86400 - 3600 - 120 )); hi=$(( $1 * 86400 - 3600 + 120 ))
+	check "(b) ... ppx metrics: the signing certificate expires in $1 days less an hour (${secs:-none} s)" \
+		[ -n "$secs" ] && [ "$secs" -ge "$lo" ] && [ "$secs" -le "$hi" ]
+	check "(b) ... ppx_expiry_warnings counts the warnings (at least the two certificates)" \
+		awk '/^ppx_expiry_warnings\{/ { exit !($NF >= 2) }' <<<"$m"
+	check "(b) ... and promtool accepts the exposition" \
+		bash -c 'promtool check metrics >/dev/null' <<<"$m"
 }
 level 89 90
 level 29 30
@@ -131,6 +148,10 @@ check "(d) a CRL 60 hours from nextUpdate: the log says to install a new one" \
 st=$(status)
 check "(d) ... ppx status shows the CRL's next update" grep -q '^CRL next update ' <<<"$st"
 check "(d) ... and warns" grep -q "^WARNING: CRL $FED/crl.pem nextUpdate in 2 days" <<<"$st"
+m=$(faked "$PPX" metrics --config "$(fed_conf $P)")
+crl_s=$(awk '/^ppx_crl_next_update_seconds/ { print int($NF) }' <<<"$m")
+check "(d) ... ppx metrics: the CRL's nextUpdate 60 hours away (${crl_s:-none} s)" \
+	[ -n "$crl_s" ] && [ "$crl_s" -le $(( 60 * 3600 )) ] && [ "$crl_s" -ge $(( 59 * 3600 )) ]
 check "(d) ... the certificates' warnings are gone on today's clock" \
 	fails grep -q "^WARNING: own" <<<"$st"
 set_clock_at $(( NOW + 2 * 86400 ))
