@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# restore_py.sh — a restore (PROTOCOL.md 14) judged by pyppx.restore, a
+# verifier written from PROTOCOL.md and ppx.proto alone.
+#
+# police.gwent and probation.gwent exchange a few messages (witnessing
+# every 0.3 s), probation is backed up, they exchange more, probation is
+# stopped and restored from the copy, started, and they exchange again
+# until both outboxes are empty.  pyppx.restore accepts probation's log
+# (its ENTRY_RESTORED: the signed notice, its checkpoint the root of the
+# copy, computed in Python) and police's (its ENTRY_PARTNER_RESTORED: the
+# notice, the held checkpoint, the count of messages queued again from
+# police's own receipts).  Then it refuses notices made from the real one
+# that each break one rule (re-signed with the demo PKI's keys so that
+# only that rule breaks), naming the rule: a flipped signature byte, the
+# checkpoint's root off by one bit, its tree size one more and one less
+# than the copy, another agency (in the notice, as its signer, as its
+# checkpoint's), the purpose and label of a checkpoint, copied_ms after
+# restored_ms or not the copy's newest entry's; and police's record with
+# resent one more, a held checkpoint's or the notice's signature flipped.
+set -u
+. "$(dirname "$0")/lib.sh"
+N=${N:-5}		# messages each way in each round
+WITHIN=${WITHIN:-60}	# seconds a wait may take
+P=probation.gwent
+AGENCIES="police.gwent $P"
+fed_init
+for a in $AGENCIES; do fed_config "$a" $'[evidence]\nwitness_interval_ms = 300'; done
+PC=$(fed_conf $P)
+PLOG=$(fed_log_dir $P)
+CLOG=$(fed_log_dir police.gwent)
+OUT=$FED/out
+py() { pycheck restore "$@"; }
+fed_start police.gwent || { notok "police starts"; finish; exit 1; }
+fed_start $P || { notok "probation starts"; finish; exit 1; }
+
+round() {	# round LABEL: N messages each way, then both outboxes empty
+	fed_burst police.gwent $P "$N" "$1 police {}" >"$FED/a.json"
+	fed_burst $P police.gwent "$N" "$1 probation {}" >"$FED/b.json"
+	ppx_send police.gwent "$FED/a.json" >>"$FED/send.out" 2>&1 &&
+		ppx_send $P "$FED/b.json" >>"$FED/send.out" 2>&1 &&
+		wait_until "$WITHIN" fed_settled police.gwent $P &&
+		wait_until "$WITHIN" fed_settled $P police.gwent
+}
+check "police and probation exchange $N messages each way" round one
+"$PPX" backup --to "$FED/p.bak" --config "$PC" >"$OUT" 2>&1
+check "ppx backup of probation" grep -q "verified: [0-9]* entries" "$OUT"
+copied=$(sed -n 's/.*verified: \([0-9]*\) entries.*/\1/p' "$OUT")
+check "... then $N more each way" round two
+cosigned() {	# police has cosigned probation's log past the copy
+	"$PPX" log --log "$PLOG" --json --kind COSIGNED 2>/dev/null | jq -s -e --argjson n "$copied" \
+		'map(select(.seq > $n)) | length > 0' >/dev/null
+}
+check "... and police witnesses probation's log past the copy" wait_until "$WITHIN" cosigned
+fed_stop $P
+"$PPX" restore --from "$FED/p.bak" --config "$PC" --reason "python check" >"$OUT" 2>&1
+rc=$?
+diag "$(cat "$OUT")"
+check "ppx restore puts the copy of $copied entries in place" [ "$rc" -eq 0 ]
+fed_start $P || notok "probation starts on the restored log"
+taken() { [ "$(log_count police.gwent ENTRY_PARTNER_RESTORED)" -eq 1 ]; }
+check "police takes probation's notice" wait_until "$WITHIN" taken
+check "... and they exchange $N more each way, settling what was queued again" round three
+fed_stop_all
+
+# --- pyppx.restore accepts both logs -------------------------------------------
+py verify --log "$PLOG" --agency $P --pki "$PKI" >"$OUT" 2>&1
+rc=$?
+diag "$(cat "$OUT")"
+check "pyppx.restore accepts probation's log" [ "$rc" -eq 0 ]
+check "... finding one restore: a notice of the $copied entries before it" \
+	grep -q "^OK seq $copied restored: $copied entries, .* reason 'python check'" "$OUT"
+py verify --log "$CLOG" --agency police.gwent --pki "$PKI" >"$OUT" 2>&1
+rc=$?
+diag "$(cat "$OUT")"
+check "pyppx.restore accepts police's log" [ "$rc" -eq 0 ]
+check "... finding probation's notice taken, a held checkpoint and messages queued again" \
+	grep -qE "^OK seq [0-9]+ partner $P restored: $copied entries, held [0-9]+, resent [1-9]" "$OUT"
+held=$(sed -n 's/.* held \([0-9]*\), .*/\1/p' "$OUT")
+check "... the held checkpoint larger than the copy" [ "${held:-0}" -gt "$copied" ]
+
+# --- crafted notices: each refused, naming its rule --------------------------------
+mkdir -p "$FED/craft"
+check "pyppx.restore crafts notices from probation's" \
+	py craft --log "$PLOG" --agency $P --pki "$PKI" --out "$FED/craft"
+refused() {	# refused VARIANT RULE TEXT: judged in place of the real notice
+	py verify --log "$PLOG" --agency $P --pki "$PKI" --data "$copied=$FED/craft/$1.frame" >"$OUT" 2>&1
+	local rc=$?
+	diag "$1: $(tail -1 "$OUT")"
+	[ "$rc" -eq 1 ] && grep -q "^REFUSED: $2 .*$3" "$OUT"
+}
+check "the real notice's bytes, given the same way, are accepted" \
+	py verify --log "$PLOG" --agency $P --pki "$PKI" --data "$copied=$FED/craft/same.frame"
+check "a flipped signature byte: refused (R2, signature)" refused sig-flipped R2 "signature does not verify"
+check "the checkpoint's root off by one bit: refused (R6, root)" refused root-bit R6 "is not the root of the $copied entries"
+check "tree_size one more than the copy: refused (R6, size)" refused size-plus R6 "tree_size $((copied + 1))"
+check "tree_size one less than the copy: refused (R6, size)" refused size-minus R6 "tree_size $((copied - 1))"
+check "another agency in the notice: refused (R3)" refused agency-field R3 "RestoreNotice.agency"
+check "signed by another agency: refused (R2)" refused agency-signer R2 "signed by police.gwent's signing"
+check "another agency's checkpoint: refused (R4)" refused agency-checkpoint R4 "signed by police.gwent's signing"
+check "purpose and label of a checkpoint: refused (R2, purpose)" refused label-checkpoint R2 "purpose 3, not 6"
+check "label checkpoint under purpose restore: refused (R2, signature)" refused label-wrong R2 "label 'restore'"
+check "copied_ms after restored_ms: refused (R5)" refused copied-after R5 "later than restored_ms"
+check "copied_ms not the copy's newest entry's time: refused (R7)" refused copied-not-newest R7 "copy's newest entry"
+
+# --- crafted records at police ------------------------------------------------------
+mkdir -p "$FED/rec"
+check "pyppx.restore crafts records from police's" \
+	py craft-record --log "$CLOG" --agency police.gwent --pki "$PKI" --out "$FED/rec"
+seq=$("$PPX" log --log "$CLOG" --json --kind PARTNER_RESTORED 2>/dev/null | jq -r .seq)
+refused_rec() {	# refused_rec VARIANT RULE TEXT
+	py verify --log "$CLOG" --agency police.gwent --pki "$PKI" --data "$seq=$FED/rec/$1.record" >"$OUT" 2>&1
+	local rc=$?
+	diag "$1: $(tail -1 "$OUT")"
+	[ "$rc" -eq 1 ] && grep -q "^REFUSED: $2 .*$3" "$OUT"
+}
+check "a record saying one more message queued again: refused (K1)" refused_rec resent-plus K1 "resent"
+check "a record whose held checkpoint's signature is flipped: refused (H1)" refused_rec held-sig H1 "signature does not verify"
+check "a record whose notice's signature is flipped: refused (R2)" refused_rec notice-sig R2 "signature does not verify"
+check "police's log verifies (ppx verify)" log_verify police.gwent
+check "probation's log verifies (ppx verify)" log_verify $P
+finish
