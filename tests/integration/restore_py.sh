@@ -30,6 +30,7 @@ PLOG=$(fed_log_dir $P)
 CLOG=$(fed_log_dir police.gwent)
 OUT=$FED/out
 py() { pycheck restore "$@"; }
+quietly() { "$@" >>"$FED/quiet.out" 2>&1; }
 fed_start police.gwent || { notok "police starts"; finish; exit 1; }
 fed_start $P || { notok "probation starts"; finish; exit 1; }
 
@@ -60,6 +61,19 @@ fed_start $P || notok "probation starts on the restored log"
 taken() { [ "$(log_count police.gwent ENTRY_PARTNER_RESTORED)" -eq 1 ]; }
 check "police takes probation's notice" wait_until "$WITHIN" taken
 check "... and they exchange $N more each way, settling what was queued again" round three
+# A second restore, of a copy taken just before the stop: police holds no
+# checkpoint of probation's log larger than it (or hardly), and nothing
+# was receipted after it.
+"$PPX" backup --to "$FED/p2.bak" --config "$PC" >"$OUT" 2>&1
+copied2=$(sed -n 's/.*verified: \([0-9]*\) entries.*/\1/p' "$OUT")
+fed_stop $P
+sleep 1	# ppx restore names the replaced files' directory by the second
+check "a second copy, taken just before the stop, restored" \
+	quietly "$PPX" restore --from "$FED/p2.bak" --config "$PC" --reason "second"
+fed_start $P || notok "probation starts on the second restored log"
+taken2() { [ "$(log_count police.gwent ENTRY_PARTNER_RESTORED)" -eq 2 ]; }
+check "police takes probation's second notice" wait_until "$WITHIN" taken2
+check "... and they exchange $N more each way" round four
 fed_stop_all
 
 # --- pyppx.restore accepts both logs -------------------------------------------
@@ -67,21 +81,26 @@ py verify --log "$PLOG" --agency $P --pki "$PKI" >"$OUT" 2>&1
 rc=$?
 diag "$(cat "$OUT")"
 check "pyppx.restore accepts probation's log" [ "$rc" -eq 0 ]
-check "... finding one restore: a notice of the $copied entries before it" \
+check "... finding the first restore: a notice of the $copied entries before it" \
 	grep -q "^OK seq $copied restored: $copied entries, .* reason 'python check'" "$OUT"
-py verify --log "$CLOG" --agency police.gwent --pki "$PKI" >"$OUT" 2>&1
+check "... and the second: a notice of the $copied2 entries before it" \
+	grep -q "^OK seq $copied2 restored: $copied2 entries, .* reason 'second'" "$OUT"
+py verify --log "$CLOG" --agency police.gwent --pki "$PKI" --peer-log "$P=$PLOG" >"$OUT" 2>&1
 rc=$?
 diag "$(cat "$OUT")"
 check "pyppx.restore accepts police's log" [ "$rc" -eq 0 ]
 check "... finding probation's notice taken, a held checkpoint and messages queued again" \
 	grep -qE "^OK seq [0-9]+ partner $P restored: $copied entries, held [0-9]+, resent [1-9]" "$OUT"
-held=$(sed -n 's/.* held \([0-9]*\), .*/\1/p' "$OUT")
+held=$(grep " restored: $copied entries" "$OUT" | sed -n 's/.* held \([0-9]*\), .*/\1/p')
 check "... the held checkpoint larger than the copy" [ "${held:-0}" -gt "$copied" ]
+check "... and probation's second notice taken, nothing queued again" \
+	grep -qE "^OK seq [0-9]+ partner $P restored: $copied2 entries, held [0-9a-z]+, resent 0" "$OUT"
+held2=$(grep " restored: $copied2 entries" "$OUT" | sed -n 's/.* held \([0-9]*\), .*/\1/p')
 
 # --- crafted notices: each refused, naming its rule --------------------------------
 mkdir -p "$FED/craft"
 check "pyppx.restore crafts notices from probation's" \
-	py craft --log "$PLOG" --agency $P --pki "$PKI" --out "$FED/craft"
+	quietly py craft --log "$PLOG" --agency $P --pki "$PKI" --out "$FED/craft" --seq "$copied"
 refused() {	# refused VARIANT RULE TEXT: judged in place of the real notice
 	py verify --log "$PLOG" --agency $P --pki "$PKI" --data "$copied=$FED/craft/$1.frame" >"$OUT" 2>&1
 	local rc=$?
@@ -89,7 +108,7 @@ refused() {	# refused VARIANT RULE TEXT: judged in place of the real notice
 	[ "$rc" -eq 1 ] && grep -q "^REFUSED: $2 .*$3" "$OUT"
 }
 check "the real notice's bytes, given the same way, are accepted" \
-	py verify --log "$PLOG" --agency $P --pki "$PKI" --data "$copied=$FED/craft/same.frame"
+	quietly py verify --log "$PLOG" --agency $P --pki "$PKI" --data "$copied=$FED/craft/same.frame"
 check "a flipped signature byte: refused (R2, signature)" refused sig-flipped R2 "signature does not verify"
 check "the checkpoint's root off by one bit: refused (R6, root)" refused root-bit R6 "is not the root of the $copied entries"
 check "tree_size one more than the copy: refused (R6, size)" refused size-plus R6 "tree_size $((copied + 1))"
@@ -104,11 +123,12 @@ check "copied_ms not the copy's newest entry's time: refused (R7)" refused copie
 
 # --- crafted records at police ------------------------------------------------------
 mkdir -p "$FED/rec"
+seq=$("$PPX" log --log "$CLOG" --json --kind PARTNER_RESTORED 2>/dev/null | jq -r .seq | head -1)
 check "pyppx.restore crafts records from police's" \
-	py craft-record --log "$CLOG" --agency police.gwent --pki "$PKI" --out "$FED/rec"
-seq=$("$PPX" log --log "$CLOG" --json --kind PARTNER_RESTORED 2>/dev/null | jq -r .seq)
+	quietly py craft-record --log "$CLOG" --agency police.gwent --pki "$PKI" --out "$FED/rec" --seq "$seq"
 refused_rec() {	# refused_rec VARIANT RULE TEXT
-	py verify --log "$CLOG" --agency police.gwent --pki "$PKI" --data "$seq=$FED/rec/$1.record" >"$OUT" 2>&1
+	py verify --log "$CLOG" --agency police.gwent --pki "$PKI" --peer-log "$P=$PLOG" \
+		--data "$seq=$FED/rec/$1.record" >"$OUT" 2>&1
 	local rc=$?
 	diag "$1: $(tail -1 "$OUT")"
 	[ "$rc" -eq 1 ] && grep -q "^REFUSED: $2 .*$3" "$OUT"
@@ -116,6 +136,18 @@ refused_rec() {	# refused_rec VARIANT RULE TEXT
 check "a record saying one more message queued again: refused (K1)" refused_rec resent-plus K1 "resent"
 check "a record whose held checkpoint's signature is flipped: refused (H1)" refused_rec held-sig H1 "signature does not verify"
 check "a record whose notice's signature is flipped: refused (R2)" refused_rec notice-sig R2 "signature does not verify"
+# The second notice: police held a checkpoint no larger than the copy
+# (unless it cosigned more between the backup and the stop).
+seq=$("$PPX" log --log "$CLOG" --json --kind PARTNER_RESTORED 2>/dev/null | jq -r .seq | tail -1)
+if [ -n "$held2" ] && [ "$held2" -le "$copied2" ]; then
+	mkdir -p "$FED/rec2"
+	quietly py craft-record --log "$CLOG" --agency police.gwent --pki "$PKI" --out "$FED/rec2" --seq "$seq"
+	mv "$FED/rec2/"* "$FED/rec/"
+	check "a record holding a checkpoint no larger than the copy, its root off by a bit: refused (H2)" \
+		refused_rec held-root-bit H2 "does not extend it"
+else
+	diag "police held $held2 entries of probation's log, more than the second copy's $copied2: H2 not tried"
+fi
 check "police's log verifies (ppx verify)" log_verify police.gwent
 check "probation's log verifies (ppx verify)" log_verify $P
 finish

@@ -3,9 +3,9 @@ docs/PROTOCOL.md (sections 3, 6, 6.1, 6.2 and 14) and proto/ppx.proto
 alone.
 
     python3 -m pyppx.restore verify --log DIR --agency NAME --pki PKI
-                                    [--data SEQ=FILE]...
-    python3 -m pyppx.restore craft  --log DIR --agency NAME --pki PKI --out DIR
-    python3 -m pyppx.restore craft-record --log DIR --agency NAME --pki PKI --out DIR
+                                    [--data SEQ=FILE]... [--peer-log AGENCY=DIR]...
+    python3 -m pyppx.restore craft  --log DIR --agency NAME --pki PKI --out DIR [--seq S]
+    python3 -m pyppx.restore craft-record --log DIR --agency NAME --pki PKI --out DIR [--seq S]
 
 The log is read as section 6.2 gives it: the LMDB database `log`, keys
 the big-endian seq, values the entries' bytes (through mdb_dump).
@@ -15,18 +15,22 @@ verify checks the hash chain and, for every ENTRY_RESTORED, the signed
 RestoreNotice (rules R1 to R8 below) against the Merkle root of the
 entries before it, computed here; for every ENTRY_PARTNER_RESTORED, the
 notice inside the record (the same rules, but for the tree, which is the
-partner's), its `held` checkpoint (H1) and its `resent` count (K1 to K3)
-against what this log's own receipts say.  --data SEQ=FILE judges
+partner's), its `held` checkpoint (H1: a signed checkpoint of that
+agency; H2, given that agency's log with --peer-log: one no larger than
+the copy is a prefix of the restored log; P3: the notice is that log's)
+and its `resent` count (K1 to K3) against what this log's own receipts
+say.  --data SEQ=FILE judges
 FILE's bytes as the data of the entry at SEQ (an ENTRY_RESTORED or
 ENTRY_PARTNER_RESTORED) instead of the entry's own (the chain is then not checked past SEQ).  Prints one OK line
 per restore and exits 0, or names the first rule broken and exits 1.
 
-craft writes, from the log's newest ENTRY_RESTORED, notices that each
+craft writes, from the log's newest ENTRY_RESTORED (or the one at S), notices that each
 break one rule, signed again with the agencies' keys from PKI so that
 only that rule breaks: NAME.frame, one per variant.  craft-record does
 the same for the newest ENTRY_PARTNER_RESTORED of a partner's log
 (NAME.record): resent one more, a held checkpoint's signature flipped,
-the notice inside with its signature flipped.
+the notice inside with its signature flipped, the held checkpoint's root
+off by one bit (signed again).
 """
 import argparse
 import glob
@@ -183,7 +187,7 @@ def check_restored(entries, leaves, s, data, agency, certs):
     return notice, cp
 
 
-def check_partner_restored(entries, s, data, agency, certs, taken):
+def check_partner_restored(entries, s, data, agency, certs, taken, peers):
     """ENTRY_PARTNER_RESTORED at seq s of `agency`'s log: the notice (R1
     to R5, of its peer), the held checkpoint (H1), resent (K1 to K3)."""
     e = entries[s]
@@ -197,6 +201,9 @@ def check_partner_restored(entries, s, data, agency, certs, taken):
         raise Bad("P2 seq %d: restored_ms %d not newer than the notice taken before (%d)"
                   % (s, notice.restored_ms, taken[peer]))
     taken[peer] = notice.restored_ms
+    if peer in peers and rec.notice not in peers[peer][0]:
+        raise Bad("P3 seq %d: the notice is not the data of any ENTRY_RESTORED in %s's log"
+                  % (s, peer))
     held = None
     if rec.HasField("held"):
         try:
@@ -207,11 +214,15 @@ def check_partner_restored(entries, s, data, agency, certs, taken):
         if held.agency != peer or len(held.root_hash) != 32:
             raise Bad("H1 seq %d: held checkpoint of %r with a %d-byte root"
                       % (s, held.agency, len(held.root_hash)))
-        if held.tree_size < cp.tree_size or (held.tree_size == cp.tree_size and
-                                             held.root_hash == cp.root_hash):
-            raise Bad("H1 seq %d: held checkpoint of %d entries kept, but it is not larger "
-                      "than the notice's %d (nor as large with another root)"
-                      % (s, held.tree_size, cp.tree_size))
+        peer_log = peers.get(peer)
+        if peer_log and held.tree_size <= cp.tree_size:
+            # 14.2: "A held checkpoint no larger is kept (the restored log
+            # must extend it, as any log must)": it is a prefix of the copy.
+            if held.tree_size > len(peer_log[1]) or \
+                    mth(peer_log[1][:held.tree_size]) != held.root_hash:
+                raise Bad("H2 seq %d: held checkpoint of %d entries is no larger than the "
+                          "copy, but the restored log of %s does not extend it"
+                          % (s, held.tree_size, peer))
     # 14.2 Recovery: messages this log sent to peer, receipted by peer
     # (ENTRY_RECEIPT_RECEIVED from it, before this entry) with an item
     # STORED or DUPLICATE at log_seq >= tree_size.
@@ -264,6 +275,13 @@ def verify(args):
         if i <= stop and e.prev_hash != prev:
             raise Bad("C1 seq %d: prev_hash is not the leaf hash of entry %d" % (i, i - 1))
         prev = leaves[i]
+    peers = {}
+    for pl in args.peer_log or []:
+        name, _, d = pl.partition("=")
+        praw = [b for _, b in log_entries(d)]
+        notices = set(pb.LogEntry.FromString(b).data for b in praw
+                      if pb.LogEntry.FromString(b).kind == ENTRY_RESTORED)
+        peers[name] = (notices, [merkle.leaf_hash(b) for b in praw])
     taken = {}
     n = 0
     for i, e in enumerate(entries):
@@ -277,7 +295,7 @@ def verify(args):
             n += 1
         elif e.kind == ENTRY_PARTNER_RESTORED:
             notice, cp, held, rec = check_partner_restored(entries, i, subst.get(i, e.data),
-                                                            args.agency, certs, taken)
+                                                            args.agency, certs, taken, peers)
             print("OK seq %d partner %s restored: %d entries, held %s, resent %d"
                   % (i, e.peer_agency, cp.tree_size,
                      held.tree_size if held else "none", rec.resent))
@@ -308,9 +326,9 @@ def craft(args):
     entries = [pb.LogEntry.FromString(b) for b in raw]
     leaves = [merkle.leaf_hash(b) for b in raw]
     seqs = [i for i, e in enumerate(entries) if e.kind == ENTRY_RESTORED]
-    if not seqs:
-        raise Bad("no ENTRY_RESTORED in the log")
-    s = seqs[-1]
+    if not seqs or (args.seq is not None and args.seq not in seqs):
+        raise Bad("no such ENTRY_RESTORED in the log")
+    s = seqs[-1] if args.seq is None else args.seq
     frame = pb.Frame.FromString(entries[s].data)
     notice = pb.RestoreNotice.FromString(frame.restore.signed_body)
     cp = pb.Checkpoint.FromString(notice.checkpoint.signed_body)
@@ -373,9 +391,9 @@ def craft_record(args):
     raw = [b for _, b in log_entries(args.log)]
     entries = [pb.LogEntry.FromString(b) for b in raw]
     seqs = [i for i, e in enumerate(entries) if e.kind == ENTRY_PARTNER_RESTORED]
-    if not seqs:
-        raise Bad("no ENTRY_PARTNER_RESTORED in the log")
-    s = seqs[-1]
+    if not seqs or (args.seq is not None and args.seq not in seqs):
+        raise Bad("no such ENTRY_PARTNER_RESTORED in the log")
+    s = seqs[-1] if args.seq is None else args.seq
     rec = pb.PartnerRestoreRecord.FromString(entries[s].data)
 
     def write(name, r):
@@ -395,6 +413,18 @@ def craft_record(args):
     if r.HasField("held"):
         r.held.signature = flipped(r.held.signature)
         write("held-sig", r)
+    if rec.HasField("held"):
+        # The held checkpoint with its root off by one bit, signed again
+        # with its agency's key: only H2 can see it.
+        _, keys = load_pki(args.pki)
+        h = pb.Checkpoint.FromString(rec.held.signed_body)
+        root = bytearray(h.root_hash)
+        root[0] ^= 1
+        h.root_hash = bytes(root)
+        r.CopyFrom(rec)
+        r.held.CopyFrom(sign(keys, entries[s].peer_agency, SIGNED_CHECKPOINT,
+                             h.SerializeToString()))
+        write("held-root-bit", r)
     r.CopyFrom(rec)
     f = pb.Frame.FromString(rec.notice)
     f.restore.signature = flipped(f.restore.signature)
@@ -411,7 +441,9 @@ def main():
     ap.add_argument("--agency", required=True)
     ap.add_argument("--pki", required=True)
     ap.add_argument("--data", action="append")
+    ap.add_argument("--peer-log", action="append")
     ap.add_argument("--out")
+    ap.add_argument("--seq", type=int, help="craft from this entry, not the newest")
     args = ap.parse_args()
     try:
         if args.mode == "verify":
