@@ -5,9 +5,10 @@
 # police.gwent and probation.gwent exchange a few messages (witnessing
 # every 0.3 s), probation is backed up, they exchange more, probation is
 # stopped and restored from the copy, started, and they exchange again
-# until both outboxes are empty.  pyppx.restore accepts probation's log
-# (its ENTRY_RESTORED: the signed notice, its checkpoint the root of the
-# copy, computed in Python) and police's (its ENTRY_PARTNER_RESTORED: the
+# until both outboxes are empty; then again with a copy taken just before
+# the stop.  pyppx.restore accepts probation's log (each ENTRY_RESTORED:
+# the signed notice, its checkpoint the root of the copy, computed in
+# Python; its replaced size and root those of the log put aside) and police's (its ENTRY_PARTNER_RESTORED: the
 # notice, the held checkpoint, the count of messages queued again from
 # police's own receipts).  Then it refuses notices made from the real one
 # that each break one rule (re-signed with the demo PKI's keys so that
@@ -77,10 +78,13 @@ check "... and they exchange $N more each way" round four
 fed_stop_all
 
 # --- pyppx.restore accepts both logs -------------------------------------------
-py verify --log "$PLOG" --agency $P --pki "$PKI" >"$OUT" 2>&1
+replaced=()
+for d in "$PLOG"/replaced-*; do replaced+=(--replaced-log "$d"); done
+py verify --log "$PLOG" --agency $P --pki "$PKI" "${replaced[@]}" >"$OUT" 2>&1
 rc=$?
 diag "$(cat "$OUT")"
-check "pyppx.restore accepts probation's log" [ "$rc" -eq 0 ]
+check "pyppx.restore accepts probation's log, each notice naming the log it replaced (${#replaced[@]} put aside)" \
+	[ "$rc" -eq 0 -a ${#replaced[@]} -eq 4 ]
 check "... finding the first restore: a notice of the $copied entries before it" \
 	grep -q "^OK seq $copied restored: $copied entries, .* reason 'python check'" "$OUT"
 check "... and the second: a notice of the $copied2 entries before it" \

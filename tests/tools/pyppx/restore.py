@@ -4,6 +4,7 @@ alone.
 
     python3 -m pyppx.restore verify --log DIR --agency NAME --pki PKI
                                     [--data SEQ=FILE]... [--peer-log AGENCY=DIR]...
+                                    [--replaced-log DIR]...
     python3 -m pyppx.restore craft  --log DIR --agency NAME --pki PKI --out DIR [--seq S]
     python3 -m pyppx.restore craft-record --log DIR --agency NAME --pki PKI --out DIR [--seq S]
 
@@ -22,7 +23,9 @@ and its `resent` count (K1 to K3) against what this log's own receipts
 say.  --data SEQ=FILE judges
 FILE's bytes as the data of the entry at SEQ (an ENTRY_RESTORED or
 ENTRY_PARTNER_RESTORED) instead of the entry's own (the chain is then not checked past SEQ).  Prints one OK line
-per restore and exits 0, or names the first rule broken and exits 1.
+per restore and exits 0 (R9: each --replaced-log, a log `ppx restore`
+put aside, is the one some notice says it replaced: its size and root,
+and the copy a prefix of it), or names the first rule broken and exits 1.
 
 craft writes, from the log's newest ENTRY_RESTORED (or the one at S), notices that each
 break one rule, signed again with the agencies' keys from PKI so that
@@ -39,8 +42,9 @@ import os
 import sys
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
@@ -64,12 +68,38 @@ class Bad(Exception):
 
 # --- certificates ---------------------------------------------------------
 
+def issued_by_ca(cert, ca):
+    """Section 1: the certificate chains to the federation CA (one level,
+    as ppx-pki issues them)."""
+    if cert.issuer != ca.subject:
+        return False
+    key = ca.public_key()
+    try:
+        if isinstance(key, ed25519.Ed25519PublicKey):
+            key.verify(cert.signature, cert.tbs_certificate_bytes)
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(cert.signature, cert.tbs_certificate_bytes,
+                       ec.ECDSA(cert.signature_hash_algorithm))
+        else:
+            key.verify(cert.signature, cert.tbs_certificate_bytes,
+                       padding.PKCS1v15(), cert.signature_hash_algorithm)
+    except InvalidSignature:
+        return False
+    return True
+
+
 def load_pki(pki):
-    """fingerprint -> (agency, role, DER); agency -> signing key path."""
+    """fingerprint -> (agency, role, DER) of the certificates under
+    PKI/agencies that the CA (PKI/ca/ca.crt) issued; agency -> its signing
+    key's path and certificate."""
     certs, keys = {}, {}
+    with open(os.path.join(pki, "ca", "ca.crt"), "rb") as f:
+        ca = x509.load_pem_x509_certificate(f.read())
     for path in glob.glob(os.path.join(pki, "agencies", "*", "*.crt")):
         with open(path, "rb") as f:
             cert = x509.load_pem_x509_certificate(f.read())
+        if not issued_by_ca(cert, ca):
+            continue
         der = cert.public_bytes(Encoding.DER)
         o = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
         ou = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
@@ -282,12 +312,25 @@ def verify(args):
         notices = set(pb.LogEntry.FromString(b).data for b in praw
                       if pb.LogEntry.FromString(b).kind == ENTRY_RESTORED)
         peers[name] = (notices, [merkle.leaf_hash(b) for b in praw])
+    replaced = []
+    for d in args.replaced_log or []:
+        replaced.append((d, [merkle.leaf_hash(b) for _, b in log_entries(d)]))
     taken = {}
     n = 0
     for i, e in enumerate(entries):
         if e.kind == ENTRY_RESTORED:
             notice, cp = check_restored(entries, leaves, i, subst.get(i, e.data),
                                         args.agency, certs)
+            for d, rl in replaced:
+                if len(rl) != notice.replaced_size:
+                    continue
+                if mth(rl) != notice.replaced_root:
+                    raise Bad("R9 seq %d: replaced_root is not the root of %s" % (i, d))
+                if rl[:i] != leaves[:i]:
+                    raise Bad("R9 seq %d: the copy is not a prefix of the replaced log %s"
+                              % (i, d))
+                replaced.remove((d, rl))
+                break
             print("OK seq %d restored: %d entries, root %s, copied_ms %d, restored_ms %d, "
                   "replaced %d, reason %r" % (i, cp.tree_size, cp.root_hash.hex()[:16],
                                               notice.copied_ms, notice.restored_ms,
@@ -300,6 +343,9 @@ def verify(args):
                   % (i, e.peer_agency, cp.tree_size,
                      held.tree_size if held else "none", rec.resent))
             n += 1
+    if replaced:
+        raise Bad("R9 no ENTRY_RESTORED says it replaced the %d entries of %s"
+                  % (len(replaced[0][1]), replaced[0][0]))
     print("OK %d entries, %d restores" % (len(entries), n))
 
 
@@ -442,6 +488,7 @@ def main():
     ap.add_argument("--pki", required=True)
     ap.add_argument("--data", action="append")
     ap.add_argument("--peer-log", action="append")
+    ap.add_argument("--replaced-log", action="append")
     ap.add_argument("--out")
     ap.add_argument("--seq", type=int, help="craft from this entry, not the newest")
     args = ap.parse_args()
