@@ -12,12 +12,14 @@
 # notice, the held checkpoint, the count of messages queued again from
 # police's own receipts).  Then it refuses notices made from the real one
 # that each break one rule (re-signed with the demo PKI's keys so that
-# only that rule breaks), naming the rule: a flipped signature byte, the
-# checkpoint's root off by one bit, its tree size one more and one less
-# than the copy, another agency (in the notice, as its signer, as its
-# checkpoint's), the purpose and label of a checkpoint, copied_ms after
-# restored_ms or not the copy's newest entry's; and police's record with
-# resent one more, a held checkpoint's or the notice's signature flipped.
+# only that rule breaks), naming the rule: an unknown field in the frame,
+# a flipped signature byte, the checkpoint's root off by one bit, its tree
+# size one more and one less than the copy, another agency (in the notice,
+# as its signer, as its checkpoint's), the purpose and label of a
+# checkpoint, copied_ms after restored_ms or not the copy's newest
+# entry's; and police's record with resent one more, a held checkpoint's
+# or the notice's signature flipped, a held checkpoint no larger than the
+# copy with another root (signed again).
 set -u
 . "$(dirname "$0")/lib.sh"
 N=${N:-5}		# messages each way in each round
@@ -113,6 +115,7 @@ refused() {	# refused VARIANT RULE TEXT: judged in place of the real notice
 }
 check "the real notice's bytes, given the same way, are accepted" \
 	quietly py verify --log "$PLOG" --agency $P --pki "$PKI" --data "$copied=$FED/craft/same.frame"
+check "an unknown field in the frame (section 2): refused (R1)" refused unknown-field R1 "unknown fields"
 check "a flipped signature byte: refused (R2, signature)" refused sig-flipped R2 "signature does not verify"
 check "the checkpoint's root off by one bit: refused (R6, root)" refused root-bit R6 "is not the root of the $copied entries"
 check "tree_size one more than the copy: refused (R6, size)" refused size-plus R6 "tree_size $((copied + 1))"

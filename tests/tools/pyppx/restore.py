@@ -161,6 +161,8 @@ def judge_notice(data, agency, certs, where):
     if frame.version != 1:
         raise Bad("R1 %s: frame version %d" % (where, frame.version))
     env = frame.restore
+    if len(frame.UnknownFields()) or len(env.UnknownFields()):
+        raise Bad("R1 %s: unknown fields in the Frame or its Envelope (section 2)" % where)
     try:
         signed_by(env, SIGNED_RESTORE, agency, certs, where + " notice")
     except Bad as e:
@@ -417,6 +419,7 @@ def craft(args):
     f2.restore.signature = bytes(b)
     write("sig-flipped", f2.SerializeToString())
     write("same", entries[s].data)
+    write("unknown-field", entries[s].data + b"\x50\x01")   # Frame field 10, varint 1
     root = bytearray(cp.root_hash)
     root[0] ^= 1
     out("root-bit", notice, cpv(root_hash=bytes(root)))
