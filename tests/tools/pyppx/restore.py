@@ -12,23 +12,41 @@ The log is read as section 6.2 gives it: the LMDB database `log`, keys
 the big-endian seq, values the entries' bytes (through mdb_dump).
 Certificates are those of PKI/agencies/*/ (O = agency, OU = role).
 
-verify checks the hash chain and, for every ENTRY_RESTORED, the signed
-RestoreNotice (rules R1 to R8 below) against the Merkle root of the
-entries before it, computed here; for every ENTRY_PARTNER_RESTORED, the
-notice inside the record (the same rules, but for the tree, which is the
-partner's), its `held` checkpoint (H1: a signed checkpoint of that
-agency; H2, given that agency's log with --peer-log: one no larger than
-the copy is a prefix of the restored log; P3: the notice is that log's)
-and its `resent` count (K1 to K3) against what this log's own receipts
-say.  --data SEQ=FILE judges
-FILE's bytes as the data of the entry at SEQ (an ENTRY_RESTORED or
-ENTRY_PARTNER_RESTORED) instead of the entry's own (the chain is then not checked past SEQ).  Prints one OK line
-per restore and exits 0 (R9: each --replaced-log, a log `ppx restore`
-put aside, is the one some notice says it replaced: its size and root,
-and the copy a prefix of it), or names the first rule broken and exits 1.
+verify checks the hash chain (C0, C1) and every restore in the log,
+naming the first rule broken:
 
-craft writes, from the log's newest ENTRY_RESTORED (or the one at S), notices that each
-break one rule, signed again with the agencies' keys from PKI so that
+  R1  the entry's data is a Frame{restore} of version 1, no unknown
+      fields in it or its Envelope (section 2)
+  R2  the Envelope: purpose SIGNED_RESTORE, no batch or person, signed
+      (label "restore") by a signing certificate of the agency, issued
+      by the CA (sections 1, 3)
+  R3  it holds a RestoreNotice whose agency is that agency
+  R4  its checkpoint: SIGNED_CHECKPOINT by the same, naming it, a
+      32-byte root
+  R5  copied_ms <= restored_ms
+  R6  (ENTRY_RESTORED) tree_size is the entry's seq and root_hash the
+      RFC 6962 root of the entries before it, computed here
+  R7  (ENTRY_RESTORED) copied_ms is the time_ms of the entry before it
+  R8  replaced_root empty or 32 bytes, and 32 bytes if replaced_size > 0
+  R9  each --replaced-log (a log `ppx restore` put aside) is the one some
+      notice says it replaced: its size, its root, the copy a prefix of it
+  P1-P3  (ENTRY_PARTNER_RESTORED) the data is a PartnerRestoreRecord whose
+      notice passes R1-R5 for the peer; its restored_ms newer than the
+      peer's notice taken before; given the peer's log (--peer-log), the
+      notice is the data of one of its ENTRY_RESTORED
+  H1, H2  `held`, if any, is a checkpoint signed by the peer; given its
+      log, one no larger than the notice's is a prefix of the restored log
+  K0-K3  `resent` and `related_ids` are the messages this log sent whose
+      newest receipt from the peer (signed by it) places them at
+      log_seq >= tree_size, and the detail is 6.1's
+
+--data SEQ=FILE judges FILE's bytes as the data of the entry at SEQ (an
+ENTRY_RESTORED or ENTRY_PARTNER_RESTORED) instead of the entry's own (the
+chain is then not checked past SEQ).  Prints one OK line per restore and
+exits 0, or "REFUSED: RULE ..." and exits 1; 2 if the log cannot be read.
+
+craft writes, from the log's newest ENTRY_RESTORED (or the one at S),
+notices that each break one rule, signed again with the agencies' keys from PKI so that
 only that rule breaks: NAME.frame, one per variant.  craft-record does
 the same for the newest ENTRY_PARTNER_RESTORED of a partner's log
 (NAME.record): resent one more, a held checkpoint's signature flipped,
