@@ -8,9 +8,10 @@
 # until both outboxes are empty; then again with a copy taken just before
 # the stop.  pyppx.restore accepts probation's log (each ENTRY_RESTORED:
 # the signed notice, its checkpoint the root of the copy, computed in
-# Python; its replaced size and root those of the log put aside) and police's (its ENTRY_PARTNER_RESTORED: the
-# notice, the held checkpoint, the count of messages queued again from
-# police's own receipts).  Then it refuses notices made from the real one
+# Python; its replaced size and root those of the log put aside) and
+# police's (each ENTRY_PARTNER_RESTORED: the notice, byte for byte one of
+# probation's; the held checkpoint; the count of messages queued again,
+# from police's own receipts).  Then it refuses notices made from the real one
 # that each break one rule (re-signed with the demo PKI's keys so that
 # only that rule breaks), naming the rule: an unknown field in the frame,
 # a flipped signature byte, the checkpoint's root off by one bit, its tree
