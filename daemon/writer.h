@@ -37,4 +37,10 @@ size_t writer_pending(struct ppxd *d);
 /* Commit the batch (if any) and run the deferred actions. */
 int writer_flush(struct ppxd *d);
 
+/* Abort the batch (if any): nothing of it is stored, and the deferred
+ * actions run told `rc` (negative), as after a failed commit.  For a unit
+ * of work that must commit whole or not at all, begun on an empty batch
+ * (writer_pending() 0, e.g. just after writer_flush()). */
+void writer_abort(struct ppxd *d, int rc);
+
 #endif
