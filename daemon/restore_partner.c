@@ -505,7 +505,7 @@ static int take_all(struct notice *n, struct ppxd *d, const char *agency,
 }
 
 /* Judged; taken in a commit of its own, dropped, deferred or refused.
- * Called with no batch open. */
+ * Called when writer_idle(). */
 static void take(struct ppxd *d, struct restore_peer *p, const uint8_t *raw,
 		 size_t len)
 {
@@ -531,8 +531,8 @@ void restore_tick(struct ppxd *d)
 {
 	struct restore *r = d->restore;
 
-	if (!r || writer_pending(d) > 0)
-		return;
+	if (!r || !writer_idle(d))
+		return;	/* the next iteration's turn */
 	for (size_t i = 0; i < r->n_peers; i++) {
 		struct restore_peer *p = &r->peers[i];
 		uint8_t *raw = p->pending;

@@ -126,6 +126,11 @@ size_t writer_pending(struct ppxd *d)
 	return d->writer->batch ? d->writer->appended : 0;
 }
 
+int writer_idle(struct ppxd *d)
+{
+	return !d->writer->batch && d->writer->n == 0;
+}
+
 /* The deferred actions, told rc.  They may register further actions for
  * the next iteration. */
 static void writer_run(struct ppxd *d, int rc)
