@@ -37,10 +37,13 @@
  * reset, so that what was queued again is sent first, in the order it was
  * first sent.  The messages are found walking back from our log's end
  * over the entries logged since the copy (time_ms >= copied_ms less the
- * clock skew allowance: entries are appended in time order), and no
- * further than the first receipt of the partner with a STORED item below
- * the notice's tree_size (the partner stores at the end of its log, so
- * receipts logged before that one name smaller positions).
+ * clock skew allowance: entries are appended in time order).  A receipt
+ * of the partner with a STORED item below the notice's tree_size, sealed
+ * at T, raises that floor to T less the allowance: the partner stores at
+ * the end of its log, so a receipt it sealed before T names positions
+ * below that item's, and one it sealed at T or later we logged at T less
+ * the allowance or later (even if that receipt was an original answered
+ * again to a resend, and so logged late).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,9 +234,11 @@ static int resent_add(struct notice *n, const uint8_t *id, uint64_t seq)
 
 /* The messages of one of our RECEIPT_RECEIVED entries from the partner
  * that it stored at or beyond the notice's size: noted, to queue again.
- * *below set if an item STORED names a position below that size. */
+ * If an item STORED names a position below that size, *since is raised
+ * to the receipt's time less the clock skew allowance (the walk's floor,
+ * see the file's comment). */
 static int requeue_receipt(struct notice *n, struct ppxd *d,
-			   const Ppx__V1__LogEntry *e, int *below)
+			   const Ppx__V1__LogEntry *e, int64_t *since)
 {
 	Ppx__V1__Frame *f = NULL;
 	Ppx__V1__ReceiptBody *rb = NULL;
@@ -250,8 +255,9 @@ static int requeue_receipt(struct notice *n, struct ppxd *d,
 		uint64_t seq;
 
 		if (it->status == PPX__V1__RECEIPT_STATUS__STORED &&
-		    it->log_seq < n->cp->tree_size)
-			*below = 1;
+		    it->log_seq < n->cp->tree_size &&
+		    rb->time_ms - d->cfg->clock_skew_ms - 1 > *since)
+			*since = rb->time_ms - d->cfg->clock_skew_ms - 1;
 		if ((it->status != PPX__V1__RECEIPT_STATUS__STORED &&
 		     it->status != PPX__V1__RECEIPT_STATUS__DUPLICATE) ||
 		    it->log_seq < n->cp->tree_size ||
@@ -280,17 +286,17 @@ static int by_seq(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Walk back over what we logged since the copy, to the first receipt of
- * the partner that names a position below the notice's size as STORED
- * (PROTOCOL.md 14.2); then queue what it found again in the order it was
- * sent. */
+/* Walk back over what we logged since the copy, no further than a
+ * receipt of the partner naming a position below the notice's size as
+ * STORED allows (PROTOCOL.md 14.2); then queue what it found again in the
+ * order it was sent. */
 static int requeue(struct notice *n, struct ppxd *d, const char *agency)
 {
 	int64_t since = n->notice->copied_ms - d->cfg->clock_skew_ms;
 	uint64_t s = ppx_log_size(d->log), walked = 0;
-	int rc = 0, below = 0;
+	int rc = 0;
 
-	while (rc == 0 && !below && s > 0 && walked++ < SCAN_MAX) {
+	while (rc == 0 && s > 0 && walked++ < SCAN_MAX) {
 		Ppx__V1__LogEntry *e = NULL;
 
 		if ((rc = ppx_log_get(d->log, --s, &e)) != 0)
@@ -301,7 +307,7 @@ static int requeue(struct notice *n, struct ppxd *d, const char *agency)
 		}
 		if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED &&
 		    e->peer_agency && strcmp(e->peer_agency, agency) == 0)
-			rc = requeue_receipt(n, d, e, &below);
+			rc = requeue_receipt(n, d, e, &since);
 		ppx__v1__log_entry__free_unpacked(e, NULL);
 	}
 	n->walked = walked;
