@@ -246,6 +246,18 @@ int outbox_add(struct ppxd *d, const char *partner, uint64_t seq)
 	return writer_after(d, queue_after_commit, q);
 }
 
+void outbox_lane_reorder(struct ppxd *d, const char *partner)
+{
+	int link = transport_link_find(d->transport, partner);
+	struct lane *l;
+
+	if (link < 0 || (size_t)link >= d->outbox->n)
+		return;
+	l = &d->outbox->lanes[link];
+	qsort(l->seq + l->head, l->n - l->head, sizeof(*l->seq), cmp_seq);
+	outbox_link_event(d, (size_t)link, LINK_DOWN);
+}
+
 /* Does the receipt item answer exactly the bytes we signed as `seq`? */
 static int matches_sent(struct ppxd *d, uint64_t seq,
 			const Ppx__V1__ReceiptItem *it)

@@ -39,6 +39,11 @@ void outbox_partner_dropped(struct ppxd *d, size_t link);
  * receipt of `partner`; after the commit it is queued for sending. */
 int outbox_add(struct ppxd *d, const char *partner, uint64_t seq);
 
+/* The lane of `partner` put back in log order and its link reset, as when
+ * its endpoint moves: sending starts again from the oldest message without
+ * a receipt (restore_partner.c, after messages were queued again). */
+void outbox_lane_reorder(struct ppxd *d, const char *partner);
+
 /* Read and process the receipts waiting on link i. */
 void outbox_receipts(struct ppxd *d, size_t link, size_t max);
 

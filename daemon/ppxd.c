@@ -196,6 +196,7 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 	spool_scan(d, max);
 	hooks_reap(d);
 	writer_flush(d);
+	restore_tick(d);	/* partners' restore notices, own commits */
 	inbound_cut(d);		/* blocked partners' own, once due */
 	events_publish(d);
 	hooks_start(d);

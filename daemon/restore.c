@@ -331,21 +331,31 @@ void restore_free(struct restore **self)
 	if (!self || !*self)
 		return;
 	free((*self)->frame);
+	for (size_t i = 0; i < (*self)->n_peers; i++)
+		free((*self)->peers[i].pending);
 	free(*self);
 	*self = NULL;
 }
 
-int64_t restore_partner_last(struct ppxd *d, const char *agency)
+int64_t restore_partner_last(struct ppxd *d, const char *agency,
+			     int64_t *taken_ms)
 {
 	char set[PPX_LOG_CURSOR_NAME_MAX + 1];
 	struct ppx_log_mark *m = NULL;
+	Ppx__V1__LogEntry *e = NULL;
 	size_t n = 0;
 	int64_t ms = 0;
 
+	*taken_ms = 0;
 	if (snprintf(set, sizeof(set), "%s%s", PARTNER_SET, agency) <
 		    (int)sizeof(set) &&
-	    ppx_log_mark_list(d->log, set, &m, &n, MARKS_MAX) == 0 && n > 0)
+	    ppx_log_mark_list(d->log, set, &m, &n, MARKS_MAX) == 0 && n > 0) {
 		ms = (int64_t)m[n - 1].value;
+		if (ppx_log_get(d->log, m[n - 1].seq, &e) == 0) {
+			*taken_ms = e->time_ms;
+			ppx__v1__log_entry__free_unpacked(e, NULL);
+		}
+	}
 	free(m);
 	return ms;
 }

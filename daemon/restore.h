@@ -27,10 +27,17 @@ void restore_link_up(struct ppxd *d, size_t link);
 
 /*
  * inbound.c, for each frame a partner sends: 1 if it is a Frame{restore}
- * (taken, dropped or refused here), 0 otherwise.
+ * (kept to be judged by restore_tick(), or dropped), 0 otherwise.
  */
 int restore_frame(struct ppxd *d, const char *agency, const uint8_t *raw,
 		  size_t len);
+
+/*
+ * The loop, just after writer_flush(): the notices restore_frame() kept
+ * are judged, and taken or refused, each in a commit of its own, so that
+ * taking one commits whole or not at all.
+ */
+void restore_tick(struct ppxd *d);
 
 /* restored_ms of the log's newest ENTRY_RESTORED; 0: never restored. */
 int64_t restore_last_ms(struct ppxd *d);

@@ -20,6 +20,10 @@ struct restore_peer {
 	int judged;
 	int64_t judged_ms;
 	int64_t last_ms;		/* restored_ms of the last taken */
+	int64_t taken_ms;		/* when we took it (its entry's time) */
+	int64_t deferred_said_ms;	/* a deferral last said */
+	uint8_t *pending;		/* a notice to judge after the commit */
+	size_t pending_len;
 };
 
 struct restore {
@@ -38,10 +42,13 @@ struct notice {
 	uint8_t (*ids)[PPX_MESSAGE_ID_LEN];	/* queued again */
 	uint64_t *seqs;				/* their SENT entries */
 	size_t n_ids, cap;
+	uint64_t walked;			/* entries walked back */
 };
 
-/* restored_ms of the last notice taken from `agency` (its mark); 0. */
-int64_t restore_partner_last(struct ppxd *d, const char *agency);
+/* restored_ms of the last notice taken from `agency` (its mark), and in
+ * *taken_ms the time of its ENTRY_PARTNER_RESTORED; 0 and 0: none. */
+int64_t restore_partner_last(struct ppxd *d, const char *agency,
+			     int64_t *taken_ms);
 
 /* The mark "partner-restored/" || agency moved to entry `seq` of this
  * iteration's batch, valued restored_ms. */

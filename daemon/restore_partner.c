@@ -9,28 +9,41 @@
  * Theirs: a Frame{restore} from a partner (field 9 read from the top-level
  * tags; inbound.c hands it here) is hostile input.  Bytes already judged
  * are dropped unparsed, and at most one notice per partner per second is
- * judged.  It must verify (section 3.1) as SIGNED_RESTORE by a current
- * signing certificate of the agency the transport authenticated, name
- * that agency, hold a checkpoint signed by it with a 32-byte root, a
- * copied_ms not after its restored_ms, a restored_ms not in the future
- * beyond the clock skew allowance, and be newer than the last one taken
- * from it (the mark "partner-restored/" || agency).  A refusal is logged
+ * kept; restore_tick() judges it once the loop's batch has committed.  It
+ * must verify (section 3.1) as SIGNED_RESTORE by a current signing
+ * certificate of the agency the transport authenticated, name that
+ * agency, hold a checkpoint signed by it with a 32-byte root, a copied_ms
+ * not after its restored_ms, a restored_ms not in the future beyond the
+ * clock skew allowance, and be newer than the last one taken from it (the
+ * mark "partner-restored/" || agency).  A refusal is logged
  * (ENTRY_REJECTED, rate-limited by the partner's quota) and spends its
- * refusal budget like any bad frame.
+ * refusal budget like any bad frame.  A valid notice less than an hour
+ * after the last one taken from that partner is deferred: not taken, said
+ * (at most every ten minutes), judged again when sent again.
  *
- * Taking it, in one commit: ENTRY_PARTNER_RESTORED (data a
- * PartnerRestoreRecord: the notice, the checkpoint we held, how many
- * messages are sent again; related_ids those messages); the checkpoint we
- * hold of its log moved back to the notice's if ours is larger, or as
- * large with another root (witness_restored), so that its next
+ * Taking it is a commit of its own, whole or not at all (writer_abort()
+ * on any failure, and the commit's own failure leaves the notice to be
+ * judged again): ENTRY_PARTNER_RESTORED (data a PartnerRestoreRecord: the
+ * notice, the checkpoint we held, how many messages are sent again;
+ * related_ids those messages); the mark moved; the witness's held mark
+ * moved if ours is larger than the notice's checkpoint, or as large with
+ * another root; and every message we sent it whose receipt names a
+ * log_seq at or beyond the notice's tree_size queued to it again
+ * (outbox_add: the same frame bytes, which its lost dedupe now stores as
+ * new).  Once committed (taken_done()), memory follows: the held
+ * checkpoint becomes the notice's (witness_restored), so that its next
  * checkpoints, which extend the restored log, are cosigned instead of
- * alarmed; and every message we sent it whose receipt names a log_seq at
- * or beyond the notice's tree_size queued to it again, in the order they
- * were sent (outbox_add: the same frame bytes, which its lost dedupe now
- * stores as new; behind whatever was already queued to it).  They are
- * found walking back from our log's end over the entries logged since the
- * copy (time_ms >= copied_ms less the clock skew allowance): entries are
- * appended in time order, so the walk stops at the first older one.
+ * alarmed, and the partner's lane is put back in log order with its link
+ * reset, so that what was queued again is sent first, in the order it was
+ * first sent.  The messages are found walking back from our log's end
+ * over the entries logged since the copy (time_ms >= copied_ms less the
+ * clock skew allowance: entries are appended in time order).  A receipt
+ * of the partner with a STORED item below the notice's tree_size, sealed
+ * at T, raises that floor to T less the allowance: the partner stores at
+ * the end of its log, so a receipt it sealed before T names positions
+ * below that item's, and one it sealed at T or later we logged at T less
+ * the allowance or later (even if that receipt was an original answered
+ * again to a resend, and so logged late).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +57,7 @@
 #include "ppx/checkpoint.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
+#include "ppx/timefmt.h"
 #include "restore.h"
 #include "restore_int.h"
 #include "state.h"
@@ -53,6 +67,8 @@
 
 #define FIELD_RESTORE 9		/* Frame.restore */
 #define JUDGE_EVERY_MS 1000	/* one notice per partner per second */
+#define TAKE_EVERY_MS 3600000	/* one taken per partner per hour */
+#define DEFER_SAID_MS 600000	/* a deferral said at most this often */
 #define RESENT_MAX 100000	/* messages queued again per notice */
 #define SCAN_MAX 1000000	/* entries walked back per notice */
 
@@ -114,7 +130,7 @@ static struct restore_peer *peer_of(struct restore *r, const char *agency)
 	p = &r->peers[r->n_peers++];
 	memset(p, 0, sizeof(*p));
 	snprintf(p->agency, sizeof(p->agency), "%s", agency);
-	p->last_ms = restore_partner_last(r->d, agency);
+	p->last_ms = restore_partner_last(r->d, agency, &p->taken_ms);
 	return p;
 }
 
@@ -217,9 +233,12 @@ static int resent_add(struct notice *n, const uint8_t *id, uint64_t seq)
 }
 
 /* The messages of one of our RECEIPT_RECEIVED entries from the partner
- * that it stored at or beyond the notice's size: noted, to queue again. */
+ * that it stored at or beyond the notice's size: noted, to queue again.
+ * If an item STORED names a position below that size, *since is raised
+ * to the receipt's time less the clock skew allowance (the walk's floor,
+ * see the file's comment). */
 static int requeue_receipt(struct notice *n, struct ppxd *d,
-			   const Ppx__V1__LogEntry *e)
+			   const Ppx__V1__LogEntry *e, int64_t *since)
 {
 	Ppx__V1__Frame *f = NULL;
 	Ppx__V1__ReceiptBody *rb = NULL;
@@ -235,6 +254,10 @@ static int requeue_receipt(struct notice *n, struct ppxd *d,
 		const Ppx__V1__ReceiptItem *it = rb->items[i];
 		uint64_t seq;
 
+		if (it->status == PPX__V1__RECEIPT_STATUS__STORED &&
+		    it->log_seq < n->cp->tree_size &&
+		    rb->time_ms - d->cfg->clock_skew_ms - 1 > *since)
+			*since = rb->time_ms - d->cfg->clock_skew_ms - 1;
 		if ((it->status != PPX__V1__RECEIPT_STATUS__STORED &&
 		     it->status != PPX__V1__RECEIPT_STATUS__DUPLICATE) ||
 		    it->log_seq < n->cp->tree_size ||
@@ -263,8 +286,10 @@ static int by_seq(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Walk back over what we logged since the copy; then queue what it found
- * again in the order it was sent. */
+/* Walk back over what we logged since the copy, no further than a
+ * receipt of the partner naming a position below the notice's size as
+ * STORED allows (PROTOCOL.md 14.2); then queue what it found again in the
+ * order it was sent. */
 static int requeue(struct notice *n, struct ppxd *d, const char *agency)
 {
 	int64_t since = n->notice->copied_ms - d->cfg->clock_skew_ms;
@@ -282,9 +307,10 @@ static int requeue(struct notice *n, struct ppxd *d, const char *agency)
 		}
 		if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED &&
 		    e->peer_agency && strcmp(e->peer_agency, agency) == 0)
-			rc = requeue_receipt(n, d, e);
+			rc = requeue_receipt(n, d, e, &since);
 		ppx__v1__log_entry__free_unpacked(e, NULL);
 	}
+	n->walked = walked;
 	if (rc == 0 && n->n_ids > 0) {
 		uint64_t *order = malloc(n->n_ids * sizeof(*order));
 
@@ -338,14 +364,32 @@ static int append_record(struct ppxd *d, const struct notice *n,
 	return rc;
 }
 
-/* The record, the mark moved, the held checkpoint moved back if ours is
- * larger than the notice's (or as large with another root). */
-static int log_taken(struct notice *n, struct ppxd *d, const char *agency,
-		     const uint8_t *raw, size_t len)
+/* What is done once the taking has committed (taken_done()). */
+struct taken {
+	char agency[PPX_NAME_MAX];
+	int64_t restored_ms;
+	uint64_t size, seq;
+	uint8_t root[PPX_HASH_LEN];
+	Ppx__V1__Envelope *env;	/* the notice's checkpoint, if it moves */
+	char detail[300];
+};
+
+static void taken_free(struct taken *t)
+{
+	if (t && t->env)
+		ppx__v1__envelope__free_unpacked(t->env, NULL);
+	free(t);
+}
+
+/* In the batch: the record, the mark moved, the held mark moved if the
+ * held checkpoint is larger than the notice's (or as large with another
+ * root).  *out: what to do once committed. */
+static int log_taken(struct taken **out, struct notice *n, struct ppxd *d,
+		     const char *agency, const uint8_t *raw, size_t len)
 {
 	Ppx__V1__Envelope *held_env = NULL;
 	uint8_t held_root[PPX_HASH_LEN];
-	uint64_t held_size = 0, seq;
+	uint64_t held_size = 0;
 	size_t held_len = 0;
 	const uint8_t *held = witness_held(d, agency, &held_len, &held_size,
 					    held_root);
@@ -353,54 +397,161 @@ static int log_taken(struct notice *n, struct ppxd *d, const char *agency,
 			    (held_size == n->cp->tree_size &&
 			     memcmp(held_root, n->cp->root_hash.data,
 				    PPX_HASH_LEN) != 0));
-	char detail[300];
-	int rc;
+	struct taken *t = calloc(1, sizeof(*t));
+	int rc = t ? 0 : ppx_error_set(PPX_ENOMEM, "out of memory");
+	uint8_t *cp = NULL;
+	size_t cp_len = move ? ppx__v1__envelope__get_packed_size(
+					n->notice->checkpoint) : 0;
 
-	if (held)
+	if (rc == 0 && move &&
+	    (!(cp = malloc(cp_len ? cp_len : 1)) ||
+	     !(t->env = ppx__v1__envelope__unpack(
+		       NULL, ppx__v1__envelope__pack(n->notice->checkpoint,
+						    cp), cp))))
+		rc = ppx_error_set(PPX_ENOMEM, "out of memory");
+	free(cp);
+	if (rc == 0 && held)
 		held_env = ppx__v1__envelope__unpack(NULL, held_len, held);
-	snprintf(detail, sizeof(detail), "restored to %llu entries (held "
-		 "%llu); %zu messages queued again",
-		 (unsigned long long)n->cp->tree_size,
-		 (unsigned long long)held_size, n->n_ids);
-	rc = append_record(d, n, agency, raw, len, held_env, detail, &seq);
+	if (rc == 0) {
+		snprintf(t->agency, sizeof(t->agency), "%s", agency);
+		t->restored_ms = n->notice->restored_ms;
+		t->size = n->cp->tree_size;
+		memcpy(t->root, n->cp->root_hash.data, PPX_HASH_LEN);
+		snprintf(t->detail, sizeof(t->detail), "restored to %llu "
+			 "entries (held %llu); %zu messages queued again",
+			 (unsigned long long)n->cp->tree_size,
+			 (unsigned long long)held_size, n->n_ids);
+		rc = append_record(d, n, agency, raw, len, held_env,
+				   t->detail, &t->seq);
+	}
 	if (rc == 0)
-		rc = restore_partner_mark(d, agency, seq,
+		rc = restore_partner_mark(d, agency, t->seq,
 					  n->notice->restored_ms);
 	if (rc == 0 && move)
-		rc = witness_restored(d, agency, n->notice->checkpoint,
-				      n->cp->tree_size, n->cp->root_hash.data,
-				      seq);
-	if (rc == 0) {
-		witness_restored_status(d, agency, n->notice->restored_ms,
-					n->cp->tree_size);
-		log_warnx("%s says its log was restored from a backup: %s%s",
-			  agency, detail, move ? "; witnessing goes on from "
-			  "the restored log" : "");
-	}
+		rc = witness_restored_mark(d, agency, t->seq);
 	if (held_env)
 		ppx__v1__envelope__free_unpacked(held_env, NULL);
+	if (rc != 0)
+		taken_free(t);
+	*out = rc == 0 ? t : NULL;
 	return rc;
 }
 
-/* Judged; taken (0), dropped (1) or refused (< 0, error set). */
-static int take(struct ppxd *d, struct restore_peer *p, const char *agency,
-		const uint8_t *raw, size_t len)
+/* After the taking's commit: the memory follows the log, and the
+ * partner's lane is put back in log order so that what was queued again
+ * goes first (PROTOCOL.md 14.2).  If the commit failed, nothing of it
+ * was stored, and the notice is judged again when sent again. */
+static void taken_done(struct ppxd *d, void *arg, int rc)
+{
+	struct taken *t = arg;
+	struct restore_peer *p = d->restore ? peer_of(d->restore, t->agency)
+					    : NULL;
+
+	if (rc != 0) {
+		log_warnx("cannot take %s's restore notice: %s; nothing of it "
+			  "was stored, judged again when sent again",
+			  t->agency, ppx_error_last());
+		if (p)
+			p->judged = 0;
+		taken_free(t);
+		return;
+	}
+	if (p) {
+		p->last_ms = t->restored_ms;
+		p->taken_ms = ppxd_now_ms();
+	}
+	if (t->env)
+		witness_restored(d, t->agency, t->env, t->size, t->root, t->seq);
+	witness_restored_status(d, t->agency, t->restored_ms, t->size);
+	log_warnx("%s says its log was restored from a backup: %s%s",
+		  t->agency, t->detail, t->env ? "; witnessing goes on from "
+		  "the restored log" : "");
+	outbox_lane_reorder(d, t->agency);
+	taken_free(t);
+}
+
+/* 1 (said, at most every DEFER_SAID_MS) if a notice was taken from the
+ * partner less than TAKE_EVERY_MS ago: a real restore is rare, and each
+ * taking walks back over the log. */
+static int deferred(struct restore_peer *p)
+{
+	int64_t now = ppxd_now_ms();
+	char when[40];
+
+	if (p->taken_ms == 0 || now - p->taken_ms >= TAKE_EVERY_MS)
+		return 0;
+	if (p->deferred_said_ms == 0 || now - p->deferred_said_ms >=
+						DEFER_SAID_MS) {
+		ppx_time_iso(when, sizeof(when), p->taken_ms);
+		log_warnx("restore notice from %s deferred: one taken at %s",
+			  p->agency, when);
+		p->deferred_said_ms = now;
+	}
+	p->judged = 0;	/* judged again when sent again */
+	return 1;
+}
+
+/* Queued again, logged, and the action registered that finishes the
+ * taking once committed; on failure nothing of it is in the batch. */
+static int take_all(struct notice *n, struct ppxd *d, const char *agency,
+		    const uint8_t *raw, size_t len)
+{
+	struct taken *t = NULL;
+	int rc;
+
+	if ((rc = requeue(n, d, agency)) == 0 &&
+	    (rc = log_taken(&t, n, d, agency, raw, len)) == 0 &&
+	    (rc = writer_after(d, taken_done, t)) == 0) {
+		writer_flush(d);	/* taken_done() is told how it went */
+		return 0;
+	}
+	taken_free(t);
+	writer_abort(d, rc);
+	return rc;
+}
+
+/* Judged; taken in a commit of its own, dropped, deferred or refused.
+ * Called when writer_idle(). */
+static void take(struct ppxd *d, struct restore_peer *p, const uint8_t *raw,
+		 size_t len)
 {
 	struct notice n;
-	int rc = judge(&n, d, agency, raw, len, p->last_ms);
+	int rc = judge(&n, d, p->agency, raw, len, p->last_ms);
 
-	if (rc == 0 && (rc = requeue(&n, d, agency)) == 0 &&
-	    (rc = log_taken(&n, d, agency, raw, len)) == 0)
-		p->last_ms = n.notice->restored_ms;
-	if (rc < 0 && rc != PPX_ENOMEM && rc != PPX_EIO && rc != PPX_EFULL)
-		refuse(d, agency, raw, len, rc);
-	else if (rc < 0)
-		log_warnx("cannot take %s's restore notice: %s", agency,
-			  ppx_error_last());
-	if (rc == PPX_EIO || rc == PPX_EFULL)
-		rc = PPX_ENOMEM;	/* local trouble: judge it again */
+	if (rc == 0 && !deferred(p)) {
+		rc = take_all(&n, d, p->agency, raw, len);
+	} else if (rc < 0 && rc != PPX_ENOMEM) {
+		refuse(d, p->agency, raw, len, rc);
+		writer_flush(d);	/* the refusal's entry */
+		rc = 0;
+	}
+	if (rc < 0) {	/* local trouble: nothing of it stored */
+		log_warnx("cannot take %s's restore notice: %s; judged again "
+			  "when sent again", p->agency, ppx_error_last());
+		p->judged = 0;
+	}
 	notice_clear(&n);
-	return rc;
+}
+
+void restore_tick(struct ppxd *d)
+{
+	struct restore *r = d->restore;
+
+	if (!r || !writer_idle(d))
+		return;	/* the next iteration's turn */
+	for (size_t i = 0; i < r->n_peers; i++) {
+		struct restore_peer *p = &r->peers[i];
+		uint8_t *raw = p->pending;
+		size_t len = p->pending_len;
+
+		if (!raw)
+			continue;
+		p->pending = NULL;
+		p->pending_len = 0;
+		if (partners_session_allowed(d, p->agency) == 0)
+			take(d, p, raw, len);
+		free(raw);
+	}
 }
 
 int restore_frame(struct ppxd *d, const char *agency, const uint8_t *raw,
@@ -429,7 +580,13 @@ int restore_frame(struct ppxd *d, const char *agency, const uint8_t *raw,
 	memcpy(p->sha, sha, sizeof(sha));
 	p->judged = 1;
 	p->judged_ms = now;
-	if (take(d, p, agency, raw, len) == PPX_ENOMEM)
+	free(p->pending);	/* the newest bytes are judged */
+	if (!(p->pending = malloc(len ? len : 1))) {
+		p->pending_len = 0;
 		p->judged = 0;	/* judged again when sent again */
+		return 1;
+	}
+	memcpy(p->pending, raw, len);
+	p->pending_len = len;
 	return 1;
 }

@@ -76,18 +76,20 @@ void witness_link_event(struct ppxd *d, size_t link, int up);
 long witness_pump(struct ppxd *d, long max);
 
 /*
- * restore.c, taking a partner's RestoreNotice (PROTOCOL.md 14): the
- * checkpoint held of its log (NULL: none; *len, *size, root filled), and
- * moving it to the notice's, `env`, logged at entry `seq` of this
- * iteration's batch (the held mark moves there); what gossip showed of
- * the log beyond `size` is forgotten.  witness_restored_status() is what
- * status shows.
+ * restore_partner.c, taking a partner's RestoreNotice (PROTOCOL.md 14):
+ * the checkpoint held of its log (NULL: none; *len, *size, root filled).
+ * Moving it to the notice's, `env`, logged at entry `seq`: in this
+ * iteration's batch the held mark moves there (witness_restored_mark());
+ * once that has committed, witness_restored() holds `env` in memory and
+ * forgets what gossip showed of the log beyond `size`.
+ * witness_restored_status() is what status shows.
  */
 const uint8_t *witness_held(struct ppxd *d, const char *agency, size_t *len,
 			    uint64_t *size, uint8_t root[32]);
-int witness_restored(struct ppxd *d, const char *agency,
-		     const Ppx__V1__Envelope *env, uint64_t size,
-		     const uint8_t root[32], uint64_t seq);
+int witness_restored_mark(struct ppxd *d, const char *agency, uint64_t seq);
+void witness_restored(struct ppxd *d, const char *agency,
+		      const Ppx__V1__Envelope *env, uint64_t size,
+		      const uint8_t root[32], uint64_t seq);
 void witness_restored_status(struct ppxd *d, const char *agency,
 			     int64_t restored_ms, uint64_t size);
 

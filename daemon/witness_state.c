@@ -135,22 +135,32 @@ const uint8_t *witness_held(struct ppxd *d, const char *agency, size_t *len,
 	return p->held.env;
 }
 
-int witness_restored(struct ppxd *d, const char *agency,
-		     const Ppx__V1__Envelope *env, uint64_t size,
-		     const uint8_t root[PPX_HASH_LEN], uint64_t seq)
+int witness_restored_mark(struct ppxd *d, const char *agency, uint64_t seq)
+{
+	struct wpeer *p = d->witness ? witness_peer(d->witness, agency) : NULL;
+	uint64_t mark;
+
+	if (!p)
+		return 0;
+	mark = p->held_mark;	/* moved in memory once committed */
+	return witness_mark(d, MARK_HELD, agency, &mark, seq);
+}
+
+void witness_restored(struct ppxd *d, const char *agency,
+		      const Ppx__V1__Envelope *env, uint64_t size,
+		      const uint8_t root[PPX_HASH_LEN], uint64_t seq)
 {
 	struct wpeer *p = d->witness ? witness_peer(d->witness, agency) : NULL;
 	size_t len = ppx__v1__envelope__get_packed_size(env), k = 0;
 	uint8_t *copy;
-	int rc;
 
 	if (!p)
-		return 0;
-	if (!(copy = malloc(len ? len : 1)))
-		return ppx_error_set(PPX_ENOMEM, "out of memory");
-	if ((rc = witness_mark(d, MARK_HELD, agency, &p->held_mark, seq)) != 0) {
-		free(copy);
-		return rc;
+		return;
+	p->held_mark = seq;
+	if (!(copy = malloc(len ? len : 1))) {
+		log_warnx("witness %s: out of memory; the restored log's "
+			  "checkpoint is held from the next start", agency);
+		return;
 	}
 	ppx__v1__envelope__pack(env, copy);
 	free(p->held.env);
@@ -168,7 +178,6 @@ int witness_restored(struct ppxd *d, const char *agency,
 		p->seen[k++] = p->seen[i];
 	}
 	p->n_seen = k;
-	return 0;
 }
 
 void witness_restored_status(struct ppxd *d, const char *agency,

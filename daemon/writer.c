@@ -126,6 +126,26 @@ size_t writer_pending(struct ppxd *d)
 	return d->writer->batch ? d->writer->appended : 0;
 }
 
+int writer_idle(struct ppxd *d)
+{
+	return !d->writer->batch && d->writer->n == 0;
+}
+
+/* The deferred actions, told rc.  They may register further actions for
+ * the next iteration. */
+static void writer_run(struct ppxd *d, int rc)
+{
+	struct writer *w = d->writer;
+	size_t n = w->n;
+	struct action *run = w->actions;
+
+	w->actions = NULL;
+	w->n = w->cap = 0;
+	for (size_t i = 0; i < n; i++)
+		run[i].fn(d, run[i].arg, rc);
+	free(run);
+}
+
 int writer_flush(struct ppxd *d)
 {
 	struct writer *w = d->writer;
@@ -140,14 +160,18 @@ int writer_flush(struct ppxd *d)
 			log_warnx("log commit of %zu entries failed: %s",
 				  w->appended, ppx_error_last());
 	}
-	/* Actions may register further actions for the next iteration. */
-	size_t n = w->n;
-	struct action *run = w->actions;
-
-	w->actions = NULL;
-	w->n = w->cap = 0;
-	for (size_t i = 0; i < n; i++)
-		run[i].fn(d, run[i].arg, rc);
-	free(run);
+	writer_run(d, rc);
 	return rc;
+}
+
+void writer_abort(struct ppxd *d, int rc)
+{
+	struct writer *w = d->writer;
+
+	if (w->batch) {
+		ppx_log_abort(w->batch);
+		w->batch = NULL;
+		d->checkpoint_size = w->checkpoint_at_begin;
+	}
+	writer_run(d, rc < 0 ? rc : PPX_EIO);
 }

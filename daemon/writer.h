@@ -34,7 +34,16 @@ int writer_after(struct ppxd *d, writer_done_fn fn, void *arg);
 /* Entries appended in this iteration so far. */
 size_t writer_pending(struct ppxd *d);
 
+/* 1 if no batch is open and no action waits: what is begun now commits
+ * (or aborts) alone. */
+int writer_idle(struct ppxd *d);
+
 /* Commit the batch (if any) and run the deferred actions. */
 int writer_flush(struct ppxd *d);
+
+/* Abort the batch (if any): nothing of it is stored, and the deferred
+ * actions run told `rc` (negative), as after a failed commit.  For a unit
+ * of work that must commit whole or not at all, begun when writer_idle(). */
+void writer_abort(struct ppxd *d, int rc);
 
 #endif

@@ -182,6 +182,18 @@ check "police logged ENTRY_PARTNER_RESTORED once, for probation" \
 	[ "$(jq -s --arg p $P 'length == 1 and .[0].peer == $p' <<<"$taken")" = true ]
 check "... queuing again K > 0 messages, at most what probation received after the copy" \
 	[ "${K:-0}" -gt 0 -a "${K:-0}" -le "$after" ]
+# Queued again behind nothing: the lane was put back in log order and the
+# link reset, so probation stored them in the order police sent them.
+ids=$(jq -c '.related_ids' <<<"$taken")
+in_order() {	# in_order AGENCY KIND [FROM_SEQ]: the ids queued again, in log order
+	ppx_log "$1" | jq -r --argjson ids "$ids" --arg k "$2" --argjson from "${3:-0}" \
+		'select(.kind == $k and .seq >= $from and (.message_id as $m | $ids | index($m)) != null) | .message_id'
+}
+sent_order=$(in_order police.gwent ENTRY_SENT)
+recv_order=$(in_order $P ENTRY_RECEIVED "$copied")
+diag "sent in order: $(echo $sent_order | wc -w); received in order: $(echo $recv_order | wc -w)"
+check "probation stored the messages queued again in the order police sent them" \
+	[ -n "$sent_order" -a "$sent_order" = "$recv_order" ]
 check "police's ppx status says probation's log was restored" bash -c \
 	"\"$PPX\" status --config \"$(fed_conf police.gwent)\" | grep -q 'its log was restored from a backup at .*, to $copied entries'"
 check "police shows no witnessing alarm for probation" \
@@ -233,6 +245,22 @@ rm -f "$PLOG/lock.mdb" "$PLOG/restored.json"
 fed_start $P || notok "probation starts on the copy put in place by hand"
 check "police raises the witnessing alarm for probation" wait_until "$WITHIN" bash -c \
 	"\"$PPX\" status --config \"$(fed_conf police.gwent)\" | grep -q 'ALARM'"
+
+# --- a second restore within the hour: deferred ------------------------------
+fed_stop $P
+quietly "$PPX" restore --from "$FED/p.bak" --config "$PC" --reason "again"
+fed_start $P || notok "probation starts, restored a second time"
+check "police defers probation's second notice within the hour, and says so" \
+	wait_until "$WITHIN" grep -q "restore notice from $P deferred: one taken at" "$FED/police.gwent/ppxd.out"
+fed_stop $P
+fed_start $P || notok "probation restarts"
+check "police and probation are connected again" wait_until "$WITHIN" bash -c \
+	"\"$PPX\" status --config \"$PC\" | awk '\$1 == \"police.gwent\" { print \$2 }' | grep -q up"
+sleep "$STEP"
+check "... said once, though sent again at the next link-up" \
+	[ "$(grep -c "restore notice from $P deferred" "$FED/police.gwent/ppxd.out")" -eq 1 ]
+check "... and not taken (one ENTRY_PARTNER_RESTORED)" \
+	[ "$("$PPX" log --log "$PLOG_POLICE" --json --kind PARTNER_RESTORED 2>/dev/null | wc -l)" -eq 1 ]
 fed_stop_all
 # Root or the daemon's user may copy the files directly: a record is left.
 records=$(ls "$PLOG/reads" 2>/dev/null | wc -l)

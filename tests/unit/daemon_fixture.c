@@ -17,6 +17,7 @@
 
 #include "../../daemon/budget.h"
 #include "../../daemon/outbox.h"
+#include "../../daemon/stats.h"
 #include "../../daemon/writer.h"
 #include "daemon_fixture.h"
 #include "ppx/error.h"
@@ -150,6 +151,7 @@ void daemon_fixture_free(struct daemon_fixture **self)
 	outbox_free(&d->outbox);
 	transport_free(&d->transport);
 	budget_free(&d->budget);
+	stats_free(&d->stats);	/* the counts receipts and refusals made */
 	writer_free(&d->writer);
 	ppx_log_close(d->log);
 	ppx_signer_free(d->signer);

@@ -30,6 +30,7 @@
 #include "../../daemon/control.h"
 #include "../../daemon/hooks.h"
 #include "../../daemon/outbox.h"
+#include "../../daemon/stats.h"
 #include "../../daemon/state.h"
 #include "../../daemon/submit.h"
 #include "../../daemon/transport.h"
@@ -178,6 +179,7 @@ static int teardown(void **state)
 	outbox_free(&d->outbox);
 	transport_free(&d->transport);
 	budget_free(&d->budget);
+	stats_free(&d->stats);
 	writer_free(&d->writer);
 	zmq_ctx_term(d->zctx);
 	ppx_log_close(d->log);
