@@ -57,6 +57,7 @@
 #include "ppx/error.h"
 #include "ppx/file.h"
 #include "ppx/logstore.h"
+#include "ppx/timefmt.h"
 
 #define LOCK_FILE "ppxd.lock"
 #define MARKER_FILE "restored.json"
@@ -282,6 +283,7 @@ static int check_agency(struct restore *r)
 struct old_log {
 	int readable, prefix;
 	uint64_t size;
+	int64_t newest_ms;		/* its newest entry's time */
 	ppx_hash root;
 	char why[200];
 };
@@ -291,6 +293,7 @@ struct old_log {
 static void old_read(struct old_log *o, const struct restore *r)
 {
 	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
+	Ppx__V1__LogEntry *e = NULL;
 	ppx_log *log = NULL;
 	ppx_hash at;
 
@@ -299,6 +302,10 @@ static void old_read(struct old_log *o, const struct restore *r)
 		return;
 	}
 	o->size = ppx_log_size(log);
+	if (o->size > 0 && ppx_log_get(log, o->size - 1, &e) == 0) {
+		o->newest_ms = e->time_ms;
+		ppx__v1__log_entry__free_unpacked(e, NULL);
+	}
 	if (o->size > 0 && ppx_log_root(log, o->size, o->root) == 0)
 		o->readable = 1;
 	if (o->readable && r->copy.entries <= o->size &&
@@ -394,7 +401,7 @@ static void old_from_marker(struct restore *r)
  * whether the copy is a prefix of it. */
 static int compare_old(struct restore *r)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], t[PPX_TIME_ISO_LEN];
 	struct old_log o;
 	int rc;
 
@@ -413,9 +420,10 @@ static int compare_old(struct restore *r)
 	r->old_readable = o.readable;
 	r->old_size = o.size;
 	memcpy(r->old_root, o.root, sizeof(o.root));
-	printf("copy holds %llu entries; the log it replaces holds %llu%s\n",
-	       (unsigned long long)r->copy.entries,
-	       (unsigned long long)r->old_size,
+	ppx_time_iso(t, sizeof(t), o.newest_ms);
+	printf("copy holds %llu entries; the log it replaces holds %llu, "
+	       "the newest at %s%s\n", (unsigned long long)r->copy.entries,
+	       (unsigned long long)r->old_size, t,
 	       o.prefix ? " (the copy is a prefix of it)"
 			: " (the copy is NOT a prefix of it)");
 	if (!o.prefix && r->old_size > 0 && !r->yes)
