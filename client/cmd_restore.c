@@ -421,11 +421,11 @@ static int compare_old(struct restore *r)
 	r->old_size = o.size;
 	memcpy(r->old_root, o.root, sizeof(o.root));
 	ppx_time_iso(t, sizeof(t), o.newest_ms);
-	printf("copy holds %llu entries; the log it replaces holds %llu, "
-	       "the newest at %s%s\n", (unsigned long long)r->copy.entries,
-	       (unsigned long long)r->old_size, t,
+	printf("copy holds %llu entries; the log it replaces holds %llu%s\n"
+	       "  its newest entry: %s\n", (unsigned long long)r->copy.entries,
+	       (unsigned long long)r->old_size,
 	       o.prefix ? " (the copy is a prefix of it)"
-			: " (the copy is NOT a prefix of it)");
+			: " (the copy is NOT a prefix of it)", t);
 	if (!o.prefix && r->old_size > 0 && !r->yes)
 		return ppx_error_set(PPX_ECONFLICT, "the copy does not match "
 				     "the start of the log it would replace; "
