@@ -290,7 +290,9 @@ static int log_restored(struct ppxd *d, const struct marker *m)
 	}
 	if (rc == 0)
 		rc = ppx_log_mark_put(b, MARK_SET, seq, (uint64_t)m->restored_ms);
-	if (rc == 0 && ppx_log_mark_list(d->log, NEWEST_SET, &old, &n_old, 1) == 0 &&
+	/* The one newest mark moves to this entry, in the same commit. */
+	if (rc == 0 &&
+	    ppx_log_mark_list(d->log, NEWEST_SET, &old, &n_old, 1) == 0 &&
 	    n_old == 1)
 		rc = ppx_log_mark_del(b, NEWEST_SET, old[0].seq);
 	if (rc == 0)
