@@ -5,7 +5,8 @@
  * A backup is a read of everything, so it goes where reads go
  * (readvia.c): through the daemon's read socket, which checks the
  * operator, logs an ENTRY_READ with the reason ("backup" unless --reason
- * says otherwise) and runs `ppx backup` as itself with our FILE.tmp as its
+ * says otherwise) and runs `ppx backup` as itself with our temporary file
+ * (FILE.tmp-XXXXXX, mkostemp: ours alone) as its
  * standard output; or, with --log DIR (root or the daemon's user), the log
  * is copied directly after a record of the read is left in DIR/reads/.
  * Either way the copy is one read transaction of LMDB's (ppx_log_copy_fd):
@@ -53,24 +54,27 @@ static const char usage[] =
 
 /* ---- the copy, in the daemon's child or directly ----------------------- */
 
-/* `ppx backup [--config F | --log DIR] [--output TMP]` as read_via() runs
- * it: the log's data copied to --output (created here, never replaced)
- * or to standard output (the file the client passed to the daemon). */
+/* `ppx backup [--config F | --log DIR] [--output TMP [--force]]` as
+ * read_via() runs it: the log's data copied to --output (the unique
+ * temporary file backup() made, hence --force) or to standard output
+ * (the file the client passed to the daemon). */
 static int copy_run(int argc, char **argv)
 {
 	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
 	const char *config = NULL, *dir = NULL, *output = NULL;
 	struct ppx_config *cfg = NULL;
 	ppx_log *log = NULL;
-	int fd = STDOUT_FILENO, rc = 0;
+	int fd = STDOUT_FILENO, rc = 0, force = 0;
 
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--config") == 0)
-			config = argv[i + 1];
-		else if (strcmp(argv[i], "--log") == 0)
-			dir = argv[i + 1];
-		else if (strcmp(argv[i], "--output") == 0)
-			output = argv[i + 1];
+	for (int i = 1; i < argc && rc == 0; i++) {
+		if (strcmp(argv[i], "--force") == 0)
+			force = 1;
+		else if (i + 1 < argc && strcmp(argv[i], "--config") == 0)
+			config = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "--log") == 0)
+			dir = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "--output") == 0)
+			output = argv[++i];
 		else
 			rc = ppx_error_set(PPX_EINVAL, "unexpected argument "
 					   "%s", argv[i]);
@@ -79,8 +83,8 @@ static int copy_run(int argc, char **argv)
 	    (rc = ppx_config_load(&cfg, config_path_default(config))) == 0)
 		dir = cfg->log_dir;
 	if (rc == 0 && output &&
-	    (fd = open(output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		       0600)) < 0)
+	    (fd = open(output, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+		       (force ? O_TRUNC : O_EXCL), 0600)) < 0)
 		rc = ppx_error_set(PPX_EIO, "cannot create %s: %s", output,
 				   strerror(errno));
 	if (rc == 0)
@@ -402,10 +406,11 @@ static int trust_of(ppx_trust **out, const struct backup_opts *o)
 	return rc;
 }
 
-/* Runs the copy into tmp, through read_via(). */
+/* Runs the copy into tmp, ours (made by mkostemp): --force lets
+ * read_via() open it again. */
 static int take_copy(const struct backup_opts *o, const char *tmp)
 {
-	char *argv[10];
+	char *argv[11];
 	int n = 0;
 
 	argv[n++] = "backup";
@@ -418,6 +423,7 @@ static int take_copy(const struct backup_opts *o, const char *tmp)
 	}
 	argv[n++] = "--output";
 	argv[n++] = (char *)tmp;
+	argv[n++] = "--force";
 	argv[n++] = "--reason";
 	argv[n++] = (char *)o->reason;
 	argv[n] = NULL;
@@ -459,9 +465,10 @@ static int backup(const struct backup_opts *o)
 	char tmp[PATH_MAX];
 	struct backup_info b;
 	ppx_trust *trust = NULL;
-	int status, rc;
+	int status, rc, fd;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", o->to) >= sizeof(tmp))
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", o->to) >=
+	    sizeof(tmp))
 		return ppx_exit_code(ppx_error_set(PPX_EINVAL, "--to: path "
 						   "too long"));
 	if (!o->force && access(o->to, F_OK) == 0) {
@@ -473,6 +480,15 @@ static int backup(const struct backup_opts *o)
 		fprintf(stderr, "ppx backup: %s\n", ppx_error_last());
 		return ppx_exit_code(rc);
 	}
+	/* A name of our own next to FILE (same file system, for the link),
+	 * so that a concurrent backup's file is never ours to remove. */
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		fprintf(stderr, "ppx backup: cannot create a temporary file "
+			"next to %s: %s\n", o->to, strerror(errno));
+		ppx_trust_free(trust);
+		return PPX_EXIT_UNAVAILABLE;
+	}
+	close(fd);
 	if ((status = take_copy(o, tmp)) != 0) {
 		unlink(tmp);
 		ppx_trust_free(trust);

@@ -2,23 +2,35 @@
  * cmd_restore.c — `ppx restore --from FILE`: a backup (ppx backup) put in
  * place of the log, checked first, with the daemon stopped.
  *
- * Nothing is touched until everything is known:
+ * Nothing of the log is touched until everything is known:
  *   - the daemon is stopped: we take the one-writer lock LOG_DIR/ppxd.lock
  *     (flock, exclusive, non-blocking) that ppxd holds for its life, and
  *     hold it to the end;
- *   - the copy verifies as ppx verify checks a log (cmd_backup.c);
- *   - it is a log of this configuration's agency: its newest checkpoint
- *     is signed by a certificate of that agency and names it;
- *   - the log it replaces, if it can be read, is compared: the copy is a
- *     prefix of it (the usual case: the log is damaged or lost after the
- *     copy) or it is not (--yes is then needed, and said).
- * Then the log's files are moved aside into LOG_DIR/replaced-STAMP/ (never
- * deleted), the copy is copied in as data.mdb (synced, renamed, the
- * directory synced), owned as the directory is, and LOG_DIR/restored.json
- * says what the daemon tells its partners at its next start (PROTOCOL.md
- * 14): when, the copy's size, root and newest time, what it replaced, the
- * reason and who.  The other files of LOG_DIR (change-key, directory.pb,
- * crl.der, reads/) stay as they are.
+ *   - the copy is copied once into LOG_DIR/data.mdb.restoring (synced),
+ *     and THAT file is what is checked: it verifies as ppx verify checks
+ *     a log (cmd_backup.c), it is a log of this configuration's agency
+ *     (its newest checkpoint is signed by a certificate of that agency and
+ *     names it), and its SHA-256 is the one printed; --from is not opened
+ *     again, so what was checked is what goes in place;
+ *   - the log it replaces, if it can be read, is compared, in a child
+ *     process (damaged LMDB pages can crash a reader): the copy is a
+ *     prefix of it (the usual case) or it is not (--yes is then needed).
+ *
+ * Then, in an order that a crash at any step leaves recognisable:
+ *   1. LOG_DIR/restored.json (synced, directory synced) says what the
+ *      daemon tells its partners at its next start (PROTOCOL.md 14);
+ *   2. data.mdb and lock.mdb move into LOG_DIR/replaced-STAMP/ (never
+ *      deleted);
+ *   3. data.mdb.restoring is renamed data.mdb, the directory synced.
+ * ppxd refuses to start while data.mdb.restoring exists, or while the
+ * marker is there and the log is not the one it describes (restore.c):
+ * it never starts a new, empty log in the middle of a restore.  Running
+ * `ppx restore` again completes or redoes it.
+ *
+ * Every file and directory made here gets the owner of LOG_DIR (of its
+ * parent when LOG_DIR itself was lost), so that ppxd, running as its own
+ * user, can use what root restored.  The other files of LOG_DIR
+ * (change-key, directory.pb, crl.der, reads/) stay as they are.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +44,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,9 +57,17 @@
 #include "ppx/error.h"
 #include "ppx/file.h"
 #include "ppx/logstore.h"
+#include "ppx/timefmt.h"
 
 #define LOCK_FILE "ppxd.lock"
 #define MARKER_FILE "restored.json"
+#define RESTORING_FILE "data.mdb.restoring"
+#define MARKER_MAX (16 * 1024)
+/* A test hook: PPX_RESTORE_TEST_STOP=N ends ppx restore with _exit(99)
+ * right after step N (1: the marker written, 2: the log moved aside),
+ * as a crash there would; 0 or unset: never.  Only the scenario
+ * tests/integration/restore_safety.sh sets it. */
+#define STOP_ENV "PPX_RESTORE_TEST_STOP"
 
 static const char usage[] =
 	"usage: ppx restore --from FILE --reason TEXT [--config FILE] [--yes]\n"
@@ -64,12 +85,30 @@ struct restore {
 	ppx_trust *trust;
 	struct backup_info copy;
 	int lock_fd;
+	uid_t uid;			/* owner of what we create */
+	gid_t gid;
+	char restoring[PATH_MAX];	/* LOG_DIR/data.mdb.restoring */
 	int old_readable;
 	uint64_t old_size;
 	ppx_hash old_root;
 	char aside[PATH_MAX];
 	int64_t now_ms;
 };
+
+/* The daemon's rule for the marker's text (restore.c): no control
+ * character, which would make the marker unreadable to it. */
+static int printable(const char *what, const char *s)
+{
+	for (const char *c = s; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			fprintf(stderr, "ppx restore: %s holds a control "
+				"character (byte %u at %zu): not allowed\n",
+				what, (unsigned)(unsigned char)*c,
+				(size_t)(c - s));
+			return PPX_EINVAL;
+		}
+	return 0;
+}
 
 static int parse(struct restore *r, int argc, char **argv)
 {
@@ -99,6 +138,9 @@ static int parse(struct restore *r, int argc, char **argv)
 			"are needed, and no argument\n%s", usage);
 		return PPX_EINVAL;
 	}
+	if (printable("--reason", r->reason) != 0 ||
+	    printable("--from", r->from) != 0)
+		return PPX_EINVAL;
 	return 0;
 }
 
@@ -129,30 +171,69 @@ static int daemon_answers(const struct restore *r)
 	return up;
 }
 
+/* What we create is given to the log directory's owner (the daemon's
+ * user) when root restores; as that user already, it is ours. */
+static int give(const struct restore *r, int fd, const char *path)
+{
+	if (geteuid() != 0 || fchown(fd, r->uid, r->gid) == 0)
+		return 0;
+	return ppx_error_set(PPX_EIO, "cannot give %s to uid %u: %s", path,
+			     (unsigned)r->uid, strerror(errno));
+}
+
+static int give_path(const struct restore *r, const char *path)
+{
+	if (geteuid() != 0 || lchown(path, r->uid, r->gid) == 0)
+		return 0;
+	return ppx_error_set(PPX_EIO, "cannot give %s to uid %u: %s", path,
+			     (unsigned)r->uid, strerror(errno));
+}
+
+/* The log directory, and whose it is.  One lost with its disk is made
+ * again, 0700, owned as its parent is (/var/lib/ppx/AGENCY: ppx's). */
+static int log_dir_make(struct restore *r)
+{
+	char parent[PATH_MAX];
+	const char *dir = r->cfg->log_dir, *slash = strrchr(dir, '/');
+	struct stat st;
+
+	if (stat(dir, &st) == 0) {
+		r->uid = st.st_uid;
+		r->gid = st.st_gid;
+		return 0;
+	}
+	snprintf(parent, sizeof(parent), "%.*s",
+		 slash ? (slash == dir ? 1 : (int)(slash - dir)) : 1,
+		 slash ? dir : ".");
+	if (stat(parent, &st) != 0)
+		return ppx_error_set(PPX_EIO, "cannot stat %s, the parent of "
+				     "the log directory: %s", parent,
+				     strerror(errno));
+	r->uid = st.st_uid;
+	r->gid = st.st_gid;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return ppx_error_set(PPX_EIO, "cannot create %s: %s", dir,
+				     strerror(errno));
+	return give_path(r, dir);
+}
+
 /* The one-writer lock, held until we exit: refused while ppxd runs. */
 static int take_lock(struct restore *r)
 {
 	char path[PATH_MAX], pid[32] = "";
-	struct stat st;
 	ssize_t n;
 	int rc;
 
-	if ((rc = log_path(path, sizeof(path), r, LOCK_FILE)) != 0)
+	if ((rc = log_path(path, sizeof(path), r, LOCK_FILE)) != 0 ||
+	    (rc = log_dir_make(r)) != 0)
 		return rc;
-	/* A log directory lost with its disk: the restore makes it. */
-	if (mkdir(r->cfg->log_dir, 0700) != 0 && errno != EEXIST)
-		return ppx_error_set(PPX_EIO, "cannot create %s: %s",
-				     r->cfg->log_dir, strerror(errno));
 	r->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 			  0600);
 	if (r->lock_fd < 0)
 		return ppx_error_set(PPX_EIO, "cannot open %s: %s", path,
 				     strerror(errno));
-	if (geteuid() == 0 && stat(r->cfg->log_dir, &st) == 0 &&
-	    fchown(r->lock_fd, st.st_uid, st.st_gid) != 0)
-		return ppx_error_set(PPX_EIO, "cannot give %s to uid %u: %s",
-				     path, (unsigned)st.st_uid,
-				     strerror(errno));
+	if ((rc = give(r, r->lock_fd, path)) != 0)
+		return rc;
 	if (flock(r->lock_fd, LOCK_EX | LOCK_NB) == 0) {
 		if (!daemon_answers(r))
 			return 0;
@@ -198,36 +279,154 @@ static int check_agency(struct restore *r)
 	return 0;
 }
 
+/* What the child that reads the replaced log finds. */
+struct old_log {
+	int readable, prefix;
+	uint64_t size;
+	int64_t newest_ms;		/* its newest entry's time */
+	ppx_hash root;
+	char why[200];
+};
+
+/* In the child: the replaced log's size and root, and whether the copy
+ * is a prefix of it. */
+static void old_read(struct old_log *o, const struct restore *r)
+{
+	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
+	Ppx__V1__LogEntry *e = NULL;
+	ppx_log *log = NULL;
+	ppx_hash at;
+
+	if (ppx_log_open(&log, r->cfg->log_dir, &ro) != 0) {
+		snprintf(o->why, sizeof(o->why), "%s", ppx_error_last());
+		return;
+	}
+	o->size = ppx_log_size(log);
+	if (o->size > 0 && ppx_log_get(log, o->size - 1, &e) == 0) {
+		o->newest_ms = e->time_ms;
+		ppx__v1__log_entry__free_unpacked(e, NULL);
+	}
+	if (o->size > 0 && ppx_log_root(log, o->size, o->root) == 0)
+		o->readable = 1;
+	if (o->readable && r->copy.entries <= o->size &&
+	    (r->copy.entries == 0 ||
+	     (ppx_log_root(log, r->copy.entries, at) == 0 &&
+	      memcmp(at, r->copy.root, sizeof(at)) == 0)))
+		o->prefix = 1;
+	ppx_log_close(log);
+}
+
+/* The replaced log read in a child, as the daemon checks its log
+ * (ppx_log_check_dir): a damaged page that crashes LMDB ends the child,
+ * not the restore.  0 with *o, a crash saying so in o->why. */
+static int old_read_child(struct old_log *o, const struct restore *r)
+{
+	int fds[2], status;
+	ssize_t n = 0, got;
+	pid_t pid;
+
+	memset(o, 0, sizeof(*o));
+	if (pipe2(fds, O_CLOEXEC) != 0 || (pid = fork()) < 0)
+		return ppx_error_set(PPX_EIO, "cannot fork to read the log: "
+				     "%s", strerror(errno));
+	if (pid == 0) {
+		close(fds[0]);
+		old_read(o, r);
+		_exit(write(fds[1], o, sizeof(*o)) == (ssize_t)sizeof(*o) ? 0
+									 : 1);
+	}
+	close(fds[1]);
+	while (n < (ssize_t)sizeof(*o) &&
+	       ((got = read(fds[0], (char *)o + n, sizeof(*o) - (size_t)n)) > 0 ||
+		(got < 0 && errno == EINTR)))
+		n += got > 0 ? got : 0;
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(*o) || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		memset(o, 0, sizeof(*o));
+		snprintf(o->why, sizeof(o->why), "damaged: reading it %s %d",
+			 WIFSIGNALED(status) ? "crashed with signal"
+					     : "failed with status",
+			 WIFSIGNALED(status) ? WTERMSIG(status)
+					     : WEXITSTATUS(status));
+	}
+	o->why[sizeof(o->why) - 1] = '\0';
+	return 0;
+}
+
+/* A marker left by an interrupted restore, after the log was moved
+ * aside: what it says was replaced is kept (the log is no longer there
+ * to be read). */
+static void old_from_marker(struct restore *r)
+{
+	char path[PATH_MAX];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	json_object *o = NULL, *v;
+	const char *hex;
+
+	if (log_path(path, sizeof(path), r, MARKER_FILE) != 0 ||
+	    ppx_file_read(&buf, &len, path, MARKER_MAX) != 0)
+		return;
+	if ((o = json_tokener_parse((const char *)buf)) &&
+	    json_object_object_get_ex(o, "replaced_root", &v) &&
+	    (hex = json_object_get_string(v)) &&
+	    strlen(hex) == 2 * PPX_HASH_LEN &&
+	    json_object_object_get_ex(o, "replaced_size", &v) &&
+	    json_object_is_type(v, json_type_int) &&
+	    json_object_get_int64(v) > 0) {
+		r->old_size = (uint64_t)json_object_get_int64(v);
+		r->old_readable = 1;
+		for (size_t i = 0; i < PPX_HASH_LEN; i++) {
+			int hi = ppx_hex_digit(hex[2 * i]);
+			int lo = ppx_hex_digit(hex[2 * i + 1]);
+
+			if (hi < 0 || lo < 0)
+				r->old_readable = 0;
+			r->old_root[i] = (uint8_t)(hi << 4 | (lo & 0xf));
+		}
+		if (!r->old_readable)
+			r->old_size = 0;
+	}
+	json_object_put(o);
+	free(buf);
+	printf("an interrupted restore is completed; it replaced %llu "
+	       "entries (said by %s)\n", (unsigned long long)r->old_size,
+	       path);
+}
+
 /* The log the copy replaces, if it can be read: its size and root, and
  * whether the copy is a prefix of it. */
 static int compare_old(struct restore *r)
 {
-	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
-	ppx_log *log = NULL;
-	ppx_hash at;
-	int prefix = 0;
+	char path[PATH_MAX], t[PPX_TIME_ISO_LEN];
+	struct old_log o;
+	int rc;
 
-	if (ppx_log_open(&log, r->cfg->log_dir, &ro) != 0) {
-		printf("the log it replaces cannot be read (%s)\n",
-		       ppx_error_last());
+	if ((rc = log_path(path, sizeof(path), r, "data.mdb")) != 0)
+		return rc;
+	if (access(path, F_OK) != 0) {
+		old_from_marker(r);
 		return 0;
 	}
-	r->old_size = ppx_log_size(log);
-	if (r->old_size > 0 &&
-	    ppx_log_root(log, r->old_size, r->old_root) == 0)
-		r->old_readable = 1;
-	if (r->old_readable && r->copy.entries <= r->old_size &&
-	    (r->copy.entries == 0 ||
-	     (ppx_log_root(log, r->copy.entries, at) == 0 &&
-	      memcmp(at, r->copy.root, sizeof(at)) == 0)))
-		prefix = 1;
-	ppx_log_close(log);
-	printf("copy holds %llu entries; the log it replaces holds %llu%s\n",
-	       (unsigned long long)r->copy.entries,
+	if ((rc = old_read_child(&o, r)) != 0)
+		return rc;
+	if (o.why[0]) {
+		printf("the log it replaces cannot be read (%s)\n", o.why);
+		return 0;
+	}
+	r->old_readable = o.readable;
+	r->old_size = o.size;
+	memcpy(r->old_root, o.root, sizeof(o.root));
+	ppx_time_iso(t, sizeof(t), o.newest_ms);
+	printf("copy holds %llu entries; the log it replaces holds %llu%s\n"
+	       "  its newest entry: %s\n", (unsigned long long)r->copy.entries,
 	       (unsigned long long)r->old_size,
-	       prefix ? " (the copy is a prefix of it)"
-		      : " (the copy is NOT a prefix of it)");
-	if (!prefix && r->old_size > 0 && !r->yes)
+	       o.prefix ? " (the copy is a prefix of it)"
+			: " (the copy is NOT a prefix of it)", t);
+	if (!o.prefix && r->old_size > 0 && !r->yes)
 		return ppx_error_set(PPX_ECONFLICT, "the copy does not match "
 				     "the start of the log it would replace; "
 				     "give --yes if that is what you mean");
@@ -238,18 +437,23 @@ static int compare_old(struct restore *r)
 static int move_aside(struct restore *r)
 {
 	static const char *const files[] = {"data.mdb", "lock.mdb"};
-	char stamp[64], from[PATH_MAX], to[PATH_MAX + 16];
+	char stamp[64], ms[16], from[PATH_MAX], to[PATH_MAX + 16];
 	time_t t = (time_t)(r->now_ms / 1000);
 	struct tm tm;
 	int rc;
 
 	gmtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "replaced-%Y%m%dT%H%M%SZ", &tm);
-	if ((rc = log_path(r->aside, sizeof(r->aside), r, stamp)) != 0)
-		return rc;
+	strftime(stamp, sizeof(stamp), "replaced-%Y%m%dT%H%M%S", &tm);
+	snprintf(ms, sizeof(ms), ".%03dZ", (int)(r->now_ms % 1000));
+	if ((size_t)snprintf(r->aside, sizeof(r->aside), "%s/%s%s",
+			     r->cfg->log_dir, stamp, ms) >= sizeof(r->aside))
+		return ppx_error_set(PPX_EINVAL, "log directory name too "
+				     "long: %s", r->cfg->log_dir);
 	if (mkdir(r->aside, 0700) != 0)
 		return ppx_error_set(PPX_EIO, "cannot create %s: %s", r->aside,
 				     strerror(errno));
+	if ((rc = give_path(r, r->aside)) != 0)
+		return rc;
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(to, sizeof(to), "%s/%s", r->aside, files[i]);
 		if ((rc = log_path(from, sizeof(from), r, files[i])) != 0)
@@ -304,39 +508,54 @@ static int copy_bytes(int dst_fd, const char *src)
 	return rc;
 }
 
-/* The copy as LOG_DIR/data.mdb, owned as LOG_DIR is (the daemon's user,
- * when root restores). */
-static int put_in_place(struct restore *r)
+/* --from copied once into LOG_DIR/data.mdb.restoring, owned as LOG_DIR
+ * is, synced: the file every check then reads, and that goes in place. */
+static int copy_in(struct restore *r)
 {
-	char tmp[PATH_MAX], path[PATH_MAX];
-	struct stat st;
 	int fd, rc;
 
-	if ((rc = log_path(tmp, sizeof(tmp), r, "data.mdb.restoring")) != 0 ||
-	    (rc = log_path(path, sizeof(path), r, "data.mdb")) != 0)
+	if ((rc = log_path(r->restoring, sizeof(r->restoring), r,
+			   RESTORING_FILE)) != 0)
 		return rc;
-	if (stat(r->cfg->log_dir, &st) != 0)
-		return ppx_error_set(PPX_EIO, "cannot stat %s: %s",
-				     r->cfg->log_dir, strerror(errno));
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
+	fd = open(r->restoring, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+		  O_NOFOLLOW, 0600);
 	if (fd < 0)
-		return ppx_error_set(PPX_EIO, "cannot create %s: %s", tmp,
-				     strerror(errno));
-	rc = copy_bytes(fd, r->from);
-	if (rc == 0 && geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) != 0)
-		rc = ppx_error_set(PPX_EIO, "cannot give %s to uid %u: %s", tmp,
-				   (unsigned)st.st_uid, strerror(errno));
+		return ppx_error_set(PPX_EIO, "cannot create %s: %s",
+				     r->restoring, strerror(errno));
+	rc = give(r, fd, r->restoring);
+	if (rc == 0)
+		rc = copy_bytes(fd, r->from);
 	if (rc == 0 && fsync(fd) != 0)
-		rc = ppx_error_set(PPX_EIO, "cannot sync %s: %s", tmp,
+		rc = ppx_error_set(PPX_EIO, "cannot sync %s: %s", r->restoring,
 				   strerror(errno));
 	close(fd);
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = ppx_error_set(PPX_EIO, "cannot rename %s: %s", tmp,
-				   strerror(errno));
-	if (rc != 0)
-		unlink(tmp);
 	return rc == 0 ? sync_dir(r->cfg->log_dir) : rc;
+}
+
+/* Step 3: the checked copy becomes the log. */
+static int put_in_place(struct restore *r)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	if ((rc = log_path(path, sizeof(path), r, "data.mdb")) != 0)
+		return rc;
+	if (rename(r->restoring, path) != 0)
+		return ppx_error_set(PPX_EIO, "cannot rename %s: %s",
+				     r->restoring, strerror(errno));
+	return sync_dir(r->cfg->log_dir);
+}
+
+/* The test hook (STOP_ENV): a crash right after step `step`. */
+static void test_stop(int step)
+{
+	const char *s = getenv(STOP_ENV);
+
+	if (s && s[0] == '0' + step && s[1] == '\0') {
+		fprintf(stderr, "ppx restore: stopped after step %d (%s)\n",
+			step, STOP_ENV);
+		_exit(99);
+	}
 }
 
 static void add_hex(json_object *o, const char *key, const uint8_t *b,
@@ -348,7 +567,50 @@ static void add_hex(json_object *o, const char *key, const uint8_t *b,
 	json_object_object_add(o, key, json_object_new_string(hex));
 }
 
-/* LOG_DIR/restored.json: what the daemon says at its next start. */
+/* path written whole (temp, fsync, rename, directory fsync), owned as
+ * LOG_DIR is: the daemon's user must read it. */
+static int write_owned(const struct restore *r, const char *path,
+		       const char *text)
+{
+	char tmp[PATH_MAX + 8];
+	size_t len = strlen(text), put = 0;
+	int fd, rc;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return ppx_error_set(PPX_EINVAL, "%s: path too long", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0)
+		return ppx_error_set(PPX_EIO, "cannot create %s: %s", tmp,
+				     strerror(errno));
+	rc = give(r, fd, tmp);
+	while (rc == 0 && put < len) {
+		ssize_t n = write(fd, text + put, len - put);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			rc = ppx_error_set(PPX_EIO, "cannot write %s: %s", tmp,
+					   strerror(errno));
+		else
+			put += (size_t)n;
+	}
+	if (rc == 0 && fsync(fd) != 0)
+		rc = ppx_error_set(PPX_EIO, "cannot sync %s: %s", tmp,
+				   strerror(errno));
+	close(fd);
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = ppx_error_set(PPX_EIO, "cannot rename %s: %s", tmp,
+				   strerror(errno));
+	if (rc != 0) {
+		unlink(tmp);
+		return rc;
+	}
+	return sync_dir(r->cfg->log_dir);
+}
+
+/* Step 1, LOG_DIR/restored.json: what the daemon says at its next
+ * start. */
 static int write_marker(struct restore *r)
 {
 	json_object *o = json_object_new_object();
@@ -377,8 +639,7 @@ static int write_marker(struct restore *r)
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	rc = log_path(path, sizeof(path), r, MARKER_FILE);
 	if (rc == 0)
-		rc = ppx_file_write_atomic(path, (const uint8_t *)s, strlen(s),
-					   0600);
+		rc = write_owned(r, path, s);
 	json_object_put(o);
 	return rc;
 }
@@ -390,8 +651,8 @@ static int checks(struct restore *r)
 	if ((rc = ppx_config_load(&r->cfg, config_path_default(r->config))) ||
 	    (rc = ppx_trust_load(&r->trust, r->cfg->ca, r->cfg->crl,
 				 r->cfg->certs)) ||
-	    (rc = take_lock(r)) ||
-	    (rc = backup_info_read(&r->copy, r->from, r->trust)))
+	    (rc = take_lock(r)) || (rc = copy_in(r)) ||
+	    (rc = backup_info_read(&r->copy, r->restoring, r->trust)))
 		return rc;
 	if (!r->copy.report.ok)
 		return ppx_error_set(PPX_ECORRUPT, "%s DOES NOT VERIFY at "
@@ -403,6 +664,25 @@ static int checks(struct restore *r)
 	if ((rc = check_agency(r)) != 0)
 		return rc;
 	return compare_old(r);
+}
+
+/* Checked, then steps 1 to 3 (the file's opening comment). */
+static int restore(struct restore *r)
+{
+	int rc = checks(r);
+
+	if (rc != 0) {
+		if (r->restoring[0])	/* nothing was put in place */
+			unlink(r->restoring);
+		return rc;
+	}
+	if ((rc = write_marker(r)) != 0)
+		return rc;
+	test_stop(1);
+	if ((rc = move_aside(r)) != 0)
+		return rc;
+	test_stop(2);
+	return put_in_place(r);
 }
 
 int cmd_restore(int argc, char **argv)
@@ -417,10 +697,7 @@ int cmd_restore(int argc, char **argv)
 		return rc == 1 ? PPX_EXIT_OK : PPX_EXIT_USAGE;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	if ((rc = checks(&r)) == 0 && (rc = move_aside(&r)) == 0 &&
-	    (rc = put_in_place(&r)) == 0)
-		rc = write_marker(&r);
-	if (rc == 0)
+	if ((rc = restore(&r)) == 0)
 		printf("restored %s into %s; the replaced files are in %s; "
 		       "start the daemon: it tells its partners\n", r.from,
 		       r.cfg->log_dir, r.aside);

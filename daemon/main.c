@@ -149,15 +149,19 @@ static int load(struct ppxd *d, const char *path, uint8_t secret[32],
  * the chain and the stored tree, in a child process (ppx_log_check_dir())
  * so that a page damaged in a way that crashes LMDB stops the daemon with
  * a clear error, not a signal.  A damaged log stops the daemon with the
- * first entry that differs.  No log yet is a new one.
+ * first entry that differs.  No log yet is a new one, unless a restore
+ * was interrupted (restore.c).
  */
 static int open_log(struct ppxd *d)
 {
 	ppx_log_options lo = {.map_max = (uint64_t)d->cfg->log_max_mb << 20};
 	ppx_verify_report r;
 	int64_t t0 = ppxd_now_ms();
-	int rc = ppx_log_check_dir(&r, d->cfg->log_dir, NULL);
+	int rc = restore_check_interrupted(d->cfg->log_dir);
 
+	if (rc != 0)
+		return rc;
+	rc = ppx_log_check_dir(&r, d->cfg->log_dir, NULL);
 	if (rc == PPX_ENOTFOUND)
 		r = (ppx_verify_report){.ok = 1};
 	else if (rc != 0)

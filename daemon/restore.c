@@ -47,6 +47,8 @@
 #define MARKER_FILE "restored.json"
 #define MARKER_MAX (16 * 1024)
 #define MARK_SET "restored/"
+#define NEWEST_SET "restored-newest/"	/* one mark: the newest restore */
+#define RESTORING_FILE "data.mdb.restoring"
 #define PARTNER_SET "partner-restored/"
 #define MARKS_MAX 256		/* restores of one log found for status */
 #define TEXT_MAX 1024		/* reason, operator, file: at most */
@@ -157,16 +159,25 @@ static int marker_read(struct marker *m, const char *path)
 	return 1;
 }
 
-/* The newest ENTRY_RESTORED's mark: its seq and restored_ms; 0 if none. */
+/* The newest ENTRY_RESTORED's mark: its seq and restored_ms; 0 if none.
+ * NEWEST_SET holds only that one (log_restored() replaces it); a log
+ * restored before it existed has only MARK_SET, read in seq order: the
+ * newest of the first MARKS_MAX. */
 static int last_mark(ppx_log *log, struct ppx_log_mark *out)
 {
 	struct ppx_log_mark *m = NULL;
 	size_t n = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (ppx_log_mark_list(log, MARK_SET, &m, &n, MARKS_MAX) != 0 || !n) {
+	if (ppx_log_mark_list(log, NEWEST_SET, &m, &n, 1) != 0 || !n) {
 		free(m);
-		return 0;
+		m = NULL;
+		n = 0;
+		if (ppx_log_mark_list(log, MARK_SET, &m, &n, MARKS_MAX) != 0 ||
+		    !n) {
+			free(m);
+			return 0;
+		}
 	}
 	*out = m[n - 1];
 	free(m);
@@ -193,8 +204,9 @@ static int marker_matches(struct ppxd *d, const struct marker *m,
 		return ppx_error_set(PPX_ECONFLICT, "%s says the log was "
 				     "restored to %llu entries, but log %s "
 				     "holds %llu, or another root; not "
-				     "starting: was another log put in place "
-				     "after ppx restore?", path,
+				     "starting: a restore was interrupted "
+				     "(run ppx restore again), or another log "
+				     "was put in place after it", path,
 				     (unsigned long long)m->size,
 				     d->cfg->log_dir,
 				     (unsigned long long)size);
@@ -253,9 +265,10 @@ static int log_restored(struct ppxd *d, const struct marker *m)
 {
 	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
 	char detail[4 * TEXT_MAX], at[PPX_TIME_ISO_LEN], copied[PPX_TIME_ISO_LEN];
+	struct ppx_log_mark *old = NULL;
 	ppx_log_batch *b = NULL;
 	uint8_t *frame = NULL;
-	size_t len = 0;
+	size_t len = 0, n_old = 0;
 	uint64_t seq;
 	int rc;
 
@@ -277,6 +290,15 @@ static int log_restored(struct ppxd *d, const struct marker *m)
 	}
 	if (rc == 0)
 		rc = ppx_log_mark_put(b, MARK_SET, seq, (uint64_t)m->restored_ms);
+	/* The one newest mark moves to this entry, in the same commit. */
+	if (rc == 0 &&
+	    ppx_log_mark_list(d->log, NEWEST_SET, &old, &n_old, 1) == 0 &&
+	    n_old == 1)
+		rc = ppx_log_mark_del(b, NEWEST_SET, old[0].seq);
+	if (rc == 0)
+		rc = ppx_log_mark_put(b, NEWEST_SET, seq,
+				      (uint64_t)m->restored_ms);
+	free(old);
 	if (rc == 0)
 		rc = writer_flush(d);
 	free(frame);
@@ -301,6 +323,35 @@ static int marker_remove(const char *path, const char *dir)
 }
 
 static int restore_marker(struct ppxd *d);
+
+int restore_check_interrupted(const char *log_dir)
+{
+	char restoring[PATH_MAX], marker[PATH_MAX], data[PATH_MAX];
+
+	if ((size_t)snprintf(restoring, sizeof(restoring), "%s/%s", log_dir,
+			     RESTORING_FILE) >= sizeof(restoring) ||
+	    (size_t)snprintf(marker, sizeof(marker), "%s/%s", log_dir,
+			     MARKER_FILE) >= sizeof(marker) ||
+	    (size_t)snprintf(data, sizeof(data), "%s/data.mdb", log_dir) >=
+		    sizeof(data))
+		return ppx_error_set(PPX_EINVAL, "log directory name too "
+				     "long: %s", log_dir);
+	if (access(restoring, F_OK) == 0)
+		return ppx_error_set(PPX_ECONFLICT, "a restore was interrupted "
+				     "(%s is there): not starting; run ppx "
+				     "restore again (or, to start on the log "
+				     "as it is, remove %s and %s if the log "
+				     "was not moved aside)", restoring,
+				     restoring, marker);
+	if (access(data, F_OK) != 0 && access(marker, F_OK) == 0)
+		return ppx_error_set(PPX_ECONFLICT, "a restore was interrupted "
+				     "(%s is there, %s is not): not starting "
+				     "a new log; run ppx restore again (or "
+				     "move the log back from %s/replaced-*/ "
+				     "and remove %s)", marker, data, log_dir,
+				     marker);
+	return 0;
+}
 
 /* Our newest ENTRY_RESTORED's frame, sent at each link-up. */
 static int load_frame(struct restore *r, ppx_log *log)

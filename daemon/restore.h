@@ -22,6 +22,11 @@ int restore_start(struct ppxd *d);
 
 void restore_free(struct restore **self);
 
+/* Before the log is opened: 0, or an error if a `ppx restore` was
+ * interrupted (LOG_DIR/data.mdb.restoring is there, or the marker is
+ * and data.mdb is not), so that no new, empty log is started then. */
+int restore_check_interrupted(const char *log_dir);
+
 /* Link `link` came up: our newest restore notice is sent on it. */
 void restore_link_up(struct ppxd *d, size_t link);
 

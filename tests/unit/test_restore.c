@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,16 +96,58 @@ static void test_restore__copy_holds_the_log_and_reads_as_one(void **state)
 	assert_int_not_equal(stat(lock, &st), 0);	/* no lock file */
 }
 
+/* The copy, into a pipe, in a thread of its own: it blocks on the full
+ * pipe, holding its read transaction, until the test drains it. */
+struct copier {
+	ppx_log *log;
+	int fd, rc, done;
+};
+
+static void *copier_run(void *arg)
+{
+	struct copier *c = arg;
+
+	c->rc = ppx_log_copy_fd(c->log, c->fd);
+	close(c->fd);
+	__atomic_store_n(&c->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
 static void test_restore__copy_is_the_state_at_its_start(void **state)
 {
 	struct fx *f = *state;
 	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
+	struct copier cp = {.log = f->log};
 	ppx_log *c = NULL;
+	char buf[4096];
+	pthread_t t;
+	int fds[2], out;
+	ssize_t n;
 
-	copy_to(f);
-	append_note(f->log, 300);	/* after the copy: not in it */
+	assert_int_equal(pipe(fds), 0);
+	fcntl(fds[1], F_SETPIPE_SZ, 4096);	/* the copy soon waits */
+	cp.fd = fds[1];
+	assert_int_equal(pthread_create(&t, NULL, copier_run, &cp), 0);
+	/* The first bytes: the copy has begun, its state taken. */
+	out = open(f->copy, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(out >= 0);
+	assert_true((n = read(fds[0], buf, sizeof(buf))) > 0);
+	assert_int_equal(write(out, buf, (size_t)n), n);
+	/* Appended while the copy runs, blocked on the pipe. */
+	for (int i = 300; i < 400; i++)
+		append_note(f->log, i);
+	assert_int_equal(ppx_log_size(f->log), 400);
+	/* Still copying: the log's copy is larger than the pipe and the
+	 * block read from it. */
+	assert_int_equal(__atomic_load_n(&cp.done, __ATOMIC_SEQ_CST), 0);
+	while ((n = read(fds[0], buf, sizeof(buf))) > 0)
+		assert_int_equal(write(out, buf, (size_t)n), n);
+	close(fds[0]);
+	close(out);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(cp.rc, 0);
 	assert_int_equal(ppx_log_open(&c, f->copy, &ro), 0);
-	assert_int_equal(ppx_log_size(c), 300);
+	assert_int_equal(ppx_log_size(c), 300);	/* exactly its start */
 	ppx_log_close(c);
 }
 
