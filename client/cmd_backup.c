@@ -503,6 +503,15 @@ static int backup(const struct backup_opts *o)
 		unlink(tmp);
 		return PPX_EXIT_NO;
 	}
+	if (rc == 0 && !b.newest && !b.cosigned) {
+		fprintf(stderr, "ppx backup: the copy verifies but holds no "
+			"checkpoint, so ppx restore could not tell whose log it "
+			"is; nothing kept (take the backup through the daemon, "
+			"which signs one first)\n");
+		backup_info_clear(&b);
+		unlink(tmp);
+		return PPX_EXIT_NO;
+	}
 	if (rc == 0)
 		rc = keep(tmp, o->to, o->force);
 	if (rc != 0) {

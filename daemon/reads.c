@@ -675,6 +675,12 @@ static int read_request(struct ppxd *d, struct conn *c,
 		return rc;
 	}
 	rc = read_allowed(d, op, p, &a, req, &r, why, cap);
+	/* A backup copies a log that ends with a checkpoint the agency
+	 * signed, whatever checkpoint_every says. */
+	if (rc == 0 && strcmp(p->command, "backup") == 0 &&
+	    (rc = writer_checkpoint_now(d)) != 0)
+		snprintf(why, cap, "cannot sign a checkpoint before the "
+			 "backup: %s", ppx_error_last());
 	r.person = op->id;
 	r.command = p->command;
 	r.scope = p->scope;

@@ -85,6 +85,24 @@ static void writer_checkpoint(struct ppxd *d, ppx_log_batch *b)
 	d->checkpoint_size = seq;
 }
 
+/* A checkpoint in the batch now, whatever checkpoint_every says: before
+ * a backup, so that every copy holds one the agency signed (ppx restore
+ * tells whose log a copy is by it). */
+int writer_checkpoint_now(struct ppxd *d)
+{
+	ppx_log_batch *b;
+	uint64_t seq;
+	int rc = writer_batch(d, &b);
+
+	if (rc == 0)
+		rc = ppx_checkpoint_append_batch(b, d->log, d->signer, &seq);
+	if (rc == 0) {
+		d->writer->appended++;
+		d->checkpoint_size = seq;
+	}
+	return rc;
+}
+
 int writer_append(struct ppxd *d, Ppx__V1__LogEntry *entry, uint64_t *seq)
 {
 	ppx_log_batch *b;

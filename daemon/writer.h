@@ -26,6 +26,8 @@ int writer_batch(struct ppxd *d, ppx_log_batch **out);
 
 /* Append to this iteration's batch. */
 int writer_append(struct ppxd *d, Ppx__V1__LogEntry *entry, uint64_t *seq);
+/* A signed checkpoint appended to the batch now (before a backup). */
+int writer_checkpoint_now(struct ppxd *d);
 
 /* Run fn(d, arg, rc) after this iteration's commit.  `arg` is the
  * callback's to free. */

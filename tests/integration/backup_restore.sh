@@ -72,6 +72,17 @@ copied=$(sed -n 's/.*verified: \([0-9]*\) entries.*/\1/p' "$OUT")
 reads=$("$PPX" log --log "$PLOG" --json --kind READ 2>/dev/null |
 	jq -c 'select(.access.command == "backup")' | wc -l)
 check "the backup is logged as a read by probation (ENTRY_READ backup)" [ "$reads" -ge 1 ]
+# Before it copies, the daemon signs a checkpoint (whatever
+# checkpoint_every says): the entry before the backup's read is one, and
+# the copy ends with it and the read.
+rseq=$("$PPX" log --log "$PLOG" --json --kind READ 2>/dev/null |
+	jq -r 'select(.access.command == "backup") | .seq' | head -1)
+before=$("$PPX" log --log "$PLOG" --json 2>/dev/null |
+	jq -r --argjson s "${rseq:-0}" 'select(.seq == $s - 1) | .kind')
+check "... right after a checkpoint the daemon signed for it (entry $((${rseq:-0} - 1)): $before)" \
+	[ "$before" = ENTRY_CHECKPOINT ]
+check "... and the copy's newest checkpoint is that one" \
+	grep -q "newest checkpoint: entry $((${rseq:-0} - 1)), " "$OUT"
 "$PPX" backup --to "$FED/p.bak" --config "$PC" >"$OUT" 2>&1
 rc=$?
 check "a second backup to the same FILE is refused" [ "$rc" -ne 0 ]
