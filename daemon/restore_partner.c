@@ -42,6 +42,7 @@
 #include "outbox.h"
 #include "partners.h"
 #include "ppx/checkpoint.h"
+#include "ppx/entry.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "restore.h"
@@ -134,7 +135,60 @@ static void refuse(struct ppxd *d, const char *agency, const uint8_t *raw,
 	inbound_log_refused(d, agency, raw, len, code, detail);
 }
 
-/* The notice and its checkpoint judged (see the file's comment). */
+/* 1 if the notice's restored_ms, read before any signature is checked,
+ * is no newer than the last taken (`last_ms`): a notice sent again at
+ * each link-up, dropped even once the certificate that signed it has
+ * expired or been revoked.  Its body decoded into n->notice. */
+static int already_taken(struct notice *n, int64_t last_ms)
+{
+	const Ppx__V1__Envelope *env = n->frame->restore;
+
+	if (!env || !(n->notice = ppx__v1__restore_notice__unpack(
+			      NULL, env->signed_body.len,
+			      env->signed_body.data)))
+		return ppx_error_set(PPX_EBODY, "restore notice does not "
+				     "decode");
+	return n->notice->restored_ms <= last_ms;
+}
+
+/*
+ * The notice against what we hold of its log: a checkpoint as large as
+ * ours with another root is no backup of the log we witnessed but a
+ * fork, refused and alarmed with both as evidence (PPX_EPROOF); a notice
+ * while an alarm about that log is outstanding is left for the
+ * operators (2).  0 to take it.
+ */
+static int judge_held(struct notice *n, struct ppxd *d, const char *agency)
+{
+	uint8_t root[PPX_HASH_LEN];
+	uint64_t size = 0;
+	size_t len = 0;
+
+	if (witness_held(d, agency, &len, &size, root) &&
+	    size == n->cp->tree_size &&
+	    memcmp(root, n->cp->root_hash.data, PPX_HASH_LEN) != 0) {
+		witness_restore_fork(d, agency, n->notice->checkpoint, size,
+				     n->cp->root_hash.data);
+		return ppx_error_set(PPX_EPROOF, "its checkpoint of %llu "
+				     "entries has another root than the one "
+				     "we cosigned: a fork, not a restore",
+				     (unsigned long long)size);
+	}
+	if (witness_alarmed(d, agency)) {
+		log_event(LOG_WARNING, &(struct log_fields){
+				  .partner = agency,
+				  .reason = "restore-under-alarm"},
+			  "%s says its log was restored from a backup, but a "
+			  "witnessing alarm about it is outstanding: not "
+			  "taken, left for the operators", agency);
+		return 2;
+	}
+	return 0;
+}
+
+/* The notice and its checkpoint judged (see the file's comment): 0 to
+ * take it, 1 dropped as taken already, 2 left for the operators, < 0
+ * refused. */
 static int judge(struct notice *n, struct ppxd *d, const char *agency,
 		 const uint8_t *raw, size_t len, int64_t last_ms)
 {
@@ -147,14 +201,12 @@ static int judge(struct notice *n, struct ppxd *d, const char *agency,
 		return rc;
 	if (n->frame->content_case != PPX__V1__FRAME__CONTENT_RESTORE)
 		return ppx_error_set(PPX_EFRAME, "not a restore frame");
+	if ((rc = already_taken(n, last_ms)) != 0)
+		return rc;	/* 1: taken already, or older: dropped */
 	if ((rc = ppx_envelope_verify(d->trust, n->frame->restore,
 				      PPX__V1__SIGNED_PURPOSE__SIGNED_RESTORE,
 				      agency, now / 1000, &signer)) != 0)
 		return rc;
-	if (!(n->notice = ppx__v1__restore_notice__unpack(
-		      NULL, n->frame->restore->signed_body.len,
-		      n->frame->restore->signed_body.data)))
-		return ppx_error_set(PPX_EBODY, "restore notice does not decode");
 	if (!n->notice->agency || strcmp(n->notice->agency, agency) != 0 ||
 	    !n->notice->checkpoint)
 		return ppx_error_set(PPX_ESENDER, "restore notice is not of "
@@ -170,9 +222,7 @@ static int judge(struct notice *n, struct ppxd *d, const char *agency,
 	    n->notice->copied_ms < 0)
 		return ppx_error_set(PPX_EBODY, "restore notice has times "
 				     "out of order or in the future");
-	if (n->notice->restored_ms <= last_ms)
-		return 1;	/* taken already, or older: dropped */
-	return 0;
+	return judge_held(n, d, agency);
 }
 
 static void notice_clear(struct notice *n)
@@ -216,10 +266,49 @@ static int resent_add(struct notice *n, const uint8_t *id, uint64_t seq)
 	return 0;
 }
 
-/* The messages of one of our RECEIPT_RECEIVED entries from the partner
- * that it stored at or beyond the notice's size: noted, to queue again. */
+/* 1 if our SENT entry `seq` went to `agency` and is the message the
+ * receipt item `it` names by its body hash: a partner's receipt may name
+ * messages it was never sent, and they must not be sent to it. */
+static int sent_to(struct ppxd *d, const char *agency, uint64_t seq,
+		   const Ppx__V1__ReceiptItem *it)
+{
+	Ppx__V1__LogEntry *e = NULL;
+	Ppx__V1__Body *b = NULL;
+	uint8_t hash[PPX_HASH_LEN];
+	int ok = 0;
+
+	if (it->body_hash.len != PPX_HASH_LEN ||
+	    ppx_log_get(d->log, seq, &e) != 0)
+		return 0;
+	if (ppx_entry_body(&b, hash, e) == 0 &&
+	    memcmp(hash, it->body_hash.data, PPX_HASH_LEN) == 0)
+		for (size_t i = 0; !ok && i < b->n_recipients; i++)
+			ok = b->recipients[i] &&
+			     strcmp(b->recipients[i], agency) == 0;
+	if (b)
+		ppx__v1__body__free_unpacked(b, NULL);
+	ppx__v1__log_entry__free_unpacked(e, NULL);
+	return ok;
+}
+
+/* The item of `rb` for message `id`, or NULL. */
+static const Ppx__V1__ReceiptItem *item_of(const Ppx__V1__ReceiptBody *rb,
+					   const ProtobufCBinaryData *id)
+{
+	for (size_t i = 0; i < rb->n_items; i++)
+		if (rb->items[i]->message_id.len == id->len &&
+		    memcmp(rb->items[i]->message_id.data, id->data,
+			   id->len) == 0)
+			return rb->items[i];
+	return NULL;
+}
+
+/* The messages one of our RECEIPT_RECEIVED entries from the partner
+ * settled (its related_ids, not every item of the frame) that it stored
+ * at or beyond the notice's size, each our SENT entry to that partner
+ * with the body the item names: noted, to queue again. */
 static int requeue_receipt(struct notice *n, struct ppxd *d,
-			   const Ppx__V1__LogEntry *e)
+			   const char *agency, const Ppx__V1__LogEntry *e)
 {
 	Ppx__V1__Frame *f = NULL;
 	Ppx__V1__ReceiptBody *rb = NULL;
@@ -231,21 +320,21 @@ static int requeue_receipt(struct notice *n, struct ppxd *d,
 		      NULL, f->receipt->signed_body.len,
 		      f->receipt->signed_body.data)))
 		goto out;
-	for (size_t i = 0; rc == 0 && i < rb->n_items; i++) {
-		const Ppx__V1__ReceiptItem *it = rb->items[i];
+	for (size_t i = 0; rc == 0 && i < e->n_related_ids; i++) {
+		const ProtobufCBinaryData *id = &e->related_ids[i];
+		const Ppx__V1__ReceiptItem *it;
 		uint64_t seq;
 
-		if ((it->status != PPX__V1__RECEIPT_STATUS__STORED &&
+		if (id->len != PPX_MESSAGE_ID_LEN || !(it = item_of(rb, id)) ||
+		    (it->status != PPX__V1__RECEIPT_STATUS__STORED &&
 		     it->status != PPX__V1__RECEIPT_STATUS__DUPLICATE) ||
 		    it->log_seq < n->cp->tree_size ||
-		    it->message_id.len != PPX_MESSAGE_ID_LEN ||
-		    resent_has(n, it->message_id.data) ||
-		    n->n_ids == RESENT_MAX ||
+		    resent_has(n, id->data) || n->n_ids == RESENT_MAX ||
 		    ppx_log_find(d->log, PPX__V1__ENTRY_KIND__ENTRY_SENT, "",
-				 it->message_id.data, it->message_id.len,
-				 &seq) != 0)
+				 id->data, id->len, &seq) != 0 ||
+		    !sent_to(d, agency, seq, it))
 			continue;
-		if ((rc = resent_add(n, it->message_id.data, seq)) != 0)
+		if ((rc = resent_add(n, id->data, seq)) != 0)
 			break;
 	}
 out:
@@ -282,7 +371,7 @@ static int requeue(struct notice *n, struct ppxd *d, const char *agency)
 		}
 		if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED &&
 		    e->peer_agency && strcmp(e->peer_agency, agency) == 0)
-			rc = requeue_receipt(n, d, e);
+			rc = requeue_receipt(n, d, agency, e);
 		ppx__v1__log_entry__free_unpacked(e, NULL);
 	}
 	if (rc == 0 && n->n_ids > 0) {
@@ -338,8 +427,20 @@ static int append_record(struct ppxd *d, const struct notice *n,
 	return rc;
 }
 
+/* 1 if the notice names the log it replaced at the size we hold
+ * (`size`, `root`) with another root: the replaced log was not the one we
+ * witnessed. */
+static int replaced_other(const Ppx__V1__RestoreNotice *rn, uint64_t size,
+			  const uint8_t *root)
+{
+	return rn->replaced_size == size && rn->replaced_root.len > 0 &&
+	       (rn->replaced_root.len != PPX_HASH_LEN ||
+		memcmp(rn->replaced_root.data, root, PPX_HASH_LEN) != 0);
+}
+
 /* The record, the mark moved, the held checkpoint moved back if ours is
- * larger than the notice's (or as large with another root). */
+ * larger than the notice's (judge_held refused one as large with another
+ * root). */
 static int log_taken(struct notice *n, struct ppxd *d, const char *agency,
 		     const uint8_t *raw, size_t len)
 {
@@ -349,19 +450,20 @@ static int log_taken(struct notice *n, struct ppxd *d, const char *agency,
 	size_t held_len = 0;
 	const uint8_t *held = witness_held(d, agency, &held_len, &held_size,
 					    held_root);
-	int move = held && (held_size > n->cp->tree_size ||
-			    (held_size == n->cp->tree_size &&
-			     memcmp(held_root, n->cp->root_hash.data,
-				    PPX_HASH_LEN) != 0));
-	char detail[300];
+	int move = held && held_size > n->cp->tree_size;
+	int other = held && replaced_other(n->notice, held_size, held_root);
+	char detail[400];
 	int rc;
 
 	if (held)
 		held_env = ppx__v1__envelope__unpack(NULL, held_len, held);
 	snprintf(detail, sizeof(detail), "restored to %llu entries (held "
-		 "%llu); %zu messages queued again",
+		 "%llu); %zu messages queued again%s",
 		 (unsigned long long)n->cp->tree_size,
-		 (unsigned long long)held_size, n->n_ids);
+		 (unsigned long long)held_size, n->n_ids,
+		 other ? "; the log it says it replaced has another root "
+		 "than the one we cosigned at that size: not the log we "
+		 "witnessed" : "");
 	rc = append_record(d, n, agency, raw, len, held_env, detail, &seq);
 	if (rc == 0)
 		rc = restore_partner_mark(d, agency, seq,
@@ -373,7 +475,11 @@ static int log_taken(struct notice *n, struct ppxd *d, const char *agency,
 	if (rc == 0) {
 		witness_restored_status(d, agency, n->notice->restored_ms,
 					n->cp->tree_size);
-		log_warnx("%s says its log was restored from a backup: %s%s",
+		log_event(LOG_WARNING, &(struct log_fields){
+				  .partner = agency,
+				  .reason = other ? "restore-replaced-other"
+						  : "partner-restored"},
+			  "%s says its log was restored from a backup: %s%s",
 			  agency, detail, move ? "; witnessing goes on from "
 			  "the restored log" : "");
 	}
@@ -382,7 +488,8 @@ static int log_taken(struct notice *n, struct ppxd *d, const char *agency,
 	return rc;
 }
 
-/* Judged; taken (0), dropped (1) or refused (< 0, error set). */
+/* Judged; taken (0), dropped (1), left for the operators (2) or refused
+ * (< 0, error set). */
 static int take(struct ppxd *d, struct restore_peer *p, const char *agency,
 		const uint8_t *raw, size_t len)
 {
@@ -410,6 +517,7 @@ int restore_frame(struct ppxd *d, const char *agency, const uint8_t *raw,
 	struct restore_peer *p;
 	int64_t now = ppxd_now_ms();
 	uint8_t sha[PPX_HASH_LEN];
+	int rc;
 
 	if (!is_restore(raw, len))
 		return 0;
@@ -426,10 +534,14 @@ int restore_frame(struct ppxd *d, const char *agency, const uint8_t *raw,
 	if ((p->judged && memcmp(p->sha, sha, sizeof(sha)) == 0) ||
 	    now - p->judged_ms < JUDGE_EVERY_MS)
 		return 1;	/* judged already, or too soon */
-	memcpy(p->sha, sha, sizeof(sha));
-	p->judged = 1;
 	p->judged_ms = now;
-	if (take(d, p, agency, raw, len) == PPX_ENOMEM)
-		p->judged = 0;	/* judged again when sent again */
+	rc = take(d, p, agency, raw, len);
+	/* Only what was taken or dropped as old is not judged again: a
+	 * notice refused or left for the operators is judged again at the
+	 * next link-up. */
+	if (rc == 0 || rc == 1) {
+		memcpy(p->sha, sha, sizeof(sha));
+		p->judged = 1;
+	}
 	return 1;
 }
