@@ -338,16 +338,14 @@ void restore_free(struct restore **self)
 int64_t restore_partner_last(struct ppxd *d, const char *agency)
 {
 	char set[PPX_LOG_CURSOR_NAME_MAX + 1];
-	struct ppx_log_mark *m = NULL;
-	size_t n = 0;
-	int64_t ms = 0;
+	struct ppx_log_mark m = {0};
 
+	/* The newest mark, however many notices were taken before it. */
 	if (snprintf(set, sizeof(set), "%s%s", PARTNER_SET, agency) <
 		    (int)sizeof(set) &&
-	    ppx_log_mark_list(d->log, set, &m, &n, MARKS_MAX) == 0 && n > 0)
-		ms = (int64_t)m[n - 1].value;
-	free(m);
-	return ms;
+	    ppx_log_mark_newest(d->log, set, &m) == 0)
+		return (int64_t)m.value;
+	return 0;
 }
 
 int restore_partner_mark(struct ppxd *d, const char *agency, uint64_t seq,
