@@ -18,6 +18,7 @@
 
 #include "../../daemon/outbox.h"
 #include "../../daemon/restore.h"
+#include "../../daemon/witness.h"
 #include "../../daemon/writer.h"
 #include "daemon_fixture.h"
 #include "ppx/envelope.h"
@@ -135,25 +136,37 @@ static uint8_t *seal(size_t *len, const char *who, int purpose,
 	return out;
 }
 
-/* `agency`'s restore notice of its log restored to `size` entries at
- * `restored_ms`, the notice signed by `signed_by`. */
-static uint8_t *notice(size_t *len, const char *agency, const char *signed_by,
-		       uint64_t size, int64_t restored_ms)
+/* A Frame{checkpoint} of `agency`'s log of `size` entries, its root
+ * bytes all `fill`, signed by it. */
+static Ppx__V1__Frame *checkpoint(const char *agency, uint64_t size,
+				  uint8_t fill, int64_t ms)
 {
 	Ppx__V1__Checkpoint cp = PPX__V1__CHECKPOINT__INIT;
-	Ppx__V1__RestoreNotice n = PPX__V1__RESTORE_NOTICE__INIT;
 	Ppx__V1__Frame *cpf = NULL;
-	uint8_t root[PPX_HASH_LEN], *cpb, *out;
+	uint8_t root[PPX_HASH_LEN], *cpb;
 	size_t cpl = 0;
 
-	memset(root, 0x11, sizeof(root));
+	memset(root, fill, sizeof(root));
 	cp.agency = (char *)agency;
 	cp.tree_size = size;
 	cp.root_hash = (ProtobufCBinaryData){sizeof(root), root};
-	cp.time_ms = restored_ms;
+	cp.time_ms = ms;
 	cpb = seal(&cpl, agency, PPX__V1__SIGNED_PURPOSE__SIGNED_CHECKPOINT,
 		   &cp.base);
 	assert_int_equal(ppx_frame_decode(&cpf, cpb, cpl), 0);
+	free(cpb);
+	return cpf;
+}
+
+/* `agency`'s restore notice of its log restored to `size` entries (root
+ * 0x11...) at `restored_ms`, the notice signed by `signed_by`. */
+static uint8_t *notice(size_t *len, const char *agency, const char *signed_by,
+		       uint64_t size, int64_t restored_ms)
+{
+	Ppx__V1__RestoreNotice n = PPX__V1__RESTORE_NOTICE__INIT;
+	Ppx__V1__Frame *cpf = checkpoint(agency, size, 0x11, restored_ms);
+	uint8_t *out;
+
 	n.agency = (char *)agency;
 	n.checkpoint = cpf->checkpoint;
 	n.restored_ms = restored_ms;
@@ -162,7 +175,6 @@ static uint8_t *notice(size_t *len, const char *agency, const char *signed_by,
 	out = seal(len, signed_by, PPX__V1__SIGNED_PURPOSE__SIGNED_RESTORE,
 		   &n.base);
 	ppx__v1__frame__free_unpacked(cpf, NULL);
-	free(cpb);
 	return out;
 }
 
@@ -295,6 +307,47 @@ static void test_restore_partner__old_notice_dropped_before_signatures(
 	fixture_free(&f);
 }
 
+/* We hold probation's checkpoint of 5 entries (root 0x22...): a notice of
+ * 5 entries with another root is a fork, refused and alarmed; with the
+ * alarm outstanding, a notice of 3 entries, which would otherwise be
+ * taken, is left for the operators: not taken, not refused. */
+static void test_restore_partner__fork_refused_and_alarm_holds_notices(
+	void **st)
+{
+	struct daemon_fixture *f = fixture();
+	Ppx__V1__Frame *held = checkpoint(PROBATION, 5, 0x22, ppxd_now_ms());
+	uint8_t root[PPX_HASH_LEN], *raw;
+	struct sent s = submit(f, PROBATION);
+	size_t len = 0;
+
+	(void)st;
+	assert_int_equal(witness_new(&f->d.witness, &f->d), 0);
+	memset(root, 0x22, sizeof(root));
+	assert_int_equal(witness_restored(&f->d, PROBATION, held->checkpoint,
+					  5, root, s.seq), 0);
+	assert_int_equal(writer_flush(&f->d), 0);
+	raw = notice(&len, PROBATION, PROBATION, 5, ppxd_now_ms());
+	hear(f, PROBATION, raw, len);
+	free(raw);
+	assert_int_equal(daemon_fixture_count(
+				 f, PPX__V1__ENTRY_KIND__ENTRY_REJECTED, NULL), 1);
+	assert_int_equal(daemon_fixture_count(
+				 f, PPX__V1__ENTRY_KIND__ENTRY_WITNESS_ALARM,
+				 PROBATION), 1);
+	usleep(1100 * 1000);	/* one notice a second is judged */
+	raw = notice(&len, PROBATION, PROBATION, 3, ppxd_now_ms());
+	hear(f, PROBATION, raw, len);
+	free(raw);
+	assert_int_equal(daemon_fixture_count(
+				 f, PPX__V1__ENTRY_KIND__ENTRY_REJECTED, NULL), 1);
+	assert_int_equal(daemon_fixture_count(
+				 f, PPX__V1__ENTRY_KIND__ENTRY_PARTNER_RESTORED,
+				 PROBATION), 0);
+	ppx__v1__frame__free_unpacked(held, NULL);
+	witness_free(&f->d.witness);
+	fixture_free(&f);
+}
+
 #define T(f) cmocka_unit_test(f)
 
 int main(void)
@@ -302,6 +355,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_restore_partner__requeues_only_what_was_sent_to_it),
 		T(test_restore_partner__old_notice_dropped_before_signatures),
+		T(test_restore_partner__fork_refused_and_alarm_holds_notices),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
