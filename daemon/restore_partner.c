@@ -7,27 +7,35 @@
  * restore (restore_link_up).
  *
  * Theirs: a Frame{restore} from a partner (field 9 read from the top-level
- * tags; inbound.c hands it here) is hostile input.  Bytes already judged
- * are dropped unparsed, and at most one notice per partner per second is
- * judged.  It must verify (section 3.1) as SIGNED_RESTORE by a current
- * signing certificate of the agency the transport authenticated, name
- * that agency, hold a checkpoint signed by it with a 32-byte root, a
- * copied_ms not after its restored_ms, a restored_ms not in the future
- * beyond the clock skew allowance, and be newer than the last one taken
- * from it (the mark "partner-restored/" || agency).  A refusal is logged
- * (ENTRY_REJECTED, rate-limited by the partner's quota) and spends its
- * refusal budget like any bad frame.
+ * tags; inbound.c hands it here) is hostile input.  Bytes already taken
+ * or dropped as old are dropped unparsed, and at most one notice per
+ * partner per second is judged.  A notice no newer than the last one
+ * taken from it (the newest mark "partner-restored/" || agency) is
+ * dropped before any signature is checked: it is sent at every link-up,
+ * and the certificate that signed it may have expired since.  Otherwise
+ * it must verify (section 3.1) as SIGNED_RESTORE by a current signing
+ * certificate of the agency the transport authenticated, name that
+ * agency, hold a checkpoint signed by it with a 32-byte root, a copied_ms
+ * not after its restored_ms, a restored_ms not in the future beyond the
+ * clock skew allowance, and a checkpoint that is not as large as the one
+ * we hold with another root (a fork: refused, and alarmed).  A refusal is
+ * logged (ENTRY_REJECTED, rate-limited by the partner's quota) and spends
+ * its refusal budget like any bad frame.  While a witnessing alarm about
+ * the partner is outstanding a notice is not taken (journal warning),
+ * left for the operators.
  *
  * Taking it, in one commit: ENTRY_PARTNER_RESTORED (data a
  * PartnerRestoreRecord: the notice, the checkpoint we held, how many
  * messages are sent again; related_ids those messages); the checkpoint we
- * hold of its log moved back to the notice's if ours is larger, or as
- * large with another root (witness_restored), so that its next
- * checkpoints, which extend the restored log, are cosigned instead of
- * alarmed; and every message we sent it whose receipt names a log_seq at
- * or beyond the notice's tree_size queued to it again, in the order they
- * were sent (outbox_add: the same frame bytes, which its lost dedupe now
- * stores as new; behind whatever was already queued to it).  They are
+ * hold of its log moved back to the notice's if ours is larger
+ * (witness_restored), so that its next checkpoints, which extend the
+ * restored log, are cosigned instead of alarmed; and every message we
+ * sent it that one of its receipts settled (the entry's related_ids) at
+ * a log_seq at or beyond the notice's tree_size, whose SENT entry names
+ * it as a recipient with the body hash the receipt names, queued to it
+ * again, in the order they were sent (outbox_add: the same frame bytes,
+ * which its lost dedupe now stores as new; behind whatever was already
+ * queued to it).  They are
  * found walking back from our log's end over the entries logged since the
  * copy (time_ms >= copied_ms less the clock skew allowance): entries are
  * appended in time order, so the walk stops at the first older one.
