@@ -21,6 +21,7 @@
 #include "../../daemon/witness.h"
 #include "../../daemon/writer.h"
 #include "daemon_fixture.h"
+#include "ppx/checkpoint.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/receipt.h"
@@ -245,6 +246,7 @@ static void test_restore_partner__requeues_only_what_was_sent_to_it(
 	struct daemon_fixture *f = fixture();
 	struct sent s[2];
 	uint8_t ids[4][PPX_MESSAGE_ID_LEN];
+	ppx_verify_report rep;
 	uint8_t *raw;
 	size_t len = 0;
 
@@ -265,6 +267,37 @@ static void test_restore_partner__requeues_only_what_was_sent_to_it(
 	assert_memory_equal(ids[0], s[0].id, PPX_MESSAGE_ID_LEN);
 	assert_true(queued(f, PROBATION, s[0].seq));
 	assert_false(queued(f, PROBATION, s[1].seq));
+	assert_int_equal(ppx_log_check_indexes(&rep, f->d.log), 0);
+	assert_true(rep.ok);
+	fixture_free(&f);
+}
+
+/* `ppx verify` agrees: a partner restore that had queued prison's
+ * message to probation (as the daemon once did) is named by the index
+ * check. */
+static void test_restore_partner__verify_names_a_requeue_to_another(
+	void **st)
+{
+	struct daemon_fixture *f = fixture();
+	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
+	ProtobufCBinaryData id;
+	ppx_verify_report rep;
+	struct sent s = submit(f, PRISON);
+	uint64_t seq;
+
+	(void)st;
+	id = (ProtobufCBinaryData){PPX_MESSAGE_ID_LEN, s.id};
+	e.kind = PPX__V1__ENTRY_KIND__ENTRY_PARTNER_RESTORED;
+	e.peer_agency = PROBATION;
+	e.related_ids = &id;
+	e.n_related_ids = 1;
+	assert_int_equal(writer_append(&f->d, &e, &seq), 0);
+	assert_int_equal(outbox_add(&f->d, PROBATION, s.seq), 0);
+	assert_int_equal(writer_flush(&f->d), 0);
+	assert_int_equal(ppx_log_check_indexes(&rep, f->d.log), 0);
+	assert_false(rep.ok);
+	assert_int_equal(rep.first_bad, seq);
+	assert_non_null(strstr(rep.reason, "not one we sent to it"));
 	fixture_free(&f);
 }
 
@@ -354,6 +387,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_restore_partner__requeues_only_what_was_sent_to_it),
+		T(test_restore_partner__verify_names_a_requeue_to_another),
 		T(test_restore_partner__old_notice_dropped_before_signatures),
 		T(test_restore_partner__fork_refused_and_alarm_holds_notices),
 	};
