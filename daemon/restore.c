@@ -392,23 +392,20 @@ int64_t restore_partner_last(struct ppxd *d, const char *agency,
 			     int64_t *taken_ms)
 {
 	char set[PPX_LOG_CURSOR_NAME_MAX + 1];
-	struct ppx_log_mark *m = NULL;
+	struct ppx_log_mark m = {0};
 	Ppx__V1__LogEntry *e = NULL;
-	size_t n = 0;
-	int64_t ms = 0;
 
+	/* The newest mark, however many notices were taken before it. */
 	*taken_ms = 0;
-	if (snprintf(set, sizeof(set), "%s%s", PARTNER_SET, agency) <
-		    (int)sizeof(set) &&
-	    ppx_log_mark_list(d->log, set, &m, &n, MARKS_MAX) == 0 && n > 0) {
-		ms = (int64_t)m[n - 1].value;
-		if (ppx_log_get(d->log, m[n - 1].seq, &e) == 0) {
-			*taken_ms = e->time_ms;
-			ppx__v1__log_entry__free_unpacked(e, NULL);
-		}
+	if (snprintf(set, sizeof(set), "%s%s", PARTNER_SET, agency) >=
+		    (int)sizeof(set) ||
+	    ppx_log_mark_newest(d->log, set, &m) != 0)
+		return 0;
+	if (ppx_log_get(d->log, m.seq, &e) == 0) {
+		*taken_ms = e->time_ms;
+		ppx__v1__log_entry__free_unpacked(e, NULL);
 	}
-	free(m);
-	return ms;
+	return (int64_t)m.value;
 }
 
 int restore_partner_mark(struct ppxd *d, const char *agency, uint64_t seq,

@@ -7,28 +7,36 @@
  * restore (restore_link_up).
  *
  * Theirs: a Frame{restore} from a partner (field 9 read from the top-level
- * tags; inbound.c hands it here) is hostile input.  Bytes already judged
- * are dropped unparsed, and at most one notice per partner per second is
- * kept; restore_tick() judges it once the loop's batch has committed.  It
- * must verify (section 3.1) as SIGNED_RESTORE by a current signing
- * certificate of the agency the transport authenticated, name that
- * agency, hold a checkpoint signed by it with a 32-byte root, a copied_ms
- * not after its restored_ms, a restored_ms not in the future beyond the
- * clock skew allowance, and be newer than the last one taken from it (the
- * mark "partner-restored/" || agency).  A refusal is logged
+ * tags; inbound.c hands it here) is hostile input.  Bytes already taken
+ * or dropped as old are dropped unparsed, and at most one notice per
+ * partner per second is kept; restore_tick() judges it once the loop's
+ * batch has committed.  A notice no newer than the last one taken from it
+ * (the newest mark "partner-restored/" || agency) is dropped before any
+ * signature is checked: it is sent at every link-up, and the certificate
+ * that signed it may have expired since.  Otherwise it must verify
+ * (section 3.1) as SIGNED_RESTORE by a current signing certificate of the
+ * agency the transport authenticated, name that agency, hold a checkpoint
+ * signed by it with a 32-byte root, a copied_ms not after its
+ * restored_ms, a restored_ms not in the future beyond the clock skew
+ * allowance, and a checkpoint that is not as large as the one we hold
+ * with another root (a fork: refused, and alarmed).  A refusal is logged
  * (ENTRY_REJECTED, rate-limited by the partner's quota) and spends its
- * refusal budget like any bad frame.  A valid notice less than an hour
- * after the last one taken from that partner is deferred: not taken, said
- * (at most every ten minutes), judged again when sent again.
+ * refusal budget like any bad frame; it is judged again when sent again.
+ * While a witnessing alarm about the partner is outstanding a notice is
+ * not taken (journal warning), left for the operators. A valid notice less
+ * than an hour after the last one taken from that partner is deferred: not
+ * taken, said (at most every ten minutes), judged again when sent again.
  *
  * Taking it is a commit of its own, whole or not at all (writer_abort()
  * on any failure, and the commit's own failure leaves the notice to be
  * judged again): ENTRY_PARTNER_RESTORED (data a PartnerRestoreRecord: the
  * notice, the checkpoint we held, how many messages are sent again;
  * related_ids those messages); the mark moved; the witness's held mark
- * moved if ours is larger than the notice's checkpoint, or as large with
- * another root; and every message we sent it whose receipt names a
- * log_seq at or beyond the notice's tree_size queued to it again
+ * moved if ours is larger than the notice's checkpoint; and every
+ * message we sent it that one of its receipts settled (the entry's
+ * related_ids) at a log_seq at or beyond the notice's tree_size, whose
+ * SENT entry names it as a recipient with the body hash the receipt
+ * names, queued to it again
  * (outbox_add: the same frame bytes, which its lost dedupe now stores as
  * new).  Once committed (taken_done()), memory follows: the held
  * checkpoint becomes the notice's (witness_restored), so that its next
@@ -55,6 +63,7 @@
 #include "outbox.h"
 #include "partners.h"
 #include "ppx/checkpoint.h"
+#include "ppx/entry.h"
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/timefmt.h"
@@ -150,7 +159,60 @@ static void refuse(struct ppxd *d, const char *agency, const uint8_t *raw,
 	inbound_log_refused(d, agency, raw, len, code, detail);
 }
 
-/* The notice and its checkpoint judged (see the file's comment). */
+/* 1 if the notice's restored_ms, read before any signature is checked,
+ * is no newer than the last taken (`last_ms`): a notice sent again at
+ * each link-up, dropped even once the certificate that signed it has
+ * expired or been revoked.  Its body decoded into n->notice. */
+static int already_taken(struct notice *n, int64_t last_ms)
+{
+	const Ppx__V1__Envelope *env = n->frame->restore;
+
+	if (!env || !(n->notice = ppx__v1__restore_notice__unpack(
+			      NULL, env->signed_body.len,
+			      env->signed_body.data)))
+		return ppx_error_set(PPX_EBODY, "restore notice does not "
+				     "decode");
+	return n->notice->restored_ms <= last_ms;
+}
+
+/*
+ * The notice against what we hold of its log: a checkpoint as large as
+ * ours with another root is no backup of the log we witnessed but a
+ * fork, refused and alarmed with both as evidence (PPX_EPROOF); a notice
+ * while an alarm about that log is outstanding is left for the
+ * operators (2).  0 to take it.
+ */
+static int judge_held(struct notice *n, struct ppxd *d, const char *agency)
+{
+	uint8_t root[PPX_HASH_LEN];
+	uint64_t size = 0;
+	size_t len = 0;
+
+	if (witness_held(d, agency, &len, &size, root) &&
+	    size == n->cp->tree_size &&
+	    memcmp(root, n->cp->root_hash.data, PPX_HASH_LEN) != 0) {
+		witness_restore_fork(d, agency, n->notice->checkpoint, size,
+				     n->cp->root_hash.data);
+		return ppx_error_set(PPX_EPROOF, "its checkpoint of %llu "
+				     "entries has another root than the one "
+				     "we cosigned: a fork, not a restore",
+				     (unsigned long long)size);
+	}
+	if (witness_alarmed(d, agency)) {
+		log_event(LOG_WARNING, &(struct log_fields){
+				  .partner = agency,
+				  .reason = "restore-under-alarm"},
+			  "%s says its log was restored from a backup, but a "
+			  "witnessing alarm about it is outstanding: not "
+			  "taken, left for the operators", agency);
+		return 2;
+	}
+	return 0;
+}
+
+/* The notice and its checkpoint judged (see the file's comment): 0 to
+ * take it, 1 dropped as taken already, 2 left for the operators, < 0
+ * refused. */
 static int judge(struct notice *n, struct ppxd *d, const char *agency,
 		 const uint8_t *raw, size_t len, int64_t last_ms)
 {
@@ -163,14 +225,12 @@ static int judge(struct notice *n, struct ppxd *d, const char *agency,
 		return rc;
 	if (n->frame->content_case != PPX__V1__FRAME__CONTENT_RESTORE)
 		return ppx_error_set(PPX_EFRAME, "not a restore frame");
+	if ((rc = already_taken(n, last_ms)) != 0)
+		return rc;	/* 1: taken already, or older: dropped */
 	if ((rc = ppx_envelope_verify(d->trust, n->frame->restore,
 				      PPX__V1__SIGNED_PURPOSE__SIGNED_RESTORE,
 				      agency, now / 1000, &signer)) != 0)
 		return rc;
-	if (!(n->notice = ppx__v1__restore_notice__unpack(
-		      NULL, n->frame->restore->signed_body.len,
-		      n->frame->restore->signed_body.data)))
-		return ppx_error_set(PPX_EBODY, "restore notice does not decode");
 	if (!n->notice->agency || strcmp(n->notice->agency, agency) != 0 ||
 	    !n->notice->checkpoint)
 		return ppx_error_set(PPX_ESENDER, "restore notice is not of "
@@ -186,9 +246,7 @@ static int judge(struct notice *n, struct ppxd *d, const char *agency,
 	    n->notice->copied_ms < 0)
 		return ppx_error_set(PPX_EBODY, "restore notice has times "
 				     "out of order or in the future");
-	if (n->notice->restored_ms <= last_ms)
-		return 1;	/* taken already, or older: dropped */
-	return 0;
+	return judge_held(n, d, agency);
 }
 
 static void notice_clear(struct notice *n)
@@ -232,13 +290,63 @@ static int resent_add(struct notice *n, const uint8_t *id, uint64_t seq)
 	return 0;
 }
 
-/* The messages of one of our RECEIPT_RECEIVED entries from the partner
- * that it stored at or beyond the notice's size: noted, to queue again.
- * If an item STORED names a position below that size, *since is raised
- * to the receipt's time less the clock skew allowance (the walk's floor,
- * see the file's comment). */
+/* 1 if our SENT entry `seq` went to `agency` and is the message the
+ * receipt item `it` names by its body hash: a partner's receipt may name
+ * messages it was never sent, and they must not be sent to it. */
+static int sent_to(struct ppxd *d, const char *agency, uint64_t seq,
+		   const Ppx__V1__ReceiptItem *it)
+{
+	Ppx__V1__LogEntry *e = NULL;
+	Ppx__V1__Body *b = NULL;
+	uint8_t hash[PPX_HASH_LEN];
+	int ok = 0;
+
+	if (it->body_hash.len != PPX_HASH_LEN ||
+	    ppx_log_get(d->log, seq, &e) != 0)
+		return 0;
+	if (ppx_entry_body(&b, hash, e) == 0 &&
+	    memcmp(hash, it->body_hash.data, PPX_HASH_LEN) == 0)
+		for (size_t i = 0; !ok && i < b->n_recipients; i++)
+			ok = b->recipients[i] &&
+			     strcmp(b->recipients[i], agency) == 0;
+	if (b)
+		ppx__v1__body__free_unpacked(b, NULL);
+	ppx__v1__log_entry__free_unpacked(e, NULL);
+	return ok;
+}
+
+/* The item of `rb` for message `id`, or NULL. */
+static const Ppx__V1__ReceiptItem *item_of(const Ppx__V1__ReceiptBody *rb,
+					   const ProtobufCBinaryData *id)
+{
+	for (size_t i = 0; i < rb->n_items; i++)
+		if (rb->items[i]->message_id.len == id->len &&
+		    memcmp(rb->items[i]->message_id.data, id->data,
+			   id->len) == 0)
+			return rb->items[i];
+	return NULL;
+}
+
+/* If an item STORED of the receipt `rb` names a position below the
+ * notice's size, *since is raised to the receipt's time less the clock
+ * skew allowance (the walk's floor, see the file's comment). */
+static void raise_floor(const struct notice *n, const struct ppxd *d,
+			const Ppx__V1__ReceiptBody *rb, int64_t *since)
+{
+	for (size_t i = 0; i < rb->n_items; i++)
+		if (rb->items[i]->status == PPX__V1__RECEIPT_STATUS__STORED &&
+		    rb->items[i]->log_seq < n->cp->tree_size &&
+		    rb->time_ms - d->cfg->clock_skew_ms - 1 > *since)
+			*since = rb->time_ms - d->cfg->clock_skew_ms - 1;
+}
+
+/* The messages one of our RECEIPT_RECEIVED entries from the partner
+ * settled (its related_ids, not every item of the frame) that it stored
+ * at or beyond the notice's size, each our SENT entry to that partner
+ * with the body the item names: noted, to queue again. */
 static int requeue_receipt(struct notice *n, struct ppxd *d,
-			   const Ppx__V1__LogEntry *e, int64_t *since)
+			   const char *agency, const Ppx__V1__LogEntry *e,
+			   int64_t *since)
 {
 	Ppx__V1__Frame *f = NULL;
 	Ppx__V1__ReceiptBody *rb = NULL;
@@ -250,25 +358,22 @@ static int requeue_receipt(struct notice *n, struct ppxd *d,
 		      NULL, f->receipt->signed_body.len,
 		      f->receipt->signed_body.data)))
 		goto out;
-	for (size_t i = 0; rc == 0 && i < rb->n_items; i++) {
-		const Ppx__V1__ReceiptItem *it = rb->items[i];
+	raise_floor(n, d, rb, since);
+	for (size_t i = 0; rc == 0 && i < e->n_related_ids; i++) {
+		const ProtobufCBinaryData *id = &e->related_ids[i];
+		const Ppx__V1__ReceiptItem *it;
 		uint64_t seq;
 
-		if (it->status == PPX__V1__RECEIPT_STATUS__STORED &&
-		    it->log_seq < n->cp->tree_size &&
-		    rb->time_ms - d->cfg->clock_skew_ms - 1 > *since)
-			*since = rb->time_ms - d->cfg->clock_skew_ms - 1;
-		if ((it->status != PPX__V1__RECEIPT_STATUS__STORED &&
+		if (id->len != PPX_MESSAGE_ID_LEN || !(it = item_of(rb, id)) ||
+		    (it->status != PPX__V1__RECEIPT_STATUS__STORED &&
 		     it->status != PPX__V1__RECEIPT_STATUS__DUPLICATE) ||
 		    it->log_seq < n->cp->tree_size ||
-		    it->message_id.len != PPX_MESSAGE_ID_LEN ||
-		    resent_has(n, it->message_id.data) ||
-		    n->n_ids == RESENT_MAX ||
+		    resent_has(n, id->data) || n->n_ids == RESENT_MAX ||
 		    ppx_log_find(d->log, PPX__V1__ENTRY_KIND__ENTRY_SENT, "",
-				 it->message_id.data, it->message_id.len,
-				 &seq) != 0)
+				 id->data, id->len, &seq) != 0 ||
+		    !sent_to(d, agency, seq, it))
 			continue;
-		if ((rc = resent_add(n, it->message_id.data, seq)) != 0)
+		if ((rc = resent_add(n, id->data, seq)) != 0)
 			break;
 	}
 out:
@@ -307,7 +412,7 @@ static int requeue(struct notice *n, struct ppxd *d, const char *agency)
 		}
 		if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED &&
 		    e->peer_agency && strcmp(e->peer_agency, agency) == 0)
-			rc = requeue_receipt(n, d, e, &since);
+			rc = requeue_receipt(n, d, agency, e, &since);
 		ppx__v1__log_entry__free_unpacked(e, NULL);
 	}
 	n->walked = walked;
@@ -371,7 +476,8 @@ struct taken {
 	uint64_t size, seq;
 	uint8_t root[PPX_HASH_LEN];
 	Ppx__V1__Envelope *env;	/* the notice's checkpoint, if it moves */
-	char detail[300];
+	char detail[400];
+	int other;		/* the replaced log is not the one we witnessed */
 };
 
 static void taken_free(struct taken *t)
@@ -381,9 +487,20 @@ static void taken_free(struct taken *t)
 	free(t);
 }
 
+/* 1 if the notice names the log it replaced at the size we hold
+ * (`size`, `root`) with another root: the replaced log was not the one we
+ * witnessed. */
+static int replaced_other(const Ppx__V1__RestoreNotice *rn, uint64_t size,
+			  const uint8_t *root)
+{
+	return rn->replaced_size == size && rn->replaced_root.len > 0 &&
+	       (rn->replaced_root.len != PPX_HASH_LEN ||
+		memcmp(rn->replaced_root.data, root, PPX_HASH_LEN) != 0);
+}
+
 /* In the batch: the record, the mark moved, the held mark moved if the
- * held checkpoint is larger than the notice's (or as large with another
- * root).  *out: what to do once committed. */
+ * held checkpoint is larger than the notice's (judge_held refused one as
+ * large with another root).  *out: what to do once committed. */
 static int log_taken(struct taken **out, struct notice *n, struct ppxd *d,
 		     const char *agency, const uint8_t *raw, size_t len)
 {
@@ -393,10 +510,7 @@ static int log_taken(struct taken **out, struct notice *n, struct ppxd *d,
 	size_t held_len = 0;
 	const uint8_t *held = witness_held(d, agency, &held_len, &held_size,
 					    held_root);
-	int move = held && (held_size > n->cp->tree_size ||
-			    (held_size == n->cp->tree_size &&
-			     memcmp(held_root, n->cp->root_hash.data,
-				    PPX_HASH_LEN) != 0));
+	int move = held && held_size > n->cp->tree_size;
 	struct taken *t = calloc(1, sizeof(*t));
 	int rc = t ? 0 : ppx_error_set(PPX_ENOMEM, "out of memory");
 	uint8_t *cp = NULL;
@@ -417,10 +531,15 @@ static int log_taken(struct taken **out, struct notice *n, struct ppxd *d,
 		t->restored_ms = n->notice->restored_ms;
 		t->size = n->cp->tree_size;
 		memcpy(t->root, n->cp->root_hash.data, PPX_HASH_LEN);
+		t->other = held && replaced_other(n->notice, held_size,
+						  held_root);
 		snprintf(t->detail, sizeof(t->detail), "restored to %llu "
-			 "entries (held %llu); %zu messages queued again",
+			 "entries (held %llu); %zu messages queued again%s",
 			 (unsigned long long)n->cp->tree_size,
-			 (unsigned long long)held_size, n->n_ids);
+			 (unsigned long long)held_size, n->n_ids,
+			 t->other ? "; the log it says it replaced has another "
+			 "root than the one we cosigned at that size: not the "
+			 "log we witnessed" : "");
 		rc = append_record(d, n, agency, raw, len, held_env,
 				   t->detail, &t->seq);
 	}
@@ -463,7 +582,11 @@ static void taken_done(struct ppxd *d, void *arg, int rc)
 	if (t->env)
 		witness_restored(d, t->agency, t->env, t->size, t->root, t->seq);
 	witness_restored_status(d, t->agency, t->restored_ms, t->size);
-	log_warnx("%s says its log was restored from a backup: %s%s",
+	log_event(LOG_WARNING, &(struct log_fields){
+			  .partner = t->agency,
+			  .reason = t->other ? "restore-replaced-other"
+					     : "partner-restored"},
+		  "%s says its log was restored from a backup: %s%s",
 		  t->agency, t->detail, t->env ? "; witnessing goes on from "
 		  "the restored log" : "");
 	outbox_lane_reorder(d, t->agency);
@@ -523,7 +646,10 @@ static void take(struct ppxd *d, struct restore_peer *p, const uint8_t *raw,
 	} else if (rc < 0 && rc != PPX_ENOMEM) {
 		refuse(d, p->agency, raw, len, rc);
 		writer_flush(d);	/* the refusal's entry */
+		p->judged = 0;	/* judged again when sent again */
 		rc = 0;
+	} else if (rc == 2) {
+		p->judged = 0;	/* left for the operators; again at link-up */
 	}
 	if (rc < 0) {	/* local trouble: nothing of it stored */
 		log_warnx("cannot take %s's restore notice: %s; judged again "

@@ -838,3 +838,29 @@ int witness_inbound(struct ppxd *d, const struct transport_route *route,
 		ppx__v1__frame__free_unpacked(f, NULL);
 	return 1;
 }
+
+/* ------------------------------------------------------------------ */
+/* A partner's restore notice (restore_partner.c)                      */
+/* ------------------------------------------------------------------ */
+
+int witness_alarmed(struct ppxd *d, const char *agency)
+{
+	struct wpeer *p = d->witness ? witness_peer(d->witness, agency) : NULL;
+
+	return p && p->alarm;
+}
+
+void witness_restore_fork(struct ppxd *d, const char *agency,
+			  const Ppx__V1__Envelope *env, uint64_t size,
+			  const uint8_t root[PPX_HASH_LEN])
+{
+	struct wpeer *p = d->witness ? witness_peer(d->witness, agency) : NULL;
+	char why[256];
+
+	if (!p || !p->held.env)
+		return;
+	snprintf(why, sizeof(why), "fork: a restore notice of the log "
+		 "names a checkpoint of size %llu with another root than "
+		 "the one we cosigned", (unsigned long long)size);
+	alarm_raise(d, p, &p->held, env, size, root, NULL, why);
+}

@@ -93,6 +93,17 @@ void witness_restored(struct ppxd *d, const char *agency,
 void witness_restored_status(struct ppxd *d, const char *agency,
 			     int64_t restored_ms, uint64_t size);
 
+/*
+ * restore_partner.c, judging a partner's RestoreNotice: 1 if an alarm
+ * about `agency`'s log is outstanding; and a notice whose checkpoint
+ * `env` is as large as the one held with another root `root`, alarmed as
+ * a split view, with both checkpoints as evidence.
+ */
+int witness_alarmed(struct ppxd *d, const char *agency);
+void witness_restore_fork(struct ppxd *d, const char *agency,
+			  const Ppx__V1__Envelope *env, uint64_t size,
+			  const uint8_t root[32]);
+
 /* control_request.c: StatusReply.witnesses, valid until the next call. */
 void witness_status(struct ppxd *d, Ppx__V1__StatusReply *sr);
 

@@ -269,10 +269,37 @@ static void outbox_settle(struct index_check *c, const Ppx__V1__LogEntry *e)
 	}
 }
 
+/* 1 if our SENT entry `seq` names `partner` among its recipients, 0 if
+ * not (or it does not decode), or a negative code. */
+static int sent_to(struct index_check *c, uint64_t seq, const char *partner)
+{
+	uint8_t key[8];
+	MDB_val k = {sizeof(key), key}, v;
+	Ppx__V1__LogEntry *e;
+	Ppx__V1__Body *b = NULL;
+	int rc, ok = 0;
+
+	logstore_put_be64(key, seq);
+	if ((rc = mdb_get(c->txn, c->log->dbi[DB_LOG], &k, &v)) != 0)
+		return rc == MDB_NOTFOUND ? 0 : check_fail(c, rc);
+	if (!(e = ppx__v1__log_entry__unpack(NULL, v.mv_size, v.mv_data)))
+		return 0;
+	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_SENT &&
+	    ppx_entry_body(&b, NULL, e) == 0)
+		for (size_t i = 0; !ok && i < b->n_recipients; i++)
+			ok = b->recipients[i] &&
+			     strcmp(b->recipients[i], partner) == 0;
+	if (b)
+		ppx__v1__body__free_unpacked(b, NULL);
+	ppx__v1__log_entry__free_unpacked(e, NULL);
+	return ok;
+}
+
 /* A partner's restore queued again what it had receipted after its copy
- * (daemon/restore.c): the ENTRY_PARTNER_RESTORED lists their ids, each
- * the message of our SENT entry the dedupe index names.  Returns 1, 0
- * for an id with no SENT entry, or a negative code. */
+ * (daemon/restore_partner.c): the ENTRY_PARTNER_RESTORED lists their ids,
+ * each the message of our SENT entry the dedupe index names, sent to that
+ * partner (the daemon queues nothing else again).  Returns 1, 0 for an id
+ * with no such SENT entry, or a negative code. */
 static int outbox_requeue(struct index_check *c, const Ppx__V1__LogEntry *e)
 {
 	for (size_t i = 0; e->peer_agency && i < e->n_related_ids; i++) {
@@ -295,6 +322,9 @@ static int outbox_requeue(struct index_check *c, const Ppx__V1__LogEntry *e)
 			return 0;
 		if (rc != 0)
 			return check_fail(c, rc);
+		if ((rc = sent_to(c, logstore_get_be64(v.mv_data),
+				  e->peer_agency)) != 1)
+			return rc;
 		memcpy(probe.id, e->related_ids[i].data, sizeof(probe.id));
 		if (tfind(&probe, &c->pending, pending_cmp))
 			continue;	/* still pending: nothing to add */
@@ -413,7 +443,7 @@ static int check_entry(struct index_check *c, const MDB_val *k,
 		 e->kind == PPX__V1__ENTRY_KIND__ENTRY_PARTNER_RESTORED &&
 		 (rc = outbox_requeue(c, e)) == 0)
 		differs(c, logstore_get_be64(seq), "a message this partner "
-			"restore queued again is not one we sent");
+			"restore queued again is not one we sent to it");
 	ppx__v1__log_entry__free_unpacked(e, NULL);
 	return rc < 0 ? rc : rc == 0;
 }

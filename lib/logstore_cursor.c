@@ -226,3 +226,57 @@ int ppx_log_mark_list(ppx_log *self, const char *set,
 					   "%s",
 					   set, self->dir);
 }
+
+/* The cursor at the last key of `key` (len bytes) || seq: the first key
+ * past every seq of the set, then the one before it. */
+static int mark_last(MDB_cursor *cur, uint8_t *key, int len, MDB_val *k,
+		     MDB_val *v)
+{
+	int rc;
+
+	memset(key + len, 0xff, 8);
+	k->mv_size = (size_t)len + 8;
+	k->mv_data = key;
+	rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
+	if (rc == 0)
+		return mdb_cursor_get(cur, k, v, MDB_PREV);
+	return rc == MDB_NOTFOUND ? mdb_cursor_get(cur, k, v, MDB_LAST) : rc;
+}
+
+int ppx_log_mark_newest(ppx_log *self, const char *set,
+			struct ppx_log_mark *out)
+{
+	uint8_t key[MARK_KEY_MAX];
+	int len = mark_prefix(key, set), rc;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+
+	if (len < 0)
+		return len;
+	if ((rc = ppxi_logstore_read_begin(self, &txn)) < 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, self->dbi[DB_META], &cur)) != 0) {
+		ppxi_logstore_read_end(self, txn);
+		return ppxi_logstore_fail(rc, "cannot read marks %s of log %s",
+					  set, self->dir);
+	}
+	rc = mark_last(cur, key, len, &k, &v);
+	if (rc == 0 && (k.mv_size != (size_t)len + 8 ||
+			memcmp(k.mv_data, key, (size_t)len) != 0))
+		rc = MDB_NOTFOUND;
+	if (rc == 0 && v.mv_size != 8)
+		rc = ppxi_logstore_corrupt(self, "a mark of %s has %zu bytes, "
+					   "not 8", set, v.mv_size);
+	if (rc == 0) {
+		out->seq = logstore_get_be64((const uint8_t *)k.mv_data + len);
+		out->value = logstore_get_be64(v.mv_data);
+	}
+	mdb_cursor_close(cur);
+	ppxi_logstore_read_end(self, txn);
+	if (rc == MDB_NOTFOUND)
+		return ppx_error_set(PPX_ENOTFOUND, "no mark in %s", set);
+	return rc <= 0 ? rc
+		       : ppxi_logstore_fail(rc, "cannot read marks %s of log "
+					    "%s", set, self->dir);
+}

@@ -171,6 +171,10 @@ int ppx_log_mark_put(ppx_log_batch *batch, const char *set, uint64_t seq,
 int ppx_log_mark_del(ppx_log_batch *batch, const char *set, uint64_t seq);
 int ppx_log_mark_list(ppx_log *self, const char *set,
 		      struct ppx_log_mark **out, size_t *n, size_t max);
+/* The mark of `set` with the largest seq (the newest), in one lookup
+ * however many the set holds; PPX_ENOTFOUND when it holds none. */
+int ppx_log_mark_newest(ppx_log *self, const char *set,
+			struct ppx_log_mark *out);
 
 /* A copy of the stored bytes of entry `seq` (caller frees). PPX_ENOTFOUND. */
 int ppx_log_get_raw(ppx_log *self, uint64_t seq, uint8_t **out, size_t *len);

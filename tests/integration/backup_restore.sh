@@ -208,7 +208,7 @@ check "probation stored the messages queued again in the order police sent them"
 check "police's ppx status says probation's log was restored" bash -c \
 	"\"$PPX\" status --config \"$(fed_conf police.gwent)\" | grep -q 'its log was restored from a backup at .*, to $copied entries'"
 check "police shows no witnessing alarm for probation" \
-	bash -c "! \"$PPX\" status --config \"$(fed_conf police.gwent)\" | grep -q 'ALARM'"
+	bash -c "out=\$(\"$PPX\" status --config \"$(fed_conf police.gwent)\") && grep -Eq '^witness +$P .* ok\$' <<<\"\$out\" && ! grep -q ALARM <<<\"\$out\""
 check "witnessing resumes: police cosigns probation's restored log" wait_until "$WITHIN" bash -c \
 	"\"$PPX\" log --log \"$PLOG\" --json --kind COSIGNED 2>/dev/null | jq -e -s 'map(select(.seq > $copied)) | length > 0' >/dev/null"
 
@@ -233,7 +233,7 @@ check "a notice of probation holding prison's checkpoint is refused and logged" 
 check "... and police took no notice from them (one ENTRY_PARTNER_RESTORED)" \
 	[ "$("$PPX" log --log "$PLOG_POLICE" --json --kind PARTNER_RESTORED 2>/dev/null | wc -l)" -eq 1 ]
 check "... and still shows no alarm" \
-	bash -c "! \"$PPX\" status --config \"$(fed_conf police.gwent)\" | grep -q 'ALARM'"
+	bash -c "out=\$(\"$PPX\" status --config \"$(fed_conf police.gwent)\") && grep -Eq '^witness +$P .* ok\$' <<<\"\$out\" && ! grep -q ALARM <<<\"\$out\""
 
 # --- police restarts: the notice is not taken twice --------------------------
 fed_stop police.gwent
@@ -244,7 +244,7 @@ sleep "$STEP"
 check "after a restart police takes probation's notice no second time" \
 	[ "$("$PPX" log --log "$PLOG_POLICE" --json --kind PARTNER_RESTORED 2>/dev/null | wc -l)" -eq 1 ]
 check "... and witnesses probation from the restored checkpoint, without alarm" \
-	bash -c "! \"$PPX\" status --config \"$(fed_conf police.gwent)\" | grep -q 'ALARM'"
+	bash -c "out=\$(\"$PPX\" status --config \"$(fed_conf police.gwent)\") && grep -Eq '^witness +$P .* ok\$' <<<\"\$out\" && ! grep -q ALARM <<<\"\$out\""
 
 # --- an unannounced restore still alarms -------------------------------------
 # The same copy put in place by hand, restored.json removed: probation's

@@ -75,7 +75,8 @@
  *                      DIR/receipt-PID-N.bin, for a strict decoder.
  *   version-layout N, junk N [--conns C], latency N
  *                      see "Budget modes" in inject_budget.c
- *   restore-signed-as A2, restore-checkpoint-of A2
+ *   restore-signed-as A2, restore-checkpoint-of A2, restore-old-signed-as A2,
+ *   restore-at SIZE
  *                      forged restore notices; see inject_restore.c
  *   person CASE [--person REL] [--frame-to FILE]
  *                      a message personally signed (or not) as CASE says:

@@ -258,6 +258,35 @@ static void test_logstore_mark__sets_list_in_order_and_commit(void **state)
 			 PPX_EINVAL);
 }
 
+/* The newest mark of a set is found past any number of older ones, and
+ * never one of a set whose name it is a prefix of, before or after it. */
+static void test_logstore_mark__newest_past_many(void **state)
+{
+	struct fx *f = *state;
+	struct ppx_log_mark m = {0};
+	ppx_log_batch *b;
+
+	assert_int_equal(ppx_log_mark_newest(f->log, "partner/a", &m),
+			 PPX_ENOTFOUND);
+	assert_int_equal(ppx_log_begin(&b, f->log), 0);
+	append_notes(b, 400, 10);
+	for (uint64_t s = 0; s < 300; s++)
+		assert_int_equal(ppx_log_mark_put(b, "partner/a", s, 1000 + s),
+				 0);
+	assert_int_equal(ppx_log_mark_put(b, "partner/ab", 399, 1), 0);
+	assert_int_equal(ppx_log_mark_put(b, "partner/", 350, 2), 0);
+	assert_int_equal(ppx_log_commit(b), 0);
+	assert_int_equal(ppx_log_mark_newest(f->log, "partner/a", &m), 0);
+	assert_int_equal(m.seq, 299);
+	assert_int_equal(m.value, 1299);
+	assert_int_equal(ppx_log_mark_newest(f->log, "partner/ab", &m), 0);
+	assert_int_equal(m.seq, 399);
+	assert_int_equal(ppx_log_mark_newest(f->log, "partner/b", &m),
+			 PPX_ENOTFOUND);
+	assert_int_equal(ppx_log_mark_newest(f->log, "bad name", &m),
+			 PPX_EINVAL);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -271,6 +300,7 @@ int main(void)
 		T(test_logstore_cursor__kept_through_map_growth),
 		T(test_logstore_cursor__read_only_open_reads_it),
 		T(test_logstore_mark__sets_list_in_order_and_commit),
+		T(test_logstore_mark__newest_past_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
