@@ -572,41 +572,10 @@ static void add_hex(json_object *o, const char *key, const uint8_t *b,
 static int write_owned(const struct restore *r, const char *path,
 		       const char *text)
 {
-	char tmp[PATH_MAX + 8];
-	size_t len = strlen(text), put = 0;
-	int fd, rc;
+	uid_t uid = geteuid() == 0 ? r->uid : (uid_t)-1;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return ppx_error_set(PPX_EINVAL, "%s: path too long", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
-	if (fd < 0)
-		return ppx_error_set(PPX_EIO, "cannot create %s: %s", tmp,
-				     strerror(errno));
-	rc = give(r, fd, tmp);
-	while (rc == 0 && put < len) {
-		ssize_t n = write(fd, text + put, len - put);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			rc = ppx_error_set(PPX_EIO, "cannot write %s: %s", tmp,
-					   strerror(errno));
-		else
-			put += (size_t)n;
-	}
-	if (rc == 0 && fsync(fd) != 0)
-		rc = ppx_error_set(PPX_EIO, "cannot sync %s: %s", tmp,
-				   strerror(errno));
-	close(fd);
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = ppx_error_set(PPX_EIO, "cannot rename %s: %s", tmp,
-				   strerror(errno));
-	if (rc != 0) {
-		unlink(tmp);
-		return rc;
-	}
-	return sync_dir(r->cfg->log_dir);
+	return ppx_file_write_atomic_as(path, (const uint8_t *)text,
+					strlen(text), 0600, uid, r->gid);
 }
 
 /* Step 1, LOG_DIR/restored.json: what the daemon says at its next

@@ -65,6 +65,13 @@ int ppx_file_read(uint8_t **out, size_t *len, const char *path, size_t max)
 int ppx_file_write_atomic(const char *path, const uint8_t *data, size_t len,
 			  mode_t mode)
 {
+	return ppx_file_write_atomic_as(path, data, len, mode, (uid_t)-1,
+					(gid_t)-1);
+}
+
+int ppx_file_write_atomic_as(const char *path, const uint8_t *data,
+			     size_t len, mode_t mode, uid_t uid, gid_t gid)
+{
 	char tmp[PATH_MAX + 8], dir[PATH_MAX];
 	int fd, rc = 0, dfd;
 	size_t put = 0;
@@ -76,6 +83,9 @@ int ppx_file_write_atomic(const char *path, const uint8_t *data, size_t len,
 	if (fd < 0)
 		return ppx_error_set(PPX_EIO, "cannot create %s: %s", tmp,
 				     strerror(errno));
+	if (uid != (uid_t)-1 && fchown(fd, uid, gid) != 0)
+		rc = ppx_error_set(PPX_EIO, "cannot give %s to uid %u: %s",
+				   tmp, (unsigned)uid, strerror(errno));
 	while (rc == 0 && put < len) {
 		ssize_t n = write(fd, data + put, len - put);
 

@@ -26,4 +26,9 @@ int ppx_file_read(uint8_t **out, size_t *len, const char *path, size_t max);
 int ppx_file_write_atomic(const char *path, const uint8_t *data, size_t len,
 			  mode_t mode);
 
+/* The same, the file given to `uid`:`gid` before anything is written in
+ * it (by root, for a daemon's user); (uid_t)-1: not given. */
+int ppx_file_write_atomic_as(const char *path, const uint8_t *data,
+			     size_t len, mode_t mode, uid_t uid, gid_t gid);
+
 #endif
