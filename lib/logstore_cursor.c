@@ -183,6 +183,13 @@ static void mark_cursor_close(ppx_log *self, MDB_txn *txn, MDB_cursor *cur)
 	ppxi_logstore_read_end(self, txn);
 }
 
+/* 1 if key `k` is a mark of the set whose prefix is `key` (len bytes). */
+static int mark_of_set(const MDB_val *k, const uint8_t *key, int len)
+{
+	return k->mv_size == (size_t)len + 8 &&
+	       memcmp(k->mv_data, key, (size_t)len) == 0;
+}
+
 /* The mark of `set` at key `k` (its prefix `len` bytes) and value `v`. */
 static int mark_decode(ppx_log *self, const char *set, int len,
 		       const MDB_val *k, const MDB_val *v,
@@ -230,8 +237,7 @@ int ppx_log_mark_list(ppx_log *self, const char *set,
 	k.mv_size = (size_t)len;
 	k.mv_data = key;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	     rc == 0 && *n < max && k.mv_size == (size_t)len + 8 &&
-	     memcmp(k.mv_data, key, (size_t)len) == 0;
+	     rc == 0 && *n < max && mark_of_set(&k, key, len);
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if ((rc = mark_decode(self, set, len, &k, &v, &m)) < 0 ||
 		    (rc = mark_keep(out, n, &cap, m)) < 0)
@@ -278,8 +284,7 @@ int ppx_log_mark_newest(ppx_log *self, const char *set,
 	if ((rc = mark_cursor_open(self, set, key, &len, &txn, &cur)) < 0)
 		return rc;
 	rc = mark_last(cur, key, len, &k, &v);
-	if (rc == 0 && (k.mv_size != (size_t)len + 8 ||
-			memcmp(k.mv_data, key, (size_t)len) != 0))
+	if (rc == 0 && !mark_of_set(&k, key, len))
 		rc = MDB_NOTFOUND;
 	if (rc == 0)
 		rc = mark_decode(self, set, len, &k, &v, out);
