@@ -254,7 +254,9 @@ void outbox_lane_reorder(struct ppxd *d, const char *partner)
 	if (link < 0 || (size_t)link >= d->outbox->n)
 		return;
 	l = &d->outbox->lanes[link];
-	qsort(l->seq + l->head, l->n - l->head, sizeof(*l->seq), cmp_seq);
+	if (l->n > l->head)	/* an empty lane may have no array yet */
+		qsort(l->seq + l->head, l->n - l->head, sizeof(*l->seq),
+		      cmp_seq);
 	outbox_link_event(d, (size_t)link, LINK_DOWN);
 }
 

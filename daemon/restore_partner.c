@@ -74,7 +74,6 @@
 #include "witness.h"
 #include "writer.h"
 
-#define FIELD_RESTORE 9		/* Frame.restore */
 #define JUDGE_EVERY_MS 1000	/* one notice per partner per second */
 #define TAKE_EVERY_MS 3600000	/* one taken per partner per hour */
 #define DEFER_SAID_MS 600000	/* a deferral said at most this often */
@@ -92,38 +91,6 @@ void restore_link_up(struct ppxd *d, size_t link)
 			  "told at the next link-up",
 			  transport_link_agency(d->transport, link),
 			  ppx_error_last());
-}
-
-/* 1 if the frame's top-level tags hold field 9 (restore), read as
- * protobuf reads them: the last content field counts. */
-static int is_restore(const uint8_t *data, size_t len)
-{
-	size_t at = 0;
-	uint64_t content = 0;
-
-	while (at < len) {
-		uint64_t tag, v = 0;
-
-		if (ppx_varint_read(data, len, &at, &tag) != 0)
-			return 0;
-		switch (tag & 7) {
-		case 0:
-			if (ppx_varint_read(data, len, &at, &v) != 0)
-				return 0;
-			break;
-		case 2:
-			if (ppx_varint_read(data, len, &at, &v) != 0 ||
-			    v > len - at)
-				return 0;
-			at += v;
-			if ((tag >> 3) >= 2 && (tag >> 3) <= FIELD_RESTORE)
-				content = tag >> 3;
-			break;
-		default:
-			return 0;	/* the message pipeline refuses it */
-		}
-	}
-	return content == FIELD_RESTORE;
 }
 
 /* The partner's judging state, made on first use. */
@@ -688,7 +655,8 @@ int restore_frame(struct ppxd *d, const char *agency, const uint8_t *raw,
 	int64_t now = ppxd_now_ms();
 	uint8_t sha[PPX_HASH_LEN];
 
-	if (!is_restore(raw, len))
+	if (ppxd_frame_content(raw, len) !=
+	    PPX__V1__FRAME__CONTENT_RESTORE)
 		return 0;
 	if (!r || partners_session_allowed(d, agency) != 0 ||
 	    !(p = peer_of(r, agency)))

@@ -115,6 +115,12 @@ int ppxd_duty_to_cooperate(const struct ppxd *d, const char *agency);
 /* Count a refusal (a ppx_error code) under its wire reason. */
 void ppxd_count_refusal(struct ppxd *d, int code);
 
+/* The content of the Frame in `data` (a PPX__V1__FRAME__CONTENT_* value)
+ * read from its top-level tags as protobuf reads them: the last content
+ * field counts.  0 if the tags do not parse or none is there; the
+ * message pipeline refuses such a frame. */
+int ppxd_frame_content(const uint8_t *data, size_t len);
+
 
 
 /* Unix time in milliseconds. */

@@ -162,42 +162,6 @@ int witness_record(uint8_t **out, size_t *len, const uint8_t *req,
 	return 0;
 }
 
-int witness_frame_content(const uint8_t *data, size_t len)
-{
-	size_t at = 0;
-	int content = 0;
-
-	while (at < len) {
-		uint64_t tag, v;
-
-		if (ppx_varint_read(data, len, &at, &tag) != 0)
-			return 0;
-		switch (tag & 7) {
-		case 0:
-			if (ppx_varint_read(data, len, &at, &v) != 0)
-				return 0;
-			break;
-		case 1:
-			at += 8;
-			break;
-		case 2:
-			if (ppx_varint_read(data, len, &at, &v) != 0 ||
-			    v > len - at)
-				return 0;
-			at += v;
-			if ((tag >> 3) >= 2 && (tag >> 3) <= 6)
-				content = (int)(tag >> 3);
-			break;
-		case 5:
-			at += 4;
-			break;
-		default:
-			return 0;
-		}
-	}
-	return at == len ? content : 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* Checkpoints                                                         */
 /* ------------------------------------------------------------------ */
@@ -805,7 +769,7 @@ static void request(struct ppxd *d, const struct transport_route *route,
 int witness_inbound(struct ppxd *d, const struct transport_route *route,
 		    const char *agency, const uint8_t *data, size_t len)
 {
-	int content = witness_frame_content(data, len);
+	int content = ppxd_frame_content(data, len);
 	struct wpeer *p = witness_peer(d->witness, agency);
 	const struct ppx_partner *pt = ppx_config_partner(d->cfg, agency);
 	Ppx__V1__Frame *f = NULL;

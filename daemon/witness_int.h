@@ -99,10 +99,6 @@ int witness_append(struct ppxd *d, int kind, const char *agency,
 int witness_record(uint8_t **out, size_t *len, const uint8_t *req,
 		   size_t req_len, const uint8_t *reply, size_t reply_len);
 
-/* The frame's content field number, read from the top-level tags only
- * (0 if it cannot be read). */
-int witness_frame_content(const uint8_t *data, size_t len);
-
 /* Rebuild a partner's "it cosigned ours" from its last ENTRY_COSIGNED. */
 void witness_log_restore(struct ppxd *d, struct wpeer *p);
 

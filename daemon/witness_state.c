@@ -302,7 +302,7 @@ int witness_link_frame(struct ppxd *d, size_t link, const uint8_t *data,
 		       size_t len)
 {
 	if (!d->witness || link >= d->witness->n ||
-	    witness_frame_content(data, len) !=
+	    ppxd_frame_content(data, len) !=
 		    PPX__V1__FRAME__CONTENT_COSIGNATURE)
 		return 0;
 	return witness_log_reply(d, &d->witness->p[link], data, len);

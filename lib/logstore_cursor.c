@@ -156,9 +156,56 @@ int ppx_log_mark_del(ppx_log_batch *batch, const char *set, uint64_t seq)
 	return mark_change(batch, set, seq, 0, 1);
 }
 
-/* Appends (seq, value) to the growing arrays of the list. */
+/* The key prefix of `set` into `key` (its length into *len) and a cursor
+ * on the meta table in a read transaction, for the caller to close with
+ * mark_cursor_close().  0, or a negative error with nothing left open. */
+static int mark_cursor_open(ppx_log *self, const char *set,
+			    uint8_t key[MARK_KEY_MAX], int *len,
+			    MDB_txn **txn, MDB_cursor **cur)
+{
+	int rc;
+
+	if ((*len = mark_prefix(key, set)) < 0)
+		return *len;
+	if ((rc = ppxi_logstore_read_begin(self, txn)) < 0)
+		return rc;
+	if ((rc = mdb_cursor_open(*txn, self->dbi[DB_META], cur)) != 0) {
+		ppxi_logstore_read_end(self, *txn);
+		return ppxi_logstore_fail(rc, "cannot read marks %s of log %s",
+					  set, self->dir);
+	}
+	return 0;
+}
+
+static void mark_cursor_close(ppx_log *self, MDB_txn *txn, MDB_cursor *cur)
+{
+	mdb_cursor_close(cur);
+	ppxi_logstore_read_end(self, txn);
+}
+
+/* 1 if key `k` is a mark of the set whose prefix is `key` (len bytes). */
+static int mark_of_set(const MDB_val *k, const uint8_t *key, int len)
+{
+	return k->mv_size == (size_t)len + 8 &&
+	       memcmp(k->mv_data, key, (size_t)len) == 0;
+}
+
+/* The mark of `set` at key `k` (its prefix `len` bytes) and value `v`. */
+static int mark_decode(ppx_log *self, const char *set, int len,
+		       const MDB_val *k, const MDB_val *v,
+		       struct ppx_log_mark *out)
+{
+	if (v->mv_size != 8)
+		return ppxi_logstore_corrupt(self, "a mark of %s has %zu "
+					     "bytes, not 8", set, v->mv_size);
+	out->seq = logstore_get_be64((const uint8_t *)k->mv_data + len);
+	out->value = logstore_get_be64(v->mv_data);
+	return 0;
+}
+
+/* Appends `m` to the growing array of the list. */
 static int mark_keep(struct ppx_log_mark **v, size_t *n, size_t *cap,
-		     uint64_t seq, uint64_t value)
+		     struct ppx_log_mark m)
 {
 	struct ppx_log_mark *g;
 
@@ -168,9 +215,7 @@ static int mark_keep(struct ppx_log_mark **v, size_t *n, size_t *cap,
 			return ppx_error_set(PPX_ENOMEM, "out of memory");
 		*v = g;
 	}
-	(*v)[*n].seq = seq;
-	(*v)[*n].value = value;
-	(*n)++;
+	(*v)[(*n)++] = m;
 	return 0;
 }
 
@@ -178,43 +223,27 @@ int ppx_log_mark_list(ppx_log *self, const char *set,
 		      struct ppx_log_mark **out, size_t *n, size_t max)
 {
 	uint8_t key[MARK_KEY_MAX];
-	int len = mark_prefix(key, set), rc;
+	struct ppx_log_mark m = {0, 0};
 	size_t cap = 0;
 	MDB_cursor *cur;
 	MDB_txn *txn;
 	MDB_val k, v;
+	int len, rc;
 
 	*out = NULL;
 	*n = 0;
-	if (len < 0)
-		return len;
-	if ((rc = ppxi_logstore_read_begin(self, &txn)) < 0)
+	if ((rc = mark_cursor_open(self, set, key, &len, &txn, &cur)) < 0)
 		return rc;
-	if ((rc = mdb_cursor_open(txn, self->dbi[DB_META], &cur)) != 0) {
-		ppxi_logstore_read_end(self, txn);
-		return ppxi_logstore_fail(rc, "cannot read marks %s of log %s",
-					  set, self->dir);
-	}
 	k.mv_size = (size_t)len;
 	k.mv_data = key;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	     rc == 0 && *n < max && k.mv_size == (size_t)len + 8 &&
-	     memcmp(k.mv_data, key, (size_t)len) == 0;
+	     rc == 0 && *n < max && mark_of_set(&k, key, len);
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (v.mv_size != 8) {
-			rc = ppxi_logstore_corrupt(self,
-						   "a mark of %s has %zu "
-						   "bytes, not 8",
-						   set, v.mv_size);
-			break;
-		}
-		if ((rc = mark_keep(out, n, &cap, logstore_get_be64(
-				    (const uint8_t *)k.mv_data + len),
-				    logstore_get_be64(v.mv_data))) < 0)
+		if ((rc = mark_decode(self, set, len, &k, &v, &m)) < 0 ||
+		    (rc = mark_keep(out, n, &cap, m)) < 0)
 			break;
 	}
-	mdb_cursor_close(cur);
-	ppxi_logstore_read_end(self, txn);
+	mark_cursor_close(self, txn, cur);
 	if (rc == MDB_NOTFOUND || rc == 0)
 		return 0;
 	free(*out);
@@ -247,33 +276,19 @@ int ppx_log_mark_newest(ppx_log *self, const char *set,
 			struct ppx_log_mark *out)
 {
 	uint8_t key[MARK_KEY_MAX];
-	int len = mark_prefix(key, set), rc;
 	MDB_cursor *cur;
 	MDB_txn *txn;
 	MDB_val k, v;
+	int len, rc;
 
-	if (len < 0)
-		return len;
-	if ((rc = ppxi_logstore_read_begin(self, &txn)) < 0)
+	if ((rc = mark_cursor_open(self, set, key, &len, &txn, &cur)) < 0)
 		return rc;
-	if ((rc = mdb_cursor_open(txn, self->dbi[DB_META], &cur)) != 0) {
-		ppxi_logstore_read_end(self, txn);
-		return ppxi_logstore_fail(rc, "cannot read marks %s of log %s",
-					  set, self->dir);
-	}
 	rc = mark_last(cur, key, len, &k, &v);
-	if (rc == 0 && (k.mv_size != (size_t)len + 8 ||
-			memcmp(k.mv_data, key, (size_t)len) != 0))
+	if (rc == 0 && !mark_of_set(&k, key, len))
 		rc = MDB_NOTFOUND;
-	if (rc == 0 && v.mv_size != 8)
-		rc = ppxi_logstore_corrupt(self, "a mark of %s has %zu bytes, "
-					   "not 8", set, v.mv_size);
-	if (rc == 0) {
-		out->seq = logstore_get_be64((const uint8_t *)k.mv_data + len);
-		out->value = logstore_get_be64(v.mv_data);
-	}
-	mdb_cursor_close(cur);
-	ppxi_logstore_read_end(self, txn);
+	if (rc == 0)
+		rc = mark_decode(self, set, len, &k, &v, out);
+	mark_cursor_close(self, txn, cur);
 	if (rc == MDB_NOTFOUND)
 		return ppx_error_set(PPX_ENOTFOUND, "no mark in %s", set);
 	return rc <= 0 ? rc

@@ -27,134 +27,6 @@
 #define US "police.gwent"
 #define PROBATION "probation.gwent"
 #define PRISON "prison.cardiff"
-#define MAX_SENT 16
-
-/* A message we sent: its id and the hash of the body we signed. */
-struct sent {
-	uint8_t id[PPX_MESSAGE_ID_LEN];
-	uint8_t hash[PPX_HASH_LEN];
-	uint64_t seq;
-};
-
-/* Submit a message to `to` as control.c does: a SENT entry and its
- * outbox key in one commit. */
-static struct sent submit(struct daemon_fixture *f, const char *to)
-{
-	struct ppxd *d = &f->d;
-	Ppx__V1__Body *b = body_new(US, to);
-	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
-	Ppx__V1__Frame *fr = NULL;
-	struct sent s;
-	uint8_t *frame = NULL;
-	size_t len = 0;
-
-	assert_int_equal(ppx_body_seal(&frame, &len, d->signer, b), 0);
-	assert_int_equal(ppx_frame_decode(&fr, frame, len), 0);
-	ppx_sha256(s.hash, fr->message->signed_body.data,
-		   fr->message->signed_body.len);
-	memcpy(s.id, b->message_id.data, sizeof(s.id));
-	e.kind = PPX__V1__ENTRY_KIND__ENTRY_SENT;
-	e.message_id = b->message_id;
-	e.person = b->sender_person->id;
-	e.data.data = frame;
-	e.data.len = len;
-	assert_int_equal(writer_append(d, &e, &s.seq), 0);
-	assert_int_equal(outbox_add(d, to, s.seq), 0);
-	assert_int_equal(writer_flush(d), 0);
-	ppx__v1__frame__free_unpacked(fr, NULL);
-	free(frame);
-	body_free(b);
-	return s;
-}
-
-/* One iteration of the loop as far as the outbox goes (ppxd.c). */
-static void iterate(struct daemon_fixture *f)
-{
-	struct ppxd *d = &f->d;
-	struct transport *t = d->transport;
-
-	for (size_t i = 0; i < transport_links(t); i++) {
-		enum link_event ev;
-
-		outbox_receipts(d, i, 100);
-		while ((ev = transport_link_event(t, i)) != LINK_NONE)
-			outbox_link_event(d, i, ev);
-	}
-	writer_flush(d);
-	outbox_pump(d);
-}
-
-/* The partner takes the next frame we sent on `link`: the message id of
- * the message it carries.  Fails the test if there is none. */
-static void take_id(struct daemon_fixture *f, size_t link,
-		    uint8_t id[PPX_MESSAGE_ID_LEN])
-{
-	ppx_opened *o = NULL;
-	uint8_t *data = NULL;
-	size_t len = 0;
-
-	assert_int_equal(transport_mem_link_take(f->d.transport, link, &data,
-						 &len), 0);
-	assert_int_equal(ppx_message_open(&o, f->d.trust, data, len, US,
-					  time(NULL)), 0);
-	memcpy(id, o->body->message_id.data, PPX_MESSAGE_ID_LEN);
-	ppx_opened_free(o);
-	free(data);
-}
-
-static void assert_next_sent(struct daemon_fixture *f, size_t link,
-			     const struct sent *s)
-{
-	uint8_t id[PPX_MESSAGE_ID_LEN];
-
-	take_id(f, link, id);
-	assert_memory_equal(id, s->id, sizeof(id));
-}
-
-/* The partner's receipt for `n` messages, signed with its demo key:
- * STORED, or REFUSED for `reason` if it is not REJECT_NONE. */
-static uint8_t *receipt(const char *partner, const struct sent *s, size_t n,
-			int reason, size_t *len)
-{
-	Ppx__V1__ReceiptBody r = PPX__V1__RECEIPT_BODY__INIT;
-	Ppx__V1__ReceiptItem iv[MAX_SENT], *ip[MAX_SENT];
-	ppx_signer *signer = signer_at(partner);
-	uint8_t *out = NULL;
-
-	assert_true(n <= MAX_SENT);
-	for (size_t i = 0; i < n; i++) {
-		ppx__v1__receipt_item__init(&iv[i]);
-		iv[i].body_hash.data = (uint8_t *)s[i].hash;
-		iv[i].body_hash.len = PPX_HASH_LEN;
-		iv[i].message_id.data = (uint8_t *)s[i].id;
-		iv[i].message_id.len = PPX_MESSAGE_ID_LEN;
-		iv[i].status = reason ? PPX__V1__RECEIPT_STATUS__REFUSED
-				      : PPX__V1__RECEIPT_STATUS__STORED;
-		iv[i].reason = reason;
-		iv[i].detail = reason ? "refused here for the test" : "";
-		iv[i].log_seq = reason ? 0 : 100 + i;
-		ip[i] = &iv[i];
-	}
-	r.receiver_agency = (char *)partner;
-	r.sender_agency = US;
-	r.time_ms = (int64_t)time(NULL) * 1000;
-	r.n_items = n;
-	r.items = ip;
-	assert_int_equal(ppx_receipt_seal(&out, len, signer, &r), 0);
-	ppx_signer_free(signer);
-	return out;
-}
-
-static void push_receipt(struct daemon_fixture *f, const char *partner,
-			 const struct sent *s, size_t n, int reason)
-{
-	size_t len = 0;
-	uint8_t *r = receipt(partner, s, n, reason, &len);
-
-	transport_mem_link_push(f->d.transport, daemon_fixture_link(f, partner),
-				r, len);
-	free(r);
-}
 
 /* Messages still waiting for `partner` in the durable outbox. */
 static size_t durable_depth(struct daemon_fixture *f, const char *partner)
@@ -199,24 +71,25 @@ static void test_outbox__sends_each_partners_messages_in_log_order(void **st)
 	struct daemon_fixture *f = fixture_v1(NULL);
 	size_t probation = daemon_fixture_link(f, PROBATION);
 	size_t prison = daemon_fixture_link(f, PRISON);
-	struct sent s[5];
+	struct fixture_sent s[5];
 
 	(void)st;
-	for (size_t i = 0; i < 5; i++)	/* probation, prison, probation... */
-		s[i] = submit(f, i % 2 ? PRISON : PROBATION);
-	iterate(f);
+	/* probation, prison, probation... */
+	for (size_t i = 0; i < 5; i++)
+		s[i] = daemon_fixture_submit(f, i % 2 ? PRISON : PROBATION);
+	daemon_fixture_iterate(f);
 	assert_int_equal(transport_mem_link_queued(f->d.transport, probation),
 			 0);	/* links down: nothing sent */
 	links_up(f);
-	iterate(f);
+	daemon_fixture_iterate(f);
 	assert_int_equal(transport_mem_link_queued(f->d.transport, probation),
 			 3);
 	assert_int_equal(transport_mem_link_queued(f->d.transport, prison), 2);
-	assert_next_sent(f, probation, &s[0]);
-	assert_next_sent(f, probation, &s[2]);
-	assert_next_sent(f, probation, &s[4]);
-	assert_next_sent(f, prison, &s[1]);
-	assert_next_sent(f, prison, &s[3]);
+	daemon_fixture_assert_next_sent(f, probation, &s[0]);
+	daemon_fixture_assert_next_sent(f, probation, &s[2]);
+	daemon_fixture_assert_next_sent(f, probation, &s[4]);
+	daemon_fixture_assert_next_sent(f, prison, &s[1]);
+	daemon_fixture_assert_next_sent(f, prison, &s[3]);
 	assert_int_equal(stats(f, PROBATION).depth, 3);
 	daemon_fixture_free(&f);
 }
@@ -225,23 +98,24 @@ static void test_outbox__sends_no_more_than_the_window(void **st)
 {
 	struct daemon_fixture *f = fixture_v1("window = 2");
 	size_t link = daemon_fixture_link(f, PROBATION);
-	struct sent s[5];
+	struct fixture_sent s[5];
 
 	(void)st;
 	for (size_t i = 0; i < 5; i++)
-		s[i] = submit(f, PROBATION);
+		s[i] = daemon_fixture_submit(f, PROBATION);
 	links_up(f);
-	iterate(f);
-	iterate(f);
+	daemon_fixture_iterate(f);
+	daemon_fixture_iterate(f);
 	assert_int_equal(transport_mem_link_queued(f->d.transport, link), 2);
-	assert_next_sent(f, link, &s[0]);
-	assert_next_sent(f, link, &s[1]);
-	iterate(f);	/* taken, but not receipted: still in flight */
+	daemon_fixture_assert_next_sent(f, link, &s[0]);
+	daemon_fixture_assert_next_sent(f, link, &s[1]);
+	/* taken, but not receipted: still in flight */
+	daemon_fixture_iterate(f);
 	assert_int_equal(transport_mem_link_queued(f->d.transport, link), 0);
-	push_receipt(f, PROBATION, &s[0], 1, 0);
-	iterate(f);	/* one settled: one more may go */
+	daemon_fixture_push_receipt(f, PROBATION, &s[0], 1, 0, 100);
+	daemon_fixture_iterate(f);	/* one settled: one more may go */
 	assert_int_equal(transport_mem_link_queued(f->d.transport, link), 1);
-	assert_next_sent(f, link, &s[2]);
+	daemon_fixture_assert_next_sent(f, link, &s[2]);
 	assert_int_equal(stats(f, PROBATION).sent, 3);
 	daemon_fixture_free(&f);
 }
@@ -250,22 +124,22 @@ static void test_outbox__a_full_link_holds_back_the_rest_in_order(void **st)
 {
 	struct daemon_fixture *f = fixture_v1(NULL);
 	size_t link = daemon_fixture_link(f, PROBATION);
-	struct sent s[3];
+	struct fixture_sent s[3];
 
 	(void)st;
 	for (size_t i = 0; i < 3; i++)
-		s[i] = submit(f, PROBATION);
+		s[i] = daemon_fixture_submit(f, PROBATION);
 	transport_mem_link_capacity(f->d.transport, link, 1);
 	links_up(f);
-	iterate(f);
+	daemon_fixture_iterate(f);
 	assert_int_equal(transport_mem_link_queued(f->d.transport, link), 1);
-	assert_next_sent(f, link, &s[0]);
-	iterate(f);
-	assert_next_sent(f, link, &s[1]);
+	daemon_fixture_assert_next_sent(f, link, &s[0]);
+	daemon_fixture_iterate(f);
+	daemon_fixture_assert_next_sent(f, link, &s[1]);
 	transport_mem_link_capacity(f->d.transport, link, SIZE_MAX);
-	iterate(f);
+	daemon_fixture_iterate(f);
 	assert_int_equal(transport_mem_link_queued(f->d.transport, link), 1);
-	assert_next_sent(f, link, &s[2]);
+	daemon_fixture_assert_next_sent(f, link, &s[2]);
 	daemon_fixture_free(&f);
 }
 
@@ -274,29 +148,29 @@ static void test_outbox__after_link_down_resends_from_oldest_unreceipted(
 {
 	struct daemon_fixture *f = fixture_v1(NULL);
 	size_t link = daemon_fixture_link(f, PROBATION);
-	struct sent s[3];
+	struct fixture_sent s[3];
 	size_t resets;
 
 	(void)st;
 	for (size_t i = 0; i < 3; i++)
-		s[i] = submit(f, PROBATION);
+		s[i] = daemon_fixture_submit(f, PROBATION);
 	links_up(f);
-	iterate(f);
+	daemon_fixture_iterate(f);
 	for (size_t i = 0; i < 3; i++)
-		assert_next_sent(f, link, &s[i]);
-	push_receipt(f, PROBATION, &s[0], 1, 0);
-	iterate(f);
+		daemon_fixture_assert_next_sent(f, link, &s[i]);
+	daemon_fixture_push_receipt(f, PROBATION, &s[0], 1, 0, 100);
+	daemon_fixture_iterate(f);
 	resets = transport_mem_link_resets(f->d.transport, link);
 	transport_mem_link_up(f->d.transport, link, 0);
-	iterate(f);
+	daemon_fixture_iterate(f);
 	assert_int_equal(transport_mem_link_resets(f->d.transport, link),
 			 resets + 1);
 	assert_int_equal(transport_mem_link_queued(f->d.transport, link), 0);
 	transport_mem_link_up(f->d.transport, link, 1);
-	iterate(f);
+	daemon_fixture_iterate(f);
 	assert_int_equal(transport_mem_link_queued(f->d.transport, link), 2);
-	assert_next_sent(f, link, &s[1]);
-	assert_next_sent(f, link, &s[2]);
+	daemon_fixture_assert_next_sent(f, link, &s[1]);
+	daemon_fixture_assert_next_sent(f, link, &s[2]);
 	assert_int_equal(stats(f, PROBATION).depth, 2);
 	daemon_fixture_free(&f);
 }
@@ -306,20 +180,20 @@ static void test_outbox__receipt_completes_message_and_is_logged_once(
 {
 	struct daemon_fixture *f = fixture_v1(NULL);
 	size_t link = daemon_fixture_link(f, PROBATION);
-	struct sent s[2];
+	struct fixture_sent s[2];
 
 	(void)st;
-	s[0] = submit(f, PROBATION);
-	s[1] = submit(f, PROBATION);
+	s[0] = daemon_fixture_submit(f, PROBATION);
+	s[1] = daemon_fixture_submit(f, PROBATION);
 	links_up(f);
-	iterate(f);
-	assert_next_sent(f, link, &s[0]);
-	assert_next_sent(f, link, &s[1]);
+	daemon_fixture_iterate(f);
+	daemon_fixture_assert_next_sent(f, link, &s[0]);
+	daemon_fixture_assert_next_sent(f, link, &s[1]);
 	assert_int_equal(durable_depth(f, PROBATION), 2);
 	/* The same receipt twice in one iteration (a resend crossed it). */
-	push_receipt(f, PROBATION, &s[0], 1, 0);
-	push_receipt(f, PROBATION, &s[0], 1, 0);
-	iterate(f);
+	daemon_fixture_push_receipt(f, PROBATION, &s[0], 1, 0, 100);
+	daemon_fixture_push_receipt(f, PROBATION, &s[0], 1, 0, 100);
+	daemon_fixture_iterate(f);
 	assert_int_equal(daemon_fixture_count(
 				 f, PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED,
 				 PROBATION), 1);
@@ -332,18 +206,18 @@ static void test_outbox__receipt_completes_message_and_is_logged_once(
 static void test_outbox__duplicate_receipt_changes_nothing(void **st)
 {
 	struct daemon_fixture *f = fixture_v1(NULL);
-	struct sent s = submit(f, PROBATION);
+	struct fixture_sent s = daemon_fixture_submit(f, PROBATION);
 	uint64_t size;
 
 	(void)st;
 	links_up(f);
-	iterate(f);
-	push_receipt(f, PROBATION, &s, 1, 0);
-	iterate(f);
+	daemon_fixture_iterate(f);
+	daemon_fixture_push_receipt(f, PROBATION, &s, 1, 0, 100);
+	daemon_fixture_iterate(f);
 	assert_int_equal(stats(f, PROBATION).delivered, 1);
 	size = ppx_log_size(f->d.log);
-	push_receipt(f, PROBATION, &s, 1, 0);
-	iterate(f);
+	daemon_fixture_push_receipt(f, PROBATION, &s, 1, 0, 100);
+	daemon_fixture_iterate(f);
 	assert_int_equal(ppx_log_size(f->d.log), size);
 	assert_int_equal(stats(f, PROBATION).delivered, 1);
 	assert_int_equal(stats(f, PROBATION).refused, 0);
@@ -381,15 +255,15 @@ static void test_outbox__refusal_receipt_is_recorded_with_its_reason(
 	void **st)
 {
 	struct daemon_fixture *f = fixture_v1(NULL);
-	struct sent s = submit(f, PROBATION);
+	struct fixture_sent s = daemon_fixture_submit(f, PROBATION);
 	int status = 0;
 
 	(void)st;
 	links_up(f);
-	iterate(f);
-	push_receipt(f, PROBATION, &s, 1,
-		     PPX__V1__REJECT_REASON__REJECT_POLICY);
-	iterate(f);
+	daemon_fixture_iterate(f);
+	daemon_fixture_push_receipt(f, PROBATION, &s, 1,
+				    PPX__V1__REJECT_REASON__REJECT_POLICY, 100);
+	daemon_fixture_iterate(f);
 	assert_int_equal(stats(f, PROBATION).refused, 1);
 	assert_int_equal(stats(f, PROBATION).delivered, 0);
 	assert_int_equal(stats(f, PROBATION).depth, 0);
@@ -404,14 +278,15 @@ static void test_outbox__transient_refusal_keeps_the_message_pending(
 	void **st)
 {
 	struct daemon_fixture *f = fixture_v1(NULL);
-	struct sent s = submit(f, PROBATION);
+	struct fixture_sent s = daemon_fixture_submit(f, PROBATION);
 
 	(void)st;
 	links_up(f);
-	iterate(f);
-	push_receipt(f, PROBATION, &s, 1,
-		     PPX__V1__REJECT_REASON__REJECT_STORAGE_FULL);
-	iterate(f);
+	daemon_fixture_iterate(f);
+	daemon_fixture_push_receipt(
+		f, PROBATION, &s, 1,
+		PPX__V1__REJECT_REASON__REJECT_STORAGE_FULL, 100);
+	daemon_fixture_iterate(f);
 	assert_int_equal(stats(f, PROBATION).refused, 0);
 	assert_int_equal(stats(f, PROBATION).depth, 1);
 	assert_int_equal(durable_depth(f, PROBATION), 1);
@@ -425,20 +300,20 @@ static void test_outbox__receipt_signed_by_another_partner_is_refused(
 	void **st)
 {
 	struct daemon_fixture *f = fixture_v1(NULL);
-	struct sent s = submit(f, PROBATION);
+	struct fixture_sent s = daemon_fixture_submit(f, PROBATION);
 	int mismatch = PPX__V1__REJECT_REASON__REJECT_SENDER_MISMATCH;
 	size_t len = 0;
 	uint8_t *r;
 
 	(void)st;
 	links_up(f);
-	iterate(f);
+	daemon_fixture_iterate(f);
 	/* Prison's receipt for probation's message, on probation's link. */
-	r = receipt(PRISON, &s, 1, 0, &len);
+	r = daemon_fixture_receipt(&len, f, PRISON, &s, 1, 0, 100);
 	transport_mem_link_push(f->d.transport,
 				daemon_fixture_link(f, PROBATION), r, len);
 	free(r);
-	iterate(f);
+	daemon_fixture_iterate(f);
 	assert_int_equal(stats(f, PROBATION).delivered, 0);
 	assert_int_equal(durable_depth(f, PROBATION), 1);
 	assert_int_equal(daemon_fixture_count(
@@ -452,14 +327,14 @@ static void test_outbox__receipt_without_required_proof_delivers_nothing(
 	void **st)
 {
 	struct daemon_fixture *f = daemon_fixture_new(US, NULL);
-	struct sent s = submit(f, PROBATION);
+	struct fixture_sent s = daemon_fixture_submit(f, PROBATION);
 	int bad_body = PPX__V1__REJECT_REASON__REJECT_BAD_BODY;
 
 	(void)st;
 	links_up(f);
-	iterate(f);
-	push_receipt(f, PROBATION, &s, 1, 0);
-	iterate(f);
+	daemon_fixture_iterate(f);
+	daemon_fixture_push_receipt(f, PROBATION, &s, 1, 0, 100);
+	daemon_fixture_iterate(f);
 	assert_int_equal(stats(f, PROBATION).delivered, 0);
 	assert_int_equal(durable_depth(f, PROBATION), 1);
 	assert_int_equal(daemon_fixture_count(
@@ -473,8 +348,8 @@ static void test_outbox__receipt_without_required_proof_delivers_nothing(
 	/* the same partner made optional: the same receipt delivers */
 	for (size_t i = 0; i < f->d.cfg->n_partners; i++)
 		f->d.cfg->partners[i].proofs_optional = 1;
-	push_receipt(f, PROBATION, &s, 1, 0);
-	iterate(f);
+	daemon_fixture_push_receipt(f, PROBATION, &s, 1, 0, 100);
+	daemon_fixture_iterate(f);
 	assert_int_equal(stats(f, PROBATION).delivered, 1);
 	assert_int_equal(durable_depth(f, PROBATION), 0);
 	daemon_fixture_free(&f);

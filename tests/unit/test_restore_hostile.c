@@ -32,151 +32,13 @@
 #define PROBATION "probation.gwent"
 #define PRISON "prison.cardiff"
 
-struct sent {
-	uint8_t id[PPX_MESSAGE_ID_LEN];
-	uint8_t hash[PPX_HASH_LEN];
-	uint64_t seq;
-};
-
-/* A message to `to` logged and queued as control.c does. */
-static struct sent submit(struct daemon_fixture *f, const char *to)
-{
-	struct ppxd *d = &f->d;
-	Ppx__V1__Body *b = body_new(US, to);
-	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
-	Ppx__V1__Frame *fr = NULL;
-	struct sent s;
-	uint8_t *frame = NULL;
-	size_t len = 0;
-
-	assert_int_equal(ppx_body_seal(&frame, &len, d->signer, b), 0);
-	assert_int_equal(ppx_frame_decode(&fr, frame, len), 0);
-	ppx_sha256(s.hash, fr->message->signed_body.data,
-		   fr->message->signed_body.len);
-	memcpy(s.id, b->message_id.data, sizeof(s.id));
-	e.kind = PPX__V1__ENTRY_KIND__ENTRY_SENT;
-	e.message_id = b->message_id;
-	e.person = b->sender_person->id;
-	e.data.data = frame;
-	e.data.len = len;
-	assert_int_equal(writer_append(d, &e, &s.seq), 0);
-	assert_int_equal(outbox_add(d, to, s.seq), 0);
-	assert_int_equal(writer_flush(d), 0);
-	ppx__v1__frame__free_unpacked(fr, NULL);
-	free(frame);
-	body_free(b);
-	return s;
-}
-
-static void iterate(struct daemon_fixture *f)
-{
-	struct ppxd *d = &f->d;
-	struct transport *t = d->transport;
-
-	for (size_t i = 0; i < transport_links(t); i++) {
-		enum link_event ev;
-
-		outbox_receipts(d, i, 100);
-		while ((ev = transport_link_event(t, i)) != LINK_NONE)
-			outbox_link_event(d, i, ev);
-	}
-	writer_flush(d);
-	outbox_pump(d);
-}
-
-/* `partner`'s STORED receipt naming the `n` messages, at log_seq 100 on:
- * an honest receipt names only what it was sent; a hostile one adds
- * items for messages sent elsewhere. */
-static void push_receipt(struct daemon_fixture *f, const char *partner,
-			 const struct sent *s, size_t n)
-{
-	Ppx__V1__ReceiptBody r = PPX__V1__RECEIPT_BODY__INIT;
-	Ppx__V1__ReceiptItem iv[4], *ip[4];
-	ppx_signer *signer = signer_at(partner);
-	uint8_t *out = NULL;
-	size_t len = 0;
-
-	assert_true(n <= 4);
-	for (size_t i = 0; i < n; i++) {
-		ppx__v1__receipt_item__init(&iv[i]);
-		iv[i].body_hash = (ProtobufCBinaryData){PPX_HASH_LEN,
-							(uint8_t *)s[i].hash};
-		iv[i].message_id = (ProtobufCBinaryData){PPX_MESSAGE_ID_LEN,
-							 (uint8_t *)s[i].id};
-		iv[i].status = PPX__V1__RECEIPT_STATUS__STORED;
-		iv[i].detail = "";
-		iv[i].log_seq = 100 + i;
-		ip[i] = &iv[i];
-	}
-	r.receiver_agency = (char *)partner;
-	r.sender_agency = US;
-	r.time_ms = (int64_t)time(NULL) * 1000;
-	r.n_items = n;
-	r.items = ip;
-	assert_int_equal(ppx_receipt_seal(&out, &len, signer, &r), 0);
-	ppx_signer_free(signer);
-	transport_mem_link_push(f->d.transport, daemon_fixture_link(f, partner),
-				out, len);
-	free(out);
-}
-
-/* Pack `msg` and seal it for `purpose` with `who`'s demo key. */
-static uint8_t *seal(size_t *len, const char *who, int purpose,
-		     const ProtobufCMessage *msg)
-{
-	ppx_signer *signer = signer_at(who);
-	size_t n = protobuf_c_message_get_packed_size(msg);
-	uint8_t *body = malloc(n ? n : 1), *out = NULL;
-
-	assert_non_null(body);
-	protobuf_c_message_pack(msg, body);
-	assert_int_equal(ppx_frame_seal(&out, len, signer, purpose, body, n),
-			 0);
-	free(body);
-	ppx_signer_free(signer);
-	return out;
-}
-
-/* A Frame{checkpoint} of `agency`'s log of `size` entries, its root
- * bytes all `fill`, signed by it. */
-static Ppx__V1__Frame *checkpoint(const char *agency, uint64_t size,
-				  uint8_t fill, int64_t ms)
-{
-	Ppx__V1__Checkpoint cp = PPX__V1__CHECKPOINT__INIT;
-	Ppx__V1__Frame *cpf = NULL;
-	uint8_t root[PPX_HASH_LEN], *cpb;
-	size_t cpl = 0;
-
-	memset(root, fill, sizeof(root));
-	cp.agency = (char *)agency;
-	cp.tree_size = size;
-	cp.root_hash = (ProtobufCBinaryData){sizeof(root), root};
-	cp.time_ms = ms;
-	cpb = seal(&cpl, agency, PPX__V1__SIGNED_PURPOSE__SIGNED_CHECKPOINT,
-		   &cp.base);
-	assert_int_equal(ppx_frame_decode(&cpf, cpb, cpl), 0);
-	free(cpb);
-	return cpf;
-}
-
-/* `agency`'s restore notice of its log restored to `size` entries (root
- * 0x11...) at `restored_ms`, the notice signed by `signed_by`. */
+/* `agency`'s notice of its log restored to `size` entries at
+ * `restored_ms`, copied an hour before, signed by `signed_by`. */
 static uint8_t *notice(size_t *len, const char *agency, const char *signed_by,
 		       uint64_t size, int64_t restored_ms)
 {
-	Ppx__V1__RestoreNotice n = PPX__V1__RESTORE_NOTICE__INIT;
-	Ppx__V1__Frame *cpf = checkpoint(agency, size, 0x11, restored_ms);
-	uint8_t *out;
-
-	n.agency = (char *)agency;
-	n.checkpoint = cpf->checkpoint;
-	n.restored_ms = restored_ms;
-	n.copied_ms = restored_ms - 3600 * 1000;
-	n.reason = "test";
-	out = seal(len, signed_by, PPX__V1__SIGNED_PURPOSE__SIGNED_RESTORE,
-		   &n.base);
-	ppx__v1__frame__free_unpacked(cpf, NULL);
-	return out;
+	return daemon_fixture_notice(len, agency, signed_by, size,
+				     restored_ms - 3600 * 1000, restored_ms);
 }
 
 static void hear(struct daemon_fixture *f, const char *agency,
@@ -246,18 +108,19 @@ static void test_restore_hostile__requeues_only_what_was_sent_to_it(
 	void **st)
 {
 	struct daemon_fixture *f = fixture();
-	struct sent s[2];
+	struct fixture_sent s[2];
 	uint8_t ids[4][PPX_MESSAGE_ID_LEN];
 	ppx_verify_report rep;
 	uint8_t *raw;
 	size_t len = 0;
 
 	(void)st;
-	s[0] = submit(f, PROBATION);
-	s[1] = submit(f, PRISON);	/* never sent to probation */
-	iterate(f);
-	push_receipt(f, PROBATION, s, 2);
-	iterate(f);
+	s[0] = daemon_fixture_submit(f, PROBATION);
+	/* never sent to probation */
+	s[1] = daemon_fixture_submit(f, PRISON);
+	daemon_fixture_iterate(f);
+	daemon_fixture_push_receipt(f, PROBATION, s, 2, 0, 100);
+	daemon_fixture_iterate(f);
 	assert_false(queued(f, PROBATION, s[0].seq));
 	raw = notice(&len, PROBATION, PROBATION, 50, ppxd_now_ms());
 	hear(f, PROBATION, raw, len);
@@ -284,7 +147,7 @@ static void test_restore_hostile__verify_names_a_requeue_to_another(
 	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
 	ProtobufCBinaryData id;
 	ppx_verify_report rep;
-	struct sent s = submit(f, PRISON);
+	struct fixture_sent s = daemon_fixture_submit(f, PRISON);
 	uint64_t seq;
 
 	(void)st;
@@ -350,9 +213,10 @@ static void test_restore_hostile__fork_refused_and_alarm_holds_notices(
 	void **st)
 {
 	struct daemon_fixture *f = fixture();
-	Ppx__V1__Frame *held = checkpoint(PROBATION, 5, 0x22, ppxd_now_ms());
+	Ppx__V1__Frame *held = daemon_fixture_checkpoint(PROBATION, 5, 0x22,
+							 ppxd_now_ms());
 	uint8_t root[PPX_HASH_LEN], *raw;
-	struct sent s = submit(f, PROBATION);
+	struct fixture_sent s = daemon_fixture_submit(f, PROBATION);
 	size_t len = 0;
 
 	(void)st;

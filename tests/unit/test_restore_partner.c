@@ -39,133 +39,12 @@
 #define N_SENT 6
 #define FIRST_SEQ 100	/* where probation stored the first */
 
-struct sent {
-	uint8_t id[PPX_MESSAGE_ID_LEN];
-	uint8_t hash[PPX_HASH_LEN];
-	uint64_t seq;
-};
-
-static int64_t now_ms(void)
+/* Probation takes the next frame sent to it: the message `s`. */
+static void assert_next_sent(struct daemon_fixture *f,
+			     const struct fixture_sent *s)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* A message to probation, as control.c submits it. */
-static struct sent submit(struct daemon_fixture *f)
-{
-	struct ppxd *d = &f->d;
-	Ppx__V1__Body *b = body_new(US, PROBATION);
-	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
-	Ppx__V1__Frame *fr = NULL;
-	struct sent s;
-	uint8_t *frame = NULL;
-	size_t len = 0;
-
-	assert_int_equal(ppx_body_seal(&frame, &len, d->signer, b), 0);
-	assert_int_equal(ppx_frame_decode(&fr, frame, len), 0);
-	ppx_sha256(s.hash, fr->message->signed_body.data,
-		   fr->message->signed_body.len);
-	memcpy(s.id, b->message_id.data, sizeof(s.id));
-	e.kind = PPX__V1__ENTRY_KIND__ENTRY_SENT;
-	e.message_id = b->message_id;
-	e.person = b->sender_person->id;
-	e.data.data = frame;
-	e.data.len = len;
-	assert_int_equal(writer_append(d, &e, &s.seq), 0);
-	assert_int_equal(outbox_add(d, PROBATION, s.seq), 0);
-	assert_int_equal(writer_flush(d), 0);
-	ppx__v1__frame__free_unpacked(fr, NULL);
-	free(frame);
-	body_free(b);
-	return s;
-}
-
-/* The loop, as far as the outbox and the notices go (ppxd.c). */
-static void iterate(struct daemon_fixture *f)
-{
-	struct ppxd *d = &f->d;
-
-	for (size_t i = 0; i < transport_links(d->transport); i++) {
-		enum link_event ev;
-
-		outbox_receipts(d, i, 100);
-		while ((ev = transport_link_event(d->transport, i)) !=
-		       LINK_NONE)
-			outbox_link_event(d, i, ev);
-	}
-	writer_flush(d);
-	restore_tick(d);
-	outbox_pump(d);
-}
-
-/* Probation takes the next frame sent to it: the message's id. */
-static void assert_next_sent(struct daemon_fixture *f, const struct sent *s)
-{
-	size_t link = daemon_fixture_link(f, PROBATION);
-	ppx_opened *o = NULL;
-	uint8_t *data = NULL;
-	size_t len = 0;
-
-	assert_int_equal(transport_mem_link_take(f->d.transport, link, &data,
-						 &len), 0);
-	assert_int_equal(ppx_message_open(&o, f->d.trust, data, len, US,
-					  time(NULL)), 0);
-	assert_memory_equal(o->body->message_id.data, s->id,
-			    PPX_MESSAGE_ID_LEN);
-	ppx_opened_free(o);
-	free(data);
-}
-
-/* Probation's receipt: s[i] STORED at base + i. */
-static void push_receipt(struct daemon_fixture *f, const struct sent *s,
-			 size_t n, uint64_t base)
-{
-	Ppx__V1__ReceiptBody r = PPX__V1__RECEIPT_BODY__INIT;
-	Ppx__V1__ReceiptItem iv[N_SENT], *ip[N_SENT];
-	ppx_signer *signer = signer_at(PROBATION);
-	uint8_t *out = NULL;
-	size_t len = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		ppx__v1__receipt_item__init(&iv[i]);
-		iv[i].body_hash.data = (uint8_t *)s[i].hash;
-		iv[i].body_hash.len = PPX_HASH_LEN;
-		iv[i].message_id.data = (uint8_t *)s[i].id;
-		iv[i].message_id.len = PPX_MESSAGE_ID_LEN;
-		iv[i].status = PPX__V1__RECEIPT_STATUS__STORED;
-		iv[i].detail = "";
-		iv[i].log_seq = base + i;
-		ip[i] = &iv[i];
-	}
-	r.receiver_agency = PROBATION;
-	r.sender_agency = US;
-	r.time_ms = now_ms();
-	r.n_items = n;
-	r.items = ip;
-	assert_int_equal(ppx_receipt_seal(&out, &len, signer, &r), 0);
-	transport_mem_link_push(f->d.transport,
-				daemon_fixture_link(f, PROBATION), out, len);
-	ppx_signer_free(signer);
-	free(out);
-}
-
-/* Pack `msg` and seal it for `purpose` with probation's demo key. */
-static uint8_t *seal(size_t *len, int purpose, const ProtobufCMessage *msg)
-{
-	ppx_signer *signer = signer_at(PROBATION);
-	size_t n = protobuf_c_message_get_packed_size(msg);
-	uint8_t *body = malloc(n ? n : 1), *out = NULL;
-
-	assert_non_null(body);
-	protobuf_c_message_pack(msg, body);
-	assert_int_equal(ppx_frame_seal(&out, len, signer, purpose, body, n),
-			 0);
-	free(body);
-	ppx_signer_free(signer);
-	return out;
+	daemon_fixture_assert_next_sent(f, daemon_fixture_link(f, PROBATION),
+					s);
 }
 
 /* Probation's notice: its log restored to `size` entries, copied at
@@ -173,30 +52,8 @@ static uint8_t *seal(size_t *len, int purpose, const ProtobufCMessage *msg)
 static uint8_t *notice(size_t *len, uint64_t size, int64_t copied_ms,
 		       int64_t restored_ms)
 {
-	Ppx__V1__Checkpoint cp = PPX__V1__CHECKPOINT__INIT;
-	Ppx__V1__RestoreNotice n = PPX__V1__RESTORE_NOTICE__INIT;
-	Ppx__V1__Frame *fr = NULL;
-	uint8_t root[PPX_HASH_LEN], *buf, *out;
-	size_t buf_len = 0;
-
-	memset(root, 0x22, sizeof(root));
-	cp.agency = PROBATION;
-	cp.tree_size = size;
-	cp.root_hash.data = root;
-	cp.root_hash.len = sizeof(root);
-	cp.time_ms = copied_ms;
-	buf = seal(&buf_len, PPX__V1__SIGNED_PURPOSE__SIGNED_CHECKPOINT,
-		   &cp.base);
-	assert_int_equal(ppx_frame_decode(&fr, buf, buf_len), 0);
-	n.agency = PROBATION;
-	n.checkpoint = fr->checkpoint;
-	n.copied_ms = copied_ms;
-	n.restored_ms = restored_ms;
-	n.reason = "disk lost";
-	out = seal(len, PPX__V1__SIGNED_PURPOSE__SIGNED_RESTORE, &n.base);
-	ppx__v1__frame__free_unpacked(fr, NULL);
-	free(buf);
-	return out;
+	return daemon_fixture_notice(len, PROBATION, PROBATION, size,
+				     copied_ms, restored_ms);
 }
 
 /* Probation's notice handed in as inbound.c does, judged by the loop;
@@ -208,7 +65,7 @@ static void hand_in(struct daemon_fixture *f, const uint8_t *raw, size_t len)
 	for (size_t i = 0; i < r->n_peers; i++)
 		r->peers[i].judged_ms = 0;
 	assert_int_equal(restore_frame(&f->d, PROBATION, raw, len), 1);
-	iterate(f);
+	daemon_fixture_iterate(f);
 }
 
 static size_t durable_depth(struct daemon_fixture *f)
@@ -231,7 +88,7 @@ static size_t taken(struct daemon_fixture *f)
 /* The daemon of police, its log opened with `opts` (NULL: as main.c),
  * with N_SENT messages to probation sent and receipted (s[]). */
 static struct daemon_fixture *fixture(const ppx_log_options *opts,
-				      struct sent *s)
+				      struct fixture_sent *s)
 {
 	struct daemon_fixture *f = daemon_fixture_new(US, NULL);
 	struct ppxd *d = &f->d;
@@ -255,12 +112,12 @@ static struct daemon_fixture *fixture(const ppx_log_options *opts,
 	for (size_t i = 0; i < transport_links(d->transport); i++)
 		transport_mem_link_up(d->transport, i, 1);
 	for (size_t i = 0; i < N_SENT; i++)
-		s[i] = submit(f);
-	iterate(f);
+		s[i] = daemon_fixture_submit(f, PROBATION);
+	daemon_fixture_iterate(f);
 	for (size_t i = 0; i < N_SENT; i++)
 		assert_next_sent(f, &s[i]);
-	push_receipt(f, s, N_SENT, FIRST_SEQ);
-	iterate(f);
+	daemon_fixture_push_receipt(f, PROBATION, s, N_SENT, 0, FIRST_SEQ);
+	daemon_fixture_iterate(f);
 	assert_int_equal(durable_depth(f), 0);
 	return f;
 }
@@ -274,16 +131,17 @@ static void fixture_free(struct daemon_fixture **f)
 static void test_restore_partner__queues_again_in_sent_order_before_newer(
 	void **st)
 {
-	struct sent s[N_SENT], newer;
+	struct fixture_sent s[N_SENT], newer;
 	struct daemon_fixture *f = fixture(NULL, s);
 	size_t len = 0, link = daemon_fixture_link(f, PROBATION);
-	int64_t now = now_ms();
+	int64_t now = ppxd_now_ms();
 	uint8_t *raw = notice(&len, FIRST_SEQ + 3, now - 60000, now);
 	size_t resets = transport_mem_link_resets(f->d.transport, link);
 
 	(void)st;
-	newer = submit(f);	/* queued and sent before the notice */
-	iterate(f);
+	/* queued and sent before the notice */
+	newer = daemon_fixture_submit(f, PROBATION);
+	daemon_fixture_iterate(f);
 	assert_next_sent(f, &newer);
 	hand_in(f, raw, len);
 	assert_int_equal(taken(f), 1);
@@ -291,7 +149,7 @@ static void test_restore_partner__queues_again_in_sent_order_before_newer(
 	/* The link was reset; sending starts again from the oldest. */
 	assert_true(transport_mem_link_resets(f->d.transport, link) > resets);
 	transport_mem_link_up(f->d.transport, link, 1);	/* reconnected */
-	iterate(f);
+	daemon_fixture_iterate(f);
 	assert_next_sent(f, &s[3]);
 	assert_next_sent(f, &s[4]);
 	assert_next_sent(f, &s[5]);
@@ -305,10 +163,10 @@ static void test_restore_partner__full_log_stores_nothing_judged_again(
 {
 	ppx_log_options small = {.map_size = 256 << 10,
 				 .map_max = 256 << 10};
-	struct sent s[N_SENT];
+	struct fixture_sent s[N_SENT];
 	struct daemon_fixture *f = fixture(&small, s);
 	struct ppxd *d = &f->d;
-	int64_t now = now_ms();
+	int64_t now = ppxd_now_ms();
 	size_t len = 0, n_notes = 0;
 	uint8_t *raw = notice(&len, FIRST_SEQ + 3, now - 60000, now);
 	static const size_t sizes[] = {4096, 512, 64, 1};
@@ -347,9 +205,9 @@ static void test_restore_partner__full_log_stores_nothing_judged_again(
 
 static void test_restore_partner__one_notice_an_hour(void **st)
 {
-	struct sent s[N_SENT];
+	struct fixture_sent s[N_SENT];
 	struct daemon_fixture *f = fixture(NULL, s);
-	int64_t now = now_ms();
+	int64_t now = ppxd_now_ms();
 	size_t len1 = 0, len2 = 0;
 	uint8_t *first = notice(&len1, FIRST_SEQ + 5, now - 60000, now - 2);
 	uint8_t *second = notice(&len2, FIRST_SEQ, now - 60000, now - 1);
@@ -377,22 +235,22 @@ static void test_restore_partner__one_notice_an_hour(void **st)
 static void test_restore_partner__walk_ends_at_a_receipt_below_the_size(
 	void **st)
 {
-	struct sent s[N_SENT], later[2];
+	struct fixture_sent s[N_SENT], later[2];
 	struct daemon_fixture *f = fixture(NULL, s);
-	int64_t now = now_ms();
+	int64_t now = ppxd_now_ms();
 	size_t len = 0;
 	uint8_t *raw = notice(&len, FIRST_SEQ, 0, now);	/* copied at 0 */
 
 	(void)st;
 	f->d.cfg->clock_skew_ms = 0;
 	usleep(20000);	/* s[]'s receipt logged before the next is sealed */
-	later[0] = submit(f);
-	later[1] = submit(f);
-	iterate(f);
+	later[0] = daemon_fixture_submit(f, PROBATION);
+	later[1] = daemon_fixture_submit(f, PROBATION);
+	daemon_fixture_iterate(f);
 	assert_next_sent(f, &later[0]);
 	assert_next_sent(f, &later[1]);
-	push_receipt(f, later, 2, FIRST_SEQ - 10);
-	iterate(f);
+	daemon_fixture_push_receipt(f, PROBATION, later, 2, 0, FIRST_SEQ - 10);
+	daemon_fixture_iterate(f);
 	assert_int_equal(durable_depth(f), 0);
 	hand_in(f, raw, len);
 	assert_int_equal(taken(f), 1);
@@ -407,7 +265,7 @@ static void test_restore_partner__walk_ends_at_a_receipt_below_the_size(
 static void test_restore_partner__walk_of_100000_entries_is_measured(
 	void **st)
 {
-	struct sent s[N_SENT];
+	struct fixture_sent s[N_SENT];
 	struct daemon_fixture *f = fixture(NULL, s);
 	struct ppxd *d = &f->d;
 	size_t len = 0;
@@ -426,7 +284,7 @@ static void test_restore_partner__walk_of_100000_entries_is_measured(
 		}
 		assert_int_equal(writer_flush(d), 0);
 	}
-	raw = notice(&len, 0, 0, now_ms());
+	raw = notice(&len, 0, 0, ppxd_now_ms());
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	hand_in(f, raw, len);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
