@@ -215,7 +215,7 @@ checkx "ppx due --as-of ten days on: the review is overdue (exit 1)" \
 	 ! "$PPX" due "${POLICE[@]}" --as-of "$(date -u -d "+10 days" +%F)" >/dev/null 2>&1'
 # Under SAN=1 the preloaded libfaketime must be allowed to come first.
 checkx "ppx due under a clock ten days on (faketime): overdue" \
-	'[ "$(ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" faketime -f "+10d" "$PPX" due --log "$POLICE_LOG" --json 2>>"$ERR" |
+	'[ "$(at_clock "+10d" "$PPX" due --log "$POLICE_LOG" --json 2>>"$ERR" |
 	      jq -r ".owners[].items[] | select(.kind == \"emergency-review\") | .state")" = overdue ]'
 check "the text of due names the access, the person, the reason and the reviewer" \
 	bash -c "\"$PPX\" due --config \"$(fed_conf police.gwent)\" | grep -q 'review of emergency send at seq $em_seq by dana.evans (Out of hours: officer at the door) owed by rita.reviewer'"

@@ -43,7 +43,7 @@ measure() {	# measure KEY [later]
 	local f=(--config "$C") t=() day
 	if [ -n "${2:-}" ]; then
 		f=(--log "$POLICE_LOG")
-		t=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" faketime -f +10d)
+		t=(at_clock +10d)
 	fi
 	day=$("${t[@]}" date -u +%F)
 	"${t[@]}" "$PPX" report "${f[@]}" --json --from 2026-01-01 --to "$day" \

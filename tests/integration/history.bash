@@ -28,8 +28,8 @@ set_clock() {	# set_clock MS: the daemons' clock at MS (Unix milliseconds)
 # agency configured and its daemon to run under libfaketime.
 history_pki() {
 	set_clock "$(( $(date -u -d "$1T00:00Z" +%s) * 1000 ))"
-	faketime "$1 00:00:00" "$TOP/certs/ppx-pki" demo "$FED/pki" >/dev/null &&
-		faketime "$1 00:00:00" "$TOP/certs/ppx-pki" crl "$FED/pki" --days 400 >/dev/null ||
+	at_clock "@$1 00:00:00" "$TOP/certs/ppx-pki" demo "$FED/pki" >/dev/null &&
+		at_clock "@$1 00:00:00" "$TOP/certs/ppx-pki" crl "$FED/pki" --days 400 >/dev/null ||
 		return 1
 	PKI=$FED/pki
 	cp "$PKI/ca/crl.pem" "$FED/crl.pem"

@@ -270,6 +270,20 @@ fed_alive() {	# fed_alive AGENCY
 log_verify() { "$PPX" verify --log "$(fed_log_dir "$1")" --pki "$PKI" >/dev/null; }
 
 # Wait until COMMAND succeeds, up to $1 seconds.
+# at_clock SPEC COMMAND...: COMMAND (and what it runs) on a clock libfaketime
+# moves (SPEC as FAKETIME takes it: "+10d", "@2026-01-01 00:00:00"),
+# preloaded directly rather than through the faketime wrapper, whose named
+# semaphore (/dev/shm/sem.faketime_sem_PID) can collide with one that a
+# killed run left behind; under SAN=1 the preloaded library must be let
+# come before AddressSanitizer's.
+at_clock() {
+	local lib
+	lib=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketime.so.1$' | head -1)
+	[ -n "$lib" ] || { echo "libfaketime is not installed (scripts/install-deps)" >&2; return 1; }
+	env LD_PRELOAD="$lib" FAKETIME="$1" \
+		"ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "${@:2}"
+}
+
 wait_until() {
 	local secs=$1 i; shift
 	for i in $(seq 1 $((secs * 10))); do
