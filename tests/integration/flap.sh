@@ -49,7 +49,14 @@ check "police streamed all through the flapping" kill -0 "$streamer"
 touch "$FED/flaps-done"
 wait "$streamer"
 check "police accepted every chunk while probation flapped" [ ! -s "$FED/stream.out" ]
-check "police's outbox for probation settles" wait_until "$SETTLE_S" fed_settled police.gwent probation.gwent
+# Settled: the link up with nothing queued, and every message police
+# logged as sent has its receipt logged (the status alone once read
+# depth 0 while a slowed police rebuilt the lane after a resend).
+settled() {
+	fed_settled police.gwent probation.gwent &&
+		fed_all_receipted police.gwent probation.gwent
+}
+check "police's outbox for probation settles" wait_until "$SETTLE_S" settled
 fed_tally police.gwent probation.gwent "police -> probation across $flaps flaps"
 check "every message arrived once, in the order police sent them" \
 	[ "$(sent_to police.gwent probation.gwent)" = "$(received_from probation.gwent police.gwent)" ]
