@@ -67,11 +67,11 @@ check "(c) probation's log verifies" log_verify probation.gwent
 # ---- (d) the port during CRL reloads ----
 cat >"$FED/squat.pl" <<'PERL'
 use strict; use warnings; use Socket;
-my ($port, $secs) = @ARGV;
+my ($port, $stop) = @ARGV;	# tries until the file $stop exists (300 s at most)
 my ($tries, $got) = (0, 0);
-my $end = time + $secs;
+my $end = time + 300;
 my @held;
-while (time < $end) {
+while (time < $end && !-e $stop) {
 	socket(my $s, PF_INET, SOCK_STREAM, 0) or die "socket: $!";
 	setsockopt($s, SOL_SOCKET, SO_REUSEADDR, 1);
 	$tries++;
@@ -83,12 +83,18 @@ print "tries $tries got $got\n";
 PERL
 fed_start probation.gwent || notok "probation restarts"
 body_json police.gwent probation.gwent ARREST "Arrested after the reloads" >"$FED/arrest.json"
-perl "$FED/squat.pl" "$PORT" 12 >"$FED/squat.out" &
+perl "$FED/squat.pl" "$PORT" "$FED/squat.stop" >"$FED/squat.out" &
 squat=$!
+# One SIGHUP at a time, each waited for (signals sent together merge into
+# one), so that the twenty reloads all happen while the squatter tries.
+reloads() { grep -c 'reloaded CRL' "$FED/probation.gwent/ppxd.out"; }
 for i in $(seq 1 20); do
+	before=$(reloads)
 	kill -HUP "$(fed_pid probation.gwent)"
-	sleep 0.4
+	wait_until 60 eval '[ "$(reloads)" -gt "$before" ]' || break
+	sleep 0.2
 done
+touch "$FED/squat.stop"
 wait "$squat"
 diag "squatter: $(cat "$FED/squat.out"); probation: $(grep -c 'reloaded CRL' "$FED/probation.gwent/ppxd.out") reloads"
 check "(d) the other process never bound probation's port" grep -q " got 0$" "$FED/squat.out"
@@ -117,9 +123,13 @@ check "(f) each of the 200 frames over 100 connections was answered" \
 
 # ---- (e) the port taken at start-up ----
 fed_stop probation.gwent
+# The port is held until the status has been read (a daemon under
+# valgrind takes longer to start than any fixed hold), at most 300 s.
 perl -MSocket -e 'socket(my $s, PF_INET, SOCK_STREAM, 0); setsockopt($s, SOL_SOCKET, SO_REUSEADDR, 1);
 	bind($s, sockaddr_in($ARGV[0], inet_aton("127.0.0.1"))) or die "bind: $!"; listen($s, 5);
-	open(my $f, ">", $ARGV[1]); close($f); sleep 4' "$PORT" "$FED/held" &
+	open(my $f, ">", $ARGV[1]); close($f);
+	for (1 .. 3000) { last if -e $ARGV[2]; select(undef, undef, undef, 0.1) }' \
+	"$PORT" "$FED/held" "$FED/release" &
 holder=$!
 wait_until 5 test -e "$FED/held"
 fed_start probation.gwent || notok "probation starts with its port taken"
@@ -128,9 +138,10 @@ diag "status while the port is taken: $(jq -c '{listening, listenError}' <<<"$st
 not_listening() { jq -e '(.listening // false) == false and (.listenError | test("cannot listen"))' <<<"$1" >/dev/null; }
 check "(e) ppx status says probation does not listen, and why" not_listening "$st"
 "$PPX" status --config "$(fed_conf probation.gwent)" | head -3 | sed 's/^/# /'
+touch "$FED/release"
 wait "$holder"
 check "(e) once the port is free probation listens" \
-	wait_until 5 eval 'status_json probation.gwent | jq -e ".listening == true" >/dev/null'
+	wait_until 30 eval 'status_json probation.gwent | jq -e ".listening == true" >/dev/null'
 out=$(ppx_send police.gwent "$FED/arrest.json" --wait --timeout 20 2>&1)
 check "(e) and police delivers to it" grep -q "probation.gwent=DELIVERED" <<<"$out"
 fed_stop_all

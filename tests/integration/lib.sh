@@ -261,10 +261,16 @@ fed_hwm() { awk '/^VmHWM/ { print $2 }' "/proc/$(fed_pid "$1")/status" 2>/dev/nu
 # Anonymous memory only: the heap and stacks, not the log's mapped pages.
 fed_anon() { awk '/^RssAnon/ { print $2 }' "/proc/$(fed_pid "$1")/status" 2>/dev/null; }
 
-# The daemon still runs and answers on its control socket.
+# The daemon still runs and answers on its control socket: a status
+# request (5 s client timeout) answered within 12 tries, the process alive
+# throughout (a busy daemon under valgrind may miss one).
 fed_alive() {	# fed_alive AGENCY
-	kill -0 "$(fed_pid "$1")" 2>/dev/null &&
-		"$PPX" status --config "$(fed_conf "$1")" >/dev/null 2>&1
+	local try
+	for try in 1 2 3 4 5 6 7 8 9 10 11 12; do
+		kill -0 "$(fed_pid "$1")" 2>/dev/null || return 1
+		"$PPX" status --config "$(fed_conf "$1")" >/dev/null 2>&1 && return 0
+	done
+	return 1
 }
 
 log_verify() { "$PPX" verify --log "$(fed_log_dir "$1")" --pki "$PKI" >/dev/null; }
