@@ -22,6 +22,10 @@
  *              and sealed runs of equal size are merged into one (a binary
  *              counter), written in key order with MDB_APPEND; a lookup
  *              probes each run (about log2(n / 2^14) of them)
+ *   sliced     runs, with each merge (and the removal of the runs it
+ *              merged) done a slice of SLICE records per index per commit,
+ *              one merge at a time, so that no commit carries a whole merge;
+ *              runs being merged are probed until their merge ends
  *
  * Usage: bench_layout LAYOUT [MAX]   (MAX: the largest size, 10^4 to 10^6,
  * default 10^6; today's layout writes about 17 GB on the way to 10^6).
@@ -45,11 +49,26 @@
 #define LOOKUPS 20000
 #define MAX_RUNS 64
 #define KEY_MAX 64
+#define SLICE 8000		/* records per index a commit merges (sliced) */
+#define NUM_INDEXES 3
+#define OUT_RUNS UINT32_C(0x80000000)	/* merged runs sort after young ones */
 
-enum layout { CURRENT, NO_DEDUPE, EPOCHS, RUNS };
+enum layout { CURRENT, NO_DEDUPE, EPOCHS, RUNS, SLICED };
 
 static const char *const layout_names[] = {"current", "no-dedupe", "epochs",
-					   "runs"};
+					   "runs", "sliced"};
+
+/* The merge under way (sliced): sealed runs ia and ia + 1 into out. */
+struct merge {
+	int active;
+	unsigned ia;
+	uint32_t out;
+	int done[NUM_INDEXES];
+	uint8_t last[NUM_INDEXES][KEY_MAX];	/* last key copied, no prefix */
+	size_t last_len[NUM_INDEXES];
+	uint32_t drop[MAX_RUNS];		/* merged runs still to remove */
+	unsigned ndrop;
+};
 
 struct model {
 	enum layout layout;
@@ -64,6 +83,8 @@ struct model {
 	uint32_t young, next_run;
 	uint64_t young_n;
 	double largest;		/* bytes of the largest commit */
+	struct merge merge;
+	uint32_t next_out;
 };
 
 static void fail(const char *what, int rc)
@@ -123,6 +144,7 @@ static size_t key_prefix(const struct model *m, uint8_t *key, uint64_t seq)
 		put_be(key, seq >> EPOCH_BITS, 4);
 		return 4;
 	case RUNS:
+	case SLICED:
 		put_be(key, m->young, 4);
 		return 4;
 	default:
@@ -297,6 +319,180 @@ static void runs_seal(struct model *m, MDB_txn *txn)
 	}
 }
 
+/* Copies every value of the cursor's current key into run out.  Returns
+ * the number of values. */
+static int copy_key(MDB_cursor *from, MDB_cursor *to, MDB_val *k, MDB_val *v,
+		    uint32_t out, int dup, int first)
+{
+	uint8_t key[KEY_MAX];
+	MDB_val nk;
+	int n = 0, rc = 0;
+
+	put_be(key, out, 4);
+	memcpy(key + 4, (const char *)k->mv_data + 4, k->mv_size - 4);
+	nk = (MDB_val){k->mv_size, key};
+	while (rc == 0) {
+		MDB_val nv = *v;
+
+		check(mdb_cursor_put(to, &nk, &nv,
+				     first && n == 0 ? MDB_APPEND
+						     : MDB_APPENDDUP),
+		      "slice put");
+		n++;
+		if (!dup)
+			break;
+		rc = mdb_cursor_get(from, k, v, MDB_NEXT_DUP);
+	}
+	return n;
+}
+
+/* Positions c at the first key of run `run` after `last` (all of it if
+ * last_len is 0). */
+static int run_seek(MDB_cursor *c, MDB_val *k, MDB_val *v, uint32_t run,
+		    const uint8_t *last, size_t last_len, uint8_t prefix[4])
+{
+	uint8_t key[KEY_MAX];
+	int rc;
+
+	put_be(prefix, run, 4);
+	memcpy(key, prefix, 4);
+	memcpy(key + 4, last, last_len);
+	*k = (MDB_val){4 + last_len, key};
+	rc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+	if (rc == 0 && last_len > 0 && k->mv_size == 4 + last_len &&
+	    memcmp((const char *)k->mv_data + 4, last, last_len) == 0)
+		rc = mdb_cursor_get(c, k, v, MDB_NEXT_NODUP);
+	return rc;
+}
+
+/* Merges up to SLICE more records of runs a and b into out, key by key
+ * (a key's values in a, then in b).  Returns 1 when the merge is done. */
+static int merge_slice(struct model *m, MDB_txn *txn, MDB_dbi dbi, int ix,
+		       int dup)
+{
+	struct merge *g = &m->merge;
+	uint32_t a = m->runs[g->ia], b = m->runs[g->ia + 1];
+	uint8_t pa[4], pb[4];
+	MDB_val ka, va, kb, vb;
+	MDB_cursor *ca, *cb, *co;
+	int ra, rb, budget = SLICE;
+
+	check(mdb_cursor_open(txn, dbi, &ca), "cursor");
+	check(mdb_cursor_open(txn, dbi, &cb), "cursor");
+	check(mdb_cursor_open(txn, dbi, &co), "cursor");
+	ra = run_seek(ca, &ka, &va, a, g->last[ix], g->last_len[ix], pa);
+	rb = run_seek(cb, &kb, &vb, b, g->last[ix], g->last_len[ix], pb);
+	while (budget > 0) {
+		int ha = in_run(ra, &ka, pa), hb = in_run(rb, &kb, pb), c;
+		MDB_val *k;
+
+		if (!ha && !hb)
+			break;
+		c = run_cmp(ha, &ka, hb, &kb);
+		if (ha && hb && ka.mv_size == kb.mv_size &&
+		    memcmp((const char *)ka.mv_data + 4,
+			   (const char *)kb.mv_data + 4, ka.mv_size - 4) == 0)
+			c = 0;
+		k = c <= 0 ? &ka : &kb;
+		g->last_len[ix] = k->mv_size - 4;
+		memcpy(g->last[ix], (const char *)k->mv_data + 4,
+		       g->last_len[ix]);
+		if (c <= 0) {
+			budget -= copy_key(ca, co, &ka, &va, g->out, dup, 1);
+			ra = mdb_cursor_get(ca, &ka, &va, MDB_NEXT_NODUP);
+		}
+		if (c >= 0) {
+			budget -= copy_key(cb, co, &kb, &vb, g->out, dup,
+					   c > 0);
+			rb = mdb_cursor_get(cb, &kb, &vb, MDB_NEXT_NODUP);
+		}
+	}
+	ra = in_run(ra, &ka, pa) || in_run(rb, &kb, pb);
+	mdb_cursor_close(ca);
+	mdb_cursor_close(cb);
+	mdb_cursor_close(co);
+	return !ra;
+}
+
+/* Removes up to SLICE records of run `run`.  Returns 1 when it is gone. */
+static int drop_slice(MDB_txn *txn, MDB_dbi dbi, uint32_t run, int dup)
+{
+	uint8_t prefix[4];
+	MDB_val k = {4, prefix}, v;
+	MDB_cursor *c;
+	int rc, budget = SLICE;
+
+	put_be(prefix, run, 4);
+	check(mdb_cursor_open(txn, dbi, &c), "cursor");
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (budget > 0 && in_run(rc, &k, prefix)) {
+		size_t values = 1;
+
+		if (dup)
+			check(mdb_cursor_count(c, &values), "count");
+		check(mdb_cursor_del(c, dup ? MDB_NODUPDATA : 0), "drop del");
+		budget -= (int)values;
+		rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
+		if (rc == EINVAL)
+			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	rc = in_run(rc, &k, prefix);
+	mdb_cursor_close(c);
+	return !rc;
+}
+
+/* Starts merging the newest pair of sealed runs whose newer is as large
+ * as the older, if there is one and no merge is under way. */
+static void sliced_start(struct model *m)
+{
+	struct merge *g = &m->merge;
+
+	if (g->active || m->nruns < 2 ||
+	    m->run_size[m->nruns - 1] < m->run_size[m->nruns - 2])
+		return;
+	memset(g->done, 0, sizeof(g->done));
+	memset(g->last_len, 0, sizeof(g->last_len));
+	g->active = 1;
+	g->ia = m->nruns - 2;
+	g->out = OUT_RUNS + m->next_out++;
+}
+
+/* One commit's share of the merge under way and of the removals. */
+static void sliced_step(struct model *m, MDB_txn *txn)
+{
+	struct merge *g = &m->merge;
+	MDB_dbi dbis[NUM_INDEXES] = {m->dedupe, m->ids, m->subjects};
+
+	if (g->ndrop > 0) {
+		int gone = 1;
+
+		for (int i = 0; i < NUM_INDEXES; i++)
+			gone &= drop_slice(txn, dbis[i], g->drop[0], i > 0);
+		if (gone)
+			memmove(g->drop, g->drop + 1,
+				--g->ndrop * sizeof(*g->drop));
+	}
+	if (!g->active)
+		return;
+	for (int i = 0; i < NUM_INDEXES; i++)
+		if (!g->done[i])
+			g->done[i] = merge_slice(m, txn, dbis[i], i, i > 0);
+	if (!g->done[0] || !g->done[1] || !g->done[2])
+		return;
+	/* The merged run answers from now on; its inputs go. */
+	g->drop[g->ndrop++] = m->runs[g->ia];
+	g->drop[g->ndrop++] = m->runs[g->ia + 1];
+	m->runs[g->ia] = g->out;
+	m->run_size[g->ia] += m->run_size[g->ia + 1];
+	memmove(m->runs + g->ia + 1, m->runs + g->ia + 2,
+		(m->nruns - g->ia - 2) * sizeof(*m->runs));
+	memmove(m->run_size + g->ia + 1, m->run_size + g->ia + 2,
+		(m->nruns - g->ia - 2) * sizeof(*m->run_size));
+	m->nruns--;
+	g->active = 0;
+	sliced_start(m);
+}
+
 /* Appends entries in commits of GROUP until the model holds `to`. */
 static void grow(struct model *m, uint64_t to)
 {
@@ -314,11 +510,21 @@ static void grow(struct model *m, uint64_t to)
 			m->subject[m->n] = (uint32_t)(rng_next(m) % SUBJECTS);
 			entry_put(m, txn, m->n);
 		}
-		if (m->layout == RUNS) {
+		if (m->layout == RUNS || m->layout == SLICED)
 			m->young_n += GROUP;
-			if (m->young_n >= (UINT64_C(1) << EPOCH_BITS))
-				runs_seal(m, txn);
+		if (m->layout == RUNS &&
+		    m->young_n >= (UINT64_C(1) << EPOCH_BITS))
+			runs_seal(m, txn);
+		if (m->layout == SLICED &&
+		    m->young_n >= (UINT64_C(1) << EPOCH_BITS)) {
+			m->runs[m->nruns] = m->young;
+			m->run_size[m->nruns++] = m->young_n;
+			m->young = m->next_run++;
+			m->young_n = 0;
+			sliced_start(m);
 		}
+		if (m->layout == SLICED)
+			sliced_step(m, txn);
 		w = written_bytes();
 		check(mdb_txn_commit(txn), "commit");
 		w = written_bytes() - w;
@@ -336,16 +542,16 @@ static int find(struct model *m, MDB_txn *txn, uint64_t seq)
 
 	if (m->layout == EPOCHS)
 		parts = (int)((m->n - 1) >> EPOCH_BITS) + 1;
-	else if (m->layout == RUNS)
+	else if (m->layout == RUNS || m->layout == SLICED)
 		parts = (int)m->nruns + 1;
 	for (int i = 0; i < parts; i++) {
-		size_t p = m->layout == EPOCHS || m->layout == RUNS ? 4 : 0;
+		size_t p = m->layout >= EPOCHS ? 4 : 0;
 		int rc;
 
 		/* Newest first: the epoch or run most lookups are about. */
 		if (m->layout == EPOCHS)
 			put_be(key, (uint64_t)(parts - 1 - i), 4);
-		else if (m->layout == RUNS)
+		else if (m->layout >= RUNS)
 			put_be(key, i == 0 ? m->young
 					   : m->runs[m->nruns - (unsigned)i],
 			       4);
@@ -439,7 +645,7 @@ int main(int argc, char **argv)
 
 	if (parse_args(&m, &max, argc, argv) != 0) {
 		fprintf(stderr, "usage: bench_layout current|no-dedupe|epochs|"
-			"runs [MAX, 10^4 to 10^6]\n");
+			"runs|sliced [MAX, 10^4 to 10^6]\n");
 		return 2;
 	}
 	m.cap = max + 4 * 10 * GROUP;
