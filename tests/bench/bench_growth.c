@@ -1,6 +1,6 @@
 /*
  * bench_growth.c — how the log's costs grow with its size, from 10^4 to
- * 10^6 entries.
+ * 10^6 entries (10^7 on request: GROWTH_MAX=10000000).
  *
  * It builds a real log through the log store's own API in a temporary
  * directory: every entry is a SENT or RECEIVED entry (alternately) holding
@@ -11,8 +11,9 @@
  * between entries, so that verifying the log checks as many signatures as
  * it holds entries.
  *
- * When the log reaches each size (10^4, 10^5, 10^6; GROWTH_MAX caps it for
- * quick runs) it measures, in this order:
+ * When the log reaches each size (10^4, 10^5, 10^6, and 10^7 when
+ * GROWTH_MAX asks for it; a smaller GROWTH_MAX caps it for quick runs) it
+ * measures, in this order:
  *
  *   - lookups by message id, with the calls the daemon and `ppx show` make:
  *     ppx_log_find() on the dedupe index (outbox, spool) and
@@ -28,8 +29,11 @@
  *   - ppx_log_verify() over the whole log (what `ppx verify` runs), beside
  *     raw OpenSSL Ed25519 verification measured just before it;
  *   - the durable append rate of the next entries (their frames sealed
- *     beforehand), in groups of GROUP and of one, each commit fsynced; those
- *     entries stay in the log.
+ *     beforehand), in groups of GROUP and of one, each commit fsynced, and
+ *     the bytes each commit writes per entry; those entries stay in the log;
+ *   - the pages each sub-database of the log holds (leaf, branch and
+ *     overflow, from mdb_stat), which tell which of them the bytes written
+ *     per commit grow with (docs/PERFORMANCE.md, "Log growth").
  *
  * Each figure is printed with its ratio to the figure at 10^4.  The log is
  * in the page cache throughout (it has just been written): this measures
@@ -49,6 +53,7 @@
 #include "ppx/envelope.h"
 #include "ppx/error.h"
 #include "ppx/logstore.h"
+#include "../../lib/logstore_int.h"
 #include "../../lib/pki_int.h"
 #include "../unit/support.h"
 
@@ -59,16 +64,21 @@
 #define RUN_GROUPS 2		/* commits of GROUP per append run */
 #define RUN_ONES 100		/* commits of one per append run */
 #define APPENDED (RUNS * (RUN_GROUPS * GROUP + RUN_ONES))
-#define SIZES 3
+#define SIZES 4
+#define DEFAULT_MAX 1000000	/* the largest size unless GROWTH_MAX says */
 #define RAW_SECONDS 0.3
 
-static const uint64_t sizes[SIZES] = {10000, 100000, 1000000};
+static const uint64_t sizes[SIZES] = {10000, 100000, 1000000, 10000000};
 
 /* What is measured at one size. */
 struct figures {
 	double append_group;	/* entries/s, groups of GROUP */
 	double group_mb;	/* MB written per commit of GROUP */
+	double group_entry_b;	/* the same per entry, bytes */
 	double append_one;	/* entries/s, one per commit */
+	double one_kb;		/* KB written per commit of one */
+	double pages[NUM_DBS];	/* pages of each sub-database, before the
+				 * appends */
 	double raw_commit;	/* raw LMDB fsynced commits of one put/s */
 	double find_us;		/* ppx_log_find */
 	double by_id_us;	/* ppx_log_by_message + ppx_log_get */
@@ -327,7 +337,7 @@ static double raw_commit_rate(const struct frame *f)
 static void measure_append(struct growth *g, struct figures *fig)
 {
 	struct frame *f = calloc(APPENDED, sizeof(*f));
-	double group[RUNS], one[RUNS], written = 0;
+	double group[RUNS], one[RUNS], written = 0, written_one = 0;
 	size_t k = 0;
 
 	if (!f)
@@ -342,9 +352,11 @@ static void measure_append(struct growth *g, struct figures *fig)
 		group[r] = RUN_GROUPS * GROUP / (now_s() - t);
 		written += written_bytes() - w;
 		t = now_s();
+		w = written_bytes();
 		for (int c = 0; c < RUN_ONES; c++, k++)
 			commit_frames(g, ppx_log_size(g->log), &f[k], 1);
 		one[r] = RUN_ONES / (now_s() - t);
+		written_one += written_bytes() - w;
 	}
 	fig->raw_commit = raw_commit_rate(&f[0]);
 	for (size_t i = 0; i < APPENDED; i++)
@@ -353,6 +365,28 @@ static void measure_append(struct growth *g, struct figures *fig)
 	fig->append_group = median(group, RUNS);
 	fig->append_one = median(one, RUNS);
 	fig->group_mb = written / (RUNS * RUN_GROUPS) / 1e6;
+	fig->group_entry_b = fig->group_mb * 1e6 / GROUP;
+	fig->one_kb = written_one / (RUNS * RUN_ONES) / 1e3;
+}
+
+/* The pages (leaf, branch and overflow) each sub-database of the log holds:
+ * what a commit's random-key inserts are spread over. */
+static void measure_pages(struct growth *g, struct figures *fig)
+{
+	ppx_log *log = g->log;
+	MDB_txn *txn;
+
+	if (mdb_txn_begin(log->env, NULL, MDB_RDONLY, &txn) != 0)
+		die("mdb_txn_begin");
+	for (int i = 0; i < NUM_DBS; i++) {
+		MDB_stat st;
+
+		if (mdb_stat(txn, log->dbi[i], &st) != 0)
+			die("mdb_stat");
+		fig->pages[i] = (double)(st.ms_leaf_pages + st.ms_branch_pages +
+					 st.ms_overflow_pages);
+	}
+	mdb_txn_abort(txn);
 }
 
 /* Median µs of ppx_log_find() for random existing ids. */
@@ -543,6 +577,7 @@ static void measure_at(struct growth *g, uint64_t size, struct figures *fig)
 						&fig->subject_entries);
 	free(us);
 	measure_verify(g, size, fig);
+	measure_pages(g, fig);
 	measure_append(g, fig);
 }
 
@@ -594,7 +629,9 @@ static void report(const struct figures *fig, size_t n)
 	printf("\n");
 	ROW("durable append, group of 1000 (/s)", 0, append_group);
 	ROW("  written per commit of 1000 (MB)", 1, group_mb);
+	ROW("  written per entry, groups of 1000 (B)", 0, group_entry_b);
 	ROW("durable append, group of 1 (/s)", 0, append_one);
+	ROW("  written per commit of 1 (KB)", 1, one_kb);
 	ROW("raw LMDB fsynced commit, same run (/s)", 0, raw_commit);
 	ratio_row("append of 1000 / raw commit", fig, n,
 		  offsetof(struct figures, append_group),
@@ -602,6 +639,14 @@ static void report(const struct figures *fig, size_t n)
 	ratio_row("append of 1 / raw commit", fig, n,
 		  offsetof(struct figures, append_one),
 		  offsetof(struct figures, raw_commit));
+	for (int i = 0; i < NUM_DBS; i++) {
+		char label[64];
+
+		snprintf(label, sizeof(label), "  pages of sub-database %s",
+			 ppxi_logstore_db_name(i));
+		row(label, 0, fig, n, offsetof(struct figures, pages) +
+				      (size_t)i * sizeof(double));
+	}
 	ROW("find by id, dedupe index (us)", 1, find_us);
 	ROW("entries by id + decode (us)", 1, by_id_us);
 	ROW("entries by subject + read (us)", 1, by_subject_us);
@@ -626,18 +671,18 @@ static void report(const struct figures *fig, size_t n)
 		  offsetof(struct figures, raw_verify_cpu_us));
 }
 
-/* GROWTH_MAX caps the largest size (for quick runs). */
+/* GROWTH_MAX is the largest size: below 10^6 for quick runs, 10^7 for the
+ * long run (hours and about 12 GB of disk); 10^6 when it is not set. */
 static size_t sizes_wanted(void)
 {
 	const char *s = getenv("GROWTH_MAX");
 	char *end;
-	unsigned long long max;
+	unsigned long long max = DEFAULT_MAX;
 	size_t n = 0;
 
-	if (!s || !*s)
-		return SIZES;
-	max = strtoull(s, &end, 10);
-	if (*end || max < sizes[0]) {
+	if (s && *s)
+		max = strtoull(s, &end, 10);
+	if (s && *s && (*end || max < sizes[0])) {
 		fprintf(stderr, "bench_growth: GROWTH_MAX=%s: must be a "
 			"number of entries, at least %llu\n", s,
 			(unsigned long long)sizes[0]);
