@@ -431,6 +431,52 @@ static void test_envelope_batch__batch_of_one_opens(void **state)
 			 PPX_EINVAL);
 }
 
+/* The worked example of docs/PROTOCOL.md 3.4, byte for byte. */
+static void hex32(ppx_hash out, const char *hex)
+{
+	for (int i = 0; i < PPX_HASH_LEN; i++)
+		out[i] = (uint8_t)(ppx_hex_digit(hex[2 * i]) << 4 |
+				   ppx_hex_digit(hex[2 * i + 1]));
+}
+
+static void test_envelope_batch__worked_example_of_protocol_md(void **state)
+{
+	static const char *const want_leaf[3] = {
+		"9bb9036f021e123d5cf47e95cff87bf86b1101924375e84755a6e11d11adaaca",
+		"66310027ef56ba64f39bc314c19825aa45bc67e701ae11740418d6f0bafd7c11",
+		"b4b24d5faf9d14e9fa7d82bf306d40b830be923bef6cbde6e4280c5daea28214",
+	};
+	ppx_hash leaves[3], want, root, path[PPX_MERKLE_MAX_PATH];
+	uint8_t tbs[PPX_BATCH_TBS_LEN];
+	ppx_merkle_mem *t = NULL;
+	char body[8];
+	size_t len;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		snprintf(body, sizeof(body), "body-%d", i);
+		ppx_batch_leaf(leaves[i], (const uint8_t *)body, 6);
+		hex32(want, want_leaf[i]);
+		assert_memory_equal(leaves[i], want, PPX_HASH_LEN);
+	}
+	assert_int_equal(ppx_merkle_mem_new(&t, leaves, 3), 0);
+	assert_int_equal(ppx_merkle_mem_root(t, root), 0);
+	hex32(want, "08d75f020fdd41f16d95f8453bdabc9a7cf32b9e5bb0c1c90a8da533c2e1c533");
+	assert_memory_equal(root, want, PPX_HASH_LEN);
+	assert_int_equal(ppx_merkle_mem_path(t, path, &len, 2), 0);
+	assert_int_equal(len, 1);
+	hex32(want, "2e54d70589303a28122d4f8c86a8a84cc0a752f48a28bd3b8bba063ce15d5ac9");
+	assert_memory_equal(path[0], want, PPX_HASH_LEN);
+	assert_int_equal(ppx_merkle_mem_path(t, path, &len, 0), 0);
+	assert_int_equal(len, 2);
+	assert_memory_equal(path[0], leaves[1], PPX_HASH_LEN);
+	assert_memory_equal(path[1], leaves[2], PPX_HASH_LEN);
+	ppx_batch_tbs_of_root(tbs, 3, root);
+	assert_memory_equal(tbs, "ppx/v1/batch\0\0\0\0\0\0\0\0\3", 21);
+	assert_memory_equal(tbs + 21, root, PPX_HASH_LEN);
+	ppx_merkle_mem_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -449,6 +495,8 @@ int main(void)
 		T(test_envelope_batch__only_exact_batch_bytes_are_a_purpose),
 		T(test_envelope_batch__batch_of_one_opens),
 #undef T
+		cmocka_unit_test(
+			test_envelope_batch__worked_example_of_protocol_md),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
