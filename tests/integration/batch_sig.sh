@@ -14,7 +14,11 @@
 #   (c) a hostile partner (tests/tools/inject) sends forged batch
 #       envelopes to probation: each is refused, none stored, and probation
 #       keeps running; an honest batch from it is stored; prison refuses
-#       even an honest batch as REJECT_BATCH_UNSUPPORTED.
+#       even an honest batch as REJECT_BATCH_UNSUPPORTED;
+#   (d) probation restarted with batch_signatures = no: what police signed
+#       in batches before probation's first receipt said so is refused
+#       REJECT_BATCH_UNSUPPORTED (nothing is lost unsaid), and from that
+#       receipt on police signs alone and everything is stored.
 set -u
 . "$(dirname "$0")/lib.sh"
 INJECT=$TOP/$BUILD/tests/inject
@@ -121,6 +125,30 @@ check "(c) prison refuses even an honest batch: REJECT_BATCH_UNSUPPORTED" \
 	[ "$(grep -c "^REFUSED REJECT_BATCH_UNSUPPORTED " <<<"$out")" -eq 4 ]
 check "(c) probation's refusals are logged, and its log still verifies" \
 	bash -c "[ \"\$(\"$PPX\" log --log \"$(fed_log_dir probation.gwent)\" --json | grep -c ENTRY_REJECTED)\" -ge 11 ]"
+
+# ---- (d) a partner that stops accepting batches ----
+body_json police.gwent probation.gwent ARREST "before the change" >"$FED/d1.json"
+out=$(ppx_send police.gwent "$FED/d1.json" --wait --timeout 20 2>&1)
+check "(d) police delivers to probation (which accepts batches)" grep -q "probation.gwent=DELIVERED" <<<"$out"
+fed_stop probation.gwent
+sed -i '/^\[delivery\]/a batch_signatures = no' "$(fed_conf probation.gwent)"
+fed_start probation.gwent || notok "probation starts without batches"
+rej0=$(ppx_log probation.gwent | grep -c '"reason":"REJECT_BATCH_UNSUPPORTED"' || true)
+rcv0=$(log_count probation.gwent ENTRY_RECEIVED)
+fed_burst police.gwent probation.gwent 20 "after the change {}" >"$FED/d2.json"
+ppx_send police.gwent "$FED/d2.json" >/dev/null 2>&1
+check "(d) police settles the 20 with probation within 60 s" \
+	wait_until 60 fed_settled police.gwent probation.gwent
+rej=$(( $(ppx_log probation.gwent | grep -c '"reason":"REJECT_BATCH_UNSUPPORTED"' || true) - rej0 ))
+rcv=$(( $(log_count probation.gwent ENTRY_RECEIVED) - rcv0 ))
+diag "(d) of 20 sent before probation's first receipt: $rcv stored, $rej refused as batch-signed"
+check "(d) ... each stored, or refused REJECT_BATCH_UNSUPPORTED (signed before its receipt said no)" \
+	[ $((rej + rcv)) -eq 20 ]
+rcv0=$(log_count probation.gwent ENTRY_RECEIVED)
+fed_burst police.gwent probation.gwent 20 "after its receipt {}" >"$FED/d3.json"
+ppx_send police.gwent "$FED/d3.json" >/dev/null 2>&1
+check "(d) after its receipt said no, police signs alone: all 20 more stored within 60 s" \
+	wait_until 60 bash -c "[ \"\$(\"$PPX\" log --log \"$(fed_log_dir probation.gwent)\" --json | grep -c ENTRY_RECEIVED)\" -ge $((rcv0 + 20)) ]"
 fed_stop_all
 check "(c) probation's log verifies after it all" log_verify probation.gwent
 check "(c) prison's log verifies" log_verify prison.cardiff
