@@ -3,10 +3,9 @@
  *
  * The checks run in DESIGN.md's order and stop at the first failure:
  * size, frame, signature over the exact bytes (or, for a batch-signed
- * message, over its batch's root, PROTOCOL.md 3.4: refused
- * REJECT_BATCH_UNSUPPORTED under [delivery] batch_signatures = no, and
- * each receipt says whether we accept them), chain, validity, CRL (all in
- * ppx_message_open_batch), signer = the agency the transport authenticated,
+ * message, over its batch's root, PROTOCOL.md 3.4: each receipt says
+ * whether we ask for them), chain, validity, CRL (all in
+ * ppx_message_open), signer = the agency the transport authenticated,
  * body, its strings (text, checked on the signed bytes: lib/text.c), the
  * sending person's agency = the signer's, clock, recipient, policy, the domain rules of its family
  * (lib/domain.c) and what needs our log (records.c: a partner record
@@ -1114,8 +1113,10 @@ static void handle_frame(struct ppxd *d, struct group *g,
 	ppx_opened *o = NULL;
 	int rc;
 
-	rc = ppx_message_open_batch(&o, d->trust, data, len, agency,
-				    time(NULL), d->cfg->batch_signatures);
+	/* A batch-signed message is taken under batch_signatures = no too:
+	 * a partner signed it before our receipts said no, and refusing it
+	 * would lose it (PROTOCOL.md 3.4). */
+	rc = ppx_message_open(&o, d->trust, data, len, agency, time(NULL));
 	if (rc == 0)
 		rc = check_accept(d, o);
 	if (rc == 0 &&
