@@ -190,7 +190,7 @@ $(BUILD)/tests/bench_signer: $(BUILD)/obj/tests/bench/bench_signer.o \
 
 # A partner that misbehaves on purpose, for tests/integration/refusals.sh:
 # the core in inject.c, its hostile modes in inject_*.c.
-INJECT_OBJ = $(patsubst %,$(BUILD)/obj/tests/tools/inject_%.o,text ids budget person restore)
+INJECT_OBJ = $(patsubst %,$(BUILD)/obj/tests/tools/inject_%.o,text ids budget person restore batch)
 $(BUILD)/tests/inject: $(BUILD)/obj/tests/tools/inject.o $(INJECT_OBJ) \
 		$(UNIT_HELPERS:%.c=$(BUILD)/obj/%.o) $(LIBPPX)
 	@mkdir -p $(@D)

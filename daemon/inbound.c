@@ -2,7 +2,9 @@
  * inbound.c — what happens to a frame a partner sends us.
  *
  * The checks run in DESIGN.md's order and stop at the first failure:
- * size, frame, signature over the exact bytes, chain, validity, CRL (all in
+ * size, frame, signature over the exact bytes (or, for a batch-signed
+ * message, over its batch's root, PROTOCOL.md 3.4: each receipt says
+ * whether we ask for them), chain, validity, CRL (all in
  * ppx_message_open), signer = the agency the transport authenticated,
  * body, its strings (text, checked on the signed bytes: lib/text.c), the
  * sending person's agency = the signer's, clock, recipient, policy, the domain rules of its family
@@ -1044,6 +1046,9 @@ static void answer_items(struct ppxd *d, struct group *g, int logged,
 		r.sender_agency = g->agency;
 		r.time_ms = ppxd_now_ms();
 		r.items = ip;
+		/* So the sender may batch-sign what it sends us next
+		 * (PROTOCOL.md 3.4); unset, it keeps signing one by one. */
+		r.accepts_batch = d->cfg->batch_signatures != 0;
 		if (logged && seal->frame)
 			r.checkpoint = seal->frame->checkpoint;
 		if (r.n_items > 0)
@@ -1108,6 +1113,9 @@ static void handle_frame(struct ppxd *d, struct group *g,
 	ppx_opened *o = NULL;
 	int rc;
 
+	/* A batch-signed message is taken under batch_signatures = no too:
+	 * a partner signed it before our receipts said no, and refusing it
+	 * would lose it (PROTOCOL.md 3.4). */
 	rc = ppx_message_open(&o, d->trust, data, len, agency, time(NULL));
 	if (rc == 0)
 		rc = check_accept(d, o);

@@ -27,6 +27,13 @@
  * Parked messages go back into their lane retry_max_ms later, so that
  * their receipts are logged once there is room (the partner answers a
  * repeat with its original receipt).
+ *
+ * Batch signatures (PROTOCOL.md 3.4): each verified receipt says whether
+ * its partner accepts batch-signed messages; that is kept per lane, in
+ * memory only, so after a restart every partner gets single signatures
+ * until its next receipt says otherwise.  outbox_seal() signs the bodies
+ * of a burst whose every recipient accepts batches under batch signatures
+ * of at most batch_sign_max bodies, and the rest one by one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +72,7 @@ struct lane {
 	uint64_t *parked;	/* receipted, the receipt not storable */
 	size_t n_parked, cap_parked;
 	int64_t unpark_ms;	/* when the parked go back into the lane */
+	int accepts_batch;	/* its last verified receipt said so */
 	struct outbox_stats stats;
 };
 
@@ -592,6 +600,10 @@ static void receipt_frame(struct ppxd *d, size_t link, const uint8_t *data,
 			ppx__v1__receipt_body__free_unpacked(r, NULL);
 		return;
 	}
+	/* Verified and ours: whether it takes batch signatures now. */
+	if (link < d->outbox->n)
+		d->outbox->lanes[link].accepts_batch =
+			d->cfg->batch_signatures && r->accepts_batch;
 	if (check_proofs(d, link, r, data, len) == 0) {
 		settle_frame(d, link, r, data, len);
 		witness_receipt_seen(d, agency, r->checkpoint);
@@ -819,4 +831,106 @@ int outbox_delivery(struct ppxd *d, const uint8_t *id, const char *partner,
 	out->remote_seq = dv.remote_seq;
 	out->reason = dv.reason;
 	return 0;
+}
+
+/* ---- batch signatures ------------------------------------------------ */
+
+int outbox_accepts_batch(struct ppxd *d, const char *partner)
+{
+	int link;
+
+	if (!d->cfg->batch_signatures || !d->outbox ||
+	    (link = transport_link_find(d->transport, partner)) < 0 ||
+	    (size_t)link >= d->outbox->n)
+		return 0;
+	return d->outbox->lanes[link].accepts_batch;
+}
+
+/* Seal bodies idx[0..n) one by one (one round trip for all of them). */
+static int seal_single(struct ppxd *d, uint8_t **frames, size_t *frame_len,
+		       uint8_t *const *bodies, const size_t *body_len,
+		       const size_t *idx, size_t n)
+{
+	uint8_t *b[OUTBOX_SEAL_MAX], *f[OUTBOX_SEAL_MAX];
+	size_t bl[OUTBOX_SEAL_MAX], fl[OUTBOX_SEAL_MAX];
+	int rc;
+
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		b[i] = bodies[idx[i]];
+		bl[i] = body_len[idx[i]];
+	}
+	if ((rc = ppx_bodies_seal(f, fl, d->signer, b, bl, n)) != 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		frames[idx[i]] = f[i];
+		frame_len[idx[i]] = fl[i];
+	}
+	return 0;
+}
+
+/* Seal bodies idx[0..n) under batch signatures of at most batch_sign_max;
+ * a chunk that cannot be batch-sealed (a body too near the frame cap to
+ * take its path) is sealed one by one instead. */
+static int seal_batched(struct ppxd *d, uint8_t **frames, size_t *frame_len,
+			uint8_t *const *bodies, const size_t *body_len,
+			const size_t *idx, size_t n)
+{
+	size_t max = (size_t)d->cfg->batch_sign_max;
+
+	for (size_t at = 0; at < n;) {
+		size_t k = n - at < max ? n - at : max;
+		uint8_t *b[OUTBOX_SEAL_MAX], *f[OUTBOX_SEAL_MAX];
+		size_t bl[OUTBOX_SEAL_MAX], fl[OUTBOX_SEAL_MAX];
+		int rc;
+
+		for (size_t i = 0; i < k; i++) {
+			b[i] = bodies[idx[at + i]];
+			bl[i] = body_len[idx[at + i]];
+		}
+		rc = k < 2 ? PPX_EINVAL
+			   : ppx_bodies_seal_batch(f, fl, d->signer, b, bl, k);
+		if (rc == PPX_ETOOBIG || rc == PPX_EINVAL)
+			rc = seal_single(d, frames, frame_len, bodies, body_len,
+					 idx + at, k);
+		else if (rc == 0)
+			for (size_t i = 0; i < k; i++) {
+				frames[idx[at + i]] = f[i];
+				frame_len[idx[at + i]] = fl[i];
+			}
+		if (rc != 0)
+			return rc;
+		at += k;
+	}
+	return 0;
+}
+
+int outbox_seal(struct ppxd *d, uint8_t **frames, size_t *frame_len,
+		uint8_t *const *bodies, const size_t *body_len,
+		const int *batch, size_t n)
+{
+	size_t one[OUTBOX_SEAL_MAX] = {0}, many[OUTBOX_SEAL_MAX] = {0};
+	size_t n1 = 0, nm = 0;
+	int rc;
+
+	if (n > OUTBOX_SEAL_MAX)
+		return ppx_error_set(PPX_EINVAL, "%zu bodies to seal at once "
+				     "(at most %d)", n, OUTBOX_SEAL_MAX);
+	for (size_t i = 0; i < n; i++) {
+		frames[i] = NULL;
+		if (batch[i])
+			many[nm++] = i;
+		else
+			one[n1++] = i;
+	}
+	rc = seal_single(d, frames, frame_len, bodies, body_len, one, n1);
+	if (rc == 0)
+		rc = seal_batched(d, frames, frame_len, bodies, body_len, many,
+				  nm);
+	for (size_t i = 0; rc != 0 && i < n; i++) {
+		free(frames[i]);
+		frames[i] = NULL;
+	}
+	return rc;
 }

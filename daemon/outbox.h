@@ -54,6 +54,22 @@ void outbox_link_event(struct ppxd *d, size_t link, enum link_event ev);
  * the milliseconds until it next needs to run (for the poll timeout). */
 long outbox_pump(struct ppxd *d);
 
+/* Whether `partner`'s last verified receipt said it accepts batch
+ * signatures (PROTOCOL.md 3.4) and we use them ([delivery]
+ * batch_signatures): 1 or 0.  Kept in memory only. */
+int outbox_accepts_batch(struct ppxd *d, const char *partner);
+
+/*
+ * Seal n (at most OUTBOX_SEAL_MAX) serialised bodies as message frames:
+ * those with batch[i] set under batch signatures of at most
+ * batch_sign_max bodies each, the others one signature each.  frames[i]
+ * (frame_len[i] bytes) are the caller's; on failure none is left.
+ */
+#define OUTBOX_SEAL_MAX 256
+int outbox_seal(struct ppxd *d, uint8_t **frames, size_t *frame_len,
+		uint8_t *const *bodies, const size_t *body_len,
+		const int *batch, size_t n);
+
 /* Per-link figures for status. */
 struct outbox_stats {
 	uint64_t depth;

@@ -43,9 +43,11 @@
  * whose size does not match what the length leaves, and any message that
  * does not begin with one of ppx's own to-be-signed prefixes, "ppx/v1/"
  * label 0x00 (ppx_tbs_purpose(), whose labels are listed once in
- * lib/envelope.c).  So a compromised parser can have the agency sign
- * bodies, receipts and checkpoints — which it could ask for anyway — but
- * no bytes that something else would accept as signed by the agency.
+ * lib/envelope.c; a "batch" message must be exactly its 53 bytes: a
+ * size and a Merkle root, PROTOCOL.md 3.4).  So a compromised parser can
+ * have the agency sign bodies, receipts, checkpoints and batch roots —
+ * which it could ask for anyway — but no bytes that something else would
+ * accept as signed by the agency.
  * Two text forms are signed besides (lib/note.c, PROTOCOL.md 11.1): the
  * C2SP note text of a checkpoint of this agency, and a cosignature/v1
  * message over any well-formed checkpoint note; both are exactly
@@ -201,7 +203,8 @@ int signer_check_message(const uint8_t *msg, size_t len,
 	    ppx_note_sign_form(msg, len, agency) == 0)
 		return ppx_error_set(PPX_EPURPOSE, "message does not begin "
 				     "with a ppx label (\"ppx/v1/\" body, "
-				     "receipt or checkpoint, then 0x00) and is "
+				     "receipt, checkpoint, restore or batch, "
+				     "then 0x00) and is "
 				     "no checkpoint note of %s nor a "
 				     "cosignature/v1 message",
 				     agency ? agency : "this agency");

@@ -634,6 +634,16 @@ static int prepare_signed(struct ppxd *d, const struct ppx_operator *op,
 	return rc;
 }
 
+/* Whether p may go under a batch signature: every recipient accepts them
+ * (PROTOCOL.md 3.4, outbox_accepts_batch()). */
+static int batchable(struct ppxd *d, const struct pending *p)
+{
+	for (size_t i = 0; i < p->n_recipients; i++)
+		if (!outbox_accepts_batch(d, p->recipients[i]))
+			return 0;
+	return p->n_recipients > 0;
+}
+
 /*
  * Seal n prepared messages with one batch of signatures and log each as
  * SENT, in order: rc[i] and seq[i] say how each went (a failed seal fails
@@ -644,14 +654,14 @@ static int seal_and_log(struct ppxd *d, struct pending *p, size_t n,
 {
 	uint8_t *frames[SUBMIT_QUEUE_MAX], *bodies[SUBMIT_QUEUE_MAX] = {0};
 	size_t frame_len[SUBMIT_QUEUE_MAX], body_len[SUBMIT_QUEUE_MAX] = {0};
-	int first;
+	int first, batch[SUBMIT_QUEUE_MAX] = {0};
 
 	for (size_t i = 0; i < n; i++) {
 		bodies[i] = p[i].body;
 		body_len[i] = p[i].len;
+		batch[i] = batchable(d, &p[i]);
 	}
-	first = ppx_bodies_seal(frames, frame_len, d->signer, bodies, body_len,
-				n);
+	first = outbox_seal(d, frames, frame_len, bodies, body_len, batch, n);
 	for (size_t i = 0; first == 0 && i < n; i++)
 		if (p[i].has_person &&
 		    (first = ppx_frame_set_person(&frames[i], &frame_len[i],

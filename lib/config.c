@@ -251,6 +251,10 @@ static const struct key_spec keys[] = {
 	NUM("log_quota_bytes_hour", 134217728, 65536, 1099511627776LL,
 	    log_quota_bytes_hour),
 	NUM("refusal_log_ms", 10000, 100, 3600000, refusal_log_ms),
+	/* batch signatures (PROTOCOL.md 3.4) */
+	{SEC_DELIVERY, "batch_signatures", KEY_YESNO, 0, 1, 0, 1,
+	 FIELD(struct ppx_config, batch_signatures)},
+	NUM("batch_sign_max", 256, 2, 65536, batch_sign_max),
 	/* required unless [federation] directory is set: on_end checks */
 	PTN("endpoint", KEY_ENDPOINT, 0, endpoint),
 	PTN("type", KEY_PARTNER_TYPE, 0, duty_to_cooperate),

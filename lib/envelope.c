@@ -88,6 +88,8 @@ static const char *purpose_label(int purpose)
 		return "checkpoint";
 	case PPX__V1__SIGNED_PURPOSE__SIGNED_RESTORE:
 		return "restore";
+	case PPX__V1__SIGNED_PURPOSE__SIGNED_BATCH:
+		return "batch";
 	default:
 		return NULL;
 	}
@@ -100,6 +102,7 @@ int ppx_tbs_purpose(const uint8_t *msg, size_t len)
 		PPX__V1__SIGNED_PURPOSE__SIGNED_RECEIPT,
 		PPX__V1__SIGNED_PURPOSE__SIGNED_CHECKPOINT,
 		PPX__V1__SIGNED_PURPOSE__SIGNED_RESTORE,
+		PPX__V1__SIGNED_PURPOSE__SIGNED_BATCH,
 	};
 	size_t pre = strlen(TBS_PREFIX);
 
@@ -111,7 +114,13 @@ int ppx_tbs_purpose(const uint8_t *msg, size_t len)
 
 		if (len > pre + n && memcmp(msg + pre, label, n) == 0 &&
 		    msg[pre + n] == 0)
-			return purposes[i];
+			/* A batch signature covers a size and a root, no
+			 * more (PROTOCOL.md 3.4). */
+			return purposes[i] !=
+					       PPX__V1__SIGNED_PURPOSE__SIGNED_BATCH ||
+				       len == PPX_BATCH_TBS_LEN
+				       ? purposes[i]
+				       : 0;
 	}
 	return 0;
 }
@@ -168,7 +177,8 @@ static void frame_set_content(Ppx__V1__Frame *f, Ppx__V1__Envelope *env)
 /* The frame of `body` signed by `signer` with sig (siglen bytes). */
 static int frame_assemble(uint8_t **out, size_t *outlen, ppx_signer *signer,
 			  int purpose, const uint8_t *body, size_t bodylen,
-			  const uint8_t *sig, size_t siglen)
+			  const uint8_t *sig, size_t siglen,
+			  Ppx__V1__BatchInclusion *batch)
 {
 	Ppx__V1__Envelope env = PPX__V1__ENVELOPE__INIT;
 	Ppx__V1__Frame frame = PPX__V1__FRAME__INIT;
@@ -184,6 +194,7 @@ static int frame_assemble(uint8_t **out, size_t *outlen, ppx_signer *signer,
 	env.signer_fingerprint.len = PPX_FINGERPRINT_LEN;
 	env.algorithm = ppx_signer_algorithm(signer);
 	env.purpose = purpose;
+	env.batch = batch;
 	frame.version = PPX__V1__WIRE_VERSION__WIRE_VERSION_1;
 	frame_set_content(&frame, &env);
 	size = ppx__v1__frame__get_packed_size(&frame);
@@ -216,7 +227,7 @@ int ppx_frame_seal(uint8_t **out, size_t *outlen, ppx_signer *signer,
 	if (rc != 0)
 		return rc;
 	return frame_assemble(out, outlen, signer, purpose, body, bodylen, sig,
-			      siglen);
+			      siglen, NULL);
 }
 
 int ppx_frame_set_person(uint8_t **frame, size_t *len,
@@ -343,12 +354,88 @@ int ppx_bodies_seal(uint8_t **frames, size_t *frame_len, ppx_signer *signer,
 		rc = frame_assemble(&frames[i], &frame_len[i], signer,
 				    PPX__V1__SIGNED_PURPOSE__SIGNED_BODY,
 				    bodies[i], body_len[i], b.sig[i],
-				    b.sig_len[i]);
+				    b.sig_len[i], NULL);
 	for (size_t i = 0; rc != 0 && i < n; i++) {
 		free(frames[i]);
 		frames[i] = NULL;
 	}
 	seal_batch_free(&b, n);
+	return rc;
+}
+
+/* Frame i of a batch: body i with its path in `tree`. */
+static int batch_frame(uint8_t **out, size_t *outlen, ppx_signer *signer,
+		       const ppx_merkle_mem *tree, size_t n, size_t i,
+		       const uint8_t *body, size_t len, const uint8_t *sig,
+		       size_t siglen)
+{
+	Ppx__V1__BatchInclusion inc = PPX__V1__BATCH_INCLUSION__INIT;
+	ppx_hash path[PPX_MERKLE_MAX_PATH];
+	ProtobufCBinaryData hashes[PPX_MERKLE_MAX_PATH];
+	size_t path_len = 0;
+	int rc = ppx_merkle_mem_path(tree, path, &path_len, i);
+
+	if (rc != 0)
+		return rc;
+	for (size_t k = 0; k < path_len; k++) {
+		hashes[k].data = path[k];
+		hashes[k].len = PPX_HASH_LEN;
+	}
+	inc.leaf_index = i;
+	inc.tree_size = n;
+	inc.n_path = path_len;
+	inc.path = hashes;
+	return frame_assemble(out, outlen, signer,
+			      PPX__V1__SIGNED_PURPOSE__SIGNED_BODY, body, len,
+			      sig, siglen, &inc);
+}
+
+/* The batch's tree over the leaves of n bodies. */
+static int batch_tree(ppx_merkle_mem **out, uint8_t *const *bodies,
+		      const size_t *body_len, size_t n)
+{
+	ppx_hash *leaves = malloc(n * sizeof(*leaves));
+	int rc;
+
+	if (!leaves)
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		ppx_batch_leaf(leaves[i], bodies[i], body_len[i]);
+	rc = ppx_merkle_mem_new(out, leaves, n);
+	free(leaves);
+	return rc;
+}
+
+int ppx_bodies_seal_batch(uint8_t **frames, size_t *frame_len,
+			  ppx_signer *signer, uint8_t *const *bodies,
+			  const size_t *body_len, size_t n)
+{
+	uint8_t tbs[PPX_BATCH_TBS_LEN], sig[PPX_SIG_MAX];
+	ppx_merkle_mem *tree = NULL;
+	ppx_hash root;
+	size_t siglen = 0;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		frames[i] = NULL;
+	if (n == 0 || n > PPX_BATCH_TREE_MAX)
+		return ppx_error_set(PPX_EINVAL, "a batch holds 1 to %d bodies,"
+				     " not %zu", PPX_BATCH_TREE_MAX, n);
+	if ((rc = batch_tree(&tree, bodies, body_len, n)) != 0)
+		return rc;
+	if ((rc = ppx_merkle_mem_root(tree, root)) == 0) {
+		ppx_batch_tbs_of_root(tbs, n, root);
+		rc = ppx_signer_sign(signer, sig, sizeof(sig), &siglen, tbs,
+				     sizeof(tbs));
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = batch_frame(&frames[i], &frame_len[i], signer, tree, n, i,
+				 bodies[i], body_len[i], sig, siglen);
+	for (size_t i = 0; rc != 0 && i < n; i++) {
+		free(frames[i]);
+		frames[i] = NULL;
+	}
+	ppx_merkle_mem_free(tree);
 	return rc;
 }
 
@@ -488,6 +575,8 @@ static int check_signature(const ppx_cert *cert,
 	size_t tbslen = 0;
 	int rc;
 
+	if (env->batch)
+		return ppx_batch_verify(cert, env);
 	rc = to_be_signed(&tbs, &tbslen, env->purpose, env->signed_body.data,
 			  env->signed_body.len);
 	if (rc != 0)
@@ -515,10 +604,10 @@ int ppx_envelope_verify(const ppx_trust *trust, const Ppx__V1__Envelope *env,
 		return ppx_error_set(PPX_EFRAME,
 				     "a personal signature rides only on a "
 				     "message, not on purpose %d", purpose);
-	if (env->batch)
+	if (env->batch && purpose != PPX__V1__SIGNED_PURPOSE__SIGNED_BODY)
 		return ppx_error_set(PPX_EBATCH,
-				     "batch-signed envelopes are not accepted "
-				     "in wire version 1");
+				     "a batch signature covers messages only, "
+				     "not purpose %d", purpose);
 	if (env->signer_fingerprint.len != PPX_FINGERPRINT_LEN ||
 	    !(cert = ppx_trust_find(trust, env->signer_fingerprint.data)))
 		return ppx_error_set(PPX_EUNKNOWN_SIGNER,
@@ -610,6 +699,15 @@ int ppx_message_open(ppx_opened **out, const ppx_trust *trust,
 		     const uint8_t *frame, size_t len,
 		     const char *expected_agency, time_t now)
 {
+	return ppx_message_open_batch(out, trust, frame, len, expected_agency,
+				      now, 1);
+}
+
+int ppx_message_open_batch(ppx_opened **out, const ppx_trust *trust,
+			   const uint8_t *frame, size_t len,
+			   const char *expected_agency, time_t now,
+			   int accept_batch)
+{
 	Ppx__V1__Frame *f = NULL;
 	ppx_opened *o;
 	int rc;
@@ -621,6 +719,13 @@ int ppx_message_open(ppx_opened **out, const ppx_trust *trust,
 	if (f->content_case != PPX__V1__FRAME__CONTENT_MESSAGE) {
 		ppx__v1__frame__free_unpacked(f, NULL);
 		return ppx_error_set(PPX_EPURPOSE, "frame carries no message");
+	}
+	if (f->message->batch && !accept_batch) {
+		ppx__v1__frame__free_unpacked(f, NULL);
+		return ppx_error_set(PPX_EBATCH, "batch-signed message refused: "
+				     "this daemon does not accept batch "
+				     "signatures ([delivery] "
+				     "batch_signatures = no)");
 	}
 	o = calloc(1, sizeof(*o));
 	if (!o) {

@@ -209,6 +209,22 @@ int ppxi_ev_signature(struct ev *ev, const char *what, const ppx_cert *cert,
 	return cert_check(ev, what, cert, role, agency, ms, id);
 }
 
+/* A batch-signed message (PROTOCOL.md 3.4): its path leads from its body
+ * to the root whose size and hash the one batch signature covers. */
+static int batch_envelope(struct ev *ev, const char *what,
+			  const Ppx__V1__Envelope *env, const ppx_cert *cert,
+			  const char *agency, int64_t ms, ppx_identity *id)
+{
+	uint8_t tbs[PPX_BATCH_TBS_LEN];
+	int rc = ppx_batch_tbs(tbs, env);
+
+	if (rc != 0)
+		return fail(ev, rc, "%s: %s", what, ppx_error_last());
+	return ppxi_ev_signature(ev, what, cert, env->algorithm, tbs,
+				 sizeof(tbs), &env->signature,
+				 PPX_ROLE_SIGNING, agency, ms, id);
+}
+
 /* An Envelope of `purpose`: "ppx/v1/" || label || 0x00 || signed_body,
  * signed by the bundle's certificate it names. */
 int ppxi_ev_envelope(struct ev *ev, const char *what,
@@ -229,11 +245,13 @@ int ppxi_ev_envelope(struct ev *ev, const char *what,
 	if ((int)env->purpose != purpose)
 		return fail(ev, PPX_EPURPOSE, "%s: signed for purpose %d, not "
 			    "%s", what, env->purpose, labels[purpose]);
-	if (env->batch)
-		return fail(ev, PPX_EBATCH, "%s: batch signatures are not "
-			    "version 1", what);
+	if (env->batch && purpose != PPX__V1__SIGNED_PURPOSE__SIGNED_BODY)
+		return fail(ev, PPX_EBATCH, "%s: a batch signature covers "
+			    "messages only", what);
 	if (!(cert = ppxi_ev_cert_find(ev, what, &env->signer_fingerprint)))
 		return ev->r->code;
+	if (env->batch)
+		return batch_envelope(ev, what, env, cert, agency, ms, id);
 	n = 7 + strlen(labels[purpose]) + 1 + env->signed_body.len;
 	if (!(tbs = malloc(n)))
 		return fail(ev, PPX_ENOMEM, "out of memory");

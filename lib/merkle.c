@@ -223,12 +223,11 @@ static int hash_equal(const ppx_hash a, const ppx_hash b)
 	return CRYPTO_memcmp(a, b, PPX_MERKLE_HASH_LEN) == 0;
 }
 
-int ppx_merkle_verify_inclusion(const ppx_hash leaf, uint64_t index,
-				uint64_t tree_size, const ppx_hash *path,
-				size_t path_len, const ppx_hash root)
+int ppx_merkle_root_from_inclusion(ppx_hash out, const ppx_hash leaf,
+				   uint64_t index, uint64_t tree_size,
+				   const ppx_hash *path, size_t path_len)
 {
 	uint64_t fn = index, sn;
-	ppx_hash r;
 
 	if (index >= tree_size)
 		return ppx_error_set(PPX_EPROOF,
@@ -237,24 +236,42 @@ int ppx_merkle_verify_inclusion(const ppx_hash leaf, uint64_t index,
 				     (unsigned long long)index,
 				     (unsigned long long)tree_size);
 	sn = tree_size - 1;
-	memcpy(r, leaf, PPX_MERKLE_HASH_LEN);
+	memcpy(out, leaf, PPX_MERKLE_HASH_LEN);
 	for (size_t i = 0; i < path_len; i++) {
 		if (sn == 0)
 			return ppx_error_set(PPX_EPROOF, "inclusion proof has "
 					     "%zu hashes, too many", path_len);
 		if ((fn & 1) || fn == sn) {
-			ppx_merkle_node(r, path[i], r);
+			ppx_merkle_node(out, path[i], out);
 			while (!(fn & 1) && fn != 0) {
 				fn >>= 1;
 				sn >>= 1;
 			}
 		} else {
-			ppx_merkle_node(r, r, path[i]);
+			ppx_merkle_node(out, out, path[i]);
 		}
 		fn >>= 1;
 		sn >>= 1;
 	}
-	if (sn != 0 || !hash_equal(r, root))
+	if (sn != 0)
+		return ppx_error_set(PPX_EPROOF, "inclusion proof of leaf %llu "
+				     "in tree size %llu has too few hashes",
+				     (unsigned long long)index,
+				     (unsigned long long)tree_size);
+	return 0;
+}
+
+int ppx_merkle_verify_inclusion(const ppx_hash leaf, uint64_t index,
+				uint64_t tree_size, const ppx_hash *path,
+				size_t path_len, const ppx_hash root)
+{
+	ppx_hash r;
+	int rc = ppx_merkle_root_from_inclusion(r, leaf, index, tree_size,
+						path, path_len);
+
+	if (rc != 0)
+		return rc;
+	if (!hash_equal(r, root))
 		return ppx_error_set(PPX_EPROOF, "inclusion proof of leaf %llu "
 				     "does not lead to the root of tree size "
 				     "%llu",
@@ -357,4 +374,87 @@ int ppx_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
 					       path_len);
 	return verify_consistency_path(old_size, new_size, old_root, new_root,
 				       path[0], path + 1, path_len - 1);
+}
+
+/* ---- a tree held in memory ------------------------------------------- */
+
+/*
+ * Every complete aligned subtree of n leaves, level by level: level k holds
+ * the n >> k hashes of the subtrees [i * 2^k, (i + 1) * 2^k).  Built once
+ * in O(n); a root or a path is then O(log n) lookups through the same
+ * recursion the log uses (range_hash, path_rec).
+ */
+struct ppx_merkle_mem {
+	uint64_t n;
+	unsigned levels;
+	ppx_hash *level[PPX_MERKLE_MAX_PATH + 1];
+	ppx_hash *all;
+};
+
+static int mem_subtree(void *ctx, uint64_t start, uint64_t size, ppx_hash out)
+{
+	const struct ppx_merkle_mem *t = ctx;
+	unsigned k = (unsigned)__builtin_ctzll(size);
+
+	if (k >= t->levels || start + size > t->n)
+		return ppx_error_set(PPX_ERANGE, "no subtree [%llu, +%llu) in "
+				     "a tree of %llu",
+				     (unsigned long long)start,
+				     (unsigned long long)size,
+				     (unsigned long long)t->n);
+	memcpy(out, t->level[k][start >> k], PPX_MERKLE_HASH_LEN);
+	return 0;
+}
+
+int ppx_merkle_mem_new(ppx_merkle_mem **out, const ppx_hash *leaves,
+		       uint64_t n)
+{
+	struct ppx_merkle_mem *t;
+	uint64_t total = 0;
+
+	*out = NULL;
+	if (n == 0 || n > PPX_MERKLE_MEM_MAX)
+		return ppx_error_set(PPX_ERANGE, "an in-memory Merkle tree holds "
+				     "1 to %d leaves, not %llu",
+				     PPX_MERKLE_MEM_MAX, (unsigned long long)n);
+	for (uint64_t m = n; m; m >>= 1)
+		total += m;
+	if (!(t = calloc(1, sizeof(*t))) ||
+	    !(t->all = malloc(total * sizeof(ppx_hash)))) {
+		free(t);
+		return ppx_error_set(PPX_ENOMEM, "out of memory");
+	}
+	t->n = n;
+	t->level[0] = t->all;
+	memcpy(t->level[0], leaves, n * sizeof(ppx_hash));
+	for (unsigned k = 1; (n >> k) != 0; k++) {
+		t->level[k] = t->level[k - 1] + (n >> (k - 1));
+		for (uint64_t i = 0; i < (n >> k); i++)
+			ppx_merkle_node(t->level[k][i], t->level[k - 1][2 * i],
+					t->level[k - 1][2 * i + 1]);
+		t->levels = k;
+	}
+	t->levels++;
+	*out = t;
+	return 0;
+}
+
+int ppx_merkle_mem_root(const ppx_merkle_mem *self, ppx_hash out)
+{
+	return ppx_merkle_root(out, self->n, mem_subtree, (void *)self);
+}
+
+int ppx_merkle_mem_path(const ppx_merkle_mem *self, ppx_hash *path,
+			size_t *path_len, uint64_t index)
+{
+	return ppx_merkle_inclusion_proof(path, path_len, index, self->n,
+					  mem_subtree, (void *)self);
+}
+
+void ppx_merkle_mem_free(ppx_merkle_mem *self)
+{
+	if (!self)
+		return;
+	free(self->all);
+	free(self);
 }

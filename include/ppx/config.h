@@ -177,6 +177,10 @@ struct ppx_config {
 	long log_quota_bytes_hour;	/* log growth per partner per hour */
 	long refusal_log_ms;		/* one refused-connection report per key
 					 * per this interval */
+	/* [delivery]: batch signatures (PROTOCOL.md 3.4) */
+	int batch_signatures;		/* accept them, and use them towards
+					 * partners that accept them */
+	long batch_sign_max;		/* bodies under one batch signature */
 
 	/* [evidence] */
 	int evidence_proofs;		/* proofs = yes (default): receipts

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "ppx/merkle.h"
 #include "ppx/pki.h"
 #include "ppx.pb-c.h"
 
@@ -93,6 +94,39 @@ int ppx_bodies_seal(uint8_t **frames, size_t *frame_len, ppx_signer *signer,
 		    uint8_t *const *bodies, const size_t *body_len, size_t n);
 
 /*
+ * Batch signatures (PROTOCOL.md 3.4, lib/envelope_batch.c).  The leaf of a
+ * body is SHA-256(0x00 || "ppx/v1/body" 0x00 || body); the signature covers
+ * the PPX_BATCH_TBS_LEN bytes "ppx/v1/batch" 0x00 || uint64_be(tree_size)
+ * || root.  A batch holds 1 to PPX_BATCH_TREE_MAX bodies.
+ */
+#define PPX_BATCH_TBS_LEN (13 + 8 + PPX_HASH_LEN)
+#define PPX_BATCH_TREE_MAX PPX_MERKLE_MEM_MAX
+
+void ppx_batch_leaf(ppx_hash out, const uint8_t *body, size_t len);
+void ppx_batch_tbs_of_root(uint8_t out[PPX_BATCH_TBS_LEN], uint64_t tree_size,
+			   const ppx_hash root);
+
+/* The bytes env's batch signature must cover, from its body and path:
+ * PPX_EBATCH (not a message envelope), PPX_EFRAME (a malformed inclusion),
+ * PPX_EBADSIG (a path that does not fit its tree). */
+int ppx_batch_tbs(uint8_t out[PPX_BATCH_TBS_LEN], const Ppx__V1__Envelope *env);
+
+/* Verify env's batch signature with `cert` (found by env's fingerprint):
+ * ppx_batch_tbs(), then the signature, unless this thread verified the same
+ * fingerprint, bytes and signature lately.  0 or a code as above. */
+int ppx_batch_verify(const ppx_cert *cert, const Ppx__V1__Envelope *env);
+void ppx_batch_cache_clear(void);
+
+/*
+ * Seal n serialised bodies (1 <= n <= PPX_BATCH_TREE_MAX) under one batch
+ * signature: one ppx_signer_sign() over the root, frames[i] carrying body
+ * i's path.  On failure no frame is left allocated.
+ */
+int ppx_bodies_seal_batch(uint8_t **frames, size_t *frame_len,
+			  ppx_signer *signer, uint8_t *const *bodies,
+			  const size_t *body_len, size_t n);
+
+/*
  * Decode a received frame: size cap (PPX_ETOOBIG), a version field other
  * than 1, read from the raw bytes before anything else is decoded
  * (PPX_EVERSION, even when the rest would not decode as version 1),
@@ -130,6 +164,14 @@ typedef struct ppx_opened {
 int ppx_message_open(ppx_opened **out, const ppx_trust *trust,
 		     const uint8_t *frame, size_t len,
 		     const char *expected_agency, time_t now);
+
+/* ppx_message_open(), for a receiver that may refuse batch signatures:
+ * with accept_batch 0, a batch-signed message is refused PPX_EBATCH before
+ * anything is verified. */
+int ppx_message_open_batch(ppx_opened **out, const ppx_trust *trust,
+			   const uint8_t *frame, size_t len,
+			   const char *expected_agency, time_t now,
+			   int accept_batch);
 void ppx_opened_free(ppx_opened *self);
 
 /*

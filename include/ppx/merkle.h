@@ -51,6 +51,13 @@ int ppx_merkle_consistency_proof(ppx_hash *path, size_t *path_len,
 				 uint64_t old_size, uint64_t new_size,
 				 ppx_merkle_subtree_fn fn, void *ctx);
 
+/* The root an inclusion path leads to from `leaf` (RFC 9162 §2.1.3.2
+ * without the final comparison): 0, or PPX_EPROOF if index >= tree_size or
+ * the path has not exactly the hashes a tree of tree_size needs. */
+int ppx_merkle_root_from_inclusion(ppx_hash out, const ppx_hash leaf,
+				   uint64_t index, uint64_t tree_size,
+				   const ppx_hash *path, size_t path_len);
+
 /* RFC 9162 §2.1.3.2: 0, or PPX_EPROOF. */
 int ppx_merkle_verify_inclusion(const ppx_hash leaf, uint64_t index,
 				uint64_t tree_size, const ppx_hash *path,
@@ -63,5 +70,20 @@ int ppx_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
 				  const ppx_hash old_root,
 				  const ppx_hash new_root,
 				  const ppx_hash *path, size_t path_len);
+
+/*
+ * A small tree held in memory (a batch of signed bodies, PROTOCOL.md 3.4):
+ * built once from n leaf hashes (1 <= n <= PPX_MERKLE_MEM_MAX), then its
+ * root and the path of any leaf, as for the log.
+ */
+#define PPX_MERKLE_MEM_MAX 65536
+typedef struct ppx_merkle_mem ppx_merkle_mem;
+
+int ppx_merkle_mem_new(ppx_merkle_mem **out, const ppx_hash *leaves,
+		       uint64_t n);
+int ppx_merkle_mem_root(const ppx_merkle_mem *self, ppx_hash out);
+int ppx_merkle_mem_path(const ppx_merkle_mem *self, ppx_hash *path,
+			size_t *path_len, uint64_t index);
+void ppx_merkle_mem_free(ppx_merkle_mem *self);
 
 #endif

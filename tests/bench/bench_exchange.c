@@ -6,6 +6,9 @@
  * from its SENT entry to the RECEIPT_RECEIVED entry of the partner's
  * signed receipt (signed, verified and fsynced on both sides).
  *
+ * It also reads how each SENT frame was signed: alone, or under a batch
+ * signature (PROTOCOL.md 3.4), and the mean size of those batches.
+ *
  * Usage: bench_exchange CONTROL_DIR LOG_DIR TO RATE COUNT
  *   RATE 0 = as fast as possible (sustained throughput).
  */
@@ -100,6 +103,8 @@ static int cmp_i64(const void *a, const void *b)
 struct scan {
 	struct lat *l;
 	size_t n, cap;
+	size_t n_batched;	/* SENT frames under a batch signature */
+	uint64_t batch_sizes;	/* the sum of their batches' sizes */
 	int64_t *done_ms;
 	size_t n_done;
 };
@@ -114,6 +119,16 @@ static int visit(void *ctx, uint64_t seq, const uint8_t *data, size_t len)
 		return 0;
 	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_SENT && e->message_id.len == 16 &&
 	    s->n < s->cap) {
+		Ppx__V1__Frame *f = ppx__v1__frame__unpack(NULL, e->data.len,
+							   e->data.data);
+
+		if (f && f->content_case == PPX__V1__FRAME__CONTENT_MESSAGE &&
+		    f->message->batch) {
+			s->n_batched++;
+			s->batch_sizes += f->message->batch->tree_size;
+		}
+		if (f)
+			ppx__v1__frame__free_unpacked(f, NULL);
 		memcpy(s->l[s->n].id, e->message_id.data, 16);
 		s->l[s->n].sent = e->time_ms;
 		s->l[s->n++].done = -1;
@@ -171,9 +186,11 @@ static void report(const char *log_dir, uint64_t from, unsigned count,
 	else
 		printf("as fast as accepted: %u messages in %.2f s = %.0f msg/s "
 		       "sustained, ", count, elapsed, count / elapsed);
-	printf("end-to-end latency p50 %lld ms, p99 %lld ms (%zu receipted)\n",
+	printf("end-to-end latency p50 %lld ms, p99 %lld ms (%zu receipted); "
+	       "batch-signed %zu of %zu, mean batch %.1f\n",
 	       k ? (long long)ms[k / 2] : -1LL,
-	       k ? (long long)ms[k * 99 / 100] : -1LL, k);
+	       k ? (long long)ms[k * 99 / 100] : -1LL, k, s.n_batched, s.n,
+	       s.n_batched ? (double)s.batch_sizes / (double)s.n_batched : 0.0);
 	ppx_log_close(log);
 	free(s.l);
 	free(ms);

@@ -83,6 +83,8 @@
  *                      none, good, other-bytes, not-sender; see
  *                      inject_person.c.  --frame-to writes the frame to
  *                      FILE, for an independent check (pyppx.person)
+ *   batch CASE         batch-signed messages, honest (good) or forged;
+ *                      see inject_batch.c
  *
  * Exit: 0 when every frame got a verified answer (with --expect-no-connect:
  * when none did); 1 otherwise; 2 usage; 3 setup failed.
@@ -121,7 +123,11 @@ void inject_usage(int status)
 		"[--receipts-to DIR] |\n"
 		"       version-layout N | junk N [--conns C] | latency N |\n"
 		"       person none|good|other-bytes|not-sender "
-		"[--person REL] [--frame-to FILE]\n");
+		"[--person REL] [--frame-to FILE] |\n"
+		"       batch good|wrong-index|wrong-path|swapped|"
+		"other-purpose|other-signer|\n"
+		"             long-path|index-outside|size-zero|size-huge|"
+		"short-hash\n");
 	exit(status);
 }
 
@@ -158,7 +164,7 @@ static int mode_takes_arg(const char *mode)
 	       strcmp(mode, "flood") == 0 || strcmp(mode, "body-json") == 0 ||
 	       strcmp(mode, "version-layout") == 0 ||
 	       strcmp(mode, "junk") == 0 || strcmp(mode, "latency") == 0 ||
-	       person_mode(mode) || restore_mode(mode);
+	       person_mode(mode) || restore_mode(mode) || batch_mode(mode);
 }
 
 /* What parse_opts() takes: the options inject_usage() lists. */
@@ -400,6 +406,8 @@ static int build_frames(struct frames *fs, const struct opts *o)
 		return build_person(fs, o);
 	if (restore_mode(o->mode))
 		return build_restore(fs, o);
+	if (batch_mode(o->mode))
+		return build_batch(fs, o);
 	if (strcmp(o->mode, "repeat") == 0) {
 		if (inject_parse_long(o->arg, 1, REPEAT_MAX, &n) != 0)
 			inject_usage(EXIT_USAGE);

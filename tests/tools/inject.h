@@ -102,6 +102,10 @@ int build_person(struct frames *fs, const struct opts *o);
 int restore_mode(const char *mode);
 int build_restore(struct frames *fs, const struct opts *o);
 
+/* Batch signatures, honest and forged (inject_batch.c). */
+int batch_mode(const char *mode);
+int build_batch(struct frames *fs, const struct opts *o);
+
 /* Budget modes (inject_budget.c). */
 int build_version_layout(struct frames *fs, const struct opts *o);
 int build_junk(struct frames *fs, const struct opts *o);

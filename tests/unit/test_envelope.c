@@ -366,9 +366,11 @@ static void test_envelope__signature_for_another_purpose_is_refused(
 	free(re);
 }
 
-static void test_envelope__batch_signature_is_refused_in_v1(void **state)
+static void test_envelope__batch_signature_is_refused_when_not_accepted(
+	void **state)
 {
 	struct fx *f = *state;
+	ppx_opened *o = NULL;
 	Ppx__V1__Frame *fr = ppx__v1__frame__unpack(NULL, f->len, f->frame);
 	size_t len;
 	uint8_t *re;
@@ -379,7 +381,12 @@ static void test_envelope__batch_signature_is_refused_in_v1(void **state)
 	ppx__v1__frame__pack(fr, re);
 	detach_batch(fr);
 	ppx__v1__frame__free_unpacked(fr, NULL);
-	assert_int_equal(open_frame(f, re, len, NULL), PPX_EBATCH);
+	assert_int_equal(ppx_message_open_batch(&o, f->trust, re, len, NULL,
+						time(NULL), 0),
+			 PPX_EBATCH);
+	assert_null(o);
+	/* Where batches are accepted, an empty inclusion is malformed. */
+	assert_int_equal(open_frame(f, re, len, NULL), PPX_EFRAME);
 	free(re);
 }
 
@@ -443,7 +450,7 @@ int main(void)
 		T(test_envelope__unknown_version_is_refused),
 		T(test_envelope__later_version_with_other_layout_is_unsupported),
 		T(test_envelope__signature_for_another_purpose_is_refused),
-		T(test_envelope__batch_signature_is_refused_in_v1),
+		T(test_envelope__batch_signature_is_refused_when_not_accepted),
 		T(test_envelope__body_without_person_is_refused),
 		T(test_envelope__each_refusal_maps_to_its_own_reason),
 #undef T

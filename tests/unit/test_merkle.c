@@ -660,6 +660,73 @@ static void test_merkle__trivial_consistency_needs_empty_proof(void **state)
 	assert_int_equal(s.calls, 0);
 }
 
+/* ---- a tree held in memory ------------------------------------------- */
+
+/* For every size up to 64: the in-memory tree's root is the naive MTH, each
+ * leaf's path is the naive PATH, and the root that path leads back to from
+ * the leaf is the root; one hash more or less leads nowhere. */
+static void test_merkle__memory_tree_matches_naive_for_sizes_1_to_64(void **state)
+{
+	ppx_hash root, want, got, path[PPX_MERKLE_MAX_PATH];
+	ppx_hash npath[PPX_MERKLE_MAX_PATH];
+	size_t len, nlen;
+
+	(void)state;
+	make_leaves();
+	for (uint64_t n = 1; n <= MAX_LEAVES; n++) {
+		ppx_merkle_mem *t = NULL;
+
+		assert_int_equal(ppx_merkle_mem_new(&t, leaves, n), 0);
+		assert_int_equal(ppx_merkle_mem_root(t, root), 0);
+		naive_mth(want, leaves, 0, n);
+		assert_memory_equal(root, want, PPX_MERKLE_HASH_LEN);
+		for (uint64_t m = 0; m < n; m++) {
+			assert_int_equal(ppx_merkle_mem_path(t, path, &len, m),
+					 0);
+			nlen = 0;
+			naive_path(npath, &nlen, m, 0, n);
+			assert_int_equal(len, nlen);
+			assert_memory_equal(path, npath,
+					    len * PPX_MERKLE_HASH_LEN);
+			assert_int_equal(ppx_merkle_root_from_inclusion(
+						 got, leaves[m], m, n, path,
+						 len),
+					 0);
+			assert_memory_equal(got, root, PPX_MERKLE_HASH_LEN);
+			assert_int_equal(ppx_merkle_root_from_inclusion(
+						 got, leaves[m], m, n, path,
+						 len + 1),
+					 PPX_EPROOF);
+			if (len > 0)
+				assert_int_equal(
+					ppx_merkle_root_from_inclusion(
+						got, leaves[m], m, n, path,
+						len - 1),
+					PPX_EPROOF);
+		}
+		assert_int_equal(ppx_merkle_mem_path(t, path, &len, n),
+				 PPX_ERANGE);
+		assert_int_equal(ppx_merkle_root_from_inclusion(
+					 got, leaves[0], n, n, path, 0),
+				 PPX_EPROOF);
+		ppx_merkle_mem_free(t);
+	}
+}
+
+static void test_merkle__memory_tree_sizes_are_bounded(void **state)
+{
+	ppx_merkle_mem *t = NULL;
+
+	(void)state;
+	assert_int_equal(ppx_merkle_mem_new(&t, leaves, 0), PPX_ERANGE);
+	assert_null(t);
+	assert_int_equal(ppx_merkle_mem_new(&t, leaves,
+					    PPX_MERKLE_MEM_MAX + 1),
+			 PPX_ERANGE);
+	assert_null(t);
+	ppx_merkle_mem_free(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -678,6 +745,8 @@ int main(void)
 		T(test_merkle__tampered_consistency_proofs_fail),
 		T(test_merkle__consistency_proofs_match_ct_test_vectors),
 		T(test_merkle__trivial_consistency_needs_empty_proof),
+		T(test_merkle__memory_tree_matches_naive_for_sizes_1_to_64),
+		T(test_merkle__memory_tree_sizes_are_bounded),
 #undef T
 	};
 

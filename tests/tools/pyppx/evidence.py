@@ -150,7 +150,15 @@ class Verifier:
         if env.purpose != purpose:
             raise Fail("%s: signed for another purpose" % what)
         if env.HasField("batch"):
-            raise Fail("%s: batch signature" % what)
+            if purpose != SIGNED_BODY:
+                raise Fail("%s: a batch signature on purpose %d" % (what, purpose))
+            msg, why = sig.batch_message(env.signed_body, env.batch)
+            if msg is None:
+                raise Fail("%s: %s" % (what, why))
+            self.say("  batch-signed: body %d of %d" % (env.batch.leaf_index + 1,
+                                                       env.batch.tree_size))
+            return self.signature(what, env.signer_fingerprint, env.algorithm,
+                                  msg, env.signature, "signing", agency, ms)
         msg = b"ppx/v1/" + sig.LABELS[purpose] + b"\x00" + env.signed_body
         return self.signature(what, env.signer_fingerprint, env.algorithm,
                               msg, env.signature, "signing", agency, ms)

@@ -12,6 +12,31 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
+def root_from_inclusion(leaf: bytes, index: int, size: int, path):
+    """The root an inclusion path leads to from leaf, or None if the path
+    does not fit a tree of size leaves (RFC 9162 2.1.3.2 without the final
+    comparison)."""
+    if index >= size:
+        return None
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            return None
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while True:
+                    fn >>= 1
+                    sn >>= 1
+                    if fn & 1 or fn == 0:
+                        break
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return r if sn == 0 else None
+
+
 def verify_inclusion(leaf: bytes, index: int, size: int, path, root: bytes) -> bool:
     if index >= size:
         return False

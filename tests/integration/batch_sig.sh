@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# batch_sig.sh — batch signatures (docs/PROTOCOL.md 3.4) between real
+# daemons:
+#
+#   (a) police and probation, both with batch_signatures = yes (the
+#       default): after probation's first receipt says it accepts batches,
+#       a burst from police goes out under batch signatures; every message
+#       arrives once and is receipted, both logs verify with `ppx verify`,
+#       and one message's evidence bundle verifies on its own, in ppx and
+#       in the independent checker (pyppx), which says it is batch-signed;
+#   (b) prison.cardiff with batch_signatures = no, behaving as a version-1
+#       peer: its receipts never say accepts_batch, so police keeps signing
+#       to it one by one, and everything still arrives both ways;
+#   (c) a hostile partner (tests/tools/inject) sends forged batch
+#       envelopes to probation: each is refused, none stored, and probation
+#       keeps running; an honest batch from it is stored, at prison too
+#       (batch_signatures = no asks for none, but refuses none);
+#   (d) probation restarted with batch_signatures = no: what police signed
+#       in batches before probation's first receipt said so is still
+#       stored (nothing in flight is lost), and from that receipt on
+#       police signs alone and everything is stored.
+set -u
+. "$(dirname "$0")/lib.sh"
+INJECT=$TOP/$BUILD/tests/inject
+CA=$PKI/ca/ca.crt
+N=${BATCH_N:-200}
+[ -x "$INJECT" ] || { notok "the injector is built (make $BUILD/tests/inject)"; finish; exit 1; }
+fed_init
+sed -i '/^\[delivery\]/a batch_signatures = no' "$(fed_conf prison.cardiff)"
+for a in police.gwent probation.gwent prison.cardiff; do
+	fed_start "$a" || { notok "$a starts"; finish; exit 1; }
+done
+
+prove() {	# prove AGENCY OUT ID
+	"$PPX" prove --log "$(fed_log_dir "$1")" --pki "$PKI" -o "$2" "$3" 2>>"$FED/prove.err"
+}
+# The last message police sent to $1, by id.
+last_sent() { sent_to police.gwent "$1" | tail -1; }
+
+# ---- (a) police -> probation, batched ----
+body_json police.gwent probation.gwent ARREST "first, signed alone" >"$FED/first.json"
+out=$(ppx_send police.gwent "$FED/first.json" --wait --timeout 20 2>&1)
+check "(a) a first message is delivered (its receipt says probation accepts batches)" \
+	grep -q "probation.gwent=DELIVERED" <<<"$out"
+fed_burst police.gwent probation.gwent "$N" "batched {}" >"$FED/burst.json"
+ppx_send police.gwent "$FED/burst.json" >"$FED/burst.out" 2>&1
+check "(a) police accepts the burst of $N" [ $? -eq 0 ]
+check "(a) every message to probation is receipted within 60 s" \
+	wait_until 60 fed_all_receipted police.gwent probation.gwent
+fed_tally police.gwent probation.gwent "(a) police -> probation"
+check "(a) probation received $((N + 1)) messages" \
+	[ "$(received_from probation.gwent police.gwent | sort -u | wc -l)" -eq $((N + 1)) ]
+id=$(last_sent probation.gwent)
+fed_stop police.gwent
+fed_stop probation.gwent
+check "(a) police's log verifies (ppx verify)" log_verify police.gwent
+check "(a) probation's log verifies (ppx verify)" log_verify probation.gwent
+prove police.gwent "$FED/batched.ppxe" "police.gwent/$id"
+out=$("$PPX" verify --bundle "$FED/batched.ppxe" --ca "$CA" 2>&1)
+rc=$?
+diag "$(head -5 <<<"$out")"
+check "(a) the bundle of a batched message verifies on its own" [ "$rc" -eq 0 ]
+out=$(pycheck evidence "$FED/batched.ppxe" --ca "$CA" 2>&1)
+rc=$?
+diag "$(grep -i batch <<<"$out")"
+check "(a) ... and in the independent checker" [ "$rc" -eq 0 ]
+check "(a) ... which finds it batch-signed" grep -q "batch-signed: body [0-9]* of [0-9]*" <<<"$out"
+prove probation.gwent "$FED/received.ppxe" "police.gwent/$id"
+check "(a) probation's bundle of it verifies too" \
+	"$PPX" verify --bundle "$FED/received.ppxe" --ca "$CA"
+check "(a) ... in the independent checker too" \
+	pycheck evidence "$FED/received.ppxe" --ca "$CA"
+
+# ---- (b) a peer that does not take batches ----
+fed_start police.gwent || notok "police starts again"
+fed_start probation.gwent || notok "probation starts again"
+body_json police.gwent prison.cardiff ARREST "to prison, first" >"$FED/p1.json"
+out=$(ppx_send police.gwent "$FED/p1.json" --wait --timeout 20 2>&1)
+check "(b) police delivers to prison" grep -q "prison.cardiff=DELIVERED" <<<"$out"
+fed_burst police.gwent prison.cardiff 50 "to prison {}" >"$FED/pburst.json"
+ppx_send police.gwent "$FED/pburst.json" >/dev/null 2>&1
+check "(b) all 51 messages to prison are receipted within 60 s" \
+	wait_until 60 fed_all_receipted police.gwent prison.cardiff
+fed_tally police.gwent prison.cardiff "(b) police -> prison"
+check "(b) prison refused nothing" [ "$(log_count prison.cardiff ENTRY_REJECTED)" -eq 0 ]
+body_json prison.cardiff police.gwent RELEASE_DATE "release date set" >"$FED/rel.json"
+out=$(ppx_send prison.cardiff "$FED/rel.json" --wait --timeout 20 2>&1)
+check "(b) prison delivers to police" grep -q "police.gwent=DELIVERED" <<<"$out"
+pid=$(last_sent prison.cardiff)
+fed_stop police.gwent
+prove police.gwent "$FED/single.ppxe" "police.gwent/$pid"
+out=$(pycheck evidence "$FED/single.ppxe" --ca "$CA" 2>&1)
+check "(b) a message to prison verifies in the independent checker" [ $? -eq 0 ]
+check "(b) ... signed alone, not in a batch" fails grep -q "batch-signed" <<<"$out"
+fed_start police.gwent || notok "police starts a third time"
+
+# ---- (c) a hostile partner ----
+inject() {	# inject TO ARGS...
+	local to=$1; shift
+	"$INJECT" --pki "$PKI" --endpoint "tcp://127.0.0.1:$(fed_port "$to")" \
+		--to "$to" "$@" 2>>"$FED/inject.err"
+}
+before=$(log_count probation.gwent ENTRY_RECEIVED)
+for c in wrong-index wrong-path swapped other-purpose other-signer; do
+	out=$(inject probation.gwent --as police.gwent batch "$c")
+	diag "batch $c: $out"
+	check "(c) batch $c: refused as a bad signature" \
+		bash -c '[ -n "$1" ] && ! grep -qv "^REFUSED REJECT_BAD_SIGNATURE " <<<"$1"' _ "$out"
+done
+for c in long-path index-outside size-zero size-huge short-hash; do
+	out=$(inject probation.gwent --as police.gwent batch "$c")
+	diag "batch $c: $out"
+	check "(c) batch $c: refused as a bad frame" grep -q "^REFUSED REJECT_BAD_FRAME .*batch" <<<"$out"
+done
+check "(c) no forged message was stored" \
+	[ "$(log_count probation.gwent ENTRY_RECEIVED)" -eq "$before" ]
+check "(c) probation keeps running" fed_alive probation.gwent
+out=$(inject probation.gwent --as police.gwent batch good)
+diag "batch good: $out"
+check "(c) an honest batch from the injector is stored, all 4" \
+	[ "$(grep -c "^STORED " <<<"$out")" -eq 4 ]
+out=$(inject prison.cardiff --as police.gwent batch good)
+diag "to prison: $out"
+check "(c) prison, which asks for no batches, still stores an honest batch, all 4" \
+	[ "$(grep -c "^STORED " <<<"$out")" -eq 4 ]
+check "(c) probation's refusals are logged, and its log still verifies" \
+	bash -c "[ \"\$(\"$PPX\" log --log \"$(fed_log_dir probation.gwent)\" --json | grep -c ENTRY_REJECTED)\" -ge 11 ]"
+
+# ---- (d) a partner that stops accepting batches ----
+body_json police.gwent probation.gwent ARREST "before the change" >"$FED/d1.json"
+out=$(ppx_send police.gwent "$FED/d1.json" --wait --timeout 20 2>&1)
+check "(d) police delivers to probation (which accepts batches)" grep -q "probation.gwent=DELIVERED" <<<"$out"
+fed_stop probation.gwent
+sed -i '/^\[delivery\]/a batch_signatures = no' "$(fed_conf probation.gwent)"
+fed_start probation.gwent || notok "probation starts without batches"
+rej0=$(ppx_log probation.gwent | grep -c '"reason":"REJECT_BATCH_UNSUPPORTED"' || true)
+rcv0=$(log_count probation.gwent ENTRY_RECEIVED)
+fed_burst police.gwent probation.gwent 20 "after the change {}" >"$FED/d2.json"
+ppx_send police.gwent "$FED/d2.json" >/dev/null 2>&1
+check "(d) police settles the 20 with probation within 60 s" \
+	wait_until 60 fed_settled police.gwent probation.gwent
+rej=$(( $(ppx_log probation.gwent | grep -c '"reason":"REJECT_BATCH_UNSUPPORTED"' || true) - rej0 ))
+rcv=$(( $(log_count probation.gwent ENTRY_RECEIVED) - rcv0 ))
+diag "(d) of 20 sent before probation's first receipt: $rcv stored, $rej refused as batch-signed"
+check "(d) ... all 20 stored, none refused (signed before its receipt said no)" \
+	[ "$rcv" -eq 20 -a "$rej" -eq 0 ]
+rcv0=$(log_count probation.gwent ENTRY_RECEIVED)
+fed_burst police.gwent probation.gwent 20 "after its receipt {}" >"$FED/d3.json"
+ppx_send police.gwent "$FED/d3.json" >/dev/null 2>&1
+check "(d) after its receipt said no, police signs alone: all 20 more stored within 60 s" \
+	wait_until 60 bash -c "[ \"\$(\"$PPX\" log --log \"$(fed_log_dir probation.gwent)\" --json | grep -c ENTRY_RECEIVED)\" -ge $((rcv0 + 20)) ]"
+fed_stop_all
+check "(c) probation's log verifies after it all" log_verify probation.gwent
+check "(c) prison's log verifies" log_verify prison.cardiff
+finish
