@@ -32,12 +32,14 @@
 #define BOOLOID 16
 
 static const char usage[] =
-	"usage: ppx-sink-pg CONNINFO < entry.json\n"
+	"usage: ppx-sink-pg [--stream] CONNINFO < entry.json\n"
 	"Stores one ppx log entry (JSON, as a durable hook gives it) in the\n"
 	"PostgreSQL database CONNINFO names (a libpq connection string),\n"
 	"creating its tables if missing.\n"
 	"Exit 0: stored (or stored before); 1: database failure; 2: the entry\n"
-	"is not JSON or not a log entry.  See docs/SINKS.md.\n";
+	"is not JSON or not a log entry.\n"
+	"--stream (or PPX_HOOK_MODE=stream): a streaming hook, batches on\n"
+	"stdin, one answer line per batch (docs/HOOKS.md).  See docs/SINKS.md.\n";
 
 static PGconn *conn_of(struct sink *s)
 {
@@ -208,13 +210,14 @@ int main(int argc, char **argv)
 {
 	struct sink s = {.db = &pg_db, .prog = "ppx-sink-pg"};
 	PGconn *conn;
-	int code;
+	const char *conninfo;
+	int code, stream;
 
-	if (argc != 2 || argv[1][0] == '-') {
+	if (sink_args(argc, argv, &conninfo, &stream) != 0) {
 		fputs(usage, stderr);
 		return SINK_EXIT_USAGE;
 	}
-	conn = PQconnectdb(argv[1]);
+	conn = PQconnectdb(conninfo);
 	s.handle = conn;
 	/* The connection string may hold a password: never print it. */
 	if (!conn || PQstatus(conn) != CONNECTION_OK) {
@@ -230,7 +233,7 @@ int main(int argc, char **argv)
 		PQfinish(conn);
 		return SINK_EXIT_DB;
 	}
-	code = sink_run(&s, stdin);
+	code = stream ? sink_stream(&s, stdin, stdout) : sink_run(&s, stdin);
 	PQfinish(conn);
 	return code;
 }

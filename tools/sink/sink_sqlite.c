@@ -26,11 +26,13 @@
 #define SQL_MAX 8192
 
 static const char usage[] =
-	"usage: ppx-sink-sqlite DBFILE < entry.json\n"
+	"usage: ppx-sink-sqlite [--stream] DBFILE < entry.json\n"
 	"Stores one ppx log entry (JSON, as a durable hook gives it) in the\n"
 	"SQLite database DBFILE, creating it and its tables if missing.\n"
 	"Exit 0: stored (or stored before); 1: database failure; 2: the entry\n"
-	"is not JSON or not a log entry.  See docs/SINKS.md.\n";
+	"is not JSON or not a log entry.\n"
+	"--stream (or PPX_HOOK_MODE=stream): a streaming hook, batches on\n"
+	"stdin, one answer line per batch (docs/HOOKS.md).  See docs/SINKS.md.\n";
 
 static sqlite3 *db_of(struct sink *s)
 {
@@ -227,22 +229,23 @@ static int sq_open(struct sink *s, const char *path)
 int main(int argc, char **argv)
 {
 	struct sink s = {.db = &sqlite_db, .prog = "ppx-sink-sqlite"};
-	int code;
+	const char *path;
+	int code, stream;
 
-	if (argc != 2 || argv[1][0] == '-') {
+	if (sink_args(argc, argv, &path, &stream) != 0) {
 		fputs(usage, stderr);
 		return SINK_EXIT_USAGE;
 	}
 	/* The database and its -wal and -shm files hold case data. */
 	umask(077);
-	if (sq_open(&s, argv[1])) {
+	if (sq_open(&s, path)) {
 		fprintf(stderr, "%s: %s\n", s.prog, s.err);
 		sqlite3_close(s.handle);
 		return SINK_EXIT_DB;
 	}
-	code = sink_run(&s, stdin);
+	code = stream ? sink_stream(&s, stdin, stdout) : sink_run(&s, stdin);
 	if (sqlite3_close(s.handle) != SQLITE_OK && code == SINK_EXIT_OK) {
-		fprintf(stderr, "%s: cannot close %s\n", s.prog, argv[1]);
+		fprintf(stderr, "%s: cannot close %s\n", s.prog, path);
 		code = SINK_EXIT_DB;
 	}
 	return code;
