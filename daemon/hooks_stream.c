@@ -349,8 +349,10 @@ static int answer(struct ppxd *d, struct hook *h, const char *line,
 	kind = strncmp(p, "ok ", 3) == 0 ? 0 :
 	       strncmp(p, "fail ", 5) == 0 ? 1 :
 	       strncmp(p, "refuse ", 7) == 0 ? 2 : -1;
+	if (kind < 0)
+		goto bad;
 	p += kind == 0 ? 3 : kind == 1 ? 5 : 7;
-	if (kind < 0 || answer_seq(&p, &seq) != 0 ||
+	if (answer_seq(&p, &seq) != 0 ||
 	    (kind == 0 && *p) || (kind > 0 && *p && *p != ' '))
 		goto bad;
 	answer_reason(*p ? p + 1 : "no reason given", reason, sizeof(reason));

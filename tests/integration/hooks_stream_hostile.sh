@@ -99,7 +99,7 @@ check "probation received the twenty messages" \
 # The first batch stores every entry before its garbage answer: done is
 # when every misdeed was tried and the hook is at the end of the log, ok.
 evil_done() {
-	[ "$(lines "$FED/evil/did")" -ge 9 ] &&
+	[ "$(lines "$FED/evil/did")" -ge 8 ] &&
 	status | grep -q '^hook evil .*behind 0 .*ok$'
 }
 check "evil: the hook gets to the end of the log, ok, in the end" wait_until 120 evil_done
