@@ -133,7 +133,7 @@ $(BUILD)/gen/sink_schema_pg.h: tools/sink/schema-pg.sql tools/sink/embed-sql
 $(BUILD)/obj/tools/sink/sink_sqlite.o: $(BUILD)/gen/sink_schema_sqlite.h
 $(BUILD)/obj/tools/sink/sink_pg.o: $(BUILD)/gen/sink_schema_pg.h
 
-SINK_OBJ = $(patsubst %,$(BUILD)/obj/tools/sink/sink_%.o,common subject family)
+SINK_OBJ = $(patsubst %,$(BUILD)/obj/tools/sink/sink_%.o,common subject family stream)
 $(BUILD)/ppx-sink-sqlite: $(BUILD)/obj/tools/sink/sink_sqlite.o $(SINK_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs json-c sqlite3)
 

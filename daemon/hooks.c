@@ -116,7 +116,7 @@ static int kinds_pass(const struct ppx_hook_config *c,
 
 /* Whether the hook takes entry v.  The body is decoded only for entries
  * of the kinds and families it takes. */
-static int hook_wants(const struct ppx_hook_config *c, struct events_entry *v)
+int hook_wants(const struct ppx_hook_config *c, struct events_entry *v)
 {
 	int kind = (int)v->entry->kind;
 
@@ -146,7 +146,7 @@ static void cursor_committed(struct ppxd *d, void *arg, int rc)
 }
 
 /* Move h's cursor to h->next in this iteration's batch. */
-static void cursor_save(struct ppxd *d, struct hook *h)
+void hook_cursor_save(struct ppxd *d, struct hook *h)
 {
 	ppx_log_batch *b;
 
@@ -165,7 +165,7 @@ static void cursor_save(struct ppxd *d, struct hook *h)
 /* Failures                                                            */
 /* ------------------------------------------------------------------ */
 
-static int hook_stuck(const struct hook *h, int64_t now)
+int hook_stuck(const struct hook *h, int64_t now)
 {
 	return h->failures >= (uint32_t)h->cfg->stuck_failures ||
 	       (h->failing_since_ms &&
@@ -193,7 +193,7 @@ static void tail_line(const struct hook *h, char *out, size_t cap)
 }
 
 /* The entry at h->next was not stored: try it again later. */
-static void hook_failed(struct hook *h, int64_t now, const char *what)
+void hook_failed(struct hook *h, int64_t now, const char *what)
 {
 	long delay = h->cfg->retry_initial_ms;
 	char line[256];
@@ -221,7 +221,7 @@ static void hook_failed(struct hook *h, int64_t now, const char *what)
 }
 
 /* The entry at h->next was stored: on to the next, in this commit. */
-static void hook_stored(struct ppxd *d, struct hook *h)
+void hook_stored(struct ppxd *d, struct hook *h)
 {
 	if (h->failures)
 		log_info("hook %s: entry %llu stored after %u failures",
@@ -234,24 +234,25 @@ static void hook_stored(struct ppxd *d, struct hook *h)
 	h->failing_since_ms = 0;
 	h->retry_at_ms = 0;
 	h->last_error[0] = '\0';
-	cursor_save(d, h);
+	hook_cursor_save(d, h);
 }
 
 /* ------------------------------------------------------------------ */
 /* Running a command                                                   */
 /* ------------------------------------------------------------------ */
 
-static void close_fd(int *fd)
+void hook_close_fd(int *fd)
 {
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
 }
 
-static void run_clear(struct hook *h)
+void hook_run_clear(struct hook *h)
 {
-	close_fd(&h->in_fd);
-	close_fd(&h->out_fd);
+	hook_close_fd(&h->in_fd);
+	hook_close_fd(&h->out_fd);
+	hook_close_fd(&h->err_fd);
 	free(h->input);
 	h->input = NULL;
 	h->input_len = h->input_off = 0;
@@ -274,73 +275,93 @@ static void run_write(struct hook *h)
 			break;	/* EPIPE: it did not read it all */
 		h->input_off += (size_t)n;
 	}
-	close_fd(&h->in_fd);
+	hook_close_fd(&h->in_fd);
 }
 
-/* Read what the command wrote, keeping the last HOOK_TAIL bytes. */
-static void run_read(struct hook *h)
+/* Keep the last HOOK_TAIL bytes of what the command wrote. */
+void hook_tail_add(struct hook *h, const char *buf, size_t n)
+{
+	size_t keep;
+
+	if (n >= HOOK_TAIL) {
+		memcpy(h->tail, buf + n - HOOK_TAIL, HOOK_TAIL);
+		h->tail_len = HOOK_TAIL;
+		return;
+	}
+	keep = HOOK_TAIL - n;
+	if (h->tail_len > keep) {
+		memmove(h->tail, h->tail + h->tail_len - keep, keep);
+		h->tail_len = keep;
+	}
+	memcpy(h->tail + h->tail_len, buf, n);
+	h->tail_len += n;
+}
+
+/* Read what the command wrote on *fd into the tail, at most `max` reads
+ * (a command that floods its output never holds the loop); at end of
+ * file, close *fd. */
+void hook_tail_read(struct hook *h, int *fd, int max)
 {
 	char buf[4096];
 
-	while (h->out_fd >= 0) {
-		ssize_t n = read(h->out_fd, buf, sizeof(buf));
-		size_t keep;
+	for (int i = 0; *fd >= 0 && i < max; i++) {
+		ssize_t n = read(*fd, buf, sizeof(buf));
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
-			close_fd(&h->out_fd);
+			hook_close_fd(fd);
 			return;
 		}
-		if ((size_t)n >= HOOK_TAIL) {
-			memcpy(h->tail, buf + n - HOOK_TAIL, HOOK_TAIL);
-			h->tail_len = HOOK_TAIL;
-			continue;
-		}
-		keep = HOOK_TAIL - (size_t)n;
-		if (h->tail_len > keep) {
-			memmove(h->tail, h->tail + h->tail_len - keep, keep);
-			h->tail_len = keep;
-		}
-		memcpy(h->tail + h->tail_len, buf, (size_t)n);
-		h->tail_len += (size_t)n;
+		hook_tail_add(h, buf, (size_t)n);
 	}
 }
 
-/* The environment: the daemon's, with PPX_HOOK, PPX_AGENCY and PPX_SEQ
- * set.  The strings of `vars` hold the new ones. */
-static char **run_env(struct ppxd *d, const struct hook *h, char vars[3][192])
+/* Read what the command wrote, keeping the last HOOK_TAIL bytes. */
+static void run_read(struct hook *h)
+{
+	hook_tail_read(h, &h->out_fd, INT32_MAX);
+}
+
+/* The environment: the daemon's, with PPX_HOOK, PPX_AGENCY,
+ * PPX_HOOK_MODE (each or stream) and, for one entry's run, PPX_SEQ set.
+ * The strings of `vars` hold the new ones. */
+static char **run_env(struct ppxd *d, const struct hook *h, char vars[4][192])
 {
 	size_t n = 0, k = 0;
 	char **env;
 
 	while (environ[n])
 		n++;
-	if (!(env = calloc(n + 4, sizeof(*env))))
+	if (!(env = calloc(n + 5, sizeof(*env))))
 		return NULL;
 	for (size_t i = 0; i < n; i++)
 		if (strncmp(environ[i], "PPX_HOOK=", 9) &&
 		    strncmp(environ[i], "PPX_AGENCY=", 11) &&
+		    strncmp(environ[i], "PPX_HOOK_MODE=", 14) &&
 		    strncmp(environ[i], "PPX_SEQ=", 8))
 			env[k++] = environ[i];
 	snprintf(vars[0], 192, "PPX_HOOK=%s", h->cfg->name);
 	snprintf(vars[1], 192, "PPX_AGENCY=%s", d->cfg->agency);
-	snprintf(vars[2], 192, "PPX_SEQ=%llu", (unsigned long long)h->seq);
-	for (int i = 0; i < 3; i++)
+	snprintf(vars[2], 192, "PPX_HOOK_MODE=%s",
+		 h->cfg->stream ? "stream" : "each");
+	snprintf(vars[3], 192, "PPX_SEQ=%llu", (unsigned long long)h->seq);
+	for (int i = 0; i < (h->cfg->stream ? 3 : 4); i++)
 		env[k++] = vars[i];
 	return env;
 }
 
-/* posix_spawn with stdin from in[0] and stdout, stderr to out[1]. */
-static int run_spawn(struct ppxd *d, struct hook *h, const int in[2],
-		     const int out[2])
+/* posix_spawn with stdin from in[0], stdout to out[1] and stderr to
+ * err[1] (to out[1] if err is NULL). */
+int hook_spawn(struct ppxd *d, struct hook *h, const int in[2],
+	       const int out[2], const int err[2])
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, all;
-	char *argv[PPX_CONFIG_HOOK_ARGS + 1], vars[3][192], **env;
+	char *argv[PPX_CONFIG_HOOK_ARGS + 1], vars[4][192], **env;
 	int rc;
 
 	if (!(env = run_env(d, h, vars)))
@@ -351,7 +372,7 @@ static int run_spawn(struct ppxd *d, struct hook *h, const int in[2],
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 2);
+	posix_spawn_file_actions_adddup2(&fa, err ? err[1] : out[1], 2);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setpgroup(&attr, 0);
@@ -389,14 +410,14 @@ static void run_start(struct ppxd *d, struct hook *h,
 	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
 		rc = errno;
 	else
-		rc = run_spawn(d, h, in, out);
-	close_fd(&in[0]);
-	close_fd(&out[1]);
+		rc = hook_spawn(d, h, in, out, NULL);
+	hook_close_fd(&in[0]);
+	hook_close_fd(&out[1]);
 	h->in_fd = in[1];
 	h->out_fd = out[0];
 	if (rc != 0) {
 		h->pid = 0;
-		run_clear(h);
+		hook_run_clear(h);
 		snprintf(what, sizeof(what), "cannot run %s: %s",
 			 h->cfg->command, strerror(rc));
 		hook_failed(h, now, what);
@@ -412,7 +433,7 @@ static void run_start(struct ppxd *d, struct hook *h,
 }
 
 /* How the run ended, in words. */
-static void run_outcome(const struct hook *h, int status, char *out,
+void hook_outcome(const struct hook *h, int status, char *out,
 			size_t cap)
 {
 	if (h->term_ms)
@@ -440,12 +461,12 @@ static int run_reap(struct ppxd *d, struct hook *h, int64_t now)
 	if (r < 0) {
 		snprintf(what, sizeof(what), "lost track of pid %ld: %s",
 			 (long)h->pid, strerror(errno));
-		run_clear(h);
+		hook_run_clear(h);
 		hook_failed(h, now, what);
 		return 1;
 	}
-	run_outcome(h, status, what, sizeof(what));
-	run_clear(h);
+	hook_outcome(h, status, what, sizeof(what));
+	hook_run_clear(h);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !h->term_ms) {
 		if (h->retrying)
 			hook_quarantine_stored(d, h);
@@ -483,7 +504,9 @@ void hooks_reap(struct ppxd *d)
 	for (size_t i = 0; i < d->hooks->n; i++) {
 		struct hook *h = &d->hooks->v[i];
 
-		if (h->pid) {
+		if (h->pid && h->cfg->stream) {
+			hook_stream_io(d, h, now);
+		} else if (h->pid) {
 			run_write(h);
 			run_read(h);
 			if (!run_reap(d, h, now))
@@ -492,7 +515,7 @@ void hooks_reap(struct ppxd *d)
 		/* Entries the filters skipped: their cursor rides along
 		 * with a commit that happens anyway. */
 		if (h->next != h->saved && writer_pending(d) > 0)
-			cursor_save(d, h);
+			hook_cursor_save(d, h);
 	}
 }
 
@@ -502,6 +525,10 @@ static void hook_next(struct ppxd *d, struct hook *h, int64_t now)
 {
 	uint64_t size = ppx_log_size(d->log);
 
+	if (h->cfg->stream) {
+		hook_stream_next(d, h, now);
+		return;
+	}
 	for (int n = 0; h->next < size && n < HOOK_SCAN_MAX; n++) {
 		struct events_entry v;
 		char what[300];
@@ -529,6 +556,10 @@ static void hook_retry(struct ppxd *d, struct hook *h, int64_t now)
 	struct events_entry v;
 	char what[300];
 
+	if (h->cfg->stream) {
+		hook_stream_retry(d, h, now);
+		return;
+	}
 	h->retrying = 1;
 	if (events_entry_load(&v, d->log, h->seq) != 0) {
 		snprintf(what, sizeof(what), "cannot read the entry: %s",
@@ -551,7 +582,8 @@ void hooks_start(struct ppxd *d)
 		struct hook *h = &d->hooks->v[i];
 		size_t k;
 
-		if (h->pid || now < h->retry_at_ms)
+		if ((h->cfg->stream ? hook_stream_busy(h) : h->pid != 0) ||
+		    now < h->retry_at_ms)
 			continue;
 		if (h->retrying) {
 			hook_retry(d, h, now);
@@ -575,7 +607,13 @@ long hooks_timeout(struct ppxd *d, long max)
 	for (size_t i = 0; i < d->hooks->n; i++) {
 		const struct hook *h = &d->hooks->v[i];
 
-		if (h->pid)
+		if (h->cfg->stream) {
+			if (!hook_stream_due(h, now, h->next < size ||
+					     h->retrying ||
+					     hook_quarantine_next_retry(h, &k),
+					     &due))
+				continue;
+		} else if (h->pid)
 			due = h->term_ms ? h->term_ms + HOOK_KILL_GRACE_MS :
 					   h->started_ms + h->cfg->timeout_ms;
 		else if (h->retry_at_ms > now)
@@ -593,17 +631,17 @@ long hooks_timeout(struct ppxd *d, long max)
 
 size_t hooks_poll_max(struct ppxd *d)
 {
-	return 2 * d->hooks->n;
+	return 3 * d->hooks->n;
 }
 
 size_t hooks_poll_items(struct ppxd *d, zmq_pollitem_t *items, size_t max)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < d->hooks->n && n + 2 <= max; i++) {
+	for (size_t i = 0; i < d->hooks->n && n + 3 <= max; i++) {
 		const struct hook *h = &d->hooks->v[i];
 
-		if (h->pid && h->in_fd >= 0) {
+		if (h->pid && h->in_fd >= 0 && h->input_off < h->input_len) {
 			memset(&items[n], 0, sizeof(items[n]));
 			items[n].fd = h->in_fd;
 			items[n++].events = ZMQ_POLLOUT;
@@ -611,6 +649,11 @@ size_t hooks_poll_items(struct ppxd *d, zmq_pollitem_t *items, size_t max)
 		if (h->pid && h->out_fd >= 0) {
 			memset(&items[n], 0, sizeof(items[n]));
 			items[n].fd = h->out_fd;
+			items[n++].events = ZMQ_POLLIN;
+		}
+		if (h->pid && h->err_fd >= 0) {
+			memset(&items[n], 0, sizeof(items[n]));
+			items[n].fd = h->err_fd;
 			items[n++].events = ZMQ_POLLIN;
 		}
 	}
@@ -648,7 +691,7 @@ static int hook_init(struct hook *h, struct ppxd *d,
 	int rc;
 
 	h->cfg = c;
-	h->in_fd = h->out_fd = -1;
+	h->in_fd = h->out_fd = h->err_fd = -1;
 	h->saved = CURSOR_UNSAVED;
 	h->may_quarantine = 1;
 	snprintf(h->cursor, sizeof(h->cursor), "hook/%s", c->name);
@@ -708,7 +751,8 @@ static void run_kill(struct hook *h)
 	kill(-h->pid, SIGKILL);
 	while (waitpid(h->pid, NULL, 0) < 0 && errno == EINTR)
 		;
-	run_clear(h);
+	hook_run_clear(h);
+	h->killed = 0;
 }
 
 void hooks_stop(struct ppxd *d)
@@ -718,12 +762,18 @@ void hooks_stop(struct ppxd *d)
 	size_t running;
 	struct timespec tick = {0, 10 * 1000000};
 
+	hs->stopping = 1;
 	do {
 		now = ppxd_now_ms();
 		running = 0;
 		for (size_t i = 0; i < hs->n; i++) {
 			struct hook *h = &hs->v[i];
 
+			if (h->pid && h->cfg->stream) {
+				hook_stream_stop(d, h, now);
+				running += h->pid != 0;
+				continue;
+			}
 			if (!h->pid)
 				continue;
 			run_write(h);
@@ -736,13 +786,17 @@ void hooks_stop(struct ppxd *d)
 	for (size_t i = 0; i < hs->n; i++) {
 		struct hook *h = &hs->v[i];
 
-		if (h->pid)
+		if (h->pid && !h->cfg->stream)
 			log_warnx("hook %s: entry %llu still running at "
 				  "shutdown; killed, it runs again at start",
 				  h->cfg->name, (unsigned long long)h->seq);
+		else if (h->pid)
+			log_warnx("hook %s: pid %ld still running at shutdown; "
+				  "killed, its batch is given again at start",
+				  h->cfg->name, (long)h->pid);
 		run_kill(h);
 		if (h->next != h->saved)
-			cursor_save(d, h);
+			hook_cursor_save(d, h);
 	}
 	writer_flush(d);
 }
@@ -755,6 +809,7 @@ void hooks_free(struct hooks **self)
 		return;
 	for (size_t i = 0; hs->v && i < hs->n; i++) {
 		run_kill(&hs->v[i]);
+		hook_stream_free(&hs->v[i]);
 		hook_quarantine_free(&hs->v[i]);
 	}
 	free(hs->v);
@@ -781,7 +836,8 @@ void hooks_status(struct ppxd *d, Ppx__V1__StatusReply *sr)
 		s->delivered = h->delivered;
 		s->failures = h->failures;
 		s->stuck = hook_stuck(h, now);
-		s->running = h->pid != 0;
+		/* A streaming hook's process lives on: running is a batch. */
+		s->running = h->cfg->stream ? h->bn > 0 : h->pid != 0;
 		s->next_retry_ms = h->failures ? h->retry_at_ms : 0;
 		s->failing_since_ms = h->failing_since_ms;
 		s->last_error = (char *)h->last_error;

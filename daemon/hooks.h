@@ -13,6 +13,10 @@
  *                  ones, move cursors in this iteration's batch;
  *   hooks_start()  after the commit: start the next run of each idle hook
  *                  whose retry delay has passed, on committed entries only.
+ *
+ * With `mode = stream` (hooks_stream.c) one process per hook lives on and
+ * is given batches of entries, answering each with one line; the same
+ * calls drive it.
  */
 #ifndef PPXD_HOOKS_H
 #define PPXD_HOOKS_H

@@ -12,8 +12,12 @@
 #include "ppx/config.h"
 #include "ppx.pb-c.h"
 
+struct events_entry;
+
 #define HOOK_TAIL 1000		/* bytes of output kept */
 #define HOOK_ERROR_MAX (HOOK_TAIL + 160)
+/* Longest answer line of a streaming hook (docs/HOOKS.md). */
+#define HOOK_ANSWER_MAX 1024
 /* Entries one hook may hold set aside; beyond, it stops instead. */
 #define HOOK_QUARANTINE_MAX 1000
 
@@ -38,6 +42,7 @@ struct hook {
 	uint64_t seq;
 	int seq_kind;		/* the EntryKind of entry seq */
 	int in_fd, out_fd;	/* our ends of its stdin and output; -1 */
+	int err_fd;		/* mode = stream: its stderr apart; -1 */
 	char *input;
 	size_t input_len, input_off;
 	int64_t started_ms, term_ms;
@@ -56,14 +61,63 @@ struct hook {
 	size_t nq, capq;
 	int may_quarantine;
 	Ppx__V1__HookQuarantined *qstatus, **qstatus_p;
+	/* mode = stream (hooks_stream.c): the process lives on between
+	 * batches; the batch in flight (bn > 0) was handed over at
+	 * started_ms.  `killed`: we killed the process and counted the
+	 * failure; it is yet to be reaped. */
+	uint64_t *bseq;		/* the batch's entries, in order */
+	int *bkind;		/* and their EntryKinds */
+	size_t bn, bcap;
+	int killed;
+	char answer[HOOK_ANSWER_MAX];	/* the answer line being read */
+	size_t answer_len;
 };
 
 struct hooks {
 	struct hook *v;
 	size_t n;
+	int stopping;		/* hooks_stop(): processes are told to end */
 	Ppx__V1__HookStatus *status;
 	Ppx__V1__HookStatus **status_p;
 };
+
+/* hooks.c, shared with hooks_stream.c */
+
+/* Whether the hook takes entry v (its filters). */
+int hook_wants(const struct ppx_hook_config *c, struct events_entry *v);
+/* Move h's cursor to h->next in this iteration's batch. */
+void hook_cursor_save(struct ppxd *d, struct hook *h);
+int hook_stuck(const struct hook *h, int64_t now);
+/* Entry h->seq was not stored: count it, log it, schedule the retry. */
+void hook_failed(struct hook *h, int64_t now, const char *what);
+/* Entry h->seq was stored: the cursor moves past it, in this commit. */
+void hook_stored(struct ppxd *d, struct hook *h);
+void hook_close_fd(int *fd);
+/* Close h's pipes and forget its process (reaped already). */
+void hook_run_clear(struct hook *h);
+void hook_tail_add(struct hook *h, const char *buf, size_t n);
+void hook_tail_read(struct hook *h, int *fd, int max);
+int hook_spawn(struct ppxd *d, struct hook *h, const int in[2],
+	       const int out[2], const int err[2]);
+void hook_outcome(const struct hook *h, int status, char *out, size_t cap);
+
+/* hooks_stream.c: mode = stream */
+
+/* Whether h has a batch in flight or a killed process to reap. */
+int hook_stream_busy(const struct hook *h);
+/* Hand the next batch from h->next (or the quarantined entry h->seq an
+ * operator retries, if h->retrying) to h's process, starting it if
+ * needed. */
+void hook_stream_next(struct ppxd *d, struct hook *h, int64_t now);
+void hook_stream_retry(struct ppxd *d, struct hook *h, int64_t now);
+/* Feed, read and reap h's process; kill it on a bad or late answer. */
+void hook_stream_io(struct ppxd *d, struct hook *h, int64_t now);
+/* When h needs the loop again (into *due); 0 if it does not. */
+int hook_stream_due(const struct hook *h, int64_t now, int work,
+		    int64_t *due);
+/* At shutdown: stdin closed once no batch is in flight. */
+void hook_stream_stop(struct ppxd *d, struct hook *h, int64_t now);
+void hook_stream_free(struct hook *h);
 
 /* hooks_quarantine.c */
 

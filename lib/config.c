@@ -282,6 +282,9 @@ static const struct key_spec keys[] = {
 	HNUM("stuck_failures", 3, 1, 1000000, stuck_failures),
 	HNUM("quarantine_after", 5, 1, 1000000, quarantine_after),
 	HOOK("on_failure", KEY_HOOK, 0, on_failure_stop),
+	HOOK("mode", KEY_HOOK, 0, stream),
+	HNUM("batch_max", 1000, 1, 100000, batch_max),
+	HNUM("batch_bytes", 4194304, 65536, 268435456, batch_bytes),
 	/* [evidence]: proof of recording (PROTOCOL.md 5.3) and witnessing
 	 * (PROTOCOL.md 11) */
 	{SEC_EVIDENCE, "proofs", KEY_YESNO, 0, 1, 0, 1,

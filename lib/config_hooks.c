@@ -427,6 +427,21 @@ static int on_failure_parse(struct ppx_hook_config *h, const char *value, char *
 	return 0;
 }
 
+/* mode = each (the default) | stream. */
+static int mode_parse(struct ppx_hook_config *h, const char *value, char *why,
+		      size_t cap)
+{
+	if (strcmp(value, "each") == 0)
+		h->stream = 0;
+	else if (strcmp(value, "stream") == 0)
+		h->stream = 1;
+	else
+		return fail(why, cap, "must be each (one run of the command "
+			    "per entry) or stream (one long-running process "
+			    "given entries in batches, docs/HOOKS.md)");
+	return 0;
+}
+
 int ppxi_config_hook_value(struct ppx_hook_config *h, const struct ppx_ini_entry *e,
 		      const char *dir, char *why, size_t cap)
 {
@@ -442,6 +457,8 @@ int ppxi_config_hook_value(struct ppx_hook_config *h, const struct ppx_ini_entry
 		return kinds_parse(&h->kinds, e->value, why, cap);
 	if (strcmp(e->name, "on_failure") == 0)
 		return on_failure_parse(h, e->value, why, cap);
+	if (strcmp(e->name, "mode") == 0)
+		return mode_parse(h, e->value, why, cap);
 	h->partners_line = e->line;
 	return partners_parse(h, e->value, why, cap);
 }

@@ -129,6 +129,9 @@ struct ppx_hook_config {
 	long stuck_failures;
 	long quarantine_after;		/* failures that set an entry aside */
 	int on_failure_stop;		/* on_failure = stop: never set aside */
+	int stream;			/* mode = stream: one process, batches */
+	long batch_max;			/* stream: entries per batch */
+	long batch_bytes;		/* stream: bytes of entry JSON per batch */
 	int line;			/* of its [hook NAME] header */
 	int command_line;		/* of its command key */
 	int partners_line;		/* of its partners key, 0 if none */

@@ -14,7 +14,14 @@
 # documents [hook] and [spool]), the same end to end: police's case table
 # changes, examples/sync turns the change into a partner-record update in
 # police's spool, probation's ppxd receives it and its hook's sink files it.
+#
+# MODE=stream (sinks_mode_stream.sh) runs it all with the sinks as
+# streaming hooks (docs/HOOKS.md, "Streaming hooks"): each fixture goes as
+# a batch of one and the answer stands for the exit status (ok 0, fail 1,
+# refuse 2); then batches of many, a poison entry among them, and a batch
+# given again; and the end to end with `mode = stream`.
 . "$(dirname "$0")/lib.sh"
+MODE=${MODE:-each}
 
 FIX=$TOP/tests/fixtures/hook-entries
 SQLITE_SINK=$TOP/$BUILD/ppx-sink-sqlite
@@ -37,13 +44,28 @@ partner_record-v2 partner_record-v2-police acknowledgement action_update
 receipt"
 
 # The backend under test: sink (a command), q SQL (one value per line).
+# as_hook SINK...: stdin to the sink as a hook of $MODE gives it; the exit
+# status of mode = each.
+as_hook() {
+	local line ans rc
+	[ "$MODE" = stream ] || { "$@"; return; }
+	IFS= read -r line || true
+	ans=$(printf '%s\nend 0\n' "$line" | PPX_HOOK_MODE=stream "$@"); rc=$?
+	case $ans in
+	"ok 0") return 0 ;;
+	"fail 0 "*) return 1 ;;
+	"refuse "*) return 2 ;;
+	esac
+	echo "no answer (exit $rc): $ans" >&2
+	return $((rc ? rc : 3))
+}
 use_sqlite() {
 	DB=$T/case.sqlite
-	sink() { "$SQLITE_SINK" "$DB"; }
+	sink() { as_hook "$SQLITE_SINK" "$DB"; }
 	q() { sqlite3 -batch -noheader "$DB" "$1"; }
 }
 use_pg() {
-	sink() { "$PG_SINK" "$PGCONN"; }
+	sink() { as_hook "$PG_SINK" "$PGCONN"; }
 	q() { psql "$PGCONN" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
 }
 
@@ -234,9 +256,54 @@ prison.cardiff|yes" \
 	cat "$T/err" >>"$T/sink.err"
 }
 
+# A fixture under another message id and seq: renum NAME ID SEQ.
+renum() {
+	sed -e "s/9f1c0b7e5a2d4c3b8e6f0a1b2c3d4e5f/$2/" \
+	    -e "s/\"seq\":[0-9]*/\"seq\":$3/" "$FIX/$1.json"
+}
+stream_batch() {	# stream_batch FILE: its lines and "end LAST" to the sink
+	{ cat "$1"; echo "end $2"; } | PPX_HOOK_MODE=stream "$SINK_CMD" "$SINK_DB" 2>>"$T/sink.err"
+}
+messages_with() { q "SELECT count(*) FROM messages WHERE message_id = '$1'"; }
+
+# Streaming only: batches of many in one transaction, a poison entry in
+# the middle set aside alone, and a batch given again adds nothing.
+stream_checks() {
+	local b=$1 A=a0000000000000000000000000000001 B=b0000000000000000000000000000002
+	local C=c0000000000000000000000000000003 before after ans
+	{ renum notification $A 901
+	  sed -e 's/"commentsToSmb":"GPS tag resources"/"commentsToSmb":{"x":1}/' \
+	      -e 's/"seq":[0-9]*/"seq":902/' \
+	      -e 's/6bc1bee22e409f96e93d7e117393172a/0123456789abcdef0123456789abcdef/' \
+		"$FIX/minutes.json"
+	  renum notification $B 903; } >"$T/batch1"
+	ans=$(stream_batch "$T/batch1" 903)
+	diag "$b: answer: $ans"
+	check "$b: a batch with a malformed entry in the middle: refuse naming it" \
+		grep -q '^refuse 902 body.*commentsToSmb' <<<"$ans"
+	check "$b: ... the entry before it is stored" test "$(messages_with $A)" = 1
+	check "$b: ... the malformed one and the one after it are not" \
+		test "$(messages_with 0123456789abcdef0123456789abcdef)$(messages_with $B)" = 00
+	{ renum notification $B 903; renum notification $C 904; } >"$T/batch2"
+	ans=$(stream_batch "$T/batch2" 904)
+	check "$b: the rest, as the next batch: ok LAST" test "$ans" = "ok 904"
+	check "$b: ... stored" test "$(messages_with $B)$(messages_with $C)" = 11
+	before=$(counts)
+	ans=$(stream_batch "$T/batch2" 904)
+	after=$(counts)
+	check "$b: the same batch again (a replay after a kill): ok, no row added" \
+		test "$ans" = "ok 904" -a "$before" = "$after"
+	ans=$(printf 'not an entry\n' | PPX_HOOK_MODE=stream "$SINK_CMD" "$SINK_DB" 2>&1); rc=$?
+	check "$b: a line that is neither an entry nor an end line: exit 2, no answer" \
+		test "$rc" = 2 -a -z "$(grep -v '^ppx-sink' <<<"$ans")"
+}
+
 # --- SQLite ---------------------------------------------------------------
 use_sqlite
 sink_checks sqlite
+if [ "$MODE" = stream ]; then
+	SINK_CMD=$SQLITE_SINK SINK_DB=$DB stream_checks sqlite
+fi
 is "sqlite: the database is in WAL mode" wal "PRAGMA journal_mode"
 check "sqlite: the database file is private (0600)" \
 	test "$(stat -c %a "$DB")" = 600
@@ -264,6 +331,9 @@ if PGCONN=$("$TOP/scripts/pg-test-server" start "$PGDIR" 2>"$T/pg.err"); then
 	ok "postgresql: a test server runs on loopback"
 	use_pg
 	sink_checks postgresql
+	if [ "$MODE" = stream ]; then
+		SINK_CMD=$PG_SINK SINK_DB=$PGCONN stream_checks postgresql
+	fi
 	is "postgresql: the body is queryable as JSON" "ARREST" \
 		"SELECT body->'notification'->>'kind' FROM messages
 		 WHERE message_id = '9f1c0b7e5a2d4c3b8e6f0a1b2c3d4e5f'
@@ -307,7 +377,8 @@ fi
 # examples/sync as its README tells a police IT team to set it up, with a
 # sink hook on every daemon.
 e2e_hook() {	# the [hook] (and for police the [spool]) of agency $1
-	printf '[hook casework]\ncommand = %s %s\n' "$SQLITE_SINK" "$T/$1.sqlite"
+	printf '[hook casework]\ncommand = %s %s\nmode = %s\n' "$SQLITE_SINK" \
+		"$T/$1.sqlite" "$MODE"
 	[ "$1" = police.gwent ] &&
 		printf '[spool]\ndir = %s\noperator = dana.evans\n' "$T/spool"
 	return 0

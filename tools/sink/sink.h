@@ -12,11 +12,13 @@
  * input: statement text comes from constants in this module, and every value
  * travels as a bound parameter.
  *
- * The hook contract: exit 0 only after COMMIT, so the daemon advances its
+ * The hook contract (mode = each): exit 0 only after COMMIT, so the daemon advances its
  * cursor only over entries that are durable here; non-zero otherwise, so the
  * daemon retries.  Writes are idempotent (messages are keyed by their sender
  * agency and message id and inserted with ON CONFLICT DO NOTHING), so a
- * retried entry never doubles a row.
+ * retried entry never doubles a row.  With mode = stream one process
+ * stores batches, one transaction each, and answers `ok SEQ` only after
+ * its COMMIT (sink_stream.c).
  */
 #ifndef PPX_SINK_H
 #define PPX_SINK_H
@@ -79,6 +81,11 @@ struct sink {
 	void *handle;			/* sqlite3 * or PGconn * */
 	const char *prog;		/* for messages: "ppx-sink-sqlite" */
 	char err[1024];			/* what failed, for stderr */
+	/* Streaming (sink_stream.c): entries are stored inside the batch's
+	 * transaction, which the caller begins and commits; seq is the last
+	 * entry's "seq" (-1 if it had none). */
+	int batch;
+	int64_t seq;
 };
 
 /*
@@ -113,5 +120,21 @@ int sink_apply(struct sink *s, const char *text, size_t len);
 
 /* Exit code for an error code of sink_apply(). */
 int sink_exit_code(int rc);
+
+/*
+ * The command line of both programs: `[--stream] DATABASE`.  Streaming is
+ * on with --stream or when the daemon says so (PPX_HOOK_MODE=stream in the
+ * environment, docs/HOOKS.md).  -1 for a bad command line.
+ */
+int sink_args(int argc, char **argv, const char **db, int *stream);
+
+/*
+ * Streaming hook mode (docs/HOOKS.md, "Streaming hooks"): read batches of
+ * entry lines, each ended by "end SEQ", from `in` until end of file; store
+ * each batch in one transaction and answer it on `out` with one line (ok,
+ * fail or refuse).  Returns the exit code: SINK_EXIT_OK at end of input,
+ * SINK_EXIT_ENTRY when the input breaks the protocol.
+ */
+int sink_stream(struct sink *s, FILE *in, FILE *out);
 
 #endif

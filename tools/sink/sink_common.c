@@ -530,11 +530,14 @@ static int entry_store(struct entry *e)
 	const struct sink_db *db = e->s->db;
 	int fresh = 0;
 
-	e->rc = db->begin(e->s);
+	/* In a batch, the caller's transaction holds the entry. */
+	e->rc = e->s->batch ? 0 : db->begin(e->s);
 	if (!e->rc)
 		store_message(e, &fresh);
 	if (fresh)
 		family_store(e);
+	if (e->s->batch)
+		return e->rc;
 	if (!e->rc)
 		e->rc = db->commit(e->s);
 	if (e->rc)
@@ -586,10 +589,17 @@ static int parse(struct sink *s, const char *text, size_t len,
 int sink_apply(struct sink *s, const char *text, size_t len)
 {
 	struct entry e = {.s = s};
+	json_object *seq;
 	int rc, i;
 
+	s->seq = -1;
 	if ((rc = parse(s, text, len, &e.root)))
 		return rc;
+	if (json_object_is_type(e.root, json_type_object) &&
+	    json_object_object_get_ex(e.root, "seq", &seq) &&
+	    json_object_is_type(seq, json_type_int) &&
+	    json_object_get_int64(seq) >= 0)
+		s->seq = json_object_get_int64(seq);
 	rc = entry_read(&e);
 	if (rc == 1)
 		rc = entry_store(&e);
@@ -597,6 +607,22 @@ int sink_apply(struct sink *s, const char *text, size_t len)
 		free(e.owned[i]);
 	json_object_put(e.root);
 	return rc;
+}
+
+int sink_args(int argc, char **argv, const char **db, int *stream)
+{
+	const char *mode = getenv("PPX_HOOK_MODE");
+
+	*stream = mode && strcmp(mode, "stream") == 0;
+	if (argc == 3 && strcmp(argv[1], "--stream") == 0) {
+		*stream = 1;
+		argv++;
+		argc--;
+	}
+	if (argc != 2 || argv[1][0] == '-')
+		return -1;
+	*db = argv[1];
+	return 0;
 }
 
 int sink_exit_code(int rc)

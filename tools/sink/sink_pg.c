@@ -30,14 +30,28 @@
 /* PostgreSQL type oids for typed parameters (pg_type.h). */
 #define INT8OID 20
 #define BOOLOID 16
+/* Statements kept prepared on the server (named s0, s1, ...): a streaming
+ * sink runs the same few dozen for every entry, and parsing and planning
+ * each again costs as much as running it.  Keyed by text and parameter
+ * types. */
+#define STMT_CACHE 128
+
+static struct {
+	char *sql;
+	int n;
+	Oid types[SINK_MAX_COLS];
+} cache[STMT_CACHE];
+static int ncache;
 
 static const char usage[] =
-	"usage: ppx-sink-pg CONNINFO < entry.json\n"
+	"usage: ppx-sink-pg [--stream] CONNINFO < entry.json\n"
 	"Stores one ppx log entry (JSON, as a durable hook gives it) in the\n"
 	"PostgreSQL database CONNINFO names (a libpq connection string),\n"
 	"creating its tables if missing.\n"
 	"Exit 0: stored (or stored before); 1: database failure; 2: the entry\n"
-	"is not JSON or not a log entry.  See docs/SINKS.md.\n";
+	"is not JSON or not a log entry.\n"
+	"--stream (or PPX_HOOK_MODE=stream): a streaming hook, batches on\n"
+	"stdin, one answer line per batch (docs/HOOKS.md).  See docs/SINKS.md.\n";
 
 static PGconn *conn_of(struct sink *s)
 {
@@ -54,6 +68,45 @@ static int pg_fail(struct sink *s, const char *what, const PGresult *res)
 		m = PQerrorMessage(conn_of(s));
 	len = strcspn(m, "\n");
 	return sink_fail(s, SINK_EDB, "%s: %.*s", what, (int)len, m);
+}
+
+/* The index of the kept statement for sql and types, or -1. */
+static int cache_find(const char *sql, int n, const Oid *types)
+{
+	for (int i = 0; i < ncache; i++)
+		if (cache[i].n == n && strcmp(cache[i].sql, sql) == 0 &&
+		    memcmp(cache[i].types, types, (size_t)n * sizeof(Oid)) == 0)
+			return i;
+	return -1;
+}
+
+/* Prepare sql on the server and keep it; its index, or -1 (then it runs
+ * unprepared). */
+static int cache_add(struct sink *s, const char *sql, int n,
+		     const Oid *types)
+{
+	char name[16];
+	PGresult *res;
+	int ok;
+
+	if (ncache == STMT_CACHE)
+		return -1;
+	snprintf(name, sizeof(name), "s%d", ncache);
+	res = PQprepare(conn_of(s), name, sql, n, types);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	PQclear(res);
+	if (!ok || !(cache[ncache].sql = strdup(sql)))
+		return -1;
+	cache[ncache].n = n;
+	memcpy(cache[ncache].types, types, (size_t)n * sizeof(Oid));
+	return ncache++;
+}
+
+static void cache_free(void)
+{
+	for (int i = 0; i < ncache; i++)
+		free(cache[i].sql);
+	ncache = 0;
 }
 
 /*
@@ -88,7 +141,19 @@ static int pg_run(struct sink *s, const char *sql, const struct sink_val *v,
 			types[k] = BOOLOID;
 		}
 	}
-	*out = PQexecParams(conn_of(s), sql, n, types, values, NULL, NULL, 0);
+	if ((k = cache_find(sql, n, types)) < 0 &&
+	    PQtransactionStatus(conn_of(s)) != PQTRANS_INERROR)
+		k = cache_add(s, sql, n, types);
+	if (k >= 0) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "s%d", k);
+		*out = PQexecPrepared(conn_of(s), name, n, values, NULL, NULL,
+				      0);
+	} else {
+		*out = PQexecParams(conn_of(s), sql, n, types, values, NULL,
+				    NULL, 0);
+	}
 	st = PQresultStatus(*out);
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 		return 0;
@@ -208,13 +273,14 @@ int main(int argc, char **argv)
 {
 	struct sink s = {.db = &pg_db, .prog = "ppx-sink-pg"};
 	PGconn *conn;
-	int code;
+	const char *conninfo;
+	int code, stream;
 
-	if (argc != 2 || argv[1][0] == '-') {
+	if (sink_args(argc, argv, &conninfo, &stream) != 0) {
 		fputs(usage, stderr);
 		return SINK_EXIT_USAGE;
 	}
-	conn = PQconnectdb(argv[1]);
+	conn = PQconnectdb(conninfo);
 	s.handle = conn;
 	/* The connection string may hold a password: never print it. */
 	if (!conn || PQstatus(conn) != CONNECTION_OK) {
@@ -230,7 +296,8 @@ int main(int argc, char **argv)
 		PQfinish(conn);
 		return SINK_EXIT_DB;
 	}
-	code = sink_run(&s, stdin);
+	code = stream ? sink_stream(&s, stdin, stdout) : sink_run(&s, stdin);
+	cache_free();
 	PQfinish(conn);
 	return code;
 }

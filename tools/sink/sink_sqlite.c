@@ -14,6 +14,7 @@
  * daemon retries later.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -24,13 +25,24 @@
 
 #define BUSY_TIMEOUT_MS 10000
 #define SQL_MAX 8192
+/* Statements kept prepared: a streaming sink runs the same few dozen for
+ * every entry, and preparing costs as much as running. */
+#define STMT_CACHE 128
+
+static struct {
+	char *sql;
+	sqlite3_stmt *st;
+} cache[STMT_CACHE];
+static int ncache;
 
 static const char usage[] =
-	"usage: ppx-sink-sqlite DBFILE < entry.json\n"
+	"usage: ppx-sink-sqlite [--stream] DBFILE < entry.json\n"
 	"Stores one ppx log entry (JSON, as a durable hook gives it) in the\n"
 	"SQLite database DBFILE, creating it and its tables if missing.\n"
 	"Exit 0: stored (or stored before); 1: database failure; 2: the entry\n"
-	"is not JSON or not a log entry.  See docs/SINKS.md.\n";
+	"is not JSON or not a log entry.\n"
+	"--stream (or PPX_HOOK_MODE=stream): a streaming hook, batches on\n"
+	"stdin, one answer line per batch (docs/HOOKS.md).  See docs/SINKS.md.\n";
 
 static sqlite3 *db_of(struct sink *s)
 {
@@ -41,6 +53,55 @@ static int sq_fail(struct sink *s, const char *what)
 {
 	return sink_fail(s, SINK_EDB, "%s: %s", what,
 			 sqlite3_errmsg(db_of(s)));
+}
+
+/* The prepared statement of `text`, reset, or NULL if none is kept. */
+static sqlite3_stmt *cache_get(const char *text)
+{
+	for (int i = 0; i < ncache; i++)
+		if (strcmp(cache[i].sql, text) == 0)
+			return cache[i].st;
+	return NULL;
+}
+
+/* Keep st, prepared from text, if there is room.  1 if kept. */
+static int cache_put(const char *text, sqlite3_stmt *st)
+{
+	char *copy;
+
+	if (ncache == STMT_CACHE || !(copy = strdup(text)))
+		return 0;
+	cache[ncache].sql = copy;
+	cache[ncache++].st = st;
+	return 1;
+}
+
+static int cached(sqlite3_stmt *st)
+{
+	for (int i = 0; i < ncache; i++)
+		if (cache[i].st == st)
+			return 1;
+	return 0;
+}
+
+/* Done with st: a kept one is reset for its next use, others finalized. */
+static void sq_done(sqlite3_stmt *st)
+{
+	if (cached(st)) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	} else {
+		sqlite3_finalize(st);
+	}
+}
+
+static void cache_free(void)
+{
+	for (int i = 0; i < ncache; i++) {
+		sqlite3_finalize(cache[i].st);
+		free(cache[i].sql);
+	}
+	ncache = 0;
 }
 
 /*
@@ -61,8 +122,12 @@ static int sq_prepare(struct sink *s, const char *sql,
 	for (i = 0; i <= len; i++)
 		text[i] = sql[i] == '$' && sql[i + 1] >= '0' &&
 			  sql[i + 1] <= '9' ? '?' : sql[i];
-	if (sqlite3_prepare_v2(db_of(s), text, -1, out, NULL) != SQLITE_OK)
-		return sq_fail(s, "cannot prepare a statement");
+	if (!(*out = cache_get(text))) {
+		if (sqlite3_prepare_v2(db_of(s), text, -1, out, NULL) !=
+		    SQLITE_OK)
+			return sq_fail(s, "cannot prepare a statement");
+		cache_put(text, *out);
+	}
 	for (k = 0; k < n && rc == SQLITE_OK; k++) {
 		switch (v[k].type) {
 		case SINK_NULL:
@@ -80,7 +145,7 @@ static int sq_prepare(struct sink *s, const char *sql,
 	}
 	if (rc != SQLITE_OK) {
 		sq_fail(s, "cannot bind a value");
-		sqlite3_finalize(*out);
+		sq_done(*out);
 		*out = NULL;
 		return SINK_EDB;
 	}
@@ -99,12 +164,12 @@ static int sq_exec(struct sink *s, const char *sql, const struct sink_val *v,
 		;
 	if (rc != SQLITE_DONE) {
 		sq_fail(s, "cannot write");
-		sqlite3_finalize(st);
+		sq_done(st);
 		return SINK_EDB;
 	}
 	if (changes)
 		*changes = sqlite3_changes64(db_of(s));
-	sqlite3_finalize(st);
+	sq_done(st);
 	return 0;
 }
 
@@ -124,10 +189,10 @@ static int sq_query_int(struct sink *s, const char *sql,
 		}
 	if (rc != SQLITE_DONE) {
 		sq_fail(s, "cannot query");
-		sqlite3_finalize(st);
+		sq_done(st);
 		return SINK_EDB;
 	}
-	sqlite3_finalize(st);
+	sq_done(st);
 	return found ? 0 : SINK_ENOROW;
 }
 
@@ -227,22 +292,25 @@ static int sq_open(struct sink *s, const char *path)
 int main(int argc, char **argv)
 {
 	struct sink s = {.db = &sqlite_db, .prog = "ppx-sink-sqlite"};
-	int code;
+	const char *path;
+	int code, stream;
 
-	if (argc != 2 || argv[1][0] == '-') {
+	if (sink_args(argc, argv, &path, &stream) != 0) {
 		fputs(usage, stderr);
 		return SINK_EXIT_USAGE;
 	}
 	/* The database and its -wal and -shm files hold case data. */
 	umask(077);
-	if (sq_open(&s, argv[1])) {
+	if (sq_open(&s, path)) {
 		fprintf(stderr, "%s: %s\n", s.prog, s.err);
+		cache_free();
 		sqlite3_close(s.handle);
 		return SINK_EXIT_DB;
 	}
-	code = sink_run(&s, stdin);
+	code = stream ? sink_stream(&s, stdin, stdout) : sink_run(&s, stdin);
+	cache_free();
 	if (sqlite3_close(s.handle) != SQLITE_OK && code == SINK_EXIT_OK) {
-		fprintf(stderr, "%s: cannot close %s\n", s.prog, argv[1]);
+		fprintf(stderr, "%s: cannot close %s\n", s.prog, path);
 		code = SINK_EXIT_DB;
 	}
 	return code;
