@@ -64,6 +64,15 @@ static int checkpoint_seal(uint8_t **out, size_t *len, int64_t *time_ms,
 			      ppx__v1__checkpoint__pack(&cp, body));
 }
 
+/*
+ * The check seal: meta "check/seal" -> the seq of the newest checkpoint
+ * entry, put in the commit that appends it.  The start-up check
+ * (ppx_log_check_sealed()) trusts what lies before it as far as the
+ * stored tree agrees with that checkpoint's signed root, and checks
+ * everything from it to the end.
+ */
+#define SEAL_KEY "check/seal"
+
 /* Append a sealed checkpoint of `size` entries, which must land at seq
  * `size` (the next position) to describe the log before it; through the
  * open batch when there is one, else in a commit of its own. */
@@ -75,17 +84,28 @@ static int checkpoint_put(ppx_log *log, ppx_log_batch *batch,
 	uint64_t seq = 0;
 	int rc;
 
+	ppx_log_batch *own = NULL;
+
 	entry.kind = PPX__V1__ENTRY_KIND__ENTRY_CHECKPOINT;
 	entry.time_ms = t;
 	entry.data.data = (uint8_t *)sealed;
 	entry.data.len = sealed_len;
-	rc = batch ? ppx_log_append(batch, &entry, &seq)
-		   : ppx_log_append_one(log, &entry, &seq);
+	if (!batch && (rc = ppx_log_begin(&own, log)) < 0)
+		return rc;
+	rc = ppx_log_append(batch ? batch : own, &entry, &seq);
 	if (rc == 0 && seq != size)
 		rc = ppx_error_set(PPX_ECORRUPT,
 				   "checkpoint of size %llu landed at %llu",
 				   (unsigned long long)size,
 				   (unsigned long long)seq);
+	/* The seal moves with the checkpoint, in the same commit. */
+	if (rc == 0)
+		rc = ppxi_logstore_batch_meta(batch ? batch : own, SEAL_KEY,
+					      sizeof(SEAL_KEY) - 1, seq);
+	if (own && rc == 0)
+		rc = ppx_log_commit(own);
+	else if (own)
+		ppx_log_abort(own);
 	if (rc == 0 && seq_out)
 		*seq_out = seq;
 	return rc;
@@ -230,12 +250,38 @@ static void range_root(const struct range *r, ppx_hash out)
 		ppx_merkle_node(out, r->peak[i], out);
 }
 
+/* The compact range of the first `size` leaves as the stored tree holds
+ * it: the perfect subtrees of the binary decomposition of size. */
+static int range_load(struct range *r, ppx_log *log, uint64_t size)
+{
+	uint64_t offset = 0;
+	MDB_txn *txn;
+	int rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = ppxi_logstore_read_begin(log, &txn)) < 0)
+		return rc;
+	for (unsigned level = 64; rc == 0 && level-- > 0;) {
+		if (!(size >> level & 1))
+			continue;
+		rc = ppxi_logstore_node_get(log, txn, level, offset >> level,
+					    r->peak[r->n]);
+		r->n++;
+		offset += (uint64_t)1 << level;
+	}
+	ppxi_logstore_read_end(log, txn);
+	r->size = size;
+	return rc;
+}
+
 struct verify_ctx {
 	ppx_log *log;
 	const ppx_trust *trust;
 	ppx_verify_report *report;
 	struct range range;
 	ppx_hash prev;
+	int sealed;		/* checking from a seal: */
+	uint64_t seal;		/* the checkpoint entry it names */
 };
 
 static int bad(struct verify_ctx *v, uint64_t seq, int code, const char *what)
@@ -275,16 +321,47 @@ static int check_receipt_frame(struct verify_ctx *v, const uint8_t *data,
 	return rc;
 }
 
+/* Without trust (the daemon's own checks): the checkpoint's body as
+ * stored, its signature not judged. */
+static int checkpoint_unsigned(Ppx__V1__Checkpoint **out,
+			       const Ppx__V1__LogEntry *e)
+{
+	Ppx__V1__Frame *f = NULL;
+	int rc = ppx_frame_decode(&f, e->data.data, e->data.len);
+
+	*out = NULL;
+	if (rc != 0)
+		return rc;
+	if (f->content_case != PPX__V1__FRAME__CONTENT_CHECKPOINT ||
+	    !f->checkpoint)
+		rc = ppx_error_set(PPX_EPURPOSE, "frame carries no checkpoint");
+	else if (!(*out = ppx__v1__checkpoint__unpack(
+			   NULL, f->checkpoint->signed_body.len,
+			   f->checkpoint->signed_body.data)))
+		rc = ppx_error_set(PPX_EBODY, "checkpoint does not decode");
+	else if ((*out)->root_hash.len != PPX_MERKLE_HASH_LEN)
+		rc = ppx_error_set(PPX_EBODY, "checkpoint root is not 32 "
+				   "bytes");
+	ppx__v1__frame__free_unpacked(f, NULL);
+	if (rc != 0 && *out) {
+		ppx__v1__checkpoint__free_unpacked(*out, NULL);
+		*out = NULL;
+	}
+	return rc;
+}
+
 static int check_checkpoint(struct verify_ctx *v, uint64_t seq,
 			    const Ppx__V1__LogEntry *e)
 {
 	Ppx__V1__Checkpoint *cp = NULL;
 	ppx_hash root;
-	int rc = ppx_checkpoint_open(&cp, v->trust, e->data.data, e->data.len,
-				     NULL, 0);
+	int rc = v->trust ? ppx_checkpoint_open(&cp, v->trust, e->data.data,
+						e->data.len, NULL, 0)
+			  : checkpoint_unsigned(&cp, e);
 
 	if (rc != 0)
-		return bad_detail(v, seq, rc, "checkpoint signature");
+		return bad_detail(v, seq, rc, v->trust ? "checkpoint signature"
+						       : "checkpoint");
 	range_root(&v->range, root);
 	if (cp->tree_size != seq ||
 	    memcmp(cp->root_hash.data, root, sizeof(root)) != 0)
@@ -346,8 +423,9 @@ static int check_signatures(struct verify_ctx *v, uint64_t seq,
 	ppx_opened *o = NULL;
 	int rc = 0;
 
-	if (!v->trust)	/* ppx_log_check(): structure only */
-		return 0;
+	if (!v->trust)	/* ppx_log_check(): structure, and checkpoints' roots */
+		return e->kind == PPX__V1__ENTRY_KIND__ENTRY_CHECKPOINT
+			       ? check_checkpoint(v, seq, e) : 0;
 	switch (e->kind) {
 	case PPX__V1__ENTRY_KIND__ENTRY_SENT:
 	case PPX__V1__ENTRY_KIND__ENTRY_RECEIVED:
@@ -398,6 +476,11 @@ static int verify_entry(void *ctx, uint64_t seq, const uint8_t *data,
 		 memcmp(e->prev_hash.data, v->prev, sizeof(ppx_hash)) != 0)
 		stop = bad(v, seq, PPX_ECORRUPT,
 			   "prev_hash does not match the entry before");
+	else if (v->sealed && seq == v->seal &&
+		 e->kind != PPX__V1__ENTRY_KIND__ENTRY_CHECKPOINT)
+		stop = bad(v, seq, PPX_ECORRUPT,
+			   "the check seal names an entry that is not a "
+			   "checkpoint");
 	else
 		stop = check_signatures(v, seq, e);
 	ppx__v1__log_entry__free_unpacked(e, NULL);
@@ -409,29 +492,88 @@ static int verify_entry(void *ctx, uint64_t seq, const uint8_t *data,
 	return 0;
 }
 
-int ppx_log_verify(ppx_verify_report *out, ppx_log *log,
-		   const ppx_trust *trust)
+/* Entries [from, size): the chain and the tree carried on from the
+ * stored tree at `from`. */
+static int verify_from(struct verify_ctx *v, uint64_t from)
 {
-	struct verify_ctx v = {.log = log, .trust = trust, .report = out};
+	ppx_log *log = v->log;
+	ppx_verify_report *out = v->report;
 	uint64_t size = ppx_log_size(log);
 	ppx_hash computed, stored;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	out->ok = 1;
-	rc = ppxi_logstore_foreach(log, 0, size, 0, verify_entry, &v);
+	if (from > 0 && ((rc = range_load(&v->range, log, from)) != 0 ||
+			 (rc = ppx_log_leaf(log, from - 1, v->prev)) != 0))
+		return rc;
+	rc = ppxi_logstore_foreach(log, from, size, 0, verify_entry, v);
 	if (rc < 0)
 		return rc;
 	if (!out->ok)
 		return 0;
-	range_root(&v.range, computed);
+	range_root(&v->range, computed);
 	rc = ppx_log_root(log, size, stored);
 	if (rc != 0)
 		return rc;
 	if (memcmp(computed, stored, sizeof(stored)) != 0)
-		bad(&v, size, PPX_ECORRUPT,
+		bad(v, size, PPX_ECORRUPT,
 		    "stored Merkle tree differs from the entries");
 	return 0;
+}
+
+int ppx_log_seal(ppx_log *log, uint64_t *seq)
+{
+	MDB_val k = {sizeof(SEAL_KEY) - 1, SEAL_KEY}, v;
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = ppxi_logstore_read_begin(log, &txn)) < 0)
+		return rc;
+	rc = mdb_get(txn, log->dbi[DB_META], &k, &v);
+	if (rc == 0 && v.mv_size == 8)
+		*seq = logstore_get_be64(v.mv_data);
+	ppxi_logstore_read_end(log, txn);
+	if (rc == MDB_NOTFOUND)
+		return PPX_ENOTFOUND;
+	if (rc != 0)
+		return ppxi_logstore_fail(rc, "cannot read the check seal of "
+					  "log %s", log->dir);
+	if (v.mv_size != 8)
+		return ppxi_logstore_corrupt(log, "its check seal has %zu "
+					     "bytes, not 8", v.mv_size);
+	return 0;
+}
+
+int ppx_log_check_sealed(ppx_verify_report *out, ppx_log *log)
+{
+	struct verify_ctx v = {.log = log, .report = out};
+	uint64_t seal = 0;
+	int rc = ppx_log_seal(log, &seal);
+
+	memset(out, 0, sizeof(*out));
+	out->ok = 1;
+	if (rc == PPX_ENOTFOUND)	/* a log of before the seal: all of it */
+		return verify_from(&v, 0);
+	if (rc != 0)
+		return rc;
+	if (seal >= ppx_log_size(log)) {
+		bad(&v, seal, PPX_ECORRUPT, "the check seal names an entry "
+		    "past the end of the log");
+		return 0;
+	}
+	v.sealed = 1;
+	v.seal = seal;
+	out->from = seal;
+	return verify_from(&v, seal);
+}
+
+int ppx_log_verify(ppx_verify_report *out, ppx_log *log,
+		   const ppx_trust *trust)
+{
+	struct verify_ctx v = {.log = log, .trust = trust, .report = out};
+
+	memset(out, 0, sizeof(*out));
+	out->ok = 1;
+	return verify_from(&v, 0);
 }
 
 int ppx_log_check(ppx_verify_report *out, ppx_log *log)
