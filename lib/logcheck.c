@@ -67,8 +67,10 @@ static int check_indexes_from(ppx_verify_report *report, ppx_log *log)
 }
 
 static int check_here(struct verdict *v, const char *dir,
-		      const ppx_trust *trust, enum ppx_log_check_mode mode)
+		      const ppx_trust *const *trusts, unsigned jobs,
+		      enum ppx_log_check_mode mode)
 {
+	const ppx_trust *trust = trusts ? trusts[0] : NULL;
 	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
 	ppx_log *log = NULL;
 	uint64_t records;
@@ -84,7 +86,7 @@ static int check_here(struct verdict *v, const char *dir,
 		return rc;
 	}
 	if ((rc = ppx_log_walk(log, &records)) == 0)
-		rc = trust ? ppx_log_verify(&v->report, log, trust)
+		rc = trust ? ppx_log_verify_jobs(&v->report, log, trusts, jobs)
 			   : ppx_log_check(&v->report, log);
 	if (rc == 0 && v->report.ok)
 		rc = check_indexes(&v->report, log);
@@ -107,8 +109,8 @@ static void default_faults(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
-static void child(int fd, const char *dir, const ppx_trust *trust,
-		  enum ppx_log_check_mode mode)
+static void child(int fd, const char *dir, const ppx_trust *const *trusts,
+		  unsigned jobs, enum ppx_log_check_mode mode)
 {
 	struct verdict v;
 	const uint8_t *p = (const uint8_t *)&v;
@@ -116,7 +118,7 @@ static void child(int fd, const char *dir, const ppx_trust *trust,
 
 	default_faults();
 	memset(&v, 0, sizeof(v));
-	v.rc = check_here(&v, dir, trust, mode);
+	v.rc = check_here(&v, dir, trusts, jobs, mode);
 	if (v.rc != 0)
 		snprintf(v.error, sizeof(v.error), "%s", ppx_error_last());
 	while (off < sizeof(v)) {
@@ -186,6 +188,10 @@ static int judge(ppx_verify_report *out, const char *dir,
 	return 0;
 }
 
+static int check_dir(ppx_verify_report *out, const char *dir,
+		     const ppx_trust *const *trusts, unsigned jobs,
+		     enum ppx_log_check_mode mode);
+
 int ppx_log_check_dir(ppx_verify_report *out, const char *dir,
 		      const ppx_trust *trust)
 {
@@ -195,6 +201,19 @@ int ppx_log_check_dir(ppx_verify_report *out, const char *dir,
 int ppx_log_check_dir_mode(ppx_verify_report *out, const char *dir,
 			   const ppx_trust *trust,
 			   enum ppx_log_check_mode mode)
+{
+	return check_dir(out, dir, trust ? &trust : NULL, 1, mode);
+}
+
+int ppx_log_check_dir_jobs(ppx_verify_report *out, const char *dir,
+			   const ppx_trust *const *trusts, unsigned jobs)
+{
+	return check_dir(out, dir, trusts, jobs, PPX_CHECK_FULL);
+}
+
+static int check_dir(ppx_verify_report *out, const char *dir,
+		     const ppx_trust *const *trusts, unsigned jobs,
+		     enum ppx_log_check_mode mode)
 {
 	struct verdict v;
 	int fds[2], status, rc;
@@ -215,7 +234,7 @@ int ppx_log_check_dir_mode(ppx_verify_report *out, const char *dir,
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		child(fds[1], dir, trust, mode);
+		child(fds[1], dir, trusts, jobs, mode);
 	}
 	close(fds[1]);
 	memset(&v, 0, sizeof(v));
@@ -246,7 +265,7 @@ static void background(int fd, const char *dir)
 	    sched_setscheduler(0, SCHED_IDLE, &none) != 0) {
 		/* no lower priority: checked all the same */
 	}
-	child(3, dir, NULL, PPX_CHECK_FULL);
+	child(3, dir, NULL, 1, PPX_CHECK_FULL);
 }
 
 int ppx_log_check_spawn(ppx_log_check_job *job, const char *dir)

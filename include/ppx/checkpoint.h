@@ -90,6 +90,15 @@ int ppx_log_verify(ppx_verify_report *out, ppx_log *log,
 		   const ppx_trust *trust);
 
 /*
+ * The same with the signatures checked by `jobs` threads, thread t with
+ * trusts[t] (each its own store, loaded alike: a directory entry's
+ * certificates are added to each).  Same verdict and report as
+ * ppx_log_verify() for any number of jobs.
+ */
+int ppx_log_verify_jobs(ppx_verify_report *out, ppx_log *log,
+			const ppx_trust *const *trusts, unsigned jobs);
+
+/*
  * The same without the signatures: every entry against its leaf hash, the
  * hash chain and the whole stored tree.  About 2.5 µs per entry
  * (bench_growth), not signature-bound.  The daemon runs it before it
@@ -159,6 +168,10 @@ enum ppx_log_check_mode {
 int ppx_log_check_dir_mode(ppx_verify_report *out, const char *dir,
 			   const ppx_trust *trust,
 			   enum ppx_log_check_mode mode);
+
+/* ppx_log_check_dir() with ppx_log_verify_jobs(): trusts[0..jobs-1]. */
+int ppx_log_check_dir_jobs(ppx_verify_report *out, const char *dir,
+			   const ppx_trust *const *trusts, unsigned jobs);
 
 /*
  * The full check (ppx_log_check_dir() without trust) in a child process
