@@ -97,6 +97,21 @@ fed_stop police.gwent
 fed_stop probation.gwent
 check "(3) ppx verify names the damaged entry too" \
 	grep -q "at entry $early_seq" <("$PPX" verify --log "$LOG" --pki "$PKI" 2>&1)
+# ppx verify on one thread and on three: the same verdict, word for word,
+# on the damaged log and on the intact backup.
+for j in 1 3; do
+	"$PPX" verify --log "$LOG" --pki "$PKI" --jobs $j --json >"$FED/bad.$j" 2>&1
+	echo "exit $?" >>"$FED/bad.$j"
+	"$PPX" verify --log "$FED/backup" --pki "$PKI" --jobs $j --json >"$FED/good.$j" 2>&1
+	echo "exit $?" >>"$FED/good.$j"
+done
+diag "ppx verify --jobs 3, damaged: $(head -1 "$FED/bad.3")"
+check "(3) ppx verify --jobs 1 and --jobs 3 say the same of the damaged log" \
+	cmp -s "$FED/bad.1" "$FED/bad.3"
+check "(3) ... and of the intact one, which verifies" \
+	bash -c "cmp -s '$FED/good.1' '$FED/good.3' && grep -q '\"ok\":true' '$FED/good.3'"
+check "ppx verify --jobs 0 is a usage error (exit 2)" \
+	bash -c "\"$PPX\" verify --log '$LOG' --pki '$PKI' --jobs 0 2>/dev/null; [ \$? -eq 2 ]"
 
 # (4) The same damage, the whole log checked at start.
 sed -i '/^\[agency\]/a log_check_full = yes' "$CONF"
