@@ -13,6 +13,11 @@
  * (LMDB environments must not cross a fork), and leaves with _exit() so
  * that nothing of the parent's -- stdio buffers, atexit handlers -- runs
  * twice.
+ *
+ * ppxd's start-up check reads only from the check seal
+ * (PPX_CHECK_SEALED); the full check then runs in a child left running at
+ * the lowest priority (ppx_log_check_spawn()), whose verdict the daemon's
+ * loop collects without blocking (ppx_log_check_poll()).
  */
 #include <errno.h>
 #include <fcntl.h>

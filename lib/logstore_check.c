@@ -23,6 +23,11 @@
  *
  * It runs in one read transaction, so that the entries and the indexes it
  * compares are one state of the log even while a daemon appends.
+ *
+ * The start-up check runs it over the entries from the check seal only
+ * (ppx_log_check_indexes_from()): each one's dedupe, ids and subjects
+ * records; the counts and the outbox, which follow from the whole log,
+ * are the background full check's.
  */
 #include <search.h>
 #include <stdio.h>
