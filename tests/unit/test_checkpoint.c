@@ -602,6 +602,19 @@ static void test_checkpoint__sealed_check_starts_at_the_newest_checkpoint(
 	assert_int_equal(r.entries, ENTRIES - 2);
 }
 
+/* A log written before the seal existed has none: checked whole. */
+static void test_checkpoint__log_without_seal_is_checked_whole(void **state)
+{
+	struct fx *f = *state;
+	ppx_verify_report r;
+
+	tamper(f, "meta", 1, "check/seal", 10, NULL, 0);
+	r = sealed_check(f);
+	assert_true(r.ok);
+	assert_int_equal(r.from, 0);
+	assert_int_equal(r.entries, ENTRIES);
+}
+
 /* A seal moved onto an entry that is not a checkpoint, or past the end,
  * is refused: it cannot make the start skip what it should read. */
 static void test_checkpoint__tampered_seal_is_refused(void **state)
@@ -734,6 +747,7 @@ int main(void)
 		T(test_checkpoint__extra_outbox_record_is_found),
 		T(test_checkpoint__receipted_message_leaves_the_outbox),
 		T(test_checkpoint__sealed_check_starts_at_the_newest_checkpoint),
+		T(test_checkpoint__log_without_seal_is_checked_whole),
 		T(test_checkpoint__tampered_seal_is_refused),
 		T(test_checkpoint__leaf_before_the_seal_is_checked),
 		T(test_checkpoint__damage_before_the_seal_is_the_full_checks),
