@@ -107,8 +107,11 @@ struct log_opts {
 	const char *crl;
 	const char *certs;
 	int json;
+	unsigned jobs;		/* --jobs; 0: not given */
 	char ca_buf[4096], crl_buf[4096], certs_buf[4096];	/* for --pki */
 };
+
+#define PPX_VERIFY_JOBS_MAX 256
 
 /*
  * Parse --log DIR --ca FILE --crl FILE --certs DIR --json, or --pki DIR

@@ -190,6 +190,16 @@ static void print_text(const Ppx__V1__StatusReply *s)
 		ppx_time_iso(when, sizeof(when), s->restored_ms);
 		printf("restored from a backup at %s\n", when);
 	}
+	if (s->log_check && strcmp(s->log_check->full, "FAILED") == 0)
+		printf("LOG DAMAGED: the full check found entry %llu: %s\n",
+		       (unsigned long long)s->log_check->first_bad,
+		       s->log_check->reason);
+	else if (s->log_check)
+		printf("log check: %llu entries at start from seal %llu "
+		       "(%lld ms); full check %s\n",
+		       (unsigned long long)s->log_check->start_entries,
+		       (unsigned long long)s->log_check->start_from,
+		       (long long)s->log_check->start_ms, s->log_check->full);
 	print_expiry(s);
 	if (s->directory) {
 		char line[512];

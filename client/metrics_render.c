@@ -453,6 +453,10 @@ static void daemon_figures(struct mx *m, const Ppx__V1__StatusReply *s)
 	single(m, "ppx_listening", "gauge",
 	       "1 when the partners' port is bound.",
 	       s->listening ? 1.0 : 0.0);
+	if (s->log_check)
+		single(m, "ppx_log_check_failed", "gauge",
+		       "1 when the full check of the log found it damaged.",
+		       strcmp(s->log_check->full, "FAILED") == 0 ? 1.0 : 0.0);
 	if (s->restored_ms)
 		single(m, "ppx_restored_time_seconds", "gauge",
 		       "When the log was last restored from a backup, Unix "

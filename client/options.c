@@ -4,6 +4,7 @@
  * log, show, follow, subject and export (lr_opts_parse, into the
  * struct lr_opts and lr_filter that logread.c applies).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,9 +35,12 @@ int log_opts_parse(struct log_opts *o, int argc, char **argv,
 		{"certs", required_argument, NULL, 'c'},
 		{"pki", required_argument, NULL, 'p'},
 		{"json", no_argument, NULL, 'j'},
+		{"jobs", required_argument, NULL, 'J'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	char *end;
+	unsigned long n;
 	int ch;
 
 	memset(o, 0, sizeof(*o));
@@ -48,6 +52,18 @@ int log_opts_parse(struct log_opts *o, int argc, char **argv,
 		case 'r': o->crl = optarg; break;
 		case 'c': o->certs = optarg; break;
 		case 'j': o->json = 1; break;
+		case 'J':
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' ||
+			    n < 1 || n > PPX_VERIFY_JOBS_MAX) {
+				fprintf(stderr, "ppx: --jobs takes a number "
+					"from 1 to %d, not \"%s\"\n",
+					PPX_VERIFY_JOBS_MAX, optarg);
+				return PPX_EINVAL;
+			}
+			o->jobs = (unsigned)n;
+			break;
 		case 'p':
 			o->ca = join(o->ca_buf, sizeof(o->ca_buf), optarg,
 				     "ca/ca.crt");

@@ -26,6 +26,7 @@
 #include "hooks.h"
 #include "partners.h"
 #include "log.h"
+#include "logaudit.h"
 #include "outbox.h"
 #include "expiry.h"
 #include "reload.h"
@@ -356,6 +357,7 @@ static void status(struct ppxd *d, const struct control_reply_to *to)
 	federation_status(d, &sr.directory);
 	stats_status(d, &sr);
 	expiry_status(d, &sr);	/* certificates, CRL, warnings */
+	logaudit_status(d, &sr);
 	reply.version = PPX_CONTROL_VERSION;
 	reply.reply_case = PPX__V1__CONTROL_REPLY__REPLY_STATUS;
 	reply.status = &sr;

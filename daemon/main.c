@@ -39,6 +39,7 @@
 #include "hooks.h"
 #include "lock.h"
 #include "log.h"
+#include "logaudit.h"
 #include "notify.h"
 #include "outbox.h"
 #include "ppx/checkpoint.h"
@@ -144,41 +145,21 @@ static int load(struct ppxd *d, const char *path, uint8_t secret[32],
 }
 
 /*
- * Open the log and check it before anything is sent or received: every
- * record of the file read and every entry checked against its leaf hash,
- * the chain and the stored tree, in a child process (ppx_log_check_dir())
- * so that a page damaged in a way that crashes LMDB stops the daemon with
- * a clear error, not a signal.  A damaged log stops the daemon with the
- * first entry that differs.  No log yet is a new one, unless a restore
- * was interrupted (restore.c).
+ * Check the log before anything is sent or received (logaudit.c: from its
+ * check seal, in a child process, so that a page damaged in a way that
+ * crashes LMDB stops the daemon with a clear error, not a signal; the full
+ * check then runs in the background), then open it.  A damaged log stops
+ * the daemon with the first entry that differs.  No log yet is a new one,
+ * unless a restore was interrupted (restore.c).
  */
 static int open_log(struct ppxd *d)
 {
 	ppx_log_options lo = {.map_max = (uint64_t)d->cfg->log_max_mb << 20};
-	ppx_verify_report r;
-	int64_t t0 = ppxd_now_ms();
 	int rc = restore_check_interrupted(d->cfg->log_dir);
 
-	if (rc != 0)
+	if (rc != 0 || (rc = logaudit_start(d)) != 0)
 		return rc;
-	rc = ppx_log_check_dir(&r, d->cfg->log_dir, NULL);
-	if (rc == PPX_ENOTFOUND)
-		r = (ppx_verify_report){.ok = 1};
-	else if (rc != 0)
-		return rc;
-	if (!r.ok)
-		return ppx_error_set(PPX_ECORRUPT, "log %s is damaged at entry "
-				     "%llu: %s; not starting on it (run ppx "
-				     "verify on a copy and restore from a "
-				     "backup)", d->cfg->log_dir,
-				     (unsigned long long)r.first_bad,
-				     r.reason);
-	if ((rc = ppx_log_open(&d->log, d->cfg->log_dir, &lo)) != 0)
-		return rc;
-	log_info("log %s: %llu entries checked in %lld ms", d->cfg->log_dir,
-		 (unsigned long long)r.entries,
-		 (long long)(ppxd_now_ms() - t0));
-	return 0;
+	return ppx_log_open(&d->log, d->cfg->log_dir, &lo);
 }
 
 /*
@@ -239,6 +220,7 @@ static int start(struct ppxd *d, const uint8_t secret[32],
 static void stop(struct ppxd *d)
 {
 	expiry_free(&d->expiry);
+	logaudit_free(d);
 	federation_free(d);
 	restore_free(&d->restore);
 	changes_free(&d->changes);

@@ -34,6 +34,7 @@
 #include "hooks.h"
 #include "inbound.h"
 #include "log.h"
+#include "logaudit.h"
 #include "notify.h"
 #include "outbox.h"
 #include "reads.h"
@@ -195,6 +196,7 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 	reads_handle(d);
 	spool_scan(d, max);
 	hooks_reap(d);
+	logaudit_tick(d);	/* the background check's verdict */
 	writer_flush(d);
 	restore_tick(d);	/* partners' restore notices, own commits */
 	inbound_cut(d);		/* blocked partners' own, once due */

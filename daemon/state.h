@@ -91,6 +91,7 @@ struct ppxd {
 	uint64_t receipts_unproven;	/* partners' receipts refused: their
 					 * proof of recording failed */
 	int64_t started_ms;
+	struct logaudit *logaudit;	/* the log's checks (logaudit.c) */
 	uint64_t checkpoint_size;	/* tree size the last checkpoint states
 					 * (the log size at start-up) */
 	struct {			/* the CRL file, watched (ppxd.c) */

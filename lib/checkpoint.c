@@ -26,6 +26,7 @@
 #include "ppx/error.h"
 #include "ppx/person.h"
 #include "ppx/text.h"
+#include "verify_int.h"
 
 static int64_t now_ms(void)
 {
@@ -64,6 +65,15 @@ static int checkpoint_seal(uint8_t **out, size_t *len, int64_t *time_ms,
 			      ppx__v1__checkpoint__pack(&cp, body));
 }
 
+/*
+ * The check seal: meta "check/seal" -> the seq of the newest checkpoint
+ * entry, put in the commit that appends it.  The start-up check
+ * (ppx_log_check_sealed()) trusts what lies before it as far as the
+ * stored tree agrees with that checkpoint's signed root, and checks
+ * everything from it to the end.
+ */
+#define SEAL_KEY "check/seal"
+
 /* Append a sealed checkpoint of `size` entries, which must land at seq
  * `size` (the next position) to describe the log before it; through the
  * open batch when there is one, else in a commit of its own. */
@@ -75,17 +85,28 @@ static int checkpoint_put(ppx_log *log, ppx_log_batch *batch,
 	uint64_t seq = 0;
 	int rc;
 
+	ppx_log_batch *own = NULL;
+
 	entry.kind = PPX__V1__ENTRY_KIND__ENTRY_CHECKPOINT;
 	entry.time_ms = t;
 	entry.data.data = (uint8_t *)sealed;
 	entry.data.len = sealed_len;
-	rc = batch ? ppx_log_append(batch, &entry, &seq)
-		   : ppx_log_append_one(log, &entry, &seq);
+	if (!batch && (rc = ppx_log_begin(&own, log)) < 0)
+		return rc;
+	rc = ppx_log_append(batch ? batch : own, &entry, &seq);
 	if (rc == 0 && seq != size)
 		rc = ppx_error_set(PPX_ECORRUPT,
 				   "checkpoint of size %llu landed at %llu",
 				   (unsigned long long)size,
 				   (unsigned long long)seq);
+	/* The seal moves with the checkpoint, in the same commit. */
+	if (rc == 0)
+		rc = ppxi_logstore_batch_meta(batch ? batch : own, SEAL_KEY,
+					      sizeof(SEAL_KEY) - 1, seq);
+	if (own && rc == 0)
+		rc = ppx_log_commit(own);
+	else if (own)
+		ppx_log_abort(own);
 	if (rc == 0 && seq_out)
 		*seq_out = seq;
 	return rc;
@@ -230,12 +251,41 @@ static void range_root(const struct range *r, ppx_hash out)
 		ppx_merkle_node(out, r->peak[i], out);
 }
 
+/* The compact range of the first `size` leaves as the stored tree holds
+ * it: the perfect subtrees of the binary decomposition of size. */
+static int range_load(struct range *r, ppx_log *log, uint64_t size)
+{
+	uint64_t offset = 0;
+	MDB_txn *txn;
+	int rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = ppxi_logstore_read_begin(log, &txn)) < 0)
+		return rc;
+	for (unsigned level = 64; rc == 0 && level-- > 0;) {
+		if (!(size >> level & 1))
+			continue;
+		rc = ppxi_logstore_node_get(log, txn, level, offset >> level,
+					    r->peak[r->n]);
+		r->n++;
+		offset += (uint64_t)1 << level;
+	}
+	ppxi_logstore_read_end(log, txn);
+	r->size = size;
+	return rc;
+}
+
 struct verify_ctx {
 	ppx_log *log;
-	const ppx_trust *trust;
+	const ppx_trust *trust;		/* trusts[0] */
+	const ppx_trust *const *trusts;	/* one per thread */
+	unsigned jobs;
+	struct ppxi_sig_pool *pool;	/* jobs > 1: signatures queued */
 	ppx_verify_report *report;
 	struct range range;
 	ppx_hash prev;
+	int sealed;		/* checking from a seal: */
+	uint64_t seal;		/* the checkpoint entry it names */
 };
 
 static int bad(struct verify_ctx *v, uint64_t seq, int code, const char *what)
@@ -256,7 +306,7 @@ static int bad_detail(struct verify_ctx *v, uint64_t seq, int code,
 	return bad(v, seq, code, buf);
 }
 
-static int check_receipt_frame(struct verify_ctx *v, const uint8_t *data,
+static int check_receipt_frame(const ppx_trust *trust, const uint8_t *data,
 			       size_t len)
 {
 	Ppx__V1__Frame *f = NULL;
@@ -268,48 +318,115 @@ static int check_receipt_frame(struct verify_ctx *v, const uint8_t *data,
 	if (f->content_case != PPX__V1__FRAME__CONTENT_RECEIPT)
 		rc = ppx_error_set(PPX_EPURPOSE, "frame carries no receipt");
 	else
-		rc = ppx_envelope_verify(v->trust, f->receipt,
+		rc = ppx_envelope_verify(trust, f->receipt,
 					 PPX__V1__SIGNED_PURPOSE__SIGNED_RECEIPT,
 					 NULL, 0, &signer);
 	ppx__v1__frame__free_unpacked(f, NULL);
 	return rc;
 }
 
-static int check_checkpoint(struct verify_ctx *v, uint64_t seq,
-			    const Ppx__V1__LogEntry *e)
+/* Without trust (the daemon's own checks): the checkpoint's body as
+ * stored, its signature not judged. */
+static int checkpoint_unsigned(Ppx__V1__Checkpoint **out, const uint8_t *data,
+			       size_t len)
+{
+	Ppx__V1__Frame *f = NULL;
+	int rc = ppx_frame_decode(&f, data, len);
+
+	*out = NULL;
+	if (rc != 0)
+		return rc;
+	if (f->content_case != PPX__V1__FRAME__CONTENT_CHECKPOINT ||
+	    !f->checkpoint)
+		rc = ppx_error_set(PPX_EPURPOSE, "frame carries no checkpoint");
+	else if (!(*out = ppx__v1__checkpoint__unpack(
+			   NULL, f->checkpoint->signed_body.len,
+			   f->checkpoint->signed_body.data)))
+		rc = ppx_error_set(PPX_EBODY, "checkpoint does not decode");
+	else if ((*out)->root_hash.len != PPX_MERKLE_HASH_LEN)
+		rc = ppx_error_set(PPX_EBODY, "checkpoint root is not 32 "
+				   "bytes");
+	ppx__v1__frame__free_unpacked(f, NULL);
+	if (rc != 0 && *out) {
+		ppx__v1__checkpoint__free_unpacked(*out, NULL);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* A checkpoint entry at seq against the root of the entries before it. */
+static int check_checkpoint(struct ppxi_sig *s, const ppx_trust *trust)
 {
 	Ppx__V1__Checkpoint *cp = NULL;
-	ppx_hash root;
-	int rc = ppx_checkpoint_open(&cp, v->trust, e->data.data, e->data.len,
-				     NULL, 0);
+	int rc = trust ? ppx_checkpoint_open(&cp, trust, s->data, s->len,
+					     NULL, 0)
+		       : checkpoint_unsigned(&cp, s->data, s->len);
 
-	if (rc != 0)
-		return bad_detail(v, seq, rc, "checkpoint signature");
-	range_root(&v->range, root);
-	if (cp->tree_size != seq ||
-	    memcmp(cp->root_hash.data, root, sizeof(root)) != 0)
+	if (rc != 0) {
+		s->code = rc;
+		snprintf(s->reason, sizeof(s->reason), "%s: %s",
+			 trust ? "checkpoint signature" : "checkpoint",
+			 ppx_error_last());
+		return 1;
+	}
+	if (cp->tree_size != s->seq ||
+	    memcmp(cp->root_hash.data, s->root, sizeof(s->root)) != 0)
 		rc = PPX_ECORRUPT;
 	ppx__v1__checkpoint__free_unpacked(cp, NULL);
-	if (rc != 0)
-		return bad(v, seq, rc,
-			   "signed checkpoint does not match the entries "
-			   "before it");
-	v->report->checkpoints++;
+	if (rc != 0) {
+		s->code = rc;
+		snprintf(s->reason, sizeof(s->reason), "signed checkpoint does "
+			 "not match the entries before it");
+		return 1;
+	}
 	return 0;
 }
 
 /* A message's personal signature, if it carries one, as history
  * (PROTOCOL.md 3.2: chain and role, not the period or the CRL). */
-static int check_person(struct verify_ctx *v, const ppx_opened *o)
+static int check_person(const ppx_trust *trust, const ppx_opened *o)
 {
 	const Ppx__V1__Envelope *env = o->frame->message;
 	ppx_identity who;
 
 	if (!env->person)
 		return 0;
-	return ppx_person_verify(&who, v->trust, env->person,
+	return ppx_person_verify(&who, trust, env->person,
 				 env->signed_body.data, env->signed_body.len,
 				 o->body, o->signer.agency, 0);
+}
+
+int ppxi_verify_sig(struct ppxi_sig *s, const ppx_trust *trust)
+{
+	ppx_opened *o = NULL;
+	int rc = 0;
+
+	s->code = 0;
+	s->reason[0] = '\0';
+	switch (s->kind) {
+	case PPX__V1__ENTRY_KIND__ENTRY_SENT:
+	case PPX__V1__ENTRY_KIND__ENTRY_RECEIVED:
+		rc = ppx_message_open(&o, trust, s->data, s->len, NULL, 0);
+		if (rc == 0)
+			rc = check_person(trust, o);
+		ppx_opened_free(o);
+		break;
+	case PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_SENT:
+	case PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED:
+		rc = check_receipt_frame(trust, s->data, s->len);
+		break;
+	case PPX__V1__ENTRY_KIND__ENTRY_CHECKPOINT:
+		return check_checkpoint(s, trust);
+	default:
+		return 0;
+	}
+	if (rc != 0) {
+		s->code = rc;
+		snprintf(s->reason, sizeof(s->reason), "signature: %s",
+			 ppx_error_last());
+		return 1;
+	}
+	return 0;
 }
 
 /*
@@ -319,59 +436,102 @@ static int check_person(struct verify_ctx *v, const ppx_opened *o)
  * verifying after a rotation even when the old certificate's file is gone.
  * Adding a certificate only lets it be found by fingerprint; every use of
  * it is still judged by ppx_trust_check() against the CA, so the store's
- * const is kept in spirit: it trusts nothing more than before.
+ * const is kept in spirit: it trusts nothing more than before.  With
+ * worker threads each has a trust store of its own: the certificates go
+ * into every one, after every signature before the directory is checked.
  */
 static int check_directory(struct verify_ctx *v, const Ppx__V1__LogEntry *e)
 {
-	ppx_trust *trust = (ppx_trust *)v->trust;
 	struct ppx_directory *dir = NULL;
-	int rc = ppx_directory_parse(&dir, e->data.data, e->data.len, trust, 0);
+	int rc = ppx_directory_parse(&dir, e->data.data, e->data.len,
+				     v->trusts[0], 0);
 
-	for (size_t i = 0; rc == 0 && i < dir->n_agencies; i++) {
-		const struct ppx_dir_agency *a = &dir->agencies[i];
+	for (unsigned t = 0; rc == 0 && t < v->jobs; t++) {
+		ppx_trust *trust = (ppx_trust *)v->trusts[t];
 
-		for (size_t k = 0; rc == 0 && k < a->n_signing; k++)
-			rc = ppx_trust_add_cert(trust, a->signing[k]);
-		for (size_t k = 0; rc == 0 && k < a->n_transport; k++)
-			rc = ppx_trust_add_cert(trust, a->transport[k]);
+		for (size_t i = 0; rc == 0 && i < dir->n_agencies; i++) {
+			const struct ppx_dir_agency *a = &dir->agencies[i];
+
+			for (size_t k = 0; rc == 0 && k < a->n_signing; k++)
+				rc = ppx_trust_add_cert(trust, a->signing[k]);
+			for (size_t k = 0; rc == 0 && k < a->n_transport; k++)
+				rc = ppx_trust_add_cert(trust,
+							a->transport[k]);
+		}
 	}
 	ppx_directory_free(dir);
 	return rc;
 }
 
-/* Check the signature an entry carries, by its kind. */
+static void count_sig(struct verify_ctx *v, int kind)
+{
+	if (kind == PPX__V1__ENTRY_KIND__ENTRY_CHECKPOINT)
+		v->report->checkpoints++;
+	else
+		v->report->signatures++;
+}
+
+/* The signatures queued for the workers, checked; the first that fails,
+ * if any, becomes the report (entries before it: its seq). */
+static int pool_run(struct verify_ctx *v)
+{
+	size_t n, bad_at;
+	int rc;
+
+	if (!v->pool || (n = ppxi_sig_pool_size(v->pool)) == 0)
+		return 0;
+	if ((rc = ppxi_sig_pool_run(v->pool, &bad_at)) != 0)
+		return rc;
+	for (size_t i = 0; i < bad_at; i++)
+		count_sig(v, ppxi_sig_pool_item(v->pool, i)->kind);
+	if (bad_at < n) {
+		const struct ppxi_sig *s = ppxi_sig_pool_item(v->pool, bad_at);
+
+		bad(v, s->seq, s->code, s->reason);
+		v->report->entries = s->seq;
+	}
+	ppxi_sig_pool_clear(v->pool);
+	return bad_at < n;
+}
+
+/* Check the signature an entry carries, by its kind: here, or queued for
+ * the workers (all but directories, which change the trust stores and
+ * wait for what was queued before them). */
 static int check_signatures(struct verify_ctx *v, uint64_t seq,
 			    const Ppx__V1__LogEntry *e)
 {
-	ppx_opened *o = NULL;
-	int rc = 0;
+	struct ppxi_sig s = {.seq = seq, .kind = e->kind,
+			     .data = e->data.data, .len = e->data.len};
+	int rc;
 
-	if (!v->trust)	/* ppx_log_check(): structure only */
-		return 0;
+	if (!v->trust && e->kind != PPX__V1__ENTRY_KIND__ENTRY_CHECKPOINT)
+		return 0;	/* ppx_log_check(): structure, checkpoints' roots */
 	switch (e->kind) {
+	case PPX__V1__ENTRY_KIND__ENTRY_DIRECTORY:
+		if ((rc = pool_run(v)) != 0)
+			return rc;
+		if ((rc = check_directory(v, e)) != 0)
+			return bad_detail(v, seq, rc, "signature");
+		v->report->signatures++;
+		return 0;
 	case PPX__V1__ENTRY_KIND__ENTRY_SENT:
 	case PPX__V1__ENTRY_KIND__ENTRY_RECEIVED:
-		rc = ppx_message_open(&o, v->trust, e->data.data, e->data.len,
-				      NULL, 0);
-		if (rc == 0)
-			rc = check_person(v, o);
-		ppx_opened_free(o);
-		break;
 	case PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_SENT:
 	case PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED:
-		rc = check_receipt_frame(v, e->data.data, e->data.len);
-		break;
 	case PPX__V1__ENTRY_KIND__ENTRY_CHECKPOINT:
-		return check_checkpoint(v, seq, e);
-	case PPX__V1__ENTRY_KIND__ENTRY_DIRECTORY:
-		rc = check_directory(v, e);
 		break;
 	default:
 		return 0;	/* no signature in this kind of entry */
 	}
-	if (rc != 0)
-		return bad_detail(v, seq, rc, "signature");
-	v->report->signatures++;
+	if (e->kind == PPX__V1__ENTRY_KIND__ENTRY_CHECKPOINT)
+		range_root(&v->range, s.root);
+	if (v->pool)
+		return (rc = ppxi_sig_pool_add(v->pool, &s)) != 0 ? rc
+		       : ppxi_sig_pool_size(v->pool) < PPXI_SIG_BATCH ? 0
+		       : pool_run(v);
+	if (ppxi_verify_sig(&s, v->trust))
+		return bad(v, seq, s.code, s.reason);
+	count_sig(v, e->kind);
 	return 0;
 }
 
@@ -398,6 +558,11 @@ static int verify_entry(void *ctx, uint64_t seq, const uint8_t *data,
 		 memcmp(e->prev_hash.data, v->prev, sizeof(ppx_hash)) != 0)
 		stop = bad(v, seq, PPX_ECORRUPT,
 			   "prev_hash does not match the entry before");
+	else if (v->sealed && seq == v->seal &&
+		 e->kind != PPX__V1__ENTRY_KIND__ENTRY_CHECKPOINT)
+		stop = bad(v, seq, PPX_ECORRUPT,
+			   "the check seal names an entry that is not a "
+			   "checkpoint");
 	else
 		stop = check_signatures(v, seq, e);
 	ppx__v1__log_entry__free_unpacked(e, NULL);
@@ -409,29 +574,109 @@ static int verify_entry(void *ctx, uint64_t seq, const uint8_t *data,
 	return 0;
 }
 
-int ppx_log_verify(ppx_verify_report *out, ppx_log *log,
-		   const ppx_trust *trust)
+/* Entries [from, size): the chain and the tree carried on from the
+ * stored tree at `from`. */
+static int verify_from(struct verify_ctx *v, uint64_t from)
 {
-	struct verify_ctx v = {.log = log, .trust = trust, .report = out};
+	ppx_log *log = v->log;
+	ppx_verify_report *out = v->report;
 	uint64_t size = ppx_log_size(log);
 	ppx_hash computed, stored;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	out->ok = 1;
-	rc = ppxi_logstore_foreach(log, 0, size, 0, verify_entry, &v);
+	if (from > 0 && ((rc = range_load(&v->range, log, from)) != 0 ||
+			 (rc = ppx_log_leaf(log, from - 1, v->prev)) != 0))
+		return rc;
+	rc = ppxi_logstore_foreach(log, from, size, 0, verify_entry, v);
+	if (rc >= 0) {		/* what was queued precedes any stop */
+		int prc = pool_run(v);
+
+		rc = prc < 0 ? prc : rc;
+	}
 	if (rc < 0)
 		return rc;
 	if (!out->ok)
 		return 0;
-	range_root(&v.range, computed);
+	range_root(&v->range, computed);
 	rc = ppx_log_root(log, size, stored);
 	if (rc != 0)
 		return rc;
 	if (memcmp(computed, stored, sizeof(stored)) != 0)
-		bad(&v, size, PPX_ECORRUPT,
+		bad(v, size, PPX_ECORRUPT,
 		    "stored Merkle tree differs from the entries");
 	return 0;
+}
+
+int ppx_log_seal(ppx_log *log, uint64_t *seq)
+{
+	MDB_val k = {sizeof(SEAL_KEY) - 1, SEAL_KEY}, v;
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = ppxi_logstore_read_begin(log, &txn)) < 0)
+		return rc;
+	rc = mdb_get(txn, log->dbi[DB_META], &k, &v);
+	if (rc == 0 && v.mv_size == 8)
+		*seq = logstore_get_be64(v.mv_data);
+	ppxi_logstore_read_end(log, txn);
+	if (rc == MDB_NOTFOUND)
+		return PPX_ENOTFOUND;
+	if (rc != 0)
+		return ppxi_logstore_fail(rc, "cannot read the check seal of "
+					  "log %s", log->dir);
+	if (v.mv_size != 8)
+		return ppxi_logstore_corrupt(log, "its check seal has %zu "
+					     "bytes, not 8", v.mv_size);
+	return 0;
+}
+
+int ppx_log_check_sealed(ppx_verify_report *out, ppx_log *log)
+{
+	const ppx_trust *none = NULL;
+	struct verify_ctx v = {.log = log, .trusts = &none, .jobs = 1,
+			       .report = out};
+	uint64_t seal = 0;
+	int rc = ppx_log_seal(log, &seal);
+
+	memset(out, 0, sizeof(*out));
+	out->ok = 1;
+	if (rc == PPX_ENOTFOUND)	/* a log of before the seal: all of it */
+		return verify_from(&v, 0);
+	if (rc != 0)
+		return rc;
+	if (seal >= ppx_log_size(log)) {
+		bad(&v, seal, PPX_ECORRUPT, "the check seal names an entry "
+		    "past the end of the log");
+		return 0;
+	}
+	v.sealed = 1;
+	v.seal = seal;
+	out->from = seal;
+	return verify_from(&v, seal);
+}
+
+int ppx_log_verify(ppx_verify_report *out, ppx_log *log,
+		   const ppx_trust *trust)
+{
+	return ppx_log_verify_jobs(out, log, &trust, 1);
+}
+
+int ppx_log_verify_jobs(ppx_verify_report *out, ppx_log *log,
+			const ppx_trust *const *trusts, unsigned jobs)
+{
+	struct verify_ctx v = {.log = log, .trust = trusts[0],
+			       .trusts = trusts, .jobs = jobs ? jobs : 1,
+			       .report = out};
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->ok = 1;
+	if (v.jobs > 1 && v.trust &&
+	    (rc = ppxi_sig_pool_new(&v.pool, trusts, v.jobs)) != 0)
+		return rc;
+	rc = verify_from(&v, 0);
+	ppxi_sig_pool_free(v.pool);
+	return rc;
 }
 
 int ppx_log_check(ppx_verify_report *out, ppx_log *log)

@@ -224,6 +224,8 @@ static const struct key_spec keys[] = {
 	STR(SEC_AGENCY, "policy", KEY_PATH, 1, policy_path),
 	{SEC_AGENCY, "log_max_mb", KEY_LONG, 0, 0, 0, 16777216,
 	 FIELD(struct ppx_config, log_max_mb)},
+	{SEC_AGENCY, "log_check_full", KEY_YESNO, 0, 0, 0, 1,
+	 FIELD(struct ppx_config, log_check_full)},
 	STR(SEC_PKI, "ca", KEY_PATH, 1, ca),
 	STR(SEC_PKI, "crl", KEY_PATH, 1, crl),
 	STR(SEC_PKI, "certs", KEY_PATH, 1, certs),

@@ -13,11 +13,21 @@
  * (LMDB environments must not cross a fork), and leaves with _exit() so
  * that nothing of the parent's -- stdio buffers, atexit handlers -- runs
  * twice.
+ *
+ * ppxd's start-up check reads only from the check seal
+ * (PPX_CHECK_SEALED); the full check then runs in a child left running at
+ * the lowest priority (ppx_log_check_spawn()), whose verdict the daemon's
+ * loop collects without blocking (ppx_log_check_poll()).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,17 +57,41 @@ static int check_indexes(ppx_verify_report *report, ppx_log *log)
 	return rc;
 }
 
-static int check_here(struct verdict *v, const char *dir,
-		      const ppx_trust *trust)
+static int check_indexes_from(ppx_verify_report *report, ppx_log *log)
 {
+	ppx_verify_report ix;
+	int rc = ppx_log_check_indexes_from(&ix, log, report->from);
+
+	if (rc == 0 && !ix.ok) {
+		report->ok = 0;
+		report->code = ix.code;
+		report->first_bad = ix.first_bad;
+		memcpy(report->reason, ix.reason, sizeof(report->reason));
+	}
+	return rc;
+}
+
+static int check_here(struct verdict *v, const char *dir,
+		      const ppx_trust *const *trusts, unsigned jobs,
+		      enum ppx_log_check_mode mode)
+{
+	const ppx_trust *trust = trusts ? trusts[0] : NULL;
 	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
 	ppx_log *log = NULL;
 	uint64_t records;
 	int rc;
 
-	if ((rc = ppx_log_open(&log, dir, &ro)) == 0 &&
-	    (rc = ppx_log_walk(log, &records)) == 0)
-		rc = trust ? ppx_log_verify(&v->report, log, trust)
+	if ((rc = ppx_log_open(&log, dir, &ro)) != 0)
+		return rc;
+	if (mode == PPX_CHECK_SEALED) {
+		if ((rc = ppx_log_check_sealed(&v->report, log)) == 0 &&
+		    v->report.ok)
+			rc = check_indexes_from(&v->report, log);
+		ppx_log_close(log);
+		return rc;
+	}
+	if ((rc = ppx_log_walk(log, &records)) == 0)
+		rc = trust ? ppx_log_verify_jobs(&v->report, log, trusts, jobs)
 			   : ppx_log_check(&v->report, log);
 	if (rc == 0 && v->report.ok)
 		rc = check_indexes(&v->report, log);
@@ -80,7 +114,8 @@ static void default_faults(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
-static void child(int fd, const char *dir, const ppx_trust *trust)
+static void child(int fd, const char *dir, const ppx_trust *const *trusts,
+		  unsigned jobs, enum ppx_log_check_mode mode)
 {
 	struct verdict v;
 	const uint8_t *p = (const uint8_t *)&v;
@@ -88,7 +123,7 @@ static void child(int fd, const char *dir, const ppx_trust *trust)
 
 	default_faults();
 	memset(&v, 0, sizeof(v));
-	v.rc = check_here(&v, dir, trust);
+	v.rc = check_here(&v, dir, trusts, jobs, mode);
 	if (v.rc != 0)
 		snprintf(v.error, sizeof(v.error), "%s", ppx_error_last());
 	while (off < sizeof(v)) {
@@ -130,8 +165,60 @@ static int reap(pid_t pid, int *status)
 	return 0;
 }
 
+/* The child's verdict, or why there is none, as ppx_log_check_dir()
+ * returns it. */
+static int judge(ppx_verify_report *out, const char *dir,
+		 struct verdict *v, size_t got, int status)
+{
+	if (WIFSIGNALED(status))
+		return ppx_error_set(PPX_ECORRUPT, "log %s is damaged: reading "
+				     "it crashed the storage library (%s); "
+				     "run ppx verify on a copy and restore "
+				     "from a backup", dir,
+				     strsignal(WTERMSIG(status)));
+	if (got != sizeof(*v) || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		return ppx_error_set(PPX_ECORRUPT, "cannot check log %s: the "
+				     "process reading it ended (status %d) "
+				     "without a verdict, as a damaged file "
+				     "can make it; run ppx verify on a copy",
+				     dir, WIFEXITED(status) ?
+				     WEXITSTATUS(status) : -1);
+	if (v->rc != 0) {
+		v->error[sizeof(v->error) - 1] = '\0';
+		return ppx_error_set(v->rc, "%s", v->error);
+	}
+	*out = v->report;
+	out->reason[sizeof(out->reason) - 1] = '\0';
+	return 0;
+}
+
+static int check_dir(ppx_verify_report *out, const char *dir,
+		     const ppx_trust *const *trusts, unsigned jobs,
+		     enum ppx_log_check_mode mode);
+
 int ppx_log_check_dir(ppx_verify_report *out, const char *dir,
 		      const ppx_trust *trust)
+{
+	return ppx_log_check_dir_mode(out, dir, trust, PPX_CHECK_FULL);
+}
+
+int ppx_log_check_dir_mode(ppx_verify_report *out, const char *dir,
+			   const ppx_trust *trust,
+			   enum ppx_log_check_mode mode)
+{
+	return check_dir(out, dir, trust ? &trust : NULL, 1, mode);
+}
+
+int ppx_log_check_dir_jobs(ppx_verify_report *out, const char *dir,
+			   const ppx_trust *const *trusts, unsigned jobs)
+{
+	return check_dir(out, dir, trusts, jobs, PPX_CHECK_FULL);
+}
+
+static int check_dir(ppx_verify_report *out, const char *dir,
+		     const ppx_trust *const *trusts, unsigned jobs,
+		     enum ppx_log_check_mode mode)
 {
 	struct verdict v;
 	int fds[2], status, rc;
@@ -152,7 +239,7 @@ int ppx_log_check_dir(ppx_verify_report *out, const char *dir,
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		child(fds[1], dir, trust);
+		child(fds[1], dir, trusts, jobs, mode);
 	}
 	close(fds[1]);
 	memset(&v, 0, sizeof(v));
@@ -160,25 +247,98 @@ int ppx_log_check_dir(ppx_verify_report *out, const char *dir,
 	close(fds[0]);
 	if ((rc = reap(pid, &status)) != 0)
 		return rc;
-	if (WIFSIGNALED(status))
-		return ppx_error_set(PPX_ECORRUPT, "log %s is damaged: reading "
-				     "it crashed the storage library (%s); "
-				     "run ppx verify on a copy and restore "
-				     "from a backup", dir,
-				     strsignal(WTERMSIG(status)));
-	if (got != sizeof(v) || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0)
-		return ppx_error_set(PPX_ECORRUPT, "cannot check log %s: the "
-				     "process reading it ended (status %d) "
-				     "without a verdict, as a damaged file "
-				     "can make it; run ppx verify on a copy",
-				     dir, WIFEXITED(status) ?
-				     WEXITSTATUS(status) : -1);
-	if (v.rc != 0) {
-		v.error[sizeof(v.error) - 1] = '\0';
-		return ppx_error_set(v.rc, "%s", v.error);
+	return judge(out, dir, &v, got, status);
+}
+
+/* ---- the full check in the background ---------------------------------- */
+
+/*
+ * The child of ppx_log_check_spawn(): nothing of the daemon's but the
+ * pipe (its lock file's descriptor above all: a check outliving a killed
+ * daemon must not keep the next one from starting), gone when the daemon
+ * goes, and on the CPU only when nothing else wants it.
+ */
+static void background(int fd, const char *dir)
+{
+	struct sched_param none = {0};
+
+	if (fd != 3 && dup2(fd, 3) < 0)
+		_exit(1);
+	close_range(4, ~0U, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (setpriority(PRIO_PROCESS, 0, 19) != 0 ||
+	    sched_setscheduler(0, SCHED_IDLE, &none) != 0) {
+		/* no lower priority: checked all the same */
 	}
-	*out = v.report;
-	out->reason[sizeof(out->reason) - 1] = '\0';
+	child(3, dir, NULL, 1, PPX_CHECK_FULL);
+}
+
+int ppx_log_check_spawn(ppx_log_check_job *job, const char *dir)
+{
+	int fds[2], rc;
+
+	memset(job, 0, sizeof(*job));
+	job->fd = -1;
+	if (snprintf(job->dir, sizeof(job->dir), "%s", dir) >=
+	    (int)sizeof(job->dir))
+		return ppx_error_set(PPX_EINVAL, "log directory name too long");
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return ppx_error_set(PPX_EIO, "cannot check log %s: pipe: %s",
+				     dir, strerror(errno));
+	fflush(NULL);
+	if ((job->pid = fork()) < 0) {
+		rc = errno;
+		close(fds[0]);
+		close(fds[1]);
+		return ppx_error_set(PPX_EIO, "cannot check log %s: fork: %s",
+				     dir, strerror(rc));
+	}
+	if (job->pid == 0) {
+		close(fds[0]);
+		background(fds[1], dir);
+	}
+	close(fds[1]);
+	job->fd = fds[0];
 	return 0;
+}
+
+int ppx_log_check_poll(ppx_log_check_job *job, ppx_verify_report *out,
+		       int *done)
+{
+	struct pollfd p = {.fd = job->fd, .events = POLLIN};
+	struct verdict v;
+	size_t got;
+	int status, rc;
+
+	*done = 0;
+	if (job->pid <= 0 || job->fd < 0)
+		return 0;
+	if (poll(&p, 1, 0) <= 0)
+		return 0;	/* nothing yet (or EINTR: next time) */
+	memset(&v, 0, sizeof(v));
+	got = read_verdict(job->fd, &v);
+	close(job->fd);
+	job->fd = -1;
+	rc = reap(job->pid, &status);
+	job->pid = 0;
+	*done = 1;
+	if (rc != 0)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	return judge(out, job->dir, &v, got, status);
+}
+
+void ppx_log_check_cancel(ppx_log_check_job *job)
+{
+	int status;
+
+	if (job->pid > 0) {
+		kill(job->pid, SIGKILL);
+		reap(job->pid, &status);
+		job->pid = 0;
+	}
+	if (job->fd >= 0) {
+		close(job->fd);
+		job->fd = -1;
+	}
 }

@@ -74,6 +74,8 @@ typedef struct ppx_verify_report {
 	uint64_t first_bad;	/* when !ok: the first sequence that differs */
 	int code;		/* when !ok: a ppx_error code */
 	char reason[256];	/* when !ok: what differs */
+	uint64_t from;		/* the first entry checked: the check seal's
+				 * (ppx_log_check_sealed()), else 0 */
 } ppx_verify_report;
 
 /*
@@ -88,12 +90,39 @@ int ppx_log_verify(ppx_verify_report *out, ppx_log *log,
 		   const ppx_trust *trust);
 
 /*
+ * The same with the signatures checked by `jobs` threads, thread t with
+ * trusts[t] (each its own store, loaded alike: a directory entry's
+ * certificates are added to each).  Same verdict and report as
+ * ppx_log_verify() for any number of jobs.
+ */
+int ppx_log_verify_jobs(ppx_verify_report *out, ppx_log *log,
+			const ppx_trust *const *trusts, unsigned jobs);
+
+/*
  * The same without the signatures: every entry against its leaf hash, the
  * hash chain and the whole stored tree.  About 2.5 µs per entry
  * (bench_growth), not signature-bound.  The daemon runs it before it
  * starts, as part of ppx_log_check_dir().
  */
 int ppx_log_check(ppx_verify_report *out, ppx_log *log);
+
+/*
+ * The start-up check: ppx_log_check() from the check seal on.  Every
+ * checkpoint entry's commit puts its seq in meta ("check/seal"); what
+ * lies before it was checked when it was written and is checked in full
+ * by ppx_log_check() (the daemon's background check, ppx verify).  From
+ * the seal: the entry it names is a checkpoint whose root equals the
+ * stored tree's at its tree size; the stored leaf before it is the
+ * chain's link; then every entry to the end as ppx_log_check() checks
+ * it, each checkpoint's root included, and the stored root at the end.
+ * A log without a seal (made before it existed) is checked whole.
+ * out->from names the seal.  Returns as ppx_log_verify().
+ */
+int ppx_log_check_sealed(ppx_verify_report *out, ppx_log *log);
+
+/* The seq the check seal names: 0, PPX_ENOTFOUND if there is none, or a
+ * negative code. */
+int ppx_log_seal(ppx_log *log, uint64_t *seq);
 
 /*
  * The dedupe, ids and subjects indexes and the outbox checked against the
@@ -107,6 +136,15 @@ int ppx_log_check(ppx_verify_report *out, ppx_log *log);
 int ppx_log_check_indexes(ppx_verify_report *out, ppx_log *log);
 
 /*
+ * The same for entries [from, end) only: each one's dedupe, ids and
+ * subjects records are there.  The counts and the outbox, which follow
+ * from the whole log, are left to ppx_log_check_indexes().  from 0 is
+ * ppx_log_check_indexes().
+ */
+int ppx_log_check_indexes_from(ppx_verify_report *out, ppx_log *log,
+			       uint64_t from);
+
+/*
  * The log in `dir` opened read-only, every record of every database read
  * (ppx_log_walk()) and then checked -- with ppx_log_verify() if trust is
  * given, else ppx_log_check(), then ppx_log_check_indexes() -- in a child
@@ -118,5 +156,40 @@ int ppx_log_check_indexes(ppx_verify_report *out, ppx_log *log);
  */
 int ppx_log_check_dir(ppx_verify_report *out, const char *dir,
 		      const ppx_trust *trust);
+
+/* What ppx_log_check_dir_mode() checks. */
+enum ppx_log_check_mode {
+	PPX_CHECK_FULL,		/* as ppx_log_check_dir() */
+	PPX_CHECK_SEALED,	/* ppx_log_check_sealed(), then the tail's
+				 * indexes (ppx_log_check_indexes_from()):
+				 * no walk of the whole file */
+};
+
+int ppx_log_check_dir_mode(ppx_verify_report *out, const char *dir,
+			   const ppx_trust *trust,
+			   enum ppx_log_check_mode mode);
+
+/* ppx_log_check_dir() with ppx_log_verify_jobs(): trusts[0..jobs-1]. */
+int ppx_log_check_dir_jobs(ppx_verify_report *out, const char *dir,
+			   const ppx_trust *const *trusts, unsigned jobs);
+
+/*
+ * The full check (ppx_log_check_dir() without trust) in a child process
+ * left running: at nice 19 and SCHED_IDLE, with no descriptor of the
+ * caller's but its pipe, killed if the caller dies.  Call before any
+ * thread exists.  ppx_log_check_poll() never blocks: *done 0 while it
+ * runs; once *done is 1 it returns as ppx_log_check_dir() does.
+ * ppx_log_check_cancel() kills and reaps a check still running.
+ */
+typedef struct ppx_log_check_job {
+	int pid;
+	int fd;			/* the verdict's pipe, -1 when read */
+	char dir[4096];
+} ppx_log_check_job;
+
+int ppx_log_check_spawn(ppx_log_check_job *job, const char *dir);
+int ppx_log_check_poll(ppx_log_check_job *job, ppx_verify_report *out,
+		       int *done);
+void ppx_log_check_cancel(ppx_log_check_job *job);
 
 #endif

@@ -148,6 +148,8 @@ struct ppx_config {
 	char control_dir[PPX_CONFIG_CONTROL_DIR_MAX];
 	char policy_path[PATH_MAX];
 	long log_max_mb;		/* the log never grows beyond; 0: no cap */
+	int log_check_full;		/* check the whole log before starting,
+					 * not only from its check seal */
 
 	/* [pki] — absolute paths */
 	char ca[PATH_MAX];

@@ -27,7 +27,11 @@
  *     starts: every record of the file read, then ppx_log_check(), in a
  *     child process;
  *   - ppx_log_verify() over the whole log (what `ppx verify` runs), beside
- *     raw OpenSSL Ed25519 verification measured just before it;
+ *     raw OpenSSL Ed25519 verification measured just before it, and
+ *     ppx_log_verify_jobs() with 2 threads (`ppx verify --jobs 2`): the
+ *     speed-up;
+ *   - the start-up check as ppxd runs it, from the check seal, on a copy
+ *     of the log with a checkpoint appended (as after a clean stop);
  *   - the durable append rate of the next entries (their frames sealed
  *     beforehand), in groups of GROUP and of one, each commit fsynced, and
  *     the bytes each commit writes per entry; those entries stay in the log;
@@ -44,6 +48,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <lmdb.h>
@@ -93,6 +99,10 @@ struct figures {
 	double verify_cpu_us;	/* CPU time per entry */
 	double raw_verify_us;	/* one raw Ed25519 verification */
 	double raw_verify_cpu_us;	/* the same in CPU time */
+	/* measure_startup(), measure_verify_jobs() */
+	double sealed_s;	/* the start-up check from the seal */
+	double verify2_s;	/* ppx_log_verify_jobs, 2 threads */
+	double verify_speedup;	/* verify_s / verify2_s */
 };
 
 struct frame {
@@ -565,6 +575,67 @@ static void measure_verify(struct growth *g, uint64_t size,
 	fig->verify_cpu_us = median(cpu, (size_t)runs) * 1e6 / (double)size;
 }
 
+/*
+ * The start-up check as ppxd runs it (ppx_log_check_dir_mode(), from the
+ * check seal): on a copy of the log with a checkpoint appended, so that
+ * its seal is at `size`, as after a clean stop (the daemon also moves the
+ * seal with every checkpoint_every entries).  Median of 3 runs, seconds.
+ */
+static void measure_startup(struct growth *g, uint64_t size,
+			    struct figures *fig)
+{
+	char dir[] = "/tmp/ppx-bench-startup-XXXXXX", path[64];
+	ppx_log *copy = NULL;
+	double s[3];
+	int fd;
+
+	if (!mkdtemp(dir))
+		die("startup: mkdtemp");
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 ||
+	    ppx_log_copy_fd(g->log, fd) != 0 || close(fd) != 0 ||
+	    ppx_log_open(&copy, dir, NULL) != 0 ||
+	    ppx_checkpoint_append(copy, g->police, NULL, NULL, NULL) != 0)
+		die("startup: a sealed copy");
+	ppx_log_close(copy);
+	for (int r = 0; r < 3; r++) {
+		ppx_verify_report rep;
+		double t = now_s();
+
+		if (ppx_log_check_dir_mode(&rep, dir, NULL,
+					   PPX_CHECK_SEALED) != 0 ||
+		    !rep.ok || rep.from != size)
+			die("the start-up check from the seal");
+		s[r] = now_s() - t;
+	}
+	fig->sealed_s = median(s, 3);
+	tmpdir_clear(dir);
+}
+
+/* ppx_log_verify_jobs() with 2 threads (each its own trust store), as
+ * many runs as measure_verify() made with one: the speed-up of
+ * `ppx verify --jobs 2` over --jobs 1. */
+static void measure_verify_jobs(struct growth *g, uint64_t size,
+				struct figures *fig)
+{
+	const ppx_trust *trusts[2] = {g->trust, trust_demo()};
+	int runs = size < 1000000 ? 3 : 1;
+	double s[3];
+
+	for (int r = 0; r < runs; r++) {
+		ppx_verify_report rep;
+		double t = now_s();
+
+		if (ppx_log_verify_jobs(&rep, g->log, trusts, 2) != 0 ||
+		    !rep.ok || rep.entries != size || rep.signatures != size)
+			die("verify with 2 jobs");
+		s[r] = now_s() - t;
+	}
+	ppx_trust_free((ppx_trust *)trusts[1]);
+	fig->verify2_s = median(s, (size_t)runs);
+	fig->verify_speedup = fig->verify_s / fig->verify2_s;
+}
+
 static void measure_at(struct growth *g, uint64_t size, struct figures *fig)
 {
 	double *us = malloc(LOOKUPS * sizeof(*us));
@@ -577,6 +648,8 @@ static void measure_at(struct growth *g, uint64_t size, struct figures *fig)
 						&fig->subject_entries);
 	free(us);
 	measure_verify(g, size, fig);
+	measure_verify_jobs(g, size, fig);
+	measure_startup(g, size, fig);
 	measure_pages(g, fig);
 	measure_append(g, fig);
 }
@@ -619,6 +692,17 @@ static void ratio_row(const char *label, const struct figures *f, size_t n,
 
 #define ROW(label, decimals, field) \
 	row(label, decimals, fig, n, offsetof(struct figures, field))
+
+/* The start-up check from the seal and the verify speed-up. */
+static void report_startup(const struct figures *fig, size_t n)
+{
+	ROW("start-up check from the seal (s)", 3, sealed_s);
+	ratio_row("start-up from seal / whole-log check", fig, n,
+		  offsetof(struct figures, sealed_s),
+		  offsetof(struct figures, check_dir_s));
+	ROW("ppx_log_verify, 2 jobs, whole log (s)", 2, verify2_s);
+	ROW("verify speed-up, 2 jobs / 1 (aim 1.8)", 2, verify_speedup);
+}
 
 static void report(const struct figures *fig, size_t n)
 {
@@ -669,6 +753,7 @@ static void report(const struct figures *fig, size_t n)
 	ratio_row("verify CPU per entry / raw verify CPU", fig, n,
 		  offsetof(struct figures, verify_cpu_us),
 		  offsetof(struct figures, raw_verify_cpu_us));
+	report_startup(fig, n);
 }
 
 /* GROWTH_MAX is the largest size: below 10^6 for quick runs, 10^7 for the

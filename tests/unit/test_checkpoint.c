@@ -555,6 +555,179 @@ static void test_checkpoint__receipted_message_leaves_the_outbox(void **state)
 	assert_int_equal(r.entries, ENTRIES + 1);
 }
 
+/* ---- the check seal ------------------------------------------------------ */
+
+static ppx_verify_report sealed_check(struct fx *f)
+{
+	ppx_verify_report r;
+
+	assert_int_equal(ppx_log_check_dir_mode(&r, f->dir, NULL,
+						PPX_CHECK_SEALED), 0);
+	return r;
+}
+
+static void set_seal(struct fx *f, uint64_t seq)
+{
+	uint8_t v[8];
+
+	for (int i = 7; i >= 0; i--, seq >>= 8)
+		v[i] = (uint8_t)seq;
+	tamper(f, "meta", 0, "check/seal", 10, v, sizeof(v));
+}
+
+/* Every checkpoint moves the seal; the start-up check reads from it. */
+static void test_checkpoint__sealed_check_starts_at_the_newest_checkpoint(
+	void **state)
+{
+	struct fx *f = *state;
+	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
+	ppx_log *log = NULL;
+	ppx_verify_report r;
+	uint64_t seal = 0;
+
+	assert_int_equal(ppx_log_open(&log, f->dir, &ro), 0);
+	assert_int_equal(ppx_log_seal(log, &seal), 0);
+	ppx_log_close(log);
+	assert_int_equal(seal, ENTRIES - 1);
+	r = sealed_check(f);
+	assert_true(r.ok);
+	assert_int_equal(r.from, ENTRIES - 1);
+	assert_int_equal(r.entries, 1);
+	assert_int_equal(r.checkpoints, 1);	/* its root, unsigned */
+	/* An earlier checkpoint is a seal too: more to read, same verdict. */
+	set_seal(f, 2);
+	r = sealed_check(f);
+	assert_true(r.ok);
+	assert_int_equal(r.from, 2);
+	assert_int_equal(r.entries, ENTRIES - 2);
+}
+
+/* A log written before the seal existed has none: checked whole. */
+static void test_checkpoint__log_without_seal_is_checked_whole(void **state)
+{
+	struct fx *f = *state;
+	ppx_verify_report r;
+
+	tamper(f, "meta", 1, "check/seal", 10, NULL, 0);
+	r = sealed_check(f);
+	assert_true(r.ok);
+	assert_int_equal(r.from, 0);
+	assert_int_equal(r.entries, ENTRIES);
+}
+
+/* A seal moved onto an entry that is not a checkpoint, or past the end,
+ * is refused: it cannot make the start skip what it should read. */
+static void test_checkpoint__tampered_seal_is_refused(void **state)
+{
+	struct fx *f = *state;
+	ppx_verify_report r;
+
+	set_seal(f, 4);		/* a note */
+	r = sealed_check(f);
+	assert_false(r.ok);
+	assert_int_equal(r.first_bad, 4);
+	assert_non_null(strstr(r.reason, "not a checkpoint"));
+	set_seal(f, ENTRIES + 10);
+	r = sealed_check(f);
+	assert_false(r.ok);
+	assert_non_null(strstr(r.reason, "past the end"));
+	tamper(f, "meta", 0, "check/seal", 10, "short", 5);
+	assert_int_equal(ppx_log_check_dir_mode(&r, f->dir, NULL,
+						PPX_CHECK_SEALED),
+			 PPX_ECORRUPT);
+}
+
+/* The stored leaf before the seal is the chain's link to it: changed,
+ * the sealed check names the seal's entry. */
+static void test_checkpoint__leaf_before_the_seal_is_checked(void **state)
+{
+	struct fx *f = *state;
+	uint8_t key[8], junk[32];
+	ppx_verify_report r;
+	uint64_t m = (uint64_t)(ENTRIES - 2) + 1;
+	/* post-order number of leaf ENTRIES-2 (logstore_int.h) */
+	uint64_t n = 2 * m - (uint64_t)__builtin_popcountll(m) - 1 -
+		     (uint64_t)__builtin_ctzll(m);
+
+	for (int i = 7; i >= 0; i--, n >>= 8)
+		key[i] = (uint8_t)n;
+	memset(junk, 0xa5, sizeof(junk));
+	tamper(f, "tree", 0, key, sizeof(key), junk, sizeof(junk));
+	r = sealed_check(f);
+	assert_false(r.ok);
+	assert_int_equal(r.first_bad, ENTRIES - 1);
+}
+
+/* An entry before the seal replaced: the start-up check does not read it
+ * (that is what makes it fast); the full check does, naming it. */
+static void test_checkpoint__damage_before_the_seal_is_the_full_checks(
+	void **state)
+{
+	struct fx *f = *state;
+	ppx_verify_report r;
+
+	tamper(f, "log", 0, seq0, sizeof(seq0), "not an entry", 12);
+	r = sealed_check(f);
+	assert_true(r.ok);
+	assert_int_equal(ppx_log_check_dir(&r, f->dir, NULL), 0);
+	assert_false(r.ok);
+	assert_int_equal(r.first_bad, 0);
+}
+
+/* The background check: spawned, polled until done, the same verdicts. */
+static void test_checkpoint__spawned_check_reports_its_verdict(void **state)
+{
+	struct fx *f = *state;
+	ppx_log_check_job job;
+	ppx_verify_report r;
+	int done = 0;
+
+	assert_int_equal(ppx_log_check_spawn(&job, f->dir), 0);
+	for (int i = 0; i < 3000 && !done; i++) {
+		assert_int_equal(ppx_log_check_poll(&job, &r, &done), 0);
+		if (!done)
+			usleep(10000);
+	}
+	assert_true(done);
+	assert_true(r.ok);
+	assert_int_equal(r.entries, ENTRIES);
+	tamper(f, "log", 0, seq0, sizeof(seq0), "not an entry", 12);
+	assert_int_equal(ppx_log_check_spawn(&job, f->dir), 0);
+	done = 0;
+	for (int i = 0; i < 3000 && !done; i++) {
+		assert_int_equal(ppx_log_check_poll(&job, &r, &done), 0);
+		if (!done)
+			usleep(10000);
+	}
+	assert_true(done);
+	assert_false(r.ok);
+	assert_int_equal(r.first_bad, 0);
+	/* A check cancelled while it runs leaves nothing behind. */
+	assert_int_equal(ppx_log_check_spawn(&job, f->dir), 0);
+	ppx_log_check_cancel(&job);
+	assert_int_equal(job.pid, 0);
+	assert_int_equal(job.fd, -1);
+}
+
+/* ppx verify on several threads: the same report as on one. */
+static void test_checkpoint__verify_jobs_gives_the_same_report(void **state)
+{
+	struct fx *f = *state;
+	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
+	const ppx_trust *trusts[3] = {f->trust, trust_demo(), trust_demo()};
+	ppx_verify_report one, three;
+	ppx_log *log = NULL;
+
+	assert_int_equal(ppx_log_open(&log, f->dir, &ro), 0);
+	assert_int_equal(ppx_log_verify(&one, log, f->trust), 0);
+	assert_int_equal(ppx_log_verify_jobs(&three, log, trusts, 3), 0);
+	ppx_log_close(log);
+	assert_true(one.ok);
+	assert_memory_equal(&one, &three, sizeof(one));
+	ppx_trust_free((ppx_trust *)trusts[1]);
+	ppx_trust_free((ppx_trust *)trusts[2]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -573,6 +746,13 @@ int main(void)
 		T(test_checkpoint__missing_outbox_record_is_found),
 		T(test_checkpoint__extra_outbox_record_is_found),
 		T(test_checkpoint__receipted_message_leaves_the_outbox),
+		T(test_checkpoint__sealed_check_starts_at_the_newest_checkpoint),
+		T(test_checkpoint__log_without_seal_is_checked_whole),
+		T(test_checkpoint__tampered_seal_is_refused),
+		T(test_checkpoint__leaf_before_the_seal_is_checked),
+		T(test_checkpoint__damage_before_the_seal_is_the_full_checks),
+		T(test_checkpoint__spawned_check_reports_its_verdict),
+		T(test_checkpoint__verify_jobs_gives_the_same_report),
 #undef T
 	};
 
