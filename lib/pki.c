@@ -27,6 +27,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -422,6 +423,14 @@ enum seen {
 };
 
 static int seen_index = -1;
+static pthread_once_t seen_once = PTHREAD_ONCE_INIT;
+
+/* Once for the process: ppx verify runs verify_chain() on many threads. */
+static void seen_init(void)
+{
+	seen_index = X509_STORE_CTX_get_ex_new_index(0, NULL, NULL, NULL,
+						     NULL);
+}
 
 static unsigned classify(int err)
 {
@@ -456,8 +465,9 @@ static int collect_cb(int ok, X509_STORE_CTX *ctx)
 	if (!ok) {
 		unsigned *seen = X509_STORE_CTX_get_ex_data(ctx, seen_index);
 
-		if (seen)
-			*seen |= classify(X509_STORE_CTX_get_error(ctx));
+		if (!seen)	/* nowhere to record it: refuse outright */
+			return 0;
+		*seen |= classify(X509_STORE_CTX_get_error(ctx));
 	}
 	return 1;
 }
@@ -469,9 +479,7 @@ static int verify_chain(const ppx_trust *self, X509 *cert, time_t now,
 	STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
 	int rc = 0;
 
-	if (seen_index < 0)
-		seen_index = X509_STORE_CTX_get_ex_new_index(0, NULL, NULL,
-							     NULL, NULL);
+	pthread_once(&seen_once, seen_init);
 	if (!ctx || !crls || seen_index < 0 ||
 	    X509_STORE_CTX_init(ctx, self->store, cert, NULL) != 1 ||
 	    (self->crl && sk_X509_CRL_push(crls, self->crl) <= 0)) {
