@@ -588,13 +588,26 @@ static int verify_from(struct verify_ctx *v, uint64_t from)
 			 (rc = ppx_log_leaf(log, from - 1, v->prev)) != 0))
 		return rc;
 	rc = ppxi_logstore_foreach(log, from, size, 0, verify_entry, v);
-	if (rc >= 0) {		/* what was queued precedes any stop */
+	/*
+	 * What was queued precedes any stop, a read error too: it is run
+	 * whatever the stop, and a bad signature it finds is the verdict, as
+	 * with one job (the read error would have come after it).
+	 */
+	if (rc < 0) {
+		char why[512];
+		int prc;
+
+		snprintf(why, sizeof(why), "%s", ppx_error_last());
+		prc = pool_run(v);
+		if (prc > 0)
+			return 0;
+		return ppx_error_set(rc, "%s", why);
+	} else {
 		int prc = pool_run(v);
 
-		rc = prc < 0 ? prc : rc;
+		if (prc < 0)
+			return prc;
 	}
-	if (rc < 0)
-		return rc;
 	if (!out->ok)
 		return 0;
 	range_root(&v->range, computed);

@@ -728,6 +728,49 @@ static void test_checkpoint__verify_jobs_gives_the_same_report(void **state)
 	ppx_trust_free((ppx_trust *)trusts[2]);
 }
 
+/* The police certificate under another CA: its signatures do not verify. */
+static ppx_trust *trust_rogue(void)
+{
+	ppx_trust *t = NULL;
+	char ca[2048], crl[2048];
+
+	snprintf(ca, sizeof(ca), "%s", pki_path("test/rogue-ca/ca.crt"));
+	snprintf(crl, sizeof(crl), "%s", pki_path("test/rogue-ca/crl.pem"));
+	if (ppx_trust_load(&t, ca, crl, pki_path("certs")) != 0)
+		fail_msg("cannot load the rogue trust: %s", ppx_error_last());
+	return t;
+}
+
+/* A bad signature at entry 0 and entry 3's record gone: every number of
+ * jobs names entry 0, as one job does, not the later read error. */
+static void test_checkpoint__verify_jobs_bad_signature_before_a_read_error(
+	void **state)
+{
+	struct fx *f = *state;
+	ppx_log_options ro = {.flags = PPX_LOG_READONLY};
+	const uint8_t seq3[9] = {0, 0, 0, 0, 0, 0, 0, 3, 0};
+	const ppx_trust *trusts[3] = {trust_rogue(), trust_rogue(),
+				      trust_rogue()};
+	ppx_verify_report one, three;
+	ppx_log *log = NULL;
+
+	/* entry 3's record under a 9-byte key: the count still fits, but
+	 * reading in order finds no entry 3 */
+	tamper(f, "log", 1, seq3, 8, NULL, 0);
+	tamper(f, "log", 0, seq3, sizeof(seq3), "not an entry", 12);
+	assert_int_equal(ppx_log_open(&log, f->dir, &ro), 0);
+	assert_int_equal(ppx_log_verify(&one, log, trusts[0]), 0);
+	assert_false(one.ok);
+	assert_int_equal(one.first_bad, 0);
+	assert_int_equal(ppx_log_verify_jobs(&three, log, trusts, 3), 0);
+	ppx_log_close(log);
+	assert_false(three.ok);
+	assert_int_equal(three.first_bad, 0);
+	assert_string_equal(one.reason, three.reason);
+	for (int i = 0; i < 3; i++)
+		ppx_trust_free((ppx_trust *)trusts[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -753,6 +796,7 @@ int main(void)
 		T(test_checkpoint__damage_before_the_seal_is_the_full_checks),
 		T(test_checkpoint__spawned_check_reports_its_verdict),
 		T(test_checkpoint__verify_jobs_gives_the_same_report),
+		T(test_checkpoint__verify_jobs_bad_signature_before_a_read_error),
 #undef T
 	};
 
