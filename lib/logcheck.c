@@ -258,7 +258,7 @@ static int check_dir(ppx_verify_report *out, const char *dir,
  * daemon must not keep the next one from starting), gone when the daemon
  * goes, and on the CPU only when nothing else wants it.
  */
-static void background(int fd, const char *dir)
+static void background(int fd, const char *dir, pid_t parent)
 {
 	struct sched_param none = {0};
 
@@ -266,6 +266,8 @@ static void background(int fd, const char *dir)
 		_exit(1);
 	close_range(4, ~0U, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)	/* the daemon died before the prctl */
+		_exit(1);
 	if (setpriority(PRIO_PROCESS, 0, 19) != 0 ||
 	    sched_setscheduler(0, SCHED_IDLE, &none) != 0) {
 		/* no lower priority: checked all the same */
@@ -275,6 +277,7 @@ static void background(int fd, const char *dir)
 
 int ppx_log_check_spawn(ppx_log_check_job *job, const char *dir)
 {
+	pid_t parent;
 	int fds[2], rc;
 
 	memset(job, 0, sizeof(*job));
@@ -286,6 +289,7 @@ int ppx_log_check_spawn(ppx_log_check_job *job, const char *dir)
 		return ppx_error_set(PPX_EIO, "cannot check log %s: pipe: %s",
 				     dir, strerror(errno));
 	fflush(NULL);
+	parent = getpid();
 	if ((job->pid = fork()) < 0) {
 		rc = errno;
 		close(fds[0]);
@@ -295,7 +299,7 @@ int ppx_log_check_spawn(ppx_log_check_job *job, const char *dir)
 	}
 	if (job->pid == 0) {
 		close(fds[0]);
-		background(fds[1], dir);
+		background(fds[1], dir, parent);
 	}
 	close(fds[1]);
 	job->fd = fds[0];
