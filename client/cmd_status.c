@@ -200,6 +200,10 @@ static void print_text(const Ppx__V1__StatusReply *s)
 		       (unsigned long long)s->log_check->start_entries,
 		       (unsigned long long)s->log_check->start_from,
 		       (long long)s->log_check->start_ms, s->log_check->full);
+	if (s->log_check && strcmp(s->log_check->full, "could not run") == 0 &&
+	    s->log_check->reason)
+		printf("log check: the full check said nothing: %s\n",
+		       s->log_check->reason);
 	print_expiry(s);
 	if (s->directory) {
 		char line[512];

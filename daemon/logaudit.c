@@ -33,13 +33,17 @@
 #include "ppx/error.h"
 #include "ppxd.h"
 
-enum full_state { FULL_NOT_RUN, FULL_RUNNING, FULL_PASSED, FULL_FAILED };
+enum full_state {
+	FULL_NOT_RUN, FULL_RUNNING, FULL_PASSED, FULL_FAILED,
+	FULL_NOT_DONE,		/* could not run to a verdict: nothing known */
+};
 
 static const char *const full_names[] = {
 	[FULL_NOT_RUN] = "not run",
 	[FULL_RUNNING] = "running",
 	[FULL_PASSED] = "passed",
 	[FULL_FAILED] = "FAILED",
+	[FULL_NOT_DONE] = "could not run",
 };
 
 struct logaudit {
@@ -121,8 +125,17 @@ void logaudit_tick(struct ppxd *d)
 	if (!done)
 		return;
 	a->full_done_ms = ppxd_now_ms();
-	if (rc != 0) {
+	if (rc == PPX_ECORRUPT) {	/* reading the file crashed the check */
 		full_failed(d, a, ppx_error_last());
+		return;
+	}
+	if (rc != 0) {			/* killed, out of memory...: no verdict */
+		a->full = FULL_NOT_DONE;
+		snprintf(a->reason, sizeof(a->reason), "%s", ppx_error_last());
+		log_warnx("log %s: the full check did not finish, so says "
+			  "nothing of the log: %s; it runs again at the next "
+			  "start, or run ppx verify on a copy",
+			  d->cfg->log_dir, a->reason);
 		return;
 	}
 	a->full_entries = r.entries;
@@ -156,6 +169,8 @@ void logaudit_status(struct ppxd *d, Ppx__V1__StatusReply *sr)
 	s->full_done_ms = a->full_done_ms;
 	if (a->full == FULL_FAILED) {
 		s->first_bad = a->first_bad;
+		s->reason = a->reason;
+	} else if (a->full == FULL_NOT_DONE) {
 		s->reason = a->reason;
 	}
 	sr->log_check = s;

@@ -170,6 +170,15 @@ static int reap(pid_t pid, int *status)
 static int judge(ppx_verify_report *out, const char *dir,
 		 struct verdict *v, size_t got, int status)
 {
+	/* Killed from outside (the OOM killer, an operator): no verdict,
+	 * and nothing said of the file. */
+	if (WIFSIGNALED(status) && WTERMSIG(status) != SIGSEGV &&
+	    WTERMSIG(status) != SIGBUS && WTERMSIG(status) != SIGABRT &&
+	    WTERMSIG(status) != SIGILL && WTERMSIG(status) != SIGFPE)
+		return ppx_error_set(PPX_EIO, "cannot check log %s: the "
+				     "process reading it was stopped (%s) "
+				     "before its verdict", dir,
+				     strsignal(WTERMSIG(status)));
 	if (WIFSIGNALED(status))
 		return ppx_error_set(PPX_ECORRUPT, "log %s is damaged: reading "
 				     "it crashed the storage library (%s); "

@@ -3,6 +3,7 @@
  * any changed byte of any stored entry is found, with its sequence number.
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -709,6 +710,27 @@ static void test_checkpoint__spawned_check_reports_its_verdict(void **state)
 	assert_int_equal(job.fd, -1);
 }
 
+/* A background check killed from outside (the OOM killer, an operator)
+ * has no verdict: an error, but not "damaged". */
+static void test_checkpoint__killed_check_is_no_verdict(void **state)
+{
+	struct fx *f = *state;
+	ppx_log_check_job job;
+	ppx_verify_report r;
+	int done = 0, rc = 0;
+
+	assert_int_equal(ppx_log_check_spawn(&job, f->dir), 0);
+	assert_int_equal(kill(job.pid, SIGKILL), 0);
+	for (int i = 0; i < 3000 && !done; i++) {
+		rc = ppx_log_check_poll(&job, &r, &done);
+		if (!done)
+			usleep(10000);
+	}
+	assert_true(done);
+	assert_int_equal(rc, PPX_EIO);
+	assert_non_null(strstr(ppx_error_last(), "was stopped"));
+}
+
 /* ppx verify on several threads: the same report as on one. */
 static void test_checkpoint__verify_jobs_gives_the_same_report(void **state)
 {
@@ -796,6 +818,7 @@ int main(void)
 		T(test_checkpoint__damage_before_the_seal_is_the_full_checks),
 		T(test_checkpoint__spawned_check_reports_its_verdict),
 		T(test_checkpoint__verify_jobs_gives_the_same_report),
+		T(test_checkpoint__killed_check_is_no_verdict),
 		T(test_checkpoint__verify_jobs_bad_signature_before_a_read_error),
 #undef T
 	};
