@@ -696,7 +696,8 @@ static int add_person(struct ppxd *d, const struct pending *p, int group,
 	if (rc == PPX_ETOOBIG && group != 0) {
 		free(*frame);
 		*frame = NULL;
-		rc = outbox_seal(d, frame, frame_len, &body, &p->len, &alone, 1);
+		rc = outbox_seal(d, frame, frame_len, &body, &p->len, &alone,
+				 1);
 		if (rc == 0)
 			rc = ppx_frame_set_person(frame, frame_len,
 						  &p->signed_by);
@@ -717,7 +718,8 @@ static int add_person(struct ppxd *d, const struct pending *p, int group,
 static int seal_and_log(struct ppxd *d, struct pending *p, size_t n,
 			int *rc, uint64_t *seq)
 {
-	uint8_t *frames[SUBMIT_QUEUE_MAX] = {0}, *bodies[SUBMIT_QUEUE_MAX] = {0};
+	uint8_t *frames[SUBMIT_QUEUE_MAX] = {0};
+	uint8_t *bodies[SUBMIT_QUEUE_MAX] = {0};
 	size_t frame_len[SUBMIT_QUEUE_MAX], body_len[SUBMIT_QUEUE_MAX] = {0};
 	int first, group[SUBMIT_QUEUE_MAX] = {0};
 
