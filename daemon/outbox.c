@@ -908,10 +908,10 @@ static int seal_batched(struct ppxd *d, uint8_t **frames, size_t *frame_len,
 
 int outbox_seal(struct ppxd *d, uint8_t **frames, size_t *frame_len,
 		uint8_t *const *bodies, const size_t *body_len,
-		const int *batch, size_t n)
+		const int *group, size_t n)
 {
 	size_t one[OUTBOX_SEAL_MAX] = {0}, many[OUTBOX_SEAL_MAX] = {0};
-	size_t n1 = 0, nm = 0;
+	size_t n1 = 0;
 	int rc;
 
 	if (n > OUTBOX_SEAL_MAX)
@@ -919,15 +919,26 @@ int outbox_seal(struct ppxd *d, uint8_t **frames, size_t *frame_len,
 				     "(at most %d)", n, OUTBOX_SEAL_MAX);
 	for (size_t i = 0; i < n; i++) {
 		frames[i] = NULL;
-		if (batch[i])
-			many[nm++] = i;
-		else
+		if (group[i] == 0)
 			one[n1++] = i;
 	}
 	rc = seal_single(d, frames, frame_len, bodies, body_len, one, n1);
-	if (rc == 0)
+	/* One batch per group, so that no batch spans two recipient sets
+	 * (PROTOCOL.md 3.4): group i is sealed when its first body is met. */
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		size_t nm = 0;
+		int seen = 0;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = group[j] == group[i];
+		if (group[i] == 0 || seen)
+			continue;
+		for (size_t j = i; j < n; j++)
+			if (group[j] == group[i])
+				many[nm++] = j;
 		rc = seal_batched(d, frames, frame_len, bodies, body_len, many,
 				  nm);
+	}
 	for (size_t i = 0; rc != 0 && i < n; i++) {
 		free(frames[i]);
 		frames[i] = NULL;

@@ -61,14 +61,17 @@ int outbox_accepts_batch(struct ppxd *d, const char *partner);
 
 /*
  * Seal n (at most OUTBOX_SEAL_MAX) serialised bodies as message frames:
- * those with batch[i] set under batch signatures of at most
- * batch_sign_max bodies each, the others one signature each.  frames[i]
- * (frame_len[i] bytes) are the caller's; on failure none is left.
+ * bodies with the same non-zero group[i] under batch signatures of at
+ * most batch_sign_max bodies each (never two groups in one batch), those
+ * with group[i] == 0 one signature each.  The caller gives one group per
+ * recipient set, so a batch tells a recipient nothing of messages to
+ * anyone else (PROTOCOL.md 3.4).  frames[i] (frame_len[i] bytes) are the
+ * caller's; on failure none is left.
  */
 #define OUTBOX_SEAL_MAX 256
 int outbox_seal(struct ppxd *d, uint8_t **frames, size_t *frame_len,
 		uint8_t *const *bodies, const size_t *body_len,
-		const int *batch, size_t n);
+		const int *group, size_t n);
 
 /* Per-link figures for status. */
 struct outbox_stats {

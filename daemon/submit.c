@@ -644,36 +644,103 @@ static int batchable(struct ppxd *d, const struct pending *p)
 	return p->n_recipients > 0;
 }
 
+/* Whether a and b name the same recipients (in any order). */
+static int same_recipients(const struct pending *a, const struct pending *b)
+{
+	if (a->n_recipients != b->n_recipients)
+		return 0;
+	for (size_t i = 0; i < a->n_recipients; i++) {
+		int found = 0;
+
+		for (size_t j = 0; j < b->n_recipients && !found; j++)
+			found = strcmp(a->recipients[i], b->recipients[j]) == 0;
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+/* group[i] for outbox_seal(): 0 to sign p[i] alone; else one number per
+ * recipient set, so that a batch only holds messages to the same
+ * recipients (PROTOCOL.md 3.4). */
+static void batch_groups(struct ppxd *d, const struct pending *p, size_t n,
+			 int *group)
+{
+	int next = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		group[i] = 0;
+		if (!batchable(d, &p[i]))
+			continue;
+		for (size_t j = 0; j < i && group[i] == 0; j++)
+			if (group[j] != 0 && same_recipients(&p[i], &p[j]))
+				group[i] = group[j];
+		if (group[i] == 0)
+			group[i] = ++next;
+	}
+}
+
 /*
- * Seal n prepared messages with one batch of signatures and log each as
+ * Add p's personal signature to its sealed frame *frame.  A batch path
+ * plus the personal signature can pass the frame cap where a single
+ * signature would not: then p is sealed again alone, so that only a
+ * message that cannot fit at all fails.  On failure *frame is freed.
+ */
+static int add_person(struct ppxd *d, const struct pending *p, int group,
+		      uint8_t **frame, size_t *frame_len)
+{
+	uint8_t *body = p->body;
+	int rc, alone = 0;
+
+	rc = ppx_frame_set_person(frame, frame_len, &p->signed_by);
+	if (rc == PPX_ETOOBIG && group != 0) {
+		free(*frame);
+		*frame = NULL;
+		rc = outbox_seal(d, frame, frame_len, &body, &p->len, &alone,
+				 1);
+		if (rc == 0)
+			rc = ppx_frame_set_person(frame, frame_len,
+						  &p->signed_by);
+	}
+	if (rc != 0) {
+		free(*frame);
+		*frame = NULL;
+	}
+	return rc;
+}
+
+/*
+ * Seal n prepared messages with one round of signatures and log each as
  * SENT, in order: rc[i] and seq[i] say how each went (a failed seal fails
- * them all).  Returns the first failure, or 0.
+ * them all; a message too big for its personal signature fails alone).
+ * Returns the first failure, or 0.
  */
 static int seal_and_log(struct ppxd *d, struct pending *p, size_t n,
 			int *rc, uint64_t *seq)
 {
-	uint8_t *frames[SUBMIT_QUEUE_MAX], *bodies[SUBMIT_QUEUE_MAX] = {0};
+	uint8_t *frames[SUBMIT_QUEUE_MAX] = {0};
+	uint8_t *bodies[SUBMIT_QUEUE_MAX] = {0};
 	size_t frame_len[SUBMIT_QUEUE_MAX], body_len[SUBMIT_QUEUE_MAX] = {0};
-	int first, batch[SUBMIT_QUEUE_MAX] = {0};
+	int first, group[SUBMIT_QUEUE_MAX] = {0};
 
 	for (size_t i = 0; i < n; i++) {
 		bodies[i] = p[i].body;
 		body_len[i] = p[i].len;
-		batch[i] = batchable(d, &p[i]);
 	}
-	first = outbox_seal(d, frames, frame_len, bodies, body_len, batch, n);
-	for (size_t i = 0; first == 0 && i < n; i++)
-		if (p[i].has_person &&
-		    (first = ppx_frame_set_person(&frames[i], &frame_len[i],
-						  &p[i].signed_by)) != 0)
-			for (size_t j = 0; j < n; j++)
-				free(frames[j]);
+	batch_groups(d, p, n, group);
+	first = outbox_seal(d, frames, frame_len, bodies, body_len, group, n);
 	for (size_t i = 0; i < n; i++) {
-		rc[i] = first != 0 ? first
-				   : log_sent(d, &p[i], frames[i],
-					      frame_len[i], &seq[i]);
-		if (first == 0)
-			free(frames[i]);
+		if (first != 0)
+			rc[i] = first;
+		else if (p[i].has_person &&
+			 (rc[i] = add_person(d, &p[i], group[i], &frames[i],
+					     &frame_len[i])) != 0)
+			log_warnx("message %zu of %zu not sent: %s", i + 1, n,
+				  ppx_error_last());
+		else
+			rc[i] = log_sent(d, &p[i], frames[i], frame_len[i],
+					 &seq[i]);
+		free(frames[i]);
 	}
 	for (size_t i = 0; first == 0 && i < n; i++)
 		if (rc[i] != 0)

@@ -18,7 +18,13 @@
 #   (d) probation restarted with batch_signatures = no: what police signed
 #       in batches before probation's first receipt said so is still
 #       stored (nothing in flight is lost), and from that receipt on
-#       police signs alone and everything is stored.
+#       police signs alone and everything is stored;
+#   (e) probation and prison both taking batches, a burst from police to
+#       probation, to prison and to both, interleaved: every frame police
+#       sent is checked in its evidence bundle (pyppx): the frames under one
+#       batch signature (one root) all go to the same recipient set and are
+#       all of its tree_size leaves, so no recipient learns of messages to
+#       another agency (PROTOCOL.md 3.4).
 set -u
 . "$(dirname "$0")/lib.sh"
 INJECT=$TOP/$BUILD/tests/inject
@@ -149,6 +155,60 @@ fed_burst police.gwent probation.gwent 20 "after its receipt {}" >"$FED/d3.json"
 ppx_send police.gwent "$FED/d3.json" >/dev/null 2>&1
 check "(d) after its receipt said no, police signs alone: all 20 more stored within 60 s" \
 	wait_until 60 bash -c "[ \"\$(\"$PPX\" log --log \"$(fed_log_dir probation.gwent)\" --json | grep -c ENTRY_RECEIVED)\" -ge $((rcv0 + 20)) ]"
+
+# ---- (e) one batch per recipient set ----
+fed_stop probation.gwent
+fed_stop prison.cardiff
+sed -i '/^batch_signatures = no/d' "$(fed_conf probation.gwent)" "$(fed_conf prison.cardiff)"
+fed_start probation.gwent || notok "probation starts with batches again"
+fed_start prison.cardiff || notok "prison starts with batches"
+for to in probation.gwent prison.cardiff; do
+	body_json police.gwent "$to" ARREST "(e) first to $to" >"$FED/e1.json"
+	out=$(ppx_send police.gwent "$FED/e1.json" --wait --timeout 20 2>&1)
+	check "(e) police delivers to $to (its receipt says it accepts batches)" \
+		grep -q "$to=DELIVERED" <<<"$out"
+done
+both='probation.gwent","prison.cardiff'
+both_receipted() {
+	fed_all_receipted police.gwent probation.gwent &&
+		fed_all_receipted police.gwent prison.cardiff
+}
+for i in $(seq -w 1 12); do
+	body_json police.gwent probation.gwent ARREST "(e) to probation $i"
+	body_json police.gwent prison.cardiff ARREST "(e) to prison $i"
+	[ $((10#$i % 3)) -eq 0 ] && body_json police.gwent "$both" ARREST "(e) to both $i"
+done >"$FED/mixed.json"
+sent0=$(log_count police.gwent ENTRY_SENT)
+ppx_send police.gwent "$FED/mixed.json" >/dev/null 2>&1
+check "(e) police accepts the mixed burst of 28" [ $? -eq 0 ]
+check "(e) all of it is receipted by probation and prison within 60 s" \
+	wait_until 60 both_receipted
+fed_stop police.gwent
+ppx_log police.gwent | jq -c 'select(.kind == "ENTRY_SENT") | [.message_id, (.recipients | sort | join("+"))]' |
+	tail -n +$((sent0 + 1)) >"$FED/mixed.sent"
+check "(e) police logged 28 SENT entries for it" [ "$(wc -l <"$FED/mixed.sent")" -eq 28 ]
+# Each frame's batch (by its root): a batch must hold only frames of one
+# recipient set, and all its tree_size leaves must be frames of this burst
+# (so tree_size counts messages to that set and to no one else).
+bad=0 n=0
+: >"$FED/mixed.roots"
+while IFS= read -r row; do
+	id=$(jq -r '.[0]' <<<"$row")
+	set_=$(jq -r '.[1]' <<<"$row")
+	prove police.gwent "$FED/e.ppxe" "police.gwent/$id" </dev/null || { bad=$((bad + 1)); continue; }
+	out=$(pycheck evidence "$FED/e.ppxe" --ca "$CA" 2>&1 </dev/null) || { bad=$((bad + 1)); diag "$out"; continue; }
+	n=$((n + 1))
+	sed -n "s/.*batch-signed: body [0-9]* of \([0-9]*\), root \([0-9a-f]*\).*/\2 \1 $set_/p" <<<"$out" >>"$FED/mixed.roots"
+done <"$FED/mixed.sent"
+diag "(e) $n bundles checked, $(wc -l <"$FED/mixed.roots") batch-signed, in $(cut -d' ' -f1 "$FED/mixed.roots" | sort -u | wc -l) batches"
+wrong=$(awk '{ n[$1]++; size[$1] = $2; if (!($1 in set)) set[$1] = $3; else if (set[$1] != $3) mixed[$1] = 1 }
+	END { for (r in n) if (mixed[r] || n[r] != size[r]) print r, n[r] " of " size[r] (mixed[r] ? ", mixed sets" : "") }' "$FED/mixed.roots")
+[ -n "$wrong" ] && diag "(e) batches that are wrong: $wrong"
+check "(e) all 28 bundles verify in the independent checker" [ "$bad" -eq 0 -a "$n" -eq 28 ]
+check "(e) every batch holds only messages to one recipient set, all of its tree_size of them" [ -z "$wrong" ]
+check "(e) ... and batches were made (at least one per recipient set)" \
+	[ "$(cut -d' ' -f3 "$FED/mixed.roots" | sort -u | wc -l)" -eq 3 ]
+fed_start police.gwent || notok "police starts a fourth time"
 fed_stop_all
 check "(c) probation's log verifies after it all" log_verify probation.gwent
 check "(c) prison's log verifies" log_verify prison.cardiff

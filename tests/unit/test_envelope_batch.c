@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "ppx/envelope.h"
 #include "ppx/error.h"
@@ -477,6 +478,54 @@ static void test_envelope_batch__worked_example_of_protocol_md(void **state)
 	ppx_merkle_mem_free(t);
 }
 
+/* The signed test vector of PROTOCOL.md 3.4: the RFC 8032 test 1 key
+ * signs the worked example's 53 batch bytes (Ed25519, no pre-hash). */
+static void hexn(uint8_t *out, const char *hex, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+
+		assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
+		out[i] = (uint8_t)v;
+	}
+}
+
+static void test_envelope_batch__signed_vector_of_protocol_md(void **state)
+{
+	uint8_t seed[32], pub[32], sig[64], got[64], tbs[PPX_BATCH_TBS_LEN];
+	size_t got_len = sizeof(got);
+	ppx_hash root;
+	EVP_PKEY *priv, *key;
+	EVP_MD_CTX *ctx;
+
+	(void)state;
+	hexn(seed, "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60", 32);
+	hexn(pub, "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", 32);
+	hexn(sig, "9ef88f324fa6249f852e1bec975b9cd6faba87ec2c97de0902a580093b292ffb"
+		  "1ee9e22bbb8fc663148d48aa1d7373b63be22205bf2b8b66b68713b95be56004", 64);
+	hex32(root, "08d75f020fdd41f16d95f8453bdabc9a7cf32b9e5bb0c1c90a8da533c2e1c533");
+	ppx_batch_tbs_of_root(tbs, 3, root);
+	priv = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+	key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
+	assert_non_null(priv);
+	assert_non_null(key);
+	assert_non_null(ctx = EVP_MD_CTX_new());
+	assert_int_equal(EVP_DigestSignInit(ctx, NULL, NULL, NULL, priv), 1);
+	assert_int_equal(EVP_DigestSign(ctx, got, &got_len, tbs, sizeof(tbs)), 1);
+	assert_int_equal(got_len, 64);
+	assert_memory_equal(got, sig, 64);
+	EVP_MD_CTX_reset(ctx);
+	assert_int_equal(EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, key), 1);
+	assert_int_equal(EVP_DigestVerify(ctx, sig, 64, tbs, sizeof(tbs)), 1);
+	tbs[20] = 4;	/* tree_size 4: the same root no longer verifies */
+	EVP_MD_CTX_reset(ctx);
+	assert_int_equal(EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, key), 1);
+	assert_int_not_equal(EVP_DigestVerify(ctx, sig, 64, tbs, sizeof(tbs)), 1);
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(priv);
+	EVP_PKEY_free(key);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -497,6 +546,8 @@ int main(void)
 #undef T
 		cmocka_unit_test(
 			test_envelope_batch__worked_example_of_protocol_md),
+		cmocka_unit_test(
+			test_envelope_batch__signed_vector_of_protocol_md),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

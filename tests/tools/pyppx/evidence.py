@@ -155,8 +155,8 @@ class Verifier:
             msg, why = sig.batch_message(env.signed_body, env.batch)
             if msg is None:
                 raise Fail("%s: %s" % (what, why))
-            self.say("  batch-signed: body %d of %d" % (env.batch.leaf_index + 1,
-                                                       env.batch.tree_size))
+            self.say("  batch-signed: body %d of %d, root %s" % (
+                env.batch.leaf_index + 1, env.batch.tree_size, msg[21:].hex()))
             return self.signature(what, env.signer_fingerprint, env.algorithm,
                                   msg, env.signature, "signing", agency, ms)
         msg = b"ppx/v1/" + sig.LABELS[purpose] + b"\x00" + env.signed_body
