@@ -44,6 +44,7 @@
 #include "reload.h"
 #include "signer.h"
 #include "spool.h"
+#include "trace.h"
 #include "transport.h"
 #include "witness.h"
 #include "writer.h"
@@ -177,7 +178,8 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 	federation_tick(d, ppxd_now_ms());	/* the file drop, owed sends */
 	transport_tick(d->transport);
 	zap_handle(d->zap);
-	inbound_drain(d, max);
+	trace_count(TRACE_INBOUND, inbound_drain(d, max));
+	trace_mark(TRACE_INBOUND);
 	for (size_t i = 0; i < transport_links(d->transport); i++) {
 		enum link_event ev;
 
@@ -191,16 +193,22 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 				federation_link_up(d, i);
 		}
 	}
-	control_drain(d, max);
+	trace_mark(TRACE_RECEIPTS);
+	trace_count(TRACE_CONTROL, control_drain(d, max));
+	trace_mark(TRACE_CONTROL);
 	reads_handle(d);
 	spool_scan(d, max);
 	hooks_reap(d);
+	trace_count(TRACE_COMMIT, writer_pending(d));
+	trace_mark(TRACE_OTHER);
 	writer_flush(d);
+	trace_mark(TRACE_COMMIT);
 	restore_tick(d);	/* partners' restore notices, own commits */
 	inbound_cut(d);		/* blocked partners' own, once due */
 	events_publish(d);
 	hooks_start(d);
 	notify_tick(d);		/* the watchdog's ping: the loop turns */
+	trace_mark(TRACE_AFTER);
 }
 
 /* Room for the transport's waits with every partner the configuration
@@ -232,6 +240,7 @@ int ppxd_run(struct ppxd *d)
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (!items || !waits || sfd < 0)
 		fatal("cannot start the event loop");
+	trace_open();
 	log_info("%s listening on %s with %zu partners", d->cfg->agency,
 		 d->cfg->listen, transport_links(d->transport));
 	while (!d->stopping) {
@@ -240,6 +249,9 @@ int ppxd_run(struct ppxd *d)
 		size_t n = build_poll(d, sfd, items, max, waits);
 		const char *why;
 
+		trace_mark(TRACE_PUMP);
+		trace_iteration();
+
 		if (!transport_listening(d->transport, &why) &&
 		    (timeout < 0 || timeout > 1000))
 			timeout = 1000;	/* transport_tick() tries again */
@@ -247,6 +259,7 @@ int ppxd_run(struct ppxd *d)
 
 		if (zmq_poll(items, (int)n, timeout) < 0 && zmq_errno() != EINTR)
 			log_warnx("poll failed: %s", zmq_strerror(zmq_errno()));
+		trace_mark(TRACE_POLL);
 		iterate(d, items, sfd);
 		if (d->signer_proc && signer_lost(d->signer_proc)) {
 			rc = PPX_EIO;	/* its error is ppx_error_last() */
@@ -260,6 +273,7 @@ int ppxd_run(struct ppxd *d)
 		final_checkpoint(d);	/* evidence of the log as we leave it */
 	log_info("stopping: log committed at %llu entries",
 		 (unsigned long long)ppx_log_size(d->log));
+	trace_close();
 	close(sfd);
 	free(waits);
 	free(items);
