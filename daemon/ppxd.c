@@ -166,6 +166,19 @@ static size_t build_poll(struct ppxd *d, int sfd, zmq_pollitem_t *items,
 	return n + reads_poll_items(d, items + n, max - n);
 }
 
+/*
+ * Control requests taken in one iteration.  The rest wait in the socket
+ * for the next iteration, which starts at once (the socket stays
+ * readable).  Without a cap, a client with hundreds of submits queued
+ * made one iteration seal and commit them all (tens of ms) while
+ * partners' receipts waited behind it, so the outbox window stayed full
+ * of receipted-but-unread messages and the exchange ran at 0.6 x the
+ * rate it reaches with two drains of submissions an iteration
+ * (docs/PERFORMANCE.md "Latency").  Group commit is kept: an iteration
+ * still commits these, the receipts and the partners' frames at once.
+ */
+#define CONTROL_DRAIN_MAX 64
+
 /* One iteration: drain, commit once, act, send. */
 static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 {
@@ -194,7 +207,9 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 		}
 	}
 	trace_mark(TRACE_RECEIPTS);
-	trace_count(TRACE_CONTROL, control_drain(d, max));
+	trace_count(TRACE_CONTROL, control_drain(d, max < CONTROL_DRAIN_MAX
+							 ? max
+							 : CONTROL_DRAIN_MAX));
 	trace_mark(TRACE_CONTROL);
 	reads_handle(d);
 	spool_scan(d, max);
