@@ -7,9 +7,9 @@ set -u
 . "$(dirname "$0")/lib.sh"
 N=20
 fed_init
-PPXD_WRAP="env PPXD_TRACE=$FED/police.trace" fed_start police.gwent ||
+PPXD_WRAP="env PPXD_TRACE=$FED/police.trace ${PPXD_WRAP:-}" fed_start police.gwent ||
 	{ notok "police starts with PPXD_TRACE"; finish; exit 1; }
-PPXD_WRAP="env PPXD_TRACE=$FED/no-such-dir/probation.trace" \
+PPXD_WRAP="env PPXD_TRACE=$FED/no-such-dir/probation.trace ${PPXD_WRAP:-}" \
 	fed_start probation.gwent || notok "probation starts with a bad PPXD_TRACE"
 
 fed_burst police.gwent probation.gwent "$N" "traced message" >"$FED/burst.json"
