@@ -3,12 +3,14 @@
  * order, one iteration per wake-up, and orderly shutdown.
  *
  * One iteration: answer ZAP; take partners' frames through the receive
- * pipeline; take receipts from each link; take control requests; commit
- * the whole iteration's log batch once; then send receipts, answer
- * clients, queue messages (writer.c; it signs checkpoints); cut the
- * connections of blocked partners that are due (inbound_cut); and send
- * what the outbox windows allow.  SIGTERM ends the loop after the current
- * iteration's commit: whatever was acknowledged is on disk, and whatever
+ * pipeline; take receipts from each link; take control requests (at
+ * most CONTROL_DRAIN_MAX, so that a full control socket does not hold
+ * receipts back); commit the whole iteration's log batch once; then send
+ * receipts, answer clients, queue messages (writer.c; it signs
+ * checkpoints); cut the connections of blocked partners that are due
+ * (inbound_cut); and send what the outbox windows allow.  SIGTERM ends
+ * the loop after the current iteration's commit: whatever was
+ * acknowledged is on disk, and whatever
  * waits for a receipt is still in the durable outbox.
  *
  * The integration hooks (docs/HOOKS.md) ride on the same iterations: the
