@@ -54,6 +54,7 @@
 #include "ppx/text.h"
 #include "state.h"
 #include "stats.h"
+#include "trace.h"
 #include "witness.h"
 #include "writer.h"
 
@@ -622,6 +623,7 @@ void outbox_receipts(struct ppxd *d, size_t link, size_t max)
 	     n++) {
 		if (!witness_link_frame(d, link, frame.data, frame.len))
 			receipt_frame(d, link, frame.data, frame.len);
+		trace_count(TRACE_RECEIPTS, 1);
 		transport_frame_done(d->transport, &frame);
 	}
 }
@@ -689,6 +691,7 @@ static int send_next(struct ppxd *d, size_t i, struct lane *l)
 		l->last_progress_ms = ppxd_now_ms();
 	l->in_flight++;
 	l->stats.sent++;
+	trace_count(TRACE_PUMP, 1);
 	return 0;
 }
 

@@ -3,12 +3,14 @@
  * order, one iteration per wake-up, and orderly shutdown.
  *
  * One iteration: answer ZAP; take partners' frames through the receive
- * pipeline; take receipts from each link; take control requests; commit
- * the whole iteration's log batch once; then send receipts, answer
- * clients, queue messages (writer.c; it signs checkpoints); cut the
- * connections of blocked partners that are due (inbound_cut); and send
- * what the outbox windows allow.  SIGTERM ends the loop after the current
- * iteration's commit: whatever was acknowledged is on disk, and whatever
+ * pipeline; take receipts from each link; take control requests (at
+ * most CONTROL_DRAIN_MAX, so that a full control socket does not hold
+ * receipts back); commit the whole iteration's log batch once; then send
+ * receipts, answer clients, queue messages (writer.c; it signs
+ * checkpoints); cut the connections of blocked partners that are due
+ * (inbound_cut); and send what the outbox windows allow.  SIGTERM ends
+ * the loop after the current iteration's commit: whatever was
+ * acknowledged is on disk, and whatever
  * waits for a receipt is still in the durable outbox.
  *
  * The integration hooks (docs/HOOKS.md) ride on the same iterations: the
@@ -45,6 +47,7 @@
 #include "reload.h"
 #include "signer.h"
 #include "spool.h"
+#include "trace.h"
 #include "transport.h"
 #include "witness.h"
 #include "writer.h"
@@ -166,6 +169,19 @@ static size_t build_poll(struct ppxd *d, int sfd, zmq_pollitem_t *items,
 	return n + reads_poll_items(d, items + n, max - n);
 }
 
+/*
+ * Control requests taken in one iteration.  The rest wait in the socket
+ * for the next iteration, which starts at once (the socket stays
+ * readable).  Without a cap, a client with hundreds of submits queued
+ * made one iteration seal and commit them all (tens of ms) while
+ * partners' receipts waited behind it, so the outbox window stayed full
+ * of receipted-but-unread messages and the exchange ran at 0.6 x the
+ * rate it reaches with two drains of submissions an iteration
+ * (docs/PERFORMANCE.md "Latency").  Group commit is kept: an iteration
+ * still commits these, the receipts and the partners' frames at once.
+ */
+#define CONTROL_DRAIN_MAX 64
+
 /* One iteration: drain, commit once, act, send. */
 static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 {
@@ -178,7 +194,8 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 	federation_tick(d, ppxd_now_ms());	/* the file drop, owed sends */
 	transport_tick(d->transport);
 	zap_handle(d->zap);
-	inbound_drain(d, max);
+	trace_count(TRACE_INBOUND, inbound_drain(d, max));
+	trace_mark(TRACE_INBOUND);
 	for (size_t i = 0; i < transport_links(d->transport); i++) {
 		enum link_event ev;
 
@@ -192,17 +209,25 @@ static void iterate(struct ppxd *d, zmq_pollitem_t *items, int sfd)
 				federation_link_up(d, i);
 		}
 	}
-	control_drain(d, max);
+	trace_mark(TRACE_RECEIPTS);
+	trace_count(TRACE_CONTROL, control_drain(d, max < CONTROL_DRAIN_MAX
+							 ? max
+							 : CONTROL_DRAIN_MAX));
+	trace_mark(TRACE_CONTROL);
 	reads_handle(d);
 	spool_scan(d, max);
 	hooks_reap(d);
 	logaudit_tick(d);	/* the background check's verdict */
+	trace_count(TRACE_COMMIT, writer_pending(d));
+	trace_mark(TRACE_OTHER);
 	writer_flush(d);
+	trace_mark(TRACE_COMMIT);
 	restore_tick(d);	/* partners' restore notices, own commits */
 	inbound_cut(d);		/* blocked partners' own, once due */
 	events_publish(d);
 	hooks_start(d);
 	notify_tick(d);		/* the watchdog's ping: the loop turns */
+	trace_mark(TRACE_AFTER);
 }
 
 /* Room for the transport's waits with every partner the configuration
@@ -234,6 +259,7 @@ int ppxd_run(struct ppxd *d)
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (!items || !waits || sfd < 0)
 		fatal("cannot start the event loop");
+	trace_open();
 	log_info("%s listening on %s with %zu partners", d->cfg->agency,
 		 d->cfg->listen, transport_links(d->transport));
 	while (!d->stopping) {
@@ -242,6 +268,9 @@ int ppxd_run(struct ppxd *d)
 		size_t n = build_poll(d, sfd, items, max, waits);
 		const char *why;
 
+		trace_mark(TRACE_PUMP);
+		trace_iteration();
+
 		if (!transport_listening(d->transport, &why) &&
 		    (timeout < 0 || timeout > 1000))
 			timeout = 1000;	/* transport_tick() tries again */
@@ -249,6 +278,7 @@ int ppxd_run(struct ppxd *d)
 
 		if (zmq_poll(items, (int)n, timeout) < 0 && zmq_errno() != EINTR)
 			log_warnx("poll failed: %s", zmq_strerror(zmq_errno()));
+		trace_mark(TRACE_POLL);
 		iterate(d, items, sfd);
 		if (d->signer_proc && signer_lost(d->signer_proc)) {
 			rc = PPX_EIO;	/* its error is ppx_error_last() */
@@ -262,6 +292,7 @@ int ppxd_run(struct ppxd *d)
 		final_checkpoint(d);	/* evidence of the log as we leave it */
 	log_info("stopping: log committed at %llu entries",
 		 (unsigned long long)ppx_log_size(d->log));
+	trace_close();
 	close(sfd);
 	free(waits);
 	free(items);
