@@ -383,6 +383,7 @@ bad:
 static void proc_read(struct ppxd *d, struct hook *h, int64_t now)
 {
 	char buf[4096];
+	int unread;
 
 	for (int r = 0; h->out_fd >= 0 && r < STREAM_READS_MAX; r++) {
 		ssize_t n = read(h->out_fd, buf, sizeof(buf));
@@ -406,8 +407,18 @@ static void proc_read(struct ppxd *d, struct hook *h, int64_t now)
 			}
 			h->answer[h->answer_len] = '\0';
 			h->answer_len = 0;
+			/* An answer before the whole batch was written: the
+			 * rest would be dropped mid-line and the next batch
+			 * spliced onto it.  The answer stands; the process,
+			 * out of step with its input, goes. */
+			unread = h->bn && h->input_off < h->input_len;
 			if (answer(d, h, h->answer, now) != 0)
 				return;
+			if (unread) {
+				proc_abandon(d, h, now, "answered before it "
+					     "was given the whole batch");
+				return;
+			}
 		}
 	}
 }

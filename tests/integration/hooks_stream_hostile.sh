@@ -153,6 +153,59 @@ check "p: ... with the sink's reason" grep -q 'refused: cannot map this entry (p
 check "p: ppx status lists it QUARANTINED" \
 	bash -c "'$PPX' status --config '$(fed_conf $P)' | grep -q '^hook p .*QUARANTINED entry $poison '"
 
+# --- an answer before the whole batch was read ---------------------------
+# A hook added when 120 entries wait (more than a pipe holds) refuses the
+# first entry of its first batch at once, unread input behind it.  The
+# daemon must not keep the process: the rest of that batch, cut mid-line,
+# would be spliced onto the next.  It is killed; every line a sink gets is
+# whole, and every entry is stored in the end.
+cat >"$FED/early.sh" <<'SH'
+#!/bin/sh
+# early.sh DIR: refuse the first entry as soon as it is read, then store
+# every line (DIR/lines) and answer ok.
+dir=$1
+while IFS= read -r line; do
+	case $line in "end "*) echo "ok ${line#end }"; continue ;; esac
+	printf '%s\n' "$line" >>"$dir/lines"
+	seq=${line#*\"seq\":}
+	seq=${seq%%,*}
+	if [ ! -e "$dir/refused" ]; then
+		echo "$seq" >"$dir/refused"
+		echo "refuse $seq not now"
+		continue
+	fi
+	echo "$seq" >>"$dir/order"
+done
+SH
+chmod 755 "$FED/early.sh"
+mkdir -p "$FED/early"
+pad=$(head -c 600 /dev/zero | tr '\0' p)
+fed_burst police.gwent $P 100 "early {} $pad" >"$FED/burst2.json"
+ppx_send police.gwent "$FED/burst2.json" >/dev/null || notok "police sends a hundred more"
+check "probation received the hundred more" \
+	wait_until 60 bash -c "[ \$('$PPX' log --log '$(fed_log_dir $P)' --json | grep -c ENTRY_RECEIVED) -ge 120 ]"
+fed_stop $P
+cat >>"$(fed_conf $P)" <<EOF
+[hook early]
+command = $FED/early.sh "$FED/early"
+mode = stream
+entry_kinds = ENTRY_RECEIVED
+retry_initial_ms = 100
+retry_max_ms = 200
+quarantine_after = 1000
+EOF
+fed_start $P || notok "probation restarts"
+early_done() { [ "$(sort -un "$FED/early/order" 2>/dev/null | wc -l)" -ge 120 ]; }
+check "early: every entry is stored in the end" wait_until 60 early_done
+check "early: its first batch was more than a pipe holds" \
+	[ "$(head -c 70000 "$FED/early/lines" 2>/dev/null | wc -c)" -ge 70000 ]
+check "early: killed for answering before it was given the whole batch" \
+	grep -q "hook early: answered before it was given the whole batch; killing pid" "$FED/$P/ppxd.out"
+check "early: every line it got is a whole entry (none spliced)" \
+	jq -e . "$FED/early/lines" >/dev/null
+check "early: no bad answer counted against another entry" \
+	bash -c "! grep -q 'hook early: bad answer' '$FED/$P/ppxd.out'"
+
 fed_stop police.gwent
 fed_stop $P
 check "police's log verifies" log_verify police.gwent

@@ -74,6 +74,10 @@ struct sink_db {
 	 * as an integer.  SINK_ENOROW if there is no row or it is NULL. */
 	int (*query_int)(struct sink *s, const char *sql,
 			 const struct sink_val *v, int n, int64_t *out);
+	/* After a failure (may be NULL): if the connection to the server is
+	 * gone, open a new one.  Returns 1 if a new one is open, 0 if the
+	 * old one is still good, -1 if it is gone and cannot be reopened. */
+	int (*reconnect)(struct sink *s);
 };
 
 struct sink {

@@ -253,6 +253,31 @@ static void pg_rollback(struct sink *s)
 	PQclear(PQexec(conn_of(s), "ROLLBACK"));
 }
 
+/* The session is lost when the server restarts, fails over or kills an
+ * idle connection; a streaming sink keeps one session for its whole life,
+ * so it opens a new one.  The prepared statements went with the old
+ * session: the cache is emptied. */
+static int pg_reconnect(struct sink *s)
+{
+	PGconn *conn = conn_of(s);
+
+	if (PQstatus(conn) != CONNECTION_BAD)
+		return 0;
+	cache_free();
+	PQreset(conn);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		pg_fail(s, "cannot connect to PostgreSQL again", NULL);
+		return -1;
+	}
+	if (PQsetClientEncoding(conn, "UTF8") != 0) {
+		pg_fail(s, "cannot use UTF8 with this server", NULL);
+		return -1;
+	}
+	fprintf(stderr, "%s: the connection to PostgreSQL was lost; "
+		"connected again\n", s->prog);
+	return 1;
+}
+
 static const struct sink_db pg_db = {
 	.name = "postgresql",
 	.begin = pg_begin,
@@ -260,6 +285,7 @@ static const struct sink_db pg_db = {
 	.rollback = pg_rollback,
 	.exec = pg_exec,
 	.query_int = pg_query_int,
+	.reconnect = pg_reconnect,
 };
 
 /* The schema's NOTICEs ("relation already exists, skipping") are noise. */

@@ -31,6 +31,8 @@
 
 /* The most a batch may hold in memory. */
 #define SINK_MAX_BATCH (320L * 1024 * 1024)
+/* The longest answer line the daemon takes, without its newline. */
+#define ANSWER_MAX 1023
 
 struct line {
 	char *text;
@@ -142,37 +144,52 @@ static int batch_store(struct sink *s, const struct batch *b, size_t n,
 	return rc;
 }
 
-/* The error, on one line, for an answer and stderr. */
+/* The error, on one line, for an answer and stderr.  The daemon kills a
+ * sink whose answer line is longer than 1,024 bytes with its newline
+ * (docs/HOOKS.md), so the reason is cut to fit after "WORD SEQ ". */
 static void answer_write(struct sink *s, FILE *out, const char *word,
 			 const char *seq, const char *why)
 {
 	char reason[sizeof(s->err)];
-	size_t i;
+	size_t i, head = strlen(word) + 1 + strlen(seq) + 1;
 
 	for (i = 0; why[i] && i + 1 < sizeof(reason); i++)
 		reason[i] = why[i] == '\n' || why[i] == '\r' ? ' ' : why[i];
 	reason[i] = '\0';
 	fprintf(stderr, "%s: %s %s: %s\n", s->prog, word, seq, reason);
-	fprintf(out, "%s %s %s\n", word, seq, reason);
+	if (i + head > ANSWER_MAX)
+		i = head < ANSWER_MAX ? ANSWER_MAX - head : 0;
+	fprintf(out, "%s %s %.*s\n", word, seq, (int)i, reason);
 }
 
-/* Store the batch and answer it.  `last` is the end line's SEQ. */
-static void batch_answer(struct sink *s, const struct batch *b,
-			 const char *last, FILE *out)
+/* Store the batch and answer it.  `last` is the end line's SEQ.  Returns
+ * 0, or -1 if the database connection is lost for good: the program ends,
+ * and the daemon starts it again for the next batch. */
+static int batch_answer(struct sink *s, const struct batch *b,
+			const char *last, FILE *out)
 {
 	char why[sizeof(s->err)], seq[24];
 	size_t bad, ignored;
-	int rc;
+	int rc, lost = 0;
 
 	if (b->over) {
 		answer_write(s, out, "fail", last, "the batch is larger than "
 			     "this sink takes (320 MiB); lower batch_bytes");
-		return;
+		return 0;
 	}
 	rc = batch_store(s, b, b->n, &bad);
+	/* The connection was lost (a server restart, say) and is open again:
+	 * the batch once more, in the new session. */
+	if (rc != 0 && s->db->reconnect &&
+	    (lost = s->db->reconnect(s)) == 1)
+		rc = batch_store(s, b, b->n, &bad);
 	if (rc == 0) {
 		fprintf(out, "ok %s\n", last);
-		return;
+		return 0;
+	}
+	if (lost < 0) {
+		answer_write(s, out, "fail", last, s->err);
+		return -1;
 	}
 	memcpy(why, s->err, sizeof(why));
 	/* An entry whose seq cannot be read is named only if it is the last,
@@ -184,14 +201,15 @@ static void batch_answer(struct sink *s, const struct batch *b,
 		snprintf(seq, sizeof(seq), "%" PRId64, s->seq);
 	else {
 		answer_write(s, out, "fail", last, why);
-		return;
+		return 0;
 	}
 	/* The entries before the refused one, in a transaction of their own. */
 	if (bad > 0 && batch_store(s, b, bad, &ignored) != 0) {
 		answer_write(s, out, "fail", last, s->err);
-		return;
+		return 0;
 	}
 	answer_write(s, out, "refuse", seq, why);
+	return 0;
 }
 
 /* "end SEQ": SEQ, digits only, into last. */
@@ -212,7 +230,7 @@ int sink_stream(struct sink *s, FILE *in, FILE *out)
 	struct batch b = {0};
 	struct line l;
 	char last[24];
-	int rc, code = SINK_EXIT_OK;
+	int rc, lost = 0, code = SINK_EXIT_OK;
 
 	s->batch = 1;
 	while ((rc = line_read(s, in, &l)) == 1) {
@@ -228,15 +246,17 @@ int sink_stream(struct sink *s, FILE *in, FILE *out)
 		free(l.text);
 		if (rc != 0)
 			break;
-		batch_answer(s, &b, last, out);
+		lost = batch_answer(s, &b, last, out);
 		batch_reset(&b);
-		if (fflush(out) != 0)
+		if (fflush(out) != 0 || lost)
 			break;
 	}
 	if (rc != 0) {
 		fprintf(stderr, "%s: stream input: %s\n", s->prog, s->err);
 		code = SINK_EXIT_ENTRY;
 	}
+	if (lost)
+		code = SINK_EXIT_DB;
 	batch_reset(&b);
 	free(b.v);
 	return code;
