@@ -61,17 +61,7 @@ reading_refused() {	# reading_refused WHAT
 		diag "$1: $(tail -1 <<<"$out")"
 	fi
 }
-flip() {	# flip TEXT: change one byte of every stored copy of TEXT
-	perl -e '
-		my ($path, $text) = @ARGV;
-		open(my $f, "+<:raw", $path) or die "$path: $!";
-		local $/; my $all = <$f>; my $n = 0; my $at = 0;
-		while (($at = index($all, $text, $at)) >= 0) {
-			seek($f, $at + 3, 0); print $f chr(ord(substr($all, $at + 3, 1)) ^ 1);
-			$at += length($text); $n++;
-		}
-		close($f); print "$n\n";' "$LOG/data.mdb" "$1"
-}
+flip() { flip_text "$LOG/data.mdb" "$1"; }	# flip TEXT (lib.sh)
 
 # 1. One byte of one message.
 n=$(flip "corrupt marker 25")

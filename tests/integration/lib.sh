@@ -273,6 +273,20 @@ fed_alive() {	# fed_alive AGENCY
 	return 1
 }
 
+# Change one byte (the fourth) of every copy of TEXT in FILE, a stopped
+# daemon's data.mdb: damage where a test wants it.  Prints how many.
+flip_text() {	# flip_text FILE TEXT
+	perl -e '
+		my ($path, $text) = @ARGV;
+		open(my $f, "+<:raw", $path) or die "$path: $!";
+		local $/; my $all = <$f>; my $n = 0; my $at = 0;
+		while (($at = index($all, $text, $at)) >= 0) {
+			seek($f, $at + 3, 0); print $f chr(ord(substr($all, $at + 3, 1)) ^ 1);
+			$at += length($text); $n++;
+		}
+		close($f); print "$n\n";' "$1" "$2"
+}
+
 log_verify() { "$PPX" verify --log "$(fed_log_dir "$1")" --pki "$PKI" >/dev/null; }
 
 # Wait until COMMAND succeeds, up to $1 seconds.

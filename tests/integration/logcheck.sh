@@ -24,17 +24,7 @@ CONF=$(fed_conf police.gwent)
 status_json() { "$PPX" status --config "$CONF" --json; }
 full_state() { status_json | jq -r '.logCheck.full // empty'; }
 full_is() { [ "$(full_state)" = "$1" ]; }
-flip() {	# flip TEXT: change one byte of every stored copy of TEXT
-	perl -e '
-		my ($path, $text) = @ARGV;
-		open(my $f, "+<:raw", $path) or die "$path: $!";
-		local $/; my $all = <$f>; my $n = 0; my $at = 0;
-		while (($at = index($all, $text, $at)) >= 0) {
-			seek($f, $at + 3, 0); print $f chr(ord(substr($all, $at + 3, 1)) ^ 1);
-			$at += length($text); $n++;
-		}
-		close($f); print "$n\n";' "$LOG/data.mdb" "$1"
-}
+flip() { flip_text "$LOG/data.mdb" "$1"; }	# flip TEXT (lib.sh)
 nth_sent() {	# nth_sent K: the seq of police's K-th SENT entry (a burst is logged in order)
 	ppx_log police.gwent | jq -r 'select(.kind == "ENTRY_SENT") | .seq' | sed -n "$1p"
 }
