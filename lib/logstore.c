@@ -404,6 +404,7 @@ static int env_open(ppx_log *log, uint64_t map_size, int fresh)
 	log->key_max = (size_t)mdb_env_get_maxkeysize(log->env);
 	if (log->key_max >= LOGSTORE_KEY_BUF)
 		log->key_max = LOGSTORE_KEY_BUF - 1;
+	log->ix_key_max = log->key_max - LOGSTORE_RUN_LEN;
 	mdb_env_info(log->env, &info);
 	if (!fresh && !ro && info.me_mapsize < map_size &&
 	    (rc = mdb_env_set_mapsize(log->env, map_size)) != 0)
