@@ -175,6 +175,8 @@ static int open_log(struct ppxd *d)
 				     r.reason);
 	if ((rc = ppx_log_open(&d->log, d->cfg->log_dir, &lo)) != 0)
 		return rc;
+	if (ppx_log_notice(d->log))	/* a log moved to the current format */
+		log_info("%s", ppx_log_notice(d->log));
 	log_info("log %s: %llu entries checked in %lld ms", d->cfg->log_dir,
 		 (unsigned long long)r.entries,
 		 (long long)(ppxd_now_ms() - t0));
