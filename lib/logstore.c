@@ -542,7 +542,7 @@ int ppx_log_open(ppx_log **out, const char *dir, const ppx_log_options *opts)
 	log->flags = o.flags;
 	log->map_max = o.map_max;
 	log->young_max = o.run_entries ? o.run_entries : LOGSTORE_YOUNG_MAX;
-	log->slice_min = o.run_slice ? o.run_slice : LOGSTORE_SLICE_MIN;
+	log->slice = o.run_slice;
 	if ((rc = prepare_dir(log, &fresh)) < 0 ||
 	    (rc = env_open(log, o.map_size, fresh)) < 0 ||
 	    (rc = dbs_open(log)) < 0 ||

@@ -42,7 +42,7 @@ unsigned ppxi_logstore_db_flags(int db);   /* MDB_DUPSORT, ... */
 #define LOGSTORE_RUNS_MAX 48		/* sealed runs, and runs to remove */
 #define LOGSTORE_OUT_RUNS UINT32_C(0x80000000)
 #define LOGSTORE_YOUNG_MAX 16384	/* entries a young run takes */
-#define LOGSTORE_SLICE_PER_ENTRY 8	/* merge records per index and entry */
+#define LOGSTORE_SLICE_PER_ENTRY 16	/* merge records per index and entry */
 #define LOGSTORE_SLICE_MIN 512		/* ... per commit, at least */
 #define LOGSTORE_SLICE_MAX 16000	/* ... and at most */
 
@@ -97,7 +97,8 @@ struct ppx_log {
 	size_t ix_key_max;	/* an index key's, before its run number */
 	int format;		/* of the log when it was opened */
 	uint64_t young_max;	/* entries a young run takes */
-	uint64_t slice_min;	/* merge records per index and commit */
+	uint64_t slice;		/* merge records per index and commit, if
+				 * fixed (tests); 0: by the commit's size */
 	char *notice;		/* what the open did, for its caller */
 	uint64_t size;		/* committed entries */
 	ppx_hash head;		/* leaf hash of the last committed one */

@@ -15,9 +15,11 @@
  * last key it copied, per index.  Its inputs are live until the last
  * index is done; then the output takes their place in the list, in the
  * same commit, and their records are removed over the commits that
- * follow.  The slice grows with the commit (slice_per_entry records per
- * entry appended, between slice_min and SLICE_MAX), so that merges keep up
- * with appends and a commit of one entry stays small.
+ * follow.  The slice grows with the commit (SLICE_PER_ENTRY records per
+ * index and entry appended, between SLICE_MIN and SLICE_MAX), so that
+ * merges keep up with appends (each record is merged about log2(entries /
+ * young_max) times, and removed as often) and a commit of one entry stays
+ * small.
  *
  * Which runs merge: after a seal or a merge, the newest adjacent pair of
  * sealed runs whose newer is at least 3/4 of the older's size, one merge
@@ -318,8 +320,10 @@ static size_t slice_of(const ppx_log *log, uint64_t entries)
 {
 	uint64_t s = entries * LOGSTORE_SLICE_PER_ENTRY;
 
-	if (s < log->slice_min)
-		s = log->slice_min;
+	if (log->slice > 0)
+		return (size_t)log->slice;
+	if (s < LOGSTORE_SLICE_MIN)
+		s = LOGSTORE_SLICE_MIN;
 	return s > LOGSTORE_SLICE_MAX ? LOGSTORE_SLICE_MAX : (size_t)s;
 }
 

@@ -64,8 +64,9 @@ typedef struct ppx_log_options {
 	uint64_t map_max;	/* the map never grows beyond; 0: 1 TiB */
 	unsigned flags;		/* enum ppx_log_flags */
 	/* The index runs (PROTOCOL.md 6.2): entries the young run takes
-	 * before it is sealed (0: 16384), and the fewest records per index a
-	 * commit's share of a merge copies (0: 512).  Tests set them low. */
+	 * before it is sealed (0: 16384), and the records per index a
+	 * commit's share of a merge copies (0: 16 per entry the commit
+	 * appends, at least 512 and at most 16,000).  Tests set them low. */
 	uint64_t run_entries;
 	uint64_t run_slice;
 } ppx_log_options;

@@ -7,7 +7,7 @@
  * (tests/fixtures/log-format1, made by make_log.c there) opens, checks,
  * moves to runs, answers as before and takes appends.
  *
- * Logs are opened with tiny runs (a young run of 8 entries, merges of 4
+ * Logs are opened with tiny runs (a young run of 8 entries, merges of 64
  * records per index and commit) so that a few hundred entries go through
  * many seals and merges.  The list of runs is read from meta "runs"
  * directly, as PROTOCOL.md 6.2 lays it out.  A crash is a SIGKILL of a
@@ -41,7 +41,7 @@
 #define SUBJECTS 5
 #define FIXTURE "tests/fixtures/log-format1/data.mdb"
 
-static const ppx_log_options tiny = {.run_entries = 8, .run_slice = 4};
+static const ppx_log_options tiny = {.run_entries = 8, .run_slice = 64};
 
 /* ---- a crash at the commit's first sync ------------------------------- */
 
