@@ -570,6 +570,7 @@ void ppx_log_close(ppx_log *self)
 		ppxi_logstore_batch_free(self->batch);
 	if (self->env)
 		mdb_env_close(self->env);
+	ppxi_filters_free(self);
 	free(self->notice);
 	free(self->dir);
 	free(self);

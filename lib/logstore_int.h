@@ -10,6 +10,7 @@
  *   logstore_cursor.c named cursors, kept in meta
  *   logstore_runs.c   the indexes' runs: their list, keys and lookups
  *   logstore_merge.c  sealing and merging runs; the move from format 1
+ *   logstore_filter.c a Bloom filter per sealed run for the dedupe check
  */
 #ifndef PPX_LOGSTORE_INT_H
 #define PPX_LOGSTORE_INT_H
@@ -22,6 +23,8 @@
 #include "ppx/logstore.h"
 
 #define LOGSTORE_KEY_BUF 512	/* LMDB's default key limit + 1 */
+
+struct logstore_filter;
 
 enum {
 	DB_LOG, DB_TREE, DB_DEDUPE, DB_IDS, DB_SUBJECTS, DB_OUTBOX, DB_META,
@@ -100,6 +103,8 @@ struct ppx_log {
 	uint64_t slice;		/* merge records per index and commit, if
 				 * fixed (tests); 0: by the commit's size */
 	char *notice;		/* what the open did, for its caller */
+	struct logstore_filter *filters[2 * LOGSTORE_RUNS_MAX];
+	unsigned nfilters;	/* of sealed runs (logstore_filter.c) */
 	uint64_t size;		/* committed entries */
 	ppx_hash head;		/* leaf hash of the last committed one */
 	ppx_log_batch *batch;	/* the open batch, if any */
@@ -265,6 +270,14 @@ int ppxi_runs_seqs(ppx_log *log, MDB_txn *txn, const struct logstore_runs *r,
  * the seq of the next.  Returns an LMDB result. */
 int ppxi_runs_step(ppx_log *log, MDB_txn *txn, struct logstore_runs *r,
 		   uint64_t next, uint64_t entries);
+/* 0 if the sealed run of r surely does not hold the dedupe key (without
+ * run number), 1 if it may (logstore_filter.c). */
+int ppxi_filter_may_hold(ppx_log *log, MDB_txn *txn,
+			 const struct logstore_runs *r,
+			 const struct logstore_run *run, const uint8_t *key,
+			 size_t len);
+void ppxi_filters_free(ppx_log *log);
+
 /* Moves a format-1 log to format 2 in one transaction. */
 int ppxi_runs_migrate(ppx_log *log);
 

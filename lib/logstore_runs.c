@@ -264,10 +264,14 @@ int ppxi_runs_dedupe_get(ppx_log *log, MDB_txn *txn,
 
 	if (!logstore_runs_fit(log, r, len))
 		return MDB_NOTFOUND;	/* no such key could be stored */
-	/* Newest first: a duplicate is most often of a recent message. */
+	/* Newest first: a duplicate is most often of a recent message.
+	 * A sealed run whose filter rules the key out is not probed. */
 	while (n-- > 0 && rc == MDB_NOTFOUND) {
 		MDB_val k = {ppxi_runs_key(r, live[n].id, buf, key, len), buf};
 
+		if (r->format == LOGSTORE_FORMAT && n < r->nsealed &&
+		    !ppxi_filter_may_hold(log, txn, r, &live[n], key, len))
+			continue;
 		rc = mdb_get(txn, log->dbi[DB_DEDUPE], &k, v);
 	}
 	return rc;
