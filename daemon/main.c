@@ -159,7 +159,11 @@ static int open_log(struct ppxd *d)
 
 	if (rc != 0 || (rc = logaudit_start(d)) != 0)
 		return rc;
-	return ppx_log_open(&d->log, d->cfg->log_dir, &lo);
+	if ((rc = ppx_log_open(&d->log, d->cfg->log_dir, &lo)) != 0)
+		return rc;
+	if (ppx_log_notice(d->log))	/* a log moved to the current format */
+		log_info("%s", ppx_log_notice(d->log));
+	return 0;
 }
 
 /*

@@ -52,7 +52,6 @@
 #include "logstore_int.h"
 #include "ppx/error.h"
 
-#define LOG_FORMAT 1	/* meta "format": the layout of the databases */
 #define DEFAULT_MAP_SIZE (UINT64_C(64) << 20)
 #define DEFAULT_MAP_MAX (UINT64_C(1) << 40)
 #define MIN_MAP_SIZE (UINT64_C(64) << 10)	/* room for the empty log */
@@ -73,6 +72,11 @@ static const struct db_spec {
 const char *ppxi_logstore_db_name(int db)
 {
 	return db_specs[db].name;
+}
+
+unsigned ppxi_logstore_db_flags(int db)
+{
+	return db_specs[db].flags;
 }
 
 /* ---- errors ----------------------------------------------------------- */
@@ -380,7 +384,9 @@ static int env_open(ppx_log *log, uint64_t map_size, int fresh)
 	if ((rc = mdb_env_create(&log->env)) != 0)
 		return ppxi_logstore_fail(
 			rc, "cannot open log %s: mdb_env_create", log->dir);
-	if ((rc = mdb_env_set_maxdbs(log->env, NUM_DBS)) != 0)
+	/* And a scratch database per index while a log of format 1 is
+	 * moved to runs (logstore_merge.c). */
+	if ((rc = mdb_env_set_maxdbs(log->env, NUM_DBS + NUM_IX)) != 0)
 		return ppxi_logstore_fail(rc,
 					  "cannot open log %s: "
 					  "mdb_env_set_maxdbs",
@@ -404,6 +410,7 @@ static int env_open(ppx_log *log, uint64_t map_size, int fresh)
 	log->key_max = (size_t)mdb_env_get_maxkeysize(log->env);
 	if (log->key_max >= LOGSTORE_KEY_BUF)
 		log->key_max = LOGSTORE_KEY_BUF - 1;
+	log->ix_key_max = log->key_max - LOGSTORE_RUN_LEN;
 	mdb_env_info(log->env, &info);
 	if (!fresh && !ro && info.me_mapsize < map_size &&
 	    (rc = mdb_env_set_mapsize(log->env, map_size)) != 0)
@@ -416,32 +423,51 @@ static int env_open(ppx_log *log, uint64_t map_size, int fresh)
 	return 0;
 }
 
-/* Checks the format version in meta, writing it into a new log. */
+/* A new log: the current format, and one empty young run. */
+static int format_new(ppx_log *log, MDB_txn *txn)
+{
+	uint8_t want[4] = {0, 0, 0, LOGSTORE_FORMAT};
+	MDB_val k = {6, "format"}, v = {sizeof(want), want};
+	struct logstore_runs r = {.format = LOGSTORE_FORMAT, .next_run = 1,
+				  .next_out = LOGSTORE_OUT_RUNS};
+	int rc;
+
+	if ((rc = mdb_put(txn, log->dbi[DB_META], &k, &v, 0)) != 0 ||
+	    (rc = ppxi_runs_save(log, txn, &r)) != 0)
+		return ppxi_logstore_fail(rc, "cannot initialise log %s",
+					  log->dir);
+	log->format = LOGSTORE_FORMAT;
+	return 0;
+}
+
+/* Checks the format version in meta, writing it into a new log: 1 (the
+ * indexes without runs, moved to runs by a writable open) or 2. */
 static int check_format(ppx_log *log, MDB_txn *txn)
 {
-	uint8_t want[4] = {0, 0, 0, LOG_FORMAT};
-	MDB_val k = {6, "format"}, v = {sizeof(want), want};
+	MDB_val k = {6, "format"}, v;
+	const uint8_t *f;
 	int rc = mdb_get(txn, log->dbi[DB_META], &k, &v);
 
-	if (rc == MDB_NOTFOUND && !(log->flags & PPX_LOG_READONLY)) {
-		v.mv_data = want;
-		v.mv_size = sizeof(want);
-		rc = mdb_put(txn, log->dbi[DB_META], &k, &v, 0);
-		if (rc != 0)
-			return ppxi_logstore_fail(
-				rc, "cannot initialise log %s", log->dir);
-		return 0;
-	}
+	if (rc == MDB_NOTFOUND && !(log->flags & PPX_LOG_READONLY))
+		return format_new(log, txn);
 	if (rc == MDB_NOTFOUND)
 		return ppxi_logstore_corrupt(log, "no format version");
 	if (rc != 0)
 		return ppxi_logstore_fail(rc, "cannot read log %s: meta",
 					  log->dir);
-	if (v.mv_size != sizeof(want) || memcmp(v.mv_data, want, 4) != 0)
+	f = v.mv_data;
+	if (v.mv_size != 4)
+		return ppx_error_set(PPX_ECORRUPT, "log %s is damaged: its "
+				     "format record has %zu bytes, not 4; run "
+				     "ppx verify on a copy and restore from a "
+				     "backup", log->dir, v.mv_size);
+	if (f[0] || f[1] || f[2] || f[3] < 1 ||
+	    f[3] > LOGSTORE_FORMAT)
 		return ppx_error_set(PPX_ECORRUPT, "log %s has a format this "
-				     "build does not read (it reads version "
-				     "%d): use a matching ppx", log->dir,
-				     LOG_FORMAT);
+				     "build does not read (it reads versions "
+				     "1 to %d): use a matching ppx", log->dir,
+				     LOGSTORE_FORMAT);
+	log->format = f[3];
 	return 0;
 }
 
@@ -515,9 +541,13 @@ int ppx_log_open(ppx_log **out, const char *dir, const ppx_log_options *opts)
 	}
 	log->flags = o.flags;
 	log->map_max = o.map_max;
+	log->young_max = o.run_entries ? o.run_entries : LOGSTORE_YOUNG_MAX;
+	log->slice = o.run_slice;
 	if ((rc = prepare_dir(log, &fresh)) < 0 ||
 	    (rc = env_open(log, o.map_size, fresh)) < 0 ||
 	    (rc = dbs_open(log)) < 0 ||
+	    (log->format < LOGSTORE_FORMAT && !(o.flags & PPX_LOG_READONLY) &&
+	     (rc = ppxi_runs_migrate(log)) < 0) ||
 	    (rc = ppxi_logstore_read_begin(log, &txn)) < 0) {
 		ppx_log_close(log);
 		return rc;
@@ -540,8 +570,15 @@ void ppx_log_close(ppx_log *self)
 		ppxi_logstore_batch_free(self->batch);
 	if (self->env)
 		mdb_env_close(self->env);
+	ppxi_filters_free(self);
+	free(self->notice);
 	free(self->dir);
 	free(self);
+}
+
+const char *ppx_log_notice(ppx_log *self)
+{
+	return self->notice;
 }
 
 uint64_t ppx_log_size(ppx_log *self)

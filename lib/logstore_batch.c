@@ -11,6 +11,10 @@
  * values in meta (the cursors of logstore_cursor.c), so that a hook's
  * cursor moves in the same commit as whatever else the iteration logged.
  *
+ * The index records of each entry go to the young run (logstore_runs.c);
+ * at commit, the batch does its share of sealing and merging runs
+ * (logstore_merge.c) in the same transaction.
+ *
  * The batch keeps every write it made: when LMDB reports MDB_MAP_FULL, at
  * a put or at commit, the batch aborts its transaction, doubles the map (up
  * to map_max) and replays the writes into a new transaction, then carries
@@ -52,6 +56,7 @@ struct batch_rec {
 struct ppx_log_batch {
 	ppx_log *log;
 	MDB_txn *txn;		/* NULL once the batch has failed */
+	uint64_t first;		/* seq of its first entry */
 	uint64_t next;		/* seq of the next entry */
 	ppx_hash head;		/* leaf hash of the last entry so far */
 	struct batch_rec **recs;
@@ -59,6 +64,7 @@ struct ppx_log_batch {
 	uint64_t bytes;		/* of all records */
 	int failed;		/* 0, or why the batch cannot commit */
 	char why[256];		/* the detail of that failure */
+	struct logstore_runs runs;	/* as of txn, before the upkeep */
 };
 
 static int64_t now_ms(void)
@@ -95,11 +101,12 @@ int ppx_log_begin(ppx_log_batch **out, ppx_log *log)
 	/* Start from the log's real end, should another process have
 	 * appended since we last looked. */
 	if ((rc = ppxi_logstore_read_tail(log, b->txn, &b->next, b->head)) <
-	    0) {
+	    0 || (rc = ppxi_runs_load(log, b->txn, &b->runs)) < 0) {
 		mdb_txn_abort(b->txn);
 		free(b);
 		return rc;
 	}
+	b->first = b->next;
 	log->batch = b;
 	log->shared = b->txn;
 	*out = b;
@@ -141,14 +148,15 @@ static int check_entry(const ppx_log *log, const Ppx__V1__LogEntry *e)
 	size_t klen = logstore_dedupe_key_len(e->kind, e->peer_agency,
 					      e->message_id.len);
 
-	if (klen > log->key_max || e->message_id.len > log->key_max)
+	if (klen > log->ix_key_max || e->message_id.len > log->ix_key_max)
 		return ppx_error_set(PPX_EINVAL, "cannot append to log %s: "
 				     "message id (%zu bytes) and peer name "
 				     "too long for its index (%zu bytes)",
-				     log->dir, e->message_id.len, log->key_max);
+				     log->dir, e->message_id.len,
+				     log->ix_key_max);
 	for (size_t i = 0; i < e->n_related_ids; i++)
 		if (e->related_ids[i].len == 0 ||
-		    e->related_ids[i].len > log->key_max)
+		    e->related_ids[i].len > log->ix_key_max)
 			return ppx_error_set(PPX_EINVAL, "cannot append to log "
 					     "%s: related id %zu is empty or "
 					     "too long", log->dir, i);
@@ -156,11 +164,11 @@ static int check_entry(const ppx_log *log, const Ppx__V1__LogEntry *e)
 		size_t len = e->subject_keys[i] ? strlen(e->subject_keys[i])
 						: 0;
 
-		if (len == 0 || len > log->key_max)
+		if (len == 0 || len > log->ix_key_max)
 			return ppx_error_set(PPX_EINVAL, "cannot append to log "
 					     "%s: subject key %zu is empty or "
 					     "longer than %zu bytes", log->dir,
-					     i, log->key_max);
+					     i, log->ix_key_max);
 	}
 	return 0;
 }
@@ -181,7 +189,7 @@ static int check_duplicate(ppx_log_batch *b, const Ppx__V1__LogEntry *e,
 		return 0;
 	logstore_dedupe_key(key, e->kind, e->peer_agency, e->message_id.data,
 			    e->message_id.len);
-	rc = mdb_get(b->txn, log->dbi[DB_DEDUPE], &k, &v);
+	rc = ppxi_runs_dedupe_get(log, b->txn, &b->runs, key, k.mv_size, &v);
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0)
@@ -264,14 +272,18 @@ static int tree_put(ppx_log *log, MDB_txn *txn, uint64_t seq,
 	}
 }
 
-/* key -> seq in a DUPSORT index; the same pair twice is one. */
-static int index_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t len,
+/* run || key -> seq in index ix, in the young run: a DUPSORT index keeps
+ * the same pair once, the dedupe index refuses a key it holds. */
+static int index_put(ppx_log_batch *b, int ix, const void *key, size_t len,
 		     uint8_t seq[8])
 {
-	MDB_val k = {len, (void *)key}, v = {8, seq};
-	int rc = mdb_put(txn, dbi, &k, &v, MDB_NODUPDATA);
+	uint8_t buf[LOGSTORE_KEY_BUF];
+	MDB_val k = {ppxi_runs_key(&b->runs, b->runs.young, buf, key, len),
+		     buf}, v = {8, seq};
+	int rc = mdb_put(b->txn, b->log->dbi[logstore_ix_db(ix)], &k, &v,
+			 ix == IX_DEDUPE ? MDB_NOOVERWRITE : MDB_NODUPDATA);
 
-	return rc == MDB_KEYEXIST ? 0 : rc;
+	return rc == MDB_KEYEXIST && ix != IX_DEDUPE ? 0 : rc;
 }
 
 /* Writes one entry and its tree nodes and index records.  Returns an
@@ -281,39 +293,31 @@ static int entry_put(ppx_log_batch *b, const struct batch_rec *rec,
 {
 	ppx_log *log = b->log;
 	uint8_t seq[8], key[LOGSTORE_KEY_BUF];
-	MDB_val k = {logstore_dedupe_key_len(e->kind, e->peer_agency,
-					     e->message_id.len), key};
-	MDB_val v = {sizeof(seq), seq};
+	size_t klen = logstore_dedupe_key_len(e->kind, e->peer_agency,
+					      e->message_id.len);
+	MDB_val k = {sizeof(seq), seq}, v = {rec->len, (void *)rec->bytes};
 	int rc;
 
 	logstore_put_be64(seq, rec->seq);
-	if (k.mv_size > 0) {
+	if (klen > 0) {
 		logstore_dedupe_key(key, e->kind, e->peer_agency,
 				    e->message_id.data, e->message_id.len);
-		rc = mdb_put(b->txn, log->dbi[DB_DEDUPE], &k, &v,
-			     MDB_NOOVERWRITE);
-		if (rc != 0)
+		if ((rc = index_put(b, IX_DEDUPE, key, klen, seq)))
 			return rc;
 	}
-	k.mv_size = sizeof(seq);
-	k.mv_data = seq;
-	v.mv_size = rec->len;
-	v.mv_data = (void *)rec->bytes;
 	if ((rc = mdb_put(b->txn, log->dbi[DB_LOG], &k, &v, MDB_APPEND)) ||
 	    (rc = tree_put(log, b->txn, rec->seq, rec->leaf)))
 		return rc;
 	if (e->message_id.len > 0 &&
-	    (rc = index_put(b->txn, log->dbi[DB_IDS], e->message_id.data,
-			    e->message_id.len, seq)))
+	    (rc = index_put(b, IX_IDS, e->message_id.data, e->message_id.len,
+			    seq)))
 		return rc;
 	for (size_t i = 0; i < e->n_related_ids; i++)
-		if ((rc = index_put(b->txn, log->dbi[DB_IDS],
-				    e->related_ids[i].data,
+		if ((rc = index_put(b, IX_IDS, e->related_ids[i].data,
 				    e->related_ids[i].len, seq)))
 			return rc;
 	for (size_t i = 0; i < e->n_subject_keys; i++)
-		if ((rc = index_put(b->txn, log->dbi[DB_SUBJECTS],
-				    e->subject_keys[i],
+		if ((rc = index_put(b, IX_SUBJECTS, e->subject_keys[i],
 				    strlen(e->subject_keys[i]), seq)))
 			return rc;
 	return 0;
@@ -387,8 +391,7 @@ static int batch_replay(ppx_log_batch *b)
 	return rc;
 }
 
-/* Doubles the map, up to map_max.  PPX_EFULL when it cannot grow. */
-static int map_grow(ppx_log *log)
+int ppxi_logstore_map_grow(ppx_log *log)
 {
 	uint64_t cur = ppx_log_map_size(log), next;
 	int rc;
@@ -420,7 +423,7 @@ static int batch_grow(ppx_log_batch *b)
 
 	for (;;) {
 		batch_end_txn(b, 0);
-		if ((rc = map_grow(log)) < 0)
+		if ((rc = ppxi_logstore_map_grow(log)) < 0)
 			return rc;
 		if ((rc = ppxi_logstore_txn_begin(log, 0, &b->txn)) != 0) {
 			b->txn = NULL;
@@ -430,6 +433,8 @@ static int batch_grow(ppx_log_batch *b)
 						  log->dir);
 		}
 		log->shared = b->txn;
+		if ((rc = ppxi_runs_load(log, b->txn, &b->runs)) < 0)
+			return rc;
 		rc = batch_replay(b);
 		if (rc == 0)
 			return 0;
@@ -690,6 +695,20 @@ static int batch_commit_txn(ppx_log_batch *b)
 	int rc;
 
 	for (;;) {
+		rc = ppxi_runs_step(b->log, b->txn, &b->runs, b->next,
+				    b->next - b->first);
+		if (rc == MDB_MAP_FULL) {
+			if ((rc = batch_grow(b)) < 0)
+				return rc;
+			continue;
+		}
+		if (rc != 0) {
+			batch_end_txn(b, 0);
+			return ppxi_logstore_fail(rc, "cannot merge the index "
+						  "runs of log %s; none of the "
+						  "batch was stored",
+						  b->log->dir);
+		}
 		rc = mdb_txn_commit(b->txn);
 		batch_end_txn(b, 1);
 		if (rc == 0)

@@ -7,9 +7,14 @@
  * wrong answers that nothing else notices: a new message taken for a
  * duplicate of an old one, a subject's history without one of its
  * entries.  ppx_log_check_indexes() recomputes, entry by entry, the records
- * each one implies, looks each up, and compares the number of records in
- * each database with the number implied: every implied record present and
- * no more records than implied means each database holds exactly those.
+ * each one implies, looks each up in the live run whose range holds the
+ * entry (logstore_runs.c), and then reads each index once through,
+ * counting its records by run: every implied record present and no more
+ * records in the live runs than implied means they hold exactly those.
+ * The output of a merge under way must hold exactly the records of its
+ * two inputs up to the key the merge last copied, each one of theirs;
+ * runs merged away and not yet removed are not read by anything and may
+ * hold any part of what they held; a record of any other run is wrong.
  *
  * The outbox is derived too, though not from one entry: a SENT entry puts
  * (recipient, seq) in it for each recipient its frame names (log_sent() in
@@ -61,6 +66,9 @@ struct pending {
 struct index_check {
 	ppx_log *log;
 	MDB_txn *txn;
+	struct logstore_runs runs;
+	struct logstore_run live[LOGSTORE_RUNS_MAX + 1];
+	unsigned nlive, at;	/* live runs; the one of the entry at hand */
 	MDB_cursor *ids, *subjects;
 	struct implied n;
 	void *pending;		/* tsearch tree of struct pending */
@@ -85,23 +93,34 @@ static int check_fail(struct index_check *c, int rc)
 				  c->log->dir);
 }
 
+/* The live run whose range holds entry seq: entries come in order. */
+static uint32_t run_of(struct index_check *c, uint64_t seq)
+{
+	while (c->at + 1 < c->nlive && seq >= c->live[c->at].to)
+		c->at++;
+	return c->live[c->at].id;
+}
+
 /* 1 if the dedupe index maps the entry's key to its seq (or the entry has
  * none), 0 if not, or a negative code. */
 static int dedupe_ok(struct index_check *c, const Ppx__V1__LogEntry *e,
 		     const uint8_t seq[8])
 {
-	uint8_t key[LOGSTORE_KEY_BUF];
-	MDB_val k = {logstore_dedupe_key_len(e->kind, e->peer_agency,
-					     e->message_id.len), key}, v;
+	uint8_t key[LOGSTORE_KEY_BUF], run_key[LOGSTORE_KEY_BUF];
+	size_t len = logstore_dedupe_key_len(e->kind, e->peer_agency,
+					     e->message_id.len);
+	MDB_val k = {0, run_key}, v;
 	int rc;
 
-	if (k.mv_size == 0)
+	if (len == 0)
 		return 1;
 	c->n.dedupe++;
-	if (k.mv_size > sizeof(key))
+	if (!logstore_runs_fit(c->log, &c->runs, len))
 		return 0;	/* entry_put() could not have stored it */
 	logstore_dedupe_key(key, e->kind, e->peer_agency, e->message_id.data,
 			    e->message_id.len);
+	k.mv_size = ppxi_runs_key(&c->runs, run_of(c, logstore_get_be64(seq)),
+				  run_key, key, len);
 	rc = mdb_get(c->txn, c->log->dbi[DB_DEDUPE], &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return 0;
@@ -140,17 +159,23 @@ static int reserve(struct index_check *c, size_t n)
 static int pairs_ok(struct index_check *c, MDB_cursor *cur, size_t n,
 		    const uint8_t seq[8], size_t *distinct)
 {
+	uint32_t run = run_of(c, logstore_get_be64(seq));
+	uint8_t buf[LOGSTORE_KEY_BUF];
+
 	*distinct = 0;
 	if (n > 1)
 		qsort(c->keys, n, sizeof(*c->keys), key_cmp);
 	for (size_t i = 0; i < n; i++) {
-		MDB_val k = {c->keys[i].len, (void *)c->keys[i].data};
-		MDB_val v = {8, (void *)seq};
+		MDB_val k = {0, buf}, v = {8, (void *)seq};
 		int rc;
 
 		if (i > 0 && key_cmp(&c->keys[i], &c->keys[i - 1]) == 0)
 			continue;
 		(*distinct)++;
+		if (!logstore_runs_fit(c->log, &c->runs, c->keys[i].len))
+			return 0;
+		k.mv_size = ppxi_runs_key(&c->runs, run, buf, c->keys[i].data,
+					  c->keys[i].len);
 		rc = mdb_cursor_get(cur, &k, &v, MDB_GET_BOTH);
 		if (rc == MDB_NOTFOUND)
 			return 0;
@@ -314,7 +339,7 @@ static int outbox_requeue(struct index_check *c, const Ppx__V1__LogEntry *e)
 		size_t len = logstore_dedupe_key_len(
 			PPX__V1__ENTRY_KIND__ENTRY_SENT, NULL,
 			e->related_ids[i].len);
-		MDB_val k = {len, key}, v;
+		MDB_val v;
 		int rc;
 
 		if (e->related_ids[i].len != PPX_MESSAGE_ID_LEN ||
@@ -323,7 +348,8 @@ static int outbox_requeue(struct index_check *c, const Ppx__V1__LogEntry *e)
 		logstore_dedupe_key(key, PPX__V1__ENTRY_KIND__ENTRY_SENT, NULL,
 				    e->related_ids[i].data,
 				    e->related_ids[i].len);
-		rc = mdb_get(c->txn, c->log->dbi[DB_DEDUPE], &k, &v);
+		rc = ppxi_runs_dedupe_get(c->log, c->txn, &c->runs, key, len,
+					  &v);
 		if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size != 8))
 			return 0;
 		if (rc != 0)
@@ -480,34 +506,179 @@ static int check_entries(struct index_check *c, uint64_t *size)
 	return rc == MDB_NOTFOUND ? 0 : check_fail(c, rc);
 }
 
-/* Each index holds as many records as the entries imply; the report says
- * which does not. */
+/* ---- the runs ------------------------------------------------------------ */
+
+/* What one pass over an index found, by run. */
+struct run_count {
+	size_t live;		/* records of live runs */
+	size_t out;		/* of the merge's output */
+	size_t upto;		/* of its inputs, up to where it got */
+};
+
+enum run_class { RUN_LIVE, RUN_INPUT, RUN_OUT, RUN_DROP, RUN_UNKNOWN };
+
+static enum run_class run_class(const struct index_check *c, uint32_t run)
+{
+	const struct logstore_merge *g = &c->runs.merge;
+
+	if (g->active && (run == c->runs.sealed[g->ia].id ||
+			  run == c->runs.sealed[g->ia + 1].id))
+		return RUN_INPUT;
+	if (g->active && run == g->out)
+		return RUN_OUT;
+	for (unsigned i = 0; i < c->nlive; i++)
+		if (c->live[i].id == run)
+			return RUN_LIVE;
+	for (unsigned i = 0; i < c->runs.ndrop; i++)
+		if (c->runs.drop[i] == run)
+			return RUN_DROP;
+	return RUN_UNKNOWN;
+}
+
+/* 1 if the key (run number off) is at or before where the merge got. */
+static int merged_yet(const struct index_check *c, int ix, const MDB_val *k)
+{
+	const struct logstore_merge *g = &c->runs.merge;
+	size_t len = k->mv_size - c->runs.plen, n;
+	int d;
+
+	if (g->done[ix])
+		return 1;
+	n = len < g->last_len[ix] ? len : g->last_len[ix];
+	d = memcmp((const uint8_t *)k->mv_data + c->runs.plen, g->last[ix], n);
+	return d < 0 || (d == 0 && len <= g->last_len[ix]);
+}
+
+/* 1 if an output record is one of an input's (the same key and value), 0
+ * if not, or a negative code. */
+static int in_an_input(struct index_check *c, MDB_cursor *probe, int ix,
+		       const MDB_val *k, const MDB_val *v)
+{
+	const struct logstore_merge *g = &c->runs.merge;
+	uint8_t buf[LOGSTORE_KEY_BUF];
+
+	for (unsigned i = 0; i < 2; i++) {
+		MDB_val pk = {ppxi_runs_key(&c->runs,
+					    c->runs.sealed[g->ia + i].id, buf,
+					    (const uint8_t *)k->mv_data +
+						    c->runs.plen,
+					    k->mv_size - c->runs.plen),
+			      buf}, pv = *v;
+		/* GET_BOTH is for DUPSORT databases only. */
+		int rc = mdb_cursor_get(probe, &pk, &pv, ix == IX_DEDUPE
+							      ? MDB_SET_KEY
+							      : MDB_GET_BOTH);
+
+		if (rc == 0 && (ix != IX_DEDUPE ||
+				(pv.mv_size == v->mv_size &&
+				 memcmp(pv.mv_data, v->mv_data,
+					v->mv_size) == 0)))
+			return 1;
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return check_fail(c, rc);
+	}
+	return 0;
+}
+
+/* Counts one record of index ix into n.  Returns 0, 1 if it is wrong (the
+ * report says why), or a negative code. */
+static int count_record(struct index_check *c, MDB_cursor *probe, int ix,
+			const MDB_val *k, const MDB_val *v,
+			struct run_count *n, uint64_t size)
+{
+	const char *name = ppxi_logstore_db_name(logstore_ix_db(ix));
+	enum run_class class = RUN_LIVE;
+	uint32_t run = 0;
+	int rc;
+
+	if (k->mv_size <= c->runs.plen) {
+		differs(c, size, "");
+		snprintf(c->out->reason, sizeof(c->out->reason), "the %s index "
+			 "holds a key of %zu bytes, too short for a run",
+			 name, k->mv_size);
+		return 1;
+	}
+	for (size_t i = 0; i < c->runs.plen; i++)
+		run = run << 8 | ((const uint8_t *)k->mv_data)[i];
+	if (c->runs.format == LOGSTORE_FORMAT)
+		class = run_class(c, run);
+	switch (class) {
+	case RUN_INPUT:
+		n->upto += (size_t)merged_yet(c, ix, k);
+		/* fall through */
+	case RUN_LIVE:
+		n->live++;
+		return 0;
+	case RUN_DROP:
+		return 0;
+	case RUN_OUT:
+		n->out++;
+		if (merged_yet(c, ix, k) &&
+		    (rc = in_an_input(c, probe, ix, k, v)) != 0)
+			return rc < 0 ? rc : 0;
+		break;
+	default:
+		break;
+	}
+	differs(c, size, "");
+	snprintf(c->out->reason, sizeof(c->out->reason), "the %s index holds "
+		 "a record of run %u that %s", name, (unsigned)run,
+		 class == RUN_OUT ? "its merge has not copied or its inputs "
+		 "do not hold" : "its list of runs does not name");
+	return 1;
+}
+
+/* Reads index ix through, counting its records by run. */
+static int count_index(struct index_check *c, int ix, struct run_count *n,
+		       uint64_t size)
+{
+	MDB_dbi dbi = c->log->dbi[logstore_ix_db(ix)];
+	MDB_cursor *cur, *probe;
+	MDB_val k, v;
+	int rc, stop = 0;
+
+	if ((rc = mdb_cursor_open(c->txn, dbi, &cur)) != 0)
+		return check_fail(c, rc);
+	if ((rc = mdb_cursor_open(c->txn, dbi, &probe)) != 0) {
+		mdb_cursor_close(cur);
+		return check_fail(c, rc);
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !stop;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		stop = count_record(c, probe, ix, &k, &v, n, size);
+	mdb_cursor_close(probe);
+	mdb_cursor_close(cur);
+	if (stop != 0)
+		return stop < 0 ? stop : 0;
+	return rc == MDB_NOTFOUND ? 0 : check_fail(c, rc);
+}
+
+/* Each index's live runs hold as many records as the entries imply, and
+ * a merge's output as many as it copied; the report says which does
+ * not. */
 static int check_counts(struct index_check *c, uint64_t size)
 {
-	const struct {
-		int db;
-		size_t implied;
-	} dbs[] = {
-		{DB_DEDUPE, c->n.dedupe},
-		{DB_IDS, c->n.ids},
-		{DB_SUBJECTS, c->n.subjects},
-	};
+	const size_t implied[NUM_IX] = {c->n.dedupe, c->n.ids, c->n.subjects};
 
-	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
-		MDB_stat st;
-		int rc = mdb_stat(c->txn, c->log->dbi[dbs[i].db], &st);
+	for (int ix = 0; ix < NUM_IX && c->out->ok; ix++) {
+		const char *name = ppxi_logstore_db_name(logstore_ix_db(ix));
+		struct run_count n = {0};
+		int rc = count_index(c, ix, &n, size);
 
-		if (rc != 0)
-			return check_fail(c, rc);
-		if (st.ms_entries == dbs[i].implied)
+		if (rc != 0 || !c->out->ok)
+			return rc;
+		if (n.live == implied[ix] && n.out == n.upto)
 			continue;
 		differs(c, size, "");
-		snprintf(c->out->reason, sizeof(c->out->reason),
-			 "the %s index holds %zu records; the entries imply "
-			 "%zu",
-			 ppxi_logstore_db_name(dbs[i].db), st.ms_entries,
-			 dbs[i].implied);
-		return 0;
+		if (n.live != implied[ix])
+			snprintf(c->out->reason, sizeof(c->out->reason),
+				 "the %s index holds %zu records; the entries "
+				 "imply %zu", name, n.live, implied[ix]);
+		else
+			snprintf(c->out->reason, sizeof(c->out->reason),
+				 "the %s index's merge under way has written "
+				 "%zu records; its inputs hold %zu up to where "
+				 "it got", name, n.out, n.upto);
 	}
 	return 0;
 }
@@ -528,7 +699,10 @@ int ppx_log_check_indexes_from(ppx_verify_report *out, ppx_log *self,
 	out->ok = 1;
 	if ((rc = ppxi_logstore_read_begin(self, &c.txn)) < 0)
 		return rc;
-	if ((rc = mdb_cursor_open(c.txn, self->dbi[DB_IDS], &c.ids)) != 0 ||
+	if ((rc = ppxi_runs_load(self, c.txn, &c.runs)) < 0)
+		;
+	else if ((c.nlive = ppxi_runs_live(&c.runs, c.live)) == 0 ||
+		 (rc = mdb_cursor_open(c.txn, self->dbi[DB_IDS], &c.ids)) != 0 ||
 	    (rc = mdb_cursor_open(c.txn, self->dbi[DB_SUBJECTS],
 				  &c.subjects)) != 0)
 		rc = check_fail(&c, rc);

@@ -8,6 +8,9 @@
  *   logstore_read.c   reading: entries, indexes, the outbox, the tree,
  *                     iteration
  *   logstore_cursor.c named cursors, kept in meta
+ *   logstore_runs.c   the indexes' runs: their list, keys and lookups
+ *   logstore_merge.c  sealing and merging runs; the move from format 1
+ *   logstore_filter.c a Bloom filter per sealed run for the dedupe check
  */
 #ifndef PPX_LOGSTORE_INT_H
 #define PPX_LOGSTORE_INT_H
@@ -21,12 +24,70 @@
 
 #define LOGSTORE_KEY_BUF 512	/* LMDB's default key limit + 1 */
 
+struct logstore_filter;
+
 enum {
 	DB_LOG, DB_TREE, DB_DEDUPE, DB_IDS, DB_SUBJECTS, DB_OUTBOX, DB_META,
 	NUM_DBS
 };
 
 const char *ppxi_logstore_db_name(int db); /* "log", "tree", ... */
+unsigned ppxi_logstore_db_flags(int db);   /* MDB_DUPSORT, ... */
+
+/*
+ * The three random-key indexes (dedupe, ids, subjects) in format 2 are
+ * runs (logstore_runs.c): every key is a 4-byte run number || the key of
+ * format 1.  Runs numbered below LOGSTORE_OUT_RUNS are filled by appends;
+ * those from it up are written by merges, always above every other key.
+ */
+#define LOGSTORE_FORMAT 2		/* meta "format" this build writes */
+#define LOGSTORE_RUN_LEN 4		/* bytes of a run number */
+#define LOGSTORE_RUNS_MAX 48		/* sealed runs, and runs to remove */
+#define LOGSTORE_OUT_RUNS UINT32_C(0x80000000)
+#define LOGSTORE_YOUNG_MAX 16384	/* entries a young run takes */
+#define LOGSTORE_SLICE_PER_ENTRY 16	/* merge records per index and entry */
+#define LOGSTORE_SLICE_MIN 512		/* ... per commit, at least */
+#define LOGSTORE_SLICE_MAX 16000	/* ... and at most */
+
+enum { IX_DEDUPE, IX_IDS, IX_SUBJECTS, NUM_IX };
+
+static inline int logstore_ix_db(int ix)
+{
+	return DB_DEDUPE + ix;
+}
+
+/* A run: its number and the entries [from, to) whose records it holds. */
+struct logstore_run {
+	uint32_t id;
+	uint64_t from, to;
+};
+
+/* The merge under way: sealed runs ia and ia + 1 into run out; per index,
+ * whether it is done and the last key (without run number) copied. */
+struct logstore_merge {
+	int active;
+	unsigned ia;
+	uint32_t out;
+	int done[NUM_IX];
+	size_t last_len[NUM_IX];
+	uint8_t last[NUM_IX][LOGSTORE_KEY_BUF];
+};
+
+/* The runs of the indexes, as meta "runs" records them (format 2), or
+ * format 1: one run holding every entry, with no run number (plen 0). */
+struct logstore_runs {
+	int format;
+	size_t plen;			/* 0 (format 1) or LOGSTORE_RUN_LEN */
+	uint32_t young;			/* the run appends go to */
+	uint64_t young_from;		/* its first entry */
+	uint32_t next_run, next_out;	/* numbers of the next young and
+					 * merged runs */
+	struct logstore_run sealed[LOGSTORE_RUNS_MAX];	/* oldest first */
+	unsigned nsealed;
+	uint32_t drop[LOGSTORE_RUNS_MAX];	/* merged away, to remove */
+	unsigned ndrop;
+	struct logstore_merge merge;
+};
 
 struct ppx_log {
 	MDB_env *env;
@@ -36,6 +97,14 @@ struct ppx_log {
 	int file;		/* a copy: one data file, no lock file */
 	uint64_t map_max;
 	size_t key_max;		/* LMDB's largest key, below KEY_BUF */
+	size_t ix_key_max;	/* an index key's, before its run number */
+	int format;		/* of the log when it was opened */
+	uint64_t young_max;	/* entries a young run takes */
+	uint64_t slice;		/* merge records per index and commit, if
+				 * fixed (tests); 0: by the commit's size */
+	char *notice;		/* what the open did, for its caller */
+	struct logstore_filter *filters[2 * LOGSTORE_RUNS_MAX];
+	unsigned nfilters;	/* of sealed runs (logstore_filter.c) */
 	uint64_t size;		/* committed entries */
 	ppx_hash head;		/* leaf hash of the last committed one */
 	ppx_log_batch *batch;	/* the open batch, if any */
@@ -162,6 +231,55 @@ int ppxi_logstore_batch_meta_del(ppx_log_batch *b, const void *key, size_t len);
 /* Both, as one: del non-zero removes. */
 int ppxi_logstore_batch_meta_change(ppx_log_batch *b, const void *key,
 				    size_t len, uint64_t value, int del);
+
+/* Doubles the map, up to map_max.  PPX_EFULL when it cannot grow. */
+int ppxi_logstore_map_grow(ppx_log *log);
+
+/* ---- runs (logstore_runs.c, logstore_merge.c) -------------------------- */
+
+/* The runs in txn: meta "runs", or format 1 if the log has none. */
+int ppxi_runs_load(ppx_log *log, MDB_txn *txn, struct logstore_runs *out);
+/* Writes r as meta "runs".  Returns an LMDB result. */
+int ppxi_runs_save(ppx_log *log, MDB_txn *txn, const struct logstore_runs *r);
+/* The runs lookups probe, oldest first: the sealed runs, then the young
+ * one (to UINT64_MAX).  Returns how many (at most RUNS_MAX + 1). */
+unsigned ppxi_runs_live(const struct logstore_runs *r,
+			struct logstore_run *out);
+/* Whether a key of len bytes fits LMDB's limit with r's run numbers. */
+static inline int logstore_runs_fit(const ppx_log *log,
+				    const struct logstore_runs *r, size_t len)
+{
+	return r->plen + len <= log->key_max;
+}
+/* run || key into buf; returns its length. */
+size_t ppxi_runs_key(const struct logstore_runs *r, uint32_t run,
+		     uint8_t *buf, const void *key, size_t len);
+/* The value of a dedupe key, probing the runs newest first.  Returns an
+ * LMDB result. */
+int ppxi_runs_dedupe_get(ppx_log *log, MDB_txn *txn,
+			 const struct logstore_runs *r, const void *key,
+			 size_t len, MDB_val *v);
+/* The seqs under key in index ix from `from` on, at most max, ascending
+ * (*seqs NULL if none). */
+int ppxi_runs_seqs(ppx_log *log, MDB_txn *txn, const struct logstore_runs *r,
+		   int ix, const void *key, size_t len, uint64_t from,
+		   size_t max, uint64_t **seqs, size_t *n);
+/* One commit's share of the runs' upkeep, before it commits: seals the
+ * young run once it holds young_max entries, starts a merge, and copies
+ * and removes a slice; `entries` is how many the commit appended, next
+ * the seq of the next.  Returns an LMDB result. */
+int ppxi_runs_step(ppx_log *log, MDB_txn *txn, struct logstore_runs *r,
+		   uint64_t next, uint64_t entries);
+/* 0 if the sealed run of r surely does not hold the dedupe key (without
+ * run number), 1 if it may (logstore_filter.c). */
+int ppxi_filter_may_hold(ppx_log *log, MDB_txn *txn,
+			 const struct logstore_runs *r,
+			 const struct logstore_run *run, const uint8_t *key,
+			 size_t len);
+void ppxi_filters_free(ppx_log *log);
+
+/* Moves a format-1 log to format 2 in one transaction. */
+int ppxi_runs_migrate(ppx_log *log);
 
 /* Ends an open batch without committing it (ppx_log_close). */
 void ppxi_logstore_batch_free(ppx_log_batch *b);

@@ -9,6 +9,7 @@
  * proof reads every stored node it needs in the same transaction, so they
  * all belong to one tree.  Sizes are checked against the committed size.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,43 +157,42 @@ static int entry_matches(ppx_log *log, MDB_txn *txn, uint64_t seq,
 	return 0;
 }
 
-/* The first entry about message k with this kind and peer, from the ids
+/* The first entry about message id with this kind and peer, from the ids
  * index: for the kinds the dedupe index does not cover. */
-static int find_in_ids(ppx_log *log, MDB_txn *txn, int kind,
-		       const char *peer, MDB_val *k, uint64_t *seq_out)
+static int find_in_ids(ppx_log *log, MDB_txn *txn,
+		       const struct logstore_runs *r, int kind,
+		       const char *peer, const uint8_t *id, size_t id_len,
+		       uint64_t *seq_out)
 {
-	MDB_cursor *cur;
-	MDB_val v;
-	int rc, err = 0, match = 0;
+	uint64_t *seqs = NULL;
+	size_t n = 0;
+	int rc, match = 0;
 
-	if ((rc = mdb_cursor_open(txn, log->dbi[DB_IDS], &cur)) != 0)
-		return ppxi_logstore_fail(rc, "cannot search log %s", log->dir);
-	for (rc = mdb_cursor_get(cur, k, &v, MDB_SET_KEY); rc == 0;
-	     rc = mdb_cursor_get(cur, k, &v, MDB_NEXT_DUP)) {
-		if ((err = index_seq(log, &v, seq_out)) < 0 ||
-		    (err = entry_matches(log, txn, *seq_out, kind, peer,
-					 &match)) < 0 || match)
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (err < 0 || match)
-		return err;
-	if (rc != MDB_NOTFOUND)
-		return ppxi_logstore_fail(rc, "cannot search log %s", log->dir);
+	rc = ppxi_runs_seqs(log, txn, r, IX_IDS, id, id_len, 0, SIZE_MAX,
+			    &seqs, &n);
+	for (size_t i = 0; rc == 0 && !match && i < n; i++)
+		if ((rc = entry_matches(log, txn, seqs[i], kind, peer,
+					&match)) == 0 && match)
+			*seq_out = seqs[i];
+	free(seqs);
+	if (rc < 0 || match)
+		return rc;
 	return not_found(log, kind, peer);
 }
 
 /* The seq recorded in the dedupe index for (kind, peer, id). */
-static int find_in_dedupe(ppx_log *log, MDB_txn *txn, int kind,
+static int find_in_dedupe(ppx_log *log, MDB_txn *txn,
+			  const struct logstore_runs *r, int kind,
 			  const char *peer, const uint8_t *id, size_t id_len,
 			  uint64_t *seq_out)
 {
 	uint8_t key[LOGSTORE_KEY_BUF];
-	MDB_val k = {logstore_dedupe_key_len(kind, peer, id_len), key}, v;
+	size_t len = logstore_dedupe_key_len(kind, peer, id_len);
+	MDB_val v;
 	int rc;
 
 	logstore_dedupe_key(key, kind, peer, id, id_len);
-	rc = mdb_get(txn, log->dbi[DB_DEDUPE], &k, &v);
+	rc = ppxi_runs_dedupe_get(log, txn, r, key, len, &v);
 	if (rc == MDB_NOTFOUND)
 		return not_found(log, kind, peer);
 	if (rc != 0)
@@ -203,7 +203,7 @@ static int find_in_dedupe(ppx_log *log, MDB_txn *txn, int kind,
 int ppx_log_find(ppx_log *self, int kind, const char *peer,
 		 const uint8_t *id, size_t id_len, uint64_t *seq_out)
 {
-	MDB_val k = {id_len, (void *)id};
+	struct logstore_runs r;
 	size_t klen;
 	MDB_txn *txn;
 	int rc;
@@ -217,55 +217,23 @@ int ppx_log_find(ppx_log *self, int kind, const char *peer,
 				     self->dir);
 	if ((rc = ppxi_logstore_read_begin(self, &txn)) < 0)
 		return rc;
-	if (klen > 0)
-		rc = find_in_dedupe(self, txn, kind, peer, id, id_len,
+	if ((rc = ppxi_runs_load(self, txn, &r)) < 0)
+		;
+	else if (klen > 0)
+		rc = find_in_dedupe(self, txn, &r, kind, peer, id, id_len,
 				    seq_out);
 	else
-		rc = find_in_ids(self, txn, kind, peer, &k, seq_out);
+		rc = find_in_ids(self, txn, &r, kind, peer, id, id_len,
+				 seq_out);
 	ppxi_logstore_read_end(self, txn);
 	return rc;
 }
 
-/* Up to max seqs under key in a DUPSORT index, ascending, in txn. */
-/* The seqs under key k from `from` on: the values are big-endian seqs,
- * sorted, so MDB_GET_BOTH_RANGE finds the first one at or after it. */
-static int index_list(ppx_log *log, MDB_txn *txn, MDB_dbi dbi, MDB_val *k,
-		      uint64_t from, uint64_t **seqs, size_t *n, size_t max)
-{
-	uint8_t start[8];
-	MDB_cursor *cur;
-	MDB_val v = {sizeof(start), start};
-	size_t count = 0;
-	int rc, err = 0;
-
-	logstore_put_be64(start, from);
-	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
-		return ppxi_logstore_fail(rc, "cannot search log %s", log->dir);
-	rc = from == 0 ? mdb_cursor_get(cur, k, &v, MDB_SET_KEY)
-		       : mdb_cursor_get(cur, k, &v, MDB_GET_BOTH_RANGE);
-	if (rc == 0)
-		rc = mdb_cursor_count(cur, &count);
-	if (count > max)
-		count = max;
-	if (rc == 0 && !(*seqs = malloc(count * sizeof(**seqs))))
-		err = ppx_error_set(PPX_ENOMEM, "cannot search log %s: out "
-				    "of memory", log->dir);
-	for (; rc == 0 && err == 0 && *n < count;
-	     rc = mdb_cursor_get(cur, k, &v, MDB_NEXT_DUP))
-		if ((err = index_seq(log, &v, &(*seqs)[*n])) == 0)
-			(*n)++;
-	mdb_cursor_close(cur);
-	if (err < 0)
-		return err;
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return ppxi_logstore_fail(rc, "cannot search log %s", log->dir);
-	return 0;
-}
-
-static int by_key(ppx_log *log, MDB_dbi dbi, const void *key, size_t len,
+/* The seqs under key in index ix from `from` on, at most max, ascending. */
+static int by_key(ppx_log *log, int ix, const void *key, size_t len,
 		  uint64_t from, uint64_t **seqs, size_t *n, size_t max)
 {
-	MDB_val k = {len, (void *)key};
+	struct logstore_runs r;
 	MDB_txn *txn;
 	int rc;
 
@@ -279,64 +247,114 @@ static int by_key(ppx_log *log, MDB_dbi dbi, const void *key, size_t len,
 		return 0;
 	if ((rc = ppxi_logstore_read_begin(log, &txn)) < 0)
 		return rc;
-	rc = index_list(log, txn, dbi, &k, from, seqs, n, max);
+	if ((rc = ppxi_runs_load(log, txn, &r)) == 0)
+		rc = ppxi_runs_seqs(log, txn, &r, ix, key, len, from, max,
+				    seqs, n);
 	ppxi_logstore_read_end(log, txn);
-	if (rc < 0) {
-		free(*seqs);
-		*seqs = NULL;
-		*n = 0;
-	}
 	return rc;
 }
 
 int ppx_log_by_message(ppx_log *self, const uint8_t *id, size_t id_len,
 		       uint64_t **seqs, size_t *n, size_t max)
 {
-	return by_key(self, self->dbi[DB_IDS], id, id_len, 0, seqs, n, max);
+	return by_key(self, IX_IDS, id, id_len, 0, seqs, n, max);
 }
 
 int ppx_log_by_message_from(ppx_log *self, const uint8_t *id, size_t id_len,
 			    uint64_t from, uint64_t **seqs, size_t *n,
 			    size_t max)
 {
-	return by_key(self, self->dbi[DB_IDS], id, id_len, from, seqs, n, max);
+	return by_key(self, IX_IDS, id, id_len, from, seqs, n, max);
 }
 
-/* Whether key k starts with the first `nibbles` hex digits of prefix. */
-static int has_prefix(const MDB_val *k, const uint8_t *prefix, size_t nibbles)
+/* Whether key k (after plen bytes of run number) starts with the first
+ * `nibbles` hex digits of prefix. */
+static int has_prefix(const MDB_val *k, size_t plen, const uint8_t *prefix,
+		      size_t nibbles)
 {
-	const uint8_t *key = k->mv_data;
+	const uint8_t *key = (const uint8_t *)k->mv_data + plen;
 	size_t whole = nibbles / 2;
 
-	if (k->mv_size < (nibbles + 1) / 2 || memcmp(key, prefix, whole) != 0)
+	if (k->mv_size < plen + (nibbles + 1) / 2 ||
+	    memcmp(key, prefix, whole) != 0)
 		return 0;
 	return nibbles % 2 == 0 || (key[whole] >> 4) == (prefix[whole] >> 4);
 }
 
-/* The distinct 16-byte keys of the ids index under the prefix, in txn. */
+static int id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, PPX_LOG_ID_LEN);
+}
+
+/* Adds to ids the distinct 16-byte keys under the prefix in one run, up
+ * to max of them. */
+static int run_ids_prefix(ppx_log *log, MDB_cursor *cur,
+			  const struct logstore_runs *r, uint32_t run,
+			  const uint8_t *prefix, size_t nibbles,
+			  uint8_t (*ids)[PPX_LOG_ID_LEN], size_t max, size_t *n)
+{
+	uint8_t start[PPX_LOG_ID_LEN] = {0}, key[LOGSTORE_KEY_BUF];
+	MDB_val k, v;
+	size_t got = 0;
+	int rc;
+
+	memcpy(start, prefix, (nibbles + 1) / 2);
+	if (nibbles % 2)
+		start[nibbles / 2] &= 0xf0;
+	k = (MDB_val){ppxi_runs_key(r, run, key, start, (nibbles + 1) / 2),
+		      key};
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && got < max && has_prefix(&k, r->plen, prefix, nibbles) &&
+	     (r->plen == 0 || memcmp(k.mv_data, key, r->plen) == 0);
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP))
+		if (k.mv_size == r->plen + PPX_LOG_ID_LEN) {
+			memcpy(ids[(*n)++], (const uint8_t *)k.mv_data + r->plen,
+			       PPX_LOG_ID_LEN);
+			got++;
+		}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return ppxi_logstore_fail(rc, "cannot search log %s", log->dir);
+	return 0;
+}
+
+/* The distinct 16-byte keys of the ids index under the prefix, in txn:
+ * the first max of each run, then sorted, each once, the first max. */
 static int ids_prefix(ppx_log *log, MDB_txn *txn, const uint8_t *prefix,
 		      size_t nibbles, uint8_t (*ids)[PPX_LOG_ID_LEN],
 		      size_t max, size_t *n)
 {
-	uint8_t start[PPX_LOG_ID_LEN] = {0};
-	MDB_val k = {(nibbles + 1) / 2, start}, v;
+	struct logstore_run live[LOGSTORE_RUNS_MAX + 1];
+	struct logstore_runs r;
+	uint8_t (*all)[PPX_LOG_ID_LEN] = NULL;
 	MDB_cursor *cur;
+	size_t got = 0;
+	unsigned nlive;
 	int rc;
 
-	memcpy(start, prefix, k.mv_size);
-	if (nibbles % 2)
-		start[nibbles / 2] &= 0xf0;
-	if ((rc = mdb_cursor_open(txn, log->dbi[DB_IDS], &cur)) != 0)
+	if (max == 0 || (rc = ppxi_runs_load(log, txn, &r)) < 0)
+		return max == 0 ? 0 : rc;
+	nlive = ppxi_runs_live(&r, live);
+	if (max > SIZE_MAX / PPX_LOG_ID_LEN / nlive ||
+	    !(all = malloc(max * nlive * PPX_LOG_ID_LEN)))
+		return ppx_error_set(PPX_ENOMEM, "cannot search log %s: out "
+				     "of memory", log->dir);
+	if ((rc = mdb_cursor_open(txn, log->dbi[DB_IDS], &cur)) != 0) {
+		free(all);
 		return ppxi_logstore_fail(rc, "cannot search log %s", log->dir);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	     rc == 0 && *n < max && has_prefix(&k, prefix, nibbles);
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP))
-		if (k.mv_size == PPX_LOG_ID_LEN)
-			memcpy(ids[(*n)++], k.mv_data, PPX_LOG_ID_LEN);
+	}
+	for (unsigned i = 0; i < nlive && rc == 0; i++)
+		rc = run_ids_prefix(log, cur, &r, live[i].id, prefix, nibbles,
+				    all, max, &got);
 	mdb_cursor_close(cur);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return ppxi_logstore_fail(rc, "cannot search log %s", log->dir);
-	return 0;
+	if (rc == 0 && got > 0) {
+		qsort(all, got, PPX_LOG_ID_LEN, id_cmp);
+		for (size_t i = 0; i < got && *n < max; i++)
+			if (*n == 0 || memcmp(ids[*n - 1], all[i],
+					      PPX_LOG_ID_LEN) != 0)
+				memcpy(ids[(*n)++], all[i], PPX_LOG_ID_LEN);
+	}
+	free(all);
+	return rc;
 }
 
 int ppx_log_ids_by_prefix(ppx_log *self, const uint8_t *prefix,
@@ -360,7 +378,7 @@ int ppx_log_ids_by_prefix(ppx_log *self, const uint8_t *prefix,
 int ppx_log_by_subject(ppx_log *self, const char *key, uint64_t **seqs,
 		       size_t *n, size_t max)
 {
-	return by_key(self, self->dbi[DB_SUBJECTS], key,
+	return by_key(self, IX_SUBJECTS, key,
 		      key ? strlen(key) : 0, 0, seqs, n, max);
 }
 

@@ -11,13 +11,17 @@
  *             (post-order): 2m - popcount(m) - 1 - (ctz(m) - level) with
  *             m = (index + 1) << level, so this database too is only ever
  *             appended to (MDB_APPEND)
- *   dedupe    kind(1) || peer || 0x00 || message id -> seq (first entry)
- *   ids       message id -> seq, duplicates sorted (every entry about it:
- *             its message_id and each of its related_ids)
- *   subjects  subject key ("pnc:..", "crn:..") -> seq, duplicates sorted
+ *   dedupe    run(4) || kind(1) || peer || 0x00 || message id -> seq
+ *   ids       run(4) || message id -> seq, duplicates sorted (every entry
+ *             about it: its message_id and each of its related_ids)
+ *   subjects  run(4) || subject key ("pnc:..") -> seq, duplicates sorted
+ *             (the three indexes are sorted runs, merged a slice per
+ *             commit so that a commit's bytes stay flat as the log grows:
+ *             logstore_runs.c; a log of format 1 has no run numbers)
  *   outbox    partner || 0x00 || seq (8, BE) -> empty: SENT entries still
  *             waiting for that partner's receipt
- *   meta      named values ("format" -> 4-byte BE version, 1;
+ *   meta      named values ("format" -> 4-byte BE version, 2;
+ *             "runs" -> the list of index runs;
  *             "cursor/" || name -> 8-byte BE seq, see the cursors below;
  *             "mark/" || set || 0x00 || seq (8, BE) -> 8-byte BE value,
  *             see the marks below)
@@ -59,6 +63,12 @@ typedef struct ppx_log_options {
 	uint64_t map_size;	/* initial map size in bytes; 0: 64 MiB */
 	uint64_t map_max;	/* the map never grows beyond; 0: 1 TiB */
 	unsigned flags;		/* enum ppx_log_flags */
+	/* The index runs (PROTOCOL.md 6.2): entries the young run takes
+	 * before it is sealed (0: 16384), and the records per index a
+	 * commit's share of a merge copies (0: 16 per entry the commit
+	 * appends, at least 512 and at most 16,000).  Tests set them low. */
+	uint64_t run_entries;
+	uint64_t run_slice;
 } ppx_log_options;
 
 /* Open (and create, mode 0700, unless read-only) the log in directory
@@ -70,6 +80,11 @@ typedef struct ppx_log_options {
  * match its stored leaf hash. */
 int ppx_log_open(ppx_log **out, const char *dir, const ppx_log_options *opts);
 void ppx_log_close(ppx_log *self);	/* aborts an open batch; NULL ok */
+
+/* What the open did that its caller should log, or NULL: a writable open
+ * of a log of format 1 moves it to the current format first, in one
+ * transaction (a crash leaves it in format 1), and says so here. */
+const char *ppx_log_notice(ppx_log *self);
 
 /* Number of entries (the next sequence number). */
 uint64_t ppx_log_size(ppx_log *self);

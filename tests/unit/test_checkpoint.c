@@ -433,6 +433,15 @@ static ppx_verify_report differing(struct fx *f)
 static const uint8_t seq0[8], seq1[8] = {0, 0, 0, 0, 0, 0, 0, 1};
 static const char pnc[] = "pnc:2019/0123456X";
 
+/* An index key in run 0, the young run of a new log (PROTOCOL.md 6.2):
+ * the run number, 4 bytes, then the key.  Returns its length. */
+static size_t run0(uint8_t *out, const void *key, size_t len)
+{
+	memset(out, 0, 4);
+	memcpy(out + 4, key, len);
+	return 4 + len;
+}
+
 /* Entry 0 (a message sent) loses its record in the subjects index: the
  * subject's history would silently lack it. */
 static void test_checkpoint__missing_subject_record_is_found(void **state)
@@ -440,7 +449,9 @@ static void test_checkpoint__missing_subject_record_is_found(void **state)
 	struct fx *f = *state;
 	ppx_verify_report r;
 
-	tamper(f, "subjects", 1, pnc, strlen(pnc), seq0, 8);
+	uint8_t key[64];
+
+	tamper(f, "subjects", 1, key, run0(key, pnc, strlen(pnc)), seq0, 8);
 	r = differing(f);
 	assert_int_equal(r.first_bad, 0);
 	assert_non_null(strstr(r.reason, "subjects index"));
@@ -451,11 +462,27 @@ static void test_checkpoint__extra_ids_record_is_found(void **state)
 {
 	struct fx *f = *state;
 	ppx_verify_report r;
+	uint8_t key[64];
+
+	tamper(f, "ids", 0, key, run0(key, "0123456789abcdef", 16), seq1, 8);
+	r = differing(f);
+	assert_int_equal(r.first_bad, ENTRIES);
+	assert_non_null(strstr(r.reason, "the ids index holds"));
+	assert_non_null(strstr(r.reason, "records; the entries imply"));
+}
+
+/* A record of a run the list of runs does not name (here a key of format
+ * 1, whose first 4 bytes read as run 0x30313233). */
+static void test_checkpoint__record_of_unknown_run_is_found(void **state)
+{
+	struct fx *f = *state;
+	ppx_verify_report r;
 
 	tamper(f, "ids", 0, "0123456789abcdef", 16, seq1, 8);
 	r = differing(f);
 	assert_int_equal(r.first_bad, ENTRIES);
-	assert_non_null(strstr(r.reason, "the ids index holds"));
+	assert_non_null(strstr(r.reason, "run 808530483 that its list of "
+				       "runs does not name"));
 }
 
 /* The dedupe record of entry 0 names entry 1: a new message could be
@@ -472,12 +499,13 @@ static void test_checkpoint__changed_dedupe_record_is_found(void **state)
 	assert_int_equal(ppx_log_open(&log, f->dir, &ro), 0);
 	assert_int_equal(ppx_log_get(log, 0, &e), 0);
 	ppx_log_close(log);
-	assert_true(e->message_id.len + 2 <= sizeof(key));
+	assert_true(e->message_id.len + 6 <= sizeof(key));
 	assert_true(!e->peer_agency || !*e->peer_agency);
-	key[0] = (uint8_t)e->kind;	/* kind || peer "" || 0 || id */
-	key[1] = 0;
-	memcpy(key + 2, e->message_id.data, e->message_id.len);
-	tamper(f, "dedupe", 0, key, 2 + e->message_id.len, seq1, 8);
+	memset(key, 0, 4);		/* run 0 || */
+	key[4] = (uint8_t)e->kind;	/* kind || peer "" || 0 || id */
+	key[5] = 0;
+	memcpy(key + 6, e->message_id.data, e->message_id.len);
+	tamper(f, "dedupe", 0, key, 6 + e->message_id.len, seq1, 8);
 	ppx__v1__log_entry__free_unpacked(e, NULL);
 	r = differing(f);
 	assert_int_equal(r.first_bad, 0);
@@ -808,6 +836,7 @@ int main(void)
 		T(test_checkpoint__missing_subject_record_is_found),
 		T(test_checkpoint__extra_ids_record_is_found),
 		T(test_checkpoint__changed_dedupe_record_is_found),
+		T(test_checkpoint__record_of_unknown_run_is_found),
 		T(test_checkpoint__missing_outbox_record_is_found),
 		T(test_checkpoint__extra_outbox_record_is_found),
 		T(test_checkpoint__receipted_message_leaves_the_outbox),

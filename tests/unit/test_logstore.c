@@ -1090,10 +1090,10 @@ static void test_logstore__changed_last_entry_stops_the_writer(void **state)
 static void test_logstore__unknown_format_version_is_refused(void **state)
 {
 	struct fx *f = *state;
-	uint8_t v2[4] = {0, 0, 0, 2};
+	uint8_t v3[4] = {0, 0, 0, 3};
 
 	append_notes(f->log, 1);
-	tamper(f, "meta", "format", 6, v2, sizeof(v2));
+	tamper(f, "meta", "format", 6, v3, sizeof(v3));
 	assert_int_equal(ppx_log_open(&f->log, f->dir, NULL), PPX_ECORRUPT);
 	assert_true(strstr(ppx_error_last(), "format") != NULL);
 }
