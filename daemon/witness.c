@@ -417,8 +417,10 @@ static size_t judge_needs(struct judge *j)
 	    !find_proof(j->q, p->held.size, j->cp->tree_size))
 		j->prove[n++] = p->held.size;
 	for (size_t i = 0; i < p->n_seen && n < WITNESS_PROVE_MAX; i++)
-		if (p->seen[i].size < j->cp->tree_size && p->seen[i].size > 0)
+		if (p->seen[i].size < j->cp->tree_size && p->seen[i].size > 0) {
 			j->prove[n++] = p->seen[i].size;
+			p->seen[i].asked = 1;
+		}
 	return n;
 }
 
@@ -535,8 +537,13 @@ static void seen_add(struct ppxd *d, struct wpeer *c, Ppx__V1__Envelope *env,
 	for (size_t i = 0; i < c->n_seen; i++)
 		if (strcmp(c->seen[i].reported_by, shown_by) == 0)
 			at = i;
-	if (at < c->n_seen && c->seen[at].size >= cp->tree_size)
-		return;		/* that reporter's newer one stays */
+	/* That reporter's newer one stays; so does one we asked the log to
+	 * prove: replaced by each newer receipt, the size asked for would
+	 * never be the one the log's next request proves, and a log under a
+	 * steady stream of receipts would never be cosigned. */
+	if (at < c->n_seen &&
+	    (c->seen[at].size >= cp->tree_size || c->seen[at].asked))
+		return;
 	if (at == WITNESS_SEEN_MAX ||
 	    wcheck_set(&s, env, cp->tree_size, cp->root_hash.data,
 		       ppxd_now_ms()) != 0)

@@ -31,6 +31,8 @@ struct wcheck {
 	uint8_t root[PPX_HASH_LEN];
 	int64_t ms;		/* when we took it */
 	char reported_by[PPX_NAME_MAX];	/* seen: whose gossip showed it */
+	int asked;		/* seen: its size was in a PROOF_NEEDED we
+				 * answered: kept until the log proves it */
 };
 
 /* Witnessing with one partner (one link), both ways. */

@@ -58,6 +58,7 @@ set_clock() {	# set_clock DAYS: the clock DAYS days (less an hour) before END
 	set_clock_at $(( END_S - $1 * 86400 + 3600 ))
 }
 faked() {
+	faketime_sweep
 	env LD_PRELOAD="$FAKETIME_LIB" FAKETIME_TIMESTAMP_FILE="$CLOCK" \
 		FAKETIME_NO_CACHE=1 "$@"
 }

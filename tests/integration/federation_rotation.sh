@@ -114,7 +114,7 @@ if [ -z "$FAKETIME_LIB" ]; then
 	notok "libfaketime is installed (scripts/install-deps installs faketime)"
 	finish; exit 1
 fi
-later() { env LD_PRELOAD="$FAKETIME_LIB" FAKETIME=+3d "$@"; }
+later() { faketime_sweep; env LD_PRELOAD="$FAKETIME_LIB" FAKETIME=+3d "$@"; }
 check "with the clock 3 days on, probation's old certificate has expired" \
 	fails quietly later openssl x509 -in "$FED/old-signing.crt" -noout -checkend 0
 check "... and its new one has not" \

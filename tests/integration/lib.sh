@@ -127,6 +127,7 @@ fed_conf() { echo "$FED/$1/ppxd.conf"; }
 
 fed_start() {	# fed_start AGENCY: start ppxd in the background
 	local a=$1
+	faketime_sweep	# PPXD_WRAP may preload libfaketime (skew.sh)
 	# PPXD_WRAP runs the daemon under a tool, e.g. "valgrind -q --leak-check=full"
 	${PPXD_WRAP:-} "$PPXD" -f -c "$(fed_conf "$a")" >>"$FED/$a/ppxd.out" 2>&1 &
 	echo $! >"$FED/$a/pid"
@@ -296,8 +297,25 @@ log_verify() { "$PPX" verify --log "$(fed_log_dir "$1")" --pki "$PKI" >/dev/null
 # semaphore (/dev/shm/sem.faketime_sem_PID) can collide with one that a
 # killed run left behind; under SAN=1 the preloaded library must be let
 # come before AddressSanitizer's.
+# libfaketime, preloaded, makes a shared memory object and a semaphore
+# named by its pid (/dev/shm/faketime_shm_PID, sem.faketime_sem_PID) with
+# O_EXCL, and fails when a process of that pid killed earlier left its
+# own: pids wrap within one run of the suite.  faketime_sweep removes
+# those whose process is gone; every start of a program on a moved clock
+# (fed_start, at_clock, the scenarios' own wrappers) runs it first.
+faketime_sweep() {
+	local f pid
+	for f in /dev/shm/faketime_shm_* /dev/shm/sem.faketime_sem_*; do
+		[ -e "$f" ] || continue
+		pid=${f##*_}
+		case $pid in '' | *[!0-9]*) continue ;; esac
+		[ -d "/proc/$pid" ] || rm -f "$f"
+	done
+}
+
 at_clock() {
 	local lib
+	faketime_sweep
 	lib=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketime.so.1$' | head -1)
 	[ -n "$lib" ] || { echo "libfaketime is not installed (scripts/install-deps)" >&2; return 1; }
 	env LD_PRELOAD="$lib" FAKETIME="$1" \

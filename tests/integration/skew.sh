@@ -33,6 +33,7 @@ at_offset() {	# at_offset OFFSET: (re)start police with its clock moved
 }
 # Police's users share its machine, and its clock.
 police_send() {
+	faketime_sweep
 	env LD_PRELOAD="$FAKETIME_LIB" FAKETIME="$OFFSET" \
 		"$PPX" send --config "$(fed_conf police.gwent)" --json "$1" >/dev/null
 }

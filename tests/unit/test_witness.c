@@ -6,7 +6,8 @@
  * partner's gossip cannot crowd out a log's own receipts; a split view's
  * answer shows the checkpoint that disagrees; with a directory in force,
  * a checkpoint signed by a key it does not list is not taken as gossip or
- * from a receipt).
+ * from a receipt; a stream of receipts cannot keep a log from being
+ * cosigned).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -224,18 +225,17 @@ static void test_hostile_cosignature(void **state)
 
 /* The signed checkpoint of `agency`'s log at (size, root), as an
  * Envelope (caller frees), and the note signature into sig. */
-static Ppx__V1__Envelope *checkpoint(struct daemon_fixture *f, uint64_t size,
-				     uint8_t fill, uint8_t *sig,
-				     size_t *sig_len)
+static Ppx__V1__Envelope *checkpoint_of(struct daemon_fixture *f,
+					uint64_t size, uint8_t *root,
+					uint8_t *sig, size_t *sig_len)
 {
 	Ppx__V1__Checkpoint cp = PPX__V1__CHECKPOINT__INIT;
-	uint8_t root[32], body[512], *frame = NULL;
+	uint8_t body[512], *frame = NULL;
 	char note[PPX_NOTE_MAX];
 	size_t len, note_len;
 	Ppx__V1__Frame *fr;
 	Ppx__V1__Envelope *env;
 
-	memset(root, fill, sizeof(root));
 	cp.agency = f->d.cfg->agency;
 	cp.tree_size = size;
 	cp.root_hash.data = root;
@@ -261,6 +261,26 @@ static Ppx__V1__Envelope *checkpoint(struct daemon_fixture *f, uint64_t size,
 						 note_len), 0);
 	}
 	return env;
+}
+
+static Ppx__V1__Envelope *checkpoint(struct daemon_fixture *f, uint64_t size,
+				     uint8_t fill, uint8_t *sig,
+				     size_t *sig_len)
+{
+	uint8_t root[32];
+
+	memset(root, fill, sizeof(root));
+	return checkpoint_of(f, size, root, sig, sig_len);
+}
+
+/* A checkpoint of `f`'s real log as it stands, as its receipts carry. */
+static Ppx__V1__Envelope *checkpoint_now(struct daemon_fixture *f)
+{
+	uint64_t size = ppx_log_size(f->d.log);
+	ppx_hash root;
+
+	assert_int_equal(ppx_log_root(f->d.log, size, root), 0);
+	return checkpoint_of(f, size, root, NULL, NULL);
 }
 
 /* A request of `l`'s log at (size, fill) with `n` gossip envelopes. */
@@ -371,6 +391,72 @@ static void test_gossip_cannot_crowd_out(void **state)
 	daemon_free(&pol);
 	daemon_free(&w);
 	daemon_free(&pri);
+}
+
+/* A new session, so that `l` asks `w` at once, not after the interval. */
+static uint8_t *log_asks_anew(struct daemon_fixture *l,
+			      struct daemon_fixture *w, size_t *len)
+{
+	transport_mem_link_up(l->d.transport,
+			      daemon_fixture_link(l, w->d.cfg->agency), 0);
+	witness_pump(&l->d, 1000);
+	return log_asks(l, w, len);
+}
+
+/* `l` asks `w`, `w` answers and `l` takes the answer: its result. */
+static Ppx__V1__WitnessResult round_trip(struct daemon_fixture *l,
+					 struct daemon_fixture *w, int anew)
+{
+	size_t len, reply_len;
+	uint8_t *req = anew ? log_asks_anew(l, w, &len) : log_asks(l, w, &len);
+	uint8_t *reply = witness_answers(w, l->d.cfg->agency, req, len,
+					 &reply_len);
+	Ppx__V1__WitnessResult r;
+
+	assert_non_null(reply);
+	r = result(reply, reply_len);
+	log_takes(l, w, reply, reply_len);
+	free(req);
+	free(reply);
+	return r;
+}
+
+/* The log's receipts, each with a newer checkpoint, arrive between the
+ * witness's PROOF_NEEDED and the log's next request (a steady stream of
+ * messages does that every time): the size asked for stays until the
+ * log proves it, so the next request is cosigned.  Were each receipt's
+ * checkpoint to replace it, every request would be asked for a size it
+ * could not yet have proven, and the log would never be cosigned. */
+static void test_receipts_cannot_stall_witnessing(void **state)
+{
+	struct daemon_fixture *l = daemon(POLICE), *w = daemon(PROBATION);
+	Ppx__V1__Envelope *rc;
+
+	(void)state;
+	log_something(l);
+	assert_int_equal(round_trip(l, w, 0),
+			 PPX__V1__WITNESS_RESULT__COSIGNED);
+	for (int round = 0; round < 3; round++) {
+		log_something(l);
+		rc = checkpoint_now(l);	/* a receipt the witness takes */
+		witness_receipt_seen(&w->d, POLICE, rc);
+		ppx__v1__envelope__free_unpacked(rc, NULL);
+		log_something(l);
+		assert_int_equal(round_trip(l, w, 1),
+				 PPX__V1__WITNESS_RESULT__PROOF_NEEDED);
+		log_something(l);	/* the next receipt, newer */
+		rc = checkpoint_now(l);
+		witness_receipt_seen(&w->d, POLICE, rc);
+		ppx__v1__envelope__free_unpacked(rc, NULL);
+		log_something(l);
+		assert_int_equal(round_trip(l, w, 0),	/* the retry */
+				 PPX__V1__WITNESS_RESULT__COSIGNED);
+	}
+	assert_int_equal(count(l, PPX__V1__ENTRY_KIND__ENTRY_COSIGNED), 4);
+	assert_int_equal(count(w, PPX__V1__ENTRY_KIND__ENTRY_WITNESS_ALARM),
+			 0);
+	daemon_free(&l);
+	daemon_free(&w);
 }
 
 /* A split view with nothing held of the log: the answer's `held` is the
@@ -572,6 +658,7 @@ int main(void)
 		cmocka_unit_test(test_refused_not_logged),
 		cmocka_unit_test(test_gossip_cannot_crowd_out),
 		cmocka_unit_test(test_split_view_shows_checkpoint),
+		cmocka_unit_test(test_receipts_cannot_stall_witnessing),
 		cmocka_unit_test(test_dropped_key_checkpoints_not_taken),
 	};
 

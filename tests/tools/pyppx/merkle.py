@@ -38,25 +38,7 @@ def root_from_inclusion(leaf: bytes, index: int, size: int, path):
 
 
 def verify_inclusion(leaf: bytes, index: int, size: int, path, root: bytes) -> bool:
-    if index >= size:
-        return False
-    fn, sn, r = index, size - 1, leaf
-    for p in path:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
-            r = node_hash(p, r)
-            if not fn & 1:
-                while True:
-                    fn >>= 1
-                    sn >>= 1
-                    if fn & 1 or fn == 0:
-                        break
-        else:
-            r = node_hash(r, p)
-        fn >>= 1
-        sn >>= 1
-    return sn == 0 and r == root
+    return root_from_inclusion(leaf, index, size, path) == root
 
 
 def verify_consistency(size1: int, size2: int, path, root1: bytes, root2: bytes) -> bool:
