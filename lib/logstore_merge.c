@@ -88,6 +88,11 @@ struct values {
  * the input's run.  Returns an LMDB result. */
 static int input_keep(struct input *in, int rc, const MDB_val *k)
 {
+	/* A key that is a run number alone was never written: damage, not
+	 * the end of the run (which would end the merge short). */
+	if (rc == 0 && k->mv_size == LOGSTORE_RUN_LEN &&
+	    memcmp(k->mv_data, in->prefix, LOGSTORE_RUN_LEN) == 0)
+		return MDB_CORRUPTED;
 	in->has = in_run(rc, k, in->prefix);
 	if (in->has) {
 		if (k->mv_size >= LOGSTORE_KEY_BUF)
@@ -227,6 +232,8 @@ static void merge_end(struct logstore_runs *r)
 	struct logstore_merge *g = &r->merge;
 	struct logstore_run *a = &r->sealed[g->ia];
 
+	if (r->ndrop + 2 > LOGSTORE_RUNS_MAX || g->ia + 1 >= r->nsealed)
+		return;	/* never: merge_start and the list's checks see to it */
 	r->drop[r->ndrop++] = a->id;
 	r->drop[r->ndrop++] = a[1].id;
 	a->id = g->out;
@@ -429,6 +436,8 @@ static int migrate_index(ppx_log *log, MDB_txn *txn, int ix,
 	return mdb_drop(txn, tmp, 1);
 }
 
+#define MIGRATE_DONE_ALREADY (-30000)	/* not an LMDB result */
+
 /* The move in txn; *records is how many index records moved. */
 static int migrate_txn(ppx_log *log, MDB_txn *txn, uint64_t *records)
 {
@@ -439,6 +448,17 @@ static int migrate_txn(ppx_log *log, MDB_txn *txn, uint64_t *records)
 	int rc;
 
 	*records = 0;
+	/* Read again in the move's own write transaction: another writer
+	 * (ppxd's lock keeps it out; this does not rely on that) may have
+	 * moved the log since it was opened, and moving it twice would put
+	 * a second run number before every key. */
+	rc = mdb_get(txn, log->dbi[DB_META], &k, &v);
+	if (rc == 0 && v.mv_size == sizeof(two) &&
+	    ((const uint8_t *)v.mv_data)[3] >= LOGSTORE_FORMAT)
+		return MIGRATE_DONE_ALREADY;
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	v = (MDB_val){sizeof(two), two};
 	if ((rc = mdb_stat(txn, log->dbi[DB_LOG], &st)))
 		return rc;
 	for (int ix = 0; ix < NUM_IX; ix++)
@@ -459,7 +479,8 @@ static int migrate_txn(ppx_log *log, MDB_txn *txn, uint64_t *records)
 	return mdb_put(txn, log->dbi[DB_META], &k, &v, 0);
 }
 
-/* Commits the move, growing the map and starting again while it is full. */
+/* Commits the move, growing the map and starting again while it is full:
+ * 0, 1 if the log was in format 2 already, or < 0. */
 static int migrate_commit(ppx_log *log, uint64_t *records)
 {
 	MDB_txn *txn;
@@ -470,6 +491,8 @@ static int migrate_commit(ppx_log *log, uint64_t *records)
 			break;
 		if ((rc = migrate_txn(log, txn, records))) {
 			mdb_txn_abort(txn);
+			if (rc == MIGRATE_DONE_ALREADY)
+				return 1;
 		} else {
 			rc = mdb_txn_commit(txn);
 		}
@@ -500,6 +523,8 @@ int ppxi_runs_migrate(ppx_log *log)
 	if ((rc = migrate_commit(log, &records)) < 0)
 		return rc;
 	log->format = LOGSTORE_FORMAT;
+	if (rc == 1)
+		return 0;	/* moved by another writer meanwhile */
 	snprintf(notice, sizeof(notice), "log %s moved from format 1 to "
 		 "format %d: %llu index records copied into one sealed run, "
 		 "in one transaction", log->dir, LOGSTORE_FORMAT,

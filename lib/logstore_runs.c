@@ -70,7 +70,9 @@ static void read_merge(struct reader *rd, struct logstore_runs *r,
 	struct logstore_merge *g = &r->merge;
 
 	g->active = (int)get_be(rd, 1);
-	if (!g->active)
+	if (g->active > 1)
+		rd->bad = 1;	/* 0 or 1: no other value is written */
+	if (g->active != 1)
 		return;
 	g->ia = (unsigned)get_be(rd, 1);
 	g->out = (uint32_t)get_be(rd, 4);
@@ -159,8 +161,11 @@ static int runs_valid(const struct logstore_runs *r, uint64_t size)
 			return 0;
 	if (r->young_from != at || at > size)
 		return 0;
+	/* A merge ends by adding its two inputs to the runs to remove:
+	 * there must be room for them (merge_start waits until there is). */
 	return !r->merge.active ||
 	       (r->merge.ia + 1 < r->nsealed &&
+		r->ndrop + 2 <= LOGSTORE_RUNS_MAX &&
 		r->merge.out >= LOGSTORE_OUT_RUNS && id_issued(r, r->merge.out) &&
 		r->merge.out + 1 == r->next_out &&
 		!id_repeated(r, r->merge.out));

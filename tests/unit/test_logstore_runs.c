@@ -634,6 +634,66 @@ static void test_logstore_runs__damaged_list_of_runs_is_refused(void **state)
 	assert_non_null(strstr(ppx_error_last(), "malformed"));
 }
 
+static size_t put_be(uint8_t *p, uint64_t v, size_t bytes)
+{
+	for (size_t i = bytes; i-- > 0; v >>= 8)
+		p[i] = (uint8_t)v;
+	return bytes;
+}
+
+/* A list of runs with a merge under way and no room left for its two
+ * inputs among the runs to remove (a state no writer makes) is refused:
+ * taken, the merge's end would write past the list. */
+static void test_logstore_runs__merge_without_room_to_end_is_refused(
+	void **state)
+{
+	struct fx *f = *state;
+	uint8_t rec[512];
+	size_t n = 0;
+
+	assert_int_equal(ppx_log_open(&f->log, f->dir, &tiny), 0);
+	commit_range(f->log, 0, 20);
+	ppx_log_close(f->log);
+	f->log = NULL;
+	n += put_be(rec + n, 0, 4);			/* young */
+	n += put_be(rec + n, 20, 8);		/* young_from */
+	n += put_be(rec + n, 48, 4);		/* next_run */
+	n += put_be(rec + n, 0x80000003u, 4);	/* next_out */
+	n += put_be(rec + n, 2, 1);			/* two sealed runs */
+	n += put_be(rec + n, 0x80000000u, 4);
+	n += put_be(rec + n, 0, 8);
+	n += put_be(rec + n, 10, 8);
+	n += put_be(rec + n, 0x80000001u, 4);
+	n += put_be(rec + n, 10, 8);
+	n += put_be(rec + n, 20, 8);
+	n += put_be(rec + n, 47, 1);		/* 47 runs to remove */
+	for (uint32_t id = 1; id <= 47; id++)
+		n += put_be(rec + n, id, 4);
+	n += put_be(rec + n, 1, 1);			/* merging */
+	n += put_be(rec + n, 0, 1);			/* ia */
+	n += put_be(rec + n, 0x80000002u, 4);	/* out */
+	for (int ix = 0; ix < 3; ix++)
+		n += put_be(rec + n, 0, 3);		/* not done, no last key */
+	put_runs(f->dir, rec, n);
+	assert_int_equal(ppx_log_open(&f->log, f->dir, NULL), 0);
+	assert_int_equal(ppx_log_append_one(f->log,
+					    &(Ppx__V1__LogEntry)
+						    PPX__V1__LOG_ENTRY__INIT,
+					    NULL),
+			 PPX_ECORRUPT);
+	assert_non_null(strstr(ppx_error_last(), "malformed"));
+	ppx_log_close(f->log);
+	f->log = NULL;
+	rec[n - 3 * 3 - 4 - 1 - 1] = 2;		/* merging = 2 */
+	put_runs(f->dir, rec, n);
+	assert_int_equal(ppx_log_open(&f->log, f->dir, NULL), 0);
+	assert_int_equal(ppx_log_append_one(f->log,
+					    &(Ppx__V1__LogEntry)
+						    PPX__V1__LOG_ENTRY__INIT,
+					    NULL),
+			 PPX_ECORRUPT);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -645,6 +705,7 @@ int main(void)
 		T(test_logstore_runs__format1_log_opens_checks_moves_appends),
 		T(test_logstore_runs__crash_in_the_move_leaves_format1),
 		T(test_logstore_runs__damaged_list_of_runs_is_refused),
+		T(test_logstore_runs__merge_without_room_to_end_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
