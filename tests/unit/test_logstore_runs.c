@@ -600,6 +600,21 @@ static void put_runs(const char *dir, const void *val, size_t len)
 	mdb_env_close(env);
 }
 
+/* With the list of runs put in place, a writer opens the log and its first
+ * append is refused: the list is malformed. */
+static void append_refused(struct fx *f)
+{
+	assert_int_equal(ppx_log_open(&f->log, f->dir, NULL), 0);
+	assert_int_equal(ppx_log_append_one(f->log,
+					    &(Ppx__V1__LogEntry)
+						    PPX__V1__LOG_ENTRY__INIT,
+					    NULL),
+			 PPX_ECORRUPT);
+	assert_non_null(strstr(ppx_error_last(), "malformed"));
+	ppx_log_close(f->log);
+	f->log = NULL;
+}
+
 /* A list of runs that is cut short, or names a range past the log's end,
  * is refused with what is wrong, by a writer and by a reader alike. */
 static void test_logstore_runs__damaged_list_of_runs_is_refused(void **state)
@@ -625,13 +640,7 @@ static void test_logstore_runs__damaged_list_of_runs_is_refused(void **state)
 	ppx_log_close(f->log);
 	f->log = NULL;
 	put_runs(f->dir, past_end, 7);
-	assert_int_equal(ppx_log_open(&f->log, f->dir, NULL), 0);
-	assert_int_equal(ppx_log_append_one(f->log,
-					    &(Ppx__V1__LogEntry)
-						    PPX__V1__LOG_ENTRY__INIT,
-					    NULL),
-			 PPX_ECORRUPT);
-	assert_non_null(strstr(ppx_error_last(), "malformed"));
+	append_refused(f);
 }
 
 static size_t put_be(uint8_t *p, uint64_t v, size_t bytes)
@@ -675,23 +684,10 @@ static void test_logstore_runs__merge_without_room_to_end_is_refused(
 	for (int ix = 0; ix < 3; ix++)
 		n += put_be(rec + n, 0, 3);		/* not done, no last key */
 	put_runs(f->dir, rec, n);
-	assert_int_equal(ppx_log_open(&f->log, f->dir, NULL), 0);
-	assert_int_equal(ppx_log_append_one(f->log,
-					    &(Ppx__V1__LogEntry)
-						    PPX__V1__LOG_ENTRY__INIT,
-					    NULL),
-			 PPX_ECORRUPT);
-	assert_non_null(strstr(ppx_error_last(), "malformed"));
-	ppx_log_close(f->log);
-	f->log = NULL;
+	append_refused(f);
 	rec[n - 3 * 3 - 4 - 1 - 1] = 2;		/* merging = 2 */
 	put_runs(f->dir, rec, n);
-	assert_int_equal(ppx_log_open(&f->log, f->dir, NULL), 0);
-	assert_int_equal(ppx_log_append_one(f->log,
-					    &(Ppx__V1__LogEntry)
-						    PPX__V1__LOG_ENTRY__INIT,
-					    NULL),
-			 PPX_ECORRUPT);
+	append_refused(f);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
