@@ -52,13 +52,14 @@ up=$(field 'connections [0-9]* up \([0-9]*\) down [0-9]* refused [0-9]*')
 down=$(field 'connections [0-9]* up [0-9]* down \([0-9]*\) refused [0-9]*')
 # The daemon's own record says the budget was spent.  inject's count of
 # refusals can be lower: the answers still queued when probation cuts the
-# connections go with them (under valgrind, 80 of the 101 reached it).
+# connections go with them (under valgrind, 80 of the 101 reached it in
+# one run, none in another).
 blocked=$("$PPX" log --log "$FED/probation.gwent/log" --json --kind PARTNER_BLOCKED 2>/dev/null)
 diag "$blocked"
 check "prison spent its refusal budget: probation logged it blocked, more than $BUDGET refused" \
 	[ "$(jq -s --arg b "more than $BUDGET refused frames" \
 		'length >= 1 and .[0].peer == "prison.cardiff" and (.[0].detail | startswith($b))' <<<"$blocked")" = true ]
-check "... and prison's junk was refused (${jbad:-0} REJECT_BAD_FRAME answers reached it)" [ "${jbad:-0}" -gt 0 ]
+diag "REJECT_BAD_FRAME answers that reached prison: ${jbad:-0}"
 check "prison's later frames got no answer (answered ${answered:-?} of ${sent:-?})" \
 	[ "${answered:-0}" -lt "${sent:-0}" ]
 check "probation closed every one of prison's $CONNS connections (inject saw ${down:-?} end)" \
