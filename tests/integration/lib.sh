@@ -290,13 +290,6 @@ flip_text() {	# flip_text FILE TEXT
 
 log_verify() { "$PPX" verify --log "$(fed_log_dir "$1")" --pki "$PKI" >/dev/null; }
 
-# Wait until COMMAND succeeds, up to $1 seconds.
-# at_clock SPEC COMMAND...: COMMAND (and what it runs) on a clock libfaketime
-# moves (SPEC as FAKETIME takes it: "+10d", "@2026-01-01 00:00:00"),
-# preloaded directly rather than through the faketime wrapper, whose named
-# semaphore (/dev/shm/sem.faketime_sem_PID) can collide with one that a
-# killed run left behind; under SAN=1 the preloaded library must be let
-# come before AddressSanitizer's.
 # libfaketime, preloaded, makes a shared memory object and a semaphore
 # named by its pid (/dev/shm/faketime_shm_PID, sem.faketime_sem_PID) with
 # O_EXCL, and fails when a process of that pid killed earlier left its
@@ -313,6 +306,11 @@ faketime_sweep() {
 	done
 }
 
+# at_clock SPEC COMMAND...: COMMAND (and what it runs) on a clock libfaketime
+# moves (SPEC as FAKETIME takes it: "+10d", "@2026-01-01 00:00:00"),
+# preloaded directly rather than through the faketime wrapper (whose own
+# named semaphore can collide too); under SAN=1 the preloaded library must
+# be let come before AddressSanitizer's.
 at_clock() {
 	local lib
 	faketime_sweep
@@ -322,6 +320,7 @@ at_clock() {
 		"ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "${@:2}"
 }
 
+# Wait until COMMAND succeeds, up to $1 seconds.
 wait_until() {
 	local secs=$1 i; shift
 	for i in $(seq 1 $((secs * 10))); do
