@@ -252,7 +252,9 @@ int outbox_add(struct ppxd *d, const char *partner, uint64_t seq)
 		return ppx_error_set(PPX_ENOMEM, "out of memory");
 	q->link = (size_t)link;
 	q->seq = seq;
-	return writer_after(d, queue_after_commit, q);
+	if ((rc = writer_after(d, queue_after_commit, q)) != 0)
+		free(q);
+	return rc;
 }
 
 void outbox_lane_reorder(struct ppxd *d, const char *partner)
@@ -487,12 +489,20 @@ static void settle_frame(struct ppxd *d, size_t link,
 	for (size_t i = 0; rc == 0 && i < s->n; i++)
 		if ((rc = writer_batch(d, &b)) == 0)
 			rc = ppx_log_outbox_del(b, agency, s->item[i].seq);
-	if (rc != 0)
+	if (rc != 0) {
 		log_warnx("cannot log the receipt from %s: %s", agency,
 			  ppx_error_last());
-	/* On failure the batch fails as a whole and the lane is restored. */
-	if (s && writer_after(d, settle_after_commit, s) != 0)
-		free(s);
+		/* The receipt and its outbox removals are stored together
+		 * or not at all: the batch is aborted, and the lane restored
+		 * by settle_after_commit(). */
+		writer_fail(d, rc);
+	}
+	if (s && writer_after(d, settle_after_commit, s) != 0) {
+		/* Not told of the commit: put them back now, and keep the
+		 * receipt out of the log. */
+		writer_fail(d, PPX_ENOMEM);
+		settle_after_commit(d, s, PPX_ENOMEM);
+	}
 	free(ids);
 }
 

@@ -296,8 +296,12 @@ static int log_sent(struct ppxd *d, const struct pending *p, uint8_t *frame,
 	e.n_subject_keys = p->n_keys;
 	e.family = (char *)(family ? family : "");
 	rc = writer_append(d, &e, seq);
+	if (rc != 0)
+		return rc;	/* nothing of it is in the batch */
 	for (size_t i = 0; rc == 0 && i < p->n_recipients; i++)
 		rc = outbox_add(d, p->recipients[i], *seq);
+	if (rc != 0)	/* a SENT entry without its outbox keys is never sent */
+		writer_fail(d, rc);
 	return rc;
 }
 

@@ -11,7 +11,16 @@
  * while the daemon runs state tree sizes exactly checkpoint_every apart,
  * whatever the size of a group commit (one per commit let them drift up
  * to a whole batch apart).
+ *
+ * A module whose records must be stored together (a receipt entry and the
+ * outbox keys it removes; a SENT entry and one outbox key per recipient)
+ * and which fails halfway says so with writer_fail(): the iteration's
+ * batch is then aborted rather than committed, and every action is told
+ * the failure, so that nothing is held done in memory that is not on
+ * disk.  This also covers a batch that could not even be begun: the
+ * actions registered after it are told that failure, never 0.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "log.h"
@@ -33,6 +42,8 @@ struct writer {
 	uint64_t checkpoint_at_begin;	/* restored if the commit fails */
 	struct action *actions;
 	size_t n, cap;
+	int failed;		/* writer_fail(): abort, not commit */
+	char why[256];
 };
 
 int writer_new(struct writer **out)
@@ -164,12 +175,33 @@ static void writer_run(struct ppxd *d, int rc)
 	free(run);
 }
 
+void writer_fail(struct ppxd *d, int rc)
+{
+	struct writer *w = d->writer;
+
+	if (w->failed)
+		return;	/* the first failure is the one said */
+	w->failed = rc < 0 ? rc : PPX_EIO;
+	snprintf(w->why, sizeof(w->why), "%s", ppx_error_last());
+}
+
 int writer_flush(struct ppxd *d)
 {
 	struct writer *w = d->writer;
 	int rc = 0;
 
-	if (w->batch) {
+	if (w->failed) {
+		rc = w->failed;
+		w->failed = 0;
+		log_warnx("log batch of %zu entries not committed: %s",
+			  w->batch ? w->appended : 0, w->why);
+		if (w->batch) {
+			ppx_log_abort(w->batch);
+			w->batch = NULL;
+			d->checkpoint_size = w->checkpoint_at_begin;
+		}
+		ppx_error_set(rc, "%s", w->why);
+	} else if (w->batch) {
 		rc = ppx_log_commit(w->batch);
 		w->batch = NULL;
 		if (rc != 0)
@@ -186,6 +218,7 @@ void writer_abort(struct ppxd *d, int rc)
 {
 	struct writer *w = d->writer;
 
+	w->failed = 0;
 	if (w->batch) {
 		ppx_log_abort(w->batch);
 		w->batch = NULL;

@@ -43,6 +43,13 @@ int writer_idle(struct ppxd *d);
 /* Commit the batch (if any) and run the deferred actions. */
 int writer_flush(struct ppxd *d);
 
+/* Records that must be stored together could not all be put in the
+ * batch (or no batch could be begun): the next writer_flush() aborts the
+ * batch instead of committing it and tells every action `rc` (negative,
+ * the error message kept), as after a failed commit.  Other modules' work
+ * in the same iteration is lost with it and retried by whoever asked. */
+void writer_fail(struct ppxd *d, int rc);
+
 /* Abort the batch (if any): nothing of it is stored, and the deferred
  * actions run told `rc` (negative), as after a failed commit.  For a unit
  * of work that must commit whole or not at all, begun when writer_idle(). */

@@ -18,8 +18,25 @@ random_pause() { sleep "$(printf '0.%d' $((3 + RANDOM % 7)))"; sleep $((RANDOM %
 judge() {
 	fed_tally police.gwent probation.gwent "$1"
 	diag "$1: receipts logged by police for $(receipted_count police.gwent) messages"
-	check "$1: every sent message has a logged receipt" \
-		fed_all_receipted police.gwent probation.gwent
+	if fed_all_receipted police.gwent probation.gwent; then
+		ok "$1: every sent message has a logged receipt"
+	else
+		notok "$1: every sent message has a logged receipt"
+		unreceipted_said
+	fi
+}
+
+# Why a message has no receipt: what police still holds for probation,
+# one such message as each side shows it, and what police's daemon said
+# about receipts and commits.
+unreceipted_said() {
+	local id
+	id=$(comm -23 <(sent_ids | sort) <(receipted_ids police.gwent | sort -u) | head -1)
+	[ -n "$id" ] || id=$(sent_ids | tail -1)
+	diag "police's outbox for probation: $(fed_depth police.gwent probation.gwent) waiting; e.g. $id"
+	diag "police shows: $("$PPX" show "$id" --log "$(fed_log_dir police.gwent)" 2>&1 | grep -E '^  [a-z.]+ +[A-Z]|^ +[0-9]+  20' | head -4 | tr '\n' ' ' | tr -s ' ')"
+	diag "probation shows: $("$PPX" show "$id" --log "$(fed_log_dir probation.gwent)" 2>&1 | grep -E '^ +[0-9]+  20' | head -4 | tr '\n' ' ' | tr -s ' ')"
+	diag "police said: $(grep -iE 'receipt|commit|batch|cannot' "$FED/police.gwent/ppxd.out" | tail -3 | tr '\n' ' ')"
 }
 
 # Round 1: the receiver dies mid-burst.

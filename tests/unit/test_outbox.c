@@ -203,6 +203,44 @@ static void test_outbox__receipt_completes_message_and_is_logged_once(
 	daemon_fixture_free(&f);
 }
 
+/* A receipt that cannot be logged (here: the writer cannot begin its
+ * batch, as when LMDB refuses a write transaction) settles nothing:
+ * the message still waits in the lane and in the durable outbox, and the
+ * same receipt delivers it once the log takes writes again. */
+static void test_outbox__receipt_not_logged_leaves_the_message_waiting(
+	void **st)
+{
+	struct daemon_fixture *f = fixture_v1(NULL);
+	struct fixture_sent s = daemon_fixture_submit(f, PROBATION);
+	ppx_log_batch *elsewhere = NULL;
+
+	(void)st;
+	links_up(f);
+	daemon_fixture_iterate(f);
+	daemon_fixture_assert_next_sent(f, daemon_fixture_link(f, PROBATION),
+					&s);
+	assert_int_equal(ppx_log_begin(&elsewhere, f->d.log), 0);
+	daemon_fixture_push_receipt(f, PROBATION, &s, 1, 0, 100);
+	daemon_fixture_iterate(f);
+	ppx_log_abort(elsewhere);
+	assert_int_equal(daemon_fixture_count(
+				 f, PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED,
+				 PROBATION), 0);
+	assert_int_equal(stats(f, PROBATION).delivered, 0);
+	assert_int_equal(stats(f, PROBATION).depth, 1);
+	assert_int_equal(durable_depth(f, PROBATION), 1);
+
+	daemon_fixture_push_receipt(f, PROBATION, &s, 1, 0, 100);
+	daemon_fixture_iterate(f);
+	assert_int_equal(daemon_fixture_count(
+				 f, PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED,
+				 PROBATION), 1);
+	assert_int_equal(stats(f, PROBATION).delivered, 1);
+	assert_int_equal(stats(f, PROBATION).depth, 0);
+	assert_int_equal(durable_depth(f, PROBATION), 0);
+	daemon_fixture_free(&f);
+}
+
 static void test_outbox__duplicate_receipt_changes_nothing(void **st)
 {
 	struct daemon_fixture *f = fixture_v1(NULL);
@@ -366,6 +404,7 @@ int main(void)
 		T(test_outbox__a_full_link_holds_back_the_rest_in_order),
 		T(test_outbox__after_link_down_resends_from_oldest_unreceipted),
 		T(test_outbox__receipt_completes_message_and_is_logged_once),
+		T(test_outbox__receipt_not_logged_leaves_the_message_waiting),
 		T(test_outbox__duplicate_receipt_changes_nothing),
 		T(test_outbox__refusal_receipt_is_recorded_with_its_reason),
 		T(test_outbox__transient_refusal_keeps_the_message_pending),
