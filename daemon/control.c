@@ -193,6 +193,8 @@ size_t control_drain(struct ppxd *d, size_t max)
 		zmq_msg_close(&routing);
 		n++;
 	}
-	submit_flush(d);	/* this drain's submits, signed together */
+	/* this drain's submits, signed together (with those that wait for
+	 * more, batch_sign_wait_ms) */
+	submit_flush_due(d, ppxd_now_ms());
 	return n;
 }

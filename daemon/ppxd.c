@@ -47,6 +47,7 @@
 #include "reload.h"
 #include "signer.h"
 #include "spool.h"
+#include "submit.h"
 #include "trace.h"
 #include "transport.h"
 #include "witness.h"
@@ -88,6 +89,7 @@ static void reload(struct ppxd *d)
 static void hangup(struct ppxd *d)
 {
 	notify_reloading();
+	submit_flush(d);	/* checked under the policy before the reload */
 	reads_direct_ingest(d);
 	reload(d);
 	expiry_check(d);
@@ -263,8 +265,9 @@ int ppxd_run(struct ppxd *d)
 	log_info("%s listening on %s with %zu partners", d->cfg->agency,
 		 d->cfg->listen, transport_links(d->transport));
 	while (!d->stopping) {
-		long timeout = reads_timeout(d, inbound_timeout(spool_timeout(
-			d, hooks_timeout(d, witness_pump(d, outbox_pump(d))))));
+		long timeout = submit_timeout(d, ppxd_now_ms(), reads_timeout(
+			d, inbound_timeout(spool_timeout(d, hooks_timeout(
+				d, witness_pump(d, outbox_pump(d)))))));
 		size_t n = build_poll(d, sfd, items, max, waits);
 		const char *why;
 
@@ -286,6 +289,7 @@ int ppxd_run(struct ppxd *d)
 		}
 	}
 	reads_stop(d);		/* readers stopped, counts logged */
+	submit_flush(d);	/* what waited for a batch, sealed or refused */
 	writer_flush(d);
 	hooks_stop(d);		/* their cursors, committed */
 	if (rc == 0)

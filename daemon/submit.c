@@ -202,6 +202,7 @@ struct pending {
  * submit_flush(): one round trip to the signer process for the burst. */
 static struct pending queue[SUBMIT_QUEUE_MAX];
 static size_t queued;
+static int64_t queued_since_ms;	/* when queue[0] was queued */
 
 static void pending_free(struct pending *p)
 {
@@ -808,6 +809,8 @@ int submit_queue(struct ppxd *d, const struct ppx_operator *op,
 	}
 	queue[queued].done = done;
 	queue[queued].arg = arg;
+	if (queued == 0)
+		queued_since_ms = ppxd_now_ms();
 	if (++queued == SUBMIT_QUEUE_MAX)
 		submit_flush(d);
 	return 0;
@@ -834,9 +837,43 @@ int submit_queue_signed(struct ppxd *d, const struct ppx_operator *op,
 	}
 	queue[queued].done = done;
 	queue[queued].arg = arg;
+	if (queued == 0)
+		queued_since_ms = ppxd_now_ms();
 	if (++queued == SUBMIT_QUEUE_MAX)
 		submit_flush(d);
 	return 0;
+}
+
+/* Whether every queued message may go under a batch signature. */
+static int all_batchable(struct ppxd *d)
+{
+	for (size_t i = 0; i < queued; i++)
+		if (!batchable(d, &queue[i]))
+			return 0;
+	return 1;
+}
+
+void submit_flush_due(struct ppxd *d, int64_t now_ms)
+{
+	long wait = d->cfg->batch_sign_wait_ms;
+
+	if (queued == 0)
+		return;
+	if (wait <= 0 || now_ms - queued_since_ms >= wait || now_ms <
+	    queued_since_ms || !all_batchable(d))
+		submit_flush(d);
+}
+
+long submit_timeout(struct ppxd *d, int64_t now_ms, long timeout)
+{
+	int64_t left;
+
+	if (queued == 0)
+		return timeout;
+	left = queued_since_ms + d->cfg->batch_sign_wait_ms - now_ms;
+	if (left < 0)
+		left = 0;
+	return timeout < 0 || left < timeout ? (long)left : timeout;
 }
 
 void submit_flush(struct ppxd *d)

@@ -75,6 +75,19 @@ int submit_prepare(struct ppxd *d, const struct ppx_operator *op,
  * bytes are sealed unchanged and the frame carries `ps`.  A resubmission
  * of a message already logged calls done at once (its recipients empty).
  */
+/*
+ * The end of a control drain: the queue is sealed and logged now
+ * (submit_flush) unless it may wait for more to go under the same batch
+ * signature: `[delivery] batch_sign_wait_ms` is above 0, every queued
+ * message may be batch-signed (every recipient accepts batches), and the
+ * oldest was queued less than that long before `now_ms`.
+ */
+void submit_flush_due(struct ppxd *d, int64_t now_ms);
+
+/* Milliseconds until submit_flush_due() must flush what waits (0: now),
+ * or -1 if nothing waits: a bound on the loop's poll. */
+long submit_timeout(struct ppxd *d, int64_t now_ms, long timeout);
+
 int submit_queue_signed(struct ppxd *d, const struct ppx_operator *op,
 			const ProtobufCBinaryData *bytes,
 			const Ppx__V1__PersonSignature *ps,

@@ -257,6 +257,7 @@ static const struct key_spec keys[] = {
 	{SEC_DELIVERY, "batch_signatures", KEY_YESNO, 0, 1, 0, 1,
 	 FIELD(struct ppx_config, batch_signatures)},
 	NUM("batch_sign_max", 256, 2, 65536, batch_sign_max),
+	NUM("batch_sign_wait_ms", 0, 0, 1000, batch_sign_wait_ms),
 	/* required unless [federation] directory is set: on_end checks */
 	PTN("endpoint", KEY_ENDPOINT, 0, endpoint),
 	PTN("type", KEY_PARTNER_TYPE, 0, duty_to_cooperate),

@@ -186,6 +186,7 @@ struct ppx_config {
 	int batch_signatures;		/* accept them, and use them towards
 					 * partners that accept them */
 	long batch_sign_max;		/* bodies under one batch signature */
+	long batch_sign_wait_ms;	/* how long one may wait for more */
 
 	/* [evidence] */
 	int evidence_proofs;		/* proofs = yes (default): receipts

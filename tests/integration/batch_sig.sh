@@ -24,7 +24,10 @@
 #       sent is checked in its evidence bundle (pyppx): the frames under one
 #       batch signature (one root) all go to the same recipient set and are
 #       all of its tree_size leaves, so no recipient learns of messages to
-#       another agency (PROTOCOL.md 3.4).
+#       another agency (PROTOCOL.md 3.4);
+#   (f) police with batch_sign_wait_ms = 1000: five messages from five
+#       separate `ppx send` calls made together wait for each other and
+#       go out under one batch signature (tree_size 5).
 set -u
 . "$(dirname "$0")/lib.sh"
 INJECT=$TOP/$BUILD/tests/inject
@@ -208,7 +211,34 @@ check "(e) all 28 bundles verify in the independent checker" [ "$bad" -eq 0 -a "
 check "(e) every batch holds only messages to one recipient set, all of its tree_size of them" [ -z "$wrong" ]
 check "(e) ... and batches were made (at least one per recipient set)" \
 	[ "$(cut -d' ' -f3 "$FED/mixed.roots" | sort -u | wc -l)" -eq 3 ]
+
+# ---- (f) submissions wait for a batch: batch_sign_wait_ms ----
+sed -i '/^\[delivery\]/a batch_sign_wait_ms = 1000' "$(fed_conf police.gwent)"
 fed_start police.gwent || notok "police starts a fourth time"
+body_json police.gwent probation.gwent ARREST "(f) first" >"$FED/f1.json"
+out=$(ppx_send police.gwent "$FED/f1.json" --wait --timeout 20 2>&1)
+check "(f) a first message is delivered at once (nothing to wait for before probation's receipt)" \
+	grep -q "probation.gwent=DELIVERED" <<<"$out"
+senders=()
+for i in 1 2 3 4 5; do
+	body_json police.gwent probation.gwent ARREST "(f) separate send $i" >"$FED/f$i.json"
+done
+for i in 1 2 3 4 5; do
+	ppx_send police.gwent "$FED/f$i.json" >"$FED/f$i.out" 2>&1 &
+	senders+=($!)
+	sleep 0.1	# apart: without the wait, each would be sealed alone
+done
+wait "${senders[@]}"
+check "(f) five separate ppx send calls, 0.1 s apart, are all accepted" \
+	[ "$(cat "$FED"/f[1-5].out | grep -c "probation.gwent")" -eq 5 ]
+check "(f) all five are receipted by probation within 60 s" \
+	wait_until 60 fed_all_receipted police.gwent probation.gwent
+id=$(sent_to police.gwent probation.gwent | tail -1)
+prove police.gwent "$FED/f.ppxe" "police.gwent/$id"
+out=$(pycheck evidence "$FED/f.ppxe" --ca "$CA" 2>&1)
+diag "(f) $(grep -i batch-signed <<<"$out")"
+check "(f) they waited for each other: one batch signature over the five" \
+	grep -q "batch-signed: body [1-5] of 5," <<<"$out"
 fed_stop_all
 check "(c) probation's log verifies after it all" log_verify probation.gwent
 check "(c) prison's log verifies" log_verify prison.cardiff
