@@ -42,6 +42,7 @@
 #include "ppx/error.h"
 #include "ppx/timefmt.h"
 #include "state.h"
+#include "submit.h"
 #include "transport.h"
 #include "writer.h"
 
@@ -372,6 +373,9 @@ int fed_take(struct ppxd *d, struct ppx_directory *dir, ppxd_policy *base,
 	const struct ppx_directory *old = fed_current(d);
 	int rc = t ? 0 : ppx_error_set(PPX_ENOMEM, "out of memory");
 
+	/* What waits for a batch was checked under the directory in force:
+	 * logged before the new one (batch_sign_wait_ms). */
+	submit_flush(d);
 	/* The action first: once the entry is in the batch nothing may
 	 * fail that would leave it there with nothing put in force. */
 	if (rc == 0 && (rc = writer_after(d, taken, t)) != 0)

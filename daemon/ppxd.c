@@ -89,7 +89,6 @@ static void reload(struct ppxd *d)
 static void hangup(struct ppxd *d)
 {
 	notify_reloading();
-	submit_flush(d);	/* checked under the policy before the reload */
 	reads_direct_ingest(d);
 	reload(d);
 	expiry_check(d);

@@ -20,6 +20,7 @@
 #include "ppx/error.h"
 #include "reload.h"
 #include "state.h"
+#include "submit.h"
 #include "transport.h"
 #include "writer.h"
 
@@ -90,6 +91,7 @@ static void crl(struct ppxd *d, const char *person, struct changes_report *r)
 
 void reload_crl(struct ppxd *d, struct changes_report *r)
 {
+	submit_flush(d);	/* checked under the CRL before this one */
 	crl(d, "", r);
 }
 
@@ -189,6 +191,11 @@ static void config_and_policy(struct ppxd *d, const char *person,
 
 void reload_all(struct ppxd *d, const char *person, struct changes_report *r)
 {
+	/* What waits for a batch (batch_sign_wait_ms) was checked under the
+	 * configuration and policy in force: sealed and logged before the
+	 * change entries, not after them under rules it was never checked
+	 * against. */
+	submit_flush(d);
 	crl(d, person, r);
 	config_and_policy(d, person, r);
 	if (changes_keys(d, "reload", person, r) != 0)

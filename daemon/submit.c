@@ -198,8 +198,9 @@ struct pending {
 	Ppx__V1__PersonSignature signed_by;/* its bytes owned here */
 };
 
-/* The submissions of one control drain, sealed together by
- * submit_flush(): one round trip to the signer process for the burst. */
+/* The submissions of one control drain (or of several, while they wait
+ * for a batch: batch_sign_wait_ms), sealed together by submit_flush():
+ * one round trip to the signer process for the burst. */
 static struct pending queue[SUBMIT_QUEUE_MAX];
 static size_t queued;
 static int64_t queued_since_ms;	/* when queue[0] was queued */
@@ -871,7 +872,7 @@ long submit_timeout(struct ppxd *d, int64_t now_ms, long timeout)
 	if (queued == 0)
 		return timeout;
 	left = queued_since_ms + d->cfg->batch_sign_wait_ms - now_ms;
-	if (left < 0)
+	if (left < 0 || now_ms < queued_since_ms)
 		left = 0;
 	return timeout < 0 || left < timeout ? (long)left : timeout;
 }

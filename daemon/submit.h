@@ -75,6 +75,16 @@ int submit_prepare(struct ppxd *d, const struct ppx_operator *op,
  * bytes are sealed unchanged and the frame carries `ps`.  A resubmission
  * of a message already logged calls done at once (its recipients empty).
  */
+int submit_queue_signed(struct ppxd *d, const struct ppx_operator *op,
+			const ProtobufCBinaryData *bytes,
+			const Ppx__V1__PersonSignature *ps,
+			submit_done_fn *done, void *arg);
+
+/* Seal and log what submit_queue() holds, and call each one's done.
+ * Called before anything that changes what the queued messages were
+ * checked against (a reload, a new CRL or directory) and at a stop. */
+void submit_flush(struct ppxd *d);
+
 /*
  * The end of a control drain: the queue is sealed and logged now
  * (submit_flush) unless it may wait for more to go under the same batch
@@ -84,17 +94,9 @@ int submit_prepare(struct ppxd *d, const struct ppx_operator *op,
  */
 void submit_flush_due(struct ppxd *d, int64_t now_ms);
 
-/* Milliseconds until submit_flush_due() must flush what waits (0: now),
- * or -1 if nothing waits: a bound on the loop's poll. */
+/* The loop's poll `timeout` (ms, -1 for none) bounded by when
+ * submit_flush_due() must seal what waits: 0 if that is now or the clock
+ * went back; `timeout` unchanged if nothing waits. */
 long submit_timeout(struct ppxd *d, int64_t now_ms, long timeout);
-
-int submit_queue_signed(struct ppxd *d, const struct ppx_operator *op,
-			const ProtobufCBinaryData *bytes,
-			const Ppx__V1__PersonSignature *ps,
-			submit_done_fn *done, void *arg);
-
-/* Seal and log what submit_queue() holds, and call each one's done.  The
- * control drain calls it at its end, so nothing waits past the commit. */
-void submit_flush(struct ppxd *d);
 
 #endif

@@ -26,8 +26,9 @@
 #       all of its tree_size leaves, so no recipient learns of messages to
 #       another agency (PROTOCOL.md 3.4);
 #   (f) police with batch_sign_wait_ms = 1000: five messages from five
-#       separate `ppx send` calls made together wait for each other and
-#       go out under one batch signature (tree_size 5).
+#       separate `ppx send` calls 0.05 s apart wait for each other and go
+#       out under one batch signature (tree_size 5); without the wait
+#       each would be sealed alone.
 set -u
 . "$(dirname "$0")/lib.sh"
 INJECT=$TOP/$BUILD/tests/inject
@@ -226,10 +227,10 @@ done
 for i in 1 2 3 4 5; do
 	ppx_send police.gwent "$FED/f$i.json" >"$FED/f$i.out" 2>&1 &
 	senders+=($!)
-	sleep 0.1	# apart: without the wait, each would be sealed alone
+	sleep 0.05	# apart: without the wait, each would be sealed alone
 done
 wait "${senders[@]}"
-check "(f) five separate ppx send calls, 0.1 s apart, are all accepted" \
+check "(f) five separate ppx send calls, 0.05 s apart, are all accepted" \
 	[ "$(cat "$FED"/f[1-5].out | grep -c "probation.gwent")" -eq 5 ]
 check "(f) all five are receipted by probation within 60 s" \
 	wait_until 60 fed_all_receipted police.gwent probation.gwent
