@@ -417,7 +417,8 @@ static int record(struct ppxd *d, const char *what, const char *path,
 	size_t n = 0;
 	uint64_t seq;
 	ppx_log_batch *b;
-	int rc = changes_of(&lines, &n, what, path, cause, t, now, r);
+	int rc = changes_of(&lines, &n, what, path, cause, t, now, r),
+	    appended = 0;
 
 	cr.what = (char *)what;
 	cr.path = (char *)path;
@@ -433,7 +434,7 @@ static int record(struct ppxd *d, const char *what, const char *path,
 	cr.in_force = now->lines;
 	cr.n_in_force = now->n;
 	if (rc == 0)
-		rc = append_record(d, &cr, person, NULL, &seq);
+		appended = (rc = append_record(d, &cr, person, NULL, &seq)) == 0;
 	if (rc == 0)
 		rc = writer_batch(d, &b);
 	if (rc == 0 && t)
@@ -453,6 +454,8 @@ static int record(struct ppxd *d, const char *what, const char *path,
 		memset(now, 0, sizeof(*now));
 		t->seq = seq;
 		r->entries++;
+	} else if (appended) {	/* the entry without its mark or state */
+		writer_fail(d, rc);
 	}
 	change_lines_free(lines, n);
 	return rc;

@@ -549,7 +549,9 @@ static int review(struct ppxd *d, const struct control_reply_to *to,
 	r->to = *to;
 	if (writer_after(d, reviewed_after_commit, r) != 0) {
 		free(r);
-		return ppx_error_set(PPX_ENOMEM, "out of memory");
+		rc = ppx_error_set(PPX_ENOMEM, "out of memory");
+		writer_fail(d, rc);	/* told it failed: so it must have */
+		return rc;
 	}
 	return 0;
 }

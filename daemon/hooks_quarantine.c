@@ -240,20 +240,20 @@ static int quarantine_log(struct ppxd *d, struct hook *h, uint64_t *why_seq)
 	e.family = (char *)h->cfg->name;
 	e.related_seq = h->seq;
 	e.detail = detail;
-	if ((rc = writer_append(d, &e, why_seq)) != 0 ||
-	    (rc = writer_batch(d, &b)) != 0 ||
-	    (rc = ppx_log_mark_put(b, h->cursor, h->seq, *why_seq)) != 0)
+	if ((rc = writer_append(d, &e, why_seq)) != 0)
 		return rc;
-	if (!h->retrying && (rc = ppx_log_cursor_set(b, h->cursor,
-						     h->seq + 1)) != 0)
-		return rc;
-	return 0;
+	if ((rc = writer_batch(d, &b)) != 0 ||
+	    (rc = ppx_log_mark_put(b, h->cursor, h->seq, *why_seq)) != 0 ||
+	    (!h->retrying && (rc = ppx_log_cursor_set(b, h->cursor,
+						      h->seq + 1)) != 0))
+		writer_fail(d, rc);	/* the entry alone would say too much */
+	return rc;
 }
 
 int hook_quarantine_maybe(struct ppxd *d, struct hook *h, int64_t now)
 {
 	struct q_commit *c;
-	struct hook_quarantined *q;
+	struct hook_quarantined *q = NULL;
 	uint64_t why_seq = 0;
 
 	if (!quarantine_wanted(h))
@@ -263,6 +263,8 @@ int hook_quarantine_maybe(struct ppxd *d, struct hook *h, int64_t now)
 		log_warnx("hook %s: cannot set entry %llu aside: %s",
 			  h->cfg->name, (unsigned long long)h->seq,
 			  c ? ppx_error_last() : "out of memory");
+		if (q && !h->retrying)	/* added just now */
+			q_remove(h, h->seq);
 		free(c);
 		return 0;
 	}
@@ -289,8 +291,10 @@ int hook_quarantine_maybe(struct ppxd *d, struct hook *h, int64_t now)
 	h->failing_since_ms = 0;
 	h->retry_at_ms = 0;
 	h->last_error[0] = '\0';
-	if (writer_after(d, quarantine_committed, c) != 0)
-		free(c);
+	if (writer_after(d, quarantine_committed, c) != 0) {
+		writer_fail(d, PPX_ENOMEM);	/* not stored, and undone: */
+		quarantine_committed(d, c, PPX_ENOMEM);
+	}
 	return 1;
 }
 
@@ -414,12 +418,16 @@ int hooks_decide(struct ppxd *d, const char *person,
 	c->h = h;
 	c->seq = r->seq;
 	c->drop = r->drop;
-	if ((rc = writer_append(d, &e, &seq)) != 0 ||
-	    (rc = writer_batch(d, &b)) != 0 ||
+	if ((rc = writer_append(d, &e, &seq)) != 0) {
+		free(c);
+		return rc;
+	}
+	if ((rc = writer_batch(d, &b)) != 0 ||
 	    (rc = r->drop ? ppx_log_mark_del(b, h->cursor, r->seq) :
 		  ppx_log_mark_put(b, h->cursor, r->seq,
 				   q->why_seq | MARK_RETRY)) != 0 ||
 	    (rc = writer_after(d, decision_committed, c)) != 0) {
+		writer_fail(d, rc);	/* the decision is not taken: not logged */
 		free(c);
 		return rc;
 	}

@@ -455,13 +455,19 @@ static void settle_frame(struct ppxd *d, size_t link,
 	const char *agency = transport_link_agency(d->transport, link);
 	Ppx__V1__LogEntry e = PPX__V1__LOG_ENTRY__INIT;
 	struct lane *l = &d->outbox->lanes[link];
-	ProtobufCBinaryData *ids = calloc(r->n_items, sizeof(*ids));
+	ProtobufCBinaryData *ids = calloc(r->n_items + 1, sizeof(*ids));
 	struct settled *s = calloc(1, sizeof(*s) + r->n_items * sizeof(s->item[0]));
 	ppx_log_batch *b;
 	uint64_t rseq;
-	int rc = ids && s ? 0 : PPX_ENOMEM;
+	int rc;
 
-	for (size_t i = 0; rc == 0 && i < r->n_items; i++) {
+	if (!ids || !s) {	/* nothing taken out: the partner answers again */
+		log_warnx("receipt from %s not taken: out of memory", agency);
+		free(ids);
+		free(s);
+		return;
+	}
+	for (size_t i = 0; i < r->n_items; i++) {
 		long long seq = item_target(d, link, r->items[i]);
 
 		if (seq < 0)
@@ -472,7 +478,7 @@ static void settle_frame(struct ppxd *d, size_t link,
 			r->items[i]->status == PPX__V1__RECEIPT_STATUS__REFUSED;
 		ids[e.n_related_ids++] = r->items[i]->message_id;
 	}
-	if (rc == 0 && s->n == 0) {	/* nothing new in it */
+	if (s->n == 0) {	/* nothing new in it */
 		free(ids);
 		free(s);
 		return;
@@ -484,8 +490,7 @@ static void settle_frame(struct ppxd *d, size_t link,
 	e.related_ids = ids;
 	e.data.data = (uint8_t *)frame;
 	e.data.len = len;
-	if (rc == 0)
-		rc = writer_append(d, &e, &rseq);
+	rc = writer_append(d, &e, &rseq);
 	for (size_t i = 0; rc == 0 && i < s->n; i++)
 		if ((rc = writer_batch(d, &b)) == 0)
 			rc = ppx_log_outbox_del(b, agency, s->item[i].seq);
@@ -497,7 +502,7 @@ static void settle_frame(struct ppxd *d, size_t link,
 		 * by settle_after_commit(). */
 		writer_fail(d, rc);
 	}
-	if (s && writer_after(d, settle_after_commit, s) != 0) {
+	if (writer_after(d, settle_after_commit, s) != 0) {
 		/* Not told of the commit: put them back now, and keep the
 		 * receipt out of the log. */
 		writer_fail(d, PPX_ENOMEM);

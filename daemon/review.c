@@ -171,11 +171,13 @@ static int review_append(struct ppxd *d, const char *person,
 	e.message_id = a->message_id;
 	e.peer_agency = a->peer_agency;	/* whose message, as the access's */
 	e.access = &acc;
-	if ((rc = writer_append(d, &e, seq)) != 0 ||
-	    (rc = writer_batch(d, &b)) != 0 ||
-	    (rc = ppx_log_mark_put(b, REVIEW_MARKS, r->seq, *seq)) != 0)
+	if ((rc = writer_append(d, &e, seq)) != 0)
 		return rc;
-	return in_batch_add(d, r->seq, *seq);
+	if ((rc = writer_batch(d, &b)) != 0 ||
+	    (rc = ppx_log_mark_put(b, REVIEW_MARKS, r->seq, *seq)) != 0 ||
+	    (rc = in_batch_add(d, r->seq, *seq)) != 0)
+		writer_fail(d, rc);	/* a review without its mark: twice */
+	return rc;
 }
 
 int review_log(struct ppxd *d, const char *person,

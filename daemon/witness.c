@@ -718,14 +718,16 @@ static void answer(struct judge *j, const struct transport_route *route,
 	size_t rec_len;
 	uint64_t seq;
 	int rc = w ? reply_pack(&w->frame, &w->len, &j->r)
-		   : ppx_error_set(PPX_ENOMEM, "out of memory");
+		   : ppx_error_set(PPX_ENOMEM, "out of memory"), appended = 0;
 
 	if (rc == 0)
 		rc = witness_record(&rec, &rec_len, req, req_len, w->frame,
 				    w->len);
 	if (rc == 0)
-		rc = witness_append(j->d, PPX__V1__ENTRY_KIND__ENTRY_WITNESSED,
-				    j->agency, rec, rec_len, j->detail, &seq);
+		appended = (rc = witness_append(
+				    j->d, PPX__V1__ENTRY_KIND__ENTRY_WITNESSED,
+				    j->agency, rec, rec_len, j->detail,
+				    &seq)) == 0;
 	if (rc == 0 && j->r.result == PPX__V1__WITNESS_RESULT__COSIGNED)
 		rc = witness_mark(j->d, MARK_HELD, j->agency, &j->p->held_mark,
 				  seq);
@@ -738,6 +740,8 @@ static void answer(struct judge *j, const struct transport_route *route,
 	if (rc != 0) {
 		log_warnx("cannot log the witnessing of %s: %s", j->agency,
 			  ppx_error_last());
+		if (appended)	/* the entry without its mark: not at all */
+			writer_fail(j->d, rc);
 		if (w)
 			free(w->frame);
 		free(w);

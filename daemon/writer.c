@@ -17,8 +17,10 @@
  * and which fails halfway says so with writer_fail(): the iteration's
  * batch is then aborted rather than committed, and every action is told
  * the failure, so that nothing is held done in memory that is not on
- * disk.  This also covers a batch that could not even be begun: the
- * actions registered after it are told that failure, never 0.
+ * disk.  A batch that cannot be begun (writer_batch()) fails the same
+ * way: every action of the iteration is told so, never 0.  Modules that
+ * fail alone (a refused frame, a duplicate) do not call it: their
+ * failure leaves nothing half-written in the batch.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,8 +72,10 @@ int writer_batch(struct ppxd *d, ppx_log_batch **out)
 
 	if (!w->batch) {
 		rc = ppx_log_begin(&w->batch, d->log);
-		if (rc != 0)
+		if (rc != 0) {	/* what this iteration waits on is not done */
+			writer_fail(d, rc);
 			return rc;
+		}
 		w->appended = 0;
 		w->checkpoint_at_begin = d->checkpoint_size;
 	}
