@@ -48,6 +48,20 @@ static struct outbox_stats stats(struct daemon_fixture *f, const char *partner)
 	return st;
 }
 
+/* What probation's receipts did: RECEIPT_RECEIVED entries logged,
+ * messages delivered, and messages still waiting (in the lane, as ppx
+ * status counts them, and in the durable outbox alike). */
+static void assert_to_probation(struct daemon_fixture *f, size_t receipts,
+				uint64_t delivered, size_t waiting)
+{
+	assert_int_equal(daemon_fixture_count(
+				 f, PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED,
+				 PROBATION), receipts);
+	assert_int_equal(stats(f, PROBATION).delivered, delivered);
+	assert_int_equal(stats(f, PROBATION).depth, waiting);
+	assert_int_equal(durable_depth(f, PROBATION), waiting);
+}
+
 /* A daemon whose partners are version-1 peers (`proofs = optional`): the
  * receipts these tests make carry no proof of recording, which
  * test_receipt_proof.c and receipt_proofs.sh cover. */
@@ -194,12 +208,7 @@ static void test_outbox__receipt_completes_message_and_is_logged_once(
 	daemon_fixture_push_receipt(f, PROBATION, &s[0], 1, 0, 100);
 	daemon_fixture_push_receipt(f, PROBATION, &s[0], 1, 0, 100);
 	daemon_fixture_iterate(f);
-	assert_int_equal(daemon_fixture_count(
-				 f, PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED,
-				 PROBATION), 1);
-	assert_int_equal(stats(f, PROBATION).delivered, 1);
-	assert_int_equal(stats(f, PROBATION).depth, 1);
-	assert_int_equal(durable_depth(f, PROBATION), 1);
+	assert_to_probation(f, 1, 1, 1);
 	daemon_fixture_free(&f);
 }
 
@@ -223,21 +232,11 @@ static void test_outbox__receipt_not_logged_leaves_the_message_waiting(
 	daemon_fixture_push_receipt(f, PROBATION, &s, 1, 0, 100);
 	daemon_fixture_iterate(f);
 	ppx_log_abort(elsewhere);
-	assert_int_equal(daemon_fixture_count(
-				 f, PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED,
-				 PROBATION), 0);
-	assert_int_equal(stats(f, PROBATION).delivered, 0);
-	assert_int_equal(stats(f, PROBATION).depth, 1);
-	assert_int_equal(durable_depth(f, PROBATION), 1);
+	assert_to_probation(f, 0, 0, 1);
 
 	daemon_fixture_push_receipt(f, PROBATION, &s, 1, 0, 100);
 	daemon_fixture_iterate(f);
-	assert_int_equal(daemon_fixture_count(
-				 f, PPX__V1__ENTRY_KIND__ENTRY_RECEIPT_RECEIVED,
-				 PROBATION), 1);
-	assert_int_equal(stats(f, PROBATION).delivered, 1);
-	assert_int_equal(stats(f, PROBATION).depth, 0);
-	assert_int_equal(durable_depth(f, PROBATION), 0);
+	assert_to_probation(f, 1, 1, 0);
 	daemon_fixture_free(&f);
 }
 
