@@ -789,6 +789,18 @@ static int may_queue_behind(const Ppx__V1__Body *in)
 	return 1;
 }
 
+/* The prepared queue[queued] joins the queue, its time noted if it is
+ * the first; a full queue is sealed at once. */
+static void enqueue(struct ppxd *d, submit_done_fn *done, void *arg)
+{
+	queue[queued].done = done;
+	queue[queued].arg = arg;
+	if (queued == 0)
+		queued_since_ms = ppxd_now_ms();
+	if (++queued == SUBMIT_QUEUE_MAX)
+		submit_flush(d);
+}
+
 int submit_queue(struct ppxd *d, const struct ppx_operator *op,
 		 const Ppx__V1__Body *in, submit_done_fn *done, void *arg)
 {
@@ -808,12 +820,7 @@ int submit_queue(struct ppxd *d, const struct ppx_operator *op,
 		done(d, arg, 0, &r);
 		return 0;
 	}
-	queue[queued].done = done;
-	queue[queued].arg = arg;
-	if (queued == 0)
-		queued_since_ms = ppxd_now_ms();
-	if (++queued == SUBMIT_QUEUE_MAX)
-		submit_flush(d);
+	enqueue(d, done, arg);
 	return 0;
 }
 
@@ -836,12 +843,7 @@ int submit_queue_signed(struct ppxd *d, const struct ppx_operator *op,
 		done(d, arg, 0, &r);
 		return 0;
 	}
-	queue[queued].done = done;
-	queue[queued].arg = arg;
-	if (queued == 0)
-		queued_since_ms = ppxd_now_ms();
-	if (++queued == SUBMIT_QUEUE_MAX)
-		submit_flush(d);
+	enqueue(d, done, arg);
 	return 0;
 }
 
