@@ -137,10 +137,12 @@ checkx "PPX_READ_GRANT with --log DIR reads nothing" \
 fpid=$!
 wait_until 10 grep -q . "$FED/follow.out"
 checkx "ppx follow through the daemon streams entries" 'grep -q . "$FED/follow.out"'
-child=$(pgrep -f -- "follow --config $(realpath "$C")" | head -1)
+# the daemon's children only: the clients' own command lines match too
+kids() { pgrep -P "$(fed_pid police.gwent)" -f -- "follow --config $(realpath "$C")"; }
+child=$(kids | head -1)
 check "the daemon runs ppx follow as its child" [ -n "$child" ]
 kill -TERM "$fpid"; wait "$fpid" 2>/dev/null
-gone() { ! pgrep -f -- "follow --config $(realpath "$C")" >/dev/null; }
+gone() { ! kids >/dev/null; }
 check "killing the follow client ends the daemon's child" wait_until 5 gone
 checkx "ppx follow: ENTRY_READ" 'reads_of follow | grep -q .'
 # one caller holds at most 4 running reads
@@ -148,7 +150,7 @@ fpids=()
 for i in 1 2 3 4; do
 	"$PPX" follow "${R[@]}" --from 0 >/dev/null 2>>"$ERR" & fpids+=($!)
 done
-four() { [ "$(pgrep -f -- "follow --config $(realpath "$C")" | wc -l)" -ge 4 ]; }
+four() { [ "$(kids | wc -l)" -ge 4 ]; }
 wait_until 10 four
 msg=$("$PPX" log "${R[@]}" 2>&1 >/dev/null); rc=$?
 checkx "a fifth running read of one caller is refused as busy" \
