@@ -13,6 +13,14 @@
  * creating the schema; the schema (schema-pg.sql, built in) is created
  * inside the first transaction that finds it missing.  Values are sent as
  * parameters with PQexecParams, never spliced into statement text.
+ *
+ * A streaming sink (--stream) sends its statements in libpq's pipeline
+ * mode: the INSERTs whose answer it does not need go out without waiting
+ * for each answer, and the first statement whose answer it needs (a
+ * subject look-up, a new message's check, COMMIT) collects every answer
+ * sent before it.  The batch is still one transaction: if any statement
+ * fails, the server skips the rest, COMMIT fails, and the batch is rolled
+ * back and answered `fail` with the failed statement's error.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -37,11 +45,23 @@
 #define STMT_CACHE 128
 
 static struct {
-	char *sql;
+	char *sql;		/* NULL: a prepare that failed, never matched */
 	int n;
 	Oid types[SINK_MAX_COLS];
 } cache[STMT_CACHE];
 static int ncache;
+
+/* Answers a pipeline may owe before the sink reads them: each is a few
+ * bytes, so the server never blocks writing them while the sink writes. */
+#define PIPE_MAX 512
+
+/* The pipeline of a streaming sink, between BEGIN and COMMIT/ROLLBACK. */
+static struct {
+	int on;			/* in pipeline mode */
+	int n;			/* statements sent whose answer is not read */
+	int prep[PIPE_MAX];	/* per statement: the cache entry it
+				 * prepares, or -1 */
+} pipeline;
 
 static const char usage[] =
 	"usage: ppx-sink-pg [--stream] CONNINFO < entry.json\n"
@@ -74,14 +94,16 @@ static int pg_fail(struct sink *s, const char *what, const PGresult *res)
 static int cache_find(const char *sql, int n, const Oid *types)
 {
 	for (int i = 0; i < ncache; i++)
-		if (cache[i].n == n && strcmp(cache[i].sql, sql) == 0 &&
+		if (cache[i].sql && cache[i].n == n &&
+		    strcmp(cache[i].sql, sql) == 0 &&
 		    memcmp(cache[i].types, types, (size_t)n * sizeof(Oid)) == 0)
 			return i;
 	return -1;
 }
 
 /* Prepare sql on the server and keep it; its index, or -1 (then it runs
- * unprepared). */
+ * unprepared).  In a pipeline the prepare is sent, and its answer read
+ * with the others (pipe_collect: a failed one is forgotten). */
 static int cache_add(struct sink *s, const char *sql, int n,
 		     const Oid *types)
 {
@@ -89,14 +111,23 @@ static int cache_add(struct sink *s, const char *sql, int n,
 	PGresult *res;
 	int ok;
 
-	if (ncache == STMT_CACHE)
+	if (ncache == STMT_CACHE || !(cache[ncache].sql = strdup(sql)))
 		return -1;
 	snprintf(name, sizeof(name), "s%d", ncache);
-	res = PQprepare(conn_of(s), name, sql, n, types);
-	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-	PQclear(res);
-	if (!ok || !(cache[ncache].sql = strdup(sql)))
+	if (pipeline.on) {
+		ok = PQsendPrepare(conn_of(s), name, sql, n, types);
+		if (ok)
+			pipeline.prep[pipeline.n++] = ncache;
+	} else {
+		res = PQprepare(conn_of(s), name, sql, n, types);
+		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+		PQclear(res);
+	}
+	if (!ok) {
+		free(cache[ncache].sql);
+		cache[ncache].sql = NULL;
 		return -1;
+	}
 	cache[ncache].n = n;
 	memcpy(cache[ncache].types, types, (size_t)n * sizeof(Oid));
 	return ncache++;
@@ -110,10 +141,92 @@ static void cache_free(void)
 }
 
 /*
+ * Read the answers the pipeline owes, in order: 0 if every statement
+ * succeeded, else SINK_EDB with the first failure in s->err (the server
+ * skipped the statements after it).  flush: ask the server to send what
+ * it holds (not needed after a sync point).  *last (may be NULL): the
+ * last statement's answer if all succeeded, which the caller PQclear()s.
+ */
+static int pipe_collect(struct sink *s, PGresult **last, int flush)
+{
+	PGconn *conn = conn_of(s);
+	int i, n = pipeline.n, rc = 0;
+
+	pipeline.n = 0;
+	if (last)
+		*last = NULL;
+	if (n == 0)
+		return 0;
+	if (flush && (!PQsendFlushRequest(conn) || PQflush(conn) != 0))
+		return pg_fail(s, "cannot write", NULL);
+	for (i = 0; i < n; i++) {
+		PGresult *res = PQgetResult(conn);
+		ExecStatusType st = PQresultStatus(res);
+		int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+
+		if (!res)	/* the connection is gone */
+			return rc ? rc : pg_fail(s, "cannot write", NULL);
+		if (!ok && pipeline.prep[i] >= 0) {	/* never use it */
+			free(cache[pipeline.prep[i]].sql);
+			cache[pipeline.prep[i]].sql = NULL;
+		}
+		if (!ok && rc == 0)
+			rc = pg_fail(s, "cannot write", res);
+		if (last && ok && rc == 0 && i == n - 1)
+			*last = res;
+		else
+			PQclear(res);
+		/* the NULL that ends this statement's answer */
+		PQclear(PQgetResult(conn));
+	}
+	return rc;
+}
+
+/*
+ * End the pipeline: COMMIT first if `commit`, then a sync point; every
+ * answer is read and pipeline mode left, whatever failed.  0, or the first
+ * failure.
+ */
+static int pipe_end(struct sink *s, int commit)
+{
+	PGconn *conn = conn_of(s);
+	PGresult *res;
+	int rc = 0, tries;
+
+	if (commit) {
+		if (PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL,
+				      NULL, 0))
+			pipeline.prep[pipeline.n++] = -1;
+		else
+			rc = pg_fail(s, "cannot commit", NULL);
+	}
+	if (!PQpipelineSync(conn)) {
+		rc = rc ? rc : pg_fail(s, "cannot commit", NULL);
+	} else {
+		int k = pipe_collect(s, NULL, 0);
+
+		rc = rc ? rc : k;
+		res = PQgetResult(conn);
+		if (PQresultStatus(res) != PGRES_PIPELINE_SYNC && rc == 0)
+			rc = pg_fail(s, "cannot commit", res);
+		PQclear(res);
+	}
+	pipeline.on = 0;
+	pipeline.n = 0;
+	/* Anything left unread (a broken connection) is read and dropped,
+	 * so that the next batch runs in the ordinary mode. */
+	for (tries = 0; !PQexitPipelineMode(conn) && tries < PIPE_MAX + 2;
+	     tries++)
+		PQclear(PQgetResult(conn));
+	return rc;
+}
+
+/*
  * Run `sql` with the values as parameters.  Integers and booleans are sent
  * typed (int8, bool) so that `SELECT $1, ...` in INSERT ... SELECT has a
  * type; text is sent untyped and takes the type of its column (json,
- * timestamptz).  The caller PQclear()s *out.
+ * timestamptz).  The caller PQclear()s *out.  out NULL: the answer is not
+ * needed, and in a pipeline the statement is only sent.
  */
 static int pg_run(struct sink *s, const char *sql, const struct sink_val *v,
 		  int n, PGresult **out)
@@ -121,9 +234,13 @@ static int pg_run(struct sink *s, const char *sql, const struct sink_val *v,
 	const char *values[SINK_MAX_COLS];
 	Oid types[SINK_MAX_COLS];
 	char nums[SINK_MAX_COLS][24];
+	char name[16] = "";
+	PGresult *res;
 	ExecStatusType st;
-	int k;
+	int k, rc;
 
+	if (out)
+		*out = NULL;
 	if (n > SINK_MAX_COLS)
 		return sink_fail(s, SINK_EDB, "internal: too many parameters");
 	for (k = 0; k < n; k++) {
@@ -141,26 +258,39 @@ static int pg_run(struct sink *s, const char *sql, const struct sink_val *v,
 			types[k] = BOOLOID;
 		}
 	}
+	/* room for a prepare and the statement */
+	if (pipeline.on && pipeline.n + 2 > PIPE_MAX &&
+	    (rc = pipe_collect(s, NULL, 1)) != 0)
+		return rc;
 	if ((k = cache_find(sql, n, types)) < 0 &&
 	    PQtransactionStatus(conn_of(s)) != PQTRANS_INERROR)
 		k = cache_add(s, sql, n, types);
-	if (k >= 0) {
-		char name[16];
-
+	if (k >= 0)
 		snprintf(name, sizeof(name), "s%d", k);
-		*out = PQexecPrepared(conn_of(s), name, n, values, NULL, NULL,
-				      0);
-	} else {
-		*out = PQexecParams(conn_of(s), sql, n, types, values, NULL,
-				    NULL, 0);
+	if (pipeline.on) {
+		if (!(k >= 0 ? PQsendQueryPrepared(conn_of(s), name, n, values,
+						   NULL, NULL, 0)
+			     : PQsendQueryParams(conn_of(s), sql, n, types,
+						 values, NULL, NULL, 0)))
+			return pg_fail(s, "cannot write", NULL);
+		pipeline.prep[pipeline.n++] = -1;
+		return out ? pipe_collect(s, out, 1) : 0;
 	}
-	st = PQresultStatus(*out);
-	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-		return 0;
-	pg_fail(s, "cannot write", *out);
-	PQclear(*out);
-	*out = NULL;
-	return SINK_EDB;
+	res = k >= 0 ? PQexecPrepared(conn_of(s), name, n, values, NULL,
+				      NULL, 0)
+		     : PQexecParams(conn_of(s), sql, n, types, values, NULL,
+				    NULL, 0);
+	st = PQresultStatus(res);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		pg_fail(s, "cannot write", res);
+		PQclear(res);
+		return SINK_EDB;
+	}
+	if (out)
+		*out = res;
+	else
+		PQclear(res);
+	return 0;
 }
 
 static int pg_exec(struct sink *s, const char *sql, const struct sink_val *v,
@@ -168,10 +298,11 @@ static int pg_exec(struct sink *s, const char *sql, const struct sink_val *v,
 {
 	PGresult *res;
 
+	if (!changes)
+		return pg_run(s, sql, v, n, NULL);
 	if (pg_run(s, sql, v, n, &res))
 		return SINK_EDB;
-	if (changes)
-		*changes = strtoll(PQcmdTuples(res), NULL, 10);
+	*changes = strtoll(PQcmdTuples(res), NULL, 10);
 	PQclear(res);
 	return 0;
 }
@@ -238,18 +369,32 @@ static int pg_begin(struct sink *s)
 {
 	if (pg_simple(s, "BEGIN", "cannot begin a transaction") ||
 	    pg_simple(s, "SELECT pg_advisory_xact_lock(" SINK_LOCK_KEY ")",
-		      "cannot take the sink lock"))
+		      "cannot take the sink lock") ||
+	    pg_schema(s))
 		return SINK_EDB;
-	return pg_schema(s);
+	/* A batch's statements are pipelined (above); if libpq cannot, they
+	 * run one at a time. */
+	if (s->batch && PQenterPipelineMode(conn_of(s)))
+		pipeline.on = 1;
+	return 0;
 }
 
 static int pg_commit(struct sink *s)
 {
+	if (pipeline.on)
+		return pipe_end(s, 1);
 	return pg_simple(s, "COMMIT", "cannot commit");
 }
 
 static void pg_rollback(struct sink *s)
 {
+	char err[sizeof(s->err)];
+
+	if (pipeline.on) {	/* what failed stays what is said */
+		memcpy(err, s->err, sizeof(err));
+		pipe_end(s, 0);
+		memcpy(s->err, err, sizeof(err));
+	}
 	PQclear(PQexec(conn_of(s), "ROLLBACK"));
 }
 
@@ -264,6 +409,8 @@ static int pg_reconnect(struct sink *s)
 	if (PQstatus(conn) != CONNECTION_BAD)
 		return 0;
 	cache_free();
+	pipeline.on = 0;
+	pipeline.n = 0;
 	PQreset(conn);
 	if (PQstatus(conn) != CONNECTION_OK) {
 		pg_fail(s, "cannot connect to PostgreSQL again", NULL);
