@@ -32,6 +32,15 @@ struct hook_quarantined {
 	char last_error[HOOK_ERROR_MAX];
 };
 
+/* A streaming hook's batch apart from the one in flight (hooks_stream.c). */
+struct hook_batch {
+	char *input;		/* its JSON lines, without "end SEQ" */
+	size_t input_len;
+	uint64_t *bseq;
+	int *bkind;
+	size_t bn, bcap;
+};
+
 struct hook {
 	const struct ppx_hook_config *cfg;
 	char cursor[8 + PPX_CONFIG_HOOK_NAME_MAX]; /* "hook/NAME" */
@@ -68,6 +77,11 @@ struct hook {
 	uint64_t *bseq;		/* the batch's entries, in order */
 	int *bkind;		/* and their EntryKinds */
 	size_t bn, bcap;
+	/* The next batch, built while the process stores the one in
+	 * flight and handed over when that one is answered ok.  `ahead_tried`:
+	 * built (maybe empty) for the batch in flight. */
+	struct hook_batch ahead;
+	int ahead_tried;
 	int killed;
 	char answer[HOOK_ANSWER_MAX];	/* the answer line being read */
 	size_t answer_len;

@@ -24,6 +24,12 @@
  * entry set aside after quarantine_after of them, are one entry's, exactly
  * as in mode = each.
  *
+ * The daemon and the process do not take turns: once a batch is written,
+ * the next is built while the process stores it, and written the moment
+ * the answer is ok (the protocol is unchanged: one batch in flight).  Any
+ * other answer drops it; after a failure batches are built afresh, one
+ * entry at a time.
+ *
  * Every answer is checked: a line that is not one of the three, names a
  * seq that is not the batch's, is longer than HOOK_ANSWER_MAX, comes with
  * no batch in flight, or does not come within timeout_ms, gets the process
@@ -116,12 +122,14 @@ static int batch_add(struct ppxd *d, struct hook *h, size_t *cap,
 	return 0;
 }
 
-/* The entries from h->next its filters pass, committed ones only, up to
+/* The entries from *from its filters pass, committed ones only, up to
  * batch_max (one while failing) and batch_bytes (at least one).  Entries
- * the filters refuse before the first are skipped: the cursor moves. */
-static int batch_fill(struct ppxd *d, struct hook *h, size_t *cap)
+ * the filters refuse before the first are skipped: *from moves past them.
+ * -1 if an entry cannot be read (*bad: which). */
+static int batch_fill(struct ppxd *d, struct hook *h, uint64_t *from,
+		      size_t *cap, uint64_t *bad)
 {
-	uint64_t size = ppx_log_size(d->log), seq = h->next;
+	uint64_t size = ppx_log_size(d->log), seq = *from;
 	size_t max = h->failures ? 1 : (size_t)h->cfg->batch_max;
 	size_t scan = max + STREAM_SCAN_EXTRA;
 	int rc = 0;
@@ -132,17 +140,69 @@ static int batch_fill(struct ppxd *d, struct hook *h, size_t *cap)
 		if (h->bn && h->input_len >= (size_t)h->cfg->batch_bytes)
 			break;
 		if (events_entry_load(&v, d->log, seq) != 0) {
-			h->seq = seq;
+			*bad = seq;
 			return -1;
 		}
 		if (hook_wants(h->cfg, &v))
 			rc = batch_add(d, h, cap, &v, seq);
 		else if (h->bn == 0)
-			h->next = seq + 1;
+			*from = seq + 1;
 		events_entry_clear(&v);
 		seq++;
 	}
 	return rc;
+}
+
+/* Exchange the batch in h's fields (not yet written) with b. */
+static void batch_swap(struct hook *h, struct hook_batch *b)
+{
+	struct hook_batch t = {h->input, h->input_len, h->bseq, h->bkind,
+			       h->bn, h->bcap};
+
+	h->input = b->input;
+	h->input_len = b->input_len;
+	h->bseq = b->bseq;
+	h->bkind = b->bkind;
+	h->bn = b->bn;
+	h->bcap = b->bcap;
+	*b = t;
+	h->input_off = 0;
+}
+
+/* Drop the batch built ahead, keeping its arrays for the next. */
+static void ahead_clear(struct hook *h)
+{
+	free(h->ahead.input);
+	h->ahead.input = NULL;
+	h->ahead.input_len = 0;
+	h->ahead.bn = 0;
+	h->ahead_tried = 0;
+}
+
+/*
+ * Once the batch in flight is written, build the next one (what a fresh
+ * batch_fill would give after it is ok) while the process stores it.  Not
+ * while failing or retrying: those batches are one entry, built when due.
+ */
+static void ahead_build(struct ppxd *d, struct hook *h)
+{
+	uint64_t from, bad;
+	size_t cap = 0;
+
+	if (h->ahead_tried || !h->bn || h->input_off < h->input_len ||
+	    h->failures || h->retrying || h->killed)
+		return;
+	h->ahead_tried = 1;
+	from = h->bseq[h->bn - 1] + 1;
+	batch_swap(h, &h->ahead);	/* build in h's fields */
+	if (batch_fill(d, h, &from, &cap, &bad) != 0) {
+		h->bn = 0;	/* built when due, and its failure said then */
+		free(h->input);
+		h->input = NULL;
+		h->input_len = 0;
+	}
+	batch_swap(h, &h->ahead);
+	h->input_off = h->input_len;	/* the batch in flight: written */
 }
 
 /* ------------------------------------------------------------------ */
@@ -205,6 +265,7 @@ static void batch_failed(struct ppxd *d, struct hook *h, int64_t now,
 	size_t n = h->bn;
 
 	batch_clear(h);
+	ahead_clear(h);
 	hook_failed(h, now, what);
 	if (n == 1 || h->retrying)
 		hook_quarantine_maybe(d, h, now);
@@ -251,10 +312,12 @@ static void batch_send(struct ppxd *d, struct hook *h, size_t *cap,
 	h->tail_len = 0;
 	h->started_ms = now;
 	h->answer_len = 0;
+	h->ahead_tried = 0;
 	log_debug("hook %s: entries %llu..%llu (%zu) to pid %ld",
 		  h->cfg->name, (unsigned long long)h->bseq[0],
 		  (unsigned long long)h->bseq[h->bn - 1], h->bn, (long)h->pid);
 	proc_write(h);
+	ahead_build(d, h);
 }
 
 /* ------------------------------------------------------------------ */
@@ -293,10 +356,11 @@ static void answer_reason(const char *in, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-/* ok: the whole batch is stored. */
-static void answer_ok(struct ppxd *d, struct hook *h)
+/* ok: the whole batch is stored; the next, if built, goes at once
+ * (unless an operator's retry of a set-aside entry waits for a gap). */
+static void answer_ok(struct ppxd *d, struct hook *h, int64_t now)
 {
-	size_t n = h->bn;
+	size_t n = h->bn, k, cap = 0;
 
 	h->seq = h->bseq[n - 1];
 	batch_clear(h);
@@ -306,6 +370,14 @@ static void answer_ok(struct ppxd *d, struct hook *h)
 	}
 	h->delivered += n - 1;
 	hook_stored(d, h);
+	if (h->ahead.bn == 0 || d->hooks->stopping ||
+	    hook_quarantine_next_retry(h, &k)) {
+		ahead_clear(h);
+		return;
+	}
+	batch_swap(h, &h->ahead);
+	ahead_clear(h);
+	batch_send(d, h, &cap, now);
 }
 
 /* refuse: those before entry i are stored, entry i failed. */
@@ -357,7 +429,7 @@ static int answer(struct ppxd *d, struct hook *h, const char *line,
 		goto bad;
 	answer_reason(*p ? p + 1 : "no reason given", reason, sizeof(reason));
 	if (kind == 0 && seq == last) {
-		answer_ok(d, h);
+		answer_ok(d, h, now);
 		return 0;
 	}
 	if (kind == 1 && seq == last) {
@@ -469,7 +541,7 @@ void hook_stream_next(struct ppxd *d, struct hook *h, int64_t now)
 	size_t cap = 0;
 	char what[300];
 
-	if (batch_fill(d, h, &cap) != 0) {
+	if (batch_fill(d, h, &h->next, &cap, &h->seq) != 0) {
 		snprintf(what, sizeof(what), "cannot read entry %llu: %s",
 			 (unsigned long long)h->seq, ppx_error_last());
 		h->bn = 0;
@@ -516,6 +588,8 @@ void hook_stream_io(struct ppxd *d, struct hook *h, int64_t now)
 	hook_tail_read(h, &h->err_fd, STREAM_READS_MAX);
 	if (h->pid)
 		proc_reap(d, h, now);
+	if (h->pid)
+		ahead_build(d, h);
 	if (h->pid && h->bn && !h->killed &&
 	    now - h->started_ms >= h->cfg->timeout_ms) {
 		snprintf(what, sizeof(what), "no answer after %ld ms",
@@ -550,9 +624,13 @@ void hook_stream_stop(struct ppxd *d, struct hook *h, int64_t now)
 void hook_stream_free(struct hook *h)
 {
 	batch_clear(h);
+	ahead_clear(h);
 	free(h->bseq);
 	free(h->bkind);
+	free(h->ahead.bseq);
+	free(h->ahead.bkind);
 	h->bseq = NULL;
 	h->bkind = NULL;
 	h->bcap = 0;
+	h->ahead = (struct hook_batch){0};
 }
