@@ -10,7 +10,7 @@ fed_init
 fed_burst police.gwent probation.gwent "$N" "crash message" >"$FED/burst.json"
 
 sent_ids() { sent_to police.gwent probation.gwent; }
-all_settled() { fed_settled police.gwent probation.gwent; }
+all_settled() { fed_delivered police.gwent probation.gwent; }
 # Kill after a random 0.3 to 1.8 s, mid-burst.
 random_pause() { sleep "$(printf '0.%d' $((3 + RANDOM % 7)))"; sleep $((RANDOM % 2)); }
 

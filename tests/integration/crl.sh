@@ -53,7 +53,7 @@ check "police and probation are both running" fed_alive police.gwent
 check "probation answers" fed_alive probation.gwent
 
 check "a current CRL is published (no signal, no restart)" publish 2592000
-check "the held messages arrive" wait_until 60 fed_settled police.gwent probation.gwent
+check "the held messages arrive" wait_until 60 fed_delivered police.gwent probation.gwent
 check "police reloaded the CRLs by itself" \
 	[ "$(grep -c 'CRL file .* changed' "$FED/police.gwent/ppxd.out")" -ge 2 ]
 fed_tally police.gwent probation.gwent "CRL expired, then renewed"

@@ -57,7 +57,7 @@ fed_stop probation.gwent
 check "probation's full log still verifies" log_verify probation.gwent
 sed -i 's/^log_max_mb = 1$/log_max_mb = 64/' "$(fed_conf probation.gwent)"
 fed_start probation.gwent || notok "probation restarts with a larger cap"
-check "police's outbox settles once probation has room" wait_until 120 fed_settled police.gwent probation.gwent
+check "police's outbox settles once probation has room" wait_until 120 fed_delivered police.gwent probation.gwent
 fed_tally police.gwent probation.gwent "capped receiver log"
 check "every message has a logged receipt" fed_all_receipted police.gwent probation.gwent
 

@@ -62,7 +62,11 @@ fed_stop prison.cardiff
 sed -i "s/^uid = .*/uid = 65534/" "$(fed_conf probation.gwent)"
 "$PPXD" -f -c "$(fed_conf probation.gwent)" >>"$FED/probation.gwent/ppxd.out" 2>&1 &
 echo $! >"$FED/probation.gwent/pid"
-sleep 1
+refused_logged() {	# asks until the daemon is up and has said whom it refused
+	"$PPX" status --config "$(fed_conf probation.gwent)" >/dev/null 2>&1
+	grep -q "uid $(id -u) is not a configured operator" "$FED/probation.gwent/ppxd.out"
+}
+wait_until 30 refused_logged
 out=$("$PPX" status --config "$(fed_conf probation.gwent)" 2>&1)
 check "a caller whose uid is not an operator is refused at the socket" [ $? -ne 0 ]
 check "... and the daemon logged who it refused" \

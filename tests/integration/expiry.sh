@@ -96,7 +96,7 @@ level() {	# level DAYS_BEFORE LEVEL
 	check "(b) $1 days before: the log says the signing certificate expires in $left days" \
 		wait_until 20 grep -q "$SIGNING (serial [0-9a-f]*) expires in $left days" "$OUT"
 	check "(b) ... and the transport certificate" \
-		grep -q "$TRANSPORT (serial [0-9a-f]*) expires in $left days" "$OUT"
+		wait_until 20 grep -q "$TRANSPORT (serial [0-9a-f]*) expires in $left days" "$OUT"
 	st=$(status)
 	check "(b) ... ppx status warns" \
 		grep -q "^WARNING: $SIGNING (serial [0-9a-f]*) expires in $left days" <<<"$st"

@@ -79,8 +79,8 @@ for n in $NEW; do
 done
 for n in $NEW; do
 	for a in $THREE; do
-		check "$n -> $a settles" wait_until "$SETTLE" fed_settled "$n" "$a"
-		check "$a -> $n settles" wait_until "$SETTLE" fed_settled "$a" "$n"
+		check "$n -> $a settles" wait_until "$SETTLE" fed_delivered "$n" "$a"
+		check "$a -> $n settles" wait_until "$SETTLE" fed_delivered "$a" "$n"
 	done
 done
 for n in $NEW; do

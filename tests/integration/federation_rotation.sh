@@ -81,8 +81,8 @@ wait "$load_pid"
 diag "police's submissions refused: $(grep -c . "$FED/load-police.failed" 2>/dev/null || echo 0)"
 diag "probation's refused (its daemon restarting): $(grep -c . "$FED/load-probation.failed" 2>/dev/null || echo 0)"
 check "police never refused a submission" [ ! -s "$FED/load-police.failed" ]
-check "police -> probation settles" wait_until "$SETTLE" fed_settled police.gwent $P
-check "probation -> police settles" wait_until "$SETTLE" fed_settled $P police.gwent
+check "police -> probation settles" wait_until "$SETTLE" fed_delivered police.gwent $P
+check "probation -> police settles" wait_until "$SETTLE" fed_delivered $P police.gwent
 in_order() {	# in_order FROM TO: TO stored FROM's messages in the order sent
 	cmp -s <(sent_to "$1" "$2") <(received_from "$2" "$1" | awk '!seen[$0]++')
 }

@@ -100,11 +100,11 @@ check "police's queue for $X is kept ($N)" [ "$(fed_depth police.gwent $X)" = "$
 dir_make 6 "$FED/dir6.pb" $(listing active) || notok "serial 6 is made"
 dir_drop police.gwent "$FED/dir6.pb"
 check "all four hold serial 6" wait_until "$WITHIN" dir_all_at 6 $RUN
-check "police's queue for $X drains" wait_until "$SETTLE" fed_settled police.gwent $X
+check "police's queue for $X drains" wait_until "$SETTLE" fed_delivered police.gwent $X
 fed_tally police.gwent $X "police -> $X, across both suspensions"
 check "police -> $X: every message receipted" fed_all_receipted police.gwent $X
 fed_tally $X probation.gwent "$X -> probation, across the suspension"
-check "$X -> probation: every message receipted" fed_all_receipted $X probation.gwent
+check "$X -> probation: every message receipted" wait_until "$SETTLE" fed_all_receipted $X probation.gwent
 
 # --- 2. prison.cardiff moves
 pids_before=$(pids_of police.gwent probation.gwent $X)

@@ -129,7 +129,8 @@ check "(a) probation sees its message acknowledged by police" bash -c \
 	 jq -c '.acknowledgements[] | select(.partner == \"police.gwent\")' |
 	 grep -q ."
 
-wait_until 10 grep -q "\"message_id\":\"$after\",\"sender\":\"prison.cardiff\"" "$HOOKED"
+# police's acknowledgement is the last of the three in the log
+wait_until 30 grep -q '"kind":"ENTRY_SENT".*"sender":"police.gwent"' "$HOOKED"
 check "(a) the hook JSON names prison as the sender of its junk" \
 	grep -q "\"kind\":\"ENTRY_RECEIVED\".*\"message_id\":\"$after\",\"sender\":\"prison.cardiff\"" "$HOOKED"
 check "(a) ... and probation as the sender of its message" \

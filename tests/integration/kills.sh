@@ -63,8 +63,8 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 diag "$ROUNDS rounds: police killed $killed_police times, probation $killed_probation times"
 
-check "police's outbox for probation settles" wait_until 180 fed_settled police.gwent probation.gwent
-check "probation's outbox for police settles" wait_until 180 fed_settled probation.gwent police.gwent
+check "police's outbox for probation settles" wait_until 180 fed_delivered police.gwent probation.gwent
+check "probation's outbox for police settles" wait_until 180 fed_delivered probation.gwent police.gwent
 fed_tally police.gwent probation.gwent "police -> probation"
 check "police -> probation: as many messages as rounds, at least, were sent" [ "$TALLY_SENT" -ge "$ROUNDS" ]
 check "police -> probation: every message has a logged receipt" fed_all_receipted police.gwent probation.gwent

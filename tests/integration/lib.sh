@@ -146,8 +146,11 @@ fed_signer_pid() {
 
 # Wait until the daemon answers on its control socket.
 fed_wait_up() {
-	local i
-	for i in $(seq 1 100); do
+	local i n=100
+	# 10 s, and a minute under valgrind (a start after a kill checks the
+	# log from its last seal)
+	[ -n "${VALGRIND:-}" ] && n=600
+	for i in $(seq 1 "$n"); do
 		"$PPX" status --config "$(fed_conf "$1")" >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done
@@ -240,6 +243,14 @@ fed_tally() {	# fed_tally FROM TO LABEL
 # Every message FROM sent to TO has a signed receipt logged at FROM.
 fed_all_receipted() {	# fed_all_receipted FROM TO
 	[ -z "$(comm -23 <(sent_to "$1" "$2" | sort) <(receipted_ids "$1" | sort -u))" ]
+}
+
+# FROM's outbox for TO is empty and every message it sent TO has its
+# receipt in FROM's log.  The outbox empties when a receipt is taken, the
+# receipt's entry is written at the end of that loop turn: a check that
+# reads the log after a wait must wait for this, not for fed_settled.
+fed_delivered() {	# fed_delivered FROM TO
+	fed_settled "$1" "$2" && fed_all_receipted "$1" "$2"
 }
 
 # FROM is connected to TO and its outbox for TO is empty.

@@ -24,8 +24,8 @@ ppx_send police.gwent "$FED/probation.json" >/dev/null 2>&1
 check "police sends $N messages to probation" [ $? -eq 0 ]
 ppx_send police.gwent "$FED/prison.json" >/dev/null 2>&1
 check "police sends $N messages to prison" [ $? -eq 0 ]
-check "probation receipts them all" wait_until 60 fed_settled police.gwent probation.gwent
-check "prison receipts them all" wait_until 60 fed_settled police.gwent prison.cardiff
+check "probation receipts them all" wait_until 60 fed_delivered police.gwent probation.gwent
+check "prison receipts them all" wait_until 60 fed_delivered police.gwent prison.cardiff
 
 receipts=$(log_count police.gwent ENTRY_RECEIPT_RECEIVED)
 diag "police logged $receipts receipts for $((2 * N)) messages"

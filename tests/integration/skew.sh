@@ -72,7 +72,7 @@ fed_tally police.gwent probation.gwent "police 10 minutes fast, then allowed"
 at_offset +0 || notok "police restarts with its clock right"
 batch right
 police_send "$FED/right.json"
-check "clocks agreeing: police's outbox settles" wait_until 60 fed_settled police.gwent probation.gwent
+check "clocks agreeing: police's outbox settles" wait_until 60 fed_delivered police.gwent probation.gwent
 fed_tally police.gwent probation.gwent "all three phases"
 check "every message has a logged receipt" fed_all_receipted police.gwent probation.gwent
 fed_stop police.gwent

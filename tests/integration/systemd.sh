@@ -84,7 +84,7 @@ rm -f "$FED/police.gwent/pid"
 check "(a) on a damaged log ppxd exits 1" [ "$rc" -eq 1 ]
 check "(a) ... with no READY=1" [ "$(count READY=1)" -eq 0 ]
 check "(a) ... and a STATUS= that says it did not start" \
-	grep -Eq '^STATUS=not started: log .*(truncated|damaged)' "$NOTES"
+	wait_until 10 grep -Eq '^STATUS=not started: log .*(truncated|damaged)' "$NOTES"
 rm -rf "$LOG"; cp -a "$FED/backup" "$LOG"
 : >"$FED/police.gwent/ppxd.out"	# the listener reads it afresh
 
@@ -135,7 +135,7 @@ check "(d) ... and police's log verifies" log_verify police.gwent
 
 # (e) stop.
 fed_stop police.gwent
-check "(e) SIGTERM: STOPPING=1" grep -q '^STOPPING=1$' "$NOTES"
+check "(e) SIGTERM: STOPPING=1" wait_until 10 grep -q '^STOPPING=1$' "$NOTES"
 kill "$LISTENER" 2>/dev/null; wait "$LISTENER" 2>/dev/null
 check "(e) the lock is free once it stopped: police starts again" fed_start police.gwent
 

@@ -28,9 +28,10 @@ check "police holds probation's checkpoint and probation cosigned police's" \
 	wait_until 20 witnessed police.gwent probation.gwent
 check "... and the same the other way" \
 	wait_until 20 witnessed probation.gwent police.gwent
-check "police logged ENTRY_COSIGNED" [ "$(log_count police.gwent ENTRY_COSIGNED)" -ge 1 ]
+cosigned_logged() { [ "$(log_count "$1" ENTRY_COSIGNED)" -ge 1 ]; }
+check "police logged ENTRY_COSIGNED" wait_until 20 cosigned_logged police.gwent
 check "police logged ENTRY_WITNESSED" [ "$(log_count police.gwent ENTRY_WITNESSED)" -ge 1 ]
-check "probation logged ENTRY_COSIGNED" [ "$(log_count probation.gwent ENTRY_COSIGNED)" -ge 1 ]
+check "probation logged ENTRY_COSIGNED" wait_until 20 cosigned_logged probation.gwent
 check "no alarm anywhere" [ "$(log_count police.gwent ENTRY_WITNESS_ALARM)$(log_count probation.gwent ENTRY_WITNESS_ALARM)" = 00 ]
 out=$("$PPX" status --config "$(fed_conf police.gwent)" 2>&1)
 diag "$out"
