@@ -79,9 +79,12 @@ struct hook {
 	size_t bn, bcap;
 	/* The next batch, built while the process stores the one in
 	 * flight and handed over when that one is answered ok.  `ahead_tried`:
-	 * built (maybe empty) for the batch in flight. */
+	 * built (maybe empty) for the batch in flight; `ahead_due`: that one
+	 * was answered ok in this turn, and this one may go; `ahead_sent`: the
+	 * batch in flight went so, to a process that may have ended after its
+	 * ok, between batches as it saw it. */
 	struct hook_batch ahead;
-	int ahead_tried;
+	int ahead_tried, ahead_due, ahead_sent;
 	int killed;
 	char answer[HOOK_ANSWER_MAX];	/* the answer line being read */
 	size_t answer_len;

@@ -69,6 +69,7 @@ static void batch_clear(struct hook *h)
 	h->input = NULL;
 	h->input_len = h->input_off = 0;
 	h->answer_len = 0;
+	h->ahead_sent = 0;
 }
 
 /* Append `len` bytes to the batch's input, growing it. */
@@ -169,7 +170,8 @@ static void batch_swap(struct hook *h, struct hook_batch *b)
 	h->input_off = 0;
 }
 
-/* Drop the batch built ahead, keeping its arrays for the next. */
+/* Drop the batch built ahead, keeping its arrays for the next, and
+ * forget that it was built or due. */
 static void ahead_clear(struct hook *h)
 {
 	free(h->ahead.input);
@@ -177,6 +179,7 @@ static void ahead_clear(struct hook *h)
 	h->ahead.input_len = 0;
 	h->ahead.bn = 0;
 	h->ahead_tried = 0;
+	h->ahead_due = 0;
 }
 
 /*
@@ -192,11 +195,14 @@ static void ahead_build(struct ppxd *d, struct hook *h)
 	if (h->ahead_tried || !h->bn || h->input_off < h->input_len ||
 	    h->failures || h->retrying || h->killed)
 		return;
+	ahead_clear(h);
 	h->ahead_tried = 1;
 	from = h->bseq[h->bn - 1] + 1;
 	batch_swap(h, &h->ahead);	/* build in h's fields */
 	if (batch_fill(d, h, &from, &cap, &bad) != 0) {
-		h->bn = 0;	/* built when due, and its failure said then */
+		/* Dropped (not batch_clear: the answer being read is the
+		 * batch in flight's); built when due, its failure said then. */
+		h->bn = 0;
 		free(h->input);
 		h->input = NULL;
 		h->input_len = 0;
@@ -356,11 +362,12 @@ static void answer_reason(const char *in, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-/* ok: the whole batch is stored; the next, if built, goes at once
- * (unless an operator's retry of a set-aside entry waits for a gap). */
-static void answer_ok(struct ppxd *d, struct hook *h, int64_t now)
+/* ok: the whole batch is stored; the next, if built, may go (ahead_send:
+ * not before every answer already read is judged, and the process is
+ * known to run). */
+static void answer_ok(struct ppxd *d, struct hook *h)
 {
-	size_t n = h->bn, k, cap = 0;
+	size_t n = h->bn;
 
 	h->seq = h->bseq[n - 1];
 	batch_clear(h);
@@ -370,14 +377,7 @@ static void answer_ok(struct ppxd *d, struct hook *h, int64_t now)
 	}
 	h->delivered += n - 1;
 	hook_stored(d, h);
-	if (h->ahead.bn == 0 || d->hooks->stopping ||
-	    hook_quarantine_next_retry(h, &k)) {
-		ahead_clear(h);
-		return;
-	}
-	batch_swap(h, &h->ahead);
-	ahead_clear(h);
-	batch_send(d, h, &cap, now);
+	h->ahead_due = 1;
 }
 
 /* refuse: those before entry i are stored, entry i failed. */
@@ -429,7 +429,7 @@ static int answer(struct ppxd *d, struct hook *h, const char *line,
 		goto bad;
 	answer_reason(*p ? p + 1 : "no reason given", reason, sizeof(reason));
 	if (kind == 0 && seq == last) {
-		answer_ok(d, h, now);
+		answer_ok(d, h);
 		return 0;
 	}
 	if (kind == 1 && seq == last) {
@@ -512,7 +512,17 @@ static void proc_reap(struct ppxd *d, struct hook *h, int64_t now)
 			 strerror(errno));
 	else
 		hook_outcome(h, status, how, sizeof(how));
-	if (h->bn) {
+	if (h->bn && h->ahead_sent && h->answer_len == 0) {
+		/* It ended after its last ok, maybe before this batch was
+		 * written: for it, between batches, which is no failure
+		 * (docs/HOOKS.md).  The batch goes to a new process, built
+		 * afresh; should that one end too, it counts. */
+		log_info("hook %s: pid %ld ended after its last answer (%s); "
+			 "entries %llu..%llu go to a new process", h->cfg->name,
+			 (long)h->pid, how, (unsigned long long)h->bseq[0],
+			 (unsigned long long)h->bseq[h->bn - 1]);
+		batch_clear(h);
+	} else if (h->bn) {
 		snprintf(what, sizeof(what), "ended before answering (%s)",
 			 how);
 		h->seq = h->bseq[0];
@@ -525,6 +535,30 @@ static void proc_reap(struct ppxd *d, struct hook *h, int64_t now)
 	}
 	h->killed = 0;
 	hook_run_clear(h);
+}
+
+/*
+ * The batch built ahead goes the moment the one before it was answered ok,
+ * if the process still runs and no answer came with that ok (a second
+ * line read in the same turn was judged with no batch in flight).  Not at
+ * shutdown, nor while an operator's retry of a set-aside entry waits for
+ * a gap between batches; then it is dropped, and built afresh when due.
+ */
+static void ahead_send(struct ppxd *d, struct hook *h, int64_t now)
+{
+	size_t k, cap = 0;
+
+	if (!h->ahead_due)
+		return;
+	if (!h->pid || h->killed || h->bn || !h->ahead.bn ||
+	    d->hooks->stopping || hook_quarantine_next_retry(h, &k)) {
+		ahead_clear(h);
+		return;
+	}
+	batch_swap(h, &h->ahead);
+	ahead_clear(h);
+	batch_send(d, h, &cap, now);
+	h->ahead_sent = h->bn > 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -588,6 +622,7 @@ void hook_stream_io(struct ppxd *d, struct hook *h, int64_t now)
 	hook_tail_read(h, &h->err_fd, STREAM_READS_MAX);
 	if (h->pid)
 		proc_reap(d, h, now);
+	ahead_send(d, h, now);
 	if (h->pid)
 		ahead_build(d, h);
 	if (h->pid && h->bn && !h->killed &&

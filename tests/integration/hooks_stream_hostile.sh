@@ -206,6 +206,46 @@ check "early: every line it got is a whole entry (none spliced)" \
 check "early: no bad answer counted against another entry" \
 	bash -c "! grep -q 'hook early: bad answer' '$FED/$P/ppxd.out'"
 
+# --- a process that ends after every answer -------------------------------
+# The daemon writes the next batch the moment an ok comes; a process that
+# answers ok and exits (between batches, as it sees it) may never read it.
+# That is no failure of those entries: they go to a new process.  With
+# quarantine_after = 1 a failure counted would set one aside unread.
+cat >"$FED/once.sh" <<'SH'
+#!/bin/sh
+# once.sh DIR: store one batch (DIR/order), answer ok, exit 0.
+dir=$1
+while IFS= read -r line; do
+	case $line in "end "*) echo "ok ${line#end }"; exit 0 ;; esac
+	seq=${line#*\"seq\":}
+	echo "${seq%%,*}" >>"$dir/order"
+done
+SH
+chmod 755 "$FED/once.sh"
+mkdir -p "$FED/once"
+fed_stop $P
+cat >>"$(fed_conf $P)" <<EOF
+[hook once]
+command = $FED/once.sh "$FED/once"
+mode = stream
+entry_kinds = ENTRY_RECEIVED
+batch_max = 3
+retry_initial_ms = 100
+retry_max_ms = 200
+quarantine_after = 1
+EOF
+fed_start $P || notok "probation restarts"
+all=$(received | wc -l)
+once_done() { [ "$(sort -un "$FED/once/order" 2>/dev/null | wc -l)" -ge "$all" ]; }
+check "once: every one of the $all entries is stored" wait_until 120 once_done
+check "once: ... in log order" \
+	[ "$(awk '!seen[$0]++' "$FED/once/order")" = "$(received)" ]
+check "once: no failure counted" \
+	bash -c "! grep -q 'hook once: entry [0-9]* not stored' '$FED/$P/ppxd.out'"
+check "once: nothing set aside" \
+	[ -z "$(ppx_log $P | jq -c 'select(.kind == "ENTRY_HOOK_QUARANTINE" and .family == "once")')" ]
+diag "once: $(grep -c 'hook once: pid [0-9]* ended after its last answer' "$FED/$P/ppxd.out") batches went to a new process"
+
 fed_stop police.gwent
 fed_stop $P
 check "police's log verifies" log_verify police.gwent

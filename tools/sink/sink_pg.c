@@ -51,8 +51,9 @@ static struct {
 } cache[STMT_CACHE];
 static int ncache;
 
-/* Answers a pipeline may owe before the sink reads them: each is a few
- * bytes, so the server never blocks writing them while the sink writes. */
+/* Statements a pipeline may hold before the sink reads their answers:
+ * bounds prep[] below, and how far an error may lie behind the statement
+ * that reports it. */
 #define PIPE_MAX 512
 
 /* The pipeline of a streaming sink, between BEGIN and COMMIT/ROLLBACK. */
@@ -77,6 +78,8 @@ static PGconn *conn_of(struct sink *s)
 {
 	return s->handle;
 }
+
+static int pg_new_session(struct sink *s);
 
 /* Record libpq's message (one line) for what failed. */
 static int pg_fail(struct sink *s, const char *what, const PGresult *res)
@@ -109,28 +112,33 @@ static int cache_add(struct sink *s, const char *sql, int n,
 {
 	char name[16];
 	PGresult *res;
-	int ok;
+	int ok, k;
 
-	if (ncache == STMT_CACHE || !(cache[ncache].sql = strdup(sql)))
+	/* a slot whose prepare failed names nothing on the server */
+	for (k = 0; k < ncache && cache[k].sql; k++)
+		;
+	if (k == STMT_CACHE || !(cache[k].sql = strdup(sql)))
 		return -1;
-	snprintf(name, sizeof(name), "s%d", ncache);
+	snprintf(name, sizeof(name), "s%d", k);
 	if (pipeline.on) {
 		ok = PQsendPrepare(conn_of(s), name, sql, n, types);
 		if (ok)
-			pipeline.prep[pipeline.n++] = ncache;
+			pipeline.prep[pipeline.n++] = k;
 	} else {
 		res = PQprepare(conn_of(s), name, sql, n, types);
 		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 		PQclear(res);
 	}
 	if (!ok) {
-		free(cache[ncache].sql);
-		cache[ncache].sql = NULL;
+		free(cache[k].sql);
+		cache[k].sql = NULL;
 		return -1;
 	}
-	cache[ncache].n = n;
-	memcpy(cache[ncache].types, types, (size_t)n * sizeof(Oid));
-	return ncache++;
+	cache[k].n = n;
+	memcpy(cache[k].types, types, (size_t)n * sizeof(Oid));
+	if (k == ncache)
+		ncache++;
+	return k;
 }
 
 static void cache_free(void)
@@ -191,7 +199,7 @@ static int pipe_end(struct sink *s, int commit)
 {
 	PGconn *conn = conn_of(s);
 	PGresult *res;
-	int rc = 0, tries;
+	int rc = 0;
 
 	if (commit) {
 		if (PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL,
@@ -213,20 +221,44 @@ static int pipe_end(struct sink *s, int commit)
 	}
 	pipeline.on = 0;
 	pipeline.n = 0;
-	/* Anything left unread (a broken connection) is read and dropped,
-	 * so that the next batch runs in the ordinary mode. */
-	for (tries = 0; !PQexitPipelineMode(conn) && tries < PIPE_MAX + 2;
-	     tries++)
-		PQclear(PQgetResult(conn));
+	/* Answers left unread (a connection broken mid-batch, libpq out of
+	 * memory) keep libpq in pipeline mode, where every later BEGIN
+	 * would fail: a new session instead.  If none can be had, the
+	 * connection is bad, and the next failure reconnects. */
+	if (!PQexitPipelineMode(conn))
+		pg_new_session(s);
 	return rc;
 }
 
 /*
- * Run `sql` with the values as parameters.  Integers and booleans are sent
- * typed (int8, bool) so that `SELECT $1, ...` in INSERT ... SELECT has a
- * type; text is sent untyped and takes the type of its column (json,
- * timestamptz).  The caller PQclear()s *out.  out NULL: the answer is not
- * needed, and in a pipeline the statement is only sent.
+ * The values as libpq's text parameters, and their types.  Integers and
+ * booleans are sent typed (int8, bool) so that `SELECT $1, ...` in INSERT
+ * ... SELECT has a type; text is sent untyped (0) and takes the type of its
+ * column (json, timestamptz).
+ */
+static void pg_bind(const struct sink_val *v, int n, const char **values,
+		    Oid *types, char nums[][24])
+{
+	for (int k = 0; k < n; k++) {
+		types[k] = 0;
+		values[k] = NULL;
+		if (v[k].type == SINK_TEXT) {
+			values[k] = v[k].text;
+		} else if (v[k].type == SINK_INT) {
+			snprintf(nums[k], 24, "%" PRId64, v[k].num);
+			values[k] = nums[k];
+			types[k] = INT8OID;
+		} else if (v[k].type == SINK_BOOL) {
+			values[k] = v[k].num ? "true" : "false";
+			types[k] = BOOLOID;
+		}
+	}
+}
+
+/*
+ * Run `sql` with the values as parameters, prepared once per session.
+ * The caller PQclear()s *out.  out NULL: the answer is not needed, and in
+ * a pipeline the statement is only sent.
  */
 static int pg_run(struct sink *s, const char *sql, const struct sink_val *v,
 		  int n, PGresult **out)
@@ -243,23 +275,9 @@ static int pg_run(struct sink *s, const char *sql, const struct sink_val *v,
 		*out = NULL;
 	if (n > SINK_MAX_COLS)
 		return sink_fail(s, SINK_EDB, "internal: too many parameters");
-	for (k = 0; k < n; k++) {
-		types[k] = 0;
-		values[k] = NULL;
-		if (v[k].type == SINK_TEXT) {
-			values[k] = v[k].text;
-		} else if (v[k].type == SINK_INT) {
-			snprintf(nums[k], sizeof(nums[k]), "%" PRId64,
-				 v[k].num);
-			values[k] = nums[k];
-			types[k] = INT8OID;
-		} else if (v[k].type == SINK_BOOL) {
-			values[k] = v[k].num ? "true" : "false";
-			types[k] = BOOLOID;
-		}
-	}
-	/* room for a prepare and the statement */
-	if (pipeline.on && pipeline.n + 2 > PIPE_MAX &&
+	pg_bind(v, n, values, types, nums);
+	/* room for a prepare, the statement and COMMIT */
+	if (pipeline.on && pipeline.n + 3 > PIPE_MAX &&
 	    (rc = pipe_collect(s, NULL, 1)) != 0)
 		return rc;
 	if ((k = cache_find(sql, n, types)) < 0 &&
@@ -372,8 +390,8 @@ static int pg_begin(struct sink *s)
 		      "cannot take the sink lock") ||
 	    pg_schema(s))
 		return SINK_EDB;
-	/* A batch's statements are pipelined (above); if libpq cannot, they
-	 * run one at a time. */
+	/* A batch's statements are pipelined (see the top of this file); if
+	 * libpq cannot, they run one at a time. */
 	if (s->batch && PQenterPipelineMode(conn_of(s)))
 		pipeline.on = 1;
 	return 0;
@@ -390,7 +408,9 @@ static void pg_rollback(struct sink *s)
 {
 	char err[sizeof(s->err)];
 
-	if (pipeline.on) {	/* what failed stays what is said */
+	/* the batch's error, not what reading the rest of the pipeline
+	 * met, is what the sink answers */
+	if (pipeline.on) {
 		memcpy(err, s->err, sizeof(err));
 		pipe_end(s, 0);
 		memcpy(s->err, err, sizeof(err));
@@ -404,25 +424,30 @@ static void pg_rollback(struct sink *s)
  * session: the cache is emptied. */
 static int pg_reconnect(struct sink *s)
 {
+	if (PQstatus(conn_of(s)) != CONNECTION_BAD)
+		return 0;
+	if (pg_new_session(s) != 0)
+		return -1;
+	fprintf(stderr, "%s: the connection to PostgreSQL was lost; "
+		"connected again\n", s->prog);
+	return 1;
+}
+
+/* Close the session and open a new one (PQreset, which also leaves
+ * pipeline mode).  0, or SINK_EDB if it cannot be had. */
+static int pg_new_session(struct sink *s)
+{
 	PGconn *conn = conn_of(s);
 
-	if (PQstatus(conn) != CONNECTION_BAD)
-		return 0;
 	cache_free();
 	pipeline.on = 0;
 	pipeline.n = 0;
 	PQreset(conn);
-	if (PQstatus(conn) != CONNECTION_OK) {
-		pg_fail(s, "cannot connect to PostgreSQL again", NULL);
-		return -1;
-	}
-	if (PQsetClientEncoding(conn, "UTF8") != 0) {
-		pg_fail(s, "cannot use UTF8 with this server", NULL);
-		return -1;
-	}
-	fprintf(stderr, "%s: the connection to PostgreSQL was lost; "
-		"connected again\n", s->prog);
-	return 1;
+	if (PQstatus(conn) != CONNECTION_OK)
+		return pg_fail(s, "cannot connect to PostgreSQL again", NULL);
+	if (PQsetClientEncoding(conn, "UTF8") != 0)
+		return pg_fail(s, "cannot use UTF8 with this server", NULL);
+	return 0;
 }
 
 static const struct sink_db pg_db = {
