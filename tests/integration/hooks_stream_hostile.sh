@@ -71,17 +71,21 @@ touch "$FED/p/poison"
 MISDEEDS="garbage wrongseq long flood exit silent twice errflood"
 printf '%s\n' $MISDEEDS >"$FED/evil/script"
 
-cat >>"$(fed_conf $P)" <<EOF
-[hook evil]
-command = $FED/evil.sh "$FED/evil"
-mode = stream
-entry_kinds = ENTRY_RECEIVED
-timeout_ms = 1000
-retry_initial_ms = 100
-retry_max_ms = 200
-stuck_failures = 1000
-quarantine_after = 1000
-EOF
+# add_hook NAME COMMAND QUARANTINE_AFTER [LINE...]: a streaming hook of
+# probation's on the entries it received, retried after 100 to 200 ms.
+add_hook() {
+	local name=$1 command=$2 after=$3
+	shift 3
+	{
+		printf '[hook %s]\ncommand = %s\nmode = stream\n' "$name" "$command"
+		printf 'entry_kinds = ENTRY_RECEIVED\n'
+		[ $# -eq 0 ] || printf '%s\n' "$@"
+		printf 'retry_initial_ms = 100\nretry_max_ms = 200\n'
+		printf 'quarantine_after = %s\n' "$after"
+	} >>"$(fed_conf $P)"
+}
+add_hook evil "$FED/evil.sh \"$FED/evil\"" 1000 "timeout_ms = 1000" \
+	"stuck_failures = 1000"
 
 lines() { if [ -f "$1" ]; then grep -c . "$1"; else echo 0; fi; }
 stored() { [ "$(lines "$FED/$1/order")" -ge "$2" ]; }	# stored HOOK N
@@ -129,15 +133,7 @@ diag "$(status | grep '^hook')"
 
 # --- a poison entry in a batch -------------------------------------------
 fed_stop $P
-cat >>"$(fed_conf $P)" <<EOF
-[hook p]
-command = $FED/evil.sh "$FED/p"
-mode = stream
-entry_kinds = ENTRY_RECEIVED
-retry_initial_ms = 100
-retry_max_ms = 200
-quarantine_after = 1
-EOF
+add_hook p "$FED/evil.sh \"$FED/p\"" 1
 fed_start $P || notok "probation restarts"
 poison=$(received | sed -n 7p)	# "POISON pmsg 07": per-partner order
 check "p: the other nineteen entries are stored" wait_until 60 stored p 19
@@ -185,15 +181,7 @@ ppx_send police.gwent "$FED/burst2.json" >/dev/null || notok "police sends a hun
 check "probation received the hundred more" \
 	wait_until 60 bash -c "[ \$('$PPX' log --log '$(fed_log_dir $P)' --json | grep -c ENTRY_RECEIVED) -ge 120 ]"
 fed_stop $P
-cat >>"$(fed_conf $P)" <<EOF
-[hook early]
-command = $FED/early.sh "$FED/early"
-mode = stream
-entry_kinds = ENTRY_RECEIVED
-retry_initial_ms = 100
-retry_max_ms = 200
-quarantine_after = 1000
-EOF
+add_hook early "$FED/early.sh \"$FED/early\"" 1000
 fed_start $P || notok "probation restarts"
 early_done() { [ "$(sort -un "$FED/early/order" 2>/dev/null | wc -l)" -ge 120 ]; }
 check "early: every entry is stored in the end" wait_until 60 early_done
@@ -224,16 +212,7 @@ SH
 chmod 755 "$FED/once.sh"
 mkdir -p "$FED/once"
 fed_stop $P
-cat >>"$(fed_conf $P)" <<EOF
-[hook once]
-command = $FED/once.sh "$FED/once"
-mode = stream
-entry_kinds = ENTRY_RECEIVED
-batch_max = 3
-retry_initial_ms = 100
-retry_max_ms = 200
-quarantine_after = 1
-EOF
+add_hook once "$FED/once.sh \"$FED/once\"" 1 "batch_max = 3"
 fed_start $P || notok "probation restarts"
 all=$(received | wc -l)
 once_done() { [ "$(sort -un "$FED/once/order" 2>/dev/null | wc -l)" -ge "$all" ]; }
