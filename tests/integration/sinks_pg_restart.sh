@@ -6,7 +6,7 @@
 # prepared statements went with the old session) and store the batch: the
 # hook carries on, every message reaches the database once, and no good
 # entry is set aside.  Then a database error with a reason longer than an
-# answer line.  If PostgreSQL cannot be started the test fails.
+# answer line, and one met by a statement sent in the pipeline.  If PostgreSQL cannot be started the test fails.
 set -u
 . "$(dirname "$0")/lib.sh"
 fed_init
@@ -84,6 +84,33 @@ check "long: ... and is the same process" test "$(starts)" = 1
 check "long: the entry is stored on a later try" wait_until 60 has_rows 21
 check "long: the hook is at the end of the log, ok" wait_until 30 hook_ok
 check "long: nothing was set aside" \
+	test "$(ppx_log $P | jq -r 'select(.kind == "ENTRY_HOOK_QUARANTINE") | .seq' | wc -l)" -eq 0
+
+# --- a failure in the pipeline -------------------------------------------
+# The sink sends a batch's row INSERTs without waiting for their answers
+# (libpq's pipeline mode).  A trigger makes every notification row fail:
+# that INSERT's answer is read later (at the next look-up, or at COMMIT),
+# after the message's own row was stored in the same transaction.  The
+# batch must still fail with the trigger's reason and leave no row of it;
+# without the trigger every message is stored, once.
+pgq "CREATE FUNCTION no_notification() RETURNS trigger LANGUAGE plpgsql AS
+	\$\$ BEGIN RAISE EXCEPTION 'notification refused in the pipeline'; END \$\$;
+	CREATE TRIGGER no_notification BEFORE INSERT ON notifications
+	FOR EACH ROW EXECUTE FUNCTION no_notification()" >/dev/null ||
+	notok "the notification trigger is made"
+fed_burst police.gwent $P 5 "piped {}" >"$FED/piped.json"
+ppx_send police.gwent "$FED/piped.json" >/dev/null || notok "police sends five more"
+failed_piped() { grep -q 'hook casework: .*not stored.*notification refused in the pipeline' "$FED/$P/ppxd.out"; }
+check "pipeline: the batch fails with the failed statement's reason" wait_until 60 failed_piped
+check "pipeline: ... and no row of it is stored, not even the messages" has_rows 21
+pgq "DROP TRIGGER no_notification ON notifications" >/dev/null ||
+	notok "the notification trigger is dropped"
+check "pipeline: the five are stored on a later try" wait_until 60 has_rows 26
+check "pipeline: each message once, with its notification" \
+	test "$(pgq "SELECT count(DISTINCT m.message_id) FROM messages m
+		JOIN notifications n USING (sender_agency, message_id)")" = 26
+check "pipeline: the same process all along" test "$(starts)" = 1
+check "pipeline: nothing was set aside" \
 	test "$(ppx_log $P | jq -r 'select(.kind == "ENTRY_HOOK_QUARANTINE") | .seq' | wc -l)" -eq 0
 
 fed_stop police.gwent
